@@ -1,0 +1,30 @@
+using EdgeNet.Format;
+
+namespace EdgeNet;
+
+/// <summary>A mistake in how a command was called: exit code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>Exit codes and one-line errors shared by EdgeNet's command-line programs (documented in README.md).</summary>
+public static class Cli
+{
+    public const int Ok = 0, Failure = 1, Usage = 2, BadModel = 3, BadData = 4;
+
+    /// <summary>Runs a command body; user mistakes become one line on stderr and an exit code, never a stack trace.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try { return body(); }
+        catch (UsageException e) { return Fail(Usage, e.Message); }
+        catch (ModelFormatException e) { return Fail(e.Message.Contains("unsupported op", StringComparison.Ordinal) ? Usage : BadModel, e.Message); }
+        catch (InvalidDataException e) { return Fail(BadData, e.Message); }
+        catch (ArgumentException e) when (Environment.GetEnvironmentVariable("EDGENET_TRACE") is null) { return Fail(BadData, e.Message); }
+        catch (IOException e) { return Fail(Failure, e.Message); }
+        catch (UnauthorizedAccessException e) { return Fail(Failure, e.Message); }
+    }
+
+    static int Fail(int code, string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return code;
+    }
+}

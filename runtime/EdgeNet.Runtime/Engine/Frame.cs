@@ -1,0 +1,37 @@
+using EdgeNet.Format;
+
+namespace EdgeNet.Engine;
+
+/// <summary>
+/// What a kernel sees while it runs: the address of every tensor (activations in the arena, constants in their
+/// pinned copy), every tensor's shape at the current batch, and a shared scratch area. Allocation-free.
+/// </summary>
+public sealed unsafe class Frame
+{
+    readonly int[][] templates;
+    readonly int[][] shapes;
+    internal readonly nint[] Address;
+    public int Batch { get; private set; } = -1;
+    public byte* Scratch { get; internal set; }
+
+    internal Frame(Model model)
+    {
+        templates = model.Tensors.Select(t => t.Shape).ToArray();
+        shapes = templates.Select(t => new int[t.Length]).ToArray();
+        Address = new nint[model.Tensors.Count];
+    }
+
+    internal void SetBatch(int batch)
+    {
+        if (batch == Batch) return;
+        for (int t = 0; t < templates.Length; t++)
+            for (int d = 0; d < templates[t].Length; d++) shapes[t][d] = Format.Shape.Resolve(templates[t][d], batch);
+        Batch = batch;
+    }
+
+    public float* F(int tensor) => (float*)Address[tensor];
+    public sbyte* I8(int tensor) => (sbyte*)Address[tensor];
+    public int[] Shape(int tensor) => shapes[tensor];
+    public long Size(int tensor) { long n = 1; foreach (var d in shapes[tensor]) n *= d; return n; }
+    public Span<float> Span(int tensor) => new(F(tensor), checked((int)Size(tensor)));
+}

@@ -1,0 +1,55 @@
+using EdgeNet.Format;
+
+namespace EdgeNet.Engine;
+
+/// <summary>How kernels are chosen at load.</summary>
+public sealed record KernelOptions
+{
+    /// <summary>Run the plain scalar reference kernels (the specification tests compare against).</summary>
+    public bool Reference { get; init; }
+    public static readonly KernelOptions Default = new();
+}
+
+/// <summary>
+/// A prepared operator. The constructor is Prepare (validate attributes and shapes, pack weights, size scratch);
+/// <see cref="Run"/> is Eval and neither allocates nor validates.
+/// </summary>
+public abstract unsafe class Kernel(Node node)
+{
+    public Node Node { get; } = node;
+    /// <summary>Bytes of scratch this kernel needs at batch <paramref name="batch"/> (shared by all kernels; they run one at a time).</summary>
+    public virtual long ScratchBytes(int batch) => 0;
+    public abstract void Run(Frame f);
+
+    protected ModelFormatException Error(string message) => new($"node '{Node.Name}' ({Node.Op}): {message}");
+
+    /// <summary>Checks that the file's declared output shape equals what this op computes from its inputs.</summary>
+    protected void ExpectShape(Model m, int tensor, int[] expected)
+    {
+        var declared = m.Tensors[tensor].Shape;
+        if (!m.Tensors[tensor].IsShapeKnown) { m.Tensors[tensor].Shape = expected; return; }   // converter: infer
+        if (!declared.AsSpan().SequenceEqual(expected))
+            throw Error($"output '{m.Tensors[tensor].Name}' is declared {Format.Shape.Format(declared)} but the op computes {Format.Shape.Format(expected)}");
+    }
+
+    protected TensorDesc ConstantFloat(Model m, int tensor, string role)
+    {
+        if (tensor < 0) throw Error($"{role} is missing");
+        var t = m.Tensors[tensor];
+        if (!t.IsConstant || t.Type != DataType.Float32) throw Error($"{role} '{t.Name}' must be a float32 constant");
+        return t;
+    }
+
+    protected TensorDesc FloatTensor(Model m, int tensor, string role)
+    {
+        var t = m.Tensors[tensor];
+        if (t.Type != DataType.Float32) throw Error($"{role} '{t.Name}' is {t.Type}; this kernel takes float32");
+        return t;
+    }
+
+    protected static int FixedDim(int d) => d;
+    protected void RequireFixed(TensorDesc t, int axis, string what)
+    {
+        if (t.Shape[axis] < 0) throw Error($"{what} of '{t.Name}' must not depend on the batch");
+    }
+}

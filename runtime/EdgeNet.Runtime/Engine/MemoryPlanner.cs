@@ -1,0 +1,51 @@
+using EdgeNet.Format;
+
+namespace EdgeNet.Engine;
+
+/// <summary>
+/// Assigns every activation an offset in one arena: tensors whose lifetimes (first write .. last read) overlap never
+/// share bytes. Greedy by size, largest first, each at the lowest offset that fits (TFLite's greedy planner).
+/// </summary>
+public static class MemoryPlanner
+{
+    public const int Alignment = 64;
+
+    public sealed record Plan(long[] Offsets, long ArenaBytes);
+
+    /// <param name="bytes">bytes of each tensor at the largest batch; ≤ 0 for tensors that need no arena space</param>
+    public static Plan Build(Model m, long[] bytes)
+    {
+        int T = m.Tensors.Count;
+        var first = new int[T]; var last = new int[T];
+        Array.Fill(first, int.MaxValue); Array.Fill(last, -1);
+        foreach (var i in m.Inputs) { first[i] = -1; last[i] = Math.Max(last[i], -1); }
+        for (int n = 0; n < m.Nodes.Count; n++)
+        {
+            foreach (var t in m.Nodes[n].Inputs) if (t >= 0) last[t] = Math.Max(last[t], n);
+            foreach (var t in m.Nodes[n].Outputs) if (t >= 0) { first[t] = Math.Min(first[t], n); last[t] = Math.Max(last[t], n); }
+        }
+        foreach (var o in m.Outputs) last[o] = m.Nodes.Count;   // outputs live until the caller reads them
+
+        var order = Enumerable.Range(0, T).Where(t => bytes[t] > 0 && first[t] != int.MaxValue).OrderByDescending(t => bytes[t]).ThenBy(t => t).ToArray();
+        var offsets = new long[T];
+        Array.Fill(offsets, -1);
+        var placed = new List<int>();
+        long arena = 0;
+        foreach (var t in order)
+        {
+            long size = (bytes[t] + Alignment - 1) / Alignment * Alignment;
+            var clashes = placed.Where(p => first[p] <= last[t] && first[t] <= last[p]).OrderBy(p => offsets[p]).ToList();
+            long candidate = 0;
+            foreach (var p in clashes)
+            {
+                long pEnd = offsets[p] + (bytes[p] + Alignment - 1) / Alignment * Alignment;
+                if (candidate + size <= offsets[p]) break;
+                candidate = Math.Max(candidate, pEnd);
+            }
+            offsets[t] = candidate;
+            placed.Add(t);
+            arena = Math.Max(arena, candidate + size);
+        }
+        return new Plan(offsets, arena);
+    }
+}

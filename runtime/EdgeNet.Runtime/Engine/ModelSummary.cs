@@ -1,0 +1,47 @@
+using System.Text;
+using EdgeNet.Format;
+
+namespace EdgeNet.Engine;
+
+/// <summary>What `inspect` prints: ops, parameters, multiply-accumulates, arena and weight bytes.</summary>
+public static class ModelSummary
+{
+    /// <summary>Multiply-accumulates of one sample (batch 1).</summary>
+    public static long Macs(Model m, Node n)
+    {
+        long Out(int i = 0) => n.Outputs.Length > i && n.Outputs[i] >= 0 ? m.Tensors[n.Outputs[i]].Elements(1) : 0;
+        switch (n.Op)
+        {
+            case OpType.Dense: return Out() * m.Tensors[n.Inputs[1]].Shape[1];
+            case OpType.Conv: { var w = m.Tensors[n.Inputs[1]].Shape; return Out() * w[1] * w[2] * w[3]; }
+            case OpType.Lstm or OpType.Gru or OpType.Rnn:
+                {
+                    var w = m.Tensors[n.Inputs[1]].Shape; var r = m.Tensors[n.Inputs[2]].Shape;
+                    var x = m.Tensors[n.Inputs[0]].Shape;
+                    long steps = x[n.Attributes.Int("layout", 0) == 0 ? 0 : 1];
+                    return steps * w[0] * ((long)w[1] * w[2] + (long)r[1] * r[2]);
+                }
+            default: return 0;
+        }
+    }
+
+    public static string Describe(Model m, int maxBatch = 1)
+    {
+        var sb = new StringBuilder();
+        var md = m.Metadata;
+        sb.AppendLine($"model:      {md.Name} (converter {md.ConverterVersion}{(md.Properties.TryGetValue("onnx.opset", out var op) ? ", ONNX opset " + op : "")})");
+        foreach (var i in m.Inputs) sb.AppendLine($"input:      {m.Tensors[i].Name} {Shape.Format(m.Tensors[i].Shape)} {m.Tensors[i].Type} {md.InputLayout}");
+        foreach (var o in m.Outputs) sb.AppendLine($"output:     {m.Tensors[o].Name} {Shape.Format(m.Tensors[o].Shape)} {m.Tensors[o].Type}");
+        if (md.ClassLabels.Length > 0) sb.AppendLine($"labels:     {string.Join(", ", md.ClassLabels)}");
+        sb.AppendLine($"parameters: {m.ParameterCount():N0}");
+        sb.AppendLine($"weights:    {m.WeightBytes():N0} bytes");
+        long macs = m.Nodes.Sum(n => Macs(m, n));
+        sb.AppendLine($"MACs:       {macs:N0} per sample");
+        using (var s = new Session(m, maxBatch, KernelOptions.Default with { Reference = true }))
+            sb.AppendLine($"arena:      {s.ArenaBytes:N0} bytes at batch {s.MaxBatch} (scratch {s.ScratchBytes:N0})");
+        sb.AppendLine($"nodes:      {m.Nodes.Count}");
+        foreach (var g in m.Nodes.GroupBy(n => n.Op).OrderByDescending(g => g.Count()))
+            sb.AppendLine($"  {g.Key,-18} {g.Count(),4}   MACs {g.Sum(n => Macs(m, n)),14:N0}");
+        return sb.ToString();
+    }
+}

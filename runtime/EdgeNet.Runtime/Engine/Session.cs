@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+using EdgeNet.Format;
+
+namespace EdgeNet.Engine;
+
+/// <summary>
+/// A model ready to run: kernels prepared, weights packed, one arena planned for batches up to <see cref="MaxBatch"/>.
+/// Run allocates nothing. One session serves one thread at a time; make one per thread.
+/// </summary>
+public sealed unsafe class Session : IDisposable
+{
+    readonly Kernel[] kernels;
+    readonly Frame frame;
+    byte* arena, constants;
+    public Model Model { get; }
+    public int MaxBatch { get; }
+    public long ArenaBytes { get; }
+    public long ScratchBytes { get; }
+    /// <summary>False when the model's input has a fixed batch (such models run one sample per call).</summary>
+    public bool HasBatchDimension { get; }
+    public IReadOnlyList<Kernel> Kernels => kernels;
+
+    public Session(Model model, int maxBatch = 1, KernelOptions? options = null)
+    {
+        if (maxBatch < 1 || maxBatch > ModelValidator.MaxBatchFactor) throw new ArgumentOutOfRangeException(nameof(maxBatch));
+        Model = model;
+        HasBatchDimension = model.Inputs.All(i => Format.Shape.HasBatch(model.Tensors[i].Shape));
+        MaxBatch = HasBatchDimension ? maxBatch : 1;
+        frame = new Frame(model);
+        options ??= KernelOptions.Default;
+
+        // Constants: one aligned, pinned copy so every kernel can address them; packed weights are the kernels' own.
+        long constBytes = 0;
+        foreach (var t in model.Tensors) if (t.Data is { } d) constBytes += Align(d.Length);
+        constants = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(constBytes, 64), 64);
+        long co = 0;
+        for (int t = 0; t < model.Tensors.Count; t++)
+        {
+            if (model.Tensors[t].Data is not { } d) continue;
+            d.Span.CopyTo(new Span<byte>(constants + co, d.Length));
+            frame.Address[t] = (nint)(constants + co);
+            co += Align(d.Length);
+        }
+
+        kernels = new Kernel[model.Nodes.Count];
+        try
+        {
+            for (int n = 0; n < kernels.Length; n++) kernels[n] = KernelRegistry.Create(model, model.Nodes[n], options);
+        }
+        catch (OverflowException) { Dispose(); throw new ModelFormatException("a tensor size overflows"); }
+        catch { Dispose(); throw; }
+
+        var bytes = new long[model.Tensors.Count];
+        for (int t = 0; t < bytes.Length; t++)
+            if (!model.Tensors[t].IsConstant) bytes[t] = checked(model.Tensors[t].Bytes(MaxBatch));
+        var plan = MemoryPlanner.Build(model, bytes);
+        ScratchBytes = kernels.Length == 0 ? 0 : kernels.Max(k => k.ScratchBytes(MaxBatch));
+        ArenaBytes = plan.ArenaBytes + Align(ScratchBytes);
+        arena = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(ArenaBytes, 64), 64);
+        for (int t = 0; t < bytes.Length; t++) if (plan.Offsets[t] >= 0) frame.Address[t] = (nint)(arena + plan.Offsets[t]);
+        frame.Scratch = arena + plan.ArenaBytes;
+        frame.SetBatch(MaxBatch);
+    }
+
+    static long Align(long n) => (n + 63) / 64 * 64;
+
+    /// <summary>Elements of one sample of input <paramref name="i"/> (the input's size at batch 1).</summary>
+    public long InputSampleSize(int i = 0) => Model.Tensors[Model.Inputs[i]].Elements(1);
+    public long OutputSampleSize(int i = 0) => Model.Tensors[Model.Outputs[i]].Elements(1);
+
+    /// <summary>Input <paramref name="i"/>'s buffer at batch <paramref name="batch"/>: write the input here, then call <see cref="Run(int)"/>.</summary>
+    public Span<float> Input(int i, int batch) { CheckBatch(batch); frame.SetBatch(batch); return frame.Span(Model.Inputs[i]); }
+    public ReadOnlySpan<float> Output(int i = 0) => frame.Span(Model.Outputs[i]);
+    public ReadOnlySpan<int> OutputShape(int i = 0) => frame.Shape(Model.Outputs[i]);
+
+    public void Run(int batch)
+    {
+        CheckBatch(batch);
+        ObjectDisposedException.ThrowIf(arena == null, this);
+        frame.SetBatch(batch);
+        foreach (var k in kernels) k.Run(frame);
+    }
+
+    /// <summary>Single-input, single-output convenience: batch = input length / sample size.</summary>
+    public void Run(ReadOnlySpan<float> input, Span<float> output)
+    {
+        long sample = InputSampleSize();
+        if (input.Length == 0 || input.Length % sample != 0)
+            throw new ArgumentException($"input has {input.Length} values, not a multiple of the model's {sample} per sample {Format.Shape.Format(Model.Input().Shape)}");
+        int batch = (int)(input.Length / sample);
+        input.CopyTo(Input(0, batch));
+        Run(batch);
+        var y = Output(0);
+        if (output.Length < y.Length) throw new ArgumentException($"output has room for {output.Length} values; {y.Length} needed");
+        y.CopyTo(output);
+    }
+
+    void CheckBatch(int batch)
+    {
+        if (batch < 1 || batch > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), $"batch {batch} is outside 1..{MaxBatch} this session was planned for");
+    }
+
+    public void Dispose()
+    {
+        if (arena != null) { NativeMemory.AlignedFree(arena); arena = null; }
+        if (constants != null) { NativeMemory.AlignedFree(constants); constants = null; }
+        if (kernels != null) foreach (var k in kernels) (k as IDisposable)?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    ~Session() => Dispose();
+}

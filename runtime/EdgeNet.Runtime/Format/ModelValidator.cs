@@ -1,0 +1,101 @@
+namespace EdgeNet.Format;
+
+/// <summary>
+/// Structural checks run on every load and every save: indices in range, shapes that cannot overflow, constants whose
+/// bytes match their shape, operator arity, and a graph in execution order (every input defined before use, so
+/// cycles and self-references are impossible). Kernels check their own attributes when they are prepared.
+/// </summary>
+public static class ModelValidator
+{
+    public const long MaxElements = 1L << 31;   // per tensor at batch 1
+    public const int MaxBatchFactor = 1 << 20;
+
+    static readonly Dictionary<OpType, (int minIn, int maxIn, int minOut, int maxOut)> Arity = new()
+    {
+        [OpType.Dense] = (2, 3, 1, 1), [OpType.Conv] = (2, 3, 1, 1),
+        [OpType.MaxPool] = (1, 1, 1, 1), [OpType.AveragePool] = (1, 1, 1, 1), [OpType.GlobalAveragePool] = (1, 1, 1, 1),
+        [OpType.ChannelAffine] = (3, 3, 1, 1),
+        [OpType.Relu] = (1, 1, 1, 1), [OpType.Clip] = (1, 1, 1, 1), [OpType.LeakyRelu] = (1, 1, 1, 1),
+        [OpType.Sigmoid] = (1, 1, 1, 1), [OpType.Tanh] = (1, 1, 1, 1), [OpType.Softmax] = (1, 1, 1, 1),
+        [OpType.Add] = (2, 2, 1, 1), [OpType.Sub] = (2, 2, 1, 1), [OpType.Mul] = (2, 2, 1, 1), [OpType.Div] = (2, 2, 1, 1),
+        [OpType.Reshape] = (1, 1, 1, 1), [OpType.Transpose] = (1, 1, 1, 1), [OpType.Concat] = (1, 64, 1, 1),
+        [OpType.Gather] = (1, 1, 1, 1), [OpType.Slice] = (1, 1, 1, 1),
+        [OpType.Lstm] = (3, 8, 1, 3), [OpType.Gru] = (3, 6, 1, 2), [OpType.Rnn] = (3, 6, 1, 2),
+    };
+
+    public static void Validate(Model m)
+    {
+        int T = m.Tensors.Count;
+        for (int i = 0; i < T; i++) CheckTensor(m.Tensors[i]);
+
+        var defined = new bool[T];
+        for (int i = 0; i < T; i++) defined[i] = m.Tensors[i].IsConstant;
+        if (m.Inputs.Count == 0) throw new ModelFormatException("the graph has no inputs");
+        if (m.Outputs.Count == 0) throw new ModelFormatException("the graph has no outputs");
+        foreach (var i in m.Inputs)
+        {
+            CheckIndex(i, T, "graph input");
+            if (m.Tensors[i].IsConstant) throw new ModelFormatException($"graph input '{m.Tensors[i].Name}' is a constant");
+            if (m.Tensors[i].Type != DataType.Float32) throw new ModelFormatException($"graph input '{m.Tensors[i].Name}' must be float32");
+            if (defined[i]) throw new ModelFormatException($"graph input '{m.Tensors[i].Name}' is listed twice");
+            defined[i] = true;
+        }
+        foreach (var node in m.Nodes)
+        {
+            if (!Arity.TryGetValue(node.Op, out var a))
+                throw new ModelFormatException($"node '{node.Name}': unknown op code {(int)node.Op}");
+            if (node.Inputs.Length < a.minIn || node.Inputs.Length > a.maxIn || node.Outputs.Length < a.minOut || node.Outputs.Length > a.maxOut)
+                throw new ModelFormatException($"node '{node.Name}' ({node.Op}): {node.Inputs.Length} inputs and {node.Outputs.Length} outputs; expects {a.minIn}..{a.maxIn} and {a.minOut}..{a.maxOut}");
+            for (int k = 0; k < node.Inputs.Length; k++)
+            {
+                int t = node.Inputs[k];
+                if (t == -1 && k >= a.minIn) continue;   // absent optional input
+                CheckIndex(t, T, $"node '{node.Name}' input {k}");
+                if (!defined[t]) throw new ModelFormatException($"node '{node.Name}' reads '{m.Tensors[t].Name}' before any node writes it (graph not in execution order, or a cycle)");
+            }
+            for (int k = 0; k < node.Outputs.Length; k++)
+            {
+                int t = node.Outputs[k];
+                if (t == -1 && k >= a.minOut) continue;   // absent optional output
+                CheckIndex(t, T, $"node '{node.Name}' output");
+                if (defined[t]) throw new ModelFormatException($"node '{node.Name}' writes '{m.Tensors[t].Name}', which is already defined (a constant, an input, or another node's output)");
+                defined[t] = true;
+            }
+        }
+        foreach (var o in m.Outputs)
+        {
+            CheckIndex(o, T, "graph output");
+            if (!defined[o] || m.Tensors[o].IsConstant) throw new ModelFormatException($"graph output '{m.Tensors[o].Name}' is never computed");
+        }
+    }
+
+    static void CheckIndex(int i, int count, string what)
+    {
+        if ((uint)i >= (uint)count) throw new ModelFormatException($"{what}: tensor index {i} is out of range (0..{count - 1})");
+    }
+
+    static void CheckTensor(TensorDesc t)
+    {
+        long n = 1;
+        foreach (var d in t.Shape)
+        {
+            if (d < -MaxBatchFactor) throw new ModelFormatException($"tensor '{t.Name}': dimension {d} is out of range");
+            n *= Math.Max(1, Math.Abs((long)d));
+            if (d == 0) n = 0;
+            if (n > MaxElements) throw new ModelFormatException($"tensor '{t.Name}': shape {Shape.Format(t.Shape)} has more than {MaxElements} elements");
+        }
+        if (t.Data is { } data)
+        {
+            if (Shape.HasBatch(t.Shape)) throw new ModelFormatException($"constant '{t.Name}' has a batch dimension");
+            long expect = n * DataTypes.SizeOf(t.Type);
+            if (data.Length != expect) throw new ModelFormatException($"constant '{t.Name}': {data.Length} bytes of data for shape {Shape.Format(t.Shape)} {t.Type} ({expect} expected)");
+        }
+        if (t.Quant is { } q)
+        {
+            if (q.Scale.Length != q.ZeroPoint.Length) throw new ModelFormatException($"tensor '{t.Name}': {q.Scale.Length} scales but {q.ZeroPoint.Length} zero points");
+            if (q.Scale.Length != 1 && (q.Axis < 0 || q.Axis >= t.Shape.Length || t.Shape[q.Axis] != q.Scale.Length))
+                throw new ModelFormatException($"tensor '{t.Name}': {q.Scale.Length} per-channel scales do not match axis {q.Axis} of {Shape.Format(t.Shape)}");
+            foreach (var s in q.Scale) if (!(s > 0) || !float.IsFinite(s)) throw new ModelFormatException($"tensor '{t.Name}': quantization scale {s} is not a positive finite number");
+        }
+    }
+}

@@ -1,0 +1,33 @@
+namespace EdgeNet.Format;
+
+/// <summary>
+/// EdgeNet's own operator set. The converter rewrites ONNX into these (BatchNorm folded, Gemm/MatMul → Dense with
+/// weights [OC, IC], Flatten/Squeeze/Unsqueeze → Reshape, shape chains folded). Values are on-disk codes: append only.
+/// </summary>
+public enum OpType : ushort
+{
+    Dense = 1,          // X [.., IC], W [OC, IC], B? [OC] -> [.., OC]; fused activation
+    Conv = 2,           // X [N,C,H,W], W [OC, C/group, KH, KW], B? [OC]; strides, pads, dilations, group; fused activation
+    MaxPool = 3,
+    AveragePool = 4,
+    GlobalAveragePool = 5,
+    ChannelAffine = 6,  // X [N,C,...] * scale[C] + shift[C]: a BatchNormalization that could not be folded
+    Relu = 7,
+    Clip = 8,
+    LeakyRelu = 9,
+    Sigmoid = 10,
+    Tanh = 11,
+    Softmax = 12,
+    Add = 13,
+    Sub = 14,
+    Mul = 15,
+    Div = 16,
+    Reshape = 17,       // Flatten, Squeeze, Unsqueeze, Reshape: same bytes, new shape (the output tensor's)
+    Transpose = 18,
+    Concat = 19,
+    Gather = 20,        // constant indices along one axis
+    Slice = 21,         // static starts/ends/steps per axis
+    Lstm = 22,
+    Gru = 23,
+    Rnn = 24,
+}

@@ -1,0 +1,33 @@
+namespace EdgeNet.Format;
+
+/// <summary>
+/// Shapes with a symbolic batch. A dimension d ≥ 0 is fixed; d &lt; 0 means (-d)·N where N is the batch
+/// given at run time (so -1 is N, -8 is 8N after a Reshape that folds the batch into rows).
+/// </summary>
+public static class Shape
+{
+    public const int MaxRank = 8;
+
+    public static int Resolve(int dim, int batch) => dim >= 0 ? dim : checked(-dim * batch);
+
+    public static long Elements(ReadOnlySpan<int> template, int batch)
+    {
+        long n = 1;
+        foreach (var d in template) n = checked(n * Resolve(d, batch));
+        return n;
+    }
+
+    public static bool HasBatch(ReadOnlySpan<int> template)
+    {
+        foreach (var d in template) if (d < 0) return true;
+        return false;
+    }
+
+    public static string Format(ReadOnlySpan<int> template)
+    {
+        var parts = new string[template.Length];
+        for (int i = 0; i < template.Length; i++)
+            parts[i] = template[i] switch { >= 0 => template[i].ToString(), -1 => "N", _ => $"{-template[i]}N" };
+        return "[" + string.Join(",", parts) + "]";
+    }
+}

@@ -1,0 +1,35 @@
+namespace EdgeNet.Format;
+
+/// <summary>Quantization parameters: per tensor (one scale) or per channel along <see cref="Axis"/>.</summary>
+public sealed record QuantParams(float[] Scale, int[] ZeroPoint, int Axis);
+
+/// <summary>
+/// One tensor of the graph: a constant (weights, with <see cref="Data"/>), a graph input/output, or an
+/// intermediate activation whose storage the memory planner assigns.
+/// </summary>
+public sealed class TensorDesc(string name, DataType type, int[] shape)
+{
+    public string Name { get; } = name;
+    public DataType Type { get; } = type;
+    /// <summary>Shape template; negative dimensions are multiples of the batch (see <see cref="Format.Shape"/>).</summary>
+    public int[] Shape { get; internal set; } = shape;
+    /// <summary>Marks an output whose shape the converter lets the kernel infer (see Kernel.ExpectShape).</summary>
+    public static int[] UnknownShape => [int.MinValue];
+    public bool IsShapeKnown => !(Shape.Length == 1 && Shape[0] == int.MinValue);
+    public QuantParams? Quant { get; init; }
+    /// <summary>Raw little-endian bytes of a constant; null for activations.</summary>
+    public ReadOnlyMemory<byte>? Data { get; init; }
+
+    public bool IsConstant => Data is not null;
+    public long Elements(int batch) => Format.Shape.Elements(Shape, batch);
+    public long Bytes(int batch) => Elements(batch) * DataTypes.SizeOf(Type);
+
+    public ReadOnlySpan<float> Floats()
+    {
+        if (Data is not { } d || Type != DataType.Float32)
+            throw new ModelFormatException($"tensor '{Name}' is not a float32 constant");
+        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(d.Span);
+    }
+
+    public override string ToString() => $"{Name}: {Type} {Format.Shape.Format(Shape)}";
+}

@@ -1,0 +1,93 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace EdgeNet.Io;
+
+/// <summary>An array read from or written to NumPy's .npy format: shape plus data as float32 or int64.</summary>
+public sealed class NpyArray(int[] shape, float[]? floats, long[]? longs)
+{
+    public int[] Shape { get; } = shape;
+    public float[]? Floats { get; } = floats;
+    public long[]? Longs { get; } = longs;
+    public long Length => Floats?.LongLength ?? Longs!.LongLength;
+}
+
+/// <summary>Reader and writer for .npy (versions 1-3, C order, little-endian f4/f8/i4/i8/u1/i1). Errors are <see cref="InvalidDataException"/>.</summary>
+public static class Npy
+{
+    public static NpyArray Read(string path)
+    {
+        byte[] b;
+        try { b = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new InvalidDataException($"cannot read '{path}': {e.Message}"); }
+        try { return Parse(b); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"'{path}': {e.Message}"); }
+    }
+
+    public static NpyArray Parse(ReadOnlySpan<byte> b)
+    {
+        if (b.Length < 10 || b[0] != 0x93 || !b.Slice(1, 5).SequenceEqual("NUMPY"u8)) throw new InvalidDataException("not a .npy file (bad magic)");
+        int major = b[6];
+        int headerLen, start;
+        if (major == 1) { headerLen = BinaryPrimitives.ReadUInt16LittleEndian(b[8..]); start = 10; }
+        else if (major is 2 or 3) { if (b.Length < 12) throw new InvalidDataException("truncated header"); headerLen = BinaryPrimitives.ReadInt32LittleEndian(b[8..]); start = 12; }
+        else throw new InvalidDataException($"unsupported .npy version {major}");
+        if (headerLen < 0 || start + headerLen > b.Length) throw new InvalidDataException("truncated header");
+        string header = Encoding.Latin1.GetString(b.Slice(start, headerLen));
+        string descr = Field(header, "descr").Trim('\'', '"', ' ');
+        if (Field(header, "fortran_order").Trim() != "False") throw new InvalidDataException("Fortran-ordered arrays are not supported");
+        string shapeText = Field(header, "shape").Trim().TrimStart('(').TrimEnd(')');
+        var shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new InvalidDataException($"bad shape '{shapeText}'")).ToArray();
+        long count = 1;
+        foreach (var d in shape) count = checked(count * d);
+        var data = b[(start + headerLen)..];
+        int size = descr[^1] - '0';
+        if (descr.Length != 3 || (descr[0] != '<' && descr[0] != '|') || size is not (1 or 4 or 8)) throw new InvalidDataException($"unsupported dtype '{descr}'");
+        if (data.Length < count * size) throw new InvalidDataException($"data is {data.Length} bytes; shape ({shapeText}) of {descr} needs {count * size}");
+        data = data[..(int)(count * size)];
+        switch (descr[1..])
+        {
+            case "f4": return new(shape, MemoryMarshal.Cast<byte, float>(data).ToArray(), null);
+            case "f8": { var d = MemoryMarshal.Cast<byte, double>(data); var f = new float[d.Length]; for (int i = 0; i < d.Length; i++) f[i] = (float)d[i]; return new(shape, f, null); }
+            case "i8": return new(shape, null, MemoryMarshal.Cast<byte, long>(data).ToArray());
+            case "i4": { var d = MemoryMarshal.Cast<byte, int>(data); var l = new long[d.Length]; for (int i = 0; i < d.Length; i++) l[i] = d[i]; return new(shape, null, l); }
+            case "u1": { var l = new long[data.Length]; for (int i = 0; i < data.Length; i++) l[i] = data[i]; return new(shape, null, l); }
+            case "i1": { var l = new long[data.Length]; for (int i = 0; i < data.Length; i++) l[i] = (sbyte)data[i]; return new(shape, null, l); }
+            default: throw new InvalidDataException($"unsupported dtype '{descr}'");
+        }
+    }
+
+    static string Field(string header, string key)
+    {
+        int k = header.IndexOf($"'{key}'", StringComparison.Ordinal);
+        if (k < 0) throw new InvalidDataException($"header has no '{key}'");
+        int colon = header.IndexOf(':', k);
+        int end = key == "shape" ? header.IndexOf(')', colon) + 1 : header.IndexOfAny([',', '}'], colon);
+        if (colon < 0 || end <= colon) throw new InvalidDataException($"bad header field '{key}'");
+        return header[(colon + 1)..end];
+    }
+
+    public static byte[] Serialize(ReadOnlySpan<float> data, ReadOnlySpan<int> shape) => Serialize(MemoryMarshal.AsBytes(data), "<f4", shape);
+    public static byte[] Serialize(ReadOnlySpan<long> data, ReadOnlySpan<int> shape) => Serialize(MemoryMarshal.AsBytes(data), "<i8", shape);
+
+    static byte[] Serialize(ReadOnlySpan<byte> data, string descr, ReadOnlySpan<int> shape)
+    {
+        var dims = new string[shape.Length];
+        for (int i = 0; i < shape.Length; i++) dims[i] = shape[i].ToString(CultureInfo.InvariantCulture);
+        string sh = shape.Length == 1 ? dims[0] + "," : string.Join(", ", dims);
+        string header = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({sh}), }}";
+        int total = 10 + header.Length + 1;
+        header += new string(' ', (64 - total % 64) % 64) + "\n";
+        var ms = new MemoryStream();
+        ms.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
+        ms.Write(BitConverter.GetBytes((ushort)header.Length));
+        ms.Write(Encoding.Latin1.GetBytes(header));
+        ms.Write(data);
+        return ms.ToArray();
+    }
+
+    public static void Write(string path, ReadOnlySpan<float> data, ReadOnlySpan<int> shape) => AtomicFile.Write(path, Serialize(data, shape));
+}

@@ -1,0 +1,102 @@
+using System.Runtime.InteropServices;
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using EdgeNet.Kernels.Reference;
+using EdgeNet.Kernels.Simd;
+
+namespace EdgeNet.Kernels;
+
+/// <summary>
+/// Conv2D over NCHW with groups (depthwise has its own kernel), strides, pads, dilations and a fused activation.
+/// General convolutions run as GEMM: weights [OC/g, K] as A, im2col columns packed as B.
+/// </summary>
+public sealed unsafe class ConvKernel : Kernel, IDisposable
+{
+    readonly int x, y;
+    readonly ConvGeometry g;
+    readonly float[] w, b;
+    readonly float* wp, bp;
+    readonly Activation act;
+    readonly bool reference, pointwise;
+    readonly int K, N;
+
+    public ConvKernel(Model m, Node node, KernelOptions o) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        var xt = FloatTensor(m, x, "input");
+        var wt = ConstantFloat(m, node.Inputs[1], "weight");
+        if (xt.Shape.Length != 4) throw Error($"input must be NCHW, got {Format.Shape.Format(xt.Shape)}");
+        if (wt.Shape.Length != 4) throw Error($"weight must be [OC, C/group, KH, KW], got {Format.Shape.Format(wt.Shape)}");
+        for (int d = 1; d < 4; d++) RequireFixed(xt, d, $"dimension {d}");
+        int group = (int)node.Attributes.Int("group", 1);
+        g = Window.Geometry(this, node.Attributes, xt.Shape, wt.Shape[0], [wt.Shape[2], wt.Shape[3]], group, ceil: false);
+        if (wt.Shape[1] * group != g.C || g.OC % group != 0) throw Error($"weight {Format.Shape.Format(wt.Shape)} does not fit {g.C} input channels in {group} groups");
+        w = wt.Floats().ToArray();
+        b = node.Inputs.Length > 2 && node.Inputs[2] >= 0 ? ConstantFloat(m, node.Inputs[2], "bias").Floats().ToArray() : new float[g.OC];
+        if (b.Length != g.OC) throw Error($"bias has {b.Length} values for {g.OC} output channels");
+        act = Activation.FromAttributes(node.Attributes, node.Name);
+        ExpectShape(m, y, [xt.Shape[0], g.OC, g.OH, g.OW]);
+        reference = o.Reference;
+        K = g.CinPerGroup * g.KH * g.KW; N = g.OH * g.OW;
+        pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0;
+        wp = (float*)NativeMemory.AlignedAlloc((nuint)(w.Length * 4 + 64), 64);
+        bp = (float*)NativeMemory.AlignedAlloc((nuint)(b.Length * 4 + 64), 64);
+        w.CopyTo(new Span<float>(wp, w.Length)); b.CopyTo(new Span<float>(bp, b.Length));
+    }
+
+    public override long ScratchBytes(int batch) =>
+        reference || g.IsDepthwise ? 0 : 4 * (Gemm.PackedSize(K, N) + (pointwise ? 0 : (long)K * N) + 16);
+
+    public override void Run(Frame f)
+    {
+        int n = f.Shape(x)[0];
+        if (reference) { Reference.Conv.Run(f.Span(x), w, b, f.Span(y), n, g, act); return; }
+        float* xs = f.F(x), ys = f.F(y);
+        long inImage = (long)g.C * g.H * g.W, outImage = (long)g.OC * N;
+        int og = g.CoutPerGroup;
+        for (int i = 0; i < n; i++)
+        {
+            if (g.IsDepthwise) Depthwise.Run(xs + i * inImage, wp, bp, ys + i * outImage, g);
+            else
+                for (int grp = 0; grp < g.Group; grp++)
+                {
+                    float* xg = xs + i * inImage + (long)grp * g.CinPerGroup * g.H * g.W;
+                    float* packed = (float*)f.Scratch;
+                    if (pointwise) Gemm.Pack(xg, N, 1, K, N, packed);
+                    else
+                    {
+                        float* col = packed + Gemm.PackedSize(K, N);
+                        Im2Col(xg, col);
+                        Gemm.Pack(col, N, 1, K, N, packed);
+                    }
+                    Gemm.Run(wp + (long)grp * og * K, K, packed, ys + i * outImage + (long)grp * og * N, N, og, N, K, bp + grp * og, null, act.ClampMin, act.ClampMax);
+                }
+            if (!act.IsClamp || g.IsDepthwise) act.Apply(new Span<float>(ys + i * outImage, (int)outImage));
+        }
+    }
+
+    /// <summary>col [K = Cg·KH·KW, OH·OW]: row (c, kh, kw) holds the input pixel each output position sees (0 in padding).</summary>
+    void Im2Col(float* xg, float* col)
+    {
+        for (int c = 0; c < g.CinPerGroup; c++)
+            for (int kh = 0; kh < g.KH; kh++)
+                for (int kw = 0; kw < g.KW; kw++, col += N)
+                {
+                    int off = kw * g.DilationW - g.PadLeft;
+                    for (int oh = 0; oh < g.OH; oh++)
+                    {
+                        float* row = col + oh * g.OW;
+                        int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                        if ((uint)ih >= (uint)g.H) { new Span<float>(row, g.OW).Clear(); continue; }
+                        float* xr = xg + ((long)c * g.H + ih) * g.W;
+                        for (int ow = 0; ow < g.OW; ow++)
+                        {
+                            int iw = ow * g.StrideW + off;
+                            row[ow] = (uint)iw < (uint)g.W ? xr[iw] : 0f;
+                        }
+                    }
+                }
+    }
+
+    public void Dispose() { NativeMemory.AlignedFree(wp); NativeMemory.AlignedFree(bp); }
+}

@@ -1,0 +1,209 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+
+namespace EdgeNet.Kernels;
+
+/// <summary>Reshape (and Flatten, Squeeze, Unsqueeze): the same elements under the output's declared shape.</summary>
+public sealed class ReshapeKernel : Kernel
+{
+    readonly int x, y;
+
+    public ReshapeKernel(Model m, Node node) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        TensorDesc xt = m.Tensors[x], yt = m.Tensors[y];
+        if (xt.Type != yt.Type) throw Error($"type changes from {xt.Type} to {yt.Type}");
+        if (xt.Elements(1) != yt.Elements(1) || xt.Elements(2) != yt.Elements(2))
+            throw Error($"cannot reshape {Format.Shape.Format(xt.Shape)} to {Format.Shape.Format(yt.Shape)}: element counts differ");
+    }
+
+    public override unsafe void Run(Frame f)
+    {
+        if (f.Address[x] == f.Address[y]) return;
+        long bytes = f.Size(x) * DataTypes.SizeOf(DataType.Float32);
+        Buffer.MemoryCopy((void*)f.Address[x], (void*)f.Address[y], bytes, bytes);
+    }
+}
+
+/// <summary>Transpose by a permutation; runs of the unchanged innermost dimension are copied whole.</summary>
+public sealed class TransposeKernel : Kernel
+{
+    readonly int x, y;
+    readonly int[] perm, index;
+    readonly long[] srcStride;
+
+    public TransposeKernel(Model m, Node node) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        var xt = FloatTensor(m, x, "input");
+        int r = xt.Shape.Length;
+        perm = node.Attributes.Ints("perm", Enumerable.Range(0, r).Reverse().Select(i => (long)i).ToArray()).Select(p => (int)p).ToArray();
+        if (perm.Length != r || perm.Distinct().Count() != r || perm.Any(p => p < 0 || p >= r)) throw Error($"perm [{string.Join(",", perm)}] is not a permutation of {r} axes");
+        ExpectShape(m, y, perm.Select(p => xt.Shape[p]).ToArray());
+        index = new int[Math.Max(1, r)]; srcStride = new long[Math.Max(1, r)];
+    }
+
+    public override void Run(Frame f)
+    {
+        var xs = f.Span(x); var ys = f.Span(y);
+        var s = f.Shape(x); var so = f.Shape(y);
+        int r = s.Length;
+        if (r == 0) { ys[0] = xs[0]; return; }
+        long st = 1;
+        Span<long> inStride = stackalloc long[Shape.MaxRank];
+        for (int d = r - 1; d >= 0; d--) { inStride[d] = st; st *= s[d]; }
+        for (int d = 0; d < r; d++) srcStride[d] = inStride[perm[d]];
+        int inner = so[r - 1];
+        bool contiguous = srcStride[r - 1] == 1;
+        Array.Clear(index);
+        long off = 0;
+        for (int start = 0; start < ys.Length; start += inner)
+        {
+            if (contiguous) xs.Slice((int)off, inner).CopyTo(ys.Slice(start, inner));
+            else for (int j = 0; j < inner; j++) ys[start + j] = xs[(int)(off + j * srcStride[r - 1])];
+            for (int d = r - 2; d >= 0; d--)
+            {
+                off += srcStride[d];
+                if (++index[d] < so[d]) break;
+                off -= srcStride[d] * so[d]; index[d] = 0;
+            }
+        }
+    }
+}
+
+/// <summary>Concat along one axis: for each outer index, each input's block is copied in turn.</summary>
+public sealed class ConcatKernel : Kernel
+{
+    readonly int y, axis;
+    readonly int[] inputs;
+
+    public ConcatKernel(Model m, Node node) : base(node)
+    {
+        inputs = node.Inputs; y = node.Outputs[0];
+        var first = FloatTensor(m, inputs[0], "input");
+        int r = first.Shape.Length;
+        axis = (int)node.Attributes.Int("axis", 0);
+        if (axis < 0) axis += r;
+        if (axis < 0 || axis >= r) throw Error($"axis out of range for rank {r}");
+        var shape = (int[])first.Shape.Clone();
+        shape[axis] = 0;
+        foreach (var i in inputs)
+        {
+            var t = FloatTensor(m, i, "input");
+            if (t.Shape.Length != r) throw Error("inputs differ in rank");
+            for (int d = 0; d < r; d++) if (d != axis && t.Shape[d] != first.Shape[d]) throw Error($"inputs differ in dimension {d}");
+            if (t.Shape[axis] < 0 && inputs.Length > 1) throw Error("cannot concatenate along the batch dimension");
+            shape[axis] = checked(shape[axis] + t.Shape[axis]);
+        }
+        if (inputs.Length == 1) shape[axis] = first.Shape[axis];
+        ExpectShape(m, y, shape);
+    }
+
+    public override void Run(Frame f)
+    {
+        var ys = f.Span(y);
+        var s = f.Shape(y);
+        int outer = 1, inner = 1;
+        for (int d = 0; d < axis; d++) outer *= s[d];
+        for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
+        int pos = 0;
+        for (int o = 0; o < outer; o++)
+            foreach (var i in inputs)
+            {
+                int block = f.Shape(i)[axis] * inner;
+                f.Span(i).Slice(o * block, block).CopyTo(ys.Slice(pos, block));
+                pos += block;
+            }
+    }
+}
+
+/// <summary>Gather with constant indices along one axis (attribute "indices"; "scalar" = 1 drops the axis).</summary>
+public sealed class GatherKernel : Kernel
+{
+    readonly int x, y, axis;
+    readonly int[] indices;
+
+    public GatherKernel(Model m, Node node) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        var xt = FloatTensor(m, x, "input");
+        int r = xt.Shape.Length;
+        axis = (int)node.Attributes.Int("axis", 0);
+        if (axis < 0) axis += r;
+        if (axis < 0 || axis >= r) throw Error($"axis out of range for rank {r}");
+        RequireFixed(xt, axis, "the gathered axis");
+        int len = xt.Shape[axis];
+        indices = node.Attributes.Ints("indices", []).Select(i => (int)(i < 0 ? i + len : i)).ToArray();
+        if (indices.Length == 0 || indices.Any(i => i < 0 || i >= len)) throw Error($"indices out of range 0..{len - 1}");
+        bool scalar = node.Attributes.Int("scalar", 0) != 0;
+        if (scalar && indices.Length != 1) throw Error("a scalar gather takes one index");
+        var shape = xt.Shape.ToList();
+        if (scalar) shape.RemoveAt(axis); else shape[axis] = indices.Length;
+        ExpectShape(m, y, shape.ToArray());
+    }
+
+    public override void Run(Frame f)
+    {
+        var xs = f.Span(x); var ys = f.Span(y);
+        var s = f.Shape(x);
+        int outer = 1, inner = 1;
+        for (int d = 0; d < axis; d++) outer *= s[d];
+        for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
+        int pos = 0;
+        for (int o = 0; o < outer; o++)
+            foreach (var i in indices)
+            {
+                xs.Slice((o * s[axis] + i) * inner, inner).CopyTo(ys.Slice(pos, inner));
+                pos += inner;
+            }
+    }
+}
+
+/// <summary>Slice with static, normalized starts and steps for every axis (attributes "starts", "steps"; ends are the output shape).</summary>
+public sealed class SliceKernel : Kernel
+{
+    readonly int x, y;
+    readonly long[] starts, steps, stride;
+    readonly int[] index;
+
+    public SliceKernel(Model m, Node node) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        var xt = FloatTensor(m, x, "input"); var yt = FloatTensor(m, y, "output");
+        int r = xt.Shape.Length;
+        starts = node.Attributes.Ints("starts", new long[r]);
+        steps = node.Attributes.Ints("steps", Enumerable.Repeat(1L, r).ToArray());
+        if (starts.Length != r || steps.Length != r || yt.Shape.Length != r) throw Error("starts/steps must cover every axis");
+        for (int d = 0; d < r; d++)
+        {
+            bool batch = xt.Shape[d] < 0;
+            if (batch) { if (starts[d] != 0 || steps[d] != 1 || yt.Shape[d] != xt.Shape[d]) throw Error("the batch axis cannot be sliced"); continue; }
+            if (steps[d] == 0 || yt.Shape[d] < 0) throw Error($"axis {d}: step 0 or a batch-sized output");
+            long last = starts[d] + (yt.Shape[d] - 1) * steps[d];
+            if (yt.Shape[d] > 0 && (starts[d] < 0 || starts[d] >= xt.Shape[d] || last < 0 || last >= xt.Shape[d])) throw Error($"axis {d}: slice leaves the input");
+        }
+        stride = new long[Math.Max(1, r)]; index = new int[Math.Max(1, r)];
+    }
+
+    public override void Run(Frame f)
+    {
+        var xs = f.Span(x); var ys = f.Span(y);
+        var s = f.Shape(x); var so = f.Shape(y);
+        int r = s.Length;
+        long st = 1, off = 0;
+        for (int d = r - 1; d >= 0; d--) { stride[d] = st * steps[d]; off += st * starts[d]; st *= s[d]; }
+        if (ys.Length == 0) return;
+        int inner = so[r - 1];
+        Array.Clear(index);
+        for (int start = 0; start < ys.Length; start += inner)
+        {
+            for (int j = 0; j < inner; j++) ys[start + j] = xs[(int)(off + j * stride[r - 1])];
+            for (int d = r - 2; d >= 0; d--)
+            {
+                off += stride[d];
+                if (++index[d] < so[d]) break;
+                off -= stride[d] * so[d]; index[d] = 0;
+            }
+        }
+    }
+}

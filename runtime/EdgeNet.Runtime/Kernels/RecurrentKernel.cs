@@ -1,0 +1,259 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using EdgeNet.Kernels.Simd;
+
+namespace EdgeNet.Kernels;
+
+/// <summary>
+/// LSTM, GRU and RNN with ONNX semantics: forward, reverse, bidirectional; layout 0 ([S,B,I]) or 1 ([B,S,I]);
+/// optional initial states and LSTM peepholes; GRU linear_before_reset; clip; ONNX gate orders (LSTM i,o,f,c;
+/// GRU z,r,h). The input projection of all steps is one GEMM; each step adds H·Rᵀ and applies the gates.
+/// </summary>
+public sealed unsafe class RecurrentKernel : Kernel, IDisposable
+{
+    readonly OpType op;
+    readonly int x, initH = -1, initC = -1, yOut, yh = -1, yc = -1;
+    readonly int S, I, H, D, G, layout;
+    readonly bool lbr, reference;
+    readonly float clip;
+    readonly Func<float, float>[] fns;        // gate activations, ONNX order (f, g[, h])
+    readonly ActivationKind[] fnKinds;
+    readonly int perDir;                      // activation functions per direction
+    readonly float[][] w, r, wb, rb, peep;    // per direction: W [G*H, I], R [G*H, H], biases [G*H], P [3H]
+    readonly float[][] rzr, rh;               // GRU without linear_before_reset: R split into [z;r] rows and h rows
+    readonly float*[] wPacked, rPacked, rzrPacked, rhPacked;
+
+    public RecurrentKernel(Model m, Node node, KernelOptions o) : base(node)
+    {
+        op = node.Op;
+        G = op switch { OpType.Lstm => 4, OpType.Gru => 3, _ => 1 };
+        var a = node.Attributes;
+        x = node.Inputs[0];
+        var xt = FloatTensor(m, x, "X");
+        if (xt.Shape.Length != 3) throw Error($"X must have rank 3, got {Format.Shape.Format(xt.Shape)}");
+        layout = (int)a.Int("layout", 0);
+        if (layout is not (0 or 1)) throw Error($"layout {layout} is not 0 or 1");
+        S = xt.Shape[layout == 0 ? 0 : 1]; I = xt.Shape[2];
+        int batchDim = xt.Shape[layout == 0 ? 1 : 0];
+        if (S < 1 || I < 1) throw Error("the sequence length and input size must be fixed and positive");
+        string direction = a.String("direction", "forward");
+        D = direction == "bidirectional" ? 2 : 1;
+        if (direction is not ("forward" or "reverse" or "bidirectional")) throw Error($"unknown direction '{direction}'");
+        Reverse0 = direction == "reverse";
+        H = (int)a.Int("hidden_size", 0);
+        if (H < 1 || H > 1 << 16) throw Error($"hidden_size {H} is out of range");
+        lbr = a.Int("linear_before_reset", 0) != 0;
+        clip = a.Float("clip", 0f);
+        if (clip < 0 || float.IsNaN(clip)) throw Error($"clip {clip} must be positive");
+        if (a.Int("input_forget", 0) != 0) throw Error("input_forget is not supported");
+        string defaults = op switch { OpType.Lstm => "Sigmoid,Tanh,Tanh", OpType.Gru => "Sigmoid,Tanh", _ => "Tanh" };
+        var names = a.String("activations", defaults).Split(',');
+        perDir = op == OpType.Lstm ? 3 : op == OpType.Gru ? 2 : 1;
+        if (names.Length != perDir && names.Length != perDir * D) throw Error($"activations '{string.Join(",", names)}' do not match {perDir} per direction");
+        fnKinds = names.Select(n => n switch
+        {
+            "Sigmoid" => ActivationKind.Sigmoid, "Tanh" => ActivationKind.Tanh, "Relu" => ActivationKind.Relu,
+            _ => throw Error($"activation '{n}' is not supported (Sigmoid, Tanh, Relu)"),
+        }).ToArray();
+        fns = fnKinds.Select(k => { var act = new Activation(k); return (Func<float, float>)act.Scalar; }).ToArray();
+
+        var W = ConstantFloat(m, node.Inputs[1], "W"); var R = ConstantFloat(m, node.Inputs[2], "R");
+        if (!W.Shape.SequenceEqual([D, G * H, I])) throw Error($"W is {Format.Shape.Format(W.Shape)}, expected [{D},{G * H},{I}]");
+        if (!R.Shape.SequenceEqual([D, G * H, H])) throw Error($"R is {Format.Shape.Format(R.Shape)}, expected [{D},{G * H},{H}]");
+        float[]? B = Input(node, 3) is int bi ? ConstantFloat(m, bi, "B").Floats().ToArray() : null;
+        if (B != null && B.Length != D * 2 * G * H) throw Error($"B has {B.Length} values, expected {D * 2 * G * H}");
+        if (Input(node, 4) is not null) throw Error("sequence_lens is not supported (all sequences must be full length)");
+        if (Input(node, 5) is int hi) { initH = hi; CheckState(m, hi, batchDim, "initial_h"); }
+        if (op == OpType.Lstm && Input(node, 6) is int ci) { initC = ci; CheckState(m, ci, batchDim, "initial_c"); }
+        float[]? P = op == OpType.Lstm && Input(node, 7) is int pi ? ConstantFloat(m, pi, "P").Floats().ToArray() : null;
+        if (P != null && P.Length != D * 3 * H) throw Error($"P has {P.Length} values, expected {D * 3 * H}");
+
+        var wAll = W.Floats(); var rAll = R.Floats();
+        w = new float[D][]; r = new float[D][]; wb = new float[D][]; rb = new float[D][]; peep = new float[D][];
+        rzr = new float[D][]; rh = new float[D][];
+        wPacked = new float*[D]; rPacked = new float*[D]; rzrPacked = new float*[D]; rhPacked = new float*[D];
+        reference = o.Reference;
+        for (int d = 0; d < D; d++)
+        {
+            w[d] = wAll.Slice(d * G * H * I, G * H * I).ToArray();
+            r[d] = rAll.Slice(d * G * H * H, G * H * H).ToArray();
+            wb[d] = B == null ? new float[G * H] : B.AsSpan(d * 2 * G * H, G * H).ToArray();
+            rb[d] = B == null ? new float[G * H] : B.AsSpan(d * 2 * G * H + G * H, G * H).ToArray();
+            peep[d] = P == null ? new float[3 * H] : P.AsSpan(d * 3 * H, 3 * H).ToArray();
+            rzr[d] = op == OpType.Gru ? r[d].AsSpan(0, 2 * H * H).ToArray() : [];
+            rh[d] = op == OpType.Gru ? r[d].AsSpan(2 * H * H).ToArray() : [];
+            if (reference) continue;
+            wPacked[d] = Pack(w[d], G * H, I);
+            rPacked[d] = Pack(r[d], G * H, H);
+            if (op == OpType.Gru && !lbr) { rzrPacked[d] = Pack(rzr[d], 2 * H, H); rhPacked[d] = Pack(rh[d], H, H); }
+        }
+
+        yOut = node.Outputs[0];
+        int[] yShape = layout == 0 ? [S, D, batchDim, H] : [batchDim, S, D, H];
+        int[] stateShape = layout == 0 ? [D, batchDim, H] : [batchDim, D, H];
+        if (yOut >= 0) ExpectShape(m, yOut, yShape);
+        if (node.Outputs.Length > 1 && node.Outputs[1] >= 0) { yh = node.Outputs[1]; ExpectShape(m, yh, stateShape); }
+        if (node.Outputs.Length > 2 && node.Outputs[2] >= 0) { yc = node.Outputs[2]; ExpectShape(m, yc, stateShape); }
+    }
+
+    readonly bool Reverse0;
+
+    static int? Input(Node n, int i) => n.Inputs.Length > i && n.Inputs[i] >= 0 ? n.Inputs[i] : null;
+
+    void CheckState(Model m, int t, int batchDim, string what)
+    {
+        var s = FloatTensor(m, t, what).Shape;
+        int[] expect = layout == 0 ? [D, batchDim, H] : [batchDim, D, H];
+        if (!s.SequenceEqual(expect)) throw Error($"{what} is {Format.Shape.Format(s)}, expected {Format.Shape.Format(expect)}");
+    }
+
+    static float* Pack(float[] wt, int n, int k)
+    {
+        var p = (float*)NativeMemory.AlignedAlloc((nuint)(Gemm.PackedSize(k, n) * 4), 64);
+        fixed (float* s = wt) Gemm.Pack(s, 1, k, k, n, p);   // B[k, j] = W[j, k]
+        return p;
+    }
+
+    // Scratch: XW [S·B, G·H], HR [B, G·H], h [B, H], c [B, H], r⊙h [B, H], (r⊙h)·Rhᵀ [B, H]
+    public override long ScratchBytes(int batch) => 4L * ((long)S * batch * G * H + (long)batch * G * H + 4L * batch * H + 64);
+
+    public override void Run(Frame f)
+    {
+        int Bn = f.Shape(x)[layout == 0 ? 1 : 0];
+        int GH = G * H;
+        float* xw = (float*)f.Scratch, hr = xw + (long)S * Bn * GH, h = hr + (long)Bn * GH, c = h + Bn * H, rhv = c + Bn * H, hr2 = rhv + Bn * H;
+        float* X = f.F(x);
+        for (int d = 0; d < D; d++)
+        {
+            bool reverse = d == 1 || Reverse0;
+            // Input projection of every step at once (rows in X's memory order), with the biases that do not depend on r.
+            MatMul(X, S * Bn, I, w[d], wPacked[d], GH, xw, GH);
+            for (long row = 0; row < (long)S * Bn; row++)
+            {
+                var dst = new Span<float>(xw + row * GH, GH);
+                TensorPrimitives.Add(dst, wb[d], dst);
+                if (op == OpType.Gru) TensorPrimitives.Add(dst[..(2 * H)], rb[d].AsSpan(0, 2 * H), dst[..(2 * H)]);
+                else TensorPrimitives.Add(dst, rb[d], dst);
+            }
+            for (int b = 0; b < Bn; b++)
+            {
+                LoadState(f, initH, d, b, Bn, h + b * H);
+                if (op == OpType.Lstm) LoadState(f, initC, d, b, Bn, c + b * H);
+            }
+            for (int step = 0; step < S; step++)
+            {
+                int t = reverse ? S - 1 - step : step;
+                if (op == OpType.Gru && !lbr) MatMul(h, Bn, H, rzr[d], rzrPacked[d], 2 * H, hr, GH);
+                else MatMul(h, Bn, H, r[d], rPacked[d], GH, hr, GH);
+                for (int b = 0; b < Bn; b++)
+                {
+                    long row = layout == 0 ? (long)t * Bn + b : (long)b * S + t;
+                    float* g = xw + row * GH, q = hr + (long)b * GH, hb = h + b * H;
+                    if (op == OpType.Lstm) LstmCell(g, q, hb, c + b * H, d);
+                    else if (op == OpType.Rnn) RnnCell(g, q, hb, d);
+                    else GruGates(g, q, hb, rhv + b * H, d);
+                }
+                if (op == OpType.Gru)
+                {
+                    if (!lbr) MatMul(rhv, Bn, H, rh[d], rhPacked[d], H, hr2, H);
+                    for (int b = 0; b < Bn; b++)
+                    {
+                        long row = layout == 0 ? (long)t * Bn + b : (long)b * S + t;
+                        GruOutput(xw + row * GH, hr + (long)b * GH, hr2 + b * H, h + b * H, d);
+                    }
+                }
+                if (yOut >= 0)
+                    for (int b = 0; b < Bn; b++)
+                    {
+                        long off = layout == 0 ? (((long)t * D + d) * Bn + b) * H : (((long)b * S + t) * D + d) * H;
+                        new ReadOnlySpan<float>(h + b * H, H).CopyTo(new Span<float>(f.F(yOut) + off, H));
+                    }
+            }
+            for (int b = 0; b < Bn; b++)
+            {
+                long off = layout == 0 ? ((long)d * Bn + b) * H : ((long)b * D + d) * H;
+                if (yh >= 0) new ReadOnlySpan<float>(h + b * H, H).CopyTo(new Span<float>(f.F(yh) + off, H));
+                if (yc >= 0) new ReadOnlySpan<float>(c + b * H, H).CopyTo(new Span<float>(f.F(yc) + off, H));
+            }
+        }
+    }
+
+    void LoadState(Frame f, int tensor, int d, int b, int Bn, float* dst)
+    {
+        var s = new Span<float>(dst, H);
+        if (tensor < 0) { s.Clear(); return; }
+        long off = layout == 0 ? ((long)d * Bn + b) * H : ((long)b * D + d) * H;
+        new ReadOnlySpan<float>(f.F(tensor) + off, H).CopyTo(s);
+    }
+
+    /// <summary>c[rows, n] = a[rows, k] · wᵀ (w [n, k]); the fast path uses the packed copy.</summary>
+    void MatMul(float* a, int rows, int k, float[] wt, float* packed, int n, float* c, int ldc)
+    {
+        if (!reference) { Gemm.Run(a, k, packed, c, ldc, rows, n, k, null, null, float.NegativeInfinity, float.PositiveInfinity); return; }
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float s = 0;
+                for (int q = 0; q < k; q++) s += a[(long)i * k + q] * wt[(long)j * k + q];
+                c[(long)i * ldc + j] = s;
+            }
+    }
+
+    float F(int which, int d, float v)
+    {
+        if (clip > 0) v = Math.Clamp(v, -clip, clip);
+        return fns[(fns.Length > perDir ? d * perDir : 0) + which](v);
+    }
+
+    void LstmCell(float* g, float* q, float* h, float* c, int d)
+    {
+        float[] p = peep[d];
+        for (int j = 0; j < H; j++)
+        {
+            float ct = c[j];
+            float i = F(0, d, g[j] + q[j] + p[j] * ct);
+            float fg = F(0, d, g[2 * H + j] + q[2 * H + j] + p[2 * H + j] * ct);
+            float cc = F(1, d, g[3 * H + j] + q[3 * H + j]);
+            ct = fg * ct + i * cc;
+            float o = F(0, d, g[H + j] + q[H + j] + p[H + j] * ct);
+            c[j] = ct;
+            h[j] = o * F(2, d, ct);
+        }
+    }
+
+    void RnnCell(float* g, float* q, float* h, int d)
+    {
+        for (int j = 0; j < H; j++) h[j] = F(0, d, g[j] + q[j]);
+    }
+
+    // GRU in two halves: gates z, r (and r ⊙ h for linear_before_reset = 0), then the candidate and the new state.
+    void GruGates(float* g, float* q, float* h, float* rh, int d)
+    {
+        for (int j = 0; j < H; j++)
+        {
+            g[j] = F(0, d, g[j] + q[j]);                     // z, kept in place
+            g[H + j] = F(0, d, g[H + j] + q[H + j]);         // r
+            rh[j] = g[H + j] * h[j];
+        }
+    }
+
+    void GruOutput(float* g, float* q, float* rhR, float* h, int d)
+    {
+        float[] rbh = rb[d];
+        for (int j = 0; j < H; j++)
+        {
+            float z = g[j], rr = g[H + j];
+            float pre = lbr ? g[2 * H + j] + rr * (q[2 * H + j] + rbh[2 * H + j]) : g[2 * H + j] + rhR[j] + rbh[2 * H + j];
+            float hh = F(1, d, pre);
+            h[j] = (1 - z) * hh + z * h[j];
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var arr in new[] { wPacked, rPacked, rzrPacked, rhPacked })
+            foreach (var p in arr) if (p != null) NativeMemory.AlignedFree(p);
+    }
+}

@@ -1,0 +1,48 @@
+using System.Numerics.Tensors;
+using EdgeNet.Engine;
+using EdgeNet.Format;
+
+namespace EdgeNet.Kernels;
+
+/// <summary>Softmax along one axis (ONNX opset ≥ 13 semantics), max-subtracted so large logits cannot overflow.</summary>
+public sealed class SoftmaxKernel : Kernel
+{
+    readonly int x, y, axis;
+    readonly bool reference;
+
+    public SoftmaxKernel(Model m, Node node, KernelOptions o) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        var xt = FloatTensor(m, x, "input");
+        axis = (int)node.Attributes.Int("axis", -1);
+        if (axis < 0) axis += xt.Shape.Length;
+        if (axis < 0 || axis >= xt.Shape.Length) throw Error($"axis out of range for rank {xt.Shape.Length}");
+        ExpectShape(m, y, xt.Shape);
+        reference = o.Reference;
+    }
+
+    public override void Run(Frame f)
+    {
+        var s = f.Shape(x);
+        int len = s[axis], inner = 1;
+        for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
+        var xs = f.Span(x); var ys = f.Span(y);
+        for (int start = 0; start < xs.Length; start += len * inner)
+            for (int j = 0; j < inner; j++)
+            {
+                if (inner == 1 && !reference)
+                {
+                    var row = xs.Slice(start, len); var dst = ys.Slice(start, len);
+                    float max = TensorPrimitives.Max(row);
+                    TensorPrimitives.Subtract(row, max, dst);
+                    TensorPrimitives.Exp(dst, dst);
+                    TensorPrimitives.Divide(dst, TensorPrimitives.Sum(dst), dst);
+                    continue;
+                }
+                float m = float.NegativeInfinity, sum = 0;
+                for (int k = 0; k < len; k++) m = Math.Max(m, xs[start + k * inner + j]);
+                for (int k = 0; k < len; k++) sum += ys[start + k * inner + j] = MathF.Exp(xs[start + k * inner + j] - m);
+                for (int k = 0; k < len; k++) ys[start + k * inner + j] /= sum;
+            }
+    }
+}

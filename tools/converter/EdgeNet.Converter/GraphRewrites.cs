@@ -1,0 +1,148 @@
+using System.Runtime.InteropServices;
+using EdgeNet.Format;
+using EdgeNet.Kernels;
+
+namespace EdgeNet.Converter;
+
+/// <summary>
+/// Rewrites on a converted graph, so the runtime needs few kernels: BatchNorm (ChannelAffine) folded into the
+/// preceding Conv/Dense, a constant bias Add folded into Dense, activations fused into Conv/Dense, dead nodes dropped.
+/// Each applies only where the intermediate tensor has one reader and is not a graph output.
+/// </summary>
+public static class GraphRewrites
+{
+    public static void Run(Model m)
+    {
+        bool changed = true;
+        while (changed) changed = FoldIntoProducer(m);
+    }
+
+    static bool FoldIntoProducer(Model m)
+    {
+        var readers = Readers(m);
+        for (int i = 0; i < m.Nodes.Count; i++)
+        {
+            var node = m.Nodes[i];
+            if (node.Inputs.Length == 0 || node.Inputs[0] < 0) continue;
+            int x = node.Inputs[0];
+            int pi = m.Nodes.FindIndex(n => n.Outputs.Contains(x));
+            if (pi < 0) continue;
+            var p = m.Nodes[pi];
+            if (p.Op is not (OpType.Conv or OpType.Dense) || readers[x] != 1 || m.Outputs.Contains(x)) continue;
+            if (p.Attributes.Has("activation")) continue;
+
+            Node? fused = node.Op switch
+            {
+                OpType.ChannelAffine when p.Op == OpType.Conv || m.Tensors[x].Shape.Length == 2 => FoldAffine(m, p, node),
+                OpType.Add or OpType.Sub when p.Op == OpType.Dense => FoldBias(m, p, node),
+                OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh => FuseActivation(p, node),
+                _ => null,
+            };
+            if (fused is null) continue;
+            m.Nodes[pi] = fused;
+            m.Nodes.RemoveAt(i);
+            return true;
+        }
+        return false;
+    }
+
+    static Node With(Node p, int[] inputs, int output, Attributes attrs) => new(p.Op, p.Name, inputs, [output], attrs);
+
+    static Attributes Copy(Attributes a)
+    {
+        var c = new Attributes();
+        foreach (var (k, v) in a.All) c.Set(k, v);
+        return c;
+    }
+
+    static float[] Floats(Model m, int t) => m.Tensors[t].Floats().ToArray();
+
+    static int AddConst(Model m, string name, float[] data, int[] shape) =>
+        m.AddTensor(new TensorDesc(name, DataType.Float32, shape) { Data = MemoryMarshal.AsBytes(data.AsSpan()).ToArray() });
+
+    /// <summary>W'[oc] = W[oc]·s[oc], b'[oc] = b[oc]·s[oc] + t[oc].</summary>
+    static Node FoldAffine(Model m, Node p, Node affine)
+    {
+        float[] s = Floats(m, affine.Inputs[1]), t = Floats(m, affine.Inputs[2]);
+        var wt = m.Tensors[p.Inputs[1]];
+        var w = Floats(m, p.Inputs[1]);
+        int oc = wt.Shape[0], per = w.Length / oc;
+        for (int o = 0; o < oc; o++) for (int k = 0; k < per; k++) w[o * per + k] *= s[o];
+        var b = p.Inputs.Length > 2 && p.Inputs[2] >= 0 ? Floats(m, p.Inputs[2]) : new float[oc];
+        for (int o = 0; o < oc; o++) b[o] = b[o] * s[o] + t[o];
+        int wi = AddConst(m, wt.Name + "_bnfolded", w, wt.Shape);
+        int bi = AddConst(m, (p.Inputs.Length > 2 && p.Inputs[2] >= 0 ? m.Tensors[p.Inputs[2]].Name : wt.Name + "_bias") + "_bnfolded", b, [oc]);
+        return With(p, [p.Inputs[0], wi, bi], affine.Outputs[0], Copy(p.Attributes));
+    }
+
+    static Node? FoldBias(Model m, Node dense, Node add)
+    {
+        int other = add.Inputs[1] == dense.Outputs[0] ? add.Inputs[0] : add.Inputs[1];
+        if (add.Op == OpType.Sub && other == add.Inputs[0]) return null;   // c - Wx is not a bias
+        var ct = m.Tensors[other];
+        int oc = m.Tensors[dense.Inputs[1]].Shape[0];
+        if (!ct.IsConstant || ct.Type != DataType.Float32 || ct.Elements(1) != oc || ct.Shape.Length == 0 || ct.Shape[^1] != oc) return null;
+        var c = ct.Floats().ToArray();
+        var b = dense.Inputs.Length > 2 && dense.Inputs[2] >= 0 ? Floats(m, dense.Inputs[2]) : new float[oc];
+        for (int o = 0; o < oc; o++) b[o] += add.Op == OpType.Sub ? -c[o] : c[o];
+        int bi = AddConst(m, ct.Name + "_bias", b, [oc]);
+        return With(dense, [dense.Inputs[0], dense.Inputs[1], bi], add.Outputs[0], Copy(dense.Attributes));
+    }
+
+    static Node FuseActivation(Node p, Node act)
+    {
+        var a = act.Attributes;
+        var activation = act.Op switch
+        {
+            OpType.Relu => new Activation(ActivationKind.Relu),
+            OpType.Clip => new Activation(ActivationKind.Clip, Min: a.Float("min", float.NegativeInfinity), Max: a.Float("max", float.PositiveInfinity)),
+            OpType.LeakyRelu => new Activation(ActivationKind.LeakyRelu, Alpha: a.Float("alpha", 0.01f)),
+            OpType.Sigmoid => new Activation(ActivationKind.Sigmoid),
+            _ => new Activation(ActivationKind.Tanh),
+        };
+        var attrs = Copy(p.Attributes);
+        activation.WriteTo(attrs);
+        return With(p, p.Inputs, act.Outputs[0], attrs);
+    }
+
+    static int[] Readers(Model m)
+    {
+        var r = new int[m.Tensors.Count];
+        foreach (var n in m.Nodes) foreach (var t in n.Inputs) if (t >= 0) r[t]++;
+        return r;
+    }
+
+    /// <summary>A copy without dead nodes or unused tensors, tensors renumbered in order of first use.</summary>
+    public static Model Compact(Model m)
+    {
+        var live = new bool[m.Tensors.Count];
+        foreach (var o in m.Outputs) live[o] = true;
+        var keep = new bool[m.Nodes.Count];
+        for (int i = m.Nodes.Count - 1; i >= 0; i--)
+        {
+            if (!m.Nodes[i].Outputs.Any(o => o >= 0 && live[o])) continue;
+            keep[i] = true;
+            foreach (var t in m.Nodes[i].Inputs) if (t >= 0) live[t] = true;
+        }
+        var map = new Dictionary<int, int>();
+        var result = new Model { Metadata = m.Metadata };
+        int Map(int t)
+        {
+            if (t < 0) return -1;
+            if (!map.TryGetValue(t, out int n)) { n = result.AddTensor(m.Tensors[t]); map[t] = n; }
+            return n;
+        }
+        foreach (var i in m.Inputs) result.Inputs.Add(Map(i));
+        for (int i = 0; i < m.Nodes.Count; i++)
+        {
+            if (!keep[i]) continue;
+            var n = m.Nodes[i];
+            var minOut = 1;
+            var outs = n.Outputs.Select((o, k) => o >= 0 && (live[o] || k < minOut) ? Map(o) : -1).ToArray();
+            while (outs.Length > 1 && outs[^1] == -1) outs = outs[..^1];
+            result.Nodes.Add(new Node(n.Op, n.Name, n.Inputs.Select(Map).ToArray(), outs, n.Attributes, n.Version));
+        }
+        foreach (var o in m.Outputs) result.Outputs.Add(Map(o));
+        return result;
+    }
+}

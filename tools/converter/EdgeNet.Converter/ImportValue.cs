@@ -1,0 +1,31 @@
+using EdgeNet.Format;
+
+namespace EdgeNet.Converter;
+
+/// <summary>An integer known at conversion time up to the batch: Coef · N^Pow (shape arithmetic around the batch).</summary>
+public readonly record struct Sym(long Coef, int Pow)
+{
+    public static Sym FromDim(int d) => d >= 0 ? new(d, 0) : new(-(long)d, 1);
+    public bool IsConstant => Pow == 0;
+    public int ToDim(string where) => Pow switch
+    {
+        0 when Coef is >= 0 and <= int.MaxValue => (int)Coef,
+        1 when Coef is > 0 and <= ModelValidator.MaxBatchFactor => (int)-Coef,
+        _ => throw new ModelFormatException($"{where}: dimension {this} is not supported (only one batch factor per shape)"),
+    };
+    public static Sym operator *(Sym a, Sym b) => new(checked(a.Coef * b.Coef), a.Pow + b.Pow);
+    public override string ToString() => Pow == 0 ? Coef.ToString() : Pow == 1 ? $"{Coef}N" : $"{Coef}N^{Pow}";
+}
+
+/// <summary>What the importer knows about one ONNX value: a runtime tensor, a constant, or a batch-sized zero state.</summary>
+public sealed class ImportValue
+{
+    /// <summary>Index in the model being built, or -1 while the value has not been materialized as a tensor.</summary>
+    public int Tensor { get; set; } = -1;
+    public required int[] Shape { get; init; }
+    public float[]? Floats { get; init; }
+    public Sym[]? Ints { get; init; }
+    /// <summary>ConstantOfShape(0) over a batch-dependent shape: an RNN initial state that is all zeros.</summary>
+    public bool ZeroState { get; init; }
+    public bool IsConstant => Floats is not null || Ints is not null;
+}

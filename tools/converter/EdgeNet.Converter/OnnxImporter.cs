@@ -1,0 +1,236 @@
+using System.Security.Cryptography;
+using EdgeNet.Converter.Onnx;
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using EdgeNet.Kernels;
+
+namespace EdgeNet.Converter;
+
+/// <summary>Options of one conversion.</summary>
+public sealed record ConvertOptions
+{
+    public string[] Labels { get; init; } = [];
+    public bool Optimize { get; init; } = true;
+}
+
+/// <summary>
+/// ONNX → EdgeNet graph. Walks the ONNX nodes in order with one handler per op type (each may consult the opset);
+/// shape chains (Shape/Gather/Unsqueeze/Concat/ConstantOfShape...) are evaluated at conversion time with a symbolic
+/// batch; every other node becomes an EdgeNet node whose output shape its own kernel infers. The rewrites in
+/// <see cref="GraphRewrites"/> then fold BatchNorm, fuse activations and biases, and drop dead nodes.
+/// </summary>
+public sealed partial class OnnxImporter
+{
+    public const string Version = "0.1.0";
+    readonly OnnxFile file;
+    readonly Model model;
+    readonly Dictionary<string, ImportValue> values = new(StringComparer.Ordinal);
+    readonly long opset;
+    NodeProto current = null!;
+
+    delegate void Handler(OnnxImporter im, NodeProto n);
+    static readonly Dictionary<string, Handler> Handlers = new(StringComparer.Ordinal)
+    {
+        ["Gemm"] = (im, n) => im.Gemm(n), ["MatMul"] = (im, n) => im.MatMul(n),
+        ["Conv"] = (im, n) => im.Conv(n),
+        ["MaxPool"] = (im, n) => im.Pool(n, OpType.MaxPool), ["AveragePool"] = (im, n) => im.Pool(n, OpType.AveragePool),
+        ["GlobalAveragePool"] = (im, n) => im.Emit(OpType.GlobalAveragePool, n, [im.Tensor(n.Input[0])]),
+        ["ReduceMean"] = (im, n) => im.ReduceMean(n),
+        ["BatchNormalization"] = (im, n) => im.BatchNorm(n),
+        ["Relu"] = (im, n) => im.Emit(OpType.Relu, n, [im.Tensor(n.Input[0])]),
+        ["Sigmoid"] = (im, n) => im.Emit(OpType.Sigmoid, n, [im.Tensor(n.Input[0])]),
+        ["Tanh"] = (im, n) => im.Emit(OpType.Tanh, n, [im.Tensor(n.Input[0])]),
+        ["LeakyRelu"] = (im, n) => im.Emit(OpType.LeakyRelu, n, [im.Tensor(n.Input[0])], new Attributes().Set("alpha", im.AttrF(n, "alpha", 0.01f))),
+        ["Clip"] = (im, n) => im.Clip(n),
+        ["Softmax"] = (im, n) => im.Softmax(n),
+        ["Add"] = (im, n) => im.Binary(n, OpType.Add), ["Sub"] = (im, n) => im.Binary(n, OpType.Sub),
+        ["Mul"] = (im, n) => im.Binary(n, OpType.Mul), ["Div"] = (im, n) => im.Binary(n, OpType.Div),
+        ["Flatten"] = (im, n) => im.Flatten(n), ["Reshape"] = (im, n) => im.Reshape(n),
+        ["Squeeze"] = (im, n) => im.Squeeze(n, unsqueeze: false), ["Unsqueeze"] = (im, n) => im.Squeeze(n, unsqueeze: true),
+        ["Transpose"] = (im, n) => im.Transpose(n), ["Concat"] = (im, n) => im.Concat(n),
+        ["Gather"] = (im, n) => im.Gather(n), ["Slice"] = (im, n) => im.Slice(n),
+        ["Identity"] = (im, n) => im.Alias(n), ["Dropout"] = (im, n) => im.Alias(n),
+        ["Cast"] = (im, n) => im.Cast(n), ["Expand"] = (im, n) => im.Expand(n),
+        ["Shape"] = (im, n) => im.ShapeOf(n), ["Constant"] = (im, n) => im.Constant(n),
+        ["ConstantOfShape"] = (im, n) => im.ConstantOfShape(n),
+        ["LSTM"] = (im, n) => im.Recurrent(n, OpType.Lstm), ["GRU"] = (im, n) => im.Recurrent(n, OpType.Gru),
+        ["RNN"] = (im, n) => im.Recurrent(n, OpType.Rnn),
+    };
+
+    public static IEnumerable<string> SupportedOps => Handlers.Keys.Order(StringComparer.Ordinal);
+
+    OnnxImporter(OnnxFile file)
+    {
+        this.file = file;
+        opset = file.Opset;
+        model = new Model();
+    }
+
+    public static Model Convert(string path, ConvertOptions? options = null) => Convert(OnnxFile.Load(path), options ?? new());
+
+    public static Model Convert(OnnxFile file, ConvertOptions options)
+    {
+        var im = new OnnxImporter(file);
+        im.ImportGraph();
+        var m = im.model;
+        if (options.Optimize) GraphRewrites.Run(m);
+        var compact = GraphRewrites.Compact(m);
+        compact.Metadata.Name = Path.GetFileNameWithoutExtension(file.Path);
+        compact.Metadata.InputLayout = compact.Input().Shape.Length switch { 4 => "NCHW", 3 => "NTC", 2 => "NC", _ => "" };
+        compact.Metadata.ClassLabels = options.Labels;
+        compact.Metadata.SourceSha256 = Convert2Hex(SHA256.HashData(file.Bytes));
+        compact.Metadata.ConverterVersion = Version;
+        compact.Metadata.Properties["onnx.opset"] = im.opset.ToString();
+        compact.Metadata.Properties["onnx.producer"] = $"{file.Proto.ProducerName} {file.Proto.ProducerVersion}".Trim();
+        ModelValidator.Validate(compact);
+        return compact;
+    }
+
+    static string Convert2Hex(byte[] b) => System.Convert.ToHexStringLower(b);
+
+    void ImportGraph()
+    {
+        var g = file.Proto.Graph;
+        foreach (var t in g.Initializer)
+        {
+            var dims = OnnxFile.Dims(t);
+            values[t.Name] = OnnxFile.IsFloat(t)
+                ? new ImportValue { Shape = dims, Floats = file.Floats(t) }
+                : new ImportValue { Shape = dims, Ints = file.Ints(t).Select(v => new Sym(v, 0)).ToArray() };
+        }
+        foreach (var input in g.Input)
+        {
+            if (values.ContainsKey(input.Name)) continue;   // an initializer listed as an input (older exporters)
+            var tt = input.Type?.TensorType ?? throw new ModelFormatException($"graph input '{input.Name}' is not a tensor");
+            if (tt.ElemType != (int)TensorProto.Types.DataType.Float) throw new ModelFormatException($"graph input '{input.Name}' is {(TensorProto.Types.DataType)tt.ElemType}; EdgeNet takes float32 inputs");
+            var dims = tt.Shape?.Dim ?? throw new ModelFormatException($"graph input '{input.Name}' has no shape");
+            var shape = new int[dims.Count];
+            for (int i = 0; i < shape.Length; i++)
+            {
+                var d = dims[i];
+                bool symbolic = d.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue || d.DimValue <= 0;
+                if (symbolic && i != 0) throw new ModelFormatException($"graph input '{input.Name}': dimension {i} ('{d.DimParam}') is symbolic; only the first (batch) dimension may be");
+                if (!symbolic && d.DimValue > int.MaxValue) throw new ModelFormatException($"graph input '{input.Name}': dimension {d.DimValue} is too large");
+                shape[i] = symbolic ? -1 : (int)d.DimValue;
+            }
+            int ti = model.AddTensor(new TensorDesc(input.Name, DataType.Float32, shape));
+            model.Inputs.Add(ti);
+            values[input.Name] = new ImportValue { Shape = shape, Tensor = ti };
+        }
+        foreach (var node in g.Node)
+        {
+            current = node;
+            if (node.Domain is not ("" or "ai.onnx"))
+                throw Unsupported(node, $"domain '{node.Domain}'");
+            if (!Handlers.TryGetValue(node.OpType, out var handler)) throw Unsupported(node, null);
+            try { handler(this, node); }
+            catch (ModelFormatException e) when (!e.Message.StartsWith("ONNX node", StringComparison.Ordinal))
+            { throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): {e.Message}"); }
+        }
+        foreach (var o in g.Output)
+        {
+            var v = Get(o.Name);
+            if (v.IsConstant || v.Tensor < 0) throw new ModelFormatException($"graph output '{o.Name}' is a constant; nothing to compute");
+            if (model.Outputs.Contains(v.Tensor)) throw new ModelFormatException($"graph output '{o.Name}' repeats another output");
+            model.Outputs.Add(v.Tensor);
+        }
+    }
+
+    ModelFormatException Unsupported(NodeProto n, string? why) => new(
+        $"unsupported op {n.OpType} (node '{n.Name}', opset {opset}{(why is null ? "" : ", " + why)}). Supported ops: {string.Join(", ", SupportedOps)}");
+
+    ModelFormatException Error(string message) => new($"ONNX node '{current.Name}' ({current.OpType}): {message}");
+
+    // ---- values -------------------------------------------------------------------------------------------
+
+    ImportValue Get(string name) => values.TryGetValue(name, out var v) ? v : throw Error($"input '{name}' is not defined before use");
+    bool Has(NodeProto n, int i) => n.Input.Count > i && n.Input[i].Length > 0;
+
+    /// <summary>The runtime tensor for a value, materializing a float constant as a constant tensor on first use.</summary>
+    int Tensor(string name)
+    {
+        var v = Get(name);
+        if (v.Tensor >= 0) return v.Tensor;
+        if (v.ZeroState) throw Error($"'{name}' is a batch-sized constant; only RNN initial states may be");
+        var data = v.Floats ?? v.Ints!.Select(s => s.IsConstant ? (float)s.Coef : throw Error($"'{name}' depends on the batch")).ToArray();
+        v.Tensor = model.AddTensor(new TensorDesc(UniqueName(name), DataType.Float32, v.Shape) { Data = Bytes(data) });
+        return v.Tensor;
+    }
+
+    int ConstTensor(string name, float[] data, int[] shape) => model.AddTensor(new TensorDesc(UniqueName(name), DataType.Float32, shape) { Data = Bytes(data) });
+
+    string UniqueName(string name)
+    {
+        string n = name; int k = 1;
+        while (model.Tensors.Any(t => t.Name == n)) n = $"{name}_{k++}";
+        return n;
+    }
+
+    static ReadOnlyMemory<byte> Bytes(float[] data) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()).ToArray();
+
+    float[] ConstFloats(string name, string role)
+    {
+        var v = Get(name);
+        if (v.Floats is { } f) return f;
+        if (v.Ints is { } s && s.All(x => x.IsConstant)) return s.Select(x => (float)x.Coef).ToArray();
+        throw Error($"{role} '{name}' must be a constant (initializer)");
+    }
+
+    Sym[] ConstInts(string name, string role)
+    {
+        var v = Get(name);
+        if (v.Ints is { } s) return s;
+        if (v.Floats is { } f) return f.Select(x => new Sym((long)x, 0)).ToArray();
+        throw Error($"{role} '{name}' must be known at conversion time");
+    }
+
+    long[] StaticInts(string name, string role) => ConstInts(name, role).Select(s => s.IsConstant ? s.Coef : throw Error($"{role} depends on the batch")).ToArray();
+
+    int[] ShapeOfValue(string name) => Get(name) is var v && v.Tensor >= 0 ? model.Tensors[v.Tensor].Shape : Get(name).Shape;
+
+    /// <summary>Adds an EdgeNet node for ONNX node <paramref name="n"/>, creating its outputs and inferring their shapes.</summary>
+    void Emit(OpType op, NodeProto n, int[] inputs, Attributes? attrs = null, int outputs = 1)
+    {
+        var outs = new int[outputs];
+        for (int i = 0; i < outputs; i++)
+        {
+            if (i >= n.Output.Count || n.Output[i].Length == 0) { outs[i] = -1; continue; }
+            outs[i] = model.AddTensor(new TensorDesc(UniqueName(n.Output[i]), DataType.Float32, TensorDesc.UnknownShape));
+        }
+        var node = new Node(op, n.Name.Length > 0 ? n.Name : $"{n.OpType}_{model.Nodes.Count}", inputs, outs, attrs);
+        model.Nodes.Add(node);
+        ShapeInference.InferOutputs(model, node);
+        for (int i = 0; i < outputs; i++)
+            if (outs[i] >= 0) values[n.Output[i]] = new ImportValue { Tensor = outs[i], Shape = model.Tensors[outs[i]].Shape };
+        for (int i = outputs; i < n.Output.Count; i++)
+            if (n.Output[i].Length > 0) values[n.Output[i]] = new ImportValue { Shape = [], ZeroState = true };   // unused extra outputs
+    }
+
+    /// <summary>A Reshape node to an explicit template (Flatten, Squeeze, Unsqueeze, Reshape).</summary>
+    void EmitReshape(NodeProto n, int input, int[] shape)
+    {
+        var src = model.Tensors[input];
+        long a1 = src.Elements(1), a2 = src.Elements(2);
+        var probe = new TensorDesc("", DataType.Float32, shape);
+        if (probe.Elements(1) != a1 || probe.Elements(2) != a2)
+            throw Error($"cannot reshape {Format.Shape.Format(src.Shape)} to {Format.Shape.Format(shape)}");
+        int o = model.AddTensor(new TensorDesc(UniqueName(n.Output[0]), DataType.Float32, shape));
+        model.Nodes.Add(new Node(OpType.Reshape, n.Name.Length > 0 ? n.Name : $"Reshape_{model.Nodes.Count}", [input], [o]));
+        values[n.Output[0]] = new ImportValue { Tensor = o, Shape = shape };
+    }
+
+    void SetConst(NodeProto n, int[] shape, Sym[] ints) => values[n.Output[0]] = new ImportValue { Shape = shape, Ints = ints };
+    void SetConst(NodeProto n, int[] shape, float[] floats) => values[n.Output[0]] = new ImportValue { Shape = shape, Floats = floats };
+
+    // ---- attributes ---------------------------------------------------------------------------------------
+
+    AttributeProto? Attr(NodeProto n, string name) => n.Attribute.FirstOrDefault(a => a.Name == name);
+    long AttrI(NodeProto n, string name, long fallback) => Attr(n, name) is { } a ? a.I : fallback;
+    float AttrF(NodeProto n, string name, float fallback) => Attr(n, name) is { } a ? a.F : fallback;
+    long[] AttrInts(NodeProto n, string name, long[] fallback) => Attr(n, name) is { } a ? a.Ints.ToArray() : fallback;
+    string AttrS(NodeProto n, string name, string fallback) => Attr(n, name) is { } a ? a.S.ToStringUtf8() : fallback;
+
+    static int Elements(int[] shape) { long n = 1; foreach (var d in shape) n *= d; return checked((int)n); }
+    static int Axis(long axis, int rank, string what) =>
+        (int)(axis < 0 ? axis + rank : axis) is var a && a >= 0 && a < rank ? a : throw new ModelFormatException($"{what} {axis} is out of range for rank {rank}");
+}

@@ -1,0 +1,442 @@
+using EdgeNet.Converter.Onnx;
+using EdgeNet.Format;
+
+namespace EdgeNet.Converter;
+
+// One handler per ONNX op (the table is in OnnxImporter.Handlers).
+public sealed partial class OnnxImporter
+{
+    void Gemm(NodeProto n)
+    {
+        if (AttrI(n, "transA", 0) != 0) throw Error("transA = 1 is not supported");
+        var bv = Get(n.Input[1]);
+        if (bv.Floats is null || bv.Shape.Length != 2) throw Error("B must be a constant matrix (weights)");
+        float alpha = AttrF(n, "alpha", 1f), beta = AttrF(n, "beta", 1f);
+        bool transB = AttrI(n, "transB", 0) != 0;
+        int oc = transB ? bv.Shape[0] : bv.Shape[1], ic = transB ? bv.Shape[1] : bv.Shape[0];
+        var w = new float[oc * ic];
+        for (int o = 0; o < oc; o++)
+            for (int k = 0; k < ic; k++) w[o * ic + k] = alpha * (transB ? bv.Floats[o * ic + k] : bv.Floats[k * oc + o]);
+        var inputs = new List<int> { Tensor(n.Input[0]), ConstTensor(n.Input[1], w, [oc, ic]) };
+        if (Has(n, 2))
+        {
+            var c = Get(n.Input[2]);
+            if (c.Floats is null) throw Error("C must be a constant (bias)");
+            int cn = Elements(c.Shape);
+            if (cn != oc && cn != 1) throw Error($"C of shape {Format.Shape.Format(c.Shape)} is not a per-output bias");
+            inputs.Add(ConstTensor(n.Input[2], Enumerable.Range(0, oc).Select(o => beta * c.Floats[cn == 1 ? 0 : o]).ToArray(), [oc]));
+        }
+        Emit(OpType.Dense, n, inputs.ToArray());
+    }
+
+    void MatMul(NodeProto n)
+    {
+        var bv = Get(n.Input[1]);
+        if (bv.Floats is null || bv.Shape.Length != 2) throw Error("only MatMul by a constant matrix (weights) is supported");
+        int ic = bv.Shape[0], oc = bv.Shape[1];
+        var w = new float[oc * ic];
+        for (int o = 0; o < oc; o++) for (int k = 0; k < ic; k++) w[o * ic + k] = bv.Floats[k * oc + o];
+        Emit(OpType.Dense, n, [Tensor(n.Input[0]), ConstTensor(n.Input[1], w, [oc, ic])]);
+    }
+
+    void Conv(NodeProto n)
+    {
+        var xs = ShapeOfValue(n.Input[0]);
+        var wv = Get(n.Input[1]);
+        if (wv.Floats is null) throw Error("weights must be constant");
+        if (xs.Length != 4 || wv.Shape.Length != 4) throw Error($"only 2-D convolution is supported (input {Format.Shape.Format(xs)})");
+        var attrs = WindowAttrs(n, xs, [wv.Shape[2], wv.Shape[3]]);
+        attrs.Set("group", AttrI(n, "group", 1));
+        var inputs = new List<int> { Tensor(n.Input[0]), Tensor(n.Input[1]) };
+        if (Has(n, 2)) { if (Get(n.Input[2]).Floats is null) throw Error("bias must be constant"); inputs.Add(Tensor(n.Input[2])); }
+        Emit(OpType.Conv, n, inputs.ToArray(), attrs);
+    }
+
+    void Pool(NodeProto n, OpType op)
+    {
+        var xs = ShapeOfValue(n.Input[0]);
+        if (xs.Length != 4) throw Error($"only 2-D pooling is supported (input {Format.Shape.Format(xs)})");
+        if (n.Output.Count > 1 && n.Output[1].Length > 0) throw Error("the Indices output of MaxPool is not supported");
+        var k = AttrInts(n, "kernel_shape", []);
+        if (k.Length != 2) throw Error("kernel_shape must have 2 values");
+        var attrs = WindowAttrs(n, xs, [(int)k[0], (int)k[1]]);
+        attrs.Set("kernel_shape", k);
+        attrs.Set("ceil_mode", AttrI(n, "ceil_mode", 0));
+        if (op == OpType.AveragePool) attrs.Set("count_include_pad", AttrI(n, "count_include_pad", 0));
+        Emit(op, n, [Tensor(n.Input[0])], attrs);
+    }
+
+    /// <summary>strides, dilations and explicit pads [top, left, bottom, right], resolving auto_pad.</summary>
+    Attributes WindowAttrs(NodeProto n, int[] xs, int[] kernel)
+    {
+        var strides = AttrInts(n, "strides", [1, 1]);
+        var dil = AttrInts(n, "dilations", [1, 1]);
+        var pads = AttrInts(n, "pads", [0, 0, 0, 0]);
+        if (strides.Length != 2 || dil.Length != 2 || pads.Length != 4) throw Error("strides/dilations/pads must have 2/2/4 values");
+        string autoPad = AttrS(n, "auto_pad", "NOTSET");
+        if (autoPad is "SAME_UPPER" or "SAME_LOWER")
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                long size = xs[2 + i], s = Math.Max(1, strides[i]);
+                long outSize = (size + s - 1) / s;
+                long total = Math.Max(0, (outSize - 1) * s + (kernel[i] - 1) * dil[i] + 1 - size);
+                long small = total / 2, big = total - small;
+                pads[i] = autoPad == "SAME_UPPER" ? small : big;
+                pads[i + 2] = autoPad == "SAME_UPPER" ? big : small;
+            }
+        }
+        else if (autoPad == "VALID") pads = [0, 0, 0, 0];
+        else if (autoPad != "NOTSET") throw Error($"auto_pad '{autoPad}' is not supported");
+        return new Attributes().Set("strides", strides).Set("dilations", dil).Set("pads", pads);
+    }
+
+    void ReduceMean(NodeProto n)
+    {
+        var xs = ShapeOfValue(n.Input[0]);
+        long[] axes = Has(n, 1) ? StaticInts(n.Input[1], "axes") : AttrInts(n, "axes", []);
+        var norm = axes.Select(a => Axis(a, xs.Length, "axis")).Order().ToArray();
+        if (xs.Length != 4 || !norm.SequenceEqual([2, 3])) throw Error("only ReduceMean over the spatial axes of NCHW (a global average pool) is supported");
+        if (AttrI(n, "keepdims", 1) != 0) { Emit(OpType.GlobalAveragePool, n, [Tensor(n.Input[0])]); return; }
+        var pooled = new NodeProto { Name = n.Name + "_pool", OpType = "GlobalAveragePool" };
+        pooled.Input.Add(n.Input[0]); pooled.Output.Add(n.Output[0] + "_pooled");
+        Emit(OpType.GlobalAveragePool, pooled, [Tensor(n.Input[0])]);
+        EmitReshape(n, Get(pooled.Output[0]).Tensor, [xs[0], xs[1]]);
+    }
+
+    void BatchNorm(NodeProto n)
+    {
+        if (AttrI(n, "training_mode", 0) != 0) throw Error("training_mode = 1 is not supported (export the model in eval mode)");
+        float eps = AttrF(n, "epsilon", 1e-5f);
+        float[] gamma = ConstFloats(n.Input[1], "scale"), beta = ConstFloats(n.Input[2], "B"),
+                mean = ConstFloats(n.Input[3], "input_mean"), variance = ConstFloats(n.Input[4], "input_var");
+        int c = gamma.Length;
+        if (beta.Length != c || mean.Length != c || variance.Length != c) throw Error("scale, B, mean and var differ in length");
+        var scale = new float[c]; var shift = new float[c];
+        for (int i = 0; i < c; i++)
+        {
+            scale[i] = (float)(gamma[i] / Math.Sqrt((double)variance[i] + eps));
+            shift[i] = beta[i] - mean[i] * scale[i];
+        }
+        Emit(OpType.ChannelAffine, n, [Tensor(n.Input[0]), ConstTensor(n.Input[1] + "_scale", scale, [c]), ConstTensor(n.Input[2] + "_shift", shift, [c])]);
+    }
+
+    void Clip(NodeProto n)
+    {
+        float lo, hi;
+        if (opset < 11) { lo = AttrF(n, "min", float.NegativeInfinity); hi = AttrF(n, "max", float.PositiveInfinity); }
+        else
+        {
+            lo = Has(n, 1) ? ConstFloats(n.Input[1], "min")[0] : float.NegativeInfinity;
+            hi = Has(n, 2) ? ConstFloats(n.Input[2], "max")[0] : float.PositiveInfinity;
+        }
+        Emit(OpType.Clip, n, [Tensor(n.Input[0])], new Attributes().Set("min", lo).Set("max", hi));
+    }
+
+    void Softmax(NodeProto n)
+    {
+        int rank = ShapeOfValue(n.Input[0]).Length;
+        int axis = Axis(AttrI(n, "axis", opset < 13 ? 1 : -1), rank, "axis");
+        if (opset < 13 && axis != rank - 1) throw Error($"Softmax before opset 13 with axis {axis} of rank {rank} (a flattening softmax) is not supported");
+        Emit(OpType.Softmax, n, [Tensor(n.Input[0])], new Attributes().Set("axis", (long)axis));
+    }
+
+    void Binary(NodeProto n, OpType op)
+    {
+        ImportValue a = Get(n.Input[0]), b = Get(n.Input[1]);
+        if (a.Ints is { } ia && b.Ints is { } ib && a.Tensor < 0 && b.Tensor < 0)
+        {
+            // shape arithmetic: elementwise with a scalar or equal lengths
+            int len = Math.Max(ia.Length, ib.Length);
+            var r = new Sym[len];
+            for (int i = 0; i < len; i++)
+            {
+                Sym x = ia[ia.Length == 1 ? 0 : i], y = ib[ib.Length == 1 ? 0 : i];
+                r[i] = op switch
+                {
+                    OpType.Mul => x * y,
+                    OpType.Div when y.IsConstant && y.Coef != 0 && x.Coef % y.Coef == 0 => new Sym(x.Coef / y.Coef, x.Pow),
+                    OpType.Add when x.Pow == y.Pow || x.Coef == 0 || y.Coef == 0 => new Sym(x.Coef + y.Coef, Math.Max(x.Pow, y.Pow)),
+                    OpType.Sub when x.Pow == y.Pow => new Sym(x.Coef - y.Coef, x.Pow),
+                    _ => throw Error($"shape arithmetic {x} {op} {y} is not supported"),
+                };
+            }
+            SetConst(n, ia.Length >= ib.Length ? a.Shape : b.Shape, r);
+            return;
+        }
+        Emit(op, n, [Tensor(n.Input[0]), Tensor(n.Input[1])]);
+    }
+
+    void Flatten(NodeProto n)
+    {
+        var xs = ShapeOfValue(n.Input[0]);
+        int axis = (int)AttrI(n, "axis", 1);
+        if (axis < 0) axis += xs.Length;
+        if (axis < 0 || axis > xs.Length) throw Error($"axis {axis} is out of range");
+        Sym outer = new(1, 0), inner = new(1, 0);
+        for (int i = 0; i < xs.Length; i++) { if (i < axis) outer *= Sym.FromDim(xs[i]); else inner *= Sym.FromDim(xs[i]); }
+        EmitReshape(n, Tensor(n.Input[0]), [outer.ToDim("Flatten"), inner.ToDim("Flatten")]);
+    }
+
+    void Reshape(NodeProto n)
+    {
+        if (PassZeroState(n)) return;
+        var xs = ShapeOfValue(n.Input[0]);
+        var target = ConstInts(n.Input[1], "shape");
+        bool allowZero = AttrI(n, "allowzero", 0) != 0;
+        var dims = new Sym?[target.Length];
+        Sym total = new(1, 0);
+        foreach (var d in xs) total *= Sym.FromDim(d);
+        Sym known = new(1, 0);
+        int infer = -1;
+        for (int i = 0; i < target.Length; i++)
+        {
+            var t = target[i];
+            if (t.IsConstant && t.Coef == -1) { if (infer >= 0) throw Error("two -1 dimensions"); infer = i; continue; }
+            if (t.IsConstant && t.Coef == 0 && !allowZero) { if (i >= xs.Length) throw Error("0 copies a dimension the input lacks"); t = Sym.FromDim(xs[i]); }
+            if (t.Coef < 0) throw Error($"dimension {t} is negative");
+            dims[i] = t; known *= t;
+        }
+        if (infer >= 0)
+        {
+            if (known.Coef == 0 || total.Coef % known.Coef != 0 || total.Pow < known.Pow) throw Error($"cannot infer -1 for {total} elements in {known}");
+            dims[infer] = new Sym(total.Coef / known.Coef, total.Pow - known.Pow);
+        }
+        if (Get(n.Input[0]).Floats is { } f && Get(n.Input[0]).Tensor < 0) { SetConst(n, dims.Select(d => d!.Value.ToDim("Reshape")).ToArray(), f); return; }
+        if (Get(n.Input[0]).Ints is { } ints && Get(n.Input[0]).Tensor < 0) { SetConst(n, dims.Select(d => d!.Value.ToDim("Reshape")).ToArray(), ints); return; }
+        EmitReshape(n, Tensor(n.Input[0]), dims.Select(d => d!.Value.ToDim("Reshape")).ToArray());
+    }
+
+    void Squeeze(NodeProto n, bool unsqueeze)
+    {
+        if (PassZeroState(n)) return;
+        var v = Get(n.Input[0]);
+        var xs = ShapeOfValue(n.Input[0]);
+        long[]? axes = Has(n, 1) ? StaticInts(n.Input[1], "axes") : Attr(n, "axes") is { } a ? a.Ints.ToArray() : null;
+        var shape = xs.ToList();
+        if (unsqueeze)
+        {
+            if (axes is null) throw Error("Unsqueeze needs axes");
+            int rank = xs.Length + axes.Length;
+            foreach (var ax in axes.Select(a => Axis(a, rank, "axis")).Order()) shape.Insert(ax, 1);
+        }
+        else
+        {
+            var drop = axes is null ? Enumerable.Range(0, xs.Length).Where(i => xs[i] == 1).ToArray() : axes.Select(a => Axis(a, xs.Length, "axis")).ToArray();
+            foreach (var ax in drop.OrderDescending()) { if (xs[ax] != 1) throw Error($"cannot squeeze axis {ax} of size {xs[ax]}"); shape.RemoveAt(ax); }
+        }
+        if (v.Tensor < 0 && v.Ints is { } ints) { SetConst(n, shape.ToArray(), ints); return; }
+        if (v.Tensor < 0 && v.Floats is { } fl) { SetConst(n, shape.ToArray(), fl); return; }
+        EmitReshape(n, Tensor(n.Input[0]), shape.ToArray());
+    }
+
+    void Transpose(NodeProto n)
+    {
+        if (PassZeroState(n)) return;
+        var xs = ShapeOfValue(n.Input[0]);
+        var perm = AttrInts(n, "perm", Enumerable.Range(0, xs.Length).Reverse().Select(i => (long)i).ToArray());
+        Emit(OpType.Transpose, n, [Tensor(n.Input[0])], new Attributes().Set("perm", perm));
+    }
+
+    void Concat(NodeProto n)
+    {
+        var vals = n.Input.Select(Get).ToArray();
+        if (vals.All(v => v.Tensor < 0 && v.Ints is not null))
+        {
+            SetConst(n, [vals.Sum(v => v.Ints!.Length)], vals.SelectMany(v => v.Ints!).ToArray());
+            return;
+        }
+        int rank = ShapeOfValue(n.Input[0]).Length;
+        Emit(OpType.Concat, n, n.Input.Select(Tensor).ToArray(), new Attributes().Set("axis", (long)Axis(AttrI(n, "axis", 0), rank, "axis")));
+    }
+
+    void Gather(NodeProto n)
+    {
+        if (PassZeroState(n)) return;
+        var data = Get(n.Input[0]);
+        var idxVal = Get(n.Input[1]);
+        var idx = StaticInts(n.Input[1], "indices");
+        int axis = (int)AttrI(n, "axis", 0);
+        if (data.Tensor < 0 && data.Ints is { } ints)
+        {
+            if (data.Shape.Length != 1 || axis != 0) throw Error("shape gathers must be 1-D");
+            var picked = idx.Select(i => ints[(int)(i < 0 ? i + ints.Length : i)]).ToArray();
+            SetConst(n, idxVal.Shape.Length == 0 ? [] : [picked.Length], picked);
+            return;
+        }
+        var xs = ShapeOfValue(n.Input[0]);
+        if (idxVal.Shape.Length > 1) throw Error("only 0-D or 1-D constant indices are supported");
+        var attrs = new Attributes().Set("axis", (long)Axis(axis, xs.Length, "axis")).Set("indices", idx).Set("scalar", idxVal.Shape.Length == 0 ? 1L : 0L);
+        Emit(OpType.Gather, n, [Tensor(n.Input[0])], attrs);
+    }
+
+    void Slice(NodeProto n)
+    {
+        if (PassZeroState(n)) return;
+        long[] starts, ends, axes, steps;
+        if (opset < 10) { starts = AttrInts(n, "starts", []); ends = AttrInts(n, "ends", []); axes = AttrInts(n, "axes", Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray()); steps = Enumerable.Repeat(1L, starts.Length).ToArray(); }
+        else
+        {
+            starts = StaticInts(n.Input[1], "starts"); ends = StaticInts(n.Input[2], "ends");
+            axes = Has(n, 3) ? StaticInts(n.Input[3], "axes") : Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray();
+            steps = Has(n, 4) ? StaticInts(n.Input[4], "steps") : Enumerable.Repeat(1L, starts.Length).ToArray();
+        }
+        var v = Get(n.Input[0]);
+        var xs = ShapeOfValue(n.Input[0]);
+        int r = xs.Length;
+        var st = new long[r]; var sp = Enumerable.Repeat(1L, r).ToArray(); var outShape = (int[])xs.Clone();
+        for (int i = 0; i < starts.Length; i++)
+        {
+            int ax = Axis(axes[i], r, "axis");
+            if (xs[ax] < 0)
+            {
+                if (starts[i] == 0 && ends[i] >= int.MaxValue && steps[i] == 1) continue;   // the whole batch
+                throw Error("slicing the batch axis is not supported");
+            }
+            long dim = xs[ax], step = steps[i];
+            if (step == 0) throw Error("step 0");
+            long s = starts[i] < 0 ? starts[i] + dim : starts[i], e = ends[i] < 0 ? ends[i] + dim : ends[i];
+            if (step > 0) { s = Math.Clamp(s, 0, dim); e = Math.Clamp(e, 0, dim); }
+            else { s = Math.Clamp(s, -1, dim - 1); e = Math.Clamp(e, -1, dim - 1); }
+            long count = step > 0 ? Math.Max(0, (e - s + step - 1) / step) : Math.Max(0, (s - e + (-step) - 1) / (-step));
+            st[ax] = count == 0 ? 0 : s; sp[ax] = step; outShape[ax] = (int)count;
+        }
+        if (v.Tensor < 0 && v.Ints is { } ints && r == 1)
+        {
+            SetConst(n, outShape, Enumerable.Range(0, outShape[0]).Select(i => ints[(int)(st[0] + i * sp[0])]).ToArray());
+            return;
+        }
+        int o = model.AddTensor(new TensorDesc(UniqueName(n.Output[0]), DataType.Float32, outShape));
+        var node = new Node(OpType.Slice, n.Name.Length > 0 ? n.Name : $"Slice_{model.Nodes.Count}", [Tensor(n.Input[0])], [o], new Attributes().Set("starts", st).Set("steps", sp));
+        model.Nodes.Add(node);
+        Engine.ShapeInference.InferOutputs(model, node);
+        values[n.Output[0]] = new ImportValue { Tensor = o, Shape = outShape };
+    }
+
+    void Alias(NodeProto n)
+    {
+        values[n.Output[0]] = Get(n.Input[0]);
+        if (n.OpType == "Dropout" && n.Output.Count > 1 && n.Output[1].Length > 0) values[n.Output[1]] = new ImportValue { Shape = [], ZeroState = true };
+    }
+
+    void Cast(NodeProto n)
+    {
+        var v = Get(n.Input[0]);
+        var to = (TensorProto.Types.DataType)AttrI(n, "to", 1);
+        bool toFloat = to is TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Double or TensorProto.Types.DataType.Float16;
+        if (v.Tensor < 0 && v.Ints is { } ints) { if (toFloat) SetConst(n, v.Shape, ints.Select(s => (float)s.Coef).ToArray()); else values[n.Output[0]] = v; return; }
+        if (v.Tensor < 0 && v.Floats is { } fl) { if (toFloat) values[n.Output[0]] = v; else SetConst(n, v.Shape, fl.Select(x => new Sym((long)x, 0)).ToArray()); return; }
+        if (!toFloat) throw Error($"casting a computed float tensor to {to} is not supported");
+        values[n.Output[0]] = v;
+    }
+
+    void ShapeOf(NodeProto n)
+    {
+        var xs = ShapeOfValue(n.Input[0]);
+        long start = AttrI(n, "start", 0), end = AttrI(n, "end", xs.Length);
+        if (start < 0) start += xs.Length;
+        if (end < 0) end += xs.Length;
+        start = Math.Clamp(start, 0, xs.Length); end = Math.Clamp(end, start, xs.Length);
+        var dims = xs.Skip((int)start).Take((int)(end - start)).Select(Sym.FromDim).ToArray();
+        SetConst(n, [dims.Length], dims);
+    }
+
+    void Constant(NodeProto n)
+    {
+        var a = n.Attribute.FirstOrDefault() ?? throw Error("no value");
+        switch (a.Name)
+        {
+            case "value":
+                var dims = OnnxFile.Dims(a.T);
+                if (OnnxFile.IsFloat(a.T)) SetConst(n, dims, file.Floats(a.T)); else SetConst(n, dims, file.Ints(a.T).Select(v => new Sym(v, 0)).ToArray());
+                break;
+            case "value_float": SetConst(n, [], [a.F]); break;
+            case "value_floats": SetConst(n, [a.Floats.Count], a.Floats.ToArray()); break;
+            case "value_int": SetConst(n, [], [new Sym(a.I, 0)]); break;
+            case "value_ints": SetConst(n, [a.Ints.Count], a.Ints.Select(v => new Sym(v, 0)).ToArray()); break;
+            default: throw Error($"Constant attribute '{a.Name}' is not supported");
+        }
+    }
+
+    void ConstantOfShape(NodeProto n)
+    {
+        var shape = ConstInts(n.Input[0], "shape");
+        var value = Attr(n, "value")?.T;
+        bool isFloat = value is null || OnnxFile.IsFloat(value);
+        float fv = value is null ? 0f : file.Floats(value)[0];
+        if (shape.Any(s => !s.IsConstant))
+        {
+            if (fv != 0f) throw Error("a batch-sized constant other than zero");
+            values[n.Output[0]] = new ImportValue { Shape = shape.Select(s => s.ToDim("ConstantOfShape")).ToArray(), ZeroState = true };
+            return;
+        }
+        var dims = shape.Select(s => checked((int)s.Coef)).ToArray();
+        int count = Elements(dims);
+        if (isFloat) SetConst(n, dims, Enumerable.Repeat(fv, count).ToArray());
+        else SetConst(n, dims, Enumerable.Repeat(new Sym((long)fv, 0), count).ToArray());
+    }
+
+    void Recurrent(NodeProto n, OpType op)
+    {
+        if (Attr(n, "activation_alpha") is not null || Attr(n, "activation_beta") is not null) throw Error("activation_alpha/beta are not supported");
+        var attrs = new Attributes()
+            .Set("hidden_size", AttrI(n, "hidden_size", 0))
+            .Set("direction", AttrS(n, "direction", "forward"))
+            .Set("layout", AttrI(n, "layout", 0));
+        if (Attr(n, "clip") is { } clip) attrs.Set("clip", clip.F);
+        if (op == OpType.Gru) attrs.Set("linear_before_reset", AttrI(n, "linear_before_reset", 0));
+        if (op == OpType.Lstm && AttrI(n, "input_forget", 0) != 0) throw Error("input_forget is not supported");
+        if (Attr(n, "activations") is { } acts) attrs.Set("activations", string.Join(",", acts.Strings.Select(s => s.ToStringUtf8())));
+        var inputs = new List<int> { Tensor(n.Input[0]), Tensor(n.Input[1]), Tensor(n.Input[2]) };
+        inputs.Add(Has(n, 3) ? Tensor(n.Input[3]) : -1);
+        if (Has(n, 4)) throw Error("sequence_lens is not supported");
+        inputs.Add(-1);
+        int states = op == OpType.Lstm ? 2 : 1;
+        for (int i = 5; i < 5 + states; i++) inputs.Add(Has(n, i) && !IsZero(n.Input[i]) ? Tensor(n.Input[i]) : -1);
+        if (op == OpType.Lstm) inputs.Add(Has(n, 7) ? Tensor(n.Input[7]) : -1);
+        while (inputs.Count > 3 && inputs[^1] == -1) inputs.RemoveAt(inputs.Count - 1);
+        Emit(op, n, inputs.ToArray(), attrs, outputs: op == OpType.Lstm ? 3 : 2);
+    }
+
+    /// <summary>Shape-only ops on a batch-sized zero state (stacked RNN initial states) give a zero state.</summary>
+    bool PassZeroState(NodeProto n)
+    {
+        if (!Get(n.Input[0]).ZeroState) return false;
+        values[n.Output[0]] = new ImportValue { Shape = [], ZeroState = true };
+        return true;
+    }
+
+    void Expand(NodeProto n)
+    {
+        if (PassZeroState(n)) return;
+        var v = Get(n.Input[0]);
+        var shape = ConstInts(n.Input[1], "shape");
+        if (v.Tensor < 0 && v.Floats is { } f && f.All(x => x == 0f) && shape.Any(s => !s.IsConstant))
+        {
+            values[n.Output[0]] = new ImportValue { Shape = [], ZeroState = true };
+            return;
+        }
+        if (v.Tensor < 0 && v.Floats is { } c && shape.All(s => s.IsConstant))
+        {
+            var outShape = Kernels.BinaryKernel.Broadcast(v.Shape, shape.Select(s => checked((int)s.Coef)).ToArray()) ?? throw Error("shapes do not broadcast");
+            var data = new float[Elements(outShape)];
+            for (int i = 0; i < data.Length; i++)
+            {
+                // index of output element i in the (right-aligned, broadcast) input
+                long rem = i, src = 0, stride = 1;
+                for (int d = outShape.Length - 1; d >= 0; d--)
+                {
+                    int od = outShape[d], k = (int)(rem % od); rem /= od;
+                    int id = d - (outShape.Length - v.Shape.Length);
+                    if (id >= 0) { if (v.Shape[id] != 1) src += k * stride; stride *= v.Shape[id]; }
+                }
+                data[i] = c[src];
+            }
+            SetConst(n, outShape, data);
+            return;
+        }
+        throw Error("Expand of a computed tensor is not supported");
+    }
+
+    bool IsZero(string name) => Get(name) is var v && (v.ZeroState || (v.Tensor < 0 && v.Floats is { } f && f.All(x => x == 0f)));
+}

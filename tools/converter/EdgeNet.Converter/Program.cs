@@ -1,0 +1,54 @@
+using System.CommandLine;
+using EdgeNet;
+using EdgeNet.Converter;
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using EdgeNet.Io;
+
+// edgenet-convert: the dev-PC side. ONNX in, .enet out; never shipped to the device.
+var model = new Argument<FileInfo>("model") { Description = "ONNX model (.onnx) to convert" };
+var output = new Option<FileInfo>("--output", "-o") { Description = "the .enet file to write" };
+var labels = new Option<FileInfo?>("--labels") { Description = "text file with one class label per line" };
+var verify = new Option<bool>("--verify") { Description = "run ONNX Runtime and EdgeNet on the same input and print the max |difference| per output" };
+var verifyInput = new Option<FileInfo?>("--verify-input") { Description = ".npy input for --verify (default: random values, batch 2)" };
+var noOptimize = new Option<bool>("--no-optimize") { Description = "skip the graph rewrites (BatchNorm folding, activation fusion)" };
+
+var root = new RootCommand("edgenet-convert: convert ONNX models to EdgeNet's .enet format") { model, output, labels, verify, verifyInput, noOptimize };
+root.SetAction(r => Cli.Guard(() =>
+{
+    var src = r.GetValue(model)!;
+    var dst = r.GetValue(output) ?? throw new UsageException("--output is required");
+    var opts = new ConvertOptions
+    {
+        Labels = r.GetValue(labels) is { } lf ? File.ReadAllLines(lf.FullName).Where(l => l.Length > 0).ToArray() : [],
+        Optimize = !r.GetValue(noOptimize),
+    };
+    var m = OnnxImporter.Convert(src.FullName, opts);
+    ModelFile.Save(m, dst.FullName);
+    Console.WriteLine($"wrote {dst.FullName}: {m.Nodes.Count} nodes, {m.ParameterCount():N0} parameters, {new FileInfo(dst.FullName).Length:N0} bytes");
+    if (r.GetValue(verify))
+    {
+        float[]? x = null; int batch = Shape.HasBatch(m.Input().Shape) ? 2 : 1;
+        if (r.GetValue(verifyInput) is { } vi)
+        {
+            var npy = Npy.Read(vi.FullName);
+            x = npy.Floats ?? throw new UsageException("--verify-input must hold float32 values");
+            batch = Shape.HasBatch(m.Input().Shape) ? (int)(x.Length / m.Input().Elements(1)) : 1;
+        }
+        foreach (var res in Verifier.Compare(src.FullName, m, x, batch))
+            Console.WriteLine($"verify {res.Output}: max |EdgeNet - ONNX Runtime| = {res.MaxAbsDiff:G3} over {res.Values} values");
+    }
+    return 0;
+}));
+
+var inspectArg = new Argument<FileInfo>("file") { Description = ".onnx or .enet model" };
+var inspect = new Command("inspect", "print ops, parameters, MACs, arena size and weight bytes") { inspectArg };
+inspect.SetAction(r => Cli.Guard(() =>
+{
+    var f = r.GetValue(inspectArg)!;
+    var m = f.Extension == ".onnx" ? OnnxImporter.Convert(f.FullName) : ModelFile.Load(f.FullName);
+    Console.Write(ModelSummary.Describe(m));
+    return 0;
+}));
+root.Subcommands.Add(inspect);
+return root.Parse(args).Invoke();
