@@ -11,7 +11,8 @@ public sealed unsafe class Session : IDisposable
 {
     readonly Kernel[] kernels;
     readonly Frame frame;
-    byte* arena, constants;
+    readonly NativeBuffer arenaBuf, constantsBuf;
+    bool disposed;
     public Model Model { get; }
     public int MaxBatch { get; }
     public long ArenaBytes { get; }
@@ -32,7 +33,8 @@ public sealed unsafe class Session : IDisposable
         // Constants: one aligned, pinned copy so every kernel can address them; packed weights are the kernels' own.
         long constBytes = 0;
         foreach (var t in model.Tensors) if (t.Data is { } d) constBytes += Align(d.Length);
-        constants = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(constBytes, 64), 64);
+        constantsBuf = new NativeBuffer(constBytes);
+        byte* constants = constantsBuf.Pointer;
         long co = 0;
         for (int t = 0; t < model.Tensors.Count; t++)
         {
@@ -48,7 +50,7 @@ public sealed unsafe class Session : IDisposable
             for (int n = 0; n < kernels.Length; n++) kernels[n] = KernelRegistry.Create(model, model.Nodes[n], options);
         }
         catch (OverflowException) { Dispose(); throw new ModelFormatException("a tensor size overflows"); }
-        catch { Dispose(); throw; }
+        catch { Dispose(); throw; }   // buffers free themselves exactly once (NativeBuffer)
 
         var bytes = new long[model.Tensors.Count];
         for (int t = 0; t < bytes.Length; t++)
@@ -56,7 +58,8 @@ public sealed unsafe class Session : IDisposable
         var plan = MemoryPlanner.Build(model, bytes);
         ScratchBytes = kernels.Length == 0 ? 0 : kernels.Max(k => k.ScratchBytes(MaxBatch));
         ArenaBytes = plan.ArenaBytes + Align(ScratchBytes);
-        arena = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(ArenaBytes, 64), 64);
+        arenaBuf = new NativeBuffer(ArenaBytes);
+        byte* arena = arenaBuf.Pointer;
         for (int t = 0; t < bytes.Length; t++) if (plan.Offsets[t] >= 0) frame.Address[t] = (nint)(arena + plan.Offsets[t]);
         frame.Scratch = arena + plan.ArenaBytes;
         frame.SetBatch(MaxBatch);
@@ -76,9 +79,10 @@ public sealed unsafe class Session : IDisposable
     public void Run(int batch)
     {
         CheckBatch(batch);
-        ObjectDisposedException.ThrowIf(arena == null, this);
+        ObjectDisposedException.ThrowIf(disposed, this);
         frame.SetBatch(batch);
         foreach (var k in kernels) k.Run(frame);
+        GC.KeepAlive(this);   // the arena must outlive the kernels' raw pointers into it
     }
 
     /// <summary>Single-input, single-output convenience: batch = input length / sample size.</summary>
@@ -102,11 +106,10 @@ public sealed unsafe class Session : IDisposable
 
     public void Dispose()
     {
-        if (arena != null) { NativeMemory.AlignedFree(arena); arena = null; }
-        if (constants != null) { NativeMemory.AlignedFree(constants); constants = null; }
+        if (disposed) return;
+        disposed = true;
+        arenaBuf?.Dispose();
+        constantsBuf?.Dispose();
         if (kernels != null) foreach (var k in kernels) (k as IDisposable)?.Dispose();
-        GC.SuppressFinalize(this);
     }
-
-    ~Session() => Dispose();
 }

@@ -15,7 +15,7 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
     readonly int x, y;
     readonly ConvGeometry g;
     readonly float[] w, b;
-    readonly float* wp, bp;
+    readonly NativeBuffer wBuf, bBuf;
     readonly Activation act;
     readonly bool reference, pointwise;
     readonly int K, N;
@@ -39,9 +39,7 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
         reference = o.Reference;
         K = g.CinPerGroup * g.KH * g.KW; N = g.OH * g.OW;
         pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0;
-        wp = (float*)NativeMemory.AlignedAlloc((nuint)(w.Length * 4 + 64), 64);
-        bp = (float*)NativeMemory.AlignedAlloc((nuint)(b.Length * 4 + 64), 64);
-        w.CopyTo(new Span<float>(wp, w.Length)); b.CopyTo(new Span<float>(bp, b.Length));
+        wBuf = NativeBuffer.Of(w); bBuf = NativeBuffer.Of(b);
     }
 
     public override long ScratchBytes(int batch) =>
@@ -51,7 +49,7 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
     {
         int n = f.Shape(x)[0];
         if (reference) { Reference.Conv.Run(f.Span(x), w, b, f.Span(y), n, g, act); return; }
-        float* xs = f.F(x), ys = f.F(y);
+        float* xs = f.F(x), ys = f.F(y), wp = wBuf.Floats, bp = bBuf.Floats;
         long inImage = (long)g.C * g.H * g.W, outImage = (long)g.OC * N;
         int og = g.CoutPerGroup;
         for (int i = 0; i < n; i++)
@@ -98,5 +96,5 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
                 }
     }
 
-    public void Dispose() { NativeMemory.AlignedFree(wp); NativeMemory.AlignedFree(bp); }
+    public void Dispose() { wBuf.Dispose(); bBuf.Dispose(); }
 }

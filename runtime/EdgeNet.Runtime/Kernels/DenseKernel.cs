@@ -10,7 +10,7 @@ public sealed unsafe class DenseKernel : Kernel, IDisposable
 {
     readonly int x, y, ic, oc;
     readonly float[] w, b;
-    readonly float* packed;
+    readonly NativeBuffer? packed;
     readonly Activation act;
     readonly bool reference;
 
@@ -30,8 +30,8 @@ public sealed unsafe class DenseKernel : Kernel, IDisposable
         reference = o.Reference;
         if (!reference)
         {
-            packed = (float*)NativeMemory.AlignedAlloc((nuint)(Gemm.PackedSize(ic, oc) * 4), 64);
-            fixed (float* pw = w) Gemm.Pack(pw, 1, ic, ic, oc, packed);   // B[k, j] = W[j, k]
+            packed = new NativeBuffer(Gemm.PackedSize(ic, oc) * 4);
+            fixed (float* pw = w) Gemm.Pack(pw, 1, ic, ic, oc, packed.Floats);   // B[k, j] = W[j, k]
         }
     }
 
@@ -40,9 +40,9 @@ public sealed unsafe class DenseKernel : Kernel, IDisposable
         int rows = (int)(f.Size(x) / Math.Max(ic, 1));
         if (reference) { Reference.Dense.Run(f.Span(x), w, b, f.Span(y), rows, ic, oc, act); return; }
         fixed (float* pb = b)
-            Gemm.Run(f.F(x), ic, packed, f.F(y), oc, rows, oc, ic, null, pb, act.ClampMin, act.ClampMax);
+            Gemm.Run(f.F(x), ic, packed!.Floats, f.F(y), oc, rows, oc, ic, null, pb, act.ClampMin, act.ClampMax);
         if (!act.IsClamp) act.Apply(f.Span(y));
     }
 
-    public void Dispose() { if (packed != null) NativeMemory.AlignedFree(packed); }
+    public void Dispose() => packed?.Dispose();
 }

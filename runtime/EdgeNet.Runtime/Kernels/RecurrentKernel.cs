@@ -23,7 +23,7 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
     readonly int perDir;                      // activation functions per direction
     readonly float[][] w, r, wb, rb, peep;    // per direction: W [G*H, I], R [G*H, H], biases [G*H], P [3H]
     readonly float[][] rzr, rh;               // GRU without linear_before_reset: R split into [z;r] rows and h rows
-    readonly float*[] wPacked, rPacked, rzrPacked, rhPacked;
+    readonly NativeBuffer?[] wPacked, rPacked, rzrPacked, rhPacked;
 
     public RecurrentKernel(Model m, Node node, KernelOptions o) : base(node)
     {
@@ -37,6 +37,7 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
         if (layout is not (0 or 1)) throw Error($"layout {layout} is not 0 or 1");
         S = xt.Shape[layout == 0 ? 0 : 1]; I = xt.Shape[2];
         int batchDim = xt.Shape[layout == 0 ? 1 : 0];
+        batchTemplate = batchDim;
         if (S < 1 || I < 1) throw Error("the sequence length and input size must be fixed and positive");
         string direction = a.String("direction", "forward");
         D = direction == "bidirectional" ? 2 : 1;
@@ -73,7 +74,7 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
         var wAll = W.Floats(); var rAll = R.Floats();
         w = new float[D][]; r = new float[D][]; wb = new float[D][]; rb = new float[D][]; peep = new float[D][];
         rzr = new float[D][]; rh = new float[D][];
-        wPacked = new float*[D]; rPacked = new float*[D]; rzrPacked = new float*[D]; rhPacked = new float*[D];
+        wPacked = new NativeBuffer?[D]; rPacked = new NativeBuffer?[D]; rzrPacked = new NativeBuffer?[D]; rhPacked = new NativeBuffer?[D];
         reference = o.Reference;
         for (int d = 0; d < D; d++)
         {
@@ -99,6 +100,7 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
     }
 
     readonly bool Reverse0;
+    readonly int batchTemplate;   // X's batch dimension as a template (fixed, or a multiple of N)
 
     static int? Input(Node n, int i) => n.Inputs.Length > i && n.Inputs[i] >= 0 ? n.Inputs[i] : null;
 
@@ -109,15 +111,19 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
         if (!s.SequenceEqual(expect)) throw Error($"{what} is {Format.Shape.Format(s)}, expected {Format.Shape.Format(expect)}");
     }
 
-    static float* Pack(float[] wt, int n, int k)
+    static NativeBuffer Pack(float[] wt, int n, int k)
     {
-        var p = (float*)NativeMemory.AlignedAlloc((nuint)(Gemm.PackedSize(k, n) * 4), 64);
-        fixed (float* s = wt) Gemm.Pack(s, 1, k, k, n, p);   // B[k, j] = W[j, k]
+        var p = new NativeBuffer(Gemm.PackedSize(k, n) * 4);
+        fixed (float* s = wt) Gemm.Pack(s, 1, k, k, n, p.Floats);   // B[k, j] = W[j, k]
         return p;
     }
 
     // Scratch: XW [S·B, G·H], HR [B, G·H], h [B, H], c [B, H], r⊙h [B, H], (r⊙h)·Rhᵀ [B, H]
-    public override long ScratchBytes(int batch) => 4L * ((long)S * batch * G * H + (long)batch * G * H + 4L * batch * H + 64);
+    public override long ScratchBytes(int batch)
+    {
+        long b = Format.Shape.Resolve(batchTemplate, batch);
+        return 4L * (S * b * G * H + b * G * H + 4L * b * H + 64);
+    }
 
     public override void Run(Frame f)
     {
@@ -189,9 +195,9 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
     }
 
     /// <summary>c[rows, n] = a[rows, k] · wᵀ (w [n, k]); the fast path uses the packed copy.</summary>
-    void MatMul(float* a, int rows, int k, float[] wt, float* packed, int n, float* c, int ldc)
+    void MatMul(float* a, int rows, int k, float[] wt, NativeBuffer? packed, int n, float* c, int ldc)
     {
-        if (!reference) { Gemm.Run(a, k, packed, c, ldc, rows, n, k, null, null, float.NegativeInfinity, float.PositiveInfinity); return; }
+        if (!reference) { Gemm.Run(a, k, packed!.Floats, c, ldc, rows, n, k, null, null, float.NegativeInfinity, float.PositiveInfinity); return; }
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < n; j++)
             {
@@ -254,6 +260,6 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
     public void Dispose()
     {
         foreach (var arr in new[] { wPacked, rPacked, rzrPacked, rhPacked })
-            foreach (var p in arr) if (p != null) NativeMemory.AlignedFree(p);
+            foreach (var p in arr) p?.Dispose();
     }
 }

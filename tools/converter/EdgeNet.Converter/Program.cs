@@ -14,7 +14,7 @@ var verifyInput = new Option<FileInfo?>("--verify-input") { Description = ".npy 
 var noOptimize = new Option<bool>("--no-optimize") { Description = "skip the graph rewrites (BatchNorm folding, activation fusion)" };
 
 var root = new RootCommand("edgenet-convert: convert ONNX models to EdgeNet's .enet format") { model, output, labels, verify, verifyInput, noOptimize };
-root.SetAction(r => Cli.Guard(() =>
+root.SetAction(r => CommandGuard.Guard(() =>
 {
     var src = r.GetValue(model)!;
     var dst = r.GetValue(output) ?? throw new UsageException("--output is required");
@@ -43,7 +43,7 @@ root.SetAction(r => Cli.Guard(() =>
 
 var inspectArg = new Argument<FileInfo>("file") { Description = ".onnx or .enet model" };
 var inspect = new Command("inspect", "print ops, parameters, MACs, arena size and weight bytes") { inspectArg };
-inspect.SetAction(r => Cli.Guard(() =>
+inspect.SetAction(r => CommandGuard.Guard(() =>
 {
     var f = r.GetValue(inspectArg)!;
     var m = f.Extension == ".onnx" ? OnnxImporter.Convert(f.FullName) : ModelFile.Load(f.FullName);

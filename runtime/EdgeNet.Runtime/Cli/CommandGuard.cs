@@ -6,7 +6,7 @@ namespace EdgeNet;
 public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>Exit codes and one-line errors shared by EdgeNet's command-line programs (documented in README.md).</summary>
-public static class Cli
+public static class CommandGuard
 {
     public const int Ok = 0, Failure = 1, Usage = 2, BadModel = 3, BadData = 4;
 

@@ -1,0 +1,47 @@
+using EdgeNet;
+using System.CommandLine;
+using System.Diagnostics;
+using EdgeNet.Engine;
+
+namespace EdgeNet.Cli;
+
+/// <summary>edgenet bench MODEL [--iters N] [--batch B]: latency percentiles and bytes allocated per inference.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var model = Options.Model();
+        var iters = new Option<int>("--iters") { Description = "timed inferences", DefaultValueFactory = _ => 200 };
+        var batch = new Option<int>("--batch") { Description = "samples per inference", DefaultValueFactory = _ => 1 };
+        var reference = Options.Reference();
+        var cmd = new Command("bench", "time inference") { model, iters, batch, reference };
+        cmd.SetAction(r => CommandGuard.Guard(() =>
+        {
+            int n = r.GetValue(iters), b = r.GetValue(batch);
+            if (n < 1) throw new UsageException("--iters must be at least 1");
+            using var s = Options.Open(r.GetValue(model)!, b, r.GetValue(reference));
+            b = Math.Min(b, s.MaxBatch);
+            var rng = new Random(0);
+            var x = s.Input(0, b);
+            for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
+            for (int i = 0; i < Math.Max(3, n / 10); i++) s.Run(b);   // warm-up (tiered JIT, caches)
+            var times = new double[n];
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < n; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                s.Run(b);
+                times[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            }
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Array.Sort(times);
+            Console.WriteLine($"{r.GetValue(model)!.Name}: batch {b}, {n} runs");
+            Console.WriteLine($"p50 {Pct(times, 0.5):F1} µs   p90 {Pct(times, 0.9):F1} µs   min {times[0]:F1} µs");
+            Console.WriteLine($"allocated per inference: {allocated / n} bytes");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static double Pct(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+}

@@ -1,0 +1,46 @@
+using EdgeNet;
+using System.CommandLine;
+using EdgeNet.Engine;
+
+namespace EdgeNet.Cli;
+
+/// <summary>edgenet eval MODEL --data X.npy --labels Y.npy: top-1 accuracy and a confusion matrix.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = Options.Model();
+        var data = new Option<FileInfo>("--data") { Description = "float32 .npy inputs", Required = true };
+        var labels = new Option<FileInfo>("--labels") { Description = "int64 .npy class indices", Required = true };
+        var batch = Options.Batch(); var reference = Options.Reference();
+        var cmd = new Command("eval", "top-1 accuracy and confusion matrix on labelled data") { model, data, labels, batch, reference };
+        cmd.SetAction(r => CommandGuard.Guard(() =>
+        {
+            using var s = Options.Open(r.GetValue(model)!, r.GetValue(batch), r.GetValue(reference));
+            var x = Options.ReadFloats(r.GetValue(data)!, "data");
+            var y = Options.ReadLabels(r.GetValue(labels)!);
+            var logits = BatchRunner.RunAll(s, x, out int rows);
+            if (y.Length != rows) throw new InvalidDataException($"{y.Length} labels for {rows} rows");
+            int classes = logits.Length / rows;
+            foreach (var l in y) if (l < 0 || l >= classes) throw new InvalidDataException($"label {l} is outside 0..{classes - 1}");
+            var confusion = new int[classes, classes];
+            int correct = 0;
+            for (int i = 0; i < rows; i++)
+            {
+                int p = BatchRunner.ArgMax(logits.AsSpan(i * classes, classes));
+                confusion[y[i], p]++;
+                if (p == y[i]) correct++;
+            }
+            Console.WriteLine($"accuracy: {(double)correct / rows:F4} ({correct}/{rows})");
+            Console.WriteLine("confusion matrix (rows: true class, columns: predicted):");
+            var labelsText = s.Model.Metadata.ClassLabels;
+            Console.WriteLine("      " + string.Concat(Enumerable.Range(0, classes).Select(c => $"{Label(labelsText, c),5}")));
+            for (int t = 0; t < classes; t++)
+                Console.WriteLine($"{Label(labelsText, t),5} " + string.Concat(Enumerable.Range(0, classes).Select(p => $"{confusion[t, p],5}")));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static string Label(string[] labels, int c) => c < labels.Length ? labels[c][..Math.Min(4, labels[c].Length)] : c.ToString();
+}

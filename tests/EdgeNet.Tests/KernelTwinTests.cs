@@ -1,0 +1,196 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>
+/// Every vectorized kernel against its scalar reference, over odd sizes and tails (1..67), odd channel counts, and
+/// each attribute combination the converter emits.
+/// </summary>
+public class KernelTwinTests
+{
+    static float[] Random(int n, int seed, float scale = 1f)
+    {
+        var rng = new Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        return a;
+    }
+
+    /// <summary>Runs the model with reference and vectorized kernels on the same random input; outputs must agree.</summary>
+    static void Twins(Model m, int batch, float atol = 1e-5f, float rtol = 1e-4f)
+    {
+        using var fast = new Session(m, batch);
+        using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
+        var x = Random((int)(m.Input().Elements(1) * (fast.HasBatchDimension ? batch : 1)), 7);
+        x.CopyTo(fast.Input(0, fast.HasBatchDimension ? batch : 1));
+        x.CopyTo(slow.Input(0, slow.HasBatchDimension ? batch : 1));
+        fast.Run(fast.HasBatchDimension ? batch : 1); slow.Run(slow.HasBatchDimension ? batch : 1);
+        Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), atol, rtol, m.Nodes[^1].Op.ToString());
+    }
+
+    public static TheoryData<int, int, int> DenseSizes()
+    {
+        var d = new TheoryData<int, int, int>();
+        foreach (var ic in new[] { 1, 3, 7, 16, 33, 67 })
+            foreach (var oc in new[] { 1, 5, 8, 17, 31, 64, 67 })
+                foreach (var batch in new[] { 1, 3, 4, 9 })
+                    d.Add(ic, oc, batch);
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(DenseSizes))]
+    public void Dense(int ic, int oc, int batch)
+    {
+        foreach (var act in new[] { "none", "relu", "clip", "sigmoid", "tanh", "leakyrelu" })
+        {
+            var g = new GraphBuilder();
+            int x = g.Input("x", -1, ic);
+            var attrs = new Attributes().Set("activation", act).Set("act_min", -0.2f).Set("act_max", 0.3f).Set("act_alpha", 0.1f);
+            int y = g.Add(OpType.Dense, [x, g.Constant("w", Random(oc * ic, 1), oc, ic), g.Constant("b", Random(oc, 2), oc)], attrs);
+            Twins(g.Build(y), batch);
+        }
+    }
+
+    public static TheoryData<int, int, int, int, int, int, int, int> ConvCases()
+    {
+        var d = new TheoryData<int, int, int, int, int, int, int, int>();
+        // c, oc, group, k, stride, pad, dilation, size
+        foreach (var (c, oc, group) in new[] { (1, 1, 1), (3, 5, 1), (4, 6, 2), (6, 6, 6), (7, 7, 7), (8, 16, 1), (5, 10, 5) })
+            foreach (var (k, stride, pad, dil) in new[] { (1, 1, 0, 1), (3, 1, 1, 1), (3, 2, 1, 1), (3, 1, 2, 2), (5, 2, 2, 1), (2, 2, 0, 1), (3, 3, 0, 1) })
+                foreach (var size in new[] { 5, 9, 13 })
+                    d.Add(c, oc, group, k, stride, pad, dil, size);
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Conv(int c, int oc, int group, int k, int stride, int pad, int dil, int size)
+    {
+        foreach (var act in new[] { "none", "relu", "clip", "leakyrelu" })
+        {
+            var g = new GraphBuilder();
+            int x = g.Input("x", -1, c, size, size + 2);
+            var attrs = new Attributes().Set("group", (long)group).Set("strides", new long[] { stride, stride })
+                .Set("pads", new long[] { pad, pad, pad, Math.Max(0, pad - 1) }).Set("dilations", new long[] { dil, dil })
+                .Set("activation", act).Set("act_min", 0f).Set("act_max", 6f).Set("act_alpha", 0.2f);
+            int y = g.Add(OpType.Conv, [x, g.Constant("w", Random(oc * (c / group) * k * k, 3), oc, c / group, k, k), g.Constant("b", Random(oc, 4), oc)], attrs);
+            Twins(g.Build(y), 2);
+        }
+    }
+
+    [Theory]
+    [InlineData(OpType.MaxPool, 2, 2, 0, false)]
+    [InlineData(OpType.MaxPool, 3, 2, 1, true)]
+    [InlineData(OpType.AveragePool, 3, 1, 1, false)]
+    [InlineData(OpType.AveragePool, 3, 2, 1, true)]
+    [InlineData(OpType.GlobalAveragePool, 0, 0, 0, false)]
+    public void Pools(OpType op, int k, int stride, int pad, bool ceil)
+    {
+        foreach (var countPad in new[] { 0L, 1L })
+        {
+            var g = new GraphBuilder();
+            int x = g.Input("x", -1, 3, 11, 8);
+            var attrs = op == OpType.GlobalAveragePool ? null : new Attributes().Set("kernel_shape", new long[] { k, k }).Set("strides", new long[] { stride, stride })
+                .Set("pads", new long[] { pad, pad, pad, pad }).Set("ceil_mode", ceil ? 1L : 0L).Set("count_include_pad", countPad);
+            Twins(g.Build(g.Add(op, [x], attrs)), 3);
+        }
+    }
+
+    [Theory]
+    [InlineData(OpType.Add)]
+    [InlineData(OpType.Sub)]
+    [InlineData(OpType.Mul)]
+    [InlineData(OpType.Div)]
+    public void Broadcasting_binary(OpType op)
+    {
+        foreach (var other in new[] { new[] { 4, 5, 7 }, new[] { 5, 1 }, new[] { 1 }, new[] { 4, 1, 7 }, new[] { 7 } })
+            foreach (var constFirst in new[] { false, true })
+            {
+                var g = new GraphBuilder();
+                int x = g.Input("x", -1, 4, 5, 7);
+                var data = Random(other.Aggregate(1, (p, d) => p * d), 5);
+                if (op == OpType.Div) for (int i = 0; i < data.Length; i++) data[i] = 1.5f + Math.Abs(data[i]);
+                int c = g.Constant("c", data, other);
+                Twins(g.Build(g.Add(op, constFirst ? [c, x] : [x, c])), 3);
+            }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(17)]
+    [InlineData(67)]
+    public void Activations_and_softmax(int n)
+    {
+        foreach (var op in new[] { OpType.Relu, OpType.Sigmoid, OpType.Tanh, OpType.LeakyRelu, OpType.Clip, OpType.Softmax })
+            foreach (int axis in new[] { -1, 1 })
+            {
+                var g = new GraphBuilder();
+                int x = g.Input("x", -1, 3, n);
+                var a = new Attributes().Set("axis", (long)axis).Set("alpha", 0.3f).Set("min", -0.5f).Set("max", 0.25f);
+                Twins(g.Build(g.Add(op, [x], a)), 2);
+            }
+    }
+
+    public static TheoryData<OpType, string, int, int> RecurrentCases()
+    {
+        var d = new TheoryData<OpType, string, int, int>();
+        foreach (var op in new[] { OpType.Lstm, OpType.Gru, OpType.Rnn })
+            foreach (var dir in new[] { "forward", "reverse", "bidirectional" })
+                foreach (var (hidden, layout) in new[] { (1, 0), (7, 1), (16, 0), (33, 1) })
+                    d.Add(op, dir, hidden, layout);
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(RecurrentCases))]
+    public void Recurrent(OpType op, string direction, int hidden, int layout)
+    {
+        int G = op switch { OpType.Lstm => 4, OpType.Gru => 3, _ => 1 }, D = direction == "bidirectional" ? 2 : 1, I = 5, S = 6;
+        foreach (var lbr in op == OpType.Gru ? new[] { 0L, 1L } : [0L])
+        {
+            var g = new GraphBuilder();
+            int x = g.Input("x", layout == 0 ? [S, 3, I] : [3, S, I]);   // batch fixed at 3, like the initial states
+            var a = new Attributes().Set("hidden_size", (long)hidden).Set("direction", direction).Set("layout", (long)layout).Set("linear_before_reset", lbr);
+            var inputs = new List<int> { x, g.Constant("W", Random(D * G * hidden * I, 8, 0.5f), D, G * hidden, I), g.Constant("R", Random(D * G * hidden * hidden, 9, 0.5f), D, G * hidden, hidden),
+                g.Constant("B", Random(D * 2 * G * hidden, 10), D, 2 * G * hidden), -1,
+                g.Constant("h0", Random(D * 3 * hidden, 11), layout == 0 ? [D, 3, hidden] : [3, D, hidden]) };
+            if (op == OpType.Lstm) { inputs.Add(g.Constant("c0", Random(D * 3 * hidden, 12), layout == 0 ? [D, 3, hidden] : [3, D, hidden])); inputs.Add(g.Constant("P", Random(D * 3 * hidden, 13), D, 3 * hidden)); }
+            int y = g.Add(op, inputs.ToArray(), a, outputs: op == OpType.Lstm ? 3 : 2);
+            int yh = g.Model.Nodes[0].Outputs[1];
+            int both = g.Add(OpType.Concat, [g.Reshape(y, [S * D * 3 * hidden]), g.Reshape(yh, [D * 3 * hidden])], new Attributes().Set("axis", 0L));
+            Twins(g.Build(both), 1);
+        }
+    }
+
+    [Fact]
+    public void Data_movement()
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 3, 4, 5);
+        int t = g.Add(OpType.Transpose, [x], new Attributes().Set("perm", new long[] { 0, 3, 1, 2 }));
+        int s = g.AddWithShape(OpType.Slice, [t], [-1, 2, 3, 3], new Attributes().Set("starts", new long[] { 0, 1, 0, 3 }).Set("steps", new long[] { 1, 2, 1, -1 }));
+        int ga = g.Add(OpType.Gather, [s], new Attributes().Set("axis", 2L).Set("indices", new long[] { 2, 0, -1 }));
+        int c = g.Add(OpType.Concat, [ga, ga], new Attributes().Set("axis", 1L));
+        int r = g.Reshape(c, [-1, 36]);
+        Twins(g.Build(r), 2, 0, 0);
+
+        // Check the values, not just agreement: element [n, j, i, k] of the transpose is x[n, i, k, j].
+        using var sess = new Session(g.Model, 1);
+        var input = sess.Input(0, 1);
+        for (int i = 0; i < input.Length; i++) input[i] = i;
+        sess.Run(1);
+        var y = sess.Output().ToArray();
+        // slice: j ∈ {1, 3}, k ∈ {3, 2, 1}; gather over i: {2, 0, 2}; concat twice.
+        Assert.Equal(36, y.Length);
+        float X(int i, int k, int j) => i * 20 + k * 5 + j;
+        Assert.Equal(X(2, 3, 1), y[0]);
+        Assert.Equal(X(2, 2, 1), y[1]);
+        Assert.Equal(X(0, 3, 1), y[3]);
+        Assert.Equal(X(2, 3, 3), y[9]);
+        Assert.Equal(X(2, 3, 1), y[18]);
+    }
+}
