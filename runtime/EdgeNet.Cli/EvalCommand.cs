@@ -33,14 +33,14 @@ internal static class EvalCommand
             }
             Console.WriteLine($"accuracy: {(double)correct / rows:F4} ({correct}/{rows})");
             Console.WriteLine("confusion matrix (rows: true class, columns: predicted):");
-            var labelsText = s.Model.Metadata.ClassLabels;
-            Console.WriteLine("      " + string.Concat(Enumerable.Range(0, classes).Select(c => $"{Label(labelsText, c),5}")));
+            Console.WriteLine("      " + string.Concat(Enumerable.Range(0, classes).Select(c => $"{c,5}")));
             for (int t = 0; t < classes; t++)
-                Console.WriteLine($"{Label(labelsText, t),5} " + string.Concat(Enumerable.Range(0, classes).Select(p => $"{confusion[t, p],5}")));
+                Console.WriteLine($"{t,5} " + string.Concat(Enumerable.Range(0, classes).Select(p => $"{confusion[t, p],5}")));
+            var labelsText = s.Model.Metadata.ClassLabels;
+            if (labelsText.Length > 0) Console.WriteLine("classes: " + string.Join(", ", labelsText.Select((l, i) => $"{i} = {l}")));
             return 0;
         }));
         return cmd;
     }
 
-    static string Label(string[] labels, int c) => c < labels.Length ? labels[c][..Math.Min(4, labels[c].Length)] : c.ToString();
 }

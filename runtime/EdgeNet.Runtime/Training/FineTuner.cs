@@ -1,0 +1,209 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+
+namespace EdgeNet.Training;
+
+/// <summary>Everything `edgenet finetune` and `edgenet train` take.</summary>
+public sealed record FineTuneOptions
+{
+    public int Epochs { get; init; } = 10;
+    public int Batch { get; init; } = 8;
+    public OptimizerOptions Optimizer { get; init; } = new();
+    public LrSchedule Schedule { get; init; } = new();
+    public TrainSelection Train { get; init; } = new();
+    public bool Shuffle { get; init; } = true;
+    public int Seed { get; init; }
+    public float ClipNorm { get; init; }
+    public float L1 { get; init; }
+    public float L2 { get; init; }
+    public float LabelSmoothing { get; init; }
+    public LossKind Loss { get; init; } = LossKind.CrossEntropy;
+    /// <summary>Run the frozen backbone once over the data and train only the layers after it.</summary>
+    public bool CacheFrozenBackbone { get; init; } = true;
+}
+
+public sealed record EpochReport(int Epoch, float MeanLoss, int SkippedSteps, float LearningRate, double? ValidationAccuracy);
+
+/// <summary>How a fine-tuning run ended.</summary>
+public sealed record FineTuneResult(Model Model, IReadOnlyList<EpochReport> Epochs, bool RolledBack, string? StopReason, long PeakMemoryBytes, bool BackboneCached);
+
+/// <summary>
+/// Mini-batch training loop: shuffling, learning-rate schedule, L1/L2, clipping by global norm, and a guard that
+/// skips any step whose loss or gradients are not finite; after three in a row it stops and rolls the weights back
+/// to the last good epoch.
+/// </summary>
+public static class FineTuner
+{
+    public static Action<string>? Log { get; set; }
+
+    public static FineTuneResult Fit(Model model, float[] x, long[] y, FineTuneOptions o, float[]? valX = null, long[]? valY = null,
+                                     Action<int, int>? onStep = null, Action<int, int, float>? onStepLoss = null, Action<EpochReport>? onEpoch = null)
+    {
+        if (o.Batch < 1 || o.Epochs < 0) throw new ArgumentException("batch must be ≥ 1 and epochs ≥ 0");
+        long sample = model.Input().Elements(1);
+        if (x.Length == 0 || x.Length % sample != 0) throw new ArgumentException($"training data has {x.Length} values, not a whole number of samples of {Shape.Format(model.Input().Shape)}");
+        int rows = (int)(x.Length / sample);
+        int classes = (int)model.Output().Elements(1);
+        if (o.Loss == LossKind.CrossEntropy)
+        {
+            if (y.Length != rows) throw new ArgumentException($"{y.Length} labels for {rows} rows");
+            for (int i = 0; i < y.Length; i++) if (y[i] < 0 || y[i] >= classes) throw new ArgumentException($"label {y[i]} at row {i} is outside 0..{classes - 1}");
+        }
+        for (int i = 0; i < x.Length; i++)
+            if (!float.IsFinite(x[i])) throw new ArgumentException($"training data holds a non-finite value at row {i / sample} (NaN or infinity)");
+
+        // With only late layers trainable, run the frozen part once and train the rest on its cached outputs.
+        var (trainModel, trainX, cached) = o.CacheFrozenBackbone ? SplitFrozen(model, x, rows, o) : (model, x, false);
+        var s = new TrainingSession(trainModel, o.Batch, o.Train);
+        long trainSample = trainModel.Input().Elements(1);
+        var opt = new Optimizer(o.Optimizer);
+        var rng = new Random(o.Seed);
+        var order = Enumerable.Range(0, rows).ToArray();
+        var reports = new List<EpochReport>();
+        var good = Snapshot(s);
+        int badInARow = 0;
+        string? stop = null;
+        bool rolledBack = false;
+        long peak = s.MemoryBytes();
+        var xb = new float[o.Batch * trainSample];
+        var yb = new long[o.Batch];
+
+        for (int epoch = 0; epoch < o.Epochs && stop is null; epoch++)
+        {
+            if (o.Shuffle) rng.Shuffle(order);
+            float lr = o.Schedule.At(o.Optimizer.LearningRate, epoch, o.Epochs);
+            double lossSum = 0; int steps = 0, skipped = 0;
+            int batches = (rows + o.Batch - 1) / o.Batch;
+            for (int bi = 0; bi < batches; bi++)
+            {
+                int n = Math.Min(o.Batch, rows - bi * o.Batch);
+                for (int k = 0; k < n; k++)
+                {
+                    int r = order[bi * o.Batch + k];
+                    Array.Copy(trainX, r * trainSample, xb, k * trainSample, trainSample);
+                    yb[k] = o.Loss == LossKind.CrossEntropy ? y[r] : 0;
+                }
+                float loss = Step(s, xb.AsSpan(0, (int)(n * trainSample)), yb.AsSpan(0, n), n, opt, lr, o,
+                                  o.Loss == LossKind.Mse ? y.AsSpan() : default);
+                onStep?.Invoke(bi + 1, batches);
+                if (float.IsNaN(loss))
+                {
+                    skipped++;
+                    if (++badInARow >= 3)
+                    {
+                        Restore(s, good);
+                        rolledBack = true;
+                        stop = $"3 steps in a row had a non-finite loss or gradient (epoch {epoch + 1}, step {bi + 1}); weights rolled back to the end of epoch {reports.Count}";
+                        break;
+                    }
+                    continue;
+                }
+                badInARow = 0;
+                lossSum += loss; steps++;
+                onStepLoss?.Invoke(epoch, bi, loss);
+            }
+            if (stop is not null) break;
+            double? valAcc = valX is not null && valY is not null ? Accuracy(s.Export(), model, trainModel, valX, valY, cached) : null;
+            var rep = new EpochReport(epoch + 1, steps > 0 ? (float)(lossSum / steps) : float.NaN, skipped, lr, valAcc);
+            reports.Add(rep);
+            onEpoch?.Invoke(rep);
+            good = Snapshot(s);
+            peak = Math.Max(peak, s.MemoryBytes());
+        }
+        var trained = Merge(model, s.Export());
+        return new FineTuneResult(trained, reports, rolledBack, stop, peak, cached);
+    }
+
+    /// <summary>One optimizer step on one batch; returns the loss, or NaN when the step was skipped (non-finite).</summary>
+    public static float Step(TrainingSession s, ReadOnlySpan<float> xb, ReadOnlySpan<long> yb, int n, Optimizer opt, float lr, FineTuneOptions o, ReadOnlySpan<long> unused = default)
+    {
+        xb.CopyTo(s.Input(n));
+        s.Forward();
+        s.ZeroGrad(keepOutput: false);
+        var logits = s.Output();
+        int classes = logits.Length / n;
+        float loss = Loss.CrossEntropy(logits, yb, classes, s.OutputGrad(), o.LabelSmoothing);
+        if (!float.IsFinite(loss)) return float.NaN;
+        s.Backward();
+        double norm2 = 0;
+        foreach (var p in s.Parameters)
+        {
+            if (!p.Trainable) continue;
+            for (int i = 0; i < p.Grad.Length; i++)
+            {
+                if (o.L1 != 0) p.Grad[i] += o.L1 * MathF.Sign(p.Value[i]);
+                if (o.L2 != 0) p.Grad[i] += 2 * o.L2 * p.Value[i];
+                norm2 += (double)p.Grad[i] * p.Grad[i];
+            }
+        }
+        if (!double.IsFinite(norm2)) return float.NaN;
+        if (o.ClipNorm > 0)
+        {
+            // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
+            float coef = (float)(o.ClipNorm / (Math.Sqrt(norm2) + 1e-6));
+            if (coef < 1) foreach (var p in s.Parameters) if (p.Trainable) for (int i = 0; i < p.Grad.Length; i++) p.Grad[i] *= coef;
+        }
+        opt.Step(s.Parameters, lr);
+        return loss;
+    }
+
+    static float[][] Snapshot(TrainingSession s) => s.Parameters.Select(p => (float[])p.Value.Clone()).ToArray();
+    static void Restore(TrainingSession s, float[][] snap) { for (int i = 0; i < snap.Length; i++) snap[i].CopyTo(s.Parameters[i].Value, 0); }
+
+    /// <summary>Copies trained constants (matched by tensor name) from the trained part back into the full model.</summary>
+    static Model Merge(Model full, Model trainedPart)
+    {
+        var byName = trainedPart.Tensors.Where(t => t.IsConstant).GroupBy(t => t.Name).ToDictionary(g => g.Key, g => g.First());
+        var m = new Model { Metadata = full.Metadata };
+        foreach (var t in full.Tensors) m.Tensors.Add(t.IsConstant && byName.TryGetValue(t.Name, out var nt) ? nt : t);
+        m.Nodes.AddRange(full.Nodes); m.Inputs.AddRange(full.Inputs); m.Outputs.AddRange(full.Outputs);
+        return m;
+    }
+
+    static double Accuracy(Model trainedPart, Model full, Model part, float[] x, long[] y, bool cached)
+    {
+        var m = Merge(full, trainedPart);
+        using var sess = new Session(m, 64);
+        var logits = BatchRunner.RunAll(sess, x, out int rows);
+        if (y.Length != rows) throw new ArgumentException($"{y.Length} validation labels for {rows} rows");
+        int classes = logits.Length / rows, correct = 0;
+        for (int i = 0; i < rows; i++) if (BatchRunner.ArgMax(logits.AsSpan(i * classes, classes)) == y[i]) correct++;
+        return (double)correct / rows;
+    }
+
+    /// <summary>
+    /// When every trainable parameter sits after some tensor C that is the only thing the later nodes read from the
+    /// earlier ones, returns (the model from C on, the earlier part's outputs C for every row, true).
+    /// </summary>
+    static (Model, float[], bool) SplitFrozen(Model model, float[] x, int rows, FineTuneOptions o)
+    {
+        var probe = new TrainingSession(model, 1, o.Train);
+        var trainable = probe.Parameters.Where(p => p.Trainable).Select(p => p.Tensor).ToHashSet();
+        int first = model.Nodes.FindIndex(n => n.Inputs.Any(trainable.Contains));
+        if (first <= 0) return (model, x, false);
+        var early = new HashSet<int>(model.Nodes.Take(first).SelectMany(n => n.Outputs));
+        early.UnionWith(model.Inputs);
+        var crossing = model.Nodes.Skip(first).SelectMany(n => n.Inputs).Where(early.Contains).Distinct().ToArray();
+        if (crossing.Length != 1 || model.Inputs.Contains(crossing[0]) || !Shape.HasBatch(model.Tensors[crossing[0]].Shape)) return (model, x, false);
+        int cut = crossing[0];
+
+        var backbone = Sub(model, model.Nodes.Take(first), model.Inputs[0], cut);
+        var head = Sub(model, model.Nodes.Skip(first), cut, model.Outputs[0]);
+        using var sess = new Session(backbone, 64);
+        var features = BatchRunner.RunAll(sess, x, out _);
+        Log?.Invoke($"backbone ({first} nodes) run once over {rows} rows; training the last {model.Nodes.Count - first} nodes on its cached outputs");
+        return (head, features, true);
+    }
+
+    static Model Sub(Model m, IEnumerable<Node> nodes, int input, int output)
+    {
+        var r = new Model { Metadata = m.Metadata };
+        var map = new Dictionary<int, int>();
+        int Map(int t) { if (t < 0) return -1; if (!map.TryGetValue(t, out var k)) { k = r.AddTensor(m.Tensors[t]); map[t] = k; } return k; }
+        r.Inputs.Add(Map(input));
+        foreach (var n in nodes) r.Nodes.Add(new Node(n.Op, n.Name, n.Inputs.Select(Map).ToArray(), n.Outputs.Select(Map).ToArray(), n.Attributes, n.Version));
+        r.Outputs.Add(Map(output));
+        ModelValidator.Validate(r);
+        return r;
+    }
+}
