@@ -1,0 +1,109 @@
+using System.CommandLine;
+using EdgeNet.Training;
+
+namespace EdgeNet.Cli;
+
+/// <summary>The options `finetune` and `train` share, and the loop that reports progress and saves.</summary>
+internal sealed class TrainOptions
+{
+    public readonly Option<FileInfo> Data = new("--data") { Description = "float32 .npy training inputs", Required = true };
+    public readonly Option<FileInfo> Labels = new("--labels") { Description = "int64 .npy class indices", Required = true };
+    public readonly Option<FileInfo> Output = new("--output", "-o") { Description = "where to write the trained .enet (atomically)", Required = true };
+    public readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => 10 };
+    public readonly Option<int> Batch = new("--batch") { DefaultValueFactory = _ => 8 };
+    public readonly Option<float> Lr = new("--lr") { DefaultValueFactory = _ => 0.01f };
+    public readonly Option<float> Momentum = new("--momentum") { DefaultValueFactory = _ => 0f };
+    public readonly Option<float> Dampening = new("--dampening") { DefaultValueFactory = _ => 0f };
+    public readonly Option<bool> Nesterov = new("--nesterov");
+    public readonly Option<float> WeightDecay = new("--weight-decay") { DefaultValueFactory = _ => 0f };
+    public readonly Option<string> Optimizer = new("--optimizer") { DefaultValueFactory = _ => "sgd", Description = "sgd, adam or rmsprop" };
+    public readonly Option<string> Train = new("--train") { DefaultValueFactory = _ => "all", Description = "all, head (the last layer with parameters), or comma-separated layer names" };
+    public readonly Option<bool> NoShuffle = new("--no-shuffle") { Description = "use rows in file order: batch k is rows kB..kB+B-1" };
+    public readonly Option<int> Seed = new("--seed") { DefaultValueFactory = _ => 0 };
+    public readonly Option<FileInfo?> ValData = new("--val-data");
+    public readonly Option<FileInfo?> ValLabels = new("--val-labels");
+    public readonly Option<float> ClipNorm = new("--clip-norm") { DefaultValueFactory = _ => 0f, Description = "clip gradients to this global L2 norm" };
+    public readonly Option<float> L1 = new("--l1") { DefaultValueFactory = _ => 0f, Description = "adds l1·Σ|w| to the loss" };
+    public readonly Option<float> L2 = new("--l2") { DefaultValueFactory = _ => 0f, Description = "adds l2·Σw² to the loss" };
+    public readonly Option<float> LabelSmoothing = new("--label-smoothing") { DefaultValueFactory = _ => 0f };
+    public readonly Option<string> Schedule = new("--schedule") { DefaultValueFactory = _ => "constant", Description = "constant, step or cosine" };
+    public readonly Option<int> StepSize = new("--step-size") { DefaultValueFactory = _ => 10, Description = "epochs per ×gamma with --schedule step" };
+    public readonly Option<bool> LogSteps = new("--log-steps") { Description = "print 'step K loss L' for every step" };
+    public readonly Option<bool> Verbose = new("--verbose") { Description = "print peak training memory" };
+
+    public void AddTo(Command c)
+    {
+        foreach (var o in new Option[] { Data, Labels, Output, Epochs, Batch, Lr, Momentum, Dampening, Nesterov, WeightDecay, Optimizer, Train, NoShuffle, Seed,
+                                          ValData, ValLabels, ClipNorm, L1, L2, LabelSmoothing, Schedule, StepSize, LogSteps, Verbose })
+            c.Options.Add(o);
+    }
+
+    public FineTuneOptions Read(ParseResult r) => new()
+    {
+        Epochs = r.GetValue(Epochs), Batch = r.GetValue(Batch),
+        Optimizer = new OptimizerOptions
+        {
+            Kind = r.GetValue(Optimizer) switch
+            {
+                "sgd" => OptimizerKind.Sgd, "adam" => OptimizerKind.Adam, "rmsprop" => OptimizerKind.RmsProp,
+                var o => throw new UsageException($"--optimizer '{o}' is not sgd, adam or rmsprop"),
+            },
+            LearningRate = r.GetValue(Lr), Momentum = r.GetValue(Momentum), Dampening = r.GetValue(Dampening),
+            Nesterov = r.GetValue(Nesterov), WeightDecay = r.GetValue(WeightDecay),
+        },
+        Schedule = new LrSchedule(r.GetValue(Schedule) switch
+        {
+            "constant" => ScheduleKind.Constant, "step" => ScheduleKind.Step, "cosine" => ScheduleKind.Cosine,
+            var s => throw new UsageException($"--schedule '{s}' is not constant, step or cosine"),
+        }, r.GetValue(StepSize)),
+        Train = TrainSelection.Parse(r.GetValue(Train) ?? "all"),
+        Shuffle = !r.GetValue(NoShuffle), Seed = r.GetValue(Seed), ClipNorm = r.GetValue(ClipNorm),
+        L1 = r.GetValue(L1), L2 = r.GetValue(L2), LabelSmoothing = r.GetValue(LabelSmoothing),
+    };
+
+    /// <summary>Trains, reporting per epoch, and saves atomically; the input model file is never touched.</summary>
+    public int Run(ParseResult r, Format.Model model)
+    {
+        var o = Read(r);
+        if (o.Batch < 1) throw new UsageException("--batch must be at least 1");
+        if (o.Epochs < 1) throw new UsageException("--epochs must be at least 1");
+        var x = Options.ReadFloats(r.GetValue(Data)!, "data");
+        var y = Options.ReadLabels(r.GetValue(Labels)!);
+        float[]? vx = r.GetValue(ValData) is { } vf ? Options.ReadFloats(vf, "validation data") : null;
+        long[]? vy = r.GetValue(ValLabels) is { } vl ? Options.ReadLabels(vl) : null;
+        if ((vx is null) != (vy is null)) throw new UsageException("--val-data and --val-labels go together");
+        if (vx is not null)
+        {
+            using var before = new Engine.Session(model, 64);
+            Console.WriteLine($"validation accuracy before: {Accuracy(before, vx, vy!):F4}");
+        }
+        bool logSteps = r.GetValue(LogSteps);
+        int globalStep = 0;
+        var bar = new ProgressBar("epoch");
+        FineTuner.Log = Console.WriteLine;
+        var result = FineTuner.Fit(model, x, y, o, vx, vy,
+            onStep: (done, total) => bar.Report(done, total),
+            onStepLoss: (_, _, loss) => { if (logSteps) Console.WriteLine($"step {globalStep} loss {loss:G7}"); globalStep++; },
+            onEpoch: e => Console.WriteLine($"epoch {e.Epoch}/{o.Epochs}: loss {e.MeanLoss:F4}  lr {e.LearningRate:G3}" +
+                (e.ValidationAccuracy is { } a ? $"  val accuracy {a:F4}" : "") + (e.SkippedSteps > 0 ? $"  skipped {e.SkippedSteps} non-finite steps" : "")));
+        if (result.StopReason is not null) Console.Error.WriteLine($"warning: {result.StopReason}");
+        if (r.GetValue(Verbose)) Console.WriteLine($"peak training memory: {result.PeakMemoryBytes:N0} bytes{(result.BackboneCached ? " (frozen backbone cached)" : "")}");
+        Format.ModelFile.Save(result.Model, r.GetValue(Output)!.FullName);
+        Console.WriteLine($"wrote {r.GetValue(Output)!.Name}");
+        if (vx is not null)
+        {
+            using var after = new Engine.Session(result.Model, 64);
+            Console.WriteLine($"validation accuracy after: {Accuracy(after, vx, vy!):F4}");
+        }
+        return result.RolledBack ? CommandGuard.Failure : 0;
+    }
+
+    static double Accuracy(Engine.Session s, float[] x, long[] y)
+    {
+        var logits = Engine.BatchRunner.RunAll(s, x, out int rows);
+        if (y.Length != rows) throw new InvalidDataException($"{y.Length} validation labels for {rows} rows");
+        int classes = logits.Length / rows, ok = 0;
+        for (int i = 0; i < rows; i++) if (Engine.BatchRunner.ArgMax(logits.AsSpan(i * classes, classes)) == y[i]) ok++;
+        return (double)ok / rows;
+    }
+}

@@ -1,0 +1,115 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using EdgeNet.Training;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>Whole training runs: transfer learning, training from scratch, and the guards against bad numerics.</summary>
+public class TrainingBehaviourTests(ITestOutputHelper output)
+{
+    static string F(string file) => Path.Combine(AppContext.BaseDirectory, "fixtures", "finetune", file);
+    static float[] TestX => Fixtures.Floats(Fixtures.Digits("digits_test_x.npy"));
+    static long[] TestY => Fixtures.Longs(Fixtures.Digits("digits_test_y.npy"));
+
+    static double Accuracy(Model m)
+    {
+        using var s = new Session(m, 64);
+        return FixtureModelTests.Accuracy(BatchRunner.RunAll(s, TestX, out _), TestY);
+    }
+
+    [Theory]
+    [InlineData("head", 0.05f, 0.80)]
+    [InlineData("all", 0.01f, 0.90)]
+    public void Transfer_learning_on_new_classes(string train, float lr, double atLeast)
+    {
+        // The CNN pretrained on digits 0-4 meets all ten classes: 200 rows in file order, batch 8, 10 epochs, momentum 0.9.
+        var model = Fixtures.Convert(F("cnn_digits04.onnx"));
+        var o = new FineTuneOptions { Epochs = 10, Batch = 8, Shuffle = false, Train = TrainSelection.Parse(train), Optimizer = new OptimizerOptions { LearningRate = lr, Momentum = 0.9f } };
+        var result = FineTuner.Fit(model, Fixtures.Floats(F("finetune_x.npy")), Fixtures.Longs(F("finetune_y.npy")), o);
+        double before = Accuracy(model), after = Accuracy(result.Model);
+        output.WriteLine($"train {train}, lr {lr}: test accuracy {before:F4} -> {after:F4}, backbone cached: {result.BackboneCached}, peak memory {result.PeakMemoryBytes:N0} bytes");
+        Assert.True(after >= atLeast, $"accuracy after {after}");
+        Assert.Equal(train == "head", result.BackboneCached);
+        if (train == "head")   // the frozen layers are bit-for-bit unchanged
+        {
+            var headParams = model.Nodes.Last(n => n.Op == OpType.Dense).Inputs.Skip(1).ToHashSet();
+            for (int t = 0; t < model.Tensors.Count; t++)
+                if (model.Tensors[t].IsConstant && !headParams.Contains(t))
+                    Assert.Equal(model.Tensors[t].Data!.Value.ToArray(), result.Model.Tensors[t].Data!.Value.ToArray());
+        }
+    }
+
+    [Fact]
+    public void Mlp_from_scratch_reaches_95_percent()
+    {
+        // The classic first network: 64-512-10 ReLU, SGD lr 0.05 momentum 0.9, batch 32, 20 epochs.
+        var m = ModelSpec.Build("dense:512,relu,dense:10", [64], seed: 0);
+        var o = new FineTuneOptions { Epochs = 20, Batch = 32, Optimizer = new OptimizerOptions { LearningRate = 0.05f, Momentum = 0.9f } };
+        var result = FineTuner.Fit(m, Fixtures.Floats(F("digits_train_x.npy")), Fixtures.Longs(F("digits_train_y.npy")), o);
+        double acc = Accuracy(result.Model);
+        output.WriteLine($"64-512-10 MLP from scratch: test accuracy {acc:F4}, final loss {result.Epochs[^1].MeanLoss:F4}");
+        Assert.True(acc >= 0.95, $"accuracy {acc}");
+        var bytes = ModelFile.Write(result.Model);   // a model built on the device is an ordinary .enet
+        Assert.Equal(acc, Accuracy(ModelFile.Read(bytes)));
+    }
+
+    [Fact]
+    public void Diverging_learning_rate_is_stopped_and_rolled_back()
+    {
+        var model = Fixtures.Convert(F("mlp_digits04.onnx"));
+        var o = new FineTuneOptions { Epochs = 5, Batch = 8, Shuffle = false, Optimizer = new OptimizerOptions { LearningRate = 1e30f, Momentum = 0.9f } };
+        var result = FineTuner.Fit(model, Fixtures.Floats(F("finetune_x.npy")), Fixtures.Longs(F("finetune_y.npy")), o);
+        output.WriteLine(result.StopReason ?? "(no stop)");
+        Assert.True(result.RolledBack);
+        Assert.Contains("rolled back", result.StopReason);
+        // Rolled back to the start: no good epoch finished, so the weights are the original ones.
+        foreach (var (a, b) in model.Tensors.Zip(result.Model.Tensors).Where(p => p.First.IsConstant))
+            Assert.Equal(a.Data!.Value.ToArray(), b.Data!.Value.ToArray());
+        Assert.All(result.Model.Tensors.Where(t => t.IsConstant), t => Assert.All(t.Floats().ToArray(), v => Assert.True(float.IsFinite(v))));
+    }
+
+    [Fact]
+    public void Bad_training_data_is_refused_before_training()
+    {
+        var model = Fixtures.Convert(F("mlp_digits04.onnx"));
+        var x = Fixtures.Floats(F("finetune_x.npy")); var y = Fixtures.Longs(F("finetune_y.npy"));
+        var nan = (float[])x.Clone(); nan[100] = float.NaN;
+        Assert.Contains("non-finite", Assert.Throws<ArgumentException>(() => FineTuner.Fit(model, nan, y, new())).Message);
+        var badLabels = (long[])y.Clone(); badLabels[5] = 10;
+        Assert.Contains("outside 0..9", Assert.Throws<ArgumentException>(() => FineTuner.Fit(model, x, badLabels, new())).Message);
+        Assert.Contains("labels", Assert.Throws<ArgumentException>(() => FineTuner.Fit(model, x, y[..10], new())).Message);
+        Assert.Contains("whole number", Assert.Throws<ArgumentException>(() => FineTuner.Fit(model, x[..100], y, new())).Message);
+    }
+
+    [Fact]
+    public void Optimizer_formulas_match_pytorch_by_hand()
+    {
+        // Nesterov with dampening and weight decay, and Adam with weight decay, on one weight, against formulas
+        // written out from torch.optim's documentation.
+        var p = new Parameter("w", 0, [1f], [1]);
+        var sgd = new Optimizer(new OptimizerOptions { LearningRate = 0.1f, Momentum = 0.9f, Dampening = 0.5f, Nesterov = true, WeightDecay = 0.01f });
+        double w = 1, buf = 0;
+        for (int t = 1; t <= 3; t++)
+        {
+            p.Grad[0] = 0.5f * t;
+            sgd.Step([p], 0.1f);
+            double g = 0.5 * t + 0.01 * w;
+            buf = t == 1 ? g : 0.9 * buf + 0.5 * g;
+            w -= 0.1 * (g + 0.9 * buf);
+            Assert.Equal(w, p.Value[0], 5);
+        }
+        var q = new Parameter("w", 0, [1f], [1]);
+        var adam = new Optimizer(new OptimizerOptions { Kind = OptimizerKind.Adam, LearningRate = 0.01f, WeightDecay = 0.1f });
+        double a = 1, m = 0, v = 0;
+        for (int t = 1; t <= 3; t++)
+        {
+            q.Grad[0] = -0.3f * t;
+            adam.Step([q], 0.01f);
+            double g = -0.3 * t + 0.1 * a;
+            m = 0.9 * m + 0.1 * g; v = 0.999 * v + 0.001 * g * g;
+            a -= 0.01 * (m / (1 - Math.Pow(0.9, t))) / (Math.Sqrt(v / (1 - Math.Pow(0.999, t))) + 1e-8);
+            Assert.Equal(a, q.Value[0], 5);
+        }
+    }
+}
