@@ -33,10 +33,10 @@ public class FineTuneTests(ITestOutputHelper output)
     }
 
     /// <summary>EdgeNet's parameters under PyTorch's names (ONNX LSTM gate order i,o,f,c back to PyTorch's i,f,g,o).</summary>
-    static Dictionary<string, float[]> AsTorch(IReadOnlyList<Parameter> ps, string[] torchNames, Func<Parameter, float[]> pick)
+    static Dictionary<string, float[]> AsTorch(Parameter[] ps, string[] torchNames, Func<Parameter, float[]> pick)
     {
         var r = new Dictionary<string, float[]>();
-        if (ps.Count == torchNames.Length) { for (int i = 0; i < ps.Count; i++) r[torchNames[i]] = pick(ps[i]); return r; }
+        if (ps.Length == torchNames.Length) { for (int i = 0; i < ps.Length; i++) r[torchNames[i]] = pick(ps[i]); return r; }
         // LSTM: W, R, B then the head's weight and bias.
         float[] w = pick(ps[0]), rr = pick(ps[1]), b = pick(ps[2]);
         int h4 = ps[0].Shape[1];

@@ -98,7 +98,7 @@ public class RecurrentAndGradientTests(ITestOutputHelper output)
         var analytic = s.Parameters.Select(p => (float[])p.Grad.Clone()).ToArray();
         var rng = new Random(3);
         int checkedCount = 0; double worst = 0;
-        for (int pi = 0; pi < s.Parameters.Count; pi++)
+        for (int pi = 0; pi < s.Parameters.Length; pi++)
         {
             var p = s.Parameters[pi];
             for (int trial = 0; trial < Math.Min(12, p.Value.Length); trial++)

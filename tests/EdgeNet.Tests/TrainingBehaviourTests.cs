@@ -113,3 +113,25 @@ public class TrainingBehaviourTests(ITestOutputHelper output)
         }
     }
 }
+
+public class TrainingAllocationTests
+{
+    [Theory]
+    [InlineData("mlp_digits04.onnx")]
+    [InlineData("cnn_digits04.onnx")]
+    [InlineData("lstm_digits04.onnx")]
+    public void Steps_after_the_first_allocate_nothing(string file)
+    {
+        var model = Fixtures.Convert(Path.Combine(AppContext.BaseDirectory, "fixtures", "finetune", file));
+        var x = Fixtures.Floats(Path.Combine(AppContext.BaseDirectory, "fixtures", "finetune", "finetune_x.npy"));
+        var y = Fixtures.Longs(Path.Combine(AppContext.BaseDirectory, "fixtures", "finetune", "finetune_y.npy"));
+        var s = new TrainingSession(model, 8);
+        var o = new FineTuneOptions { Optimizer = new OptimizerOptions { LearningRate = 0.01f, Momentum = 0.9f }, ClipNorm = 5 };
+        var opt = new Optimizer(o.Optimizer);
+        int sample = (int)model.Input().Elements(1);
+        FineTuner.Step(s, x.AsSpan(0, 8 * sample), y.AsSpan(0, 8), 8, opt, 0.01f, o);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int k = 1; k < 4; k++) FineTuner.Step(s, x.AsSpan(8 * k * sample, 8 * sample), y.AsSpan(8 * k, 8), 8, opt, 0.01f, o);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

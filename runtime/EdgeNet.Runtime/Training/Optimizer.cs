@@ -26,7 +26,7 @@ public sealed class Optimizer(OptimizerOptions o)
     public OptimizerOptions Options { get; } = o;
     int step;
 
-    public void Step(IEnumerable<Parameter> parameters, float lr)
+    public void Step(ReadOnlySpan<Parameter> parameters, float lr)
     {
         step++;
         float eps = Options.Eps < 0 ? 1e-8f : Options.Eps;

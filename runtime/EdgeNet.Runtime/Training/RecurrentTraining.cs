@@ -15,6 +15,7 @@ internal sealed class RecurrentTraining
     public readonly int X, W, R, B, InitH, InitC, Y, Yh, Yc;
     float[] gates = [], states = [], cells = [], extra = [];   // caches, [D, S, batch, ...]
     int cachedBatch;
+    readonly float[] pre, hr, h, c, hNew, dh, dc, dhPrev, dan, dhr, zeros;   // per-step work vectors, made once
 
     public RecurrentTraining(Model m, Node node)
     {
@@ -39,7 +40,11 @@ internal sealed class RecurrentTraining
         X = In(0); W = In(1); R = In(2); B = In(3); InitH = In(5); InitC = op == OpType.Lstm ? In(6) : -1;
         int Out(int i) => node.Outputs.Length > i ? node.Outputs[i] : -1;
         Y = Out(0); Yh = Out(1); Yc = Out(2);
+        pre = new float[G * H]; hr = new float[G * H]; h = new float[H]; c = new float[H]; hNew = new float[H];
+        dh = new float[H]; dc = new float[H]; dhPrev = new float[H]; dan = new float[H]; dhr = new float[H]; zeros = new float[H];
+        daBuf = new float[G * H];
     }
+    readonly float[] daBuf;
 
     long Row(int t, int b, int batch) => layout == 0 ? (long)t * batch + b : (long)b * S + t;
     long YOff(int t, int d, int b, int batch) => layout == 0 ? (((long)t * D + d) * batch + b) * H : (((long)b * S + t) * D + d) * H;
@@ -54,15 +59,15 @@ internal sealed class RecurrentTraining
     {
         int GH = G * H;
         long need = (long)D * S * batch;
+        var a = pre;
         if (cachedBatch < batch) { gates = new float[need * GH]; states = new float[need * H]; cells = new float[need * H]; extra = new float[need * H]; cachedBatch = batch; }
-        var a = new float[GH];
         for (int d = 0; d < D; d++)
         {
             bool rev = d == 1 || reverseOnly;
             var wd = w.Slice(d * GH * I, GH * I); var rd = r.Slice(d * GH * H, GH * H);
             for (int b = 0; b < batch; b++)
             {
-                var h = new float[H]; var c = new float[H];
+                Array.Clear(h); Array.Clear(c);
                 if (!h0.IsEmpty) h0.Slice((int)StateOff(d, b, batch), H).CopyTo(h);
                 if (!c0.IsEmpty) c0.Slice((int)StateOff(d, b, batch), H).CopyTo(c);
                 for (int s = 0; s < S; s++)
@@ -77,14 +82,12 @@ internal sealed class RecurrentTraining
                         a[j] = v;
                     }
                     var cache = gates.AsSpan((int)Cache(d, t, b, batch, GH), GH);
-                    var hr = new float[GH];
                     for (int j = 0; j < GH; j++)
                     {
                         float v = 0;
                         for (int k = 0; k < H; k++) v += rd[j * H + k] * h[k];
                         hr[j] = v + (bias.IsEmpty ? 0 : bias[d * 2 * GH + GH + j]);
                     }
-                    var hNew = new float[H];
                     if (op == OpType.Lstm)
                         for (int j = 0; j < H; j++)
                         {
@@ -113,7 +116,7 @@ internal sealed class RecurrentTraining
                     }
                     else
                         for (int j = 0; j < H; j++) { float v = a[j] + hr[j]; hNew[j] = relu ? Math.Max(0, v) : MathF.Tanh(v); }
-                    h = hNew;
+                    hNew.CopyTo(h);
                     h.CopyTo(states.AsSpan((int)Cache(d, t, b, batch, H), H));
                     c.CopyTo(cells.AsSpan((int)Cache(d, t, b, batch, H), H));
                     if (!y.IsEmpty) h.CopyTo(y.Slice((int)YOff(t, d, b, batch), H));
@@ -130,14 +133,14 @@ internal sealed class RecurrentTraining
                          Span<float> dx, Span<float> dw, Span<float> dr, Span<float> db, Span<float> dh0, Span<float> dc0, int batch)
     {
         int GH = G * H;
-        var da = new float[GH];
+        var da = daBuf;
         for (int d = 0; d < D; d++)
         {
             bool rev = d == 1 || reverseOnly;
             var wd = w.Slice(d * GH * I, GH * I); var rd = r.Slice(d * GH * H, GH * H);
             for (int b = 0; b < batch; b++)
             {
-                var dh = new float[H]; var dc = new float[H];
+                Array.Clear(dh); Array.Clear(dc);
                 if (!dyh.IsEmpty) dyh.Slice((int)StateOff(d, b, batch), H).CopyTo(dh);
                 if (!dyc.IsEmpty) dyc.Slice((int)StateOff(d, b, batch), H).CopyTo(dc);
                 for (int s = S - 1; s >= 0; s--)
@@ -145,13 +148,13 @@ internal sealed class RecurrentTraining
                     int t = rev ? S - 1 - s : s;
                     int tPrev = rev ? t + 1 : t - 1;
                     bool first = s == 0;
-                    ReadOnlySpan<float> hPrev = first ? (h0.IsEmpty ? new float[H] : h0.Slice((int)StateOff(d, b, batch), H)) : states.AsSpan((int)Cache(d, tPrev, b, batch, H), H);
-                    ReadOnlySpan<float> cPrev = first ? (c0.IsEmpty ? new float[H] : c0.Slice((int)StateOff(d, b, batch), H)) : cells.AsSpan((int)Cache(d, tPrev, b, batch, H), H);
+                    ReadOnlySpan<float> hPrev = first ? (h0.IsEmpty ? zeros : h0.Slice((int)StateOff(d, b, batch), H)) : states.AsSpan((int)Cache(d, tPrev, b, batch, H), H);
+                    ReadOnlySpan<float> cPrev = first ? (c0.IsEmpty ? zeros : c0.Slice((int)StateOff(d, b, batch), H)) : cells.AsSpan((int)Cache(d, tPrev, b, batch, H), H);
                     var hCur = states.AsSpan((int)Cache(d, t, b, batch, H), H);
                     var cCur = cells.AsSpan((int)Cache(d, t, b, batch, H), H);
                     var g = gates.AsSpan((int)Cache(d, t, b, batch, GH), GH);
                     if (!dy.IsEmpty) for (int j = 0; j < H; j++) dh[j] += dy[(int)YOff(t, d, b, batch) + j];
-                    var dhPrev = new float[H];
+                    Array.Clear(dhPrev);
                     Array.Clear(da);
                     if (op == OpType.Lstm)
                     {
@@ -170,7 +173,6 @@ internal sealed class RecurrentTraining
                     else if (op == OpType.Gru)
                     {
                         var ex = extra.AsSpan((int)Cache(d, t, b, batch, H), H);
-                        var dan = new float[H];
                         for (int j = 0; j < H; j++)
                         {
                             float z = g[j], n = g[2 * H + j];
@@ -180,7 +182,7 @@ internal sealed class RecurrentTraining
                             da[2 * H + j] = dan[j];
                             dhPrev[j] += dh[j] * z;
                         }
-                        var dhr = new float[H];   // gradient of the h-part recurrent product (lbr = 1) or of r ⊙ h (lbr = 0)
+                        // dhr: gradient of the h-part recurrent product (lbr = 1) or of r ⊙ h (lbr = 0)
                         if (lbr)
                         {
                             for (int j = 0; j < H; j++)
@@ -220,7 +222,7 @@ internal sealed class RecurrentTraining
                         for (int j = 0; j < H; j++) da[j] = dh[j] * (relu ? (hCur[j] > 0 ? 1 : 0) : 1 - hCur[j] * hCur[j]);
                         AccumulateGates(da, GH, d, wd, rd, x.Slice((int)(Row(t, b, batch) * I), I), hPrev, dx.IsEmpty ? default : dx.Slice((int)(Row(t, b, batch) * I), I), dw, dr, db, dhPrev, recurrentRows: GH);
                     }
-                    dh = dhPrev;
+                    dhPrev.CopyTo(dh, 0);
                 }
                 if (!dh0.IsEmpty) for (int j = 0; j < H; j++) dh0[(int)StateOff(d, b, batch) + j] += dh[j];
                 if (!dc0.IsEmpty) for (int j = 0; j < H; j++) dc0[(int)StateOff(d, b, batch) + j] += dc[j];

@@ -35,7 +35,11 @@ public sealed unsafe class TrainingSession
     readonly RecurrentTraining?[] recurrent;
     readonly Dictionary<int, Parameter> paramOf = [];
     readonly float[] dzScratch;
-    public IReadOnlyList<Parameter> Parameters { get; }
+    readonly ConvGeometry[] geometry;      // per node: Conv and pool windows, resolved once
+    readonly Activation[] activation;      // per node: fused (Dense/Conv) or standalone activation
+    readonly long[][] longAttr;            // per node: perm (Transpose), indices (Gather), starts (Slice)
+    readonly long[][] steps;               // per node: Slice steps
+    public Parameter[] Parameters { get; }
     public int MaxBatch { get; }
     public Model Model => model;
     int batch;
@@ -63,7 +67,7 @@ public sealed unsafe class TrainingSession
                 paramOf[n.Inputs[s]] = p; ps.Add(p);
             }
         }
-        Parameters = ps;
+        Parameters = ps.ToArray();
         Select(selection ?? new TrainSelection());
 
         frame = new Frame(model);
@@ -89,9 +93,30 @@ public sealed unsafe class TrainingSession
             var n = model.Nodes[i];
             if (n.Op is OpType.Lstm or OpType.Gru or OpType.Rnn) recurrent[i] = new RecurrentTraining(model, n);
             else if (n.Op is not (OpType.Dense or OpType.Conv)) kernels[i] = KernelRegistry.Create(model, n, KernelOptions.Default);
-            else { kernels[i] = KernelRegistry.Create(model, n, KernelOptions.Default with { Reference = true }); maxDz = Math.Max(maxDz, act[n.Outputs[0]].Length); }
+            else kernels[i] = KernelRegistry.Create(model, n, KernelOptions.Default with { Reference = true });
+            if (n.Outputs[0] >= 0) maxDz = Math.Max(maxDz, act[n.Outputs[0]].Length);
         }
         dzScratch = new float[maxDz];
+        geometry = new ConvGeometry[model.Nodes.Count];
+        activation = new Activation[model.Nodes.Count];
+        longAttr = new long[model.Nodes.Count][]; steps = new long[model.Nodes.Count][];
+        for (int i = 0; i < model.Nodes.Count; i++)
+        {
+            var n = model.Nodes[i];
+            int rank = n.Inputs.Length > 0 && n.Inputs[0] >= 0 ? model.Tensors[n.Inputs[0]].Shape.Length : 0;
+            if (n.Op == OpType.Conv) geometry[i] = ConvGeom(n);
+            if (n.Op is OpType.MaxPool or OpType.AveragePool or OpType.GlobalAveragePool) geometry[i] = PoolGeom(n);
+            if (n.Op is OpType.Dense or OpType.Conv) activation[i] = Activation.FromAttributes(n.Attributes, n.Name);
+            if (n.Op is OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh) activation[i] = Unary(n);
+            longAttr[i] = n.Op switch
+            {
+                OpType.Transpose => n.Attributes.Ints("perm", Enumerable.Range(0, rank).Reverse().Select(v => (long)v).ToArray()),
+                OpType.Gather => n.Attributes.Ints("indices", []),
+                OpType.Slice => n.Attributes.Ints("starts", new long[rank]),
+                _ => [],
+            };
+            steps[i] = n.Op == OpType.Slice ? n.Attributes.Ints("steps", Enumerable.Repeat(1L, rank).ToArray()) : [];
+        }
         var scratch = kernels.Max(k => k?.ScratchBytes(maxBatch) ?? 0);
         scratchBuf = new NativeBuffer(scratch);
         frame.Scratch = scratchBuf.Pointer;
@@ -141,7 +166,7 @@ public sealed unsafe class TrainingSession
                     {
                         int ic = model.Tensors[n.Inputs[1]].Shape[1], oc = model.Tensors[n.Inputs[1]].Shape[0];
                         var x = A(n.Inputs[0]); var w = A(n.Inputs[1]); var b = Bias(n); var y = A(n.Outputs[0]);
-                        var a = Activation.FromAttributes(n.Attributes, n.Name);
+                        var a = activation[i];
                         int rows = x.Length / ic;
                         for (int r = 0; r < rows; r++)
                             for (int o = 0; o < oc; o++)
@@ -151,8 +176,7 @@ public sealed unsafe class TrainingSession
                     }
                 case OpType.Conv:
                     {
-                        var g = ConvGeom(n);
-                        Conv.Run(A(n.Inputs[0]), A(n.Inputs[1]), Bias(n), A(n.Outputs[0]), frame.Shape(n.Inputs[0])[0], g, Activation.FromAttributes(n.Attributes, n.Name));
+                        Conv.Run(A(n.Inputs[0]), A(n.Inputs[1]), Bias(n), A(n.Outputs[0]), frame.Shape(n.Inputs[0])[0], geometry[i], activation[i]);
                         break;
                     }
                 case OpType.Lstm or OpType.Gru or OpType.Rnn:
@@ -206,15 +230,15 @@ public sealed unsafe class TrainingSession
                     {
                         var ws = model.Tensors[n.Inputs[1]].Shape;
                         var dz = dzScratch.AsSpan(0, dy.Length);
-                        Backward_.Activation(Activation.FromAttributes(n.Attributes, n.Name), A(y), dy, dz);
+                        Backward_.Activation(activation[i], A(y), dy, dz);
                         Training.Backward.Dense(A(n.Inputs[0]), A(n.Inputs[1]), dz, Gr(n.Inputs[0]), Gr(n.Inputs[1]), BiasGrad(n), dy.Length / ws[0], ws[1], ws[0]);
                         break;
                     }
                 case OpType.Conv:
                     {
                         var dz = dzScratch.AsSpan(0, dy.Length);
-                        Backward_.Activation(Activation.FromAttributes(n.Attributes, n.Name), A(y), dy, dz);
-                        Training.Backward.Conv(A(n.Inputs[0]), A(n.Inputs[1]), dz, Gr(n.Inputs[0]), Gr(n.Inputs[1]), BiasGrad(n), frame.Shape(n.Inputs[0])[0], ConvGeom(n));
+                        Backward_.Activation(activation[i], A(y), dy, dz);
+                        Training.Backward.Conv(A(n.Inputs[0]), A(n.Inputs[1]), dz, Gr(n.Inputs[0]), Gr(n.Inputs[1]), BiasGrad(n), frame.Shape(n.Inputs[0])[0], geometry[i]);
                         break;
                     }
                 case OpType.Lstm or OpType.Gru or OpType.Rnn:
@@ -228,8 +252,8 @@ public sealed unsafe class TrainingSession
                     {
                         var dx = Gr(n.Inputs[0]);
                         if (dx.IsEmpty) break;
-                        var dz = dzScratch.Length >= dy.Length ? dzScratch.AsSpan(0, dy.Length) : new float[dy.Length];
-                        Backward_.Activation(Unary(n), A(y), dy, dz);
+                        var dz = dzScratch.AsSpan(0, dy.Length);
+                        Backward_.Activation(activation[i], A(y), dy, dz);
                         TensorPrimitives.Add(dx, dz, dx);
                         break;
                     }
@@ -240,11 +264,14 @@ public sealed unsafe class TrainingSession
                         break;
                     }
                 case OpType.MaxPool:
-                    Training.Backward.MaxPool(A(n.Inputs[0]), dy, Gr(n.Inputs[0]), frame.Shape(y)[0], PoolGeom(n)); break;
+                    Training.Backward.MaxPool(A(n.Inputs[0]), dy, Gr(n.Inputs[0]), frame.Shape(y)[0], geometry[i]); break;
                 case OpType.AveragePool:
                     {
-                        var p = n.Attributes.Ints("pads", [0, 0, 0, 0]);
-                        Training.Backward.AveragePool(dy, Gr(n.Inputs[0]), frame.Shape(y)[0], PoolGeom(n), n.Attributes.Int("count_include_pad", 0) != 0, (int)p[2], (int)p[3]);
+                        var g = geometry[i];
+                        int padBottom = (g.OH - 1) * g.StrideH + g.KH - g.H - g.PadTop, padRight = (g.OW - 1) * g.StrideW + g.KW - g.W - g.PadLeft;
+                        var p = n.Attributes.Ints("pads", Array.Empty<long>());
+                        if (p.Length == 4) { padBottom = (int)p[2]; padRight = (int)p[3]; }
+                        Training.Backward.AveragePool(dy, Gr(n.Inputs[0]), frame.Shape(y)[0], g, n.Attributes.Int("count_include_pad", 0) != 0, padBottom, padRight);
                         break;
                     }
                 case OpType.GlobalAveragePool:
@@ -266,7 +293,7 @@ public sealed unsafe class TrainingSession
                 case OpType.Reshape:
                     { var dx = Gr(n.Inputs[0]); if (!dx.IsEmpty) TensorPrimitives.Add(dx, dy, dx); break; }
                 case OpType.Transpose:
-                    Training.Backward.Transpose(dy, Gr(n.Inputs[0]), frame.Shape(n.Inputs[0]), n.Attributes.Ints("perm", Enumerable.Range(0, frame.Shape(y).Length).Reverse().Select(v => (long)v).ToArray()));
+                    Training.Backward.Transpose(dy, Gr(n.Inputs[0]), frame.Shape(n.Inputs[0]), longAttr[i]);
                     break;
                 case OpType.Concat:
                     {
@@ -288,7 +315,7 @@ public sealed unsafe class TrainingSession
                 case OpType.Gather:
                     {
                         var s = frame.Shape(n.Inputs[0]); int axis = (int)n.Attributes.Int("axis", 0); if (axis < 0) axis += s.Length;
-                        var idx = n.Attributes.Ints("indices", []);
+                        var idx = longAttr[i];
                         int outer = 1, inner = 1;
                         for (int d = 0; d < axis; d++) outer *= s[d];
                         for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
@@ -305,7 +332,7 @@ public sealed unsafe class TrainingSession
                 case OpType.Slice:
                     {
                         var s = frame.Shape(n.Inputs[0]); var so = frame.Shape(y); int r = s.Length;
-                        var starts = n.Attributes.Ints("starts", new long[r]); var steps = n.Attributes.Ints("steps", Enumerable.Repeat(1L, r).ToArray());
+                        var starts = longAttr[i]; var step = steps[i];
                         var dx = Gr(n.Inputs[0]);
                         Span<long> stride = stackalloc long[Shape.MaxRank];
                         long st = 1;
@@ -313,7 +340,7 @@ public sealed unsafe class TrainingSession
                         for (int i2 = 0; i2 < dy.Length; i2++)
                         {
                             long rem = i2, src = 0;
-                            for (int d = r - 1; d >= 0; d--) { long k = rem % so[d]; rem /= so[d]; src += (starts[d] + k * steps[d]) * stride[d]; }
+                            for (int d = r - 1; d >= 0; d--) { long k = rem % so[d]; rem /= so[d]; src += (starts[d] + k * step[d]) * stride[d]; }
                             dx[(int)src] += dy[i2];
                         }
                         break;
