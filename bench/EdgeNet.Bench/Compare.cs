@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Text;
+using EdgeNet.Converter;
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using EdgeNet.Io;
+using Microsoft.ML.OnnxRuntime;
+
+namespace EdgeNet.Bench;
+
+/// <summary>
+/// EdgeNet against ONNX Runtime on the same inputs, in the same process, runs interleaved (one of each in turn) so
+/// that machine noise hits both alike. Prints p50/p90 and the EdgeNet/ORT ratio; writes markdown and a PNG chart.
+/// </summary>
+public static class Compare
+{
+    public sealed record Case(string Name, string Onnx, string? OrtOnnx, string? Input, int Batch);
+    public sealed record Row(string Model, int Threads, double EdgeP50, double EdgeP90, double OrtP50, double OrtP90, long AllocatedPerRun, double MaxAbsDiff)
+    {
+        public double Ratio => EdgeP50 / OrtP50;
+    }
+
+    public static List<Case> DefaultCases(string shared)
+    {
+        string perf = Path.Combine(shared, "perf"), fx = Path.Combine(shared, "fixtures");
+        return
+        [
+            new("digits MLP b1", Path.Combine(fx, "mlp_digits.onnx"), null, null, 1),
+            new("digits CNN b1", Path.Combine(fx, "cnn_digits.onnx"), null, null, 1),
+            new("digits LSTM b1", Path.Combine(fx, "lstm_digits.onnx"), null, null, 1),
+            new("HAR LSTM fp32", Path.Combine(perf, "har_lstm_128x9.onnx"), null, Path.Combine(perf, "har_lstm_128x9_input.npy"), 1),
+            new("MobileNetV2-0.35-96 fp32", Path.Combine(perf, "mobilenetv2_035_96.onnx"), null, Path.Combine(perf, "mobilenetv2_035_96_input.npy"), 1),
+            new("MobileNetV2-1.0-224 fp32", Path.Combine(perf, "mobilenetv2_100_224.onnx"), null, Path.Combine(perf, "mobilenetv2_100_224_input.npy"), 1),
+        ];
+    }
+
+    public static List<Row> Run(IEnumerable<Case> cases, int[] threads, int iters, TextWriter log)
+    {
+        var rows = new List<Row>();
+        foreach (var c in cases)
+        {
+            if (!File.Exists(c.Onnx)) { log.WriteLine($"skip {c.Name}: {c.Onnx} not found"); continue; }
+            var model = OnnxImporter.Convert(c.Onnx);
+            int batch = Shape.HasBatch(model.Input().Shape) ? c.Batch : 1;
+            var shape = model.Input().Shape.Select(d => Shape.Resolve(d, batch)).ToArray();
+            long count = shape.Aggregate(1L, (a, d) => a * d);
+            float[] x = c.Input is not null ? Npy.Read(c.Input).Floats! : RandomInput(count);
+            using var session = new Session(model, batch);
+            foreach (int t in threads)
+            {
+                using var so = new SessionOptions { IntraOpNumThreads = t, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+                so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+                using var ort = new InferenceSession(c.OrtOnnx ?? c.Onnx, so);
+                var outShape = ort.OutputMetadata.Values.First().Dimensions.Select(d => d < 0 ? batch : d).Select(d => (long)d).ToArray();
+                var yOrt = new float[outShape.Aggregate(1L, (a, d) => a * d)];
+                using var inVal = OrtValue.CreateTensorValueFromMemory(x, shape.Select(d => (long)d).ToArray());
+                using var outVal = OrtValue.CreateTensorValueFromMemory(yOrt, outShape);
+                using var runOpts = new RunOptions();
+                string[] inNames = [ort.InputMetadata.Keys.First()], outNames = [ort.OutputMetadata.Keys.First()];
+                OrtValue[] ins = [inVal], outs = [outVal];
+
+                void RunEdge() { x.AsSpan().CopyTo(session.Input(0, batch)); session.Run(batch); }
+                void RunOrt() => ort.Run(runOpts, inNames, ins, outNames, outs);
+
+                // Warm up both (JIT tiers, caches), then interleave.
+                var warm = Stopwatch.StartNew();
+                while (warm.ElapsedMilliseconds < 300) { RunEdge(); RunOrt(); }
+                int n = iters > 0 ? iters : Math.Clamp((int)(2000.0 / Math.Max(0.001, warm.Elapsed.TotalMilliseconds / 50)), 50, 5000);
+                var te = new double[n]; var to = new double[n];
+                long alloc = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    long a0 = GC.GetAllocatedBytesForCurrentThread();
+                    long s0 = Stopwatch.GetTimestamp();
+                    RunEdge();
+                    te[i] = Stopwatch.GetElapsedTime(s0).TotalMicroseconds;
+                    alloc += GC.GetAllocatedBytesForCurrentThread() - a0;
+                    long s1 = Stopwatch.GetTimestamp();
+                    RunOrt();
+                    to[i] = Stopwatch.GetElapsedTime(s1).TotalMicroseconds;
+                }
+                Array.Sort(te); Array.Sort(to);
+                var edgeOut = session.Output(0);
+                double diff = 0;
+                for (int i = 0; i < Math.Min(edgeOut.Length, yOrt.Length); i++) diff = Math.Max(diff, Math.Abs(edgeOut[i] - yOrt[i]));
+                var row = new Row(c.Name, t, P(te, 0.5), P(te, 0.9), P(to, 0.5), P(to, 0.9), alloc / n, diff);
+                rows.Add(row);
+                log.WriteLine($"{row.Model,-28} ORT threads {t}: EdgeNet p50 {row.EdgeP50,9:F1} µs p90 {row.EdgeP90,9:F1} | ORT p50 {row.OrtP50,9:F1} µs p90 {row.OrtP90,9:F1} | ratio {row.Ratio,5:F2} | alloc {row.AllocatedPerRun} B | max|Δ| {row.MaxAbsDiff:G2}");
+            }
+        }
+        return rows;
+    }
+
+    static double P(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+
+    static float[] RandomInput(long n)
+    {
+        var rng = new Random(0);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)rng.NextDouble();
+        return a;
+    }
+
+    public static string Markdown(List<Row> rows, string machine)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"# EdgeNet vs ONNX Runtime ({machine}, {DateTime.UtcNow:yyyy-MM-dd})");
+        sb.AppendLine();
+        sb.AppendLine("EdgeNet runs on one thread; ORT with the intra-op threads shown. Latency in µs, interleaved runs, same input.");
+        sb.AppendLine();
+        sb.AppendLine("| model | ORT threads | EdgeNet p50 | EdgeNet p90 | ORT p50 | ORT p90 | EdgeNet/ORT p50 | bytes allocated per run | max abs diff |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+            sb.AppendLine($"| {r.Model} | {r.Threads} | {r.EdgeP50:F1} | {r.EdgeP90:F1} | {r.OrtP50:F1} | {r.OrtP90:F1} | {r.Ratio:F2} | {r.AllocatedPerRun} | {r.MaxAbsDiff:G2} |");
+        return sb.ToString();
+    }
+
+    public static void Chart(List<Row> rows, string path)
+    {
+        var one = rows.Where(r => r.Threads == rows.Min(x => x.Threads)).ToList();
+        var plt = new ScottPlot.Plot();
+        var bars = one.Select((r, i) => new ScottPlot.Bar { Position = i, Value = r.Ratio, FillColor = r.Ratio <= 1 ? ScottPlot.Colors.SeaGreen : ScottPlot.Colors.IndianRed }).ToList();
+        plt.Add.Bars(bars);
+        var line = plt.Add.HorizontalLine(1.0);
+        line.LinePattern = ScottPlot.LinePattern.Dashed;
+        plt.Axes.Bottom.SetTicks(Enumerable.Range(0, one.Count).Select(i => (double)i).ToArray(), one.Select(r => r.Model.Replace(" fp32", "").Replace(" int8", "\nint8")).ToArray());
+        plt.Axes.Bottom.TickLabelStyle.Rotation = -30;
+        plt.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.UpperLeft;
+        plt.Axes.Margins(bottom: 0);
+        plt.YLabel("EdgeNet p50 / ONNX Runtime p50 (lower is faster)");
+        plt.Title("EdgeNet vs ONNX Runtime, one thread");
+        plt.SavePng(path, 900, 520);
+    }
+}

@@ -1,0 +1,33 @@
+using BenchmarkDotNet.Running;
+using EdgeNet.Bench;
+
+// dotnet run --project bench/EdgeNet.Bench -c Release -- compare [--shared ../shared] [--threads 1,2] [--iters N] [--out bench/results]
+// dotnet run --project bench/EdgeNet.Bench -c Release -- micro [BenchmarkDotNet filters]
+// dotnet run --project bench/EdgeNet.Bench -c Release -- peak
+if (args.Length > 0 && args[0] == "micro") { BenchmarkSwitcher.FromAssembly(typeof(KernelBenchmarks).Assembly).Run(args[1..]); return 0; }
+if (args.Length > 0 && args[0] == "peak") { Console.WriteLine(Peak.Describe()); return 0; }
+
+string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
+string root = FindRoot();
+string shared = Arg("--shared", Path.GetFullPath(Path.Combine(root, "..", "shared")));
+int[] threads = Arg("--threads", "1,2").Split(',').Select(int.Parse).ToArray();
+int iters = int.Parse(Arg("--iters", "0"));
+string outDir = Arg("--out", Path.Combine(root, "bench", "results"));
+Directory.CreateDirectory(outDir);
+var cases = Compare.DefaultCases(shared);
+cases.AddRange(Int8Cases.All(shared));
+if (Arg("--only", "") is { Length: > 0 } only) cases = cases.Where(c => c.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToList();
+Console.WriteLine(Peak.Describe());
+var rows = Compare.Run(cases, threads, iters, Console.Out);
+string machine = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
+File.WriteAllText(Path.Combine(outDir, "compare.md"), Compare.Markdown(rows, machine) + "\n" + Peak.Describe() + "\n");
+Compare.Chart(rows, Path.Combine(outDir, "compare.png"));
+Console.WriteLine($"wrote {Path.Combine(outDir, "compare.md")} and compare.png");
+return 0;
+
+static string FindRoot()
+{
+    var d = new DirectoryInfo(AppContext.BaseDirectory);
+    while (d is not null && !File.Exists(Path.Combine(d.FullName, "EdgeNet.sln"))) d = d.Parent;
+    return d?.FullName ?? Directory.GetCurrentDirectory();
+}
