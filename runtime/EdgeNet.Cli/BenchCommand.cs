@@ -14,7 +14,8 @@ internal static class BenchCommand
         var iters = new Option<int>("--iters") { Description = "timed inferences", DefaultValueFactory = _ => 200 };
         var batch = new Option<int>("--batch") { Description = "samples per inference", DefaultValueFactory = _ => 1 };
         var reference = Options.Reference();
-        var cmd = new Command("bench", "time inference") { model, iters, batch, reference };
+        var profile = new Option<bool>("--profile") { Description = "print the time of every node, slowest first" };
+        var cmd = new Command("bench", "time inference") { model, iters, batch, reference, profile };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
             int n = r.GetValue(iters), b = r.GetValue(batch);
@@ -38,6 +39,15 @@ internal static class BenchCommand
             Console.WriteLine($"{r.GetValue(model)!.Name}: batch {b}, {n} runs");
             Console.WriteLine($"p50 {Pct(times, 0.5):F1} µs   p90 {Pct(times, 0.9):F1} µs   min {times[0]:F1} µs");
             Console.WriteLine($"allocated per inference: {allocated / n} bytes");
+            if (r.GetValue(profile))
+            {
+                var ticks = new long[s.Kernels.Count];
+                for (int i = 0; i < n; i++) s.RunProfiled(b, ticks);
+                double total = ticks.Sum();
+                Console.WriteLine($"{"node",-40} {"op",-18} {"µs",9} {"%",6}");
+                foreach (var (k, t) in s.Kernels.Zip(ticks).OrderByDescending(p => p.Second))
+                    Console.WriteLine($"{k.Node.Name,-40} {k.Node.Op + (k.Node.Attributes.Int("group", 1) > 1 ? " dw" : ""),-18} {t * 1e6 / Stopwatch.Frequency / n,9:F1} {100 * t / total,6:F1}");
+            }
             return 0;
         }));
         return cmd;

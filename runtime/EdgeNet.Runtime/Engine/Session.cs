@@ -85,6 +85,20 @@ public sealed unsafe class Session : IDisposable
         GC.KeepAlive(this);   // the arena must outlive the kernels' raw pointers into it
     }
 
+    /// <summary>Runs like <see cref="Run(int)"/> and adds each kernel's elapsed Stopwatch ticks to <paramref name="ticks"/>.</summary>
+    public void RunProfiled(int batch, long[] ticks)
+    {
+        CheckBatch(batch);
+        frame.SetBatch(batch);
+        for (int i = 0; i < kernels.Length; i++)
+        {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            kernels[i].Run(frame);
+            ticks[i] += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+        }
+        GC.KeepAlive(this);
+    }
+
     /// <summary>Single-input, single-output convenience: batch = input length / sample size.</summary>
     public void Run(ReadOnlySpan<float> input, Span<float> output)
     {

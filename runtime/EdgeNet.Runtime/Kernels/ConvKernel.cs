@@ -43,7 +43,7 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
     }
 
     public override long ScratchBytes(int batch) =>
-        reference || g.IsDepthwise ? 0 : 4 * (Gemm.PackedSize(K, N) + (pointwise ? 0 : (long)K * N) + 16);
+        reference ? 0 : g.IsDepthwise ? Depthwise.ScratchFloats(g) * 4 : 4 * (Gemm.TailScratch(K) + (pointwise ? 0 : (long)K * N) + 16);
 
     public override void Run(Frame f)
     {
@@ -54,22 +54,17 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
         int og = g.CoutPerGroup;
         for (int i = 0; i < n; i++)
         {
-            if (g.IsDepthwise) Depthwise.Run(xs + i * inImage, wp, bp, ys + i * outImage, g);
+            if (g.IsDepthwise && !Depthwise.Supports(g)) Reference.Conv.Run(new ReadOnlySpan<float>(xs + i * inImage, (int)inImage), w, b, new Span<float>(ys + i * outImage, (int)outImage), 1, g, act);
+            else if (g.IsDepthwise) Depthwise.Run(xs + i * inImage, wp, bp, ys + i * outImage, g, act.ClampMin, act.ClampMax, (float*)f.Scratch);
             else
                 for (int grp = 0; grp < g.Group; grp++)
                 {
                     float* xg = xs + i * inImage + (long)grp * g.CinPerGroup * g.H * g.W;
-                    float* packed = (float*)f.Scratch;
-                    if (pointwise) Gemm.Pack(xg, N, 1, K, N, packed);
-                    else
-                    {
-                        float* col = packed + Gemm.PackedSize(K, N);
-                        Im2Col(xg, col);
-                        Gemm.Pack(col, N, 1, K, N, packed);
-                    }
-                    Gemm.Run(wp + (long)grp * og * K, K, packed, ys + i * outImage + (long)grp * og * N, N, og, N, K, bp + grp * og, null, act.ClampMin, act.ClampMax);
+                    float* tail = (float*)f.Scratch, cols = xg;
+                    if (!pointwise) { cols = tail + Gemm.TailScratch(K); Im2Col(xg, cols); }
+                    Gemm.RunStrided(wp + (long)grp * og * K, K, cols, N, ys + i * outImage + (long)grp * og * N, N, og, N, K, bp + grp * og, null, act.ClampMin, act.ClampMax, tail);
                 }
-            if (!act.IsClamp || g.IsDepthwise) act.Apply(new Span<float>(ys + i * outImage, (int)outImage));
+            if (!act.IsClamp && !(g.IsDepthwise && !Depthwise.Supports(g))) act.Apply(new Span<float>(ys + i * outImage, (int)outImage));
         }
     }
 

@@ -1,125 +1,275 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace EdgeNet.Kernels.Simd;
 
 /// <summary>
-/// fp32 GEMM, C[M,N] = A[M,K] · B[K,N] (+ bias, clamp), with B packed into panels of <see cref="NR"/> columns
-/// (panel p holds K rows of NR floats; the last panel is zero-padded). A is row-major with stride lda and is
-/// broadcast one element at a time; B is loaded as vectors. A 4×NR register tile of Vector&lt;float&gt;
-/// (AVX2: 4×16, NEON: 4×8) accumulates with FMA. Dense packs its weights as B once at load; Conv packs im2col
-/// columns as B per call and uses its weights as A.
+/// fp32 GEMM, C[M,N] = A[M,K] · B[K,N] (+ row or column bias, clamp). A is row-major (stride lda) and broadcast one
+/// element at a time; B is read as vectors, either from panels packed once (Dense weights: panel p holds K rows of
+/// NR floats) or straight from a row-major matrix (Conv columns, stride ldb), whose last partial panel is packed
+/// into scratch. The register tile is MR rows × 2 vectors, chosen once for the machine:
+/// AVX-512 8×32, AVX2 6×16, NEON (and SSE) 8×8 — as many accumulators as the register file holds.
 /// </summary>
 public static unsafe class Gemm
 {
-    public static int VL => Vector<float>.Count;
-    public static int NR => 2 * Vector<float>.Count;
-    const int MR = 4;
+    public enum Isa { V128, V256, V512 }
+    public static readonly Isa Selected = Vector512.IsHardwareAccelerated ? Isa.V512 : Vector256.IsHardwareAccelerated ? Isa.V256 : Isa.V128;
+    public static readonly int VL = Selected switch { Isa.V512 => 16, Isa.V256 => 8, _ => 4 };
+    public static readonly int NR = 2 * VL;
+    static readonly int MR = Selected == Isa.V256 ? 6 : 8;
 
     public static long PackedSize(int K, int N) => (long)((N + NR - 1) / NR) * K * NR;
+    /// <summary>Floats of scratch <see cref="RunStrided"/> needs for its last partial panel.</summary>
+    public static long TailScratch(int K) => (long)K * NR + 64;
 
     /// <summary>Packs B given as B[k, j] = src[k * ldk + j * ldj] (so a transposed source is packed by swapping strides).</summary>
     public static void Pack(float* src, long ldk, long ldj, int K, int N, float* dst)
     {
         int nr = NR;
-        for (int p = 0; p * nr < N; p++)
-        {
-            int j0 = p * nr, w = Math.Min(nr, N - j0);
-            float* d = dst + (long)p * K * nr;
-            for (int k = 0; k < K; k++, d += nr)
-            {
-                float* s = src + k * ldk + j0 * ldj;
-                if (ldj == 1) { new ReadOnlySpan<float>(s, w).CopyTo(new Span<float>(d, w)); }
-                else for (int j = 0; j < w; j++) d[j] = s[j * ldj];
-                for (int j = w; j < nr; j++) d[j] = 0f;
-            }
-        }
+        for (int p = 0; p * nr < N; p++) PackPanel(src + p * nr * ldj, ldk, ldj, K, Math.Min(nr, N - p * nr), dst + (long)p * K * nr);
     }
 
-    /// <param name="rowBias">added to row i (Conv: per output channel), or null</param>
-    /// <param name="colBias">added to column j (Dense: per output feature), or null</param>
-    public static void Run(float* A, int lda, float* packedB, float* C, int ldc, int M, int N, int K,
-                           float* rowBias, float* colBias, float clampMin, float clampMax)
+    static void PackPanel(float* src, long ldk, long ldj, int K, int w, float* d)
     {
         int nr = NR;
-        for (int p = 0; p * nr < N; p++)
+        for (int k = 0; k < K; k++, d += nr)
         {
-            float* bp = packedB + (long)p * K * nr;
-            int j0 = p * nr, w = Math.Min(nr, N - j0);
-            int i = 0;
-            for (; i + MR <= M; i += MR) Tile4(A + (long)i * lda, lda, bp, C + (long)i * ldc + j0, ldc, K, w, rowBias == null ? null : rowBias + i, colBias == null ? null : colBias + j0, clampMin, clampMax);
-            for (; i < M; i++) Tile1(A + (long)i * lda, bp, C + (long)i * ldc + j0, K, w, rowBias == null ? 0f : rowBias[i], colBias == null ? null : colBias + j0, clampMin, clampMax);
+            float* s = src + k * ldk;
+            if (ldj == 1) new ReadOnlySpan<float>(s, w).CopyTo(new Span<float>(d, w));
+            else for (int j = 0; j < w; j++) d[j] = s[j * ldj];
+            for (int j = w; j < nr; j++) d[j] = 0f;
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile4(float* a, int lda, float* b, float* c, int ldc, int K, int w, float* rowBias, float* colBias, float lo, float hi)
+    /// <summary>B packed by <see cref="Pack"/>.</summary>
+    public static void Run(float* A, int lda, float* packedB, float* C, int ldc, int M, int N, int K,
+                           float* rowBias, float* colBias, float lo, float hi)
     {
-        int vl = VL;
-        Vector<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
-        for (int k = 0; k < K; k++, b += 2 * vl)
-        {
-            var b0 = Unsafe.ReadUnaligned<Vector<float>>(b);
-            var b1 = Unsafe.ReadUnaligned<Vector<float>>(b + vl);
-            var x = new Vector<float>(a0[k]); c00 = Vector.FusedMultiplyAdd(x, b0, c00); c01 = Vector.FusedMultiplyAdd(x, b1, c01);
-            x = new Vector<float>(a1[k]); c10 = Vector.FusedMultiplyAdd(x, b0, c10); c11 = Vector.FusedMultiplyAdd(x, b1, c11);
-            x = new Vector<float>(a2[k]); c20 = Vector.FusedMultiplyAdd(x, b0, c20); c21 = Vector.FusedMultiplyAdd(x, b1, c21);
-            x = new Vector<float>(a3[k]); c30 = Vector.FusedMultiplyAdd(x, b0, c30); c31 = Vector.FusedMultiplyAdd(x, b1, c31);
-        }
-        Store(c, c00, c01, w, rowBias == null ? 0f : rowBias[0], colBias, lo, hi);
-        Store(c + ldc, c10, c11, w, rowBias == null ? 0f : rowBias[1], colBias, lo, hi);
-        Store(c + 2 * ldc, c20, c21, w, rowBias == null ? 0f : rowBias[2], colBias, lo, hi);
-        Store(c + 3 * ldc, c30, c31, w, rowBias == null ? 0f : rowBias[3], colBias, lo, hi);
+        for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
+            Panel(A, lda, packedB + (long)p * K * NR, NR, C + j0, ldc, M, Math.Min(NR, N - j0), K, rowBias, colBias == null ? null : colBias + j0, lo, hi);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile1(float* a, float* b, float* c, int K, int w, float rowBias, float* colBias, float lo, float hi)
+    /// <summary>B row-major with stride ldb, read in place; <paramref name="tail"/> holds <see cref="TailScratch"/> floats.</summary>
+    public static void RunStrided(float* A, int lda, float* B, int ldb, float* C, int ldc, int M, int N, int K,
+                                  float* rowBias, float* colBias, float lo, float hi, float* tail)
     {
-        int vl = VL;
-        Vector<float> c0 = default, c1 = default, d0 = default, d1 = default;
+        int j0 = 0;
+        for (; j0 + NR <= N; j0 += NR)
+            Panel(A, lda, B + j0, ldb, C + j0, ldc, M, NR, K, rowBias, colBias == null ? null : colBias + j0, lo, hi);
+        if (j0 < N)
+        {
+            float* t = (float*)(((nint)tail + 63) & ~(nint)63);
+            PackPanel(B + j0, ldb, 1, K, N - j0, t);
+            Panel(A, lda, t, NR, C + j0, ldc, M, N - j0, K, rowBias, colBias == null ? null : colBias + j0, lo, hi);
+        }
+    }
+
+    static void Panel(float* A, int lda, float* b, long ldb, float* c, int ldc, int M, int w, int K, float* rowBias, float* colBias, float lo, float hi)
+    {
+        int i = 0, mr = MR;
+        switch (Selected)
+        {
+            case Isa.V512: for (; i + mr <= M; i += mr) Tile512(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi); break;
+            case Isa.V256: for (; i + mr <= M; i += mr) Tile256(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi); break;
+            default: for (; i + mr <= M; i += mr) Tile128(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi); break;
+        }
+        if (M - i <= 2)   // one or two rows left (batch-1 Dense, recurrent steps): a row kernel, no wasted FMAs
+            for (; i < M; i++) Row(A + (long)i * lda, b, ldb, c + (long)i * ldc, K, w, rowBias == null ? 0f : rowBias[i], colBias, lo, hi);
+        if (i < M)
+            switch (Selected)   // the last rows: the same tile, fewer rows
+            {
+                case Isa.V512: Tile512(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi); break;
+                case Isa.V256: Tile256(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi); break;
+                default: Tile128(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi); break;
+            }
+    }
+
+    /// <summary>One row of C across a panel, with two independent accumulator sets to hide FMA latency.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Row(float* a, float* b, long ldb, float* c, int K, int w, float rowBias, float* colBias, float lo, float hi)
+    {
+        var acc = stackalloc float[64];
         int k = 0;
-        // Two independent accumulator pairs hide FMA latency when only one row is left (batch-1 Dense).
-        for (; k + 1 < K; k += 2, b += 4 * vl)
+        if (Selected == Isa.V512)
         {
-            var x = new Vector<float>(a[k]);
-            c0 = Vector.FusedMultiplyAdd(x, Unsafe.ReadUnaligned<Vector<float>>(b), c0);
-            c1 = Vector.FusedMultiplyAdd(x, Unsafe.ReadUnaligned<Vector<float>>(b + vl), c1);
-            var y = new Vector<float>(a[k + 1]);
-            d0 = Vector.FusedMultiplyAdd(y, Unsafe.ReadUnaligned<Vector<float>>(b + 2 * vl), d0);
-            d1 = Vector.FusedMultiplyAdd(y, Unsafe.ReadUnaligned<Vector<float>>(b + 3 * vl), d1);
+            Vector512<float> p0 = default, p1 = default, q0 = default, q1 = default;
+            for (; k + 1 < K; k += 2)
+            {
+                var x = Vector512.Create(a[k]); var y = Vector512.Create(a[k + 1]);
+                p0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + k * ldb), p0); p1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + k * ldb + 16), p1);
+                q0 = Vector512.FusedMultiplyAdd(y, Vector512.Load(b + (k + 1) * ldb), q0); q1 = Vector512.FusedMultiplyAdd(y, Vector512.Load(b + (k + 1) * ldb + 16), q1);
+            }
+            if (k < K) { var x = Vector512.Create(a[k]); p0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + k * ldb), p0); p1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + k * ldb + 16), p1); }
+            (p0 + q0).Store(acc); (p1 + q1).Store(acc + 16);
         }
-        if (k < K)
+        else if (Selected == Isa.V256)
         {
-            var x = new Vector<float>(a[k]);
-            c0 = Vector.FusedMultiplyAdd(x, Unsafe.ReadUnaligned<Vector<float>>(b), c0);
-            c1 = Vector.FusedMultiplyAdd(x, Unsafe.ReadUnaligned<Vector<float>>(b + vl), c1);
+            Vector256<float> p0 = default, p1 = default, q0 = default, q1 = default;
+            for (; k + 1 < K; k += 2)
+            {
+                var x = Vector256.Create(a[k]); var y = Vector256.Create(a[k + 1]);
+                p0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + k * ldb), p0); p1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + k * ldb + 8), p1);
+                q0 = Vector256.FusedMultiplyAdd(y, Vector256.Load(b + (k + 1) * ldb), q0); q1 = Vector256.FusedMultiplyAdd(y, Vector256.Load(b + (k + 1) * ldb + 8), q1);
+            }
+            if (k < K) { var x = Vector256.Create(a[k]); p0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + k * ldb), p0); p1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + k * ldb + 8), p1); }
+            (p0 + q0).Store(acc); (p1 + q1).Store(acc + 8);
         }
-        Store(c, c0 + d0, c1 + d1, w, rowBias, colBias, lo, hi);
+        else
+        {
+            Vector128<float> p0 = default, p1 = default, q0 = default, q1 = default;
+            for (; k + 1 < K; k += 2)
+            {
+                var x = Vector128.Create(a[k]); var y = Vector128.Create(a[k + 1]);
+                p0 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b + k * ldb), p0); p1 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b + k * ldb + 4), p1);
+                q0 = Vector128.FusedMultiplyAdd(y, Vector128.Load(b + (k + 1) * ldb), q0); q1 = Vector128.FusedMultiplyAdd(y, Vector128.Load(b + (k + 1) * ldb + 4), q1);
+            }
+            if (k < K) { var x = Vector128.Create(a[k]); p0 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b + k * ldb), p0); p1 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b + k * ldb + 4), p1); }
+            (p0 + q0).Store(acc); (p1 + q1).Store(acc + 4);
+        }
+        for (int j = 0; j < w; j++) c[j] = Math.Min(Math.Max(acc[j] + rowBias + (colBias == null ? 0f : colBias[j]), lo), hi);
+    }
+
+    // Each tile keeps up to 8 rows × 2 vectors of accumulators in registers; rows ≥ m read row 0 and are not stored.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Tile512(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi)
+    {
+        float* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a,
+               a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a, a6 = m > 6 ? a + 6 * lda : a, a7 = m > 7 ? a + 7 * lda : a;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
+                         c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int k = 0; k < K; k++, b += ldb)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a0[k]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[k]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[k]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[k]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[k]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[k]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a6[k]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a7[k]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+        }
+        var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi);
+        Vector512<float> cb0 = default, cb1 = default;
+        if (colBias != null) (cb0, cb1) = LoadPair512(colBias, w);
+        Store512(c, c00, c01, 0, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 1) Store512(c + ldc, c10, c11, 1, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 2) Store512(c + 2 * ldc, c20, c21, 2, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 3) Store512(c + 3 * ldc, c30, c31, 3, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 4) Store512(c + 4 * ldc, c40, c41, 4, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 5) Store512(c + 5 * ldc, c50, c51, 5, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 6) Store512(c + 6 * ldc, c60, c61, 6, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 7) Store512(c + 7 * ldc, c70, c71, 7, rowBias, cb0, cb1, vlo, vhi, w);
+    }
+
+    static (Vector512<float>, Vector512<float>) LoadPair512(float* p, int w)
+    {
+        if (w == 32) return (Vector512.Load(p), Vector512.Load(p + 16));
+        var t = stackalloc float[32];
+        for (int j = 0; j < 32; j++) t[j] = j < w ? p[j] : 0f;
+        return (Vector512.Load(t), Vector512.Load(t + 16));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* c, Vector<float> v0, Vector<float> v1, int w, float rowBias, float* colBias, float lo, float hi)
+    static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, int row, float* rowBias, Vector512<float> cb0, Vector512<float> cb1, Vector512<float> lo, Vector512<float> hi, int w)
     {
-        int vl = VL;
-        var rb = new Vector<float>(rowBias);
-        v0 += rb; v1 += rb;
+        var rb = Vector512.Create(rowBias == null ? 0f : rowBias[row]);
+        v0 = Vector512.Min(Vector512.Max(v0 + rb + cb0, lo), hi);
+        v1 = Vector512.Min(Vector512.Max(v1 + rb + cb1, lo), hi);
+        if (w == 32) { v0.Store(c); v1.Store(c + 16); return; }
+        var t = stackalloc float[32];
+        v0.Store(t); v1.Store(t + 16);
+        for (int j = 0; j < w; j++) c[j] = t[j];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Tile256(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi)
+    {
+        float* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a, a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a;
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+                         c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int k = 0; k < K; k++, b += ldb)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x = Vector256.Create(a0[k]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a1[k]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a2[k]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a3[k]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a4[k]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a5[k]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+        }
+        var vlo = Vector256.Create(lo); var vhi = Vector256.Create(hi);
+        Vector256<float> cb0 = default, cb1 = default;
         if (colBias != null)
         {
-            if (w == 2 * vl) { v0 += Unsafe.ReadUnaligned<Vector<float>>(colBias); v1 += Unsafe.ReadUnaligned<Vector<float>>(colBias + vl); }
-            else
-            {
-                var tmp = stackalloc float[2 * vl];
-                for (int j = 0; j < 2 * vl; j++) tmp[j] = j < w ? colBias[j] : 0f;
-                v0 += Unsafe.ReadUnaligned<Vector<float>>(tmp); v1 += Unsafe.ReadUnaligned<Vector<float>>(tmp + vl);
-            }
+            if (w == 16) { cb0 = Vector256.Load(colBias); cb1 = Vector256.Load(colBias + 8); }
+            else { var t = stackalloc float[16]; for (int j = 0; j < 16; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector256.Load(t); cb1 = Vector256.Load(t + 8); }
         }
-        var vlo = new Vector<float>(lo); var vhi = new Vector<float>(hi);
-        v0 = Vector.Min(Vector.Max(v0, vlo), vhi);
-        v1 = Vector.Min(Vector.Max(v1, vlo), vhi);
-        if (w == 2 * vl) { Unsafe.WriteUnaligned(c, v0); Unsafe.WriteUnaligned(c + vl, v1); return; }
-        var t = stackalloc float[2 * vl];
-        Unsafe.WriteUnaligned(t, v0); Unsafe.WriteUnaligned(t + vl, v1);
+        Store256(c, c00, c01, 0, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 1) Store256(c + ldc, c10, c11, 1, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 2) Store256(c + 2 * ldc, c20, c21, 2, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 3) Store256(c + 3 * ldc, c30, c31, 3, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 4) Store256(c + 4 * ldc, c40, c41, 4, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 5) Store256(c + 5 * ldc, c50, c51, 5, rowBias, cb0, cb1, vlo, vhi, w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, int row, float* rowBias, Vector256<float> cb0, Vector256<float> cb1, Vector256<float> lo, Vector256<float> hi, int w)
+    {
+        var rb = Vector256.Create(rowBias == null ? 0f : rowBias[row]);
+        v0 = Vector256.Min(Vector256.Max(v0 + rb + cb0, lo), hi);
+        v1 = Vector256.Min(Vector256.Max(v1 + rb + cb1, lo), hi);
+        if (w == 16) { v0.Store(c); v1.Store(c + 8); return; }
+        var t = stackalloc float[16];
+        v0.Store(t); v1.Store(t + 8);
+        for (int j = 0; j < w; j++) c[j] = t[j];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Tile128(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi)
+    {
+        float* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a,
+               a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a, a6 = m > 6 ? a + 6 * lda : a, a7 = m > 7 ? a + 7 * lda : a;
+        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
+                         c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int k = 0; k < K; k++, b += ldb)
+        {
+            var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 4);
+            var x = Vector128.Create(a0[k]); c00 = Vector128.FusedMultiplyAdd(x, b0, c00); c01 = Vector128.FusedMultiplyAdd(x, b1, c01);
+            x = Vector128.Create(a1[k]); c10 = Vector128.FusedMultiplyAdd(x, b0, c10); c11 = Vector128.FusedMultiplyAdd(x, b1, c11);
+            x = Vector128.Create(a2[k]); c20 = Vector128.FusedMultiplyAdd(x, b0, c20); c21 = Vector128.FusedMultiplyAdd(x, b1, c21);
+            x = Vector128.Create(a3[k]); c30 = Vector128.FusedMultiplyAdd(x, b0, c30); c31 = Vector128.FusedMultiplyAdd(x, b1, c31);
+            x = Vector128.Create(a4[k]); c40 = Vector128.FusedMultiplyAdd(x, b0, c40); c41 = Vector128.FusedMultiplyAdd(x, b1, c41);
+            x = Vector128.Create(a5[k]); c50 = Vector128.FusedMultiplyAdd(x, b0, c50); c51 = Vector128.FusedMultiplyAdd(x, b1, c51);
+            x = Vector128.Create(a6[k]); c60 = Vector128.FusedMultiplyAdd(x, b0, c60); c61 = Vector128.FusedMultiplyAdd(x, b1, c61);
+            x = Vector128.Create(a7[k]); c70 = Vector128.FusedMultiplyAdd(x, b0, c70); c71 = Vector128.FusedMultiplyAdd(x, b1, c71);
+        }
+        var vlo = Vector128.Create(lo); var vhi = Vector128.Create(hi);
+        Vector128<float> cb0 = default, cb1 = default;
+        if (colBias != null)
+        {
+            if (w == 8) { cb0 = Vector128.Load(colBias); cb1 = Vector128.Load(colBias + 4); }
+            else { var t = stackalloc float[8]; for (int j = 0; j < 8; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector128.Load(t); cb1 = Vector128.Load(t + 4); }
+        }
+        Store128(c, c00, c01, 0, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 1) Store128(c + ldc, c10, c11, 1, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 2) Store128(c + 2 * ldc, c20, c21, 2, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 3) Store128(c + 3 * ldc, c30, c31, 3, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 4) Store128(c + 4 * ldc, c40, c41, 4, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 5) Store128(c + 5 * ldc, c50, c51, 5, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 6) Store128(c + 6 * ldc, c60, c61, 6, rowBias, cb0, cb1, vlo, vhi, w);
+        if (m > 7) Store128(c + 7 * ldc, c70, c71, 7, rowBias, cb0, cb1, vlo, vhi, w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store128(float* c, Vector128<float> v0, Vector128<float> v1, int row, float* rowBias, Vector128<float> cb0, Vector128<float> cb1, Vector128<float> lo, Vector128<float> hi, int w)
+    {
+        var rb = Vector128.Create(rowBias == null ? 0f : rowBias[row]);
+        v0 = Vector128.Min(Vector128.Max(v0 + rb + cb0, lo), hi);
+        v1 = Vector128.Min(Vector128.Max(v1 + rb + cb1, lo), hi);
+        if (w == 8) { v0.Store(c); v1.Store(c + 4); return; }
+        var t = stackalloc float[8];
+        v0.Store(t); v1.Store(t + 4);
         for (int j = 0; j < w; j++) c[j] = t[j];
     }
 }
