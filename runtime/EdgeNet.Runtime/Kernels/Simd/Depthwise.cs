@@ -31,7 +31,7 @@ public static unsafe class Depthwise
         int rowStride = split ? 2 * (half + VL) : wp + VL;   // stride 2: even columns, then odd columns, per row
         int plane = g.OH * g.OW;
         var vlo = new Vector<float>(lo); var vhi = new Vector<float>(hi);
-        var tmp = stackalloc float[Vector<float>.Count];
+        float* tmp = scratch + (long)hp * rowStride + 16;   // tail stores; no stackalloc here (it would make the JIT spill acc)
         for (int c = 0; c < g.C; c++)
         {
             float* xc = x + (long)c * g.H * g.W, yc = y + (long)c * plane, wc = w + c * g.KH * g.KW;

@@ -19,7 +19,7 @@ public static unsafe class Gemm
     static readonly int MR = Selected == Isa.V256 ? 6 : 8;
 
     public static long PackedSize(int K, int N) => (long)((N + NR - 1) / NR) * K * NR;
-    /// <summary>Floats of scratch <see cref="RunStrided"/> needs for its last partial panel.</summary>
+    /// <summary>Floats of scratch <see cref="RunStrided"/> needs for one packed panel.</summary>
     public static long TailScratch(int K) => (long)K * NR + 64;
 
     /// <summary>Packs B given as B[k, j] = src[k * ldk + j * ldj] (so a transposed source is packed by swapping strides).</summary>
@@ -49,46 +49,47 @@ public static unsafe class Gemm
             Panel(A, lda, packedB + (long)p * K * NR, NR, C + j0, ldc, M, Math.Min(NR, N - j0), K, rowBias, colBias == null ? null : colBias + j0, lo, hi);
     }
 
-    /// <summary>B row-major with stride ldb, read in place; <paramref name="tail"/> holds <see cref="TailScratch"/> floats.</summary>
+    /// <summary>B row-major with stride ldb; each panel is copied to <paramref name="tail"/> (<see cref="TailScratch"/>
+    /// floats) first, so the tiles read K·NR contiguous, cache-resident floats instead of K rows far apart.</summary>
     public static void RunStrided(float* A, int lda, float* B, int ldb, float* C, int ldc, int M, int N, int K,
                                   float* rowBias, float* colBias, float lo, float hi, float* tail)
     {
-        int j0 = 0;
-        for (; j0 + NR <= N; j0 += NR)
-            Panel(A, lda, B + j0, ldb, C + j0, ldc, M, NR, K, rowBias, colBias == null ? null : colBias + j0, lo, hi);
-        if (j0 < N)
+        float* t = (float*)(((nint)tail + 63) & ~(nint)63);
+        for (int j0 = 0; j0 < N; j0 += NR)
         {
-            float* t = (float*)(((nint)tail + 63) & ~(nint)63);
-            PackPanel(B + j0, ldb, 1, K, N - j0, t);
-            Panel(A, lda, t, NR, C + j0, ldc, M, N - j0, K, rowBias, colBias == null ? null : colBias + j0, lo, hi);
+            int w = Math.Min(NR, N - j0);
+            PackPanel(B + j0, ldb, 1, K, w, t);
+            Panel(A, lda, t, NR, C + j0, ldc, M, w, K, rowBias, colBias == null ? null : colBias + j0, lo, hi);
         }
     }
 
     static void Panel(float* A, int lda, float* b, long ldb, float* c, int ldc, int M, int w, int K, float* rowBias, float* colBias, float lo, float hi)
     {
+        // Partial stores and bias loads go through this buffer: no stackalloc inside the tiles, whose accumulators
+        // the JIT then keeps in registers instead of spilling them every iteration.
+        var tmp = stackalloc float[64];
         int i = 0, mr = MR;
         switch (Selected)
         {
-            case Isa.V512: for (; i + mr <= M; i += mr) Tile512(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi); break;
-            case Isa.V256: for (; i + mr <= M; i += mr) Tile256(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi); break;
-            default: for (; i + mr <= M; i += mr) Tile128(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi); break;
+            case Isa.V512: for (; i + mr <= M; i += mr) Tile512(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
+            case Isa.V256: for (; i + mr <= M; i += mr) Tile256(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
+            default: for (; i + mr <= M; i += mr) Tile128(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
         }
         if (M - i <= 2)   // one or two rows left (batch-1 Dense, recurrent steps): a row kernel, no wasted FMAs
-            for (; i < M; i++) Row(A + (long)i * lda, b, ldb, c + (long)i * ldc, K, w, rowBias == null ? 0f : rowBias[i], colBias, lo, hi);
+            for (; i < M; i++) Row(A + (long)i * lda, b, ldb, c + (long)i * ldc, K, w, rowBias == null ? 0f : rowBias[i], colBias, lo, hi, tmp);
         if (i < M)
             switch (Selected)   // the last rows: the same tile, fewer rows
             {
-                case Isa.V512: Tile512(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi); break;
-                case Isa.V256: Tile256(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi); break;
-                default: Tile128(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi); break;
+                case Isa.V512: Tile512(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
+                case Isa.V256: Tile256(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
+                default: Tile128(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
             }
     }
 
     /// <summary>One row of C across a panel, with two independent accumulator sets to hide FMA latency.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Row(float* a, float* b, long ldb, float* c, int K, int w, float rowBias, float* colBias, float lo, float hi)
+    static void Row(float* a, float* b, long ldb, float* c, int K, int w, float rowBias, float* colBias, float lo, float hi, float* acc)
     {
-        var acc = stackalloc float[64];
         int k = 0;
         if (Selected == Isa.V512)
         {
@@ -131,7 +132,7 @@ public static unsafe class Gemm
 
     // Each tile keeps up to 8 rows × 2 vectors of accumulators in registers; rows ≥ m read row 0 and are not stored.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile512(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi)
+    static void Tile512(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi, float* t)
     {
         float* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a,
                a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a, a6 = m > 6 ? a + 6 * lda : a, a7 = m > 7 ? a + 7 * lda : a;
@@ -151,39 +152,34 @@ public static unsafe class Gemm
         }
         var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi);
         Vector512<float> cb0 = default, cb1 = default;
-        if (colBias != null) (cb0, cb1) = LoadPair512(colBias, w);
-        Store512(c, c00, c01, 0, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 1) Store512(c + ldc, c10, c11, 1, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 2) Store512(c + 2 * ldc, c20, c21, 2, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 3) Store512(c + 3 * ldc, c30, c31, 3, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 4) Store512(c + 4 * ldc, c40, c41, 4, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 5) Store512(c + 5 * ldc, c50, c51, 5, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 6) Store512(c + 6 * ldc, c60, c61, 6, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 7) Store512(c + 7 * ldc, c70, c71, 7, rowBias, cb0, cb1, vlo, vhi, w);
-    }
-
-    static (Vector512<float>, Vector512<float>) LoadPair512(float* p, int w)
-    {
-        if (w == 32) return (Vector512.Load(p), Vector512.Load(p + 16));
-        var t = stackalloc float[32];
-        for (int j = 0; j < 32; j++) t[j] = j < w ? p[j] : 0f;
-        return (Vector512.Load(t), Vector512.Load(t + 16));
+        if (colBias != null)
+        {
+            if (w == 32) { cb0 = Vector512.Load(colBias); cb1 = Vector512.Load(colBias + 16); }
+            else { for (int j = 0; j < 32; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector512.Load(t); cb1 = Vector512.Load(t + 16); }
+        }
+        Store512(c, c00, c01, 0, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 1) Store512(c + ldc, c10, c11, 1, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 2) Store512(c + 2 * ldc, c20, c21, 2, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 3) Store512(c + 3 * ldc, c30, c31, 3, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 4) Store512(c + 4 * ldc, c40, c41, 4, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 5) Store512(c + 5 * ldc, c50, c51, 5, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 6) Store512(c + 6 * ldc, c60, c61, 6, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 7) Store512(c + 7 * ldc, c70, c71, 7, rowBias, cb0, cb1, vlo, vhi, w, t);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, int row, float* rowBias, Vector512<float> cb0, Vector512<float> cb1, Vector512<float> lo, Vector512<float> hi, int w)
+    static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, int row, float* rowBias, Vector512<float> cb0, Vector512<float> cb1, Vector512<float> lo, Vector512<float> hi, int w, float* t)
     {
         var rb = Vector512.Create(rowBias == null ? 0f : rowBias[row]);
         v0 = Vector512.Min(Vector512.Max(v0 + rb + cb0, lo), hi);
         v1 = Vector512.Min(Vector512.Max(v1 + rb + cb1, lo), hi);
         if (w == 32) { v0.Store(c); v1.Store(c + 16); return; }
-        var t = stackalloc float[32];
         v0.Store(t); v1.Store(t + 16);
         for (int j = 0; j < w; j++) c[j] = t[j];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile256(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi)
+    static void Tile256(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi, float* t)
     {
         float* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a, a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a;
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -203,30 +199,29 @@ public static unsafe class Gemm
         if (colBias != null)
         {
             if (w == 16) { cb0 = Vector256.Load(colBias); cb1 = Vector256.Load(colBias + 8); }
-            else { var t = stackalloc float[16]; for (int j = 0; j < 16; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector256.Load(t); cb1 = Vector256.Load(t + 8); }
+            else { for (int j = 0; j < 16; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector256.Load(t); cb1 = Vector256.Load(t + 8); }
         }
-        Store256(c, c00, c01, 0, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 1) Store256(c + ldc, c10, c11, 1, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 2) Store256(c + 2 * ldc, c20, c21, 2, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 3) Store256(c + 3 * ldc, c30, c31, 3, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 4) Store256(c + 4 * ldc, c40, c41, 4, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 5) Store256(c + 5 * ldc, c50, c51, 5, rowBias, cb0, cb1, vlo, vhi, w);
+        Store256(c, c00, c01, 0, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 1) Store256(c + ldc, c10, c11, 1, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 2) Store256(c + 2 * ldc, c20, c21, 2, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 3) Store256(c + 3 * ldc, c30, c31, 3, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 4) Store256(c + 4 * ldc, c40, c41, 4, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 5) Store256(c + 5 * ldc, c50, c51, 5, rowBias, cb0, cb1, vlo, vhi, w, t);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, int row, float* rowBias, Vector256<float> cb0, Vector256<float> cb1, Vector256<float> lo, Vector256<float> hi, int w)
+    static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, int row, float* rowBias, Vector256<float> cb0, Vector256<float> cb1, Vector256<float> lo, Vector256<float> hi, int w, float* t)
     {
         var rb = Vector256.Create(rowBias == null ? 0f : rowBias[row]);
         v0 = Vector256.Min(Vector256.Max(v0 + rb + cb0, lo), hi);
         v1 = Vector256.Min(Vector256.Max(v1 + rb + cb1, lo), hi);
         if (w == 16) { v0.Store(c); v1.Store(c + 8); return; }
-        var t = stackalloc float[16];
         v0.Store(t); v1.Store(t + 8);
         for (int j = 0; j < w; j++) c[j] = t[j];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile128(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi)
+    static void Tile128(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi, float* t)
     {
         float* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a,
                a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a, a6 = m > 6 ? a + 6 * lda : a, a7 = m > 7 ? a + 7 * lda : a;
@@ -249,26 +244,25 @@ public static unsafe class Gemm
         if (colBias != null)
         {
             if (w == 8) { cb0 = Vector128.Load(colBias); cb1 = Vector128.Load(colBias + 4); }
-            else { var t = stackalloc float[8]; for (int j = 0; j < 8; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector128.Load(t); cb1 = Vector128.Load(t + 4); }
+            else { for (int j = 0; j < 8; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector128.Load(t); cb1 = Vector128.Load(t + 4); }
         }
-        Store128(c, c00, c01, 0, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 1) Store128(c + ldc, c10, c11, 1, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 2) Store128(c + 2 * ldc, c20, c21, 2, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 3) Store128(c + 3 * ldc, c30, c31, 3, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 4) Store128(c + 4 * ldc, c40, c41, 4, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 5) Store128(c + 5 * ldc, c50, c51, 5, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 6) Store128(c + 6 * ldc, c60, c61, 6, rowBias, cb0, cb1, vlo, vhi, w);
-        if (m > 7) Store128(c + 7 * ldc, c70, c71, 7, rowBias, cb0, cb1, vlo, vhi, w);
+        Store128(c, c00, c01, 0, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 1) Store128(c + ldc, c10, c11, 1, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 2) Store128(c + 2 * ldc, c20, c21, 2, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 3) Store128(c + 3 * ldc, c30, c31, 3, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 4) Store128(c + 4 * ldc, c40, c41, 4, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 5) Store128(c + 5 * ldc, c50, c51, 5, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 6) Store128(c + 6 * ldc, c60, c61, 6, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 7) Store128(c + 7 * ldc, c70, c71, 7, rowBias, cb0, cb1, vlo, vhi, w, t);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store128(float* c, Vector128<float> v0, Vector128<float> v1, int row, float* rowBias, Vector128<float> cb0, Vector128<float> cb1, Vector128<float> lo, Vector128<float> hi, int w)
+    static void Store128(float* c, Vector128<float> v0, Vector128<float> v1, int row, float* rowBias, Vector128<float> cb0, Vector128<float> cb1, Vector128<float> lo, Vector128<float> hi, int w, float* t)
     {
         var rb = Vector128.Create(rowBias == null ? 0f : rowBias[row]);
         v0 = Vector128.Min(Vector128.Max(v0 + rb + cb0, lo), hi);
         v1 = Vector128.Min(Vector128.Max(v1 + rb + cb1, lo), hi);
         if (w == 8) { v0.Store(c); v1.Store(c + 4); return; }
-        var t = stackalloc float[8];
         v0.Store(t); v1.Store(t + 4);
         for (int j = 0; j < w; j++) c[j] = t[j];
     }
