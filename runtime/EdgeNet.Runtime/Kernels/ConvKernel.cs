@@ -17,7 +17,8 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
     readonly float[] w, b;
     readonly NativeBuffer wBuf, bBuf;
     readonly Activation act;
-    readonly bool reference, pointwise;
+    readonly bool reference, pointwise, transposed;
+    readonly NativeBuffer? packedWT;   // transposed mode: Wᵀ packed as GEMM panels
     readonly int K, N;
 
     public ConvKernel(Model m, Node node, KernelOptions o) : base(node)
@@ -40,10 +41,23 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
         K = g.CinPerGroup * g.KH * g.KW; N = g.OH * g.OW;
         pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0;
         wBuf = NativeBuffer.Of(w); bBuf = NativeBuffer.Of(b);
+        // Small feature maps (late MobileNet layers: 7x7, 14x14) have too few columns to fill GEMM panels; there the
+        // roles swap: Cᵀ[HW, OC] = Xᵀ[HW, C] · Wᵀ[C, OC], with Wᵀ packed once here, then one transpose into NCHW.
+        transposed = !reference && pointwise && g.Group == 1 && N < TransposeBelow;
+        if (transposed)
+        {
+            packedWT = new NativeBuffer(Gemm.PackedSize(K, g.OC) * 4);
+            Gemm.Pack(wBuf.Floats, 1, K, K, g.OC, packedWT.Floats);   // B[k, j] = W[j, k]
+        }
     }
 
+    /// <summary>Feature maps with fewer positions than this run in transposed mode.</summary>
+    public static int TransposeBelow = 4 * Gemm.NR;
+
     public override long ScratchBytes(int batch) =>
-        reference ? 0 : g.IsDepthwise ? Depthwise.ScratchFloats(g) * 4 : 4 * (Gemm.TailScratch(K) + (pointwise ? 0 : (long)K * N) + 16);
+        reference ? 0 : g.IsDepthwise ? Depthwise.ScratchFloats(g) * 4
+        : transposed ? 4L * ((long)K * N + (long)g.OC * N + 64)
+        : 4 * (Gemm.TailScratch(K) + (pointwise ? 0 : (long)K * N) + 16);
 
     public override void Run(Frame f)
     {
@@ -56,6 +70,13 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
         {
             if (g.IsDepthwise && !Depthwise.Supports(g)) Reference.Conv.Run(new ReadOnlySpan<float>(xs + i * inImage, (int)inImage), w, b, new Span<float>(ys + i * outImage, (int)outImage), 1, g, act);
             else if (g.IsDepthwise) Depthwise.Run(xs + i * inImage, wp, bp, ys + i * outImage, g, act.ClampMin, act.ClampMax, (float*)f.Scratch);
+            else if (transposed)
+            {
+                float* xt = (float*)f.Scratch, ct = xt + (long)K * N;
+                Transpose(xs + i * inImage, K, N, xt);                       // Xᵀ [N, K]
+                Gemm.Run(xt, K, packedWT!.Floats, ct, g.OC, N, g.OC, K, null, bp, act.ClampMin, act.ClampMax);
+                Transpose(ct, N, g.OC, ys + i * outImage);                  // Cᵀ [N, OC] -> [OC, N]
+            }
             else
                 for (int grp = 0; grp < g.Group; grp++)
                 {
@@ -66,6 +87,12 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
                 }
             if (!act.IsClamp && !(g.IsDepthwise && !Depthwise.Supports(g))) act.Apply(new Span<float>(ys + i * outImage, (int)outImage));
         }
+    }
+
+    static void Transpose(float* src, int rows, int cols, float* dst)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
     }
 
     /// <summary>col [K = Cg·KH·KW, OH·OW]: row (c, kh, kw) holds the input pixel each output position sees (0 in padding).</summary>
@@ -91,5 +118,5 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
                 }
     }
 
-    public void Dispose() { wBuf.Dispose(); bBuf.Dispose(); }
+    public void Dispose() { wBuf.Dispose(); bBuf.Dispose(); packedWT?.Dispose(); }
 }
