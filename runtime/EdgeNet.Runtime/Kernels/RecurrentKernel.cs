@@ -91,6 +91,8 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
             if (op == OpType.Gru && !lbr) { rzrPacked[d] = Pack(rzr[d], 2 * H, H); rhPacked[d] = Pack(rh[d], H, H); }
         }
 
+        vectorCells = !reference && clip == 0 && P == null && a.String("activations", defaults) == defaults
+                      && (op != OpType.Gru || lbr);
         yOut = node.Outputs[0];
         int[] yShape = layout == 0 ? [S, D, batchDim, H] : [batchDim, S, D, H];
         int[] stateShape = layout == 0 ? [D, batchDim, H] : [batchDim, D, H];
@@ -100,6 +102,7 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
     }
 
     readonly bool Reverse0;
+    readonly bool vectorCells;   // default activations, no clip, no peepholes: whole-vector gate math
     readonly int batchTemplate;   // X's batch dimension as a template (fixed, or a multiple of N)
 
     static int? Input(Node n, int i) => n.Inputs.Length > i && n.Inputs[i] >= 0 ? n.Inputs[i] : null;
@@ -157,11 +160,14 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
                 {
                     long row = layout == 0 ? (long)t * Bn + b : (long)b * S + t;
                     float* g = xw + row * GH, q = hr + (long)b * GH, hb = h + b * H;
-                    if (op == OpType.Lstm) LstmCell(g, q, hb, c + b * H, d);
+                    if (vectorCells && op == OpType.Lstm) LstmCellVector(g, q, hb, c + b * H);
+                    else if (vectorCells && op == OpType.Rnn) RnnCellVector(g, q, hb);
+                    else if (vectorCells && op == OpType.Gru) { GruCellVector(g, q, hb, d); continue; }
+                    else if (op == OpType.Lstm) LstmCell(g, q, hb, c + b * H, d);
                     else if (op == OpType.Rnn) RnnCell(g, q, hb, d);
                     else GruGates(g, q, hb, rhv + b * H, d);
                 }
-                if (op == OpType.Gru)
+                if (op == OpType.Gru && !vectorCells)
                 {
                     if (!lbr) MatMul(rhv, Bn, H, rh[d], rhPacked[d], H, hr2, H);
                     for (int b = 0; b < Bn; b++)
@@ -227,6 +233,45 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
             c[j] = ct;
             h[j] = o * F(2, d, ct);
         }
+    }
+
+    // Vector forms of the cells (TensorPrimitives over whole gate blocks; ONNX's i, o, f are contiguous).
+    void LstmCellVector(float* g, float* q, float* h, float* c)
+    {
+        var pre = new Span<float>(g, 4 * H);
+        TensorPrimitives.Add(pre, new ReadOnlySpan<float>(q, 4 * H), pre);
+        TensorPrimitives.Sigmoid(pre[..(3 * H)], pre[..(3 * H)]);
+        TensorPrimitives.Tanh(pre[(3 * H)..], pre[(3 * H)..]);
+        var i = pre[..H]; var o = pre.Slice(H, H); var f = pre.Slice(2 * H, H); var cc = pre.Slice(3 * H, H);
+        var cs = new Span<float>(c, H); var hs = new Span<float>(h, H);
+        TensorPrimitives.Multiply(f, cs, cs);
+        TensorPrimitives.FusedMultiplyAdd(i, cc, cs, cs);     // c = f·c + i·g
+        TensorPrimitives.Tanh(cs, hs);
+        TensorPrimitives.Multiply(o, hs, hs);                 // h = o·tanh(c)
+    }
+
+    void RnnCellVector(float* g, float* q, float* h)
+    {
+        var hs = new Span<float>(h, H);
+        TensorPrimitives.Add(new ReadOnlySpan<float>(g, H), new ReadOnlySpan<float>(q, H), hs);
+        TensorPrimitives.Tanh(hs, hs);
+    }
+
+    /// <summary>GRU with linear_before_reset (PyTorch's form): q holds h·Rᵀ without the h-part bias.</summary>
+    void GruCellVector(float* g, float* q, float* h, int d)
+    {
+        var zr = new Span<float>(g, 2 * H);
+        TensorPrimitives.Add(zr, new ReadOnlySpan<float>(q, 2 * H), zr);
+        TensorPrimitives.Sigmoid(zr, zr);
+        var z = zr[..H]; var r = zr[H..];
+        var hq = new Span<float>(q + 2 * H, H);
+        TensorPrimitives.Add(hq, rb[d].AsSpan(2 * H, H), hq);             // h·Rhᵀ + Rbh
+        var n = new Span<float>(g + 2 * H, H);
+        TensorPrimitives.FusedMultiplyAdd(r, hq, n, n);                   // x·Whᵀ + Wbh + r ⊙ (h·Rhᵀ + Rbh)
+        TensorPrimitives.Tanh(n, n);
+        var hs = new Span<float>(h, H);
+        TensorPrimitives.Subtract(hs, n, hs);                             // h' = n + z ⊙ (h - n)
+        TensorPrimitives.FusedMultiplyAdd(z, hs, n, hs);
     }
 
     void RnnCell(float* g, float* q, float* h, int d)
