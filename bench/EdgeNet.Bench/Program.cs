@@ -5,6 +5,7 @@ using EdgeNet.Bench;
 // dotnet run --project bench/EdgeNet.Bench -c Release -- micro [BenchmarkDotNet filters]
 // dotnet run --project bench/EdgeNet.Bench -c Release -- peak
 if (args.Length > 0 && args[0] == "micro") { BenchmarkSwitcher.FromAssembly(typeof(KernelBenchmarks).Assembly).Run(args[1..]); return 0; }
+if (args.Length > 1 && args[0] == "nodes") { NodeProbe.Run(args[1], 20000, Console.Out); return 0; }
 if (args.Length > 0 && args[0] == "peak") { Console.WriteLine(Peak.Describe()); GemmProbe.Run(Console.Out); return 0; }
 
 string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
