@@ -11,9 +11,6 @@ public static class KernelRegistry
     public static Kernel Create(Model m, Node node, KernelOptions o)
     {
         if (node.Version != 1) throw new ModelFormatException($"node '{node.Name}': {node.Op} version {node.Version} is newer than this runtime supports (1)");
-        foreach (var t in node.Outputs)
-            if (t >= 0 && m.Tensors[t].Type != DataType.Float32)
-                throw new ModelFormatException($"node '{node.Name}' ({node.Op}): output '{m.Tensors[t].Name}' is {m.Tensors[t].Type}; no {m.Tensors[t].Type} kernel for this op");
         try { return Construct(m, node, o); }
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or InvalidCastException)
         {
@@ -24,6 +21,24 @@ public static class KernelRegistry
 
     static Kernel Construct(Model m, Node node, KernelOptions o)
     {
+        // fp32 and int8 kernels are twins: the input's type picks one.
+        bool int8 = node.Inputs.Length > 0 && node.Inputs[0] >= 0 && m.Tensors[node.Inputs[0]].Type == DataType.Int8;
+        if (int8 || node.Op == OpType.Quantize)
+            return node.Op switch
+            {
+                OpType.Dense => new Kernels.Int8.DenseInt8Kernel(m, node, o),
+                OpType.Conv => new Kernels.Int8.ConvInt8Kernel(m, node, o),
+                OpType.Quantize or OpType.Dequantize => new Kernels.Int8.QuantizeKernel(m, node),
+                OpType.Add or OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh => new Kernels.Int8.ElementwiseInt8Kernel(m, node),
+                OpType.GlobalAveragePool or OpType.AveragePool or OpType.MaxPool => new Kernels.Int8.PoolInt8Kernel(m, node),
+                OpType.Reshape => new ReshapeKernel(m, node),
+                _ => throw new ModelFormatException($"node '{node.Name}': no int8 kernel for {node.Op} (dequantize before it)"),
+            };
+        bool hasWeights = node.Op is OpType.Dense or OpType.Conv or OpType.Lstm or OpType.Gru or OpType.Rnn;
+        foreach (var t in node.Outputs.Concat(hasWeights ? node.Inputs.Take(1) : node.Inputs))
+            if (t >= 0 && m.Tensors[t].Type != DataType.Float32)
+                throw new ModelFormatException($"node '{node.Name}' ({node.Op}): tensor '{m.Tensors[t].Name}' is {m.Tensors[t].Type}; this fp32 kernel takes float32");
+        if (node.Op == OpType.Dequantize) throw new ModelFormatException($"node '{node.Name}': Dequantize needs an int8 input");
         return node.Op switch
         {
             OpType.Dense => new DenseKernel(m, node, o),

@@ -20,6 +20,7 @@ public static class ModelValidator
         [OpType.Add] = (2, 2, 1, 1), [OpType.Sub] = (2, 2, 1, 1), [OpType.Mul] = (2, 2, 1, 1), [OpType.Div] = (2, 2, 1, 1),
         [OpType.Reshape] = (1, 1, 1, 1), [OpType.Transpose] = (1, 1, 1, 1), [OpType.Concat] = (1, 64, 1, 1),
         [OpType.Gather] = (1, 1, 1, 1), [OpType.Slice] = (1, 1, 1, 1),
+        [OpType.Quantize] = (1, 1, 1, 1), [OpType.Dequantize] = (1, 1, 1, 1),
         [OpType.Lstm] = (3, 8, 1, 3), [OpType.Gru] = (3, 6, 1, 2), [OpType.Rnn] = (3, 6, 1, 2),
     };
 

@@ -30,4 +30,6 @@ public enum OpType : ushort
     Lstm = 22,
     Gru = 23,
     Rnn = 24,
+    Quantize = 25,      // fp32 -> int8 with the output tensor's scale and zero point
+    Dequantize = 26,    // int8 -> fp32 with the input tensor's scale and zero point
 }

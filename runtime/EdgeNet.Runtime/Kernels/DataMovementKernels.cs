@@ -6,13 +6,16 @@ namespace EdgeNet.Kernels;
 /// <summary>Reshape (and Flatten, Squeeze, Unsqueeze): the same elements under the output's declared shape.</summary>
 public sealed class ReshapeKernel : Kernel
 {
-    readonly int x, y;
+    readonly int x, y, elementSize;
 
     public ReshapeKernel(Model m, Node node) : base(node)
     {
         x = node.Inputs[0]; y = node.Outputs[0];
         TensorDesc xt = m.Tensors[x], yt = m.Tensors[y];
         if (xt.Type != yt.Type) throw Error($"type changes from {xt.Type} to {yt.Type}");
+        if (xt.Type == DataType.Int8 && (xt.Quant is null || yt.Quant is null || xt.Quant.Scale[0] != yt.Quant.Scale[0] || xt.Quant.ZeroPoint[0] != yt.Quant.ZeroPoint[0]))
+            throw Error("an int8 reshape keeps its scale and zero point");
+        elementSize = DataTypes.SizeOf(xt.Type);
         if (xt.Elements(1) != yt.Elements(1) || xt.Elements(2) != yt.Elements(2))
             throw Error($"cannot reshape {Format.Shape.Format(xt.Shape)} to {Format.Shape.Format(yt.Shape)}: element counts differ");
     }
@@ -20,7 +23,7 @@ public sealed class ReshapeKernel : Kernel
     public override unsafe void Run(Frame f)
     {
         if (f.Address[x] == f.Address[y]) return;
-        long bytes = f.Size(x) * DataTypes.SizeOf(DataType.Float32);
+        long bytes = f.Size(x) * elementSize;
         Buffer.MemoryCopy((void*)f.Address[x], (void*)f.Address[y], bytes, bytes);
     }
 }

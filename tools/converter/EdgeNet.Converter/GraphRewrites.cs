@@ -28,13 +28,15 @@ public static class GraphRewrites
             int pi = m.Nodes.FindIndex(n => n.Outputs.Contains(x));
             if (pi < 0) continue;
             var p = m.Nodes[pi];
-            if (p.Op is not (OpType.Conv or OpType.Dense) || readers[x] != 1 || m.Outputs.Contains(x)) continue;
-            if (p.Attributes.Has("activation")) continue;
+            if (readers[x] != 1 || m.Outputs.Contains(x)) continue;
+            if (node.Op == OpType.Quantize && FuseQuantize(m, p, node) is { } q) { m.Nodes[pi] = q; m.Nodes.RemoveAt(i); return true; }
+            if (p.Op is not (OpType.Conv or OpType.Dense) || p.Attributes.Has("activation")) continue;
+            bool floatWeights = m.Tensors[p.Inputs[1]].Type == DataType.Float32;
 
             Node? fused = node.Op switch
             {
-                OpType.ChannelAffine when p.Op == OpType.Conv || m.Tensors[x].Shape.Length == 2 => FoldAffine(m, p, node),
-                OpType.Add or OpType.Sub when p.Op == OpType.Dense => FoldBias(m, p, node),
+                OpType.ChannelAffine when floatWeights && (p.Op == OpType.Conv || m.Tensors[x].Shape.Length == 2) => FoldAffine(m, p, node),
+                OpType.Add or OpType.Sub when floatWeights && p.Op == OpType.Dense => FoldBias(m, p, node),
                 OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh => FuseActivation(p, node),
                 _ => null,
             };
@@ -47,6 +49,15 @@ public static class GraphRewrites
     }
 
     static Node With(Node p, int[] inputs, int output, Attributes attrs) => new(p.Op, p.Name, inputs, [output], attrs);
+
+    /// <summary>An int8 op with an fp32 output followed by Quantize writes the int8 output itself (requantizing).</summary>
+    static Node? FuseQuantize(Model m, Node p, Node quantize)
+    {
+        bool int8In = p.Inputs.Length > 0 && p.Inputs[0] >= 0 && m.Tensors[p.Inputs[0]].Type == DataType.Int8;
+        if (!int8In || p.Op is not (OpType.Dense or OpType.Conv or OpType.Add or OpType.GlobalAveragePool or OpType.AveragePool or OpType.MaxPool)) return null;
+        if (p.Attributes.String("activation", "none") is not ("none" or "relu" or "clip")) return null;
+        return With(p, p.Inputs, quantize.Outputs[0], Copy(p.Attributes));
+    }
 
     static Attributes Copy(Attributes a)
     {

@@ -28,4 +28,11 @@ public sealed class ImportValue
     /// <summary>ConstantOfShape(0) over a batch-dependent shape: an RNN initial state that is all zeros.</summary>
     public bool ZeroState { get; init; }
     public bool IsConstant => Floats is not null || Ints is not null;
+    /// <summary>For DequantizeLinear of a computed int8 tensor: that tensor (its fp32 value is made only if asked for).</summary>
+    public int QTensor { get; set; } = -1;
+    /// <summary>For DequantizeLinear of a constant: the integer data and its parameters.</summary>
+    public QuantConstant? QConst { get; init; }
 }
+
+/// <summary>A quantized constant as the file holds it: int8 weights (or int32 biases) with scales and zero points.</summary>
+public sealed record QuantConstant(long[] Data, float[] Scales, int[] ZeroPoints, int Axis, bool Unsigned, bool Int32);

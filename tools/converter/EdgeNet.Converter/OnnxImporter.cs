@@ -34,7 +34,7 @@ public sealed partial class OnnxImporter
         ["Gemm"] = (im, n) => im.Gemm(n), ["MatMul"] = (im, n) => im.MatMul(n),
         ["Conv"] = (im, n) => im.Conv(n),
         ["MaxPool"] = (im, n) => im.Pool(n, OpType.MaxPool), ["AveragePool"] = (im, n) => im.Pool(n, OpType.AveragePool),
-        ["GlobalAveragePool"] = (im, n) => im.Emit(OpType.GlobalAveragePool, n, [im.Tensor(n.Input[0])]),
+        ["GlobalAveragePool"] = (im, n) => { if (!im.TryQdqElementwise(n, OpType.GlobalAveragePool)) im.Emit(OpType.GlobalAveragePool, n, [im.Tensor(n.Input[0])]); },
         ["ReduceMean"] = (im, n) => im.ReduceMean(n),
         ["BatchNormalization"] = (im, n) => im.BatchNorm(n),
         ["Relu"] = (im, n) => im.Emit(OpType.Relu, n, [im.Tensor(n.Input[0])]),
@@ -56,6 +56,8 @@ public sealed partial class OnnxImporter
         ["LSTM"] = (im, n) => im.Recurrent(n, OpType.Lstm), ["GRU"] = (im, n) => im.Recurrent(n, OpType.Gru),
         ["RNN"] = (im, n) => im.Recurrent(n, OpType.Rnn),
     };
+
+    static OnnxImporter() => RegisterQuantHandlers(Handlers);
 
     public static IEnumerable<string> SupportedOps => Handlers.Keys.Order(StringComparer.Ordinal);
 
@@ -120,7 +122,7 @@ public sealed partial class OnnxImporter
         foreach (var node in g.Node)
         {
             current = node;
-            if (node.Domain is not ("" or "ai.onnx"))
+            if (node.Domain is not ("" or "ai.onnx") && !(node.Domain == "com.microsoft" && MicrosoftQuantOps.Contains(node.OpType)))
                 throw Unsupported(node, $"domain '{node.Domain}'");
             if (!Handlers.TryGetValue(node.OpType, out var handler)) throw Unsupported(node, null);
             try { handler(this, node); }
@@ -130,6 +132,7 @@ public sealed partial class OnnxImporter
         foreach (var o in g.Output)
         {
             var v = Get(o.Name);
+            if (v.Tensor < 0 && v.QTensor >= 0) DequantizeOnDemand(o.Name, v);
             if (v.IsConstant || v.Tensor < 0) throw new ModelFormatException($"graph output '{o.Name}' is a constant; nothing to compute");
             if (model.Outputs.Contains(v.Tensor)) throw new ModelFormatException($"graph output '{o.Name}' repeats another output");
             model.Outputs.Add(v.Tensor);
@@ -151,6 +154,7 @@ public sealed partial class OnnxImporter
     {
         var v = Get(name);
         if (v.Tensor >= 0) return v.Tensor;
+        if (v.QTensor >= 0) return DequantizeOnDemand(name, v);
         if (v.ZeroState) throw Error($"'{name}' is a batch-sized constant; only RNN initial states may be");
         var data = v.Floats ?? v.Ints!.Select(s => s.IsConstant ? (float)s.Coef : throw Error($"'{name}' depends on the batch")).ToArray();
         v.Tensor = model.AddTensor(new TensorDesc(UniqueName(name), DataType.Float32, v.Shape) { Data = Bytes(data) });
@@ -186,7 +190,7 @@ public sealed partial class OnnxImporter
 
     long[] StaticInts(string name, string role) => ConstInts(name, role).Select(s => s.IsConstant ? s.Coef : throw Error($"{role} depends on the batch")).ToArray();
 
-    int[] ShapeOfValue(string name) => Get(name) is var v && v.Tensor >= 0 ? model.Tensors[v.Tensor].Shape : Get(name).Shape;
+    int[] ShapeOfValue(string name) => Get(name) is var v && v.Tensor >= 0 ? model.Tensors[v.Tensor].Shape : v.QTensor >= 0 ? model.Tensors[v.QTensor].Shape : v.Shape;
 
     /// <summary>Adds an EdgeNet node for ONNX node <paramref name="n"/>, creating its outputs and inferring their shapes.</summary>
     void Emit(OpType op, NodeProto n, int[] inputs, Attributes? attrs = null, int outputs = 1)

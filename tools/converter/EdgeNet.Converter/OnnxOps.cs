@@ -13,6 +13,7 @@ public sealed partial class OnnxImporter
         if (bv.Floats is null || bv.Shape.Length != 2) throw Error("B must be a constant matrix (weights)");
         float alpha = AttrF(n, "alpha", 1f), beta = AttrF(n, "beta", 1f);
         bool transB = AttrI(n, "transB", 0) != 0;
+        if (beta == 1f && TryQdqDense(n, n.Input[1], transB, alpha)) return;
         int oc = transB ? bv.Shape[0] : bv.Shape[1], ic = transB ? bv.Shape[1] : bv.Shape[0];
         var w = new float[oc * ic];
         for (int o = 0; o < oc; o++)
@@ -31,6 +32,7 @@ public sealed partial class OnnxImporter
 
     void MatMul(NodeProto n)
     {
+        if (TryQdqDense(n, n.Input[1], transB: false, alpha: 1f)) return;
         var bv = Get(n.Input[1]);
         if (bv.Floats is null || bv.Shape.Length != 2) throw Error("only MatMul by a constant matrix (weights) is supported");
         int ic = bv.Shape[0], oc = bv.Shape[1];
@@ -41,6 +43,7 @@ public sealed partial class OnnxImporter
 
     void Conv(NodeProto n)
     {
+        if (TryQdqConv(n)) return;
         var xs = ShapeOfValue(n.Input[0]);
         var wv = Get(n.Input[1]);
         if (wv.Floats is null) throw Error("weights must be constant");
@@ -143,6 +146,7 @@ public sealed partial class OnnxImporter
 
     void Binary(NodeProto n, OpType op)
     {
+        if (op == OpType.Add && TryQdqElementwise(n, OpType.Add)) return;
         ImportValue a = Get(n.Input[0]), b = Get(n.Input[1]);
         if (a.Ints is { } ia && b.Ints is { } ib && a.Tensor < 0 && b.Tensor < 0)
         {
@@ -171,11 +175,19 @@ public sealed partial class OnnxImporter
     {
         var xs = ShapeOfValue(n.Input[0]);
         int axis = (int)AttrI(n, "axis", 1);
+        if (TryQdqReshape(n, s => FlattenShape(s, axis < 0 ? axis + s.Length : axis))) return;
         if (axis < 0) axis += xs.Length;
         if (axis < 0 || axis > xs.Length) throw Error($"axis {axis} is out of range");
         Sym outer = new(1, 0), inner = new(1, 0);
         for (int i = 0; i < xs.Length; i++) { if (i < axis) outer *= Sym.FromDim(xs[i]); else inner *= Sym.FromDim(xs[i]); }
         EmitReshape(n, Tensor(n.Input[0]), [outer.ToDim("Flatten"), inner.ToDim("Flatten")]);
+    }
+
+    static int[] FlattenShape(int[] xs, int axis)
+    {
+        Sym outer = new(1, 0), inner = new(1, 0);
+        for (int i = 0; i < xs.Length; i++) { if (i < axis) outer *= Sym.FromDim(xs[i]); else inner *= Sym.FromDim(xs[i]); }
+        return [outer.ToDim("Flatten"), inner.ToDim("Flatten")];
     }
 
     void Reshape(NodeProto n)

@@ -42,10 +42,20 @@ root.SetAction(r => CommandGuard.Guard(() =>
 }));
 
 var inspectArg = new Argument<FileInfo>("file") { Description = ".onnx or .enet model" };
-var inspect = new Command("inspect", "print ops, parameters, MACs, arena size and weight bytes") { inspectArg };
+var onnxGraph = new Option<bool>("--onnx-graph") { Description = "list the ONNX nodes as they are in the file, without converting" };
+var inspect = new Command("inspect", "print ops, parameters, MACs, arena size and weight bytes") { inspectArg, onnxGraph };
 inspect.SetAction(r => CommandGuard.Guard(() =>
 {
     var f = r.GetValue(inspectArg)!;
+    if (r.GetValue(onnxGraph))
+    {
+        var g = OnnxFile.Load(f.FullName).Proto.Graph;
+        foreach (var n in g.Node)
+            Console.WriteLine($"{n.OpType,-24} {n.Name,-40} ({string.Join(", ", n.Input)}) -> ({string.Join(", ", n.Output)}) " +
+                string.Join(" ", n.Attribute.Select(a => $"{a.Name}={(a.Ints.Count > 0 ? "[" + string.Join(",", a.Ints) + "]" : a.Type == EdgeNet.Converter.Onnx.AttributeProto.Types.AttributeType.Float ? a.F.ToString() : a.Type == EdgeNet.Converter.Onnx.AttributeProto.Types.AttributeType.String ? a.S.ToStringUtf8() : a.I.ToString())}")));
+        foreach (var t in g.Initializer.Where(t => t.Dims.Count <= 1 && t.DataType != 1).Take(0)) { }
+        return 0;
+    }
     var m = f.Extension == ".onnx" ? OnnxImporter.Convert(f.FullName) : ModelFile.Load(f.FullName);
     Console.Write(ModelSummary.Describe(m));
     return 0;

@@ -1,0 +1,171 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using EdgeNet.Kernels.Reference;
+using EdgeNet.Kernels.Simd;
+using EdgeNet.Quant;
+
+namespace EdgeNet.Kernels.Int8;
+
+/// <summary>
+/// int8 Conv2D, the twin of <see cref="ConvKernel"/>. General convolutions: int8 im2col (padding holds z_x, the real
+/// zero) packed as GEMM columns, weights as rows, int32 accumulation, requantized epilogue. Depthwise: integers held
+/// exactly in fp32 (|acc| &lt; 2^24 checked at load) through the fp32 depthwise kernel, then the same requantization.
+/// </summary>
+public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
+{
+    readonly int x, y, K, kp, N, zx, zy, lo, hi;
+    readonly ConvGeometry g;
+    readonly sbyte[] w;
+    readonly int[] bias, biasEff;
+    readonly float[] multiplier;
+    readonly bool intOut, reference, floatDepthwise;
+    readonly Activation act;
+    readonly NativeBuffer? wRows, wFloat, bFloat;
+    readonly GemmInt8.Isa isa = GemmInt8.Selected;
+
+    public ConvInt8Kernel(Model m, Node node, KernelOptions o) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        var xt = m.Tensors[x]; var wt = m.Tensors[node.Inputs[1]];
+        if (xt.Shape.Length != 4 || wt.Shape.Length != 4) throw Error("int8 Conv needs NCHW input and [OC, C/group, KH, KW] weights");
+        for (int d = 1; d < 4; d++) RequireFixed(xt, d, $"dimension {d}");
+        var (sx, zxv) = Int8Tensor.PerTensor(this, m, x, "input"); zx = zxv;
+        int group = (int)node.Attributes.Int("group", 1);
+        g = Window.Geometry(this, node.Attributes, xt.Shape, wt.Shape[0], [wt.Shape[2], wt.Shape[3]], group, ceil: false);
+        if (wt.Shape[1] * group != g.C || g.OC % group != 0) throw Error($"weight {Format.Shape.Format(wt.Shape)} does not fit {g.C} channels in {group} groups");
+        float[] sw;
+        (w, sw) = Int8Tensor.Weights(this, m, node.Inputs[1], g.OC);
+        bias = Int8Tensor.Bias(this, m, node, 2, g.OC);
+        act = Activation.FromAttributes(node.Attributes, node.Name);
+        ExpectShape(m, y, [xt.Shape[0], g.OC, g.OH, g.OW]);
+        intOut = m.Tensors[y].Type == DataType.Int8;
+        multiplier = new float[g.OC];
+        if (intOut)
+        {
+            var (sy, zyv) = Int8Tensor.PerTensor(this, m, y, "output"); zy = zyv;
+            (lo, hi) = Int8Tensor.Clamp(this, act, sy, zy);
+            for (int i = 0; i < g.OC; i++) multiplier[i] = sx * sw[i] / sy;
+        }
+        else for (int i = 0; i < g.OC; i++) multiplier[i] = sx * sw[i];
+        reference = o.Reference;
+        K = g.CinPerGroup * g.KH * g.KW; kp = GemmInt8.KPad(K); N = g.OH * g.OW;
+        biasEff = new int[g.OC];
+        int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
+        long maxAcc = 0;
+        for (int oc = 0; oc < g.OC; oc++)
+        {
+            long sum = 0, abs = 0;
+            for (int k = 0; k < K; k++) { sum += w[oc * K + k]; abs += Math.Abs(w[oc * K + k]); }
+            biasEff[oc] = checked((int)(bias[oc] - (long)(zx + shift) * sum));
+            maxAcc = Math.Max(maxAcc, Math.Abs((long)bias[oc]) + 255 * abs);
+        }
+        floatDepthwise = !reference && g.IsDepthwise && Depthwise.Supports(g) && maxAcc < (1 << 24);
+        if (reference) return;
+        if (floatDepthwise)
+        {
+            wFloat = NativeBuffer.Of(w.Select(v => (float)v).ToArray());
+            bFloat = NativeBuffer.Of(bias.Select(v => (float)v).ToArray());
+            return;
+        }
+        wRows = new NativeBuffer((long)g.OC * kp);
+        var rows = (sbyte*)wRows.Pointer;
+        for (int oc = 0; oc < g.OC; oc++)
+            for (int k = 0; k < kp; k++) rows[(long)oc * kp + k] = k < K ? w[oc * K + k] : (sbyte)0;
+    }
+
+    public override long ScratchBytes(int batch) =>
+        reference ? 0 : floatDepthwise ? 4 * ((long)g.C * g.H * g.W + (long)g.OC * N + Depthwise.ScratchFloats(g) + 64)
+        : (long)K * N + GemmInt8.PackedBytes(K, N) + 4L * g.OC * N + 256;
+
+    public override void Run(Frame f)
+    {
+        int n = f.Shape(x)[0];
+        long inImage = (long)g.C * g.H * g.W, outImage = (long)g.OC * N;
+        sbyte* xs = f.I8(x);
+        for (int i = 0; i < n; i++)
+        {
+            sbyte* xi = xs + i * inImage;
+            if (reference) { Reference(xi, f, i * outImage); continue; }
+            if (floatDepthwise) { DepthwiseFloat(xi, f, i * outImage); continue; }
+            int og = g.CoutPerGroup;
+            for (int grp = 0; grp < g.Group; grp++)
+            {
+                sbyte* col = (sbyte*)f.Scratch;
+                sbyte* packed = col + ((long)K * N + 63) / 64 * 64;
+                int* acc = (int*)(packed + (GemmInt8.PackedBytes(K, N) + 63) / 64 * 64);
+                Im2Col(xi + (long)grp * g.CinPerGroup * g.H * g.W, col);
+                GemmInt8.Pack(col, N, 1, K, N, packed, GemmInt8.ShiftsActivations(isa));
+                GemmInt8.Run((sbyte*)wRows!.Pointer + (long)grp * og * kp, kp, packed, acc, N, og, N, K, isa, activationsInA: false);
+                for (int oc = 0; oc < og; oc++)
+                    for (int j = 0; j < N; j++) Write(f, i * outImage + (long)(grp * og + oc) * N + j, grp * og + oc, acc[(long)oc * N + j] + biasEff[grp * og + oc]);
+            }
+        }
+        if (!intOut && !act.IsClamp) act.Apply(f.Span(y));
+    }
+
+    void Write(Frame f, long index, int oc, int acc)
+    {
+        if (intOut) f.I8(y)[index] = QuantMath.Requantize(acc, multiplier[oc], zy, lo, hi);
+        else f.F(y)[index] = act.IsClamp ? Math.Clamp(acc * multiplier[oc], act.ClampMin, act.ClampMax) : acc * multiplier[oc];
+    }
+
+    void Reference(sbyte* xi, Frame f, long outBase)
+    {
+        int cg = g.CinPerGroup, og = g.CoutPerGroup;
+        for (int oc = 0; oc < g.OC; oc++)
+        {
+            int grp = oc / og;
+            for (int oh = 0; oh < g.OH; oh++)
+                for (int ow = 0; ow < g.OW; ow++)
+                {
+                    int acc = bias[oc];
+                    for (int c = 0; c < cg; c++)
+                        for (int kh = 0; kh < g.KH; kh++)
+                        {
+                            int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                            if ((uint)ih >= (uint)g.H) continue;
+                            for (int kw = 0; kw < g.KW; kw++)
+                            {
+                                int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                                if ((uint)iw >= (uint)g.W) continue;
+                                acc += (xi[((long)(grp * cg + c) * g.H + ih) * g.W + iw] - zx) * w[((oc * cg + c) * g.KH + kh) * g.KW + kw];
+                            }
+                        }
+                    Write(f, outBase + ((long)oc * g.OH + oh) * g.OW + ow, oc, acc);
+                }
+        }
+    }
+
+    /// <summary>Depthwise with exact integers in fp32: x − z_x and w are small integers, sums stay below 2^24.</summary>
+    void DepthwiseFloat(sbyte* xi, Frame f, long outBase)
+    {
+        float* xf = (float*)f.Scratch, yf = xf + (long)g.C * g.H * g.W, pad = yf + (long)g.OC * N;
+        long count = (long)g.C * g.H * g.W;
+        for (long j = 0; j < count; j++) xf[j] = xi[j] - zx;
+        Depthwise.Run(xf, wFloat!.Floats, bFloat!.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity, pad);
+        for (int oc = 0; oc < g.OC; oc++)
+            for (int j = 0; j < N; j++) Write(f, outBase + (long)oc * N + j, oc, (int)yf[(long)oc * N + j]);
+    }
+
+    void Im2Col(sbyte* xg, sbyte* col)
+    {
+        sbyte pad = (sbyte)zx;   // the real value 0
+        for (int c = 0; c < g.CinPerGroup; c++)
+            for (int kh = 0; kh < g.KH; kh++)
+                for (int kw = 0; kw < g.KW; kw++, col += N)
+                    for (int oh = 0; oh < g.OH; oh++)
+                    {
+                        int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                        sbyte* row = col + oh * g.OW;
+                        if ((uint)ih >= (uint)g.H) { new Span<sbyte>(row, g.OW).Fill(pad); continue; }
+                        sbyte* xr = xg + ((long)c * g.H + ih) * g.W;
+                        for (int ow = 0; ow < g.OW; ow++)
+                        {
+                            int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                            row[ow] = (uint)iw < (uint)g.W ? xr[iw] : pad;
+                        }
+                    }
+    }
+
+    public void Dispose() { wRows?.Dispose(); wFloat?.Dispose(); bFloat?.Dispose(); }
+}

@@ -1,0 +1,52 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+
+namespace EdgeNet.Kernels.Int8;
+
+/// <summary>Checks and reads the quantization parameters int8 kernels rely on.</summary>
+internal static class Int8Tensor
+{
+    /// <summary>(scale, zero point) of a per-tensor int8 activation.</summary>
+    public static (float scale, int zp) PerTensor(Kernel k, Model m, int t, string role)
+    {
+        var d = m.Tensors[t];
+        if (d.Type != DataType.Int8) throw new ModelFormatException($"node '{k.Node.Name}' ({k.Node.Op}): {role} '{d.Name}' is {d.Type}, expected int8");
+        if (d.Quant is not { } q || q.Scale.Length != 1) throw new ModelFormatException($"node '{k.Node.Name}' ({k.Node.Op}): {role} '{d.Name}' needs one (per-tensor) scale and zero point");
+        if (q.ZeroPoint[0] is < -128 or > 127) throw new ModelFormatException($"node '{k.Node.Name}': zero point {q.ZeroPoint[0]} of '{d.Name}' is outside int8");
+        return (q.Scale[0], q.ZeroPoint[0]);
+    }
+
+    /// <summary>Symmetric per-channel (or per-tensor) int8 weights with zero points 0; scales per output channel.</summary>
+    public static (sbyte[] w, float[] scales) Weights(Kernel k, Model m, int t, int channels)
+    {
+        var d = m.Tensors[t];
+        if (d.Type != DataType.Int8 || !d.IsConstant) throw new ModelFormatException($"node '{k.Node.Name}' ({k.Node.Op}): weight '{d.Name}' must be an int8 constant");
+        if (d.Quant is not { } q || q.ZeroPoint.Any(z => z != 0) || (q.Scale.Length != 1 && (q.Scale.Length != channels || q.Axis != 0)))
+            throw new ModelFormatException($"node '{k.Node.Name}' ({k.Node.Op}): weight '{d.Name}' must be symmetric int8 (zero point 0), per tensor or per output channel");
+        var w = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(d.Data!.Value.Span).ToArray();
+        var scales = q.Scale.Length == 1 ? Enumerable.Repeat(q.Scale[0], channels).ToArray() : q.Scale;
+        return (w, scales);
+    }
+
+    /// <summary>An int32 bias (at scale s_x·s_w), or zeros.</summary>
+    public static int[] Bias(Kernel k, Model m, Node n, int slot, int channels)
+    {
+        if (n.Inputs.Length <= slot || n.Inputs[slot] < 0) return new int[channels];
+        var d = m.Tensors[n.Inputs[slot]];
+        if (d.Type != DataType.Int32 || !d.IsConstant) throw new ModelFormatException($"node '{n.Name}' ({n.Op}): bias '{d.Name}' must be an int32 constant");
+        var b = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(d.Data!.Value.Span).ToArray();
+        if (b.Length != channels) throw new ModelFormatException($"node '{n.Name}': bias has {b.Length} values for {channels} channels");
+        return b;
+    }
+
+    /// <summary>The clamp range in the output's quantized domain for a fused Relu/Clip (others are not fusable in int8).</summary>
+    public static (int lo, int hi) Clamp(Kernel k, Activation act, float scale, int zp)
+    {
+        if (act.Kind is not (ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip))
+            throw new ModelFormatException($"node '{k.Node.Name}': an int8 output can fuse only Relu or Clip, not {act.Kind}");
+        int lo = Quant.QuantMath.Min, hi = Quant.QuantMath.Max;
+        if (act.Kind != ActivationKind.None && float.IsFinite(act.ClampMin)) lo = Math.Max(lo, Quant.QuantMath.Quantize(act.ClampMin, scale, zp));
+        if (act.Kind == ActivationKind.Clip && float.IsFinite(act.ClampMax)) hi = Math.Min(hi, Quant.QuantMath.Quantize(act.ClampMax, scale, zp));
+        return (lo, hi);
+    }
+}

@@ -1,0 +1,149 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using EdgeNet.Quant;
+
+namespace EdgeNet.Kernels.Int8;
+
+/// <summary>Quantize (fp32 → int8, the output's scale and zero point) and Dequantize (int8 → fp32).</summary>
+public sealed unsafe class QuantizeKernel : Kernel
+{
+    readonly int x, y, zp;
+    readonly float scale;
+    readonly bool toInt8;
+
+    public QuantizeKernel(Model m, Node node) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        toInt8 = node.Op == OpType.Quantize;
+        if (toInt8) { FloatTensor(m, x, "input"); (scale, zp) = Int8Tensor.PerTensor(this, m, y, "output"); }
+        else { (scale, zp) = Int8Tensor.PerTensor(this, m, x, "input"); FloatTensor(m, y, "output"); }
+        ExpectShape(m, y, m.Tensors[x].Shape);
+    }
+
+    public override void Run(Frame f)
+    {
+        long n = f.Size(x);
+        if (toInt8) { float* s = f.F(x); sbyte* d = f.I8(y); for (long i = 0; i < n; i++) d[i] = QuantMath.Quantize(s[i], scale, zp); }
+        else { sbyte* s = f.I8(x); float* d = f.F(y); for (long i = 0; i < n; i++) d[i] = QuantMath.Dequantize(s[i], scale, zp); }
+    }
+}
+
+/// <summary>
+/// Element-wise int8 ops: Add (same shapes, or B a single value) computed on the real values and requantized;
+/// Relu/Clip as clamps; Sigmoid, Tanh, LeakyRelu by a 256-entry table built at load.
+/// </summary>
+public sealed unsafe class ElementwiseInt8Kernel : Kernel
+{
+    readonly int a, b = -1, y, za, zb, zy;
+    readonly float ma, mb;             // s_a / s_y, s_b / s_y
+    readonly sbyte[]? table;
+    readonly bool floatOut;
+    readonly float sy;
+
+    public ElementwiseInt8Kernel(Model m, Node node) : base(node)
+    {
+        a = node.Inputs[0]; y = node.Outputs[0];
+        var (sa, zav) = Int8Tensor.PerTensor(this, m, a, "input"); za = zav;
+        floatOut = m.Tensors[y].Type == DataType.Float32;
+        (sy, zy) = floatOut ? (1f, 0) : Int8Tensor.PerTensor(this, m, y, "output");
+        ma = sa / sy;
+        if (node.Op == OpType.Add)
+        {
+            b = node.Inputs[1];
+            var (sb, zbv) = Int8Tensor.PerTensor(this, m, b, "input B"); zb = zbv;
+            mb = sb / sy;
+            var shape = BinaryKernel.Broadcast(m.Tensors[a].Shape, m.Tensors[b].Shape) ?? throw Error("shapes do not broadcast");
+            if (!m.Tensors[a].Shape.SequenceEqual(m.Tensors[b].Shape) && m.Tensors[b].Elements(1) != 1) throw Error("int8 Add needs equal shapes or a single-value B");
+            ExpectShape(m, y, shape);
+            return;
+        }
+        if (floatOut) throw Error("int8 activations produce int8");
+        ExpectShape(m, y, m.Tensors[a].Shape);
+        var at = node.Attributes;
+        Func<float, float> fn = node.Op switch
+        {
+            OpType.Relu => v => Math.Max(v, 0),
+            OpType.Clip => v => Math.Clamp(v, at.Float("min", float.NegativeInfinity), at.Float("max", float.PositiveInfinity)),
+            OpType.LeakyRelu => v => v >= 0 ? v : at.Float("alpha", 0.01f) * v,
+            OpType.Sigmoid => v => 1f / (1f + MathF.Exp(-v)),
+            OpType.Tanh => MathF.Tanh,
+            _ => throw Error("no int8 kernel"),
+        };
+        table = new sbyte[256];
+        for (int q = -128; q < 128; q++) table[q + 128] = QuantMath.Quantize(fn(QuantMath.Dequantize(q, sa, za)), sy, zy);
+    }
+
+    public override void Run(Frame f)
+    {
+        long n = f.Size(y);
+        sbyte* xa = f.I8(a);
+        if (table is not null) { sbyte* d = f.I8(y); for (long i = 0; i < n; i++) d[i] = table[xa[i] + 128]; return; }
+        sbyte* xb = f.I8(b);
+        bool single = f.Size(b) == 1;
+        for (long i = 0; i < n; i++)
+        {
+            float v = (xa[i] - za) * ma + (xb[single ? 0 : i] - zb) * mb;
+            if (floatOut) f.F(y)[i] = v;
+            else { float r = MathF.Round(v) + zy; f.I8(y)[i] = (sbyte)(r <= -128 ? -128 : r >= 127 ? 127 : (int)r); }
+        }
+    }
+}
+
+/// <summary>int8 pools: GlobalAveragePool and AveragePool (mean of x − z_x, requantized), MaxPool (on the codes,
+/// which keep their order, then rescaled when the output's parameters differ).</summary>
+public sealed unsafe class PoolInt8Kernel : Kernel
+{
+    readonly int x, y, zx, zy;
+    readonly float mult;
+    readonly Reference.ConvGeometry g;
+    readonly bool global, floatOut;
+
+    public PoolInt8Kernel(Model m, Node node) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        var xt = m.Tensors[x];
+        if (xt.Shape.Length != 4) throw Error("int8 pooling needs NCHW");
+        var (sx, zxv) = Int8Tensor.PerTensor(this, m, x, "input"); zx = zxv;
+        floatOut = m.Tensors[y].Type == DataType.Float32;
+        var (sy, zyv) = floatOut ? (1f, 0) : Int8Tensor.PerTensor(this, m, y, "output"); zy = zyv;
+        global = node.Op == OpType.GlobalAveragePool;
+        if (global) g = new Reference.ConvGeometry(xt.Shape[1], xt.Shape[2], xt.Shape[3], xt.Shape[1], 1, 1, xt.Shape[2], xt.Shape[3], 1, 1, 0, 0, 1, 1, xt.Shape[1]);
+        else
+        {
+            var k = node.Attributes.Ints("kernel_shape", []);
+            if (k.Length != 2) throw Error("kernel_shape must have 2 values");
+            if (node.Op == OpType.AveragePool && node.Attributes.Int("count_include_pad", 0) == 0 && node.Attributes.Ints("pads", [0, 0, 0, 0]).Any(p => p != 0))
+                throw Error("int8 AveragePool with padding needs count_include_pad = 1");
+            g = Window.Geometry(this, node.Attributes, xt.Shape, xt.Shape[1], [(int)k[0], (int)k[1]], xt.Shape[1], node.Attributes.Int("ceil_mode", 0) != 0);
+        }
+        mult = node.Op == OpType.MaxPool ? sx / sy : sx / (sy * g.KH * g.KW);
+        ExpectShape(m, y, [xt.Shape[0], g.C, g.OH, g.OW]);
+    }
+
+    public override void Run(Frame f)
+    {
+        int n = f.Shape(x)[0];
+        sbyte* xs = f.I8(x);
+        bool max = Node.Op == OpType.MaxPool;
+        for (int nc = 0; nc < n * g.C; nc++)
+            for (int oh = 0; oh < g.OH; oh++)
+                for (int ow = 0; ow < g.OW; ow++)
+                {
+                    int acc = max ? int.MinValue : 0;
+                    for (int kh = 0; kh < g.KH; kh++)
+                    {
+                        int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                        for (int kw = 0; kw < g.KW; kw++)
+                        {
+                            int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                            bool inside = (uint)ih < (uint)g.H && (uint)iw < (uint)g.W;
+                            int v = inside ? xs[((long)nc * g.H + ih) * g.W + iw] - zx : 0;   // padding is the real zero
+                            if (max) { if (inside) acc = Math.Max(acc, v); } else acc += v;
+                        }
+                    }
+                    long o = ((long)nc * g.OH + oh) * g.OW + ow;
+                    if (floatOut) f.F(y)[o] = acc * mult;
+                    else f.I8(y)[o] = QuantMath.Requantize(acc, mult, zy);
+                }
+    }
+}

@@ -1,0 +1,218 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+namespace EdgeNet.Kernels.Simd;
+
+/// <summary>
+/// int8 GEMM with exact int32 accumulation, C[M,N] = A[M,K]·B[K,N]. A is row-major int8 with K padded to a multiple of 4
+/// (zeros); B is packed in panels of 16 columns, each holding, per group of 4 k, 16 columns × 4 bytes, the layout the
+/// dot-product instructions read. The path is chosen once for the machine:
+/// <list type="bullet">
+/// <item>x64 AVX-VNNI: VPDPBUSD (u8 × s8 → s32). Activations are stored +128 as u8; the kernel's bias subtracts 128·Σw.</item>
+/// <item>x64 AVX2: sign-extend to int16 and VPMADDWD (pairs summed in int32, never saturating).</item>
+/// <item>arm64 with Dp (Pi 5): SDOT.</item>
+/// <item>arm64 AdvSimd (Pi 4): SMULL/SMULL2 (int16 products, at most 2^14) then SADALP into int32.</item>
+/// </list>
+/// Every path computes the same integers, so int8 results are bit-identical across machines.
+/// </summary>
+public static unsafe class GemmInt8
+{
+    public enum Isa { Scalar, Avx2, AvxVnni, ArmNeon, ArmDp }
+    public static Isa Selected { get; } = AvxVnni.IsSupported ? Isa.AvxVnni : Avx2.IsSupported ? Isa.Avx2
+        : Dp.Arm64.IsSupported || Dp.IsSupported ? Isa.ArmDp : AdvSimd.Arm64.IsSupported ? Isa.ArmNeon : Isa.Scalar;
+    public const int NR = 16;
+
+    /// <summary>True when activations are stored as u8 (value + 128) for this ISA.</summary>
+    public static bool ShiftsActivations(Isa isa) => isa == Isa.AvxVnni;
+    public static int KPad(int k) => (k + 3) & ~3;
+    public static long PackedBytes(int K, int N) => (long)((N + NR - 1) / NR) * KPad(K) * NR;
+
+    /// <summary>Packs B[k, j] = src[k·ldk + j·ldj]; <paramref name="shift"/> adds 128 (stores u8) for activations on VNNI.</summary>
+    public static void Pack(sbyte* src, long ldk, long ldj, int K, int N, sbyte* dst, bool shift)
+    {
+        int kp = KPad(K);
+        byte x = shift ? (byte)0x80 : (byte)0;
+        for (int p = 0; p * NR < N; p++)
+        {
+            int j0 = p * NR, w = Math.Min(NR, N - j0);
+            sbyte* d = dst + (long)p * kp * NR;
+            for (int kq = 0; kq < kp; kq += 4, d += 4 * NR)
+                for (int j = 0; j < NR; j++)
+                    for (int t = 0; t < 4; t++)
+                    {
+                        int k = kq + t;
+                        d[j * 4 + t] = (sbyte)((k < K && j < w ? (byte)src[k * ldk + (j0 + j) * ldj] : (byte)0) ^ x);   // padding meets zero weights
+                    }
+        }
+    }
+
+    /// <summary>C (int32, row stride ldc) = A · B. <paramref name="activationsInA"/>: A holds the (possibly shifted)
+    /// activations and B the weights (Dense); otherwise A holds weights and B activations (Conv).</summary>
+    public static void Run(sbyte* A, int lda, sbyte* packedB, int* C, int ldc, int M, int N, int K, Isa isa, bool activationsInA)
+    {
+        int kp = KPad(K);
+        for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
+        {
+            sbyte* b = packedB + (long)p * kp * NR;
+            int w = Math.Min(NR, N - j0);
+            int i = 0;
+            switch (isa)
+            {
+                case Isa.AvxVnni: for (; i < M; i += 4) TileVnni(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(4, M - i), activationsInA); break;
+                case Isa.Avx2: for (; i < M; i += 2) TileAvx2(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(2, M - i)); break;
+                case Isa.ArmDp: for (; i < M; i += 4) TileDp(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(4, M - i)); break;
+                case Isa.ArmNeon: for (; i < M; i += 2) TileNeon(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(2, M - i)); break;
+                default: for (; i < M; i++) RowScalar(A + (long)i * lda, b, C + (long)i * ldc + j0, kp, w); break;
+            }
+        }
+    }
+
+    static void RowScalar(sbyte* a, sbyte* b, int* c, int kp, int w)
+    {
+        for (int j = 0; j < w; j++)
+        {
+            int s = 0;
+            for (int kq = 0; kq < kp; kq += 4)
+                for (int t = 0; t < 4; t++) s += a[kq + t] * b[kq * NR + j * 4 + t];
+            c[j] = s;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TileVnni(sbyte* a, int lda, sbyte* b, int* c, int ldc, int kp, int w, int m, bool actInA)
+    {
+        sbyte* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
+        Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int kq = 0; kq < kp; kq += 4, b += 4 * NR)
+        {
+            var b0 = Vector256.Load((byte*)b); var b1 = Vector256.Load((byte*)b + 32);
+            var x0 = Vector256.Create(*(int*)(a0 + kq)).AsByte(); var x1 = Vector256.Create(*(int*)(a1 + kq)).AsByte();
+            var x2 = Vector256.Create(*(int*)(a2 + kq)).AsByte(); var x3 = Vector256.Create(*(int*)(a3 + kq)).AsByte();
+            if (actInA)
+            {
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, x0, b0.AsSByte()); c01 = AvxVnni.MultiplyWideningAndAdd(c01, x0, b1.AsSByte());
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, x1, b0.AsSByte()); c11 = AvxVnni.MultiplyWideningAndAdd(c11, x1, b1.AsSByte());
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, x2, b0.AsSByte()); c21 = AvxVnni.MultiplyWideningAndAdd(c21, x2, b1.AsSByte());
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, x3, b0.AsSByte()); c31 = AvxVnni.MultiplyWideningAndAdd(c31, x3, b1.AsSByte());
+            }
+            else
+            {
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, b0, x0.AsSByte()); c01 = AvxVnni.MultiplyWideningAndAdd(c01, b1, x0.AsSByte());
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, b0, x1.AsSByte()); c11 = AvxVnni.MultiplyWideningAndAdd(c11, b1, x1.AsSByte());
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, b0, x2.AsSByte()); c21 = AvxVnni.MultiplyWideningAndAdd(c21, b1, x2.AsSByte());
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, b0, x3.AsSByte()); c31 = AvxVnni.MultiplyWideningAndAdd(c31, b1, x3.AsSByte());
+            }
+        }
+        Store(c, c00, c01, w);
+        if (m > 1) Store(c + ldc, c10, c11, w);
+        if (m > 2) Store(c + 2 * ldc, c20, c21, w);
+        if (m > 3) Store(c + 3 * ldc, c30, c31, w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(int* c, Vector256<int> v0, Vector256<int> v1, int w)
+    {
+        if (w == NR) { v0.Store(c); v1.Store(c + 8); return; }
+        for (int j = 0; j < w; j++) c[j] = j < 8 ? v0.GetElement(j) : v1.GetElement(j - 8);
+    }
+
+    /// <summary>AVX2: int16 products summed in pairs by VPMADDWD; accumulator lane 2j+t holds column j's partial t.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TileAvx2(sbyte* a, int lda, sbyte* b, int* c, int ldc, int kp, int w, int m)
+    {
+        sbyte* a0 = a, a1 = m > 1 ? a + lda : a;
+        Vector256<int> p0 = default, p1 = default, p2 = default, p3 = default, q0 = default, q1 = default, q2 = default, q3 = default;
+        for (int kq = 0; kq < kp; kq += 4, b += 4 * NR)
+        {
+            var w0 = Avx2.ConvertToVector256Int16(Vector128.Load(b)); var w1 = Avx2.ConvertToVector256Int16(Vector128.Load(b + 16));
+            var w2 = Avx2.ConvertToVector256Int16(Vector128.Load(b + 32)); var w3 = Avx2.ConvertToVector256Int16(Vector128.Load(b + 48));
+            var x0 = Avx2.ConvertToVector256Int16(Vector128.Create(*(int*)(a0 + kq)).AsSByte());
+            var x1 = Avx2.ConvertToVector256Int16(Vector128.Create(*(int*)(a1 + kq)).AsSByte());
+            p0 = Avx2.Add(p0, Avx2.MultiplyAddAdjacent(w0, x0)); p1 = Avx2.Add(p1, Avx2.MultiplyAddAdjacent(w1, x0));
+            p2 = Avx2.Add(p2, Avx2.MultiplyAddAdjacent(w2, x0)); p3 = Avx2.Add(p3, Avx2.MultiplyAddAdjacent(w3, x0));
+            q0 = Avx2.Add(q0, Avx2.MultiplyAddAdjacent(w0, x1)); q1 = Avx2.Add(q1, Avx2.MultiplyAddAdjacent(w1, x1));
+            q2 = Avx2.Add(q2, Avx2.MultiplyAddAdjacent(w2, x1)); q3 = Avx2.Add(q3, Avx2.MultiplyAddAdjacent(w3, x1));
+        }
+        StorePairs(c, p0, p1, p2, p3, w);
+        if (m > 1) StorePairs(c + ldc, q0, q1, q2, q3, w);
+    }
+
+    static void StorePairs(int* c, Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3, int w)
+    {
+        // Each vector covers 4 columns as 8 lanes (2 partial sums per column).
+        for (int j = 0; j < w; j++)
+        {
+            var v = (j >> 2) switch { 0 => v0, 1 => v1, 2 => v2, _ => v3 };
+            int l = (j & 3) * 2;
+            c[j] = v.GetElement(l) + v.GetElement(l + 1);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TileDp(sbyte* a, int lda, sbyte* b, int* c, int ldc, int kp, int w, int m)
+    {
+        sbyte* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
+        Vector128<int> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default,
+                       c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+        for (int kq = 0; kq < kp; kq += 4, b += 4 * NR)
+        {
+            var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 16); var b2 = Vector128.Load(b + 32); var b3 = Vector128.Load(b + 48);
+            var x = Vector128.Create(*(int*)(a0 + kq)).AsSByte();
+            c00 = Dp.DotProduct(c00, b0, x); c01 = Dp.DotProduct(c01, b1, x); c02 = Dp.DotProduct(c02, b2, x); c03 = Dp.DotProduct(c03, b3, x);
+            x = Vector128.Create(*(int*)(a1 + kq)).AsSByte();
+            c10 = Dp.DotProduct(c10, b0, x); c11 = Dp.DotProduct(c11, b1, x); c12 = Dp.DotProduct(c12, b2, x); c13 = Dp.DotProduct(c13, b3, x);
+            x = Vector128.Create(*(int*)(a2 + kq)).AsSByte();
+            c20 = Dp.DotProduct(c20, b0, x); c21 = Dp.DotProduct(c21, b1, x); c22 = Dp.DotProduct(c22, b2, x); c23 = Dp.DotProduct(c23, b3, x);
+            x = Vector128.Create(*(int*)(a3 + kq)).AsSByte();
+            c30 = Dp.DotProduct(c30, b0, x); c31 = Dp.DotProduct(c31, b1, x); c32 = Dp.DotProduct(c32, b2, x); c33 = Dp.DotProduct(c33, b3, x);
+        }
+        Store4(c, c00, c01, c02, c03, w);
+        if (m > 1) Store4(c + ldc, c10, c11, c12, c13, w);
+        if (m > 2) Store4(c + 2 * ldc, c20, c21, c22, c23, w);
+        if (m > 3) Store4(c + 3 * ldc, c30, c31, c32, c33, w);
+    }
+
+    static void Store4(int* c, Vector128<int> v0, Vector128<int> v1, Vector128<int> v2, Vector128<int> v3, int w)
+    {
+        if (w == NR) { v0.Store(c); v1.Store(c + 4); v2.Store(c + 8); v3.Store(c + 12); return; }
+        for (int j = 0; j < w; j++) c[j] = ((j >> 2) switch { 0 => v0, 1 => v1, 2 => v2, _ => v3 }).GetElement(j & 3);
+    }
+
+    /// <summary>arm64 without Dp (Pi 4): SMULL/SMULL2 give int16 products (|p| ≤ 2^14), SADALP adds pairs into int32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TileNeon(sbyte* a, int lda, sbyte* b, int* c, int ldc, int kp, int w, int m)
+    {
+        sbyte* a0 = a, a1 = m > 1 ? a + lda : a;
+        Vector128<int> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
+        Vector128<int> q0 = default, q1 = default, q2 = default, q3 = default, q4 = default, q5 = default, q6 = default, q7 = default;
+        for (int kq = 0; kq < kp; kq += 4, b += 4 * NR)
+        {
+            var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 16); var b2 = Vector128.Load(b + 32); var b3 = Vector128.Load(b + 48);
+            var x = Vector128.Create(*(int*)(a0 + kq)).AsSByte(); var xl = x.GetLower();
+            p0 = AdvSimd.AddPairwiseWideningAndAdd(p0, AdvSimd.MultiplyWideningLower(b0.GetLower(), xl)); p1 = AdvSimd.AddPairwiseWideningAndAdd(p1, AdvSimd.MultiplyWideningUpper(b0, x));
+            p2 = AdvSimd.AddPairwiseWideningAndAdd(p2, AdvSimd.MultiplyWideningLower(b1.GetLower(), xl)); p3 = AdvSimd.AddPairwiseWideningAndAdd(p3, AdvSimd.MultiplyWideningUpper(b1, x));
+            p4 = AdvSimd.AddPairwiseWideningAndAdd(p4, AdvSimd.MultiplyWideningLower(b2.GetLower(), xl)); p5 = AdvSimd.AddPairwiseWideningAndAdd(p5, AdvSimd.MultiplyWideningUpper(b2, x));
+            p6 = AdvSimd.AddPairwiseWideningAndAdd(p6, AdvSimd.MultiplyWideningLower(b3.GetLower(), xl)); p7 = AdvSimd.AddPairwiseWideningAndAdd(p7, AdvSimd.MultiplyWideningUpper(b3, x));
+            x = Vector128.Create(*(int*)(a1 + kq)).AsSByte(); xl = x.GetLower();
+            q0 = AdvSimd.AddPairwiseWideningAndAdd(q0, AdvSimd.MultiplyWideningLower(b0.GetLower(), xl)); q1 = AdvSimd.AddPairwiseWideningAndAdd(q1, AdvSimd.MultiplyWideningUpper(b0, x));
+            q2 = AdvSimd.AddPairwiseWideningAndAdd(q2, AdvSimd.MultiplyWideningLower(b1.GetLower(), xl)); q3 = AdvSimd.AddPairwiseWideningAndAdd(q3, AdvSimd.MultiplyWideningUpper(b1, x));
+            q4 = AdvSimd.AddPairwiseWideningAndAdd(q4, AdvSimd.MultiplyWideningLower(b2.GetLower(), xl)); q5 = AdvSimd.AddPairwiseWideningAndAdd(q5, AdvSimd.MultiplyWideningUpper(b2, x));
+            q6 = AdvSimd.AddPairwiseWideningAndAdd(q6, AdvSimd.MultiplyWideningLower(b3.GetLower(), xl)); q7 = AdvSimd.AddPairwiseWideningAndAdd(q7, AdvSimd.MultiplyWideningUpper(b3, x));
+        }
+        StoreNeon(c, p0, p1, p2, p3, p4, p5, p6, p7, w);
+        if (m > 1) StoreNeon(c + ldc, q0, q1, q2, q3, q4, q5, q6, q7, w);
+    }
+
+    static void StoreNeon(int* c, Vector128<int> v0, Vector128<int> v1, Vector128<int> v2, Vector128<int> v3, Vector128<int> v4, Vector128<int> v5, Vector128<int> v6, Vector128<int> v7, int w)
+    {
+        // Vector 2g covers columns 4g, 4g+1 (two partials each); vector 2g+1 covers 4g+2, 4g+3.
+        for (int j = 0; j < w; j++)
+        {
+            var v = (j >> 1) switch { 0 => v0, 1 => v1, 2 => v2, 3 => v3, 4 => v4, 5 => v5, 6 => v6, _ => v7 };
+            int l = (j & 1) * 2;
+            c[j] = v.GetElement(l) + v.GetElement(l + 1);
+        }
+    }
+}
