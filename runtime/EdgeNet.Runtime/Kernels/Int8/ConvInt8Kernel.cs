@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using EdgeNet.Engine;
 using EdgeNet.Format;
 using EdgeNet.Kernels.Reference;
@@ -18,7 +19,7 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
     readonly sbyte[] w;
     readonly int[] bias, biasEff;
     readonly float[] multiplier;
-    readonly bool intOut, reference, floatDepthwise;
+    readonly bool intOut, reference, floatDepthwise, pointwise;
     readonly Activation act;
     readonly NativeBuffer? wRows, wFloat, bFloat;
     readonly GemmInt8.Isa isa = GemmInt8.Selected;
@@ -49,6 +50,7 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         else for (int i = 0; i < g.OC; i++) multiplier[i] = sx * sw[i];
         reference = o.Reference;
         K = g.CinPerGroup * g.KH * g.KW; kp = GemmInt8.KPad(K); N = g.OH * g.OW;
+        pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0;
         biasEff = new int[g.OC];
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
         long maxAcc = 0;
@@ -93,11 +95,16 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
                 sbyte* col = (sbyte*)f.Scratch;
                 sbyte* packed = col + ((long)K * N + 63) / 64 * 64;
                 int* acc = (int*)(packed + (GemmInt8.PackedBytes(K, N) + 63) / 64 * 64);
-                Im2Col(xi + (long)grp * g.CinPerGroup * g.H * g.W, col);
-                GemmInt8.Pack(col, N, 1, K, N, packed, GemmInt8.ShiftsActivations(isa));
+                sbyte* xg = xi + (long)grp * g.CinPerGroup * g.H * g.W;
+                if (!pointwise) Im2Col(xg, col);
+                GemmInt8.Pack(pointwise ? xg : col, N, 1, K, N, packed, GemmInt8.ShiftsActivations(isa));
                 GemmInt8.Run((sbyte*)wRows!.Pointer + (long)grp * og * kp, kp, packed, acc, N, og, N, K, isa, activationsInA: false);
                 for (int oc = 0; oc < og; oc++)
-                    for (int j = 0; j < N; j++) Write(f, i * outImage + (long)(grp * og + oc) * N + j, grp * og + oc, acc[(long)oc * N + j] + biasEff[grp * og + oc]);
+                {
+                    int c = grp * og + oc;
+                    if (intOut) Requantize.Row(acc + (long)oc * N, biasEff[c], multiplier[c], zy, lo, hi, f.I8(y) + i * outImage + (long)c * N, N);
+                    else for (int j = 0; j < N; j++) Write(f, i * outImage + (long)c * N + j, c, acc[(long)oc * N + j] + biasEff[c]);
+                }
             }
         }
         if (!intOut && !act.IsClamp) act.Apply(f.Span(y));
@@ -141,10 +148,32 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
     {
         float* xf = (float*)f.Scratch, yf = xf + (long)g.C * g.H * g.W, pad = yf + (long)g.OC * N;
         long count = (long)g.C * g.H * g.W;
-        for (long j = 0; j < count; j++) xf[j] = xi[j] - zx;
+        ToFloat(xi, zx, xf, count);
         Depthwise.Run(xf, wFloat!.Floats, bFloat!.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity, pad);
+        int* acc = (int*)yf;
+        for (long j = 0; j < (long)g.OC * N; j++) acc[j] = (int)yf[j];   // exact integers back to int32, in place
         for (int oc = 0; oc < g.OC; oc++)
-            for (int j = 0; j < N; j++) Write(f, outBase + (long)oc * N + j, oc, (int)yf[(long)oc * N + j]);
+        {
+            if (intOut) Requantize.Row(acc + (long)oc * N, 0, multiplier[oc], zy, lo, hi, f.I8(y) + outBase + (long)oc * N, N);
+            else for (int j = 0; j < N; j++) Write(f, outBase + (long)oc * N + j, oc, acc[(long)oc * N + j]);
+        }
+    }
+
+    static void ToFloat(sbyte* x, int zp, float* dst, long n)
+    {
+        long i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vz = Vector256.Create(zp);
+            for (; i + 8 <= n; i += 8)
+            {
+                var b = Vector128.CreateScalar(*(long*)(x + i)).AsSByte();
+                var w16 = Vector128.WidenLower(b);                                     // 8 × int16
+                var w32 = Vector256.Create(Vector128.WidenLower(w16), Vector128.WidenUpper(w16));
+                Vector256.ConvertToSingle(w32 - vz).Store(dst + i);
+            }
+        }
+        for (; i < n; i++) dst[i] = x[i] - zp;
     }
 
     void Im2Col(sbyte* xg, sbyte* col)

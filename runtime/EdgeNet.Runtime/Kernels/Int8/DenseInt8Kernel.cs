@@ -97,8 +97,12 @@ public sealed unsafe class DenseInt8Kernel : Kernel, IDisposable
             for (int k = ic; k < kp; k++) a[(long)r * kp + k] = 0;
         }
         GemmInt8.Run(a, kp, (sbyte*)packed!.Pointer, acc32, oc, rows, oc, ic, isa, activationsInA: true);
-        for (int r = 0; r < rows; r++)
-            for (int o = 0; o < oc; o++) Write(f, r, o, acc32[(long)r * oc + o] + biasEff[o]);
+        fixed (int* pb = biasEff) fixed (float* pm = multiplier)
+            for (int r = 0; r < rows; r++)
+            {
+                if (intOut) Requantize.Columns(acc32 + (long)r * oc, pb, pm, zy, lo, hi, f.I8(y) + (long)r * oc, oc);
+                else for (int o = 0; o < oc; o++) Write(f, r, o, acc32[(long)r * oc + o] + biasEff[o]);
+            }
         if (!intOut && !act.IsClamp) act.Apply(f.Span(y));
     }
 

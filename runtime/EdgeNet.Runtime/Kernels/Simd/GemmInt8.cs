@@ -39,12 +39,14 @@ public static unsafe class GemmInt8
             int j0 = p * NR, w = Math.Min(NR, N - j0);
             sbyte* d = dst + (long)p * kp * NR;
             for (int kq = 0; kq < kp; kq += 4, d += 4 * NR)
-                for (int j = 0; j < NR; j++)
-                    for (int t = 0; t < 4; t++)
-                    {
-                        int k = kq + t;
-                        d[j * 4 + t] = (sbyte)((k < K && j < w ? (byte)src[k * ldk + (j0 + j) * ldj] : (byte)0) ^ x);   // padding meets zero weights
-                    }
+                for (int t = 0; t < 4; t++)
+                {
+                    int k = kq + t;
+                    if (k >= K || w < NR) { for (int j = 0; j < NR; j++) d[j * 4 + t] = (sbyte)((k < K && j < w ? (byte)src[k * ldk + (j0 + j) * ldj] : (byte)0) ^ x); continue; }
+                    sbyte* s = src + k * ldk + j0 * ldj;
+                    if (ldj == 1) for (int j = 0; j < NR; j++) d[j * 4 + t] = (sbyte)((byte)s[j] ^ x);   // full panel: no conditions
+                    else for (int j = 0; j < NR; j++) d[j * 4 + t] = (sbyte)((byte)s[j * ldj] ^ x);
+                }
         }
     }
 
