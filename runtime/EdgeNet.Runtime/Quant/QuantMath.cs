@@ -16,7 +16,7 @@ public static class QuantMath
     public static sbyte Quantize(float x, float scale, int zeroPoint, int lo = Min, int hi = Max)
     {
         float v = MathF.Round(x / scale) + zeroPoint;   // MathF.Round rounds half to even
-        return (sbyte)(v <= lo ? lo : v >= hi ? hi : (int)v);   // NaN → hi (saturating like a float→int8 cast is undefined; pick a fixed value)
+        return Saturate(v, lo, hi);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -26,8 +26,12 @@ public static class QuantMath
     public static sbyte Requantize(int acc, float multiplier, int zeroPoint, int lo = Min, int hi = Max)
     {
         float v = MathF.Round(acc * multiplier) + zeroPoint;
-        return (sbyte)(v <= lo ? lo : v >= hi ? hi : (int)v);
+        return Saturate(v, lo, hi);
     }
+
+    /// <summary>Clamps to [lo, hi]; NaN goes to hi on every machine (a bare float→int cast of NaN differs by CPU).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static sbyte Saturate(float v, int lo, int hi) => (sbyte)(float.IsNaN(v) || v >= hi ? hi : v <= lo ? lo : (int)v);
 
     /// <summary>Symmetric per-channel int8 weights: scale = max|w| / 127 per output channel (rows of <paramref name="w"/>).</summary>
     public static (sbyte[] q, float[] scales) QuantizeWeights(ReadOnlySpan<float> w, int channels)

@@ -98,7 +98,14 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
                 sbyte* xg = xi + (long)grp * g.CinPerGroup * g.H * g.W;
                 if (!pointwise) Im2Col(xg, col);
                 GemmInt8.Pack(pointwise ? xg : col, N, 1, K, N, packed, GemmInt8.ShiftsActivations(isa));
-                GemmInt8.Run((sbyte*)wRows!.Pointer + (long)grp * og * kp, kp, packed, acc, N, og, N, K, isa, activationsInA: false);
+                if (intOut)
+                    fixed (int* pb = biasEff) fixed (float* pm = multiplier)
+                    {
+                        var e = new GemmInt8.Epilogue { Out = f.I8(y) + i * outImage + (long)grp * og * N, Ldo = N, RowBias = pb + grp * og, RowMult = pm + grp * og, Zp = zy, Lo = lo, Hi = hi };
+                        GemmInt8.Run((sbyte*)wRows!.Pointer + (long)grp * og * kp, kp, packed, acc, N, og, N, K, isa, activationsInA: false, ref e);
+                        if (isa == GemmInt8.Isa.AvxVnni) continue;   // fused: already stored
+                    }
+                else GemmInt8.Run((sbyte*)wRows!.Pointer + (long)grp * og * kp, kp, packed, acc, N, og, N, K, isa, activationsInA: false);
                 for (int oc = 0; oc < og; oc++)
                 {
                     int c = grp * og + oc;

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using EdgeNet.Engine;
 using EdgeNet.Format;
 using EdgeNet.Quant;
@@ -20,10 +21,31 @@ public sealed unsafe class QuantizeKernel : Kernel
         ExpectShape(m, y, m.Tensors[x].Shape);
     }
 
+    /// <summary>Vector form of <see cref="QuantMath.Quantize"/>: the same division, rounding and saturation.</summary>
+    static void QuantizeRow(float* s, float scale, int zp, sbyte* d, long n)
+    {
+        long i = 0;
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            var vs = System.Runtime.Intrinsics.Vector256.Create(scale); var vz = System.Runtime.Intrinsics.Vector256.Create((float)zp);
+            var lo = System.Runtime.Intrinsics.Vector256.Create(-128f); var hi = System.Runtime.Intrinsics.Vector256.Create(127f);
+            for (; i + 8 <= n; i += 8)
+            {
+                var v = System.Runtime.Intrinsics.Vector256.Round(System.Runtime.Intrinsics.Vector256.Load(s + i) / vs) + vz;
+                var bad = ~System.Runtime.Intrinsics.Vector256.Equals(v, v);        // NaN saturates high, as the scalar code does
+                v = System.Runtime.Intrinsics.Vector256.ConditionalSelect(bad, hi, System.Runtime.Intrinsics.Vector256.Min(System.Runtime.Intrinsics.Vector256.Max(v, lo), hi));
+                var q = System.Runtime.Intrinsics.Vector256.ConvertToInt32(v);
+                var b = System.Runtime.Intrinsics.Vector256.Narrow(System.Runtime.Intrinsics.Vector256.Narrow(q, q), System.Runtime.Intrinsics.Vector256.Narrow(q, q));
+                *(long*)(d + i) = b.AsInt64().GetElement(0);
+            }
+        }
+        for (; i < n; i++) d[i] = QuantMath.Quantize(s[i], scale, zp);
+    }
+
     public override void Run(Frame f)
     {
         long n = f.Size(x);
-        if (toInt8) { float* s = f.F(x); sbyte* d = f.I8(y); for (long i = 0; i < n; i++) d[i] = QuantMath.Quantize(s[i], scale, zp); }
+        if (toInt8) QuantizeRow(f.F(x), scale, zp, f.I8(y), n);
         else { sbyte* s = f.I8(x); float* d = f.F(y); for (long i = 0; i < n; i++) d[i] = QuantMath.Dequantize(s[i], scale, zp); }
     }
 }

@@ -50,10 +50,28 @@ public static unsafe class GemmInt8
         }
     }
 
+    /// <summary>What to do with a finished tile: store int32 (Out == null), or requantize to int8 in place of the store
+    /// (q = clamp(roundEven((acc + bias)·m) + zp)), with bias and multiplier per row (Conv) or per column (Dense).</summary>
+    public struct Epilogue
+    {
+        public sbyte* Out; public int Ldo;
+        public int* RowBias; public float* RowMult;   // per output channel when channels are rows
+        public int* ColBias; public float* ColMult;   // per output channel when channels are columns
+        public int Zp, Lo, Hi;
+    }
+
     /// <summary>C (int32, row stride ldc) = A · B. <paramref name="activationsInA"/>: A holds the (possibly shifted)
     /// activations and B the weights (Dense); otherwise A holds weights and B activations (Conv).</summary>
     public static void Run(sbyte* A, int lda, sbyte* packedB, int* C, int ldc, int M, int N, int K, Isa isa, bool activationsInA)
     {
+        var none = default(Epilogue);
+        Run(A, lda, packedB, C, ldc, M, N, K, isa, activationsInA, ref none);
+    }
+
+    /// <summary>With an epilogue: requantized int8 goes to e.Out (C is then scratch for one 4×16 tile).</summary>
+    public static void Run(sbyte* A, int lda, sbyte* packedB, int* C, int ldc, int M, int N, int K, Isa isa, bool activationsInA, ref Epilogue e)
+    {
+        if (e.Out != null && isa == Isa.AvxVnni) { RunVnniFused(A, lda, packedB, M, N, K, activationsInA, ref e); return; }
         int kp = KPad(K);
         for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
         {
@@ -67,6 +85,29 @@ public static unsafe class GemmInt8
                 case Isa.ArmDp: for (; i < M; i += 4) TileDp(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(4, M - i)); break;
                 case Isa.ArmNeon: for (; i < M; i += 2) TileNeon(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(2, M - i)); break;
                 default: for (; i < M; i++) RowScalar(A + (long)i * lda, b, C + (long)i * ldc + j0, kp, w); break;
+            }
+        }
+    }
+
+    /// <summary>VNNI with the requantization fused into the tile store: no int32 round trip through memory.</summary>
+    static void RunVnniFused(sbyte* A, int lda, sbyte* packedB, int M, int N, int K, bool actInA, ref Epilogue e)
+    {
+        int kp = KPad(K);
+        var tile = stackalloc int[4 * NR];
+        for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
+        {
+            sbyte* b = packedB + (long)p * kp * NR;
+            int w = Math.Min(NR, N - j0);
+            for (int i = 0; i < M; i += 4)
+            {
+                int m = Math.Min(4, M - i);
+                TileVnni(A + (long)i * lda, lda, b, tile, NR, kp, NR, m, actInA);
+                for (int r = 0; r < m; r++)
+                {
+                    sbyte* o = e.Out + (long)(i + r) * e.Ldo + j0;
+                    if (e.RowBias != null) Kernels.Int8.Requantize.Row(tile + r * NR, e.RowBias[i + r], e.RowMult[i + r], e.Zp, e.Lo, e.Hi, o, w);
+                    else Kernels.Int8.Requantize.Columns(tile + r * NR, e.ColBias + j0, e.ColMult + j0, e.Zp, e.Lo, e.Hi, o, w);
+                }
             }
         }
     }
