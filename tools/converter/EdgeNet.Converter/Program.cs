@@ -12,8 +12,15 @@ var labels = new Option<FileInfo?>("--labels") { Description = "text file with o
 var verify = new Option<bool>("--verify") { Description = "run ONNX Runtime and EdgeNet on the same input and print the max |difference| per output" };
 var verifyInput = new Option<FileInfo?>("--verify-input") { Description = ".npy input for --verify (default: random values, batch 2)" };
 var noOptimize = new Option<bool>("--no-optimize") { Description = "skip the graph rewrites (BatchNorm folding, activation fusion)" };
+var quantize = new Option<string?>("--quantize") { Description = "int8: post-training quantization (needs --calibration)" };
+var calibration = new Option<FileInfo?>("--calibration") { Description = "float32 .npy rows to calibrate activation ranges on" };
+var method = new Option<string>("--calibration-method") { DefaultValueFactory = _ => "minmax", Description = "minmax, percentile or entropy" };
+var keepFp32 = new Option<string[]>("--keep-fp32") { Description = "layers (node names) to leave in fp32", AllowMultipleArgumentsPerToken = true };
+var evalData = new Option<FileInfo?>("--eval-data") { Description = "float32 .npy rows for the accuracy report" };
+var evalLabels = new Option<FileInfo?>("--eval-labels") { Description = "int64 .npy labels for the accuracy report" };
+var maxDrop = new Option<double?>("--max-accuracy-drop") { Description = "keep layers in fp32, least precise first, until int8 accuracy is within this many points of fp32" };
 
-var root = new RootCommand("edgenet-convert: convert ONNX models to EdgeNet's .enet format") { model, output, labels, verify, verifyInput, noOptimize };
+var root = new RootCommand("edgenet-convert: convert ONNX models to EdgeNet's .enet format") { model, output, labels, verify, verifyInput, noOptimize, quantize, calibration, method, keepFp32, evalData, evalLabels, maxDrop };
 root.SetAction(r => CommandGuard.Guard(() =>
 {
     var src = r.GetValue(model)!;
@@ -24,6 +31,7 @@ root.SetAction(r => CommandGuard.Guard(() =>
         Optimize = !r.GetValue(noOptimize),
     };
     var m = OnnxImporter.Convert(src.FullName, opts);
+    if (r.GetValue(quantize) is { } qkind) m = Ptq.Run(m, qkind, r.GetValue(calibration), r.GetValue(method)!, r.GetValue(keepFp32) ?? [], r.GetValue(evalData), r.GetValue(evalLabels), r.GetValue(maxDrop));
     ModelFile.Save(m, dst.FullName);
     Console.WriteLine($"wrote {dst.FullName}: {m.Nodes.Count} nodes, {m.ParameterCount():N0} parameters, {new FileInfo(dst.FullName).Length:N0} bytes");
     if (r.GetValue(verify))

@@ -1,0 +1,36 @@
+using EdgeNet.Format;
+using EdgeNet.Io;
+using EdgeNet.Quant;
+
+namespace EdgeNet.Converter;
+
+/// <summary>--quantize int8: calibrate (with a progress bar), quantize, and report accuracy and per-layer SQNR.</summary>
+public static class Ptq
+{
+    public static Model Run(Model fp32, string kind, FileInfo? calibration, string method, string[] keep, FileInfo? evalData, FileInfo? evalLabels, double? maxDrop)
+    {
+        if (kind != "int8") throw new UsageException($"--quantize '{kind}': only int8 is supported");
+        if (calibration is null) throw new UsageException("--quantize int8 needs --calibration X.npy");
+        var m = method switch
+        {
+            "minmax" => CalibrationMethod.MinMax, "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy,
+            _ => throw new UsageException($"--calibration-method '{method}' is not minmax, percentile or entropy"),
+        };
+        var x = Npy.Read(calibration.FullName).Floats ?? throw new InvalidDataException("--calibration must hold float32 values");
+        foreach (var k in keep) if (!fp32.Nodes.Any(n => n.Name == k)) throw new UsageException($"--keep-fp32 '{k}' is not a node; layers: {string.Join(", ", Quantizer.Candidates(fp32))}");
+        bool bar = !Console.IsErrorRedirected;
+        var ranges = Calibration.Collect(fp32, x, m, (done, total) => { if (bar) Console.Error.Write($"\rcalibrating [{new string('#', done * 30 / total)}{new string('.', 30 - done * 30 / total)}] {done}/{total}"); });
+        if (bar) Console.Error.Write("\r" + new string(' ', 60) + "\r");
+        if ((evalData is null) != (evalLabels is null)) throw new UsageException("--eval-data and --eval-labels go together");
+        if (maxDrop is not null && evalData is null) throw new UsageException("--max-accuracy-drop needs --eval-data and --eval-labels");
+        if (evalData is null) return Quantizer.Quantize(fp32, ranges, keep);
+        var ex = Npy.Read(evalData.FullName).Floats ?? throw new InvalidDataException("--eval-data must hold float32 values");
+        var ey = Npy.Read(evalLabels!.FullName).Longs ?? throw new InvalidDataException("--eval-labels must hold integers");
+        Model q; QuantReport report; List<string> kept;
+        if (maxDrop is { } p) (q, report, kept) = AccuracyBudget.Fit(fp32, ranges, ex, ey, p, keep, Console.WriteLine);
+        else { q = Quantizer.Quantize(fp32, ranges, keep); kept = [.. keep]; report = QuantReport.Evaluate(fp32, q, ex, ey, Quantizer.Candidates(fp32).Where(l => !keep.Contains(l)).ToList()); }
+        Console.Write(report);
+        if (kept.Count > 0) Console.WriteLine($"kept in fp32: {string.Join(", ", kept)}");
+        return q;
+    }
+}
