@@ -34,7 +34,7 @@ public sealed class Quantizer
 
     /// <summary>Layers that can be quantized (Dense and Conv with fp32 weights), in graph order.</summary>
     public static IEnumerable<string> Candidates(Model m) =>
-        m.Nodes.Where(n => n.Op is OpType.Dense or OpType.Conv && m.Tensors[n.Inputs[1]].Type == DataType.Float32).Select(n => n.Name);
+        m.Nodes.Where(n => n.Op is OpType.Dense or OpType.Conv or OpType.Lstm or OpType.Gru or OpType.Rnn && m.Tensors[n.Inputs[1]].Type == DataType.Float32).Select(n => n.Name);
 
     Model Run()
     {
@@ -51,6 +51,7 @@ public sealed class Quantizer
             switch (n.Op)
             {
                 case OpType.Dense or OpType.Conv when quantizable && src.Tensors[n.Inputs[1]].Type == DataType.Float32: QuantizeLayer(n); break;
+                case OpType.Lstm or OpType.Gru or OpType.Rnn when !keep.Contains(n.Name) && RecurrentOk(n): QuantizeRecurrent(n); break;
                 case OpType.Add when quantizable && HasInt8(n.Inputs[0]) && HasInt8(n.Inputs[1]) && SameOrScalar(n): Int8Op(n, n.Inputs.Select(Int8).ToArray()); break;
                 case OpType.GlobalAveragePool or OpType.MaxPool or OpType.AveragePool when quantizable && HasInt8(n.Inputs[0]) && AvgPoolOk(n): Int8Op(n, [Int8(n.Inputs[0])]); break;
                 case OpType.Reshape when HasInt8(n.Inputs[0]) && !fp32.ContainsKey(n.Inputs[0]):
@@ -116,6 +117,25 @@ public sealed class Quantizer
         int y = dst.AddTensor(new TensorDesc(d.Name + "_q", DataType.Int8, d.Shape) { Quant = p });
         dst.Nodes.Add(new Node(n.Op, n.Name, inputs, [y], n.Attributes, n.Version));
         int8[n.Outputs[0]] = y;
+    }
+
+    bool RecurrentOk(Node n) => src.Tensors[n.Inputs[1]].Type == DataType.Float32 && n.Attributes.Float("clip", 0) == 0
+        && !(n.Op == OpType.Gru && n.Attributes.Int("linear_before_reset", 0) == 0);
+
+    /// <summary>Recurrent layers: int8 W and R with one scale per gate row; activations are quantized per step at run time.</summary>
+    void QuantizeRecurrent(Node n)
+    {
+        var inputs = n.Inputs.Select((t, i) =>
+        {
+            if (i is not (1 or 2)) return Fp32(t);
+            var d = src.Tensors[t];
+            int rows = d.Shape[0] * d.Shape[1];
+            var (q, s) = QuantMath.QuantizeWeights(d.Floats(), rows);
+            return dst.AddTensor(new TensorDesc(d.Name, DataType.Int8, d.Shape) { Data = MemoryMarshal.AsBytes(q.AsSpan()).ToArray(), Quant = new QuantParams(s, new int[rows], 1) });
+        }).ToArray();
+        var outputs = n.Outputs.Select(o => o < 0 ? -1 : fp32[o] = dst.AddTensor(src.Tensors[o])).ToArray();
+        dst.Nodes.Add(new Node(n.Op, n.Name, inputs, outputs, n.Attributes, n.Version));
+        quantized.Add(n.Name);
     }
 
     void QuantizeLayer(Node n)

@@ -94,7 +94,10 @@ public static class ModelValidator
         if (t.Quant is { } q)
         {
             if (q.Scale.Length != q.ZeroPoint.Length) throw new ModelFormatException($"tensor '{t.Name}': {q.Scale.Length} scales but {q.ZeroPoint.Length} zero points");
-            if (q.Scale.Length != 1 && (q.Axis < 0 || q.Axis >= t.Shape.Length || t.Shape[q.Axis] != q.Scale.Length))
+            // Per channel: one scale per index of dims 0..axis (a recurrent weight [D, G·H, I] has D·G·H rows along axis 1).
+            long rows = 1;
+            if (q.Axis >= 0 && q.Axis < t.Shape.Length) for (int d = 0; d <= q.Axis; d++) rows *= Math.Max(0, t.Shape[d]);
+            if (q.Scale.Length != 1 && (q.Axis < 0 || q.Axis >= t.Shape.Length || rows != q.Scale.Length))
                 throw new ModelFormatException($"tensor '{t.Name}': {q.Scale.Length} per-channel scales do not match axis {q.Axis} of {Shape.Format(t.Shape)}");
             foreach (var s in q.Scale) if (!(s > 0) || !float.IsFinite(s)) throw new ModelFormatException($"tensor '{t.Name}': quantization scale {s} is not a positive finite number");
         }

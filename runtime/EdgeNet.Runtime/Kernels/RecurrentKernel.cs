@@ -60,7 +60,10 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
         }).ToArray();
         fns = fnKinds.Select(k => { var act = new Activation(k); return (Func<float, float>)act.Scalar; }).ToArray();
 
-        var W = ConstantFloat(m, node.Inputs[1], "W"); var R = ConstantFloat(m, node.Inputs[2], "R");
+        var W = m.Tensors[node.Inputs[1]]; var R = m.Tensors[node.Inputs[2]];
+        quantized = W.Type == DataType.Int8;
+        if (quantized) { if (R.Type != DataType.Int8 || !W.IsConstant || !R.IsConstant) throw Error("int8 W needs int8 R, both constant"); }
+        else { ConstantFloat(m, node.Inputs[1], "W"); ConstantFloat(m, node.Inputs[2], "R"); }
         if (!W.Shape.SequenceEqual([D, G * H, I])) throw Error($"W is {Format.Shape.Format(W.Shape)}, expected [{D},{G * H},{I}]");
         if (!R.Shape.SequenceEqual([D, G * H, H])) throw Error($"R is {Format.Shape.Format(R.Shape)}, expected [{D},{G * H},{H}]");
         float[]? B = Input(node, 3) is int bi ? ConstantFloat(m, bi, "B").Floats().ToArray() : null;
@@ -71,9 +74,11 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
         float[]? P = op == OpType.Lstm && Input(node, 7) is int pi ? ConstantFloat(m, pi, "P").Floats().ToArray() : null;
         if (P != null && P.Length != D * 3 * H) throw Error($"P has {P.Length} values, expected {D * 3 * H}");
 
-        var wAll = W.Floats(); var rAll = R.Floats();
+        if (quantized && op == OpType.Gru && !lbr) throw Error("int8 GRU needs linear_before_reset = 1 (keep this layer in fp32)");
+        ReadOnlySpan<float> wAll = quantized ? Dequantized(W) : W.Floats(), rAll = quantized ? Dequantized(R) : R.Floats();
         w = new float[D][]; r = new float[D][]; wb = new float[D][]; rb = new float[D][]; peep = new float[D][];
         rzr = new float[D][]; rh = new float[D][];
+        qw = new QMatrix?[D]; qr = new QMatrix?[D];
         wPacked = new NativeBuffer?[D]; rPacked = new NativeBuffer?[D]; rzrPacked = new NativeBuffer?[D]; rhPacked = new NativeBuffer?[D];
         reference = o.Reference;
         for (int d = 0; d < D; d++)
@@ -85,6 +90,12 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
             peep[d] = P == null ? new float[3 * H] : P.AsSpan(d * 3 * H, 3 * H).ToArray();
             rzr[d] = op == OpType.Gru ? r[d].AsSpan(0, 2 * H * H).ToArray() : [];
             rh[d] = op == OpType.Gru ? r[d].AsSpan(2 * H * H).ToArray() : [];
+            if (quantized)
+            {
+                qw[d] = QMatrix.Slice(W, d, G * H, I, reference);
+                qr[d] = QMatrix.Slice(R, d, G * H, H, reference);
+                continue;
+            }
             if (reference) continue;
             wPacked[d] = Pack(w[d], G * H, I);
             rPacked[d] = Pack(r[d], G * H, H);
@@ -103,6 +114,17 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
 
     readonly bool Reverse0;
     readonly bool vectorCells;   // default activations, no clip, no peepholes: whole-vector gate math
+    readonly bool quantized;     // int8 W and R: dynamic int8 activations, int32 GEMMs, fp32 gates and state
+    readonly QMatrix?[] qw, qr;
+
+    static float[] Dequantized(TensorDesc t)
+    {
+        var q = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(t.Data!.Value.Span);
+        var scales = t.Quant!.Scale; int per = q.Length / scales.Length;
+        var f = new float[q.Length];
+        for (int i = 0; i < q.Length; i++) f[i] = q[i] * scales[scales.Length == 1 ? 0 : i / per];
+        return f;
+    }
     readonly int batchTemplate;   // X's batch dimension as a template (fixed, or a multiple of N)
 
     static int? Input(Node n, int i) => n.Inputs.Length > i && n.Inputs[i] >= 0 ? n.Inputs[i] : null;
@@ -125,7 +147,8 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
     public override long ScratchBytes(int batch)
     {
         long b = Format.Shape.Resolve(batchTemplate, batch);
-        return 4L * (S * b * G * H + b * G * H + 4L * b * H + 64);
+        long q = quantized ? S * b * (GemmInt8.KPad(Math.Max(I, H)) + 4L * G * H) + 256 : 0;   // int8 rows and int32 sums
+        return 4L * (S * b * G * H + b * G * H + 4L * b * H + 64) + q;
     }
 
     public override void Run(Frame f)
@@ -138,7 +161,8 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
         {
             bool reverse = d == 1 || Reverse0;
             // Input projection of every step at once (rows in X's memory order), with the biases that do not depend on r.
-            MatMul(X, S * Bn, I, w[d], wPacked[d], GH, xw, GH);
+            if (quantized) qw[d]!.Multiply(X, S * Bn, xw, GH, (byte*)(hr2 + Bn * H + 16));
+            else MatMul(X, S * Bn, I, w[d], wPacked[d], GH, xw, GH);
             for (long row = 0; row < (long)S * Bn; row++)
             {
                 var dst = new Span<float>(xw + row * GH, GH);
@@ -154,7 +178,8 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
             for (int step = 0; step < S; step++)
             {
                 int t = reverse ? S - 1 - step : step;
-                if (op == OpType.Gru && !lbr) MatMul(h, Bn, H, rzr[d], rzrPacked[d], 2 * H, hr, GH);
+                if (quantized) qr[d]!.Multiply(h, Bn, hr, GH, (byte*)(hr2 + Bn * H + 16));
+                else if (op == OpType.Gru && !lbr) MatMul(h, Bn, H, rzr[d], rzrPacked[d], 2 * H, hr, GH);
                 else MatMul(h, Bn, H, r[d], rPacked[d], GH, hr, GH);
                 for (int b = 0; b < Bn; b++)
                 {
@@ -306,5 +331,72 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
     {
         foreach (var arr in new[] { wPacked, rPacked, rzrPacked, rhPacked })
             foreach (var p in arr) p?.Dispose();
+        foreach (var q in qw.Concat(qr)) q?.Dispose();
     }
+}
+
+/// <summary>
+/// An int8 weight matrix [N, K] (per-row scales) multiplied by fp32 activations quantized on the fly: one symmetric
+/// scale per call (max|a| / 127), int32 sums by <see cref="GemmInt8"/>, dequantized as acc·s_a·s_w. The reference
+/// path does the same integer arithmetic with loops, so the two agree exactly.
+/// </summary>
+internal sealed unsafe class QMatrix : IDisposable
+{
+    readonly int n, k, kp;
+    readonly sbyte[] w;
+    readonly float[] scale;
+    readonly int[] comp;               // −shift·Σw per row (VNNI stores activations + 128)
+    readonly NativeBuffer? packed;
+    readonly bool reference;
+    readonly GemmInt8.Isa isa = GemmInt8.Selected;
+
+    QMatrix(sbyte[] w, float[] scale, int n, int k, bool reference)
+    {
+        this.w = w; this.scale = scale; this.n = n; this.k = k; this.reference = reference;
+        kp = GemmInt8.KPad(k);
+        int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
+        comp = new int[n];
+        for (int j = 0; j < n; j++) { int sum = 0; for (int i = 0; i < k; i++) sum += w[j * k + i]; comp[j] = -shift * sum; }
+        if (reference) return;
+        packed = new NativeBuffer(GemmInt8.PackedBytes(k, n));
+        fixed (sbyte* pw = w) GemmInt8.Pack(pw, 1, k, k, n, (sbyte*)packed.Pointer, shift: false);
+    }
+
+    /// <summary>Direction d's rows of an int8 [D, N, K] tensor with D·N per-row scales (or one).</summary>
+    public static QMatrix Slice(TensorDesc t, int d, int n, int k, bool reference)
+    {
+        var all = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(t.Data!.Value.Span);
+        var scales = t.Quant!.Scale;
+        var s = scales.Length == 1 ? Enumerable.Repeat(scales[0], n).ToArray() : scales.AsSpan(d * n, n).ToArray();
+        return new QMatrix(all.Slice(d * n * k, n * k).ToArray(), s, n, k, reference);
+    }
+
+    /// <summary>c[rows, n] (stride ldc) = a[rows, k] · Wᵀ; <paramref name="scratch"/> holds rows·(kp + 4n) bytes.</summary>
+    public void Multiply(float* a, int rows, float* c, int ldc, byte* scratch)
+    {
+        float max = 0;
+        for (long i = 0; i < (long)rows * k; i++) max = Math.Max(max, Math.Abs(a[i]));
+        float sa = max > 0 ? max / 127f : 1f;
+        sbyte* aq = (sbyte*)scratch;
+        int* acc = (int*)(scratch + ((long)rows * kp + 63) / 64 * 64);
+        byte flip = !reference && GemmInt8.ShiftsActivations(isa) ? (byte)0x80 : (byte)0;
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < k; i++) aq[(long)r * kp + i] = (sbyte)((byte)Quant.QuantMath.Quantize(a[(long)r * k + i], sa, 0, -127, 127) ^ flip);
+            for (int i = k; i < kp; i++) aq[(long)r * kp + i] = 0;
+        }
+        if (reference)
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < n; j++)
+                {
+                    int s = 0;
+                    for (int i = 0; i < k; i++) s += aq[(long)r * kp + i] * w[j * k + i];
+                    acc[(long)r * n + j] = s;
+                }
+        else GemmInt8.Run(aq, kp, (sbyte*)packed!.Pointer, acc, n, rows, n, k, isa, activationsInA: true);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < n; j++) c[(long)r * ldc + j] = (acc[(long)r * n + j] + (reference ? 0 : comp[j])) * (sa * scale[j]);
+    }
+
+    public void Dispose() => packed?.Dispose();
 }
