@@ -70,7 +70,7 @@ public sealed class Quantizer
         return dst;
     }
 
-    bool HasInt8(int t) => int8.ContainsKey(t) || (ranges.ContainsKey(t) && fp32.ContainsKey(t));
+    bool HasInt8(int t) => int8.ContainsKey(t);   // pools and adds run int8 only on tensors an int8 layer already wrote
     bool SameOrScalar(Node n) => src.Tensors[n.Inputs[0]].Shape.SequenceEqual(src.Tensors[n.Inputs[1]].Shape) || src.Tensors[n.Inputs[1]].Elements(1) == 1;
     bool AvgPoolOk(Node n) => n.Op != OpType.AveragePool || n.Attributes.Int("count_include_pad", 0) != 0 || n.Attributes.Ints("pads", [0, 0, 0, 0]).All(p => p == 0);
 

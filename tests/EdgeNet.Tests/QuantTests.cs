@@ -1,0 +1,233 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using EdgeNet.Quant;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>int8 against ONNX Runtime's own quantized models, EdgeNet's post-training quantization against fp32, and the
+/// int8 results pinned bit for bit (they must come out the same on every CPU: x64 AVX-VNNI/AVX2/scalar, arm64 SDOT/NEON).</summary>
+public class QuantTests(ITestOutputHelper output)
+{
+    static string Q(string f) => Path.Combine(AppContext.BaseDirectory, "fixtures", "quant", f);
+    static float[] TestX => Fixtures.Floats(Fixtures.Digits("digits_test_x.npy"));
+    static long[] TestY => Fixtures.Longs(Fixtures.Digits("digits_test_y.npy"));
+
+    [Fact]
+    public void Ort_qdq_mlp_matches_ort_within_one_quantization_step()
+    {
+        var m = Fixtures.Convert(Q("mlp_digits_qdq_int8.onnx"));
+        Assert.Contains(m.Nodes, n => n.Op == OpType.Dense && m.Tensors[n.Inputs[0]].Type == DataType.Int8);
+        var ort = Fixtures.Floats(Q("mlp_digits_qdq_int8_test_logits_ort.npy"));
+        using var s = new Session(m, 64);
+        var ours = BatchRunner.RunAll(s, TestX, out _);
+        // The output's quantization step: the scale of the tensor the last Dense writes before Dequantize.
+        float step = m.Tensors[m.Nodes.Single(n => n.Op == OpType.Dequantize).Inputs[0]].Quant!.Scale[0];
+        int within = Enumerable.Range(0, ort.Length).Count(i => Math.Abs(ort[i] - ours[i]) <= step * 1.0001f);
+        output.WriteLine($"{within} of {ort.Length} logits within one step ({step}) of ORT; max |diff| {Golden.MaxAbsDiff(ort, ours)}");
+        Assert.True(within >= 0.99 * ort.Length);
+        Assert.Equal(FixtureModelTests.Accuracy(ort, TestY), FixtureModelTests.Accuracy(ours, TestY));
+    }
+
+    [Theory]
+    [InlineData("mobilenetv2_035_96_qdq_int8")]
+    [InlineData("mobilenetv2_035_96_qop_int8")]
+    public void Ort_quantized_mobilenet_converts_and_agrees(string name)
+    {
+        var m = Fixtures.Convert(Q(name + ".onnx"));
+        Assert.True(m.Nodes.Count(n => n.Op == OpType.Conv && m.Tensors[n.Inputs[0]].Type == DataType.Int8) >= 50);
+        var x = Fixtures.Floats(Q("mobilenetv2_035_96_input.npy"));
+        var ort = Fixtures.Floats(Q(name + "_output_ort.npy"));
+        using var s = new Session(m, 1);
+        var ours = BatchRunner.RunAll(s, x, out _);
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < ort.Length; i++) { dot += (double)ort[i] * ours[i]; na += (double)ort[i] * ort[i]; nb += (double)ours[i] * ours[i]; }
+        double cosine = dot / Math.Sqrt(na * nb);
+        output.WriteLine($"{name}: cosine {cosine:F6}, max |diff| {Golden.MaxAbsDiff(ort, ours):G3}");
+        Assert.True(cosine >= 0.99, $"cosine {cosine}");
+    }
+
+    [Theory]
+    [InlineData("mlp_digits", 0.5)]
+    [InlineData("cnn_digits", 0.5)]
+    [InlineData("lstm_digits", 0.5)]
+    public void Own_ptq_loses_at_most_half_a_point(string name, double budget)
+    {
+        var fp32 = Fixtures.Convert(Fixtures.Digits(name + ".onnx"));
+        var calib = Fixtures.Floats(Path.Combine(AppContext.BaseDirectory, "fixtures", "finetune", "digits_train_x.npy"));
+        var ranges = Calibration.Collect(fp32, calib, CalibrationMethod.MinMax);
+        var int8 = Quantizer.Quantize(fp32, ranges);
+        var report = QuantReport.Evaluate(fp32, int8, TestX, TestY, Quantizer.Candidates(fp32).ToList());
+        output.WriteLine($"{name}:\n{report}");
+        Assert.True(100 * report.Drop <= budget, $"drop {100 * report.Drop} points");
+        Assert.All(report.Layers, l => Assert.True(l.SqnrDb > 20, $"{l.Layer}: {l.SqnrDb} dB"));
+        Assert.Equal(int8.Nodes.Count(n => n.Op is OpType.Dense or OpType.Conv or OpType.Lstm), int8.Nodes.Count(n => n.Op is OpType.Dense or OpType.Conv or OpType.Lstm && int8.Tensors[n.Inputs[1]].Type == DataType.Int8));
+        var back = ModelFile.Read(ModelFile.Write(int8));   // int8 tensors, scales and zero points survive the file
+        using var a = new Session(int8, 64); using var b = new Session(back, 64);
+        Assert.Equal(BatchRunner.RunAll(a, TestX, out _), BatchRunner.RunAll(b, TestX, out _));
+    }
+
+    [Fact]
+    public void Accuracy_budget_keeps_the_weakest_layers_in_fp32()
+    {
+        // Entropy calibration clips the CNN's first layer too hard; the budget search must put layers back to fp32.
+        var fp32 = Fixtures.Convert(Fixtures.Digits("cnn_digits.onnx"));
+        var calib = Fixtures.Floats(Path.Combine(AppContext.BaseDirectory, "fixtures", "finetune", "digits_train_x.npy"));
+        var ranges = Calibration.Collect(fp32, calib, CalibrationMethod.Entropy);
+        var (model, report, kept) = AccuracyBudget.Fit(fp32, ranges, TestX, TestY, 0.5, []);
+        output.WriteLine($"kept in fp32: {string.Join(", ", kept)}\n{report}");
+        Assert.True(100 * report.Drop <= 0.5);
+        Assert.NotEmpty(kept);
+        Assert.All(kept, k => Assert.Equal(DataType.Float32, model.Tensors[model.Nodes.First(n => n.Name == k).Inputs[1]].Type));
+    }
+
+    [Theory]
+    [InlineData("cnn_digits_int8")]
+    [InlineData("mlp_digits_qdq_int8")]
+    public void Int8_results_are_bit_identical_to_the_x64_golden(string name)
+    {
+        // Pure int8 pipelines (quantize, int32 GEMMs, requantize, dequantize) are exact on every ISA.
+        var m = ModelFile.Load(Q(name + ".enet"));
+        foreach (var reference in new[] { false, true })
+        {
+            using var s = new Session(m, 64, KernelOptions.Default with { Reference = reference });
+            var ours = BatchRunner.RunAll(s, TestX, out _);
+            var golden = Fixtures.Floats(Q(name + "_golden_x64.npy"));
+            output.WriteLine($"{name} ({(reference ? "reference" : Kernels.Simd.GemmInt8.Selected.ToString())}): max |diff| {Golden.MaxAbsDiff(golden, ours)}");
+            Assert.Equal(golden, ours);
+        }
+    }
+}
+
+/// <summary>Every int8 kernel's vectorized path against its scalar reference: bit-exact, odd sizes and tails.</summary>
+public class Int8KernelTwinTests
+{
+    static sbyte[] RandomBytes(int n, int seed) { var r = new Random(seed); return Enumerable.Range(0, n).Select(_ => (sbyte)r.Next(-128, 128)).ToArray(); }
+    static float[] RandomFloats(int n, int seed, float scale = 1) { var r = new Random(seed); return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1) * scale).ToArray(); }
+
+    static int I8(GraphBuilder g, string name, int[] shape, float scale, int zp) =>
+        g.Model.AddTensor(new TensorDesc(name, DataType.Int8, shape) { Quant = new QuantParams([scale], [zp], 0) });
+
+    static int Weights(GraphBuilder g, string name, int[] shape, int seed)
+    {
+        int oc = shape[0];
+        var w = RandomBytes(shape.Aggregate(1, (a, d) => a * d), seed).Select(v => (sbyte)Math.Max((int)v, -127)).ToArray();
+        var scales = RandomFloats(oc, seed + 1).Select(v => 0.001f + Math.Abs(v) * 0.01f).ToArray();
+        return g.Model.AddTensor(new TensorDesc(name, DataType.Int8, shape) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.AsSpan()).ToArray(), Quant = new QuantParams(scales, new int[oc], 0) });
+    }
+
+    static int Bias(GraphBuilder g, int oc, int seed)
+    {
+        var r = new Random(seed);
+        var b = Enumerable.Range(0, oc).Select(_ => r.Next(-5000, 5000)).ToArray();
+        return g.Model.AddTensor(new TensorDesc("b", DataType.Int32, [oc]) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()).ToArray(), Quant = new QuantParams([1f], [0], 0) });
+    }
+
+    /// <summary>fp32 input → Quantize → the int8 node under test → Dequantize; fast and reference runs must agree exactly.</summary>
+    static void Twins(GraphBuilder g, int x, Func<int, int> body, int batch)
+    {
+        int q = g.Model.AddTensor(new TensorDesc("xq", DataType.Int8, g.Model.Tensors[x].Shape) { Quant = new QuantParams([0.02f], [3], 0) });
+        g.Model.Nodes.Add(new Node(OpType.Quantize, "q", [x], [q]));
+        int y = body(q);
+        int outF = y;
+        if (g.Model.Tensors[y].Type == DataType.Int8) outF = g.Add(OpType.Dequantize, [y]);
+        var m = g.Build(outF);
+        using var fast = new Session(m, batch); using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
+        var input = RandomFloats((int)(m.Input().Elements(1) * batch), 5, 3f);
+        input.CopyTo(fast.Input(0, batch)); input.CopyTo(slow.Input(0, batch));
+        fast.Run(batch); slow.Run(batch);
+        Assert.Equal(slow.Output().ToArray(), fast.Output().ToArray());
+    }
+
+    public static TheoryData<int, int, int, bool> DenseCases()
+    {
+        var d = new TheoryData<int, int, int, bool>();
+        foreach (var ic in new[] { 1, 3, 4, 17, 64, 67 })
+            foreach (var oc in new[] { 1, 5, 16, 33 })
+                foreach (var batch in new[] { 1, 3, 5 })
+                    foreach (var intOut in new[] { true, false })
+                        d.Add(ic, oc, batch, intOut);
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(DenseCases))]
+    public void Dense(int ic, int oc, int batch, bool intOut)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, ic);
+        Twins(g, x, q =>
+        {
+            int y = intOut ? I8(g, "y", [-1, oc], 0.05f, -7) : g.Model.AddTensor(new TensorDesc("y", DataType.Float32, [-1, oc]));
+            g.Model.Nodes.Add(new Node(OpType.Dense, "dense", [q, Weights(g, "w", [oc, ic], 1), Bias(g, oc, 2)], [y], new Attributes().Set("activation", "relu")));
+            return y;
+        }, batch);
+    }
+
+    public static TheoryData<int, int, int, int, int, int> ConvCases()
+    {
+        var d = new TheoryData<int, int, int, int, int, int>();
+        foreach (var (c, oc, group) in new[] { (1, 3, 1), (3, 5, 1), (4, 6, 2), (8, 8, 8), (5, 5, 5), (16, 17, 1) })
+            foreach (var (k, stride, pad) in new[] { (1, 1, 0), (3, 1, 1), (3, 2, 1), (2, 2, 0) })
+                foreach (var size in new[] { 5, 10 })
+                    d.Add(c, oc, group, k, stride * 10 + pad, size);
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Conv(int c, int oc, int group, int k, int stridePad, int size)
+    {
+        int stride = stridePad / 10, pad = stridePad % 10;
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, c, size, size + 1);
+        Twins(g, x, q =>
+        {
+            int oh = (size + 2 * pad - k) / stride + 1, ow = (size + 1 + 2 * pad - k) / stride + 1;
+            int y = I8(g, "y", [-1, oc, oh, ow], 0.03f, 11);
+            var a = new Attributes().Set("group", (long)group).Set("strides", new long[] { stride, stride }).Set("pads", new long[] { pad, pad, pad, pad }).Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
+            g.Model.Nodes.Add(new Node(OpType.Conv, "conv", [q, Weights(g, "w", [oc, c / group, k, k], 3), Bias(g, oc, 4)], [y], a));
+            return y;
+        }, 2);
+    }
+
+    [Fact]
+    public void Add_pools_and_tables()
+    {
+        foreach (var op in new[] { OpType.Add, OpType.GlobalAveragePool, OpType.MaxPool, OpType.AveragePool, OpType.Sigmoid, OpType.Tanh, OpType.LeakyRelu, OpType.Relu })
+        {
+            var g = new GraphBuilder();
+            int x = g.Input("x", -1, 3, 7, 6);
+            Twins(g, x, q =>
+            {
+                int[] shape = op switch { OpType.GlobalAveragePool => [-1, 3, 1, 1], OpType.MaxPool or OpType.AveragePool => [-1, 3, 3, 3], _ => [-1, 3, 7, 6] };
+                int y = I8(g, "y", shape, 0.04f, -20);
+                var a = new Attributes().Set("kernel_shape", new long[] { 2, 2 }).Set("strides", new long[] { 2, 2 }).Set("alpha", 0.1f);
+                g.Model.Nodes.Add(new Node(op, "op", op == OpType.Add ? [q, q] : [q], [y], a));
+                return y;
+            }, 3);
+        }
+    }
+
+    [Theory]
+    [InlineData(OpType.Lstm, "forward")]
+    [InlineData(OpType.Lstm, "bidirectional")]
+    [InlineData(OpType.Gru, "reverse")]
+    [InlineData(OpType.Rnn, "forward")]
+    public void Recurrent_with_int8_weights(OpType op, string direction)
+    {
+        int G = op switch { OpType.Lstm => 4, OpType.Gru => 3, _ => 1 }, D = direction == "bidirectional" ? 2 : 1, H = 9, I = 5, S = 4;
+        var g = new GraphBuilder();
+        int x = g.Input("x", S, -1, I);
+        int W = g.Model.AddTensor(new TensorDesc("W", DataType.Int8, [D, G * H, I]) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(RandomBytes(D * G * H * I, 1).Select(v => (sbyte)Math.Max((int)v, -127)).ToArray().AsSpan()).ToArray(), Quant = new QuantParams(Enumerable.Repeat(0.004f, D * G * H).ToArray(), new int[D * G * H], 1) });
+        int R = g.Model.AddTensor(new TensorDesc("R", DataType.Int8, [D, G * H, H]) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(RandomBytes(D * G * H * H, 2).Select(v => (sbyte)Math.Max((int)v, -127)).ToArray().AsSpan()).ToArray(), Quant = new QuantParams(Enumerable.Repeat(0.003f, D * G * H).ToArray(), new int[D * G * H], 1) });
+        var attrs = new Attributes().Set("hidden_size", (long)H).Set("direction", direction).Set("linear_before_reset", 1L);
+        int y = g.Add(op, [x, W, R], attrs, outputs: 2);
+        var m = g.Build(y);
+        using var fast = new Session(m, 3); using var slow = new Session(m, 3, KernelOptions.Default with { Reference = true });
+        var input = RandomFloats(S * 3 * I, 9);
+        input.CopyTo(fast.Input(0, 3)); input.CopyTo(slow.Input(0, 3));
+        fast.Run(3); slow.Run(3);
+        Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, op.ToString());   // gates run fp32 (TensorPrimitives vs scalar)
+    }
+}
