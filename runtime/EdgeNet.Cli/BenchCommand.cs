@@ -25,7 +25,8 @@ internal static class BenchCommand
             var rng = new Random(0);
             var x = s.Input(0, b);
             for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
-            for (int i = 0; i < Math.Max(3, n / 10); i++) s.Run(b);   // warm-up (tiered JIT, caches)
+            var warm = Stopwatch.StartNew();   // warm-up by time: the JIT's tier-1 code arrives after ~100 ms of calls
+            while (warm.ElapsedMilliseconds < 400) s.Run(b);
             var times = new double[n];
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < n; i++)
