@@ -59,6 +59,16 @@ public sealed partial class OnnxImporter
 
     static OnnxImporter() => RegisterQuantHandlers(Handlers);
 
+    /// <summary>Inputs every node of an op must name (optional ones are checked where they are read).</summary>
+    static readonly Dictionary<string, int> MinInputs = new(StringComparer.Ordinal)
+    {
+        ["Gemm"] = 2, ["MatMul"] = 2, ["Conv"] = 2, ["Add"] = 2, ["Sub"] = 2, ["Mul"] = 2, ["Div"] = 2, ["Reshape"] = 2,
+        ["Gather"] = 2, ["Slice"] = 1, ["BatchNormalization"] = 5, ["LSTM"] = 3, ["GRU"] = 3, ["RNN"] = 3, ["ConstantOfShape"] = 1,
+        ["Expand"] = 2, ["QuantizeLinear"] = 2, ["DequantizeLinear"] = 2, ["QLinearConv"] = 8, ["QLinearMatMul"] = 8, ["QGemm"] = 6,
+        ["QLinearAdd"] = 7, ["QLinearGlobalAveragePool"] = 5, ["QLinearAveragePool"] = 5, ["QLinearLeakyRelu"] = 4, ["QLinearSigmoid"] = 4,
+        ["Constant"] = 0, ["Shape"] = 1,
+    };
+
     public static IEnumerable<string> SupportedOps => Handlers.Keys.Order(StringComparer.Ordinal);
 
     OnnxImporter(OnnxFile file)
@@ -125,9 +135,15 @@ public sealed partial class OnnxImporter
             if (node.Domain is not ("" or "ai.onnx") && !(node.Domain == "com.microsoft" && MicrosoftQuantOps.Contains(node.OpType)))
                 throw Unsupported(node, $"domain '{node.Domain}'");
             if (!Handlers.TryGetValue(node.OpType, out var handler)) throw Unsupported(node, null);
+            int need = MinInputs.GetValueOrDefault(node.OpType, 1);
+            if (node.Input.Count < need || node.Input.Take(need).Any(string.IsNullOrEmpty) || (node.OpType != "Constant" && node.Output.Count < 1) || (node.Output.Count > 0 && node.Output[0].Length == 0))
+                throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): needs {need} inputs and an output, has {node.Input.Count} inputs and {node.Output.Count} outputs");
+            if (node.OpType == "Constant" && node.Output.Count < 1) throw new ModelFormatException($"ONNX node '{node.Name}' (Constant): no output");
             try { handler(this, node); }
             catch (ModelFormatException e) when (!e.Message.StartsWith("ONNX node", StringComparison.Ordinal))
             { throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): {e.Message}"); }
+            catch (OverflowException)
+            { throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): a declared size overflows"); }
         }
         foreach (var o in g.Output)
         {

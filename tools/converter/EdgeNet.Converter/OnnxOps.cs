@@ -130,8 +130,8 @@ public sealed partial class OnnxImporter
         if (opset < 11) { lo = AttrF(n, "min", float.NegativeInfinity); hi = AttrF(n, "max", float.PositiveInfinity); }
         else
         {
-            lo = Has(n, 1) ? ConstFloats(n.Input[1], "min")[0] : float.NegativeInfinity;
-            hi = Has(n, 2) ? ConstFloats(n.Input[2], "max")[0] : float.PositiveInfinity;
+            lo = Has(n, 1) ? First(ConstFloats(n.Input[1], "min"), "min") : float.NegativeInfinity;
+            hi = Has(n, 2) ? First(ConstFloats(n.Input[2], "max"), "max") : float.PositiveInfinity;
         }
         Emit(OpType.Clip, n, [Tensor(n.Input[0])], new Attributes().Set("min", lo).Set("max", hi));
     }
@@ -272,6 +272,7 @@ public sealed partial class OnnxImporter
         if (data.Tensor < 0 && data.Ints is { } ints)
         {
             if (data.Shape.Length != 1 || axis != 0) throw Error("shape gathers must be 1-D");
+            if (idx.Any(i => i < -ints.Length || i >= ints.Length)) throw Error($"index out of range for {ints.Length} values");
             var picked = idx.Select(i => ints[(int)(i < 0 ? i + ints.Length : i)]).ToArray();
             SetConst(n, idxVal.Shape.Length == 0 ? [] : [picked.Length], picked);
             return;
@@ -359,6 +360,7 @@ public sealed partial class OnnxImporter
         switch (a.Name)
         {
             case "value":
+                if (a.T is null) throw Error("Constant 'value' holds no tensor");
                 var dims = OnnxFile.Dims(a.T);
                 if (OnnxFile.IsFloat(a.T)) SetConst(n, dims, file.Floats(a.T)); else SetConst(n, dims, file.Ints(a.T).Select(v => new Sym(v, 0)).ToArray());
                 break;
@@ -375,7 +377,7 @@ public sealed partial class OnnxImporter
         var shape = ConstInts(n.Input[0], "shape");
         var value = Attr(n, "value")?.T;
         bool isFloat = value is null || OnnxFile.IsFloat(value);
-        float fv = value is null ? 0f : file.Floats(value)[0];
+        float fv = value is null ? 0f : First(file.Floats(value), "value");
         if (shape.Any(s => !s.IsConstant))
         {
             if (fv != 0f) throw Error("a batch-sized constant other than zero");
@@ -449,6 +451,8 @@ public sealed partial class OnnxImporter
         }
         throw Error("Expand of a computed tensor is not supported");
     }
+
+    T First<T>(T[] values, string role) => values.Length > 0 ? values[0] : throw Error($"{role} is empty");
 
     bool IsZero(string name) => Get(name) is var v && (v.ZeroState || (v.Tensor < 0 && v.Floats is { } f && f.All(x => x == 0f)));
 }

@@ -29,12 +29,13 @@ public sealed partial class OnnxImporter
     {
         var s = ConstFloats(n.Input[scaleIndex], "scale");
         if (s.Length != 1) throw Error("per-channel activation quantization is not supported");
+        if (!(s[0] > 0) || !float.IsFinite(s[0])) throw Error($"scale {s[0]} is not a positive finite number");
         bool unsigned = true; long zp = 0;
         if (Has(n, zpIndex))
         {
             var init = file.Proto.Graph.Initializer.FirstOrDefault(t => t.Name == n.Input[zpIndex]);
             unsigned = init is null || (TensorProto.Types.DataType)init.DataType == TensorProto.Types.DataType.Uint8;
-            zp = StaticInts(n.Input[zpIndex], "zero point")[0];
+            zp = First(StaticInts(n.Input[zpIndex], "zero point"), "zero point");
         }
         return (s[0], (int)(unsigned ? zp - 128 : zp));
     }
@@ -79,11 +80,13 @@ public sealed partial class OnnxImporter
         if (init is not null || v.IsConstant)
         {
             var dtype = init is null ? TensorProto.Types.DataType.Int8 : (TensorProto.Types.DataType)init.DataType;
-            var data = v.Ints!.Select(s => s.Coef).ToArray();
+            var data = (v.Ints ?? throw Error("DequantizeLinear of a constant needs integer data")).Select(s => s.Coef).ToArray();
             var scales = ConstFloats(n.Input[1], "scale");
             long[] zps = Has(n, 2) ? StaticInts(n.Input[2], "zero point") : new long[scales.Length];
+            if (scales.Length == 0 || (zps.Length != 1 && zps.Length != scales.Length)) throw Error($"{scales.Length} scales and {zps.Length} zero points");
             int axis = (int)AttrI(n, "axis", 1);
             if (axis < 0) axis += v.Shape.Length;
+            if (axis < 0 || (scales.Length != 1 && (axis >= v.Shape.Length || v.Shape[axis] != scales.Length))) throw Error($"{scales.Length} scales do not match axis {axis} of {Format.Shape.Format(v.Shape)}");
             int per = scales.Length == 1 ? data.Length : data.Length / scales.Length, inner = 1;
             for (int d = axis + 1; d < v.Shape.Length; d++) inner *= v.Shape[d];
             var floats = new float[data.Length];
@@ -120,6 +123,8 @@ public sealed partial class OnnxImporter
     {
         if (w.QConst is not { } q || q.Int32) return null;
         var data = q.Data; var zps = q.ZeroPoints;
+        if (data.Length != (long)rows * cols) throw Error($"weights hold {data.Length} values, not {rows}x{cols}");
+        if (zps.Length == 0 || q.Scales.Length == 0) throw Error("weights have no scale or zero point");
         if (q.Unsigned) { if (zps.Any(z => z != 128)) return null; data = data.Select(d => d - 128).ToArray(); }
         else if (zps.Any(z => z != 0)) return null;
         int channelAxis = transpose ? 1 : 0;   // output channels are rows after the transpose
@@ -139,9 +144,13 @@ public sealed partial class OnnxImporter
     int Int32Bias(string? name, float sx, float[] sw, int channels)
     {
         var b = new int[channels];
+        if (sw.Length != 1 && sw.Length != channels) throw Error($"{sw.Length} weight scales for {channels} channels");
         if (name is not null)
         {
             var v = Get(name);
+            int count = v.QConst?.Data.Length ?? v.Ints?.Length ?? v.Floats?.Length ?? 0;
+            if (count != 1 && count != channels) throw Error($"bias '{name}' has {count} values for {channels} channels");
+            if (v.QConst is { } qc && (qc.Scales.Length != 1 && qc.Scales.Length != channels || qc.ZeroPoints.Length == 0)) throw Error($"bias '{name}' has malformed quantization parameters");
             if (v.QConst is null && v.Ints is { } raw)   // QOperator: int32 already at s_x·s_w
                 for (int i = 0; i < channels; i++) b[i] = checked((int)raw[raw.Length == 1 ? 0 : i].Coef);
             else if (v.QConst is { Int32: true } q)
@@ -225,7 +234,7 @@ public sealed partial class OnnxImporter
         var wScales = ConstFloats(n.Input[4], "w_scale");
         var wZp = Has(n, 5) ? StaticInts(n.Input[5], "w_zero_point") : [0];
         bool unsigned = (TensorProto.Types.DataType)wInit.DataType == TensorProto.Types.DataType.Uint8;
-        var q = new QuantConstant(wv.Ints!.Select(s => s.Coef).ToArray(), wScales, wZp.Select(z => (int)z).ToArray(), 0, unsigned, false);
+        var q = new QuantConstant((wv.Ints ?? throw Error("weights must be integers")).Select(s => s.Coef).ToArray(), wScales, wZp.Select(z => (int)z).ToArray(), 0, unsigned, false);
         var w = new ImportValue { Shape = wv.Shape, QConst = q };
         int oc = wv.Shape[0], per = wv.Shape[1] * wv.Shape[2] * wv.Shape[3];
         int wt = Int8Weights(n.Input[3], w, false, oc, per, n.Input[3] + "_int8", wv.Shape) ?? throw Error("only symmetric int8 weights (zero point 0, or 128 for uint8) are supported");
@@ -242,7 +251,7 @@ public sealed partial class OnnxImporter
         int x = Int8Input(n, a, sx, zx);
         var wv = Get(n.Input[b]);
         var wInit = file.Proto.Graph.Initializer.FirstOrDefault(t => t.Name == n.Input[b]) ?? throw Error("weights must be an initializer");
-        var q = new QuantConstant(wv.Ints!.Select(s => s.Coef).ToArray(), ConstFloats(n.Input[b + 1], "b_scale"),
+        var q = new QuantConstant((wv.Ints ?? throw Error("weights must be integers")).Select(s => s.Coef).ToArray(), ConstFloats(n.Input[b + 1], "b_scale"),
             (Has(n, b + 2) ? StaticInts(n.Input[b + 2], "b_zero_point") : [0]).Select(z => (int)z).ToArray(), transB ? 0 : 1,
             (TensorProto.Types.DataType)wInit.DataType == TensorProto.Types.DataType.Uint8, false);
         int oc = transB ? wv.Shape[0] : wv.Shape[1], ic = transB ? wv.Shape[1] : wv.Shape[0];

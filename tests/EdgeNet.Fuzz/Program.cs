@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using EdgeNet.Fuzz;
+
+// Fuzzing of EdgeNet's loaders.
+//   dotnet run --project tests/EdgeNet.Fuzz -c Release -- run enet|onnx SECONDS CORPUS_DIR [CRASH_DIR]
+//       a self-contained mutation fuzzer (bit flips, byte insert/delete, interesting integers, splices) over a seed
+//       corpus; bounded in time; exits 1 with the crashing inputs saved if any target throws anything but the typed error.
+//   dotnet run --project tests/EdgeNet.Fuzz -c Release -- libfuzzer enet|onnx
+//       SharpFuzz's libFuzzer entry point, for coverage-guided runs with libfuzzer-dotnet on an instrumented build.
+//   ... -- afl enet|onnx    SharpFuzz's AFL++ entry point (afl-fuzz with an instrumented build).
+//   ... -- save-loop A.enet B.enet OUT.enet
+//       saves A and B to OUT alternately, forever: the process the durable-save test kills with SIGKILL.
+if (args.Length == 4 && args[0] == "save-loop")
+{
+    var models = new[] { EdgeNet.Format.ModelFile.Load(args[1]), EdgeNet.Format.ModelFile.Load(args[2]) };
+    Console.WriteLine("saving");
+    for (long i = 0; ; i++) EdgeNet.Format.ModelFile.Save(models[i % 2], args[3]);
+}
+if (args.Length < 2) { Console.Error.WriteLine("usage: run enet|onnx SECONDS CORPUS_DIR [CRASH_DIR] | libfuzzer enet|onnx | afl enet|onnx | save-loop A B OUT"); return 2; }
+string scratch = Directory.CreateTempSubdirectory("edgenet-fuzz").FullName;
+Action<ReadOnlySpan<byte>> target = args[1] == "onnx" ? d => Targets.Onnx(d, scratch) : d => Targets.Enet(d);
+switch (args[0])
+{
+    case "libfuzzer": SharpFuzz.Fuzzer.LibFuzzer.Run(span => target(span)); return 0;
+    case "afl": SharpFuzz.Fuzzer.Run(stream => { using var ms = new MemoryStream(); stream.CopyTo(ms); target(ms.ToArray()); }); return 0;
+}
+double seconds = double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+var seeds = Directory.GetFiles(args[3], args[1] == "onnx" ? "*.onnx" : "*.enet", SearchOption.AllDirectories)
+    .Select(File.ReadAllBytes).Where(b => b.Length < 4_000_000).ToList();
+if (seeds.Count == 0) { Console.Error.WriteLine($"no seeds in {args[3]}"); return 2; }
+string crashes = args.Length > 4 ? args[4] : Path.Combine(scratch, "crashes");
+Directory.CreateDirectory(crashes);
+var rng = new Random(12345);
+var sw = Stopwatch.StartNew();
+long execs = 0; int found = 0;
+var seen = new HashSet<string>();
+foreach (var seed in seeds) Check(seed);   // the seeds themselves must load
+while (sw.Elapsed.TotalSeconds < seconds)
+{
+    var input = Mutator.Mutate(seeds[rng.Next(seeds.Count)], seeds[rng.Next(seeds.Count)], rng);
+    if (args[1] == "enet" && rng.Next(4) != 0) input = Reseal.Enet(input);   // most inputs get past the checksums
+    Check(input);
+}
+if (args[1] == "enet")
+{
+    Console.WriteLine($"parsed and validated: {Targets.Parsed}, prepared and ran: {Targets.Ran}; commonest rejections:");
+    foreach (var (k, v) in Targets.Rejections.OrderByDescending(p => p.Value).Take(8)) Console.WriteLine($"  {v,9}  {k}");
+}
+Console.WriteLine($"fuzz {args[1]}: {execs} executions in {sw.Elapsed.TotalSeconds:F0} s over {seeds.Count} seeds; {found} distinct crashes");
+return found == 0 ? 0 : 1;
+
+void Check(byte[] input)
+{
+    execs++;
+    var watch = Stopwatch.StartNew();
+    try { target(input); }
+    catch (Exception e)
+    {
+        string key = e.GetType().Name + (e.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains("EdgeNet")) ?? "");
+        if (seen.Add(key))
+        {
+            found++;
+            string file = Path.Combine(crashes, $"crash-{found}.bin");
+            File.WriteAllBytes(file, input);
+            Console.WriteLine($"CRASH {found}: {e.GetType().Name}: {e.Message}\n{e.StackTrace}\n saved {file}");
+        }
+    }
+    if (watch.ElapsedMilliseconds > 2000) Console.WriteLine($"slow input: {watch.ElapsedMilliseconds} ms ({input.Length} bytes)");
+}
