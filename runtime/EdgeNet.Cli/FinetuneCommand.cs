@@ -26,8 +26,9 @@ internal static class TrainCommand
         var arch = new Option<string>("--arch") { Description = "layers, e.g. \"dense:512,relu,dense:10\" or \"conv:8:3,relu,maxpool:2,flatten,dense:10\"", Required = true };
         var shape = new Option<string>("--input-shape") { Description = "one sample's shape, e.g. 64 or 1x8x8 or 8x8 (T x features)", Required = true };
         var init = new Option<string>("--init") { DefaultValueFactory = _ => "torch", Description = "torch, xavier or kaiming" };
+        var names = new Option<FileInfo?>("--class-names") { Description = "text file with one class name per line, stored in the model" };
         var t = new TrainOptions();
-        var cmd = new Command("train", "build a model from a layer spec and train it from scratch") { arch, shape, init };
+        var cmd = new Command("train", "build a model from a layer spec and train it from scratch") { arch, shape, init, names };
         t.AddTo(cmd);
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
@@ -36,6 +37,7 @@ internal static class TrainCommand
             Model m;
             try { m = Training.ModelSpec.Build(r.GetValue(arch)!, dims, r.GetValue(t.Seed), kind); }
             catch (ArgumentException e) { throw new UsageException(e.Message); }
+            if (r.GetValue(names) is { } nf) m.Metadata.ClassLabels = File.ReadAllLines(nf.FullName).Where(l => l.Length > 0).ToArray();
             return t.Run(r, m);
         }));
         return cmd;

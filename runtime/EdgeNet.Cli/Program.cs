@@ -10,4 +10,7 @@ root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(FinetuneCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(ServiceCommands.Serve());
+root.Subcommands.Add(ServiceCommands.Ctl());
+root.Subcommands.Add(ServiceCommands.ImuDataset());
 return root.Parse(args).Invoke();

@@ -1,0 +1,53 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+
+namespace EdgeNet.Service;
+
+/// <summary>
+/// The serving model and the one before it. A swap (after fine-tuning, reload or rollback) replaces the whole
+/// (model, session) pair at once, so the inference loop sees either the old or the new model, never a mix.
+/// Models live in stateDirectory/models as model-N.enet, written atomically.
+/// </summary>
+public sealed class ModelSlots(string stateDirectory)
+{
+    public sealed record Slot(Model Model, Session Session, int Version, string Path);
+    readonly object gate = new();
+    Slot? current, previous;
+    public string Directory { get; } = System.IO.Path.Combine(stateDirectory, "models");
+
+    public Slot Current => current ?? throw new InvalidOperationException("no model loaded");
+    public bool CanRollback => previous is not null;
+
+    public Slot Load(string path, int version)
+    {
+        var model = ModelFile.Load(path);   // throws ModelFormatException for a corrupt file: the caller keeps serving
+        var slot = new Slot(model, new Session(model, 1), version, path);
+        Install(slot);
+        return slot;
+    }
+
+    /// <summary>Saves a new model version atomically and makes it current; the old one becomes the rollback slot.</summary>
+    public Slot Publish(Model model)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        int version = (current?.Version ?? 0) + 1;
+        string path = System.IO.Path.Combine(Directory, $"model-{version}.enet");
+        ModelFile.Save(model, path);
+        return Load(path, version);
+    }
+
+    public bool Rollback()
+    {
+        lock (gate)
+        {
+            if (previous is null) return false;
+            (current, previous) = (previous, null);
+            return true;
+        }
+    }
+
+    void Install(Slot slot)
+    {
+        lock (gate) { previous = current; current = slot; }
+    }
+}

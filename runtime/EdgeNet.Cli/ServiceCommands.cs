@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using EdgeNet;
+using EdgeNet.Devices.Mpu6xxx;
+using EdgeNet.Devices.Simulated;
+using EdgeNet.Io;
+using EdgeNet.Service;
+
+namespace EdgeNet.Cli;
+
+/// <summary>edgenet serve, edgenet ctl, and edgenet imu-dataset (simulated labelled IMU windows for the sensor example).</summary>
+internal static class ServiceCommands
+{
+    public static Command Serve()
+    {
+        var config = new Option<FileInfo>("--config") { Description = "service configuration (JSON)", DefaultValueFactory = _ => new FileInfo("/etc/edgenet/edgenet.json") };
+        var cmd = new Command("serve", "run the classification service (systemd Type=notify)") { config };
+        cmd.SetAction(r => CommandGuard.Guard(() =>
+        {
+            try { return ServiceHost.Run(r.GetValue(config)!.FullName); }
+            catch (ConfigException e) { Console.Error.WriteLine($"error: {e.Message}"); return CommandGuard.Usage; }
+        }));
+        return cmd;
+    }
+
+    public static Command Ctl()
+    {
+        var socket = new Option<string>("--socket") { DefaultValueFactory = _ => "/run/edgenet/control.sock" };
+        var words = new Argument<string[]>("command") { Description = "status | last | metrics | label CLASS | finetune | rollback | reload", Arity = ArgumentArity.OneOrMore };
+        var cmd = new Command("ctl", "talk to a running service") { socket, words };
+        cmd.SetAction(r => CommandGuard.Guard(() =>
+        {
+            try
+            {
+                var reply = ControlClient.Send(r.GetValue(socket)!, string.Join(' ', r.GetValue(words)!), TimeSpan.FromSeconds(10));
+                Console.WriteLine(reply);
+                return reply.Contains("\"ok\":false", StringComparison.Ordinal) ? CommandGuard.Failure : 0;
+            }
+            catch (SocketException e) { Console.Error.WriteLine($"error: cannot reach the service at {r.GetValue(socket)}: {e.Message}"); return CommandGuard.Failure; }
+        }));
+        return cmd;
+    }
+
+    public static Command ImuDataset()
+    {
+        var output = new Option<DirectoryInfo>("--output", "-o") { Required = true };
+        var count = new Option<int>("--windows") { DefaultValueFactory = _ => 300 };
+        var window = new Option<int>("--window") { DefaultValueFactory = _ => 50 };
+        var rate = new Option<int>("--rate") { DefaultValueFactory = _ => 50 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var cmd = new Command("imu-dataset", "write simulated, labelled IMU windows (x.npy [N, window, 6], y.npy) read through the MPU-6050 driver") { output, count, window, rate, seed };
+        cmd.SetAction(r => CommandGuard.Guard(() =>
+        {
+            int n = r.GetValue(count), w = r.GetValue(window), hz = r.GetValue(rate);
+            var rng = new Random(r.GetValue(seed));
+            var x = new float[n * w * 6]; var y = new long[n];
+            for (int i = 0; i < n; i++)
+            {
+                int g = i % SimulatedMpu6xxx.GestureNames.Length;
+                long phase = rng.Next(1000);
+                using var imu = new Mpu6xxx(new SimulatedMpu6xxx(k => SimulatedMpu6xxx.Gesture(g, k + phase, hz, rng)));
+                imu.Configure(AccelRange.G4, GyroRange.Dps500, hz);
+                for (int k = 0; k < w; k++)
+                {
+                    if (!imu.TryRead(out var s, out var err)) throw new IOException(err);
+                    s.Acceleration.CopyTo(x.AsSpan((i * w + k) * 6, 3)); s.AngularRate.CopyTo(x.AsSpan((i * w + k) * 6 + 3, 3));
+                }
+                y[i] = g;
+            }
+            var dir = r.GetValue(output)!; dir.Create();
+            Npy.Write(Path.Combine(dir.FullName, "x.npy"), x, [n, w, 6]);
+            AtomicFile.Write(Path.Combine(dir.FullName, "y.npy"), Npy.Serialize(y, [n]));
+            File.WriteAllLines(Path.Combine(dir.FullName, "labels.txt"), SimulatedMpu6xxx.GestureNames);
+            Console.WriteLine($"wrote {n} windows of {w}x6 ({string.Join(", ", SimulatedMpu6xxx.GestureNames)}) to {dir.FullName}");
+            return 0;
+        }));
+        return cmd;
+    }
+}

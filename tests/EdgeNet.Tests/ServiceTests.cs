@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using EdgeNet.Devices.Camera;
+using EdgeNet.Devices.Mpu6xxx;
+using EdgeNet.Devices.Simulated;
+using EdgeNet.Format;
+using EdgeNet.Training;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>`edgenet serve` as a real process: systemd's notify protocol, the control socket, labelling, fine-tuning
+/// with the model swapped in, SIGTERM; a camera fed by ffmpeg; a sensor that fails mid-stream.</summary>
+public partial class ServiceTests(ITestOutputHelper output)
+{
+    [LibraryImport("libc")] private static partial int kill(int pid, int sig);
+
+    sealed class Service : IDisposable
+    {
+        public readonly Process Process;
+        public readonly string Socket, Dir;
+        readonly Socket notify;
+        public readonly List<string> Notifications = [];
+        public readonly StringBuilder Stdout = new(), Stderr = new();
+
+        public Service(string configJson, string dir)
+        {
+            Dir = dir; Socket = Path.Combine(dir, "ctl.sock");
+            string cfg = Path.Combine(dir, "edgenet.json");
+            File.WriteAllText(cfg, configJson.Replace("@SOCKET@", Socket).Replace("@STATE@", Path.Combine(dir, "state")));
+            string notifyPath = Path.Combine(dir, "notify.sock");
+            notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
+            var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "edgenet.dll"), "serve", "--config", cfg])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.Environment["NOTIFY_SOCKET"] = notifyPath;
+            Process = Process.Start(psi)!;
+            Process.OutputDataReceived += (_, e) => { lock (Stdout) Stdout.AppendLine(e.Data); };
+            Process.ErrorDataReceived += (_, e) => { lock (Stderr) Stderr.AppendLine(e.Data); };
+            Process.BeginOutputReadLine(); Process.BeginErrorReadLine();
+            _ = Task.Run(() =>
+            {
+                var buf = new byte[256];
+                try { while (true) { int n = notify.Receive(buf); lock (Notifications) Notifications.Add(Encoding.ASCII.GetString(buf, 0, n)); } }
+                catch (SocketException) { } catch (ObjectDisposedException) { }
+            });
+        }
+
+        public bool WaitFor(Func<bool> condition, int seconds)
+        {
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed.TotalSeconds < seconds) { if (condition()) return true; if (Process.HasExited) return false; Thread.Sleep(100); }
+            return false;
+        }
+
+        public JsonElement Ctl(string command) => JsonDocument.Parse(EdgeNet.Service.ControlClient.Send(Socket, command, TimeSpan.FromSeconds(10))).RootElement;
+
+        public int Terminate()
+        {
+            kill(Process.Id, 15);   // SIGTERM, as systemd stops a service
+            if (!Process.WaitForExit(20000)) { Process.Kill(); return -1; }
+            return Process.ExitCode;
+        }
+
+        public void Dispose() { if (!Process.HasExited) Process.Kill(); notify.Dispose(); }
+    }
+
+    static string ImuConfig(string model, string extra = "") => $$"""
+        { "model": "{{model}}", "stateDirectory": "@STATE@",
+          "source": { "type": "imu", "simulated": true, "rateHz": 200, "window": 20, "stride": 10,
+                      "simulatedGestures": [0, 1, 2], "simulatedGestureSamples": 60 {{extra}} },
+          "sinks": { "stdout": true }, "control": { "socket": "@SOCKET@" },
+          "finetune": { "epochs": 15, "batch": 8, "lr": 0.05, "momentum": 0.9, "train": "all", "holdout": 0.25 } }
+        """;
+
+    [Fact]
+    public void Imu_service_labels_finetunes_swaps_and_stops_on_sigterm()
+    {
+        var dir = Fixtures.TempDir();
+        string model = Path.Combine(dir, "untrained.enet");
+        var m = ModelSpec.Build("dense:16,relu,dense:3", [20, 6], seed: 3);   // untrained: about a third right
+        m.Metadata.ClassLabels = SimulatedMpu6xxx.GestureNames;
+        ModelFile.Save(m, model);
+        using var s = new Service(ImuConfig(model), dir);
+        var started = Stopwatch.StartNew();
+        Assert.True(s.WaitFor(() => { lock (s.Notifications) return s.Notifications.Any(n => n.Contains("READY=1")); }, 30), "READY=1 was never sent\n" + s.Stderr);
+        output.WriteLine($"READY=1 after {started.ElapsedMilliseconds} ms (process start to first window classified)");
+        Assert.True(s.WaitFor(() => File.Exists(s.Socket), 10));
+        Assert.Equal("running", s.Ctl("status").GetProperty("state").GetString());
+
+        // Label 48 windows with the gesture the simulated sensor was playing, then fine-tune.
+        long lastWindow = -1; int labelled = 0;
+        while (labelled < 48)
+        {
+            var last = s.Ctl("last");
+            if (!last.TryGetProperty("window", out var w) || w.GetInt64() == lastWindow) { Thread.Sleep(20); continue; }
+            lastWindow = w.GetInt64();
+            Assert.True(s.Ctl($"label {last.GetProperty("truth").GetInt32()}").GetProperty("ok").GetBoolean());
+            labelled++;
+        }
+        Assert.True(s.Ctl("finetune").GetProperty("ok").GetBoolean());
+        Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("finetune").GetString() is "swapped" or "rejected" or "failed", 120), "fine-tune did not finish");
+        var status = s.Ctl("status");
+        output.WriteLine(status.ToString());
+        Assert.Equal("swapped", status.GetProperty("finetune").GetString());
+        Assert.Equal(1, status.GetProperty("modelVersion").GetInt32());
+        Assert.True(status.GetProperty("canRollback").GetBoolean());
+        Assert.True(File.Exists(Path.Combine(dir, "state", "models", "model-1.enet")));
+        Assert.True(s.Ctl("metrics").GetProperty("windows").GetInt64() > 48);
+        lock (s.Notifications) Assert.Contains(s.Notifications, n => n.Contains("WATCHDOG=1"));
+
+        // A corrupt model file and reload: refused, the loaded model keeps serving.
+        File.WriteAllBytes(Path.Combine(dir, "state", "models", "model-1.enet"), [1, 2, 3, 4]);
+        var reload = s.Ctl("reload");
+        Assert.False(reload.GetProperty("ok").GetBoolean());
+        long before = s.Ctl("status").GetProperty("windows").GetInt64();
+        Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("windows").GetInt64() > before + 2, 10));
+        Assert.True(s.Ctl("rollback").GetProperty("ok").GetBoolean());
+        Assert.Equal(0, s.Ctl("status").GetProperty("modelVersion").GetInt32());
+
+        Assert.Equal(0, s.Terminate());
+        Assert.Contains("stopping after", s.Stderr.ToString());
+        var lines = s.Stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, l => JsonDocument.Parse(l));   // stdout holds only JSON results
+    }
+
+    [Fact]
+    public void Sensor_failing_mid_stream_is_reported_and_serving_continues()
+    {
+        var dir = Fixtures.TempDir();
+        string model = Path.Combine(dir, "m.enet");
+        ModelFile.Save(ModelSpec.Build("dense:8,relu,dense:3", [20, 6], seed: 1), model);
+        using var s = new Service(ImuConfig(model, ", \"simulatedFailure\": [100, 400]"), dir);
+        Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+        Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("sensorFaults").GetInt64() > 0, 20), "the fault was never reported");
+        var during = s.Ctl("status");
+        output.WriteLine(during.ToString());
+        long faults = during.GetProperty("sensorFaults").GetInt64(), windows = during.GetProperty("windows").GetInt64();
+        Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("windows").GetInt64() > windows + 5, 20), "serving did not resume after the sensor came back");
+        var after = s.Ctl("status");
+        Assert.Equal("running", after.GetProperty("state").GetString());
+        Assert.True(after.GetProperty("sensorFaults").GetInt64() >= faults);
+        Assert.Equal(0, s.Terminate());
+    }
+
+    [Fact]
+    public void Camera_service_classifies_ffmpeg_test_frames()
+    {
+        if (!File.Exists("/usr/bin/ffmpeg")) Assert.Skip("ffmpeg is not installed (.ci/run installs it)");
+        var dir = Fixtures.TempDir();
+        string model = Path.Combine(dir, "cnn.enet");
+        ModelFile.Save(Fixtures.Convert(Fixtures.Digits("cnn_digits.onnx")), model);
+        string cfg = $$"""
+            { "model": "{{model}}", "stateDirectory": "@STATE@",
+              "source": { "type": "camera", "command": "ffmpeg", "width": 32, "height": 24, "format": "gray8",
+                          "args": ["-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc=size=32x24:rate=20", "-t", "2", "-f", "rawvideo", "-pix_fmt", "gray", "-"] },
+              "sinks": { "stdout": true }, "control": { "socket": "@SOCKET@" } }
+            """;
+        using var s = new Service(cfg, dir);
+        Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+        // The 2-second clip ends, ffmpeg exits, and the source restarts it: frames keep coming, restarts are faults.
+        Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("windows").GetInt64() > 50, 30), s.Stderr.ToString());
+        Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("sensorFaults").GetInt64() > 0, 30), "the camera process ending was not reported");
+        Assert.Equal(0, s.Terminate());
+    }
+}
+
+/// <summary>Drivers against simulated register files, and the image paths, without hardware.</summary>
+public class DeviceTests
+{
+    [Fact]
+    public void Mpu6050_reads_si_units_and_reports_failures()
+    {
+        var sim = new SimulatedMpu6xxx(_ => (new System.Numerics.Vector3(1, -2, 9.81f), new System.Numerics.Vector3(0.5f, 0, -1)));
+        using var imu = new Mpu6xxx(sim);
+        imu.Configure(AccelRange.G8, GyroRange.Dps1000, 100);
+        Assert.Equal("MPU-6050", imu.Model);
+        Assert.True(imu.TryRead(out var s, out _));
+        Assert.Equal(9.81f, s.Acceleration.Z, 0.01f);
+        Assert.Equal(-2f, s.Acceleration.Y, 0.01f);
+        Assert.Equal(-1f, s.AngularRate.Z, 0.002f);
+        Assert.Equal(25f, s.TemperatureCelsius, 0.1f);
+        sim.FailWhile = _ => true;
+        Assert.False(imu.TryRead(out _, out var err));
+        Assert.Contains("I2C", err);
+        Assert.Throws<IOException>(() => new Mpu6xxx(new SimulatedMpu6xxx(_ => default, whoAmI: 0x12)));
+    }
+
+    [Fact]
+    public void Images_load_and_preprocess_to_the_model_input()
+    {
+        var dir = Fixtures.TempDir();
+        // a 4x2 PGM: left half black, right half white
+        var pgm = Encoding.ASCII.GetBytes("P5\n# test\n4 2\n255\n").Concat(new byte[] { 0, 0, 255, 255, 0, 0, 255, 255 }).ToArray();
+        File.WriteAllBytes(Path.Combine(dir, "a.pgm"), pgm);
+        var f = ImageFile.Read(Path.Combine(dir, "a.pgm"));
+        Assert.Equal((4, 2, PixelFormat.Gray8), (f.Width, f.Height, f.Format));
+        var t = new float[1 * 2 * 2];
+        new Preprocess(1, 2, 2).Run(f, t);   // center crop 2x2 of the 4x2 frame: columns 1..2
+        Assert.True(t[0] < 0.5f && t[1] > 0.5f);
+        File.WriteAllBytes(Path.Combine(dir, "bad.pgm"), Encoding.ASCII.GetBytes("P5\n4 2\n255\n").Concat(new byte[3]).ToArray());
+        Assert.Throws<InvalidDataException>(() => ImageFile.Read(Path.Combine(dir, "bad.pgm")));
+    }
+
+    [Fact]
+    public void Button_is_debounced()
+    {
+        // Drive a GPIO input through the debouncer with a driver that bounces: one press counts once.
+        var driver = new FakeGpio();
+        using var controller = new System.Device.Gpio.GpioController(driver);
+        using var b = new EdgeNet.Devices.Gpio.DebouncedButton(controller, 5, debounceMs: 30, pollMs: 100000);
+        int presses = 0; b.Pressed += () => presses++;
+        long t = 0;
+        foreach (var v in new[] { 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1 }) { driver.Value = v; b.Poll(t); t += 10; }
+        Assert.Equal(1, presses);
+    }
+
+    sealed class FakeGpio : System.Device.Gpio.GpioDriver
+    {
+        public int Value = 1;
+        protected override int PinCount => 40;
+        protected override void OpenPin(int pinNumber) { }
+        protected override void ClosePin(int pinNumber) { }
+        protected override void SetPinMode(int pinNumber, System.Device.Gpio.PinMode mode) { }
+        protected override System.Device.Gpio.PinMode GetPinMode(int pinNumber) => System.Device.Gpio.PinMode.InputPullUp;
+        protected override bool IsPinModeSupported(int pinNumber, System.Device.Gpio.PinMode mode) => true;
+        protected override System.Device.Gpio.PinValue Read(int pinNumber) => Value == 1 ? System.Device.Gpio.PinValue.High : System.Device.Gpio.PinValue.Low;
+        protected override void Write(int pinNumber, System.Device.Gpio.PinValue value) { }
+        protected override System.Device.Gpio.WaitForEventResult WaitForEvent(int pinNumber, System.Device.Gpio.PinEventTypes eventTypes, CancellationToken cancellationToken) => default;
+        protected override void AddCallbackForPinValueChangedEvent(int pinNumber, System.Device.Gpio.PinEventTypes eventTypes, System.Device.Gpio.PinChangeEventHandler callback) { }
+        protected override void RemoveCallbackForPinValueChangedEvent(int pinNumber, System.Device.Gpio.PinChangeEventHandler callback) { }
+    }
+}
