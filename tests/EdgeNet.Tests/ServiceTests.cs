@@ -234,3 +234,46 @@ public class DeviceTests
         protected override void RemoveCallbackForPinValueChangedEvent(int pinNumber, System.Device.Gpio.PinChangeEventHandler callback) { }
     }
 }
+
+/// <summary>The deployment files: the unit passes systemd-analyze verify; the default config parses and validates.</summary>
+public class DeploymentTests
+{
+    static string Root()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d is not null && !File.Exists(Path.Combine(d.FullName, "EdgeNet.sln"))) d = d.Parent;
+        return d!.FullName;
+    }
+
+    [Fact]
+    public void Unit_file_verifies()
+    {
+        if (!File.Exists("/usr/bin/systemd-analyze")) Assert.Skip("systemd-analyze is not installed");
+        var dir = Fixtures.TempDir();
+        // The binary is not installed here: point ExecStart at one that exists; everything else is checked as shipped.
+        var unit = File.ReadAllText(Path.Combine(Root(), "publish-profiles", "edgenet.service")).Replace("/usr/bin/edgenet", "/bin/true");
+        File.WriteAllText(Path.Combine(dir, "edgenet.service"), unit);
+        var p = Process.Start(new ProcessStartInfo("systemd-analyze", ["verify", Path.Combine(dir, "edgenet.service")]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        string err = p.StandardError.ReadToEnd() + p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0 && !err.Contains("edgenet.service:"), err);
+        Assert.Contains("Type=notify", unit);
+        Assert.Contains("WatchdogSec=", unit);
+        Assert.Contains("DevicePolicy=closed", unit);
+    }
+
+    [Fact]
+    public void Default_config_parses_and_bad_configs_say_why()
+    {
+        var dir = Fixtures.TempDir();
+        File.WriteAllText(Path.Combine(dir, "m.enet"), "");
+        var text = File.ReadAllText(Path.Combine(Root(), "publish-profiles", "edgenet.json")).Replace("/usr/share/edgenet/models/gesture.enet", Path.Combine(dir, "m.enet"));
+        File.WriteAllText(Path.Combine(dir, "ok.json"), text);
+        var c = EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "ok.json"));
+        Assert.Equal("imu", c.Source.Type);
+        File.WriteAllText(Path.Combine(dir, "bad.json"), text.Replace("\"rateHz\": 50", "\"rateHz\": 5000"));
+        Assert.Contains("rateHz", Assert.Throws<EdgeNet.Service.ConfigException>(() => EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "bad.json"))).Message);
+        File.WriteAllText(Path.Combine(dir, "typo.json"), text.Replace("\"stride\"", "\"strid\""));
+        Assert.Contains("strid", Assert.Throws<EdgeNet.Service.ConfigException>(() => EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "typo.json"))).Message);
+    }
+}
