@@ -14,7 +14,11 @@ namespace EdgeNet.Bench;
 /// </summary>
 public static class Compare
 {
-    public sealed record Case(string Name, string Onnx, string? OrtOnnx, string? Input, int Batch);
+    public sealed record Case(string Name, string Onnx, string? OrtOnnx, string? Input, int Batch)
+    {
+        /// <summary>Quantize EdgeNet's model with its own PTQ (calibrated on the input) before timing.</summary>
+        public bool Ptq { get; init; }
+    }
     public sealed record Row(string Model, int Threads, double EdgeP50, double EdgeP90, double OrtP50, double OrtP90, long AllocatedPerRun, double MaxAbsDiff)
     {
         public double Ratio => EdgeP50 / OrtP50;
@@ -41,6 +45,8 @@ public static class Compare
         {
             if (!File.Exists(c.Onnx)) { log.WriteLine($"skip {c.Name}: {c.Onnx} not found"); continue; }
             var model = OnnxImporter.Convert(c.Onnx);
+            if (c.Ptq && c.Input is not null)
+                model = EdgeNet.Quant.Quantizer.Quantize(model, EdgeNet.Quant.Calibration.Collect(model, Npy.Read(c.Input).Floats!, EdgeNet.Quant.CalibrationMethod.MinMax));
             int batch = Shape.HasBatch(model.Input().Shape) ? c.Batch : 1;
             var shape = model.Input().Shape.Select(d => Shape.Resolve(d, batch)).ToArray();
             long count = shape.Aggregate(1L, (a, d) => a * d);
@@ -123,11 +129,12 @@ public static class Compare
         plt.Add.Bars(bars);
         var line = plt.Add.HorizontalLine(1.0);
         line.LinePattern = ScottPlot.LinePattern.Dashed;
-        plt.Axes.Bottom.SetTicks(Enumerable.Range(0, one.Count).Select(i => (double)i).ToArray(), one.Select(r => r.Model.Replace(" fp32", "").Replace(" int8", "\nint8")).ToArray());
-        plt.Axes.Bottom.TickLabelStyle.Rotation = -30;
-        plt.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.UpperLeft;
+        plt.Axes.Bottom.SetTicks(Enumerable.Range(0, one.Count).Select(i => (double)i).ToArray(), one.Select(r => r.Model.Replace(" (vs ORT fp32)", "")).ToArray());
+        plt.Axes.Bottom.TickLabelStyle.Rotation = 35;
+        plt.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
+        plt.Axes.Bottom.MinimumSize = 150;
         plt.Axes.Margins(bottom: 0);
-        plt.YLabel("EdgeNet p50 / ONNX Runtime p50 (lower is faster)");
+        plt.YLabel("EdgeNet / ORT, p50 (lower is faster)");
         plt.Title("EdgeNet vs ONNX Runtime, one thread");
         plt.SavePng(path, 900, 520);
     }
