@@ -16,9 +16,9 @@ namespace EdgeNet.Tests;
 /// with the model swapped in, SIGTERM; a camera fed by ffmpeg; a sensor that fails mid-stream.</summary>
 public partial class ServiceTests(ITestOutputHelper output)
 {
-    [LibraryImport("libc")] private static partial int kill(int pid, int sig);
+    [LibraryImport("libc")] internal static partial int kill(int pid, int sig);
 
-    sealed class Service : IDisposable
+    public sealed class ServiceProcess : IDisposable
     {
         public readonly Process Process;
         public readonly string Socket, Dir;
@@ -26,7 +26,7 @@ public partial class ServiceTests(ITestOutputHelper output)
         public readonly List<string> Notifications = [];
         public readonly StringBuilder Stdout = new(), Stderr = new();
 
-        public Service(string configJson, string dir)
+        public ServiceProcess(string configJson, string dir)
         {
             Dir = dir; Socket = Path.Combine(dir, "ctl.sock");
             string cfg = Path.Combine(dir, "edgenet.json");
@@ -84,7 +84,7 @@ public partial class ServiceTests(ITestOutputHelper output)
         var m = ModelSpec.Build("dense:16,relu,dense:3", [20, 6], seed: 3);   // untrained: about a third right
         m.Metadata.ClassLabels = SimulatedMpu6xxx.GestureNames;
         ModelFile.Save(m, model);
-        using var s = new Service(ImuConfig(model), dir);
+        using var s = new ServiceProcess(ImuConfig(model), dir);
         var started = Stopwatch.StartNew();
         Assert.True(s.WaitFor(() => { lock (s.Notifications) return s.Notifications.Any(n => n.Contains("READY=1")); }, 30), "READY=1 was never sent\n" + s.Stderr);
         output.WriteLine($"READY=1 after {started.ElapsedMilliseconds} ms (process start to first window classified)");
@@ -133,7 +133,7 @@ public partial class ServiceTests(ITestOutputHelper output)
         var dir = Fixtures.TempDir();
         string model = Path.Combine(dir, "m.enet");
         ModelFile.Save(ModelSpec.Build("dense:8,relu,dense:3", [20, 6], seed: 1), model);
-        using var s = new Service(ImuConfig(model, ", \"simulatedFailure\": [100, 400]"), dir);
+        using var s = new ServiceProcess(ImuConfig(model, ", \"simulatedFailure\": [100, 400]"), dir);
         Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
         Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("sensorFaults").GetInt64() > 0, 20), "the fault was never reported");
         var during = s.Ctl("status");
@@ -159,7 +159,7 @@ public partial class ServiceTests(ITestOutputHelper output)
                           "args": ["-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc=size=32x24:rate=20", "-t", "2", "-f", "rawvideo", "-pix_fmt", "gray", "-"] },
               "sinks": { "stdout": true }, "control": { "socket": "@SOCKET@" } }
             """;
-        using var s = new Service(cfg, dir);
+        using var s = new ServiceProcess(cfg, dir);
         Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
         // The 2-second clip ends, ffmpeg exits, and the source restarts it: frames keep coming, restarts are faults.
         Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("windows").GetInt64() > 50, 30), s.Stderr.ToString());
@@ -187,6 +187,41 @@ public class DeviceTests
         Assert.False(imu.TryRead(out _, out var err));
         Assert.Contains("I2C", err);
         Assert.Throws<IOException>(() => new Mpu6xxx(new SimulatedMpu6xxx(_ => default, whoAmI: 0x12)));
+    }
+
+    [Fact]
+    public void Ads1115_converts_and_scales_to_volts()
+    {
+        using var adc = new EdgeNet.Devices.Ads1115.Ads1115(new SimulatedAds1115(channel => 1.25f));
+        adc.Range = EdgeNet.Devices.Ads1115.Range.V2_048;
+        Assert.True(adc.TryReadVoltage(2, out var v, out _));
+        Assert.Equal(1.25f, v, 0.001f);
+        Assert.Throws<IOException>(() => new EdgeNet.Devices.Ads1115.Ads1115(new SimulatedAds1115(_ => 0) { ConfigReset = 0x1234 }));
+    }
+
+    /// <summary>The ADS1115's four registers: a write to config starts a conversion that is done at once.</summary>
+    sealed class SimulatedAds1115(Func<int, float> volts) : System.Device.I2c.I2cDevice
+    {
+        public ushort ConfigReset { get; init; } = 0x8583;
+        ushort config = 0, conversion; byte pointer; bool started;
+        public override System.Device.I2c.I2cConnectionSettings ConnectionSettings { get; } = new(1, 0x48);
+        public override byte ReadByte() => 0;
+        public override void Read(Span<byte> b)
+        {
+            ushort v = pointer == 1 ? (started ? config : ConfigReset) : conversion;
+            b[0] = (byte)(v >> 8); if (b.Length > 1) b[1] = (byte)v;
+        }
+        public override void WriteByte(byte value) => pointer = value;
+        public override void Write(ReadOnlySpan<byte> b)
+        {
+            pointer = b[0];
+            if (b.Length < 3 || pointer != 1) return;
+            config = (ushort)(b[1] << 8 | b[2]); started = true;
+            int ch = (config >> 12 & 7) - 4; float fs = ((config >> 9) & 7) switch { 0 => 6.144f, 1 => 4.096f, 2 => 2.048f, 3 => 1.024f, 4 => 0.512f, _ => 0.256f };
+            conversion = (ushort)(short)Math.Clamp(volts(ch) / fs * 32768, -32768, 32767);
+            config |= 0x8000;   // conversion finished
+        }
+        public override void WriteRead(ReadOnlySpan<byte> w, Span<byte> r) { Write(w); Read(r); }
     }
 
     [Fact]
@@ -275,5 +310,81 @@ public class DeploymentTests
         Assert.Contains("rateHz", Assert.Throws<EdgeNet.Service.ConfigException>(() => EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "bad.json"))).Message);
         File.WriteAllText(Path.Combine(dir, "typo.json"), text.Replace("\"stride\"", "\"strid\""));
         Assert.Contains("strid", Assert.Throws<EdgeNet.Service.ConfigException>(() => EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "typo.json"))).Message);
+    }
+}
+
+/// <summary>Faults around fine-tuning in the service: poisoned labels are caught by the validation gate; SIGTERM in the
+/// middle of a fine-tune leaves no partial model files.</summary>
+public partial class ServiceFaultTests(ITestOutputHelper output)
+{
+    static string Model(string dir)
+    {
+        string model = Path.Combine(dir, "m.enet");
+        var m = ModelSpec.Build("dense:16,relu,dense:3", [20, 6], seed: 3);
+        // Pretrain so the serving model is good and a poisoned fine-tune can only make it worse.
+        int n = 240, w = 20;
+        var rng = new Random(2);
+        var x = new float[n * w * 6]; var y = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            int g = i % 3; y[i] = g;
+            for (int k = 0; k < w; k++) { var (a, r) = SimulatedMpu6xxx.Gesture(g, i * 7 + k, 200, rng); a.CopyTo(x, (i * w + k) * 6); r.CopyTo(x, (i * w + k) * 6 + 3); }
+        }
+        var trained = FineTuner.Fit(m, x, y, new FineTuneOptions { Epochs = 30, Batch = 16, Optimizer = new OptimizerOptions { LearningRate = 0.02f, Momentum = 0.9f } }).Model;
+        ModelFile.Save(trained, model);
+        return model;
+    }
+
+    static string Config(string model, int epochs, string lr = "0.5") => $$"""
+        { "model": "{{model}}", "stateDirectory": "@STATE@",
+          "source": { "type": "imu", "simulated": true, "rateHz": 200, "window": 20, "stride": 10, "simulatedGestures": [0, 1, 2], "simulatedGestureSamples": 60 },
+          "sinks": { "stdout": false }, "control": { "socket": "@SOCKET@" },
+          "finetune": { "epochs": {{epochs}}, "batch": 8, "lr": {{lr}}, "momentum": 0.9, "train": "all", "holdout": 0.5 } }
+        """;
+
+    /// <summary>A learning rate that diverges: the fine-tune stops on non-finite losses, and the gate keeps the serving
+    /// model. (Labels that are all wrong cannot be caught by a held-out split of the same labels; a diverging run can.)</summary>
+    [Fact]
+    public void Diverging_finetune_leaves_the_serving_model_unchanged()
+    {
+        var dir = Fixtures.TempDir();
+        using var s = new ServiceTests.ServiceProcess(Config(Model(dir), 20, lr: "1e30"), dir);
+        Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+        long lastWindow = -1; int labelled = 0;
+        while (labelled < 24)
+        {
+            var last = s.Ctl("last");
+            if (!last.TryGetProperty("window", out var wv) || wv.GetInt64() == lastWindow) { Thread.Sleep(20); continue; }
+            lastWindow = wv.GetInt64();
+            s.Ctl($"label {last.GetProperty("truth").GetInt32()}");
+            labelled++;
+        }
+        Assert.True(s.Ctl("finetune").GetProperty("ok").GetBoolean());
+        Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("finetune").GetString() is not "running", 60));
+        var status = s.Ctl("status");
+        output.WriteLine(status.ToString());
+        Assert.Equal("rejected", status.GetProperty("finetune").GetString());
+        Assert.Equal(0, status.GetProperty("modelVersion").GetInt32());
+        Assert.Contains("diverged", status.GetProperty("finetuneReason").GetString());
+        Assert.Contains("serving model unchanged", status.GetProperty("finetuneReason").GetString());
+        Assert.Equal(0, s.Terminate());
+    }
+
+    [Fact]
+    public void Sigterm_during_a_finetune_leaves_no_partial_files()
+    {
+        var dir = Fixtures.TempDir();
+        using var s = new ServiceTests.ServiceProcess(Config(Model(dir), 100000), dir);
+        Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+        for (int i = 0; i < 8; i++) { Thread.Sleep(60); s.Ctl($"label {i % 3}"); }
+        Assert.True(s.Ctl("finetune").GetProperty("ok").GetBoolean());
+        Thread.Sleep(300);
+        Assert.Equal("running", s.Ctl("status").GetProperty("finetune").GetString());
+        Assert.Equal(0, s.Terminate());
+        var models = Path.Combine(dir, "state", "models");
+        Assert.True(!Directory.Exists(models) || Directory.GetFiles(models).Length == 0, "a model file was written");
+        var buffer = Path.Combine(dir, "state", "finetune");
+        Assert.Empty(Directory.GetFiles(buffer, "*.tmp"));
+        Assert.Equal(8, EdgeNet.Io.Npy.Read(Path.Combine(buffer, "y.npy")).Length);   // the labelled windows survive intact
     }
 }
