@@ -40,6 +40,26 @@ public class TrainingBehaviourTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData("head", 0.05f, 0.80)]
+    [InlineData("all", 0.01f, 0.88)]
+    public void Int8_model_fine_tunes_with_fp32_masters_and_stays_int8(string train, float lr, double atLeast)
+    {
+        var fp32 = Fixtures.Convert(F("cnn_digits04.onnx"));
+        var calib = Fixtures.Floats(F("digits_train_x.npy"));
+        var int8 = EdgeNet.Quant.Quantizer.Quantize(fp32, EdgeNet.Quant.Calibration.Collect(fp32, calib, EdgeNet.Quant.CalibrationMethod.MinMax));
+        var o = new FineTuneOptions { Epochs = 10, Batch = 8, Shuffle = false, Train = TrainSelection.Parse(train), Optimizer = new OptimizerOptions { LearningRate = lr, Momentum = 0.9f } };
+        var result = FineTuner.Fit(int8, Fixtures.Floats(F("finetune_x.npy")), Fixtures.Longs(F("finetune_y.npy")), o);
+        double before = Accuracy(int8), after = Accuracy(result.Model);
+        output.WriteLine($"int8 CNN, train {train}: test accuracy {before:F4} -> {after:F4} (backbone cached in int8: {result.BackboneCached})");
+        Assert.True(after >= atLeast, $"accuracy {after}");
+        // Still an int8 model: every Dense/Conv has int8 weights, and the frozen layers' bytes did not change.
+        Assert.All(result.Model.Nodes.Where(n => n.Op is OpType.Dense or OpType.Conv), n => Assert.Equal(DataType.Int8, result.Model.Tensors[n.Inputs[1]].Type));
+        if (train == "head")
+            foreach (var n in int8.Nodes.Where(n => n.Op == OpType.Conv))
+                Assert.Equal(int8.Tensors[n.Inputs[1]].Data!.Value.ToArray(), result.Model.Tensors[n.Inputs[1]].Data!.Value.ToArray());
+    }
+
     [Fact]
     public void Mlp_from_scratch_reaches_95_percent()
     {

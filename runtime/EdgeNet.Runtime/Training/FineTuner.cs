@@ -52,8 +52,12 @@ public static class FineTuner
         for (int i = 0; i < x.Length; i++)
             if (!float.IsFinite(x[i])) throw new ArgumentException($"training data holds a non-finite value at row {i / sample} (NaN or infinity)");
 
-        // With only late layers trainable, run the frozen part once and train the rest on its cached outputs.
-        var (trainModel, trainX, cached) = o.CacheFrozenBackbone ? SplitFrozen(model, x, rows, o) : (model, x, false);
+        // An int8 model trains fp32 master copies and is quantized back at the end (Int8Masters).
+        Model quantized = model;
+        bool int8 = Int8Masters.IsQuantized(model);
+        Model masters = int8 ? Int8Masters.ToFloat(model) : model;
+        // With only late layers trainable, run the frozen part once (in int8, for an int8 model) and train the rest.
+        var (trainModel, trainX, cached) = o.CacheFrozenBackbone ? SplitFrozen(masters, x, rows, o, int8 ? model : null) : (masters, x, false);
         var s = new TrainingSession(trainModel, o.Batch, o.Train);
         long trainSample = trainModel.Input().Elements(1);
         var opt = new Optimizer(o.Optimizer);
@@ -103,14 +107,15 @@ public static class FineTuner
                 onStepLoss?.Invoke(epoch, bi, loss);
             }
             if (stop is not null) break;
-            double? valAcc = valX is not null && valY is not null ? Accuracy(s.Export(), model, trainModel, valX, valY, cached) : null;
+            double? valAcc = valX is not null && valY is not null ? Accuracy(s.Export(), masters, trainModel, valX, valY, cached) : null;
             var rep = new EpochReport(epoch + 1, steps > 0 ? (float)(lossSum / steps) : float.NaN, skipped, lr, valAcc);
             reports.Add(rep);
             onEpoch?.Invoke(rep);
             good = Snapshot(s);
             peak = Math.Max(peak, s.MemoryBytes());
         }
-        var trained = Merge(model, s.Export());
+        var trained = Merge(masters, s.Export());
+        if (int8) trained = Int8Masters.Requantize(quantized, trained);
         return new FineTuneResult(trained, reports, rolledBack, stop, peak, cached);
     }
 
@@ -175,7 +180,7 @@ public static class FineTuner
     /// When every trainable parameter sits after some tensor C that is the only thing the later nodes read from the
     /// earlier ones, returns (the model from C on, the earlier part's outputs C for every row, true).
     /// </summary>
-    static (Model, float[], bool) SplitFrozen(Model model, float[] x, int rows, FineTuneOptions o)
+    static (Model, float[], bool) SplitFrozen(Model model, float[] x, int rows, FineTuneOptions o, Model? int8Original)
     {
         var probe = new TrainingSession(model, 1, o.Train);
         var trainable = probe.Parameters.Where(p => p.Trainable).Select(p => p.Tensor).ToHashSet();
@@ -187,7 +192,7 @@ public static class FineTuner
         if (crossing.Length != 1 || model.Inputs.Contains(crossing[0]) || !Shape.HasBatch(model.Tensors[crossing[0]].Shape)) return (model, x, false);
         int cut = crossing[0];
 
-        var backbone = Sub(model, model.Nodes.Take(first), model.Inputs[0], cut);
+        var backbone = int8Original is null ? Sub(model, model.Nodes.Take(first), model.Inputs[0], cut) : Int8Backbone(int8Original, first, cut);
         var head = Sub(model, model.Nodes.Skip(first), cut, model.Outputs[0]);
         using var sess = new Session(backbone, 64);
         var features = BatchRunner.RunAll(sess, x, out _);
@@ -195,7 +200,22 @@ public static class FineTuner
         return (head, features, true);
     }
 
-    static Model Sub(Model m, IEnumerable<Node> nodes, int input, int output)
+    /// <summary>The int8 model's first nodes, ending in a Dequantize when the cut tensor is int8.</summary>
+    static Model Int8Backbone(Model q, int first, int cut)
+    {
+        var b = Sub(q, q.Nodes.Take(first), q.Inputs[0], cut, validate: false);
+        int outT = b.Outputs[0];
+        if (b.Tensors[outT].Type == DataType.Int8)
+        {
+            int f = b.AddTensor(new TensorDesc(b.Tensors[outT].Name + "_fp32", DataType.Float32, b.Tensors[outT].Shape));
+            b.Nodes.Add(new Node(OpType.Dequantize, "backbone_dequantize", [outT], [f]));
+            b.Outputs[0] = f;
+        }
+        ModelValidator.Validate(b);
+        return b;
+    }
+
+    static Model Sub(Model m, IEnumerable<Node> nodes, int input, int output, bool validate = true)
     {
         var r = new Model { Metadata = m.Metadata };
         var map = new Dictionary<int, int>();
@@ -203,7 +223,7 @@ public static class FineTuner
         r.Inputs.Add(Map(input));
         foreach (var n in nodes) r.Nodes.Add(new Node(n.Op, n.Name, n.Inputs.Select(Map).ToArray(), n.Outputs.Select(Map).ToArray(), n.Attributes, n.Version));
         r.Outputs.Add(Map(output));
-        ModelValidator.Validate(r);
+        if (validate) ModelValidator.Validate(r);
         return r;
     }
 }
