@@ -157,12 +157,11 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         long count = (long)g.C * g.H * g.W;
         ToFloat(xi, zx, xf, count);
         Depthwise.Run(xf, wFloat!.Floats, bFloat!.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity, pad);
-        int* acc = (int*)yf;
-        for (long j = 0; j < (long)g.OC * N; j++) acc[j] = (int)yf[j];   // exact integers back to int32, in place
         for (int oc = 0; oc < g.OC; oc++)
         {
-            if (intOut) Requantize.Row(acc + (long)oc * N, 0, multiplier[oc], zy, lo, hi, f.I8(y) + outBase + (long)oc * N, N);
-            else for (int j = 0; j < N; j++) Write(f, outBase + (long)oc * N + j, oc, acc[(long)oc * N + j]);
+            // The sums are exact integers in fp32, so acc·m equals the int32 path's (float)acc·m bit for bit.
+            if (intOut) Requantize.RowFromFloat(yf + (long)oc * N, multiplier[oc], zy, lo, hi, f.I8(y) + outBase + (long)oc * N, N);
+            else for (int j = 0; j < N; j++) Write(f, outBase + (long)oc * N + j, oc, (int)yf[(long)oc * N + j]);
         }
     }
 

@@ -44,10 +44,43 @@ public static unsafe class GemmInt8
                     int k = kq + t;
                     if (k >= K || w < NR) { for (int j = 0; j < NR; j++) d[j * 4 + t] = (sbyte)((k < K && j < w ? (byte)src[k * ldk + (j0 + j) * ldj] : (byte)0) ^ x); continue; }
                     sbyte* s = src + k * ldk + j0 * ldj;
+                    if (ldj == 1 && t == 0 && kq + 3 < K && Interleave4(s, ldk, d, x)) { t = 3; continue; }   // four rows at once
                     if (ldj == 1) for (int j = 0; j < NR; j++) d[j * 4 + t] = (sbyte)((byte)s[j] ^ x);   // full panel: no conditions
                     else for (int j = 0; j < NR; j++) d[j * 4 + t] = (sbyte)((byte)s[j * ldj] ^ x);
                 }
         }
+    }
+
+    /// <summary>Rows k..k+3 (16 bytes each, stride ldk) interleaved to 16 columns × 4 bytes: SSE2 or NEON byte zips.</summary>
+    static bool Interleave4(sbyte* s, long ldk, sbyte* d, byte flip)
+    {
+        if (Sse2.IsSupported)
+        {
+            var f = Vector128.Create(flip);
+            var a = Sse2.Xor(Vector128.Load((byte*)s), f); var b = Sse2.Xor(Vector128.Load((byte*)(s + ldk)), f);
+            var c = Sse2.Xor(Vector128.Load((byte*)(s + 2 * ldk)), f); var e = Sse2.Xor(Vector128.Load((byte*)(s + 3 * ldk)), f);
+            var abLo = Sse2.UnpackLow(a, b).AsUInt16(); var abHi = Sse2.UnpackHigh(a, b).AsUInt16();
+            var cdLo = Sse2.UnpackLow(c, e).AsUInt16(); var cdHi = Sse2.UnpackHigh(c, e).AsUInt16();
+            Sse2.UnpackLow(abLo, cdLo).AsByte().Store((byte*)d);
+            Sse2.UnpackHigh(abLo, cdLo).AsByte().Store((byte*)d + 16);
+            Sse2.UnpackLow(abHi, cdHi).AsByte().Store((byte*)d + 32);
+            Sse2.UnpackHigh(abHi, cdHi).AsByte().Store((byte*)d + 48);
+            return true;
+        }
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            var f = Vector128.Create(flip);
+            var a = AdvSimd.Xor(Vector128.Load((byte*)s), f); var b = AdvSimd.Xor(Vector128.Load((byte*)(s + ldk)), f);
+            var c = AdvSimd.Xor(Vector128.Load((byte*)(s + 2 * ldk)), f); var e = AdvSimd.Xor(Vector128.Load((byte*)(s + 3 * ldk)), f);
+            var abLo = AdvSimd.Arm64.ZipLow(a, b).AsUInt16(); var abHi = AdvSimd.Arm64.ZipHigh(a, b).AsUInt16();
+            var cdLo = AdvSimd.Arm64.ZipLow(c, e).AsUInt16(); var cdHi = AdvSimd.Arm64.ZipHigh(c, e).AsUInt16();
+            AdvSimd.Arm64.ZipLow(abLo, cdLo).AsByte().Store((byte*)d);
+            AdvSimd.Arm64.ZipHigh(abLo, cdLo).AsByte().Store((byte*)d + 16);
+            AdvSimd.Arm64.ZipLow(abHi, cdHi).AsByte().Store((byte*)d + 32);
+            AdvSimd.Arm64.ZipHigh(abHi, cdHi).AsByte().Store((byte*)d + 48);
+            return true;
+        }
+        return false;
     }
 
     /// <summary>What to do with a finished tile: store int32 (Out == null), or requantize to int8 in place of the store
