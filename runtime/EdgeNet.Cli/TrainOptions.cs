@@ -26,6 +26,7 @@ internal sealed class TrainOptions
     public readonly Option<float> L1 = new("--l1") { DefaultValueFactory = _ => 0f, Description = "adds l1·Σ|w| to the loss" };
     public readonly Option<float> L2 = new("--l2") { DefaultValueFactory = _ => 0f, Description = "adds l2·Σw² to the loss" };
     public readonly Option<float> LabelSmoothing = new("--label-smoothing") { DefaultValueFactory = _ => 0f };
+    public readonly Option<string> LossOption = new("--loss") { DefaultValueFactory = _ => "ce", Description = "ce (softmax cross-entropy) or mse (against one-hot targets)" };
     public readonly Option<string> Schedule = new("--schedule") { DefaultValueFactory = _ => "constant", Description = "constant, step or cosine" };
     public readonly Option<int> StepSize = new("--step-size") { DefaultValueFactory = _ => 10, Description = "epochs per ×gamma with --schedule step" };
     public readonly Option<bool> LogSteps = new("--log-steps") { Description = "print 'step K loss L' for every step" };
@@ -34,7 +35,7 @@ internal sealed class TrainOptions
     public void AddTo(Command c)
     {
         foreach (var o in new Option[] { Data, Labels, Output, Epochs, Batch, Lr, Momentum, Dampening, Nesterov, WeightDecay, Optimizer, Train, NoShuffle, Seed,
-                                          ValData, ValLabels, ClipNorm, L1, L2, LabelSmoothing, Schedule, StepSize, LogSteps, Verbose })
+                                          ValData, ValLabels, ClipNorm, L1, L2, LabelSmoothing, LossOption, Schedule, StepSize, LogSteps, Verbose })
             c.Options.Add(o);
     }
 
@@ -59,6 +60,7 @@ internal sealed class TrainOptions
         Train = TrainSelection.Parse(r.GetValue(Train) ?? "all"),
         Shuffle = !r.GetValue(NoShuffle), Seed = r.GetValue(Seed), ClipNorm = r.GetValue(ClipNorm),
         L1 = r.GetValue(L1), L2 = r.GetValue(L2), LabelSmoothing = r.GetValue(LabelSmoothing),
+        Loss = r.GetValue(LossOption) switch { "ce" => LossKind.CrossEntropy, "mse" => LossKind.Mse, var l => throw new UsageException($"--loss '{l}' is not ce or mse") },
     };
 
     /// <summary>Trains, reporting per epoch, and saves atomically; the input model file is never touched.</summary>

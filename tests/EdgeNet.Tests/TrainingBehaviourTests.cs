@@ -155,3 +155,25 @@ public class TrainingAllocationTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }
+
+public class LossTests
+{
+    [Fact]
+    public void Mse_gradient_matches_finite_differences_and_training_with_it_learns()
+    {
+        float[] y = [0.3f, -1.2f, 2f, 0.5f]; float[] t = [0f, 1f, 0f, 0f];
+        var g = new float[4];
+        float l = Loss.Mse(y, t, g);
+        Assert.Equal((0.09f + 4.84f + 4f + 0.25f) / 4, l, 5);
+        for (int i = 0; i < 4; i++)
+        {
+            var p = (float[])y.Clone(); p[i] += 1e-3f; var m = (float[])y.Clone(); m[i] -= 1e-3f;
+            Assert.Equal((Loss.Mse(p, t, new float[4]) - Loss.Mse(m, t, new float[4])) / 2e-3f, g[i], 2);
+        }
+        var model = ModelSpec.Build("dense:32,relu,dense:10", [64], seed: 1);
+        var dir = Path.Combine(AppContext.BaseDirectory, "fixtures", "finetune");
+        var result = FineTuner.Fit(model, Fixtures.Floats(Path.Combine(dir, "digits_train_x.npy")), Fixtures.Longs(Path.Combine(dir, "digits_train_y.npy")),
+            new FineTuneOptions { Epochs = 5, Batch = 32, Loss = LossKind.Mse, Optimizer = new OptimizerOptions { LearningRate = 0.2f, Momentum = 0.9f } });
+        Assert.True(result.Epochs[^1].MeanLoss < result.Epochs[0].MeanLoss);
+    }
+}

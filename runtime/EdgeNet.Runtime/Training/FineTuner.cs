@@ -44,7 +44,6 @@ public static class FineTuner
         if (x.Length == 0 || x.Length % sample != 0) throw new ArgumentException($"training data has {x.Length} values, not a whole number of samples of {Shape.Format(model.Input().Shape)}");
         int rows = (int)(x.Length / sample);
         int classes = (int)model.Output().Elements(1);
-        if (o.Loss == LossKind.CrossEntropy)
         {
             if (y.Length != rows) throw new ArgumentException($"{y.Length} labels for {rows} rows");
             for (int i = 0; i < y.Length; i++) if (y[i] < 0 || y[i] >= classes) throw new ArgumentException($"label {y[i]} at row {i} is outside 0..{classes - 1}");
@@ -85,10 +84,9 @@ public static class FineTuner
                 {
                     int r = order[bi * o.Batch + k];
                     Array.Copy(trainX, r * trainSample, xb, k * trainSample, trainSample);
-                    yb[k] = o.Loss == LossKind.CrossEntropy ? y[r] : 0;
+                    yb[k] = y[r];
                 }
-                float loss = Step(s, xb.AsSpan(0, (int)(n * trainSample)), yb.AsSpan(0, n), n, opt, lr, o,
-                                  o.Loss == LossKind.Mse ? y.AsSpan() : default);
+                float loss = Step(s, xb.AsSpan(0, (int)(n * trainSample)), yb.AsSpan(0, n), n, opt, lr, o);
                 onStep?.Invoke(bi + 1, batches);
                 if (float.IsNaN(loss))
                 {
@@ -120,14 +118,23 @@ public static class FineTuner
     }
 
     /// <summary>One optimizer step on one batch; returns the loss, or NaN when the step was skipped (non-finite).</summary>
-    public static float Step(TrainingSession s, ReadOnlySpan<float> xb, ReadOnlySpan<long> yb, int n, Optimizer opt, float lr, FineTuneOptions o, ReadOnlySpan<long> unused = default)
+    public static float Step(TrainingSession s, ReadOnlySpan<float> xb, ReadOnlySpan<long> yb, int n, Optimizer opt, float lr, FineTuneOptions o)
     {
         xb.CopyTo(s.Input(n));
         s.Forward();
         s.ZeroGrad(keepOutput: false);
         var logits = s.Output();
         int classes = logits.Length / n;
-        float loss = Loss.CrossEntropy(logits, yb, classes, s.OutputGrad(), o.LabelSmoothing);
+        float loss;
+        if (o.Loss == LossKind.Mse)
+        {
+            // MSE against one-hot targets (regression-style training of a classifier's outputs).
+            var target = s.TargetScratch.AsSpan(0, logits.Length);
+            target.Clear();
+            for (int i = 0; i < n; i++) target[i * classes + (int)yb[i]] = 1f;
+            loss = Loss.Mse(logits, target, s.OutputGrad());
+        }
+        else loss = Loss.CrossEntropy(logits, yb, classes, s.OutputGrad(), o.LabelSmoothing);
         if (!float.IsFinite(loss)) return float.NaN;
         s.Backward();
         double norm2 = 0;

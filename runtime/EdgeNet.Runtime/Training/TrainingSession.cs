@@ -148,6 +148,10 @@ public sealed unsafe class TrainingSession
     public long MemoryBytes() => 4L * (act.Sum(a => (long)(a?.Length ?? 0)) + grad.Sum(g => (long)(g?.Length ?? 0))
         + Parameters.Sum(p => (long)(p.State1?.Length ?? 0) + (p.State2?.Length ?? 0)) + dzScratch.Length) + scratchBuf.Bytes;
 
+    /// <summary>Room for per-batch loss targets (one-hot rows for MSE), made once.</summary>
+    public float[] TargetScratch => targetScratch ??= new float[act[model.Outputs[0]].Length];
+    float[]? targetScratch;
+
     public Span<float> Input(int rows) { batch = rows; frame.SetBatch(rows); return act[model.Inputs[0]].AsSpan(0, (int)frame.Size(model.Inputs[0])); }
     public ReadOnlySpan<float> Output() => act[model.Outputs[0]].AsSpan(0, (int)frame.Size(model.Outputs[0]));
     public Span<float> OutputGrad() => grad[model.Outputs[0]].AsSpan(0, (int)frame.Size(model.Outputs[0]));
