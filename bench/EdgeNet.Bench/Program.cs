@@ -6,6 +6,17 @@ using EdgeNet.Bench;
 // dotnet run --project bench/EdgeNet.Bench -c Release -- peak
 if (args.Length > 0 && args[0] == "micro") { BenchmarkSwitcher.FromAssembly(typeof(KernelBenchmarks).Assembly).Run(args[1..]); return 0; }
 if (args.Length > 1 && args[0] == "nodes") { NodeProbe.Run(args[1], 20000, Console.Out); return 0; }
+if (args.Length > 0 && args[0] == "finetune-step")
+{
+    // Median time of one SGD step (forward, backward, update) of the digits CNN at batch 8; BenchmarkDotNet has the same as FineTuneStepBenchmark.
+    var b = new FineTuneStepBenchmark(); b.Setup();
+    for (int i = 0; i < 500; i++) b.CnnStepBatch8();
+    var t = new double[2000];
+    for (int i = 0; i < t.Length; i++) { long s0 = System.Diagnostics.Stopwatch.GetTimestamp(); b.CnnStepBatch8(); t[i] = System.Diagnostics.Stopwatch.GetElapsedTime(s0).TotalMicroseconds; }
+    Array.Sort(t);
+    Console.WriteLine($"digits CNN fine-tune step, batch 8: p50 {t[t.Length / 2]:F1} µs, p90 {t[(int)(t.Length * 0.9)]:F1} µs");
+    return 0;
+}
 if (args.Length > 0 && args[0] == "peak") { Console.WriteLine(Peak.Describe()); GemmProbe.Run(Console.Out); return 0; }
 
 string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
