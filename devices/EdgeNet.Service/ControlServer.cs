@@ -9,7 +9,8 @@ namespace EdgeNet.Service;
 
 /// <summary>
 /// The control socket: a Unix domain socket (mode 0660) taking one command per line — status, last, metrics,
-/// label CLASS, finetune, rollback, reload — and answering one JSON object per line. A peer is served only if it is
+/// label CLASS, finetune, rollback, reload — and answering one JSON object per line; `subscribe` turns the
+/// connection into a stream of results (one JSON line each; a slow reader loses the oldest, never stalls inference). A peer is served only if it is
 /// root, the service's own user, or in the service's group (SO_PEERCRED).
 /// </summary>
 public sealed partial class ControlServer(ServiceConfig cfg, Pipeline pipeline, ILogger<ControlServer> log) : BackgroundService
@@ -48,9 +49,25 @@ public sealed partial class ControlServer(ServiceConfig cfg, Pipeline pipeline, 
         try
         {
             while (await reader.ReadLineAsync(stop) is { } line)
+            {
+                if (line.Trim() == "subscribe") { await Stream(writer, stop); return; }
                 await writer.WriteLineAsync(Handle(line.Trim()));
+            }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException) { }
+    }
+
+    async Task Stream(StreamWriter writer, CancellationToken stop)
+    {
+        var results = System.Threading.Channels.Channel.CreateBounded<string>(new System.Threading.Channels.BoundedChannelOptions(256)
+        { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest, SingleReader = true });
+        void OnResult(string line) => results.Writer.TryWrite(line);
+        pipeline.ResultPublished += OnResult;
+        try
+        {
+            await foreach (var line in results.Reader.ReadAllAsync(stop)) await writer.WriteLineAsync(line);
+        }
+        finally { pipeline.ResultPublished -= OnResult; }
     }
 
     string Handle(string line)
@@ -66,7 +83,7 @@ public sealed partial class ControlServer(ServiceConfig cfg, Pipeline pipeline, 
             "finetune" => JsonSerializer.Serialize(pipeline.StartFinetune(), j.MessageReply),
             "rollback" => JsonSerializer.Serialize(pipeline.Rollback(), j.MessageReply),
             "reload" => JsonSerializer.Serialize(pipeline.Reload(), j.MessageReply),
-            _ => JsonSerializer.Serialize(new MessageReply(false, "commands: status, last, metrics, label CLASS, finetune, rollback, reload"), j.MessageReply),
+            _ => JsonSerializer.Serialize(new MessageReply(false, "commands: status, last, metrics, label CLASS, finetune, rollback, reload, subscribe"), j.MessageReply),
         };
     }
 

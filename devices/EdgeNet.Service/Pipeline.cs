@@ -35,6 +35,9 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
 
     public string[] Labels { get; private set; } = [];
 
+    /// <summary>Each result as its JSON line, for control-socket subscribers (called on the inference thread).</summary>
+    public event Action<string>? ResultPublished;
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(cfg.StateDirectory);
@@ -104,6 +107,7 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
         string line = JsonSerializer.Serialize(r, ConfigJson.Default.ResultReply);
         if (cfg.Sinks.Stdout) Console.WriteLine(line);
         jsonl?.WriteLine(line);
+        ResultPublished?.Invoke(line);
         if (cls >= 0) gpio?.Show(cls);
         Watchdog();
         return true;

@@ -91,6 +91,17 @@ public partial class ServiceTests(ITestOutputHelper output)
         Assert.True(s.WaitFor(() => File.Exists(s.Socket), 10));
         Assert.Equal("running", s.Ctl("status").GetProperty("state").GetString());
 
+        // A subscriber receives results as they are made.
+        using (var sub = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { ReceiveTimeout = 10000 })
+        {
+            sub.Connect(new UnixDomainSocketEndPoint(s.Socket));
+            using var ns = new NetworkStream(sub);
+            using var w = new StreamWriter(ns) { AutoFlush = true }; using var r = new StreamReader(ns);
+            w.WriteLine("subscribe");
+            var windows = Enumerable.Range(0, 3).Select(_ => JsonDocument.Parse(r.ReadLine()!).RootElement.GetProperty("window").GetInt64()).ToArray();
+            Assert.True(windows[0] < windows[1] && windows[1] < windows[2]);
+        }
+
         // Label 48 windows with the gesture the simulated sensor was playing, then fine-tune.
         long lastWindow = -1; int labelled = 0;
         while (labelled < 48)
