@@ -110,6 +110,18 @@ public sealed partial class ControlServer(ServiceConfig cfg, Pipeline pipeline, 
 /// <summary>`edgenet ctl`: sends one command line to the control socket and prints the JSON answer.</summary>
 public static class ControlClient
 {
+    /// <summary>`subscribe`: prints each result line until the service stops or the reader is interrupted.</summary>
+    public static void Subscribe(string socketPath, TextWriter output)
+    {
+        using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        s.Connect(new UnixDomainSocketEndPoint(socketPath));
+        using var stream = new NetworkStream(s);
+        using var w = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true };
+        using var r = new StreamReader(stream);
+        w.WriteLine("subscribe");
+        while (r.ReadLine() is { } line) output.WriteLine(line);
+    }
+
     public static string Send(string socketPath, string command, TimeSpan timeout)
     {
         using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { ReceiveTimeout = (int)timeout.TotalMilliseconds, SendTimeout = (int)timeout.TotalMilliseconds };

@@ -26,12 +26,13 @@ internal static class ServiceCommands
     public static Command Ctl()
     {
         var socket = new Option<string>("--socket") { DefaultValueFactory = _ => "/run/edgenet/control.sock" };
-        var words = new Argument<string[]>("command") { Description = "status | last | metrics | label CLASS | finetune | rollback | reload", Arity = ArgumentArity.OneOrMore };
+        var words = new Argument<string[]>("command") { Description = "status | last | metrics | label CLASS | finetune | rollback | reload | subscribe", Arity = ArgumentArity.OneOrMore };
         var cmd = new Command("ctl", "talk to a running service") { socket, words };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
             try
             {
+                if (r.GetValue(words) is ["subscribe"]) { ControlClient.Subscribe(r.GetValue(socket)!, Console.Out); return 0; }
                 var reply = ControlClient.Send(r.GetValue(socket)!, string.Join(' ', r.GetValue(words)!), TimeSpan.FromSeconds(10));
                 Console.WriteLine(reply);
                 return reply.Contains("\"ok\":false", StringComparison.Ordinal) ? CommandGuard.Failure : 0;
