@@ -32,6 +32,11 @@ public sealed class ServiceConfig
         if (Model.Length == 0) throw new ConfigException("config: 'model' is required (path to an .enet file)");
         Model = Path.GetFullPath(Path.Combine(baseDir, Model));
         StateDirectory = Path.GetFullPath(Path.Combine(baseDir, StateDirectory));
+        // Every relative path in the file is relative to the file, not to the service's working directory.
+        if (Control.Socket.Length > 0) Control.Socket = Path.GetFullPath(Path.Combine(baseDir, Control.Socket));
+        if (Sinks.JsonLines.Length > 0) Sinks.JsonLines = Path.GetFullPath(Path.Combine(baseDir, Sinks.JsonLines));
+        if (Source.File.Length > 0) Source.File = Path.GetFullPath(Path.Combine(baseDir, Source.File));
+        if (Control.Socket.Length > 107) throw new ConfigException($"config: control.socket '{Control.Socket}' is longer than a Unix socket path may be (107 bytes)");
         if (!File.Exists(Model)) throw new ConfigException($"config: model '{Model}' does not exist");
         switch (Source.Type)
         {
