@@ -18,9 +18,6 @@ public sealed class Quantizer
     readonly Model dst = new();
     readonly Dictionary<int, int> fp32 = [], int8 = [];   // source tensor -> its fp32 / int8 version in dst
 
-    public IReadOnlyList<string> QuantizedLayers => quantized;
-    readonly List<string> quantized = [];
-
     Quantizer(Model src, Dictionary<int, Calibration.Range> ranges, IEnumerable<string> keepFp32)
     {
         this.src = src; this.ranges = ranges; keep = keepFp32.ToHashSet(StringComparer.Ordinal);
@@ -32,7 +29,7 @@ public sealed class Quantizer
         return q.Run();
     }
 
-    /// <summary>Layers that can be quantized (Dense and Conv with fp32 weights), in graph order.</summary>
+    /// <summary>Layers that can be quantized (Dense, Conv and recurrent layers with fp32 weights), in graph order.</summary>
     public static IEnumerable<string> Candidates(Model m) =>
         m.Nodes.Where(n => n.Op is OpType.Dense or OpType.Conv or OpType.Lstm or OpType.Gru or OpType.Rnn && m.Tensors[n.Inputs[1]].Type == DataType.Float32).Select(n => n.Name);
 
@@ -135,7 +132,6 @@ public sealed class Quantizer
         }).ToArray();
         var outputs = n.Outputs.Select(o => o < 0 ? -1 : fp32[o] = dst.AddTensor(src.Tensors[o])).ToArray();
         dst.Nodes.Add(new Node(n.Op, n.Name, inputs, outputs, n.Attributes, n.Version));
-        quantized.Add(n.Name);
     }
 
     void QuantizeLayer(Node n)
@@ -168,6 +164,5 @@ public sealed class Quantizer
             dst.Nodes.Add(new Node(n.Op, n.Name, [xq, w, bt], [y], n.Attributes, n.Version));
             fp32[n.Outputs[0]] = y;
         }
-        quantized.Add(n.Name);
     }
 }

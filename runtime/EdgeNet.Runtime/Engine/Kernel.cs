@@ -47,7 +47,6 @@ public abstract unsafe class Kernel(Node node)
         return t;
     }
 
-    protected static int FixedDim(int d) => d;
     protected void RequireFixed(TensorDesc t, int axis, string what)
     {
         if (t.Shape[axis] < 0) throw Error($"{what} of '{t.Name}' must not depend on the batch");

@@ -82,7 +82,7 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
                 {
                     float* xg = xs + i * inImage + (long)grp * g.CinPerGroup * g.H * g.W;
                     float* tail = (float*)f.Scratch, cols = xg;
-                    if (!pointwise) { cols = tail + Gemm.TailScratch(K); Im2Col(xg, cols); }
+                    if (!pointwise) { cols = tail + Gemm.TailScratch(K); Im2Col.Fill(g, xg, cols); }
                     Gemm.RunStrided(wp + (long)grp * og * K, K, cols, N, ys + i * outImage + (long)grp * og * N, N, og, N, K, bp + grp * og, null, act.ClampMin, act.ClampMax, tail);
                 }
             if (!act.IsClamp && !(g.IsDepthwise && !Depthwise.Supports(g))) act.Apply(new Span<float>(ys + i * outImage, (int)outImage));
@@ -93,29 +93,6 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
     {
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
-    }
-
-    /// <summary>col [K = Cg·KH·KW, OH·OW]: row (c, kh, kw) holds the input pixel each output position sees (0 in padding).</summary>
-    void Im2Col(float* xg, float* col)
-    {
-        for (int c = 0; c < g.CinPerGroup; c++)
-            for (int kh = 0; kh < g.KH; kh++)
-                for (int kw = 0; kw < g.KW; kw++, col += N)
-                {
-                    int off = kw * g.DilationW - g.PadLeft;
-                    for (int oh = 0; oh < g.OH; oh++)
-                    {
-                        float* row = col + oh * g.OW;
-                        int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                        if ((uint)ih >= (uint)g.H) { new Span<float>(row, g.OW).Clear(); continue; }
-                        float* xr = xg + ((long)c * g.H + ih) * g.W;
-                        for (int ow = 0; ow < g.OW; ow++)
-                        {
-                            int iw = ow * g.StrideW + off;
-                            row[ow] = (uint)iw < (uint)g.W ? xr[iw] : 0f;
-                        }
-                    }
-                }
     }
 
     public void Dispose() { wBuf.Dispose(); bBuf.Dispose(); packedWT?.Dispose(); }

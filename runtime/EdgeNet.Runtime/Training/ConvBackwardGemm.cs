@@ -36,7 +36,7 @@ internal sealed unsafe class ConvBackwardGemm
                     float* dzg = pdz + ((long)i * g.OC + grp * og) * N;
                     float* wg = pw + (long)grp * og * K;
                     if (!db.IsEmpty) for (int o = 0; o < og; o++) db[grp * og + o] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dzg + (long)o * N, N));
-                    if (!dw.IsEmpty || !dx.IsEmpty) Im2Col(xg, pcol);
+                    if (!dw.IsEmpty || !dx.IsEmpty) Im2Col.Fill(g, xg, pcol);
                     if (!dw.IsEmpty)
                     {
                         Gemm.Pack(pcol, 1, N, N, K, ppk);                                   // B[n, k] = col[k, n]
@@ -52,22 +52,6 @@ internal sealed unsafe class ConvBackwardGemm
                         Col2Im(pdcol, dx.Slice((i * g.C + grp * cg) * g.H * g.W, cg * g.H * g.W));
                     }
                 }
-    }
-
-    void Im2Col(float* xg, float* c)
-    {
-        for (int ci = 0; ci < g.CinPerGroup; ci++)
-            for (int kh = 0; kh < g.KH; kh++)
-                for (int kw = 0; kw < g.KW; kw++, c += N)
-                    for (int oh = 0; oh < g.OH; oh++)
-                    {
-                        int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                        for (int ow = 0; ow < g.OW; ow++)
-                        {
-                            int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
-                            c[oh * g.OW + ow] = (uint)ih < (uint)g.H && (uint)iw < (uint)g.W ? xg[((long)ci * g.H + ih) * g.W + iw] : 0f;
-                        }
-                    }
     }
 
     void Col2Im(float* c, Span<float> dxg)

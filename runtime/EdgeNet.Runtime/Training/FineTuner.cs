@@ -105,7 +105,7 @@ public static class FineTuner
                 onStepLoss?.Invoke(epoch, bi, loss);
             }
             if (stop is not null) break;
-            double? valAcc = valX is not null && valY is not null ? Accuracy(s.Export(), masters, trainModel, valX, valY, cached) : null;
+            double? valAcc = valX is not null && valY is not null ? Accuracy(Merge(masters, s.Export()), valX, valY) : null;
             var rep = new EpochReport(epoch + 1, steps > 0 ? (float)(lossSum / steps) : float.NaN, skipped, lr, valAcc);
             reports.Add(rep);
             onEpoch?.Invoke(rep);
@@ -172,9 +172,8 @@ public static class FineTuner
         return m;
     }
 
-    static double Accuracy(Model trainedPart, Model full, Model part, float[] x, long[] y, bool cached)
+    static double Accuracy(Model m, float[] x, long[] y)
     {
-        var m = Merge(full, trainedPart);
         using var sess = new Session(m, 64);
         var logits = BatchRunner.RunAll(sess, x, out int rows);
         if (y.Length != rows) throw new ArgumentException($"{y.Length} validation labels for {rows} rows");

@@ -238,14 +238,14 @@ public sealed unsafe class TrainingSession
                     {
                         var ws = model.Tensors[n.Inputs[1]].Shape;
                         var dz = dzScratch.AsSpan(0, dy.Length);
-                        Backward_.Activation(activation[i], A(y), dy, dz);
+                        Training.Backward.Activation(activation[i], A(y), dy, dz);
                         Training.Backward.Dense(A(n.Inputs[0]), A(n.Inputs[1]), dz, Gr(n.Inputs[0]), Gr(n.Inputs[1]), BiasGrad(n), dy.Length / ws[0], ws[1], ws[0]);
                         break;
                     }
                 case OpType.Conv:
                     {
                         var dz = dzScratch.AsSpan(0, dy.Length);
-                        Backward_.Activation(activation[i], A(y), dy, dz);
+                        Training.Backward.Activation(activation[i], A(y), dy, dz);
                         if (ReferenceBackward) Training.Backward.Conv(A(n.Inputs[0]), A(n.Inputs[1]), dz, Gr(n.Inputs[0]), Gr(n.Inputs[1]), BiasGrad(n), frame.Shape(n.Inputs[0])[0], geometry[i]);
                         else convBackward[i]!.Run(A(n.Inputs[0]), A(n.Inputs[1]), dz, Gr(n.Inputs[0]), Gr(n.Inputs[1]), BiasGrad(n), frame.Shape(n.Inputs[0])[0]);
                         break;
@@ -262,7 +262,7 @@ public sealed unsafe class TrainingSession
                         var dx = Gr(n.Inputs[0]);
                         if (dx.IsEmpty) break;
                         var dz = dzScratch.AsSpan(0, dy.Length);
-                        Backward_.Activation(activation[i], A(y), dy, dz);
+                        Training.Backward.Activation(activation[i], A(y), dy, dz);
                         TensorPrimitives.Add(dx, dz, dx);
                         break;
                     }
@@ -382,10 +382,4 @@ public sealed unsafe class TrainingSession
         m.Nodes.AddRange(model.Nodes); m.Inputs.AddRange(model.Inputs); m.Outputs.AddRange(model.Outputs);
         return m;
     }
-}
-
-/// <summary>Alias so the session's switch can name the static Backward class while a method is also called Backward.</summary>
-file static class Backward_
-{
-    public static void Activation(in Kernels.Activation act, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz) => Training.Backward.Activation(act, y, dy, dz);
 }

@@ -90,15 +90,13 @@ public sealed partial class OnnxImporter
         compact.Metadata.Name = Path.GetFileNameWithoutExtension(file.Path);
         compact.Metadata.InputLayout = compact.Input().Shape.Length switch { 4 => "NCHW", 3 => "NTC", 2 => "NC", _ => "" };
         compact.Metadata.ClassLabels = options.Labels;
-        compact.Metadata.SourceSha256 = Convert2Hex(SHA256.HashData(file.Bytes));
+        compact.Metadata.SourceSha256 = System.Convert.ToHexStringLower(SHA256.HashData(file.Bytes));
         compact.Metadata.ConverterVersion = Version;
         compact.Metadata.Properties["onnx.opset"] = im.opset.ToString();
         compact.Metadata.Properties["onnx.producer"] = $"{file.Proto.ProducerName} {file.Proto.ProducerVersion}".Trim();
         ModelValidator.Validate(compact);
         return compact;
     }
-
-    static string Convert2Hex(byte[] b) => System.Convert.ToHexStringLower(b);
 
     void ImportGraph()
     {

@@ -127,15 +127,12 @@ public sealed partial class OnnxImporter
         if (zps.Length == 0 || q.Scales.Length == 0) throw Error("weights have no scale or zero point");
         if (q.Unsigned) { if (zps.Any(z => z != 128)) return null; data = data.Select(d => d - 128).ToArray(); }
         else if (zps.Any(z => z != 0)) return null;
-        int channelAxis = transpose ? 1 : 0;   // output channels are rows after the transpose
-        if (q.Scales.Length != 1 && q.Axis != (transpose ? 0 : 0) && !(transpose && q.Axis == 1)) { }
         var bytes = new byte[rows * cols];
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
                 bytes[r * cols + c] = (byte)(sbyte)(transpose ? data[c * rows + r] : data[r * cols + c]);
         var scales = q.Scales.Length == 1 ? [q.Scales[0]] : q.Scales;
         if (scales.Length != 1 && scales.Length != rows) return null;
-        _ = channelAxis;
         return model.AddTensor(new TensorDesc(UniqueName(tensorName), DataType.Int8, shape ?? [rows, cols])
         { Data = bytes, Quant = new QuantParams(scales, new int[scales.Length], 0) });
     }
