@@ -6,9 +6,10 @@ namespace EdgeNet.Service;
 /// <summary>
 /// The serving model and the one before it. A swap (after fine-tuning, reload or rollback) replaces the whole
 /// (model, session) pair at once, so the inference loop sees either the old or the new model, never a mix.
-/// Models live in stateDirectory/models as model-N.enet, written atomically.
+/// Models live in stateDirectory/models as model-N.enet, written atomically. With <paramref name="streaming"/>, every
+/// session carries its recurrent state from one window to the next (a new model starts the stream from zero).
 /// </summary>
-public sealed class ModelSlots(string stateDirectory)
+public sealed class ModelSlots(string stateDirectory, bool streaming = false)
 {
     public sealed record Slot(Model Model, Session Session, int Version, string Path);
     readonly object gate = new();
@@ -21,7 +22,13 @@ public sealed class ModelSlots(string stateDirectory)
     public Slot Load(string path, int version)
     {
         var model = ModelFile.Load(path);   // throws ModelFormatException for a corrupt file: the caller keeps serving
-        var slot = new Slot(model, new Session(model, 1), version, path);
+        var session = new Session(model, 1);
+        if (streaming)
+        {
+            try { session.CarryRecurrentState(); }
+            catch (ArgumentException e) { session.Dispose(); throw new ModelFormatException($"'{path}' cannot stream: {e.Message}"); }
+        }
+        var slot = new Slot(model, session, version, path);
         Install(slot);
         return slot;
     }

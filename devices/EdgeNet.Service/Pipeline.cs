@@ -17,7 +17,7 @@ namespace EdgeNet.Service;
 /// </summary>
 public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdNotifier notifier) : BackgroundService
 {
-    readonly ModelSlots slots = new(cfg.StateDirectory);
+    readonly ModelSlots slots = new(cfg.StateDirectory, cfg.Source.Streaming);
     readonly FinetuneBuffer buffer = new(cfg.StateDirectory);
     readonly object gate = new();
     IWindowSource source = null!;
@@ -42,7 +42,9 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
     {
         Directory.CreateDirectory(cfg.StateDirectory);
         string start = LatestModel() ?? cfg.Model;
-        var slot = slots.Load(start, VersionOf(start));
+        ModelSlots.Slot slot;
+        try { slot = slots.Load(start, VersionOf(start)); }
+        catch (ModelFormatException e) when (cfg.Source.Streaming && e.Message.Contains("cannot stream")) { throw new ConfigException($"config: source.streaming: {e.Message}"); }
         var input = slot.Model.Input();
         Labels = slot.Model.Metadata.ClassLabels.Length > 0 ? slot.Model.Metadata.ClassLabels : Enumerable.Range(0, (int)slot.Model.Output().Elements(1)).Select(i => i.ToString()).ToArray();
         window = new float[input.Elements(1)];
@@ -86,6 +88,7 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
         {
             if (stop.IsCancellationRequested) return false;
             lock (gate) { faults++; lastFault = fault; }
+            slots.Current.Session.ResetState();   // a gap in the stream: the next window starts from the initial state
             if (faults < 5 || faults % 100 == 0) log.LogWarning("source fault: {Fault}", fault);
             Watchdog();   // handling a fault is progress too: the service is alive and retrying
             Thread.Sleep(20);
@@ -129,7 +132,7 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
     {
         lock (gate)
             return new StatusReply(lastFault is null ? "running" : "sensor fault", slots.Current.Path, slots.Current.Version, windows, faults, lastFault,
-                buffer.Count, finetuneState, finetuneReason, slots.CanRollback);
+                buffer.Count, finetuneState, finetuneReason, slots.CanRollback, slots.Current.Session.CarriesState);
     }
 
     public ResultReply? Last() { lock (gate) return last; }

@@ -43,8 +43,11 @@ public sealed class ServiceConfig
             case "imu":
                 if (Source.RateHz is < 4 or > 1000) throw new ConfigException($"config: source.rateHz {Source.RateHz} is outside 4..1000");
                 if (Source.Window < 1 || Source.Stride < 1) throw new ConfigException("config: source.window and source.stride must be at least 1");
+                if (Source.Streaming && Source.Stride != Source.Window)
+                    throw new ConfigException($"config: source.streaming carries the recurrent state from one window to the next, so windows must not overlap: stride {Source.Stride} must equal window {Source.Window}");
                 break;
             case "camera":
+                if (Source.Streaming) throw new ConfigException("config: source.streaming is for time series (imu); camera frames are classified one by one");
                 if (Source.Command.Length == 0 && Source.File.Length == 0) throw new ConfigException("config: a camera source needs 'command' (e.g. rpicam-vid, ffmpeg) or 'file'");
                 if (Source.Width < 1 || Source.Height < 1) throw new ConfigException("config: source.width and source.height must be positive");
                 if (Source.Format is not ("gray8" or "rgb24" or "yuv420")) throw new ConfigException($"config: source.format '{Source.Format}' is not gray8, rgb24 or yuv420");
@@ -68,6 +71,11 @@ public sealed class SourceConfig
     public int RateHz { get; set; } = 50;
     public int Window { get; set; } = 50;
     public int Stride { get; set; } = 25;
+    /// <summary>
+    /// Recurrent models only: each window continues the LSTM/GRU/RNN state the previous window ended in, so the model
+    /// sees one unbroken stream. Windows must then not overlap (stride = window); a sensor fault restarts the stream.
+    /// </summary>
+    public bool Streaming { get; set; }
     /// <summary>Simulation only: the gesture played, changing every this many samples (0 still, 1 shake, 2 circle).</summary>
     public int[] SimulatedGestures { get; set; } = [0, 1];
     public int SimulatedGestureSamples { get; set; } = 200;

@@ -157,6 +157,40 @@ public partial class ServiceTests(ITestOutputHelper output)
         Assert.Equal(0, s.Terminate());
     }
 
+    /// <summary>An LSTM served as one unbroken stream: each window continues the state the previous one ended in
+    /// (equivalence with the whole stream is <see cref="StreamingStateTests"/>); a sensor fault restarts the stream.</summary>
+    [Fact]
+    public void Streaming_lstm_service_carries_state_and_survives_a_fault()
+    {
+        var dir = Fixtures.TempDir();
+        string model = Path.Combine(dir, "lstm.enet");
+        ModelFile.Save(ModelSpec.Build("lstm:8,dense:3", [20, 6], seed: 1), model);
+        string Streaming(string stride) => ImuConfig(model, ", \"streaming\": true, \"simulatedFailure\": [200, 300]").Replace("\"stride\": 10", $"\"stride\": {stride}");
+        using (var s = new ServiceProcess(Streaming("20"), dir))
+        {
+            Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+            Assert.True(s.Ctl("status").GetProperty("streaming").GetBoolean());
+            Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("sensorFaults").GetInt64() > 0, 20), "the fault was never reported");
+            long windows = s.Ctl("status").GetProperty("windows").GetInt64();
+            Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("windows").GetInt64() > windows + 3, 20), "serving did not resume");
+            Assert.Equal(0, s.Terminate());
+        }
+        // Overlapping windows cannot stream, and neither can a model without a recurrent layer: refused at start, with why.
+        var bad = Assert.Throws<EdgeNet.Service.ConfigException>(() =>
+        {
+            File.WriteAllText(Path.Combine(dir, "overlap.json"), Streaming("10").Replace("@SOCKET@", "c.sock").Replace("@STATE@", "state"));
+            EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "overlap.json"));
+        });
+        Assert.Contains("stride 10 must equal window 20", bad.Message);
+        string mlp = Path.Combine(dir, "mlp.enet");
+        ModelFile.Save(ModelSpec.Build("dense:8,dense:3", [20, 6]), mlp);
+        var sub = Fixtures.TempDir();
+        using var m = new ServiceProcess(ImuConfig(mlp, ", \"streaming\": true").Replace("\"stride\": 10", "\"stride\": 20"), sub);
+        Assert.True(m.Process.WaitForExit(30000));
+        Assert.NotEqual(0, m.Process.ExitCode);
+        Assert.Contains("cannot stream", m.Stderr.ToString());
+    }
+
     [Fact]
     public void Camera_service_classifies_ffmpeg_test_frames()
     {

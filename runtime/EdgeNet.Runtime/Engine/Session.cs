@@ -67,6 +67,29 @@ public sealed unsafe class Session : IDisposable
 
     static long Align(long n) => (n + 63) / 64 * 64;
 
+    /// <summary>True after <see cref="CarryRecurrentState"/>: recurrent layers continue from the last run's final state.</summary>
+    public bool CarriesState { get; private set; }
+
+    /// <summary>
+    /// Streaming: each Run continues every LSTM/GRU/RNN layer from the state the previous Run ended in, so a stream cut
+    /// into consecutive windows gives the same outputs as the whole stream at once. Refused for models without a
+    /// recurrent layer or with a bidirectional one (whose backward direction cannot see the future of the stream).
+    /// </summary>
+    public void CarryRecurrentState()
+    {
+        var rec = kernels.OfType<Kernels.RecurrentKernel>().ToArray();
+        if (rec.Length == 0) throw new ArgumentException("the model has no LSTM, GRU or RNN layer whose state could carry over");
+        if (rec.FirstOrDefault(k => k.IsBidirectional) is { } bi) throw new ArgumentException($"layer '{bi.Node.Name}' is bidirectional; its state cannot stream");
+        foreach (var k in rec) k.CarryState(MaxBatch);
+        CarriesState = true;
+    }
+
+    /// <summary>Starts the stream over: the next Run begins from the model's initial state.</summary>
+    public void ResetState()
+    {
+        foreach (var k in kernels) (k as Kernels.RecurrentKernel)?.ResetState();
+    }
+
     /// <summary>Elements of one sample of input <paramref name="i"/> (the input's size at batch 1).</summary>
     public long InputSampleSize(int i = 0) => Model.Tensors[Model.Inputs[i]].Elements(1);
     public long OutputSampleSize(int i = 0) => Model.Tensors[Model.Outputs[i]].Elements(1);

@@ -175,6 +175,12 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
                 LoadState(f, initH, d, b, Bn, h + b * H);
                 if (op == OpType.Lstm) LoadState(f, initC, d, b, Bn, c + b * H);
             }
+            if (carried != null && carriedBatch == Bn)
+            {
+                long n = (long)Bn * H, at = 2 * d * n;
+                carried.AsSpan((int)at, (int)n).CopyTo(new Span<float>(h, (int)n));
+                if (op == OpType.Lstm) carried.AsSpan((int)(at + n), (int)n).CopyTo(new Span<float>(c, (int)n));
+            }
             for (int step = 0; step < S; step++)
             {
                 int t = reverse ? S - 1 - step : step;
@@ -214,8 +220,30 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
                 if (yh >= 0) new ReadOnlySpan<float>(h + b * H, H).CopyTo(new Span<float>(f.F(yh) + off, H));
                 if (yc >= 0) new ReadOnlySpan<float>(c + b * H, H).CopyTo(new Span<float>(f.F(yc) + off, H));
             }
+            if (carried != null)
+            {
+                int n = Bn * H, at = 2 * d * n;
+                new ReadOnlySpan<float>(h, n).CopyTo(carried.AsSpan(at, n));
+                if (op == OpType.Lstm) new ReadOnlySpan<float>(c, n).CopyTo(carried.AsSpan(at + n, n));
+            }
         }
+        if (carried != null) carriedBatch = Bn;
     }
+
+    // Streaming: the final h (and c) of the last run, per direction [h B×H, c B×H], become the next run's initial state.
+    float[]? carried;
+    int carriedBatch = -1;
+    public bool IsBidirectional => D == 2;
+
+    /// <summary>From now on each run starts from the state the previous run ended in (same batch), not from zero.</summary>
+    public void CarryState(int maxBatch)
+    {
+        carried = new float[2 * D * Format.Shape.Resolve(batchTemplate, maxBatch) * H];
+        carriedBatch = -1;
+    }
+
+    /// <summary>The next run starts from the model's initial state again (a gap in the stream).</summary>
+    public void ResetState() => carriedBatch = -1;
 
     void LoadState(Frame f, int tensor, int d, int b, int Bn, float* dst)
     {
