@@ -3,6 +3,7 @@ using System.Text.Json;
 using EdgeNet.Devices.Gpio;
 using EdgeNet.Engine;
 using EdgeNet.Format;
+using EdgeNet.Io;
 using EdgeNet.Training;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
@@ -38,9 +39,15 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
     /// <summary>Each result as its JSON line, for control-socket subscribers (called on the inference thread).</summary>
     public event Action<string>? ResultPublished;
 
+    readonly CancellationTokenSource finetuneStop = new();
+    Thread? finetuneThread;
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(cfg.StateDirectory);
+        // Temp files of saves cut off by a power loss or SIGKILL: the targets are intact, the orphans go.
+        int orphans = AtomicFile.RemoveOrphans(slots.Directory) + AtomicFile.RemoveOrphans(buffer.Directory);
+        if (orphans > 0) log.LogWarning("removed {Count} temp files left by an interrupted save", orphans);
         string start = LatestModel() ?? cfg.Model;
         ModelSlots.Slot slot;
         try { slot = slots.Load(start, VersionOf(start)); }
@@ -154,7 +161,8 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
         if (c < 0 || c >= Labels.Length) return new(false, $"class {c} is outside 0..{Labels.Length - 1}");
         float[] copy;
         lock (gate) { if (last is null) return new(false, "no window classified yet"); copy = (float[])window.Clone(); }
-        buffer.Add(copy, c);
+        try { buffer.Add(copy, c); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new(false, $"could not store the window: {e.Message}"); }
         return new(true, $"stored window as '{Labels[c]}' ({buffer.Count} labelled)");
     }
 
@@ -166,8 +174,8 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
             if (buffer.Count < 4) return new(false, $"{buffer.Count} labelled windows; label at least 4");
             finetuneState = "running"; finetuneReason = null;
         }
-        var t = new Thread(Finetune) { IsBackground = true, Priority = ThreadPriority.Lowest, Name = "edgenet-finetune" };
-        t.Start();
+        finetuneThread = new Thread(Finetune) { IsBackground = true, Priority = ThreadPriority.Lowest, Name = "edgenet-finetune" };
+        finetuneThread.Start();
         return new(true, "fine-tune started");
     }
 
@@ -189,6 +197,7 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
             {
                 Epochs = cfg.Finetune.Epochs, Batch = cfg.Finetune.Batch, Train = TrainSelection.Parse(cfg.Finetune.Train),
                 Optimizer = new OptimizerOptions { LearningRate = cfg.Finetune.Lr, Momentum = cfg.Finetune.Momentum },
+                Cancel = finetuneStop.Token,
             };
             var result = FineTuner.Fit(serving.Model, Rows(trainIdx), trainIdx.Select(i => y[i]).ToArray(), o);
             double before = Accuracy(serving.Model, vx, vy), after = Accuracy(result.Model, vx, vy);
@@ -200,9 +209,13 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
                 Finish("swapped", $"model version {slot.Version}: held-out accuracy {before:F3} -> {after:F3} on {vy.Length} windows");
             }
         }
+        catch (OperationCanceledException)
+        {
+            Finish("cancelled", "the service is stopping; serving model unchanged");
+        }
         catch (Exception e) when (e is ArgumentException or ModelFormatException or IOException or InvalidOperationException)
         {
-            Finish("failed", e.Message);
+            Finish("failed", $"{e.Message}; serving model unchanged");
         }
     }
 
@@ -228,6 +241,14 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
     {
         try { var s = slots.Load(slots.Current.Path, slots.Current.Version); return new(true, $"reloaded {s.Path}"); }
         catch (ModelFormatException e) { return new(false, $"reload refused, still serving the loaded model: {e.Message}"); }
+    }
+
+    /// <summary>SIGTERM: the loop finishes its window; a fine-tune stops at its next step, and a save under way completes.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        finetuneStop.Cancel();
+        await base.StopAsync(cancellationToken);
+        finetuneThread?.Join(TimeSpan.FromSeconds(20));
     }
 
     public override void Dispose()

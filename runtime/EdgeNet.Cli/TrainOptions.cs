@@ -66,7 +66,11 @@ internal sealed class TrainOptions
     /// <summary>Trains, reporting per epoch, and saves atomically; the input model file is never touched.</summary>
     public int Run(ParseResult r, Format.Model model)
     {
-        var o = Read(r);
+        // SIGTERM/SIGINT stop training between steps (nothing is written) but never interrupt the save itself.
+        using var stop = new CancellationTokenSource();
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var intr = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        var o = Read(r) with { Cancel = stop.Token };
         if (o.Batch < 1) throw new UsageException("--batch must be at least 1");
         if (o.Epochs < 1) throw new UsageException("--epochs must be at least 1");
         var x = Options.ReadFloats(r.GetValue(Data)!, "data");

@@ -26,7 +26,8 @@ public partial class ServiceTests(ITestOutputHelper output)
         public readonly List<string> Notifications = [];
         public readonly StringBuilder Stdout = new(), Stderr = new();
 
-        public ServiceProcess(string configJson, string dir)
+        /// <param name="wrapper">a command the service runs under (e.g. unshare with a small tmpfs), or none</param>
+        public ServiceProcess(string configJson, string dir, string[]? wrapper = null)
         {
             Dir = dir; Socket = Path.Combine(dir, "ctl.sock");
             string cfg = Path.Combine(dir, "edgenet.json");
@@ -34,7 +35,8 @@ public partial class ServiceTests(ITestOutputHelper output)
             string notifyPath = Path.Combine(dir, "notify.sock");
             notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
             notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
-            var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "edgenet.dll"), "serve", "--config", cfg])
+            string[] command = [.. wrapper ?? [], "dotnet", Path.Combine(AppContext.BaseDirectory, "edgenet.dll"), "serve", "--config", cfg];
+            var psi = new ProcessStartInfo(command[0], command[1..])
             { RedirectStandardOutput = true, RedirectStandardError = true };
             psi.Environment["NOTIFY_SOCKET"] = notifyPath;
             Process = Process.Start(psi)!;

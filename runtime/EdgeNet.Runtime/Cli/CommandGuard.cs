@@ -8,7 +8,7 @@ public sealed class UsageException(string message) : Exception(message);
 /// <summary>Exit codes and one-line errors shared by EdgeNet's command-line programs (documented in README.md).</summary>
 public static class CommandGuard
 {
-    public const int Ok = 0, Failure = 1, Usage = 2, BadModel = 3, BadData = 4;
+    public const int Ok = 0, Failure = 1, Usage = 2, BadModel = 3, BadData = 4, Interrupted = 5;
 
     /// <summary>Runs a command body; user mistakes become one line on stderr and an exit code, never a stack trace.</summary>
     public static int Guard(Func<int> body)
@@ -18,6 +18,7 @@ public static class CommandGuard
         catch (ModelFormatException e) { return Fail(e.Message.Contains("unsupported op", StringComparison.Ordinal) ? Usage : BadModel, e.Message); }
         catch (InvalidDataException e) { return Fail(BadData, e.Message); }
         catch (ArgumentException e) when (Environment.GetEnvironmentVariable("EDGENET_TRACE") is null) { return Fail(BadData, e.Message); }
+        catch (OperationCanceledException) { return Fail(Interrupted, "interrupted by SIGTERM/SIGINT before the work was done; nothing was written"); }
         catch (IOException e) { return Fail(Failure, e.Message); }
         catch (UnauthorizedAccessException e) { return Fail(Failure, e.Message); }
     }

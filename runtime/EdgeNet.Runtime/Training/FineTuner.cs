@@ -20,6 +20,8 @@ public sealed record FineTuneOptions
     public LossKind Loss { get; init; } = LossKind.CrossEntropy;
     /// <summary>Run the frozen backbone once over the data and train only the layers after it.</summary>
     public bool CacheFrozenBackbone { get; init; } = true;
+    /// <summary>Checked before every step: a cancelled run throws OperationCanceledException and returns no model.</summary>
+    public CancellationToken Cancel { get; init; }
 }
 
 public sealed record EpochReport(int Epoch, float MeanLoss, int SkippedSteps, float LearningRate, double? ValidationAccuracy);
@@ -79,6 +81,7 @@ public static class FineTuner
             int batches = (rows + o.Batch - 1) / o.Batch;
             for (int bi = 0; bi < batches; bi++)
             {
+                o.Cancel.ThrowIfCancellationRequested();
                 int n = Math.Min(o.Batch, rows - bi * o.Batch);
                 for (int k = 0; k < n; k++)
                 {

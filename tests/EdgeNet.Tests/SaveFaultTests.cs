@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using EdgeNet.Format;
+using EdgeNet.Io;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>
+/// Saves that meet a full disk, a temp file on another filesystem, or SIGTERM: the old file stays complete, the error
+/// is reported, nothing partial is left. A full disk is real: a 256 KiB tmpfs mounted in a private mount namespace
+/// (<c>unshare --user --map-root-user --mount</c>, no privileges needed), filled up before the save.
+/// </summary>
+public partial class SaveFaultTests(ITestOutputHelper output)
+{
+    [LibraryImport("libc")] private static partial int kill(int pid, int sig);
+    static readonly string Edgenet = Path.Combine(AppContext.BaseDirectory, "edgenet.dll");
+
+    static string Device(string dir)
+    {
+        using var p = Process.Start(new ProcessStartInfo("stat", ["-c", "%d", dir]) { RedirectStandardOutput = true })!;
+        string d = p.StandardOutput.ReadToEnd().Trim();
+        p.WaitForExit();
+        return d;
+    }
+
+    /// <summary>Runs a shell script with a fresh tmpfs of <paramref name="kb"/> KiB mounted at $D, in its own mount namespace.</summary>
+    static (int code, string output) InSmallTmpfs(int kb, string mountPoint, string script)
+    {
+        var psi = new ProcessStartInfo("unshare", ["--user", "--map-root-user", "--mount", "sh", "-c",
+            $"mount -t tmpfs -o size={kb}k tmpfs \"$D\" || {{ echo 'cannot mount a tmpfs'; exit 99; }}\n{script}"])
+        { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["D"] = mountPoint;
+        psi.Environment["EDGENET"] = Edgenet;
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string o = p.StandardOutput.ReadToEnd() + err.Result;
+        p.WaitForExit();
+        return (p.ExitCode, o);
+    }
+
+    [Fact]
+    public void A_temp_file_on_another_filesystem_is_refused_not_copied()
+    {
+        var dir = Fixtures.TempDir();
+        var other = Path.Combine("/dev/shm", "edgenet-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(other);
+        try
+        {
+            Assert.True(Device(dir) != Device(other), $"{dir} and {other} should be on different filesystems for this test");
+            string target = Path.Combine(dir, "model.enet");
+            File.WriteAllBytes(target, [1, 2, 3]);
+            var e = Assert.Throws<IOException>(() => AtomicFile.Write(target, new byte[1000], other));
+            Assert.Contains("another filesystem", e.Message);
+            Assert.Equal([1, 2, 3], File.ReadAllBytes(target));   // untouched, not half-copied
+            Assert.Empty(Directory.GetFiles(other));               // and the temp file is gone
+        }
+        finally { Directory.Delete(other, true); }
+    }
+
+    [Fact]
+    public void Orphaned_temp_files_of_dead_writers_are_removed_live_ones_kept()
+    {
+        var dir = Fixtures.TempDir();
+        string dead = Path.Combine(dir, ".model-3.enet.4194000.0123abcd.tmp"), live = Path.Combine(dir, ".model-3.enet.1.4567ef.tmp"), keep = Path.Combine(dir, "model-3.enet");
+        foreach (var f in new[] { dead, live, keep }) File.WriteAllBytes(f, [1]);
+        Assert.Equal(1, AtomicFile.RemoveOrphans(dir));
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(live) && File.Exists(keep));
+    }
+
+    /// <summary>`edgenet finetune -o OUT` onto a full disk: exit 1 with the OS's reason, the old OUT intact, no temp file.</summary>
+    [Fact]
+    public void Full_disk_during_a_finetune_save_keeps_the_old_file()
+    {
+        var dir = Fixtures.TempDir();
+        string model = Path.Combine(dir, "m.enet"), mnt = Path.Combine(dir, "small");
+        Directory.CreateDirectory(mnt);
+        ModelFile.Save(Fixtures.Convert(Fixtures.Digits("mlp_digits.onnx")), model);
+        var (code, log) = InSmallTmpfs(256, mnt, $"""
+            cp "{model}" "$D/out.enet"; before=$(sha256sum < "$D/out.enet")
+            dd if=/dev/zero of="$D/fill" bs=4k 2>/dev/null
+            dotnet "$EDGENET" finetune "{model}" --data "{Fixtures.Digits("digits_test_x.npy")}" --labels "{Fixtures.Digits("digits_test_y.npy")}" --epochs 1 -o "$D/out.enet"
+            echo "exit=$?"
+            [ "$(sha256sum < "$D/out.enet")" = "$before" ] && echo "old file intact"
+            ls -a "$D" | grep -c '\.tmp$' | sed 's/^/temp files: /'
+            """);
+        output.WriteLine(log);
+        Assert.NotEqual(99, code);
+        Assert.Contains("exit=1", log);
+        Assert.Contains("error: No space left on device", log);
+        Assert.Contains("old file intact", log);
+        Assert.Contains("temp files: 0", log);
+    }
+
+    /// <summary>The service's fine-tune publishes onto a full state disk: status says why, the old model keeps serving.</summary>
+    [Fact]
+    public void Full_disk_during_a_service_save_keeps_serving_the_old_model()
+    {
+        var dir = Fixtures.TempDir();
+        string state = Path.Combine(dir, "state"), model = Path.Combine(dir, "m.enet");
+        Directory.CreateDirectory(state);
+        var m = Training.ModelSpec.Build("dense:16,relu,dense:3", [20, 6], seed: 3);
+        ModelFile.Save(m, model);
+        string cfg = $$"""
+            { "model": "{{model}}", "stateDirectory": "@STATE@",
+              "source": { "type": "imu", "simulated": true, "rateHz": 200, "window": 20, "stride": 10, "simulatedGestures": [0, 1, 2], "simulatedGestureSamples": 60 },
+              "sinks": { "stdout": false }, "control": { "socket": "@SOCKET@" },
+              "finetune": { "epochs": 3, "batch": 8, "lr": 0.01, "momentum": 0.9, "train": "all", "holdout": 0.25 } }
+            """;
+        string[] smallDisk = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", "mount -t tmpfs -o size=256k tmpfs \"$0\" && exec \"$@\"", state];
+        using var s = new ServiceTests.ServiceProcess(cfg, dir, smallDisk);
+        Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+        for (int i = 0; i < 12; i++) { Thread.Sleep(30); Assert.True(s.Ctl($"label {i % 3}").GetProperty("ok").GetBoolean()); }
+
+        // Fill the service's state disk, seen through its own mount namespace.
+        string view = $"/proc/{s.Process.Id}/root{state}";
+        Assert.True(Directory.Exists(Path.Combine(view, "finetune")), "the state directory is not visible through /proc");
+        try { using var fill = File.Create(Path.Combine(view, "fill")); var block = new byte[4096]; while (true) { fill.Write(block); fill.Flush(); } }
+        catch (IOException e) { output.WriteLine($"filled: {e.Message}"); }
+
+        var refused = s.Ctl("label 0");
+        Assert.False(refused.GetProperty("ok").GetBoolean());
+        Assert.Contains("No space left", refused.GetProperty("message").GetString());
+        Assert.True(s.Ctl("finetune").GetProperty("ok").GetBoolean());
+        Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("finetune").GetString() is not "running", 60));
+        var status = s.Ctl("status");
+        output.WriteLine(status.ToString());
+        Assert.Equal("failed", status.GetProperty("finetune").GetString());
+        Assert.Contains("No space left on device", status.GetProperty("finetuneReason").GetString());
+        Assert.Equal(0, status.GetProperty("modelVersion").GetInt32());
+        long windows = status.GetProperty("windows").GetInt64();
+        Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("windows").GetInt64() > windows + 3, 10), "the old model stopped serving");
+        var models = Path.Combine(view, "models");
+        Assert.True(!Directory.Exists(models) || Directory.GetFiles(models).Length == 0, "a partial model file was left");
+        Assert.Equal(12, Npy.Read(Path.Combine(view, "finetune", "y.npy")).Length);   // the labelled windows survive intact
+        Assert.Equal(0, s.Terminate());
+    }
+
+    /// <summary>
+    /// SIGTERM at random moments of `edgenet finetune` after its first epoch: before training ends the run stops with exit 5 and writes
+    /// nothing; once the save has begun it completes. Never a partial or temp file.
+    /// </summary>
+    [Fact]
+    public void Sigterm_during_finetune_or_its_save_leaves_no_partial_file()
+    {
+        var dir = Fixtures.TempDir();
+        string model = Path.Combine(dir, "m.enet"), outFile = Path.Combine(dir, "out.enet");
+        ModelFile.Save(Fixtures.Convert(Fixtures.Digits("mlp_digits.onnx")), model);
+        string[] args = [Edgenet, "finetune", model, "--data", Path.Combine(Fixtures.Dir, "finetune", "digits_train_x.npy"), "--labels", Path.Combine(Fixtures.Dir, "finetune", "digits_train_y.npy"), "--epochs", "3", "--no-shuffle", "-o", outFile];
+        var full = Stopwatch.StartNew();
+        using (var p = Process.Start(new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true })!) { p.StandardOutput.ReadToEnd(); p.WaitForExit(); Assert.Equal(0, p.ExitCode); }
+        int runMs = (int)full.ElapsedMilliseconds;
+        var expected = File.ReadAllBytes(outFile);
+        var rng = new Random(5);
+        int interrupted = 0, completed = 0;
+        for (int i = 0; i < 10; i++)
+        {
+            File.Delete(outFile);
+            using var p = Process.Start(new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var err = p.StandardError.ReadToEndAsync();
+            while (p.StandardOutput.ReadLine() is { } line && !line.StartsWith("epoch 1/")) { }   // training is under way
+            var rest = p.StandardOutput.ReadToEndAsync();
+            Thread.Sleep(rng.Next(0, runMs * 2 / 3 + 30));
+            kill(p.Id, 15);
+            p.WaitForExit();
+            string stderr = err.Result;
+            if (p.ExitCode == 5) { interrupted++; Assert.False(File.Exists(outFile), "an interrupted run wrote its output"); Assert.Contains("nothing was written", stderr); }
+            else if (p.ExitCode == 0) { completed++; Assert.Equal(expected, File.ReadAllBytes(outFile)); }
+            else Assert.Fail($"run {i}: exit {p.ExitCode}: {stderr}");
+            Assert.Empty(Directory.GetFiles(dir, ".*.tmp"));
+        }
+        output.WriteLine($"one run {runMs} ms; 10 SIGTERMs: {interrupted} interrupted with nothing written, {completed} completed");
+        Assert.True(interrupted > 0, "no SIGTERM landed during training");
+    }
+}
