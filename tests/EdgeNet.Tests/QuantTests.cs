@@ -210,13 +210,16 @@ public class Int8KernelTwinTests
     }
 
     [Theory]
-    [InlineData(OpType.Lstm, "forward")]
-    [InlineData(OpType.Lstm, "bidirectional")]
-    [InlineData(OpType.Gru, "reverse")]
-    [InlineData(OpType.Rnn, "forward")]
-    public void Recurrent_with_int8_weights(OpType op, string direction)
+    [InlineData(OpType.Lstm, "forward", 3, 9, 5)]
+    [InlineData(OpType.Lstm, "bidirectional", 3, 9, 5)]
+    [InlineData(OpType.Gru, "reverse", 3, 9, 5)]
+    [InlineData(OpType.Rnn, "forward", 3, 9, 5)]
+    [InlineData(OpType.Lstm, "forward", 1, 20, 19)]   // batch 1: one-row GEMMs; 16-wide quantization with tails
+    [InlineData(OpType.Gru, "bidirectional", 1, 33, 35)]
+    [InlineData(OpType.Rnn, "reverse", 2, 17, 16)]
+    public void Recurrent_with_int8_weights(OpType op, string direction, int batch, int H, int I)
     {
-        int G = op switch { OpType.Lstm => 4, OpType.Gru => 3, _ => 1 }, D = direction == "bidirectional" ? 2 : 1, H = 9, I = 5, S = 4;
+        int G = op switch { OpType.Lstm => 4, OpType.Gru => 3, _ => 1 }, D = direction == "bidirectional" ? 2 : 1, S = 4;
         var g = new GraphBuilder();
         int x = g.Input("x", S, -1, I);
         int W = g.Model.AddTensor(new TensorDesc("W", DataType.Int8, [D, G * H, I]) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(RandomBytes(D * G * H * I, 1).Select(v => (sbyte)Math.Max((int)v, -127)).ToArray().AsSpan()).ToArray(), Quant = new QuantParams(Enumerable.Repeat(0.004f, D * G * H).ToArray(), new int[D * G * H], 1) });
@@ -224,10 +227,10 @@ public class Int8KernelTwinTests
         var attrs = new Attributes().Set("hidden_size", (long)H).Set("direction", direction).Set("linear_before_reset", 1L);
         int y = g.Add(op, [x, W, R], attrs, outputs: 2);
         var m = g.Build(y);
-        using var fast = new Session(m, 3); using var slow = new Session(m, 3, KernelOptions.Default with { Reference = true });
-        var input = RandomFloats(S * 3 * I, 9);
-        input.CopyTo(fast.Input(0, 3)); input.CopyTo(slow.Input(0, 3));
-        fast.Run(3); slow.Run(3);
+        using var fast = new Session(m, batch); using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
+        var input = RandomFloats(S * batch * I, 9);
+        input.CopyTo(fast.Input(0, batch)); input.CopyTo(slow.Input(0, batch));
+        fast.Run(batch); slow.Run(batch);
         Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, op.ToString());   // gates run fp32 (TensorPrimitives vs scalar)
     }
 }

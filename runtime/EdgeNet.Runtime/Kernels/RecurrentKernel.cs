@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using EdgeNet.Engine;
 using EdgeNet.Format;
@@ -382,6 +383,7 @@ internal sealed unsafe class QMatrix : IDisposable
     {
         this.w = w; this.scale = scale; this.n = n; this.k = k; this.reference = reference;
         kp = GemmInt8.KPad(k);
+        rowScale = new float[n];
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
         comp = new int[n];
         for (int j = 0; j < n; j++) { int sum = 0; for (int i = 0; i < k; i++) sum += w[j * k + i]; comp[j] = -shift * sum; }
@@ -402,28 +404,61 @@ internal sealed unsafe class QMatrix : IDisposable
     /// <summary>c[rows, n] (stride ldc) = a[rows, k] · Wᵀ; <paramref name="scratch"/> holds rows·(kp + 4n) bytes.</summary>
     public void Multiply(float* a, int rows, float* c, int ldc, byte* scratch)
     {
-        float max = 0;
-        for (long i = 0; i < (long)rows * k; i++) max = Math.Max(max, Math.Abs(a[i]));
+        float max = Math.Abs(TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(a, checked(rows * k))));
         float sa = max > 0 ? max / 127f : 1f;
         sbyte* aq = (sbyte*)scratch;
         int* acc = (int*)(scratch + ((long)rows * kp + 63) / 64 * 64);
         byte flip = !reference && GemmInt8.ShiftsActivations(isa) ? (byte)0x80 : (byte)0;
-        for (int r = 0; r < rows; r++)
-        {
-            for (int i = 0; i < k; i++) aq[(long)r * kp + i] = (sbyte)((byte)Quant.QuantMath.Quantize(a[(long)r * k + i], sa, 0, -127, 127) ^ flip);
-            for (int i = k; i < kp; i++) aq[(long)r * kp + i] = 0;
-        }
+        for (int r = 0; r < rows; r++) QuantizeRow(a + (long)r * k, aq + (long)r * kp, sa, flip);
         if (reference)
+        {
             for (int r = 0; r < rows; r++)
                 for (int j = 0; j < n; j++)
                 {
                     int s = 0;
                     for (int i = 0; i < k; i++) s += aq[(long)r * kp + i] * w[j * k + i];
-                    acc[(long)r * n + j] = s;
+                    c[(long)r * ldc + j] = s * (sa * scale[j]);
                 }
-        else GemmInt8.Run(aq, kp, (sbyte*)packed!.Pointer, acc, n, rows, n, k, isa, activationsInA: true);
-        for (int r = 0; r < rows; r++)
-            for (int j = 0; j < n; j++) c[(long)r * ldc + j] = (acc[(long)r * n + j] + (reference ? 0 : comp[j])) * (sa * scale[j]);
+            return;
+        }
+        GemmInt8.Run(aq, kp, (sbyte*)packed!.Pointer, acc, n, rows, n, k, isa, activationsInA: true);
+        TensorPrimitives.Multiply(scale, sa, rowScale);
+        fixed (int* cp = comp) fixed (float* rs = rowScale)
+            for (int r = 0; r < rows; r++)
+            {
+                int* ar = acc + (long)r * n; float* cr = c + (long)r * ldc;
+                int j = 0;
+                if (Vector256.IsHardwareAccelerated)
+                    for (; j + 8 <= n; j += 8)
+                        (Vector256.ConvertToSingle(Vector256.Load(ar + j) + Vector256.Load(cp + j)) * Vector256.Load(rs + j)).Store(cr + j);
+                else if (Vector128.IsHardwareAccelerated)
+                    for (; j + 4 <= n; j += 4)
+                        (Vector128.ConvertToSingle(Vector128.Load(ar + j) + Vector128.Load(cp + j)) * Vector128.Load(rs + j)).Store(cr + j);
+                for (; j < n; j++) cr[j] = (ar[j] + cp[j]) * rs[j];
+            }
+    }
+
+    readonly float[] rowScale;   // sa·scale[j] of the current call
+
+    /// <summary>x/sa rounded half to even, clamped to ±127 (QuantMath.Quantize), 16 at a time; XOR flip for VNNI's unsigned side.</summary>
+    void QuantizeRow(float* x, sbyte* q, float sa, byte flip)
+    {
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated && !reference)
+        {
+            var s = Vector128.Create(sa); var lo = Vector128.Create(-127f); var hi = Vector128.Create(127f);
+            var f = Vector128.Create((sbyte)flip);
+            for (; i + 16 <= k; i += 16)
+            {
+                var i0 = Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(Vector128.Round(Vector128.Load(x + i) / s), lo), hi));
+                var i1 = Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(Vector128.Round(Vector128.Load(x + i + 4) / s), lo), hi));
+                var i2 = Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(Vector128.Round(Vector128.Load(x + i + 8) / s), lo), hi));
+                var i3 = Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(Vector128.Round(Vector128.Load(x + i + 12) / s), lo), hi));
+                (Vector128.Narrow(Vector128.Narrow(i0, i1), Vector128.Narrow(i2, i3)) ^ f).Store(q + i);
+            }
+        }
+        for (; i < k; i++) q[i] = (sbyte)((byte)Quant.QuantMath.Quantize(x[i], sa, 0, -127, 127) ^ flip);
+        for (; i < kp; i++) q[i] = 0;
     }
 
     public void Dispose() => packed?.Dispose();

@@ -10,6 +10,7 @@ namespace EdgeNet.Kernels.Simd;
 /// into scratch. The register tile is MR rows × 2 vectors, chosen once for the machine:
 /// AVX-512 8×32, AVX2 6×16, NEON (and SSE) 8×8 — as many accumulators as the register file holds.
 /// </summary>
+[SkipLocalsInit]
 public static unsafe class Gemm
 {
     public enum Isa { V128, V256, V512 }
@@ -45,6 +46,14 @@ public static unsafe class Gemm
     public static void Run(float* A, int lda, float* packedB, float* C, int ldc, int M, int N, int K,
                            float* rowBias, float* colBias, float lo, float hi)
     {
+        if (M <= 2)   // batch-1 Dense and recurrent steps: straight to the row kernel, panel after panel
+        {
+            var t = stackalloc float[64];
+            for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
+                for (int i = 0; i < M; i++)
+                    Row(A + (long)i * lda, packedB + (long)p * K * NR, NR, C + (long)i * ldc + j0, K, Math.Min(NR, N - j0), rowBias == null ? 0f : rowBias[i], colBias == null ? null : colBias + j0, lo, hi, t);
+            return;
+        }
         for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
             Panel(A, lda, packedB + (long)p * K * NR, NR, C + j0, ldc, M, Math.Min(NR, N - j0), K, rowBias, colBias == null ? null : colBias + j0, lo, hi);
     }
@@ -86,48 +95,66 @@ public static unsafe class Gemm
             }
     }
 
-    /// <summary>One row of C across a panel, with two independent accumulator sets to hide FMA latency.</summary>
+    /// <summary>One row of C across a panel (batch-1 Dense, recurrent steps): four independent accumulator chains
+    /// hide the FMA latency; bias and clamp are applied in vector registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Row(float* a, float* b, long ldb, float* c, int K, int w, float rowBias, float* colBias, float lo, float hi, float* acc)
+    static void Row(float* a, float* b, long ldb, float* c, int K, int w, float rowBias, float* colBias, float lo, float hi, float* t)
     {
         int k = 0;
         if (Selected == Isa.V512)
         {
             Vector512<float> p0 = default, p1 = default, q0 = default, q1 = default;
-            for (; k + 1 < K; k += 2)
+            for (; k + 1 < K; k += 2, b += 2 * ldb)
             {
                 var x = Vector512.Create(a[k]); var y = Vector512.Create(a[k + 1]);
-                p0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + k * ldb), p0); p1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + k * ldb + 16), p1);
-                q0 = Vector512.FusedMultiplyAdd(y, Vector512.Load(b + (k + 1) * ldb), q0); q1 = Vector512.FusedMultiplyAdd(y, Vector512.Load(b + (k + 1) * ldb + 16), q1);
+                p0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b), p0); p1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 16), p1);
+                q0 = Vector512.FusedMultiplyAdd(y, Vector512.Load(b + ldb), q0); q1 = Vector512.FusedMultiplyAdd(y, Vector512.Load(b + ldb + 16), q1);
             }
-            if (k < K) { var x = Vector512.Create(a[k]); p0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + k * ldb), p0); p1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + k * ldb + 16), p1); }
-            (p0 + q0).Store(acc); (p1 + q1).Store(acc + 16);
+            if (k < K) { var x = Vector512.Create(a[k]); p0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b), p0); p1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 16), p1); }
+            Vector512<float> cb0 = default, cb1 = default;
+            if (colBias != null)
+            {
+                if (w == 32) { cb0 = Vector512.Load(colBias); cb1 = Vector512.Load(colBias + 16); }
+                else { for (int j = 0; j < 32; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector512.Load(t); cb1 = Vector512.Load(t + 16); }
+            }
+            Store512(c, p0 + q0, p1 + q1, 0, &rowBias, cb0, cb1, Vector512.Create(lo), Vector512.Create(hi), w, t);
         }
         else if (Selected == Isa.V256)
         {
             Vector256<float> p0 = default, p1 = default, q0 = default, q1 = default;
-            for (; k + 1 < K; k += 2)
+            for (; k + 1 < K; k += 2, b += 2 * ldb)
             {
                 var x = Vector256.Create(a[k]); var y = Vector256.Create(a[k + 1]);
-                p0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + k * ldb), p0); p1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + k * ldb + 8), p1);
-                q0 = Vector256.FusedMultiplyAdd(y, Vector256.Load(b + (k + 1) * ldb), q0); q1 = Vector256.FusedMultiplyAdd(y, Vector256.Load(b + (k + 1) * ldb + 8), q1);
+                p0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b), p0); p1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 8), p1);
+                q0 = Vector256.FusedMultiplyAdd(y, Vector256.Load(b + ldb), q0); q1 = Vector256.FusedMultiplyAdd(y, Vector256.Load(b + ldb + 8), q1);
             }
-            if (k < K) { var x = Vector256.Create(a[k]); p0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + k * ldb), p0); p1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + k * ldb + 8), p1); }
-            (p0 + q0).Store(acc); (p1 + q1).Store(acc + 8);
+            if (k < K) { var x = Vector256.Create(a[k]); p0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b), p0); p1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 8), p1); }
+            Vector256<float> cb0 = default, cb1 = default;
+            if (colBias != null)
+            {
+                if (w == 16) { cb0 = Vector256.Load(colBias); cb1 = Vector256.Load(colBias + 8); }
+                else { for (int j = 0; j < 16; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector256.Load(t); cb1 = Vector256.Load(t + 8); }
+            }
+            Store256(c, p0 + q0, p1 + q1, 0, &rowBias, cb0, cb1, Vector256.Create(lo), Vector256.Create(hi), w, t);
         }
         else
         {
             Vector128<float> p0 = default, p1 = default, q0 = default, q1 = default;
-            for (; k + 1 < K; k += 2)
+            for (; k + 1 < K; k += 2, b += 2 * ldb)
             {
                 var x = Vector128.Create(a[k]); var y = Vector128.Create(a[k + 1]);
-                p0 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b + k * ldb), p0); p1 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b + k * ldb + 4), p1);
-                q0 = Vector128.FusedMultiplyAdd(y, Vector128.Load(b + (k + 1) * ldb), q0); q1 = Vector128.FusedMultiplyAdd(y, Vector128.Load(b + (k + 1) * ldb + 4), q1);
+                p0 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b), p0); p1 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b + 4), p1);
+                q0 = Vector128.FusedMultiplyAdd(y, Vector128.Load(b + ldb), q0); q1 = Vector128.FusedMultiplyAdd(y, Vector128.Load(b + ldb + 4), q1);
             }
-            if (k < K) { var x = Vector128.Create(a[k]); p0 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b + k * ldb), p0); p1 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b + k * ldb + 4), p1); }
-            (p0 + q0).Store(acc); (p1 + q1).Store(acc + 4);
+            if (k < K) { var x = Vector128.Create(a[k]); p0 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b), p0); p1 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b + 4), p1); }
+            Vector128<float> cb0 = default, cb1 = default;
+            if (colBias != null)
+            {
+                if (w == 8) { cb0 = Vector128.Load(colBias); cb1 = Vector128.Load(colBias + 4); }
+                else { for (int j = 0; j < 8; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector128.Load(t); cb1 = Vector128.Load(t + 4); }
+            }
+            Store128(c, p0 + q0, p1 + q1, 0, &rowBias, cb0, cb1, Vector128.Create(lo), Vector128.Create(hi), w, t);
         }
-        for (int j = 0; j < w; j++) c[j] = Math.Min(Math.Max(acc[j] + rowBias + (colBias == null ? 0f : colBias[j]), lo), hi);
     }
 
     // Each tile keeps up to 8 rows × 2 vectors of accumulators in registers; rows ≥ m read row 0 and are not stored.
