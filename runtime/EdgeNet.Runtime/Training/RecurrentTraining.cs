@@ -1,11 +1,14 @@
+using System.Numerics.Tensors;
 using EdgeNet.Format;
 
 namespace EdgeNet.Training;
 
 /// <summary>
-/// LSTM, GRU and RNN forward with the caches backpropagation through time needs, and the backward pass.
-/// Scalar reference code with ONNX semantics (gate orders, directions, layouts, initial states); peepholes, clip and
-/// non-default activations other than RNN's Relu are refused for training.
+/// LSTM, GRU and RNN forward with the caches backpropagation through time needs, and the backward pass, with ONNX
+/// semantics (gate orders, directions, layouts, initial states); peepholes, clip and non-default activations other
+/// than RNN's Relu are refused for training. Every dot product and rank-1 update goes through <see cref="Dot"/> and
+/// <see cref="Axpy"/>: SIMD (TensorPrimitives) by default, plain loops when <see cref="Vectorized"/> is off (the
+/// reference the twin tests compare with).
 /// </summary>
 internal sealed class RecurrentTraining
 {
@@ -53,6 +56,24 @@ internal sealed class RecurrentTraining
 
     static float Sig(float x) => 1f / (1f + MathF.Exp(-x));
 
+    /// <summary>False: the scalar reference loops.</summary>
+    public bool Vectorized { get; set; } = true;
+
+    float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (Vectorized) return TensorPrimitives.Dot(a, b);
+        float v = 0;
+        for (int k = 0; k < a.Length; k++) v += a[k] * b[k];
+        return v;
+    }
+
+    /// <summary>y += v·x</summary>
+    void Axpy(float v, ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (Vectorized) { TensorPrimitives.MultiplyAdd(x, v, y, y); return; }
+        for (int k = 0; k < x.Length; k++) y[k] += v * x[k];
+    }
+
     /// <summary>x [.., I]; w [D, G·H, I]; r [D, G·H, H]; bias [D, 2·G·H] or empty; h0/c0 or empty; writes y, yh, yc (any may be empty).</summary>
     public void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> r, ReadOnlySpan<float> bias,
                         ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, Span<float> y, Span<float> yh, Span<float> yc, int batch)
@@ -74,20 +95,9 @@ internal sealed class RecurrentTraining
                 {
                     int t = rev ? S - 1 - s : s;
                     var xt = x.Slice((int)(Row(t, b, batch) * I), I);
-                    for (int j = 0; j < GH; j++)
-                    {
-                        float v = 0;
-                        for (int k = 0; k < I; k++) v += wd[j * I + k] * xt[k];
-                        if (!bias.IsEmpty) v += bias[d * 2 * GH + j];
-                        a[j] = v;
-                    }
+                    for (int j = 0; j < GH; j++) a[j] = Dot(wd.Slice(j * I, I), xt) + (bias.IsEmpty ? 0 : bias[d * 2 * GH + j]);
                     var cache = gates.AsSpan((int)Cache(d, t, b, batch, GH), GH);
-                    for (int j = 0; j < GH; j++)
-                    {
-                        float v = 0;
-                        for (int k = 0; k < H; k++) v += rd[j * H + k] * h[k];
-                        hr[j] = v + (bias.IsEmpty ? 0 : bias[d * 2 * GH + GH + j]);
-                    }
+                    for (int j = 0; j < GH; j++) hr[j] = Dot(rd.Slice(j * H, H), h) + (bias.IsEmpty ? 0 : bias[d * 2 * GH + GH + j]);
                     if (op == OpType.Lstm)
                         for (int j = 0; j < H; j++)
                         {
@@ -100,14 +110,14 @@ internal sealed class RecurrentTraining
                     {
                         var ex = extra.AsSpan((int)Cache(d, t, b, batch, H), H);
                         for (int j = 0; j < H; j++) { cache[j] = Sig(a[j] + hr[j]); cache[H + j] = Sig(a[H + j] + hr[H + j]); }
+                        if (!lbr) for (int k = 0; k < H; k++) dhr[k] = cache[H + k] * h[k];   // r ⊙ h (dhr is free during the forward pass)
                         for (int j = 0; j < H; j++)
                         {
                             float n;
                             if (lbr) { ex[j] = hr[2 * H + j]; n = MathF.Tanh(a[2 * H + j] + cache[H + j] * hr[2 * H + j]); }
                             else
                             {
-                                float u = 0;   // (r ⊙ h) · Rhᵀ
-                                for (int k = 0; k < H; k++) u += rd[(2 * H + j) * H + k] * cache[H + k] * h[k];
+                                float u = Dot(rd.Slice((2 * H + j) * H, H), dhr);   // (r ⊙ h) · Rhᵀ
                                 n = MathF.Tanh(a[2 * H + j] + u + (bias.IsEmpty ? 0 : bias[d * 2 * GH + GH + 2 * H + j]));
                             }
                             cache[2 * H + j] = n;
@@ -193,24 +203,25 @@ internal sealed class RecurrentTraining
                             }
                             for (int j = 0; j < H; j++)
                             {
-                                if (!dr.IsEmpty) for (int k = 0; k < H; k++) dr[d * GH * H + (2 * H + j) * H + k] += dhr[j] * hPrev[k];
+                                if (!dr.IsEmpty) Axpy(dhr[j], hPrev, dr.Slice(d * GH * H + (2 * H + j) * H, H));
                                 if (!db.IsEmpty) db[d * 2 * GH + GH + 2 * H + j] += dhr[j];
-                                for (int k = 0; k < H; k++) dhPrev[k] += dhr[j] * rd[(2 * H + j) * H + k];
+                                Axpy(dhr[j], rd.Slice((2 * H + j) * H, H), dhPrev);
                             }
                         }
                         else
                         {
+                            Array.Clear(dhr);   // du = Rhᵀ·dan, the gradient of r ⊙ h
+                            for (int j = 0; j < H; j++) Axpy(dan[j], rd.Slice((2 * H + j) * H, H), dhr);
                             for (int k = 0; k < H; k++)
                             {
-                                float du = 0;
-                                for (int j = 0; j < H; j++) du += dan[j] * rd[(2 * H + j) * H + k];
-                                float rr = g[H + k];
+                                float rr = g[H + k], du = dhr[k];
                                 da[H + k] = du * hPrev[k] * rr * (1 - rr);
                                 dhPrev[k] += du * rr;
                             }
+                            for (int k = 0; k < H; k++) dhr[k] = g[H + k] * hPrev[k];   // r ⊙ h, for dRh
                             for (int j = 0; j < H; j++)
                             {
-                                if (!dr.IsEmpty) for (int k = 0; k < H; k++) dr[d * GH * H + (2 * H + j) * H + k] += dan[j] * g[H + k] * hPrev[k];
+                                if (!dr.IsEmpty) Axpy(dan[j], dhr, dr.Slice(d * GH * H + (2 * H + j) * H, H));
                                 if (!db.IsEmpty) db[d * 2 * GH + GH + 2 * H + j] += dan[j];
                             }
                         }
@@ -239,13 +250,13 @@ internal sealed class RecurrentTraining
         {
             float v = da[j];
             if (v == 0) continue;
-            if (!dw.IsEmpty) for (int k = 0; k < I; k++) dw[d * GH * I + j * I + k] += v * xt[k];
+            if (!dw.IsEmpty) Axpy(v, xt, dw.Slice(d * GH * I + j * I, I));
             if (!db.IsEmpty) db[d * 2 * GH + j] += v;
-            if (!dxt.IsEmpty) for (int k = 0; k < I; k++) dxt[k] += v * wd[j * I + k];
+            if (!dxt.IsEmpty) Axpy(v, wd.Slice(j * I, I), dxt);
             if (j >= recurrentRows) continue;
-            if (!dr.IsEmpty) for (int k = 0; k < H; k++) dr[d * GH * H + j * H + k] += v * hPrev[k];
+            if (!dr.IsEmpty) Axpy(v, hPrev, dr.Slice(d * GH * H + j * H, H));
             if (!db.IsEmpty) db[d * 2 * GH + GH + j] += v;
-            for (int k = 0; k < H; k++) dhPrev[k] += v * rd[j * H + k];
+            Axpy(v, rd.Slice(j * H, H), dhPrev);
         }
     }
 }

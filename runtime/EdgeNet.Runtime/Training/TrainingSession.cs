@@ -190,6 +190,7 @@ public sealed unsafe class TrainingSession
                 case OpType.Lstm or OpType.Gru or OpType.Rnn:
                     {
                         var rt = recurrent[i]!;
+                        rt.Vectorized = !ReferenceBackward;
                         rt.Forward(A(rt.X), A(rt.W), A(rt.R), A(rt.B), A(rt.InitH), A(rt.InitC), A(rt.Y), A(rt.Yh), A(rt.Yc), frame.Shape(rt.X)[model.Nodes[i].Attributes.Int("layout", 0) == 0 ? 1 : 0]);
                         break;
                     }
@@ -253,6 +254,7 @@ public sealed unsafe class TrainingSession
                 case OpType.Lstm or OpType.Gru or OpType.Rnn:
                     {
                         var rt = recurrent[i]!;
+                        rt.Vectorized = !ReferenceBackward;
                         rt.Backward(A(rt.X), A(rt.W), A(rt.R), A(rt.B), A(rt.InitH), A(rt.InitC), Gr(rt.Y), Gr(rt.Yh), Gr(rt.Yc),
                             Gr(rt.X), Gr(rt.W), Gr(rt.R), Gr(rt.B), Gr(rt.InitH), Gr(rt.InitC), frame.Shape(rt.X)[n.Attributes.Int("layout", 0) == 0 ? 1 : 0]);
                         break;
