@@ -87,12 +87,15 @@ public class KernelTwinTests
     [InlineData(OpType.AveragePool, 3, 1, 1, false)]
     [InlineData(OpType.AveragePool, 3, 2, 1, true)]
     [InlineData(OpType.GlobalAveragePool, 0, 0, 0, false)]
-    public void Pools(OpType op, int k, int stride, int pad, bool ceil)
+    [InlineData(OpType.MaxPool, 2, 2, 0, false, 9, 19)]    // the vector 2×2 path: odd sizes, 4-wide blocks and tails
+    [InlineData(OpType.MaxPool, 2, 2, 0, false, 16, 16)]
+    [InlineData(OpType.MaxPool, 2, 2, 0, true, 5, 7)]      // ceil_mode: the last window is partial, so the reference loop
+    public void Pools(OpType op, int k, int stride, int pad, bool ceil, int h = 11, int w = 8)
     {
         foreach (var countPad in new[] { 0L, 1L })
         {
             var g = new GraphBuilder();
-            int x = g.Input("x", -1, 3, 11, 8);
+            int x = g.Input("x", -1, 3, h, w);
             var attrs = op == OpType.GlobalAveragePool ? null : new Attributes().Set("kernel_shape", new long[] { k, k }).Set("strides", new long[] { stride, stride })
                 .Set("pads", new long[] { pad, pad, pad, pad }).Set("ceil_mode", ceil ? 1L : 0L).Set("count_include_pad", countPad);
             Twins(g.Build(g.Add(op, [x], attrs)), 3);

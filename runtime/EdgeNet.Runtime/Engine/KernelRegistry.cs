@@ -43,7 +43,7 @@ public static class KernelRegistry
         {
             OpType.Dense => new DenseKernel(m, node, o),
             OpType.Conv => new ConvKernel(m, node, o),
-            OpType.MaxPool or OpType.AveragePool or OpType.GlobalAveragePool => new PoolKernel(m, node),
+            OpType.MaxPool or OpType.AveragePool or OpType.GlobalAveragePool => new PoolKernel(m, node, o),
             OpType.ChannelAffine => new ChannelAffineKernel(m, node, o),
             OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh => new UnaryKernel(m, node, o),
             OpType.Softmax => new SoftmaxKernel(m, node, o),

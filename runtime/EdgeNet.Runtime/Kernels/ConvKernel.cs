@@ -18,6 +18,7 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
     readonly NativeBuffer wBuf, bBuf;
     readonly Activation act;
     readonly bool reference, pointwise, transposed;
+    readonly bool padded;   // stride-1 im2col from a zero-padded copy of the input
     readonly NativeBuffer? packedWT;   // transposed mode: Wᵀ packed as GEMM panels
     readonly int K, N;
 
@@ -41,6 +42,7 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
         K = g.CinPerGroup * g.KH * g.KW; N = g.OH * g.OW;
         pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0;
         wBuf = NativeBuffer.Of(w); bBuf = NativeBuffer.Of(b);
+        padded = !pointwise && !g.IsDepthwise && Im2Col.CanPad(g);
         // Small feature maps (late MobileNet layers: 7x7, 14x14) have too few columns to fill GEMM panels; there the
         // roles swap: Cᵀ[HW, OC] = Xᵀ[HW, C] · Wᵀ[C, OC], with Wᵀ packed once here, then one transpose into NCHW.
         transposed = !reference && pointwise && g.Group == 1 && N < TransposeBelow;
@@ -57,7 +59,7 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
     public override long ScratchBytes(int batch) =>
         reference ? 0 : g.IsDepthwise ? Depthwise.ScratchFloats(g) * 4
         : transposed ? 4L * ((long)K * N + (long)g.OC * N + 64)
-        : 4 * (Gemm.TailScratch(K) + (pointwise ? 0 : (long)K * N) + 16);
+        : 4 * (Gemm.TailScratch(K) + (pointwise ? 0 : (long)K * N) + (padded ? Im2Col.PaddedFloats(g) : 0) + 16);
 
     public override void Run(Frame f)
     {
@@ -81,9 +83,21 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
                 for (int grp = 0; grp < g.Group; grp++)
                 {
                     float* xg = xs + i * inImage + (long)grp * g.CinPerGroup * g.H * g.W;
-                    float* tail = (float*)f.Scratch, cols = xg;
-                    if (!pointwise) { cols = tail + Gemm.TailScratch(K); Im2Col.Fill(g, xg, cols); }
-                    Gemm.RunStrided(wp + (long)grp * og * K, K, cols, N, ys + i * outImage + (long)grp * og * N, N, og, N, K, bp + grp * og, null, act.ClampMin, act.ClampMax, tail);
+                    float* scratch = (float*)f.Scratch, yg = ys + i * outImage + (long)grp * og * N;
+                    if (pointwise) Gemm.RunStrided(wp + (long)grp * og * K, K, xg, N, yg, N, og, N, K, bp + grp * og, null, act.ClampMin, act.ClampMax, scratch);
+                    else if (N <= Gemm.NR)   // small maps: the columns are one GEMM panel as written, no packing copy
+                    {
+                        if (padded) Im2Col.FillPadded(g, xg, scratch, Gemm.NR, scratch + Gemm.PackedSize(K, N));
+                        else Im2Col.Fill(g, xg, scratch, Gemm.NR);
+                        Gemm.Run(wp + (long)grp * og * K, K, scratch, yg, N, og, N, K, bp + grp * og, null, act.ClampMin, act.ClampMax);
+                    }
+                    else
+                    {
+                        float* cols = scratch + Gemm.TailScratch(K);
+                        if (padded) Im2Col.FillPadded(g, xg, cols, N, cols + (long)K * N);
+                        else Im2Col.Fill(g, xg, cols);
+                        Gemm.RunStrided(wp + (long)grp * og * K, K, cols, N, yg, N, og, N, K, bp + grp * og, null, act.ClampMin, act.ClampMax, scratch);
+                    }
                 }
             if (!act.IsClamp && !(g.IsDepthwise && !Depthwise.Supports(g))) act.Apply(new Span<float>(ys + i * outImage, (int)outImage));
         }

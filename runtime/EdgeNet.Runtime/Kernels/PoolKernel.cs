@@ -6,14 +6,15 @@ using EdgeNet.Kernels.Reference;
 namespace EdgeNet.Kernels;
 
 /// <summary>MaxPool, AveragePool (count_include_pad, ceil_mode, dilations for max) and GlobalAveragePool over NCHW.</summary>
-public sealed class PoolKernel : Kernel
+public sealed unsafe class PoolKernel : Kernel
 {
     readonly int x, y;
     readonly ConvGeometry g;
     readonly bool countIncludePad;
     readonly int padBottom, padRight;
+    readonly bool max2x2;   // the vector 2×2/stride-2 MaxPool instead of the reference loop
 
-    public PoolKernel(Model m, Node node) : base(node)
+    public PoolKernel(Model m, Node node, KernelOptions o) : base(node)
     {
         x = node.Inputs[0]; y = node.Outputs[0];
         var xt = FloatTensor(m, x, "input");
@@ -35,6 +36,7 @@ public sealed class PoolKernel : Kernel
             countIncludePad = a.Int("count_include_pad", 0) != 0;
         }
         ExpectShape(m, y, [xt.Shape[0], g.C, g.OH, g.OW]);
+        max2x2 = !o.Reference && node.Op == OpType.MaxPool && Simd.MaxPool2x2.Supports(g);
     }
 
     public override void Run(Frame f)
@@ -42,6 +44,7 @@ public sealed class PoolKernel : Kernel
         int n = f.Shape(x)[0];
         switch (Node.Op)
         {
+            case OpType.MaxPool when max2x2: Simd.MaxPool2x2.Run(f.F(x), f.F(y), n * g.C, g); break;
             case OpType.MaxPool: Pool.Max(f.Span(x), f.Span(y), n, g); break;
             case OpType.AveragePool: Pool.Average(f.Span(x), f.Span(y), n, g, countIncludePad, padBottom, padRight); break;
             default:
