@@ -19,9 +19,9 @@ public class KernelTwinTests
     }
 
     /// <summary>Runs the model with reference and vectorized kernels on the same random input; outputs must agree.</summary>
-    static void Twins(Model m, int batch, float atol = 1e-5f, float rtol = 1e-4f)
+    static void Twins(Model m, int batch, float atol = 1e-5f, float rtol = 1e-4f, KernelOptions? options = null)
     {
-        using var fast = new Session(m, batch);
+        using var fast = new Session(m, batch, options);
         using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
         var x = Random((int)(m.Input().Elements(1) * (fast.HasBatchDimension ? batch : 1)), 7);
         x.CopyTo(fast.Input(0, fast.HasBatchDimension ? batch : 1));
@@ -196,4 +196,40 @@ public class KernelTwinTests
         Assert.Equal(X(2, 3, 3), y[9]);
         Assert.Equal(X(2, 3, 1), y[18]);
     }
+
+    /// <summary>
+    /// A MobileNetV2 block (pointwise expand + ReLU6, depthwise, pointwise project, residual Add, GlobalAveragePool,
+    /// Dense) planned channels-last, and with channels-last off (NCHW depthwise), against the NCHW reference kernels.
+    /// Odd channel counts reach the scalar channel tail; 5×5 and dilation reach the generic depthwise path.
+    /// </summary>
+    [Theory]
+    [InlineData(8, 24, 3, 1, 1, 1, 9)]
+    [InlineData(5, 13, 3, 2, 1, 1, 11)]
+    [InlineData(16, 40, 3, 1, 1, 1, 7)]
+    [InlineData(6, 19, 3, 2, 0, 1, 12)]
+    [InlineData(4, 17, 5, 1, 2, 1, 8)]
+    [InlineData(4, 9, 3, 1, 2, 2, 10)]
+    [InlineData(3, 32, 3, 1, 1, 1, 1)]
+    public void MobileNet_block_channels_last(int c, int e, int k, int stride, int pad, int dil, int size)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, c, size, size + 1);
+        var relu6 = new Attributes().Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
+        int h = g.Add(OpType.Conv, [x, g.Constant("we", Random(e * c, 1), e, c, 1, 1), g.Constant("be", Random(e, 2), e)], relu6);
+        var dw = new Attributes().Set("group", (long)e).Set("strides", new long[] { stride, stride }).Set("pads", new long[] { pad, pad, pad, pad })
+            .Set("dilations", new long[] { dil, dil }).Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
+        h = g.Add(OpType.Conv, [h, g.Constant("wd", Random(e * k * k, 3), e, 1, k, k), g.Constant("bd", Random(e, 4), e)], dw);
+        h = g.Add(OpType.Conv, [h, g.Constant("wp", Random(c * e, 5), c, e, 1, 1), g.Constant("bp", Random(c, 6), c)]);
+        if (g.Model.Tensors[h].Shape.AsSpan().SequenceEqual(g.Model.Tensors[x].Shape)) h = g.Add(OpType.Add, [h, x]);
+        h = g.Add(OpType.LeakyRelu, [h], new Attributes().Set("alpha", 0.1f));
+        h = g.Add(OpType.GlobalAveragePool, [h]);
+        h = g.Reshape(h, [-1, c]);
+        var m = g.Build(g.Add(OpType.Dense, [h, g.Constant("wf", Random(3 * c, 7), 3, c)]));
+
+        using (var planned = new Session(m, 2))
+            Assert.Contains(planned.Kernels, kr => kr is EdgeNet.Kernels.ConvNhwcKernel);   // the plan really is channels-last
+        Twins(m, 2);
+        Twins(m, 2, options: KernelOptions.Default with { ChannelsLast = false });
+    }
 }
+

@@ -7,6 +7,8 @@ public sealed record KernelOptions
 {
     /// <summary>Run the plain scalar reference kernels (the specification tests compare against).</summary>
     public bool Reference { get; init; }
+    /// <summary>Plan depthwise-separable networks channels-last (<see cref="ChannelsLast"/>); off with Reference.</summary>
+    public bool ChannelsLast { get; init; } = true;
     public static readonly KernelOptions Default = new();
 }
 

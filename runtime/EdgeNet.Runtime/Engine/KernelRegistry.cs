@@ -42,7 +42,9 @@ public static class KernelRegistry
         return node.Op switch
         {
             OpType.Dense => new DenseKernel(m, node, o),
+            OpType.Conv when node.Attributes.Int(ChannelsLast.Attribute, 0) == 1 => new ConvNhwcKernel(m, node),
             OpType.Conv => new ConvKernel(m, node, o),
+            OpType.GlobalAveragePool when node.Attributes.Int(ChannelsLast.Attribute, 0) == 1 => new GlobalAveragePoolNhwcKernel(m, node),
             OpType.MaxPool or OpType.AveragePool or OpType.GlobalAveragePool => new PoolKernel(m, node, o),
             OpType.ChannelAffine => new ChannelAffineKernel(m, node, o),
             OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh => new UnaryKernel(m, node, o),

@@ -20,6 +20,8 @@ public sealed unsafe class Session : IDisposable
     /// <summary>False when the model's input has a fixed batch (such models run one sample per call).</summary>
     public bool HasBatchDimension { get; }
     public IReadOnlyList<Kernel> Kernels => kernels;
+    /// <summary>The graph the kernels run: <see cref="Model"/> itself or its channels-last plan (Kernels[i] runs Plan.Nodes[i]).</summary>
+    public Model Plan { get; }
 
     public Session(Model model, int maxBatch = 1, KernelOptions? options = null)
     {
@@ -27,8 +29,11 @@ public sealed unsafe class Session : IDisposable
         Model = model;
         HasBatchDimension = model.Inputs.All(i => Format.Shape.HasBatch(model.Tensors[i].Shape));
         MaxBatch = HasBatchDimension ? maxBatch : 1;
-        frame = new Frame(model);
         options ??= KernelOptions.Default;
+        // The graph the kernels run: the model's own, or a channels-last plan of it (same inputs and outputs).
+        model = options.ChannelsLast && !options.Reference ? ChannelsLast.Rewrite(model) : model;
+        Plan = model;
+        frame = new Frame(model);
 
         // Constants: one aligned, pinned copy so every kernel can address them; packed weights are the kernels' own.
         long constBytes = 0;

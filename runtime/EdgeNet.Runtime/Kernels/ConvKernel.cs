@@ -75,9 +75,9 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
             else if (transposed)
             {
                 float* xt = (float*)f.Scratch, ct = xt + (long)K * N;
-                Transpose(xs + i * inImage, K, N, xt);                       // Xᵀ [N, K]
+                Transpose2D.Run(xs + i * inImage, K, N, xt);                 // Xᵀ [N, K]
                 Gemm.Run(xt, K, packedWT!.Floats, ct, g.OC, N, g.OC, K, null, bp, act.ClampMin, act.ClampMax);
-                Transpose(ct, N, g.OC, ys + i * outImage);                  // Cᵀ [N, OC] -> [OC, N]
+                Transpose2D.Run(ct, N, g.OC, ys + i * outImage);            // Cᵀ [N, OC] -> [OC, N]
             }
             else
                 for (int grp = 0; grp < g.Group; grp++)
@@ -101,12 +101,6 @@ public sealed unsafe class ConvKernel : Kernel, IDisposable
                 }
             if (!act.IsClamp && !(g.IsDepthwise && !Depthwise.Supports(g))) act.Apply(new Span<float>(ys + i * outImage, (int)outImage));
         }
-    }
-
-    static void Transpose(float* src, int rows, int cols, float* dst)
-    {
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
     }
 
     public void Dispose() { wBuf.Dispose(); bBuf.Dispose(); packedWT?.Dispose(); }

@@ -46,10 +46,20 @@ public sealed class TransposeKernel : Kernel
         index = new int[Math.Max(1, r)]; srcStride = new long[Math.Max(1, r)];
     }
 
-    public override void Run(Frame f)
+    public override unsafe void Run(Frame f)
     {
+        var s = f.Shape(x);
+        if (s.Length == 4 && perm[0] == 0 && ((perm[1] == 2 && perm[2] == 3 && perm[3] == 1) || (perm[1] == 3 && perm[2] == 1 && perm[3] == 2)))
+        {
+            // NCHW ↔ NHWC: per image a 2-D transpose [C, HW] ↔ [HW, C], in cache-friendly blocks.
+            bool toNhwc = perm[1] == 2;
+            int rows = toNhwc ? s[1] : s[1] * s[2], cols = toNhwc ? s[2] * s[3] : s[3];
+            long image = (long)rows * cols;
+            for (int i = 0; i < s[0]; i++) Simd.Transpose2D.Run(f.F(x) + i * image, rows, cols, f.F(y) + i * image);
+            return;
+        }
         var xs = f.Span(x); var ys = f.Span(y);
-        var s = f.Shape(x); var so = f.Shape(y);
+        var so = f.Shape(y);
         int r = s.Length;
         if (r == 0) { ys[0] = xs[0]; return; }
         long st = 1;

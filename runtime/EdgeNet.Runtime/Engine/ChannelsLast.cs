@@ -1,0 +1,119 @@
+using EdgeNet.Format;
+
+namespace EdgeNet.Engine;
+
+/// <summary>
+/// Plans depthwise-separable networks (MobileNet and kin) channels-last. In NCHW a depthwise convolution walks one
+/// small plane per channel (7×7 late in MobileNetV2: a vector and a tail per row, plus a padded copy per channel);
+/// in NHWC the channels are the vector, every pixel is full-width, and a pointwise convolution is one GEMM with the
+/// pixels as rows, with no transposes. This rewrites a copy of the graph at load (the file stays NCHW): eligible fp32
+/// nodes get <c>channels_last = 1</c> and NHWC tensors, and a Transpose goes wherever data crosses between the two
+/// layouts. Graph inputs and outputs keep their shapes. A model without a depthwise convolution is left as it is.
+/// </summary>
+public static class ChannelsLast
+{
+    public const string Attribute = "channels_last";
+
+    static readonly long[] ToNhwcPerm = [0, 2, 3, 1], ToNchwPerm = [0, 3, 1, 2];
+
+    public static Model Rewrite(Model m)
+    {
+        int T = m.Tensors.Count;
+        var runs = new bool[m.Nodes.Count];
+        var isNhwc = new bool[T];   // produced channels-last by a rewritten node
+        bool depthwise = false;
+        for (int i = 0; i < m.Nodes.Count; i++)
+        {
+            var n = m.Nodes[i];
+            if (!Eligible(m, n, isNhwc)) continue;
+            runs[i] = true;
+            if (n.Op == OpType.Conv && IsDepthwise(m, n)) depthwise = true;
+            if (n.Op != OpType.GlobalAveragePool) isNhwc[n.Outputs[0]] = true;   // GAP writes [N, C, 1, 1]: the same bytes in both layouts
+        }
+        if (!depthwise) return m;
+
+        var r = new Model { Metadata = m.Metadata };
+        r.Tensors.AddRange(m.Tensors);
+        r.Inputs.AddRange(m.Inputs); r.Outputs.AddRange(m.Outputs);
+        var nhwcOf = new int[T]; Array.Fill(nhwcOf, -1);     // the channels-last twin of an NCHW tensor
+        var nchwDone = new bool[T];                           // NCHW copy of a channels-last output already made
+        var consumedNchw = new bool[T];
+        for (int i = 0; i < m.Nodes.Count; i++)
+            if (!runs[i]) foreach (var t in m.Nodes[i].Inputs) if (t >= 0) consumedNchw[t] = true;
+        foreach (var o in m.Outputs) consumedNchw[o] = true;
+
+        int Twin(int t)
+        {
+            if (nhwcOf[t] < 0)
+            {
+                var d = m.Tensors[t];
+                nhwcOf[t] = r.AddTensor(new TensorDesc(d.Name + "#nhwc", d.Type, [d.Shape[0], d.Shape[2], d.Shape[3], d.Shape[1]]));
+            }
+            return nhwcOf[t];
+        }
+
+        for (int i = 0; i < m.Nodes.Count; i++)
+        {
+            var n = m.Nodes[i];
+            if (!runs[i]) { r.Nodes.Add(n); continue; }
+            var inputs = (int[])n.Inputs.Clone();
+            int data = n.Op is OpType.Add or OpType.Sub or OpType.Mul or OpType.Div ? 2 : 1;
+            for (int k = 0; k < data; k++)
+            {
+                int t = inputs[k];
+                if (isNhwc[t]) { inputs[k] = Twin(t); continue; }
+                bool fresh = nhwcOf[t] < 0;
+                inputs[k] = Twin(t);
+                if (fresh) r.Nodes.Add(Transpose(t, nhwcOf[t], ToNhwcPerm, n.Name + "/to_nhwc"));
+            }
+            var attrs = new Attributes();
+            foreach (var (key, v) in n.Attributes.All) attrs.Set(key, v);
+            attrs.Set(Attribute, 1L);
+            int y = n.Outputs[0];
+            int[] outputs = n.Op == OpType.GlobalAveragePool ? [y] : [Twin(y)];
+            r.Nodes.Add(new Node(n.Op, n.Name, inputs, outputs, attrs, n.Version));
+            if (isNhwc[y] && consumedNchw[y] && !nchwDone[y])
+            {
+                r.Nodes.Add(Transpose(nhwcOf[y], y, ToNchwPerm, n.Name + "/to_nchw"));
+                nchwDone[y] = true;
+            }
+        }
+        return r;
+    }
+
+    static Node Transpose(int from, int to, long[] perm, string name) =>
+        new(OpType.Transpose, name, [from], [to], new Attributes().Set("perm", perm));
+
+    static bool Eligible(Model m, Node n, bool[] isNhwc)
+    {
+        if (n.Inputs.Length == 0 || n.Inputs[0] < 0 || n.Outputs.Length != 1) return false;
+        var x = m.Tensors[n.Inputs[0]];
+        if (x.Type != DataType.Float32 || x.Shape.Length != 4 || x.IsConstant) return false;
+        if (m.Tensors[n.Outputs[0]].Shape.Length != 4) return false;
+        switch (n.Op)
+        {
+            case OpType.Conv: return IsPointwise(m, n) || IsDepthwise(m, n);
+            case OpType.Add or OpType.Sub or OpType.Mul or OpType.Div:
+                return n.Inputs.Length == 2 && n.Inputs.All(t => t >= 0 && isNhwc[t] && m.Tensors[t].Shape.AsSpan().SequenceEqual(x.Shape));
+            case OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh: return isNhwc[n.Inputs[0]];
+            case OpType.GlobalAveragePool: return isNhwc[n.Inputs[0]];
+            default: return false;
+        }
+    }
+
+    static int[] Weight(Model m, Node n) => n.Inputs.Length > 1 && n.Inputs[1] >= 0 ? m.Tensors[n.Inputs[1]].Shape : [];
+
+    static bool IsPointwise(Model m, Node n)
+    {
+        var w = Weight(m, n); var a = n.Attributes;
+        return w.Length == 4 && w[2] == 1 && w[3] == 1 && a.Int("group", 1) == 1
+            && a.Ints("strides", [1, 1]).All(s => s == 1) && a.Ints("pads", [0, 0, 0, 0]).All(p => p == 0)
+            && !a.Has("auto_pad");
+    }
+
+    static bool IsDepthwise(Model m, Node n)
+    {
+        var w = Weight(m, n); int c = m.Tensors[n.Inputs[0]].Shape[1];
+        return w.Length == 4 && w[1] == 1 && w[0] == c && n.Attributes.Int("group", 1) == c && c > 1 && !n.Attributes.Has("auto_pad");
+    }
+}

@@ -1,0 +1,63 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using EdgeNet.Kernels.Reference;
+using EdgeNet.Kernels.Simd;
+
+namespace EdgeNet.Kernels;
+
+/// <summary>
+/// Pointwise and depthwise Conv2D on channels-last tensors (x [N, H, W, C] → y [N, OH, OW, OC]), as planned by
+/// <see cref="ChannelsLast"/>. Pointwise: Y[N·HW, OC] = X[N·HW, C] · Wᵀ, one GEMM with Wᵀ packed at load and bias
+/// and clamp in its epilogue. Depthwise: <see cref="DepthwiseNhwc"/>.
+/// </summary>
+public sealed unsafe class ConvNhwcKernel : Kernel, IDisposable
+{
+    readonly int x, y;
+    readonly ConvGeometry g;
+    readonly Activation act;
+    readonly bool depthwise;
+    readonly NativeBuffer weights, bias;   // pointwise: packed Wᵀ panels; depthwise: [KH·KW, C]
+
+    public ConvNhwcKernel(Model m, Node node) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        var xt = FloatTensor(m, x, "input");
+        var wt = ConstantFloat(m, node.Inputs[1], "weight");
+        if (xt.Shape.Length != 4 || wt.Shape.Length != 4) throw Error("channels-last Conv needs an NHWC input and a 4-D weight");
+        for (int d = 1; d < 4; d++) RequireFixed(xt, d, $"dimension {d}");
+        int[] nchw = [xt.Shape[0], xt.Shape[3], xt.Shape[1], xt.Shape[2]];
+        int group = (int)node.Attributes.Int("group", 1);
+        g = Window.Geometry(this, node.Attributes, nchw, wt.Shape[0], [wt.Shape[2], wt.Shape[3]], group, ceil: false);
+        if (wt.Shape[1] * group != g.C || g.OC % group != 0) throw Error($"weight {Format.Shape.Format(wt.Shape)} does not fit {g.C} input channels in {group} groups");
+        depthwise = g.IsDepthwise;
+        bool pointwise = group == 1 && g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.OH == g.H && g.OW == g.W;
+        if (!depthwise && !pointwise) throw Error("channels-last Conv is pointwise (1×1, stride 1, no padding) or depthwise");
+        var b = node.Inputs.Length > 2 && node.Inputs[2] >= 0 ? ConstantFloat(m, node.Inputs[2], "bias").Floats() : new float[g.OC];
+        if (b.Length != g.OC) throw Error($"bias has {b.Length} values for {g.OC} output channels");
+        act = Activation.FromAttributes(node.Attributes, node.Name);
+        ExpectShape(m, y, [xt.Shape[0], g.OH, g.OW, g.OC]);
+        bias = NativeBuffer.Of(b);
+        if (depthwise) weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(wt.Floats(), g.C, g.KH * g.KW));
+        else
+        {
+            weights = new NativeBuffer(Gemm.PackedSize(g.C, g.OC) * 4);
+            using var w = NativeBuffer.Of(wt.Floats());
+            Gemm.Pack(w.Floats, 1, g.C, g.C, g.OC, weights.Floats);   // B[k, j] = W[j, k]
+        }
+    }
+
+    public override void Run(Frame f)
+    {
+        int n = f.Shape(x)[0];
+        float* xs = f.F(x), ys = f.F(y);
+        long outImage = (long)g.OH * g.OW * g.OC;
+        if (depthwise)
+            for (int i = 0; i < n; i++)
+                DepthwiseNhwc.Run(xs + i * (long)g.H * g.W * g.C, weights.Floats, bias.Floats, ys + i * outImage, g, act.ClampMin, act.ClampMax);
+        else
+            Gemm.Run(xs, g.C, weights.Floats, ys, g.OC, n * g.H * g.W, g.OC, g.C, null, bias.Floats, act.ClampMin, act.ClampMax);
+        if (!act.IsClamp) act.Apply(new Span<float>(ys, checked((int)(n * outImage))));
+    }
+
+    public void Dispose() { weights.Dispose(); bias.Dispose(); }
+}

@@ -1,0 +1,185 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using EdgeNet.Kernels.Reference;
+
+namespace EdgeNet.Kernels.Simd;
+
+/// <summary>
+/// Depthwise Conv2D channels-last: x [H, W, C], weights [KH·KW, C], y [OH, OW, C]. The channels are the vector, so
+/// every pixel is full width whatever the map size, and a tap that falls in the padding is skipped, not read from a
+/// zero-padded copy. 3×3 keeps its nine weight vectors in registers and runs border-free pixels without checks.
+/// Twin of Reference.Conv (NCHW) through the session-level tests.
+/// </summary>
+public static unsafe class DepthwiseNhwc
+{
+    /// <summary>Weights [C, 1, KH, KW] → [KH·KW, C].</summary>
+    public static float[] PackWeights(ReadOnlySpan<float> w, int c, int taps)
+    {
+        var p = new float[taps * c];
+        for (int ch = 0; ch < c; ch++)
+            for (int t = 0; t < taps; t++) p[t * c + ch] = w[ch * taps + t];
+        return p;
+    }
+
+    public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi)
+    {
+        int C = g.C, vl = Vector<float>.Count, c0 = 0;
+        if (g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1)
+            for (; c0 + vl <= C; c0 += vl) Block3x3(x, w, b, y, g, c0, lo, hi);
+        else
+            for (; c0 + vl <= C; c0 += vl) BlockAny(x, w, b, y, g, c0, lo, hi);
+        if (c0 < C) Scalar(x, w, b, y, g, c0, lo, hi);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Block3x3(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi)
+    {
+        int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
+        var w0 = Vector.Load(w + 0 * C + c0); var w1 = Vector.Load(w + 1 * C + c0); var w2 = Vector.Load(w + 2 * C + c0);
+        var w3 = Vector.Load(w + 3 * C + c0); var w4 = Vector.Load(w + 4 * C + c0); var w5 = Vector.Load(w + 5 * C + c0);
+        var w6 = Vector.Load(w + 6 * C + c0); var w7 = Vector.Load(w + 7 * C + c0); var w8 = Vector.Load(w + 8 * C + c0);
+        var bias = b == null ? Vector<float>.Zero : Vector.Load(b + c0);
+        var vlo = new Vector<float>(lo); var vhi = new Vector<float>(hi);
+        long rowStride = (long)W * C;
+        for (int oh = 0; oh < OH; oh++)
+        {
+            int ih = oh * sh - pt;
+            bool rowsInside = ih >= 0 && ih + 2 < H;
+            float* yr = y + (long)oh * OW * C + c0;
+            // Output columns whose three taps are inside the image: owLo <= ow < owHi.
+            int owLo = rowsInside ? Math.Min(OW, (pl + sw - 1) / sw) : OW;
+            int owHi = rowsInside && W - 3 + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 3 + pl) / sw + 1)) : owLo;
+            bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
+            float* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
+            for (int ow = 0; ow < owLo; ow++)
+                Store(yr + (long)ow * C, Edge(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
+            float* row = x + (long)ih * rowStride + c0;
+            int ow2 = owLo;
+            // Two pixels at a time: two independent FMA chains.
+            for (; ow2 + 2 <= owHi; ow2 += 2)
+            {
+                float* p = row + (long)(ow2 * sw - pl) * C, q = p + (long)sw * C;
+                var a = Vector.FusedMultiplyAdd(Vector.Load(p), w0, bias);
+                var e = Vector.FusedMultiplyAdd(Vector.Load(q), w0, bias);
+                a = Vector.FusedMultiplyAdd(Vector.Load(p + C), w1, a); e = Vector.FusedMultiplyAdd(Vector.Load(q + C), w1, e);
+                a = Vector.FusedMultiplyAdd(Vector.Load(p + 2 * C), w2, a); e = Vector.FusedMultiplyAdd(Vector.Load(q + 2 * C), w2, e);
+                p += rowStride; q += rowStride;
+                a = Vector.FusedMultiplyAdd(Vector.Load(p), w3, a); e = Vector.FusedMultiplyAdd(Vector.Load(q), w3, e);
+                a = Vector.FusedMultiplyAdd(Vector.Load(p + C), w4, a); e = Vector.FusedMultiplyAdd(Vector.Load(q + C), w4, e);
+                a = Vector.FusedMultiplyAdd(Vector.Load(p + 2 * C), w5, a); e = Vector.FusedMultiplyAdd(Vector.Load(q + 2 * C), w5, e);
+                p += rowStride; q += rowStride;
+                a = Vector.FusedMultiplyAdd(Vector.Load(p), w6, a); e = Vector.FusedMultiplyAdd(Vector.Load(q), w6, e);
+                a = Vector.FusedMultiplyAdd(Vector.Load(p + C), w7, a); e = Vector.FusedMultiplyAdd(Vector.Load(q + C), w7, e);
+                a = Vector.FusedMultiplyAdd(Vector.Load(p + 2 * C), w8, a); e = Vector.FusedMultiplyAdd(Vector.Load(q + 2 * C), w8, e);
+                Store(yr + (long)ow2 * C, a, vlo, vhi);
+                Store(yr + (long)(ow2 + 1) * C, e, vlo, vhi);
+            }
+            if (ow2 < owHi)
+            {
+                float* p = row + (long)(ow2 * sw - pl) * C;
+                var a = Vector.FusedMultiplyAdd(Vector.Load(p), w0, bias);
+                a = Vector.FusedMultiplyAdd(Vector.Load(p + C), w1, a);
+                a = Vector.FusedMultiplyAdd(Vector.Load(p + 2 * C), w2, a);
+                p += rowStride;
+                a = Vector.FusedMultiplyAdd(Vector.Load(p), w3, a);
+                a = Vector.FusedMultiplyAdd(Vector.Load(p + C), w4, a);
+                a = Vector.FusedMultiplyAdd(Vector.Load(p + 2 * C), w5, a);
+                p += rowStride;
+                a = Vector.FusedMultiplyAdd(Vector.Load(p), w6, a);
+                a = Vector.FusedMultiplyAdd(Vector.Load(p + C), w7, a);
+                a = Vector.FusedMultiplyAdd(Vector.Load(p + 2 * C), w8, a);
+                Store(yr + (long)ow2 * C, a, vlo, vhi);
+                ow2++;
+            }
+            for (int ow = ow2; ow < OW; ow++)
+                Store(yr + (long)ow * C, Edge(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
+        }
+    }
+
+    /// <summary>A 3×3 output pixel at the image border: the taps inside, weights still in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector<float> Edge(float* top, long rowStride, int C, int iw, int W, bool r0, bool r1, bool r2, Vector<float> acc,
+        Vector<float> w0, Vector<float> w1, Vector<float> w2, Vector<float> w3, Vector<float> w4, Vector<float> w5, Vector<float> w6, Vector<float> w7, Vector<float> w8)
+    {
+        bool k0 = (uint)iw < (uint)W, k1 = (uint)(iw + 1) < (uint)W, k2 = (uint)(iw + 2) < (uint)W;
+        float* p = top + (long)iw * C;
+        if (r0)
+        {
+            if (k0) acc = Vector.FusedMultiplyAdd(Vector.Load(p), w0, acc);
+            if (k1) acc = Vector.FusedMultiplyAdd(Vector.Load(p + C), w1, acc);
+            if (k2) acc = Vector.FusedMultiplyAdd(Vector.Load(p + 2 * C), w2, acc);
+        }
+        p += rowStride;
+        if (r1)
+        {
+            if (k0) acc = Vector.FusedMultiplyAdd(Vector.Load(p), w3, acc);
+            if (k1) acc = Vector.FusedMultiplyAdd(Vector.Load(p + C), w4, acc);
+            if (k2) acc = Vector.FusedMultiplyAdd(Vector.Load(p + 2 * C), w5, acc);
+        }
+        p += rowStride;
+        if (r2)
+        {
+            if (k0) acc = Vector.FusedMultiplyAdd(Vector.Load(p), w6, acc);
+            if (k1) acc = Vector.FusedMultiplyAdd(Vector.Load(p + C), w7, acc);
+            if (k2) acc = Vector.FusedMultiplyAdd(Vector.Load(p + 2 * C), w8, acc);
+        }
+        return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(float* y, Vector<float> acc, Vector<float> lo, Vector<float> hi) => Vector.Min(Vector.Max(acc, lo), hi).Store(y);
+
+    /// <summary>One output pixel at the border: only the taps inside the image.</summary>
+    static Vector<float> Border(float* x, float* w, Vector<float> acc, in ConvGeometry g, int c0, int ih0, int iw0)
+    {
+        int C = g.C;
+        for (int kh = 0; kh < g.KH; kh++)
+        {
+            int ih = ih0 + kh * g.DilationH;
+            if ((uint)ih >= (uint)g.H) continue;
+            for (int kw = 0; kw < g.KW; kw++)
+            {
+                int iw = iw0 + kw * g.DilationW;
+                if ((uint)iw >= (uint)g.W) continue;
+                acc = Vector.FusedMultiplyAdd(Vector.Load(x + ((long)ih * g.W + iw) * C + c0), Vector.Load(w + (kh * g.KW + kw) * C + c0), acc);
+            }
+        }
+        return acc;
+    }
+
+    static void BlockAny(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi)
+    {
+        var bias = b == null ? Vector<float>.Zero : Vector.Load(b + c0);
+        var vlo = new Vector<float>(lo); var vhi = new Vector<float>(hi);
+        for (int oh = 0; oh < g.OH; oh++)
+            for (int ow = 0; ow < g.OW; ow++)
+            {
+                var acc = Border(x, w, bias, g, c0, oh * g.StrideH - g.PadTop, ow * g.StrideW - g.PadLeft);
+                Vector.Min(Vector.Max(acc, vlo), vhi).Store(y + ((long)oh * g.OW + ow) * g.C + c0);
+            }
+    }
+
+    /// <summary>The channels past the last whole vector.</summary>
+    static void Scalar(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi)
+    {
+        int C = g.C;
+        for (int oh = 0; oh < g.OH; oh++)
+            for (int ow = 0; ow < g.OW; ow++)
+                for (int c = c0; c < C; c++)
+                {
+                    float acc = b == null ? 0f : b[c];
+                    for (int kh = 0; kh < g.KH; kh++)
+                    {
+                        int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                        if ((uint)ih >= (uint)g.H) continue;
+                        for (int kw = 0; kw < g.KW; kw++)
+                        {
+                            int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                            if ((uint)iw >= (uint)g.W) continue;
+                            acc = MathF.FusedMultiplyAdd(x[((long)ih * g.W + iw) * C + c], w[(kh * g.KW + kw) * C + c], acc);
+                        }
+                    }
+                    y[((long)oh * g.OW + ow) * C + c] = Math.Min(Math.Max(acc, lo), hi);
+                }
+    }
+}
