@@ -210,11 +210,20 @@ public class KernelTwinTests
     [InlineData(4, 17, 5, 1, 2, 1, 8)]
     [InlineData(4, 9, 3, 1, 2, 2, 10)]
     [InlineData(3, 32, 3, 1, 1, 1, 1)]
-    public void MobileNet_block_channels_last(int c, int e, int k, int stride, int pad, int dil, int size)
+    [InlineData(16, 48, 3, 1, 1, 1, 13, 2)]   // with a stem conv: 3 colour planes, 3×3, stride 2 (DirectConvNhwc)
+    [InlineData(32, 64, 3, 2, 1, 1, 17, 1)]
+    [InlineData(16, 24, 3, 1, 1, 1, 6, 2)]
+    public void MobileNet_block_channels_last(int c, int e, int k, int stride, int pad, int dil, int size, int stemStride = 0)
     {
         var g = new GraphBuilder();
-        int x = g.Input("x", -1, c, size, size + 1);
         var relu6 = new Attributes().Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
+        int x = g.Input("x", -1, stemStride > 0 ? 3 : c, size, size + 1), input = x;
+        if (stemStride > 0)
+        {
+            var stem = new Attributes().Set("strides", new long[] { stemStride, stemStride }).Set("pads", new long[] { 1, 1, 1, 1 })
+                .Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
+            x = g.Add(OpType.Conv, [x, g.Constant("ws", Random(c * 27, 8), c, 3, 3, 3), g.Constant("bs", Random(c, 9), c)], stem);
+        }
         int h = g.Add(OpType.Conv, [x, g.Constant("we", Random(e * c, 1), e, c, 1, 1), g.Constant("be", Random(e, 2), e)], relu6);
         var dw = new Attributes().Set("group", (long)e).Set("strides", new long[] { stride, stride }).Set("pads", new long[] { pad, pad, pad, pad })
             .Set("dilations", new long[] { dil, dil }).Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
@@ -227,7 +236,10 @@ public class KernelTwinTests
         var m = g.Build(g.Add(OpType.Dense, [h, g.Constant("wf", Random(3 * c, 7), 3, c)]));
 
         using (var planned = new Session(m, 2))
+        {
             Assert.Contains(planned.Kernels, kr => kr is EdgeNet.Kernels.ConvNhwcKernel);   // the plan really is channels-last
+            if (stemStride > 0) Assert.DoesNotContain(planned.Kernels, kr => kr.Node.Op == OpType.Transpose && kr.Node.Inputs[0] == input);   // the stem reads NCHW itself
+        }
         Twins(m, 2);
         Twins(m, 2, options: KernelOptions.Default with { ChannelsLast = false });
     }

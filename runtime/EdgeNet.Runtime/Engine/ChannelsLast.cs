@@ -20,12 +20,14 @@ public static class ChannelsLast
     {
         int T = m.Tensors.Count;
         var runs = new bool[m.Nodes.Count];
+        var nchwIn = new bool[m.Nodes.Count];   // a first-layer conv: reads NCHW, writes NHWC (Simd.DirectConvNhwc)
         var isNhwc = new bool[T];   // produced channels-last by a rewritten node
         bool depthwise = false;
         for (int i = 0; i < m.Nodes.Count; i++)
         {
             var n = m.Nodes[i];
-            if (!Eligible(m, n, isNhwc)) continue;
+            nchwIn[i] = IsFirstLayer(m, n, isNhwc);
+            if (!nchwIn[i] && !Eligible(m, n, isNhwc)) continue;
             runs[i] = true;
             if (n.Op == OpType.Conv && IsDepthwise(m, n)) depthwise = true;
             if (n.Op != OpType.GlobalAveragePool) isNhwc[n.Outputs[0]] = true;   // GAP writes [N, C, 1, 1]: the same bytes in both layouts
@@ -57,7 +59,7 @@ public static class ChannelsLast
             var n = m.Nodes[i];
             if (!runs[i]) { r.Nodes.Add(n); continue; }
             var inputs = (int[])n.Inputs.Clone();
-            int data = n.Op is OpType.Add or OpType.Sub or OpType.Mul or OpType.Div ? 2 : 1;
+            int data = nchwIn[i] ? 0 : n.Op is OpType.Add or OpType.Sub or OpType.Mul or OpType.Div ? 2 : 1;
             for (int k = 0; k < data; k++)
             {
                 int t = inputs[k];
@@ -68,7 +70,7 @@ public static class ChannelsLast
             }
             var attrs = new Attributes();
             foreach (var (key, v) in n.Attributes.All) attrs.Set(key, v);
-            attrs.Set(Attribute, 1L);
+            attrs.Set(Attribute, nchwIn[i] ? 2L : 1L);
             int y = n.Outputs[0];
             int[] outputs = n.Op == OpType.GlobalAveragePool ? [y] : [Twin(y)];
             r.Nodes.Add(new Node(n.Op, n.Name, inputs, outputs, attrs, n.Version));
@@ -99,6 +101,16 @@ public static class ChannelsLast
             case OpType.GlobalAveragePool: return isNhwc[n.Inputs[0]];
             default: return false;
         }
+    }
+
+    /// <summary>A dense convolution of few input channels (an image network's stem) on NCHW data, whose output can
+    /// start the channels-last part without a transpose.</summary>
+    static bool IsFirstLayer(Model m, Node n, bool[] isNhwc)
+    {
+        if (n.Op != OpType.Conv || n.Inputs.Length < 2 || n.Inputs[0] < 0 || n.Outputs.Length != 1 || isNhwc[n.Inputs[0]]) return false;
+        var x = m.Tensors[n.Inputs[0]]; var w = Weight(m, n);
+        return x.Type == DataType.Float32 && !x.IsConstant && x.Shape.Length == 4 && x.Shape[1] <= 8 && w.Length == 4
+            && n.Attributes.Int("group", 1) == 1 && !IsPointwise(m, n) && Kernels.Simd.DirectConvNhwc.Supports(w[0]) && !n.Attributes.Has("auto_pad");
     }
 
     static int[] Weight(Model m, Node n) => n.Inputs.Length > 1 && n.Inputs[1] >= 0 ? m.Tensors[n.Inputs[1]].Shape : [];

@@ -42,7 +42,7 @@ public static class KernelRegistry
         return node.Op switch
         {
             OpType.Dense => new DenseKernel(m, node, o),
-            OpType.Conv when node.Attributes.Int(ChannelsLast.Attribute, 0) == 1 => new ConvNhwcKernel(m, node),
+            OpType.Conv when node.Attributes.Int(ChannelsLast.Attribute, 0) != 0 => new ConvNhwcKernel(m, node),
             OpType.Conv => new ConvKernel(m, node, o),
             OpType.GlobalAveragePool when node.Attributes.Int(ChannelsLast.Attribute, 0) == 1 => new GlobalAveragePoolNhwcKernel(m, node),
             OpType.MaxPool or OpType.AveragePool or OpType.GlobalAveragePool => new PoolKernel(m, node, o),

@@ -15,7 +15,7 @@ public sealed unsafe class ConvNhwcKernel : Kernel, IDisposable
     readonly int x, y;
     readonly ConvGeometry g;
     readonly Activation act;
-    readonly bool depthwise;
+    readonly bool depthwise, direct;   // direct: NCHW input, few channels (Simd.DirectConvNhwc)
     readonly NativeBuffer weights, bias;   // pointwise: packed Wᵀ panels; depthwise: [KH·KW, C]
 
     public ConvNhwcKernel(Model m, Node node) : base(node)
@@ -23,21 +23,24 @@ public sealed unsafe class ConvNhwcKernel : Kernel, IDisposable
         x = node.Inputs[0]; y = node.Outputs[0];
         var xt = FloatTensor(m, x, "input");
         var wt = ConstantFloat(m, node.Inputs[1], "weight");
-        if (xt.Shape.Length != 4 || wt.Shape.Length != 4) throw Error("channels-last Conv needs an NHWC input and a 4-D weight");
+        if (xt.Shape.Length != 4 || wt.Shape.Length != 4) throw Error("channels-last Conv needs a 4-D input and weight");
         for (int d = 1; d < 4; d++) RequireFixed(xt, d, $"dimension {d}");
-        int[] nchw = [xt.Shape[0], xt.Shape[3], xt.Shape[1], xt.Shape[2]];
+        direct = node.Attributes.Int(ChannelsLast.Attribute, 1) == 2;
+        int[] nchw = direct ? xt.Shape : [xt.Shape[0], xt.Shape[3], xt.Shape[1], xt.Shape[2]];
         int group = (int)node.Attributes.Int("group", 1);
         g = Window.Geometry(this, node.Attributes, nchw, wt.Shape[0], [wt.Shape[2], wt.Shape[3]], group, ceil: false);
         if (wt.Shape[1] * group != g.C || g.OC % group != 0) throw Error($"weight {Format.Shape.Format(wt.Shape)} does not fit {g.C} input channels in {group} groups");
         depthwise = g.IsDepthwise;
         bool pointwise = group == 1 && g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.OH == g.H && g.OW == g.W;
-        if (!depthwise && !pointwise) throw Error("channels-last Conv is pointwise (1×1, stride 1, no padding) or depthwise");
+        if (direct && (group != 1 || !DirectConvNhwc.Supports(g.OC))) throw Error($"a direct channels-last Conv needs group 1 and output channels a multiple of {2 * System.Numerics.Vector<float>.Count}");
+        if (!direct && !depthwise && !pointwise) throw Error("channels-last Conv is pointwise (1×1, stride 1, no padding) or depthwise");
         var b = node.Inputs.Length > 2 && node.Inputs[2] >= 0 ? ConstantFloat(m, node.Inputs[2], "bias").Floats() : new float[g.OC];
         if (b.Length != g.OC) throw Error($"bias has {b.Length} values for {g.OC} output channels");
         act = Activation.FromAttributes(node.Attributes, node.Name);
         ExpectShape(m, y, [xt.Shape[0], g.OH, g.OW, g.OC]);
         bias = NativeBuffer.Of(b);
-        if (depthwise) weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(wt.Floats(), g.C, g.KH * g.KW));
+        if (direct) weights = NativeBuffer.Of(DirectConvNhwc.PackWeights(wt.Floats(), g.OC, g.C * g.KH * g.KW));
+        else if (depthwise) weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(wt.Floats(), g.C, g.KH * g.KW));
         else
         {
             weights = new NativeBuffer(Gemm.PackedSize(g.C, g.OC) * 4);
@@ -46,12 +49,17 @@ public sealed unsafe class ConvNhwcKernel : Kernel, IDisposable
         }
     }
 
+    public override long ScratchBytes(int batch) => direct ? 4L * g.C * g.KH * g.KW + 64 : 0;
+
     public override void Run(Frame f)
     {
         int n = f.Shape(x)[0];
         float* xs = f.F(x), ys = f.F(y);
         long outImage = (long)g.OH * g.OW * g.OC;
-        if (depthwise)
+        if (direct)
+            for (int i = 0; i < n; i++)
+                DirectConvNhwc.Run(xs + i * (long)g.C * g.H * g.W, weights.Floats, bias.Floats, ys + i * outImage, g, act.ClampMin, act.ClampMax, (int*)f.Scratch);
+        else if (depthwise)
             for (int i = 0; i < n; i++)
                 DepthwiseNhwc.Run(xs + i * (long)g.H * g.W * g.C, weights.Floats, bias.Floats, ys + i * outImage, g, act.ClampMin, act.ClampMax);
         else

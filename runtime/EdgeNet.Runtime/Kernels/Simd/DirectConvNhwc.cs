@@ -1,0 +1,102 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using EdgeNet.Kernels.Reference;
+
+namespace EdgeNet.Kernels.Simd;
+
+/// <summary>
+/// A convolution with few input channels (a network's first layer: 3 colour planes, 3×3, stride 2) read from NCHW
+/// and written channels-last: per output pixel, the output channels are the vector and each of the C·KH·KW taps is one
+/// broadcast input value times a row of the weights [taps, OC] (L1-resident). No im2col and no transpose afterwards.
+/// Four pixels share each weight load. Needs OC to be a multiple of 2·Vector&lt;float&gt;.Count.
+/// </summary>
+public static unsafe class DirectConvNhwc
+{
+    public static bool Supports(int oc) => oc % (2 * Vector<float>.Count) == 0;
+
+    /// <summary>Weights [OC, C, KH, KW] → [C·KH·KW, OC].</summary>
+    public static float[] PackWeights(ReadOnlySpan<float> w, int oc, int taps)
+    {
+        var p = new float[taps * oc];
+        for (int o = 0; o < oc; o++)
+            for (int t = 0; t < taps; t++) p[t * oc + o] = w[o * taps + t];
+        return p;
+    }
+
+    /// <summary>x [C, H, W] of one image, packed w [taps, OC], b [OC] → y [OH, OW, OC] clamped to [lo, hi].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int* tapOffset)
+    {
+        int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, OC = g.OC, KH = g.KH, KW = g.KW, sh = g.StrideH, sw = g.StrideW;
+        int pt = g.PadTop, pl = g.PadLeft, dh = g.DilationH, dw = g.DilationW, taps = C * KH * KW, vl = Vector<float>.Count;
+        for (int t = 0, c = 0; c < C; c++)
+            for (int kh = 0; kh < KH; kh++)
+                for (int kw = 0; kw < KW; kw++, t++) tapOffset[t] = (c * H + kh * dh) * W + kw * dw;
+        var vlo = new Vector<float>(lo); var vhi = new Vector<float>(hi);
+        int spanH = (KH - 1) * dh, spanW = (KW - 1) * dw;
+        for (int oc0 = 0; oc0 < OC; oc0 += 2 * vl)
+        {
+            var b0 = Vector.Load(b + oc0); var b1 = Vector.Load(b + oc0 + vl);
+            float* wc = w + oc0;
+            for (int oh = 0; oh < OH; oh++)
+            {
+                int ih = oh * sh - pt;
+                bool rowsInside = ih >= 0 && ih + spanH < H;
+                float* yr = y + (long)oh * OW * OC + oc0;
+                // Pixels whose window is inside the image: owLo <= ow < owHi; the others take the checked path.
+                int owLo = rowsInside ? Math.Min(OW, (pl + sw - 1) / sw) : OW;
+                int owHi = rowsInside && W - 1 - spanW + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 1 - spanW + pl) / sw + 1)) : owLo;
+                int ow = 0;
+                for (; ow < owLo; ow++) Single(x, wc, g, ih, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC);
+                for (; ow + 4 <= owHi; ow += 4)   // four pixels: eight independent accumulators per weight load pair
+                {
+                    int iw = ow * sw - pl;
+                    float* o = yr + (long)ow * OC;
+                    Vector<float> p0 = b0, p1 = b1, q0 = b0, q1 = b1, r0 = b0, r1 = b1, s0 = b0, s1 = b1;
+                    float* px = x + (long)ih * W + iw;
+                    long s1x = sw, s2x = 2 * sw, s3x = 3 * sw;
+                    float* wt = wc;
+                    for (int t = 0; t < taps; t++, wt += OC)
+                    {
+                        var u0 = Vector.Load(wt); var u1 = Vector.Load(wt + vl);
+                        float* pt0 = px + tapOffset[t];
+                        var v = new Vector<float>(pt0[0]); p0 = Vector.FusedMultiplyAdd(v, u0, p0); p1 = Vector.FusedMultiplyAdd(v, u1, p1);
+                        v = new Vector<float>(pt0[s1x]); q0 = Vector.FusedMultiplyAdd(v, u0, q0); q1 = Vector.FusedMultiplyAdd(v, u1, q1);
+                        v = new Vector<float>(pt0[s2x]); r0 = Vector.FusedMultiplyAdd(v, u0, r0); r1 = Vector.FusedMultiplyAdd(v, u1, r1);
+                        v = new Vector<float>(pt0[s3x]); s0 = Vector.FusedMultiplyAdd(v, u0, s0); s1 = Vector.FusedMultiplyAdd(v, u1, s1);
+                    }
+                    Vector.Min(Vector.Max(p0, vlo), vhi).Store(o); Vector.Min(Vector.Max(p1, vlo), vhi).Store(o + vl);
+                    Vector.Min(Vector.Max(q0, vlo), vhi).Store(o + OC); Vector.Min(Vector.Max(q1, vlo), vhi).Store(o + OC + vl);
+                    Vector.Min(Vector.Max(r0, vlo), vhi).Store(o + 2 * OC); Vector.Min(Vector.Max(r1, vlo), vhi).Store(o + 2 * OC + vl);
+                    Vector.Min(Vector.Max(s0, vlo), vhi).Store(o + 3 * OC); Vector.Min(Vector.Max(s1, vlo), vhi).Store(o + 3 * OC + vl);
+                }
+                for (; ow < OW; ow++) Single(x, wc, g, ih, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC);
+            }
+        }
+    }
+
+    static void Single(float* x, float* wc, in ConvGeometry g, int ih, int iw, Vector<float> a0, Vector<float> a1, Vector<float> lo, Vector<float> hi, float* o)
+    {
+        Border(x, wc, g, ih, iw, ref a0, ref a1);
+        Vector.Min(Vector.Max(a0, lo), hi).Store(o); Vector.Min(Vector.Max(a1, lo), hi).Store(o + Vector<float>.Count);
+    }
+
+    /// <summary>One pixel whose window may leave the image: taps outside are skipped.</summary>
+    static void Border(float* x, float* wc, in ConvGeometry g, int ih0, int iw0, ref Vector<float> a0, ref Vector<float> a1)
+    {
+        int vl = Vector<float>.Count, t = 0;
+        for (int c = 0; c < g.C; c++)
+            for (int kh = 0; kh < g.KH; kh++)
+            {
+                int ih = ih0 + kh * g.DilationH;
+                for (int kw = 0; kw < g.KW; kw++, t++)
+                {
+                    int iw = iw0 + kw * g.DilationW;
+                    if ((uint)ih >= (uint)g.H || (uint)iw >= (uint)g.W) continue;
+                    var xv = new Vector<float>(x[((long)c * g.H + ih) * g.W + iw]);
+                    a0 = Vector.FusedMultiplyAdd(xv, Vector.Load(wc + (long)t * g.OC), a0);
+                    a1 = Vector.FusedMultiplyAdd(xv, Vector.Load(wc + (long)t * g.OC + vl), a1);
+                }
+            }
+    }
+}
