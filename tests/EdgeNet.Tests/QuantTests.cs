@@ -191,6 +191,42 @@ public class Int8KernelTwinTests
         }, 2);
     }
 
+    /// <summary>An int8 MobileNetV2 block (expand, depthwise, project, residual Add, GlobalAveragePool) planned
+    /// channels-last must give the NCHW reference kernels' bytes exactly; odd channel counts reach every tail.</summary>
+    [Theory]
+    [InlineData(8, 24, 1, 9, false)]
+    [InlineData(5, 13, 2, 11, false)]
+    [InlineData(16, 40, 1, 7, true)]    // a dequantizing GlobalAveragePool
+    [InlineData(3, 35, 1, 6, false)]
+    public void MobileNet_block_channels_last(int c, int e, int stride, int size, bool floatOut)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, c, size, size + 1);
+        int oh = (size + 2 - 3) / stride + 1, ow = (size + 1 + 2 - 3) / stride + 1;
+        var relu6 = new Attributes().Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
+        Twins(g, x, q =>
+        {
+            int h1 = I8(g, "h1", [-1, e, size, size + 1], 0.03f, -128);
+            g.Model.Nodes.Add(new Node(OpType.Conv, "expand", [q, Weights(g, "we", [e, c, 1, 1], 3), Bias(g, e, 4)], [h1], relu6));
+            int h2 = I8(g, "h2", [-1, e, oh, ow], 0.025f, -128);
+            var dw = new Attributes().Set("group", (long)e).Set("strides", new long[] { stride, stride }).Set("pads", new long[] { 1, 1, 1, 1 }).Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
+            g.Model.Nodes.Add(new Node(OpType.Conv, "dw", [h1, Weights(g, "wd", [e, 1, 3, 3], 5), Bias(g, e, 6)], [h2], dw));
+            int h3 = I8(g, "h3", [-1, c, oh, ow], 0.05f, 4);
+            g.Model.Nodes.Add(new Node(OpType.Conv, "project", [h2, Weights(g, "wp", [c, e, 1, 1], 7), Bias(g, c, 8)], [h3]));
+            if (stride == 1)
+            {
+                int sum = I8(g, "sum", [-1, c, oh, ow], 0.06f, -3);
+                g.Model.Nodes.Add(new Node(OpType.Add, "add", [h3, q], [sum]));
+                h3 = sum;
+            }
+            int pooled = floatOut ? g.Model.AddTensor(new TensorDesc("pool", DataType.Float32, [-1, c, 1, 1])) : I8(g, "pool", [-1, c, 1, 1], 0.02f, 1);
+            g.Model.Nodes.Add(new Node(OpType.GlobalAveragePool, "gap", [h3], [pooled]));
+            return pooled;
+        }, 2);
+        var planned = EdgeNet.Engine.ChannelsLast.Rewrite(g.Model);
+        Assert.Contains(planned.Nodes, n => n.Op == OpType.Conv && n.Attributes.Int(EdgeNet.Engine.ChannelsLast.Attribute, 0) == 1);
+    }
+
     [Fact]
     public void Add_pools_and_tables()
     {

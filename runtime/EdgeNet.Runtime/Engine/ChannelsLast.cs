@@ -49,7 +49,7 @@ public static class ChannelsLast
             if (nhwcOf[t] < 0)
             {
                 var d = m.Tensors[t];
-                nhwcOf[t] = r.AddTensor(new TensorDesc(d.Name + "#nhwc", d.Type, [d.Shape[0], d.Shape[2], d.Shape[3], d.Shape[1]]));
+                nhwcOf[t] = r.AddTensor(new TensorDesc(d.Name + "#nhwc", d.Type, [d.Shape[0], d.Shape[2], d.Shape[3], d.Shape[1]]) { Quant = d.Quant });
             }
             return nhwcOf[t];
         }
@@ -90,8 +90,9 @@ public static class ChannelsLast
     {
         if (n.Inputs.Length == 0 || n.Inputs[0] < 0 || n.Outputs.Length != 1) return false;
         var x = m.Tensors[n.Inputs[0]];
-        if (x.Type != DataType.Float32 || x.Shape.Length != 4 || x.IsConstant) return false;
+        if (x.Type is not (DataType.Float32 or DataType.Int8) || x.Shape.Length != 4 || x.IsConstant) return false;
         if (m.Tensors[n.Outputs[0]].Shape.Length != 4) return false;
+        if (x.Type == DataType.Int8 && n.Op is not (OpType.Conv or OpType.Add or OpType.GlobalAveragePool)) return false;   // the int8 kernels that know the plan
         switch (n.Op)
         {
             case OpType.Conv: return IsPointwise(m, n) || IsDepthwise(m, n);

@@ -27,7 +27,9 @@ public static class KernelRegistry
             return node.Op switch
             {
                 OpType.Dense => new Kernels.Int8.DenseInt8Kernel(m, node, o),
+                OpType.Conv when node.Attributes.Int(ChannelsLast.Attribute, 0) == 1 => new Kernels.Int8.ConvNhwcInt8Kernel(m, node),
                 OpType.Conv => new Kernels.Int8.ConvInt8Kernel(m, node, o),
+                OpType.Transpose => new TransposeKernel(m, node),
                 OpType.Quantize or OpType.Dequantize => new Kernels.Int8.QuantizeKernel(m, node),
                 OpType.Add or OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh => new Kernels.Int8.ElementwiseInt8Kernel(m, node),
                 OpType.GlobalAveragePool or OpType.AveragePool or OpType.MaxPool => new Kernels.Int8.PoolInt8Kernel(m, node),

@@ -38,24 +38,33 @@ public sealed class TransposeKernel : Kernel
     public TransposeKernel(Model m, Node node) : base(node)
     {
         x = node.Inputs[0]; y = node.Outputs[0];
-        var xt = FloatTensor(m, x, "input");
+        var xt = m.Tensors[x];
         int r = xt.Shape.Length;
         perm = node.Attributes.Ints("perm", Enumerable.Range(0, r).Reverse().Select(i => (long)i).ToArray()).Select(p => (int)p).ToArray();
         if (perm.Length != r || perm.Distinct().Count() != r || perm.Any(p => p < 0 || p >= r)) throw Error($"perm [{string.Join(",", perm)}] is not a permutation of {r} axes");
+        bytes = xt.Type == DataType.Int8;   // int8: the NCHW ↔ NHWC perms only (the channels-last plan's)
+        if (bytes && !(r == 4 && IsLayoutChange(perm))) throw Error("an int8 Transpose must be NCHW ↔ NHWC");
+        if (!bytes) FloatTensor(m, x, "input");
+        else if (m.Tensors[y].Type != DataType.Int8) throw Error("an int8 Transpose writes int8");
         ExpectShape(m, y, perm.Select(p => xt.Shape[p]).ToArray());
         index = new int[Math.Max(1, r)]; srcStride = new long[Math.Max(1, r)];
     }
 
+    readonly bool bytes;
+    static bool IsLayoutChange(int[] p) => p[0] == 0 && ((p[1] == 2 && p[2] == 3 && p[3] == 1) || (p[1] == 3 && p[2] == 1 && p[3] == 2));
+
     public override unsafe void Run(Frame f)
     {
         var s = f.Shape(x);
-        if (s.Length == 4 && perm[0] == 0 && ((perm[1] == 2 && perm[2] == 3 && perm[3] == 1) || (perm[1] == 3 && perm[2] == 1 && perm[3] == 2)))
+        if (s.Length == 4 && IsLayoutChange(perm))
         {
             // NCHW ↔ NHWC: per image a 2-D transpose [C, HW] ↔ [HW, C], in cache-friendly blocks.
             bool toNhwc = perm[1] == 2;
             int rows = toNhwc ? s[1] : s[1] * s[2], cols = toNhwc ? s[2] * s[3] : s[3];
             long image = (long)rows * cols;
-            for (int i = 0; i < s[0]; i++) Simd.Transpose2D.Run(f.F(x) + i * image, rows, cols, f.F(y) + i * image);
+            for (int i = 0; i < s[0]; i++)
+                if (bytes) Simd.Transpose2D.Run(f.I8(x) + i * image, rows, cols, f.I8(y) + i * image);
+                else Simd.Transpose2D.Run(f.F(x) + i * image, rows, cols, f.F(y) + i * image);
             return;
         }
         var xs = f.Span(x); var ys = f.Span(y);

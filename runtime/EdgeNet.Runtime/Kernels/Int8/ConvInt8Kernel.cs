@@ -165,7 +165,8 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         }
     }
 
-    static void ToFloat(sbyte* x, int zp, float* dst, long n)
+    /// <summary>dst = x − zp as floats.</summary>
+    internal static void ToFloat(sbyte* x, int zp, float* dst, long n)
     {
         long i = 0;
         if (Vector256.IsHardwareAccelerated)

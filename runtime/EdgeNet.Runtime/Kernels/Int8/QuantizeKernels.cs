@@ -139,13 +139,16 @@ public sealed unsafe class PoolInt8Kernel : Kernel
     readonly int x, y, zx, zy;
     readonly float mult;
     readonly Reference.ConvGeometry g;
-    readonly bool global, floatOut;
+    readonly bool global, floatOut, nhwc;
 
     public PoolInt8Kernel(Model m, Node node) : base(node)
     {
         x = node.Inputs[0]; y = node.Outputs[0];
         var xt = m.Tensors[x];
         if (xt.Shape.Length != 4) throw Error("int8 pooling needs NCHW");
+        nhwc = node.Attributes.Int(Engine.ChannelsLast.Attribute, 0) == 1;   // GlobalAveragePool of [N, H, W, C] into [N, C, 1, 1]
+        if (nhwc && node.Op != OpType.GlobalAveragePool) throw Error("only GlobalAveragePool runs channels-last");
+        if (nhwc) xt = new TensorDesc(xt.Name, xt.Type, [xt.Shape[0], xt.Shape[3], xt.Shape[1], xt.Shape[2]]);
         var (sx, zxv) = Int8Tensor.PerTensor(this, m, x, "input"); zx = zxv;
         floatOut = m.Tensors[y].Type == DataType.Float32;
         var (sy, zyv) = floatOut ? (1f, 0) : Int8Tensor.PerTensor(this, m, y, "output"); zy = zyv;
@@ -163,10 +166,13 @@ public sealed unsafe class PoolInt8Kernel : Kernel
         ExpectShape(m, y, [xt.Shape[0], g.C, g.OH, g.OW]);
     }
 
+    public override long ScratchBytes(int batch) => nhwc ? 4L * g.C + 64 : 0;
+
     public override void Run(Frame f)
     {
         int n = f.Shape(x)[0];
         sbyte* xs = f.I8(x);
+        if (nhwc) { GlobalNhwc(f, n, xs); return; }
         bool max = Node.Op == OpType.MaxPool;
         for (int nc = 0; nc < n * g.C; nc++)
             for (int oh = 0; oh < g.OH; oh++)
@@ -188,5 +194,26 @@ public sealed unsafe class PoolInt8Kernel : Kernel
                     if (floatOut) f.F(y)[o] = acc * mult;
                     else f.I8(y)[o] = QuantMath.Requantize(acc, mult, zy);
                 }
+    }
+
+    void GlobalNhwc(Frame f, int n, sbyte* xs)
+    {
+        int hw = g.H * g.W, C = g.C;
+        int* acc = (int*)f.Scratch;
+        for (int i = 0; i < n; i++)
+        {
+            new Span<int>(acc, C).Clear();
+            for (int p = 0; p < hw; p++)
+            {
+                sbyte* px = xs + ((long)i * hw + p) * C;
+                for (int c = 0; c < C; c++) acc[c] += px[c] - zx;
+            }
+            for (int c = 0; c < C; c++)
+            {
+                long o = (long)i * C + c;
+                if (floatOut) f.F(y)[o] = acc[c] * mult;
+                else f.I8(y)[o] = QuantMath.Requantize(acc[c], mult, zy);
+            }
+        }
     }
 }

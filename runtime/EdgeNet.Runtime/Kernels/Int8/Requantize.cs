@@ -57,6 +57,22 @@ public static unsafe class Requantize
         for (; i < n; i++) dst[i] = QuantMath.Requantize((int)acc[i], m, zp, lo, hi);
     }
 
+    /// <summary>Like <see cref="Columns"/> for accumulators (bias included) held exactly as floats: a channels-last depthwise pixel.</summary>
+    public static void ColumnsFromFloat(float* acc, float* m, int zp, int lo, int hi, sbyte* dst, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vz = Vector256.Create((float)zp); var vlo = Vector256.Create((float)lo); var vhi = Vector256.Create((float)hi);
+            for (; i + 8 <= n; i += 8)
+            {
+                var f = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Load(acc + i) * Vector256.Load(m + i)) + vz, vlo), vhi);
+                Store8(Vector256.ConvertToInt32(f), dst + i);
+            }
+        }
+        for (; i < n; i++) dst[i] = QuantMath.Requantize((int)acc[i], m[i], zp, lo, hi);
+    }
+
     /// <summary>One row of a Dense output: per-column bias and multiplier.</summary>
     public static void Columns(int* acc, int* bias, float* m, int zp, int lo, int hi, sbyte* dst, int n)
     {

@@ -1,0 +1,187 @@
+using System.Runtime.Intrinsics;
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using EdgeNet.Kernels.Reference;
+using EdgeNet.Kernels.Simd;
+using EdgeNet.Quant;
+
+namespace EdgeNet.Kernels.Int8;
+
+/// <summary>
+/// int8 pointwise and depthwise Conv2D on channels-last tensors (x [N, H, W, C] → y [N, OH, OW, OC]), the twin of
+/// <see cref="ConvInt8Kernel"/> under the <see cref="ChannelsLast"/> plan. Pointwise: the pixels are GEMM rows and
+/// the weights are packed once, as in <see cref="DenseInt8Kernel"/>, with the requantization per output column
+/// (fused into the VNNI tile store). Depthwise: exact integers in fp32 through <see cref="DepthwiseNhwc"/>, then the
+/// same requantization; a layer whose sums could pass 2^24 runs the exact integer loop instead.
+/// </summary>
+public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
+{
+    readonly int x, y, zx, zy, lo, hi, kp;
+    readonly ConvGeometry g;
+    readonly bool depthwise, intOut, exactFloat;
+    readonly Activation act;
+    readonly sbyte[] w;
+    readonly int[] bias, biasEff;
+    readonly float[] multiplier;
+    readonly NativeBuffer weights, floatBias;   // pointwise: packed int8 panels; depthwise: float weights [taps, C]
+    readonly GemmInt8.Isa isa = GemmInt8.Selected;
+    readonly int[] xTemplate;
+
+    public ConvNhwcInt8Kernel(Model m, Node node) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        var xt = m.Tensors[x]; var wt = m.Tensors[node.Inputs[1]];
+        if (xt.Shape.Length != 4 || wt.Shape.Length != 4) throw Error("channels-last int8 Conv needs an NHWC input and [OC, C/group, KH, KW] weights");
+        for (int d = 1; d < 4; d++) RequireFixed(xt, d, $"dimension {d}");
+        var (sx, zxv) = Int8Tensor.PerTensor(this, m, x, "input"); zx = zxv;
+        int group = (int)node.Attributes.Int("group", 1);
+        g = Window.Geometry(this, node.Attributes, [xt.Shape[0], xt.Shape[3], xt.Shape[1], xt.Shape[2]], wt.Shape[0], [wt.Shape[2], wt.Shape[3]], group, ceil: false);
+        if (wt.Shape[1] * group != g.C || g.OC % group != 0) throw Error($"weight {Format.Shape.Format(wt.Shape)} does not fit {g.C} channels in {group} groups");
+        depthwise = g.IsDepthwise;
+        bool pointwise = group == 1 && g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.OH == g.H && g.OW == g.W;
+        if (!depthwise && !pointwise) throw Error("channels-last int8 Conv is pointwise (1×1, stride 1, no padding) or depthwise");
+        float[] sw;
+        (w, sw) = Int8Tensor.Weights(this, m, node.Inputs[1], g.OC);
+        bias = Int8Tensor.Bias(this, m, node, 2, g.OC);
+        act = Activation.FromAttributes(node.Attributes, node.Name);
+        ExpectShape(m, y, [xt.Shape[0], g.OH, g.OW, g.OC]);
+        intOut = m.Tensors[y].Type == DataType.Int8;
+        multiplier = new float[g.OC];
+        if (intOut)
+        {
+            var (sy, zyv) = Int8Tensor.PerTensor(this, m, y, "output"); zy = zyv;
+            (lo, hi) = Int8Tensor.Clamp(this, act, sy, zy);
+            for (int i = 0; i < g.OC; i++) multiplier[i] = sx * sw[i] / sy;
+        }
+        else for (int i = 0; i < g.OC; i++) multiplier[i] = sx * sw[i];
+        xTemplate = xt.Shape;
+        int taps = g.KH * g.KW, K = depthwise ? taps : g.C;
+        kp = GemmInt8.KPad(g.C);
+        biasEff = new int[g.OC];
+        int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
+        long maxAcc = 0;
+        for (int oc = 0; oc < g.OC; oc++)
+        {
+            long sum = 0, abs = 0;
+            for (int k = 0; k < K; k++) { sum += w[oc * K + k]; abs += Math.Abs(w[oc * K + k]); }
+            biasEff[oc] = checked((int)(bias[oc] - (long)(zx + shift) * sum));
+            maxAcc = Math.Max(maxAcc, Math.Abs((long)bias[oc]) + 255 * abs);
+        }
+        if (depthwise)
+        {
+            exactFloat = maxAcc < 1 << 24;
+            weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(w.Select(v => (float)v).ToArray(), g.C, taps));
+            floatBias = NativeBuffer.Of(bias.Select(v => (float)v).ToArray());
+        }
+        else
+        {
+            weights = new NativeBuffer(GemmInt8.PackedBytes(g.C, g.OC));
+            fixed (sbyte* pw = w) GemmInt8.Pack(pw, 1, g.C, g.C, g.OC, (sbyte*)weights.Pointer, shift: false);   // B[k, j] = W[j, k]
+            floatBias = NativeBuffer.Of(new float[1]);
+        }
+    }
+
+    public override long ScratchBytes(int batch)
+    {
+        long n = Format.Shape.Resolve(xTemplate[0], batch), pixels = n * g.H * g.W;
+        return depthwise ? 4L * ((long)g.H * g.W * g.C + (long)g.OH * g.OW * g.OC) + 128
+                         : pixels * kp + 4L * pixels * g.OC + 256;
+    }
+
+    public override void Run(Frame f)
+    {
+        int n = f.Shape(x)[0];
+        if (depthwise) { for (int i = 0; i < n; i++) Depthwise(f, i); }
+        else Pointwise(f, n * g.H * g.W);
+        if (!intOut && !act.IsClamp) act.Apply(f.Span(y));
+    }
+
+    void Pointwise(Frame f, int rows)
+    {
+        int C = g.C, OC = g.OC;
+        sbyte* xs = f.I8(x), a = (sbyte*)f.Scratch;
+        int* acc = (int*)(a + ((long)rows * kp + 63) / 64 * 64);
+        byte flip = GemmInt8.ShiftsActivations(isa) ? (byte)0x80 : (byte)0;   // VNNI multiplies unsigned by signed
+        if (kp == C) Flip(xs, a, (long)rows * C, flip);
+        else
+            for (long r = 0; r < rows; r++)
+            {
+                Flip(xs + r * C, a + r * kp, C, flip);
+                for (int k = C; k < kp; k++) a[r * kp + k] = 0;
+            }
+        fixed (int* pb = biasEff) fixed (float* pm = multiplier)
+        {
+            if (intOut && isa == GemmInt8.Isa.AvxVnni)
+            {
+                var e = new GemmInt8.Epilogue { Out = f.I8(y), Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi };
+                GemmInt8.Run(a, kp, (sbyte*)weights.Pointer, acc, OC, rows, OC, C, isa, activationsInA: true, ref e);
+                return;
+            }
+            GemmInt8.Run(a, kp, (sbyte*)weights.Pointer, acc, OC, rows, OC, C, isa, activationsInA: true);
+            for (long r = 0; r < rows; r++)
+                if (intOut) Requantize.Columns(acc + r * OC, pb, pm, zy, lo, hi, f.I8(y) + r * OC, OC);
+                else for (int o = 0; o < OC; o++) WriteFloat(f, r * OC + o, o, acc[r * OC + o] + biasEff[o]);
+        }
+    }
+
+    static void Flip(sbyte* src, sbyte* dst, long n, byte flip)
+    {
+        long i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var f = Vector256.Create(flip);
+            for (; i + 32 <= n; i += 32) (Vector256.Load((byte*)src + i) ^ f).Store((byte*)dst + i);
+        }
+        for (; i < n; i++) dst[i] = (sbyte)((byte)src[i] ^ flip);
+    }
+
+    void Depthwise(Frame f, int image)
+    {
+        int C = g.C;
+        long inImage = (long)g.H * g.W * C, outPixels = (long)g.OH * g.OW;
+        sbyte* xi = f.I8(x) + image * inImage;
+        long outBase = image * outPixels * C;
+        if (!exactFloat) { Exact(xi, f, outBase); return; }
+        float* xf = (float*)f.Scratch, yf = xf + inImage;
+        ConvInt8Kernel.ToFloat(xi, zx, xf, inImage);
+        DepthwiseNhwc.Run(xf, weights.Floats, floatBias.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity);
+        fixed (float* pm = multiplier)
+            for (long p = 0; p < outPixels; p++)
+            {
+                // The sums are exact integers in fp32, so acc·m equals the int32 path's (float)acc·m bit for bit.
+                if (intOut) Requantize.ColumnsFromFloat(yf + p * C, pm, zy, lo, hi, f.I8(y) + outBase + p * C, C);
+                else for (int c = 0; c < C; c++) WriteFloat(f, outBase + p * C + c, c, (int)yf[p * C + c]);
+            }
+    }
+
+    /// <summary>Integer depthwise for layers whose sums could leave fp32's exact range.</summary>
+    void Exact(sbyte* xi, Frame f, long outBase)
+    {
+        int C = g.C, taps = g.KH * g.KW;
+        for (int oh = 0; oh < g.OH; oh++)
+            for (int ow = 0; ow < g.OW; ow++)
+                for (int c = 0; c < C; c++)
+                {
+                    int acc = bias[c];
+                    for (int kh = 0; kh < g.KH; kh++)
+                    {
+                        int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                        if ((uint)ih >= (uint)g.H) continue;
+                        for (int kw = 0; kw < g.KW; kw++)
+                        {
+                            int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                            if ((uint)iw >= (uint)g.W) continue;
+                            acc += (xi[((long)ih * g.W + iw) * C + c] - zx) * w[c * taps + kh * g.KW + kw];
+                        }
+                    }
+                    long o = outBase + ((long)oh * g.OW + ow) * C + c;
+                    if (intOut) f.I8(y)[o] = QuantMath.Requantize(acc, multiplier[c], zy, lo, hi);
+                    else WriteFloat(f, o, c, acc);
+                }
+    }
+
+    void WriteFloat(Frame f, long index, int oc, int acc) =>
+        f.F(y)[index] = act.IsClamp ? Math.Clamp(acc * multiplier[oc], act.ClampMin, act.ClampMax) : acc * multiplier[oc];
+
+    public void Dispose() { weights.Dispose(); floatBias.Dispose(); }
+}
