@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using EdgeNet.Kernels.Reference;
 
 namespace EdgeNet.Kernels.Simd;
@@ -25,7 +26,10 @@ public static unsafe class DepthwiseNhwc
     {
         int C = g.C, vl = Vector<float>.Count, c0 = 0;
         if (g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1)
+        {
+            if (Vector512.IsHardwareAccelerated) for (; c0 + 16 <= C; c0 += 16) Block3x3V512(x, w, b, y, g, c0, lo, hi);
             for (; c0 + vl <= C; c0 += vl) Block3x3(x, w, b, y, g, c0, lo, hi);
+        }
         else
             for (; c0 + vl <= C; c0 += vl) BlockAny(x, w, b, y, g, c0, lo, hi);
         if (c0 < C) Scalar(x, w, b, y, g, c0, lo, hi);
@@ -128,6 +132,105 @@ public static unsafe class DepthwiseNhwc
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store(float* y, Vector<float> acc, Vector<float> lo, Vector<float> hi) => Vector.Min(Vector.Max(acc, lo), hi).Store(y);
+
+    // The same 3×3 kernel 16 channels wide, where 512-bit vectors run at full rate (AVX-512).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Block3x3V512(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi)
+    {
+        int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
+        var w0 = Vector512.Load(w + 0 * C + c0); var w1 = Vector512.Load(w + 1 * C + c0); var w2 = Vector512.Load(w + 2 * C + c0);
+        var w3 = Vector512.Load(w + 3 * C + c0); var w4 = Vector512.Load(w + 4 * C + c0); var w5 = Vector512.Load(w + 5 * C + c0);
+        var w6 = Vector512.Load(w + 6 * C + c0); var w7 = Vector512.Load(w + 7 * C + c0); var w8 = Vector512.Load(w + 8 * C + c0);
+        var bias = b == null ? Vector512<float>.Zero : Vector512.Load(b + c0);
+        var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi);
+        long rowStride = (long)W * C;
+        for (int oh = 0; oh < OH; oh++)
+        {
+            int ih = oh * sh - pt;
+            bool rowsInside = ih >= 0 && ih + 2 < H;
+            float* yr = y + (long)oh * OW * C + c0;
+            // Output columns whose three taps are inside the image: owLo <= ow < owHi.
+            int owLo = rowsInside ? Math.Min(OW, (pl + sw - 1) / sw) : OW;
+            int owHi = rowsInside && W - 3 + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 3 + pl) / sw + 1)) : owLo;
+            bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
+            float* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
+            for (int ow = 0; ow < owLo; ow++)
+                Store512(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
+            float* row = x + (long)ih * rowStride + c0;
+            int ow2 = owLo;
+            // Two pixels at a time: two independent FMA chains.
+            for (; ow2 + 2 <= owHi; ow2 += 2)
+            {
+                float* p = row + (long)(ow2 * sw - pl) * C, q = p + (long)sw * C;
+                var a = Vector512.FusedMultiplyAdd(Vector512.Load(p), w0, bias);
+                var e = Vector512.FusedMultiplyAdd(Vector512.Load(q), w0, bias);
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w1, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q + C), w1, e);
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w2, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q + 2 * C), w2, e);
+                p += rowStride; q += rowStride;
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p), w3, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q), w3, e);
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w4, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q + C), w4, e);
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w5, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q + 2 * C), w5, e);
+                p += rowStride; q += rowStride;
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p), w6, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q), w6, e);
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w7, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q + C), w7, e);
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w8, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q + 2 * C), w8, e);
+                Store512(yr + (long)ow2 * C, a, vlo, vhi);
+                Store512(yr + (long)(ow2 + 1) * C, e, vlo, vhi);
+            }
+            if (ow2 < owHi)
+            {
+                float* p = row + (long)(ow2 * sw - pl) * C;
+                var a = Vector512.FusedMultiplyAdd(Vector512.Load(p), w0, bias);
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w1, a);
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w2, a);
+                p += rowStride;
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p), w3, a);
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w4, a);
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w5, a);
+                p += rowStride;
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p), w6, a);
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w7, a);
+                a = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w8, a);
+                Store512(yr + (long)ow2 * C, a, vlo, vhi);
+                ow2++;
+            }
+            for (int ow = ow2; ow < OW; ow++)
+                Store512(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
+        }
+    }
+
+    /// <summary><see cref="Edge"/>, 16 channels per vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Edge512(float* top, long rowStride, int C, int iw, int W, bool r0, bool r1, bool r2, Vector512<float> acc,
+        Vector512<float> w0, Vector512<float> w1, Vector512<float> w2, Vector512<float> w3, Vector512<float> w4, Vector512<float> w5, Vector512<float> w6, Vector512<float> w7, Vector512<float> w8)
+    {
+        bool k0 = (uint)iw < (uint)W, k1 = (uint)(iw + 1) < (uint)W, k2 = (uint)(iw + 2) < (uint)W;
+        float* p = top + (long)iw * C;
+        if (r0)
+        {
+            if (k0) acc = Vector512.FusedMultiplyAdd(Vector512.Load(p), w0, acc);
+            if (k1) acc = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w1, acc);
+            if (k2) acc = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w2, acc);
+        }
+        p += rowStride;
+        if (r1)
+        {
+            if (k0) acc = Vector512.FusedMultiplyAdd(Vector512.Load(p), w3, acc);
+            if (k1) acc = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w4, acc);
+            if (k2) acc = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w5, acc);
+        }
+        p += rowStride;
+        if (r2)
+        {
+            if (k0) acc = Vector512.FusedMultiplyAdd(Vector512.Load(p), w6, acc);
+            if (k1) acc = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w7, acc);
+            if (k2) acc = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w8, acc);
+        }
+        return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store512(float* y, Vector512<float> acc, Vector512<float> lo, Vector512<float> hi) => Vector512.Min(Vector512.Max(acc, lo), hi).Store(y);
 
     /// <summary>One output pixel at the border: only the taps inside the image.</summary>
     static Vector<float> Border(float* x, float* w, Vector<float> acc, in ConvGeometry g, int c0, int ih0, int iw0)
