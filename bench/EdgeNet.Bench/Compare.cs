@@ -51,9 +51,9 @@ public static class Compare
             var shape = model.Input().Shape.Select(d => Shape.Resolve(d, batch)).ToArray();
             long count = shape.Aggregate(1L, (a, d) => a * d);
             float[] x = c.Input is not null ? Npy.Read(c.Input).Floats! : RandomInput(count);
-            using var session = new Session(model, batch);
             foreach (int t in threads)
             {
+                using var session = new Session(model, batch, KernelOptions.Default with { Threads = t });   // the same intra-op threads as ORT
                 using var so = new SessionOptions { IntraOpNumThreads = t, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
                 so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
                 using var ort = new InferenceSession(c.OrtOnnx ?? c.Onnx, so);
@@ -91,7 +91,7 @@ public static class Compare
                 for (int i = 0; i < Math.Min(edgeOut.Length, yOrt.Length); i++) diff = Math.Max(diff, Math.Abs(edgeOut[i] - yOrt[i]));
                 var row = new Row(c.Name, t, P(te, 0.5), P(te, 0.9), P(to, 0.5), P(to, 0.9), alloc / n, diff);
                 rows.Add(row);
-                log.WriteLine($"{row.Model,-28} ORT threads {t}: EdgeNet p50 {row.EdgeP50,9:F1} µs p90 {row.EdgeP90,9:F1} | ORT p50 {row.OrtP50,9:F1} µs p90 {row.OrtP90,9:F1} | ratio {row.Ratio,5:F2} | alloc {row.AllocatedPerRun} B | max|Δ| {row.MaxAbsDiff:G2}");
+                log.WriteLine($"{row.Model,-28} threads {t}: EdgeNet p50 {row.EdgeP50,9:F1} µs p90 {row.EdgeP90,9:F1} | ORT p50 {row.OrtP50,9:F1} µs p90 {row.OrtP90,9:F1} | ratio {row.Ratio,5:F2} | alloc {row.AllocatedPerRun} B | max|Δ| {row.MaxAbsDiff:G2}");
             }
         }
         return rows;
@@ -112,9 +112,9 @@ public static class Compare
         var sb = new StringBuilder();
         sb.AppendLine($"# EdgeNet vs ONNX Runtime ({machine}, {DateTime.UtcNow:yyyy-MM-dd})");
         sb.AppendLine();
-        sb.AppendLine("EdgeNet runs on one thread; ORT with the intra-op threads shown. Latency in µs, interleaved runs, same input.");
+        sb.AppendLine("EdgeNet and ORT with the same intra-op threads (shown). Latency in µs, interleaved runs, same input.");
         sb.AppendLine();
-        sb.AppendLine("| model | ORT threads | EdgeNet p50 | EdgeNet p90 | ORT p50 | ORT p90 | EdgeNet/ORT p50 | bytes allocated per run | max abs diff |");
+        sb.AppendLine("| model | threads | EdgeNet p50 | EdgeNet p90 | ORT p50 | ORT p90 | EdgeNet/ORT p50 | bytes allocated per run | max abs diff |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
             sb.AppendLine($"| {r.Model} | {r.Threads} | {r.EdgeP50:F1} | {r.EdgeP90:F1} | {r.OrtP50:F1} | {r.OrtP90:F1} | {r.Ratio:F2} | {r.AllocatedPerRun} | {r.MaxAbsDiff:G2} |");

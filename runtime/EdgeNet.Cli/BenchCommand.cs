@@ -14,13 +14,14 @@ internal static class BenchCommand
         var iters = new Option<int>("--iters") { Description = "timed inferences", DefaultValueFactory = _ => 200 };
         var batch = new Option<int>("--batch") { Description = "samples per inference", DefaultValueFactory = _ => 1 };
         var reference = Options.Reference();
+        var threads = Options.Threads();
         var profile = new Option<bool>("--profile") { Description = "print the time of every node, slowest first" };
-        var cmd = new Command("bench", "time inference") { model, iters, batch, reference, profile };
+        var cmd = new Command("bench", "time inference") { model, iters, batch, reference, threads, profile };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
             int n = r.GetValue(iters), b = r.GetValue(batch);
             if (n < 1) throw new UsageException("--iters must be at least 1");
-            using var s = Options.Open(r.GetValue(model)!, b, r.GetValue(reference));
+            using var s = Options.Open(r.GetValue(model)!, b, r.GetValue(reference), r.GetValue(threads));
             b = Math.Min(b, s.MaxBatch);
             var rng = new Random(0);
             var x = s.Input(0, b);

@@ -13,10 +13,11 @@ internal static class EvalCommand
         var data = new Option<FileInfo>("--data") { Description = "float32 .npy inputs", Required = true };
         var labels = new Option<FileInfo>("--labels") { Description = "int64 .npy class indices", Required = true };
         var batch = Options.Batch(); var reference = Options.Reference();
-        var cmd = new Command("eval", "top-1 accuracy and confusion matrix on labelled data") { model, data, labels, batch, reference };
+        var threads = Options.Threads();
+        var cmd = new Command("eval", "top-1 accuracy and confusion matrix on labelled data") { model, data, labels, batch, reference, threads };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
-            using var s = Options.Open(r.GetValue(model)!, r.GetValue(batch), r.GetValue(reference));
+            using var s = Options.Open(r.GetValue(model)!, r.GetValue(batch), r.GetValue(reference), r.GetValue(threads));
             var x = Options.ReadFloats(r.GetValue(data)!, "data");
             var y = Options.ReadLabels(r.GetValue(labels)!);
             var logits = BatchRunner.RunAll(s, x, out int rows);

@@ -14,10 +14,11 @@ internal static class RunCommand
         var input = new Option<FileInfo>("--input", "-i") { Description = "float32 .npy, [N, ...] or flat [N, prod(input shape)]", Required = true };
         var output = new Option<FileInfo>("--output", "-o") { Description = "float32 .npy to write, [N, ...output shape]", Required = true };
         var batch = Options.Batch(); var reference = Options.Reference();
-        var cmd = new Command("run", "run a model on every row of an .npy file") { model, input, output, batch, reference };
+        var threads = Options.Threads();
+        var cmd = new Command("run", "run a model on every row of an .npy file") { model, input, output, batch, reference, threads };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
-            using var s = Options.Open(r.GetValue(model)!, r.GetValue(batch), r.GetValue(reference));
+            using var s = Options.Open(r.GetValue(model)!, r.GetValue(batch), r.GetValue(reference), r.GetValue(threads));
             var x = Options.ReadFloats(r.GetValue(input)!, "input");
             var y = BatchRunner.RunAll(s, x, out int rows);
             int nonFinite = 0;

@@ -13,6 +13,8 @@ public sealed unsafe class Frame
     internal readonly nint[] Address;
     public int Batch { get; private set; } = -1;
     public byte* Scratch { get; internal set; }
+    /// <summary>The session's intra-op threads, or null for one thread.</summary>
+    public IntraOpPool? Pool { get; internal set; }
 
     internal Frame(Model model)
     {

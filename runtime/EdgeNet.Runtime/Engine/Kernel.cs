@@ -9,6 +9,8 @@ public sealed record KernelOptions
     public bool Reference { get; init; }
     /// <summary>Plan depthwise-separable networks channels-last (<see cref="ChannelsLast"/>); off with Reference.</summary>
     public bool ChannelsLast { get; init; } = true;
+    /// <summary>Intra-op threads (1: the caller only). GEMMs and depthwise convolutions split across them.</summary>
+    public int Threads { get; init; } = 1;
     public static readonly KernelOptions Default = new();
 }
 

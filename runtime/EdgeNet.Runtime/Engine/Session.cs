@@ -12,6 +12,7 @@ public sealed unsafe class Session : IDisposable
     readonly Kernel[] kernels;
     readonly Frame frame;
     readonly NativeBuffer arenaBuf, constantsBuf;
+    readonly IntraOpPool? pool;
     bool disposed;
     public Model Model { get; }
     public int MaxBatch { get; }
@@ -19,6 +20,8 @@ public sealed unsafe class Session : IDisposable
     public long ScratchBytes { get; }
     /// <summary>False when the model's input has a fixed batch (such models run one sample per call).</summary>
     public bool HasBatchDimension { get; }
+    /// <summary>Threads a Run uses (the caller and the intra-op workers).</summary>
+    public int Threads => pool?.Threads ?? 1;
     public IReadOnlyList<Kernel> Kernels => kernels;
     /// <summary>The graph the kernels run: <see cref="Model"/> itself or its channels-last plan (Kernels[i] runs Plan.Nodes[i]).</summary>
     public Model Plan { get; }
@@ -34,6 +37,8 @@ public sealed unsafe class Session : IDisposable
         model = options.ChannelsLast && !options.Reference ? ChannelsLast.Rewrite(model) : model;
         Plan = model;
         frame = new Frame(model);
+        if (options.Threads < 1 || options.Threads > 256) throw new ArgumentOutOfRangeException(nameof(options), $"threads {options.Threads} is outside 1..256");
+        if (options.Threads > 1 && !options.Reference) frame.Pool = pool = new IntraOpPool(options.Threads);
 
         // Constants: one aligned, pinned copy so every kernel can address them; packed weights are the kernels' own.
         long constBytes = 0;
@@ -152,6 +157,7 @@ public sealed unsafe class Session : IDisposable
         disposed = true;
         arenaBuf?.Dispose();
         constantsBuf?.Dispose();
+        pool?.Dispose();
         if (kernels != null) foreach (var k in kernels) (k as IDisposable)?.Dispose();
     }
 }

@@ -10,7 +10,7 @@ namespace EdgeNet.Kernels;
 /// <see cref="ChannelsLast"/>. Pointwise: Y[N·HW, OC] = X[N·HW, C] · Wᵀ, one GEMM with Wᵀ packed at load and bias
 /// and clamp in its epilogue. Depthwise: <see cref="DepthwiseNhwc"/>.
 /// </summary>
-public sealed unsafe class ConvNhwcKernel : Kernel, IDisposable
+public sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
 {
     readonly int x, y;
     readonly ConvGeometry g;
@@ -56,15 +56,30 @@ public sealed unsafe class ConvNhwcKernel : Kernel, IDisposable
         int n = f.Shape(x)[0];
         float* xs = f.F(x), ys = f.F(y);
         long outImage = (long)g.OH * g.OW * g.OC;
-        if (direct)
-            for (int i = 0; i < n; i++)
-                DirectConvNhwc.Run(xs + i * (long)g.C * g.H * g.W, weights.Floats, bias.Floats, ys + i * outImage, g, act.ClampMin, act.ClampMax, (int*)f.Scratch);
-        else if (depthwise)
-            for (int i = 0; i < n; i++)
-                DepthwiseNhwc.Run(xs + i * (long)g.H * g.W * g.C, weights.Floats, bias.Floats, ys + i * outImage, g, act.ClampMin, act.ClampMax);
-        else
-            Gemm.Run(xs, g.C, weights.Floats, ys, g.OC, n * g.H * g.W, g.OC, g.C, null, bias.Floats, act.ClampMin, act.ClampMax);
+        if (direct || depthwise)
+        {
+            if (direct) DirectConvNhwc.PrepareTaps(g, (int*)f.Scratch);
+            cx = xs; cy = ys; taps = (int*)f.Scratch;
+            // Parts are (image, band of output rows): independent outputs, shared read-only inputs.
+            bands = f.Pool is null ? 1 : Math.Min(g.OH, 2 * f.Pool.Threads);
+            if (bands == 1) for (int i = 0; i < n; i++) Execute(i);
+            else f.Pool!.Run(this, n * bands);
+        }
+        else gemm.Run(f.Pool, xs, g.C, weights.Floats, ys, g.OC, n * g.H * g.W, g.OC, g.C, null, bias.Floats, act.ClampMin, act.ClampMax);
         if (!act.IsClamp) act.Apply(new Span<float>(ys, checked((int)(n * outImage))));
+    }
+
+    readonly ParallelGemm gemm = new();
+    float* cx, cy; int* taps; int bands = 1;
+
+    /// <summary>Part <paramref name="index"/>: image index / bands, rows band index % bands.</summary>
+    public void Execute(int index)
+    {
+        int image = index / bands, band = index % bands;
+        int oh0 = (int)((long)g.OH * band / bands), oh1 = (int)((long)g.OH * (band + 1) / bands);
+        float* xi = cx + image * (long)g.H * g.W * g.C, yi = cy + image * (long)g.OH * g.OW * g.OC;
+        if (direct) DirectConvNhwc.Run(xi, weights.Floats, bias.Floats, yi, g, act.ClampMin, act.ClampMax, taps, oh0, oh1);
+        else DepthwiseNhwc.Run(xi, weights.Floats, bias.Floats, yi, g, act.ClampMin, act.ClampMax, oh0, oh1);
     }
 
     public void Dispose() { weights.Dispose(); bias.Dispose(); }

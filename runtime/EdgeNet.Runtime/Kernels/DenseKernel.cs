@@ -40,9 +40,11 @@ public sealed unsafe class DenseKernel : Kernel, IDisposable
         int rows = (int)(f.Size(x) / Math.Max(ic, 1));
         if (reference) { Reference.Dense.Run(f.Span(x), w, b, f.Span(y), rows, ic, oc, act); return; }
         fixed (float* pb = b)
-            Gemm.Run(f.F(x), ic, packed!.Floats, f.F(y), oc, rows, oc, ic, null, pb, act.ClampMin, act.ClampMax);
+            gemm.Run(f.Pool, f.F(x), ic, packed!.Floats, f.F(y), oc, rows, oc, ic, null, pb, act.ClampMin, act.ClampMax);
         if (!act.IsClamp) act.Apply(f.Span(y));
     }
+
+    readonly ParallelGemm gemm = new();
 
     public void Dispose() => packed?.Dispose();
 }

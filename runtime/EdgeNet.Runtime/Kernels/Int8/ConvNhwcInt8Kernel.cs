@@ -144,7 +144,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
         if (!exactFloat) { Exact(xi, f, outBase); return; }
         float* xf = (float*)f.Scratch, yf = xf + inImage;
         ConvInt8Kernel.ToFloat(xi, zx, xf, inImage);
-        DepthwiseNhwc.Run(xf, weights.Floats, floatBias.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity);
+        DepthwiseNhwc.Run(xf, weights.Floats, floatBias.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity, 0, g.OH);
         fixed (float* pm = multiplier)
             for (long p = 0; p < outPixels; p++)
             {

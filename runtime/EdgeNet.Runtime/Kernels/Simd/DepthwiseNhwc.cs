@@ -22,21 +22,22 @@ public static unsafe class DepthwiseNhwc
         return p;
     }
 
-    public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi)
+    /// <summary>Output rows oh0..oh1 of one image.</summary>
+    public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int oh0, int oh1)
     {
         int C = g.C, vl = Vector<float>.Count, c0 = 0;
         if (g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1)
         {
-            if (Vector512.IsHardwareAccelerated) for (; c0 + 16 <= C; c0 += 16) Block3x3V512(x, w, b, y, g, c0, lo, hi);
-            for (; c0 + vl <= C; c0 += vl) Block3x3(x, w, b, y, g, c0, lo, hi);
+            if (Vector512.IsHardwareAccelerated) for (; c0 + 16 <= C; c0 += 16) Block3x3V512(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+            for (; c0 + vl <= C; c0 += vl) Block3x3(x, w, b, y, g, c0, lo, hi, oh0, oh1);
         }
         else
-            for (; c0 + vl <= C; c0 += vl) BlockAny(x, w, b, y, g, c0, lo, hi);
-        if (c0 < C) Scalar(x, w, b, y, g, c0, lo, hi);
+            for (; c0 + vl <= C; c0 += vl) BlockAny(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+        if (c0 < C) Scalar(x, w, b, y, g, c0, lo, hi, oh0, oh1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Block3x3(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi)
+    static void Block3x3(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
     {
         int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
         var w0 = Vector.Load(w + 0 * C + c0); var w1 = Vector.Load(w + 1 * C + c0); var w2 = Vector.Load(w + 2 * C + c0);
@@ -45,7 +46,7 @@ public static unsafe class DepthwiseNhwc
         var bias = b == null ? Vector<float>.Zero : Vector.Load(b + c0);
         var vlo = new Vector<float>(lo); var vhi = new Vector<float>(hi);
         long rowStride = (long)W * C;
-        for (int oh = 0; oh < OH; oh++)
+        for (int oh = oh0; oh < oh1; oh++)
         {
             int ih = oh * sh - pt;
             bool rowsInside = ih >= 0 && ih + 2 < H;
@@ -135,7 +136,7 @@ public static unsafe class DepthwiseNhwc
 
     // The same 3×3 kernel 16 channels wide, where 512-bit vectors run at full rate (AVX-512).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Block3x3V512(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi)
+    static void Block3x3V512(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
     {
         int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
         var w0 = Vector512.Load(w + 0 * C + c0); var w1 = Vector512.Load(w + 1 * C + c0); var w2 = Vector512.Load(w + 2 * C + c0);
@@ -144,7 +145,7 @@ public static unsafe class DepthwiseNhwc
         var bias = b == null ? Vector512<float>.Zero : Vector512.Load(b + c0);
         var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi);
         long rowStride = (long)W * C;
-        for (int oh = 0; oh < OH; oh++)
+        for (int oh = oh0; oh < oh1; oh++)
         {
             int ih = oh * sh - pt;
             bool rowsInside = ih >= 0 && ih + 2 < H;
@@ -250,11 +251,11 @@ public static unsafe class DepthwiseNhwc
         return acc;
     }
 
-    static void BlockAny(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi)
+    static void BlockAny(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
     {
         var bias = b == null ? Vector<float>.Zero : Vector.Load(b + c0);
         var vlo = new Vector<float>(lo); var vhi = new Vector<float>(hi);
-        for (int oh = 0; oh < g.OH; oh++)
+        for (int oh = oh0; oh < oh1; oh++)
             for (int ow = 0; ow < g.OW; ow++)
             {
                 var acc = Border(x, w, bias, g, c0, oh * g.StrideH - g.PadTop, ow * g.StrideW - g.PadLeft);
@@ -263,10 +264,10 @@ public static unsafe class DepthwiseNhwc
     }
 
     /// <summary>The channels past the last whole vector.</summary>
-    static void Scalar(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi)
+    static void Scalar(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
     {
         int C = g.C;
-        for (int oh = 0; oh < g.OH; oh++)
+        for (int oh = oh0; oh < oh1; oh++)
             for (int ow = 0; ow < g.OW; ow++)
                 for (int c = c0; c < C; c++)
                 {

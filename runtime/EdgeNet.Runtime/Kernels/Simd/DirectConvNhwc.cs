@@ -24,23 +24,28 @@ public static unsafe class DirectConvNhwc
         return p;
     }
 
-    /// <summary>x [C, H, W] of one image, packed w [taps, OC], b [OC] → y [OH, OW, OC] clamped to [lo, hi].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int* tapOffset)
+    /// <summary>The offset of each tap (c, kh, kw) from a window's top-left input pixel; written once per run, read by every part.</summary>
+    public static void PrepareTaps(in ConvGeometry g, int* tapOffset)
     {
-        if (Vector512.IsHardwareAccelerated && g.OC % 32 == 0) { RunV512(x, w, b, y, g, lo, hi, tapOffset); return; }
+        for (int t = 0, c = 0; c < g.C; c++)
+            for (int kh = 0; kh < g.KH; kh++)
+                for (int kw = 0; kw < g.KW; kw++, t++) tapOffset[t] = (c * g.H + kh * g.DilationH) * g.W + kw * g.DilationW;
+    }
+
+    /// <summary>x [C, H, W] of one image, packed w [taps, OC], b [OC] → output rows oh0..oh1 of y [OH, OW, OC] clamped to [lo, hi].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int* tapOffset, int oh0, int oh1)
+    {
+        if (Vector512.IsHardwareAccelerated && g.OC % 32 == 0) { RunV512(x, w, b, y, g, lo, hi, tapOffset, oh0, oh1); return; }
         int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, OC = g.OC, KH = g.KH, KW = g.KW, sh = g.StrideH, sw = g.StrideW;
         int pt = g.PadTop, pl = g.PadLeft, dh = g.DilationH, dw = g.DilationW, taps = C * KH * KW, vl = Vector<float>.Count;
-        for (int t = 0, c = 0; c < C; c++)
-            for (int kh = 0; kh < KH; kh++)
-                for (int kw = 0; kw < KW; kw++, t++) tapOffset[t] = (c * H + kh * dh) * W + kw * dw;
         var vlo = new Vector<float>(lo); var vhi = new Vector<float>(hi);
         int spanH = (KH - 1) * dh, spanW = (KW - 1) * dw;
         for (int oc0 = 0; oc0 < OC; oc0 += 2 * vl)
         {
             var b0 = Vector.Load(b + oc0); var b1 = Vector.Load(b + oc0 + vl);
             float* wc = w + oc0;
-            for (int oh = 0; oh < OH; oh++)
+            for (int oh = oh0; oh < oh1; oh++)
             {
                 int ih = oh * sh - pt;
                 bool rowsInside = ih >= 0 && ih + spanH < H;
@@ -105,20 +110,17 @@ public static unsafe class DirectConvNhwc
     // The same kernel with 512-bit vectors, where they run at full rate (AVX-512).
     /// <summary><see cref="Run"/> with 512-bit vectors (OC a multiple of 32).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void RunV512(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int* tapOffset)
+    static void RunV512(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int* tapOffset, int oh0, int oh1)
     {
         int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, OC = g.OC, KH = g.KH, KW = g.KW, sh = g.StrideH, sw = g.StrideW;
         int pt = g.PadTop, pl = g.PadLeft, dh = g.DilationH, dw = g.DilationW, taps = C * KH * KW, vl = Vector512<float>.Count;
-        for (int t = 0, c = 0; c < C; c++)
-            for (int kh = 0; kh < KH; kh++)
-                for (int kw = 0; kw < KW; kw++, t++) tapOffset[t] = (c * H + kh * dh) * W + kw * dw;
         var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi);
         int spanH = (KH - 1) * dh, spanW = (KW - 1) * dw;
         for (int oc0 = 0; oc0 < OC; oc0 += 2 * vl)
         {
             var b0 = Vector512.Load(b + oc0); var b1 = Vector512.Load(b + oc0 + vl);
             float* wc = w + oc0;
-            for (int oh = 0; oh < OH; oh++)
+            for (int oh = oh0; oh < oh1; oh++)
             {
                 int ih = oh * sh - pt;
                 bool rowsInside = ih >= 0 && ih + spanH < H;

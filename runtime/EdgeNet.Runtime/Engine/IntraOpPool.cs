@@ -1,0 +1,81 @@
+namespace EdgeNet.Engine;
+
+/// <summary>One parallel loop body: index i of n independent parts (a kernel's own object, so dispatch allocates nothing).</summary>
+public interface IParallelWork
+{
+    void Execute(int index);
+}
+
+/// <summary>
+/// Intra-op threads for a session: the caller plus Threads−1 workers split one kernel's work (GEMM rows or panels,
+/// depthwise rows). Idle workers block on a semaphore (no spinning between inferences); a dispatch wakes only as
+/// many as there are parts, hands out indices with one atomic counter, and allocates nothing. The default thread
+/// count is what the process may use: Environment.ProcessorCount already honours CPU affinity and cgroup limits.
+/// </summary>
+public sealed class IntraOpPool : IDisposable
+{
+    public int Threads { get; }
+    public static int Available => Environment.ProcessorCount;
+
+    readonly Thread[] workers;
+    readonly SemaphoreSlim[] wake;
+    readonly ManualResetEventSlim done = new(false, spinCount: 64);
+    IParallelWork? work;
+    int count, next, pending;
+    volatile bool stopping;
+
+    public IntraOpPool(int threads)
+    {
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), "at least one thread");
+        Threads = threads;
+        workers = new Thread[threads - 1];
+        wake = new SemaphoreSlim[threads - 1];
+        for (int k = 0; k < workers.Length; k++)
+        {
+            int id = k;
+            wake[k] = new SemaphoreSlim(0);
+            workers[k] = new Thread(() => Worker(id)) { IsBackground = true, Name = $"edgenet-intraop-{k + 1}" };
+            workers[k].Start();
+        }
+    }
+
+    /// <summary>Runs work.Execute(0..n−1) across the threads and returns when all are done.</summary>
+    public void Run(IParallelWork w, int n)
+    {
+        int helpers = Math.Min(workers.Length, n - 1);
+        if (helpers <= 0) { for (int i = 0; i < n; i++) w.Execute(i); return; }
+        work = w; count = n; next = 0; pending = helpers + 1;
+        done.Reset();
+        for (int k = 0; k < helpers; k++) wake[k].Release();   // a full fence: the workers see work and count
+        Drain();
+        if (Interlocked.Decrement(ref pending) != 0) done.Wait();
+        work = null;
+    }
+
+    void Drain()
+    {
+        var w = work!;
+        for (int i = Interlocked.Increment(ref next) - 1; i < count; i = Interlocked.Increment(ref next) - 1) w.Execute(i);
+    }
+
+    void Worker(int id)
+    {
+        while (true)
+        {
+            wake[id].Wait();
+            if (stopping) return;
+            Drain();
+            if (Interlocked.Decrement(ref pending) == 0) done.Set();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (stopping) return;
+        stopping = true;
+        foreach (var s in wake) s.Release();
+        foreach (var t in workers) t.Join();
+        foreach (var s in wake) s.Dispose();
+        done.Dispose();
+    }
+}
