@@ -39,8 +39,8 @@ public sealed unsafe class TrainingSession
     readonly Activation[] activation;      // per node: fused (Dense/Conv) or standalone activation
     readonly long[][] longAttr;            // per node: perm (Transpose), indices (Gather), starts (Slice)
     readonly long[][] steps;               // per node: Slice steps
-    readonly ConvBackwardGemm?[] convBackward;   // per Conv node: the GEMM backward and its buffers
-    /// <summary>Run the scalar reference backward passes (tests compare them with the GEMM ones).</summary>
+    readonly ConvTrainingGemm?[] convGemm;   // per Conv node: the GEMM forward and backward and their buffers
+    /// <summary>Run the scalar reference passes of Conv and recurrent layers, forward and backward (tests compare them with the GEMM/SIMD twins).</summary>
     public bool ReferenceBackward { get; set; }
     public Parameter[] Parameters { get; }
     public int MaxBatch { get; }
@@ -103,12 +103,12 @@ public sealed unsafe class TrainingSession
         geometry = new ConvGeometry[model.Nodes.Count];
         activation = new Activation[model.Nodes.Count];
         longAttr = new long[model.Nodes.Count][]; steps = new long[model.Nodes.Count][];
-        convBackward = new ConvBackwardGemm?[model.Nodes.Count];
+        convGemm = new ConvTrainingGemm?[model.Nodes.Count];
         for (int i = 0; i < model.Nodes.Count; i++)
         {
             var n = model.Nodes[i];
             int rank = n.Inputs.Length > 0 && n.Inputs[0] >= 0 ? model.Tensors[n.Inputs[0]].Shape.Length : 0;
-            if (n.Op == OpType.Conv) { geometry[i] = ConvGeom(n); convBackward[i] = new ConvBackwardGemm(geometry[i]); }
+            if (n.Op == OpType.Conv) { geometry[i] = ConvGeom(n); convGemm[i] = new ConvTrainingGemm(geometry[i]); }
             if (n.Op is OpType.MaxPool or OpType.AveragePool or OpType.GlobalAveragePool) geometry[i] = PoolGeom(n);
             if (n.Op is OpType.Dense or OpType.Conv) activation[i] = Activation.FromAttributes(n.Attributes, n.Name);
             if (n.Op is OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh) activation[i] = Unary(n);
@@ -184,7 +184,8 @@ public sealed unsafe class TrainingSession
                     }
                 case OpType.Conv:
                     {
-                        Conv.Run(A(n.Inputs[0]), A(n.Inputs[1]), Bias(n), A(n.Outputs[0]), frame.Shape(n.Inputs[0])[0], geometry[i], activation[i]);
+                        if (ReferenceBackward) Conv.Run(A(n.Inputs[0]), A(n.Inputs[1]), Bias(n), A(n.Outputs[0]), frame.Shape(n.Inputs[0])[0], geometry[i], activation[i]);
+                        else convGemm[i]!.Forward(A(n.Inputs[0]), A(n.Inputs[1]), Bias(n), A(n.Outputs[0]), frame.Shape(n.Inputs[0])[0], activation[i]);
                         break;
                     }
                 case OpType.Lstm or OpType.Gru or OpType.Rnn:
@@ -248,7 +249,7 @@ public sealed unsafe class TrainingSession
                         var dz = dzScratch.AsSpan(0, dy.Length);
                         Training.Backward.Activation(activation[i], A(y), dy, dz);
                         if (ReferenceBackward) Training.Backward.Conv(A(n.Inputs[0]), A(n.Inputs[1]), dz, Gr(n.Inputs[0]), Gr(n.Inputs[1]), BiasGrad(n), frame.Shape(n.Inputs[0])[0], geometry[i]);
-                        else convBackward[i]!.Run(A(n.Inputs[0]), A(n.Inputs[1]), dz, Gr(n.Inputs[0]), Gr(n.Inputs[1]), BiasGrad(n), frame.Shape(n.Inputs[0])[0]);
+                        else convGemm[i]!.Run(A(n.Inputs[0]), A(n.Inputs[1]), dz, Gr(n.Inputs[0]), Gr(n.Inputs[1]), BiasGrad(n), frame.Shape(n.Inputs[0])[0]);
                         break;
                     }
                 case OpType.Lstm or OpType.Gru or OpType.Rnn:

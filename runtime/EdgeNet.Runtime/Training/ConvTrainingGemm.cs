@@ -5,16 +5,18 @@ using EdgeNet.Kernels.Simd;
 namespace EdgeNet.Training;
 
 /// <summary>
-/// The vectorized twin of <see cref="Backward.Conv"/>: per image and group, im2col once, then two GEMMs —
-/// dW += dZ · colᵀ and dcol = Wᵀ · dZ — and col2im scatters dcol back into dX. Buffers are made once per layer.
+/// The GEMM forms of Conv's training passes, twins of <see cref="Conv.Run"/> and <see cref="Backward.Conv"/>. Forward:
+/// im2col, then Y = W · col with the weights read in place (they change every step, so nothing is packed at load).
+/// Backward: per image and group, im2col once, then two GEMMs — dW += dZ · colᵀ and dcol = Wᵀ · dZ — and col2im
+/// scatters dcol back into dX. Buffers are made once per layer.
 /// </summary>
-internal sealed unsafe class ConvBackwardGemm
+internal sealed unsafe class ConvTrainingGemm
 {
     readonly ConvGeometry g;
     readonly int K, N, og;
-    readonly float[] col, dcol, packed, dwTmp, wt;
+    readonly float[] col, dcol, packed, dwTmp, wt, tail;
 
-    public ConvBackwardGemm(ConvGeometry g)
+    public ConvTrainingGemm(ConvGeometry g)
     {
         this.g = g;
         K = g.CinPerGroup * g.KH * g.KW; N = g.OH * g.OW; og = g.CoutPerGroup;
@@ -23,6 +25,23 @@ internal sealed unsafe class ConvBackwardGemm
         packed = GC.AllocateArray<float>((int)Math.Max(Gemm.PackedSize(N, K), Gemm.PackedSize(og, N)) + 64, pinned: true);
         dwTmp = GC.AllocateArray<float>(og * K, pinned: true);
         wt = GC.AllocateArray<float>(K * og, pinned: true);
+        tail = GC.AllocateArray<float>((int)Gemm.TailScratch(K), pinned: true);
+    }
+
+    /// <summary>y = act(W · im2col(x) + b) for n images.</summary>
+    public void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int n, Kernels.Activation act)
+    {
+        int cg = g.CinPerGroup;
+        float lo = act.IsClamp ? act.ClampMin : float.NegativeInfinity, hi = act.IsClamp ? act.ClampMax : float.PositiveInfinity;
+        fixed (float* px = x, pw = w, pb = b, py = y, pcol = col, ptail = tail)
+            for (int i = 0; i < n; i++)
+                for (int grp = 0; grp < g.Group; grp++)
+                {
+                    Im2Col.Fill(g, px + ((long)i * g.C + grp * cg) * g.H * g.W, pcol);
+                    Gemm.RunStrided(pw + (long)grp * og * K, K, pcol, N, py + ((long)i * g.OC + grp * og) * N, N, og, N, K,
+                                    b.IsEmpty ? null : pb + grp * og, null, lo, hi, ptail);
+                }
+        if (!act.IsClamp) act.Apply(y.Slice(0, n * g.OC * N));
     }
 
     public void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dz, Span<float> dx, Span<float> dw, Span<float> db, int n)
