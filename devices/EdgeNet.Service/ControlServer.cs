@@ -22,9 +22,14 @@ public sealed partial class ControlServer(ServiceConfig cfg, Pipeline pipeline, 
         Directory.CreateDirectory(Path.GetDirectoryName(cfg.Control.Socket)!);
         if (File.Exists(cfg.Control.Socket)) File.Delete(cfg.Control.Socket);
         listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(cfg.Control.Socket));
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(cfg.Control.Socket, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+        // Bound and listening under a temporary name, then renamed into place: a client that sees the path can connect.
+        string staging = Path.Combine(Path.GetDirectoryName(cfg.Control.Socket)!, $".edgenet-{Environment.ProcessId}.sock");
+        if (System.Text.Encoding.UTF8.GetByteCount(staging) > 107) staging = cfg.Control.Socket;
+        if (File.Exists(staging)) File.Delete(staging);
+        listener.Bind(new UnixDomainSocketEndPoint(staging));
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
         listener.Listen(8);
+        if (staging != cfg.Control.Socket) File.Move(staging, cfg.Control.Socket, overwrite: true);
         return base.StartAsync(cancellationToken);
     }
 

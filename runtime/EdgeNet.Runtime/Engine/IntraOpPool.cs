@@ -19,7 +19,7 @@ public sealed class IntraOpPool : IDisposable
 
     readonly Thread[] workers;
     readonly SemaphoreSlim[] wake;
-    readonly ManualResetEventSlim done = new(false, spinCount: 64);
+    readonly object gate = new();   // the caller waits here for the last worker (Monitor: no lazy allocation on the first block)
     IParallelWork? work;
     int count, next, pending;
     volatile bool stopping;
@@ -45,10 +45,15 @@ public sealed class IntraOpPool : IDisposable
         int helpers = Math.Min(workers.Length, n - 1);
         if (helpers <= 0) { for (int i = 0; i < n; i++) w.Execute(i); return; }
         work = w; count = n; next = 0; pending = helpers + 1;
-        done.Reset();
         for (int k = 0; k < helpers; k++) wake[k].Release();   // a full fence: the workers see work and count
         Drain();
-        if (Interlocked.Decrement(ref pending) != 0) done.Wait();
+        if (Interlocked.Decrement(ref pending) != 0)
+        {
+            var spin = new SpinWait();   // the others usually finish within microseconds of the caller
+            while (Volatile.Read(ref pending) != 0 && !spin.NextSpinWillYield) spin.SpinOnce();
+            if (Volatile.Read(ref pending) != 0)
+                lock (gate) while (Volatile.Read(ref pending) != 0) Monitor.Wait(gate);
+        }
         work = null;
     }
 
@@ -65,7 +70,7 @@ public sealed class IntraOpPool : IDisposable
             wake[id].Wait();
             if (stopping) return;
             Drain();
-            if (Interlocked.Decrement(ref pending) == 0) done.Set();
+            if (Interlocked.Decrement(ref pending) == 0) lock (gate) Monitor.PulseAll(gate);
         }
     }
 
@@ -76,6 +81,5 @@ public sealed class IntraOpPool : IDisposable
         foreach (var s in wake) s.Release();
         foreach (var t in workers) t.Join();
         foreach (var s in wake) s.Dispose();
-        done.Dispose();
     }
 }
