@@ -51,6 +51,7 @@ public sealed class Quantizer
                 case OpType.Lstm or OpType.Gru or OpType.Rnn when !keep.Contains(n.Name) && RecurrentOk(n): QuantizeRecurrent(n); break;
                 case OpType.Add when quantizable && HasInt8(n.Inputs[0]) && HasInt8(n.Inputs[1]) && SameOrScalar(n): Int8Op(n, n.Inputs.Select(Int8).ToArray()); break;
                 case OpType.GlobalAveragePool or OpType.MaxPool or OpType.AveragePool when quantizable && HasInt8(n.Inputs[0]) && AvgPoolOk(n): Int8Op(n, [Int8(n.Inputs[0])]); break;
+                case OpType.Concat when quantizable && n.Inputs.All(HasInt8): Int8Op(n, n.Inputs.Select(Int8).ToArray()); break;
                 case OpType.Reshape when HasInt8(n.Inputs[0]) && !fp32.ContainsKey(n.Inputs[0]):
                     {
                         var xq = dst.Tensors[Int8(n.Inputs[0])];

@@ -67,6 +67,31 @@ public class QuantTests(ITestOutputHelper output)
         Assert.Equal(BatchRunner.RunAll(a, TestX, out _), BatchRunner.RunAll(b, TestX, out _));
     }
 
+    /// <summary>PTQ of an Inception-style block (two conv branches concatenated): the Concat runs int8 and the
+    /// logits stay within a few quantization steps of fp32.</summary>
+    [Fact]
+    public void Ptq_quantizes_concat_between_int8_branches()
+    {
+        var r = new Random(4);
+        float[] R(int n, float scale) => Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1) * scale).ToArray();
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 1, 8, 8);
+        var pad1 = new Attributes().Set("pads", new long[] { 1, 1, 1, 1 }).Set("activation", "relu");
+        int a = g.Add(OpType.Conv, [x, g.Constant("wa", R(4 * 9, 0.5f), 4, 1, 3, 3), g.Constant("ba", R(4, 0.1f), 4)], pad1);
+        int b = g.Add(OpType.Conv, [x, g.Constant("wb", R(6, 1f), 6, 1, 1, 1), g.Constant("bb", R(6, 0.1f), 6)], new Attributes().Set("activation", "relu"));
+        int cat = g.Add(OpType.Concat, [a, b], new Attributes().Set("axis", 1L));
+        int h = g.Add(OpType.Conv, [cat, g.Constant("wc", R(8 * 10, 0.4f), 8, 10, 1, 1), g.Constant("bc", R(8, 0.1f), 8)]);
+        h = g.Reshape(h, [-1, 8 * 64]);
+        var fp32 = g.Build(g.Add(OpType.Dense, [h, g.Constant("wd", R(10 * 512, 0.05f), 10, 512), g.Constant("bd", R(10, 0.1f), 10)]));
+        var int8 = Quantizer.Quantize(fp32, Calibration.Collect(fp32, TestX, CalibrationMethod.MinMax));
+        Assert.Contains(int8.Nodes, n => n.Op == OpType.Concat && int8.Tensors[n.Inputs[0]].Type == DataType.Int8);
+        using var sf = new Session(fp32, 64); using var sq = new Session(int8, 64);
+        var yf = BatchRunner.RunAll(sf, TestX, out _); var yq = BatchRunner.RunAll(sq, TestX, out _);
+        double err = yf.Zip(yq).Average(p => Math.Abs(p.First - p.Second)), mag = yf.Average(v => Math.Abs(v));
+        output.WriteLine($"mean |int8 - fp32| {err:G3} vs mean |fp32| {mag:G3}");
+        Assert.True(err < 0.05 * mag, $"int8 error {err} against logits of {mag}");
+    }
+
     [Fact]
     public void Accuracy_budget_keeps_the_weakest_layers_in_fp32()
     {
@@ -225,6 +250,32 @@ public class Int8KernelTwinTests
         }, 2);
         var planned = EdgeNet.Engine.ChannelsLast.Rewrite(g.Model);
         Assert.Contains(planned.Nodes, n => n.Op == OpType.Conv && n.Attributes.Int(EdgeNet.Engine.ChannelsLast.Attribute, 0) == 1);
+    }
+
+    /// <summary>int8 Concat along channels of two inputs quantized differently: the first is copied, the second
+    /// requantized to the output's scale; checked element by element against QuantMath.</summary>
+    [Fact]
+    public void Concat_requantizes_inputs_to_the_output_scale()
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 3, 4, 5);
+        int a = I8(g, "a", [-1, 3, 4, 5], 0.04f, 1), b = I8(g, "b", [-1, 3, 4, 5], 0.05f, -7), y = I8(g, "y", [-1, 6, 4, 5], 0.04f, 1);
+        g.Model.Nodes.Add(new Node(OpType.Quantize, "qa", [x], [a]));
+        g.Model.Nodes.Add(new Node(OpType.Quantize, "qb", [x], [b]));
+        g.Model.Nodes.Add(new Node(OpType.Concat, "cat", [a, b], [y], new Attributes().Set("axis", 1L)));
+        var m = g.Build(g.Add(OpType.Dequantize, [y]));
+        var input = RandomFloats(2 * 60, 3, 4f);
+        using var s = new Session(m, 2);
+        input.CopyTo(s.Input(0, 2)); s.Run(2);
+        var got = s.Output().ToArray();
+        for (int n = 0; n < 2; n++)
+            for (int c = 0; c < 6; c++)
+                for (int p = 0; p < 20; p++)
+                {
+                    float v = input[n * 60 + (c % 3) * 20 + p];
+                    int q = c < 3 ? EdgeNet.Quant.QuantMath.Quantize(v, 0.04f, 1) : EdgeNet.Quant.QuantMath.Requantize(EdgeNet.Quant.QuantMath.Quantize(v, 0.05f, -7) + 7, 0.05f / 0.04f, 1);
+                    Assert.Equal((q - 1) * 0.04f, got[n * 120 + c * 20 + p]);
+                }
     }
 
     [Fact]

@@ -34,6 +34,7 @@ public static class KernelRegistry
                 OpType.Add or OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh => new Kernels.Int8.ElementwiseInt8Kernel(m, node),
                 OpType.GlobalAveragePool or OpType.AveragePool or OpType.MaxPool => new Kernels.Int8.PoolInt8Kernel(m, node),
                 OpType.Reshape => new ReshapeKernel(m, node),
+                OpType.Concat => new Kernels.Int8.ConcatInt8Kernel(m, node),
                 _ => throw new ModelFormatException($"node '{node.Name}': no int8 kernel for {node.Op} (dequantize before it)"),
             };
         bool hasWeights = node.Op is OpType.Dense or OpType.Conv or OpType.Lstm or OpType.Gru or OpType.Rnn;
