@@ -145,13 +145,11 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
         float* xf = (float*)f.Scratch, yf = xf + inImage;
         ConvInt8Kernel.ToFloat(xi, zx, xf, inImage);
         DepthwiseNhwc.Run(xf, weights.Floats, floatBias.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity, 0, g.OH);
-        fixed (float* pm = multiplier)
+        // The sums are exact integers in fp32, so acc·m equals the int32 path's (float)acc·m bit for bit.
+        if (intOut) fixed (float* pm = multiplier) Requantize.PixelsFromFloat(yf, pm, zy, lo, hi, f.I8(y) + outBase, (int)outPixels, C);
+        else
             for (long p = 0; p < outPixels; p++)
-            {
-                // The sums are exact integers in fp32, so acc·m equals the int32 path's (float)acc·m bit for bit.
-                if (intOut) Requantize.ColumnsFromFloat(yf + p * C, pm, zy, lo, hi, f.I8(y) + outBase + p * C, C);
-                else for (int c = 0; c < C; c++) WriteFloat(f, outBase + p * C + c, c, (int)yf[p * C + c]);
-            }
+                for (int c = 0; c < C; c++) WriteFloat(f, outBase + p * C + c, c, (int)yf[p * C + c]);
     }
 
     /// <summary>Integer depthwise for layers whose sums could leave fp32's exact range.</summary>

@@ -73,6 +73,23 @@ public static unsafe class Requantize
         for (; i < n; i++) dst[i] = QuantMath.Requantize((int)acc[i], m[i], zp, lo, hi);
     }
 
+    /// <summary><see cref="ColumnsFromFloat"/> over <paramref name="pixels"/> rows of C channels in one call.</summary>
+    public static void PixelsFromFloat(float* acc, float* m, int zp, int lo, int hi, sbyte* dst, int pixels, int C)
+    {
+        if (!Vector256.IsHardwareAccelerated || C % 8 != 0)
+        {
+            for (long p = 0; p < pixels; p++) ColumnsFromFloat(acc + p * C, m, zp, lo, hi, dst + p * C, C);
+            return;
+        }
+        var vz = Vector256.Create((float)zp); var vlo = Vector256.Create((float)lo); var vhi = Vector256.Create((float)hi);
+        for (long p = 0; p < pixels; p++, acc += C, dst += C)
+            for (int c = 0; c < C; c += 8)
+            {
+                var f = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Load(acc + c) * Vector256.Load(m + c)) + vz, vlo), vhi);
+                Store8(Vector256.ConvertToInt32(f), dst + c);
+            }
+    }
+
     /// <summary>One row of a Dense output: per-column bias and multiplier.</summary>
     public static void Columns(int* acc, int* bias, float* m, int zp, int lo, int hi, sbyte* dst, int n)
     {
