@@ -132,15 +132,18 @@ public static unsafe class GemmInt8
         {
             sbyte* b = packedB + (long)p * kp * NR;
             int w = Math.Min(NR, N - j0);
+            bool inRegisters = e.RowBias == null && w == NR && actInA;   // channels-last pointwise and Dense: per-column requantization
             for (int i = 0; i < M; i += 4)
             {
                 int m = Math.Min(4, M - i);
+                if (inRegisters) { TileVnniColumns(A + (long)i * lda, lda, b, kp, m, e.ColBias + j0, e.ColMult + j0, e.Zp, e.Lo, e.Hi, e.Out + (long)i * e.Ldo + j0, e.Ldo); continue; }
                 TileVnni(A + (long)i * lda, lda, b, tile, NR, kp, NR, m, actInA);
                 for (int r = 0; r < m; r++)
                 {
                     sbyte* o = e.Out + (long)(i + r) * e.Ldo + j0;
                     if (e.RowBias != null && w == NR) Requant16(tile + r * NR, e.RowBias[i + r], e.RowMult[i + r], e.Zp, e.Lo, e.Hi, o);
                     else if (e.RowBias != null) Kernels.Int8.Requantize.Row(tile + r * NR, e.RowBias[i + r], e.RowMult[i + r], e.Zp, e.Lo, e.Hi, o, w);
+                    else if (w == NR) Requant16Columns(tile + r * NR, e.ColBias + j0, e.ColMult + j0, e.Zp, e.Lo, e.Hi, o);
                     else Kernels.Int8.Requantize.Columns(tile + r * NR, e.ColBias + j0, e.ColMult + j0, e.Zp, e.Lo, e.Hi, o, w);
                 }
             }
@@ -165,6 +168,61 @@ public static unsafe class GemmInt8
         var f1 = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.ConvertToSingle(Vector256.Load(acc + 8) + vb) * vm) + vz, vlo), vhi);
         var s16 = Vector256.Narrow(Vector256.ConvertToInt32(f0), Vector256.ConvertToInt32(f1));
         Vector256.Narrow(s16, s16).GetLower().Store(dst);
+    }
+
+    /// <summary>Sixteen accumulators of one row whose channels are the columns (channels-last pointwise, Dense): per-column
+    /// bias and multiplier, the same operations as <see cref="Kernels.Int8.Requantize.Columns"/>, in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Requant16Columns(int* acc, int* bias, float* m, int zp, int lo, int hi, sbyte* dst)
+    {
+        var vz = Vector256.Create((float)zp); var vlo = Vector256.Create((float)lo); var vhi = Vector256.Create((float)hi);
+        var f0 = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.ConvertToSingle(Vector256.Load(acc) + Vector256.Load(bias)) * Vector256.Load(m)) + vz, vlo), vhi);
+        var f1 = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.ConvertToSingle(Vector256.Load(acc + 8) + Vector256.Load(bias + 8)) * Vector256.Load(m + 8)) + vz, vlo), vhi);
+        var s16 = Vector256.Narrow(Vector256.ConvertToInt32(f0), Vector256.ConvertToInt32(f1));
+        Vector256.Narrow(s16, s16).GetLower().Store(dst);
+    }
+
+    /// <summary>
+    /// A 4×16 VNNI tile (activations in A) whose int32 sums are requantized in registers and stored as int8: the
+    /// sums never go through memory (a store and reload per tile cost more than the tile's multiplies at small K).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TileVnniColumns(sbyte* a, int lda, sbyte* b, int kp, int m, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo)
+    {
+        sbyte* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
+        Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int kq = 0; kq < kp; kq += 4, b += 4 * NR)
+        {
+            var b0 = Vector256.Load((byte*)b).AsSByte(); var b1 = Vector256.Load((byte*)b + 32).AsSByte();
+            var x0 = Vector256.Create(*(int*)(a0 + kq)).AsByte(); var x1 = Vector256.Create(*(int*)(a1 + kq)).AsByte();
+            var x2 = Vector256.Create(*(int*)(a2 + kq)).AsByte(); var x3 = Vector256.Create(*(int*)(a3 + kq)).AsByte();
+            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x0, b0); c01 = AvxVnni.MultiplyWideningAndAdd(c01, x0, b1);
+            c10 = AvxVnni.MultiplyWideningAndAdd(c10, x1, b0); c11 = AvxVnni.MultiplyWideningAndAdd(c11, x1, b1);
+            c20 = AvxVnni.MultiplyWideningAndAdd(c20, x2, b0); c21 = AvxVnni.MultiplyWideningAndAdd(c21, x2, b1);
+            c30 = AvxVnni.MultiplyWideningAndAdd(c30, x3, b0); c31 = AvxVnni.MultiplyWideningAndAdd(c31, x3, b1);
+        }
+        var q = new ColumnRequant(bias, mult, zp, lo, hi);
+        q.Store(c00, c01, o);
+        if (m > 1) q.Store(c10, c11, o + ldo);
+        if (m > 2) q.Store(c20, c21, o + 2 * ldo);
+        if (m > 3) q.Store(c30, c31, o + 3 * ldo);
+    }
+
+    /// <summary>Per-column bias and multiplier of sixteen columns, held in registers across a tile's rows.</summary>
+    readonly struct ColumnRequant(int* bias, float* mult, int zp, int lo, int hi)
+    {
+        readonly Vector256<int> b0 = Vector256.Load(bias), b1 = Vector256.Load(bias + 8);
+        readonly Vector256<float> m0 = Vector256.Load(mult), m1 = Vector256.Load(mult + 8);
+        readonly Vector256<float> z = Vector256.Create((float)zp), l = Vector256.Create((float)lo), h = Vector256.Create((float)hi);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(Vector256<int> c0, Vector256<int> c1, sbyte* dst)
+        {
+            var f0 = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.ConvertToSingle(c0 + b0) * m0) + z, l), h);
+            var f1 = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.ConvertToSingle(c1 + b1) * m1) + z, l), h);
+            var s16 = Vector256.Narrow(Vector256.ConvertToInt32(f0), Vector256.ConvertToInt32(f1));
+            Vector256.Narrow(s16, s16).GetLower().Store(dst);
+        }
     }
 
     static void RowScalar(sbyte* a, sbyte* b, int* c, int kp, int w)
