@@ -110,7 +110,8 @@ public static class ChannelsLast
     {
         if (n.Op != OpType.Conv || n.Inputs.Length < 2 || n.Inputs[0] < 0 || n.Outputs.Length != 1 || isNhwc[n.Inputs[0]]) return false;
         var x = m.Tensors[n.Inputs[0]]; var w = Weight(m, n);
-        return x.Type == DataType.Float32 && !x.IsConstant && x.Shape.Length == 4 && x.Shape[1] <= 8 && w.Length == 4
+        bool types = x.Type == DataType.Float32 || (x.Type == DataType.Int8 && Kernels.Int8.ConvNhwcInt8Kernel.ExactInFloat(m, n));
+        return types && !x.IsConstant && x.Shape.Length == 4 && x.Shape[1] <= 8 && w.Length == 4
             && n.Attributes.Int("group", 1) == 1 && !IsPointwise(m, n) && Kernels.Simd.DirectConvNhwc.Supports(w[0]) && !n.Attributes.Has("auto_pad");
     }
 

@@ -27,7 +27,7 @@ public static class KernelRegistry
             return node.Op switch
             {
                 OpType.Dense => new Kernels.Int8.DenseInt8Kernel(m, node, o),
-                OpType.Conv when node.Attributes.Int(ChannelsLast.Attribute, 0) == 1 => new Kernels.Int8.ConvNhwcInt8Kernel(m, node),
+                OpType.Conv when node.Attributes.Int(ChannelsLast.Attribute, 0) != 0 => new Kernels.Int8.ConvNhwcInt8Kernel(m, node),
                 OpType.Conv => new Kernels.Int8.ConvInt8Kernel(m, node, o),
                 OpType.Transpose => new TransposeKernel(m, node),
                 OpType.Quantize or OpType.Dequantize => new Kernels.Int8.QuantizeKernel(m, node),

@@ -19,6 +19,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
     readonly int x, y, zx, zy, lo, hi, kp;
     readonly ConvGeometry g;
     readonly bool depthwise, intOut, exactFloat;
+    readonly bool direct;   // a stem conv: reads NCHW, writes NHWC, exact integers through Simd.DirectConvNhwc
     readonly Activation act;
     readonly sbyte[] w;
     readonly int[] bias, biasEff;
@@ -35,11 +36,14 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
         for (int d = 1; d < 4; d++) RequireFixed(xt, d, $"dimension {d}");
         var (sx, zxv) = Int8Tensor.PerTensor(this, m, x, "input"); zx = zxv;
         int group = (int)node.Attributes.Int("group", 1);
-        g = Window.Geometry(this, node.Attributes, [xt.Shape[0], xt.Shape[3], xt.Shape[1], xt.Shape[2]], wt.Shape[0], [wt.Shape[2], wt.Shape[3]], group, ceil: false);
+        direct = node.Attributes.Int(ChannelsLast.Attribute, 1) == 2;
+        int[] nchw = direct ? xt.Shape : [xt.Shape[0], xt.Shape[3], xt.Shape[1], xt.Shape[2]];
+        g = Window.Geometry(this, node.Attributes, nchw, wt.Shape[0], [wt.Shape[2], wt.Shape[3]], group, ceil: false);
         if (wt.Shape[1] * group != g.C || g.OC % group != 0) throw Error($"weight {Format.Shape.Format(wt.Shape)} does not fit {g.C} channels in {group} groups");
         depthwise = g.IsDepthwise;
         bool pointwise = group == 1 && g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.OH == g.H && g.OW == g.W;
-        if (!depthwise && !pointwise) throw Error("channels-last int8 Conv is pointwise (1×1, stride 1, no padding) or depthwise");
+        if (direct && (group != 1 || !DirectConvNhwc.Supports(g.OC))) throw Error($"a direct channels-last int8 Conv needs group 1 and output channels a multiple of {2 * System.Numerics.Vector<float>.Count}");
+        if (!direct && !depthwise && !pointwise) throw Error("channels-last int8 Conv is pointwise (1×1, stride 1, no padding) or depthwise");
         float[] sw;
         (w, sw) = Int8Tensor.Weights(this, m, node.Inputs[1], g.OC);
         bias = Int8Tensor.Bias(this, m, node, 2, g.OC);
@@ -55,7 +59,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
         }
         else for (int i = 0; i < g.OC; i++) multiplier[i] = sx * sw[i];
         xTemplate = xt.Shape;
-        int taps = g.KH * g.KW, K = depthwise ? taps : g.C;
+        int taps = g.KH * g.KW, K = depthwise ? taps : direct ? g.C * taps : g.C;
         kp = GemmInt8.KPad(g.C);
         biasEff = new int[g.OC];
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
@@ -67,7 +71,14 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
             biasEff[oc] = checked((int)(bias[oc] - (long)(zx + shift) * sum));
             maxAcc = Math.Max(maxAcc, Math.Abs((long)bias[oc]) + 255 * abs);
         }
-        if (depthwise)
+        if (direct)
+        {
+            if (maxAcc >= 1 << 24) throw Error("a direct channels-last int8 Conv needs sums below 2^24 (see ExactInFloat)");
+            exactFloat = true;
+            weights = NativeBuffer.Of(DirectConvNhwc.PackWeights(w.Select(v => (float)v).ToArray(), g.OC, K));
+            floatBias = NativeBuffer.Of(bias.Select(v => (float)v).ToArray());
+        }
+        else if (depthwise)
         {
             exactFloat = maxAcc < 1 << 24;
             weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(w.Select(v => (float)v).ToArray(), g.C, taps));
@@ -84,14 +95,15 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
     public override long ScratchBytes(int batch)
     {
         long n = Format.Shape.Resolve(xTemplate[0], batch), pixels = n * g.H * g.W;
-        return depthwise ? 4L * ((long)g.H * g.W * g.C + (long)g.OH * g.OW * g.OC) + 128
+        return depthwise || direct ? 4L * ((long)g.H * g.W * g.C + (long)g.OH * g.OW * g.OC + g.C * g.KH * g.KW) + 192
                          : pixels * kp + 4L * pixels * g.OC + 256;
     }
 
     public override void Run(Frame f)
     {
         int n = f.Shape(x)[0];
-        if (depthwise) { for (int i = 0; i < n; i++) Depthwise(f, i); }
+        if (direct) { for (int i = 0; i < n; i++) Direct(f, i); }
+        else if (depthwise) { for (int i = 0; i < n; i++) Depthwise(f, i); }
         else Pointwise(f, n * g.H * g.W);
         if (!intOut && !act.IsClamp) act.Apply(f.Span(y));
     }
@@ -150,6 +162,40 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
         else
             for (long p = 0; p < outPixels; p++)
                 for (int c = 0; c < C; c++) WriteFloat(f, outBase + p * C + c, c, (int)yf[p * C + c]);
+    }
+
+    /// <summary>The stem: x − z_x as floats (NCHW), the fp32 direct convolution on exact integers, requantized per channel.</summary>
+    void Direct(Frame f, int image)
+    {
+        long inImage = (long)g.C * g.H * g.W, outPixels = (long)g.OH * g.OW;
+        float* xf = (float*)f.Scratch, yf = xf + inImage;
+        int* taps = (int*)(yf + outPixels * g.OC);
+        ConvInt8Kernel.ToFloat(f.I8(x) + image * inImage, zx, xf, inImage);
+        DirectConvNhwc.PrepareTaps(g, taps);
+        DirectConvNhwc.Run(xf, weights.Floats, floatBias.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity, taps, 0, g.OH);
+        long outBase = image * outPixels * g.OC;
+        if (intOut) fixed (float* pm = multiplier) Requantize.PixelsFromFloat(yf, pm, zy, lo, hi, f.I8(y) + outBase, (int)outPixels, g.OC);
+        else
+            for (long p = 0; p < outPixels; p++)
+                for (int c = 0; c < g.OC; c++) WriteFloat(f, outBase + p * g.OC + c, c, (int)yf[p * g.OC + c]);
+    }
+
+    /// <summary>True when every output channel's sum |bias| + 255·Σ|w| stays below 2^24, so fp32 carries it exactly.</summary>
+    public static bool ExactInFloat(Model m, Node node)
+    {
+        var wt = m.Tensors[node.Inputs[1]];
+        if (wt.Type != DataType.Int8 || !wt.IsConstant || wt.Shape.Length != 4) return false;
+        var w = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(wt.Data!.Value.Span);
+        int oc = wt.Shape[0], k = w.Length / Math.Max(1, oc);
+        int[]? b = node.Inputs.Length > 2 && node.Inputs[2] >= 0 && m.Tensors[node.Inputs[2]].Type == DataType.Int32
+            ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(m.Tensors[node.Inputs[2]].Data!.Value.Span).ToArray() : null;
+        for (int o = 0; o < oc; o++)
+        {
+            long abs = b is null || o >= b.Length ? 0 : Math.Abs((long)b[o]);
+            for (int i = 0; i < k; i++) abs += 255 * Math.Abs(w[o * k + i]);
+            if (abs >= 1 << 24) return false;
+        }
+        return true;
     }
 
     /// <summary>Integer depthwise for layers whose sums could leave fp32's exact range.</summary>
