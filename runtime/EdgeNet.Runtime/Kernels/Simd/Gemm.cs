@@ -78,6 +78,14 @@ public static unsafe class Gemm
         // the JIT then keeps in registers instead of spilling them every iteration.
         var tmp = stackalloc float[64];
         int i = 0, mr = MR;
+        if (Selected == Isa.V512 && w <= 16 && M > 2)
+        {
+            // A narrow panel (≤ 16 output columns: the thin pointwise convs of small MobileNets): the 6×16 AVX2 tile over
+            // the panel's first 16 columns wastes no 512-bit lanes on the zero padding.
+            for (; i < M; i += 6)
+                Tile256(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, Math.Min(6, M - i), rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp);
+            return;
+        }
         switch (Selected)
         {
             case Isa.V512: for (; i + mr <= M; i += mr) Tile512(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
@@ -243,7 +251,15 @@ public static unsafe class Gemm
         v0 = Vector256.Min(Vector256.Max(v0 + rb + cb0, lo), hi);
         v1 = Vector256.Min(Vector256.Max(v1 + rb + cb1, lo), hi);
         if (w == 16) { v0.Store(c); v1.Store(c + 8); return; }
-        v0.Store(t); v1.Store(t + 8);
+        if (w >= 8)   // a whole first vector (8-channel pointwise convs): one store, the rest through t
+        {
+            v0.Store(c);
+            if (w == 8) return;
+            v1.Store(t);
+            for (int j = 8; j < w; j++) c[j] = t[j - 8];
+            return;
+        }
+        v0.Store(t);
         for (int j = 0; j < w; j++) c[j] = t[j];
     }
 
