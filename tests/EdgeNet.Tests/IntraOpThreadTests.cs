@@ -37,11 +37,14 @@ public class IntraOpThreadTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    public void Threads_give_the_same_bits_as_one_and_allocate_nothing(int batch)
+    [InlineData(1, false)]
+    [InlineData(3, false)]
+    [InlineData(1, true)]    // the same network quantized to int8 (its channels-last int8 kernels split too)
+    [InlineData(2, true)]
+    public void Threads_give_the_same_bits_as_one_and_allocate_nothing(int batch, bool int8)
     {
         var m = MobileNetLike();
+        if (int8) m = EdgeNet.Quant.Quantizer.Quantize(m, EdgeNet.Quant.Calibration.Collect(m, Random((int)m.Input().Elements(8), 12), EdgeNet.Quant.CalibrationMethod.MinMax));
         var x = Random((int)m.Input().Elements(batch), 11);
         float[] Output(int threads)
         {

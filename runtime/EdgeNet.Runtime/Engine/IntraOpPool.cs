@@ -16,6 +16,8 @@ public sealed class IntraOpPool : IDisposable
 {
     public int Threads { get; }
     public static int Available => Environment.ProcessorCount;
+    /// <summary>Multiply-adds below which a kernel runs on the caller alone: waking a parked worker costs microseconds.</summary>
+    public const long MinWork = 1 << 17;
 
     readonly Thread[] workers;
     readonly SemaphoreSlim[] wake;

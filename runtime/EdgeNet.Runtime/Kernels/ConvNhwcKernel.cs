@@ -61,7 +61,8 @@ public sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
             if (direct) DirectConvNhwc.PrepareTaps(g, (int*)f.Scratch);
             cx = xs; cy = ys; taps = (int*)f.Scratch;
             // Parts are (image, band of output rows): independent outputs, shared read-only inputs.
-            bands = f.Pool is null ? 1 : Math.Min(g.OH, 2 * f.Pool.Threads);
+            long work = (long)g.OH * g.OW * g.OC * (direct ? g.C : 1) * g.KH * g.KW;
+            bands = f.Pool is null || work < IntraOpPool.MinWork ? 1 : Math.Min(g.OH, 2 * f.Pool.Threads);
             if (bands == 1) for (int i = 0; i < n; i++) Execute(i);
             else f.Pool!.Run(this, n * bands);
         }

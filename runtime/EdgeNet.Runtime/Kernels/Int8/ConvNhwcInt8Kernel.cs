@@ -14,7 +14,7 @@ namespace EdgeNet.Kernels.Int8;
 /// (fused into the VNNI tile store). Depthwise: exact integers in fp32 through <see cref="DepthwiseNhwc"/>, then the
 /// same requantization; a layer whose sums could pass 2^24 runs the exact integer loop instead.
 /// </summary>
-public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
+public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWork
 {
     readonly int x, y, zx, zy, lo, hi, kp;
     readonly ConvGeometry g;
@@ -102,17 +102,57 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
     public override void Run(Frame f)
     {
         int n = f.Shape(x)[0];
+        frame = f;
         if (direct) { for (int i = 0; i < n; i++) Direct(f, i); }
         else if (depthwise) { for (int i = 0; i < n; i++) Depthwise(f, i); }
         else Pointwise(f, n * g.H * g.W);
+        frame = null;
         if (!intOut && !act.IsClamp) act.Apply(f.Span(y));
+    }
+
+    // The call in flight, for the intra-op parts (Execute): rows of the pointwise GEMM, or bands of output rows.
+    Frame? frame;
+    int parts, rowsPerPart, image;
+    float* xf, yf;
+
+    /// <summary>Splits <paramref name="units"/> into parts for the session's threads, or runs them inline.</summary>
+    void Split(Frame f, int units)
+    {
+        long work = depthwise ? (long)g.OH * g.OW * g.C * g.KH * g.KW
+                  : direct ? (long)g.OH * g.OW * g.OC * g.C * g.KH * g.KW
+                  : (long)f.Shape(x)[0] * g.H * g.W * g.C * g.OC;
+        parts = f.Pool is null || work < IntraOpPool.MinWork ? 1 : Math.Min(units, 2 * f.Pool.Threads);
+        rowsPerPart = (units + parts - 1) / parts;
+        if (parts == 1) Execute(0);
+        else f.Pool!.Run(this, parts);
+    }
+
+    public void Execute(int part)
+    {
+        var f = frame!;
+        if (!depthwise && !direct)
+        {
+            int rows = f.Shape(x)[0] * g.H * g.W, r0 = part * rowsPerPart * 4, r1 = Math.Min(rows, r0 + rowsPerPart * 4);
+            if (r0 < r1) PointwiseRows(f, r0, r1);
+            return;
+        }
+        int oh0 = Math.Min(g.OH, part * rowsPerPart), oh1 = Math.Min(g.OH, oh0 + rowsPerPart);
+        if (oh0 >= oh1) return;
+        int* taps = (int*)(yf + (long)g.OH * g.OW * g.OC);
+        if (direct) DirectConvNhwc.Run(xf, weights.Floats, floatBias.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity, taps, oh0, oh1);
+        else DepthwiseNhwc.Run(xf, weights.Floats, floatBias.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity, oh0, oh1);
+        // The sums are exact integers in fp32, so acc·m equals the int32 path's (float)acc·m bit for bit.
+        long p0 = (long)oh0 * g.OW, p1 = (long)oh1 * g.OW, outBase = (long)image * g.OH * g.OW * g.OC;
+        if (intOut) fixed (float* pm = multiplier) Requantize.PixelsFromFloat(yf + p0 * g.OC, pm, zy, lo, hi, f.I8(y) + outBase + p0 * g.OC, (int)(p1 - p0), g.OC);
+        else
+            for (long p = p0; p < p1; p++)
+                for (int c = 0; c < g.OC; c++) WriteFloat(f, outBase + p * g.OC + c, c, (int)yf[p * g.OC + c]);
     }
 
     void Pointwise(Frame f, int rows)
     {
         int C = g.C, OC = g.OC;
         sbyte* xs = f.I8(x), a = (sbyte*)f.Scratch;
-        int* acc = (int*)(a + ((long)rows * kp + 63) / 64 * 64);
         byte flip = GemmInt8.ShiftsActivations(isa) ? (byte)0x80 : (byte)0;   // VNNI multiplies unsigned by signed
         if (kp == C) Flip(xs, a, (long)rows * C, flip);
         else
@@ -121,18 +161,27 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
                 Flip(xs + r * C, a + r * kp, C, flip);
                 for (int k = C; k < kp; k++) a[r * kp + k] = 0;
             }
+        Split(f, (rows + 3) / 4);   // parts of whole 4-row tiles
+    }
+
+    void PointwiseRows(Frame f, int r0, int r1)
+    {
+        int C = g.C, OC = g.OC, rows = r1 - r0;
+        sbyte* a = (sbyte*)f.Scratch + (long)r0 * kp;
+        int* acc = (int*)((sbyte*)f.Scratch + ((long)f.Shape(x)[0] * g.H * g.W * kp + 63) / 64 * 64) + (long)r0 * OC;
+        sbyte* o = f.I8(y) + (long)r0 * OC;
         fixed (int* pb = biasEff) fixed (float* pm = multiplier)
         {
             if (intOut && isa == GemmInt8.Isa.AvxVnni)
             {
-                var e = new GemmInt8.Epilogue { Out = f.I8(y), Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi };
+                var e = new GemmInt8.Epilogue { Out = o, Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi };
                 GemmInt8.Run(a, kp, (sbyte*)weights.Pointer, acc, OC, rows, OC, C, isa, activationsInA: true, ref e);
                 return;
             }
             GemmInt8.Run(a, kp, (sbyte*)weights.Pointer, acc, OC, rows, OC, C, isa, activationsInA: true);
             for (long r = 0; r < rows; r++)
-                if (intOut) Requantize.Columns(acc + r * OC, pb, pm, zy, lo, hi, f.I8(y) + r * OC, OC);
-                else for (int o = 0; o < OC; o++) WriteFloat(f, r * OC + o, o, acc[r * OC + o] + biasEff[o]);
+                if (intOut) Requantize.Columns(acc + r * OC, pb, pm, zy, lo, hi, o + r * OC, OC);
+                else for (int c = 0; c < OC; c++) WriteFloat(f, (r0 + r) * OC + c, c, acc[r * OC + c] + biasEff[c]);
         }
     }
 
@@ -149,35 +198,24 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable
 
     void Depthwise(Frame f, int image)
     {
-        int C = g.C;
-        long inImage = (long)g.H * g.W * C, outPixels = (long)g.OH * g.OW;
+        long inImage = (long)g.H * g.W * g.C;
         sbyte* xi = f.I8(x) + image * inImage;
-        long outBase = image * outPixels * C;
-        if (!exactFloat) { Exact(xi, f, outBase); return; }
-        float* xf = (float*)f.Scratch, yf = xf + inImage;
+        if (!exactFloat) { Exact(xi, f, image * (long)g.OH * g.OW * g.C); return; }
+        this.image = image;
+        xf = (float*)f.Scratch; yf = xf + inImage;
         ConvInt8Kernel.ToFloat(xi, zx, xf, inImage);
-        DepthwiseNhwc.Run(xf, weights.Floats, floatBias.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity, 0, g.OH);
-        // The sums are exact integers in fp32, so acc·m equals the int32 path's (float)acc·m bit for bit.
-        if (intOut) fixed (float* pm = multiplier) Requantize.PixelsFromFloat(yf, pm, zy, lo, hi, f.I8(y) + outBase, (int)outPixels, C);
-        else
-            for (long p = 0; p < outPixels; p++)
-                for (int c = 0; c < C; c++) WriteFloat(f, outBase + p * C + c, c, (int)yf[p * C + c]);
+        Split(f, g.OH);
     }
 
     /// <summary>The stem: x − z_x as floats (NCHW), the fp32 direct convolution on exact integers, requantized per channel.</summary>
     void Direct(Frame f, int image)
     {
-        long inImage = (long)g.C * g.H * g.W, outPixels = (long)g.OH * g.OW;
-        float* xf = (float*)f.Scratch, yf = xf + inImage;
-        int* taps = (int*)(yf + outPixels * g.OC);
+        long inImage = (long)g.C * g.H * g.W;
+        this.image = image;
+        xf = (float*)f.Scratch; yf = xf + inImage;
         ConvInt8Kernel.ToFloat(f.I8(x) + image * inImage, zx, xf, inImage);
-        DirectConvNhwc.PrepareTaps(g, taps);
-        DirectConvNhwc.Run(xf, weights.Floats, floatBias.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity, taps, 0, g.OH);
-        long outBase = image * outPixels * g.OC;
-        if (intOut) fixed (float* pm = multiplier) Requantize.PixelsFromFloat(yf, pm, zy, lo, hi, f.I8(y) + outBase, (int)outPixels, g.OC);
-        else
-            for (long p = 0; p < outPixels; p++)
-                for (int c = 0; c < g.OC; c++) WriteFloat(f, outBase + p * g.OC + c, c, (int)yf[p * g.OC + c]);
+        DirectConvNhwc.PrepareTaps(g, (int*)(yf + (long)g.OH * g.OW * g.OC));
+        Split(f, g.OH);
     }
 
     /// <summary>True when every output channel's sum |bias| + 255·Σ|w| stays below 2^24, so fp32 carries it exactly.</summary>

@@ -9,7 +9,6 @@ namespace EdgeNet.Kernels.Simd;
 /// </summary>
 public sealed unsafe class ParallelGemm : IParallelWork
 {
-    const long MinMacs = 1 << 16;   // below this, waking threads costs more than it saves
     float* a, b, c, rowBias, colBias;
     int lda, ldc, m, n, k, parts, chunk;
     float lo, hi;
@@ -19,7 +18,7 @@ public sealed unsafe class ParallelGemm : IParallelWork
                     float* rowBias, float* colBias, float lo, float hi)
     {
         int panels = (N + Gemm.NR - 1) / Gemm.NR;
-        if (pool is null || pool.Threads == 1 || (long)M * N * K < MinMacs) { Gemm.Run(A, lda, packedB, C, ldc, M, N, K, rowBias, colBias, lo, hi); return; }
+        if (pool is null || pool.Threads == 1 || (long)M * N * K < IntraOpPool.MinWork) { Gemm.Run(A, lda, packedB, C, ldc, M, N, K, rowBias, colBias, lo, hi); return; }
         a = A; b = packedB; c = C; this.rowBias = rowBias; this.colBias = colBias;
         (this.lda, this.ldc, m, n, k, this.lo, this.hi) = (lda, ldc, M, N, K, lo, hi);
         byRows = M >= 16 * pool.Threads;
