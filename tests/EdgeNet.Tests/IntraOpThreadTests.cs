@@ -22,7 +22,7 @@ public class IntraOpThreadTests
     {
         var g = new GraphBuilder();
         var relu6 = new Attributes().Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
-        int x = g.Input("x", -1, 3, 47, 45);   // large enough that every conv splits (IntraOpPool.MinWork)
+        int x = g.Input("x", -1, 3, 47, 45);   // large enough that the stem, expand and first depthwise convs split (IntraOpPool.MinWork)
         int h = g.Add(OpType.Conv, [x, g.Constant("ws", Random(32 * 27, 1), 32, 3, 3, 3), g.Constant("bs", Random(32, 2), 32)],
             new Attributes().Set("strides", new long[] { 2, 2 }).Set("pads", new long[] { 1, 1, 1, 1 }).Set("activation", "relu"));
         foreach (var (e, s, i) in new[] { (96, 1, 0), (72, 2, 1) })
