@@ -216,6 +216,33 @@ public class Int8KernelTwinTests
         }, 2);
     }
 
+    /// <summary>−128 is a legal int8 weight (ONNX Runtime's quantizer can emit it): the stem and depthwise paths, whose
+    /// exactness checks sum |w|, must load it and agree with the reference (the fuzzer found |−128| overflowing).</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Weights_of_minus_128_load_and_match_the_reference(bool stem)
+    {
+        var g = new GraphBuilder();
+        int c = stem ? 3 : 16, oc = 16;
+        int x = g.Input("x", -1, c, 9, 10);
+        Twins(g, x, q =>
+        {
+            var w = RandomBytes(oc * (stem ? c : 1) * 9, 5).Select(v => (sbyte)(v % 60)).ToArray();
+            w[0] = -128; w[^1] = -128;
+            int wt = g.Model.AddTensor(new TensorDesc("w", DataType.Int8, [oc, stem ? c : 1, 3, 3]) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.AsSpan()).ToArray(), Quant = new QuantParams(Enumerable.Repeat(0.01f, oc).ToArray(), new int[oc], 0) });
+            int y = I8(g, "y", [-1, oc, stem ? 5 : 9, stem ? 5 : 10], 0.05f, 2);
+            var a = new Attributes().Set("pads", new long[] { 1, 1, 1, 1 }).Set("strides", new long[] { stem ? 2 : 1, stem ? 2 : 1 });
+            if (!stem) a.Set("group", (long)oc);
+            g.Model.Nodes.Add(new Node(OpType.Conv, "conv", [q, wt, Bias(g, oc, 6)], [y], a));
+            if (!stem) return y;
+            // A depthwise conv after the stem, so the channels-last plan (and its stem path) applies.
+            int z = I8(g, "z", [-1, oc, 5, 5], 0.05f, 0);
+            g.Model.Nodes.Add(new Node(OpType.Conv, "dw", [y, Weights(g, "wd", [oc, 1, 3, 3], 7), Bias(g, oc, 8)], [z], new Attributes().Set("group", (long)oc).Set("pads", new long[] { 1, 1, 1, 1 })));
+            return z;
+        }, 2);
+    }
+
     /// <summary>An int8 MobileNetV2 block (expand, depthwise, project, residual Add, GlobalAveragePool) planned
     /// channels-last must give the NCHW reference kernels' bytes exactly; odd channel counts reach every tail.</summary>
     [Theory]

@@ -34,7 +34,11 @@ public sealed unsafe class Session : IDisposable
         MaxBatch = HasBatchDimension ? maxBatch : 1;
         options ??= KernelOptions.Default;
         // The graph the kernels run: the model's own, or a channels-last plan of it (same inputs and outputs).
-        model = options.ChannelsLast && !options.Reference ? ChannelsLast.Rewrite(model) : model;
+        try { model = options.ChannelsLast && !options.Reference ? ChannelsLast.Rewrite(model) : model; }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or InvalidCastException)
+        {
+            throw new ModelFormatException($"inconsistent graph while planning it channels-last ({e.Message})");
+        }
         Plan = model;
         frame = new Frame(model);
         if (options.Threads < 1 || options.Threads > 256) throw new ArgumentOutOfRangeException(nameof(options), $"threads {options.Threads} is outside 1..256");

@@ -57,7 +57,7 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         for (int oc = 0; oc < g.OC; oc++)
         {
             long sum = 0, abs = 0;
-            for (int k = 0; k < K; k++) { sum += w[oc * K + k]; abs += Math.Abs(w[oc * K + k]); }
+            for (int k = 0; k < K; k++) { sum += w[oc * K + k]; abs += Math.Abs((int)w[oc * K + k]); }
             biasEff[oc] = checked((int)(bias[oc] - (long)(zx + shift) * sum));
             maxAcc = Math.Max(maxAcc, Math.Abs((long)bias[oc]) + 255 * abs);
         }

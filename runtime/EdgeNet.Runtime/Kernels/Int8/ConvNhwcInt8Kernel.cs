@@ -67,7 +67,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         for (int oc = 0; oc < g.OC; oc++)
         {
             long sum = 0, abs = 0;
-            for (int k = 0; k < K; k++) { sum += w[oc * K + k]; abs += Math.Abs(w[oc * K + k]); }
+            for (int k = 0; k < K; k++) { sum += w[oc * K + k]; abs += Math.Abs((int)w[oc * K + k]); }
             biasEff[oc] = checked((int)(bias[oc] - (long)(zx + shift) * sum));
             maxAcc = Math.Max(maxAcc, Math.Abs((long)bias[oc]) + 255 * abs);
         }
@@ -230,7 +230,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         for (int o = 0; o < oc; o++)
         {
             long abs = b is null || o >= b.Length ? 0 : Math.Abs((long)b[o]);
-            for (int i = 0; i < k; i++) abs += 255 * Math.Abs(w[o * k + i]);
+            for (int i = 0; i < k; i++) abs += 255 * Math.Abs((int)w[o * k + i]);
             if (abs >= 1 << 24) return false;
         }
         return true;
