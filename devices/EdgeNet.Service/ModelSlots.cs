@@ -7,9 +7,10 @@ namespace EdgeNet.Service;
 /// The serving model and the one before it. A swap (after fine-tuning, reload or rollback) replaces the whole
 /// (model, session) pair at once, so the inference loop sees either the old or the new model, never a mix.
 /// Models live in stateDirectory/models as model-N.enet, written atomically. With <paramref name="streaming"/>, every
-/// session carries its recurrent state from one window to the next (a new model starts the stream from zero).
+/// session carries its recurrent state from one window to the next (a new model starts the stream from zero);
+/// <paramref name="threads"/> is each session's intra-op thread count.
 /// </summary>
-public sealed class ModelSlots(string stateDirectory, bool streaming = false)
+public sealed class ModelSlots(string stateDirectory, bool streaming = false, int threads = 1)
 {
     public sealed record Slot(Model Model, Session Session, int Version, string Path);
     readonly object gate = new();
@@ -22,7 +23,7 @@ public sealed class ModelSlots(string stateDirectory, bool streaming = false)
     public Slot Load(string path, int version)
     {
         var model = ModelFile.Load(path);   // throws ModelFormatException for a corrupt file: the caller keeps serving
-        var session = new Session(model, 1);
+        var session = new Session(model, 1, KernelOptions.Default with { Threads = threads });
         if (streaming)
         {
             try { session.CarryRecurrentState(); }

@@ -18,7 +18,7 @@ namespace EdgeNet.Service;
 /// </summary>
 public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdNotifier notifier) : BackgroundService
 {
-    readonly ModelSlots slots = new(cfg.StateDirectory, cfg.Source.Streaming);
+    readonly ModelSlots slots = new(cfg.StateDirectory, cfg.Source.Streaming, cfg.Threads);
     readonly FinetuneBuffer buffer = new(cfg.StateDirectory);
     readonly object gate = new();
     IWindowSource source = null!;

@@ -8,6 +8,8 @@ public sealed class ServiceConfig
 {
     public string Model { get; set; } = "";
     public string StateDirectory { get; set; } = "/var/lib/edgenet";
+    /// <summary>Intra-op threads per inference (a Pi has 4 cores; the fine-tune thread and the OS want some too).</summary>
+    public int Threads { get; set; } = 1;
     public SourceConfig Source { get; set; } = new();
     public PostprocessConfig Postprocess { get; set; } = new();
     public SinksConfig Sinks { get; set; } = new();
@@ -57,6 +59,7 @@ public sealed class ServiceConfig
         if (Postprocess.Vote < 1 || Postprocess.TopK < 1) throw new ConfigException("config: postprocess.vote and postprocess.topK must be at least 1");
         if (Postprocess.Threshold is < 0 or > 1) throw new ConfigException("config: postprocess.threshold must be within 0..1");
         if (Control.Socket.Length == 0) throw new ConfigException("config: control.socket is required");
+        if (Threads < 1 || Threads > Engine.IntraOpPool.Available) throw new ConfigException($"config: threads {Threads} is outside 1..{Engine.IntraOpPool.Available} (the CPUs this process may use)");
         if (Finetune.Holdout is <= 0 or >= 1) throw new ConfigException("config: finetune.holdout must be between 0 and 1");
     }
 }

@@ -201,7 +201,7 @@ public partial class ServiceTests(ITestOutputHelper output)
         string model = Path.Combine(dir, "cnn.enet");
         ModelFile.Save(Fixtures.Convert(Fixtures.Digits("cnn_digits.onnx")), model);
         string cfg = $$"""
-            { "model": "{{model}}", "stateDirectory": "@STATE@",
+            { "model": "{{model}}", "stateDirectory": "@STATE@", "threads": 2,
               "source": { "type": "camera", "command": "ffmpeg", "width": 32, "height": 24, "format": "gray8",
                           "args": ["-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc=size=32x24:rate=20", "-t", "2", "-f", "rawvideo", "-pix_fmt", "gray", "-"] },
               "sinks": { "stdout": true }, "control": { "socket": "@SOCKET@" } }
@@ -355,6 +355,8 @@ public class DeploymentTests
         Assert.Equal("imu", c.Source.Type);
         File.WriteAllText(Path.Combine(dir, "bad.json"), text.Replace("\"rateHz\": 50", "\"rateHz\": 5000"));
         Assert.Contains("rateHz", Assert.Throws<EdgeNet.Service.ConfigException>(() => EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "bad.json"))).Message);
+        File.WriteAllText(Path.Combine(dir, "threads.json"), text.Replace("\"stateDirectory\"", "\"threads\": 0, \"stateDirectory\""));
+        Assert.Contains("threads 0", Assert.Throws<EdgeNet.Service.ConfigException>(() => EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "threads.json"))).Message);
         File.WriteAllText(Path.Combine(dir, "typo.json"), text.Replace("\"stride\"", "\"strid\""));
         Assert.Contains("strid", Assert.Throws<EdgeNet.Service.ConfigException>(() => EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "typo.json"))).Message);
     }
