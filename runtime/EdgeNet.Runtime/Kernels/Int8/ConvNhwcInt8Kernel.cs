@@ -12,7 +12,8 @@ namespace EdgeNet.Kernels.Int8;
 /// <see cref="ConvInt8Kernel"/> under the <see cref="ChannelsLast"/> plan. Pointwise: the pixels are GEMM rows and
 /// the weights are packed once, as in <see cref="DenseInt8Kernel"/>, with the requantization per output column
 /// (fused into the VNNI tile store). Depthwise: exact integers in fp32 through <see cref="DepthwiseNhwc"/>, then the
-/// same requantization; a layer whose sums could pass 2^24 runs the exact integer loop instead.
+/// same requantization; on AVX-512 a 3×3 depthwise goes straight from int8 to int8 (<see cref="DepthwiseInt8Nhwc"/>);
+/// a layer whose sums could pass 2^24 runs the exact integer loop instead.
 /// </summary>
 public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWork
 {
@@ -20,6 +21,8 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
     readonly ConvGeometry g;
     readonly bool depthwise, intOut, exactFloat;
     readonly bool direct;   // a stem conv: reads NCHW, writes NHWC, exact integers through Simd.DirectConvNhwc
+    readonly bool native;   // 3×3 depthwise straight from int8 to int8 (Simd.DepthwiseInt8Nhwc, AVX-512)
+    readonly NativeBuffer? foldedBias;   // native: b − z_x·Σw as floats
     readonly Activation act;
     readonly sbyte[] w;
     readonly int[] bias, biasEff;
@@ -81,6 +84,19 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         else if (depthwise)
         {
             exactFloat = maxAcc < 1 << 24;
+            // Raw codes (|x| ≤ 128) against the folded bias: every sum stays an exact integer in fp32.
+            long nativeMax = 0;
+            var folded = new float[g.C];
+            for (int c = 0; c < g.C; c++)
+            {
+                long sum = 0, abs = 0;
+                for (int k = 0; k < taps; k++) { sum += w[c * taps + k]; abs += Math.Abs((int)w[c * taps + k]); }
+                long fb = bias[c] - (long)zx * sum;
+                folded[c] = fb;
+                nativeMax = Math.Max(nativeMax, Math.Abs(fb) + 128 * abs);
+            }
+            native = DepthwiseInt8Nhwc.Supported && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && nativeMax < 1 << 24 && g.C >= 16;
+            if (native) foldedBias = NativeBuffer.Of(folded);
             weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(w.Select(v => (float)v).ToArray(), g.C, taps));
             floatBias = NativeBuffer.Of(bias.Select(v => (float)v).ToArray());
         }
@@ -138,6 +154,16 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         }
         int oh0 = Math.Min(g.OH, part * rowsPerPart), oh1 = Math.Min(g.OH, oh0 + rowsPerPart);
         if (oh0 >= oh1) return;
+        if (native)
+        {
+            sbyte* xi = f.I8(x) + (long)image * g.H * g.W * g.C, yi = f.I8(y) + (long)image * g.OH * g.OW * g.C;
+            int c0 = 0;
+            fixed (float* pm = multiplier)
+                for (; c0 + 16 <= g.C; c0 += 16)
+                    DepthwiseInt8Nhwc.Block3x3V512(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1);
+            if (c0 < g.C) Exact(xi, f, (long)image * g.OH * g.OW * g.C, c0, oh0, oh1);
+            return;
+        }
         int* taps = (int*)(yf + (long)g.OH * g.OW * g.OC);
         if (direct) DirectConvNhwc.Run(xf, weights.Floats, floatBias.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity, taps, oh0, oh1);
         else DepthwiseNhwc.Run(xf, weights.Floats, floatBias.Floats, yf, g, float.NegativeInfinity, float.PositiveInfinity, oh0, oh1);
@@ -200,7 +226,9 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
     {
         long inImage = (long)g.H * g.W * g.C;
         sbyte* xi = f.I8(x) + image * inImage;
-        if (!exactFloat) { Exact(xi, f, image * (long)g.OH * g.OW * g.C); return; }
+        this.image = image;
+        if (native) { Split(f, g.OH); return; }
+        if (!exactFloat) { Exact(xi, f, image * (long)g.OH * g.OW * g.C, 0, 0, g.OH); return; }
         this.image = image;
         xf = (float*)f.Scratch; yf = xf + inImage;
         ConvInt8Kernel.ToFloat(xi, zx, xf, inImage);
@@ -237,12 +265,12 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
     }
 
     /// <summary>Integer depthwise for layers whose sums could leave fp32's exact range.</summary>
-    void Exact(sbyte* xi, Frame f, long outBase)
+    void Exact(sbyte* xi, Frame f, long outBase, int cFrom, int oh0, int oh1)
     {
         int C = g.C, taps = g.KH * g.KW;
-        for (int oh = 0; oh < g.OH; oh++)
+        for (int oh = oh0; oh < oh1; oh++)
             for (int ow = 0; ow < g.OW; ow++)
-                for (int c = 0; c < C; c++)
+                for (int c = cFrom; c < C; c++)
                 {
                     int acc = bias[c];
                     for (int kh = 0; kh < g.KH; kh++)
@@ -265,5 +293,5 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
     void WriteFloat(Frame f, long index, int oc, int acc) =>
         f.F(y)[index] = act.IsClamp ? Math.Clamp(acc * multiplier[oc], act.ClampMin, act.ClampMax) : acc * multiplier[oc];
 
-    public void Dispose() { weights.Dispose(); floatBias.Dispose(); }
+    public void Dispose() { weights.Dispose(); floatBias.Dispose(); foldedBias?.Dispose(); }
 }

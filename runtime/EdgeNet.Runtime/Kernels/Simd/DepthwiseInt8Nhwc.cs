@@ -1,0 +1,115 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using EdgeNet.Kernels.Reference;
+
+namespace EdgeNet.Kernels.Simd;
+
+/// <summary>
+/// int8 3×3 depthwise, channels-last, on AVX-512: sixteen int8 channels are widened to fp32 as they are loaded
+/// (VPMOVSXBD + VCVTDQ2PS), multiplied by the integer weights held as floats, and requantized in the store
+/// (VPMOVSDB). The zero point is folded into the bias (b' = b − z_x·Σw), so every sum is an integer below 2^24 that
+/// fp32 holds exactly and the result is bit-identical to the int32 reference. No float copy of the input, no float
+/// output: the structure of <see cref="DepthwiseNhwc"/>'s 512-bit kernel.
+/// </summary>
+public static unsafe class DepthwiseInt8Nhwc
+{
+    public static bool Supported => Avx512F.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> L(sbyte* p) => Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.Load(p)));
+
+    /// <summary>q = clamp(round(acc·m) + z), the same operations as QuantMath.Requantize; 16 bytes out.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreQ(sbyte* y, Vector512<float> acc, Vector512<float> m, Vector512<float> z, Vector512<float> lo, Vector512<float> hi) =>
+        Avx512F.ConvertToVector128SByteWithSaturation(Vector512.ConvertToInt32(Vector512.Min(Vector512.Max(Vector512.Round(acc * m) + z, lo), hi))).Store(y);
+
+    /// <summary>Channels c0..c0+15 of output rows oh0..oh1: x [H, W, C] int8, w [9, C] integer weights as floats,
+    /// b' [C], per-channel multipliers, y [OH, OW, C] int8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Block3x3V512(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1)
+    {
+        int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
+        var w0 = Vector512.Load(w + 0 * C + c0); var w1 = Vector512.Load(w + 1 * C + c0); var w2 = Vector512.Load(w + 2 * C + c0);
+        var w3 = Vector512.Load(w + 3 * C + c0); var w4 = Vector512.Load(w + 4 * C + c0); var w5 = Vector512.Load(w + 5 * C + c0);
+        var w6 = Vector512.Load(w + 6 * C + c0); var w7 = Vector512.Load(w + 7 * C + c0); var w8 = Vector512.Load(w + 8 * C + c0);
+        var bias = b == null ? Vector512<float>.Zero : Vector512.Load(b + c0);
+        var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi); var vz = Vector512.Create(zp); var vzx = Vector512.Create(zx); var vm = Vector512.Load(mult + c0);
+        long rowStride = (long)W * C;
+        for (int oh = oh0; oh < oh1; oh++)
+        {
+            int ih = oh * sh - pt;
+            bool rowsInside = ih >= 0 && ih + 2 < H;
+            sbyte* yr = y + (long)oh * OW * C + c0;
+            // Output columns whose three taps are inside the image: owLo <= ow < owHi.
+            int owLo = rowsInside ? Math.Min(OW, (pl + sw - 1) / sw) : OW;
+            int owHi = rowsInside && W - 3 + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 3 + pl) / sw + 1)) : owLo;
+            bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
+            sbyte* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
+            for (int ow = 0; ow < owLo; ow++)
+                StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, vz, vlo, vhi);
+            sbyte* row = x + (long)ih * rowStride + c0;
+            int ow2 = owLo;
+            // Two pixels at a time: two independent FMA chains.
+            for (; ow2 + 2 <= owHi; ow2 += 2)
+            {
+                sbyte* p = row + (long)(ow2 * sw - pl) * C, q = p + (long)sw * C;
+                var a = Vector512.FusedMultiplyAdd(L(p), w0, bias);
+                var e = Vector512.FusedMultiplyAdd(L(q), w0, bias);
+                a = Vector512.FusedMultiplyAdd(L(p + C), w1, a); e = Vector512.FusedMultiplyAdd(L(q + C), w1, e);
+                a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w2, a); e = Vector512.FusedMultiplyAdd(L(q + 2 * C), w2, e);
+                p += rowStride; q += rowStride;
+                a = Vector512.FusedMultiplyAdd(L(p), w3, a); e = Vector512.FusedMultiplyAdd(L(q), w3, e);
+                a = Vector512.FusedMultiplyAdd(L(p + C), w4, a); e = Vector512.FusedMultiplyAdd(L(q + C), w4, e);
+                a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w5, a); e = Vector512.FusedMultiplyAdd(L(q + 2 * C), w5, e);
+                p += rowStride; q += rowStride;
+                a = Vector512.FusedMultiplyAdd(L(p), w6, a); e = Vector512.FusedMultiplyAdd(L(q), w6, e);
+                a = Vector512.FusedMultiplyAdd(L(p + C), w7, a); e = Vector512.FusedMultiplyAdd(L(q + C), w7, e);
+                a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w8, a); e = Vector512.FusedMultiplyAdd(L(q + 2 * C), w8, e);
+                StoreQ(yr + (long)ow2 * C, a, vm, vz, vlo, vhi);
+                StoreQ(yr + (long)(ow2 + 1) * C, e, vm, vz, vlo, vhi);
+            }
+            if (ow2 < owHi)
+            {
+                sbyte* p = row + (long)(ow2 * sw - pl) * C;
+                var a = Vector512.FusedMultiplyAdd(L(p), w0, bias);
+                a = Vector512.FusedMultiplyAdd(L(p + C), w1, a);
+                a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w2, a);
+                p += rowStride;
+                a = Vector512.FusedMultiplyAdd(L(p), w3, a);
+                a = Vector512.FusedMultiplyAdd(L(p + C), w4, a);
+                a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w5, a);
+                p += rowStride;
+                a = Vector512.FusedMultiplyAdd(L(p), w6, a);
+                a = Vector512.FusedMultiplyAdd(L(p + C), w7, a);
+                a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w8, a);
+                StoreQ(yr + (long)ow2 * C, a, vm, vz, vlo, vhi);
+                ow2++;
+            }
+            for (int ow = ow2; ow < OW; ow++)
+                StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, vz, vlo, vhi);
+        }
+    }
+
+    /// <summary>A border pixel. The folded bias assumed every tap sees the input's zero point, so a tap in the
+    /// padding contributes z_x·w (the code of the real value 0) rather than nothing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Edge512(sbyte* top, long rowStride, int C, int iw, int W, bool r0, bool r1, bool r2, Vector512<float> acc, Vector512<float> zx,
+        Vector512<float> w0, Vector512<float> w1, Vector512<float> w2, Vector512<float> w3, Vector512<float> w4, Vector512<float> w5, Vector512<float> w6, Vector512<float> w7, Vector512<float> w8)
+    {
+        bool k0 = (uint)iw < (uint)W, k1 = (uint)(iw + 1) < (uint)W, k2 = (uint)(iw + 2) < (uint)W;
+        sbyte* p = top + (long)iw * C;
+        acc = Vector512.FusedMultiplyAdd(r0 && k0 ? L(p) : zx, w0, acc);
+        acc = Vector512.FusedMultiplyAdd(r0 && k1 ? L(p + C) : zx, w1, acc);
+        acc = Vector512.FusedMultiplyAdd(r0 && k2 ? L(p + 2 * C) : zx, w2, acc);
+        p += rowStride;
+        acc = Vector512.FusedMultiplyAdd(r1 && k0 ? L(p) : zx, w3, acc);
+        acc = Vector512.FusedMultiplyAdd(r1 && k1 ? L(p + C) : zx, w4, acc);
+        acc = Vector512.FusedMultiplyAdd(r1 && k2 ? L(p + 2 * C) : zx, w5, acc);
+        p += rowStride;
+        acc = Vector512.FusedMultiplyAdd(r2 && k0 ? L(p) : zx, w6, acc);
+        acc = Vector512.FusedMultiplyAdd(r2 && k1 ? L(p + C) : zx, w7, acc);
+        acc = Vector512.FusedMultiplyAdd(r2 && k2 ? L(p + 2 * C) : zx, w8, acc);
+        return acc;
+    }
+}
