@@ -250,6 +250,8 @@ public class Int8KernelTwinTests
     [InlineData(5, 13, 2, 11, false)]
     [InlineData(16, 40, 1, 7, true)]    // a dequantizing GlobalAveragePool
     [InlineData(3, 35, 1, 6, false)]
+    [InlineData(8, 32, 1, 9, false)]          // channel counts that fill 512-bit vectors: the native int8 depthwise
+    [InlineData(16, 48, 2, 11, false)]
     [InlineData(16, 24, 1, 7, false, true)]   // with a stem conv (3 planes, 3×3, stride 2): exact integers through the fp32 direct kernel
     [InlineData(32, 40, 2, 9, true, true)]
     public void MobileNet_block_channels_last(int c, int e, int stride, int size, bool floatOut, bool stem = false)
