@@ -102,23 +102,33 @@ public sealed class ConcatKernel : Kernel
     public ConcatKernel(Model m, Node node) : base(node)
     {
         inputs = node.Inputs; y = node.Outputs[0];
-        var first = FloatTensor(m, inputs[0], "input");
-        int r = first.Shape.Length;
-        axis = (int)node.Attributes.Int("axis", 0);
+        foreach (var i in inputs) FloatTensor(m, i, "input");
+        int[] shape;
+        (shape, axis) = OutputShape(this, m);
+        ExpectShape(m, y, shape);
+    }
+
+    /// <summary>The inputs' shapes joined along the node's axis (normalized), checked; shared with the int8 twin.</summary>
+    internal static (int[] shape, int axis) OutputShape(Kernel k, Model m)
+    {
+        ModelFormatException Bad(string why) => new($"node '{k.Node.Name}' ({k.Node.Op}): {why}");
+        var inputs = k.Node.Inputs;
+        var first = m.Tensors[inputs[0]];
+        int r = first.Shape.Length, axis = (int)k.Node.Attributes.Int("axis", 0);
         if (axis < 0) axis += r;
-        if (axis < 0 || axis >= r) throw Error($"axis out of range for rank {r}");
+        if (axis < 0 || axis >= r) throw Bad($"axis out of range for rank {r}");
         var shape = (int[])first.Shape.Clone();
         shape[axis] = 0;
         foreach (var i in inputs)
         {
-            var t = FloatTensor(m, i, "input");
-            if (t.Shape.Length != r) throw Error("inputs differ in rank");
-            for (int d = 0; d < r; d++) if (d != axis && t.Shape[d] != first.Shape[d]) throw Error($"inputs differ in dimension {d}");
-            if (t.Shape[axis] < 0 && inputs.Length > 1) throw Error("cannot concatenate along the batch dimension");
+            var t = m.Tensors[i];
+            if (t.Shape.Length != r) throw Bad("inputs differ in rank");
+            for (int d = 0; d < r; d++) if (d != axis && t.Shape[d] != first.Shape[d]) throw Bad($"inputs differ in dimension {d}");
+            if (t.Shape[axis] < 0 && inputs.Length > 1) throw Bad("cannot concatenate along the batch dimension");
             shape[axis] = checked(shape[axis] + t.Shape[axis]);
         }
         if (inputs.Length == 1) shape[axis] = first.Shape[axis];
-        ExpectShape(m, y, shape);
+        return (shape, axis);
     }
 
     public override void Run(Frame f)

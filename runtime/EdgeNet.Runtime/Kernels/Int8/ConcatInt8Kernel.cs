@@ -18,26 +18,15 @@ public sealed unsafe class ConcatInt8Kernel : Kernel
     public ConcatInt8Kernel(Model m, Node node) : base(node)
     {
         inputs = node.Inputs; y = node.Outputs[0];
-        var first = m.Tensors[inputs[0]];
-        int r = first.Shape.Length;
-        axis = (int)node.Attributes.Int("axis", 0);
-        if (axis < 0) axis += r;
-        if (axis < 0 || axis >= r) throw Error($"axis out of range for rank {r}");
         var (sy, zyv) = Int8Tensor.PerTensor(this, m, y, "output"); zy = zyv;
         zx = new int[inputs.Length]; mult = new float[inputs.Length]; copy = new bool[inputs.Length];
-        var shape = (int[])first.Shape.Clone();
-        shape[axis] = 0;
         for (int k = 0; k < inputs.Length; k++)
         {
-            var t = m.Tensors[inputs[k]];
             var (sx, z) = Int8Tensor.PerTensor(this, m, inputs[k], $"input {k}");
             zx[k] = z; mult[k] = sx / sy; copy[k] = sx == sy && z == zy;
-            if (t.Shape.Length != r) throw Error("inputs differ in rank");
-            for (int d = 0; d < r; d++) if (d != axis && t.Shape[d] != first.Shape[d]) throw Error($"inputs differ in dimension {d}");
-            if (t.Shape[axis] < 0 && inputs.Length > 1) throw Error("cannot concatenate along the batch dimension");
-            shape[axis] = checked(shape[axis] + t.Shape[axis]);
         }
-        if (inputs.Length == 1) shape[axis] = first.Shape[axis];
+        int[] shape;
+        (shape, axis) = ConcatKernel.OutputShape(this, m);
         ExpectShape(m, y, shape);
     }
 

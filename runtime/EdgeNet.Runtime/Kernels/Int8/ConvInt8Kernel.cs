@@ -39,15 +39,8 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         bias = Int8Tensor.Bias(this, m, node, 2, g.OC);
         act = Activation.FromAttributes(node.Attributes, node.Name);
         ExpectShape(m, y, [xt.Shape[0], g.OC, g.OH, g.OW]);
-        intOut = m.Tensors[y].Type == DataType.Int8;
-        multiplier = new float[g.OC];
-        if (intOut)
-        {
-            var (sy, zyv) = Int8Tensor.PerTensor(this, m, y, "output"); zy = zyv;
-            (lo, hi) = Int8Tensor.Clamp(this, act, sy, zy);
-            for (int i = 0; i < g.OC; i++) multiplier[i] = sx * sw[i] / sy;
-        }
-        else for (int i = 0; i < g.OC; i++) multiplier[i] = sx * sw[i];
+        var scale = Int8Tensor.Output(this, m, y, act, sx, sw);
+        (intOut, multiplier, zy, lo, hi) = (scale.IntOut, scale.Multiplier, scale.Zp, scale.Lo, scale.Hi);
         reference = o.Reference;
         K = g.CinPerGroup * g.KH * g.KW; kp = GemmInt8.KPad(K); N = g.OH * g.OW;
         pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0;

@@ -52,15 +52,8 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         bias = Int8Tensor.Bias(this, m, node, 2, g.OC);
         act = Activation.FromAttributes(node.Attributes, node.Name);
         ExpectShape(m, y, [xt.Shape[0], g.OH, g.OW, g.OC]);
-        intOut = m.Tensors[y].Type == DataType.Int8;
-        multiplier = new float[g.OC];
-        if (intOut)
-        {
-            var (sy, zyv) = Int8Tensor.PerTensor(this, m, y, "output"); zy = zyv;
-            (lo, hi) = Int8Tensor.Clamp(this, act, sy, zy);
-            for (int i = 0; i < g.OC; i++) multiplier[i] = sx * sw[i] / sy;
-        }
-        else for (int i = 0; i < g.OC; i++) multiplier[i] = sx * sw[i];
+        var scale = Int8Tensor.Output(this, m, y, act, sx, sw);
+        (intOut, multiplier, zy, lo, hi) = (scale.IntOut, scale.Multiplier, scale.Zp, scale.Lo, scale.Hi);
         xTemplate = xt.Shape;
         int taps = g.KH * g.KW, K = depthwise ? taps : direct ? g.C * taps : g.C;
         kp = GemmInt8.KPad(g.C);

@@ -35,17 +35,9 @@ public sealed unsafe class DenseInt8Kernel : Kernel, IDisposable
         (w, sw) = Int8Tensor.Weights(this, m, node.Inputs[1], oc);
         bias = Int8Tensor.Bias(this, m, node, 2, oc);
         act = Activation.FromAttributes(node.Attributes, node.Name);
-        var yt = m.Tensors[y];
-        intOut = yt.Type == DataType.Int8;
         ExpectShape(m, y, [.. m.Tensors[x].Shape[..^1], oc]);
-        multiplier = new float[oc];
-        if (intOut)
-        {
-            var (sy, zyv) = Int8Tensor.PerTensor(this, m, y, "output"); zy = zyv;
-            (lo, hi) = Int8Tensor.Clamp(this, act, sy, zy);
-            for (int i = 0; i < oc; i++) multiplier[i] = sx * sw[i] / sy;
-        }
-        else for (int i = 0; i < oc; i++) multiplier[i] = sx * sw[i];
+        var scale = Int8Tensor.Output(this, m, y, act, sx, sw);
+        (intOut, multiplier, zy, lo, hi) = (scale.IntOut, scale.Multiplier, scale.Zp, scale.Lo, scale.Hi);
         reference = o.Reference;
         xTemplate = m.Tensors[x].Shape;
         kp = GemmInt8.KPad(ic);

@@ -39,6 +39,24 @@ internal static class Int8Tensor
         return b;
     }
 
+    /// <summary>How an int8 layer's int32 sums become its output: int8, requantized by s_x·s_w/s_y and clamped to the
+    /// fused activation's range, or fp32, dequantized by s_x·s_w.</summary>
+    public readonly record struct OutputScale(bool IntOut, float[] Multiplier, int Zp, int Lo, int Hi);
+
+    public static OutputScale Output(Kernel k, Model m, int y, Activation act, float sx, float[] sw)
+    {
+        var mult = new float[sw.Length];
+        if (m.Tensors[y].Type != DataType.Int8)
+        {
+            for (int i = 0; i < mult.Length; i++) mult[i] = sx * sw[i];
+            return new(false, mult, 0, 0, 0);
+        }
+        var (sy, zy) = PerTensor(k, m, y, "output");
+        var (lo, hi) = Clamp(k, act, sy, zy);
+        for (int i = 0; i < mult.Length; i++) mult[i] = sx * sw[i] / sy;
+        return new(true, mult, zy, lo, hi);
+    }
+
     /// <summary>The clamp range in the output's quantized domain for a fused Relu/Clip (others are not fusable in int8).</summary>
     public static (int lo, int hi) Clamp(Kernel k, Activation act, float scale, int zp)
     {
