@@ -44,16 +44,8 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         reference = o.Reference;
         K = g.CinPerGroup * g.KH * g.KW; kp = GemmInt8.KPad(K); N = g.OH * g.OW;
         pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0;
-        biasEff = new int[g.OC];
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
-        long maxAcc = 0;
-        for (int oc = 0; oc < g.OC; oc++)
-        {
-            long sum = 0, abs = 0;
-            for (int k = 0; k < K; k++) { sum += w[oc * K + k]; abs += Math.Abs((int)w[oc * K + k]); }
-            biasEff[oc] = checked((int)(bias[oc] - (long)(zx + shift) * sum));
-            maxAcc = Math.Max(maxAcc, Math.Abs((long)bias[oc]) + 255 * abs);
-        }
+        biasEff = Int8Tensor.FoldZeroPoint(w, bias, K, zx + shift, out long maxAcc);
         floatDepthwise = !reference && g.IsDepthwise && Depthwise.Supports(g) && maxAcc < (1 << 24);
         if (reference) return;
         if (floatDepthwise)

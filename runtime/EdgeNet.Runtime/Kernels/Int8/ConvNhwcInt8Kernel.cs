@@ -57,16 +57,8 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         xTemplate = xt.Shape;
         int taps = g.KH * g.KW, K = depthwise ? taps : direct ? g.C * taps : g.C;
         kp = GemmInt8.KPad(g.C);
-        biasEff = new int[g.OC];
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
-        long maxAcc = 0;
-        for (int oc = 0; oc < g.OC; oc++)
-        {
-            long sum = 0, abs = 0;
-            for (int k = 0; k < K; k++) { sum += w[oc * K + k]; abs += Math.Abs((int)w[oc * K + k]); }
-            biasEff[oc] = checked((int)(bias[oc] - (long)(zx + shift) * sum));
-            maxAcc = Math.Max(maxAcc, Math.Abs((long)bias[oc]) + 255 * abs);
-        }
+        biasEff = Int8Tensor.FoldZeroPoint(w, bias, K, zx + shift, out long maxAcc);
         if (direct)
         {
             if (maxAcc >= 1 << 24) throw Error("a direct channels-last int8 Conv needs sums below 2^24 (see ExactInFloat)");

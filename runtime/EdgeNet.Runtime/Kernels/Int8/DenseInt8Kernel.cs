@@ -41,14 +41,8 @@ public sealed unsafe class DenseInt8Kernel : Kernel, IDisposable
         reference = o.Reference;
         xTemplate = m.Tensors[x].Shape;
         kp = GemmInt8.KPad(ic);
-        biasEff = new int[oc];
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
-        for (int i = 0; i < oc; i++)
-        {
-            long sum = 0;
-            for (int k = 0; k < ic; k++) sum += w[i * ic + k];
-            biasEff[i] = checked((int)(bias[i] - (zx + shift) * sum));
-        }
+        biasEff = Int8Tensor.FoldZeroPoint(w, bias, ic, zx + shift, out _);
         if (!reference)
         {
             packed = new NativeBuffer(GemmInt8.PackedBytes(ic, oc));

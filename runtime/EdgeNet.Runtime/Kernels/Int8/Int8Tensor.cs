@@ -39,6 +39,25 @@ internal static class Int8Tensor
         return b;
     }
 
+    /// <summary>
+    /// Per output channel c of weights [channels, k]: b_c − zp·Σw_c (the activations' zero point, plus VNNI's +128
+    /// shift, folded into the bias), and in <paramref name="maxSum"/> the largest |b_c| + 255·Σ|w_c| — the bound on a
+    /// sum that decides whether fp32 can carry it exactly (&lt; 2^24).
+    /// </summary>
+    public static int[] FoldZeroPoint(ReadOnlySpan<sbyte> w, int[] bias, int k, long zp, out long maxSum)
+    {
+        var folded = new int[bias.Length];
+        maxSum = 0;
+        for (int c = 0; c < bias.Length; c++)
+        {
+            long sum = 0, abs = 0;
+            for (int i = 0; i < k; i++) { sum += w[c * k + i]; abs += Math.Abs((int)w[c * k + i]); }
+            folded[c] = checked((int)(bias[c] - zp * sum));
+            maxSum = Math.Max(maxSum, Math.Abs((long)bias[c]) + 255 * abs);
+        }
+        return folded;
+    }
+
     /// <summary>How an int8 layer's int32 sums become its output: int8, requantized by s_x·s_w/s_y and clamped to the
     /// fused activation's range, or fp32, dequantized by s_x·s_w.</summary>
     public readonly record struct OutputScale(bool IntOut, float[] Multiplier, int Zp, int Lo, int Hi);
