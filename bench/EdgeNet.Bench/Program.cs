@@ -4,7 +4,9 @@ using EdgeNet.Bench;
 // dotnet run --project bench/EdgeNet.Bench -c Release -- compare [--shared ../shared] [--threads 1,2] [--iters N] [--out bench/results]
 // dotnet run --project bench/EdgeNet.Bench -c Release -- micro [BenchmarkDotNet filters]
 // dotnet run --project bench/EdgeNet.Bench -c Release -- peak
+// dotnet run --project bench/EdgeNet.Bench -c Release -- ort-profile MODEL.onnx [INPUT.npy]   (ORT's per-node times, 1 thread)
 if (args.Length > 0 && args[0] == "micro") { BenchmarkSwitcher.FromAssembly(typeof(KernelBenchmarks).Assembly).Run(args[1..]); return 0; }
+if (args.Length > 1 && args[0] == "ort-profile") { OrtProfile.Run(args[1], args.Length > 2 ? args[2] : null, 300, Console.Out); return 0; }
 if (args.Length > 1 && args[0] == "nodes") { NodeProbe.Run(args[1], 20000, Console.Out); return 0; }
 if (args.Length > 0 && args[0] == "finetune-step")
 {
@@ -17,7 +19,8 @@ if (args.Length > 0 && args[0] == "finetune-step")
     Console.WriteLine($"digits CNN fine-tune step, batch 8: p50 {t[t.Length / 2]:F1} µs, p90 {t[(int)(t.Length * 0.9)]:F1} µs");
     return 0;
 }
-if (args.Length > 0 && args[0] == "peak") { Console.WriteLine(Peak.Describe()); GemmProbe.Run(Console.Out); return 0; }
+if (args.Length > 0 && args[0] == "peak") { Console.WriteLine(Peak.Describe()); GemmProbe.Run(Console.Out); GemmInt8Probe.Run(Console.Out); return 0; }
+if (args.Length > 0 && args[0] == "int8-gemm") { GemmInt8Probe.Run(Console.Out); return 0; }
 
 string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
 string root = FindRoot();

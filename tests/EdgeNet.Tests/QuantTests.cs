@@ -360,3 +360,130 @@ public class Int8KernelTwinTests
         Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, op.ToString());   // gates run fp32 (TensorPrimitives vs scalar)
     }
 }
+
+/// <summary>The vector requantization epilogues (clamp before the rounding convert, zp added as an integer) against
+/// <see cref="QuantMath.Requantize"/> element by element: ties (x.5), saturation on both sides, products past the
+/// int32 range, every zero point and clamp; and the int8 GEMM's fused epilogue against its int32 output.</summary>
+public unsafe class RequantizeTwinTests
+{
+    static (int[] acc, float[] mult) Cases(int n, int seed)
+    {
+        var r = new Random(seed);
+        var acc = new int[n]; var mult = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            (acc[i], mult[i]) = (i % 5) switch
+            {
+                0 => (2 * r.Next(-300, 300) + 1, 0.5f),                              // exact ties: round half to even
+                1 => (r.Next(int.MinValue, int.MaxValue), 4f),                       // far past int32 after scaling
+                2 => (r.Next(-20000, 20000), 1f / r.Next(50, 400)),                  // the usual range
+                3 => (r.Next(-1000, 1000), (float)r.NextDouble() * 2),
+                _ => (r.Next(-200, 200), 1f),
+            };
+        }
+        return (acc, mult);
+    }
+
+    [Theory]
+    [InlineData(0, -128, 127)]
+    [InlineData(-128, -128, 127)]   // a ReLU folded into the zero point
+    [InlineData(5, -100, 90)]       // a clamp inside the int8 range
+    [InlineData(127, 0, 127)]
+    public void Vector_epilogues_equal_QuantMath(int zp, int lo, int hi)
+    {
+        const int n = 203;   // vector bodies and scalar tails
+        var (acc, mult) = Cases(n, zp + 1000);
+        var bias = acc.Select((_, i) => i * 7 - 700).ToArray();
+        var got = new sbyte[n];
+        fixed (int* pa = acc, pb = bias) fixed (float* pm = mult) fixed (sbyte* pg = got)
+        {
+            EdgeNet.Kernels.Int8.Requantize.Columns(pa, pb, pm, zp, lo, hi, pg, n);
+            for (int i = 0; i < n; i++) Assert.Equal(QuantMath.Requantize(acc[i] + bias[i], mult[i], zp, lo, hi), got[i]);
+            EdgeNet.Kernels.Int8.Requantize.Row(pa, 3, 0.5f, zp, lo, hi, pg, n);
+            for (int i = 0; i < n; i++) Assert.Equal(QuantMath.Requantize(acc[i] + 3, 0.5f, zp, lo, hi), got[i]);
+            // Exact floats (|acc| < 2^24), as the depthwise paths hold them.
+            var exact = acc.Select(v => (float)(v % (1 << 23))).ToArray();
+            fixed (float* pe = exact)
+            {
+                EdgeNet.Kernels.Int8.Requantize.RowFromFloat(pe, 0.75f, zp, lo, hi, pg, n);
+                for (int i = 0; i < n; i++) Assert.Equal(QuantMath.Requantize((int)exact[i], 0.75f, zp, lo, hi), got[i]);
+                const int C = 29;   // 7 pixels of 29 channels: 16- and 8-wide bodies and tails
+                EdgeNet.Kernels.Int8.Requantize.PixelsFromFloat(pe, pm, zp, lo, hi, pg, 7, C);
+                for (int i = 0; i < 7 * C; i++) Assert.Equal(QuantMath.Requantize((int)exact[i], mult[i % C], zp, lo, hi), got[i]);
+            }
+        }
+    }
+
+    /// <summary>Quantize (16-, 8-wide bodies and the scalar tail) and int8 Add against QuantMath element by element,
+    /// with ties, NaN (→ 127), infinities and values far outside the int8 range.</summary>
+    [Fact]
+    public void Quantize_and_add_vectors_equal_QuantMath()
+    {
+        const int n = 83;
+        var r = new Random(4);
+        var xa = new float[n];
+        for (int i = 0; i < n; i++)
+            xa[i] = (i % 7) switch { 0 => 0.25f + 0.5f * r.Next(-300, 300), 1 => float.NaN, 2 => float.PositiveInfinity, 3 => float.NegativeInfinity, 4 => 1e30f * (r.Next(2) * 2 - 1), _ => (float)(r.NextDouble() * 200 - 100) };
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 1, n);
+        int qa = g.Model.AddTensor(new TensorDesc("qa", DataType.Int8, [-1, 1, n]) { Quant = new QuantParams([0.5f], [-3], 0) });
+        int qb = g.Model.AddTensor(new TensorDesc("qb", DataType.Int8, [-1, 1, n]) { Quant = new QuantParams([0.3f], [7], 0) });
+        int sum = g.Model.AddTensor(new TensorDesc("sum", DataType.Int8, [-1, 1, n]) { Quant = new QuantParams([0.7f], [2], 0) });
+        g.Model.Nodes.Add(new Node(OpType.Quantize, "qa", [x], [qa]));
+        g.Model.Nodes.Add(new Node(OpType.Quantize, "qb", [x], [qb]));
+        g.Model.Nodes.Add(new Node(OpType.Add, "add", [qa, qb], [sum]));
+        var m = g.Build(g.Add(OpType.Dequantize, [sum]));
+        using var s = new Session(m, 1);
+        xa.CopyTo(s.Input(0, 1));
+        s.Run(1);
+        var got = s.Output().ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            int a = QuantMath.Quantize(xa[i], 0.5f, -3), b = QuantMath.Quantize(xa[i], 0.3f, 7);
+            float v = (a + 3) * (0.5f / 0.7f) + (b - 7) * (0.3f / 0.7f);
+            float rq = MathF.Round(v) + 2;
+            int q = rq <= -128 ? -128 : rq >= 127 ? 127 : (int)rq;
+            Assert.Equal((q - 2) * 0.7f, got[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 4, 16)]
+    [InlineData(7, 16, 24)]    // a partial last panel
+    [InlineData(13, 27, 40)]
+    [InlineData(9, 3, 8)]      // one partial panel only
+    public void Fused_gemm_epilogue_equals_int32_then_QuantMath(int M, int K, int N)
+    {
+        var r = new Random(M * 100 + N);
+        var isa = EdgeNet.Kernels.Simd.GemmInt8.Selected;
+        int kp = EdgeNet.Kernels.Simd.GemmInt8.KPad(K);
+        var a = new sbyte[M * kp]; var w = new sbyte[K * N];
+        for (int i = 0; i < M; i++) for (int k = 0; k < K; k++) a[i * kp + k] = (sbyte)r.Next(-128, 128);
+        for (int i = 0; i < w.Length; i++) w[i] = (sbyte)r.Next(-128, 128);
+        var bias = Enumerable.Range(0, N).Select(_ => r.Next(-30000, 30000)).ToArray();
+        var mult = Enumerable.Range(0, N).Select(j => j % 3 == 0 ? 0.5f : 1f / r.Next(20, 3000)).ToArray();
+        var packed = new sbyte[EdgeNet.Kernels.Simd.GemmInt8.PackedBytes(K, N)];
+        var acc = new int[M * N]; var got = new sbyte[M * N];
+        fixed (sbyte* pa = a, pw = w, pp = packed, pg = got) fixed (int* pc = acc, pb = bias) fixed (float* pm = mult)
+        {
+            EdgeNet.Kernels.Simd.GemmInt8.Pack(pw, N, 1, K, N, pp, shift: false);
+            EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, pc, N, M, N, K, isa, activationsInA: true);
+            if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni)   // the fused epilogue exists there; other ISAs requantize the int32 rows
+            {
+                var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = 100 };
+                var scratch = new int[4 * 16];
+                fixed (int* ps = scratch) EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e);
+            }
+            else
+                for (int i = 0; i < M; i++) EdgeNet.Kernels.Int8.Requantize.Columns(pc + i * N, pb, pm, -7, -128, 100, pg + i * N, N);
+        }
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++)
+            {
+                int exact = 0;
+                for (int k = 0; k < K; k++) exact += (EdgeNet.Kernels.Simd.GemmInt8.ShiftsActivations(isa) ? (byte)a[i * kp + k] : a[i * kp + k]) * w[k * N + j];   // VNNI reads A as u8
+                Assert.Equal(exact, acc[i * N + j]);
+                Assert.Equal(QuantMath.Requantize(exact + bias[j], mult[j], -7, -128, 100), got[i * N + j]);
+            }
+    }
+}

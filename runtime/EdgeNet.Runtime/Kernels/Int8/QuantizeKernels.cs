@@ -21,23 +21,19 @@ public sealed unsafe class QuantizeKernel : Kernel
         ExpectShape(m, y, m.Tensors[x].Shape);
     }
 
-    /// <summary>Vector form of <see cref="QuantMath.Quantize"/>: the same division, rounding and saturation.</summary>
+    /// <summary>Vector form of <see cref="QuantMath.Quantize"/>: the same division and rounding, NaN to 127.</summary>
     static void QuantizeRow(float* s, float scale, int zp, sbyte* d, long n)
     {
         long i = 0;
-        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
         {
-            var vs = System.Runtime.Intrinsics.Vector256.Create(scale); var vz = System.Runtime.Intrinsics.Vector256.Create((float)zp);
-            var lo = System.Runtime.Intrinsics.Vector256.Create(-128f); var hi = System.Runtime.Intrinsics.Vector256.Create(127f);
-            for (; i + 8 <= n; i += 8)
-            {
-                var v = System.Runtime.Intrinsics.Vector256.Round(System.Runtime.Intrinsics.Vector256.Load(s + i) / vs) + vz;
-                var bad = ~System.Runtime.Intrinsics.Vector256.Equals(v, v);        // NaN saturates high, as the scalar code does
-                v = System.Runtime.Intrinsics.Vector256.ConditionalSelect(bad, hi, System.Runtime.Intrinsics.Vector256.Min(System.Runtime.Intrinsics.Vector256.Max(v, lo), hi));
-                var q = System.Runtime.Intrinsics.Vector256.ConvertToInt32(v);
-                var b = System.Runtime.Intrinsics.Vector256.Narrow(System.Runtime.Intrinsics.Vector256.Narrow(q, q), System.Runtime.Intrinsics.Vector256.Narrow(q, q));
-                *(long*)(d + i) = b.AsInt64().GetElement(0);
-            }
+            var q = new Requantize.Bounds512(zp, -128, 127); var vs = Vector512.Create(scale);
+            for (; i + 16 <= n; i += 16) Requantize.Bounds512.Store(q.Round(Vector512.Load(s + i) / vs), d + i);
+        }
+        else if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            var q = new Requantize.Bounds256(zp, -128, 127); var vs = Vector256.Create(scale);
+            for (; i + 8 <= n; i += 8) Requantize.Store8(q.Round(Vector256.Load(s + i) / vs), d + i);
         }
         for (; i < n; i++) d[i] = QuantMath.Quantize(s[i], scale, zp);
     }
@@ -95,12 +91,6 @@ public sealed unsafe class ElementwiseInt8Kernel : Kernel
         for (int q = -128; q < 128; q++) table[q + 128] = QuantMath.Quantize(fn(QuantMath.Dequantize(q, sa, za)), sy, zy);
     }
 
-    static Vector256<int> Widen(sbyte* p)
-    {
-        var w16 = Vector128.WidenLower(Vector128.CreateScalar(*(long*)p).AsSByte());
-        return Vector256.Create(Vector128.WidenLower(w16), Vector128.WidenUpper(w16));
-    }
-
     public override void Run(Frame f)
     {
         long n = f.Size(y);
@@ -109,18 +99,27 @@ public sealed unsafe class ElementwiseInt8Kernel : Kernel
         sbyte* xb = f.I8(b);
         bool single = f.Size(b) == 1;
         long i0 = 0;
-        if (!floatOut && !single && Vector256.IsHardwareAccelerated)
+        if (!floatOut && !single && System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
         {
-            // Same float operations as the loop below, eight at a time.
+            // Same float operations as the loop below (two products, then their sum: no FMA), sixteen at a time.
+            var vza = Vector512.Create(za); var vzb = Vector512.Create(zb); var vma = Vector512.Create(ma); var vmb = Vector512.Create(mb);
+            var q = new Requantize.Bounds512(zy, -128, 127);
+            for (; i0 + 16 <= n; i0 += 16)
+            {
+                var qa = System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(xa + i0)) - vza;
+                var qb = System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(xb + i0)) - vzb;
+                Requantize.Bounds512.Store(q.Round(Vector512.ConvertToSingle(qa) * vma + Vector512.ConvertToSingle(qb) * vmb), f.I8(y) + i0);
+            }
+        }
+        else if (!floatOut && !single && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
             var vza = Vector256.Create(za); var vzb = Vector256.Create(zb); var vma = Vector256.Create(ma); var vmb = Vector256.Create(mb);
-            var vzy = Vector256.Create((float)zy); var lo = Vector256.Create(-128f); var hi = Vector256.Create(127f);
+            var q = new Requantize.Bounds256(zy, -128, 127);
             for (; i0 + 8 <= n; i0 += 8)
             {
-                var qa = Widen(xa + i0) - vza; var qb = Widen(xb + i0) - vzb;
-                var v = Vector256.ConvertToSingle(qa) * vma + Vector256.ConvertToSingle(qb) * vmb;
-                var q = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(v) + vzy, lo), hi));
-                var s8 = Vector256.Narrow(Vector256.Narrow(q, q), Vector256.Narrow(q, q));
-                *(long*)(f.I8(y) + i0) = s8.AsInt64().GetElement(0);
+                var qa = System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(xa + i0) - vza;
+                var qb = System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(xb + i0) - vzb;
+                Requantize.Store8(q.Round(Vector256.ConvertToSingle(qa) * vma + Vector256.ConvertToSingle(qb) * vmb), f.I8(y) + i0);
             }
         }
         for (long i = i0; i < n; i++)
@@ -206,8 +205,19 @@ public sealed unsafe class PoolInt8Kernel : Kernel
             for (int p = 0; p < hw; p++)
             {
                 sbyte* px = xs + ((long)i * hw + p) * C;
-                for (int c = 0; c < C; c++) acc[c] += px[c] - zx;
+                int c = 0;
+                if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+                    for (; c + 16 <= C; c += 16) (Vector512.Load(acc + c) + System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(px + c))).Store(acc + c);
+                else if (Vector128.IsHardwareAccelerated)
+                    for (; c + 8 <= C; c += 8)
+                    {
+                        var w = Vector128.WidenLower(Vector128.CreateScalar(*(long*)(px + c)).AsSByte());
+                        (Vector128.Load(acc + c) + Vector128.WidenLower(w)).Store(acc + c);
+                        (Vector128.Load(acc + c + 4) + Vector128.WidenUpper(w)).Store(acc + c + 4);
+                    }
+                for (; c < C; c++) acc[c] += px[c];
             }
+            for (int c = 0; c < C; c++) acc[c] -= hw * zx;   // Σ(x − z) as Σx − hw·z: the same integer
             for (int c = 0; c < C; c++)
             {
                 long o = (long)i * C + c;

@@ -1,39 +1,80 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeNet.Quant;
 
 namespace EdgeNet.Kernels.Int8;
 
 /// <summary>
-/// Vectorized epilogues of the int8 GEMM: q = clamp(roundEven((acc + bias)·m) + zp). Each step is the same IEEE
-/// operation as <see cref="QuantMath.Requantize"/>, so results are bit-identical to the scalar reference.
+/// Vectorized epilogues of the int8 kernels: q = clamp(roundEven((acc + bias)·m) + zp, lo, hi), bit-identical to
+/// <see cref="QuantMath.Requantize"/>. The vector form clamps before rounding, clamp(t, lo − zp, hi − zp), rounds and
+/// converts in one step (x86 VCVTPS2DQ rounds to nearest even) and adds zp as an integer: for integer bounds
+/// round(clamp(t)) = clamp(round(t)), so every step gives the reference's integer; the clamp takes the minimum first,
+/// which sends a NaN (a quantized NaN input) to hi as <see cref="QuantMath.Quantize"/> does.
+/// On x86 these are single instructions; .NET's Vector256.Min/Max/ConvertToInt32 carry NaN and saturation fix-ups
+/// (VRANGEPS + 2 VFIXUPIMMPS per Min) that tripled the cost of the int8 GEMM's epilogue.
 /// </summary>
 public static unsafe class Requantize
 {
+    /// <summary>The constants of one requantization, as x86 vectors: float bounds shifted by −zp, and zp.</summary>
+    public readonly struct Bounds256(int zp, int lo, int hi)
+    {
+        public readonly Vector256<float> Lo = Vector256.Create((float)(lo - zp)), Hi = Vector256.Create((float)(hi - zp));
+        public readonly Vector256<int> Zp = Vector256.Create(zp);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<int> Round(Vector256<float> t) => Avx.ConvertToVector256Int32(Avx.Max(Lo, Avx.Min(t, Hi))) + Zp;   // MINPS returns Hi for NaN
+    }
+
+    /// <summary><see cref="Bounds256"/> at 512 bits.</summary>
+    public readonly struct Bounds512(int zp, int lo, int hi)
+    {
+        public readonly Vector512<float> Lo = Vector512.Create((float)(lo - zp)), Hi = Vector512.Create((float)(hi - zp));
+        public readonly Vector512<int> Zp = Vector512.Create(zp);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<int> Round(Vector512<float> t) => Avx512F.ConvertToVector512Int32(Avx512F.Max(Lo, Avx512F.Min(t, Hi))) + Zp;
+
+        /// <summary>Sixteen results (already in −128..127) stored as bytes (VPMOVDB).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Vector512<int> q, sbyte* dst) => Avx512F.ConvertToVector128SByte(q).Store(dst);
+    }
+
+    /// <summary>Eight int32 already in −128..127 stored as 8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store8(Vector256<int> q, sbyte* d)
+    {
+        var s = Avx2.PackSignedSaturate(q, q);                                      // q0-3 q0-3 | q4-7 q4-7 (int16)
+        var b = Avx2.PackSignedSaturate(s, s).AsInt32();                            // dword 0: q0-3, dword 4: q4-7
+        *(long*)d = Avx2.PermuteVar8x32(b, Vector256.Create(0, 4, 0, 4, 0, 4, 0, 4)).AsInt64().ToScalar();
+    }
+
+    /// <summary>Sixteen int32 already in −128..127 (a: 0-7, b: 8-15) stored as 16 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store16(Vector256<int> a, Vector256<int> b, sbyte* d)
+    {
+        var s = Avx2.PackSignedSaturate(a, b);                                      // a0-3 b0-3 | a4-7 b4-7 (int16)
+        var q = Avx2.PackSignedSaturate(s, s).AsInt32();                            // dwords: a0-3 b0-3 a0-3 b0-3 | a4-7 b4-7 …
+        Avx2.PermuteVar8x32(q, Vector256.Create(0, 4, 1, 5, 0, 4, 1, 5)).GetLower().AsSByte().Store(d);
+    }
+
     /// <summary>One output channel's row (Conv): the same bias and multiplier for all n accumulators.</summary>
     public static void Row(int* acc, int bias, float m, int zp, int lo, int hi, sbyte* dst, int n)
     {
         int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Avx2.IsSupported)
         {
-            var vb = Vector256.Create(bias); var vm = Vector256.Create(m); var vz = Vector256.Create((float)zp);
-            var vlo = Vector256.Create((float)lo); var vhi = Vector256.Create((float)hi);
-            for (; i + 8 <= n; i += 8)
-            {
-                var f = Vector256.ConvertToSingle(Vector256.Load(acc + i) + vb) * vm;
-                f = Vector256.Min(Vector256.Max(Vector256.Round(f) + vz, vlo), vhi);
-                var q = Vector256.ConvertToInt32(f);
-                Store8(q, dst + i);
-            }
+            var q = new Bounds256(zp, lo, hi); var vb = Vector256.Create(bias); var vm = Vector256.Create(m);
+            for (; i + 8 <= n; i += 8) Store8(q.Round(Avx.ConvertToVector256Single(Vector256.Load(acc + i) + vb) * vm), dst + i);
         }
-        else if (Vector128.IsHardwareAccelerated)
+        else if (Vector128.IsHardwareAccelerated)   // arm64: FRINTN, FMAX/FMIN, FCVTZS are single instructions there
         {
-            var vb = Vector128.Create(bias); var vm = Vector128.Create(m); var vz = Vector128.Create((float)zp);
-            var vlo = Vector128.Create((float)lo); var vhi = Vector128.Create((float)hi);
+            var vb = Vector128.Create(bias); var vm = Vector128.Create(m); var vz = Vector128.Create(zp);
+            var vlo = Vector128.Create((float)(lo - zp)); var vhi = Vector128.Create((float)(hi - zp));
             for (; i + 4 <= n; i += 4)
             {
-                var f = Vector128.ConvertToSingle(Vector128.Load(acc + i) + vb) * vm;
-                f = Vector128.Min(Vector128.Max(Vector128.Round(f) + vz, vlo), vhi);
-                var q = Vector128.ConvertToInt32(f);
+                var t = Vector128.ConvertToSingle(Vector128.Load(acc + i) + vb) * vm;
+                var q = Vector128.ConvertToInt32(Vector128.Round(Vector128.Min(Vector128.Max(t, vlo), vhi))) + vz;
                 dst[i] = (sbyte)q.GetElement(0); dst[i + 1] = (sbyte)q.GetElement(1); dst[i + 2] = (sbyte)q.GetElement(2); dst[i + 3] = (sbyte)q.GetElement(3);
             }
         }
@@ -44,74 +85,45 @@ public static unsafe class Requantize
     public static void RowFromFloat(float* acc, float m, int zp, int lo, int hi, sbyte* dst, int n)
     {
         int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Avx2.IsSupported)
         {
-            var vm = Vector256.Create(m); var vz = Vector256.Create((float)zp);
-            var vlo = Vector256.Create((float)lo); var vhi = Vector256.Create((float)hi);
-            for (; i + 8 <= n; i += 8)
-            {
-                var f = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Load(acc + i) * vm) + vz, vlo), vhi);
-                Store8(Vector256.ConvertToInt32(f), dst + i);
-            }
+            var q = new Bounds256(zp, lo, hi); var vm = Vector256.Create(m);
+            for (; i + 8 <= n; i += 8) Store8(q.Round(Vector256.Load(acc + i) * vm), dst + i);
         }
         for (; i < n; i++) dst[i] = QuantMath.Requantize((int)acc[i], m, zp, lo, hi);
     }
 
-    /// <summary>Like <see cref="Columns"/> for accumulators (bias included) held exactly as floats: a channels-last depthwise pixel.</summary>
-    public static void ColumnsFromFloat(float* acc, float* m, int zp, int lo, int hi, sbyte* dst, int n)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var vz = Vector256.Create((float)zp); var vlo = Vector256.Create((float)lo); var vhi = Vector256.Create((float)hi);
-            for (; i + 8 <= n; i += 8)
-            {
-                var f = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Load(acc + i) * Vector256.Load(m + i)) + vz, vlo), vhi);
-                Store8(Vector256.ConvertToInt32(f), dst + i);
-            }
-        }
-        for (; i < n; i++) dst[i] = QuantMath.Requantize((int)acc[i], m[i], zp, lo, hi);
-    }
-
-    /// <summary><see cref="ColumnsFromFloat"/> over <paramref name="pixels"/> rows of C channels in one call.</summary>
+    /// <summary>Channels-last pixels of C channels held exactly as floats (bias included), per-channel multipliers.</summary>
     public static void PixelsFromFloat(float* acc, float* m, int zp, int lo, int hi, sbyte* dst, int pixels, int C)
     {
-        if (!Vector256.IsHardwareAccelerated || C % 8 != 0)
-        {
-            for (long p = 0; p < pixels; p++) ColumnsFromFloat(acc + p * C, m, zp, lo, hi, dst + p * C, C);
-            return;
-        }
-        var vz = Vector256.Create((float)zp); var vlo = Vector256.Create((float)lo); var vhi = Vector256.Create((float)hi);
+        int vec = Avx512F.IsSupported ? C / 16 * 16 : Avx2.IsSupported ? C / 8 * 8 : 0;
         for (long p = 0; p < pixels; p++, acc += C, dst += C)
-            for (int c = 0; c < C; c += 8)
+        {
+            int c = 0;
+            if (Avx512F.IsSupported)
             {
-                var f = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Load(acc + c) * Vector256.Load(m + c)) + vz, vlo), vhi);
-                Store8(Vector256.ConvertToInt32(f), dst + c);
+                var q = new Bounds512(zp, lo, hi);
+                for (; c < vec; c += 16) Bounds512.Store(q.Round(Vector512.Load(acc + c) * Vector512.Load(m + c)), dst + c);
             }
+            else if (Avx2.IsSupported)
+            {
+                var q = new Bounds256(zp, lo, hi);
+                for (; c < vec; c += 8) Store8(q.Round(Vector256.Load(acc + c) * Vector256.Load(m + c)), dst + c);
+            }
+            for (; c < C; c++) dst[c] = QuantMath.Requantize((int)acc[c], m[c], zp, lo, hi);
+        }
     }
 
     /// <summary>One row of a Dense output: per-column bias and multiplier.</summary>
     public static void Columns(int* acc, int* bias, float* m, int zp, int lo, int hi, sbyte* dst, int n)
     {
         int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Avx2.IsSupported)
         {
-            var vz = Vector256.Create((float)zp); var vlo = Vector256.Create((float)lo); var vhi = Vector256.Create((float)hi);
+            var q = new Bounds256(zp, lo, hi);
             for (; i + 8 <= n; i += 8)
-            {
-                var f = Vector256.ConvertToSingle(Vector256.Load(acc + i) + Vector256.Load(bias + i)) * Vector256.Load(m + i);
-                f = Vector256.Min(Vector256.Max(Vector256.Round(f) + vz, vlo), vhi);
-                Store8(Vector256.ConvertToInt32(f), dst + i);
-            }
+                Store8(q.Round(Avx.ConvertToVector256Single(Vector256.Load(acc + i) + Vector256.Load(bias + i)) * Vector256.Load(m + i)), dst + i);
         }
         for (; i < n; i++) dst[i] = QuantMath.Requantize(acc[i] + bias[i], m[i], zp, lo, hi);
-    }
-
-    static void Store8(Vector256<int> q, sbyte* d)
-    {
-        var s = Vector256.Narrow(q, q);                    // int32 → int16 (values already in −128..127)
-        var b = Vector256.Narrow(s, s);                    // int16 → int8
-        *(long*)d = b.AsInt64().GetElement(0);             // lanes 0..7 (Narrow keeps the order within the low half)
-        // Vector256.Narrow concatenates the two inputs' lanes in order: [q0..q7, q0..q7] → int16, then int8.
     }
 }

@@ -54,7 +54,7 @@ public static unsafe class Depthwise
                             acc = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(src), new Vector<float>(wc[kh * g.KW + kw]), acc);
                         }
                     }
-                    acc = Vector.Min(Vector.Max(acc, vlo), vhi);
+                    acc = Clamp.Of(acc, vlo, vhi);
                     if (ow + VL <= g.OW) Unsafe.WriteUnaligned(yr + ow, acc);
                     else { Unsafe.WriteUnaligned(tmp, acc); for (int j = 0; ow + j < g.OW; j++) yr[ow + j] = tmp[j]; }
                 }
@@ -86,7 +86,7 @@ public static unsafe class Depthwise
                 acc = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(r2 + ow + o0), w6, acc);
                 acc = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(r2 + ow + o1), w7, acc);
                 acc = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(r2 + ow + o2), w8, acc);
-                acc = Vector.Min(Vector.Max(acc, vlo), vhi);
+                acc = Clamp.Of(acc, vlo, vhi);
                 if (ow + vl <= g.OW) Unsafe.WriteUnaligned(yr + ow, acc);
                 else { Unsafe.WriteUnaligned(tmp, acc); for (int j = 0; ow + j < g.OW; j++) yr[ow + j] = tmp[j]; }
             }

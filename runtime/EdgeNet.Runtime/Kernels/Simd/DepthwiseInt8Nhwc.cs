@@ -19,10 +19,10 @@ public static unsafe class DepthwiseInt8Nhwc
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<float> L(sbyte* p) => Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.Load(p)));
 
-    /// <summary>q = clamp(round(acc·m) + z), the same operations as QuantMath.Requantize; 16 bytes out.</summary>
+    /// <summary>q = clamp(round(acc·m) + z), bit-identical to QuantMath.Requantize (see Requantize.Bounds512); 16 bytes out.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreQ(sbyte* y, Vector512<float> acc, Vector512<float> m, Vector512<float> z, Vector512<float> lo, Vector512<float> hi) =>
-        Avx512F.ConvertToVector128SByteWithSaturation(Vector512.ConvertToInt32(Vector512.Min(Vector512.Max(Vector512.Round(acc * m) + z, lo), hi))).Store(y);
+    static void StoreQ(sbyte* y, Vector512<float> acc, Vector512<float> m, in Int8.Requantize.Bounds512 q) =>
+        Int8.Requantize.Bounds512.Store(q.Round(acc * m), y);
 
     /// <summary>Channels c0..c0+15 of output rows oh0..oh1: x [H, W, C] int8, w [9, C] integer weights as floats,
     /// b' [C], per-channel multipliers, y [OH, OW, C] int8.</summary>
@@ -34,7 +34,7 @@ public static unsafe class DepthwiseInt8Nhwc
         var w3 = Vector512.Load(w + 3 * C + c0); var w4 = Vector512.Load(w + 4 * C + c0); var w5 = Vector512.Load(w + 5 * C + c0);
         var w6 = Vector512.Load(w + 6 * C + c0); var w7 = Vector512.Load(w + 7 * C + c0); var w8 = Vector512.Load(w + 8 * C + c0);
         var bias = b == null ? Vector512<float>.Zero : Vector512.Load(b + c0);
-        var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi); var vz = Vector512.Create(zp); var vzx = Vector512.Create(zx); var vm = Vector512.Load(mult + c0);
+        var rq = new Int8.Requantize.Bounds512((int)zp, (int)lo, (int)hi); var vzx = Vector512.Create(zx); var vm = Vector512.Load(mult + c0);
         long rowStride = (long)W * C;
         for (int oh = oh0; oh < oh1; oh++)
         {
@@ -47,7 +47,7 @@ public static unsafe class DepthwiseInt8Nhwc
             bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
             sbyte* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
             for (int ow = 0; ow < owLo; ow++)
-                StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, vz, vlo, vhi);
+                StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq);
             sbyte* row = x + (long)ih * rowStride + c0;
             int ow2 = owLo;
             // Two pixels at a time: two independent FMA chains.
@@ -66,8 +66,8 @@ public static unsafe class DepthwiseInt8Nhwc
                 a = Vector512.FusedMultiplyAdd(L(p), w6, a); e = Vector512.FusedMultiplyAdd(L(q), w6, e);
                 a = Vector512.FusedMultiplyAdd(L(p + C), w7, a); e = Vector512.FusedMultiplyAdd(L(q + C), w7, e);
                 a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w8, a); e = Vector512.FusedMultiplyAdd(L(q + 2 * C), w8, e);
-                StoreQ(yr + (long)ow2 * C, a, vm, vz, vlo, vhi);
-                StoreQ(yr + (long)(ow2 + 1) * C, e, vm, vz, vlo, vhi);
+                StoreQ(yr + (long)ow2 * C, a, vm, rq);
+                StoreQ(yr + (long)(ow2 + 1) * C, e, vm, rq);
             }
             if (ow2 < owHi)
             {
@@ -83,11 +83,11 @@ public static unsafe class DepthwiseInt8Nhwc
                 a = Vector512.FusedMultiplyAdd(L(p), w6, a);
                 a = Vector512.FusedMultiplyAdd(L(p + C), w7, a);
                 a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w8, a);
-                StoreQ(yr + (long)ow2 * C, a, vm, vz, vlo, vhi);
+                StoreQ(yr + (long)ow2 * C, a, vm, rq);
                 ow2++;
             }
             for (int ow = ow2; ow < OW; ow++)
-                StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, vz, vlo, vhi);
+                StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq);
         }
     }
 

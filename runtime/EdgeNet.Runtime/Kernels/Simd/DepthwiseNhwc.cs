@@ -132,7 +132,7 @@ public static unsafe class DepthwiseNhwc
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* y, Vector<float> acc, Vector<float> lo, Vector<float> hi) => Vector.Min(Vector.Max(acc, lo), hi).Store(y);
+    static void Store(float* y, Vector<float> acc, Vector<float> lo, Vector<float> hi) => Clamp.Of(acc, lo, hi).Store(y);
 
     // The same 3×3 kernel 16 channels wide, where 512-bit vectors run at full rate (AVX-512).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -231,7 +231,7 @@ public static unsafe class DepthwiseNhwc
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store512(float* y, Vector512<float> acc, Vector512<float> lo, Vector512<float> hi) => Vector512.Min(Vector512.Max(acc, lo), hi).Store(y);
+    static void Store512(float* y, Vector512<float> acc, Vector512<float> lo, Vector512<float> hi) => Clamp.Of(acc, lo, hi).Store(y);
 
     /// <summary>One output pixel at the border: only the taps inside the image.</summary>
     static Vector<float> Border(float* x, float* w, Vector<float> acc, in ConvGeometry g, int c0, int ih0, int iw0)
@@ -259,7 +259,7 @@ public static unsafe class DepthwiseNhwc
             for (int ow = 0; ow < g.OW; ow++)
             {
                 var acc = Border(x, w, bias, g, c0, oh * g.StrideH - g.PadTop, ow * g.StrideW - g.PadLeft);
-                Vector.Min(Vector.Max(acc, vlo), vhi).Store(y + ((long)oh * g.OW + ow) * g.C + c0);
+                Clamp.Of(acc, vlo, vhi).Store(y + ((long)oh * g.OW + ow) * g.C + c0);
             }
     }
 

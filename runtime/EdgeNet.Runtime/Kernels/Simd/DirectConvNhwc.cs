@@ -72,10 +72,10 @@ public static unsafe class DirectConvNhwc
                         v = new Vector<float>(pt0[s2x]); r0 = Vector.FusedMultiplyAdd(v, u0, r0); r1 = Vector.FusedMultiplyAdd(v, u1, r1);
                         v = new Vector<float>(pt0[s3x]); s0 = Vector.FusedMultiplyAdd(v, u0, s0); s1 = Vector.FusedMultiplyAdd(v, u1, s1);
                     }
-                    Vector.Min(Vector.Max(p0, vlo), vhi).Store(o); Vector.Min(Vector.Max(p1, vlo), vhi).Store(o + vl);
-                    Vector.Min(Vector.Max(q0, vlo), vhi).Store(o + OC); Vector.Min(Vector.Max(q1, vlo), vhi).Store(o + OC + vl);
-                    Vector.Min(Vector.Max(r0, vlo), vhi).Store(o + 2 * OC); Vector.Min(Vector.Max(r1, vlo), vhi).Store(o + 2 * OC + vl);
-                    Vector.Min(Vector.Max(s0, vlo), vhi).Store(o + 3 * OC); Vector.Min(Vector.Max(s1, vlo), vhi).Store(o + 3 * OC + vl);
+                    Clamp.Of(p0, vlo, vhi).Store(o); Clamp.Of(p1, vlo, vhi).Store(o + vl);
+                    Clamp.Of(q0, vlo, vhi).Store(o + OC); Clamp.Of(q1, vlo, vhi).Store(o + OC + vl);
+                    Clamp.Of(r0, vlo, vhi).Store(o + 2 * OC); Clamp.Of(r1, vlo, vhi).Store(o + 2 * OC + vl);
+                    Clamp.Of(s0, vlo, vhi).Store(o + 3 * OC); Clamp.Of(s1, vlo, vhi).Store(o + 3 * OC + vl);
                 }
                 for (; ow < OW; ow++) Single(x, wc, g, ih, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC);
             }
@@ -85,7 +85,7 @@ public static unsafe class DirectConvNhwc
     static void Single(float* x, float* wc, in ConvGeometry g, int ih, int iw, Vector<float> a0, Vector<float> a1, Vector<float> lo, Vector<float> hi, float* o)
     {
         Border(x, wc, g, ih, iw, ref a0, ref a1);
-        Vector.Min(Vector.Max(a0, lo), hi).Store(o); Vector.Min(Vector.Max(a1, lo), hi).Store(o + Vector<float>.Count);
+        Clamp.Of(a0, lo, hi).Store(o); Clamp.Of(a1, lo, hi).Store(o + Vector<float>.Count);
     }
 
     /// <summary>One pixel whose window may leave the image: taps outside are skipped.</summary>
@@ -147,10 +147,10 @@ public static unsafe class DirectConvNhwc
                         v = Vector512.Create(pt0[s2x]); r0 = Vector512.FusedMultiplyAdd(v, u0, r0); r1 = Vector512.FusedMultiplyAdd(v, u1, r1);
                         v = Vector512.Create(pt0[s3x]); s0 = Vector512.FusedMultiplyAdd(v, u0, s0); s1 = Vector512.FusedMultiplyAdd(v, u1, s1);
                     }
-                    Vector512.Min(Vector512.Max(p0, vlo), vhi).Store(o); Vector512.Min(Vector512.Max(p1, vlo), vhi).Store(o + vl);
-                    Vector512.Min(Vector512.Max(q0, vlo), vhi).Store(o + OC); Vector512.Min(Vector512.Max(q1, vlo), vhi).Store(o + OC + vl);
-                    Vector512.Min(Vector512.Max(r0, vlo), vhi).Store(o + 2 * OC); Vector512.Min(Vector512.Max(r1, vlo), vhi).Store(o + 2 * OC + vl);
-                    Vector512.Min(Vector512.Max(s0, vlo), vhi).Store(o + 3 * OC); Vector512.Min(Vector512.Max(s1, vlo), vhi).Store(o + 3 * OC + vl);
+                    Clamp.Of(p0, vlo, vhi).Store(o); Clamp.Of(p1, vlo, vhi).Store(o + vl);
+                    Clamp.Of(q0, vlo, vhi).Store(o + OC); Clamp.Of(q1, vlo, vhi).Store(o + OC + vl);
+                    Clamp.Of(r0, vlo, vhi).Store(o + 2 * OC); Clamp.Of(r1, vlo, vhi).Store(o + 2 * OC + vl);
+                    Clamp.Of(s0, vlo, vhi).Store(o + 3 * OC); Clamp.Of(s1, vlo, vhi).Store(o + 3 * OC + vl);
                 }
                 for (; ow < OW; ow++) Single512(x, wc, g, ih, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC);
             }
@@ -160,7 +160,7 @@ public static unsafe class DirectConvNhwc
     static void Single512(float* x, float* wc, in ConvGeometry g, int ih, int iw, Vector512<float> a0, Vector512<float> a1, Vector512<float> lo, Vector512<float> hi, float* o)
     {
         Border512(x, wc, g, ih, iw, ref a0, ref a1);
-        Vector512.Min(Vector512.Max(a0, lo), hi).Store(o); Vector512.Min(Vector512.Max(a1, lo), hi).Store(o + Vector512<float>.Count);
+        Clamp.Of(a0, lo, hi).Store(o); Clamp.Of(a1, lo, hi).Store(o + Vector512<float>.Count);
     }
 
     

@@ -206,8 +206,8 @@ public static unsafe class Gemm
     static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, int row, float* rowBias, Vector512<float> cb0, Vector512<float> cb1, Vector512<float> lo, Vector512<float> hi, int w, float* t)
     {
         var rb = Vector512.Create(rowBias == null ? 0f : rowBias[row]);
-        v0 = Vector512.Min(Vector512.Max(v0 + rb + cb0, lo), hi);
-        v1 = Vector512.Min(Vector512.Max(v1 + rb + cb1, lo), hi);
+        v0 = Clamp.Of(v0 + rb + cb0, lo, hi);
+        v1 = Clamp.Of(v1 + rb + cb1, lo, hi);
         if (w == 32) { v0.Store(c); v1.Store(c + 16); return; }
         v0.Store(t); v1.Store(t + 16);
         for (int j = 0; j < w; j++) c[j] = t[j];
@@ -248,8 +248,8 @@ public static unsafe class Gemm
     static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, int row, float* rowBias, Vector256<float> cb0, Vector256<float> cb1, Vector256<float> lo, Vector256<float> hi, int w, float* t)
     {
         var rb = Vector256.Create(rowBias == null ? 0f : rowBias[row]);
-        v0 = Vector256.Min(Vector256.Max(v0 + rb + cb0, lo), hi);
-        v1 = Vector256.Min(Vector256.Max(v1 + rb + cb1, lo), hi);
+        v0 = Clamp.Of(v0 + rb + cb0, lo, hi);
+        v1 = Clamp.Of(v1 + rb + cb1, lo, hi);
         if (w == 16) { v0.Store(c); v1.Store(c + 8); return; }
         if (w >= 8)   // a whole first vector (8-channel pointwise convs): one store, the rest through t
         {
@@ -303,8 +303,8 @@ public static unsafe class Gemm
     static void Store128(float* c, Vector128<float> v0, Vector128<float> v1, int row, float* rowBias, Vector128<float> cb0, Vector128<float> cb1, Vector128<float> lo, Vector128<float> hi, int w, float* t)
     {
         var rb = Vector128.Create(rowBias == null ? 0f : rowBias[row]);
-        v0 = Vector128.Min(Vector128.Max(v0 + rb + cb0, lo), hi);
-        v1 = Vector128.Min(Vector128.Max(v1 + rb + cb1, lo), hi);
+        v0 = Clamp.Of(v0 + rb + cb0, lo, hi);
+        v1 = Clamp.Of(v1 + rb + cb1, lo, hi);
         if (w == 8) { v0.Store(c); v1.Store(c + 4); return; }
         v0.Store(t); v1.Store(t + 4);
         for (int j = 0; j < w; j++) c[j] = t[j];

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
+using EdgeNet.Kernels.Int8;
 
 namespace EdgeNet.Kernels.Simd;
 
@@ -128,23 +129,33 @@ public static unsafe class GemmInt8
     {
         int kp = KPad(K);
         var tile = stackalloc int[4 * NR];
+        int* padBias = stackalloc int[NR]; float* padMult = stackalloc float[NR];
         for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
         {
             sbyte* b = packedB + (long)p * kp * NR;
             int w = Math.Min(NR, N - j0);
-            bool inRegisters = e.RowBias == null && w == NR && actInA;   // channels-last pointwise and Dense: per-column requantization
+            if (e.RowBias == null && actInA)   // channels-last pointwise and Dense: per-column requantization
+            {
+                int* bias = e.ColBias + j0; float* mult = e.ColMult + j0;
+                if (w < NR)   // the last, partial panel: its packed columns past w are zeros; bias and multipliers padded likewise
+                {
+                    for (int j = 0; j < NR; j++) { padBias[j] = j < w ? bias[j] : 0; padMult[j] = j < w ? mult[j] : 0f; }
+                    bias = padBias; mult = padMult;
+                }
+                PanelVnniColumns(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, w);
+                continue;
+            }
             for (int i = 0; i < M; i += 4)
             {
                 int m = Math.Min(4, M - i);
-                if (inRegisters) { TileVnniColumns(A + (long)i * lda, lda, b, kp, m, e.ColBias + j0, e.ColMult + j0, e.Zp, e.Lo, e.Hi, e.Out + (long)i * e.Ldo + j0, e.Ldo); continue; }
                 TileVnni(A + (long)i * lda, lda, b, tile, NR, kp, NR, m, actInA);
                 for (int r = 0; r < m; r++)
                 {
                     sbyte* o = e.Out + (long)(i + r) * e.Ldo + j0;
                     if (e.RowBias != null && w == NR) Requant16(tile + r * NR, e.RowBias[i + r], e.RowMult[i + r], e.Zp, e.Lo, e.Hi, o);
-                    else if (e.RowBias != null) Kernels.Int8.Requantize.Row(tile + r * NR, e.RowBias[i + r], e.RowMult[i + r], e.Zp, e.Lo, e.Hi, o, w);
+                    else if (e.RowBias != null) Requantize.Row(tile + r * NR, e.RowBias[i + r], e.RowMult[i + r], e.Zp, e.Lo, e.Hi, o, w);
                     else if (w == NR) Requant16Columns(tile + r * NR, e.ColBias + j0, e.ColMult + j0, e.Zp, e.Lo, e.Hi, o);
-                    else Kernels.Int8.Requantize.Columns(tile + r * NR, e.ColBias + j0, e.ColMult + j0, e.Zp, e.Lo, e.Hi, o, w);
+                    else Requantize.Columns(tile + r * NR, e.ColBias + j0, e.ColMult + j0, e.Zp, e.Lo, e.Hi, o, w);
                 }
             }
         }
@@ -155,74 +166,99 @@ public static unsafe class GemmInt8
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Requant16(int* acc, int bias, float m, int zp, int lo, int hi, sbyte* dst)
     {
-        if (Avx512F.IsSupported)   // one 512-bit pass and a saturating narrow (VPMOVSDB; values are already in range)
+        if (Avx512F.IsSupported)
         {
-            var f = Vector512.ConvertToSingle(Vector512.Load(acc) + Vector512.Create(bias)) * Vector512.Create(m);
-            f = Vector512.Min(Vector512.Max(Vector512.Round(f) + Vector512.Create((float)zp), Vector512.Create((float)lo)), Vector512.Create((float)hi));
-            Avx512F.ConvertToVector128SByteWithSaturation(Vector512.ConvertToInt32(f)).Store(dst);
+            var t = Avx512F.ConvertToVector512Single(Vector512.Load(acc) + Vector512.Create(bias)) * Vector512.Create(m);
+            Requantize.Bounds512.Store(new Requantize.Bounds512(zp, lo, hi).Round(t), dst);
             return;
         }
-        var vb = Vector256.Create(bias); var vm = Vector256.Create(m); var vz = Vector256.Create((float)zp);
-        var vlo = Vector256.Create((float)lo); var vhi = Vector256.Create((float)hi);
-        var f0 = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.ConvertToSingle(Vector256.Load(acc) + vb) * vm) + vz, vlo), vhi);
-        var f1 = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.ConvertToSingle(Vector256.Load(acc + 8) + vb) * vm) + vz, vlo), vhi);
-        var s16 = Vector256.Narrow(Vector256.ConvertToInt32(f0), Vector256.ConvertToInt32(f1));
-        Vector256.Narrow(s16, s16).GetLower().Store(dst);
+        var q = new Requantize.Bounds256(zp, lo, hi); var vb = Vector256.Create(bias); var vm = Vector256.Create(m);
+        Requantize.Store16(q.Round(Avx.ConvertToVector256Single(Vector256.Load(acc) + vb) * vm), q.Round(Avx.ConvertToVector256Single(Vector256.Load(acc + 8) + vb) * vm), dst);
     }
 
-    /// <summary>Sixteen accumulators of one row whose channels are the columns (channels-last pointwise, Dense): per-column
+    /// <summary>Sixteen accumulators of one row whose channels are the columns (Dense, partial panels): per-column
     /// bias and multiplier, the same operations as <see cref="Kernels.Int8.Requantize.Columns"/>, in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Requant16Columns(int* acc, int* bias, float* m, int zp, int lo, int hi, sbyte* dst)
     {
-        var vz = Vector256.Create((float)zp); var vlo = Vector256.Create((float)lo); var vhi = Vector256.Create((float)hi);
-        var f0 = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.ConvertToSingle(Vector256.Load(acc) + Vector256.Load(bias)) * Vector256.Load(m)) + vz, vlo), vhi);
-        var f1 = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.ConvertToSingle(Vector256.Load(acc + 8) + Vector256.Load(bias + 8)) * Vector256.Load(m + 8)) + vz, vlo), vhi);
-        var s16 = Vector256.Narrow(Vector256.ConvertToInt32(f0), Vector256.ConvertToInt32(f1));
-        Vector256.Narrow(s16, s16).GetLower().Store(dst);
+        var q = new Requantize.Bounds256(zp, lo, hi);
+        Requantize.Store16(q.Round(Avx.ConvertToVector256Single(Vector256.Load(acc) + Vector256.Load(bias)) * Vector256.Load(m)),
+                           q.Round(Avx.ConvertToVector256Single(Vector256.Load(acc + 8) + Vector256.Load(bias + 8)) * Vector256.Load(m + 8)), dst);
     }
 
     /// <summary>
-    /// A 4×16 VNNI tile (activations in A) whose int32 sums are requantized in registers and stored as int8: the
-    /// sums never go through memory (a store and reload per tile cost more than the tile's multiplies at small K).
+    /// One 16-column panel over all rows, in 4×16 VNNI tiles (activations in A) whose int32 sums are requantized in
+    /// registers and stored as int8: the sums never go through memory (a store and reload per tile cost more than
+    /// the tile's multiplies at small K). The accumulators start at the bias; the multipliers and bounds stay in
+    /// registers across the panel, which matters at MobileNet's K of 16 to 32 where a tile is only 4 to 8 k-steps.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void TileVnniColumns(sbyte* a, int lda, sbyte* b, int kp, int m, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo)
+    static void PanelVnniColumns(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w)
     {
-        sbyte* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
-        Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-        for (int kq = 0; kq < kp; kq += 4, b += 4 * NR)
+        var bias0 = Vector256.Load(bias); var bias1 = Vector256.Load(bias + 8);
+        var vm = Avx512F.IsSupported ? Vector512.Load(mult) : default;
+        var vlo = Vector512.Create((float)(lo - zp)); var vhi = Vector512.Create((float)(hi - zp)); var vz = Vector512.Create(zp);
+        var m0 = Vector256.Load(mult); var m1 = Vector256.Load(mult + 8);
+        var q = new Requantize.Bounds256(zp, lo, hi);
+        sbyte* t = stackalloc sbyte[NR];   // a partial panel's row before its first w bytes are copied out
+        for (int i = 0; i < rows; i += 4, a += 4 * lda, o += 4 * ldo)
         {
-            var b0 = Vector256.Load((byte*)b).AsSByte(); var b1 = Vector256.Load((byte*)b + 32).AsSByte();
-            var x0 = Vector256.Create(*(int*)(a0 + kq)).AsByte(); var x1 = Vector256.Create(*(int*)(a1 + kq)).AsByte();
-            var x2 = Vector256.Create(*(int*)(a2 + kq)).AsByte(); var x3 = Vector256.Create(*(int*)(a3 + kq)).AsByte();
-            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x0, b0); c01 = AvxVnni.MultiplyWideningAndAdd(c01, x0, b1);
-            c10 = AvxVnni.MultiplyWideningAndAdd(c10, x1, b0); c11 = AvxVnni.MultiplyWideningAndAdd(c11, x1, b1);
-            c20 = AvxVnni.MultiplyWideningAndAdd(c20, x2, b0); c21 = AvxVnni.MultiplyWideningAndAdd(c21, x2, b1);
-            c30 = AvxVnni.MultiplyWideningAndAdd(c30, x3, b0); c31 = AvxVnni.MultiplyWideningAndAdd(c31, x3, b1);
+            int m = Math.Min(4, rows - i);
+            sbyte* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
+            Vector256<int> c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1, c30 = bias0, c31 = bias1;
+            sbyte* bk = b;
+            for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR)
+            {
+                var b0 = Vector256.Load((byte*)bk).AsSByte(); var b1 = Vector256.Load((byte*)bk + 32).AsSByte();
+                var x0 = Vector256.Create(*(int*)(a0 + kq)).AsByte(); var x1 = Vector256.Create(*(int*)(a1 + kq)).AsByte();
+                var x2 = Vector256.Create(*(int*)(a2 + kq)).AsByte(); var x3 = Vector256.Create(*(int*)(a3 + kq)).AsByte();
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, x0, b0); c01 = AvxVnni.MultiplyWideningAndAdd(c01, x0, b1);
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, x1, b0); c11 = AvxVnni.MultiplyWideningAndAdd(c11, x1, b1);
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, x2, b0); c21 = AvxVnni.MultiplyWideningAndAdd(c21, x2, b1);
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, x3, b0); c31 = AvxVnni.MultiplyWideningAndAdd(c31, x3, b1);
+            }
+            if (Avx512F.IsSupported)   // both halves as one 512-bit vector: convert, scale, clamp, round, VPMOVDB
+            {
+                Columns512(c00, c01, vm, vlo, vhi, vz, o, w, t);
+                if (m > 1) Columns512(c10, c11, vm, vlo, vhi, vz, o + ldo, w, t);
+                if (m > 2) Columns512(c20, c21, vm, vlo, vhi, vz, o + 2 * ldo, w, t);
+                if (m > 3) Columns512(c30, c31, vm, vlo, vhi, vz, o + 3 * ldo, w, t);
+                continue;
+            }
+            Columns256(c00, c01, m0, m1, q, o, w, t);
+            if (m > 1) Columns256(c10, c11, m0, m1, q, o + ldo, w, t);
+            if (m > 2) Columns256(c20, c21, m0, m1, q, o + 2 * ldo, w, t);
+            if (m > 3) Columns256(c30, c31, m0, m1, q, o + 3 * ldo, w, t);
         }
-        var q = new ColumnRequant(bias, mult, zp, lo, hi);
-        q.Store(c00, c01, o);
-        if (m > 1) q.Store(c10, c11, o + ldo);
-        if (m > 2) q.Store(c20, c21, o + 2 * ldo);
-        if (m > 3) q.Store(c30, c31, o + 3 * ldo);
     }
 
-    /// <summary>Per-column bias and multiplier of sixteen columns, held in registers across a tile's rows.</summary>
-    readonly struct ColumnRequant(int* bias, float* mult, int zp, int lo, int hi)
+    /// <summary>The AVX2 form of <see cref="Columns512"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Columns256(Vector256<int> c0, Vector256<int> c1, Vector256<float> m0, Vector256<float> m1, Requantize.Bounds256 q, sbyte* dst, int w, sbyte* t)
     {
-        readonly Vector256<int> b0 = Vector256.Load(bias), b1 = Vector256.Load(bias + 8);
-        readonly Vector256<float> m0 = Vector256.Load(mult), m1 = Vector256.Load(mult + 8);
-        readonly Vector256<float> z = Vector256.Create((float)zp), l = Vector256.Create((float)lo), h = Vector256.Create((float)hi);
+        if (w == NR) { Requantize.Store16(q.Round(Avx.ConvertToVector256Single(c0) * m0), q.Round(Avx.ConvertToVector256Single(c1) * m1), dst); return; }
+        Requantize.Store16(q.Round(Avx.ConvertToVector256Single(c0) * m0), q.Round(Avx.ConvertToVector256Single(c1) * m1), t);
+        StoreFirst(t, dst, w);
+    }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Store(Vector256<int> c0, Vector256<int> c1, sbyte* dst)
-        {
-            var f0 = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.ConvertToSingle(c0 + b0) * m0) + z, l), h);
-            var f1 = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.ConvertToSingle(c1 + b1) * m1) + z, l), h);
-            var s16 = Vector256.Narrow(Vector256.ConvertToInt32(f0), Vector256.ConvertToInt32(f1));
-            Vector256.Narrow(s16, s16).GetLower().Store(dst);
-        }
+    /// <summary>The first w of 16 requantized bytes (a partial panel): 8 at once where they are a whole half.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreFirst(sbyte* t, sbyte* dst, int w)
+    {
+        int j = 0;
+        if (w >= 8) { *(long*)dst = *(long*)t; j = 8; }
+        for (; j < w; j++) dst[j] = t[j];
+    }
+
+    /// <summary>Accumulators (bias included) of columns 0-7 and 8-15 → 16 int8, as one 512-bit vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Columns512(Vector256<int> c0, Vector256<int> c1, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int w, sbyte* s)
+    {
+        var t = Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(c0.ToVector512Unsafe(), c1, 1)) * m;
+        var q = Avx512F.ConvertToVector128SByte(Avx512F.ConvertToVector512Int32(Avx512F.Min(Avx512F.Max(t, lo), hi)) + zp);
+        if (w == NR) { q.Store(dst); return; }
+        q.Store(s);
+        StoreFirst(s, dst, w);
     }
 
     static void RowScalar(sbyte* a, sbyte* b, int* c, int kp, int w)

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using EdgeNet.Kernels.Simd;
+
+namespace EdgeNet.Bench;
+
+/// <summary>int8 GEMM with the fused per-column requantization (channels-last pointwise conv, Dense) at MobileNetV2's
+/// pointwise shapes: pixels × C_in → C_out. Prints GMAC/s, with and without the requantization.</summary>
+public static unsafe class GemmInt8Probe
+{
+    public static void Run(TextWriter log)
+    {
+        foreach (var (m, k, n) in new[] { (12544, 16, 96), (12544, 32, 16), (3136, 24, 144), (3136, 144, 24), (784, 32, 192), (196, 96, 576), (196, 576, 96), (49, 320, 1280), (49, 960, 160) })
+        {
+            int kp = GemmInt8.KPad(k);
+            var a = new sbyte[(long)m * kp]; var w = new sbyte[(long)k * n];
+            var rng = new Random(1);
+            for (int i = 0; i < a.Length; i++) a[i] = (sbyte)rng.Next(-128, 128);
+            for (int i = 0; i < w.Length; i++) w[i] = (sbyte)rng.Next(-128, 128);
+            var packed = new sbyte[GemmInt8.PackedBytes(k, n) + 64];
+            var acc = new int[(long)m * n]; var o = new sbyte[(long)m * n];
+            var bias = new int[n]; var mult = new float[n];
+            for (int j = 0; j < n; j++) { bias[j] = rng.Next(-5000, 5000); mult[j] = 1f / (2000 + 64 * j); }
+            fixed (sbyte* pa = a, pw = w, pp = packed, po = o) fixed (int* pc = acc, pb = bias) fixed (float* pm = mult)
+            {
+                GemmInt8.Pack(pw, n, 1, k, n, pp, shift: false);
+                var e = new GemmInt8.Epilogue { Out = po, Ldo = n, ColBias = pb, ColMult = pm, Zp = -3, Lo = -128, Hi = 127 };
+                double macs = (double)m * n * k;
+                int reps = Math.Max(5, (int)(2e9 / macs));
+                double Time(Action run)
+                {
+                    for (int r = 0; r < 3; r++) run();
+                    var best = double.MaxValue;
+                    for (int t = 0; t < 5; t++)
+                    {
+                        var sw = Stopwatch.StartNew();
+                        for (int r = 0; r < reps / 5 + 1; r++) run();
+                        best = Math.Min(best, sw.Elapsed.TotalMicroseconds / (reps / 5 + 1));
+                    }
+                    return best;
+                }
+                var A = pa; var P = pp; var C = pc;
+                double fused = Time(() => GemmInt8.Run(A, kp, P, C, n, m, n, k, GemmInt8.Selected, true, ref e));
+                double plain = Time(() => GemmInt8.Run(A, kp, P, C, n, m, n, k, GemmInt8.Selected, true));
+                log.WriteLine($"int8 GEMM M={m,6} K={k,4} N={n,5}: requantized {fused,7:F1} µs = {macs / fused / 1e3,6:F1} GMAC/s | int32 out {plain,7:F1} µs = {macs / plain / 1e3,6:F1} GMAC/s  ({GemmInt8.Selected})");
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using EdgeNet.Io;
+using Microsoft.ML.OnnxRuntime;
+
+namespace EdgeNet.Bench;
+
+/// <summary>ONNX Runtime's own per-node profile (its JSON trace, one thread), summed by node and sorted: the other half
+/// of `edgenet bench --profile` when a model is slower than ORT and the question is which op loses.</summary>
+public static class OrtProfile
+{
+    public static void Run(string onnx, string? input, int runs, TextWriter log)
+    {
+        using var so = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        string prefix = Path.Combine(Path.GetTempPath(), $"ort-profile-{Environment.ProcessId}");
+        so.EnableProfiling = true;
+        so.ProfileOutputPathPrefix = prefix;
+        using var ort = new InferenceSession(onnx, so);
+        var meta = ort.InputMetadata.First();
+        long[] shape = meta.Value.Dimensions.Select(d => (long)Math.Max(1, d)).ToArray();
+        float[] x = input is not null ? Npy.Read(input).Floats! : new float[shape.Aggregate(1L, (a, d) => a * d)];
+        using var inVal = OrtValue.CreateTensorValueFromMemory(x, shape);
+        for (int i = 0; i < runs; i++) { using var r = ort.Run(new RunOptions(), [meta.Key], [inVal], ort.OutputNames); }
+        string file = ort.EndProfiling();
+        var perNode = new Dictionary<string, (string Op, double Us, int N)>();
+        using (var doc = JsonDocument.Parse(File.ReadAllText(file)))
+            foreach (var e in doc.RootElement.EnumerateArray())
+            {
+                if (e.GetProperty("cat").GetString() != "Node" || !e.GetProperty("name").GetString()!.EndsWith("_kernel_time")) continue;
+                string name = e.GetProperty("name").GetString()![..^"_kernel_time".Length];
+                string op = e.GetProperty("args").GetProperty("op_name").GetString()!;
+                var cur = perNode.GetValueOrDefault(name, (op, 0, 0));
+                perNode[name] = (op, cur.Us + e.GetProperty("dur").GetDouble(), cur.N + 1);
+            }
+        File.Delete(file);
+        // The first runs are warm-up; a node's mean over all runs is close enough for ranking.
+        double total = perNode.Values.Sum(v => v.Us / v.N);
+        log.WriteLine($"{onnx}: ORT, 1 thread, {runs} runs, kernel time {total:F1} µs per run");
+        foreach (var (name, v) in perNode.OrderByDescending(kv => kv.Value.Us / kv.Value.N))
+            log.WriteLine($"{name,-60} {v.Op,-22} {v.Us / v.N,8:F1} {100 * v.Us / v.N / total,6:F1}");
+    }
+}
