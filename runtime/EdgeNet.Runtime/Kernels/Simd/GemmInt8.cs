@@ -142,7 +142,8 @@ public static unsafe class GemmInt8
                     for (int j = 0; j < NR; j++) { padBias[j] = j < w ? bias[j] : 0; padMult[j] = j < w ? mult[j] : 0f; }
                     bias = padBias; mult = padMult;
                 }
-                PanelVnniColumns(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, w);
+                if (w == 8) PanelVnni8Columns(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo);   // 24, 56 channels: no wasted half panel
+                else PanelVnniColumns(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, w);
                 continue;
             }
             for (int i = 0; i < M; i += 4)
@@ -232,6 +233,62 @@ public static unsafe class GemmInt8
         }
     }
 
+    /// <summary>
+    /// A panel of exactly 8 columns (the last of 24 or 56 output channels): 8×8 tiles, one accumulator per row, so
+    /// the empty half of the packed panel is never multiplied. Rows are requantized two at a time on AVX-512.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void PanelVnni8Columns(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo)
+    {
+        var vb = Vector256.Load(bias); var m0 = Vector256.Load(mult);
+        var vm = Vector512.Create(m0, m0);
+        var vlo = Vector512.Create((float)(lo - zp)); var vhi = Vector512.Create((float)(hi - zp)); var vz = Vector512.Create(zp);
+        var q = new Requantize.Bounds256(zp, lo, hi);
+        for (int i = 0; i < rows; i += 8, a += 8 * lda, o += 8 * ldo)
+        {
+            int m = Math.Min(8, rows - i);
+            sbyte* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
+            sbyte* a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a, a6 = m > 6 ? a + 6 * lda : a, a7 = m > 7 ? a + 7 * lda : a;
+            Vector256<int> c0 = vb, c1 = vb, c2 = vb, c3 = vb, c4 = vb, c5 = vb, c6 = vb, c7 = vb;
+            sbyte* bk = b;
+            for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR)
+            {
+                var b0 = Vector256.Load((byte*)bk).AsSByte();
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, Vector256.Create(*(int*)(a0 + kq)).AsByte(), b0);
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, Vector256.Create(*(int*)(a1 + kq)).AsByte(), b0);
+                c2 = AvxVnni.MultiplyWideningAndAdd(c2, Vector256.Create(*(int*)(a2 + kq)).AsByte(), b0);
+                c3 = AvxVnni.MultiplyWideningAndAdd(c3, Vector256.Create(*(int*)(a3 + kq)).AsByte(), b0);
+                c4 = AvxVnni.MultiplyWideningAndAdd(c4, Vector256.Create(*(int*)(a4 + kq)).AsByte(), b0);
+                c5 = AvxVnni.MultiplyWideningAndAdd(c5, Vector256.Create(*(int*)(a5 + kq)).AsByte(), b0);
+                c6 = AvxVnni.MultiplyWideningAndAdd(c6, Vector256.Create(*(int*)(a6 + kq)).AsByte(), b0);
+                c7 = AvxVnni.MultiplyWideningAndAdd(c7, Vector256.Create(*(int*)(a7 + kq)).AsByte(), b0);
+            }
+            if (Avx512F.IsSupported && m == 8)   // two rows per 512-bit vector: VPMOVDB gives row r in bytes 0-7, row r+1 in 8-15
+            {
+                TwoRows512(c0, c1, vm, vlo, vhi, vz, o, ldo); TwoRows512(c2, c3, vm, vlo, vhi, vz, o + 2 * ldo, ldo);
+                TwoRows512(c4, c5, vm, vlo, vhi, vz, o + 4 * ldo, ldo); TwoRows512(c6, c7, vm, vlo, vhi, vz, o + 6 * ldo, ldo);
+                continue;
+            }
+            Requantize.Store8(q.Round(Avx.ConvertToVector256Single(c0) * m0), o);
+            if (m > 1) Requantize.Store8(q.Round(Avx.ConvertToVector256Single(c1) * m0), o + ldo);
+            if (m > 2) Requantize.Store8(q.Round(Avx.ConvertToVector256Single(c2) * m0), o + 2 * ldo);
+            if (m > 3) Requantize.Store8(q.Round(Avx.ConvertToVector256Single(c3) * m0), o + 3 * ldo);
+            if (m > 4) Requantize.Store8(q.Round(Avx.ConvertToVector256Single(c4) * m0), o + 4 * ldo);
+            if (m > 5) Requantize.Store8(q.Round(Avx.ConvertToVector256Single(c5) * m0), o + 5 * ldo);
+            if (m > 6) Requantize.Store8(q.Round(Avx.ConvertToVector256Single(c6) * m0), o + 6 * ldo);
+            if (m > 7) Requantize.Store8(q.Round(Avx.ConvertToVector256Single(c7) * m0), o + 7 * ldo);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void TwoRows512(Vector256<int> r0, Vector256<int> r1, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int ldo)
+    {
+        var t = Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(r0.ToVector512Unsafe(), r1, 1)) * m;
+        var q = Avx512F.ConvertToVector128SByte(Avx512F.ConvertToVector512Int32(Avx512F.Max(lo, Avx512F.Min(t, hi))) + zp).AsInt64();
+        *(long*)dst = q.ToScalar();
+        *(long*)(dst + ldo) = q.GetElement(1);
+    }
+
     /// <summary>The AVX2 form of <see cref="Columns512"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Columns256(Vector256<int> c0, Vector256<int> c1, Vector256<float> m0, Vector256<float> m1, Requantize.Bounds256 q, sbyte* dst, int w, sbyte* t)
@@ -255,7 +312,7 @@ public static unsafe class GemmInt8
     static void Columns512(Vector256<int> c0, Vector256<int> c1, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int w, sbyte* s)
     {
         var t = Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(c0.ToVector512Unsafe(), c1, 1)) * m;
-        var q = Avx512F.ConvertToVector128SByte(Avx512F.ConvertToVector512Int32(Avx512F.Min(Avx512F.Max(t, lo), hi)) + zp);
+        var q = Avx512F.ConvertToVector128SByte(Avx512F.ConvertToVector512Int32(Avx512F.Max(lo, Avx512F.Min(t, hi))) + zp);
         if (w == NR) { q.Store(dst); return; }
         q.Store(s);
         StoreFirst(s, dst, w);
