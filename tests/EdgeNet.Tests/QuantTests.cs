@@ -473,6 +473,14 @@ public unsafe class RequantizeTwinTests
                 var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = 100 };
                 var scratch = new int[4 * 16];
                 fixed (int* ps = scratch) EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e);
+                // A as signed activations, shifted by the panels as they broadcast it: the same bytes.
+                var raw = a.Select(v => (sbyte)(v ^ unchecked((sbyte)0x80))).ToArray(); var again = new sbyte[M * N];
+                fixed (sbyte* pr = raw, pg2 = again) fixed (int* ps = scratch)
+                {
+                    var e2 = e with { Out = pg2, ShiftA = true };
+                    EdgeNet.Kernels.Simd.GemmInt8.Run(pr, kp, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e2);
+                }
+                Assert.Equal(got, again);
             }
             else
                 for (int i = 0; i < M; i++) EdgeNet.Kernels.Int8.Requantize.Columns(pc + i * N, pb, pm, -7, -128, 100, pg + i * N, N);

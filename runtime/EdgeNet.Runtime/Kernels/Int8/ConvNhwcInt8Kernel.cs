@@ -165,27 +165,33 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         int C = g.C, OC = g.OC;
         sbyte* xs = f.I8(x), a = (sbyte*)f.Scratch;
         byte flip = GemmInt8.ShiftsActivations(isa) ? (byte)0x80 : (byte)0;   // VNNI multiplies unsigned by signed
-        if (kp == C) Flip(xs, a, (long)rows * C, flip);
-        else
-            for (long r = 0; r < rows; r++)
-            {
-                Flip(xs + r * C, a + r * kp, C, flip);
-                for (int k = C; k < kp; k++) a[r * kp + k] = 0;
-            }
+        if (!ShiftInPanels)   // otherwise the VNNI panels read x itself and shift as they broadcast
+        {
+            if (kp == C) Flip(xs, a, (long)rows * C, flip);
+            else
+                for (long r = 0; r < rows; r++)
+                {
+                    Flip(xs + r * C, a + r * kp, C, flip);
+                    for (int k = C; k < kp; k++) a[r * kp + k] = 0;
+                }
+        }
         Split(f, (rows + 3) / 4);   // parts of whole 4-row tiles
     }
+
+    /// <summary>The fused VNNI path with K a multiple of 4 needs no shifted, padded copy of x.</summary>
+    bool ShiftInPanels => intOut && isa == GemmInt8.Isa.AvxVnni && kp == g.C;
 
     void PointwiseRows(Frame f, int r0, int r1)
     {
         int C = g.C, OC = g.OC, rows = r1 - r0;
-        sbyte* a = (sbyte*)f.Scratch + (long)r0 * kp;
+        sbyte* a = (ShiftInPanels ? f.I8(x) : (sbyte*)f.Scratch) + (long)r0 * kp;
         int* acc = (int*)((sbyte*)f.Scratch + ((long)f.Shape(x)[0] * g.H * g.W * kp + 63) / 64 * 64) + (long)r0 * OC;
         sbyte* o = f.I8(y) + (long)r0 * OC;
         fixed (int* pb = biasEff) fixed (float* pm = multiplier)
         {
             if (intOut && isa == GemmInt8.Isa.AvxVnni)
             {
-                var e = new GemmInt8.Epilogue { Out = o, Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi };
+                var e = new GemmInt8.Epilogue { Out = o, Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = ShiftInPanels };
                 GemmInt8.Run(a, kp, (sbyte*)weights.Pointer, acc, OC, rows, OC, C, isa, activationsInA: true, ref e);
                 return;
             }

@@ -92,6 +92,9 @@ public static unsafe class GemmInt8
         public int* RowBias; public float* RowMult;   // per output channel when channels are rows
         public int* ColBias; public float* ColMult;   // per output channel when channels are columns
         public int Zp, Lo, Hi;
+        /// <summary>A holds signed activations as they are; the VNNI panels add 128 (XOR 0x80) to each as they
+        /// broadcast it, which saves the pass that would copy A shifted (channels-last pointwise, K a multiple of 4).</summary>
+        public bool ShiftA;
     }
 
     /// <summary>C (int32, row stride ldc) = A · B. <paramref name="activationsInA"/>: A holds the (possibly shifted)
@@ -142,8 +145,9 @@ public static unsafe class GemmInt8
                     for (int j = 0; j < NR; j++) { padBias[j] = j < w ? bias[j] : 0; padMult[j] = j < w ? mult[j] : 0f; }
                     bias = padBias; mult = padMult;
                 }
-                if (w == 8) PanelVnni8Columns(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo);   // 24, 56 channels: no wasted half panel
-                else PanelVnniColumns(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, w);
+                var shift = Vector256.Create(e.ShiftA ? (byte)0x80 : (byte)0);
+                if (w == 8) PanelVnni8Columns(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, shift);   // 24, 56 channels: no wasted half panel
+                else PanelVnniColumns(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, w, shift);
                 continue;
             }
             for (int i = 0; i < M; i += 4)
@@ -194,7 +198,7 @@ public static unsafe class GemmInt8
     /// registers across the panel, which matters at MobileNet's K of 16 to 32 where a tile is only 4 to 8 k-steps.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void PanelVnniColumns(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w)
+    static void PanelVnniColumns(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, Vector256<byte> shift)
     {
         var bias0 = Vector256.Load(bias); var bias1 = Vector256.Load(bias + 8);
         var vm = Avx512F.IsSupported ? Vector512.Load(mult) : default;
@@ -211,8 +215,8 @@ public static unsafe class GemmInt8
             for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR)
             {
                 var b0 = Vector256.Load((byte*)bk).AsSByte(); var b1 = Vector256.Load((byte*)bk + 32).AsSByte();
-                var x0 = Vector256.Create(*(int*)(a0 + kq)).AsByte(); var x1 = Vector256.Create(*(int*)(a1 + kq)).AsByte();
-                var x2 = Vector256.Create(*(int*)(a2 + kq)).AsByte(); var x3 = Vector256.Create(*(int*)(a3 + kq)).AsByte();
+                var x0 = Vector256.Create(*(int*)(a0 + kq)).AsByte() ^ shift; var x1 = Vector256.Create(*(int*)(a1 + kq)).AsByte() ^ shift;
+                var x2 = Vector256.Create(*(int*)(a2 + kq)).AsByte() ^ shift; var x3 = Vector256.Create(*(int*)(a3 + kq)).AsByte() ^ shift;
                 c00 = AvxVnni.MultiplyWideningAndAdd(c00, x0, b0); c01 = AvxVnni.MultiplyWideningAndAdd(c01, x0, b1);
                 c10 = AvxVnni.MultiplyWideningAndAdd(c10, x1, b0); c11 = AvxVnni.MultiplyWideningAndAdd(c11, x1, b1);
                 c20 = AvxVnni.MultiplyWideningAndAdd(c20, x2, b0); c21 = AvxVnni.MultiplyWideningAndAdd(c21, x2, b1);
@@ -238,7 +242,7 @@ public static unsafe class GemmInt8
     /// the empty half of the packed panel is never multiplied. Rows are requantized two at a time on AVX-512.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void PanelVnni8Columns(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo)
+    static void PanelVnni8Columns(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, Vector256<byte> shift)
     {
         var vb = Vector256.Load(bias); var m0 = Vector256.Load(mult);
         var vm = Vector512.Create(m0, m0);
@@ -254,14 +258,14 @@ public static unsafe class GemmInt8
             for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR)
             {
                 var b0 = Vector256.Load((byte*)bk).AsSByte();
-                c0 = AvxVnni.MultiplyWideningAndAdd(c0, Vector256.Create(*(int*)(a0 + kq)).AsByte(), b0);
-                c1 = AvxVnni.MultiplyWideningAndAdd(c1, Vector256.Create(*(int*)(a1 + kq)).AsByte(), b0);
-                c2 = AvxVnni.MultiplyWideningAndAdd(c2, Vector256.Create(*(int*)(a2 + kq)).AsByte(), b0);
-                c3 = AvxVnni.MultiplyWideningAndAdd(c3, Vector256.Create(*(int*)(a3 + kq)).AsByte(), b0);
-                c4 = AvxVnni.MultiplyWideningAndAdd(c4, Vector256.Create(*(int*)(a4 + kq)).AsByte(), b0);
-                c5 = AvxVnni.MultiplyWideningAndAdd(c5, Vector256.Create(*(int*)(a5 + kq)).AsByte(), b0);
-                c6 = AvxVnni.MultiplyWideningAndAdd(c6, Vector256.Create(*(int*)(a6 + kq)).AsByte(), b0);
-                c7 = AvxVnni.MultiplyWideningAndAdd(c7, Vector256.Create(*(int*)(a7 + kq)).AsByte(), b0);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, Vector256.Create(*(int*)(a0 + kq)).AsByte() ^ shift, b0);
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, Vector256.Create(*(int*)(a1 + kq)).AsByte() ^ shift, b0);
+                c2 = AvxVnni.MultiplyWideningAndAdd(c2, Vector256.Create(*(int*)(a2 + kq)).AsByte() ^ shift, b0);
+                c3 = AvxVnni.MultiplyWideningAndAdd(c3, Vector256.Create(*(int*)(a3 + kq)).AsByte() ^ shift, b0);
+                c4 = AvxVnni.MultiplyWideningAndAdd(c4, Vector256.Create(*(int*)(a4 + kq)).AsByte() ^ shift, b0);
+                c5 = AvxVnni.MultiplyWideningAndAdd(c5, Vector256.Create(*(int*)(a5 + kq)).AsByte() ^ shift, b0);
+                c6 = AvxVnni.MultiplyWideningAndAdd(c6, Vector256.Create(*(int*)(a6 + kq)).AsByte() ^ shift, b0);
+                c7 = AvxVnni.MultiplyWideningAndAdd(c7, Vector256.Create(*(int*)(a7 + kq)).AsByte() ^ shift, b0);
             }
             if (Avx512F.IsSupported && m == 8)   // two rows per 512-bit vector: VPMOVDB gives row r in bytes 0-7, row r+1 in 8-15
             {
