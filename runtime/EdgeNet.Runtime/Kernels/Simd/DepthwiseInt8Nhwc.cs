@@ -50,6 +50,19 @@ public static unsafe class DepthwiseInt8Nhwc
                 StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq);
             sbyte* row = x + (long)ih * rowStride + c0;
             int ow2 = owLo;
+            // Stride 1, four pixels at a time: each input column is widened once and feeds up to three outputs
+            // (6 loads per kernel row instead of 12). The sums are exact integers, so the order of the FMAs is free.
+            if (sw == 1)
+                for (; ow2 + 4 <= owHi; ow2 += 4)
+                {
+                    sbyte* p = row + (long)(ow2 - pl) * C;
+                    Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+                    Row4(p, C, w0, w1, w2, ref a0, ref a1, ref a2, ref a3);
+                    Row4(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
+                    Row4(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
+                    sbyte* o = yr + (long)ow2 * C;
+                    StoreQ(o, a0, vm, rq); StoreQ(o + C, a1, vm, rq); StoreQ(o + 2 * C, a2, vm, rq); StoreQ(o + 3 * C, a3, vm, rq);
+                }
             // Two pixels at a time: two independent FMA chains.
             for (; ow2 + 2 <= owHi; ow2 += 2)
             {
@@ -89,6 +102,21 @@ public static unsafe class DepthwiseInt8Nhwc
             for (int ow = ow2; ow < OW; ow++)
                 StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq);
         }
+    }
+
+    /// <summary>One kernel row of four adjacent outputs (stride 1): input columns 0..5, weights wa, wb, wc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row4(sbyte* p, int C, Vector512<float> wa, Vector512<float> wb, Vector512<float> wc,
+        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    {
+        var x0 = L(p); var x1 = L(p + C); var x2 = L(p + 2 * C);
+        a0 = Vector512.FusedMultiplyAdd(x0, wa, a0); a0 = Vector512.FusedMultiplyAdd(x1, wb, a0); a0 = Vector512.FusedMultiplyAdd(x2, wc, a0);
+        a1 = Vector512.FusedMultiplyAdd(x1, wa, a1); a2 = Vector512.FusedMultiplyAdd(x2, wa, a2); a1 = Vector512.FusedMultiplyAdd(x2, wb, a1);
+        var x3 = L(p + 3 * C);
+        a1 = Vector512.FusedMultiplyAdd(x3, wc, a1); a2 = Vector512.FusedMultiplyAdd(x3, wb, a2); a3 = Vector512.FusedMultiplyAdd(x3, wa, a3);
+        var x4 = L(p + 4 * C);
+        a2 = Vector512.FusedMultiplyAdd(x4, wc, a2); a3 = Vector512.FusedMultiplyAdd(x4, wb, a3);
+        a3 = Vector512.FusedMultiplyAdd(L(p + 5 * C), wc, a3);
     }
 
     /// <summary>A border pixel. The folded bias assumed every tap sees the input's zero point, so a tap in the
