@@ -21,6 +21,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
     readonly ConvGeometry g;
     readonly bool depthwise, intOut, exactFloat;
     readonly bool direct;   // a stem conv: reads NCHW, writes NHWC, exact integers through Simd.DirectConvNhwc
+    readonly bool vnniStem; // the stem as an implicit int8 GEMM on AVX-VNNI (Simd.DirectConvInt8Nhwc)
     readonly bool native;   // 3×3 depthwise straight from int8 to int8 (Simd.DepthwiseInt8Nhwc, AVX-512)
     readonly NativeBuffer? foldedBias;   // native: b − z_x·Σw as floats
     readonly Activation act;
@@ -59,7 +60,14 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         kp = GemmInt8.KPad(g.C);
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
         biasEff = Int8Tensor.FoldZeroPoint(w, bias, K, zx + shift, out long maxAcc);
-        if (direct)
+        vnniStem = direct && intOut && DirectConvInt8Nhwc.Supported && g.OC % GemmInt8.NR == 0;
+        if (vnniStem)
+        {
+            weights = new NativeBuffer(DirectConvInt8Nhwc.PackedWeightBytes(g));
+            DirectConvInt8Nhwc.PackWeights(w, g, (sbyte*)weights.Pointer);
+            floatBias = NativeBuffer.Of(new float[1]);
+        }
+        else if (direct)
         {
             if (maxAcc >= 1 << 24) throw Error("a direct channels-last int8 Conv needs sums below 2^24 (see ExactInFloat)");
             exactFloat = true;
@@ -96,6 +104,8 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
     public override long ScratchBytes(int batch)
     {
         long n = Format.Shape.Resolve(xTemplate[0], batch), pixels = n * g.H * g.W;
+        var (hp, wp) = DirectConvInt8Nhwc.PaddedSize(g);
+        if (vnniStem) return (long)hp * wp * DirectConvInt8Nhwc.C4(g.C) + 64;
         return depthwise || direct ? 4L * ((long)g.H * g.W * g.C + (long)g.OH * g.OW * g.OC + g.C * g.KH * g.KW) + 192
                          : pixels * kp + 4L * pixels * g.OC + 256;
     }
@@ -147,6 +157,12 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
                 for (; c0 + 16 <= g.C; c0 += 16)
                     DepthwiseInt8Nhwc.Block3x3V512(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1);
             if (c0 < g.C) Exact(xi, f, (long)image * g.OH * g.OW * g.C, c0, oh0, oh1);
+            return;
+        }
+        if (vnniStem)
+        {
+            fixed (int* pb = biasEff) fixed (float* pm = multiplier)
+                DirectConvInt8Nhwc.Run((byte*)f.Scratch, (sbyte*)weights.Pointer, pb, pm, f.I8(y) + (long)image * g.OH * g.OW * g.OC, g, zy, lo, hi, oh0, oh1);
             return;
         }
         int* taps = (int*)(yf + (long)g.OH * g.OW * g.OC);
@@ -231,6 +247,12 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
     {
         long inImage = (long)g.C * g.H * g.W;
         this.image = image;
+        if (vnniStem)
+        {
+            DirectConvInt8Nhwc.PackInput(f.I8(x) + image * inImage, g, zx, (byte*)f.Scratch);
+            Split(f, g.OH);
+            return;
+        }
         xf = (float*)f.Scratch; yf = xf + inImage;
         ConvInt8Kernel.ToFloat(f.I8(x) + image * inImage, zx, xf, inImage);
         DirectConvNhwc.PrepareTaps(g, (int*)(yf + (long)g.OH * g.OW * g.OC));

@@ -295,7 +295,7 @@ public static unsafe class GemmInt8
 
     /// <summary>The AVX2 form of <see cref="Columns512"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Columns256(Vector256<int> c0, Vector256<int> c1, Vector256<float> m0, Vector256<float> m1, Requantize.Bounds256 q, sbyte* dst, int w, sbyte* t)
+    internal static void Columns256(Vector256<int> c0, Vector256<int> c1, Vector256<float> m0, Vector256<float> m1, Requantize.Bounds256 q, sbyte* dst, int w, sbyte* t)
     {
         if (w == NR) { Requantize.Store16(q.Round(Avx.ConvertToVector256Single(c0) * m0), q.Round(Avx.ConvertToVector256Single(c1) * m1), dst); return; }
         Requantize.Store16(q.Round(Avx.ConvertToVector256Single(c0) * m0), q.Round(Avx.ConvertToVector256Single(c1) * m1), t);
@@ -313,7 +313,7 @@ public static unsafe class GemmInt8
 
     /// <summary>Accumulators (bias included) of columns 0-7 and 8-15 → 16 int8, as one 512-bit vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Columns512(Vector256<int> c0, Vector256<int> c1, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int w, sbyte* s)
+    internal static void Columns512(Vector256<int> c0, Vector256<int> c1, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int w, sbyte* s)
     {
         var t = Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(c0.ToVector512Unsafe(), c1, 1)) * m;
         var q = Avx512F.ConvertToVector128SByte(Avx512F.ConvertToVector512Int32(Avx512F.Max(lo, Avx512F.Min(t, hi))) + zp);
