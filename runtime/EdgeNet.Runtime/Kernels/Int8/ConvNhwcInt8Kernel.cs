@@ -183,11 +183,11 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         byte flip = GemmInt8.ShiftsActivations(isa) ? (byte)0x80 : (byte)0;   // VNNI multiplies unsigned by signed
         if (!ShiftInPanels)   // otherwise the VNNI panels read x itself and shift as they broadcast
         {
-            if (kp == C) Flip(xs, a, (long)rows * C, flip);
+            if (kp == C) GemmInt8.CopyShifted(xs, a, (long)rows * C, flip);
             else
                 for (long r = 0; r < rows; r++)
                 {
-                    Flip(xs + r * C, a + r * kp, C, flip);
+                    GemmInt8.CopyShifted(xs + r * C, a + r * kp, C, flip);
                     for (int k = C; k < kp; k++) a[r * kp + k] = 0;
                 }
         }
@@ -216,17 +216,6 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
                 if (intOut) Requantize.Columns(acc + r * OC, pb, pm, zy, lo, hi, o + r * OC, OC);
                 else for (int c = 0; c < OC; c++) WriteFloat(f, (r0 + r) * OC + c, c, acc[r * OC + c] + biasEff[c]);
         }
-    }
-
-    static void Flip(sbyte* src, sbyte* dst, long n, byte flip)
-    {
-        long i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var f = Vector256.Create(flip);
-            for (; i + 32 <= n; i += 32) (Vector256.Load((byte*)src + i) ^ f).Store((byte*)dst + i);
-        }
-        for (; i < n; i++) dst[i] = (sbyte)((byte)src[i] ^ flip);
     }
 
     void Depthwise(Frame f, int image)

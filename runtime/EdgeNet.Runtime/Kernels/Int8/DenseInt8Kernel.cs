@@ -73,13 +73,23 @@ public sealed unsafe class DenseInt8Kernel : Kernel, IDisposable
             if (!intOut && !act.IsClamp) act.ApplyScalar(f.Span(y));
             return;
         }
-        // Rows padded to a multiple of 4 bytes (and shifted to u8 for VNNI), then the int32 GEMM, then the epilogue.
         sbyte* a = (sbyte*)f.Scratch;
         int* acc32 = (int*)(a + ((long)rows * kp + 63) / 64 * 64);
+        if (intOut && isa == GemmInt8.Isa.AvxVnni && kp == ic && rows >= 4)
+        {
+            // Batches on VNNI: x read in place (shifted as it is broadcast), requantized in registers.
+            fixed (int* pb = biasEff) fixed (float* pm = multiplier)
+            {
+                var e = new GemmInt8.Epilogue { Out = f.I8(y), Ldo = oc, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = true };
+                GemmInt8.Run(xs, ic, (sbyte*)packed!.Pointer, acc32, oc, rows, oc, ic, isa, activationsInA: true, ref e);
+            }
+            return;
+        }
+        // Rows padded to a multiple of 4 bytes (and shifted to u8 for VNNI), then the int32 GEMM, then the epilogue.
         byte flip = GemmInt8.ShiftsActivations(isa) ? (byte)0x80 : (byte)0;
         for (int r = 0; r < rows; r++)
         {
-            for (int k = 0; k < ic; k++) a[(long)r * kp + k] = (sbyte)((byte)xs[(long)r * ic + k] ^ flip);
+            GemmInt8.CopyShifted(xs + (long)r * ic, a + (long)r * kp, ic, flip);
             for (int k = ic; k < kp; k++) a[(long)r * kp + k] = 0;
         }
         GemmInt8.Run(a, kp, (sbyte*)packed!.Pointer, acc32, oc, rows, oc, ic, isa, activationsInA: true);

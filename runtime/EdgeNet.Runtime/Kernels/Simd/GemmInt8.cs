@@ -52,6 +52,23 @@ public static unsafe class GemmInt8
         }
     }
 
+    /// <summary>dst = src XOR flip (0x80 stores int8 activations as the u8 that VNNI multiplies; 0 copies).</summary>
+    public static void CopyShifted(sbyte* src, sbyte* dst, long n, byte flip)
+    {
+        long i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var f = Vector256.Create(flip);
+            for (; i + 32 <= n; i += 32) (Vector256.Load((byte*)src + i) ^ f).Store((byte*)dst + i);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var f = Vector128.Create(flip);
+            for (; i + 16 <= n; i += 16) (Vector128.Load((byte*)src + i) ^ f).Store((byte*)dst + i);
+        }
+        for (; i < n; i++) dst[i] = (sbyte)((byte)src[i] ^ flip);
+    }
+
     /// <summary>Rows k..k+3 (16 bytes each, stride ldk) interleaved to 16 columns × 4 bytes: SSE2 or NEON byte zips.</summary>
     static bool Interleave4(sbyte* s, long ldk, sbyte* d, byte flip)
     {
