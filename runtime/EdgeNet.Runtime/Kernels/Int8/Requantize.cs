@@ -40,6 +40,25 @@ public static unsafe class Requantize
         public static void Store(Vector512<int> q, sbyte* dst) => Avx512F.ConvertToVector128SByte(q).Store(dst);
     }
 
+    /// <summary>The 128-bit form (arm64, where FMIN/FMAX, FRINTN and FCVTZS are single instructions). For requantizing
+    /// sums only: a NaN would come out as the zero point (the x86 forms above send it to hi, as Quantize needs).</summary>
+    public readonly struct Bounds128(int zp, int lo, int hi)
+    {
+        public readonly Vector128<float> Lo = Vector128.Create((float)(lo - zp)), Hi = Vector128.Create((float)(hi - zp));
+        public readonly Vector128<int> Zp = Vector128.Create(zp);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector128<int> Round(Vector128<float> t) => Vector128.ConvertToInt32(Vector128.Round(Vector128.Max(Lo, Vector128.Min(t, Hi)))) + Zp;
+
+        /// <summary>Eight results (already in −128..127) stored as 8 bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store8(Vector128<int> a, Vector128<int> b, sbyte* d)
+        {
+            var s = Vector128.Narrow(a, b);
+            *(long*)d = Vector128.Narrow(s, s).AsInt64().ToScalar();
+        }
+    }
+
     /// <summary>Eight int32 already in −128..127 stored as 8 bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store8(Vector256<int> q, sbyte* d)
@@ -67,16 +86,11 @@ public static unsafe class Requantize
             var q = new Bounds256(zp, lo, hi); var vb = Vector256.Create(bias); var vm = Vector256.Create(m);
             for (; i + 8 <= n; i += 8) Store8(q.Round(Avx.ConvertToVector256Single(Vector256.Load(acc + i) + vb) * vm), dst + i);
         }
-        else if (Vector128.IsHardwareAccelerated)   // arm64: FRINTN, FMAX/FMIN, FCVTZS are single instructions there
+        else if (Vector128.IsHardwareAccelerated)
         {
-            var vb = Vector128.Create(bias); var vm = Vector128.Create(m); var vz = Vector128.Create(zp);
-            var vlo = Vector128.Create((float)(lo - zp)); var vhi = Vector128.Create((float)(hi - zp));
-            for (; i + 4 <= n; i += 4)
-            {
-                var t = Vector128.ConvertToSingle(Vector128.Load(acc + i) + vb) * vm;
-                var q = Vector128.ConvertToInt32(Vector128.Round(Vector128.Min(Vector128.Max(t, vlo), vhi))) + vz;
-                dst[i] = (sbyte)q.GetElement(0); dst[i + 1] = (sbyte)q.GetElement(1); dst[i + 2] = (sbyte)q.GetElement(2); dst[i + 3] = (sbyte)q.GetElement(3);
-            }
+            var q = new Bounds128(zp, lo, hi); var vb = Vector128.Create(bias); var vm = Vector128.Create(m);
+            for (; i + 8 <= n; i += 8)
+                Bounds128.Store8(q.Round(Vector128.ConvertToSingle(Vector128.Load(acc + i) + vb) * vm), q.Round(Vector128.ConvertToSingle(Vector128.Load(acc + i + 4) + vb) * vm), dst + i);
         }
         for (; i < n; i++) dst[i] = QuantMath.Requantize(acc[i] + bias, m, zp, lo, hi);
     }
@@ -96,7 +110,7 @@ public static unsafe class Requantize
     /// <summary>Channels-last pixels of C channels held exactly as floats (bias included), per-channel multipliers.</summary>
     public static void PixelsFromFloat(float* acc, float* m, int zp, int lo, int hi, sbyte* dst, int pixels, int C)
     {
-        int vec = Avx512F.IsSupported ? C / 16 * 16 : Avx2.IsSupported ? C / 8 * 8 : 0;
+        int vec = Avx512F.IsSupported ? C / 16 * 16 : C / 8 * 8;
         for (long p = 0; p < pixels; p++, acc += C, dst += C)
         {
             int c = 0;
@@ -109,6 +123,12 @@ public static unsafe class Requantize
             {
                 var q = new Bounds256(zp, lo, hi);
                 for (; c < vec; c += 8) Store8(q.Round(Vector256.Load(acc + c) * Vector256.Load(m + c)), dst + c);
+            }
+            else if (Vector128.IsHardwareAccelerated)
+            {
+                var q = new Bounds128(zp, lo, hi);
+                for (; c < vec; c += 8)
+                    Bounds128.Store8(q.Round(Vector128.Load(acc + c) * Vector128.Load(m + c)), q.Round(Vector128.Load(acc + c + 4) * Vector128.Load(m + c + 4)), dst + c);
             }
             for (; c < C; c++) dst[c] = QuantMath.Requantize((int)acc[c], m[c], zp, lo, hi);
         }
@@ -123,6 +143,13 @@ public static unsafe class Requantize
             var q = new Bounds256(zp, lo, hi);
             for (; i + 8 <= n; i += 8)
                 Store8(q.Round(Avx.ConvertToVector256Single(Vector256.Load(acc + i) + Vector256.Load(bias + i)) * Vector256.Load(m + i)), dst + i);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var q = new Bounds128(zp, lo, hi);
+            for (; i + 8 <= n; i += 8)
+                Bounds128.Store8(q.Round(Vector128.ConvertToSingle(Vector128.Load(acc + i) + Vector128.Load(bias + i)) * Vector128.Load(m + i)),
+                                 q.Round(Vector128.ConvertToSingle(Vector128.Load(acc + i + 4) + Vector128.Load(bias + i + 4)) * Vector128.Load(m + i + 4)), dst + i);
         }
         for (; i < n; i++) dst[i] = QuantMath.Requantize(acc[i] + bias[i], m[i], zp, lo, hi);
     }
