@@ -60,3 +60,59 @@ public class FineTuneStepBenchmark
 
     [Benchmark] public float CnnStepBatch8() => FineTuner.Step(s, x, y, 8, opt, 0.001f, o);
 }
+
+/// <summary>The int8 kernels against their references (the NCHW scalar kernels) on MobileNetV2-shaped layers,
+/// quantized by EdgeNet's own PTQ: the stem with the depthwise conv after it (channels-last plan: VNNI stem and
+/// int8 depthwise), an inverted-residual block at 56×56 (pointwise 24→144, depthwise, 144→24), Dense at batch 8.</summary>
+[MemoryDiagnoser]
+public class Int8KernelBenchmarks
+{
+    Session fast = null!, slow = null!;
+    [Params("stem 3x224x224->32 s2 + dw", "block 56x56 24->144->24", "dense 1280->1000 b8")]
+    public string Shape { get; set; } = "";
+
+    static float[] R(int n, int seed) { var r = new Random(seed); return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() - 0.5)).ToArray(); }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var g = new GraphBuilder();
+        var relu6 = new Attributes().Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
+        int y, batch = 1;
+        switch (Shape)
+        {
+            case "stem 3x224x224->32 s2 + dw":
+            {
+                int x = g.Input("x", -1, 3, 224, 224);
+                int s = g.Add(OpType.Conv, [x, g.Constant("ws", R(32 * 27, 1), 32, 3, 3, 3), g.Constant("bs", R(32, 2), 32)], new Attributes().Set("strides", new long[] { 2, 2 }).Set("pads", new long[] { 1, 1, 1, 1 }).Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f));
+                y = g.Add(OpType.Conv, [s, g.Constant("wd", R(32 * 9, 3), 32, 1, 3, 3), g.Constant("bd", R(32, 4), 32)], new Attributes().Set("group", 32L).Set("pads", new long[] { 1, 1, 1, 1 }));
+                break;
+            }
+            case "block 56x56 24->144->24":
+            {
+                int x = g.Input("x", -1, 24, 56, 56);
+                int e = g.Add(OpType.Conv, [x, g.Constant("we", R(144 * 24, 1), 144, 24, 1, 1), g.Constant("be", R(144, 2), 144)], relu6);
+                int d = g.Add(OpType.Conv, [e, g.Constant("wd", R(144 * 9, 3), 144, 1, 3, 3), g.Constant("bd", R(144, 4), 144)], new Attributes().Set("group", 144L).Set("pads", new long[] { 1, 1, 1, 1 }).Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f));
+                y = g.Add(OpType.Conv, [d, g.Constant("wp", R(24 * 144, 5), 24, 144, 1, 1), g.Constant("bp", R(24, 6), 24)]);
+                break;
+            }
+            default:
+            {
+                batch = 8;
+                int x = g.Input("x", -1, 1280);
+                y = g.Add(OpType.Dense, [x, g.Constant("w", R(1000 * 1280, 1), 1000, 1280), g.Constant("b", R(1000, 2), 1000)]);
+                break;
+            }
+        }
+        var fp32 = g.Build(y);
+        var rows = R((int)(fp32.Input().Elements(1) * 8), 7);   // calibration rows, and the input of up to 8 samples
+        var m = EdgeNet.Quant.Quantizer.Quantize(fp32, EdgeNet.Quant.Calibration.Collect(fp32, rows, EdgeNet.Quant.CalibrationMethod.MinMax));
+        fast = new Session(m, batch); slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
+        rows.AsSpan(0, (int)fast.InputSampleSize() * batch).CopyTo(fast.Input(0, batch)); rows.AsSpan(0, (int)slow.InputSampleSize() * batch).CopyTo(slow.Input(0, batch));
+        this.batch = batch;
+    }
+
+    int batch;
+    [Benchmark(Baseline = true)] public void Reference() => slow.Run(batch);
+    [Benchmark] public void Vectorized() => fast.Run(batch);
+}
