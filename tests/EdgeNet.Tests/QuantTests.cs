@@ -254,10 +254,13 @@ public class Int8KernelTwinTests
     [InlineData(16, 48, 2, 11, false)]
     [InlineData(16, 24, 1, 7, false, true)]   // with a stem conv (3 planes, 3×3, stride 2): exact integers through the fp32 direct kernel
     [InlineData(32, 40, 2, 9, true, true)]
-    public void MobileNet_block_channels_last(int c, int e, int stride, int size, bool floatOut, bool stem = false)
+    [InlineData(16, 24, 1, 8, false, true, 1)]   // grayscale and 2-, 4-plane stems: the VNNI stem's scalar packing, odd widths
+    [InlineData(16, 32, 1, 5, false, true, 2)]
+    [InlineData(32, 16, 1, 6, false, true, 4)]
+    public void MobileNet_block_channels_last(int c, int e, int stride, int size, bool floatOut, bool stem = false, int planes = 3)
     {
         var g = new GraphBuilder();
-        int x = stem ? g.Input("x", -1, 3, 2 * size, 2 * size + 2) : g.Input("x", -1, c, size, size + 1);
+        int x = stem ? g.Input("x", -1, planes, 2 * size, 2 * size + 2) : g.Input("x", -1, c, size, size + 1);
         int oh = (size + 2 - 3) / stride + 1, ow = (size + 1 + 2 - 3) / stride + 1;
         var relu6 = new Attributes().Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
         Twins(g, x, input =>
@@ -267,7 +270,7 @@ public class Int8KernelTwinTests
             {
                 q = I8(g, "stem", [-1, c, size, size + 1], 0.02f, -128);
                 var a = new Attributes().Set("strides", new long[] { 2, 2 }).Set("pads", new long[] { 1, 1, 1, 1 }).Set("activation", "relu");
-                g.Model.Nodes.Add(new Node(OpType.Conv, "stem", [input, Weights(g, "ws", [c, 3, 3, 3], 9), Bias(g, c, 10)], [q], a));
+                g.Model.Nodes.Add(new Node(OpType.Conv, "stem", [input, Weights(g, "ws", [c, planes, 3, 3], 9), Bias(g, c, 10)], [q], a));
             }
             int h1 = I8(g, "h1", [-1, e, size, size + 1], 0.03f, -128);
             g.Model.Nodes.Add(new Node(OpType.Conv, "expand", [q, Weights(g, "we", [e, c, 1, 1], 3), Bias(g, e, 4)], [h1], relu6));
