@@ -33,7 +33,7 @@ public partial class SaveFaultTests(ITestOutputHelper output)
         psi.Environment["D"] = mountPoint;
         psi.Environment["EDGENET"] = Edgenet;
         using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
+        var err = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         string o = p.StandardOutput.ReadToEnd() + err.Result;
         p.WaitForExit();
         return (p.ExitCode, o);
@@ -142,7 +142,7 @@ public partial class SaveFaultTests(ITestOutputHelper output)
     /// nothing; once the save has begun it completes. Never a partial or temp file.
     /// </summary>
     [Fact]
-    public void Sigterm_during_finetune_or_its_save_leaves_no_partial_file()
+    public async Task Sigterm_during_finetune_or_its_save_leaves_no_partial_file()
     {
         var dir = Fixtures.TempDir();
         string model = Path.Combine(dir, "m.enet"), outFile = Path.Combine(dir, "out.enet");
@@ -158,13 +158,13 @@ public partial class SaveFaultTests(ITestOutputHelper output)
         {
             File.Delete(outFile);
             using var p = Process.Start(new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            var err = p.StandardError.ReadToEndAsync();
+            var err = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
             while (p.StandardOutput.ReadLine() is { } line && !line.StartsWith("epoch 1/")) { }   // training is under way
-            var rest = p.StandardOutput.ReadToEndAsync();
+            var rest = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
             Thread.Sleep(rng.Next(0, runMs * 2 / 3 + 30));
             kill(p.Id, 15);
             p.WaitForExit();
-            string stderr = err.Result;
+            string stderr = await err;
             if (p.ExitCode == 5) { interrupted++; Assert.False(File.Exists(outFile), "an interrupted run wrote its output"); Assert.Contains("nothing was written", stderr); }
             // 143: the signal came after the handler was released, while the finished process exited — the save is complete.
             else if (p.ExitCode is 0 or 143) { completed++; Assert.Equal(expected, File.ReadAllBytes(outFile)); }
