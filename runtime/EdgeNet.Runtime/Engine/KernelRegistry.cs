@@ -32,7 +32,7 @@ public static class KernelRegistry
                 OpType.Transpose => new TransposeKernel(m, node),
                 OpType.Quantize or OpType.Dequantize => new Kernels.Int8.QuantizeKernel(m, node),
                 OpType.Add or OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh => new Kernels.Int8.ElementwiseInt8Kernel(m, node),
-                OpType.GlobalAveragePool or OpType.AveragePool or OpType.MaxPool => new Kernels.Int8.PoolInt8Kernel(m, node),
+                OpType.GlobalAveragePool or OpType.AveragePool or OpType.MaxPool => new Kernels.Int8.PoolInt8Kernel(m, node, o),
                 OpType.Reshape => new ReshapeKernel(m, node),
                 OpType.Concat => new Kernels.Int8.ConcatInt8Kernel(m, node),
                 _ => throw new ModelFormatException($"node '{node.Name}': no int8 kernel for {node.Op} (dequantize before it)"),

@@ -19,10 +19,14 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
     readonly sbyte[] w;
     readonly int[] bias, biasEff;
     readonly float[] multiplier;
-    readonly bool intOut, reference, floatDepthwise, pointwise;
+    readonly bool intOut, reference, floatDepthwise, pointwise, batched;
     readonly Activation act;
     readonly NativeBuffer? wRows, wFloat, bFloat;
     readonly GemmInt8.Isa isa = GemmInt8.Selected;
+    readonly int[] xTemplate;
+    readonly int[]? gather;   // small images: im2col as a gather from the zero-point-padded image, offsets [K, N]
+    int Hp => Math.Max(g.H + g.PadTop, (g.OH - 1) * g.StrideH + (g.KH - 1) * g.DilationH + 1);
+    int Wp => Math.Max(g.W + g.PadLeft, (g.OW - 1) * g.StrideW + (g.KW - 1) * g.DilationW + 1);
 
     public ConvInt8Kernel(Model m, Node node, KernelOptions o) : base(node)
     {
@@ -42,12 +46,17 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         var scale = Int8Tensor.Output(this, m, y, act, sx, sw);
         (intOut, multiplier, zy, lo, hi) = (scale.IntOut, scale.Multiplier, scale.Zp, scale.Lo, scale.Hi);
         reference = o.Reference;
+        xTemplate = xt.Shape;
         K = g.CinPerGroup * g.KH * g.KW; kp = GemmInt8.KPad(K); N = g.OH * g.OW;
         pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0;
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
         biasEff = Int8Tensor.FoldZeroPoint(w, bias, K, zx + shift, out long maxAcc);
         floatDepthwise = !reference && g.IsDepthwise && Depthwise.Supports(g) && maxAcc < (1 << 24);
         if (reference) return;
+        // Small images (digits-sized CNNs): one GEMM over the whole batch's im2col columns instead of a tiny GEMM,
+        // pack and epilogue per image.
+        batched = !floatDepthwise && !pointwise && g.Group == 1 && N <= 256;
+        if (batched) gather = GatherTable();
         if (floatDepthwise)
         {
             wFloat = NativeBuffer.Of(w.Select(v => (float)v).ToArray());
@@ -62,13 +71,46 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
 
     public override long ScratchBytes(int batch) =>
         reference ? 0 : floatDepthwise ? 4 * ((long)g.C * g.H * g.W + (long)g.OC * N + Depthwise.ScratchFloats(g) + 64)
-        : (long)K * N + GemmInt8.PackedBytes(K, N) + 4L * g.OC * N + 256;
+        : GemmScratch(batched ? (long)Format.Shape.Resolve(xTemplate[0], batch) * N : N);
+
+    long GemmScratch(long columns) => K * columns + GemmInt8.PackedBytes(K, (int)columns) + 4L * g.OC * columns + (batched ? (long)g.C * Hp * Wp : 0) + 320;
+
+    int[] GatherTable()
+    {
+        var t = new int[K * N];
+        for (int c = 0, k = 0; c < g.C; c++)
+            for (int kh = 0; kh < g.KH; kh++)
+                for (int kw = 0; kw < g.KW; kw++, k++)
+                    for (int oh = 0; oh < g.OH; oh++)
+                        for (int ow = 0; ow < g.OW; ow++)
+                            t[k * N + oh * g.OW + ow] = (c * Hp + oh * g.StrideH + kh * g.DilationH) * Wp + ow * g.StrideW + kw * g.DilationW;
+        return t;
+    }
+
+    /// <summary>im2col of one small image into columns of row stride <paramref name="ld"/>: the image copied once into a
+    /// border of z_x (the real 0), then every column entry one table lookup — no per-row bounds work.</summary>
+    void GatherColumns(sbyte* xi, sbyte* padded, sbyte* col, int ld)
+    {
+        int hp = Hp, wp = Wp;
+        new Span<sbyte>(padded, g.C * hp * wp).Fill((sbyte)zx);
+        for (int c = 0; c < g.C; c++)
+            for (int h = 0; h < g.H; h++)
+                new Span<sbyte>(xi + ((long)c * g.H + h) * g.W, g.W).CopyTo(new Span<sbyte>(padded + ((long)c * hp + h + g.PadTop) * wp + g.PadLeft, g.W));
+        fixed (int* t = gather)
+            for (int k = 0; k < K; k++)
+            {
+                int* tk = t + k * N;
+                sbyte* row = col + (long)k * ld;
+                for (int p = 0; p < N; p++) row[p] = padded[tk[p]];
+            }
+    }
 
     public override void Run(Frame f)
     {
         int n = f.Shape(x)[0];
         long inImage = (long)g.C * g.H * g.W, outImage = (long)g.OC * N;
         sbyte* xs = f.I8(x);
+        if (batched && n > 1) { RunBatched(f, n); return; }
         for (int i = 0; i < n; i++)
         {
             sbyte* xi = xs + i * inImage;
@@ -81,7 +123,7 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
                 sbyte* packed = col + ((long)K * N + 63) / 64 * 64;
                 int* acc = (int*)(packed + (GemmInt8.PackedBytes(K, N) + 63) / 64 * 64);
                 sbyte* xg = xi + (long)grp * g.CinPerGroup * g.H * g.W;
-                if (!pointwise) Im2Col(xg, col);
+                if (!pointwise) Im2Col(xg, col, N);
                 GemmInt8.Pack(pointwise ? xg : col, N, 1, K, N, packed, GemmInt8.ShiftsActivations(isa));
                 if (intOut)
                     fixed (int* pb = biasEff) fixed (float* pm = multiplier)
@@ -99,6 +141,29 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
                 }
             }
         }
+        if (!intOut && !act.IsClamp) act.Apply(f.Span(y));
+    }
+
+    /// <summary>The batch's im2col side by side (image i in columns i·N..), one GEMM, then each image's rows requantized.</summary>
+    void RunBatched(Frame f, int n)
+    {
+        long inImage = (long)g.C * g.H * g.W, outImage = (long)g.OC * N;
+        int cols = n * N;
+        sbyte* col = (sbyte*)f.Scratch;
+        sbyte* packed = col + ((long)K * cols + 63) / 64 * 64;
+        int* acc = (int*)(packed + (GemmInt8.PackedBytes(K, cols) + 63) / 64 * 64);
+        sbyte* padded = (sbyte*)(acc + (long)g.OC * cols);
+        for (int i = 0; i < n; i++) GatherColumns(f.I8(x) + i * inImage, padded, col + (long)i * N, cols);
+        GemmInt8.Pack(col, cols, 1, K, cols, packed, GemmInt8.ShiftsActivations(isa));
+        GemmInt8.Run((sbyte*)wRows!.Pointer, kp, packed, acc, cols, g.OC, cols, K, isa, activationsInA: false);
+        for (int i = 0; i < n; i++)
+            for (int oc = 0; oc < g.OC; oc++)
+            {
+                int* a = acc + (long)oc * cols + (long)i * N;
+                long o = i * outImage + (long)oc * N;
+                if (intOut) Requantize.Row(a, biasEff[oc], multiplier[oc], zy, lo, hi, f.I8(y) + o, N);
+                else for (int j = 0; j < N; j++) Write(f, o + j, oc, a[j] + biasEff[oc]);
+            }
         if (!intOut && !act.IsClamp) act.Apply(f.Span(y));
     }
 
@@ -168,18 +233,29 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         for (; i < n; i++) dst[i] = x[i] - zp;
     }
 
-    void Im2Col(sbyte* xg, sbyte* col)
+    /// <summary>Rows (c, kh, kw) of output pixels, row stride <paramref name="ld"/>; padding holds z_x (the real 0).
+    /// At stride 1 a row is one copy of the input row, shifted, with the pads filled at its ends.</summary>
+    void Im2Col(sbyte* xg, sbyte* col, int ld)
     {
-        sbyte pad = (sbyte)zx;   // the real value 0
+        sbyte pad = (sbyte)zx;
         for (int c = 0; c < g.CinPerGroup; c++)
             for (int kh = 0; kh < g.KH; kh++)
-                for (int kw = 0; kw < g.KW; kw++, col += N)
+                for (int kw = 0; kw < g.KW; kw++, col += ld)
                     for (int oh = 0; oh < g.OH; oh++)
                     {
                         int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
                         sbyte* row = col + oh * g.OW;
                         if ((uint)ih >= (uint)g.H) { new Span<sbyte>(row, g.OW).Fill(pad); continue; }
                         sbyte* xr = xg + ((long)c * g.H + ih) * g.W;
+                        if (g.StrideW == 1)   // a shifted copy of the input row, pads at its ends (tight loops: rows are short)
+                        {
+                            int off = kw * g.DilationW - g.PadLeft, ow0 = Math.Clamp(-off, 0, g.OW), ow1 = Math.Clamp(g.W - off, ow0, g.OW);
+                            int ow = 0;
+                            for (; ow < ow0; ow++) row[ow] = pad;
+                            for (; ow < ow1; ow++) row[ow] = xr[ow + off];
+                            for (; ow < g.OW; ow++) row[ow] = pad;
+                            continue;
+                        }
                         for (int ow = 0; ow < g.OW; ow++)
                         {
                             int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;

@@ -138,9 +138,9 @@ public sealed unsafe class PoolInt8Kernel : Kernel
     readonly int x, y, zx, zy;
     readonly float mult;
     readonly Reference.ConvGeometry g;
-    readonly bool global, floatOut, nhwc;
+    readonly bool global, floatOut, nhwc, max2x2;
 
-    public PoolInt8Kernel(Model m, Node node) : base(node)
+    public PoolInt8Kernel(Model m, Node node, KernelOptions o) : base(node)
     {
         x = node.Inputs[0]; y = node.Outputs[0];
         var xt = m.Tensors[x];
@@ -162,6 +162,7 @@ public sealed unsafe class PoolInt8Kernel : Kernel
             g = Window.Geometry(this, node.Attributes, xt.Shape, xt.Shape[1], [(int)k[0], (int)k[1]], xt.Shape[1], node.Attributes.Int("ceil_mode", 0) != 0);
         }
         mult = node.Op == OpType.MaxPool ? sx / sy : sx / (sy * g.KH * g.KW);
+        max2x2 = !o.Reference && !floatOut && node.Op == OpType.MaxPool && Simd.MaxPool2x2.Supports(g);
         ExpectShape(m, y, [xt.Shape[0], g.C, g.OH, g.OW]);
     }
 
@@ -172,6 +173,7 @@ public sealed unsafe class PoolInt8Kernel : Kernel
         int n = f.Shape(x)[0];
         sbyte* xs = f.I8(x);
         if (nhwc) { GlobalNhwc(f, n, xs); return; }
+        if (max2x2) { Max2x2(xs, f.I8(y), n * g.C); return; }
         bool max = Node.Op == OpType.MaxPool;
         for (int nc = 0; nc < n * g.C; nc++)
             for (int oh = 0; oh < g.OH; oh++)
@@ -193,6 +195,24 @@ public sealed unsafe class PoolInt8Kernel : Kernel
                     if (floatOut) f.F(y)[o] = acc * mult;
                     else f.I8(y)[o] = QuantMath.Requantize(acc, mult, zy);
                 }
+    }
+
+    /// <summary>2×2, stride 2, no padding (small CNNs): the maximum code of each window, rescaled only when the
+    /// output's parameters differ from the input's — the reference's result without its per-tap bounds tests.</summary>
+    void Max2x2(sbyte* x, sbyte* y, int planes)
+    {
+        int H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+        bool same = mult == 1f && zy == zx;
+        for (int p = 0; p < planes; p++)
+            for (int oh = 0; oh < OH; oh++)
+            {
+                sbyte* r0 = x + ((long)p * H + 2 * oh) * W, r1 = r0 + W, o = y + ((long)p * OH + oh) * OW;
+                for (int ow = 0; ow < OW; ow++)
+                {
+                    int v = Math.Max(Math.Max(r0[2 * ow], r0[2 * ow + 1]), Math.Max(r1[2 * ow], r1[2 * ow + 1]));
+                    o[ow] = same ? (sbyte)v : QuantMath.Requantize(v - zx, mult, zy);
+                }
+            }
     }
 
     void GlobalNhwc(Frame f, int n, sbyte* xs)
