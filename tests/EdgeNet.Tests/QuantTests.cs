@@ -193,7 +193,7 @@ public class Int8KernelTwinTests
     {
         var d = new TheoryData<int, int, int, int, int, int>();
         foreach (var (c, oc, group) in new[] { (1, 3, 1), (3, 5, 1), (4, 6, 2), (8, 8, 8), (5, 5, 5), (16, 17, 1) })
-            foreach (var (k, stride, pad) in new[] { (1, 1, 0), (3, 1, 1), (3, 2, 1), (2, 2, 0) })
+            foreach (var (k, stride, pad) in new[] { (1, 1, 0), (3, 1, 1), (3, 2, 1), (2, 2, 0), (5, 1, 2) })   // 5×5: the byte-gather path (a row wider than a word)
                 foreach (var size in new[] { 5, 10 })
                     d.Add(c, oc, group, k, stride * 10 + pad, size);
         return d;

@@ -19,12 +19,13 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
     readonly sbyte[] w;
     readonly int[] bias, biasEff;
     readonly float[] multiplier;
-    readonly bool intOut, reference, floatDepthwise, pointwise, batched;
+    readonly bool intOut, reference, floatDepthwise, pointwise, batched, rowDwords;
+    readonly int gemmK;   // the GEMM's K: K, or C·KH·4 with rowDwords
     readonly Activation act;
     readonly NativeBuffer? wRows, wFloat, bFloat;
     readonly GemmInt8.Isa isa = GemmInt8.Selected;
     readonly int[] xTemplate;
-    readonly int[]? gather;   // small images: im2col as a gather from the zero-point-padded image, offsets [K, N]
+    readonly int[]? gather;   // small images: packed GEMM panels gathered from the zero-point-padded image (GatherTable)
     int Hp => Math.Max(g.H + g.PadTop, (g.OH - 1) * g.StrideH + (g.KH - 1) * g.DilationH + 1);
     int Wp => Math.Max(g.W + g.PadLeft, (g.OW - 1) * g.StrideW + (g.KW - 1) * g.DilationW + 1);
 
@@ -56,6 +57,10 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         // Small images (digits-sized CNNs): one GEMM over the whole batch's im2col columns instead of a tiny GEMM,
         // pack and epilogue per image.
         batched = !floatDepthwise && !pointwise && g.Group == 1 && N <= 256;
+        // Where a kernel row fits a dword (KW ≤ 4, no column dilation), k runs over (c, kh, 4 columns): one 4-byte
+        // load per k-group and pixel fills a packed VNNI word (the 4th byte has weight 0).
+        rowDwords = batched && g.KW <= 4 && g.DilationW == 1;
+        gemmK = rowDwords ? g.C * g.KH * 4 : K;
         if (batched) gather = GatherTable();
         if (floatDepthwise)
         {
@@ -63,46 +68,66 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
             bFloat = NativeBuffer.Of(bias.Select(v => (float)v).ToArray());
             return;
         }
-        wRows = new NativeBuffer((long)g.OC * kp);
+        int ldw = GemmInt8.KPad(gemmK);
+        wRows = new NativeBuffer((long)g.OC * ldw);
         var rows = (sbyte*)wRows.Pointer;
+        new Span<sbyte>(rows, g.OC * ldw).Clear();
         for (int oc = 0; oc < g.OC; oc++)
-            for (int k = 0; k < kp; k++) rows[(long)oc * kp + k] = k < K ? w[oc * K + k] : (sbyte)0;
+            for (int k = 0; k < K; k++)
+            {
+                int c = k / (g.KH * g.KW), kh = k / g.KW % g.KH, kw = k % g.KW;
+                rows[(long)oc * ldw + (rowDwords ? (c * g.KH + kh) * 4 + kw : k)] = w[oc * K + k];
+            }
     }
 
     public override long ScratchBytes(int batch) =>
         reference ? 0 : floatDepthwise ? 4 * ((long)g.C * g.H * g.W + (long)g.OC * N + Depthwise.ScratchFloats(g) + 64)
-        : GemmScratch(batched ? (long)Format.Shape.Resolve(xTemplate[0], batch) * N : N);
+        : batched ? BatchedScratch(Format.Shape.Resolve(xTemplate[0], batch)) : GemmScratch(N);
 
-    long GemmScratch(long columns) => K * columns + GemmInt8.PackedBytes(K, (int)columns) + 4L * g.OC * columns + (batched ? (long)g.C * Hp * Wp : 0) + 320;
+    long GemmScratch(long columns) => K * columns + GemmInt8.PackedBytes(K, (int)columns) + 4L * g.OC * columns + 256;
 
+    /// <summary>Columns per image in the batched GEMM: N rounded up to whole panels, so no panel spans two images.</summary>
+    int PanelColumns => (N + GemmInt8.NR - 1) / GemmInt8.NR * GemmInt8.NR;
+    long BatchedScratch(long n) => (long)GemmInt8.KPad(gemmK) * n * PanelColumns + 4L * g.OC * n * PanelColumns + (long)g.C * Hp * Wp + 320;
+
+    /// <summary>For each byte (or, with rowDwords, each 4-byte word) of an image's packed GEMM panels
+    /// (<see cref="GemmInt8.Pack"/>'s layout: panel, k-group, column, 4 k), its offset in the zero-point-padded image;
+    /// 0 (any byte: its weight or its column is unused) past K or N.</summary>
     int[] GatherTable()
     {
-        var t = new int[K * N];
-        for (int c = 0, k = 0; c < g.C; c++)
-            for (int kh = 0; kh < g.KH; kh++)
-                for (int kw = 0; kw < g.KW; kw++, k++)
-                    for (int oh = 0; oh < g.OH; oh++)
-                        for (int ow = 0; ow < g.OW; ow++)
-                            t[k * N + oh * g.OW + ow] = (c * Hp + oh * g.StrideH + kh * g.DilationH) * Wp + ow * g.StrideW + kw * g.DilationW;
+        int np = PanelColumns, nr = GemmInt8.NR, hp = Hp, wp = Wp, kpg = GemmInt8.KPad(gemmK), per = rowDwords ? 1 : 4;
+        var t = new int[kpg * np / (4 / per)];
+        for (int panel = 0, e = 0; panel < np / nr; panel++)
+            for (int kq = 0; kq < kpg; kq += 4)
+                for (int j = 0; j < nr; j++)
+                    for (int q = 0; q < per; q++, e++)
+                    {
+                        int k = kq + q, p = panel * nr + j;
+                        if (k >= gemmK || p >= N) continue;
+                        int oh = p / g.OW, ow = p % g.OW;
+                        if (rowDwords) { int grp = kq / 4, c = grp / g.KH, kh = grp % g.KH; t[e] = (c * hp + oh * g.StrideH + kh * g.DilationH) * wp + ow * g.StrideW; continue; }
+                        int ch = k / (g.KH * g.KW), kh2 = k / g.KW % g.KH, kw = k % g.KW;
+                        t[e] = (ch * hp + oh * g.StrideH + kh2 * g.DilationH) * wp + ow * g.StrideW + kw * g.DilationW;
+                    }
         return t;
     }
 
-    /// <summary>im2col of one small image into columns of row stride <paramref name="ld"/>: the image copied once into a
-    /// border of z_x (the real 0), then every column entry one table lookup — no per-row bounds work.</summary>
-    void GatherColumns(sbyte* xi, sbyte* padded, sbyte* col, int ld)
+    /// <summary>One small image straight into packed GEMM panels: copied once into a border of z_x (the real 0), then
+    /// every packed byte — or 4-byte word — one table lookup (shifted to u8 for VNNI): no im2col matrix, no packing pass.</summary>
+    void GatherPacked(sbyte* xi, sbyte* padded, sbyte* dst)
     {
         int hp = Hp, wp = Wp;
-        new Span<sbyte>(padded, g.C * hp * wp).Fill((sbyte)zx);
+        new Span<sbyte>(padded, g.C * hp * wp + 4).Fill((sbyte)zx);   // + 4: a word read at the last column stays inside
         for (int c = 0; c < g.C; c++)
             for (int h = 0; h < g.H; h++)
                 new Span<sbyte>(xi + ((long)c * g.H + h) * g.W, g.W).CopyTo(new Span<sbyte>(padded + ((long)c * hp + h + g.PadTop) * wp + g.PadLeft, g.W));
+        uint flip = GemmInt8.ShiftsActivations(isa) ? 0x80808080u : 0u;
+        int count = gather!.Length;
         fixed (int* t = gather)
-            for (int k = 0; k < K; k++)
-            {
-                int* tk = t + k * N;
-                sbyte* row = col + (long)k * ld;
-                for (int p = 0; p < N; p++) row[p] = padded[tk[p]];
-            }
+        {
+            if (rowDwords) { for (int e = 0; e < count; e++) ((uint*)dst)[e] = *(uint*)(padded + t[e]) ^ flip; return; }
+            for (int e = 0; e < count; e++) dst[e] = (sbyte)((byte)padded[t[e]] ^ (byte)flip);
+        }
     }
 
     public override void Run(Frame f)
@@ -110,7 +135,7 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         int n = f.Shape(x)[0];
         long inImage = (long)g.C * g.H * g.W, outImage = (long)g.OC * N;
         sbyte* xs = f.I8(x);
-        if (batched && n > 1) { RunBatched(f, n); return; }
+        if (batched) { RunBatched(f, n); return; }
         for (int i = 0; i < n; i++)
         {
             sbyte* xi = xs + i * inImage;
@@ -144,22 +169,20 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         if (!intOut && !act.IsClamp) act.Apply(f.Span(y));
     }
 
-    /// <summary>The batch's im2col side by side (image i in columns i·N..), one GEMM, then each image's rows requantized.</summary>
+    /// <summary>The batch's images as consecutive panel groups of one GEMM, then each image's rows requantized.</summary>
     void RunBatched(Frame f, int n)
     {
         long inImage = (long)g.C * g.H * g.W, outImage = (long)g.OC * N;
-        int cols = n * N;
-        sbyte* col = (sbyte*)f.Scratch;
-        sbyte* packed = col + ((long)K * cols + 63) / 64 * 64;
-        int* acc = (int*)(packed + (GemmInt8.PackedBytes(K, cols) + 63) / 64 * 64);
+        int np = PanelColumns, cols = n * np, kpg = GemmInt8.KPad(gemmK);
+        sbyte* packed = (sbyte*)f.Scratch;
+        int* acc = (int*)(packed + ((long)kpg * cols + 63) / 64 * 64);
         sbyte* padded = (sbyte*)(acc + (long)g.OC * cols);
-        for (int i = 0; i < n; i++) GatherColumns(f.I8(x) + i * inImage, padded, col + (long)i * N, cols);
-        GemmInt8.Pack(col, cols, 1, K, cols, packed, GemmInt8.ShiftsActivations(isa));
-        GemmInt8.Run((sbyte*)wRows!.Pointer, kp, packed, acc, cols, g.OC, cols, K, isa, activationsInA: false);
+        for (int i = 0; i < n; i++) GatherPacked(f.I8(x) + i * inImage, padded, packed + (long)i * kpg * np);
+        GemmInt8.Run((sbyte*)wRows!.Pointer, kpg, packed, acc, cols, g.OC, cols, gemmK, isa, activationsInA: false);
         for (int i = 0; i < n; i++)
             for (int oc = 0; oc < g.OC; oc++)
             {
-                int* a = acc + (long)oc * cols + (long)i * N;
+                int* a = acc + (long)oc * cols + (long)i * np;
                 long o = i * outImage + (long)oc * N;
                 if (intOut) Requantize.Row(a, biasEff[oc], multiplier[oc], zy, lo, hi, f.I8(y) + o, N);
                 else for (int j = 0; j < N; j++) Write(f, o + j, oc, a[j] + biasEff[oc]);
