@@ -9,8 +9,10 @@ namespace EdgeNet.Kernels.Int8;
 
 /// <summary>
 /// int8 Conv2D, the twin of <see cref="ConvKernel"/>. General convolutions: int8 im2col (padding holds z_x, the real
-/// zero) packed as GEMM columns, weights as rows, int32 accumulation, requantized epilogue. Depthwise: integers held
-/// exactly in fp32 (|acc| &lt; 2^24 checked at load) through the fp32 depthwise kernel, then the same requantization.
+/// zero) packed as GEMM columns, weights as rows, int32 accumulation, requantized epilogue; small images (≤ 256 output
+/// pixels) gather the whole batch straight into packed panels through a load-time table and run one GEMM. Depthwise:
+/// integers held exactly in fp32 (|acc| &lt; 2^24 checked at load) through the fp32 depthwise kernel, then the same
+/// requantization.
 /// </summary>
 public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
 {
