@@ -440,22 +440,26 @@ internal sealed unsafe class QMatrix : IDisposable
 
     readonly float[] rowScale;   // sa·scale[j] of the current call
 
-    /// <summary>x/sa rounded half to even, clamped to ±127 (QuantMath.Quantize), 16 at a time; XOR flip for VNNI's unsigned side.</summary>
+    /// <summary>x/sa rounded half to even, clamped to ±127 (QuantMath.Quantize), 8 or 16 at a time; XOR flip for VNNI's
+    /// unsigned side. The clamp and rounding are Requantize's single-instruction forms.</summary>
     void QuantizeRow(float* x, sbyte* q, float sa, byte flip)
     {
         int i = 0;
-        if (Vector128.IsHardwareAccelerated && !reference)
+        ulong flip8 = flip * 0x0101010101010101UL;
+        if (!reference && System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
         {
-            var s = Vector128.Create(sa); var lo = Vector128.Create(-127f); var hi = Vector128.Create(127f);
-            var f = Vector128.Create((sbyte)flip);
-            for (; i + 16 <= k; i += 16)
-            {
-                var i0 = Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(Vector128.Round(Vector128.Load(x + i) / s), lo), hi));
-                var i1 = Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(Vector128.Round(Vector128.Load(x + i + 4) / s), lo), hi));
-                var i2 = Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(Vector128.Round(Vector128.Load(x + i + 8) / s), lo), hi));
-                var i3 = Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(Vector128.Round(Vector128.Load(x + i + 12) / s), lo), hi));
-                (Vector128.Narrow(Vector128.Narrow(i0, i1), Vector128.Narrow(i2, i3)) ^ f).Store(q + i);
-            }
+            var b = new Int8.Requantize.Bounds512(0, -127, 127); var s = Vector512.Create(sa); var f = Vector128.Create(flip);
+            for (; i + 16 <= k; i += 16) (System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128SByte(b.Round(Vector512.Load(x + i) / s)).AsByte() ^ f).Store((byte*)q + i);
+        }
+        else if (!reference && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            var b = new Int8.Requantize.Bounds256(0, -127, 127); var s = Vector256.Create(sa);
+            for (; i + 8 <= k; i += 8) { Int8.Requantize.Store8(b.Round(Vector256.Load(x + i) / s), q + i); *(ulong*)(q + i) ^= flip8; }
+        }
+        else if (!reference && Vector128.IsHardwareAccelerated)
+        {
+            var b = new Int8.Requantize.Bounds128(0, -127, 127); var s = Vector128.Create(sa);
+            for (; i + 8 <= k; i += 8) { Int8.Requantize.Bounds128.Store8(b.Round(Vector128.Load(x + i) / s), b.Round(Vector128.Load(x + i + 4) / s), q + i); *(ulong*)(q + i) ^= flip8; }
         }
         for (; i < k; i++) q[i] = (sbyte)((byte)Quant.QuantMath.Quantize(x[i], sa, 0, -127, 127) ^ flip);
         for (; i < kp; i++) q[i] = 0;
