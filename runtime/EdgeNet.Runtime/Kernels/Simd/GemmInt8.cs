@@ -102,7 +102,8 @@ public static unsafe class GemmInt8
     }
 
     /// <summary>What to do with a finished tile: store int32 (Out == null), or requantize to int8 in place of the store
-    /// (q = clamp(roundEven((acc + bias)·m) + zp)), with bias and multiplier per row (Conv) or per column (Dense).</summary>
+    /// (q = clamp(roundEven((acc + bias)·m) + zp)), with bias and multiplier per row when the weights are A (Conv) and
+    /// per column when the activations are A (Dense, channels-last pointwise).</summary>
     public struct Epilogue
     {
         public sbyte* Out; public int Ldo;
@@ -147,6 +148,7 @@ public static unsafe class GemmInt8
     /// <summary>VNNI with the requantization fused into the tile store: no int32 round trip through memory.</summary>
     static void RunVnniFused(sbyte* A, int lda, sbyte* packedB, int M, int N, int K, bool actInA, ref Epilogue e)
     {
+        if ((actInA ? e.ColBias : e.RowBias) == null) throw new ArgumentException(actInA ? "activations in A need per-column bias" : "weights in A need per-row bias");
         int kp = KPad(K);
         var tile = stackalloc int[4 * NR];
         int* padBias = stackalloc int[NR]; float* padMult = stackalloc float[NR];
@@ -154,7 +156,7 @@ public static unsafe class GemmInt8
         {
             sbyte* b = packedB + (long)p * kp * NR;
             int w = Math.Min(NR, N - j0);
-            if (e.RowBias == null && actInA)   // channels-last pointwise and Dense: per-column requantization
+            if (actInA)   // channels-last pointwise and Dense: the channels are the columns
             {
                 int* bias = e.ColBias + j0; float* mult = e.ColMult + j0;
                 if (w < NR)   // the last, partial panel: its packed columns past w are zeros; bias and multipliers padded likewise
@@ -171,13 +173,11 @@ public static unsafe class GemmInt8
             {
                 int m = Math.Min(4, M - i);
                 TileVnni(A + (long)i * lda, lda, b, tile, NR, kp, NR, m, actInA);
-                for (int r = 0; r < m; r++)
+                for (int r = 0; r < m; r++)   // Conv (weights in A): the channels are the rows
                 {
                     sbyte* o = e.Out + (long)(i + r) * e.Ldo + j0;
-                    if (e.RowBias != null && w == NR) Requant16(tile + r * NR, e.RowBias[i + r], e.RowMult[i + r], e.Zp, e.Lo, e.Hi, o);
-                    else if (e.RowBias != null) Requantize.Row(tile + r * NR, e.RowBias[i + r], e.RowMult[i + r], e.Zp, e.Lo, e.Hi, o, w);
-                    else if (w == NR) Requant16Columns(tile + r * NR, e.ColBias + j0, e.ColMult + j0, e.Zp, e.Lo, e.Hi, o);
-                    else Requantize.Columns(tile + r * NR, e.ColBias + j0, e.ColMult + j0, e.Zp, e.Lo, e.Hi, o, w);
+                    if (w == NR) Requant16(tile + r * NR, e.RowBias[i + r], e.RowMult[i + r], e.Zp, e.Lo, e.Hi, o);
+                    else Requantize.Row(tile + r * NR, e.RowBias[i + r], e.RowMult[i + r], e.Zp, e.Lo, e.Hi, o, w);
                 }
             }
         }
@@ -196,16 +196,6 @@ public static unsafe class GemmInt8
         }
         var q = new Requantize.Bounds256(zp, lo, hi); var vb = Vector256.Create(bias); var vm = Vector256.Create(m);
         Requantize.Store16(q.Round(Avx.ConvertToVector256Single(Vector256.Load(acc) + vb) * vm), q.Round(Avx.ConvertToVector256Single(Vector256.Load(acc + 8) + vb) * vm), dst);
-    }
-
-    /// <summary>Sixteen accumulators of one row whose channels are the columns (Dense, partial panels): per-column
-    /// bias and multiplier, the same operations as <see cref="Kernels.Int8.Requantize.Columns"/>, in registers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Requant16Columns(int* acc, int* bias, float* m, int zp, int lo, int hi, sbyte* dst)
-    {
-        var q = new Requantize.Bounds256(zp, lo, hi);
-        Requantize.Store16(q.Round(Avx.ConvertToVector256Single(Vector256.Load(acc) + Vector256.Load(bias)) * Vector256.Load(m)),
-                           q.Round(Avx.ConvertToVector256Single(Vector256.Load(acc + 8) + Vector256.Load(bias + 8)) * Vector256.Load(m + 8)), dst);
     }
 
     /// <summary>
