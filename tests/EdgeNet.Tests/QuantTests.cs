@@ -451,11 +451,13 @@ public unsafe class RequantizeTwinTests
     }
 
     [Theory]
-    [InlineData(1, 4, 16)]
-    [InlineData(7, 16, 24)]    // a partial last panel
-    [InlineData(13, 27, 40)]
-    [InlineData(9, 3, 8)]      // one partial panel only
-    public void Fused_gemm_epilogue_equals_int32_then_QuantMath(int M, int K, int N)
+    [InlineData(1, 4, 16, 100)]
+    [InlineData(7, 16, 24, 100)]    // a partial last panel
+    [InlineData(13, 27, 40, 100)]
+    [InlineData(9, 3, 8, 100)]      // one partial panel only
+    [InlineData(13, 27, 40, 127)]   // the int8 range: the saturating narrow clamps (SaturationOnly)
+    [InlineData(9, 32, 24, 127)]
+    public void Fused_gemm_epilogue_equals_int32_then_QuantMath(int M, int K, int N, int hi)
     {
         var r = new Random(M * 100 + N);
         var isa = EdgeNet.Kernels.Simd.GemmInt8.Selected;
@@ -473,7 +475,9 @@ public unsafe class RequantizeTwinTests
             EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, pc, N, M, N, K, isa, activationsInA: true);
             if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni)   // the fused epilogue exists there; other ISAs requantize the int32 rows
             {
-                var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = 100 };
+                bool saturation = EdgeNet.Kernels.Simd.GemmInt8.SaturationClamps(-128, hi, 30000 + 255L * 128 * K, mult);
+                Assert.Equal(hi == 127, saturation);
+                var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = hi, SaturationOnly = saturation };
                 var scratch = new int[4 * 16];
                 fixed (int* ps = scratch) EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e);
                 // A as signed activations, shifted by the panels as they broadcast it: the same bytes.
@@ -486,7 +490,7 @@ public unsafe class RequantizeTwinTests
                 Assert.Equal(got, again);
             }
             else
-                for (int i = 0; i < M; i++) EdgeNet.Kernels.Int8.Requantize.Columns(pc + i * N, pb, pm, -7, -128, 100, pg + i * N, N);
+                for (int i = 0; i < M; i++) EdgeNet.Kernels.Int8.Requantize.Columns(pc + i * N, pb, pm, -7, -128, hi, pg + i * N, N);
         }
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++)
@@ -494,7 +498,7 @@ public unsafe class RequantizeTwinTests
                 int exact = 0;
                 for (int k = 0; k < K; k++) exact += (EdgeNet.Kernels.Simd.GemmInt8.ShiftsActivations(isa) ? (byte)a[i * kp + k] : a[i * kp + k]) * w[k * N + j];   // VNNI reads A as u8
                 Assert.Equal(exact, acc[i * N + j]);
-                Assert.Equal(QuantMath.Requantize(exact + bias[j], mult[j], -7, -128, 100), got[i * N + j]);
+                Assert.Equal(QuantMath.Requantize(exact + bias[j], mult[j], -7, -128, hi), got[i * N + j]);
             }
     }
 }

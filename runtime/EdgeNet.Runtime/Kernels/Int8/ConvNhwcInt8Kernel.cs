@@ -22,6 +22,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
     readonly bool depthwise, intOut, exactFloat;
     readonly bool direct;   // a stem conv: reads NCHW, writes NHWC, exact integers through Simd.DirectConvNhwc
     readonly bool vnniStem; // the stem as an implicit int8 GEMM on AVX-VNNI (Simd.DirectConvInt8Nhwc)
+    readonly bool saturationOnly;   // the VNNI epilogue may skip its float clamp (GemmInt8.SaturationClamps)
     readonly bool native;   // 3×3 depthwise straight from int8 to int8 (Simd.DepthwiseInt8Nhwc, AVX-512)
     readonly NativeBuffer? foldedBias;   // native: b − z_x·Σw as floats
     readonly Activation act;
@@ -60,6 +61,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         kp = GemmInt8.KPad(g.C);
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
         biasEff = Int8Tensor.FoldZeroPoint(w, bias, K, zx + shift, out long maxAcc);
+        saturationOnly = intOut && GemmInt8.SaturationClamps(lo, hi, maxAcc, multiplier);
         vnniStem = direct && intOut && DirectConvInt8Nhwc.Supported && g.OC % GemmInt8.NR == 0;
         if (vnniStem)
         {
@@ -207,7 +209,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         {
             if (intOut && isa == GemmInt8.Isa.AvxVnni)
             {
-                var e = new GemmInt8.Epilogue { Out = o, Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = ShiftInPanels };
+                var e = new GemmInt8.Epilogue { Out = o, Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = ShiftInPanels, SaturationOnly = saturationOnly };
                 GemmInt8.Run(a, kp, (sbyte*)weights.Pointer, acc, OC, rows, OC, C, isa, activationsInA: true, ref e);
                 return;
             }

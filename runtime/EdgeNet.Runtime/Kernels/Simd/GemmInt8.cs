@@ -113,6 +113,18 @@ public static unsafe class GemmInt8
         /// <summary>A holds signed activations as they are; the VNNI panels add 128 (XOR 0x80) to each as they
         /// broadcast it, which saves the pass that would copy A shifted (channels-last pointwise, K a multiple of 4).</summary>
         public bool ShiftA;
+        /// <summary>The clamp is the int8 range and no product reaches 2^30 (<see cref="SaturationClamps"/>): the
+        /// saturating narrow (VPMOVSDB) clamps, and the float min/max are skipped.</summary>
+        public bool SaturationOnly;
+    }
+
+    /// <summary>True when [lo, hi] is all of int8 and |acc·m| &lt; 2^30 for sums bounded by <paramref name="maxAcc"/>:
+    /// then round(acc·m) + zp fits int32 and saturating it to int8 equals the reference's clamp.</summary>
+    public static bool SaturationClamps(int lo, int hi, long maxAcc, ReadOnlySpan<float> multipliers)
+    {
+        float mMax = 0;
+        foreach (var v in multipliers) mMax = Math.Max(mMax, Math.Abs(v));
+        return lo == -128 && hi == 127 && float.IsFinite(mMax) && maxAcc * (double)mMax < 1 << 30;
     }
 
     /// <summary>C (int32, row stride ldc) = A · B. <paramref name="activationsInA"/>: A holds the (possibly shifted)
@@ -165,8 +177,8 @@ public static unsafe class GemmInt8
                     bias = padBias; mult = padMult;
                 }
                 var shift = Vector256.Create(e.ShiftA ? (byte)0x80 : (byte)0);
-                if (w == 8) PanelVnni8Columns(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, shift);   // 24, 56 channels: no wasted half panel
-                else PanelVnniColumns(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, w, shift);
+                if (w == 8) PanelVnni8Columns(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, shift, !e.SaturationOnly);   // 24, 56 channels: no wasted half panel
+                else PanelVnniColumns(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, w, shift, !e.SaturationOnly);
                 continue;
             }
             for (int i = 0; i < M; i += 4)
@@ -205,7 +217,7 @@ public static unsafe class GemmInt8
     /// registers across the panel, which matters at MobileNet's K of 16 to 32 where a tile is only 4 to 8 k-steps.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void PanelVnniColumns(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, Vector256<byte> shift)
+    static void PanelVnniColumns(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, Vector256<byte> shift, bool clamp)
     {
         var bias0 = Vector256.Load(bias); var bias1 = Vector256.Load(bias + 8);
         var vm = Avx512F.IsSupported ? Vector512.Load(mult) : default;
@@ -231,10 +243,10 @@ public static unsafe class GemmInt8
             }
             if (Avx512F.IsSupported)   // both halves as one 512-bit vector: convert, scale, clamp, round, VPMOVDB
             {
-                Columns512(c00, c01, vm, vlo, vhi, vz, o, w, t);
-                if (m > 1) Columns512(c10, c11, vm, vlo, vhi, vz, o + ldo, w, t);
-                if (m > 2) Columns512(c20, c21, vm, vlo, vhi, vz, o + 2 * ldo, w, t);
-                if (m > 3) Columns512(c30, c31, vm, vlo, vhi, vz, o + 3 * ldo, w, t);
+                Columns512(c00, c01, vm, vlo, vhi, vz, o, w, t, clamp);
+                if (m > 1) Columns512(c10, c11, vm, vlo, vhi, vz, o + ldo, w, t, clamp);
+                if (m > 2) Columns512(c20, c21, vm, vlo, vhi, vz, o + 2 * ldo, w, t, clamp);
+                if (m > 3) Columns512(c30, c31, vm, vlo, vhi, vz, o + 3 * ldo, w, t, clamp);
                 continue;
             }
             Columns256(c00, c01, m0, m1, q, o, w, t);
@@ -249,7 +261,7 @@ public static unsafe class GemmInt8
     /// the empty half of the packed panel is never multiplied. Rows are requantized two at a time on AVX-512.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void PanelVnni8Columns(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, Vector256<byte> shift)
+    static void PanelVnni8Columns(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, Vector256<byte> shift, bool clamp)
     {
         var vb = Vector256.Load(bias); var m0 = Vector256.Load(mult);
         var vm = Vector512.Create(m0, m0);
@@ -276,8 +288,8 @@ public static unsafe class GemmInt8
             }
             if (Avx512F.IsSupported && m == 8)   // two rows per 512-bit vector: VPMOVDB gives row r in bytes 0-7, row r+1 in 8-15
             {
-                TwoRows512(c0, c1, vm, vlo, vhi, vz, o, ldo); TwoRows512(c2, c3, vm, vlo, vhi, vz, o + 2 * ldo, ldo);
-                TwoRows512(c4, c5, vm, vlo, vhi, vz, o + 4 * ldo, ldo); TwoRows512(c6, c7, vm, vlo, vhi, vz, o + 6 * ldo, ldo);
+                TwoRows512(c0, c1, vm, vlo, vhi, vz, o, ldo, clamp); TwoRows512(c2, c3, vm, vlo, vhi, vz, o + 2 * ldo, ldo, clamp);
+                TwoRows512(c4, c5, vm, vlo, vhi, vz, o + 4 * ldo, ldo, clamp); TwoRows512(c6, c7, vm, vlo, vhi, vz, o + 6 * ldo, ldo, clamp);
                 continue;
             }
             Requantize.Store8(q.Round(Avx.ConvertToVector256Single(c0) * m0), o);
@@ -292,10 +304,11 @@ public static unsafe class GemmInt8
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void TwoRows512(Vector256<int> r0, Vector256<int> r1, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int ldo)
+    static void TwoRows512(Vector256<int> r0, Vector256<int> r1, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int ldo, bool clamp)
     {
         var t = Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(r0.ToVector512Unsafe(), r1, 1)) * m;
-        var q = Avx512F.ConvertToVector128SByte(Avx512F.ConvertToVector512Int32(Avx512F.Max(lo, Avx512F.Min(t, hi))) + zp).AsInt64();
+        if (clamp) t = Avx512F.Max(lo, Avx512F.Min(t, hi));
+        var q = Avx512F.ConvertToVector128SByteWithSaturation(Avx512F.ConvertToVector512Int32(t) + zp).AsInt64();
         *(long*)dst = q.ToScalar();
         *(long*)(dst + ldo) = q.GetElement(1);
     }
@@ -320,10 +333,11 @@ public static unsafe class GemmInt8
 
     /// <summary>Accumulators (bias included) of columns 0-7 and 8-15 → 16 int8, as one 512-bit vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Columns512(Vector256<int> c0, Vector256<int> c1, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int w, sbyte* s)
+    internal static void Columns512(Vector256<int> c0, Vector256<int> c1, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int w, sbyte* s, bool clamp = true)
     {
         var t = Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(c0.ToVector512Unsafe(), c1, 1)) * m;
-        var q = Avx512F.ConvertToVector128SByte(Avx512F.ConvertToVector512Int32(Avx512F.Max(lo, Avx512F.Min(t, hi))) + zp);
+        if (clamp) t = Avx512F.Max(lo, Avx512F.Min(t, hi));   // otherwise the saturating narrow is the clamp (SaturationClamps)
+        var q = Avx512F.ConvertToVector128SByteWithSaturation(Avx512F.ConvertToVector512Int32(t) + zp);
         if (w == NR) { q.Store(dst); return; }
         q.Store(s);
         StoreFirst(s, dst, w);
