@@ -257,7 +257,9 @@ public class Int8KernelTwinTests
     [InlineData(16, 24, 1, 8, false, true, 1)]   // grayscale and 2-, 4-plane stems: the VNNI stem's scalar packing, odd widths
     [InlineData(16, 32, 1, 5, false, true, 2)]
     [InlineData(32, 16, 1, 6, false, true, 4)]
-    public void MobileNet_block_channels_last(int c, int e, int stride, int size, bool floatOut, bool stem = false, int planes = 3)
+    [InlineData(8, 32, 1, 9, false, false, 3, false)]   // depthwise without an activation: the int8 range is its clamp (saturating stores)
+    [InlineData(16, 48, 2, 11, false, false, 3, false)]
+    public void MobileNet_block_channels_last(int c, int e, int stride, int size, bool floatOut, bool stem = false, int planes = 3, bool dwRelu6 = true)
     {
         var g = new GraphBuilder();
         int x = stem ? g.Input("x", -1, planes, 2 * size, 2 * size + 2) : g.Input("x", -1, c, size, size + 1);
@@ -275,7 +277,8 @@ public class Int8KernelTwinTests
             int h1 = I8(g, "h1", [-1, e, size, size + 1], 0.03f, -128);
             g.Model.Nodes.Add(new Node(OpType.Conv, "expand", [q, Weights(g, "we", [e, c, 1, 1], 3), Bias(g, e, 4)], [h1], relu6));
             int h2 = I8(g, "h2", [-1, e, oh, ow], 0.025f, -128);
-            var dw = new Attributes().Set("group", (long)e).Set("strides", new long[] { stride, stride }).Set("pads", new long[] { 1, 1, 1, 1 }).Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
+            var dw = new Attributes().Set("group", (long)e).Set("strides", new long[] { stride, stride }).Set("pads", new long[] { 1, 1, 1, 1 });
+            if (dwRelu6) dw.Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
             g.Model.Nodes.Add(new Node(OpType.Conv, "dw", [h1, Weights(g, "wd", [e, 1, 3, 3], 5), Bias(g, e, 6)], [h2], dw));
             int h3 = I8(g, "h3", [-1, c, oh, ow], 0.05f, 4);
             g.Model.Nodes.Add(new Node(OpType.Conv, "project", [h2, Weights(g, "wp", [c, e, 1, 1], 7), Bias(g, c, 8)], [h3]));

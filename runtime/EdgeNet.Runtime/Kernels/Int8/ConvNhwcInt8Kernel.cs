@@ -91,6 +91,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
                 nativeMax = Math.Max(nativeMax, Math.Abs(fb) + 128 * abs);
             }
             native = DepthwiseInt8Nhwc.Supported && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && nativeMax < 1 << 24 && g.C % 16 == 0;   // other channel counts: the float path (a scalar tail costs more)
+            if (native) saturationOnly = GemmInt8.SaturationClamps(lo, hi, nativeMax, multiplier);
             if (native) foldedBias = NativeBuffer.Of(folded);
             weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(w.Select(v => (float)v).ToArray(), g.C, taps));
             floatBias = NativeBuffer.Of(bias.Select(v => (float)v).ToArray());
@@ -157,7 +158,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
             int c0 = 0;
             fixed (float* pm = multiplier)
                 for (; c0 + 16 <= g.C; c0 += 16)
-                    DepthwiseInt8Nhwc.Block3x3V512(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1);
+                    DepthwiseInt8Nhwc.Block3x3V512(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
             if (c0 < g.C) Exact(xi, f, (long)image * g.OH * g.OW * g.C, c0, oh0, oh1);
             return;
         }

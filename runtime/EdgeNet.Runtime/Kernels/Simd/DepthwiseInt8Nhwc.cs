@@ -21,13 +21,16 @@ public static unsafe class DepthwiseInt8Nhwc
 
     /// <summary>q = clamp(round(acc·m) + z), bit-identical to QuantMath.Requantize (see Requantize.Bounds512); 16 bytes out.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreQ(sbyte* y, Vector512<float> acc, Vector512<float> m, in Int8.Requantize.Bounds512 q) =>
-        Int8.Requantize.Bounds512.Store(q.Round(acc * m), y);
+    static void StoreQ(sbyte* y, Vector512<float> acc, Vector512<float> m, in Int8.Requantize.Bounds512 q, bool clamp)
+    {
+        if (clamp) Int8.Requantize.Bounds512.Store(q.Round(acc * m), y);
+        else q.StoreSaturated(acc * m, y);
+    }
 
     /// <summary>Channels c0..c0+15 of output rows oh0..oh1: x [H, W, C] int8, w [9, C] integer weights as floats,
     /// b' [C], per-channel multipliers, y [OH, OW, C] int8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Block3x3V512(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1)
+    public static void Block3x3V512(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1, bool clamp = true)
     {
         int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
         var w0 = Vector512.Load(w + 0 * C + c0); var w1 = Vector512.Load(w + 1 * C + c0); var w2 = Vector512.Load(w + 2 * C + c0);
@@ -47,7 +50,7 @@ public static unsafe class DepthwiseInt8Nhwc
             bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
             sbyte* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
             for (int ow = 0; ow < owLo; ow++)
-                StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq);
+                StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq, clamp);
             sbyte* row = x + (long)ih * rowStride + c0;
             int ow2 = owLo;
             // Stride 1, four pixels at a time: each input column is widened once and feeds up to three outputs
@@ -61,7 +64,7 @@ public static unsafe class DepthwiseInt8Nhwc
                     Row4(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
                     Row4(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
                     sbyte* o = yr + (long)ow2 * C;
-                    StoreQ(o, a0, vm, rq); StoreQ(o + C, a1, vm, rq); StoreQ(o + 2 * C, a2, vm, rq); StoreQ(o + 3 * C, a3, vm, rq);
+                    StoreQ(o, a0, vm, rq, clamp); StoreQ(o + C, a1, vm, rq, clamp); StoreQ(o + 2 * C, a2, vm, rq, clamp); StoreQ(o + 3 * C, a3, vm, rq, clamp);
                 }
             // Two pixels at a time: two independent FMA chains.
             for (; ow2 + 2 <= owHi; ow2 += 2)
@@ -79,8 +82,8 @@ public static unsafe class DepthwiseInt8Nhwc
                 a = Vector512.FusedMultiplyAdd(L(p), w6, a); e = Vector512.FusedMultiplyAdd(L(q), w6, e);
                 a = Vector512.FusedMultiplyAdd(L(p + C), w7, a); e = Vector512.FusedMultiplyAdd(L(q + C), w7, e);
                 a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w8, a); e = Vector512.FusedMultiplyAdd(L(q + 2 * C), w8, e);
-                StoreQ(yr + (long)ow2 * C, a, vm, rq);
-                StoreQ(yr + (long)(ow2 + 1) * C, e, vm, rq);
+                StoreQ(yr + (long)ow2 * C, a, vm, rq, clamp);
+                StoreQ(yr + (long)(ow2 + 1) * C, e, vm, rq, clamp);
             }
             if (ow2 < owHi)
             {
@@ -96,11 +99,11 @@ public static unsafe class DepthwiseInt8Nhwc
                 a = Vector512.FusedMultiplyAdd(L(p), w6, a);
                 a = Vector512.FusedMultiplyAdd(L(p + C), w7, a);
                 a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w8, a);
-                StoreQ(yr + (long)ow2 * C, a, vm, rq);
+                StoreQ(yr + (long)ow2 * C, a, vm, rq, clamp);
                 ow2++;
             }
             for (int ow = ow2; ow < OW; ow++)
-                StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq);
+                StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq, clamp);
         }
     }
 
