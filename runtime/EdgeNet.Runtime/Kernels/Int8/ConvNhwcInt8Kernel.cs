@@ -165,7 +165,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         if (vnniStem)
         {
             fixed (int* pb = biasEff) fixed (float* pm = multiplier)
-                DirectConvInt8Nhwc.Run((byte*)f.Scratch, (sbyte*)weights.Pointer, pb, pm, f.I8(y) + (long)image * g.OH * g.OW * g.OC, g, zy, lo, hi, oh0, oh1);
+                DirectConvInt8Nhwc.Run((byte*)f.Scratch, (sbyte*)weights.Pointer, pb, pm, f.I8(y) + (long)image * g.OH * g.OW * g.OC, g, zy, lo, hi, oh0, oh1, !saturationOnly);
             return;
         }
         int* taps = (int*)(yf + (long)g.OH * g.OW * g.OC);

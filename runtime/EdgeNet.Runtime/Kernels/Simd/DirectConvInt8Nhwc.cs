@@ -82,7 +82,7 @@ public static unsafe class DirectConvInt8Nhwc
     /// <summary>Output rows oh0..oh1 of y [OH, OW, OC] int8 from the packed input; bias (zero point folded, +128 shift
     /// subtracted) and multipliers per output channel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(byte* xp, sbyte* packedW, int* bias, float* mult, sbyte* y, in ConvGeometry g, int zp, int lo, int hi, int oh0, int oh1)
+    public static void Run(byte* xp, sbyte* packedW, int* bias, float* mult, sbyte* y, in ConvGeometry g, int zp, int lo, int hi, int oh0, int oh1, bool clamp = true)
     {
         var (_, wp) = PaddedSize(g);
         int c4 = C4(g.C), OW = g.OW, OC = g.OC, KH = g.KH, KW = g.KW, kq = KH * KW * c4, sw = g.StrideW;
@@ -125,10 +125,10 @@ public static unsafe class DirectConvInt8Nhwc
                     sbyte* o = yr + (long)ow * OC;
                     if (Avx512F.IsSupported)
                     {
-                        GemmInt8.Columns512(c00, c01, vm, vlo, vhi, vz, o, NR, t);
-                        if (m > 1) GemmInt8.Columns512(c10, c11, vm, vlo, vhi, vz, o + OC, NR, t);
-                        if (m > 2) GemmInt8.Columns512(c20, c21, vm, vlo, vhi, vz, o + 2 * OC, NR, t);
-                        if (m > 3) GemmInt8.Columns512(c30, c31, vm, vlo, vhi, vz, o + 3 * OC, NR, t);
+                        GemmInt8.Columns512(c00, c01, vm, vlo, vhi, vz, o, NR, t, clamp);
+                        if (m > 1) GemmInt8.Columns512(c10, c11, vm, vlo, vhi, vz, o + OC, NR, t, clamp);
+                        if (m > 2) GemmInt8.Columns512(c20, c21, vm, vlo, vhi, vz, o + 2 * OC, NR, t, clamp);
+                        if (m > 3) GemmInt8.Columns512(c30, c31, vm, vlo, vhi, vz, o + 3 * OC, NR, t, clamp);
                         continue;
                     }
                     GemmInt8.Columns256(c00, c01, m0, m1, q, o, NR, t);
