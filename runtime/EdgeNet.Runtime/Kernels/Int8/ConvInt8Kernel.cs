@@ -77,7 +77,7 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         for (int oc = 0; oc < g.OC; oc++)
             for (int k = 0; k < K; k++)
             {
-                int c = k / (g.KH * g.KW), kh = k / g.KW % g.KH, kw = k % g.KW;
+                var (c, kh, kw) = Tap(k);
                 rows[(long)oc * ldw + (rowDwords ? (c * g.KH + kh) * 4 + kw : k)] = w[oc * K + k];
             }
     }
@@ -91,6 +91,9 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
     /// <summary>Columns per image in the batched GEMM: N rounded up to whole panels, so no panel spans two images.</summary>
     int PanelColumns => (N + GemmInt8.NR - 1) / GemmInt8.NR * GemmInt8.NR;
     long BatchedScratch(long n) => (long)GemmInt8.KPad(gemmK) * n * PanelColumns + 4L * g.OC * n * PanelColumns + (long)g.C * Hp * Wp + 320;
+
+    /// <summary>The input channel and kernel position of im2col row k (k = (c·KH + kh)·KW + kw).</summary>
+    (int C, int Kh, int Kw) Tap(int k) => (k / (g.KH * g.KW), k / g.KW % g.KH, k % g.KW);
 
     /// <summary>For each byte (or, with rowDwords, each 4-byte word) of an image's packed GEMM panels
     /// (<see cref="GemmInt8.Pack"/>'s layout: panel, k-group, column, 4 k), its offset in the zero-point-padded image;
@@ -108,7 +111,7 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
                         if (k >= gemmK || p >= N) continue;
                         int oh = p / g.OW, ow = p % g.OW;
                         if (rowDwords) { int grp = kq / 4, c = grp / g.KH, kh = grp % g.KH; t[e] = (c * hp + oh * g.StrideH + kh * g.DilationH) * wp + ow * g.StrideW; continue; }
-                        int ch = k / (g.KH * g.KW), kh2 = k / g.KW % g.KH, kw = k % g.KW;
+                        var (ch, kh2, kw) = Tap(k);
                         t[e] = (ch * hp + oh * g.StrideH + kh2 * g.DilationH) * wp + ow * g.StrideW + kw * g.DilationW;
                     }
         return t;

@@ -61,7 +61,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         kp = GemmInt8.KPad(g.C);
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
         biasEff = Int8Tensor.FoldZeroPoint(w, bias, K, zx + shift, out long maxAcc);
-        saturationOnly = intOut && GemmInt8.SaturationClamps(lo, hi, maxAcc, multiplier);
+        long sumBound = maxAcc;   // |acc| of the path that runs (the native depthwise sums raw codes)
         vnniStem = direct && intOut && DirectConvInt8Nhwc.Supported && g.OC % GemmInt8.NR == 0;
         if (vnniStem)
         {
@@ -91,8 +91,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
                 nativeMax = Math.Max(nativeMax, Math.Abs(fb) + 128 * abs);
             }
             native = DepthwiseInt8Nhwc.Supported && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && nativeMax < 1 << 24 && g.C % 16 == 0;   // other channel counts: the float path (a scalar tail costs more)
-            if (native) saturationOnly = GemmInt8.SaturationClamps(lo, hi, nativeMax, multiplier);
-            if (native) foldedBias = NativeBuffer.Of(folded);
+            if (native) { foldedBias = NativeBuffer.Of(folded); sumBound = nativeMax; }
             weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(w.Select(v => (float)v).ToArray(), g.C, taps));
             floatBias = NativeBuffer.Of(bias.Select(v => (float)v).ToArray());
         }
@@ -102,6 +101,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
             fixed (sbyte* pw = w) GemmInt8.Pack(pw, 1, g.C, g.C, g.OC, (sbyte*)weights.Pointer, shift: false);   // B[k, j] = W[j, k]
             floatBias = NativeBuffer.Of(new float[1]);
         }
+        saturationOnly = intOut && GemmInt8.SaturationClamps(lo, hi, sumBound, multiplier);
     }
 
     public override long ScratchBytes(int batch)
