@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json;
 using EdgeNet.Converter;
@@ -108,11 +110,16 @@ public class FineTuneTests(ITestOutputHelper output)
         }
 
         // The saved model's logits on the test set against ONNX Runtime running PyTorch's 5-step model.
-        string afterOnnx = F(r.GetProperty("after").GetString()!);
-        if (!File.Exists(afterOnnx)) return;
         var dir = Fixtures.TempDir();
         ModelFile.Save(s.Export(), Path.Combine(dir, "tuned.enet"));
-        var tuned = ModelFile.Load(Path.Combine(dir, "tuned.enet"));
+        SavedLogitsMatchPytorch(Path.Combine(dir, "tuned.enet"), F(r.GetProperty("after").GetString()!));
+    }
+
+    /// <summary>The saved model's logits on the test set against ONNX Runtime running PyTorch's 5-step model.</summary>
+    void SavedLogitsMatchPytorch(string enet, string afterOnnx)
+    {
+        Assert.True(File.Exists(afterOnnx), $"reference {afterOnnx} is missing (copy it from ../shared/fixtures)");
+        var tuned = ModelFile.Load(enet);
         var testX = Fixtures.Floats(Fixtures.Digits("digits_test_x.npy"));
         using var sess = new Session(tuned, 64);
         var ours = BatchRunner.RunAll(sess, testX, out int rows);
@@ -122,5 +129,67 @@ public class FineTuneTests(ITestOutputHelper output)
         var theirs = res.First().AsEnumerable<float>().ToArray();
         output.WriteLine($"  saved model logits vs ORT(PyTorch 5-step model): max |diff| {Golden.MaxAbsDiff(theirs, ours):G3}");
         Golden.Close(theirs, ours, 1e-3f, 0, "logits after 5 steps");
+    }
+
+    /// <summary>
+    /// `edgenet finetune --train all --no-shuffle` itself, one epoch over the 40 rows of the 5 reference steps: the loss
+    /// of every step against PyTorch's, and the written model's logits against PyTorch's 5-step model. The LSTM starts
+    /// with a Transpose to [T, N, I] (batch_first), which the CLI runs once as a frozen backbone: its cached output must
+    /// be cut along the batch axis, not along time.
+    /// </summary>
+    [Theory]
+    [InlineData("mlp_digits04_sgd_m09")]
+    [InlineData("cnn_digits04_sgd_m09")]
+    [InlineData("lstm_digits04_sgd_m09")]
+    public void Cli_finetune_follows_pytorch(string name)
+    {
+        var r = References.GetProperty(name);
+        var hyper = r.GetProperty("hyper");
+        var losses = r.GetProperty("loss_before_each_step").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        string tuned = CliFiveSteps(F(r.GetProperty("start").GetString()!), Fixtures.Floats(F("finetune_x.npy")), Fixtures.Longs(F("finetune_y.npy")),
+            hyper.GetProperty("lr").GetSingle(), hyper.GetProperty("momentum").GetSingle(), losses);
+        SavedLogitsMatchPytorch(tuned, F(r.GetProperty("after").GetString()!));
+    }
+
+    /// <summary>The same for PyTorch's batch_first GRU and stacked RNN (tools/refgen: 5 SGD-momentum steps, their own rows).</summary>
+    [Theory]
+    [InlineData("gru1")]
+    [InlineData("rnn_tanh2")]
+    public void Cli_finetune_of_batch_first_recurrent_models_follows_pytorch(string name)
+    {
+        var train = JsonDocument.Parse(File.ReadAllText(Fixtures.Exported("manifest.json"))).RootElement.GetProperty("models").GetProperty(name).GetProperty("train");
+        var losses = train.GetProperty("losses").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        CliFiveSteps(Fixtures.Exported(name + ".onnx"), Fixtures.Floats(Fixtures.Exported(name + "_train_x.npy")), Fixtures.Longs(Fixtures.Exported(name + "_train_y.npy")),
+            train.GetProperty("lr").GetSingle(), train.GetProperty("momentum").GetSingle(), losses);
+    }
+
+    /// <summary>Runs `edgenet finetune` for 5 SGD steps of 8 rows and checks each step's loss; returns the written model.</summary>
+    string CliFiveSteps(string onnx, float[] x, long[] y, float lr, float momentum, float[] losses)
+    {
+        var dir = Fixtures.TempDir();
+        var model = OnnxImporter.Convert(onnx);
+        long sample = model.Input().Elements(1);
+        string m = Path.Combine(dir, "start.enet"), xf = Path.Combine(dir, "x.npy"), yf = Path.Combine(dir, "y.npy"), outFile = Path.Combine(dir, "tuned.enet");
+        ModelFile.Save(model, m);
+        Npy.Write(xf, x.AsSpan(0, (int)(40 * sample)), [40, (int)sample]);
+        File.WriteAllBytes(yf, Npy.Serialize(y.AsSpan(0, 40), [40]));
+        var (code, stdout, stderr) = Edgenet("finetune", m, "--data", xf, "--labels", yf, "-o", outFile, "--train", "all", "--no-shuffle",
+            "--epochs", "1", "--batch", "8", "--lr", lr.ToString("R", CultureInfo.InvariantCulture), "--momentum", momentum.ToString("R", CultureInfo.InvariantCulture), "--log-steps");
+        output.WriteLine(stdout + stderr);
+        Assert.Equal(0, code);
+        var cli = stdout.Split('\n').Where(l => l.StartsWith("step ")).Select(l => float.Parse(l.Split(' ')[3], CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(5, cli.Length);
+        for (int k = 0; k < 5; k++)
+            Assert.True(Math.Abs(cli[k] - losses[k]) <= 1e-4 * Math.Abs(losses[k]), $"step {k}: loss {cli[k]} vs PyTorch {losses[k]}");
+        return outFile;
+    }
+
+    static (int code, string stdout, string stderr) Edgenet(params string[] args)
+    {
+        using var p = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "edgenet.dll"), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var err = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        string o = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, o, err.Result);
     }
 }

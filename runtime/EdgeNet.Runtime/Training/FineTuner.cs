@@ -58,9 +58,10 @@ public static class FineTuner
         bool int8 = Int8Masters.IsQuantized(model);
         Model masters = int8 ? Int8Masters.ToFloat(model) : model;
         // With only late layers trainable, run the frozen part once (in int8, for an int8 model) and train the rest.
-        var (trainModel, trainX, cached) = o.CacheFrozenBackbone ? SplitFrozen(masters, x, rows, o, int8 ? model : null) : (masters, x, false);
+        // trainX holds one row per sample; `layout` lays a batch of rows out as the trained part's input wants them.
+        var (trainModel, trainX, layout, cached) = o.CacheFrozenBackbone ? SplitFrozen(masters, x, rows, o, int8 ? model : null) : (masters, x, new BatchAxis(0, 1, (int)sample), false);
         var s = new TrainingSession(trainModel, o.Batch, o.Train);
-        long trainSample = trainModel.Input().Elements(1);
+        int trainSample = layout.Sample;
         var opt = new Optimizer(o.Optimizer);
         var rng = new Random(o.Seed);
         var order = Enumerable.Range(0, rows).ToArray();
@@ -70,7 +71,7 @@ public static class FineTuner
         string? stop = null;
         bool rolledBack = false;
         long peak = s.MemoryBytes();
-        var xb = new float[o.Batch * trainSample];
+        var xb = new float[checked(o.Batch * trainSample)];
         var yb = new long[o.Batch];
 
         for (int epoch = 0; epoch < o.Epochs && stop is null; epoch++)
@@ -83,13 +84,10 @@ public static class FineTuner
             {
                 o.Cancel.ThrowIfCancellationRequested();
                 int n = Math.Min(o.Batch, rows - bi * o.Batch);
-                for (int k = 0; k < n; k++)
-                {
-                    int r = order[bi * o.Batch + k];
-                    Array.Copy(trainX, r * trainSample, xb, k * trainSample, trainSample);
-                    yb[k] = y[r];
-                }
-                float loss = Step(s, xb.AsSpan(0, (int)(n * trainSample)), yb.AsSpan(0, n), n, opt, lr, o);
+                var pick = order.AsSpan(bi * o.Batch, n);
+                layout.FromRows(trainX, pick, xb);
+                for (int k = 0; k < n; k++) yb[k] = y[pick[k]];
+                float loss = Step(s, xb.AsSpan(0, n * trainSample), yb.AsSpan(0, n), n, opt, lr, o);
                 onStep?.Invoke(bi + 1, batches);
                 if (float.IsNaN(loss))
                 {
@@ -187,26 +185,38 @@ public static class FineTuner
 
     /// <summary>
     /// When every trainable parameter sits after some tensor C that is the only thing the later nodes read from the
-    /// earlier ones, returns (the model from C on, the earlier part's outputs C for every row, true).
+    /// earlier ones, and C's batch axis is known, returns (the model from C on, C for every row as rows, C's batch
+    /// axis, true).
     /// </summary>
-    static (Model, float[], bool) SplitFrozen(Model model, float[] x, int rows, FineTuneOptions o, Model? int8Original)
+    static (Model, float[], BatchAxis, bool) SplitFrozen(Model model, float[] x, int rows, FineTuneOptions o, Model? int8Original)
     {
+        var whole = (model, x, new BatchAxis(0, 1, (int)model.Input().Elements(1)), false);
         var probe = new TrainingSession(model, 1, o.Train);
         var trainable = probe.Parameters.Where(p => p.Trainable).Select(p => p.Tensor).ToHashSet();
         int first = model.Nodes.FindIndex(n => n.Inputs.Any(trainable.Contains));
-        if (first <= 0) return (model, x, false);
+        if (first <= 0) return whole;
         var early = new HashSet<int>(model.Nodes.Take(first).SelectMany(n => n.Outputs));
         early.UnionWith(model.Inputs);
         var crossing = model.Nodes.Skip(first).SelectMany(n => n.Inputs).Where(early.Contains).Distinct().ToArray();
-        if (crossing.Length != 1 || model.Inputs.Contains(crossing[0]) || !Shape.HasBatch(model.Tensors[crossing[0]].Shape)) return (model, x, false);
+        if (crossing.Length != 1 || model.Inputs.Contains(crossing[0])) return whole;
         int cut = crossing[0];
+        // The cached rows are cut along the cut tensor's batch axis (time comes first after a batch_first model's Transpose).
+        if (!BatchAxis.Track(model, model.Nodes.Take(first)).TryGetValue(cut, out var axis)) return whole;
 
         var backbone = int8Original is null ? Sub(model, model.Nodes.Take(first), model.Inputs[0], cut) : Int8Backbone(int8Original, first, cut);
         var head = Sub(model, model.Nodes.Skip(first), cut, model.Outputs[0]);
         using var sess = new Session(backbone, 64);
-        var features = BatchRunner.RunAll(sess, x, out _);
+        long sample = model.Input().Elements(1);
+        var features = new float[checked((long)rows * axis.Sample)];
+        for (int start = 0; start < rows; start += sess.MaxBatch)
+        {
+            int n = Math.Min(sess.MaxBatch, rows - start);
+            x.AsSpan((int)(start * sample), (int)(n * sample)).CopyTo(sess.Input(0, n));
+            sess.Run(n);
+            axis.ToRows(sess.Output(0), n, features.AsSpan(start * axis.Sample));
+        }
         Log?.Invoke($"backbone ({first} nodes) run once over {rows} rows; training the last {model.Nodes.Count - first} nodes on its cached outputs");
-        return (head, features, true);
+        return (head, features, axis, true);
     }
 
     /// <summary>The int8 model's first nodes, ending in a Dequantize when the cut tensor is int8.</summary>
