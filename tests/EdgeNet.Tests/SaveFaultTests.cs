@@ -138,40 +138,46 @@ public partial class SaveFaultTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// SIGTERM at random moments of `edgenet finetune` after its first epoch: before training ends the run stops with exit 5 and writes
-    /// nothing; once the save has begun it completes. Never a partial or temp file.
+    /// SIGTERM at random steps of `edgenet finetune` (--log-steps prints a line per step): before training ends the run
+    /// stops with exit 5 and writes nothing; once the save has begun it completes. Never a partial or temp file.
+    /// The kill is synchronized on the child's progress, not on time: its step lines go through a pipe of 64 KiB
+    /// (Linux's default; 4 KiB under pipe-user-pages-soft) that this test stops reading at the chosen step, so the
+    /// child can run at most one full pipe (about 3,300 lines of at least 20 bytes, plus the 4 KiB the reader has
+    /// buffered) ahead of it. With 5,600 steps, a SIGTERM sent on reading step 0 always lands during training.
     /// </summary>
     [Fact]
     public async Task Sigterm_during_finetune_or_its_save_leaves_no_partial_file()
     {
         var dir = Fixtures.TempDir();
         string model = Path.Combine(dir, "m.enet"), outFile = Path.Combine(dir, "out.enet");
-        ModelFile.Save(Fixtures.Convert(Fixtures.Digits("mlp_digits.onnx")), model);
-        string[] args = [Edgenet, "finetune", model, "--data", Path.Combine(Fixtures.Dir, "finetune", "digits_train_x.npy"), "--labels", Path.Combine(Fixtures.Dir, "finetune", "digits_train_y.npy"), "--epochs", "3", "--no-shuffle", "-o", outFile];
-        var full = Stopwatch.StartNew();
+        ModelFile.Save(Training.ModelSpec.Build("dense:10", [64], seed: 1), model);   // small: the steps, not the model, are the point
+        const int epochs = 4, rows = 1400, steps = epochs * rows;   // --batch 1 over digits_train_x
+        string[] args = [Edgenet, "finetune", model, "--data", Path.Combine(Fixtures.Dir, "finetune", "digits_train_x.npy"), "--labels", Path.Combine(Fixtures.Dir, "finetune", "digits_train_y.npy"),
+                         "--epochs", $"{epochs}", "--batch", "1", "--lr", "0.001", "--no-shuffle", "--log-steps", "-o", outFile];
         using (var p = Process.Start(new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true })!) { p.StandardOutput.ReadToEnd(); p.WaitForExit(); Assert.Equal(0, p.ExitCode); }
-        int runMs = (int)full.ElapsedMilliseconds;
         var expected = File.ReadAllBytes(outFile);
         var rng = new Random(5);
         int interrupted = 0, completed = 0;
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < 6; i++)
         {
             File.Delete(outFile);
+            int killAt = i == 0 ? 0 : rng.Next(steps);
             using var p = Process.Start(new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
             var err = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            while (p.StandardOutput.ReadLine() is { } line && !line.StartsWith("epoch 1/")) { }   // training is under way
-            var rest = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-            Thread.Sleep(rng.Next(0, runMs * 2 / 3 + 30));
+            string? line;
+            while ((line = p.StandardOutput.ReadLine()) is not null && !line.StartsWith($"step {killAt} ")) { }
+            Assert.True(line is not null, $"run {i}: the output ended before step {killAt}");
             kill(p.Id, 15);
-            p.WaitForExit();
+            await p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);   // lets the child go on to its next step
+            await p.WaitForExitAsync(TestContext.Current.CancellationToken);
             string stderr = await err;
             if (p.ExitCode == 5) { interrupted++; Assert.False(File.Exists(outFile), "an interrupted run wrote its output"); Assert.Contains("nothing was written", stderr); }
             // 143: the signal came after the handler was released, while the finished process exited — the save is complete.
             else if (p.ExitCode is 0 or 143) { completed++; Assert.Equal(expected, File.ReadAllBytes(outFile)); }
             else Assert.Fail($"run {i}: exit {p.ExitCode}: {stderr}");
+            Assert.True(i > 0 || p.ExitCode == 5, $"a SIGTERM at step 0 of {steps} did not interrupt training (exit {p.ExitCode})");
             Assert.Empty(Directory.GetFiles(dir, ".*.tmp"));
         }
-        output.WriteLine($"one run {runMs} ms; 10 SIGTERMs: {interrupted} interrupted with nothing written, {completed} completed");
-        Assert.True(interrupted > 0, "no SIGTERM landed during training");
+        output.WriteLine($"6 SIGTERMs at random steps: {interrupted} interrupted with nothing written, {completed} completed");
     }
 }
