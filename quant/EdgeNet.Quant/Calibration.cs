@@ -7,7 +7,7 @@ public enum CalibrationMethod { MinMax, Percentile, Entropy }
 
 /// <summary>
 /// Runs the fp32 model over calibration rows and records, for every activation tensor, its range: min/max, a
-/// percentile (99.99% of |x|, dropping rare outliers), or the entropy method (the clipping threshold whose 128-level
+/// percentile (99.99% of |x|, dropping rare outliers), or the entropy method (the clipping threshold whose int8
 /// histogram is closest in KL divergence to the full one, as TensorRT does).
 /// </summary>
 public static class Calibration
@@ -32,10 +32,15 @@ public static class Calibration
 
     public static Dictionary<int, Range> Collect(Model model, float[] x, CalibrationMethod method, Action<int, int>? progress = null)
     {
+        long sample = model.Input().Elements(1);
+        if (x.Length == 0) throw new InvalidDataException("calibration data holds no rows");
+        if (x.Length % sample != 0) throw new InvalidDataException($"calibration data has {x.Length} values, not a whole number of samples of {Shape.Format(model.Input().Shape)} ({sample} values each)");
+        int rows = (int)(x.Length / sample);
+        // One NaN or infinity would make a range infinite or meaningless (NaN slips past min/max): refuse, as training does.
+        for (int i = 0; i < x.Length; i++)
+            if (!float.IsFinite(x[i])) throw new InvalidDataException($"calibration data holds a non-finite value at row {i / sample} (NaN or infinity)");
         var all = ExposeAll(model);
         using var s = new Session(all, 16);
-        long sample = model.Input().Elements(1);
-        int rows = (int)(x.Length / sample);
         var ranges = all.Outputs.Concat(model.Inputs).Distinct().ToDictionary(t => t, _ => new Range());
         void Observe(int t, ReadOnlySpan<float> v, bool second)
         {
@@ -77,33 +82,53 @@ public static class Calibration
         return r.HistMax;
     }
 
-    /// <summary>KL-divergence calibration: the threshold bin count i whose histogram, folded to 128 levels, loses least.</summary>
+    /// <summary>
+    /// KL-divergence calibration, as TensorRT's entropy calibrator does it (NVIDIA's pytorch-quantization has it in
+    /// Python): for every threshold i = 128..2048 bins of the |x| histogram, P is the histogram cut at i with the clipped
+    /// values added to its last bin, and Q the cut histogram (without them) merged into the int8 grid's levels and spread
+    /// back evenly over the non-empty bins; the i with the least KL(P‖Q) wins (the largest, among equals), and the
+    /// threshold is that bin's upper edge. As there, the first bin counts as the second: the exact zeros a ReLU writes
+    /// are represented exactly by any threshold and would otherwise outweigh the tail the search is about. The grid
+    /// has 128 levels for a tensor with both signs and 256 for a one-sided one (ReLU outputs, pixels: unsigned).
+    /// </summary>
     static float Entropy(Range r)
     {
-        var h = r.Histogram!;
-        double best = double.PositiveInfinity; int bestI = Bins;
-        const int levels = 128;
-        for (int i = levels; i <= Bins; i += 16)
+        var h = (double[])r.Histogram!.Clone();
+        h[0] = h[1];
+        int levels = r.Min >= 0 || r.Max <= 0 ? 256 : 128;
+        double best = double.PositiveInfinity;
+        int bestI = Bins;
+        var q = new double[Bins];
+        var level = new double[levels]; var nonEmpty = new int[levels];
+        double outliers = 0;   // the count in bins [i, Bins)
+        for (int b = 128; b < Bins; b++) outliers += h[b];
+        for (int i = 128; i <= Bins; outliers -= i < Bins ? h[i] : 0, i++)
         {
-            var p = new double[i];
-            Array.Copy(h, p, i);
-            for (int b = i; b < Bins; b++) p[i - 1] += h[b];   // outliers clip into the last bin
-            double total = p.Sum();
-            if (total == 0) continue;
-            var q = new double[i];
-            double per = (double)i / levels;
-            for (int l = 0; l < levels; l++)
-            {
-                int a = (int)(l * per), z = (int)((l + 1) * per);
-                double sum = 0; int nonzero = 0;
-                for (int b = a; b < z; b++) { sum += h[b]; if (h[b] != 0) nonzero++; }
-                for (int b = a; b < z; b++) q[b] = h[b] != 0 ? sum / nonzero : 0;
-            }
-            double qTotal = q.Sum(), kl = 0;
-            for (int b = 0; b < i; b++)
-                if (p[b] > 0) kl += p[b] / total * Math.Log((p[b] / total) / Math.Max(q[b] / Math.Max(qTotal, 1e-12), 1e-12));
-            if (kl < best) { best = kl; bestI = i; }
+            Array.Clear(level); Array.Clear(nonEmpty);
+            for (int b = 0; b < i; b++) if (h[b] != 0) { int l = (int)((long)b * levels / i); level[l] += h[b]; nonEmpty[l]++; }
+            for (int b = 0; b < i; b++) q[b] = h[b] != 0 ? level[(int)((long)b * levels / i)] / nonEmpty[(int)((long)b * levels / i)] : 0;
+            double kl = Divergence(h.AsSpan(0, i), outliers, q.AsSpan(0, i));
+            if (kl <= best) { best = kl; bestI = i; }
         }
         return bestI * r.HistMax / Bins;
+    }
+
+    /// <summary>KL(P‖Q) for P = the cut histogram with <paramref name="outliers"/> added to its last bin; infinity where Q
+    /// misses a value P has.</summary>
+    static double Divergence(ReadOnlySpan<double> cut, double outliers, ReadOnlySpan<double> q)
+    {
+        double sp = outliers, sq = 0;
+        foreach (var v in cut) sp += v;
+        foreach (var v in q) sq += v;
+        if (sp == 0 || sq == 0) return double.PositiveInfinity;
+        double kl = 0;
+        for (int b = 0; b < cut.Length; b++)
+        {
+            double p = b == cut.Length - 1 ? cut[b] + outliers : cut[b];
+            if (p == 0) continue;
+            if (q[b] == 0) return double.PositiveInfinity;
+            kl += p / sp * Math.Log(p / sp / (q[b] / sq));
+        }
+        return kl;
     }
 }

@@ -79,16 +79,23 @@ public sealed record QuantReport(double Fp32Accuracy, double Int8Accuracy, doubl
 /// <summary>PTQ with an accuracy budget: while the drop exceeds it, the layer with the lowest SQNR goes back to fp32.</summary>
 public static class AccuracyBudget
 {
-    public static (Model model, QuantReport report, List<string> keptFp32) Fit(Model fp32, Dictionary<int, Calibration.Range> ranges,
+    /// <summary>
+    /// Returns the model that meets the budget, its report, the layers kept in fp32, and the report with every
+    /// candidate layer in int8 (its SQNR table says why). Where the budget is met only with no layer left in int8,
+    /// the model is the fp32 one and <c>report.Layers</c> is empty: the caller decides whether that is acceptable.
+    /// </summary>
+    public static (Model model, QuantReport report, List<string> keptFp32, QuantReport allInt8) Fit(Model fp32, Dictionary<int, Calibration.Range> ranges,
         float[] x, long[] y, double maxDropPoints, IEnumerable<string> keepFp32, Action<string>? log = null)
     {
         var keep = keepFp32.ToList();
+        QuantReport? first = null;
         while (true)
         {
             var q = Quantizer.Quantize(fp32, ranges, keep);
             var layers = Quantizer.Candidates(fp32).Where(l => !keep.Contains(l)).ToList();
             var report = QuantReport.Evaluate(fp32, q, x, y, layers);
-            if (100 * report.Drop <= maxDropPoints || layers.Count == 0) return (q, report, keep);
+            first ??= report;
+            if (100 * report.Drop <= maxDropPoints || layers.Count == 0) return (q, report, keep, first);
             var worst = report.Layers.OrderBy(l => l.SqnrDb).First().Layer;
             log?.Invoke($"drop {100 * report.Drop:F2} points > {maxDropPoints}: keeping '{worst}' in fp32 (SQNR {report.Layers.First(l => l.Layer == worst).SqnrDb:F1} dB)");
             keep.Add(worst);

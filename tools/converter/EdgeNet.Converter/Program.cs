@@ -19,8 +19,9 @@ var keepFp32 = new Option<string[]>("--keep-fp32") { Description = "layers (node
 var evalData = new Option<FileInfo?>("--eval-data") { Description = "float32 .npy rows for the accuracy report" };
 var evalLabels = new Option<FileInfo?>("--eval-labels") { Description = "int64 .npy labels for the accuracy report" };
 var maxDrop = new Option<double?>("--max-accuracy-drop") { Description = "keep layers in fp32, least precise first, until int8 accuracy is within this many points of fp32" };
+var acceptFp32 = new Option<bool>("--accept-fp32-fallback") { Description = "with --max-accuracy-drop: write the fp32 model when only it meets the budget (else exit 4)" };
 
-var root = new RootCommand("edgenet-convert: convert ONNX models to EdgeNet's .enet format") { model, output, labels, verify, verifyInput, noOptimize, quantize, calibration, method, keepFp32, evalData, evalLabels, maxDrop };
+var root = new RootCommand("edgenet-convert: convert ONNX models to EdgeNet's .enet format") { model, output, labels, verify, verifyInput, noOptimize, quantize, calibration, method, keepFp32, evalData, evalLabels, maxDrop, acceptFp32 };
 root.SetAction(r => CommandGuard.Guard(() =>
 {
     var src = r.GetValue(model)!;
@@ -31,7 +32,7 @@ root.SetAction(r => CommandGuard.Guard(() =>
         Optimize = !r.GetValue(noOptimize),
     };
     var m = OnnxImporter.Convert(src.FullName, opts);
-    if (r.GetValue(quantize) is { } qkind) m = Ptq.Run(m, qkind, r.GetValue(calibration), r.GetValue(method)!, r.GetValue(keepFp32) ?? [], r.GetValue(evalData), r.GetValue(evalLabels), r.GetValue(maxDrop));
+    if (r.GetValue(quantize) is { } qkind) m = Ptq.Run(m, qkind, r.GetValue(calibration), r.GetValue(method)!, r.GetValue(keepFp32) ?? [], r.GetValue(evalData), r.GetValue(evalLabels), r.GetValue(maxDrop), r.GetValue(acceptFp32));
     ModelFile.Save(m, dst.FullName);
     Console.WriteLine($"wrote {dst.FullName}: {m.Nodes.Count} nodes, {m.ParameterCount():N0} parameters, {new FileInfo(dst.FullName).Length:N0} bytes");
     if (r.GetValue(verify))
