@@ -17,8 +17,8 @@ internal static class EvalCommand
         var cmd = new Command("eval", "top-1 accuracy and confusion matrix on labelled data") { model, data, labels, batch, reference, threads };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
-            using var s = Options.Open(r.GetValue(model)!, r.GetValue(batch), r.GetValue(reference), r.GetValue(threads));
             var x = Options.ReadFloats(r.GetValue(data)!, "data");
+            using var s = Options.Open(r.GetValue(model)!, r.GetValue(batch), r.GetValue(reference), r.GetValue(threads), x);
             var y = Options.ReadLabels(r.GetValue(labels)!);
             var logits = BatchRunner.RunAll(s, x, out int rows);
             if (y.Length != rows) throw new InvalidDataException($"{y.Length} labels for {rows} rows");

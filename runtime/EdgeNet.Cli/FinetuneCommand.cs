@@ -32,7 +32,7 @@ internal static class TrainCommand
         t.AddTo(cmd);
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
-            var dims = r.GetValue(shape)!.Split('x', ',').Select(s => int.TryParse(s, out var v) && v > 0 ? v : throw new UsageException($"--input-shape '{r.GetValue(shape)}' is not like 64 or 1x8x8")).ToArray();
+            var dims = Options.SampleShape(r.GetValue(shape));
             var kind = r.GetValue(init) switch { "torch" => Training.ModelSpec.Init.Torch, "xavier" => Training.ModelSpec.Init.Xavier, "kaiming" => Training.ModelSpec.Init.Kaiming, var s => throw new UsageException($"--init '{s}' is not torch, xavier or kaiming") };
             Model m;
             try { m = Training.ModelSpec.Build(r.GetValue(arch)!, dims, r.GetValue(t.Seed), kind); }

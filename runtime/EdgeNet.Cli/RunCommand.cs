@@ -18,8 +18,8 @@ internal static class RunCommand
         var cmd = new Command("run", "run a model on every row of an .npy file") { model, input, output, batch, reference, threads };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
-            using var s = Options.Open(r.GetValue(model)!, r.GetValue(batch), r.GetValue(reference), r.GetValue(threads));
             var x = Options.ReadFloats(r.GetValue(input)!, "input");
+            using var s = Options.Open(r.GetValue(model)!, r.GetValue(batch), r.GetValue(reference), r.GetValue(threads), x);
             var y = BatchRunner.RunAll(s, x, out int rows);
             int nonFinite = 0;
             foreach (var v in y) if (!float.IsFinite(v)) nonFinite++;

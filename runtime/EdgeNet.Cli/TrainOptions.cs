@@ -71,9 +71,11 @@ internal sealed class TrainOptions
         using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var intr = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         var o = Read(r) with { Cancel = stop.Token };
-        if (o.Batch < 1) throw new UsageException("--batch must be at least 1");
-        if (o.Epochs < 1) throw new UsageException("--epochs must be at least 1");
+        Validate(r);
         var x = Options.ReadFloats(r.GetValue(Data)!, "data");
+        // A batch larger than the data only sizes buffers for rows that do not exist.
+        long rows = x.Length / Math.Max(1, model.Input().Elements(1));
+        if (rows >= 1 && o.Batch > rows) o = o with { Batch = (int)rows };
         var y = Options.ReadLabels(r.GetValue(Labels)!);
         float[]? vx = r.GetValue(ValData) is { } vf ? Options.ReadFloats(vf, "validation data") : null;
         long[]? vy = r.GetValue(ValLabels) is { } vl ? Options.ReadLabels(vl) : null;
@@ -102,6 +104,17 @@ internal sealed class TrainOptions
             Console.WriteLine($"validation accuracy after: {Accuracy(after, vx, vy!):F4}");
         }
         return result.RolledBack ? CommandGuard.Failure : 0;
+    }
+
+    /// <summary>Numbers out of range are usage errors before any file is read.</summary>
+    void Validate(ParseResult r)
+    {
+        if (r.GetValue(Batch) < 1) throw new UsageException($"--batch {r.GetValue(Batch)} must be at least 1");
+        if (r.GetValue(Epochs) < 1) throw new UsageException($"--epochs {r.GetValue(Epochs)} must be at least 1");
+        if (r.GetValue(StepSize) < 1) throw new UsageException($"--step-size {r.GetValue(StepSize)} must be at least 1");
+        foreach (var opt in new[] { Lr, Momentum, Dampening, WeightDecay, ClipNorm, L1, L2, LabelSmoothing })
+            if (r.GetValue(opt) is var v && !(v >= 0 && float.IsFinite(v))) throw new UsageException($"{opt.Name} {v} must be a finite number ≥ 0");
+        if (r.GetValue(LabelSmoothing) >= 1) throw new UsageException($"--label-smoothing {r.GetValue(LabelSmoothing)} must be below 1");
     }
 
     static double Accuracy(Engine.Session s, float[] x, long[] y)

@@ -13,8 +13,9 @@ using EdgeNet.Fuzz;
 if (args.Length == 4 && args[0] == "save-loop")
 {
     var models = new[] { EdgeNet.Format.ModelFile.Load(args[1]), EdgeNet.Format.ModelFile.Load(args[2]) };
-    Console.WriteLine("saving");
-    for (long i = 0; ; i++) EdgeNet.Format.ModelFile.Save(models[i % 2], args[3]);
+    EdgeNet.Format.ModelFile.Save(models[0], args[3]);
+    Console.WriteLine("saving");   // after a first complete save: the killer's moments all fall inside the loop, however loaded the machine
+    for (long i = 1; ; i++) EdgeNet.Format.ModelFile.Save(models[i % 2], args[3]);
 }
 if (args.Length < 2) { Console.Error.WriteLine("usage: run enet|onnx SECONDS CORPUS_DIR [CRASH_DIR] | libfuzzer enet|onnx | afl enet|onnx | save-loop A B OUT"); return 2; }
 string scratch = Directory.CreateTempSubdirectory("edgenet-fuzz").FullName;

@@ -67,7 +67,7 @@ public class HardeningTests(ITestOutputHelper output)
         for (int i = 0; i < kills; i++)
         {
             using var p = Process.Start(new ProcessStartInfo("dotnet", [fuzz, "save-loop", a, b, target]) { RedirectStandardOutput = true })!;
-            p.StandardOutput.ReadLine();                        // "saving": the loop has started
+            p.StandardOutput.ReadLine();                        // "saving": one save is done and the loop has started
             Thread.Sleep(rng.Next(0, 40));
             p.Kill();                                          // SIGKILL
             p.WaitForExit();
@@ -87,7 +87,7 @@ public class HardeningTests(ITestOutputHelper output)
 /// <summary>The `edgenet` command line: clear one-line errors and the documented exit codes.</summary>
 public class CliTests
 {
-    static (int code, string stdout, string stderr) Edgenet(params string[] args)
+    internal static (int code, string stdout, string stderr) Edgenet(params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "edgenet.dll");
         using var p = Process.Start(new ProcessStartInfo("dotnet", [dll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true })!;

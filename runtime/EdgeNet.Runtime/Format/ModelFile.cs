@@ -66,7 +66,7 @@ public static class ModelFile
     public static Model Load(string path)
     {
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
+        try { bytes = Io.RegularFile.ReadAll(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new ModelFormatException($"cannot read model '{path}': {e.Message}"); }
         return Read(bytes);
@@ -90,6 +90,8 @@ public static class ModelFile
             throw new ModelFormatException("header checksum mismatch (header or section table corrupted)");
 
         var found = new Dictionary<Section, (int off, int len)>();
+        var covered = new (long off, long len)[count + 1];
+        covered[count] = (0, HeaderBytes + count * SectionEntryBytes);
         for (int i = 0; i < count; i++)
         {
             var e = file.AsSpan(HeaderBytes + i * SectionEntryBytes);
@@ -100,11 +102,13 @@ public static class ModelFile
                 throw new ModelFormatException($"section {kind}: offset {off} + length {len} lies outside the {file.Length}-byte file");
             if (XxHash64.HashToUInt64(file.AsSpan((int)off, (int)len)) != hash)
                 throw new ModelFormatException($"section {kind}: checksum mismatch (file corrupted)");
+            covered[i] = (off, len);
             if (!Enum.IsDefined(kind)) continue;   // unknown sections from newer minor versions are skipped
             if (!found.TryAdd(kind, ((int)off, (int)len))) throw new ModelFormatException($"section {kind} appears twice");
         }
         foreach (var s in Enum.GetValues<Section>())
             if (!found.ContainsKey(s)) throw new ModelFormatException($"section {s} is missing");
+        CheckPadding(file, covered);
 
         var meta = ReadMetadata(Slice(file, found[Section.Metadata]));
         var model = new Model { Metadata = meta };
@@ -113,6 +117,26 @@ public static class ModelFile
         ReadGraph(new ByteReader(Slice(file, found[Section.Graph]), "graph"), model);
         ModelValidator.Validate(model);
         return model;
+    }
+
+    /// <summary>No checksum covers the alignment padding between and after sections, so it must be zero: a file
+    /// whose unchecked bytes changed is refused like any other damage.</summary>
+    static void CheckPadding(byte[] file, (long off, long len)[] covered)
+    {
+        Array.Sort(covered);
+        long end = 0;
+        foreach (var (off, len) in covered)
+        {
+            if (off > end) CheckZero(file, end, off);
+            end = Math.Max(end, off + len);
+        }
+        CheckZero(file, end, file.Length);
+    }
+
+    static void CheckZero(byte[] file, long from, long to)
+    {
+        int nonZero = file.AsSpan((int)from, (int)(to - from)).IndexOfAnyExcept((byte)0);
+        if (nonZero >= 0) throw new ModelFormatException($"padding byte at offset {from + nonZero} is not zero (file corrupted)");
     }
 
     static ReadOnlySpan<byte> Slice(byte[] f, (int off, int len) s) => f.AsSpan(s.off, s.len);

@@ -20,7 +20,7 @@ public static class Npy
     public static NpyArray Read(string path)
     {
         byte[] b;
-        try { b = File.ReadAllBytes(path); }
+        try { b = RegularFile.ReadAll(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new InvalidDataException($"cannot read '{path}': {e.Message}"); }
         try { return Parse(b); }
         catch (InvalidDataException e) { throw new InvalidDataException($"'{path}': {e.Message}"); }
@@ -34,20 +34,25 @@ public static class Npy
         if (major == 1) { headerLen = BinaryPrimitives.ReadUInt16LittleEndian(b[8..]); start = 10; }
         else if (major is 2 or 3) { if (b.Length < 12) throw new InvalidDataException("truncated header"); headerLen = BinaryPrimitives.ReadInt32LittleEndian(b[8..]); start = 12; }
         else throw new InvalidDataException($"unsupported .npy version {major}");
-        if (headerLen < 0 || start + headerLen > b.Length) throw new InvalidDataException("truncated header");
+        if (headerLen < 0 || headerLen > b.Length - start) throw new InvalidDataException("truncated header");
         string header = Encoding.Latin1.GetString(b.Slice(start, headerLen));
         string descr = Field(header, "descr").Trim('\'', '"', ' ');
+        if (descr.Length != 3 || (descr[0] != '<' && descr[0] != '|') || descr[2] is not ('1' or '4' or '8')) throw new InvalidDataException($"unsupported dtype '{descr}'");
+        int size = descr[2] - '0';
         if (Field(header, "fortran_order").Trim() != "False") throw new InvalidDataException("Fortran-ordered arrays are not supported");
         string shapeText = Field(header, "shape").Trim().TrimStart('(').TrimEnd(')');
         var shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new InvalidDataException($"bad shape '{shapeText}'")).ToArray();
-        long count = 1;
-        foreach (var d in shape) count = checked(count * d);
         var data = b[(start + headerLen)..];
-        int size = descr[^1] - '0';
-        if (descr.Length != 3 || (descr[0] != '<' && descr[0] != '|') || size is not (1 or 4 or 8)) throw new InvalidDataException($"unsupported dtype '{descr}'");
-        if (data.Length < count * size) throw new InvalidDataException($"data is {data.Length} bytes; shape ({shapeText}) of {descr} needs {count * size}");
-        data = data[..(int)(count * size)];
+        // The shape is checked against the bytes the file holds before anything is allocated; dims are ≤ 2^31 and the
+        // product is compared as it grows, so it cannot overflow.
+        long bytes = shape.Contains(0) ? 0 : size;
+        foreach (var d in shape)
+        {
+            bytes *= d;
+            if (bytes > data.Length) throw new InvalidDataException($"shape ({shapeText}) of {descr} needs more than the {data.Length} data bytes the file holds");
+        }
+        data = data[..(int)bytes];
         switch (descr[1..])
         {
             case "f4": return new(shape, MemoryMarshal.Cast<byte, float>(data).ToArray(), null);
@@ -65,8 +70,9 @@ public static class Npy
         int k = header.IndexOf($"'{key}'", StringComparison.Ordinal);
         if (k < 0) throw new InvalidDataException($"header has no '{key}'");
         int colon = header.IndexOf(':', k);
+        if (colon < 0) throw new InvalidDataException($"bad header field '{key}'");
         int end = key == "shape" ? header.IndexOf(')', colon) + 1 : header.IndexOfAny([',', '}'], colon);
-        if (colon < 0 || end <= colon) throw new InvalidDataException($"bad header field '{key}'");
+        if (end <= colon) throw new InvalidDataException($"bad header field '{key}'");
         return header[(colon + 1)..end];
     }
 

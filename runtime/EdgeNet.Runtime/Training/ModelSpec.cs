@@ -32,6 +32,7 @@ public static class ModelSpec
                         if (shape.Length != 2) cur = g.Reshape(cur, [-1, (int)(g.Model.Tensors[cur].Elements(1))], name + "_flatten");
                         int ic = g.Model.Tensors[cur].Shape[1], oc = P(1, 0);
                         if (oc == 0) throw new ArgumentException($"'{raw}': dense needs a width, e.g. dense:128");
+                        Limit(raw, (double)oc * ic);
                         cur = g.Add(OpType.Dense, [cur, g.Constant(name + ".weight", Weights(rng, init, oc * ic, ic, oc), oc, ic), g.Constant(name + ".bias", Uniform(rng, oc, 1 / MathF.Sqrt(ic)), oc)], name: name);
                         break;
                     }
@@ -40,6 +41,7 @@ public static class ModelSpec
                         if (shape.Length != 4) throw new ArgumentException($"'{raw}': conv needs an NCHW input, got {Shape.Format(shape)}");
                         int oc = P(1, 0), k = P(2, 3), c = shape[1];
                         if (oc == 0) throw new ArgumentException($"'{raw}': conv needs channels, e.g. conv:8:3");
+                        Limit(raw, (double)oc * c * k * k);
                         int fanIn = c * k * k;
                         var a = new Attributes().Set("pads", new long[] { k / 2, k / 2, (k - 1) / 2, (k - 1) / 2 });
                         cur = g.Add(OpType.Conv, [cur, g.Constant(name + ".weight", Weights(rng, init, oc * fanIn, fanIn, oc * k * k), oc, c, k, k), g.Constant(name + ".bias", Uniform(rng, oc, 1 / MathF.Sqrt(fanIn)), oc)], a, name);
@@ -64,6 +66,7 @@ public static class ModelSpec
                         var op = parts[0] switch { "lstm" => OpType.Lstm, "gru" => OpType.Gru, _ => OpType.Rnn };
                         int G = op switch { OpType.Lstm => 4, OpType.Gru => 3, _ => 1 }, h = P(1, 0), i = shape[2], t = shape[1];
                         if (h == 0) throw new ArgumentException($"'{raw}': {parts[0]} needs a hidden size, e.g. lstm:32");
+                        Limit(raw, (double)G * h * Math.Max(i, h));
                         float bound = 1 / MathF.Sqrt(h);   // PyTorch's recurrent init: U(±1/√hidden) for everything
                         var a = new Attributes().Set("hidden_size", (long)h).Set("layout", 1L);
                         if (op == OpType.Gru) a.Set("linear_before_reset", 1L);
@@ -76,12 +79,21 @@ public static class ModelSpec
                 default: throw new ArgumentException($"unknown layer '{raw}' (dense:N, conv:C:K, maxpool:K, avgpool:K, gap, flatten, relu, tanh, sigmoid, leakyrelu, lstm:H, gru:H, rnn:H)");
             }
         }
+        if (!g.Model.Tensors.Any(t => t.IsConstant)) throw new ArgumentException($"'{spec}' has no layer with weights to train (dense:N, conv:C:K, lstm:H, gru:H, rnn:H)");
         var m = g.Build(cur);
         m.Metadata.Name = "edgenet-" + spec.Replace(',', '-').Replace(':', '_');
         m.Metadata.InputLayout = sampleShape.Length switch { 3 => "NCHW", 2 => "NTC", _ => "NC" };
         m.Metadata.Properties["spec"] = spec;
         m.Metadata.Properties["seed"] = seed.ToString();
         return m;
+    }
+
+    /// <summary>Weights per tensor that a spec may ask for (64 MiB of float32), checked before anything is allocated.</summary>
+    public const int MaxLayerWeights = 1 << 24;
+
+    static void Limit(string layer, double weights)
+    {
+        if (weights > MaxLayerWeights) throw new ArgumentException($"'{layer}' needs {weights:G4} weights for this input; the limit is {MaxLayerWeights} per layer");
     }
 
     static float[] Uniform(Random rng, int n, float bound)

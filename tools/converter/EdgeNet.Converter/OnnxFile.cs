@@ -8,6 +8,8 @@ namespace EdgeNet.Converter;
 public sealed class OnnxFile
 {
     public const long MaxModelBytes = 2L << 30;
+    /// <summary>The largest tensor the converter reads or computes: a .NET array and an .enet weights section hold at most this.</summary>
+    public const long MaxTensorBytes = int.MaxValue;
     public ModelProto Proto { get; }
     public string Path { get; }
     public byte[] Bytes { get; }
@@ -21,10 +23,10 @@ public sealed class OnnxFile
 
     public static OnnxFile Load(string path)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists) throw new ModelFormatException($"'{path}' does not exist");
-        if (info.Length > MaxModelBytes) throw new ModelFormatException($"'{path}' is {info.Length} bytes; the limit is {MaxModelBytes}");
-        var bytes = File.ReadAllBytes(path);
+        byte[] bytes;
+        try { bytes = Io.RegularFile.ReadAll(path, MaxModelBytes); }
+        catch (FileNotFoundException) { throw new ModelFormatException($"'{path}' does not exist"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFormatException($"cannot read '{path}': {e.Message}"); }
         ModelProto proto;
         try { proto = ModelProto.Parser.ParseFrom(bytes); }
         catch (InvalidProtocolBufferException e) { throw new ModelFormatException($"'{path}' is not a valid ONNX file: {e.Message}"); }
@@ -55,29 +57,40 @@ public sealed class OnnxFile
     /// <summary>The raw little-endian bytes of a tensor's data, from raw_data or an external file.</summary>
     ReadOnlySpan<byte> Raw(TensorProto t, int elementSize, long count)
     {
-        if (t.DataLocation == TensorProto.Types.DataLocation.External)
-        {
-            var kv = t.ExternalData.ToDictionary(e => e.Key, e => e.Value);
-            if (!kv.TryGetValue("location", out var loc) || loc.Length == 0) throw new ModelFormatException($"initializer '{t.Name}': external data has no location");
-            if (System.IO.Path.IsPathRooted(loc)) throw new ModelFormatException($"initializer '{t.Name}': external data path '{loc}' is absolute; only paths inside the model's folder are allowed");
-            string full = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, loc));
-            if (!full.StartsWith(folder + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
-                throw new ModelFormatException($"initializer '{t.Name}': external data path '{loc}' leaves the model's folder");
-            long offset = kv.TryGetValue("offset", out var o) && long.TryParse(o, out var ov) ? ov : 0;
-            long length = kv.TryGetValue("length", out var l) && long.TryParse(l, out var lv) ? lv : count * elementSize;
-            if (!File.Exists(full)) throw new ModelFormatException($"initializer '{t.Name}': external data file '{loc}' is missing");
-            long size = new FileInfo(full).Length;
-            if (offset < 0 || length != count * elementSize || offset > size || length > size - offset)
-                throw new ModelFormatException($"initializer '{t.Name}': external data {offset}+{length} does not fit '{loc}' ({size} bytes) or the tensor's {count * elementSize} bytes");
-            using var fs = File.OpenRead(full);
-            fs.Seek(offset, SeekOrigin.Begin);
-            var buf = new byte[length];
-            fs.ReadExactly(buf);
-            return buf;
-        }
+        long bytes = count * elementSize;
+        if (bytes > MaxTensorBytes) throw new ModelFormatException($"initializer '{t.Name}': {bytes} bytes of data exceed the {MaxTensorBytes}-byte limit of one tensor");
+        if (t.DataLocation == TensorProto.Types.DataLocation.External) return External(t, bytes);
         if (t.RawData.Length != count * elementSize) throw new ModelFormatException($"initializer '{t.Name}': raw data is {t.RawData.Length} bytes; {count * elementSize} expected");
         return t.RawData.Span;
     }
+
+    /// <summary>External data: the path is resolved through every symlink before it must lie inside the model's own
+    /// (also resolved) folder, it must be a regular file, and exactly the tensor's bytes are read from it.</summary>
+    byte[] External(TensorProto t, long bytes)
+    {
+        var kv = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var e in t.ExternalData)
+            if (!kv.TryAdd(e.Key, e.Value)) throw new ModelFormatException($"initializer '{t.Name}': external data key '{e.Key}' appears twice");
+        if (!kv.TryGetValue("location", out var loc) || loc.Length == 0) throw new ModelFormatException($"initializer '{t.Name}': external data has no location");
+        if (System.IO.Path.IsPathRooted(loc)) throw new ModelFormatException($"initializer '{t.Name}': external data path '{loc}' is absolute; only paths inside the model's folder are allowed");
+        long offset = Number(t, kv, "offset", 0), length = Number(t, kv, "length", bytes);
+        if (length != bytes) throw new ModelFormatException($"initializer '{t.Name}': external data length {length} is not the tensor's {bytes} bytes");
+        if (!System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, loc)).StartsWith(folder + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new ModelFormatException($"initializer '{t.Name}': external data path '{loc}' leaves the model's folder");
+        string real, home;
+        try { home = Io.RegularFile.RealPath(folder); real = Io.RegularFile.RealPath(System.IO.Path.Combine(folder, loc)); }
+        catch (FileNotFoundException) { throw new ModelFormatException($"initializer '{t.Name}': external data file '{loc}' is missing"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFormatException($"initializer '{t.Name}': external data file '{loc}': {e.Message}"); }
+        if (!real.StartsWith(home.EndsWith('/') ? home : home + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new ModelFormatException($"initializer '{t.Name}': external data path '{loc}' leaves the model's folder (it resolves to '{real}')");
+        try { return Io.RegularFile.ReadRange(real, offset, length); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFormatException($"initializer '{t.Name}': external data file '{loc}': {e.Message}"); }
+    }
+
+    static long Number(TensorProto t, Dictionary<string, string> kv, string key, long fallback) =>
+        !kv.TryGetValue(key, out var s) ? fallback
+        : long.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
+        : throw new ModelFormatException($"initializer '{t.Name}': external data {key} '{s}' is not a non-negative integer");
 
     public bool HasInlineTypedData(TensorProto t) => t.RawData.Length == 0 && t.DataLocation != TensorProto.Types.DataLocation.External;
 
