@@ -132,6 +132,36 @@ public class FineTuneTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Which axis holds the batch: moved by a Transpose, kept by a Reshape that adds or drops unit dimensions or keeps
+    /// each sample contiguous, lost by one that regroups a strided tensor; rows round-trip through a batch along it.
+    /// </summary>
+    [Fact]
+    public void Batch_axis_is_tracked_through_transposes_and_reshapes()
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 3, 2);
+        int t = g.Add(OpType.Transpose, [x], new Attributes().Set("perm", new long[] { 1, 0, 2 }));   // [3, N, 2]
+        int unit = g.Reshape(t, [3, 1, -1, 2]);
+        int mixed = g.Reshape(t, [-1, 6]);          // [3N, 2] read as N rows of 6: samples interleaved
+        int flat = g.Reshape(x, [-3, 2]);           // [3N, 2] from the batch-first input: each sample 3 contiguous rows
+        var m = g.Build(unit, mixed, flat);
+        var axes = BatchAxis.Track(m, m.Nodes);
+        Assert.Equal(new BatchAxis(1, 3, 2), axes[t]);
+        Assert.Equal(new BatchAxis(2, 3, 2), axes[unit]);
+        Assert.False(axes.ContainsKey(mixed));
+        Assert.Equal(new BatchAxis(0, 1, 6), axes[flat]);
+
+        // Two samples (0..5 and 10..15) laid out [3, 2, 2] along axis 1, and back.
+        float[] rows = [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15];
+        var batch = new float[12];
+        axes[t].FromRows(rows, [0, 1], batch);
+        Assert.Equal([0, 1, 10, 11, 2, 3, 12, 13, 4, 5, 14, 15], batch);
+        var back = new float[12];
+        axes[t].ToRows(batch, 2, back);
+        Assert.Equal(rows, back);
+    }
+
+    /// <summary>
     /// `edgenet finetune --train all --no-shuffle` itself, one epoch over the 40 rows of the 5 reference steps: the loss
     /// of every step against PyTorch's, and the written model's logits against PyTorch's 5-step model. The LSTM starts
     /// with a Transpose to [T, N, I] (batch_first), which the CLI runs once as a frozen backbone: its cached output must
