@@ -16,25 +16,28 @@ namespace EdgeNet.Service;
 /// completes before the host reports READY=1 to systemd; WATCHDOG=1 is sent from the loop only while windows flow
 /// or faults are handled; on SIGTERM the current step finishes and the loop ends.
 /// </summary>
-public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdNotifier notifier) : BackgroundService
+public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILogger<Pipeline> log, ISystemdNotifier notifier, IHostApplicationLifetime lifetime) : BackgroundService
 {
-    readonly ModelSlots slots = new(cfg.StateDirectory, cfg.Source.Streaming, cfg.Threads);
-    readonly FinetuneBuffer buffer = new(cfg.StateDirectory);
+    readonly ModelSlots slots = new(cfg.StateDirectory, cfg.Model, cfg.Source.Streaming, cfg.Threads);
+    FinetuneBuffer buffer = null!;
     readonly object gate = new();
     IWindowSource source = null!;
     Postprocessor post = null!;
-    float[] window = [];
+    float[] window = [], labelled = [], logits = [];
     readonly List<double> latencies = [];
     readonly Dictionary<string, long> counts = [];
     long windows, faults;
     string? lastFault;
     ResultReply? last;
     string finetuneState = "idle"; string? finetuneReason;
-    StreamWriter? jsonl;
+    ResultsFile? results;
     ClassOutputs? gpio;
     long lastWatchdog;
 
     public string[] Labels { get; private set; } = [];
+
+    /// <summary>True when the inference loop ended by an unexpected error: the process then exits non-zero, so systemd restarts it.</summary>
+    public bool Failed { get; private set; }
 
     /// <summary>Each result as its JSON line, for control-socket subscribers (called on the inference thread).</summary>
     public event Action<string>? ResultPublished;
@@ -42,55 +45,68 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
     readonly CancellationTokenSource finetuneStop = new();
     Thread? finetuneThread;
 
+    string? Fits(Model m)
+    {
+        try { ModelFit.Check(m, cfg, "this model"); return null; }
+        catch (ConfigException e) { return e.Message; }
+    }
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(cfg.StateDirectory);
+        slots.Start(configured.Model, Fits);
+        if (slots.StartNote is { } note) log.LogWarning("{Note}", note);
+        var slot = slots.Current;
+        var input = slot.Model.Input();
+        Labels = ModelFit.Labels(slot.Model);
+        window = new float[input.Elements(1)];
+        labelled = new float[window.Length];
+        logits = new float[Labels.Length];
+        buffer = new FinetuneBuffer(cfg.StateDirectory, window.Length, cfg.Finetune.MaxLabelled);
+        if (buffer.Problem is { } bp) log.LogWarning("{Problem}", bp);
         // Temp files of saves cut off by a power loss or SIGKILL: the targets are intact, the orphans go.
         int orphans = AtomicFile.RemoveOrphans(slots.Directory) + AtomicFile.RemoveOrphans(buffer.Directory);
         if (orphans > 0) log.LogWarning("removed {Count} temp files left by an interrupted save", orphans);
-        string start = LatestModel() ?? cfg.Model;
-        ModelSlots.Slot slot;
-        try { slot = slots.Load(start, VersionOf(start)); }
-        catch (ModelFormatException e) when (cfg.Source.Streaming && e.Message.Contains("cannot stream")) { throw new ConfigException($"config: source.streaming: {e.Message}"); }
-        var input = slot.Model.Input();
-        Labels = slot.Model.Metadata.ClassLabels.Length > 0 ? slot.Model.Metadata.ClassLabels : Enumerable.Range(0, (int)slot.Model.Output().Elements(1)).Select(i => i.ToString()).ToArray();
-        window = new float[input.Elements(1)];
-        source = cfg.Source.Type == "imu" ? new ImuWindowSource(cfg.Source) : Camera(input);
-        if (cfg.Source.Type == "imu" && window.Length != cfg.Source.Window * 6)
-            throw new ConfigException($"config: an IMU window of {cfg.Source.Window} samples × 6 values does not fit the model's input {Shape.Format(input.Shape)}");
+        source = cfg.Source.Type == "imu" ? new ImuWindowSource(cfg.Source) : Camera(slot.Model);
         post = new Postprocessor(cfg.Postprocess, Labels.Length);
-        if (cfg.Sinks.JsonLines.Length > 0) jsonl = new StreamWriter(new FileStream(cfg.Sinks.JsonLines, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+        if (cfg.Sinks.JsonLines.Length > 0) results = new ResultsFile(cfg.Sinks.JsonLines);
         if (cfg.Sinks.GpioChip >= 0 && cfg.Sinks.GpioPins.Count > 0)
             gpio = new ClassOutputs(new System.Device.Gpio.GpioController(), cfg.Sinks.GpioPins.ToDictionary(p => Array.IndexOf(Labels, p.Key) is var i && i >= 0 ? i : int.Parse(p.Key), p => p.Value));
         log.LogInformation("model {Model} (version {Version}), source {Source}", slot.Path, slot.Version, source.Describe);
-        // READY=1 only after the model is loaded and the first window classified.
-        while (!cancellationToken.IsCancellationRequested && !Step(cancellationToken)) { }
+        // READY=1 once the model is loaded and the first window classified — or the source reported a fault: the
+        // service is then up, says what is wrong in status, and keeps retrying.
+        while (!cancellationToken.IsCancellationRequested && !Step(cancellationToken) && faults == 0) { }
         // Said here rather than left to SystemdLifetime (which only runs under systemd and says it when the host starts).
         notifier.Notify(ServiceState.Ready);
         return base.StartAsync(cancellationToken);
     }
 
-    CameraWindowSource Camera(TensorDesc input)
+    CameraWindowSource Camera(Model m)
     {
-        var s = input.Shape;
-        if (s.Length != 4) throw new ConfigException($"config: a camera source needs an NCHW model input, this model takes {Shape.Format(s)}");
-        var md = slots.Current.Model.Metadata;
-        return new CameraWindowSource(cfg.Source, s[1], s[2], s[3], md.InputMean, md.InputStd);
+        var s = m.Input().Shape;
+        return new CameraWindowSource(cfg.Source, s[1], s[2], s[3], m.Metadata.InputMean, m.Metadata.InputStd);
     }
-
-    string? LatestModel() => Directory.Exists(slots.Directory)
-        ? Directory.GetFiles(slots.Directory, "model-*.enet").OrderByDescending(VersionOf).FirstOrDefault() : null;
-    static int VersionOf(string p) => int.TryParse(Path.GetFileNameWithoutExtension(p).Replace("model-", ""), out var v) ? v : 0;
 
     protected override Task ExecuteAsync(CancellationToken stop) => Task.Factory.StartNew(() =>
     {
-        while (!stop.IsCancellationRequested) Step(stop);
-        log.LogInformation("stopping after {Windows} windows", windows);
+        try
+        {
+            while (!stop.IsCancellationRequested) Step(stop);
+            log.LogInformation("stopping after {Windows} windows", windows);
+        }
+        catch (Exception e)
+        {
+            // Not a fault the loop knows how to handle: end the process with a failure so systemd restarts it.
+            Failed = true;
+            log.LogCritical("the inference loop failed: {Error}", e.ToString());
+            lifetime.StopApplication();
+        }
     }, stop, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>One window through the pipeline; false when the source faulted (counted and reported, then retried).</summary>
     bool Step(CancellationToken stop)
     {
+        slots.ReleaseRetired();
         if (!source.TryNext(window, stop, out var fault))
         {
             if (stop.IsCancellationRequested) return false;
@@ -98,32 +114,31 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
             slots.Current.Session.ResetState();   // a gap in the stream: the next window starts from the initial state
             if (faults < 5 || faults % 100 == 0) log.LogWarning("source fault: {Fault}", fault);
             Watchdog();   // handling a fault is progress too: the service is alive and retrying
-            Thread.Sleep(20);
+            stop.WaitHandle.WaitOne(20);
             return false;
         }
         var slot = slots.Current;
         long t0 = Stopwatch.GetTimestamp();
         slot.Session.Run(window, logits);
         double us = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-        var (cls, conf, top, scores) = post.Decide(logits.AsSpan(0, Labels.Length));
+        var (cls, conf, top, scores) = post.Decide(logits);
         var r = new ResultReply(windows, cls, cls >= 0 ? Labels[cls] : "unknown", conf, top, scores, us, DateTime.UtcNow.ToString("O"),
             (source as ImuWindowSource)?.SimulatedGestureNow);
         lock (gate)
         {
             windows++; last = r; lastFault = null;
+            window.CopyTo(labelled);   // what `label` stores: the window of the last result
             latencies.Add(us); if (latencies.Count > 4096) latencies.RemoveRange(0, 2048);
             counts[r.Label] = counts.GetValueOrDefault(r.Label) + 1;
         }
         string line = JsonSerializer.Serialize(r, ConfigJson.Default.ResultReply);
         if (cfg.Sinks.Stdout) Console.WriteLine(line);
-        jsonl?.WriteLine(line);
+        results?.Write(line);
         ResultPublished?.Invoke(line);
         if (cls >= 0) gpio?.Show(cls);
         Watchdog();
         return true;
     }
-
-    readonly float[] logits = new float[4096];
 
     void Watchdog()
     {
@@ -138,8 +153,11 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
     public StatusReply Status()
     {
         lock (gate)
+        {
+            string[] warnings = new[] { slots.StartNote, buffer.Problem, results?.LastError }.OfType<string>().ToArray();
             return new StatusReply(lastFault is null ? "running" : "sensor fault", slots.Current.Path, slots.Current.Version, windows, faults, lastFault,
-                buffer.Count, finetuneState, finetuneReason, slots.CanRollback, slots.Current.Session.CarriesState);
+                buffer.Count, finetuneState, finetuneReason, slots.CanRollback, slots.Current.Session.CarriesState, results?.Failures ?? 0, warnings);
+        }
     }
 
     public ResultReply? Last() { lock (gate) return last; }
@@ -160,7 +178,7 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
         if (c < 0 && !int.TryParse(cls, out c)) return new(false, $"unknown class '{cls}'; classes: {string.Join(", ", Labels)}");
         if (c < 0 || c >= Labels.Length) return new(false, $"class {c} is outside 0..{Labels.Length - 1}");
         float[] copy;
-        lock (gate) { if (last is null) return new(false, "no window classified yet"); copy = (float[])window.Clone(); }
+        lock (gate) { if (last is null) return new(false, "no window classified yet"); copy = (float[])labelled.Clone(); }
         try { buffer.Add(copy, c); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new(false, $"could not store the window: {e.Message}"); }
         return new(true, $"stored window as '{Labels[c]}' ({buffer.Count} labelled)");
@@ -213,8 +231,9 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
         {
             Finish("cancelled", "the service is stopping; serving model unchanged");
         }
-        catch (Exception e) when (e is ArgumentException or ModelFormatException or IOException or InvalidOperationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whatever goes wrong on this thread (bad data, a full disk, a bug) fails the fine-tune, never the service.
             Finish("failed", $"{e.Message}; serving model unchanged");
         }
     }
@@ -236,11 +255,18 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
 
     public MessageReply Rollback() => slots.Rollback() ? new(true, $"serving model version {slots.Current.Version} again") : new(false, "no previous model to roll back to");
 
-    /// <summary>Reloads the serving model's file; a corrupt file is refused and the old model keeps serving.</summary>
+    /// <summary>Reloads the serving model's file; one that is corrupt, not a regular file, too large, or does not fit
+    /// (another window size, other classes) is refused and the loaded model keeps serving.</summary>
     public MessageReply Reload()
     {
-        try { var s = slots.Load(slots.Current.Path, slots.Current.Version); return new(true, $"reloaded {s.Path}"); }
+        try
+        {
+            var serving = slots.Current.Model;
+            var s = slots.Reload(m => ModelFit.CannotReplace(serving, m) is { } why ? $"it cannot replace the serving model: {why}" : Fits(m));
+            return new(true, $"reloaded {s.Path}");
+        }
         catch (ModelFormatException e) { return new(false, $"reload refused, still serving the loaded model: {e.Message}"); }
+        catch (IOException e) { return new(false, $"reload refused, still serving the loaded model: {e.Message}"); }
     }
 
     /// <summary>SIGTERM: the loop finishes its window; a fine-tune stops at its next step, and a save under way completes.</summary>
@@ -253,7 +279,7 @@ public sealed class Pipeline(ServiceConfig cfg, ILogger<Pipeline> log, ISystemdN
 
     public override void Dispose()
     {
-        source?.Dispose(); jsonl?.Dispose(); gpio?.Dispose();
+        source?.Dispose(); results?.Dispose(); gpio?.Dispose(); buffer?.Dispose(); slots.Dispose();
         base.Dispose();
     }
 }

@@ -1,9 +1,15 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EdgeNet.Devices.Simulated;
 
 namespace EdgeNet.Service;
 
-/// <summary>/etc/edgenet/edgenet.json: what to watch, which model, what to do with results. Validated at start.</summary>
+/// <summary>
+/// /etc/edgenet/edgenet.json: what to watch, which model, what to do with results (every key: docs/service.md).
+/// <see cref="Load"/> checks every key and path before anything is opened; each problem is one
+/// <see cref="ConfigException"/> naming its key (exit code 2). What needs the model is checked by <see cref="ModelFit"/>.
+/// </summary>
 public sealed class ServiceConfig
 {
     public string Model { get; set; } = "";
@@ -16,14 +22,18 @@ public sealed class ServiceConfig
     public ControlConfig Control { get; set; } = new();
     public FinetuneConfig Finetune { get; set; } = new();
 
+    /// <summary>The largest model file the service reads (a model path that became /dev/zero or a huge file is refused by its size).</summary>
+    public const long MaxModelBytes = 1L << 30;
+
     public static ServiceConfig Load(string path)
     {
+        if (FileKind.Of(path) is { Kind: not FileKind.Type.Regular } k) throw new ConfigException($"config '{path}' is {k.Describe}, not a file");
         string text;
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ConfigException($"cannot read config '{path}': {e.Message}"); }
         ServiceConfig? c;
         try { c = JsonSerializer.Deserialize(text, ConfigJson.Default.ServiceConfig); }
-        catch (JsonException e) { throw new ConfigException($"config '{path}': {e.Message}"); }
+        catch (JsonException e) { throw new ConfigException($"config '{path}': {ConfigErrors.Explain(e)}"); }
         if (c is null) throw new ConfigException($"config '{path}' is empty");
         c.Validate(Path.GetDirectoryName(Path.GetFullPath(path))!);
         return c;
@@ -31,36 +41,22 @@ public sealed class ServiceConfig
 
     void Validate(string baseDir)
     {
-        if (Model.Length == 0) throw new ConfigException("config: 'model' is required (path to an .enet file)");
-        Model = Path.GetFullPath(Path.Combine(baseDir, Model));
-        StateDirectory = Path.GetFullPath(Path.Combine(baseDir, StateDirectory));
         // Every relative path in the file is relative to the file, not to the service's working directory.
-        if (Control.Socket.Length > 0) Control.Socket = Path.GetFullPath(Path.Combine(baseDir, Control.Socket));
-        if (Sinks.JsonLines.Length > 0) Sinks.JsonLines = Path.GetFullPath(Path.Combine(baseDir, Sinks.JsonLines));
-        if (Source.File.Length > 0) Source.File = Path.GetFullPath(Path.Combine(baseDir, Source.File));
-        if (Control.Socket.Length > 107) throw new ConfigException($"config: control.socket '{Control.Socket}' is longer than a Unix socket path may be (107 bytes)");
-        if (!File.Exists(Model)) throw new ConfigException($"config: model '{Model}' does not exist");
-        switch (Source.Type)
-        {
-            case "imu":
-                if (Source.RateHz is < 4 or > 1000) throw new ConfigException($"config: source.rateHz {Source.RateHz} is outside 4..1000");
-                if (Source.Window < 1 || Source.Stride < 1) throw new ConfigException("config: source.window and source.stride must be at least 1");
-                if (Source.Streaming && Source.Stride != Source.Window)
-                    throw new ConfigException($"config: source.streaming carries the recurrent state from one window to the next, so windows must not overlap: stride {Source.Stride} must equal window {Source.Window}");
-                break;
-            case "camera":
-                if (Source.Streaming) throw new ConfigException("config: source.streaming is for time series (imu); camera frames are classified one by one");
-                if (Source.Command.Length == 0 && Source.File.Length == 0) throw new ConfigException("config: a camera source needs 'command' (e.g. rpicam-vid, ffmpeg) or 'file'");
-                if (Source.Width < 1 || Source.Height < 1) throw new ConfigException("config: source.width and source.height must be positive");
-                if (Source.Format is not ("gray8" or "rgb24" or "yuv420")) throw new ConfigException($"config: source.format '{Source.Format}' is not gray8, rgb24 or yuv420");
-                break;
-            default: throw new ConfigException($"config: source.type '{Source.Type}' is not imu or camera");
-        }
-        if (Postprocess.Vote < 1 || Postprocess.TopK < 1) throw new ConfigException("config: postprocess.vote and postprocess.topK must be at least 1");
-        if (Postprocess.Threshold is < 0 or > 1) throw new ConfigException("config: postprocess.threshold must be within 0..1");
-        if (Control.Socket.Length == 0) throw new ConfigException("config: control.socket is required");
-        if (Threads < 1 || Threads > Engine.IntraOpPool.Available) throw new ConfigException($"config: threads {Threads} is outside 1..{Engine.IntraOpPool.Available} (the CPUs this process may use)");
-        if (Finetune.Holdout is <= 0 or >= 1) throw new ConfigException("config: finetune.holdout must be between 0 and 1");
+        string Full(string p) => Path.GetFullPath(Path.Combine(baseDir, p));
+        ConfigErrors.Require(Model.Length > 0, "model", "is required (path to an .enet file)");
+        Model = Full(Model);
+        StateDirectory = Full(ConfigErrors.NonEmpty(StateDirectory, "stateDirectory"));
+        Control.Socket = Full(ConfigErrors.NonEmpty(Control.Socket, "control.socket"));
+        if (Sinks.JsonLines.Length > 0) Sinks.JsonLines = Full(Sinks.JsonLines);
+        if (Source.File.Length > 0) Source.File = Full(Source.File);
+
+        ConfigErrors.Range(Threads, 1, Engine.IntraOpPool.Available, "threads", " (the CPUs this process may use)");
+        Source.Validate();
+        Postprocess.Validate();
+        Sinks.Validate();
+        Control.Validate();
+        Finetune.Validate();
+        ConfigPaths.Check(this);
     }
 }
 
@@ -92,6 +88,40 @@ public sealed class SourceConfig
     public int Height { get; set; }
     public string Format { get; set; } = "gray8";
     public bool Invert { get; set; }
+    /// <summary>A camera that sends no frame for this long is reported as stalled and restarted.</summary>
+    public double FrameTimeoutSeconds { get; set; } = 10;
+
+    public const int MaxWindow = 65536, MaxFrameSide = 8192;
+
+    internal void Validate()
+    {
+        switch (Type)
+        {
+            case "imu":
+                ConfigErrors.Range(RateHz, 4, 1000, "source.rateHz");
+                ConfigErrors.Range(Window, 1, MaxWindow, "source.window");
+                ConfigErrors.Range(Stride, 1, MaxWindow, "source.stride");
+                ConfigErrors.Range(Bus, 0, 255, "source.bus");
+                ConfigErrors.Range(Address, 0x03, 0x77, "source.address");
+                if (Streaming && Stride != Window)
+                    throw new ConfigException($"config: source.streaming carries the recurrent state from one window to the next, so windows must not overlap: stride {Stride} must equal window {Window}");
+                ConfigErrors.Require(SimulatedGestures.Length > 0, "source.simulatedGestures", "is empty (list the gestures to play: 0 still, 1 shake, 2 circle)");
+                foreach (var g in SimulatedGestures) ConfigErrors.Range(g, 0, SimulatedMpu6xxx.GestureNames.Length - 1, "source.simulatedGestures");
+                ConfigErrors.Range(SimulatedGestureSamples, 1, int.MaxValue, "source.simulatedGestureSamples");
+                ConfigErrors.Require(SimulatedFailure.Length is 0 or 2, "source.simulatedFailure", "must be [from, to] or absent");
+                break;
+            case "camera":
+                if (Streaming) throw new ConfigException("config: source.streaming is for time series (imu); camera frames are classified one by one");
+                ConfigErrors.Require(Command.Length > 0 || File.Length > 0, "source.command", "a camera source needs 'command' (e.g. rpicam-vid, ffmpeg) or 'file'");
+                ConfigErrors.Require(Args.All(a => a is not null), "source.args", "must not hold null");
+                ConfigErrors.Range(Width, 1, MaxFrameSide, "source.width");
+                ConfigErrors.Range(Height, 1, MaxFrameSide, "source.height");
+                ConfigErrors.Require(Format is "gray8" or "rgb24" or "yuv420", "source.format", $"'{Format}' is not gray8, rgb24 or yuv420");
+                ConfigErrors.Require(FrameTimeoutSeconds is >= 0.05 and <= 3600, "source.frameTimeoutSeconds", $"{FrameTimeoutSeconds} is outside 0.05..3600");
+                break;
+            default: throw new ConfigException($"config: source.type '{Type}' is not imu or camera");
+        }
+    }
 }
 
 public sealed class PostprocessConfig
@@ -99,19 +129,45 @@ public sealed class PostprocessConfig
     public int TopK { get; set; } = 3;
     public float Threshold { get; set; }
     public int Vote { get; set; } = 1;
+
+    internal void Validate()
+    {
+        ConfigErrors.Range(TopK, 1, 1000, "postprocess.topK");
+        ConfigErrors.Range(Vote, 1, 1000, "postprocess.vote");
+        ConfigErrors.Require(Threshold is >= 0 and <= 1, "postprocess.threshold", $"{Threshold} is outside 0..1");
+    }
 }
 
 public sealed class SinksConfig
 {
     public bool Stdout { get; set; } = true;
+    /// <summary>A file results are appended to, one JSON line each ("" for none).</summary>
     public string JsonLines { get; set; } = "";
     public int GpioChip { get; set; } = -1;
+    /// <summary>Class (label or index) → GPIO line lit while that class is decided.</summary>
     public Dictionary<string, int> GpioPins { get; set; } = [];
+
+    internal void Validate()
+    {
+        ConfigErrors.Range(GpioChip, -1, 64, "sinks.gpioChip");
+        foreach (var (cls, pin) in GpioPins) ConfigErrors.Range(pin, 0, 1023, $"sinks.gpioPins.{cls}");
+    }
 }
 
 public sealed class ControlConfig
 {
     public string Socket { get; set; } = "/run/edgenet/control.sock";
+    /// <summary>Connections served at once; one more is told "busy" and closed.</summary>
+    public int MaxClients { get; set; } = 16;
+    /// <summary>A connection that sends no complete command for this long is closed (subscribers are exempt while they read).</summary>
+    public double IdleTimeoutSeconds { get; set; } = 300;
+
+    internal void Validate()
+    {
+        ConfigErrors.Require(System.Text.Encoding.UTF8.GetByteCount(Socket) <= 107, "control.socket", $"'{Socket}' is longer than a Unix socket path may be (107 bytes)");
+        ConfigErrors.Range(MaxClients, 1, 1024, "control.maxClients");
+        ConfigErrors.Require(IdleTimeoutSeconds is >= 0.05 and <= 86400, "control.idleTimeoutSeconds", $"{IdleTimeoutSeconds} is outside 0.05..86400");
+    }
 }
 
 public sealed class FinetuneConfig
@@ -122,14 +178,73 @@ public sealed class FinetuneConfig
     public float Momentum { get; set; } = 0.9f;
     public string Train { get; set; } = "all";
     public float Holdout { get; set; } = 0.25f;
+    /// <summary>Labelled windows kept; when full, a new label replaces the oldest.</summary>
+    public int MaxLabelled { get; set; } = 1000;
+
+    /// <summary>The labelled-window buffer on disk and in a fine-tune is at most this big, whatever the window size.</summary>
+    public const long MaxBufferBytes = 256L << 20;
+
+    internal void Validate()
+    {
+        ConfigErrors.Range(Epochs, 1, 100000, "finetune.epochs");
+        ConfigErrors.Range(Batch, 1, 4096, "finetune.batch");
+        ConfigErrors.Require(float.IsFinite(Lr) && Lr > 0, "finetune.lr", $"{Lr} is not a positive number");
+        ConfigErrors.Require(Momentum is >= 0 and < 1, "finetune.momentum", $"{Momentum} is outside 0..1 (1 excluded)");
+        ConfigErrors.Require(Train.Length > 0, "finetune.train", "is empty (all, head, or layer names)");
+        ConfigErrors.Require(Holdout is > 0 and < 1, "finetune.holdout", $"{Holdout} must be between 0 and 1");
+        ConfigErrors.Range(MaxLabelled, 4, 1_000_000, "finetune.maxLabelled");
+    }
 }
 
 public sealed class ConfigException(string message) : Exception(message);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, WriteIndented = false, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+/// <summary>One-line config errors that name their key.</summary>
+static class ConfigErrors
+{
+    public static void Require(bool ok, string key, string problem)
+    {
+        if (!ok) throw new ConfigException($"config: {key}: {problem}");
+    }
+
+    public static void Range(long value, long min, long max, string key, string why = "") =>
+        Require(value >= min && value <= max, key, $"{value} is outside {min}..{max}{why}");
+
+    public static string NonEmpty(string value, string key)
+    {
+        Require(value.Length > 0, key, "is required");
+        return value;
+    }
+
+    /// <summary>System.Text.Json's message, reduced to the key (from its path), what is wrong and the line.</summary>
+    public static string Explain(JsonException e)
+    {
+        string key = e.Path is { Length: > 2 } p ? p.TrimStart('$').TrimStart('.') : "";
+        string line = e.LineNumber is { } l ? $" (line {l + 1})" : "";
+        string m = e.Message;
+        if (m.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            int a = m.IndexOf('\''), b = a < 0 ? -1 : m.IndexOf('\'', a + 1);
+            string name = b > a ? m[(a + 1)..b] : "?";
+            return $"unknown key '{(key.Length > 0 ? key + "." : "")}{name}'{line}";
+        }
+        if (key.Length == 0) return $"not valid JSON{line}: {m.Split(" Path:")[0].Split(" LineNumber:")[0]}";
+        if (m.Contains("null", StringComparison.Ordinal)) return $"{key}: must not be null{line}";
+        return $"{key}: has the wrong type{line}";
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, WriteIndented = false,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(ServiceConfig))]
 [JsonSerializable(typeof(StatusReply))]
 [JsonSerializable(typeof(ResultReply))]
 [JsonSerializable(typeof(MetricsReply))]
 [JsonSerializable(typeof(MessageReply))]
-internal sealed partial class ConfigJson : JsonSerializerContext;
+[JsonSerializable(typeof(ServingRecord))]
+internal sealed partial class ConfigJson : JsonSerializerContext
+{
+    /// <summary>Replies as people read them: quotes and apostrophes stay as they are (the default escapes ' as \u0027).</summary>
+    public static ConfigJson Replies => replies ??= new ConfigJson(new JsonSerializerOptions(Default.Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    static ConfigJson? replies;
+}

@@ -1,3 +1,4 @@
+using EdgeNet.Format;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -5,12 +6,23 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeNet.Service;
 
-/// <summary>`edgenet serve --config FILE`: the generic host with systemd integration (notify, journal-style logs).</summary>
+/// <summary>The configured model, loaded and checked against the config before the host starts.</summary>
+public sealed record ConfiguredModel(Model Model);
+
+/// <summary>
+/// `edgenet serve --config FILE`: the generic host with systemd integration (notify, journal-style logs). Everything
+/// that can be refused is checked first — the config (exit 2), the configured model (exit 3 if unreadable, 2 if it
+/// does not fit the config), one instance per state directory and socket (exit 1) — before a file is written.
+/// </summary>
 public static class ServiceHost
 {
     public static int Run(string configPath)
     {
         var cfg = ServiceConfig.Load(configPath);
+        var model = ModelFile.Load(cfg.Model);
+        ModelFit.Check(model, cfg, $"model '{cfg.Model}'");
+        using var instance = InstanceLock.Acquire(cfg);
+
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
         builder.Services.AddSystemd();
         // AddSystemd registers a notifier only under systemd; outside it, this one has no NOTIFY_SOCKET and stays silent.
@@ -21,11 +33,13 @@ public static class ServiceHost
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton(cfg);
+        builder.Services.AddSingleton(new ConfiguredModel(model));
         builder.Services.AddSingleton<Pipeline>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Pipeline>());
         builder.Services.AddHostedService<ControlServer>();
         using var host = builder.Build();
+        var pipeline = host.Services.GetRequiredService<Pipeline>();
         host.Run();
-        return 0;
+        return pipeline.Failed ? CommandGuard.Failure : 0;
     }
 }

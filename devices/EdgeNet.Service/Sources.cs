@@ -15,52 +15,66 @@ public interface IWindowSource : IDisposable
 
 /// <summary>
 /// IMU samples at the configured rate into a sliding window (window samples, advancing by stride): features per sample
-/// are acceleration x, y, z (m/s²) and angular rate x, y, z (rad/s), laid out [window, 6].
+/// are acceleration x, y, z (m/s²) and angular rate x, y, z (rad/s), laid out [window, 6]. The sensor is opened on the
+/// first read: one missing at start (no /dev/i2c-N, nothing answering at the address) is a fault like one that fails
+/// mid-stream, reported and retried with a back-off, while the service and its control socket run.
 /// </summary>
-public sealed class ImuWindowSource : IWindowSource
+public sealed class ImuWindowSource(SourceConfig cfg) : IWindowSource
 {
-    readonly Mpu6xxx imu;
-    readonly SourceConfig cfg;
-    readonly float[] ring;
-    int filled, sinceLast;
-    long next;
-    readonly long periodTicks;
-    public SimulatedMpu6xxx? Simulator { get; }
+    Mpu6xxx? imu;
+    readonly float[] ring = new float[cfg.Window * 6];
+    int filled, sinceLast, openFailures;
+    long next = DateTime.UtcNow.Ticks;
+    readonly long periodTicks = TimeSpan.TicksPerSecond / cfg.RateHz;
+    readonly SimulatedMpu6xxx? simulator = cfg.Simulated ? Simulate(cfg) : null;
 
-    public ImuWindowSource(SourceConfig cfg)
+    static SimulatedMpu6xxx Simulate(SourceConfig cfg)
     {
-        this.cfg = cfg;
-        I2cDevice dev;
-        if (cfg.Simulated)
-        {
-            var noise = new Random(1);
-            var gestures = cfg.SimulatedGestures.Length > 0 ? cfg.SimulatedGestures : [0];
-            Simulator = new SimulatedMpu6xxx(i => SimulatedMpu6xxx.Gesture(gestures[(int)(i / cfg.SimulatedGestureSamples % gestures.Length)], i, cfg.RateHz, noise));
-            if (cfg.SimulatedFailure is [var from, var to]) Simulator.FailWhile = i => i >= from && i < to;
-            dev = Simulator;
-        }
-        else dev = I2cDevice.Create(new I2cConnectionSettings(cfg.Bus, cfg.Address));
-        imu = new Mpu6xxx(dev);
-        imu.Configure(AccelRange.G4, GyroRange.Dps500, cfg.RateHz);
-        ring = new float[cfg.Window * 6];
-        periodTicks = TimeSpan.TicksPerSecond / cfg.RateHz;
-        next = DateTime.UtcNow.Ticks;
+        var noise = new Random(1);
+        var sim = new SimulatedMpu6xxx(i => SimulatedMpu6xxx.Gesture(cfg.SimulatedGestures[(int)(i / cfg.SimulatedGestureSamples % cfg.SimulatedGestures.Length)], i, cfg.RateHz, noise));
+        if (cfg.SimulatedFailure is [var from, var to]) sim.FailWhile = i => i >= from && i < to;
+        return sim;
     }
 
-    public string Describe => $"{imu.Model} at {cfg.RateHz} Hz{(cfg.Simulated ? " (simulated)" : "")}, window {cfg.Window}, stride {cfg.Stride}";
+    public string Describe => $"{imu?.Model ?? "MPU-6xxx"} on I2C bus {cfg.Bus} at 0x{cfg.Address:x2}, {cfg.RateHz} Hz{(cfg.Simulated ? " (simulated)" : "")}, window {cfg.Window}, stride {cfg.Stride}";
 
     /// <summary>The gesture the simulator is playing for a window ending now (for labelling in tests and demos).</summary>
-    public int? SimulatedGestureNow => Simulator is null ? null : cfg.SimulatedGestures[(int)(Math.Max(0, Simulator.SamplesRead - 1) / cfg.SimulatedGestureSamples % cfg.SimulatedGestures.Length)];
+    public int? SimulatedGestureNow => simulator is null ? null : cfg.SimulatedGestures[(int)(Math.Max(0, simulator.SamplesRead - 1) / cfg.SimulatedGestureSamples % cfg.SimulatedGestures.Length)];
+
+    bool TryOpen(CancellationToken cancel, out string? fault)
+    {
+        fault = null;
+        if (imu is not null) return true;
+        I2cDevice? dev = null;
+        try
+        {
+            dev = simulator ?? I2cDevice.Create(new I2cConnectionSettings(cfg.Bus, cfg.Address));
+            var m = new Mpu6xxx(dev);
+            m.Configure(AccelRange.G4, GyroRange.Dps500, cfg.RateHz);
+            imu = m; openFailures = 0;
+            next = DateTime.UtcNow.Ticks;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            if (dev != simulator) dev?.Dispose();
+            fault = $"cannot open the IMU on I2C bus {cfg.Bus} (/dev/i2c-{cfg.Bus}) at 0x{cfg.Address:x2}: {e.Message}";
+            // Retried with a back-off up to 10 s; the loop keeps reporting and notifying the watchdog meanwhile.
+            cancel.WaitHandle.WaitOne(Math.Min(10_000, 500 << Math.Min(openFailures++, 5)));
+            return false;
+        }
+    }
 
     public bool TryNext(Span<float> window, CancellationToken cancel, out string? fault)
     {
         fault = null;
         while (!cancel.IsCancellationRequested)
         {
+            if (!TryOpen(cancel, out fault)) return false;
             long wait = next - DateTime.UtcNow.Ticks;
-            if (wait > 0) Thread.Sleep(TimeSpan.FromTicks(Math.Min(wait, TimeSpan.TicksPerSecond)));
+            if (wait > 0) cancel.WaitHandle.WaitOne(TimeSpan.FromTicks(Math.Min(wait, TimeSpan.TicksPerSecond)));
             next += periodTicks;
-            if (!imu.TryRead(out var s, out fault)) { filled = 0; sinceLast = 0; return false; }   // restart the window after a fault
+            if (!imu!.TryRead(out var s, out fault)) { filled = 0; sinceLast = 0; return false; }   // restart the window after a fault
             Array.Copy(ring, 6, ring, 0, ring.Length - 6);
             s.Acceleration.CopyTo(ring.AsSpan(ring.Length - 6, 3));
             s.AngularRate.CopyTo(ring.AsSpan(ring.Length - 3, 3));
@@ -74,15 +88,21 @@ public sealed class ImuWindowSource : IWindowSource
         return false;
     }
 
-    public void Dispose() => imu.Dispose();
+    public void Dispose() => imu?.Dispose();
 }
 
 /// <summary>Frames from a camera process or file, preprocessed to the model's input.</summary>
 public sealed class CameraWindowSource(SourceConfig cfg, int channels, int height, int width, float[] mean, float[] std) : IWindowSource
 {
-    readonly FrameSource frames = cfg.File.Length > 0
-        ? FrameSource.FromFile(cfg.File, cfg.Width, cfg.Height, ParseFormat(cfg.Format))
-        : FrameSource.FromProcess(cfg.Command, cfg.Args, cfg.Width, cfg.Height, ParseFormat(cfg.Format));
+    readonly FrameSource frames = Open(cfg);
+
+    static FrameSource Open(SourceConfig cfg)
+    {
+        if (cfg.File.Length > 0) return FrameSource.FromFile(cfg.File, cfg.Width, cfg.Height, ParseFormat(cfg.Format));
+        var f = FrameSource.FromProcess(cfg.Command, cfg.Args, cfg.Width, cfg.Height, ParseFormat(cfg.Format));
+        f.FrameTimeout = TimeSpan.FromSeconds(cfg.FrameTimeoutSeconds);
+        return f;
+    }
     readonly Preprocess pre = new(channels, height, width, Mean: mean, Std: std, Invert: cfg.Invert);
 
     static PixelFormat ParseFormat(string f) => f switch { "rgb24" => PixelFormat.Rgb24, "yuv420" => PixelFormat.Yuv420, _ => PixelFormat.Gray8 };

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.Sockets;
 using EdgeNet;
 using EdgeNet.Devices.Mpu6xxx;
 using EdgeNet.Devices.Simulated;
@@ -25,19 +24,15 @@ internal static class ServiceCommands
 
     public static Command Ctl()
     {
-        var socket = new Option<string>("--socket") { DefaultValueFactory = _ => "/run/edgenet/control.sock" };
+        var socket = new Option<string>("--socket") { Description = "the service's control.socket", DefaultValueFactory = _ => ControlClient.DefaultSocket };
         var words = new Argument<string[]>("command") { Description = "status | last | metrics | label CLASS | finetune | rollback | reload | subscribe", Arity = ArgumentArity.OneOrMore };
         var cmd = new Command("ctl", "talk to a running service") { socket, words };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
-            try
-            {
-                if (r.GetValue(words) is ["subscribe"]) { ControlClient.Subscribe(r.GetValue(socket)!, Console.Out); return 0; }
-                var reply = ControlClient.Send(r.GetValue(socket)!, string.Join(' ', r.GetValue(words)!), TimeSpan.FromSeconds(10));
-                Console.WriteLine(reply);
-                return reply.Contains("\"ok\":false", StringComparison.Ordinal) ? CommandGuard.Failure : 0;
-            }
-            catch (SocketException e) { Console.Error.WriteLine($"error: cannot reach the service at {r.GetValue(socket)}: {e.Message}"); return CommandGuard.Failure; }
+            if (r.GetValue(words) is ["subscribe"]) { ControlClient.Subscribe(r.GetValue(socket)!, Console.Out); return 0; }
+            var reply = ControlClient.Send(r.GetValue(socket)!, string.Join(' ', r.GetValue(words)!), TimeSpan.FromSeconds(10));
+            Console.WriteLine(reply);
+            return reply.Contains("\"ok\":false", StringComparison.Ordinal) ? CommandGuard.Failure : 0;
         }));
         return cmd;
     }

@@ -5,7 +5,10 @@ namespace EdgeNet.Devices.Camera;
 /// <summary>
 /// Raw frames from a child process's stdout — `rpicam-vid --codec yuv420 -o -` on a Pi, `ffmpeg ... -f rawvideo -`
 /// anywhere — or from a file of concatenated frames. When the process dies it is restarted (with a back-off) and the
-/// fault is counted, so a camera glitch never stops the service.
+/// fault is counted, so a camera glitch never stops the service. A process that stays alive but sends no frame for
+/// <see cref="FrameTimeout"/> is killed and restarted the same way (a stall is a fault too), and a cancelled read
+/// (the service stopping) kills it at once. The process runs under a small shell that kills it when this process's
+/// end of its stdin pipe closes, so it also dies with a SIGKILLed parent.
 /// </summary>
 public sealed class FrameSource : IDisposable
 {
@@ -15,6 +18,11 @@ public sealed class FrameSource : IDisposable
     readonly PixelFormat format;
     Process? process;
     Stream? stream;
+    string? lastStderr;
+    bool stalled;
+    CancellationTokenSource frameTimer = new();
+    /// <summary>How long a camera process may go without sending a frame before it is restarted.</summary>
+    public TimeSpan FrameTimeout { get; set; } = Timeout.InfiniteTimeSpan;
     public int Restarts { get; private set; }
     public string? LastError { get; private set; }
 
@@ -35,31 +43,48 @@ public sealed class FrameSource : IDisposable
         {
             stream ??= Open();
             int read = 0;
-            while (read < size)
+            // A read blocked on a silent process ends when the process is killed: by the frame timer, or on cancel.
+            if (!frameTimer.TryReset()) { frameTimer.Dispose(); frameTimer = new(); }   // it went off after the last frame
+            if (process is not null) frameTimer.CancelAfter(FrameTimeout);
+            using (frameTimer.Token.Register(KillStalled))
+            using (cancel.Register(KillStalled))
             {
-                int n = stream.Read(data, read, size - read);
-                if (n == 0) break;
-                read += n;
+                while (read < size)
+                {
+                    int n = stream.Read(data, read, size - read);
+                    if (n == 0) break;
+                    read += n;
+                }
             }
-            if (read == size) return new Frame(width, height, format, data);
-            LastError = file is null ? $"camera process '{command}' ended" : $"end of '{file}'";
+            if (read == size && !stalled) return new Frame(width, height, format, data);
+            LastError = stalled && !cancel.IsCancellationRequested ? $"camera process '{command}' sent no frame for {FrameTimeout.TotalSeconds:0.##} s; restarting it"
+                : file is null ? $"camera process '{command}' ended{(lastStderr is { } err ? $": {err}" : "")}" : $"end of '{file}'";
         }
         catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception or InvalidOperationException)
         {
             LastError = $"camera: {e.Message}";
         }
         Close();
-        if (file is null) { Restarts++; Thread.Sleep(Math.Min(2000, 100 * Restarts)); }
+        if (file is null) { Restarts++; cancel.WaitHandle.WaitOne(Math.Min(2000, 100 * Restarts)); }
         return null;
+    }
+
+    void KillStalled()
+    {
+        stalled = true;
+        try { process?.Kill(entireProcessTree: true); } catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
     }
 
     Stream Open()
     {
         if (file is not null) return File.OpenRead(file);
-        var psi = new ProcessStartInfo(command!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        // sh starts the camera with its own stdout (the frames), keeps none itself, and kills the camera when its
+        // stdin reaches end of file: when Close() closes it, or when this process dies, even by SIGKILL.
+        var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in (string[])["-c", "\"$@\" </dev/null & c=$!; exec >/dev/null; read -r _; kill -9 $c 2>/dev/null", "camera", command!, .. args]) psi.ArgumentList.Add(a);
+        stalled = false; lastStderr = null;
         process = Process.Start(psi) ?? throw new IOException($"cannot start '{command}'");
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (!string.IsNullOrWhiteSpace(e.Data)) lastStderr = e.Data.Trim(); };
         process.BeginErrorReadLine();
         return process.StandardOutput.BaseStream;
     }
@@ -67,8 +92,13 @@ public sealed class FrameSource : IDisposable
     void Close()
     {
         stream?.Dispose(); stream = null;
-        if (process is { } p) { try { if (!p.HasExited) p.Kill(); } catch (InvalidOperationException) { } p.Dispose(); process = null; }
+        if (process is { } p)
+        {
+            try { p.StandardInput.Close(); } catch (IOException) { }
+            try { if (!p.HasExited) p.Kill(entireProcessTree: true); } catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
+            p.Dispose(); process = null;
+        }
     }
 
-    public void Dispose() => Close();
+    public void Dispose() { Close(); frameTimer.Dispose(); }
 }

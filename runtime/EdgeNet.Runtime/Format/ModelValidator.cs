@@ -70,6 +70,14 @@ public static class ModelValidator
         }
     }
 
+    /// <summary>One class label per value of the first output (run where labels are given: conversion, the service):
+    /// labels that do not match would name the wrong classes, or hide some from the softmax.</summary>
+    public static void CheckClassLabels(Model m)
+    {
+        if (m.Metadata.ClassLabels.Length > 0 && m.Tensors[m.Outputs[0]] is { Shape.Length: > 0 } first && first.Elements(1) != m.Metadata.ClassLabels.Length)
+            throw new ModelFormatException($"{m.Metadata.ClassLabels.Length} class labels for output '{first.Name}' of {first.Elements(1)} values per sample");
+    }
+
     static void CheckIndex(int i, int count, string what)
     {
         if ((uint)i >= (uint)count) throw new ModelFormatException($"{what}: tensor index {i} is out of range (0..{count - 1})");

@@ -95,6 +95,7 @@ public sealed partial class OnnxImporter
         compact.Metadata.Properties["onnx.opset"] = im.opset.ToString();
         compact.Metadata.Properties["onnx.producer"] = $"{file.Proto.ProducerName} {file.Proto.ProducerVersion}".Trim();
         ModelValidator.Validate(compact);
+        ModelValidator.CheckClassLabels(compact);
         return compact;
     }
 
