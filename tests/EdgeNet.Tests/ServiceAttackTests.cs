@@ -59,7 +59,7 @@ public class ServiceAttackTests(ITestOutputHelper output)
         var dir = Fixtures.TempDir();
         string model = Model(dir);
         // A stale socket (a killed service's) where the control socket goes is replaced.
-        using (var stale = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)) stale.Bind(new UnixDomainSocketEndPoint(Path.Combine(dir, "ctl.sock")));
+        ServiceConfigTests.StaleSocket(Path.Combine(dir, "ctl.sock"));
         // A fine-tune buffer with a bad .npy header (it stopped the service from starting): moved aside, reported.
         Directory.CreateDirectory(Path.Combine(dir, "state", "finetune"));
         File.WriteAllText(Path.Combine(dir, "state", "finetune", "x.npy"), "\x93NUMPY garbage");

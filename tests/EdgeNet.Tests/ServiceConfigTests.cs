@@ -174,9 +174,19 @@ public class ServiceConfigTests
         Assert.Contains("not running", err);
         var dir = Fixtures.TempDir();
         string stale = Path.Combine(dir, "stale.sock");
-        using (var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)) s.Bind(new UnixDomainSocketEndPoint(stale));
+        StaleSocket(stale);
         (code, _, err) = Edgenet("ctl", "--socket", stale, "status");
         Assert.Equal(1, code);
         Assert.Contains($"nothing listens on {stale}: the service is not running", err);
+    }
+
+    /// <summary>A socket file nobody listens on, as a killed service leaves it (.NET removes the file of a socket it
+    /// bound when the socket is closed: it is moved away first).</summary>
+    internal static void StaleSocket(string path)
+    {
+        string bound = path + ".bound";
+        using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        s.Bind(new UnixDomainSocketEndPoint(bound));
+        File.Move(bound, path);
     }
 }
