@@ -31,7 +31,7 @@ public sealed class Quantizer
 
     /// <summary>Layers that can be quantized (Dense, Conv and recurrent layers with fp32 weights), in graph order.</summary>
     public static IEnumerable<string> Candidates(Model m) =>
-        m.Nodes.Where(n => n.Op is OpType.Dense or OpType.Conv or OpType.Lstm or OpType.Gru or OpType.Rnn && m.Tensors[n.Inputs[1]].Type == DataType.Float32).Select(n => n.Name);
+        m.Nodes.Where(n => OpTable.Get(n.Op).Quant is QuantRole.Layer or QuantRole.Recurrent && m.Tensors[n.Inputs[1]].Type == DataType.Float32).Select(n => n.Name);
 
     Model Run()
     {
@@ -45,14 +45,13 @@ public sealed class Quantizer
         foreach (var n in src.Nodes)
         {
             bool quantizable = !keep.Contains(n.Name) && n.Inputs[0] >= 0 && ranges.ContainsKey(n.Inputs[0]) && n.Outputs.All(o => o < 0 || ranges.ContainsKey(o));
-            switch (n.Op)
+            var info = OpTable.Get(n.Op);
+            switch (info.Quant)
             {
-                case OpType.Dense or OpType.Conv when quantizable && src.Tensors[n.Inputs[1]].Type == DataType.Float32: QuantizeLayer(n); break;
-                case OpType.Lstm or OpType.Gru or OpType.Rnn when !keep.Contains(n.Name) && RecurrentOk(n): QuantizeRecurrent(n); break;
-                case OpType.Add when quantizable && HasInt8(n.Inputs[0]) && HasInt8(n.Inputs[1]) && SameOrScalar(n): Int8Op(n, n.Inputs.Select(Int8).ToArray()); break;
-                case OpType.GlobalAveragePool or OpType.MaxPool or OpType.AveragePool when quantizable && HasInt8(n.Inputs[0]) && AvgPoolOk(n): Int8Op(n, [Int8(n.Inputs[0])]); break;
-                case OpType.Concat when quantizable && n.Inputs.All(HasInt8): Int8Op(n, n.Inputs.Select(Int8).ToArray()); break;
-                case OpType.Reshape when HasInt8(n.Inputs[0]) && !fp32.ContainsKey(n.Inputs[0]):
+                case QuantRole.Layer when quantizable && src.Tensors[n.Inputs[1]].Type == DataType.Float32: QuantizeLayer(n); break;
+                case QuantRole.Recurrent when !keep.Contains(n.Name) && RecurrentOk(n): QuantizeRecurrent(n); break;
+                case QuantRole.Int8 when quantizable && n.Inputs.All(HasInt8) && (info.Int8Accepts?.Invoke(src, n) ?? true): Int8Op(n, n.Inputs.Select(Int8).ToArray()); break;
+                case QuantRole.Passthrough when HasInt8(n.Inputs[0]) && !fp32.ContainsKey(n.Inputs[0]):
                     {
                         var xq = dst.Tensors[Int8(n.Inputs[0])];
                         int y = dst.AddTensor(new TensorDesc(src.Tensors[n.Outputs[0]].Name + "_q", DataType.Int8, src.Tensors[n.Outputs[0]].Shape) { Quant = xq.Quant });
@@ -69,8 +68,6 @@ public sealed class Quantizer
     }
 
     bool HasInt8(int t) => int8.ContainsKey(t);   // pools and adds run int8 only on tensors an int8 layer already wrote
-    bool SameOrScalar(Node n) => src.Tensors[n.Inputs[0]].Shape.SequenceEqual(src.Tensors[n.Inputs[1]].Shape) || src.Tensors[n.Inputs[1]].Elements(1) == 1;
-    bool AvgPoolOk(Node n) => n.Op != OpType.AveragePool || n.Attributes.Int("count_include_pad", 0) != 0 || n.Attributes.Ints("pads", [0, 0, 0, 0]).All(p => p == 0);
 
     QuantParams Params(int t)
     {

@@ -30,7 +30,7 @@ public static class ChannelsLast
             if (!nchwIn[i] && !Eligible(m, n, isNhwc)) continue;
             runs[i] = true;
             if (n.Op == OpType.Conv && IsDepthwise(m, n)) depthwise = true;
-            if (n.Op != OpType.GlobalAveragePool) isNhwc[n.Outputs[0]] = true;   // GAP writes [N, C, 1, 1]: the same bytes in both layouts
+            if (OpTable.Get(n.Op).Layout != LayoutRole.GlobalPool) isNhwc[n.Outputs[0]] = true;   // GAP writes [N, C, 1, 1]: the same bytes in both layouts
         }
         if (!depthwise) return m;
 
@@ -59,7 +59,8 @@ public static class ChannelsLast
             var n = m.Nodes[i];
             if (!runs[i]) { r.Nodes.Add(n); continue; }
             var inputs = (int[])n.Inputs.Clone();
-            int data = nchwIn[i] ? 0 : n.Op is OpType.Add or OpType.Sub or OpType.Mul or OpType.Div ? 2 : 1;
+            var layout = OpTable.Get(n.Op).Layout;
+            int data = nchwIn[i] ? 0 : layout == LayoutRole.Binary ? 2 : 1;
             for (int k = 0; k < data; k++)
             {
                 int t = inputs[k];
@@ -72,7 +73,7 @@ public static class ChannelsLast
             foreach (var (key, v) in n.Attributes.All) attrs.Set(key, v);
             attrs.Set(Attribute, nchwIn[i] ? 2L : 1L);
             int y = n.Outputs[0];
-            int[] outputs = n.Op == OpType.GlobalAveragePool ? [y] : [Twin(y)];
+            int[] outputs = layout == LayoutRole.GlobalPool ? [y] : [Twin(y)];
             r.Nodes.Add(new Node(n.Op, n.Name, inputs, outputs, attrs, n.Version));
             if (isNhwc[y] && consumedNchw[y] && !nchwDone[y])
             {
@@ -92,16 +93,16 @@ public static class ChannelsLast
         var x = m.Tensors[n.Inputs[0]];
         if (x.Type is not (DataType.Float32 or DataType.Int8) || x.Shape.Length != 4 || x.IsConstant) return false;
         if (m.Tensors[n.Outputs[0]].Shape.Length != 4) return false;
-        if (x.Type == DataType.Int8 && n.Op is not (OpType.Conv or OpType.Add or OpType.GlobalAveragePool)) return false;   // the int8 kernels that know the plan
-        switch (n.Op)
+        var info = OpTable.Get(n.Op);
+        if (x.Type == DataType.Int8 && !info.Int8ChannelsLast) return false;   // the int8 kernels that know the plan
+        return info.Layout switch
         {
-            case OpType.Conv: return IsPointwise(m, n) || IsDepthwise(m, n);
-            case OpType.Add or OpType.Sub or OpType.Mul or OpType.Div:
-                return n.Inputs.Length == 2 && n.Inputs.All(t => t >= 0 && isNhwc[t] && m.Tensors[t].Shape.AsSpan().SequenceEqual(x.Shape));
-            case OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh: return isNhwc[n.Inputs[0]];
-            case OpType.GlobalAveragePool: return isNhwc[n.Inputs[0]];
-            default: return false;
-        }
+            LayoutRole.Conv => IsPointwise(m, n) || IsDepthwise(m, n),
+            LayoutRole.Binary => n.Inputs.Length == 2 && n.Inputs.All(t => t >= 0 && isNhwc[t] && m.Tensors[t].Shape.AsSpan().SequenceEqual(x.Shape)),
+            LayoutRole.Elementwise or LayoutRole.GlobalPool => isNhwc[n.Inputs[0]],
+            LayoutRole.Fixed => false,
+            _ => throw new InvalidOperationException($"layout role {info.Layout}"),
+        };
     }
 
     /// <summary>A dense convolution of few input channels (an image network's stem) on NCHW data, whose output can

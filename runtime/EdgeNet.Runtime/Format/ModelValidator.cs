@@ -10,20 +10,6 @@ public static class ModelValidator
     public const long MaxElements = 1L << 31;   // per tensor at batch 1
     public const int MaxBatchFactor = 1 << 20;
 
-    static readonly Dictionary<OpType, (int minIn, int maxIn, int minOut, int maxOut)> Arity = new()
-    {
-        [OpType.Dense] = (2, 3, 1, 1), [OpType.Conv] = (2, 3, 1, 1),
-        [OpType.MaxPool] = (1, 1, 1, 1), [OpType.AveragePool] = (1, 1, 1, 1), [OpType.GlobalAveragePool] = (1, 1, 1, 1),
-        [OpType.ChannelAffine] = (3, 3, 1, 1),
-        [OpType.Relu] = (1, 1, 1, 1), [OpType.Clip] = (1, 1, 1, 1), [OpType.LeakyRelu] = (1, 1, 1, 1),
-        [OpType.Sigmoid] = (1, 1, 1, 1), [OpType.Tanh] = (1, 1, 1, 1), [OpType.Softmax] = (1, 1, 1, 1),
-        [OpType.Add] = (2, 2, 1, 1), [OpType.Sub] = (2, 2, 1, 1), [OpType.Mul] = (2, 2, 1, 1), [OpType.Div] = (2, 2, 1, 1),
-        [OpType.Reshape] = (1, 1, 1, 1), [OpType.Transpose] = (1, 1, 1, 1), [OpType.Concat] = (1, 64, 1, 1),
-        [OpType.Gather] = (1, 1, 1, 1), [OpType.Slice] = (1, 1, 1, 1),
-        [OpType.Quantize] = (1, 1, 1, 1), [OpType.Dequantize] = (1, 1, 1, 1),
-        [OpType.Lstm] = (3, 8, 1, 3), [OpType.Gru] = (3, 6, 1, 2), [OpType.Rnn] = (3, 6, 1, 2),
-    };
-
     public static void Validate(Model m)
     {
         int T = m.Tensors.Count;
@@ -43,8 +29,8 @@ public static class ModelValidator
         }
         foreach (var node in m.Nodes)
         {
-            if (!Arity.TryGetValue(node.Op, out var a))
-                throw new ModelFormatException($"node '{node.Name}': unknown op code {(int)node.Op}");
+            var info = Engine.OpTable.Find(node.Op) ?? throw new ModelFormatException($"node '{node.Name}': unknown op code {(int)node.Op}");
+            var a = (minIn: info.Inputs.Min, maxIn: info.Inputs.Max, minOut: info.Outputs.Min, maxOut: info.Outputs.Max);
             if (node.Inputs.Length < a.minIn || node.Inputs.Length > a.maxIn || node.Outputs.Length < a.minOut || node.Outputs.Length > a.maxOut)
                 throw new ModelFormatException($"node '{node.Name}' ({node.Op}): {node.Inputs.Length} inputs and {node.Outputs.Length} outputs; expects {a.minIn}..{a.maxIn} and {a.minOut}..{a.maxOut}");
             for (int k = 0; k < node.Inputs.Length; k++)

@@ -32,4 +32,6 @@ public enum OpType : ushort
     Rnn = 24,
     Quantize = 25,      // fp32 -> int8 with the output tensor's scale and zero point
     Dequantize = 26,    // int8 -> fp32 with the input tensor's scale and zero point
+    HardSigmoid = 27,   // max(0, min(1, alpha·x + beta))
+    HardSwish = 28,     // x · HardSigmoid(x) with alpha 1/6, beta 1/2
 }

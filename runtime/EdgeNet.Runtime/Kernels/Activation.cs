@@ -1,83 +1,59 @@
-using System.Numerics.Tensors;
 using EdgeNet.Format;
 
 namespace EdgeNet.Kernels;
 
-public enum ActivationKind : byte { None, Relu, Clip, LeakyRelu, Sigmoid, Tanh }
-
-/// <summary>An activation fused into a Dense/Conv epilogue (attribute "activation" with "act_alpha", "act_min", "act_max").</summary>
-public readonly record struct Activation(ActivationKind Kind, float Alpha = 0f, float Min = float.NegativeInfinity, float Max = float.PositiveInfinity)
+/// <summary>
+/// An elementwise op fused into a Dense/Conv epilogue (attribute "activation" = the op's name in lower case, its
+/// attributes prefixed "act_": act_alpha, act_min, act_max, ...), or a standalone elementwise node's op and values.
+/// </summary>
+public readonly record struct Activation(UnaryOp? Op, UnaryParams Params = default)
 {
-    public static readonly Activation None = new(ActivationKind.None);
+    public static readonly Activation None = new(null);
 
     public static Activation FromAttributes(Attributes a, string node)
     {
-        var kind = a.String("activation", "none") switch
-        {
-            "none" => ActivationKind.None,
-            "relu" => ActivationKind.Relu,
-            "clip" => ActivationKind.Clip,
-            "leakyrelu" => ActivationKind.LeakyRelu,
-            "sigmoid" => ActivationKind.Sigmoid,
-            "tanh" => ActivationKind.Tanh,
-            var s => throw new ModelFormatException($"node '{node}': unknown fused activation '{s}'"),
-        };
-        var act = new Activation(kind, a.Float("act_alpha", 0.01f), a.Float("act_min", float.NegativeInfinity), a.Float("act_max", float.PositiveInfinity));
-        if (kind == ActivationKind.Clip && !(act.Min <= act.Max)) throw new ModelFormatException($"node '{node}': clip min {act.Min} > max {act.Max}");
-        return act;
+        string name = a.String("activation", "none");
+        if (name == "none") return None;
+        var op = Engine.OpTable.FusableActivation(name) ?? throw new ModelFormatException($"node '{node}': unknown fused activation '{name}'");
+        return new Activation(op, op.Read(a, "act_", node));
     }
+
+    /// <summary>The op of a standalone elementwise node, with its attributes.</summary>
+    public static Activation Of(Node n, UnaryOp op) => new(op, op.Read(n.Attributes, "", n.Name));
 
     public void WriteTo(Attributes a)
     {
-        if (Kind == ActivationKind.None) return;
-        a.Set("activation", Kind.ToString().ToLowerInvariant());
-        if (Kind == ActivationKind.LeakyRelu) a.Set("act_alpha", Alpha);
-        if (Kind == ActivationKind.Clip) { a.Set("act_min", Min); a.Set("act_max", Max); }
+        if (Op is null) return;
+        a.Set("activation", Op.Name);
+        Op.Write(a, "act_", Params);
     }
 
     /// <summary>True for activations the GEMM epilogue applies in registers (a clamp); the others run over the output rows.</summary>
-    public bool IsClamp => Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip;
-    public float ClampMin => Kind switch { ActivationKind.Relu => 0f, ActivationKind.Clip => Min, _ => float.NegativeInfinity };
-    public float ClampMax => Kind == ActivationKind.Clip ? Max : float.PositiveInfinity;
+    public bool IsClamp => Op is null || Op.Clamp(Params) is not null;
+    public float ClampMin => Op?.Clamp(Params) is { } c ? c.Min : float.NegativeInfinity;
+    public float ClampMax => Op?.Clamp(Params) is { } c ? c.Max : float.PositiveInfinity;
+    /// <summary>Training must keep the pre-activation values (the derivative reads the input, not only the output).</summary>
+    public bool NeedsInput => Op is { DerivativeNeedsInput: true };
 
     /// <summary>Reference: one element.</summary>
-    public float Scalar(float x) => Kind switch
-    {
-        ActivationKind.None => x,
-        ActivationKind.Relu => x > 0 ? x : 0,
-        ActivationKind.Clip => MathF.Min(MathF.Max(x, Min), Max),
-        ActivationKind.LeakyRelu => x >= 0 ? x : Alpha * x,
-        ActivationKind.Sigmoid => 1f / (1f + MathF.Exp(-x)),
-        ActivationKind.Tanh => MathF.Tanh(x),
-        _ => x,
-    };
+    public float Scalar(float x) => Op is null ? x : Op.Scalar(x, Params);
 
-    public void ApplyScalar(Span<float> x) { for (int i = 0; i < x.Length; i++) x[i] = Scalar(x[i]); }
+    public void ApplyScalar(Span<float> x) => Op?.ApplyScalar(x, x, Params);
 
-    /// <summary>Vectorized (TensorPrimitives) over a span, in place.</summary>
-    public void Apply(Span<float> x)
+    /// <summary>Vectorized, in place.</summary>
+    public void Apply(Span<float> x) => Op?.Apply(x, x, Params);
+
+    /// <summary>Vectorized, y = act(x) (x and y may be the same span).</summary>
+    public void Apply(ReadOnlySpan<float> x, Span<float> y)
     {
-        switch (Kind)
-        {
-            case ActivationKind.Relu: TensorPrimitives.Max(x, 0f, x); break;
-            case ActivationKind.Clip: TensorPrimitives.Clamp(x, Min, Max, x); break;
-            case ActivationKind.LeakyRelu: LeakyRelu(x, Alpha); break;
-            case ActivationKind.Sigmoid: TensorPrimitives.Sigmoid(x, x); break;
-            case ActivationKind.Tanh: TensorPrimitives.Tanh(x, x); break;
-        }
+        if (Op is not null) Op.Apply(x, y, Params);
+        else if (x != y) x.CopyTo(y);
     }
 
-    static void LeakyRelu(Span<float> x, float alpha)
+    /// <summary>dz = dy ⊙ act'(x) (x: the input; the output y where the derivative needs only y).</summary>
+    public void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
     {
-        int i = 0;
-        if (alpha >= 0 && alpha <= 1 && System.Numerics.Vector.IsHardwareAccelerated)
-        {
-            // max(x, αx) equals leaky ReLU for 0 ≤ α ≤ 1: no branch per element.
-            var va = new System.Numerics.Vector<float>(alpha);
-            var vs = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(x);
-            for (int v = 0; v < vs.Length; v++) vs[v] = System.Numerics.Vector.Max(vs[v], vs[v] * va);
-            i = vs.Length * System.Numerics.Vector<float>.Count;
-        }
-        for (; i < x.Length; i++) x[i] = x[i] >= 0 ? x[i] : alpha * x[i];
+        if (Op is null) dy.CopyTo(dz);
+        else Op.Derivative(x, y, dy, dz, Params);
     }
 }

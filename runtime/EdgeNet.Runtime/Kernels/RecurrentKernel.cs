@@ -20,7 +20,6 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
     readonly bool lbr, reference;
     readonly float clip;
     readonly Func<float, float>[] fns;        // gate activations, ONNX order (f, g[, h])
-    readonly ActivationKind[] fnKinds;
     readonly int perDir;                      // activation functions per direction
     readonly float[][] w, r, wb, rb, peep;    // per direction: W [G*H, I], R [G*H, H], biases [G*H], P [3H]
     readonly float[][] rzr, rh;               // GRU without linear_before_reset: R split into [z;r] rows and h rows
@@ -54,12 +53,9 @@ public sealed unsafe class RecurrentKernel : Kernel, IDisposable
         var names = a.String("activations", defaults).Split(',');
         perDir = op == OpType.Lstm ? 3 : op == OpType.Gru ? 2 : 1;
         if (names.Length != perDir && names.Length != perDir * D) throw Error($"activations '{string.Join(",", names)}' do not match {perDir} per direction");
-        fnKinds = names.Select(n => n switch
-        {
-            "Sigmoid" => ActivationKind.Sigmoid, "Tanh" => ActivationKind.Tanh, "Relu" => ActivationKind.Relu,
-            _ => throw Error($"activation '{n}' is not supported (Sigmoid, Tanh, Relu)"),
-        }).ToArray();
-        fns = fnKinds.Select(k => { var act = new Activation(k); return (Func<float, float>)act.Scalar; }).ToArray();
+        fns = names.Select(n => n is "Sigmoid" or "Tanh" or "Relu"
+            ? (Func<float, float>)new Activation(Engine.OpTable.FindOnnx(n)!.Unary).Scalar
+            : throw Error($"activation '{n}' is not supported (Sigmoid, Tanh, Relu)")).ToArray();
 
         var W = m.Tensors[node.Inputs[1]]; var R = m.Tensors[node.Inputs[2]];
         quantized = W.Type == DataType.Int8;

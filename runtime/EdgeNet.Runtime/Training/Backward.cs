@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using EdgeNet.Format;
-using EdgeNet.Kernels;
 using EdgeNet.Kernels.Reference;
 
 namespace EdgeNet.Training;
@@ -11,25 +10,6 @@ namespace EdgeNet.Training;
 /// </summary>
 internal static class Backward
 {
-    /// <summary>dz = dy ⊙ act'(z), derived from the activation's output y (exact for every supported activation).</summary>
-    public static void Activation(in Activation act, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
-    {
-        for (int i = 0; i < y.Length; i++)
-        {
-            float v = y[i];
-            dz[i] = dy[i] * act.Kind switch
-            {
-                ActivationKind.None => 1f,
-                ActivationKind.Relu => v > 0 ? 1f : 0f,
-                ActivationKind.Clip => v > act.Min && v < act.Max ? 1f : 0f,
-                ActivationKind.LeakyRelu => v > 0 ? 1f : act.Alpha,
-                ActivationKind.Sigmoid => v * (1 - v),
-                ActivationKind.Tanh => 1 - v * v,
-                _ => 1f,
-            };
-        }
-    }
-
     /// <summary>Dense: x [rows, IC], w [OC, IC], dz [rows, OC] (after the activation's derivative).</summary>
     public static void Dense(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dz, Span<float> dx, Span<float> dw, Span<float> db, int rows, int ic, int oc)
     {

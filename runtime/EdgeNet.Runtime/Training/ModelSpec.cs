@@ -56,10 +56,13 @@ public static class ModelSpec
                     }
                 case "gap": cur = g.Add(OpType.GlobalAveragePool, [cur], name: name); cur = g.Reshape(cur, [-1, g.Model.Tensors[cur].Shape[1]]); break;
                 case "flatten": cur = g.Reshape(cur, [-1, (int)g.Model.Tensors[cur].Elements(1)], name); break;
-                case "relu": cur = g.Add(OpType.Relu, [cur], name: name); break;
-                case "tanh": cur = g.Add(OpType.Tanh, [cur], name: name); break;
-                case "sigmoid": cur = g.Add(OpType.Sigmoid, [cur], name: name); break;
-                case "leakyrelu": cur = g.Add(OpType.LeakyRelu, [cur], new Attributes().Set("alpha", 0.01f), name); break;
+                case var act when OpTable.FusableActivation(act) is { } op:
+                    {
+                        var a = new Attributes();
+                        op.Write(a, "", op.Read(a, "", name));   // the op's defaults, written out
+                        cur = g.Add(op.Op, [cur], a, name);
+                        break;
+                    }
                 case "lstm" or "gru" or "rnn":
                     {
                         if (shape.Length != 3) throw new ArgumentException($"'{raw}': {parts[0]} needs an [N, T, features] input, got {Shape.Format(shape)}");
@@ -76,7 +79,7 @@ public static class ModelSpec
                         cur = g.Reshape(last, [-1, h], name + "_squeeze");
                         break;
                     }
-                default: throw new ArgumentException($"unknown layer '{raw}' (dense:N, conv:C:K, maxpool:K, avgpool:K, gap, flatten, relu, tanh, sigmoid, leakyrelu, lstm:H, gru:H, rnn:H)");
+                default: throw new ArgumentException($"unknown layer '{raw}' (dense:N, conv:C:K, maxpool:K, avgpool:K, gap, flatten, {string.Join(", ", OpTable.All.Where(e => e.Fusable).Select(e => e.Unary!.Name))}, lstm:H, gru:H, rnn:H)");
             }
         }
         if (!g.Model.Tensors.Any(t => t.IsConstant)) throw new ArgumentException($"'{spec}' has no layer with weights to train (dense:N, conv:C:K, lstm:H, gru:H, rnn:H)");

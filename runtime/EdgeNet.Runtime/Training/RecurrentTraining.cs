@@ -16,6 +16,8 @@ internal sealed class RecurrentTraining
     readonly int S, I, H, D, G, layout;
     readonly bool lbr, relu, reverseOnly;
     public readonly int X, W, R, B, InitH, InitC, Y, Yh, Yc;
+    /// <summary>The axis of X that holds the batch (ONNX layout 0: [S, N, I]; 1: [N, S, I]).</summary>
+    public int BatchAxis => layout == 0 ? 1 : 0;
     float[] gates = [], states = [], cells = [], extra = [];   // caches, [D, S, batch, ...]
     int cachedBatch;
     readonly float[] pre, hr, h, c, hNew, dh, dc, dhPrev, dan, dhr, zeros;   // per-step work vectors, made once

@@ -37,6 +37,8 @@ public sealed unsafe class TrainingSession
     readonly float[] dzScratch;
     readonly ConvGeometry[] geometry;      // per node: Conv and pool windows, resolved once
     readonly Activation[] activation;      // per node: fused (Dense/Conv) or standalone activation
+    readonly float[]?[] preActivation;      // per Dense/Conv node whose activation's derivative reads its input
+    readonly OpInfo[] info;                // per node: its op table entry
     readonly long[][] longAttr;            // per node: perm (Transpose), indices (Gather), starts (Slice)
     readonly long[][] steps;               // per node: Slice steps
     readonly ConvTrainingGemm?[] convGemm;   // per Conv node: the GEMM forward and backward and their buffers
@@ -52,14 +54,14 @@ public sealed unsafe class TrainingSession
         this.model = model;
         MaxBatch = maxBatch;
         int T = model.Tensors.Count;
-        if (!model.Inputs.All(i => Shape.HasBatch(model.Tensors[i].Shape))) throw new ModelFormatException("training needs a model with a batch dimension");
+        if (!model.Inputs.All(i => Format.Shape.HasBatch(model.Tensors[i].Shape))) throw new ModelFormatException("training needs a model with a batch dimension");
 
-        // Parameters: the weights and biases of Dense, Conv and recurrent layers.
+        // Parameters: the inputs the op table marks trainable (weights and biases of Dense, Conv and recurrent layers).
+        info = model.Nodes.Select(n => OpTable.Get(n.Op)).ToArray();
         var ps = new List<Parameter>();
         foreach (var n in model.Nodes)
         {
-            int[] slots = n.Op switch { OpType.Dense or OpType.Conv => [1, 2], OpType.Lstm or OpType.Gru or OpType.Rnn => [1, 2, 3], _ => [] };
-            foreach (var s in slots)
+            foreach (var s in OpTable.Get(n.Op).Parameters)
             {
                 if (n.Inputs.Length <= s || n.Inputs[s] < 0 || paramOf.ContainsKey(n.Inputs[s])) continue;
                 var t = model.Tensors[n.Inputs[s]];
@@ -95,13 +97,13 @@ public sealed unsafe class TrainingSession
         {
             var n = model.Nodes[i];
             if (n.Op is OpType.Lstm or OpType.Gru or OpType.Rnn) recurrent[i] = new RecurrentTraining(model, n);
-            else if (n.Op is not (OpType.Dense or OpType.Conv)) kernels[i] = KernelRegistry.Create(model, n, KernelOptions.Default);
-            else kernels[i] = KernelRegistry.Create(model, n, KernelOptions.Default with { Reference = true });
+            else kernels[i] = KernelRegistry.Create(model, n, KernelOptions.Default with { Reference = info[i].TrainForward is not null });
             if (n.Outputs[0] >= 0) maxDz = Math.Max(maxDz, act[n.Outputs[0]].Length);
         }
         dzScratch = new float[maxDz];
         geometry = new ConvGeometry[model.Nodes.Count];
         activation = new Activation[model.Nodes.Count];
+        preActivation = new float[]?[model.Nodes.Count];
         longAttr = new long[model.Nodes.Count][]; steps = new long[model.Nodes.Count][];
         convGemm = new ConvTrainingGemm?[model.Nodes.Count];
         for (int i = 0; i < model.Nodes.Count; i++)
@@ -111,7 +113,8 @@ public sealed unsafe class TrainingSession
             if (n.Op == OpType.Conv) { geometry[i] = ConvGeom(n); convGemm[i] = new ConvTrainingGemm(geometry[i]); }
             if (n.Op is OpType.MaxPool or OpType.AveragePool or OpType.GlobalAveragePool) geometry[i] = PoolGeom(n);
             if (n.Op is OpType.Dense or OpType.Conv) activation[i] = Activation.FromAttributes(n.Attributes, n.Name);
-            if (n.Op is OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh) activation[i] = Unary(n);
+            if (info[i].Unary is { } u) activation[i] = Activation.Of(n, u);
+            if (n.Op is OpType.Dense or OpType.Conv && activation[i].NeedsInput) preActivation[i] = new float[act[n.Outputs[0]].Length];
             longAttr[i] = n.Op switch
             {
                 OpType.Transpose => n.Attributes.Ints("perm", Enumerable.Range(0, rank).Reverse().Select(v => (long)v).ToArray()),
@@ -160,48 +163,29 @@ public sealed unsafe class TrainingSession
     public ReadOnlySpan<float> Output() => act[model.Outputs[0]].AsSpan(0, (int)frame.Size(model.Outputs[0]));
     public Span<float> OutputGrad() => grad[model.Outputs[0]].AsSpan(0, (int)frame.Size(model.Outputs[0]));
 
-    Span<float> A(int t) => t < 0 ? default : act[t].AsSpan(0, model.Tensors[t].IsConstant ? act[t].Length : (int)frame.Size(t));
-    Span<float> Gr(int t) => t < 0 || !needGrad[t] || grad[t] is null ? default : grad[t].AsSpan(0, model.Tensors[t].IsConstant ? grad[t].Length : (int)frame.Size(t));
+    // What the per-op passes (Gradients, by way of the op table) read.
+    internal Span<float> Dz(int length) => dzScratch.AsSpan(0, length);
+    internal int[] Shape(int t) => frame.Shape(t);
+    internal Activation ActivationOf(int node) => activation[node];
+    internal Span<float> PreActivation(int node) => preActivation[node].AsSpan(0, (int)frame.Size(model.Nodes[node].Outputs[0]));
+    internal ConvGeometry Geometry(int node) => geometry[node];
+    internal ConvTrainingGemm ConvGemm(int node) => convGemm[node]!;
+    internal RecurrentTraining Recurrent(int node) => recurrent[node]!;
+    internal long[] LongAttr(int node) => longAttr[node];
+    internal long[] Steps(int node) => steps[node];
+
+    internal Span<float> A(int t) => t < 0 ? default : act[t].AsSpan(0, model.Tensors[t].IsConstant ? act[t].Length : (int)frame.Size(t));
+    internal Span<float> Gr(int t) => t < 0 || !needGrad[t] || grad[t] is null ? default : grad[t].AsSpan(0, model.Tensors[t].IsConstant ? grad[t].Length : (int)frame.Size(t));
 
     public void Forward()
     {
         for (int i = 0; i < model.Nodes.Count; i++)
-        {
-            var n = model.Nodes[i];
-            switch (n.Op)
-            {
-                case OpType.Dense:
-                    {
-                        int ic = model.Tensors[n.Inputs[1]].Shape[1], oc = model.Tensors[n.Inputs[1]].Shape[0];
-                        var x = A(n.Inputs[0]); var w = A(n.Inputs[1]); var b = Bias(n); var y = A(n.Outputs[0]);
-                        var a = activation[i];
-                        int rows = x.Length / ic;
-                        for (int r = 0; r < rows; r++)
-                            for (int o = 0; o < oc; o++)
-                                y[r * oc + o] = TensorPrimitives.Dot(x.Slice(r * ic, ic), w.Slice(o * ic, ic)) + (b.IsEmpty ? 0 : b[o]);
-                        a.Apply(y);
-                        break;
-                    }
-                case OpType.Conv:
-                    {
-                        if (ReferenceBackward) Conv.Run(A(n.Inputs[0]), A(n.Inputs[1]), Bias(n), A(n.Outputs[0]), frame.Shape(n.Inputs[0])[0], geometry[i], activation[i]);
-                        else convGemm[i]!.Forward(A(n.Inputs[0]), A(n.Inputs[1]), Bias(n), A(n.Outputs[0]), frame.Shape(n.Inputs[0])[0], activation[i]);
-                        break;
-                    }
-                case OpType.Lstm or OpType.Gru or OpType.Rnn:
-                    {
-                        var rt = recurrent[i]!;
-                        rt.Vectorized = !ReferenceBackward;
-                        rt.Forward(A(rt.X), A(rt.W), A(rt.R), A(rt.B), A(rt.InitH), A(rt.InitC), A(rt.Y), A(rt.Yh), A(rt.Yc), frame.Shape(rt.X)[model.Nodes[i].Attributes.Int("layout", 0) == 0 ? 1 : 0]);
-                        break;
-                    }
-                default: kernels[i]!.Run(frame); break;
-            }
-        }
+            if (info[i].TrainForward is { } forward) forward(this, i);
+            else kernels[i]!.Run(frame);
     }
 
-    Span<float> Bias(Node n) => n.Inputs.Length > 2 && n.Inputs[2] >= 0 ? A(n.Inputs[2]) : default;
-    Span<float> BiasGrad(Node n) => n.Inputs.Length > 2 && n.Inputs[2] >= 0 ? Gr(n.Inputs[2]) : default;
+    internal Span<float> Bias(Node n) => n.Inputs.Length > 2 && n.Inputs[2] >= 0 ? A(n.Inputs[2]) : default;
+    internal Span<float> BiasGrad(Node n) => n.Inputs.Length > 2 && n.Inputs[2] >= 0 ? Gr(n.Inputs[2]) : default;
 
     ConvGeometry ConvGeom(Node n)
     {
@@ -229,147 +213,8 @@ public sealed unsafe class TrainingSession
     public void Backward()
     {
         for (int i = model.Nodes.Count - 1; i >= 0; i--)
-        {
-            var n = model.Nodes[i];
-            int y = n.Outputs[0];
-            if (!needGrad[y]) continue;
-            var dy = Gr(y);
-            switch (n.Op)
-            {
-                case OpType.Dense:
-                    {
-                        var ws = model.Tensors[n.Inputs[1]].Shape;
-                        var dz = dzScratch.AsSpan(0, dy.Length);
-                        Training.Backward.Activation(activation[i], A(y), dy, dz);
-                        Training.Backward.Dense(A(n.Inputs[0]), A(n.Inputs[1]), dz, Gr(n.Inputs[0]), Gr(n.Inputs[1]), BiasGrad(n), dy.Length / ws[0], ws[1], ws[0]);
-                        break;
-                    }
-                case OpType.Conv:
-                    {
-                        var dz = dzScratch.AsSpan(0, dy.Length);
-                        Training.Backward.Activation(activation[i], A(y), dy, dz);
-                        if (ReferenceBackward) Training.Backward.Conv(A(n.Inputs[0]), A(n.Inputs[1]), dz, Gr(n.Inputs[0]), Gr(n.Inputs[1]), BiasGrad(n), frame.Shape(n.Inputs[0])[0], geometry[i]);
-                        else convGemm[i]!.Run(A(n.Inputs[0]), A(n.Inputs[1]), dz, Gr(n.Inputs[0]), Gr(n.Inputs[1]), BiasGrad(n), frame.Shape(n.Inputs[0])[0]);
-                        break;
-                    }
-                case OpType.Lstm or OpType.Gru or OpType.Rnn:
-                    {
-                        var rt = recurrent[i]!;
-                        rt.Vectorized = !ReferenceBackward;
-                        rt.Backward(A(rt.X), A(rt.W), A(rt.R), A(rt.B), A(rt.InitH), A(rt.InitC), Gr(rt.Y), Gr(rt.Yh), Gr(rt.Yc),
-                            Gr(rt.X), Gr(rt.W), Gr(rt.R), Gr(rt.B), Gr(rt.InitH), Gr(rt.InitC), frame.Shape(rt.X)[n.Attributes.Int("layout", 0) == 0 ? 1 : 0]);
-                        break;
-                    }
-                case OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh:
-                    {
-                        var dx = Gr(n.Inputs[0]);
-                        if (dx.IsEmpty) break;
-                        var dz = dzScratch.AsSpan(0, dy.Length);
-                        Training.Backward.Activation(activation[i], A(y), dy, dz);
-                        TensorPrimitives.Add(dx, dz, dx);
-                        break;
-                    }
-                case OpType.Softmax:
-                    {
-                        int axis = (int)n.Attributes.Int("axis", -1); var s = frame.Shape(y); if (axis < 0) axis += s.Length;
-                        if (!Gr(n.Inputs[0]).IsEmpty) Training.Backward.Softmax(A(y), dy, Gr(n.Inputs[0]), s, axis);
-                        break;
-                    }
-                case OpType.MaxPool:
-                    Training.Backward.MaxPool(A(n.Inputs[0]), dy, Gr(n.Inputs[0]), frame.Shape(y)[0], geometry[i]); break;
-                case OpType.AveragePool:
-                    {
-                        var g = geometry[i];
-                        int padBottom = (g.OH - 1) * g.StrideH + g.KH - g.H - g.PadTop, padRight = (g.OW - 1) * g.StrideW + g.KW - g.W - g.PadLeft;
-                        var p = n.Attributes.Ints("pads", Array.Empty<long>());
-                        if (p.Length == 4) { padBottom = (int)p[2]; padRight = (int)p[3]; }
-                        Training.Backward.AveragePool(dy, Gr(n.Inputs[0]), frame.Shape(y)[0], g, n.Attributes.Int("count_include_pad", 0) != 0, padBottom, padRight);
-                        break;
-                    }
-                case OpType.GlobalAveragePool:
-                    {
-                        var dx = Gr(n.Inputs[0]); int hw = dx.Length / dy.Length;
-                        for (int c = 0; c < dy.Length; c++) { var blk = dx.Slice(c * hw, hw); TensorPrimitives.Add(blk, dy[c] / hw, blk); }
-                        break;
-                    }
-                case OpType.ChannelAffine:
-                    {
-                        var dx = Gr(n.Inputs[0]); var sc = A(n.Inputs[1]); int ch = sc.Length;
-                        int inner = dx.Length / (frame.Shape(y)[0] * ch);
-                        for (int j = 0; j < dx.Length; j++) dx[j] += dy[j] * sc[j / inner % ch];
-                        break;
-                    }
-                case OpType.Add or OpType.Sub or OpType.Mul or OpType.Div:
-                    Training.Backward.Binary(n.Op, A(n.Inputs[0]), frame.Shape(n.Inputs[0]), A(n.Inputs[1]), frame.Shape(n.Inputs[1]), dy, frame.Shape(y), Gr(n.Inputs[0]), Gr(n.Inputs[1]));
-                    break;
-                case OpType.Reshape:
-                    { var dx = Gr(n.Inputs[0]); if (!dx.IsEmpty) TensorPrimitives.Add(dx, dy, dx); break; }
-                case OpType.Transpose:
-                    Training.Backward.Transpose(dy, Gr(n.Inputs[0]), frame.Shape(n.Inputs[0]), longAttr[i]);
-                    break;
-                case OpType.Concat:
-                    {
-                        var s = frame.Shape(y); int axis = (int)n.Attributes.Int("axis", 0); if (axis < 0) axis += s.Length;
-                        int outer = 1, inner = 1;
-                        for (int d = 0; d < axis; d++) outer *= s[d];
-                        for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
-                        int pos = 0;
-                        for (int o = 0; o < outer; o++)
-                            foreach (var inp in n.Inputs)
-                            {
-                                int blk = frame.Shape(inp)[axis] * inner;
-                                var dx = Gr(inp);
-                                if (!dx.IsEmpty) { var d = dx.Slice(o * blk, blk); TensorPrimitives.Add(d, dy.Slice(pos, blk), d); }
-                                pos += blk;
-                            }
-                        break;
-                    }
-                case OpType.Gather:
-                    {
-                        var s = frame.Shape(n.Inputs[0]); int axis = (int)n.Attributes.Int("axis", 0); if (axis < 0) axis += s.Length;
-                        var idx = longAttr[i];
-                        int outer = 1, inner = 1;
-                        for (int d = 0; d < axis; d++) outer *= s[d];
-                        for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
-                        var dx = Gr(n.Inputs[0]); int pos = 0;
-                        for (int o = 0; o < outer; o++)
-                            foreach (var raw in idx)
-                            {
-                                long k = raw < 0 ? raw + s[axis] : raw;
-                                var d = dx.Slice((int)((o * s[axis] + k) * inner), inner);
-                                TensorPrimitives.Add(d, dy.Slice(pos, inner), d); pos += inner;
-                            }
-                        break;
-                    }
-                case OpType.Slice:
-                    {
-                        var s = frame.Shape(n.Inputs[0]); var so = frame.Shape(y); int r = s.Length;
-                        var starts = longAttr[i]; var step = steps[i];
-                        var dx = Gr(n.Inputs[0]);
-                        Span<long> stride = stackalloc long[Shape.MaxRank];
-                        long st = 1;
-                        for (int d = r - 1; d >= 0; d--) { stride[d] = st; st *= s[d]; }
-                        for (int i2 = 0; i2 < dy.Length; i2++)
-                        {
-                            long rem = i2, src = 0;
-                            for (int d = r - 1; d >= 0; d--) { long k = rem % so[d]; rem /= so[d]; src += (starts[d] + k * step[d]) * stride[d]; }
-                            dx[(int)src] += dy[i2];
-                        }
-                        break;
-                    }
-                default: throw new NotSupportedException($"no backward pass for {n.Op}");
-            }
-        }
+            if (needGrad[model.Nodes[i].Outputs[0]]) info[i].Backward(this, i);
     }
-
-    static Activation Unary(Node n) => n.Op switch
-    {
-        OpType.Relu => new Activation(ActivationKind.Relu),
-        OpType.Clip => new Activation(ActivationKind.Clip, Min: n.Attributes.Float("min", float.NegativeInfinity), Max: n.Attributes.Float("max", float.PositiveInfinity)),
-        OpType.LeakyRelu => new Activation(ActivationKind.LeakyRelu, Alpha: n.Attributes.Float("alpha", 0.01f)),
-        OpType.Sigmoid => new Activation(ActivationKind.Sigmoid),
-        _ => new Activation(ActivationKind.Tanh),
-    };
 
     /// <summary>The model with the current parameter values as its weights.</summary>
     public Model Export()

@@ -37,7 +37,7 @@ public static class GraphRewrites
             {
                 OpType.ChannelAffine when floatWeights && (p.Op == OpType.Conv || m.Tensors[x].Shape.Length == 2) => FoldAffine(m, p, node),
                 OpType.Add or OpType.Sub when floatWeights && p.Op == OpType.Dense => FoldBias(m, p, node),
-                OpType.Relu or OpType.Clip or OpType.LeakyRelu or OpType.Sigmoid or OpType.Tanh => FuseActivation(p, node),
+                _ when Engine.OpTable.Get(node.Op) is { Fusable: true, Unary: { } op } => FuseActivation(p, node, op),
                 _ => null,
             };
             if (fused is null) continue;
@@ -100,19 +100,10 @@ public static class GraphRewrites
         return With(dense, [dense.Inputs[0], dense.Inputs[1], bi], add.Outputs[0], Copy(dense.Attributes));
     }
 
-    static Node FuseActivation(Node p, Node act)
+    static Node FuseActivation(Node p, Node act, UnaryOp op)
     {
-        var a = act.Attributes;
-        var activation = act.Op switch
-        {
-            OpType.Relu => new Activation(ActivationKind.Relu),
-            OpType.Clip => new Activation(ActivationKind.Clip, Min: a.Float("min", float.NegativeInfinity), Max: a.Float("max", float.PositiveInfinity)),
-            OpType.LeakyRelu => new Activation(ActivationKind.LeakyRelu, Alpha: a.Float("alpha", 0.01f)),
-            OpType.Sigmoid => new Activation(ActivationKind.Sigmoid),
-            _ => new Activation(ActivationKind.Tanh),
-        };
         var attrs = Copy(p.Attributes);
-        activation.WriteTo(attrs);
+        Activation.Of(act, op).WriteTo(attrs);
         return With(p, p.Inputs, act.Outputs[0], attrs);
     }
 

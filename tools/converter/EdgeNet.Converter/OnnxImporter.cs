@@ -37,10 +37,6 @@ public sealed partial class OnnxImporter
         ["GlobalAveragePool"] = (im, n) => { if (!im.TryQdqElementwise(n, OpType.GlobalAveragePool)) im.Emit(OpType.GlobalAveragePool, n, [im.Tensor(n.Input[0])]); },
         ["ReduceMean"] = (im, n) => im.ReduceMean(n),
         ["BatchNormalization"] = (im, n) => im.BatchNorm(n),
-        ["Relu"] = (im, n) => im.Emit(OpType.Relu, n, [im.Tensor(n.Input[0])]),
-        ["Sigmoid"] = (im, n) => im.Emit(OpType.Sigmoid, n, [im.Tensor(n.Input[0])]),
-        ["Tanh"] = (im, n) => im.Emit(OpType.Tanh, n, [im.Tensor(n.Input[0])]),
-        ["LeakyRelu"] = (im, n) => im.Emit(OpType.LeakyRelu, n, [im.Tensor(n.Input[0])], new Attributes().Set("alpha", im.AttrF(n, "alpha", 0.01f))),
         ["Clip"] = (im, n) => im.Clip(n),
         ["Softmax"] = (im, n) => im.Softmax(n),
         ["Add"] = (im, n) => im.Binary(n, OpType.Add), ["Sub"] = (im, n) => im.Binary(n, OpType.Sub),
@@ -57,7 +53,14 @@ public sealed partial class OnnxImporter
         ["RNN"] = (im, n) => im.Recurrent(n, OpType.Rnn),
     };
 
-    static OnnxImporter() => RegisterQuantHandlers(Handlers);
+    static OnnxImporter()
+    {
+        RegisterQuantHandlers(Handlers);
+        // Elementwise ops come from the op table: the ONNX op of the same name, its float attributes with their defaults.
+        foreach (var info in OpTable.All)
+            if (info.Unary is { } op)
+                foreach (var name in info.Onnx) Handlers.TryAdd(name, (im, n) => im.Elementwise(n, op));
+    }
 
     /// <summary>Inputs every node of an op must name (optional ones are checked where they are read).</summary>
     static readonly Dictionary<string, int> MinInputs = new(StringComparer.Ordinal)

@@ -1,5 +1,6 @@
 using EdgeNet.Converter.Onnx;
 using EdgeNet.Format;
+using EdgeNet.Kernels;
 
 namespace EdgeNet.Converter;
 
@@ -122,6 +123,13 @@ public sealed partial class OnnxImporter
             shift[i] = beta[i] - mean[i] * scale[i];
         }
         Emit(OpType.ChannelAffine, n, [Tensor(n.Input[0]), ConstTensor(n.Input[1] + "_scale", scale, [c]), ConstTensor(n.Input[2] + "_shift", shift, [c])]);
+    }
+
+    void Elementwise(NodeProto n, UnaryOp op)
+    {
+        var attrs = new Attributes();
+        foreach (var (name, fallback) in op.Attrs) attrs.Set(name, AttrF(n, name, fallback));
+        Emit(op.Op, n, [Tensor(n.Input[0])], attrs);
     }
 
     void Clip(NodeProto n)

@@ -79,11 +79,11 @@ internal static class Int8Tensor
     /// <summary>The clamp range in the output's quantized domain for a fused Relu/Clip (others are not fusable in int8).</summary>
     public static (int lo, int hi) Clamp(Kernel k, Activation act, float scale, int zp)
     {
-        if (act.Kind is not (ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip))
-            throw new ModelFormatException($"node '{k.Node.Name}': an int8 output can fuse only Relu or Clip, not {act.Kind}");
+        if (!act.IsClamp)
+            throw new ModelFormatException($"node '{k.Node.Name}': an int8 output can fuse only Relu or Clip, not {act.Op!.Op}");
         int lo = Quant.QuantMath.Min, hi = Quant.QuantMath.Max;
-        if (act.Kind != ActivationKind.None && float.IsFinite(act.ClampMin)) lo = Math.Max(lo, Quant.QuantMath.Quantize(act.ClampMin, scale, zp));
-        if (act.Kind == ActivationKind.Clip && float.IsFinite(act.ClampMax)) hi = Math.Min(hi, Quant.QuantMath.Quantize(act.ClampMax, scale, zp));
+        if (float.IsFinite(act.ClampMin)) lo = Math.Max(lo, Quant.QuantMath.Quantize(act.ClampMin, scale, zp));
+        if (float.IsFinite(act.ClampMax)) hi = Math.Min(hi, Quant.QuantMath.Quantize(act.ClampMax, scale, zp));
         return (lo, hi);
     }
 }

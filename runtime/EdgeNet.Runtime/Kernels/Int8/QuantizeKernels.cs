@@ -48,7 +48,7 @@ public sealed unsafe class QuantizeKernel : Kernel
 
 /// <summary>
 /// Element-wise int8 ops: Add (same shapes, or B a single value) computed on the real values and requantized;
-/// Relu/Clip as clamps; Sigmoid, Tanh, LeakyRelu by a 256-entry table built at load.
+/// every elementwise op of the op table (Relu, Clip, Sigmoid, ...) by a 256-entry table of its formula built at load.
 /// </summary>
 public sealed unsafe class ElementwiseInt8Kernel : Kernel
 {
@@ -77,18 +77,9 @@ public sealed unsafe class ElementwiseInt8Kernel : Kernel
         }
         if (floatOut) throw Error("int8 activations produce int8");
         ExpectShape(m, y, m.Tensors[a].Shape);
-        var at = node.Attributes;
-        Func<float, float> fn = node.Op switch
-        {
-            OpType.Relu => v => Math.Max(v, 0),
-            OpType.Clip => v => Math.Clamp(v, at.Float("min", float.NegativeInfinity), at.Float("max", float.PositiveInfinity)),
-            OpType.LeakyRelu => v => v >= 0 ? v : at.Float("alpha", 0.01f) * v,
-            OpType.Sigmoid => v => 1f / (1f + MathF.Exp(-v)),
-            OpType.Tanh => MathF.Tanh,
-            _ => throw Error("no int8 kernel"),
-        };
+        var fn = Activation.Of(node, Engine.OpTable.Get(node.Op).Unary ?? throw Error("no int8 kernel"));
         table = new sbyte[256];
-        for (int q = -128; q < 128; q++) table[q + 128] = QuantMath.Quantize(fn(QuantMath.Dequantize(q, sa, za)), sy, zy);
+        for (int q = -128; q < 128; q++) table[q + 128] = QuantMath.Quantize(fn.Scalar(QuantMath.Dequantize(q, sa, za)), sy, zy);
     }
 
     public override void Run(Frame f)

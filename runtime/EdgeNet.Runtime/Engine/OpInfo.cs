@@ -1,0 +1,74 @@
+using EdgeNet.Format;
+using EdgeNet.Kernels;
+
+namespace EdgeNet.Engine;
+
+/// <summary>How the channels-last planner (<see cref="ChannelsLast"/>) treats an op.</summary>
+public enum LayoutRole
+{
+    /// <summary>Runs only on the file's layout: the planner puts a Transpose before it.</summary>
+    Fixed,
+    /// <summary>One data input, elementwise: runs on whichever layout its input has.</summary>
+    Elementwise,
+    /// <summary>Two data inputs of one shape, elementwise (Add, Sub, Mul, Div).</summary>
+    Binary,
+    /// <summary>Pointwise and depthwise convolutions (and a stem that reads NCHW), with their NHWC kernels.</summary>
+    Conv,
+    /// <summary>Reads NHWC, writes [N, C, 1, 1]: the same bytes in both layouts.</summary>
+    GlobalPool,
+}
+
+/// <summary>What the post-training quantizer does with an op.</summary>
+public enum QuantRole
+{
+    /// <summary>Stays fp32, fed by Dequantize where its inputs are int8.</summary>
+    Fp32,
+    /// <summary>Weights become int8 per channel, the output int8 (Dense, Conv).</summary>
+    Layer,
+    /// <summary>int8 W and R, activations quantized per step at run time (LSTM, GRU, RNN).</summary>
+    Recurrent,
+    /// <summary>Runs its int8 kernel when every input is int8 already and <see cref="OpInfo.Int8Accepts"/> holds.</summary>
+    Int8,
+    /// <summary>Keeps int8 through it unchanged (Reshape).</summary>
+    Passthrough,
+}
+
+/// <summary>A training pass of node <c>i</c> of a training session (forward for ops with parameters, backward for all).</summary>
+internal delegate void TrainPass(Training.TrainingSession s, int i);
+
+/// <summary>
+/// Every fact about one op, in one place (<see cref="OpTable"/>): arity, the ONNX ops it comes from, its kernels
+/// (fp32, int8), the elementwise formula if it is one, how the channels-last planner and the quantizer treat it, its
+/// parameters and its backward pass. The validator, kernel registry, planner, trainer, quantizer and converter read it.
+/// </summary>
+public sealed class OpInfo
+{
+    public required OpType Op { get; init; }
+    public required (int Min, int Max) Inputs { get; init; }
+    public (int Min, int Max) Outputs { get; init; } = (1, 1);
+    /// <summary>The ONNX ops the converter imports as this op (each has a handler in OnnxImporter).</summary>
+    public required string[] Onnx { get; init; }
+    /// <summary>The fp32 kernel (which validates attributes and infers the output shape).</summary>
+    public required Func<Model, Node, KernelOptions, Kernel> Fp32 { get; init; }
+    /// <summary>The int8 twin, chosen when the first input is int8; null: none (dequantize before it).</summary>
+    public Func<Model, Node, KernelOptions, Kernel>? Int8 { get; init; }
+    /// <summary>Its kernel reads one type and writes another (Quantize, Dequantize) and checks both itself.</summary>
+    public bool ConvertsTypes { get; init; }
+    /// <summary>An elementwise op's formula, attributes and derivative (and so its kernels and backward).</summary>
+    public UnaryOp? Unary { get; init; }
+    /// <summary>An elementwise op that Dense/Conv may fuse as their activation.</summary>
+    public bool Fusable { get; init; }
+    public LayoutRole Layout { get; init; } = LayoutRole.Fixed;
+    /// <summary>The planner may also run its int8 kernel channels-last.</summary>
+    public bool Int8ChannelsLast { get; init; }
+    public QuantRole Quant { get; init; } = QuantRole.Fp32;
+    /// <summary>For <see cref="QuantRole.Int8"/>: the int8 kernel's own condition beyond int8 inputs.</summary>
+    public Func<Model, Node, bool>? Int8Accepts { get; init; }
+    /// <summary>Input slots that hold trainable parameters (fp32 constants); the others are data.</summary>
+    public int[] Parameters { get; init; } = [];
+    /// <summary>The training forward of an op with parameters (it runs from their current values); null: the inference kernel.</summary>
+    internal TrainPass? TrainForward { get; init; }
+    /// <summary>The backward pass, or <see cref="OpTable.NotDifferentiable"/>: every entry says which (the table checks).</summary>
+    internal TrainPass Backward { get; init; } = null!;
+    public bool Differentiable => Backward != OpTable.NotDifferentiable;
+}

@@ -1,0 +1,184 @@
+using EdgeNet.Format;
+using EdgeNet.Kernels;
+using EdgeNet.Kernels.Int8;
+using EdgeNet.Training;
+
+namespace EdgeNet.Engine;
+
+/// <summary>
+/// The one table of ops (<see cref="OpInfo"/>): one entry per <see cref="OpType"/>. Adding an elementwise op is its
+/// struct in Kernels/UnaryOps.cs, its OpType value and one <see cref="Unary{T}"/> line here (and a row in
+/// docs/operators.md): the kernels, int8 table, fusion, channels-last pass-through, ONNX import and backward follow.
+/// </summary>
+public static class OpTable
+{
+    internal static readonly TrainPass NotDifferentiable = (s, i) =>
+        throw new NotSupportedException($"{s.Model.Nodes[i]} is not differentiable");
+
+    static readonly OpInfo[] Entries =
+    [
+        new()
+        {
+            Op = OpType.Dense, Inputs = (2, 3), Onnx = ["Gemm", "MatMul"],
+            Fp32 = (m, n, o) => new DenseKernel(m, n, o), Int8 = (m, n, o) => new DenseInt8Kernel(m, n, o),
+            Quant = QuantRole.Layer, Parameters = [1, 2], TrainForward = Gradients.DenseForward, Backward = Gradients.Dense,
+        },
+        new()
+        {
+            Op = OpType.Conv, Inputs = (2, 3), Onnx = ["Conv"],
+            Fp32 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) != 0 ? new ConvNhwcKernel(m, n) : new ConvKernel(m, n, o),
+            Int8 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) != 0 ? new ConvNhwcInt8Kernel(m, n) : new ConvInt8Kernel(m, n, o),
+            Layout = LayoutRole.Conv, Int8ChannelsLast = true,
+            Quant = QuantRole.Layer, Parameters = [1, 2], TrainForward = Gradients.ConvForward, Backward = Gradients.Conv,
+        },
+        new()
+        {
+            Op = OpType.MaxPool, Inputs = (1, 1), Onnx = ["MaxPool"],
+            Fp32 = (m, n, o) => new PoolKernel(m, n, o), Int8 = (m, n, o) => new PoolInt8Kernel(m, n, o),
+            Quant = QuantRole.Int8, Backward = Gradients.MaxPool,
+        },
+        new()
+        {
+            Op = OpType.AveragePool, Inputs = (1, 1), Onnx = ["AveragePool"],
+            Fp32 = (m, n, o) => new PoolKernel(m, n, o), Int8 = (m, n, o) => new PoolInt8Kernel(m, n, o),
+            Quant = QuantRole.Int8, Int8Accepts = AveragePoolInt8, Backward = Gradients.AveragePool,
+        },
+        new()
+        {
+            Op = OpType.GlobalAveragePool, Inputs = (1, 1), Onnx = ["GlobalAveragePool", "ReduceMean"],
+            Fp32 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) == 1 ? new GlobalAveragePoolNhwcKernel(m, n) : new PoolKernel(m, n, o),
+            Int8 = (m, n, o) => new PoolInt8Kernel(m, n, o),
+            Layout = LayoutRole.GlobalPool, Int8ChannelsLast = true, Quant = QuantRole.Int8, Backward = Gradients.GlobalAveragePool,
+        },
+        new()
+        {
+            Op = OpType.ChannelAffine, Inputs = (3, 3), Onnx = ["BatchNormalization"],
+            Fp32 = (m, n, o) => new ChannelAffineKernel(m, n, o), Backward = Gradients.ChannelAffine,
+        },
+        Unary<ReluOp>(OpType.Relu, []),
+        Unary<ClipOp>(OpType.Clip, [("min", float.NegativeInfinity), ("max", float.PositiveInfinity)]),
+        Unary<LeakyReluOp>(OpType.LeakyRelu, [("alpha", 0.01f)]),
+        Unary<SigmoidOp>(OpType.Sigmoid, []),
+        Unary<TanhOp>(OpType.Tanh, []),
+        Unary<HardSigmoidOp>(OpType.HardSigmoid, [("alpha", 0.2f), ("beta", 0.5f)]),
+        Unary<HardSwishOp>(OpType.HardSwish, []),
+        new()
+        {
+            Op = OpType.Softmax, Inputs = (1, 1), Onnx = ["Softmax"],
+            Fp32 = (m, n, o) => new SoftmaxKernel(m, n, o), Backward = Gradients.Softmax,
+        },
+        Binary(OpType.Add, int8: true),
+        Binary(OpType.Sub),
+        Binary(OpType.Mul),
+        Binary(OpType.Div),
+        new()
+        {
+            Op = OpType.Reshape, Inputs = (1, 1), Onnx = ["Reshape", "Flatten", "Squeeze", "Unsqueeze"],
+            Fp32 = (m, n, o) => new ReshapeKernel(m, n), Int8 = (m, n, o) => new ReshapeKernel(m, n),
+            Quant = QuantRole.Passthrough, Backward = Gradients.Reshape,
+        },
+        new()
+        {
+            Op = OpType.Transpose, Inputs = (1, 1), Onnx = ["Transpose"],
+            Fp32 = (m, n, o) => new TransposeKernel(m, n), Int8 = (m, n, o) => new TransposeKernel(m, n), Backward = Gradients.Transpose,
+        },
+        new()
+        {
+            Op = OpType.Concat, Inputs = (1, 64), Onnx = ["Concat"],
+            Fp32 = (m, n, o) => new ConcatKernel(m, n), Int8 = (m, n, o) => new ConcatInt8Kernel(m, n),
+            Quant = QuantRole.Int8, Backward = Gradients.Concat,
+        },
+        new()
+        {
+            Op = OpType.Gather, Inputs = (1, 1), Onnx = ["Gather"],
+            Fp32 = (m, n, o) => new GatherKernel(m, n), Backward = Gradients.Gather,
+        },
+        new()
+        {
+            Op = OpType.Slice, Inputs = (1, 1), Onnx = ["Slice"],
+            Fp32 = (m, n, o) => new SliceKernel(m, n), Backward = Gradients.Slice,
+        },
+        Recurrent(OpType.Lstm, inputs: 8, outputs: 3, "LSTM"),
+        Recurrent(OpType.Gru, inputs: 6, outputs: 2, "GRU"),
+        Recurrent(OpType.Rnn, inputs: 6, outputs: 2, "RNN"),
+        new()
+        {
+            Op = OpType.Quantize, Inputs = (1, 1), Onnx = ["QuantizeLinear"],
+            Fp32 = (m, n, o) => new QuantizeKernel(m, n), ConvertsTypes = true, Backward = NotDifferentiable,
+        },
+        new()
+        {
+            Op = OpType.Dequantize, Inputs = (1, 1), Onnx = ["DequantizeLinear"],
+            Fp32 = (m, n, o) => throw new ModelFormatException($"node '{n.Name}': Dequantize needs an int8 input"),
+            Int8 = (m, n, o) => new QuantizeKernel(m, n), ConvertsTypes = true, Backward = NotDifferentiable,
+        },
+    ];
+
+    static readonly OpInfo?[] ByCode = Index();
+
+    static OpInfo Unary<T>(OpType op, (string, float)[] attrs) where T : struct, IUnaryOp<T> => new()
+    {
+        Op = op, Inputs = (1, 1), Onnx = [op.ToString()],
+        Fp32 = (m, n, o) => new UnaryKernel(m, n, o), Int8 = (m, n, o) => new ElementwiseInt8Kernel(m, n),
+        Unary = new UnaryOp<T>(op, attrs), Fusable = true, Layout = LayoutRole.Elementwise, Backward = Gradients.Unary,
+    };
+
+    static OpInfo Binary(OpType op, bool int8 = false) => new()
+    {
+        Op = op, Inputs = (2, 2), Onnx = [op.ToString()],
+        Fp32 = (m, n, o) => new BinaryKernel(m, n, o), Int8 = int8 ? (m, n, o) => new ElementwiseInt8Kernel(m, n) : null,
+        Layout = LayoutRole.Binary, Int8ChannelsLast = int8,
+        Quant = int8 ? QuantRole.Int8 : QuantRole.Fp32, Int8Accepts = int8 ? SameShapeOrScalarB : null, Backward = Gradients.Binary,
+    };
+
+    static OpInfo Recurrent(OpType op, int inputs, int outputs, string onnx) => new()
+    {
+        Op = op, Inputs = (3, inputs), Outputs = (1, outputs), Onnx = [onnx],
+        Fp32 = (m, n, o) => new RecurrentKernel(m, n, o),
+        Quant = QuantRole.Recurrent, Parameters = [1, 2, 3], TrainForward = Gradients.RecurrentForward, Backward = Gradients.Recurrent,
+    };
+
+    /// <summary>int8 Add: equal shapes, or B a single value.</summary>
+    static bool SameShapeOrScalarB(Model m, Node n) =>
+        m.Tensors[n.Inputs[0]].Shape.AsSpan().SequenceEqual(m.Tensors[n.Inputs[1]].Shape) || m.Tensors[n.Inputs[1]].Elements(1) == 1;
+
+    /// <summary>int8 AveragePool: padding counts only with count_include_pad (the padded value is the real zero).</summary>
+    static bool AveragePoolInt8(Model m, Node n) =>
+        n.Attributes.Int("count_include_pad", 0) != 0 || n.Attributes.Ints("pads", [0, 0, 0, 0]).All(p => p == 0);
+
+    static OpInfo?[] Index()
+    {
+        var codes = Enum.GetValues<OpType>();
+        var index = new OpInfo?[(int)codes.Max() + 1];
+        foreach (var e in Entries)
+        {
+            if (index[(int)e.Op] is not null) throw new InvalidOperationException($"op table: {e.Op} is listed twice");
+            if (e.Backward is null) throw new InvalidOperationException($"op table: {e.Op} has neither a backward pass nor NotDifferentiable");
+            index[(int)e.Op] = e;
+        }
+        foreach (var c in codes)
+            if (index[(int)c] is null) throw new InvalidOperationException($"op table: {c} has no entry");
+        return index;
+    }
+
+    public static IReadOnlyList<OpInfo> All => Entries;
+
+    /// <summary>The entry of an op code, or null for a code this runtime does not know (a newer or damaged file).</summary>
+    public static OpInfo? Find(OpType op) => (uint)op < (uint)ByCode.Length ? ByCode[(int)op] : null;
+
+    public static OpInfo Get(OpType op) => Find(op) ?? throw new ModelFormatException($"unknown op code {(int)op}");
+
+    /// <summary>The entry that imports ONNX op <paramref name="onnxOp"/>, or null.</summary>
+    public static OpInfo? FindOnnx(string onnxOp)
+    {
+        foreach (var e in Entries) if (Array.IndexOf(e.Onnx, onnxOp) >= 0) return e;
+        return null;
+    }
+
+    /// <summary>The elementwise op a Dense/Conv "activation" attribute names.</summary>
+    public static UnaryOp? FusableActivation(string name)
+    {
+        foreach (var e in Entries) if (e.Fusable && e.Unary!.Name == name) return e.Unary;
+        return null;
+    }
+}

@@ -1,0 +1,202 @@
+using EdgeNet.Converter;
+using EdgeNet.Converter.Onnx;
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using EdgeNet.Kernels;
+using EdgeNet.Training;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>
+/// The op table is complete: every op has every piece (importer handler, twin test case, backward or an explicit
+/// "not differentiable", a row in docs/operators.md), and every elementwise op's derivative matches finite
+/// differences, standalone and fused into Dense/Conv, through a training session.
+/// </summary>
+public class OpTableTests(ITestOutputHelper output)
+{
+    static string OperatorsDoc() => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "docs", "operators.md"));   // copied by the .csproj
+
+    [Fact]
+    public void Every_op_has_every_piece()
+    {
+        var rows = OperatorsDoc().Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal)).Select(l => l.Split('|')[1].Trim()).ToHashSet();
+        var importer = OnnxImporter.SupportedOps.ToHashSet();
+        var missing = new List<string>();
+        foreach (var op in Enum.GetValues<OpType>())
+        {
+            var info = OpTable.Find(op);
+            if (info is null) { missing.Add($"{op}: no op table entry"); continue; }
+            if (info.Onnx.Length == 0) missing.Add($"{op}: no ONNX op imports it");
+            foreach (var onnx in info.Onnx) if (!importer.Contains(onnx)) missing.Add($"{op}: no importer handler for ONNX {onnx}");
+            if (info.Backward is null) missing.Add($"{op}: neither a backward pass nor NotDifferentiable");
+            if (info.Unary is null && !KernelTwinTests.TwinCovered.Contains(op)) missing.Add($"{op}: no reference/twin test case (KernelTwinTests.TwinCovered)");
+            if (!rows.Contains(op.ToString())) missing.Add($"{op}: no row '| {op} |' in docs/operators.md");
+            if (info.Fusable && info.Unary is null) missing.Add($"{op}: fusable but not elementwise");
+        }
+        Assert.True(missing.Count == 0, string.Join("\n", missing));
+    }
+
+    public static TheoryData<OpType> ElementwiseOps() => new(OpTable.All.Where(e => e.Unary is not null).Select(e => e.Op));
+
+    static UnaryParams Params(UnaryOp op) => op.Op switch
+    {
+        OpType.Clip => new(-0.5f, 0.25f),
+        OpType.LeakyRelu => new(0.3f),
+        _ => op.Read(new Attributes(), "", "test"),
+    };
+
+    [Theory]
+    [MemberData(nameof(ElementwiseOps))]
+    public void Elementwise_derivative_matches_finite_differences(OpType op)
+    {
+        var u = OpTable.Get(op).Unary!;
+        var p = Params(u);
+        int checkedCount = 0;
+        for (double xd = -6.05; xd <= 6.05; xd += 0.0937)
+        {
+            float x = (float)xd, h = 1e-2f;
+            double left = (u.Scalar(x, p) - (double)u.Scalar(x - h, p)) / h, right = (u.Scalar(x + h, p) - (double)u.Scalar(x, p)) / h;
+            if (Math.Abs(left - right) > 0.05) continue;   // a kink within h: the difference means nothing there
+            double numeric = (u.Scalar(x + h / 10, p) - (double)u.Scalar(x - h / 10, p)) / (h / 5);
+            Span<float> dz = stackalloc float[1];
+            u.Derivative([x], [u.Scalar(x, p)], [1f], dz, p);
+            Assert.True(Math.Abs(dz[0] - numeric) <= 2e-3 + 2e-3 * Math.Abs(numeric), $"{op} at {x}: analytic {dz[0]}, numeric {numeric}");
+            checkedCount++;
+        }
+        Assert.True(checkedCount > 100, $"{op}: only {checkedCount} points away from kinks");
+    }
+
+    /// <summary>x [N, 6] → Dense(5) → op (standalone or fused) → Dense(3): parameter gradients against finite differences.</summary>
+    [Theory]
+    [MemberData(nameof(ElementwiseOps))]
+    public void Elementwise_op_trains_standalone_and_fused(OpType op)
+    {
+        var u = OpTable.Get(op).Unary!;
+        var p = Params(u);
+        foreach (bool fused in new[] { false, true })
+        {
+            var rng = new Random(5);
+            float[] R(int n, float s) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1) * s).ToArray();
+            var g = new GraphBuilder();
+            int x = g.Input("x", -1, 6);
+            var attrs = new Attributes();
+            if (fused) new Activation(u, p).WriteTo(attrs);
+            int h = g.Add(OpType.Dense, [x, g.Constant("w1", R(30, 2f), 5, 6), g.Constant("b1", R(5, 1f), 5)], attrs, "d1");
+            if (!fused) { var a = new Attributes(); u.Write(a, "", p); h = g.Add(op, [h], a, "act"); }
+            int y = g.Add(OpType.Dense, [h, g.Constant("w2", R(15, 1f), 3, 5), g.Constant("b2", R(3, 0.5f), 3)], name: "d2");
+            var model = g.Build(y);
+            var data = R(4 * 6, 1.5f);
+            long[] labels = [0, 2, 1, 2];
+            var s = new Training.TrainingSession(model, 4);
+            float Loss()
+            {
+                data.CopyTo(s.Input(4));
+                s.Forward();
+                s.ZeroGrad(false);
+                return Loss_(s, labels);
+            }
+            Loss(); s.Backward();
+            var w1 = s.Parameters.First(q => q.Name == "w1");
+            var analytic = (float[])w1.Grad.Clone();
+            int compared = 0;
+            for (int i = 0; i < w1.Value.Length; i++)
+            {
+                float keep = w1.Value[i], step = 1e-3f;
+                w1.Value[i] = keep + step; double up = Loss();
+                w1.Value[i] = keep - step; double down = Loss();
+                w1.Value[i] = keep;
+                double numeric = (up - down) / (2 * step);
+                double err = Math.Abs(numeric - analytic[i]) / Math.Max(1e-2, Math.Abs(numeric) + Math.Abs(analytic[i]));
+                if (err >= 0.05)
+                {
+                    // a kink inside ±step: confirm with a smaller step before failing
+                    w1.Value[i] = keep + step / 8; up = Loss();
+                    w1.Value[i] = keep - step / 8; down = Loss();
+                    w1.Value[i] = keep;
+                    numeric = (up - down) / (step / 4);
+                    err = Math.Abs(numeric - analytic[i]) / Math.Max(1e-2, Math.Abs(numeric) + Math.Abs(analytic[i]));
+                }
+                Assert.True(err < 0.05, $"{op} {(fused ? "fused" : "standalone")}: w1[{i}] analytic {analytic[i]}, numeric {numeric}");
+                compared++;
+            }
+            output.WriteLine($"{op} {(fused ? "fused" : "standalone")}: {compared} weights checked");
+        }
+    }
+
+    static float Loss_(Training.TrainingSession s, long[] labels) => Training.Loss.CrossEntropy(s.Output(), labels, 3, s.OutputGrad());
+
+    /// <summary>HardSwish and HardSigmoid (MobileNetV3's activations) from ONNX, converted (HardSwish fused into the
+    /// MatMul) and run, against ONNX Runtime on the same input.</summary>
+    [Fact]
+    public void HardSwish_and_HardSigmoid_from_onnx_match_onnx_runtime()
+    {
+        var g = new GraphProto { Name = "g" };
+        var input = new ValueInfoProto { Name = "x", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = new TensorShapeProto() } } };
+        input.Type.TensorType.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "N" });
+        input.Type.TensorType.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = 8 });
+        g.Input.Add(input);
+        var rng = new Random(11);
+        var w = new TensorProto { Name = "w", DataType = 1 };
+        w.Dims.Add(8); w.Dims.Add(6);
+        w.FloatData.AddRange(Enumerable.Range(0, 48).Select(_ => (float)(rng.NextDouble() * 4 - 2)));
+        g.Initializer.Add(w);
+        NodeProto Node(string op, string i, string o) { var n = new NodeProto { OpType = op, Name = op + "_" + o }; n.Input.Add(i); n.Output.Add(o); return n; }
+        g.Node.Add(new NodeProto { OpType = "MatMul", Name = "mm", Input = { "x", "w" }, Output = { "z" } });
+        g.Node.Add(Node("HardSwish", "z", "h"));
+        var hs = Node("HardSigmoid", "h", "y");
+        hs.Attribute.Add(new AttributeProto { Name = "alpha", F = 0.3f, Type = AttributeProto.Types.AttributeType.Float });
+        g.Node.Add(hs);
+        g.Output.Add(new ValueInfoProto { Name = "y" });
+        var m = new ModelProto { IrVersion = 8, Graph = g };
+        m.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        var path = Path.Combine(Fixtures.TempDir(), "hard.onnx");
+        File.WriteAllBytes(path, m.ToByteArray());
+
+        var model = OnnxImporter.Convert(path);
+        Assert.Equal("hardswish", model.Nodes.Single(n => n.Op == OpType.Dense).Attributes.String("activation", "none"));
+        Assert.Contains(model.Nodes, n => n.Op == OpType.HardSigmoid);
+        var x = Enumerable.Range(0, 5 * 8).Select(_ => (float)(rng.NextDouble() * 6 - 3)).ToArray();
+        using var s = new Session(model, 5);
+        x.CopyTo(s.Input(0, 5));
+        s.Run(5);
+        using var ort = new InferenceSession(path);
+        using var res = ort.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(x, [5, 8]))]);
+        Golden.Close(res.First().AsEnumerable<float>().ToArray(), s.Output().ToArray(), 1e-5f, 1e-5f, "HardSwish → HardSigmoid");
+    }
+
+    /// <summary>int8 elementwise ops run by a lookup table of their formula: Quantize → op (int8) → Dequantize gives
+    /// exactly the quantized formula on every one of the 256 input codes.</summary>
+    [Theory]
+    [MemberData(nameof(ElementwiseOps))]
+    public void Int8_lookup_table_follows_the_formula(OpType op)
+    {
+        var u = OpTable.Get(op).Unary!;
+        var p = Params(u);
+        var m = new Model();
+        int x = m.AddTensor(new TensorDesc("x", DataType.Float32, [1, 256]));
+        int xq = m.AddTensor(new TensorDesc("xq", DataType.Int8, [1, 256]) { Quant = new QuantParams([0.05f], [3], 0) });
+        int yq = m.AddTensor(new TensorDesc("yq", DataType.Int8, [1, 256]) { Quant = new QuantParams([0.01f], [-20], 0) });
+        int y = m.AddTensor(new TensorDesc("y", DataType.Float32, [1, 256]));
+        var a = new Attributes(); u.Write(a, "", p);
+        m.Inputs.Add(x); m.Outputs.Add(y);
+        m.Nodes.Add(new Node(OpType.Quantize, "q", [x], [xq]));
+        m.Nodes.Add(new Node(op, "op", [xq], [yq], a));
+        m.Nodes.Add(new Node(OpType.Dequantize, "dq", [yq], [y]));
+        ModelValidator.Validate(m);
+        using var s = new Session(m, 1);
+        var input = s.Input(0, 1);
+        for (int q = -128; q < 128; q++) input[q + 128] = (q - 3) * 0.05f;
+        var inputCopy = input.ToArray();
+        s.Run(1);
+        for (int i = 0; i < 256; i++)
+        {
+            float real = Quant.QuantMath.Dequantize(Quant.QuantMath.Quantize(inputCopy[i], 0.05f, 3), 0.05f, 3);
+            float want = Quant.QuantMath.Dequantize(Quant.QuantMath.Quantize(u.Scalar(real, p), 0.01f, -20), 0.01f, -20);
+            Assert.Equal(want, s.Output()[i]);
+        }
+    }
+}
