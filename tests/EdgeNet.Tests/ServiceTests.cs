@@ -354,6 +354,77 @@ public class DeploymentTests
         Assert.Contains("DevicePolicy=closed", unit);
     }
 
+    /// <summary>12.19: `systemd-analyze security` rates the shipped unit at most 2.5, with the devices the sensors and
+    /// cameras need still allowed.</summary>
+    [Fact]
+    public void Unit_is_hardened()
+    {
+        if (!File.Exists("/usr/bin/systemd-analyze")) Assert.Skip("systemd-analyze is not installed");
+        var dir = Fixtures.TempDir();
+        string unit = File.ReadAllText(Path.Combine(Root(), "publish-profiles", "edgenet.service"));
+        File.WriteAllText(Path.Combine(dir, "edgenet.service"), unit);
+        var p = Process.Start(new ProcessStartInfo("systemd-analyze", ["security", "--offline=yes", Path.Combine(dir, "edgenet.service")]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        string text = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (text.Contains("unrecognized option", StringComparison.Ordinal)) Assert.Skip("this systemd-analyze has no --offline (systemd < 250)");
+        var m = System.Text.RegularExpressions.Regex.Match(text, @"Overall exposure level for edgenet\.service: ([0-9.]+)");
+        Assert.True(m.Success, text);
+        double score = double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(score <= 2.5, $"exposure {score}\n{text}");
+        foreach (var device in new[] { "char-gpiochip rw", "char-i2c rw", "char-video4linux rw", "char-media rw", "char-dma_heap rw" })
+            Assert.Contains($"DeviceAllow={device}", unit);
+        Assert.Contains("SupplementaryGroups=gpio i2c video", unit);
+        Assert.DoesNotContain("PrivateDevices=yes", unit);
+        Assert.DoesNotContain("PrivateUsers=yes", unit);   // it would map the device groups away
+    }
+
+    /// <summary>12.19: the .deb installs the model under its own name and a config that serves it — a camera config for
+    /// the digits CNN, an IMU config with the model's window for a gesture model — with real maintainer fields and
+    /// maintainer scripts that stop and remove what they made.</summary>
+    [Fact]
+    public void Deb_serves_the_model_it_is_given()
+    {
+        if (!File.Exists("/usr/bin/dpkg-deb")) Assert.Skip("dpkg-deb is not installed");
+        var dir = Fixtures.TempDir();
+        // The package's binary: this build run through dotnet (the NativeAOT publish is the script's default, minutes long).
+        string binary = Path.Combine(dir, "edgenet");
+        File.WriteAllText(binary, $"#!/bin/sh\nexec dotnet {Path.Combine(AppContext.BaseDirectory, "edgenet.dll")} \"$@\"\n");
+        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(binary, (UnixFileMode)0b111_101_101);
+        string digits = Path.Combine(dir, "cnn_digits.enet"), gesture = Path.Combine(dir, "gesture-30.enet");
+        ModelFile.Save(Fixtures.Convert(Fixtures.Digits("cnn_digits.onnx")), digits);
+        var g = ModelSpec.Build("dense:8,dense:3", [30, 6], seed: 1);
+        g.Metadata.ClassLabels = SimulatedMpu6xxx.GestureNames;
+        ModelFile.Save(g, gesture);
+        foreach (var (model, source) in new[] { (digits, "camera"), (gesture, "imu") })
+        {
+            string outDir = Path.Combine(dir, Path.GetFileNameWithoutExtension(model));
+            var psi = new ProcessStartInfo("bash", ["-c", "bash \"$0\" \"$@\" 2>&1", Path.Combine(Root(), "publish-profiles", "build-deb.sh"), "linux-x64", model, outDir]) { RedirectStandardOutput = true };
+            psi.Environment["EDGENET_BINARY"] = binary; psi.Environment["DEBFULLNAME"] = "Test Maintainer"; psi.Environment["DEBEMAIL"] = "test@example.org";
+            using var p = Process.Start(psi)!;
+            string said = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, said);
+            string deb = said.Split('\n')[^1];
+            string root = Path.Combine(outDir, "root");
+            Process.Start("dpkg-deb", ["-x", deb, root])!.WaitForExit();
+            string name = Path.GetFileName(model);
+            Assert.True(File.Exists(Path.Combine(root, "usr/share/edgenet/models", name)), $"{name} is not installed under its own name");
+            string cfg = File.ReadAllText(Path.Combine(root, "etc/edgenet/edgenet.json"));
+            Assert.Contains($"/usr/share/edgenet/models/{name}", cfg);
+            // The installed config, pointed at the extracted files, validates and fits its model.
+            string local = Path.Combine(root, "local.json");
+            File.WriteAllText(local, cfg.Replace("/usr/share/edgenet", Path.Combine(root, "usr/share/edgenet")).Replace("/var/lib/edgenet", Path.Combine(root, "state")).Replace("/run/edgenet", root));
+            var c = EdgeNet.Service.ServiceConfig.Load(local);
+            Assert.Equal(source, c.Source.Type);
+            EdgeNet.Service.ModelFit.Check(ModelFile.Load(c.Model), c, name);
+            var info = Process.Start(new ProcessStartInfo("dpkg-deb", ["-f", deb, "Maintainer"]) { RedirectStandardOutput = true })!;
+            Assert.Equal("Test Maintainer <test@example.org>", info.StandardOutput.ReadToEnd().Trim());
+            var scripts = Path.Combine(outDir, "deb", Path.GetFileNameWithoutExtension(deb), "DEBIAN");
+            Assert.Contains("systemctl stop edgenet.service", File.ReadAllText(Path.Combine(scripts, "prerm")));
+            Assert.Contains("purge", File.ReadAllText(Path.Combine(scripts, "postrm")));
+        }
+    }
+
     [Fact]
     public void Default_config_parses_and_bad_configs_say_why()
     {

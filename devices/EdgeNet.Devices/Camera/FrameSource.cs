@@ -57,6 +57,7 @@ public sealed class FrameSource : IDisposable
                 }
             }
             if (read == size && !stalled) return new Frame(width, height, format, data);
+            Close();   // first: what the process said on stderr before it ended is then all read
             LastError = stalled && !cancel.IsCancellationRequested ? $"camera process '{command}' sent no frame for {FrameTimeout.TotalSeconds:0.##} s; restarting it"
                 : file is null ? $"camera process '{command}' ended{(lastStderr is { } err ? $": {err}" : "")}" : $"end of '{file}'";
         }
@@ -96,6 +97,7 @@ public sealed class FrameSource : IDisposable
         {
             try { p.StandardInput.Close(); } catch (IOException) { }
             try { if (!p.HasExited) p.Kill(entireProcessTree: true); } catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
+            if (p.WaitForExit(2000)) p.WaitForExit();   // the second waits for stderr's end of file
             p.Dispose(); process = null;
         }
     }
