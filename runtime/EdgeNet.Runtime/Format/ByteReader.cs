@@ -38,7 +38,7 @@ internal ref struct ByteReader(ReadOnlySpan<byte> data, string section)
 
     public string Str(string what)
     {
-        int n = Count(what + " length", 1, 1 << 16);
+        int n = Count(what + " length", 1, ModelFile.MaxStringBytes);
         try { return new UTF8Encoding(false, true).GetString(Take(n, what)); }
         catch (DecoderFallbackException) { throw new ModelFormatException($"{section} section: {what} is not valid UTF-8"); }
     }

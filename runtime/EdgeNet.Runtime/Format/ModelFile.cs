@@ -17,9 +17,44 @@ public static class ModelFile
 
     public enum Section : int { Metadata = 1, Tensors = 2, Graph = 3, Weights = 4 }
 
+    /// <summary>The longest string (UTF-8 bytes) and the most graph inputs or outputs the reader accepts.</summary>
+    public const int MaxStringBytes = 1 << 16, MaxGraphIo = 1024;
+
+    /// <summary>The reader's limits, checked before anything is written: a model the reader would refuse is refused here
+    /// (by the converter, before it writes a file) with the same words.</summary>
+    public static void CheckLimits(Model m)
+    {
+        var md = m.Metadata;
+        Str(md.Name, "model name"); Str(md.InputLayout, "input layout"); Str(md.SourceSha256, "source sha256"); Str(md.ConverterVersion, "converter version");
+        foreach (var l in md.ClassLabels) Str(l, "class label");
+        foreach (var (k, v) in md.Properties) { Str(k, "property key"); Str(v, $"property '{k}'"); }
+        if (m.Inputs.Count > MaxGraphIo || m.Outputs.Count > MaxGraphIo) throw new ModelFormatException($"{m.Inputs.Count} graph inputs and {m.Outputs.Count} outputs; at most {MaxGraphIo} each");
+        foreach (var t in m.Tensors)
+        {
+            Str(t.Name, "tensor name");
+            if (t.Shape.Length > Shape.MaxRank) throw new ModelFormatException($"tensor '{t.Name}': rank {t.Shape.Length} exceeds {Shape.MaxRank}");
+            if (t.Quant is { } q && q.Scale.Length > 1 << 20) throw new ModelFormatException($"tensor '{t.Name}': {q.Scale.Length} quantization scales exceed {1 << 20}");
+        }
+        foreach (var n in m.Nodes)
+        {
+            Str(n.Name, "node name");
+            if (n.Inputs.Length > byte.MaxValue || n.Outputs.Length > byte.MaxValue || n.Attributes.All.Count > ushort.MaxValue)
+                throw new ModelFormatException($"node '{n.Name}': {n.Inputs.Length} inputs, {n.Outputs.Length} outputs and {n.Attributes.All.Count} attributes; at most {byte.MaxValue}, {byte.MaxValue} and {ushort.MaxValue}");
+            foreach (var (k, v) in n.Attributes.All) { Str(k, "attribute name"); if (v.String is { } sv) Str(sv, $"node '{n.Name}': attribute '{k}'"); }
+        }
+
+        static void Str(string s, string what)
+        {
+            // UTF-8 needs at most 3 bytes per UTF-16 unit: short strings skip the count.
+            if (s.Length * 3 > MaxStringBytes && System.Text.Encoding.UTF8.GetByteCount(s) > MaxStringBytes)
+                throw new ModelFormatException($"{what} '{s[..Math.Min(s.Length, 40)]}…' is {System.Text.Encoding.UTF8.GetByteCount(s)} bytes of UTF-8; the limit is {MaxStringBytes}");
+        }
+    }
+
     public static byte[] Write(Model model)
     {
         ModelValidator.Validate(model);
+        CheckLimits(model);
         var weights = new ByteWriter();
         var blobOffsets = new long[model.Tensors.Count];
         for (int i = 0; i < model.Tensors.Count; i++)
@@ -259,8 +294,8 @@ public static class ModelFile
 
     static void ReadGraph(ByteReader r, Model model)
     {
-        model.Inputs.AddRange(r.I32s(r.Count("graph input count", 4, 1024), "graph input"));
-        model.Outputs.AddRange(r.I32s(r.Count("graph output count", 4, 1024), "graph output"));
+        model.Inputs.AddRange(r.I32s(r.Count("graph input count", 4, MaxGraphIo), "graph input"));
+        model.Outputs.AddRange(r.I32s(r.Count("graph output count", 4, MaxGraphIo), "graph output"));
         int n = r.Count("node count", 8);
         for (int i = 0; i < n; i++)
         {

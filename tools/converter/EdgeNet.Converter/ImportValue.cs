@@ -32,6 +32,25 @@ public sealed class ImportValue
     public int QTensor { get; set; } = -1;
     /// <summary>For DequantizeLinear of a constant: the integer data and its parameters.</summary>
     public QuantConstant? QConst { get; init; }
+
+    /// <summary>Elements a constant made at conversion time (ConstantOfShape, Expand) may have: 64 MiB of float32.
+    /// Real models make masks and states this way; a 200-byte file must not make the converter allocate gigabytes.</summary>
+    public const int MaxComputedElements = 1 << 24;
+
+    /// <summary>The element count of a computed constant's shape, refused before anything is allocated when a
+    /// dimension is negative or the count exceeds <see cref="MaxComputedElements"/>.</summary>
+    public static int ComputedElements(int[] shape)
+    {
+        if (shape.Contains(0)) return 0;
+        long n = 1;
+        foreach (var d in shape)
+        {
+            if (d < 0) throw new ModelFormatException($"dimension {d} of {Format.Shape.Format(shape)} is negative");
+            n *= d;
+            if (n > MaxComputedElements) throw new ModelFormatException($"a constant of shape {Format.Shape.Format(shape)} exceeds the {MaxComputedElements}-element limit of constants computed while converting");
+        }
+        return (int)n;
+    }
 }
 
 /// <summary>A quantized constant as the file holds it: int8 weights (or int32 biases) with scales and zero points.</summary>

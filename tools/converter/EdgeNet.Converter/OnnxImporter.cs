@@ -99,6 +99,7 @@ public sealed partial class OnnxImporter
         compact.Metadata.Properties["onnx.producer"] = $"{file.Proto.ProducerName} {file.Proto.ProducerVersion}".Trim();
         ModelValidator.Validate(compact);
         ModelValidator.CheckClassLabels(compact);
+        ModelFile.CheckLimits(compact);
         return compact;
     }
 
@@ -107,6 +108,7 @@ public sealed partial class OnnxImporter
         var g = file.Proto.Graph;
         foreach (var t in g.Initializer)
         {
+            if (values.ContainsKey(t.Name)) throw new ModelFormatException($"initializer '{t.Name}' is defined twice");
             var dims = OnnxFile.Dims(t);
             values[t.Name] = OnnxFile.IsFloat(t)
                 ? new ImportValue { Shape = dims, Floats = file.Floats(t) }
@@ -141,6 +143,9 @@ public sealed partial class OnnxImporter
             if (node.Input.Count < need || node.Input.Take(need).Any(string.IsNullOrEmpty) || (node.OpType != "Constant" && node.Output.Count < 1) || (node.Output.Count > 0 && node.Output[0].Length == 0))
                 throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): needs {need} inputs and an output, has {node.Input.Count} inputs and {node.Output.Count} outputs");
             if (node.OpType == "Constant" && node.Output.Count < 1) throw new ModelFormatException($"ONNX node '{node.Name}' (Constant): no output");
+            for (int k = 0; k < node.Output.Count; k++)
+                if (node.Output[k].Length > 0 && (values.ContainsKey(node.Output[k]) || node.Output.Take(k).Contains(node.Output[k])))
+                    throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): output '{node.Output[k]}' is already defined (a tensor may be defined once)");
             try { handler(this, node); }
             catch (ModelFormatException e) when (!e.Message.StartsWith("ONNX node", StringComparison.Ordinal))
             { throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): {e.Message}"); }
@@ -244,15 +249,7 @@ public sealed partial class OnnxImporter
     void SetConst(NodeProto n, int[] shape, Sym[] ints) => values[n.Output[0]] = new ImportValue { Shape = shape, Ints = ints };
     void SetConst(NodeProto n, int[] shape, float[] floats) => values[n.Output[0]] = new ImportValue { Shape = shape, Floats = floats };
 
-    // ---- attributes ---------------------------------------------------------------------------------------
-
-    AttributeProto? Attr(NodeProto n, string name) => n.Attribute.FirstOrDefault(a => a.Name == name);
-    long AttrI(NodeProto n, string name, long fallback) => Attr(n, name) is { } a ? a.I : fallback;
-    float AttrF(NodeProto n, string name, float fallback) => Attr(n, name) is { } a ? a.F : fallback;
-    long[] AttrInts(NodeProto n, string name, long[] fallback) => Attr(n, name) is { } a ? a.Ints.ToArray() : fallback;
-    string AttrS(NodeProto n, string name, string fallback) => Attr(n, name) is { } a ? a.S.ToStringUtf8() : fallback;
-
     static int Elements(int[] shape) { long n = 1; foreach (var d in shape) n *= d; return checked((int)n); }
     static int Axis(long axis, int rank, string what) =>
-        (int)(axis < 0 ? axis + rank : axis) is var a && a >= 0 && a < rank ? a : throw new ModelFormatException($"{what} {axis} is out of range for rank {rank}");
+        (axis < 0 ? axis + rank : axis) is var a && a >= 0 && a < rank ? (int)a : throw new ModelFormatException($"{what} {axis} is out of range for rank {rank}");
 }

@@ -63,7 +63,10 @@ public sealed partial class OnnxImporter
         if (n.Output.Count > 1 && n.Output[1].Length > 0) throw Error("the Indices output of MaxPool is not supported");
         var k = AttrInts(n, "kernel_shape", []);
         if (k.Length != 2) throw Error("kernel_shape must have 2 values");
+        if (k.Any(v => v < 1)) throw Error($"kernel_shape [{string.Join(",", k)}] must be positive");
         var attrs = WindowAttrs(n, xs, [(int)k[0], (int)k[1]]);
+        var pads = attrs.Ints("pads", []);
+        if (pads.Where((p, i) => p >= k[i % 2]).Any()) throw Error($"pads [{string.Join(",", pads)}] must be smaller than kernel_shape [{string.Join(",", k)}] (as ONNX Runtime requires)");
         attrs.Set("kernel_shape", k);
         attrs.Set("ceil_mode", AttrI(n, "ceil_mode", 0));
         if (op == OpType.AveragePool) attrs.Set("count_include_pad", AttrI(n, "count_include_pad", 0));
@@ -287,7 +290,10 @@ public sealed partial class OnnxImporter
         }
         var xs = ShapeOfValue(n.Input[0]);
         if (idxVal.Shape.Length > 1) throw Error("only 0-D or 1-D constant indices are supported");
-        var attrs = new Attributes().Set("axis", (long)Axis(axis, xs.Length, "axis")).Set("indices", idx).Set("scalar", idxVal.Shape.Length == 0 ? 1L : 0L);
+        int ax = Axis(axis, xs.Length, "axis");
+        foreach (var i in idx)
+            if (xs[ax] >= 0 && (i < -xs[ax] || i >= xs[ax])) throw Error($"index {i} is out of range for axis {ax} of size {xs[ax]}");
+        var attrs = new Attributes().Set("axis", (long)ax).Set("indices", idx).Set("scalar", idxVal.Shape.Length == 0 ? 1L : 0L);
         Emit(OpType.Gather, n, [Tensor(n.Input[0])], attrs);
     }
 
@@ -295,7 +301,7 @@ public sealed partial class OnnxImporter
     {
         if (PassZeroState(n)) return;
         long[] starts, ends, axes, steps;
-        if (opset < 10) { starts = AttrInts(n, "starts", []); ends = AttrInts(n, "ends", []); axes = AttrInts(n, "axes", Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray()); steps = Enumerable.Repeat(1L, starts.Length).ToArray(); }
+        if (opset < 10) { starts = AttrInts64(n, "starts", []); ends = AttrInts64(n, "ends", []); axes = AttrInts(n, "axes", Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray()); steps = Enumerable.Repeat(1L, starts.Length).ToArray(); }
         else
         {
             starts = StaticInts(n.Input[1], "starts"); ends = StaticInts(n.Input[2], "ends");
@@ -306,9 +312,13 @@ public sealed partial class OnnxImporter
         var xs = ShapeOfValue(n.Input[0]);
         int r = xs.Length;
         var st = new long[r]; var sp = Enumerable.Repeat(1L, r).ToArray(); var outShape = (int[])xs.Clone();
+        if (ends.Length != starts.Length || axes.Length != starts.Length || steps.Length != starts.Length) throw Error("starts, ends, axes and steps differ in length");
+        var seen = new bool[r];
         for (int i = 0; i < starts.Length; i++)
         {
             int ax = Axis(axes[i], r, "axis");
+            if (seen[ax]) throw Error($"axis {ax} appears twice in axes");
+            seen[ax] = true;
             if (xs[ax] < 0)
             {
                 if (starts[i] == 0 && ends[i] >= int.MaxValue && steps[i] == 1) continue;   // the whole batch
@@ -316,10 +326,13 @@ public sealed partial class OnnxImporter
             }
             long dim = xs[ax], step = steps[i];
             if (step == 0) throw Error("step 0");
-            long s = starts[i] < 0 ? starts[i] + dim : starts[i], e = ends[i] < 0 ? ends[i] + dim : ends[i];
-            if (step > 0) { s = Math.Clamp(s, 0, dim); e = Math.Clamp(e, 0, dim); }
-            else { s = Math.Clamp(s, -1, dim - 1); e = Math.Clamp(e, -1, dim - 1); }
-            long count = step > 0 ? Math.Max(0, (e - s + step - 1) / step) : Math.Max(0, (s - e + (-step) - 1) / (-step));
+            // ONNX: negative starts/ends count from the end; then starts clamp to [0, dim] (step > 0) or [0, dim-1]
+            // (step < 0), ends to [0, dim] or [-1, dim-1]. |step| may be 2^63 (INT64_MIN), so it is divided as unsigned.
+            long s = starts[i] < 0 ? starts[i] + dim : starts[i], e = ends[i] < 0 ? ends[i] + dim : ends[i], count;
+            if (dim == 0) count = 0;
+            else if (step > 0) { s = Math.Clamp(s, 0, dim); e = Math.Clamp(e, 0, dim); count = e > s ? (e - s - 1) / step + 1 : 0; }
+            else { s = Math.Clamp(s, 0, dim - 1); e = Math.Clamp(e, -1, dim - 1); count = s > e ? (long)((ulong)(s - e - 1) / ((ulong)(-(step + 1)) + 1)) + 1 : 0; }
+            if (count <= 1) step = 1;   // one element reads the same with any step; extreme steps stay out of the kernel's strides
             st[ax] = count == 0 ? 0 : s; sp[ax] = step; outShape[ax] = (int)count;
         }
         if (v.Tensor < 0 && v.Ints is { } ints && r == 1)
@@ -354,7 +367,7 @@ public sealed partial class OnnxImporter
     void ShapeOf(NodeProto n)
     {
         var xs = ShapeOfValue(n.Input[0]);
-        long start = AttrI(n, "start", 0), end = AttrI(n, "end", xs.Length);
+        long start = AttrI64(n, "start", 0), end = AttrI64(n, "end", xs.Length);
         if (start < 0) start += xs.Length;
         if (end < 0) end += xs.Length;
         start = Math.Clamp(start, 0, xs.Length); end = Math.Clamp(end, start, xs.Length);
@@ -393,7 +406,7 @@ public sealed partial class OnnxImporter
             return;
         }
         var dims = shape.Select(s => checked((int)s.Coef)).ToArray();
-        int count = Elements(dims);
+        int count = ImportValue.ComputedElements(dims);
         if (isFloat) SetConst(n, dims, Enumerable.Repeat(fv, count).ToArray());
         else SetConst(n, dims, Enumerable.Repeat(new Sym((long)fv, 0), count).ToArray());
     }
@@ -441,7 +454,7 @@ public sealed partial class OnnxImporter
         if (v.Tensor < 0 && v.Floats is { } c && shape.All(s => s.IsConstant))
         {
             var outShape = Kernels.BinaryKernel.Broadcast(v.Shape, shape.Select(s => checked((int)s.Coef)).ToArray()) ?? throw Error("shapes do not broadcast");
-            var data = new float[Elements(outShape)];
+            var data = new float[ImportValue.ComputedElements(outShape)];
             for (int i = 0; i < data.Length; i++)
             {
                 // index of output element i in the (right-aligned, broadcast) input

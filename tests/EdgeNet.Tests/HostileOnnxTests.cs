@@ -1,0 +1,177 @@
+using EdgeNet.Converter;
+using EdgeNet.Converter.Onnx;
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Xunit;
+using static EdgeNet.Tests.HostileOnnx;
+
+namespace EdgeNet.Tests;
+
+/// <summary>ONNX files of a few hundred bytes built to hurt the converter (issue 16 items 3, 6, 7, 8): refused by size
+/// before allocating, int64 attributes never cut to 32 bits, ONNX's Slice and MaxPool rules, invalid graphs named.</summary>
+public class HostileOnnxTests
+{
+    static ModelFormatException Refused(ModelProto m, long maxAllocated = 10_000_000)
+    {
+        var path = Save(m, Fixtures.TempDir());
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ModelFormatException>(() => OnnxImporter.Convert(path));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < maxAllocated, $"{allocated} bytes allocated to refuse a {new FileInfo(path).Length}-byte file");
+        return e;
+    }
+
+    static ModelProto OneNode(NodeProto node, TensorProto[] initializers, long opset = 17, params long[] inputDims) => Graph(g =>
+    {
+        g.Initializer.AddRange(initializers);
+        g.Node.Add(node);
+        g.Output.Add(new ValueInfoProto { Name = node.Output[0] });
+    }, opset, inputDims);
+
+    [Theory]
+    [InlineData(new long[] { 46340, 46340 })]
+    [InlineData(new long[] { 1L << 31 })]
+    [InlineData(new long[] { 1L << 16, 1L << 15 })]
+    public void ConstantOfShape_beyond_the_limit_is_refused_before_allocating(long[] shape)
+    {
+        var m = Graph(g =>
+        {
+            g.Initializer.Add(Int64s("shape", shape));
+            g.Node.Add(Node("ConstantOfShape", ["shape"], ["c"]));
+            g.Node.Add(Node("Add", ["x", "c"], ["y"]));
+            g.Output.Add(new ValueInfoProto { Name = "y" });
+        });
+        var e = Refused(m);
+        Assert.True(e.Message.Contains("-element limit of constants computed") || e.Message.Contains("overflows"), e.Message);
+    }
+
+    [Fact]
+    public void Expand_beyond_the_limit_is_refused_before_allocating()
+    {
+        var m = Graph(g =>
+        {
+            g.Initializer.Add(Floats("one", [1], [1f]));
+            g.Initializer.Add(Int64s("shape", 46340, 46340));
+            g.Node.Add(Node("Expand", ["one", "shape"], ["c"]));
+            g.Node.Add(Node("Add", ["x", "c"], ["y"]));
+            g.Output.Add(new ValueInfoProto { Name = "y" });
+        });
+        Assert.Contains("[46340,46340] exceeds the 16777216-element limit", Refused(m).Message);
+    }
+
+    public static TheoryData<string, long> Int64Attributes() => new()
+    {
+        { "Softmax axis", 1L << 40 }, { "Flatten axis", (1L << 32) + 1 }, { "Conv group", (1L << 32) + 1 },
+        { "MaxPool kernel_shape", (1L << 32) + 2 }, { "LSTM hidden_size", (1L << 32) + 4 }, { "Gather index", 1L << 40 },
+        { "Concat axis", long.MinValue }, { "Transpose perm", 1L << 33 },
+    };
+
+    /// <summary>Each of these was cut to 32 bits (2^40 → 0, 2^32+1 → 1) and silently converted; now refused, quoting the value.</summary>
+    [Theory]
+    [MemberData(nameof(Int64Attributes))]
+    public void Int64_attributes_are_range_checked_not_cut(string what, long v)
+    {
+        var m = what switch
+        {
+            "Softmax axis" => OneNode(Node("Softmax", ["x"], ["y"], Int("axis", v)), []),
+            "Flatten axis" => OneNode(Node("Flatten", ["x"], ["y"], Int("axis", v)), []),
+            "Concat axis" => OneNode(Node("Concat", ["x", "x"], ["y"], Int("axis", v)), []),
+            "Transpose perm" => OneNode(Node("Transpose", ["x"], ["y"], Ints("perm", v, 0)), []),
+            "Conv group" => OneNode(Node("Conv", ["x", "w"], ["y"], Int("group", v)), [Floats("w", [1, 1, 3, 3])], 17, 1, 8, 8),
+            "MaxPool kernel_shape" => OneNode(Node("MaxPool", ["x"], ["y"], Ints("kernel_shape", v, 2)), [], 17, 1, 8, 8),
+            "LSTM hidden_size" => OneNode(Node("LSTM", ["x", "W", "R"], ["y"], Int("hidden_size", v)), [Floats("W", [1, 16, 8]), Floats("R", [1, 16, 4])], 17, 8, 8),
+            "Gather index" => OneNode(Node("Gather", ["x", "i"], ["y"], Int("axis", 1)), [Int64s("i", v)]),
+            _ => throw new ArgumentException(what),
+        };
+        var e = Refused(m);
+        Assert.Contains(v.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
+        Assert.Contains("out of range", e.Message);
+    }
+
+    static float[] Ort(ModelProto m, float[] x, int[] shape)
+    {
+        using var ort = new InferenceSession(m.ToByteArray());
+        using var res = ort.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(x, shape))]);
+        return res.First().AsEnumerable<float>().ToArray();
+    }
+
+    static float[] Ours(ModelProto m, float[] x, int batch, out int[] shape)
+    {
+        var model = OnnxImporter.Convert(Save(m, Fixtures.TempDir()));
+        using var s = new Session(model, batch);
+        x.CopyTo(s.Input(0, batch));
+        s.Run(batch);
+        shape = model.Output().Shape.Select(d => Shape.Resolve(d, batch)).ToArray();
+        return s.Output().ToArray();
+    }
+
+    /// <summary>Slice by ONNX's rules, against ONNX Runtime: INT64_MIN ends and steps ([4,1], not [4,0]), starts before
+    /// the beginning with a negative step (clamped to 0), steps far larger than the axis.</summary>
+    [Theory]
+    [InlineData(-1, long.MinValue, long.MinValue)]
+    [InlineData(3, long.MinValue, -1)]
+    [InlineData(-5, long.MinValue, -1)]
+    [InlineData(-9, -9, -1)]
+    [InlineData(0, long.MaxValue, long.MaxValue)]
+    [InlineData(1, long.MaxValue, 2)]
+    [InlineData(long.MaxValue, long.MinValue, -3)]
+    public void Slice_follows_onnx_at_the_int64_extremes(long start, long end, long step)
+    {
+        var m = OneNode(Node("Slice", ["x", "s", "e", "a", "p"], ["y"]), [Int64s("s", start), Int64s("e", end), Int64s("a", 1), Int64s("p", step)]);
+        var x = Enumerable.Range(0, 16).Select(i => (float)i).ToArray();
+        var theirs = Ort(m, x, [4, 4]);
+        var ours = Ours(m, x, 4, out var shape);
+        Assert.Equal(theirs.Length / 4, shape[1]);
+        Assert.Equal(theirs, ours);
+    }
+
+    [Fact]
+    public void MaxPool_pads_as_large_as_the_kernel_are_refused()
+    {
+        var m = OneNode(Node("MaxPool", ["x"], ["y"], Ints("kernel_shape", 2, 2), Ints("pads", 2, 0, 0, 0)), [], 17, 1, 8, 8);
+        Assert.Contains("must be smaller than kernel_shape", Refused(m).Message);
+        var ok = OneNode(Node("MaxPool", ["x"], ["y"], Ints("kernel_shape", 2, 2), Ints("pads", 1, 1, 1, 1)), [], 17, 1, 8, 8);
+        OnnxImporter.Convert(Save(ok, Fixtures.TempDir()));
+    }
+
+    [Fact]
+    public void Invalid_graphs_are_named_not_converted()
+    {
+        var twice = Graph(g =>
+        {
+            g.Node.Add(Node("Relu", ["x"], ["y"]));
+            g.Node.Add(Node("Sigmoid", ["x"], ["y"]));
+            g.Output.Add(new ValueInfoProto { Name = "y" });
+        });
+        Assert.Contains("output 'y' is already defined", Refused(twice).Message);
+
+        var inits = OneNode(Node("Add", ["x", "b"], ["y"]), [Floats("b", [4]), Floats("b", [4])]);
+        Assert.Contains("initializer 'b' is defined twice", Refused(inits).Message);
+
+        var axes = OneNode(Node("Slice", ["x", "s", "e", "a"], ["y"]), [Int64s("s", 0, 1), Int64s("e", 4, 3), Int64s("a", 1, -1)]);
+        Assert.Contains("axis 1 appears twice", Refused(axes).Message);
+    }
+
+    /// <summary>What the reader refuses is refused while converting, so no file is written that `edgenet` cannot load.</summary>
+    [Fact]
+    public void Reader_limits_are_refused_at_conversion()
+    {
+        var rank9 = OneNode(Node("Relu", ["x"], ["y"]), [], 17, 1, 1, 1, 1, 1, 1, 1, 4);
+        Assert.Contains("rank 9 exceeds 8", Refused(rank9).Message);
+
+        var longName = OneNode(Node("Relu", ["x"], ["y"]), []);
+        longName.Graph.Node[0].Name = new string('n', 70_000);
+        Assert.Contains("node name", Refused(longName).Message);
+
+        var producer = OneNode(Node("Relu", ["x"], ["y"]), []);
+        producer.ProducerName = new string('p', 70_000);
+        Assert.Contains("property 'onnx.producer'", Refused(producer).Message);
+
+        var path = Save(OneNode(Node("Relu", ["x"], ["y"]), []), Fixtures.TempDir());
+        var e = Assert.Throws<ModelFormatException>(() => OnnxImporter.Convert(path, new ConvertOptions { Labels = ["a", "b", "c", new string('é', 40_000)] }));
+        Assert.Contains("class label", e.Message);
+    }
+}
