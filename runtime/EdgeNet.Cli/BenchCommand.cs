@@ -15,7 +15,7 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch") { Description = "samples per inference", DefaultValueFactory = _ => 1 };
         var reference = Options.Reference();
         var threads = Options.Threads();
-        var profile = new Option<bool>("--profile") { Description = "print the time of every node, slowest first" };
+        var profile = new Option<bool>("--profile") { Description = "print the median time of every node, slowest first (each timed run is followed by a profiled one)" };
         var cmd = new Command("bench", "time inference") { model, iters, batch, reference, threads, profile };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
@@ -26,8 +26,13 @@ internal static class BenchCommand
             var rng = new Random(0);
             var x = s.Input(0, b);
             for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
+            // --profile: every timed run is followed by a profiled one, so the two see the same JIT tier, caches and
+            // load, and each node's median over those runs adds up to about the p50.
+            long[][]? runs = r.GetValue(profile) ? new long[n][] : null;
+            if (runs is not null) for (int i = 0; i < n; i++) runs[i] = new long[s.Kernels.Count];
             var warm = Stopwatch.StartNew();   // warm-up by time: the JIT's tier-1 code arrives after ~100 ms of calls
-            while (warm.ElapsedMilliseconds < 400) s.Run(b);
+            while (warm.ElapsedMilliseconds < 400) { s.Run(b); if (runs is not null) s.RunProfiled(b, runs[0]); }
+            if (runs is not null) Array.Clear(runs[0]);
             var times = new double[n];
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < n; i++)
@@ -35,20 +40,28 @@ internal static class BenchCommand
                 long t0 = Stopwatch.GetTimestamp();
                 s.Run(b);
                 times[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+                if (runs is not null) s.RunProfiled(b, runs[i]);
             }
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             Array.Sort(times);
             Console.WriteLine($"{r.GetValue(model)!.Name}: batch {b}, {n} runs");
             Console.WriteLine($"p50 {Pct(times, 0.5):F1} µs   p90 {Pct(times, 0.9):F1} µs   min {times[0]:F1} µs");
             Console.WriteLine($"allocated per inference: {allocated / n} bytes");
-            if (r.GetValue(profile))
+            if (runs is not null)
             {
-                var ticks = new long[s.Kernels.Count];
-                for (int i = 0; i < n; i++) s.RunProfiled(b, ticks);
-                double total = ticks.Sum();
+                var median = new double[s.Kernels.Count];
+                var column = new double[n];
+                for (int k = 0; k < median.Length; k++)
+                {
+                    for (int i = 0; i < n; i++) column[i] = runs[i][k] * 1e6 / Stopwatch.Frequency;
+                    Array.Sort(column);
+                    median[k] = Pct(column, 0.5);
+                }
+                double total = median.Sum();
                 Console.WriteLine($"{"node",-40} {"op",-18} {"µs",9} {"%",6}");
-                foreach (var (k, t) in s.Kernels.Zip(ticks).OrderByDescending(p => p.Second))
-                    Console.WriteLine($"{k.Node.Name,-40} {k.Node.Op + (k.Node.Attributes.Int("group", 1) > 1 ? " dw" : ""),-18} {t * 1e6 / Stopwatch.Frequency / n,9:F1} {100 * t / total,6:F1}");
+                foreach (var (k, t) in s.Kernels.Zip(median).OrderByDescending(p => p.Second))
+                    Console.WriteLine($"{k.Node.Name,-40} {k.Node.Op + (k.Node.Attributes.Int("group", 1) > 1 ? " dw" : ""),-18} {t,9:F1} {100 * t / total,6:F1}");
+                Console.WriteLine($"{"all nodes (medians)",-40} {"",-18} {total,9:F1}");
             }
             return 0;
         }));

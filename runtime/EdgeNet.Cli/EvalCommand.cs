@@ -1,4 +1,3 @@
-using EdgeNet;
 using System.CommandLine;
 using EdgeNet.Engine;
 
@@ -10,18 +9,18 @@ internal static class EvalCommand
     public static Command Create()
     {
         var model = Options.Model();
-        var data = new Option<FileInfo>("--data") { Description = "float32 .npy inputs", Required = true };
-        var labels = new Option<FileInfo>("--labels") { Description = "int64 .npy class indices", Required = true };
+        var data = Options.InputFile(new Option<FileInfo>("--data") { Description = "float32 .npy inputs: [N, ...input shape] or flat [N, features]", Required = true });
+        var labels = Options.InputFile(new Option<FileInfo>("--labels") { Description = "int64 .npy class indices, [N]", Required = true });
         var batch = Options.Batch(); var reference = Options.Reference();
         var threads = Options.Threads();
         var cmd = new Command("eval", "top-1 accuracy and confusion matrix on labelled data") { model, data, labels, batch, reference, threads };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
-            var x = Options.ReadFloats(r.GetValue(data)!, "data");
-            using var s = Options.Open(r.GetValue(model)!, r.GetValue(batch), r.GetValue(reference), r.GetValue(threads), x);
-            var y = Options.ReadLabels(r.GetValue(labels)!);
-            var logits = BatchRunner.RunAll(s, x, out int rows);
-            if (y.Length != rows) throw new InvalidDataException($"{y.Length} labels for {rows} rows");
+            var m = Options.Load(r.GetValue(model)!);
+            var (x, rows) = Options.ReadSamples(r.GetValue(data)!, m.Input(), "data");
+            var y = Options.ReadLabels(r.GetValue(labels)!, rows);
+            using var s = Options.Open(m, r.GetValue(batch), r.GetValue(reference), r.GetValue(threads), x);
+            var logits = BatchRunner.RunAll(s, x, out _);
             int classes = logits.Length / rows;
             foreach (var l in y) if (l < 0 || l >= classes) throw new InvalidDataException($"label {l} is outside 0..{classes - 1}");
             var confusion = new int[classes, classes];

@@ -13,7 +13,12 @@ internal static class FinetuneCommand
         var t = new TrainOptions();
         var cmd = new Command("finetune", "fine-tune a model on labelled data (transfer learning)") { model };
         t.AddTo(cmd);
-        cmd.SetAction(r => CommandGuard.Guard(() => t.Run(r, ModelFile.Load(r.GetValue(model)!.FullName))));
+        cmd.SetAction(r => CommandGuard.Guard(() =>
+        {
+            if (PathCheck.SameFile(r.GetValue(model)!.FullName, r.GetValue(t.Output)!.FullName))
+                throw new UsageException("-o names the input model; write the tuned model to another file (the input is never overwritten)");
+            return t.Run(r, Options.Load(r.GetValue(model)!));
+        }));
         return cmd;
     }
 }

@@ -15,7 +15,7 @@ internal static class InspectCommand
         var cmd = new Command("inspect", "describe a model") { model, batch };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
-            Console.Write(ModelSummary.Describe(ModelFile.Load(r.GetValue(model)!.FullName), Math.Max(1, r.GetValue(batch))));
+            Console.Write(ModelSummary.Describe(Options.Load(r.GetValue(model)!), Math.Max(1, r.GetValue(batch))));
             return 0;
         }));
         return cmd;

@@ -1,25 +1,62 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using EdgeNet.Engine;
 using EdgeNet.Format;
-using EdgeNet.Io;
 
 namespace EdgeNet.Cli;
 
 /// <summary>Arguments and helpers the subcommands share.</summary>
 internal static class Options
 {
-    public static Argument<FileInfo> Model() => new("model") { Description = "EdgeNet model (.enet)" };
+    public static Argument<FileInfo> Model() => InputFile(new Argument<FileInfo>("model") { Description = "EdgeNet model (.enet)" });
     public static Option<int> Batch() => new("--batch") { Description = "rows per inference call", DefaultValueFactory = _ => 64 };
     public static Option<bool> Reference() => new("--reference") { Description = "use the scalar reference kernels" };
     public static Option<int> Threads() => new("--threads") { Description = $"intra-op threads (this machine allows {IntraOpPool.Available})", DefaultValueFactory = _ => 1 };
 
-    /// <summary>Loads a model for inference; with <paramref name="data"/>, the batch is clamped to its rows (a larger
+    /// <summary>A file to read: a folder in its place is a usage error at parse time.</summary>
+    public static Argument<FileInfo> InputFile(Argument<FileInfo> a) { a.Validators.Add(r => Check(r, PathCheck.Input)); return a; }
+    public static Option<T> InputFile<T>(Option<T> o) where T : FileSystemInfo? { o.Validators.Add(r => Check(r, PathCheck.Input)); return o; }
+    /// <summary>A file to write: its folder must exist and it must not be a folder.</summary>
+    public static Option<T> OutputFile<T>(Option<T> o) where T : FileSystemInfo? { o.Validators.Add(r => Check(r, PathCheck.Output)); return o; }
+
+    static void Check(SymbolResult r, Func<string, string?> check)
+    {
+        foreach (var t in r.Tokens) if (check(t.Value) is { } error) r.AddError(error);
+    }
+
+    /// <summary>"edgenet run", for pointing at the right --help.</summary>
+    public static string CommandPath(ParseResult r)
+    {
+        var names = new List<string>();
+        for (SymbolResult? c = r.CommandResult; c is CommandResult cr; c = c.Parent) names.Insert(0, cr.Command.Name);
+        if (names.Count > 0) names[0] = "edgenet";
+        return string.Join(" ", names);
+    }
+
+    /// <summary>Loads an .enet model; an ONNX file is pointed to the converter.</summary>
+    public static Model Load(FileInfo file)
+    {
+        if (Directory.Exists(file.FullName)) throw new UsageException($"'{file.FullName}' is a folder; give a model file");
+        if (file.Extension.Equals(".onnx", StringComparison.OrdinalIgnoreCase) && File.Exists(file.FullName) && !StartsWithMagic(file.FullName))
+            throw new UsageException($"'{file.Name}' is an ONNX model; convert it first: edgenet-convert {file.Name} -o {Path.GetFileNameWithoutExtension(file.Name)}.enet");
+        return ModelFile.Load(file.FullName);
+    }
+
+    static bool StartsWithMagic(string path)
+    {
+        Span<byte> head = stackalloc byte[4];
+        using var f = File.OpenRead(path);
+        return f.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4 && head.SequenceEqual(ModelFile.Magic);
+    }
+
+    public static Session Open(FileInfo file, int batch, bool reference, int threads = 1) => Open(Load(file), batch, reference, threads);
+
+    /// <summary>A session for inference; with <paramref name="data"/>, the batch is clamped to its rows (a larger
     /// batch only sizes buffers for rows that do not exist).</summary>
-    public static Session Open(FileInfo file, int batch, bool reference, int threads = 1, float[]? data = null)
+    public static Session Open(Model model, int batch, bool reference, int threads = 1, float[]? data = null)
     {
         if (batch < 1 || batch > ModelValidator.MaxBatchFactor) throw new UsageException($"--batch {batch} is outside 1..{ModelValidator.MaxBatchFactor}");
         if (threads < 1 || threads > IntraOpPool.Available) throw new UsageException($"--threads must be within 1..{IntraOpPool.Available} (the CPUs this process may use)");
-        var model = ModelFile.Load(file.FullName);
         if (data is not null) batch = (int)Math.Clamp(data.Length / Math.Max(1, model.Input().Elements(1)), 1, batch);
         return new Session(model, batch, KernelOptions.Default with { Reference = reference, Threads = threads });
     }
@@ -44,15 +81,8 @@ internal static class Options
         return dims;
     }
 
-    public static float[] ReadFloats(FileInfo file, string what)
-    {
-        var npy = Npy.Read(file.FullName);
-        return npy.Floats ?? throw new InvalidDataException($"{what} '{file.Name}' must hold float32 values");
-    }
+    /// <summary>Float32 rows for the model's input, in its exact shape or flat (<see cref="ModelData"/>).</summary>
+    public static (float[] x, int rows) ReadSamples(FileInfo file, TensorDesc input, string what) => ModelData.ReadSamples(file.FullName, input, what);
 
-    public static long[] ReadLabels(FileInfo file)
-    {
-        var npy = Npy.Read(file.FullName);
-        return npy.Longs ?? throw new InvalidDataException($"labels '{file.Name}' must hold integers (int64)");
-    }
+    public static long[] ReadLabels(FileInfo file, int rows, string what = "labels") => ModelData.ReadLabels(file.FullName, rows, what);
 }

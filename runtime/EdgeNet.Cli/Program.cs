@@ -1,9 +1,10 @@
 using System.CommandLine;
 
+using EdgeNet;
 using EdgeNet.Cli;
 
 // edgenet: the on-device program. Depends on the runtime only.
-var root = new RootCommand("edgenet: run, evaluate and benchmark EdgeNet (.enet) models");
+var root = new RootCommand("edgenet: run, evaluate, benchmark, fine-tune and serve EdgeNet (.enet) models");
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
@@ -13,4 +14,6 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(ServiceCommands.Serve());
 root.Subcommands.Add(ServiceCommands.Ctl());
 root.Subcommands.Add(ServiceCommands.ImuDataset());
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0) return CommandGuard.UsageErrors(parsed.Errors.Select(e => e.Message), Options.CommandPath(parsed));
+return parsed.Invoke();

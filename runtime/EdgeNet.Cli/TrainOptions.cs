@@ -6,29 +6,29 @@ namespace EdgeNet.Cli;
 /// <summary>The options `finetune` and `train` share, and the loop that reports progress and saves.</summary>
 internal sealed class TrainOptions
 {
-    public readonly Option<FileInfo> Data = new("--data") { Description = "float32 .npy training inputs", Required = true };
-    public readonly Option<FileInfo> Labels = new("--labels") { Description = "int64 .npy class indices", Required = true };
-    public readonly Option<FileInfo> Output = new("--output", "-o") { Description = "where to write the trained .enet (atomically)", Required = true };
-    public readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => 10 };
-    public readonly Option<int> Batch = new("--batch") { DefaultValueFactory = _ => 8 };
-    public readonly Option<float> Lr = new("--lr") { DefaultValueFactory = _ => 0.01f };
-    public readonly Option<float> Momentum = new("--momentum") { DefaultValueFactory = _ => 0f };
-    public readonly Option<float> Dampening = new("--dampening") { DefaultValueFactory = _ => 0f };
-    public readonly Option<bool> Nesterov = new("--nesterov");
-    public readonly Option<float> WeightDecay = new("--weight-decay") { DefaultValueFactory = _ => 0f };
+    public readonly Option<FileInfo> Data = Options.InputFile(new Option<FileInfo>("--data") { Description = "float32 .npy training inputs: [N, ...input shape] or flat [N, features]", Required = true });
+    public readonly Option<FileInfo> Labels = Options.InputFile(new Option<FileInfo>("--labels") { Description = "int64 .npy class indices, [N]", Required = true });
+    public readonly Option<FileInfo> Output = Options.OutputFile(new Option<FileInfo>("--output", "-o") { Description = "where to write the trained .enet (atomically; never the input model)", Required = true });
+    public readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => 10, Description = "passes over the training data" };
+    public readonly Option<int> Batch = new("--batch") { DefaultValueFactory = _ => 8, Description = "rows per optimizer step (the loss is their mean)" };
+    public readonly Option<float> Lr = new("--lr") { DefaultValueFactory = _ => 0.01f, Description = "learning rate (at epoch 0, before any --schedule)" };
+    public readonly Option<float> Momentum = new("--momentum") { DefaultValueFactory = _ => 0f, Description = "SGD momentum (PyTorch's formula)" };
+    public readonly Option<float> Dampening = new("--dampening") { DefaultValueFactory = _ => 0f, Description = "SGD dampening of the momentum" };
+    public readonly Option<bool> Nesterov = new("--nesterov") { Description = "SGD with Nesterov momentum (needs --momentum)" };
+    public readonly Option<float> WeightDecay = new("--weight-decay") { DefaultValueFactory = _ => 0f, Description = "L2 penalty added to the gradients by the optimizer (PyTorch's weight_decay)" };
     public readonly Option<string> Optimizer = new("--optimizer") { DefaultValueFactory = _ => "sgd", Description = "sgd, adam or rmsprop" };
     public readonly Option<string> Train = new("--train") { DefaultValueFactory = _ => "all", Description = "all, head (the last layer with parameters), or comma-separated layer names" };
     public readonly Option<bool> NoShuffle = new("--no-shuffle") { Description = "use rows in file order: batch k is rows kB..kB+B-1" };
-    public readonly Option<int> Seed = new("--seed") { DefaultValueFactory = _ => 0 };
-    public readonly Option<FileInfo?> ValData = new("--val-data");
-    public readonly Option<FileInfo?> ValLabels = new("--val-labels");
+    public readonly Option<int> Seed = new("--seed") { DefaultValueFactory = _ => 0, Description = "seed of the row shuffling (and of train's initial weights)" };
+    public readonly Option<FileInfo?> ValData = Options.InputFile(new Option<FileInfo?>("--val-data") { Description = "float32 .npy validation inputs: accuracy before, after and per epoch" });
+    public readonly Option<FileInfo?> ValLabels = Options.InputFile(new Option<FileInfo?>("--val-labels") { Description = "int64 .npy class indices of --val-data, [N]" });
     public readonly Option<float> ClipNorm = new("--clip-norm") { DefaultValueFactory = _ => 0f, Description = "clip gradients to this global L2 norm" };
     public readonly Option<float> L1 = new("--l1") { DefaultValueFactory = _ => 0f, Description = "adds l1·Σ|w| to the loss" };
     public readonly Option<float> L2 = new("--l2") { DefaultValueFactory = _ => 0f, Description = "adds l2·Σw² to the loss" };
-    public readonly Option<float> LabelSmoothing = new("--label-smoothing") { DefaultValueFactory = _ => 0f };
+    public readonly Option<float> LabelSmoothing = new("--label-smoothing") { DefaultValueFactory = _ => 0f, Description = "cross-entropy against (1-ε)·one-hot + ε/classes (PyTorch's label_smoothing)" };
     public readonly Option<string> LossOption = new("--loss") { DefaultValueFactory = _ => "ce", Description = "ce (softmax cross-entropy) or mse (against one-hot targets)" };
     public readonly Option<string> Schedule = new("--schedule") { DefaultValueFactory = _ => "constant", Description = "constant, step or cosine" };
-    public readonly Option<int> StepSize = new("--step-size") { DefaultValueFactory = _ => 10, Description = "epochs per ×gamma with --schedule step" };
+    public readonly Option<int> StepSize = new("--step-size") { DefaultValueFactory = _ => 10, Description = "with --schedule step: the learning rate is multiplied by 0.1 every this many epochs" };
     public readonly Option<bool> LogSteps = new("--log-steps") { Description = "print 'step K loss L' for every step" };
     public readonly Option<bool> Verbose = new("--verbose") { Description = "print peak training memory" };
 
@@ -72,14 +72,17 @@ internal sealed class TrainOptions
         using var intr = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         var o = Read(r) with { Cancel = stop.Token };
         Validate(r);
-        var x = Options.ReadFloats(r.GetValue(Data)!, "data");
+        if ((r.GetValue(ValData) is null) != (r.GetValue(ValLabels) is null)) throw new UsageException("--val-data and --val-labels go together");
+        var (x, rows) = Options.ReadSamples(r.GetValue(Data)!, model.Input(), "data");
         // A batch larger than the data only sizes buffers for rows that do not exist.
-        long rows = x.Length / Math.Max(1, model.Input().Elements(1));
-        if (rows >= 1 && o.Batch > rows) o = o with { Batch = (int)rows };
-        var y = Options.ReadLabels(r.GetValue(Labels)!);
-        float[]? vx = r.GetValue(ValData) is { } vf ? Options.ReadFloats(vf, "validation data") : null;
-        long[]? vy = r.GetValue(ValLabels) is { } vl ? Options.ReadLabels(vl) : null;
-        if ((vx is null) != (vy is null)) throw new UsageException("--val-data and --val-labels go together");
+        if (o.Batch > rows) o = o with { Batch = rows };
+        var y = Options.ReadLabels(r.GetValue(Labels)!, rows);
+        float[]? vx = null; long[]? vy = null;
+        if (r.GetValue(ValData) is { } vf)
+        {
+            (vx, int vrows) = Options.ReadSamples(vf, model.Input(), "validation data");
+            vy = Options.ReadLabels(r.GetValue(ValLabels)!, vrows, "validation labels");
+        }
         if (vx is not null)
         {
             using var before = new Engine.Session(model, 64);

@@ -89,4 +89,85 @@ public class ConverterTests
         File.WriteAllBytes(Path.Combine(dir, "bad.onnx"), [0xff, 0xff, 0xff, 0x01, 0x02]);
         Assert.Throws<ModelFormatException>(() => OnnxImporter.Convert(Path.Combine(dir, "bad.onnx")));
     }
+
+    // ---- models the converter refuses with one clear line (issue 12.6, 12.7) ----------------------------------
+
+    [Fact]
+    public void Model_without_graph_inputs_is_an_unsupported_model()
+    {
+        var b = new OnnxBuilder();
+        b.Floats("c", [1f, -2f], 2);
+        b.Node("Relu", ["c"], ["y"]);
+        b.Output("y");
+        var e = Assert.Throws<ModelFormatException>(() => OnnxImporter.Convert(b.Save(Fixtures.TempDir())));
+        Assert.True(e.Unsupported);
+        Assert.Contains("no graph inputs", e.Message);
+    }
+
+    [Fact]
+    public void Zero_size_input_dimension_is_refused_not_taken_for_the_batch()
+    {
+        var b = new OnnxBuilder().Input("x", 0, 4);
+        b.Node("Relu", ["x"], ["y"]);
+        b.Output("y");
+        var e = Assert.Throws<ModelFormatException>(() => OnnxImporter.Convert(b.Save(Fixtures.TempDir())));
+        Assert.Contains("zero-size", e.Message);
+    }
+
+    [Theory]
+    [InlineData(TensorProto.Types.DataType.Double)]
+    [InlineData(TensorProto.Types.DataType.Float16)]
+    public void Cast_of_a_computed_tensor_to_another_float_type_is_refused(TensorProto.Types.DataType to)
+    {
+        var b = new OnnxBuilder().Input("x", -1, 4);
+        b.Node("Relu", ["x"], ["r"]);
+        b.Node("Cast", ["r"], ["y"], OnnxBuilder.Int("to", (long)to));
+        b.Output("y");
+        var e = Assert.Throws<ModelFormatException>(() => OnnxImporter.Convert(b.Save(Fixtures.TempDir())));
+        Assert.Contains($"to {to} is not supported", e.Message);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Dropout_in_training_mode_is_refused_and_in_eval_mode_is_identity(bool training)
+    {
+        var b = new OnnxBuilder().Input("x", -1, 4);
+        b.Floats("ratio", [0.5f]);
+        b.Ints("training", TensorProto.Types.DataType.Bool, [training ? 1 : 0]);
+        b.Node("Dropout", ["x", "ratio", "training"], ["d"]);
+        b.Node("Relu", ["d"], ["y"]);
+        b.Output("y");
+        string path = b.Save(Fixtures.TempDir());
+        if (!training) { Assert.Single(OnnxImporter.Convert(path).Nodes); return; }
+        var e = Assert.Throws<ModelFormatException>(() => OnnxImporter.Convert(path));
+        Assert.Contains("training_mode", e.Message);
+    }
+
+    // ---- recurrent layers whose Y is unnamed (issue 12.8) -----------------------------------------------------
+
+    [Theory]
+    [InlineData("LSTM", 4)]
+    [InlineData("GRU", 3)]
+    [InlineData("RNN", 1)]
+    public void Recurrent_layer_with_only_Y_h_named_converts_and_matches_ort(string op, int gates)
+    {
+        const int T = 5, N = 2, I = 3, H = 4;
+        var r = new Random(3);
+        var b = new OnnxBuilder().Input("X", T, N, I);
+        b.Floats("W", OnnxBuilder.Random(r, gates * H * I, -0.5f, 0.5f), 1, gates * H, I);
+        b.Floats("R", OnnxBuilder.Random(r, gates * H * H, -0.5f, 0.5f), 1, gates * H, H);
+        b.Floats("B", OnnxBuilder.Random(r, 2 * gates * H, -0.2f, 0.2f), 1, 2 * gates * H);
+        b.Node(op, ["X", "W", "R", "B"], ["", "Y_h"], OnnxBuilder.Int("hidden_size", H));
+        b.Output("Y_h");
+        string path = b.Save(Fixtures.TempDir());
+        var x = OnnxBuilder.Random(r, T * N * I, -1, 1);
+        var expected = OnnxBuilder.RunOrt(path, x, [T, N, I])[0];
+
+        using var s = new EdgeNet.Engine.Session(OnnxImporter.Convert(path));
+        x.CopyTo(s.Input(0, 1));
+        s.Run(1);
+        Assert.Equal(N * H, s.Output().Length);
+        Assert.True(Golden.MaxAbsDiff(expected, s.Output().ToArray()) < 1e-5f);
+    }
 }

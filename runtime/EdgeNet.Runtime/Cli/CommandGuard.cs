@@ -15,12 +15,20 @@ public static class CommandGuard
     {
         try { return body(); }
         catch (UsageException e) { return Fail(Usage, e.Message); }
-        catch (ModelFormatException e) { return Fail(e.Message.Contains("unsupported op", StringComparison.Ordinal) ? Usage : BadModel, e.Message); }
+        catch (ModelFormatException e) { return Fail(e.Unsupported || e.Message.Contains("unsupported op", StringComparison.Ordinal) ? Usage : BadModel, e.Message); }
         catch (InvalidDataException e) { return Fail(BadData, e.Message); }
         catch (ArgumentException e) when (Environment.GetEnvironmentVariable("EDGENET_TRACE") is null) { return Fail(BadData, e.Message); }
         catch (OperationCanceledException) { return Fail(Interrupted, "interrupted by SIGTERM/SIGINT before the work was done; nothing was written"); }
         catch (IOException e) { return Fail(Failure, e.Message); }
         catch (UnauthorizedAccessException e) { return Fail(Failure, e.Message); }
+    }
+
+    /// <summary>The parser's errors (unknown option, missing argument, bad path): `error:` lines and exit code 2.</summary>
+    public static int UsageErrors(IEnumerable<string> messages, string command)
+    {
+        var first = true;
+        foreach (var m in messages) { Console.Error.WriteLine($"error: {m}{(first ? $" (see '{command} --help')" : "")}"); first = false; }
+        return Usage;
     }
 
     static int Fail(int code, string message)

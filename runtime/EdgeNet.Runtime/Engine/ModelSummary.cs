@@ -29,7 +29,10 @@ public static class ModelSummary
     {
         var sb = new StringBuilder();
         var md = m.Metadata;
-        sb.AppendLine($"model:      {md.Name} (converter {md.ConverterVersion}{(md.Properties.TryGetValue("onnx.opset", out var op) ? ", ONNX opset " + op : "")})");
+        var origin = new List<string>();   // a model made by `edgenet train` has neither
+        if (md.ConverterVersion.Length > 0) origin.Add($"converter {md.ConverterVersion}");
+        if (md.Properties.TryGetValue("onnx.opset", out var op)) origin.Add($"ONNX opset {op}");
+        sb.AppendLine($"model:      {md.Name}{(origin.Count > 0 ? $" ({string.Join(", ", origin)})" : "")}");
         foreach (var i in m.Inputs) sb.AppendLine($"input:      {m.Tensors[i].Name} {Shape.Format(m.Tensors[i].Shape)} {m.Tensors[i].Type} {md.InputLayout}");
         foreach (var o in m.Outputs) sb.AppendLine($"output:     {m.Tensors[o].Name} {Shape.Format(m.Tensors[o].Shape)} {m.Tensors[o].Type}");
         if (md.ClassLabels.Length > 0) sb.AppendLine($"labels:     {string.Join(", ", md.ClassLabels)}");

@@ -110,7 +110,20 @@ public sealed unsafe class Session : IDisposable
 
     /// <summary>Input <paramref name="i"/>'s buffer at batch <paramref name="batch"/>: write the input here, then call <see cref="Run(int)"/>.</summary>
     public Span<float> Input(int i, int batch) { CheckBatch(batch); frame.SetBatch(batch); return frame.Span(Model.Inputs[i]); }
-    public ReadOnlySpan<float> Output(int i = 0) => frame.Span(Model.Outputs[i]);
+    /// <summary>Output <paramref name="i"/> of the last run, for float32 outputs (others: <see cref="OutputBytes"/>).</summary>
+    public ReadOnlySpan<float> Output(int i = 0)
+    {
+        var t = Model.Tensors[Model.Outputs[i]];
+        if (t.Type != DataType.Float32) throw new InvalidOperationException($"output '{t.Name}' is {t.Type}; read it with OutputBytes");
+        return frame.Span(Model.Outputs[i]);
+    }
+
+    /// <summary>Output <paramref name="i"/> of the last run as the raw little-endian bytes of its type.</summary>
+    public ReadOnlySpan<byte> OutputBytes(int i = 0)
+    {
+        int t = Model.Outputs[i];
+        return new((void*)frame.Address[t], checked((int)(frame.Size(t) * DataTypes.SizeOf(Model.Tensors[t].Type))));
+    }
     public ReadOnlySpan<int> OutputShape(int i = 0) => frame.Shape(Model.Outputs[i]);
 
     public void Run(int batch)

@@ -79,7 +79,8 @@ public static class Npy
     public static byte[] Serialize(ReadOnlySpan<float> data, ReadOnlySpan<int> shape) => Serialize(MemoryMarshal.AsBytes(data), "<f4", shape);
     public static byte[] Serialize(ReadOnlySpan<long> data, ReadOnlySpan<int> shape) => Serialize(MemoryMarshal.AsBytes(data), "<i8", shape);
 
-    static byte[] Serialize(ReadOnlySpan<byte> data, string descr, ReadOnlySpan<int> shape)
+    /// <summary>Raw little-endian elements of NumPy type <paramref name="descr"/> ("&lt;f4", "|i1", ...).</summary>
+    public static byte[] Serialize(ReadOnlySpan<byte> data, string descr, ReadOnlySpan<int> shape)
     {
         var dims = new string[shape.Length];
         for (int i = 0; i < shape.Length; i++) dims[i] = shape[i].ToString(CultureInfo.InvariantCulture);

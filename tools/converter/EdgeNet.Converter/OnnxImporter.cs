@@ -72,6 +72,9 @@ public sealed partial class OnnxImporter
         ["Constant"] = 0, ["Shape"] = 1,
     };
 
+    /// <summary>Ops whose first output (Y) may be unnamed: exporters keep only Y_h/Y_c when the sequence is unused.</summary>
+    static readonly string[] RecurrentOps = ["LSTM", "GRU", "RNN"];
+
     public static IEnumerable<string> SupportedOps => Handlers.Keys.Order(StringComparer.Ordinal);
 
     OnnxImporter(OnnxFile file)
@@ -124,6 +127,8 @@ public sealed partial class OnnxImporter
             for (int i = 0; i < shape.Length; i++)
             {
                 var d = dims[i];
+                if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue <= 0)
+                    throw new ModelFormatException($"graph input '{input.Name}': dimension {i} is {d.DimValue}; zero-size tensors are not supported") { Unsupported = true };
                 bool symbolic = d.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue || d.DimValue <= 0;
                 if (symbolic && i != 0) throw new ModelFormatException($"graph input '{input.Name}': dimension {i} ('{d.DimParam}') is symbolic; only the first (batch) dimension may be");
                 if (!symbolic && d.DimValue > int.MaxValue) throw new ModelFormatException($"graph input '{input.Name}': dimension {d.DimValue} is too large");
@@ -133,6 +138,8 @@ public sealed partial class OnnxImporter
             model.Inputs.Add(ti);
             values[input.Name] = new ImportValue { Shape = shape, Tensor = ti };
         }
+        if (model.Inputs.Count == 0)
+            throw new ModelFormatException("the model has no graph inputs (everything it computes is a constant); EdgeNet runs models that take an input") { Unsupported = true };
         foreach (var node in g.Node)
         {
             current = node;
@@ -140,7 +147,7 @@ public sealed partial class OnnxImporter
                 throw Unsupported(node, $"domain '{node.Domain}'");
             if (!Handlers.TryGetValue(node.OpType, out var handler)) throw Unsupported(node, null);
             int need = MinInputs.GetValueOrDefault(node.OpType, 1);
-            if (node.Input.Count < need || node.Input.Take(need).Any(string.IsNullOrEmpty) || (node.OpType != "Constant" && node.Output.Count < 1) || (node.Output.Count > 0 && node.Output[0].Length == 0))
+            if (node.Input.Count < need || node.Input.Take(need).Any(string.IsNullOrEmpty) || (node.OpType != "Constant" && node.Output.Count < 1) || (node.Output.Count > 0 && node.Output[0].Length == 0 && !RecurrentOps.Contains(node.OpType)))
                 throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): needs {need} inputs and an output, has {node.Input.Count} inputs and {node.Output.Count} outputs");
             if (node.OpType == "Constant" && node.Output.Count < 1) throw new ModelFormatException($"ONNX node '{node.Name}' (Constant): no output");
             for (int k = 0; k < node.Output.Count; k++)

@@ -349,6 +349,8 @@ public sealed partial class OnnxImporter
 
     void Alias(NodeProto n)
     {
+        if (n.OpType == "Dropout" && Has(n, 2) && StaticInts(n.Input[2], "training_mode").Any(v => v != 0))
+            throw Error("training_mode = true (random dropout) is not supported; export the model in eval mode");
         values[n.Output[0]] = Get(n.Input[0]);
         if (n.OpType == "Dropout" && n.Output.Count > 1 && n.Output[1].Length > 0) values[n.Output[1]] = new ImportValue { Shape = [], ZeroState = true };
     }
@@ -361,6 +363,7 @@ public sealed partial class OnnxImporter
         if (v.Tensor < 0 && v.Ints is { } ints) { if (toFloat) SetConst(n, v.Shape, ints.Select(s => (float)s.Coef).ToArray()); else values[n.Output[0]] = v; return; }
         if (v.Tensor < 0 && v.Floats is { } fl) { if (toFloat) values[n.Output[0]] = v; else SetConst(n, v.Shape, fl.Select(x => new Sym((long)x, 0)).ToArray()); return; }
         if (!toFloat) throw Error($"casting a computed float tensor to {to} is not supported");
+        if (to != TensorProto.Types.DataType.Float) throw Error($"casting a computed tensor to {to} is not supported (EdgeNet computes in float32)");
         values[n.Output[0]] = v;
     }
 
@@ -413,6 +416,7 @@ public sealed partial class OnnxImporter
 
     void Recurrent(NodeProto n, OpType op)
     {
+        if (n.Output[0].Length == 0) { n = n.Clone(); n.Output[0] = $"{NodeName(n)}/Y (unnamed)"; }   // the kernel always writes Y
         if (Attr(n, "activation_alpha") is not null || Attr(n, "activation_beta") is not null) throw Error("activation_alpha/beta are not supported");
         var attrs = new Attributes()
             .Set("hidden_size", AttrI(n, "hidden_size", 0))

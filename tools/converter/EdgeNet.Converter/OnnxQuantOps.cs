@@ -22,6 +22,67 @@ public sealed partial class OnnxImporter
         h["QLinearAveragePool"] = (im, n) => im.QLinearUnary(n, OpType.AveragePool);
         h["QLinearLeakyRelu"] = (im, n) => im.QLinearUnary(n, OpType.LeakyRelu);
         h["QLinearSigmoid"] = (im, n) => im.QLinearUnary(n, OpType.Sigmoid);
+        foreach (var op in ValuePreservingOps)
+            if (h.TryGetValue(op, out var fp32)) h[op] = (im, n) => { if (!im.TryKeepQuantized(n, fp32)) fp32(im, n); };
+    }
+
+    /// <summary>Ops that move or pick values without changing them. In QOperator models they read a quantized tensor and
+    /// write one with the same scale and zero point (ONNX Runtime's quantizer gives them no parameters of their own).</summary>
+    static readonly string[] ValuePreservingOps = ["MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Slice", "Gather", "Concat", "Resize"];
+
+    /// <summary>Ops with an int8 kernel that can run such a node on the quantized tensor itself.</summary>
+    static readonly OpType[] Int8PassThrough = [OpType.MaxPool, OpType.Reshape, OpType.Concat];
+
+    /// <summary>
+    /// QOperator: a value-preserving op on int8 tensors. Its fp32 handler runs between a Dequantize and a Quantize with the
+    /// input's parameters — exact, since the op only moves values — and where an int8 kernel exists the pair is dropped.
+    /// </summary>
+    bool TryKeepQuantized(NodeProto n, Handler fp32)
+    {
+        var names = n.Input.Take(n.OpType == "Concat" ? n.Input.Count : 1).ToArray();
+        var raw = names.Select(name => Get(name) is { Tensor: >= 0 } v && model.Tensors[v.Tensor].Type == DataType.Int8 ? v.Tensor : -1).ToArray();
+        if (raw.All(t => t < 0)) return false;
+        if (raw.Any(t => t < 0)) throw Error("mixes quantized and float inputs");
+        var q = model.Tensors[raw[0]].Quant!;
+        if (raw.Any(t => model.Tensors[t].Quant is not { } p || p.Scale[0] != q.Scale[0] || p.ZeroPoint[0] != q.ZeroPoint[0]))
+            throw Error("joins int8 tensors quantized with different scales or zero points (QLinearConcat requantizes; plain Concat cannot)");
+        if (n.OpType == "Resize" && AttrS(n, "mode", "nearest") != "nearest") throw Error("a quantized Resize must be nearest (linear and cubic make new values)");
+
+        var saved = names.Select(name => values[name]).ToArray();
+        var dequantized = new int[names.Length];
+        for (int i = 0; i < names.Length; i++)
+        {
+            dequantized[i] = model.AddTensor(new TensorDesc(UniqueName(names[i] + "_dequantized"), DataType.Float32, model.Tensors[raw[i]].Shape));
+            model.Nodes.Add(new Node(OpType.Dequantize, $"{NodeName(n)}_Dequantize{i}", [raw[i]], [dequantized[i]]));
+            values[names[i]] = new ImportValue { Shape = model.Tensors[raw[i]].Shape, Tensor = dequantized[i] };
+        }
+        int first = model.Nodes.Count;
+        try { fp32(this, n); }
+        finally { for (int i = names.Length - 1; i >= 0; i--) values[names[i]] = saved[i]; }
+
+        var outputs = n.Output.Where(o => o.Length > 0 && values.TryGetValue(o, out var v) && v.Tensor >= 0).ToArray();
+        if (model.Nodes.Count == first + 1 && outputs.Length == 1 && Int8PassThrough.Contains(model.Nodes[first].Op))
+        {
+            // The op reads the int8 tensors and writes int8 with their parameters; the Dequantize nodes go.
+            var node = model.Nodes[first];
+            int y = values[outputs[0]].Tensor;
+            model.Tensors[y] = new TensorDesc(model.Tensors[y].Name, DataType.Int8, model.Tensors[y].Shape) { Quant = q };
+            var inputs = node.Inputs.Select(t => Array.IndexOf(dequantized, t) is var k && k >= 0 ? raw[k] : t).ToArray();
+            model.Nodes.RemoveRange(first - names.Length, names.Length);
+            model.Nodes[^1] = new Node(node.Op, node.Name, inputs, node.Outputs, node.Attributes, node.Version);
+            Engine.ShapeInference.InferOutputs(model, model.Nodes[^1]);
+            values[outputs[0]] = new ImportValue { Shape = model.Tensors[y].Shape, Tensor = y };
+            return true;
+        }
+        foreach (var o in outputs)
+        {
+            int x = values[o].Tensor;
+            int y = NewInt8(o + "_int8", model.Tensors[x].Shape, q.Scale[0], q.ZeroPoint[0]);
+            model.Nodes.Add(new Node(OpType.Quantize, $"{NodeName(n)}_Quantize", [x], [y]));
+            Engine.ShapeInference.InferOutputs(model, model.Nodes[^1]);
+            values[o] = new ImportValue { Shape = model.Tensors[y].Shape, Tensor = y };
+        }
+        return true;
     }
 
     /// <summary>(scale, int8 zero point) from a scale input and an optional zero-point input (uint8 by default).</summary>

@@ -1,23 +1,23 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using EdgeNet;
 using EdgeNet.Converter;
 using EdgeNet.Engine;
 using EdgeNet.Format;
-using EdgeNet.Io;
 
 // edgenet-convert: the dev-PC side. ONNX in, .enet out; never shipped to the device.
-var model = new Argument<FileInfo>("model") { Description = "ONNX model (.onnx) to convert" };
-var output = new Option<FileInfo>("--output", "-o") { Description = "the .enet file to write" };
-var labels = new Option<FileInfo?>("--labels") { Description = "text file with one class label per line" };
-var verify = new Option<bool>("--verify") { Description = "run ONNX Runtime and EdgeNet on the same input and print the max |difference| per output" };
-var verifyInput = new Option<FileInfo?>("--verify-input") { Description = ".npy input for --verify (default: random values, batch 2)" };
+var model = Input(new Argument<FileInfo>("model") { Description = "ONNX model (.onnx) to convert" });
+var output = Output(new Option<FileInfo>("--output", "-o") { Description = "the .enet file to write" });
+var labels = Input(new Option<FileInfo?>("--labels") { Description = "text file with one class label per line" });
+var verify = new Option<bool>("--verify") { Description = "run ONNX Runtime on the ONNX file and EdgeNet on the written model with the same input; print the max |difference| per output" };
+var verifyInput = Input(new Option<FileInfo?>("--verify-input") { Description = "float32 .npy input for --verify: [N, ...input shape] or flat [N, features] (default: random values in [-1, 1], batch 2)" });
 var noOptimize = new Option<bool>("--no-optimize") { Description = "skip the graph rewrites (BatchNorm folding, activation fusion)" };
 var quantize = new Option<string?>("--quantize") { Description = "int8: post-training quantization (needs --calibration)" };
-var calibration = new Option<FileInfo?>("--calibration") { Description = "float32 .npy rows to calibrate activation ranges on" };
+var calibration = Input(new Option<FileInfo?>("--calibration") { Description = "float32 .npy rows to calibrate activation ranges on: [N, ...input shape] or flat [N, features]" });
 var method = new Option<string>("--calibration-method") { DefaultValueFactory = _ => "minmax", Description = "minmax, percentile or entropy" };
 var keepFp32 = new Option<string[]>("--keep-fp32") { Description = "layers (node names) to leave in fp32", AllowMultipleArgumentsPerToken = true };
-var evalData = new Option<FileInfo?>("--eval-data") { Description = "float32 .npy rows for the accuracy report" };
-var evalLabels = new Option<FileInfo?>("--eval-labels") { Description = "int64 .npy labels for the accuracy report" };
+var evalData = Input(new Option<FileInfo?>("--eval-data") { Description = "float32 .npy rows for the accuracy report" });
+var evalLabels = Input(new Option<FileInfo?>("--eval-labels") { Description = "int64 .npy labels for the accuracy report, [N]" });
 var maxDrop = new Option<double?>("--max-accuracy-drop") { Description = "keep layers in fp32, least precise first, until int8 accuracy is within this many points of fp32" };
 var acceptFp32 = new Option<bool>("--accept-fp32-fallback") { Description = "with --max-accuracy-drop: write the fp32 model when only it meets the budget (else exit 4)" };
 
@@ -26,48 +26,85 @@ root.SetAction(r => CommandGuard.Guard(() =>
 {
     var src = r.GetValue(model)!;
     var dst = r.GetValue(output) ?? throw new UsageException("--output is required");
+    if (IsEnet(src.FullName))
+        throw new UsageException($"'{src.Name}' is already an EdgeNet model; edgenet-convert reads ONNX. Run it with 'edgenet run' (or look at it with 'edgenet-convert inspect {src.Name}')");
     var opts = new ConvertOptions
     {
         Labels = r.GetValue(labels) is { } lf ? File.ReadAllLines(lf.FullName).Where(l => l.Length > 0).ToArray() : [],
         Optimize = !r.GetValue(noOptimize),
     };
     var m = OnnxImporter.Convert(src.FullName, opts);
+    // The verification input is checked before anything is written.
+    (float[] x, int rows)? given = r.GetValue(verifyInput) is { } vi ? ModelData.ReadSamples(vi.FullName, m.Input(), "--verify-input") : null;
+    if (given is not null && !r.GetValue(verify)) throw new UsageException("--verify-input goes with --verify");
+    if (given is { } one && !Shape.HasBatch(m.Input().Shape) && one.x.Length != m.Input().Elements(1))
+        throw new InvalidDataException($"--verify-input holds {one.rows} rows; the model's fixed input {Shape.Format(m.Input().Shape)} takes one run");
     if (r.GetValue(quantize) is { } qkind) m = Ptq.Run(m, qkind, r.GetValue(calibration), r.GetValue(method)!, r.GetValue(keepFp32) ?? [], r.GetValue(evalData), r.GetValue(evalLabels), r.GetValue(maxDrop), r.GetValue(acceptFp32));
     ModelFile.Save(m, dst.FullName);
     Console.WriteLine($"wrote {dst.FullName}: {m.Nodes.Count} nodes, {m.ParameterCount():N0} parameters, {new FileInfo(dst.FullName).Length:N0} bytes");
     if (r.GetValue(verify))
     {
-        float[]? x = null; int batch = Shape.HasBatch(m.Input().Shape) ? 2 : 1;
-        if (r.GetValue(verifyInput) is { } vi)
-        {
-            var npy = Npy.Read(vi.FullName);
-            x = npy.Floats ?? throw new UsageException("--verify-input must hold float32 values");
-            batch = Shape.HasBatch(m.Input().Shape) ? (int)(x.Length / m.Input().Elements(1)) : 1;
-        }
-        foreach (var res in Verifier.Compare(src.FullName, m, x, batch))
+        int batch = given is { } g ? (Shape.HasBatch(m.Input().Shape) ? (int)(g.x.Length / m.Input().Elements(1)) : 1) : Shape.HasBatch(m.Input().Shape) ? 2 : 1;
+        // An int8 model is compared with ORT running the fp32 ONNX file: the difference is the quantization error.
+        bool int8 = m.Tensors.Any(t => t.Type == DataType.Int8) && !OnnxHasQuantization(src.FullName);
+        string what = $"{(given is null ? "random inputs in [-1, 1]" : $"'{r.GetValue(verifyInput)!.Name}'")}, batch {batch}";
+        Console.WriteLine(int8
+            ? $"verify: EdgeNet's int8 model against ONNX Runtime running the fp32 ONNX file on {what}; the differences include the quantization error"
+            : $"verify: EdgeNet against ONNX Runtime on the same model, {what}");
+        foreach (var res in Verifier.Compare(src.FullName, m, given?.x, batch))
             Console.WriteLine($"verify {res.Output}: max |EdgeNet - ONNX Runtime| = {res.MaxAbsDiff:G3} over {res.Values} values");
     }
     return 0;
 }));
 
-var inspectArg = new Argument<FileInfo>("file") { Description = ".onnx or .enet model" };
-var onnxGraph = new Option<bool>("--onnx-graph") { Description = "list the ONNX nodes as they are in the file, without converting" };
-var inspect = new Command("inspect", "print ops, parameters, MACs, arena size and weight bytes") { inspectArg, onnxGraph };
-inspect.SetAction(r => CommandGuard.Guard(() =>
+root.Subcommands.Add(Inspect());   // listed in the root's help
+// `inspect` is parsed under a root of its own: under the convert root its usage would show <model>, which it does not take.
+bool inspecting = args.Length > 0 && args[0] == "inspect";
+var parsed = inspecting ? new RootCommand(root.Description!) { Inspect() }.Parse(args) : root.Parse(args);
+if (parsed.Errors.Count > 0) return CommandGuard.UsageErrors(parsed.Errors.Select(e => e.Message), inspecting ? "edgenet-convert inspect" : "edgenet-convert");
+return parsed.Invoke();
+
+static Command Inspect()
 {
-    var f = r.GetValue(inspectArg)!;
-    if (r.GetValue(onnxGraph))
+    var file = Input(new Argument<FileInfo>("file") { Description = ".onnx or .enet model" });
+    var onnxGraph = new Option<bool>("--onnx-graph") { Description = "list the ONNX nodes as they are in the file, without converting" };
+    var inspect = new Command("inspect", "print ops, parameters, MACs, arena size and weight bytes") { file, onnxGraph };
+    inspect.SetAction(r => CommandGuard.Guard(() =>
     {
-        var g = OnnxFile.Load(f.FullName).Proto.Graph;
-        foreach (var n in g.Node)
-            Console.WriteLine($"{n.OpType,-24} {n.Name,-40} ({string.Join(", ", n.Input)}) -> ({string.Join(", ", n.Output)}) " +
-                string.Join(" ", n.Attribute.Select(a => $"{a.Name}={(a.Ints.Count > 0 ? "[" + string.Join(",", a.Ints) + "]" : a.Type == EdgeNet.Converter.Onnx.AttributeProto.Types.AttributeType.Float ? a.F.ToString() : a.Type == EdgeNet.Converter.Onnx.AttributeProto.Types.AttributeType.String ? a.S.ToStringUtf8() : a.I.ToString())}")));
-        foreach (var t in g.Initializer.Where(t => t.Dims.Count <= 1 && t.DataType != 1).Take(0)) { }
+        var f = r.GetValue(file)!;
+        if (r.GetValue(onnxGraph))
+        {
+            var g = OnnxFile.Load(f.FullName).Proto.Graph;
+            foreach (var n in g.Node)
+                Console.WriteLine($"{n.OpType,-24} {n.Name,-40} ({string.Join(", ", n.Input)}) -> ({string.Join(", ", n.Output)}) " +
+                    string.Join(" ", n.Attribute.Select(a => $"{a.Name}={(a.Ints.Count > 0 ? "[" + string.Join(",", a.Ints) + "]" : a.Type == EdgeNet.Converter.Onnx.AttributeProto.Types.AttributeType.Float ? a.F.ToString() : a.Type == EdgeNet.Converter.Onnx.AttributeProto.Types.AttributeType.String ? a.S.ToStringUtf8() : a.I.ToString())}")));
+            return 0;
+        }
+        var m = IsEnet(f.FullName) ? ModelFile.Load(f.FullName) : OnnxImporter.Convert(f.FullName);
+        Console.Write(ModelSummary.Describe(m));
         return 0;
-    }
-    var m = f.Extension == ".onnx" ? OnnxImporter.Convert(f.FullName) : ModelFile.Load(f.FullName);
-    Console.Write(ModelSummary.Describe(m));
-    return 0;
-}));
-root.Subcommands.Add(inspect);
-return root.Parse(args).Invoke();
+    }));
+    return inspect;
+}
+
+// An .enet file starts with its magic, whatever its name.
+static bool IsEnet(string path)
+{
+    if (!File.Exists(path)) return false;
+    Span<byte> head = stackalloc byte[4];
+    using var f = File.OpenRead(path);
+    return f.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4 && head.SequenceEqual(ModelFile.Magic);
+}
+
+// A QDQ or QOperator ONNX file: ORT runs it quantized, so --verify compares int8 with int8.
+static bool OnnxHasQuantization(string path) =>
+    OnnxFile.Load(path).Proto.Graph.Node.Any(n => n.OpType is "QuantizeLinear" or "DequantizeLinear" || n.OpType.StartsWith("QLinear", StringComparison.Ordinal) || n.OpType == "QGemm");
+
+static T Input<T>(T symbol) where T : Symbol => Validate(symbol, PathCheck.Input);
+static T Output<T>(T symbol) where T : Symbol => Validate(symbol, PathCheck.Output);
+static T Validate<T>(T symbol, Func<string, string?> check) where T : Symbol
+{
+    void Check(SymbolResult r) { foreach (var t in r.Tokens) if (check(t.Value) is { } e) r.AddError(e); }
+    if (symbol is Argument a) a.Validators.Add(Check); else if (symbol is Option o) o.Validators.Add(Check);
+    return symbol;
+}

@@ -1,5 +1,5 @@
 using EdgeNet.Format;
-using EdgeNet.Io;
+using EdgeNet.Engine;
 using EdgeNet.Quant;
 
 namespace EdgeNet.Converter;
@@ -17,7 +17,7 @@ public static class Ptq
             "minmax" => CalibrationMethod.MinMax, "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy,
             _ => throw new UsageException($"--calibration-method '{method}' is not minmax, percentile or entropy"),
         };
-        var x = Npy.Read(calibration.FullName).Floats ?? throw new InvalidDataException("--calibration must hold float32 values");
+        var (x, _) = ModelData.ReadSamples(calibration.FullName, fp32.Input(), "--calibration");
         foreach (var k in keep) if (!fp32.Nodes.Any(n => n.Name == k)) throw new UsageException($"--keep-fp32 '{k}' is not a node; layers: {string.Join(", ", Quantizer.Candidates(fp32))}");
         if ((evalData is null) != (evalLabels is null)) throw new UsageException("--eval-data and --eval-labels go together");
         if (maxDrop is not null && evalData is null) throw new UsageException("--max-accuracy-drop needs --eval-data and --eval-labels");
@@ -28,8 +28,8 @@ public static class Ptq
         catch (InvalidDataException e) { throw new InvalidDataException($"--calibration {calibration.Name}: {e.Message}"); }
         if (bar) Console.Error.Write("\r" + new string(' ', 60) + "\r");
         if (evalData is null) return Quantizer.Quantize(fp32, ranges, keep);
-        var ex = Npy.Read(evalData.FullName).Floats ?? throw new InvalidDataException("--eval-data must hold float32 values");
-        var ey = Npy.Read(evalLabels!.FullName).Longs ?? throw new InvalidDataException("--eval-labels must hold integers");
+        var (ex, rows) = ModelData.ReadSamples(evalData.FullName, fp32.Input(), "--eval-data");
+        var ey = ModelData.ReadLabels(evalLabels!.FullName, rows, "--eval-labels");
         Model q; QuantReport report; List<string> kept;
         if (maxDrop is { } p)
         {
