@@ -52,7 +52,7 @@ public class CliTests(ITestOutputHelper output)
         File.WriteAllBytes(Path.Combine(dir, "labels.npy"), Npy.Serialize(new long[] { 0, 99 }, [2]));
 
         Refused(Edgenet("eval", Path.Combine(dir, "bad.enet"), "--data", Fixtures.Digits("digits_test_x.npy"), "--labels", Fixtures.Digits("digits_test_y.npy")), 3, "");
-        Refused(Edgenet("run", model, "--input", Path.Combine(dir, "x7.npy"), "--output", Path.Combine(dir, "y.npy")), 4, "has shape [7,3]; the model takes [N,64]");
+        Refused(Edgenet("run", model, "--input", Path.Combine(dir, "x7.npy"), "--output", Path.Combine(dir, "y.npy")), 4, "has shape [7,3], not a whole number of samples; the model takes [N,64]");
 
         var nanRun = Edgenet("run", model, "--input", Path.Combine(dir, "nan.npy"), "--output", Path.Combine(dir, "y.npy"));
         Assert.Equal(0, nanRun.code);                                                  // flagged, not a crash
@@ -168,7 +168,8 @@ public class CliTests(ITestOutputHelper output)
         var input = new TensorDesc("x", DataType.Float32, [-1, 1, 8, 8]);
         Assert.Equal(5, ModelData.Rows([5, 1, 8, 8], input, "data"));
         Assert.Equal(5, ModelData.Rows([5, 64], input, "data"));
-        foreach (var bad in new[] { new[] { 64, 4 }, [8, 32], [4, 8, 8], [320], [0, 64], [5, 1, 8, 8, 1] })
+        Assert.Contains("holds no rows", Assert.Throws<InvalidDataException>(() => ModelData.Rows([0, 64], input, "data")).Message);
+        foreach (var bad in new[] { new[] { 64, 4 }, [8, 32], [4, 8, 8], [320], [5, 1, 8, 8, 1] })
         {
             var e = Assert.Throws<InvalidDataException>(() => ModelData.Rows(bad, input, "data"));
             Assert.Contains("the model takes [N,1,8,8] or flat [N,64]", e.Message);

@@ -42,8 +42,14 @@ public static class ModelData
         bool flat = file.Length == 2 && file[1] == features;
         string flatForm = sample.Length == 1 ? "" : $" or flat [N,{features}]";
         string rowsNote = unit > 1 ? $" (N a multiple of {unit})" : "";
-        if (!(exact || flat) || file[0] < 1 || file[0] % unit != 0)
-            throw new InvalidDataException($"{what} has shape {Format(file)}; the model takes [N{string.Concat(sample.Select(d => "," + d))}]{flatForm}{rowsNote}");
+        if ((exact || flat) && file[0] == 0) throw new InvalidDataException($"{what} holds no rows");
+        if (!(exact || flat) || file[0] % unit != 0)
+        {
+            long total = 1;
+            foreach (var d in file) total *= d;
+            string whole = total % (features * unit) != 0 ? ", not a whole number of samples" : "";
+            throw new InvalidDataException($"{what} has shape {Format(file)}{whole}; the model takes [N{string.Concat(sample.Select(d => "," + d))}]{flatForm}{rowsNote}");
+        }
         return file[0];
     }
 

@@ -1,5 +1,6 @@
 using EdgeNet.Format;
 using EdgeNet.Engine;
+using EdgeNet.Io;
 using EdgeNet.Quant;
 
 namespace EdgeNet.Converter;
@@ -17,7 +18,10 @@ public static class Ptq
             "minmax" => CalibrationMethod.MinMax, "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy,
             _ => throw new UsageException($"--calibration-method '{method}' is not minmax, percentile or entropy"),
         };
-        var (x, _) = ModelData.ReadSamples(calibration.FullName, fp32.Input(), "--calibration");
+        var npy = Npy.Read(calibration.FullName);
+        try { ModelData.Rows(npy.Shape, fp32.Input(), "calibration data"); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"--calibration {calibration.Name}: {e.Message}"); }
+        var x = npy.Floats ?? throw new InvalidDataException("--calibration must hold float32 values");
         foreach (var k in keep) if (!fp32.Nodes.Any(n => n.Name == k)) throw new UsageException($"--keep-fp32 '{k}' is not a node; layers: {string.Join(", ", Quantizer.Candidates(fp32))}");
         if ((evalData is null) != (evalLabels is null)) throw new UsageException("--eval-data and --eval-labels go together");
         if (maxDrop is not null && evalData is null) throw new UsageException("--max-accuracy-drop needs --eval-data and --eval-labels");
