@@ -160,6 +160,30 @@ public class CliTests(ITestOutputHelper output)
         Assert.Equal(data.Select(v => (long)Quant.QuantMath.Quantize(v, 0.5f, 3)).ToArray(), got.Longs);
     }
 
+    [Fact]
+    public void Session_reads_an_int8_output_as_its_real_values_or_refuses_to_read_it_as_floats()
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 4);
+        int q = g.Model.AddTensor(new TensorDesc("q", DataType.Int8, [-1, 4]) { Quant = new QuantParams([0.25f], [-2], 0) });
+        g.Model.Nodes.Add(new Node(OpType.Quantize, "quantize", [x], [q]));
+        using var s = new Session(g.Build(q), 2);
+        var y = new float[8];
+        s.Run([0f, 1f, -1f, 0.3f, 100f, -100f, 0.5f, 2f], y);
+        Assert.Equal([0f, 1f, -1f, 0.25f, 32.25f, -31.5f, 0.5f, 2f], y);   // ±100 clamp to the int8 range
+        Assert.Throws<InvalidOperationException>(() => s.Output().Length);
+        Assert.Equal(8, s.OutputBytes().Length);
+    }
+
+    [Fact]
+    public void Atomic_write_into_a_missing_folder_names_the_target_not_the_temp_file()
+    {
+        string target = Path.Combine(Fixtures.TempDir(), "no-such-folder", "m.enet");
+        var e = Assert.Throws<IOException>(() => AtomicFile.Write(target, [1, 2, 3]));
+        Assert.Contains($"cannot write '{target}'", e.Message);
+        Assert.DoesNotContain(".tmp", e.Message);
+    }
+
     // ---- issue 16.10: one shape rule for data files ------------------------------------------------------------
 
     [Fact]

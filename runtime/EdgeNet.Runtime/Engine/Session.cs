@@ -158,6 +158,14 @@ public sealed unsafe class Session : IDisposable
         int batch = (int)(input.Length / sample);
         input.CopyTo(Input(0, batch));
         Run(batch);
+        var t = Model.Output();
+        if (t.Type == DataType.Int8 && t.Quant is { Scale.Length: 1 } q)
+        {
+            var b = OutputBytes(0);   // an int8 output (QOperator models may end without Dequantize): its real values
+            if (output.Length < b.Length) throw new ArgumentException($"output has room for {output.Length} values; {b.Length} needed");
+            for (int i = 0; i < b.Length; i++) output[i] = Quant.QuantMath.Dequantize((sbyte)b[i], q.Scale[0], q.ZeroPoint[0]);
+            return;
+        }
         var y = Output(0);
         if (output.Length < y.Length) throw new ArgumentException($"output has room for {output.Length} values; {y.Length} needed");
         y.CopyTo(output);

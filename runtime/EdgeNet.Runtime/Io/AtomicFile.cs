@@ -31,6 +31,8 @@ public static partial class AtomicFile
             Rename(tmp, full);
             FsyncDirectory(dir);
         }
+        catch (DirectoryNotFoundException) { throw new IOException($"cannot write '{full}': the folder '{tempDirectory}' does not exist"); }   // the temp file's name says nothing to the user
+        catch (UnauthorizedAccessException) { throw new UnauthorizedAccessException($"cannot write '{full}': permission denied in '{tempDirectory}'"); }
         catch
         {
             try { File.Delete(tmp); } catch (IOException) { }
