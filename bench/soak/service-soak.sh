@@ -4,11 +4,12 @@
 # reload, fine-tune and roll back throughout. Every 30 s each service's RSS, threads, open files, windows and faults
 # go to soak.csv; at the end both are stopped with SIGTERM and summary.txt says whether they stayed flat.
 # Loopback only (Unix sockets), bounded by DURATION (seconds).
-#   EDGENET=/path/to/edgenet (NativeAOT) or EDGENET_DLL=/path/to/edgenet.dll; EDGENET_CONVERT_DLL=/path/to/edgenet-convert.dll
+#   EDGENET=/path/to/edgenet (NativeAOT) or EDGENET_DLL=/path/to/edgenet.dll; EDGENET_CONVERT_DLL=/path/to/edgenet-convert.dll;
+#   EDGENET_ROOT=the repository when the script runs from a copy
 #   bash bench/soak/service-soak.sh OUT_DIR [DURATION]
 set -uo pipefail
 out=${1:?output folder}; duration=${2:-3300}
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root=${EDGENET_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}   # the repository (for the example models)
 mkdir -p "$out"; out=$(cd "$out" && pwd)
 if [ -n "${EDGENET:-}" ]; then cmd=("$EDGENET"); else cmd=(dotnet "${EDGENET_DLL:?set EDGENET or EDGENET_DLL}"); fi
 en() { "${cmd[@]}" "$@"; }
@@ -51,23 +52,23 @@ sample() {
   echo "$t,$name,$(awk '/^VmRSS/{print $2}' /proc/$pid/status),$(awk '/^Threads/{print $2}' /proc/$pid/status),$(ls /proc/$pid/fd | wc -l),$(echo "$st" | field windows),$(echo "$st" | field sensorFaults),$(echo "$st" | field labelledSamples),$(echo "$st" | field modelVersion),$(echo "$st" | field finetune)" >> "$out/soak.csv"
 }
 
-# Clients, all the time: queries every second, a subscriber now and then, a label every 5 s, a reload every minute,
-# a fine-tune every 5 minutes (and a rollback after every other one).
+# Clients, all the time (one round every ~3.5 s): queries every round, a label every 3rd, a subscriber every 15th,
+# a reload every 40th (~2.5 min), a fine-tune every 200th (~12 min), a rollback every 400th.
 clients() {
   local name=$1 sock=$2 classes=$3 n=0
   while :; do
     n=$((n + 1))
     en ctl --socket "$sock" status >/dev/null 2>&1; en ctl --socket "$sock" metrics >/dev/null 2>&1
     last=$(en ctl --socket "$sock" last 2>/dev/null)
-    if [ $((n % 5)) = 0 ]; then
+    if [ $((n % 3)) = 0 ]; then
       truth=$(echo "$last" | field truth); [ -n "$truth" ] || truth=$((RANDOM % classes))
       en ctl --socket "$sock" label "$truth" >/dev/null 2>&1
     fi
-    [ $((n % 20)) = 0 ] && timeout 3 "${cmd[@]}" ctl --socket "$sock" subscribe >/dev/null 2>&1
-    [ $((n % 60)) = 0 ] && en ctl --socket "$sock" reload >/dev/null 2>&1
-    [ $((n % 300)) = 0 ] && en ctl --socket "$sock" finetune >> "$out/$name-finetunes.log" 2>&1
-    [ $((n % 600)) = 0 ] && en ctl --socket "$sock" rollback >> "$out/$name-finetunes.log" 2>&1
-    sleep 1
+    [ $((n % 15)) = 0 ] && timeout 3 "${cmd[@]}" ctl --socket "$sock" subscribe >/dev/null 2>&1
+    [ $((n % 40)) = 0 ] && en ctl --socket "$sock" reload >/dev/null 2>&1
+    [ $((n % 200)) = 0 ] && en ctl --socket "$sock" finetune >> "$out/$name-finetunes.log" 2>&1
+    [ $((n % 400)) = 0 ] && en ctl --socket "$sock" rollback >> "$out/$name-finetunes.log" 2>&1
+    sleep 3
   done
 }
 clients camera "$out/camera.sock" 10 & clients imu "$out/imu.sock" 3 &

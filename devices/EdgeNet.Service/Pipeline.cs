@@ -32,6 +32,7 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
     string finetuneState = "idle"; string? finetuneReason;
     ResultsFile? results;
     ClassOutputs? gpio;
+    string? gpioProblem;
     long lastWatchdog;
 
     public string[] Labels { get; private set; } = [];
@@ -71,7 +72,10 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         post = new Postprocessor(cfg.Postprocess, Labels.Length);
         if (cfg.Sinks.JsonLines.Length > 0) results = new ResultsFile(cfg.Sinks.JsonLines);
         if (cfg.Sinks.GpioChip >= 0 && cfg.Sinks.GpioPins.Count > 0)
-            gpio = new ClassOutputs(new System.Device.Gpio.GpioController(), cfg.Sinks.GpioPins.ToDictionary(p => Array.IndexOf(Labels, p.Key) is var i && i >= 0 ? i : int.Parse(p.Key), p => p.Value));
+        {
+            try { gpio = new ClassOutputs(new System.Device.Gpio.GpioController(), cfg.Sinks.GpioPins.ToDictionary(p => Array.IndexOf(Labels, p.Key) is var i && i >= 0 ? i : int.Parse(p.Key), p => p.Value)); }
+            catch (Exception e) when (e is not OutOfMemoryException) { GpioFailed(e); }
+        }
         log.LogInformation("model {Model} (version {Version}), source {Source}", slot.Path, slot.Version, source.Describe);
         // READY=1 once the model is loaded and the first window classified — or the source reported a fault: the
         // service is then up, says what is wrong in status, and keeps retrying.
@@ -135,9 +139,22 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         if (cfg.Sinks.Stdout) Console.WriteLine(line);
         results?.Write(line);
         ResultPublished?.Invoke(line);
-        if (cls >= 0) gpio?.Show(cls);
+        if (cls >= 0 && gpio is not null)
+        {
+            try { gpio.Show(cls); }
+            catch (Exception e) when (e is not OutOfMemoryException) { GpioFailed(e); }
+        }
         Watchdog();
         return true;
+    }
+
+    /// <summary>A GPIO sink that cannot be opened or written is reported and dropped; classification goes on.</summary>
+    void GpioFailed(Exception e)
+    {
+        gpioProblem = $"GPIO outputs disabled: {e.Message}";
+        log.LogWarning("{Problem}", gpioProblem);
+        try { gpio?.Dispose(); } catch (Exception d) when (d is not OutOfMemoryException) { }
+        gpio = null;
     }
 
     void Watchdog()
@@ -154,7 +171,7 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
     {
         lock (gate)
         {
-            string[] warnings = new[] { slots.StartNote, buffer.Problem, results?.LastError }.OfType<string>().ToArray();
+            string[] warnings = new[] { slots.StartNote, buffer.Problem, results?.LastError, gpioProblem }.OfType<string>().ToArray();
             return new StatusReply(lastFault is null ? "running" : "sensor fault", slots.Current.Path, slots.Current.Version, windows, faults, lastFault,
                 buffer.Count, finetuneState, finetuneReason, slots.CanRollback, slots.Current.Session.CarriesState, results?.Failures ?? 0, warnings);
         }

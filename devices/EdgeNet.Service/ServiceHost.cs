@@ -11,15 +11,17 @@ public sealed record ConfiguredModel(Model Model);
 
 /// <summary>
 /// `edgenet serve --config FILE`: the generic host with systemd integration (notify, journal-style logs). Everything
-/// that can be refused is checked first — the config (exit 2), the configured model (exit 3 if unreadable, 2 if it
-/// does not fit the config), one instance per state directory and socket (exit 1) — before a file is written.
+/// that can be refused is checked first — the config and the configured model (unreadable, or not fitting the
+/// config: exit 2, naming the key), one instance per state directory and socket (exit 1) — before a file is written.
 /// </summary>
 public static class ServiceHost
 {
     public static int Run(string configPath)
     {
         var cfg = ServiceConfig.Load(configPath);
-        var model = ModelFile.Load(cfg.Model);
+        Model model;
+        try { model = ModelFile.Load(cfg.Model); }
+        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException) { throw new ConfigException($"config: model: '{cfg.Model}' cannot be served: {e.Message}"); }
         ModelFit.Check(model, cfg, $"model '{cfg.Model}'");
         using var instance = InstanceLock.Acquire(cfg);
 

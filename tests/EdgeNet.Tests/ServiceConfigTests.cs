@@ -118,6 +118,8 @@ public class ServiceConfigTests
             ("sinks.gpioPins", text.Replace("\"jsonLines\": \"\"", "\"gpioChip\": 0, \"gpioPins\": { \"jump\": 17 }")),
             ("source", text.Replace("\"source\": {", "\"source\": null, \"y\": {")),
             ("finetune.maxLabelled", text.Replace("\"holdout\": 0.25", "\"holdout\": 0.25, \"maxLabelled\": 1000000")),
+            ("model", text.Replace(model, Mislabelled(dir))),
+            ("model", text.Replace(model, Garbage(dir))),
         })
         {
             var (code, _, err) = Edgenet("serve", "--config", WriteConfig(dir, edited));
@@ -129,6 +131,22 @@ public class ServiceConfigTests
         Assert.False(Directory.Exists(state));
         Assert.False(File.Exists(socket));
         Assert.True(ModelFile.Load(model).Nodes.Count > 0);
+    }
+
+    static string Mislabelled(string dir)
+    {
+        var m = ModelSpec.Build("dense:8,relu,dense:10", [20, 6], seed: 1);
+        m.Metadata.ClassLabels = ["a", "b", "c"];   // 3 labels for 10 outputs: classes 3..9 could never win
+        string path = Path.Combine(dir, "mislabelled.enet");
+        ModelFile.Save(m, path);
+        return path;
+    }
+
+    static string Garbage(string dir)
+    {
+        string path = Path.Combine(dir, "garbage.enet");
+        File.WriteAllBytes(path, [0x45, 0x4e, 0x45, 0x54, 1, 2, 3]);
+        return path;
     }
 
     /// <summary>Class labels and outputs must agree where labels are given: at conversion, and at the service's start
