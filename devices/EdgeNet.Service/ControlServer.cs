@@ -59,9 +59,6 @@ public sealed partial class ControlServer(ServiceConfig cfg, Pipeline pipeline, 
         }
     }
 
-    /// <summary>Connections being served now (for tests and status).</summary>
-    public int Clients => Volatile.Read(ref clients);
-
     async Task Serve(Socket client, CancellationToken stop)
     {
         using var _ = client;

@@ -27,7 +27,6 @@ public sealed class FinetuneBuffer : IDisposable
     int count;
 
     public string Directory => dir;
-    public int Capacity => capacity;
     /// <summary>What was wrong with the buffer found at start (and where it went), or null.</summary>
     public string? Problem { get; private set; }
 
