@@ -99,9 +99,14 @@ public class ConverterTests
         b.Floats("c", [1f, -2f], 2);
         b.Node("Relu", ["c"], ["y"]);
         b.Output("y");
-        var e = Assert.Throws<ModelFormatException>(() => OnnxImporter.Convert(b.Save(Fixtures.TempDir())));
+        string dir = Fixtures.TempDir(), path = b.Save(dir);
+        var e = Assert.Throws<ModelFormatException>(() => OnnxImporter.Convert(path));
         Assert.True(e.Unsupported);
         Assert.Contains("no graph inputs", e.Message);
+        var (code, _, stderr) = CliTests.Run("edgenet-convert.dll", path, "-o", Path.Combine(dir, "m.enet"));
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: ", stderr);
+        Assert.DoesNotContain("   at ", stderr);
     }
 
     [Fact]
