@@ -47,6 +47,7 @@ internal static class BenchCommand
             Console.WriteLine($"{r.GetValue(model)!.Name}: batch {b}, {n} runs");
             Console.WriteLine($"p50 {Pct(times, 0.5):F1} µs   p90 {Pct(times, 0.9):F1} µs   min {times[0]:F1} µs");
             Console.WriteLine($"allocated per inference: {allocated / n} bytes");
+            Console.WriteLine($"ISA paths: {EdgeNet.Kernels.Simd.IsaPaths.Describe()}");
             if (runs is not null)
             {
                 var median = new double[s.Kernels.Count];

@@ -388,6 +388,68 @@ public class Int8KernelTwinTests
         }
     }
 
+    /// <summary>Quantize, Add (equal shapes and a single-value B) and the table activations on sizes with vector bodies
+    /// and tails, against their scalar references; the input holds ties, NaN, infinities and values past the int8 range.</summary>
+    [Theory]
+    [InlineData(83)]
+    [InlineData(16)]
+    [InlineData(7)]
+    public void Quantize_add_and_tables_against_their_references(int n)
+    {
+        var r = new Random(n);
+        var x = Enumerable.Range(0, 2 * n).Select(i => (i % 9) switch
+        {
+            0 => 0.01f * (2 * r.Next(-300, 300) + 1), 1 => float.NaN, 2 => float.PositiveInfinity, 3 => float.NegativeInfinity,
+            4 => 1e30f * (r.Next(2) * 2 - 1), _ => (float)(r.NextDouble() * 8 - 4),
+        }).ToArray();
+        foreach (var (op, singleB) in new[] { (OpType.Quantize, false), (OpType.Add, false), (OpType.Add, true), (OpType.Sigmoid, false), (OpType.Tanh, false), (OpType.LeakyRelu, false), (OpType.Clip, false) })
+        {
+            var g = new GraphBuilder();
+            int xi = g.Input("x", -1, n);
+            int q = g.Model.AddTensor(new TensorDesc("xq", DataType.Int8, [-1, n]) { Quant = new QuantParams([0.02f], [3], 0) });
+            g.Model.Nodes.Add(new Node(OpType.Quantize, "q", [xi], [q]));
+            int y = q;
+            if (op != OpType.Quantize)
+            {
+                y = I8(g, "y", [-1, n], 0.03f, -5);
+                if (singleB)
+                {
+                    int one = g.Model.AddTensor(new TensorDesc("one", DataType.Int8, [1]) { Data = new byte[] { 0x11 }, Quant = new QuantParams([0.05f], [-2], 0) });
+                    g.Model.Nodes.Add(new Node(OpType.Add, "op", [q, one], [y]));
+                }
+                else if (op == OpType.Add) g.Model.Nodes.Add(new Node(OpType.Add, "op", [q, q], [y]));
+                else g.Model.Nodes.Add(new Node(op, "op", [q], [y], new Attributes().Set("alpha", 0.1f).Set("min", -0.5f).Set("max", 1.5f)));
+            }
+            var m = g.Build(g.Add(OpType.Dequantize, [y]));
+            using var fast = new Session(m, 2); using var slow = new Session(m, 2, KernelOptions.Default with { Reference = true });
+            x.CopyTo(fast.Input(0, 2)); x.CopyTo(slow.Input(0, 2));
+            fast.Run(2); slow.Run(2);
+            Assert.Equal(slow.Output().ToArray(), fast.Output().ToArray());
+            if (op == OpType.Quantize)   // and the reference is QuantMath: NaN to 127 on every machine
+                for (int i = 0; i < 2 * n; i++) Assert.Equal((QuantMath.Quantize(x[i], 0.02f, 3) - 3) * 0.02f, slow.Output()[i]);
+        }
+    }
+
+    /// <summary>The recurrent kernels quantize their input per call (dynamic quantization): a NaN becomes 127, as
+    /// QuantMath.Quantize and the reference do, on every ISA (it was the zero point on arm64 and 127 on x64).</summary>
+    [Fact]
+    public void Dynamic_quantization_of_a_nan_input_matches_the_reference()
+    {
+        const int I = 37, H = 8;   // 32-, 16- and 8-wide bodies and a tail
+        var g = new GraphBuilder();
+        int x = g.Input("x", 2, -1, I);
+        int W = g.Model.AddTensor(new TensorDesc("W", DataType.Int8, [1, 4 * H, I]) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(RandomBytes(4 * H * I, 1).Select(v => (sbyte)Math.Max((int)v, -127)).ToArray().AsSpan()).ToArray(), Quant = new QuantParams(Enumerable.Repeat(0.004f, 4 * H).ToArray(), new int[4 * H], 1) });
+        int R = g.Model.AddTensor(new TensorDesc("R", DataType.Int8, [1, 4 * H, H]) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(RandomBytes(4 * H * H, 2).Select(v => (sbyte)Math.Max((int)v, -127)).ToArray().AsSpan()).ToArray(), Quant = new QuantParams(Enumerable.Repeat(0.003f, 4 * H).ToArray(), new int[4 * H], 1) });
+        int y = g.Add(OpType.Lstm, [x, W, R], new Attributes().Set("hidden_size", (long)H), outputs: 2);
+        var m = g.Build(y);
+        using var fast = new Session(m, 1); using var slow = new Session(m, 1, KernelOptions.Default with { Reference = true });
+        var input = RandomFloats(2 * I, 9);
+        for (int i = 0; i < input.Length; i += 3) input[i] = float.NaN;
+        input.CopyTo(fast.Input(0, 1)); input.CopyTo(slow.Input(0, 1));
+        fast.Run(1); slow.Run(1);
+        Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, "LSTM with NaN inputs");
+    }
+
     [Theory]
     [InlineData(OpType.Lstm, "forward", 3, 9, 5)]
     [InlineData(OpType.Lstm, "bidirectional", 3, 9, 5)]
@@ -464,6 +526,23 @@ public unsafe class RequantizeTwinTests
                 EdgeNet.Kernels.Int8.Requantize.PixelsFromFloat(pe, pm, zp, lo, hi, pg, 7, C);
                 for (int i = 0; i < 7 * C; i++) Assert.Equal(QuantMath.Requantize((int)exact[i], mult[i % C], zp, lo, hi), got[i]);
             }
+        }
+    }
+
+    /// <summary>The 128-bit form (arm64 NEON, x64 SSE) sends NaN to hi and rounds ties to even, as QuantMath does.</summary>
+    [Theory]
+    [InlineData(0, -128, 127)]
+    [InlineData(0, -127, 127)]
+    [InlineData(-128, -128, 127)]
+    [InlineData(5, -100, 90)]
+    public void Bounds128_rounds_and_clamps_as_QuantMath(int zp, int lo, int hi)
+    {
+        var q = new EdgeNet.Kernels.Int8.Requantize.Bounds128(zp, lo, hi);
+        float[] t = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, 2.5f, -2.5f, 3.5f, -0.5f, 1e9f, -1e9f, 126.5f, -127.5f, 0f];
+        for (int i = 0; i < t.Length; i += 4)
+        {
+            var got = q.Round(System.Runtime.Intrinsics.Vector128.Create(t[i], t[i + 1], t[i + 2], t[i + 3]));
+            for (int j = 0; j < 4; j++) Assert.Equal(QuantMath.Quantize(t[i + j], 1f, zp, lo, hi), got[j]);
         }
     }
 

@@ -104,13 +104,13 @@ public static class OpTable
         new()
         {
             Op = OpType.Quantize, Inputs = (1, 1), Onnx = ["QuantizeLinear"],
-            Fp32 = (m, n, o) => new QuantizeKernel(m, n), ConvertsTypes = true, Backward = NotDifferentiable,
+            Fp32 = (m, n, o) => new QuantizeKernel(m, n, o), ConvertsTypes = true, Backward = NotDifferentiable,
         },
         new()
         {
             Op = OpType.Dequantize, Inputs = (1, 1), Onnx = ["DequantizeLinear"],
             Fp32 = (m, n, o) => throw new ModelFormatException($"node '{n.Name}': Dequantize needs an int8 input"),
-            Int8 = (m, n, o) => new QuantizeKernel(m, n), ConvertsTypes = true, Backward = NotDifferentiable,
+            Int8 = (m, n, o) => new QuantizeKernel(m, n, o), ConvertsTypes = true, Backward = NotDifferentiable,
         },
     ];
 
@@ -119,14 +119,14 @@ public static class OpTable
     static OpInfo Unary<T>(OpType op, (string, float)[] attrs) where T : struct, IUnaryOp<T> => new()
     {
         Op = op, Inputs = (1, 1), Onnx = [op.ToString()],
-        Fp32 = (m, n, o) => new UnaryKernel(m, n, o), Int8 = (m, n, o) => new ElementwiseInt8Kernel(m, n),
+        Fp32 = (m, n, o) => new UnaryKernel(m, n, o), Int8 = (m, n, o) => new ElementwiseInt8Kernel(m, n, o),
         Unary = new UnaryOp<T>(op, attrs), Fusable = true, Layout = LayoutRole.Elementwise, Backward = Gradients.Unary,
     };
 
     static OpInfo Binary(OpType op, bool int8 = false) => new()
     {
         Op = op, Inputs = (2, 2), Onnx = [op.ToString()],
-        Fp32 = (m, n, o) => new BinaryKernel(m, n, o), Int8 = int8 ? (m, n, o) => new ElementwiseInt8Kernel(m, n) : null,
+        Fp32 = (m, n, o) => new BinaryKernel(m, n, o), Int8 = int8 ? (m, n, o) => new ElementwiseInt8Kernel(m, n, o) : null,
         Layout = LayoutRole.Binary, Int8ChannelsLast = int8,
         Quant = int8 ? QuantRole.Int8 : QuantRole.Fp32, Int8Accepts = int8 ? SameShapeOrScalarB : null, Backward = Gradients.Binary,
     };

@@ -258,6 +258,19 @@ public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
                 Vector256.ConvertToSingle(w32 - vz).Store(dst + i);
             }
         }
+        else if (Vector128.IsHardwareAccelerated)   // arm64: sixteen per step (SXTL/SXTL2, SUB, SCVTF)
+        {
+            var vz = Vector128.Create(zp);
+            for (; i + 16 <= n; i += 16)
+            {
+                var b = Vector128.Load(x + i);
+                Vector128<short> lo = Vector128.WidenLower(b), hi = Vector128.WidenUpper(b);
+                Vector128.ConvertToSingle(Vector128.WidenLower(lo) - vz).Store(dst + i);
+                Vector128.ConvertToSingle(Vector128.WidenUpper(lo) - vz).Store(dst + i + 4);
+                Vector128.ConvertToSingle(Vector128.WidenLower(hi) - vz).Store(dst + i + 8);
+                Vector128.ConvertToSingle(Vector128.WidenUpper(hi) - vz).Store(dst + i + 12);
+            }
+        }
         for (; i < n; i++) dst[i] = x[i] - zp;
     }
 

@@ -24,6 +24,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
     readonly bool vnniStem; // the stem as an implicit int8 GEMM on AVX-VNNI (Simd.DirectConvInt8Nhwc)
     readonly bool saturationOnly;   // the VNNI epilogue may skip its float clamp (GemmInt8.SaturationClamps)
     readonly bool native;   // 3×3 depthwise straight from int8 to int8 (Simd.DepthwiseInt8Nhwc, AVX-512)
+    readonly short[]? neonWeights;   // the same on arm64 NEON (Simd.DepthwiseInt8NhwcNeon): int16 weights [9, C]
     readonly NativeBuffer? foldedBias;   // native: b − z_x·Σw as floats
     readonly Activation act;
     readonly sbyte[] w;
@@ -92,6 +93,11 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
             }
             native = DepthwiseInt8Nhwc.Supported && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && nativeMax < 1 << 24 && g.C % 16 == 0;   // other channel counts: the float path (a scalar tail costs more)
             if (native) { foldedBias = NativeBuffer.Of(folded); sumBound = nativeMax; }
+            else if (DepthwiseInt8NhwcNeon.Supported && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && g.C % DepthwiseInt8NhwcNeon.Lanes == 0)
+            {
+                neonWeights = DepthwiseInt8NhwcNeon.PackWeights(w, g.C);
+                native = true;
+            }
             weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(w.Select(v => (float)v).ToArray(), g.C, taps));
             floatBias = NativeBuffer.Of(bias.Select(v => (float)v).ToArray());
         }
@@ -156,6 +162,13 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         {
             sbyte* xi = f.I8(x) + (long)image * g.H * g.W * g.C, yi = f.I8(y) + (long)image * g.OH * g.OW * g.C;
             int c0 = 0;
+            if (neonWeights is not null)
+            {
+                fixed (short* pw = neonWeights) fixed (int* pb = bias) fixed (float* pm = multiplier)
+                    for (; c0 < g.C; c0 += DepthwiseInt8NhwcNeon.Lanes)
+                        DepthwiseInt8NhwcNeon.Block3x3(xi, pw, pb, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
+                return;
+            }
             fixed (float* pm = multiplier)
                 for (; c0 + 16 <= g.C; c0 += 16)
                     DepthwiseInt8Nhwc.Block3x3V512(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
@@ -197,8 +210,12 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         Split(f, (rows + 3) / 4);   // parts of whole 4-row tiles
     }
 
-    /// <summary>The fused VNNI path with K a multiple of 4 needs no shifted, padded copy of x.</summary>
-    bool ShiftInPanels => intOut && isa == GemmInt8.Isa.AvxVnni && kp == g.C;
+    /// <summary>The fused epilogue (VNNI, arm64) requantizes in the GEMM's registers.</summary>
+    bool Fused => intOut && isa is GemmInt8.Isa.AvxVnni or GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon;
+
+    /// <summary>The fused paths with K a multiple of 4 need no shifted, padded copy of x: the VNNI panels shift as they
+    /// broadcast, the arm64 ones read the signed codes as they are.</summary>
+    bool ShiftInPanels => Fused && kp == g.C;
 
     void PointwiseRows(Frame f, int r0, int r1)
     {
@@ -208,7 +225,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         sbyte* o = f.I8(y) + (long)r0 * OC;
         fixed (int* pb = biasEff) fixed (float* pm = multiplier)
         {
-            if (intOut && isa == GemmInt8.Isa.AvxVnni)
+            if (Fused)
             {
                 var e = new GemmInt8.Epilogue { Out = o, Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = ShiftInPanels, SaturationOnly = saturationOnly };
                 GemmInt8.Run(a, kp, (sbyte*)weights.Pointer, acc, OC, rows, OC, C, isa, activationsInA: true, ref e);

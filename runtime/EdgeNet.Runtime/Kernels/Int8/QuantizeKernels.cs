@@ -10,11 +10,12 @@ public sealed unsafe class QuantizeKernel : Kernel
 {
     readonly int x, y, zp;
     readonly float scale;
-    readonly bool toInt8;
+    readonly bool toInt8, reference;
 
-    public QuantizeKernel(Model m, Node node) : base(node)
+    public QuantizeKernel(Model m, Node node, KernelOptions o) : base(node)
     {
         x = node.Inputs[0]; y = node.Outputs[0];
+        reference = o.Reference;
         toInt8 = node.Op == OpType.Quantize;
         if (toInt8) { FloatTensor(m, x, "input"); (scale, zp) = Int8Tensor.PerTensor(this, m, y, "output"); }
         else { (scale, zp) = Int8Tensor.PerTensor(this, m, x, "input"); FloatTensor(m, y, "output"); }
@@ -35,13 +36,21 @@ public sealed unsafe class QuantizeKernel : Kernel
             var q = new Requantize.Bounds256(zp, -128, 127); var vs = Vector256.Create(scale);
             for (; i + 8 <= n; i += 8) Requantize.Store8(q.Round(Vector256.Load(s + i) / vs), d + i);
         }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var q = new Requantize.Bounds128(zp, -128, 127); var vs = Vector128.Create(scale);
+            for (; i + 16 <= n; i += 16)
+                Requantize.Bounds128.Store16(q.Round(Vector128.Load(s + i) / vs), q.Round(Vector128.Load(s + i + 4) / vs),
+                                             q.Round(Vector128.Load(s + i + 8) / vs), q.Round(Vector128.Load(s + i + 12) / vs), d + i);
+        }
         for (; i < n; i++) d[i] = QuantMath.Quantize(s[i], scale, zp);
     }
 
     public override void Run(Frame f)
     {
         long n = f.Size(x);
-        if (toInt8) QuantizeRow(f.F(x), scale, zp, f.I8(y), n);
+        if (toInt8 && reference) { float* s = f.F(x); sbyte* d = f.I8(y); for (long i = 0; i < n; i++) d[i] = QuantMath.Quantize(s[i], scale, zp); }
+        else if (toInt8) QuantizeRow(f.F(x), scale, zp, f.I8(y), n);
         else { sbyte* s = f.I8(x); float* d = f.F(y); for (long i = 0; i < n; i++) d[i] = QuantMath.Dequantize(s[i], scale, zp); }
     }
 }
@@ -55,13 +64,15 @@ public sealed unsafe class ElementwiseInt8Kernel : Kernel
     readonly int a, b = -1, y, za, zb, zy;
     readonly float ma, mb;             // s_a / s_y, s_b / s_y
     readonly sbyte[]? table;
-    readonly bool floatOut;
-    readonly float sy;
+    readonly Activation fn;   // the formula the table holds; Reference applies it element by element
+    readonly bool floatOut, reference;
+    readonly float sa, sy;
 
-    public ElementwiseInt8Kernel(Model m, Node node) : base(node)
+    public ElementwiseInt8Kernel(Model m, Node node, KernelOptions o) : base(node)
     {
         a = node.Inputs[0]; y = node.Outputs[0];
-        var (sa, zav) = Int8Tensor.PerTensor(this, m, a, "input"); za = zav;
+        reference = o.Reference;
+        (sa, za) = Int8Tensor.PerTensor(this, m, a, "input");
         floatOut = m.Tensors[y].Type == DataType.Float32;
         (sy, zy) = floatOut ? (1f, 0) : Int8Tensor.PerTensor(this, m, y, "output");
         ma = sa / sy;
@@ -77,20 +88,29 @@ public sealed unsafe class ElementwiseInt8Kernel : Kernel
         }
         if (floatOut) throw Error("int8 activations produce int8");
         ExpectShape(m, y, m.Tensors[a].Shape);
-        var fn = Activation.Of(node, Engine.OpTable.Get(node.Op).Unary ?? throw Error("no int8 kernel"));
+        fn = Activation.Of(node, Engine.OpTable.Get(node.Op).Unary ?? throw Error("no int8 kernel"));
         table = new sbyte[256];
-        for (int q = -128; q < 128; q++) table[q + 128] = QuantMath.Quantize(fn.Scalar(QuantMath.Dequantize(q, sa, za)), sy, zy);
+        for (int q = -128; q < 128; q++) table[q + 128] = Activate(q);
     }
+
+    sbyte Activate(int q) => QuantMath.Quantize(fn.Scalar(QuantMath.Dequantize(q, sa, za)), sy, zy);
 
     public override void Run(Frame f)
     {
         long n = f.Size(y);
         sbyte* xa = f.I8(a);
-        if (table is not null) { sbyte* d = f.I8(y); for (long i = 0; i < n; i++) d[i] = table[xa[i] + 128]; return; }
+        if (table is not null)
+        {
+            sbyte* d = f.I8(y);
+            if (reference) for (long i = 0; i < n; i++) d[i] = Activate(xa[i]);
+            else fixed (sbyte* t = table) for (long i = 0; i < n; i++) d[i] = t[xa[i] + 128];
+            return;
+        }
         sbyte* xb = f.I8(b);
         bool single = f.Size(b) == 1;
         long i0 = 0;
-        if (!floatOut && !single && System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        if (reference) { }
+        else if (!floatOut && !single && System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
         {
             // Same float operations as the loop below (two products, then their sum: no FMA), sixteen at a time.
             var vza = Vector512.Create(za); var vzb = Vector512.Create(zb); var vma = Vector512.Create(ma); var vmb = Vector512.Create(mb);
@@ -113,12 +133,38 @@ public sealed unsafe class ElementwiseInt8Kernel : Kernel
                 Requantize.Store8(q.Round(Vector256.ConvertToSingle(qa) * vma + Vector256.ConvertToSingle(qb) * vmb), f.I8(y) + i0);
             }
         }
+        else if (!floatOut && Vector128.IsHardwareAccelerated && !System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            // NEON (and SSE): sixteen at a time; a single-value B is the same product, broadcast.
+            var vza = Vector128.Create(za); var vzb = Vector128.Create(zb); var vma = Vector128.Create(ma); var vmb = Vector128.Create(mb);
+            var bs = Vector128.Create((float)(xb[0] - zb) * mb);
+            var q = new Requantize.Bounds128(zy, -128, 127);
+            for (; i0 + 16 <= n; i0 += 16)
+            {
+                var (a0, a1, a2, a3) = Widen4(Vector128.Load(xa + i0));
+                Vector128<float> b0 = bs, b1 = bs, b2 = bs, b3 = bs;
+                if (!single)
+                {
+                    var (q0, q1, q2, q3) = Widen4(Vector128.Load(xb + i0));
+                    (b0, b1, b2, b3) = (Vector128.ConvertToSingle(q0 - vzb) * vmb, Vector128.ConvertToSingle(q1 - vzb) * vmb, Vector128.ConvertToSingle(q2 - vzb) * vmb, Vector128.ConvertToSingle(q3 - vzb) * vmb);
+                }
+                Requantize.Bounds128.Store16(q.Round(Vector128.ConvertToSingle(a0 - vza) * vma + b0), q.Round(Vector128.ConvertToSingle(a1 - vza) * vma + b1),
+                                             q.Round(Vector128.ConvertToSingle(a2 - vza) * vma + b2), q.Round(Vector128.ConvertToSingle(a3 - vza) * vma + b3), f.I8(y) + i0);
+            }
+        }
         for (long i = i0; i < n; i++)
         {
             float v = (xa[i] - za) * ma + (xb[single ? 0 : i] - zb) * mb;
             if (floatOut) f.F(y)[i] = v;
             else { float r = MathF.Round(v) + zy; f.I8(y)[i] = (sbyte)(r <= -128 ? -128 : r >= 127 ? 127 : (int)r); }
         }
+    }
+
+    /// <summary>Sixteen int8 as four int32 vectors (SXTL, SXTL2 twice on arm64).</summary>
+    static (Vector128<int>, Vector128<int>, Vector128<int>, Vector128<int>) Widen4(Vector128<sbyte> v)
+    {
+        var lo = Vector128.WidenLower(v); var hi = Vector128.WidenUpper(v);
+        return (Vector128.WidenLower(lo), Vector128.WidenUpper(lo), Vector128.WidenLower(hi), Vector128.WidenUpper(hi));
     }
 }
 

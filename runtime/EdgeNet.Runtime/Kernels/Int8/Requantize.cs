@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using EdgeNet.Quant;
 
@@ -45,15 +46,28 @@ public static unsafe class Requantize
         public void StoreSaturated(Vector512<float> t, sbyte* dst) => Avx512F.ConvertToVector128SByteWithSaturation(Avx512F.ConvertToVector512Int32(t) + Zp).Store(dst);
     }
 
-    /// <summary>The 128-bit form (arm64, where FMIN/FMAX, FRINTN and FCVTZS are single instructions). For requantizing
-    /// sums only: a NaN would come out as the zero point (the x86 forms above send it to hi, as Quantize needs).</summary>
+    /// <summary>The 128-bit form (arm64 NEON; x64 SSE when AVX2 is off), NaN to hi like the others. arm64: FMINNM
+    /// returns Hi for a NaN (FMIN, .NET's Vector128.Min, would carry the NaN on, and FCVTZS makes it 0, so a NaN came
+    /// out as the zero point), and FCVTNS rounds half to even and converts in one instruction. SSE: MINPS returns Hi
+    /// for a NaN and CVTPS2DQ rounds to nearest even, as in the forms above.</summary>
     public readonly struct Bounds128(int zp, int lo, int hi)
     {
         public readonly Vector128<float> Lo = Vector128.Create((float)(lo - zp)), Hi = Vector128.Create((float)(hi - zp));
         public readonly Vector128<int> Zp = Vector128.Create(zp);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector128<int> Round(Vector128<float> t) => Vector128.ConvertToInt32(Vector128.Round(Vector128.Max(Lo, Vector128.Min(t, Hi)))) + Zp;
+        public Vector128<int> Round(Vector128<float> t)
+        {
+            if (AdvSimd.IsSupported) return AdvSimd.ConvertToInt32RoundToEven(AdvSimd.MaxNumber(Lo, AdvSimd.MinNumber(t, Hi))) + Zp;
+            if (Sse2.IsSupported) return Sse2.ConvertToVector128Int32(Sse.Max(Lo, Sse.Min(t, Hi))) + Zp;
+            var c = Vector128.ConditionalSelect(Vector128.Equals(t, t), Vector128.Max(Lo, Vector128.Min(t, Hi)), Hi);
+            return Vector128.ConvertToInt32(Vector128.Round(c)) + Zp;
+        }
+
+        /// <summary>Sixteen results (already in −128..127) stored as 16 bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store16(Vector128<int> a, Vector128<int> b, Vector128<int> c, Vector128<int> d, sbyte* dst) =>
+            Vector128.Narrow(Vector128.Narrow(a, b), Vector128.Narrow(c, d)).Store(dst);
 
         /// <summary>Eight results (already in −128..127) stored as 8 bytes.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -108,6 +122,11 @@ public static unsafe class Requantize
         {
             var q = new Bounds256(zp, lo, hi); var vm = Vector256.Create(m);
             for (; i + 8 <= n; i += 8) Store8(q.Round(Vector256.Load(acc + i) * vm), dst + i);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var q = new Bounds128(zp, lo, hi); var vm = Vector128.Create(m);
+            for (; i + 8 <= n; i += 8) Bounds128.Store8(q.Round(Vector128.Load(acc + i) * vm), q.Round(Vector128.Load(acc + i + 4) * vm), dst + i);
         }
         for (; i < n; i++) dst[i] = QuantMath.Requantize((int)acc[i], m, zp, lo, hi);
     }

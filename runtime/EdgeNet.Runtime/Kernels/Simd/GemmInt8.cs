@@ -18,7 +18,7 @@ namespace EdgeNet.Kernels.Simd;
 /// </list>
 /// Every path computes the same integers, so int8 results are bit-identical across machines.
 /// </summary>
-public static unsafe class GemmInt8
+public static unsafe partial class GemmInt8
 {
     public enum Isa { Scalar, Avx2, AvxVnni, ArmNeon, ArmDp }
     public static Isa Selected { get; } = AvxVnni.IsSupported ? Isa.AvxVnni : Avx2.IsSupported ? Isa.Avx2
@@ -139,6 +139,7 @@ public static unsafe class GemmInt8
     public static void Run(sbyte* A, int lda, sbyte* packedB, int* C, int ldc, int M, int N, int K, Isa isa, bool activationsInA, ref Epilogue e)
     {
         if (e.Out != null && isa == Isa.AvxVnni) { RunVnniFused(A, lda, packedB, M, N, K, activationsInA, ref e); return; }
+        if (e.Out != null && isa is Isa.ArmDp or Isa.ArmNeon && activationsInA) { RunArmFused(A, lda, packedB, M, N, K, isa == Isa.ArmDp, ref e); return; }
         int kp = KPad(K);
         for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
         {
@@ -150,6 +151,8 @@ public static unsafe class GemmInt8
                 case Isa.AvxVnni when M == 1: RowVnni(A, b, C + j0, kp, w, activationsInA); break;
                 case Isa.AvxVnni: for (; i < M; i += 4) TileVnni(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(4, M - i), activationsInA); break;
                 case Isa.Avx2: for (; i < M; i += 2) TileAvx2(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(2, M - i)); break;
+                case Isa.ArmDp when M == 1: RowDp(A, b, C + j0, kp, w); break;
+                case Isa.ArmNeon when M == 1: RowNeon(A, b, C + j0, kp, w); break;
                 case Isa.ArmDp: for (; i < M; i += 4) TileDp(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(4, M - i)); break;
                 case Isa.ArmNeon: for (; i < M; i += 2) TileNeon(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(2, M - i)); break;
                 default: for (; i < M; i++) RowScalar(A + (long)i * lda, b, C + (long)i * ldc + j0, kp, w); break;
@@ -510,14 +513,8 @@ public static unsafe class GemmInt8
         if (m > 1) StoreNeon(c + ldc, q0, q1, q2, q3, q4, q5, q6, q7, w);
     }
 
-    static void StoreNeon(int* c, Vector128<int> v0, Vector128<int> v1, Vector128<int> v2, Vector128<int> v3, Vector128<int> v4, Vector128<int> v5, Vector128<int> v6, Vector128<int> v7, int w)
-    {
-        // Vector 2g covers columns 4g, 4g+1 (two partials each); vector 2g+1 covers 4g+2, 4g+3.
-        for (int j = 0; j < w; j++)
-        {
-            var v = (j >> 1) switch { 0 => v0, 1 => v1, 2 => v2, 3 => v3, 4 => v4, 5 => v5, 6 => v6, _ => v7 };
-            int l = (j & 1) * 2;
-            c[j] = v.GetElement(l) + v.GetElement(l + 1);
-        }
-    }
+    /// <summary>Vector 2g holds columns 4g, 4g+1 (two partials each), vector 2g+1 columns 4g+2, 4g+3: ADDP sums the
+    /// partials into columns 4g..4g+3.</summary>
+    static void StoreNeon(int* c, Vector128<int> v0, Vector128<int> v1, Vector128<int> v2, Vector128<int> v3, Vector128<int> v4, Vector128<int> v5, Vector128<int> v6, Vector128<int> v7, int w) =>
+        Store4(c, AdvSimd.Arm64.AddPairwise(v0, v1), AdvSimd.Arm64.AddPairwise(v2, v3), AdvSimd.Arm64.AddPairwise(v4, v5), AdvSimd.Arm64.AddPairwise(v6, v7), w);
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# bench/armcount.sh [OUT.md] : arm64 instructions per inference, EdgeNet against ONNX Runtime, counted under qemu as a
+# Raspberry Pi 4 (cortex-a72) and Pi 5 (cortex-a76) by ../shared/armcount (its README has the method and its limits).
+# Publishes the NativeAOT linux-arm64 `edgenet` (or takes EDGENET_ARM64), converts the perf and real models with the
+# converter, counts each model on both CPUs, smallest first, and writes a markdown table (default bench/results/arm64.md).
+# Deterministic: run it before and after a kernel change. Needs root and setup.sh's tools (it runs setup.sh once).
+#   ARMCOUNT_MODELS="har-fp32 mnv2-035-int8" limits the run to those rows (names as in the table below);
+#   ARMCOUNT_CPUS="cortex-a76" to one CPU; ARMCOUNT_ENGINES="edgenet" skips ORT (its counts do not change with ours).
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd); shared=$(cd "$root/../shared" && pwd); ac=$shared/armcount
+out=${1:-$root/bench/results/arm64.md}
+work=${ARMCOUNT_WORK:-/tmp/edgenet-armcount}; mkdir -p "$work"
+dir=${ARMCOUNT_DIR:-/tmp/armcount}
+[ -x "$dir/ortloop/ortloop" ] && [ -e "$dir/libinsn.so" ] || bash "$ac/setup.sh" "$dir"
+if [ -z "${EDGENET_ARM64:-}" ]; then
+  dotnet publish "$root/runtime/EdgeNet.Cli" -c Release -p:EdgeNetProfile=linux-arm64 -o "$work/arm64" >"$work/publish.log" 2>&1 \
+    || { tail -20 "$work/publish.log"; echo "error: arm64 publish failed" >&2; exit 1; }
+  export EDGENET_ARM64=$work/arm64/edgenet
+fi
+conv=$root/tools/converter/EdgeNet.Converter/bin/Release/net10.0/edgenet-convert.dll
+[ -e "$conv" ] || dotnet build "$root/tools/converter/EdgeNet.Converter" -c Release >"$work/convert-build.log" 2>&1 \
+  || { tail -20 "$work/convert-build.log"; echo "error: converter build failed" >&2; exit 1; }
+
+perf=$shared/perf models=$shared/models
+# name | EdgeNet's source ONNX | converter flags | ORT's ONNX | input | D (extra inferences: more for small models)
+cases=(
+  "har-fp32|$perf/har_lstm_128x9.onnx||$perf/har_lstm_128x9.onnx|$perf/har_lstm_128x9_input.npy|5"
+  "har-int8|$perf/har_lstm_128x9.onnx|--quantize int8 --calibration $perf/har_lstm_128x9_input.npy|$perf/har_lstm_128x9_dynamic_int8.onnx|$perf/har_lstm_128x9_input.npy|5"
+  "mnv2-035-fp32|$perf/mobilenetv2_035_96.onnx||$perf/mobilenetv2_035_96.onnx|$perf/mobilenetv2_035_96_input.npy|3"
+  "mnv2-035-int8|$perf/mobilenetv2_035_96_qdq_int8.onnx||$perf/mobilenetv2_035_96_qdq_int8.onnx|$perf/mobilenetv2_035_96_input.npy|3"
+  "blazeface-128|$models/blazeface_front_128.onnx||$models/blazeface_front_128.onnx|$models/blazeface_front_128.input.npy|3"
+  "ultraface-slim|$models/ultraface_slim_320_simplified.onnx||$models/ultraface_slim_320_simplified.onnx|$models/ultraface_slim_320_simplified.input.npy|1"
+  "mnv2-100-fp32|$perf/mobilenetv2_100_224.onnx||$perf/mobilenetv2_100_224.onnx|$perf/mobilenetv2_100_224_input.npy|1"
+  "mnv2-100-int8|$perf/mobilenetv2_100_224_qdq_int8.onnx||$perf/mobilenetv2_100_224_qdq_int8.onnx|$perf/mobilenetv2_100_224_input.npy|1"
+)
+want=${ARMCOUNT_MODELS:-} cpus=${ARMCOUNT_CPUS:-cortex-a72 cortex-a76} engines=${ARMCOUNT_ENGINES:-edgenet ort}
+rows=$work/rows.tsv; touch "$rows"   # name cpu engine total simd ldst branch other: kept across runs, newest wins
+
+for c in "${cases[@]}"; do
+  IFS='|' read -r name src flags ortm input d <<<"$c"
+  [ -z "$want" ] || [[ " $want " == *" $name "* ]] || continue
+  [ -e "$src" ] || { echo "skip $name: $src not found"; continue; }
+  enet=$work/$name.enet
+  # shellcheck disable=SC2086
+  dotnet "$conv" "$src" -o "$enet" $flags >"$work/$name.convert.log" 2>&1 || { tail -5 "$work/$name.convert.log"; echo "skip $name: conversion failed"; continue; }
+  for cpu in $cpus; do
+    for eng in $engines; do
+      m=$enet; [ "$eng" = ort ] && m=$ortm
+      r=$("$ac/count.sh" "$cpu" "$eng" "$m" "$input" "$d") || { echo "skip $name $cpu $eng: no count"; continue; }
+      echo "$name $cpu $eng $r"
+      read -r total simd ldst branch other <<<"$(sed 's/[a-z]*=//g' <<<"$r")"
+      grep -v "^$name $cpu $eng " "$rows" >"$rows.new" || true
+      echo "$name $cpu $eng $total $simd $ldst $branch $other" >>"$rows.new"; mv "$rows.new" "$rows"
+    done
+  done
+done
+
+python3 "$root/bench/armcount_table.py" "$rows" "$out" "$(git -C "$root" rev-parse --short HEAD)"

@@ -1,0 +1,129 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using EdgeNet.Kernels.Int8;
+using EdgeNet.Kernels.Reference;
+
+namespace EdgeNet.Kernels.Simd;
+
+/// <summary>
+/// int8 3×3 depthwise, channels-last, on arm64 NEON (Pi 4 and 5), straight from int8 to int8 as MLAS's
+/// DepthwiseQConv does: eight channels per block, x − z_x widened to int16 as it is loaded (SSUBL), multiplied by
+/// the int16 weights held in nine registers and summed in int32 (SMLAL/SMLAL2), the accumulators starting at the
+/// bias; requantized in registers (<see cref="Requantize.Bounds128"/>). Taps in the padding are skipped (their
+/// x − z_x is 0). Exact integer sums, so the result is QuantMath.Requantize of the int32 reference's sum, bit for bit.
+/// </summary>
+public static unsafe class DepthwiseInt8NhwcNeon
+{
+    public static bool Supported => AdvSimd.Arm64.IsSupported;
+    public const int Lanes = 8;
+
+    /// <summary>Weights [C, 1, 3, 3] → [9, C] as int16.</summary>
+    public static short[] PackWeights(ReadOnlySpan<sbyte> w, int c)
+    {
+        var p = new short[9 * c];
+        for (int ch = 0; ch < c; ch++)
+            for (int t = 0; t < 9; t++) p[t * c + ch] = w[ch * 9 + t];
+        return p;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Tap(ref Vector128<int> lo, ref Vector128<int> hi, sbyte* p, Vector64<sbyte> zx, Vector128<short> w)
+    {
+        var d = AdvSimd.SubtractWideningLower(Vector64.Load(p), zx);                    // x − z_x, int16 (SSUBL)
+        lo = AdvSimd.MultiplyWideningLowerAndAdd(lo, d.GetLower(), w.GetLower());        // SMLAL
+        hi = AdvSimd.MultiplyWideningUpperAndAdd(hi, d, w);                              // SMLAL2
+    }
+
+    /// <summary>Eight sums requantized and stored as 8 bytes. Without <paramref name="clamp"/> (the clamp is the int8
+    /// range and no |acc·m| reaches 2^30: GemmInt8.SaturationClamps) the saturating narrows (SQXTN) are the clamp.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(sbyte* y, Vector128<int> lo, Vector128<int> hi, Vector128<float> m0, Vector128<float> m1, Requantize.Bounds128 q, bool clamp)
+    {
+        var t0 = Vector128.ConvertToSingle(lo) * m0; var t1 = Vector128.ConvertToSingle(hi) * m1;
+        if (clamp) { Requantize.Bounds128.Store8(q.Round(t0), q.Round(t1), y); return; }
+        var a = AdvSimd.ConvertToInt32RoundToEven(t0) + q.Zp; var b = AdvSimd.ConvertToInt32RoundToEven(t1) + q.Zp;
+        AdvSimd.ExtractNarrowingSaturateLower(AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(a), b)).Store(y);
+    }
+
+    /// <summary>Channels c0..c0+7 of output rows oh0..oh1: x [H, W, C] int8, w [9, C] int16, bias [C] int32 (the
+    /// int8 bias, z_x not folded), per-channel multipliers, y [OH, OW, C] int8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Block3x3(sbyte* x, short* w, int* bias, float* mult, sbyte* y, in ConvGeometry g, int c0, int zx, int zy, int lo, int hi, int oh0, int oh1, bool clamp)
+    {
+        int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
+        var w0 = Vector128.Load(w + 0 * C + c0); var w1 = Vector128.Load(w + 1 * C + c0); var w2 = Vector128.Load(w + 2 * C + c0);
+        var w3 = Vector128.Load(w + 3 * C + c0); var w4 = Vector128.Load(w + 4 * C + c0); var w5 = Vector128.Load(w + 5 * C + c0);
+        var w6 = Vector128.Load(w + 6 * C + c0); var w7 = Vector128.Load(w + 7 * C + c0); var w8 = Vector128.Load(w + 8 * C + c0);
+        var b0 = Vector128.Load(bias + c0); var b1 = Vector128.Load(bias + c0 + 4);
+        var m0 = Vector128.Load(mult + c0); var m1 = Vector128.Load(mult + c0 + 4);
+        var vz = Vector64.Create((sbyte)zx);
+        var q = new Requantize.Bounds128(zy, lo, hi);
+        long rowStride = (long)W * C, step = (long)sw * C;
+        for (int oh = oh0; oh < oh1; oh++)
+        {
+            int ih = oh * sh - pt;
+            bool rowsInside = ih >= 0 && ih + 2 < H;
+            sbyte* yr = y + (long)oh * OW * C + c0;
+            // Output columns whose three taps are inside the image: owLo <= ow < owHi.
+            int owLo = rowsInside ? Math.Min(OW, (pl + sw - 1) / sw) : OW;
+            int owHi = rowsInside && W - 3 + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 3 + pl) / sw + 1)) : owLo;
+            bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
+            sbyte* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
+            for (int ow = 0; ow < owLo; ow++)
+                Edge(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q, clamp);
+            int ow2 = owLo;
+            for (; ow2 + 2 <= owHi; ow2 += 2)   // two pixels: two independent accumulator pairs
+            {
+                sbyte* p = top + (long)(ow2 * sw - pl) * C, r = p + step;
+                Vector128<int> a0 = b0, a1 = b1, e0 = b0, e1 = b1;
+                Tap(ref a0, ref a1, p, vz, w0); Tap(ref e0, ref e1, r, vz, w0);
+                Tap(ref a0, ref a1, p + C, vz, w1); Tap(ref e0, ref e1, r + C, vz, w1);
+                Tap(ref a0, ref a1, p + 2 * C, vz, w2); Tap(ref e0, ref e1, r + 2 * C, vz, w2);
+                p += rowStride; r += rowStride;
+                Tap(ref a0, ref a1, p, vz, w3); Tap(ref e0, ref e1, r, vz, w3);
+                Tap(ref a0, ref a1, p + C, vz, w4); Tap(ref e0, ref e1, r + C, vz, w4);
+                Tap(ref a0, ref a1, p + 2 * C, vz, w5); Tap(ref e0, ref e1, r + 2 * C, vz, w5);
+                p += rowStride; r += rowStride;
+                Tap(ref a0, ref a1, p, vz, w6); Tap(ref e0, ref e1, r, vz, w6);
+                Tap(ref a0, ref a1, p + C, vz, w7); Tap(ref e0, ref e1, r + C, vz, w7);
+                Tap(ref a0, ref a1, p + 2 * C, vz, w8); Tap(ref e0, ref e1, r + 2 * C, vz, w8);
+                Store(yr + (long)ow2 * C, a0, a1, m0, m1, q, clamp);
+                Store(yr + (long)(ow2 + 1) * C, e0, e1, m0, m1, q, clamp);
+            }
+            for (int ow = ow2; ow < OW; ow++)   // the last interior pixel and the right border
+                Edge(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q, clamp);
+        }
+    }
+
+    /// <summary>One output pixel, each tap tested against the image (borders, and one interior pixel per row at most).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Edge(sbyte* top, long rowStride, int C, int iw, int W, bool r0, bool r1, bool r2, Vector128<int> a0, Vector128<int> a1, Vector64<sbyte> vz,
+        Vector128<short> w0, Vector128<short> w1, Vector128<short> w2, Vector128<short> w3, Vector128<short> w4, Vector128<short> w5, Vector128<short> w6, Vector128<short> w7, Vector128<short> w8,
+        sbyte* y, Vector128<float> m0, Vector128<float> m1, Requantize.Bounds128 q, bool clamp)
+    {
+        bool k0 = (uint)iw < (uint)W, k1 = (uint)(iw + 1) < (uint)W, k2 = (uint)(iw + 2) < (uint)W;
+        sbyte* p = top + (long)iw * C;
+        if (r0)
+        {
+            if (k0) Tap(ref a0, ref a1, p, vz, w0);
+            if (k1) Tap(ref a0, ref a1, p + C, vz, w1);
+            if (k2) Tap(ref a0, ref a1, p + 2 * C, vz, w2);
+        }
+        p += rowStride;
+        if (r1)
+        {
+            if (k0) Tap(ref a0, ref a1, p, vz, w3);
+            if (k1) Tap(ref a0, ref a1, p + C, vz, w4);
+            if (k2) Tap(ref a0, ref a1, p + 2 * C, vz, w5);
+        }
+        p += rowStride;
+        if (r2)
+        {
+            if (k0) Tap(ref a0, ref a1, p, vz, w6);
+            if (k1) Tap(ref a0, ref a1, p + C, vz, w7);
+            if (k2) Tap(ref a0, ref a1, p + 2 * C, vz, w8);
+        }
+        Store(y, a0, a1, m0, m1, q, clamp);
+    }
+}
