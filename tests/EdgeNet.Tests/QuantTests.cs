@@ -593,7 +593,7 @@ public unsafe class RequantizeTwinTests
         int kp = EdgeNet.Kernels.Simd.GemmInt8.KPad(K);
         var a = new sbyte[M * kp]; var w = new sbyte[K * N];
         for (int i = 0; i < M; i++) for (int k = 0; k < K; k++) a[i * kp + k] = (sbyte)r.Next(-128, 128);
-        for (int i = 0; i < w.Length; i++) w[i] = (sbyte)r.Next(-128, 128);
+        for (int i = 0; i < w.Length; i++) w[i] = (sbyte)r.Next(hi == 127 ? -128 : -127, 128);   // without −128: A72's paired SMLAL path
         var bias = Enumerable.Range(0, N).Select(_ => r.Next(-30000, 30000)).ToArray();
         var mult = Enumerable.Range(0, N).Select(j => j % 3 == 0 ? 0.5f : 1f / r.Next(20, 3000)).ToArray();
         var packed = new sbyte[EdgeNet.Kernels.Simd.GemmInt8.PackedBytes(K, N)];
@@ -602,7 +602,14 @@ public unsafe class RequantizeTwinTests
         {
             EdgeNet.Kernels.Simd.GemmInt8.Pack(pw, N, 1, K, N, pp, shift: false);
             EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, pc, N, M, N, K, isa, activationsInA: true);
-            if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni)   // the fused epilogue exists there; other ISAs requantize the int32 rows
+            bool arm = isa is EdgeNet.Kernels.Simd.GemmInt8.Isa.ArmDp or EdgeNet.Kernels.Simd.GemmInt8.Isa.ArmNeon;
+            if (arm)   // arm64's fused epilogue (SDOT or SMULL/SMLAL tiles, NEON requantization)
+            {
+                bool saturation = EdgeNet.Kernels.Simd.GemmInt8.SaturationClamps(-128, hi, 30000 + 255L * 128 * K, mult);
+                var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = hi, SaturationOnly = saturation, NoMinWeight = !w.Contains((sbyte)-128) };
+                EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, null, 0, M, N, K, isa, activationsInA: true, ref e);
+            }
+            else if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni)   // the fused epilogue exists there; other ISAs requantize the int32 rows
             {
                 bool saturation = EdgeNet.Kernels.Simd.GemmInt8.SaturationClamps(-128, hi, 30000 + 255L * 128 * K, mult);
                 Assert.Equal(hi == 127, saturation);

@@ -28,6 +28,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
     readonly NativeBuffer? foldedBias;   // native: b − z_x·Σw as floats
     readonly Activation act;
     readonly sbyte[] w;
+    readonly bool noMinWeight;   // no weight is −128 (GemmInt8.Epilogue.NoMinWeight)
     readonly int[] bias, biasEff;
     readonly float[] multiplier;
     readonly NativeBuffer weights, floatBias;   // pointwise: packed int8 panels; depthwise: float weights [taps, C]
@@ -52,6 +53,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         if (!direct && !depthwise && !pointwise) throw Error("channels-last int8 Conv is pointwise (1×1, stride 1, no padding) or depthwise");
         float[] sw;
         (w, sw) = Int8Tensor.Weights(this, m, node.Inputs[1], g.OC);
+        noMinWeight = Array.IndexOf(w, (sbyte)-128) < 0;
         bias = Int8Tensor.Bias(this, m, node, 2, g.OC);
         act = Activation.FromAttributes(node.Attributes, node.Name);
         ExpectShape(m, y, [xt.Shape[0], g.OH, g.OW, g.OC]);
@@ -227,7 +229,7 @@ public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWo
         {
             if (Fused)
             {
-                var e = new GemmInt8.Epilogue { Out = o, Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = ShiftInPanels, SaturationOnly = saturationOnly };
+                var e = new GemmInt8.Epilogue { Out = o, Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = ShiftInPanels, SaturationOnly = saturationOnly, NoMinWeight = noMinWeight };
                 GemmInt8.Run(a, kp, (sbyte*)weights.Pointer, acc, OC, rows, OC, C, isa, activationsInA: true, ref e);
                 return;
             }

@@ -15,6 +15,7 @@ public sealed unsafe class DenseInt8Kernel : Kernel, IDisposable
 {
     readonly int x, y, ic, oc, kp, zx;
     readonly sbyte[] w;
+    readonly bool noMinWeight;   // no weight is −128 (GemmInt8.Epilogue.NoMinWeight)
     readonly int[] bias, biasEff;           // biasEff folds −(z_x + shift)·Σw into the bias for the vector path
     readonly float[] multiplier;            // s_x·s_w / s_y (int8 out) or s_x·s_w (fp32 out)
     readonly bool intOut, reference;
@@ -33,6 +34,7 @@ public sealed unsafe class DenseInt8Kernel : Kernel, IDisposable
         if (m.Tensors[x].Shape[^1] != ic) throw Error($"input {Format.Shape.Format(m.Tensors[x].Shape)} does not end in IC = {ic}");
         float[] sw;
         (w, sw) = Int8Tensor.Weights(this, m, node.Inputs[1], oc);
+        noMinWeight = Array.IndexOf(w, (sbyte)-128) < 0;
         bias = Int8Tensor.Bias(this, m, node, 2, oc);
         act = Activation.FromAttributes(node.Attributes, node.Name);
         ExpectShape(m, y, [.. m.Tensors[x].Shape[..^1], oc]);
@@ -80,7 +82,7 @@ public sealed unsafe class DenseInt8Kernel : Kernel, IDisposable
             // Batches on VNNI and arm64: x read in place (shifted as it is broadcast on VNNI), requantized in registers.
             fixed (int* pb = biasEff) fixed (float* pm = multiplier)
             {
-                var e = new GemmInt8.Epilogue { Out = f.I8(y), Ldo = oc, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = true };
+                var e = new GemmInt8.Epilogue { Out = f.I8(y), Ldo = oc, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = true, NoMinWeight = noMinWeight };
                 GemmInt8.Run(xs, ic, (sbyte*)packed!.Pointer, acc32, oc, rows, oc, ic, isa, activationsInA: true, ref e);
             }
             return;

@@ -149,6 +149,15 @@ public static unsafe class Gemm
         else
         {
             Vector128<float> p0 = default, p1 = default, q0 = default, q1 = default;
+            if (AdvSimd.Arm64.IsSupported && ldb == 8)   // packed panels: the same, with constant offsets (LDP, no address arithmetic)
+                for (; k + 4 <= K; k += 4, b += 32)
+                {
+                    var x = Vector128.Load(a + k);
+                    p0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p0, Vector128.Load(b), x, 0); p1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p1, Vector128.Load(b + 4), x, 0);
+                    q0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q0, Vector128.Load(b + 8), x, 1); q1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q1, Vector128.Load(b + 12), x, 1);
+                    p0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p0, Vector128.Load(b + 16), x, 2); p1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p1, Vector128.Load(b + 20), x, 2);
+                    q0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q0, Vector128.Load(b + 24), x, 3); q1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q1, Vector128.Load(b + 28), x, 3);
+                }
             if (AdvSimd.Arm64.IsSupported)   // four k per load of A, FMLA by element (no DUP per k); the same sums in the same order
                 for (; k + 4 <= K; k += 4, b += 4 * ldb)
                 {
@@ -281,15 +290,15 @@ public static unsafe class Gemm
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
                          c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         int k = 0;
-        if (AdvSimd.Arm64.IsSupported)   // four k per load of each row of A, FMLA by element: the same sums in the same order
-            for (; k + 4 <= K; k += 4, b += 4 * ldb)
+        if (AdvSimd.Arm64.IsSupported && ldb == 8)   // four k per load of each row of A, FMLA by element: the same sums in the same order
+            for (; k + 4 <= K; k += 4, b += 32)
             {
                 var x0 = Vector128.Load(a0 + k); var x1 = Vector128.Load(a1 + k); var x2 = Vector128.Load(a2 + k); var x3 = Vector128.Load(a3 + k);
                 var x4 = Vector128.Load(a4 + k); var x5 = Vector128.Load(a5 + k); var x6 = Vector128.Load(a6 + k); var x7 = Vector128.Load(a7 + k);
                 Step8(b, 0, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-                Step8(b + ldb, 1, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-                Step8(b + 2 * ldb, 2, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-                Step8(b + 3 * ldb, 3, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+                Step8(b + 8, 1, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+                Step8(b + 16, 2, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+                Step8(b + 24, 3, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
             }
         for (; k < K; k++, b += ldb)
         {

@@ -116,6 +116,8 @@ public static unsafe partial class GemmInt8
         /// <summary>The clamp is the int8 range and no product reaches 2^30 (<see cref="SaturationClamps"/>): the
         /// saturating narrow (VPMOVSDB) clamps, and the float min/max are skipped.</summary>
         public bool SaturationOnly;
+        /// <summary>No weight is −128: two int8 products fit int16 (A72's SMLAL path sums two k quads before widening).</summary>
+        public bool NoMinWeight;
     }
 
     /// <summary>True when [lo, hi] is all of int8 and |acc·m| &lt; 2^30 for sums bounded by <paramref name="maxAcc"/>:

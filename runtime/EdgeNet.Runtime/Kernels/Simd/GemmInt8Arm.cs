@@ -10,7 +10,8 @@ namespace EdgeNet.Kernels.Simd;
 /// the tile store, as MLAS's QgemmS8S8KernelSdot and XNNPACK's qs8 neondot kernels do: the accumulators start at the
 /// per-column bias and are requantized in registers (<see cref="Requantize.Bounds128"/>: FMINNM/FMAXNM, FCVTNS),
 /// so no int32 tile goes through memory and no scalar loop runs per element. A76 (Dp): 4 rows × 16 columns, SDOT
-/// by element over 16 k per load of A. A72: 2 rows × 16 columns, SMULL/SMULL2 + SADALP, ADDP to columns.
+/// by element over 16 k per load of A. A72: 2 rows × 16 columns, SMULL/SMULL2 (+ SMLAL/SMLAL2 of a second k quad
+/// when no weight is −128, XNNPACK's neon-mlal-padal) + SADALP, ADDP to columns.
 /// The same integers as <see cref="Kernels.Int8.Requantize.Columns"/> after the int32 GEMM, bit for bit.
 /// </summary>
 public static unsafe partial class GemmInt8
@@ -34,7 +35,7 @@ public static unsafe partial class GemmInt8
             }
             sbyte* o = e.Out + j0;
             if (dp) for (int i = 0; i < M; i += 4) TileDpFused(A + (long)i * lda, lda, b, kp, Math.Min(4, M - i), bias, mult, q, o + (long)i * e.Ldo, e.Ldo, w, t, !e.SaturationOnly);
-            else for (int i = 0; i < M; i += 2) TileNeonFused(A + (long)i * lda, lda, b, kp, Math.Min(2, M - i), bias, mult, q, o + (long)i * e.Ldo, e.Ldo, w, t, !e.SaturationOnly);
+            else for (int i = 0; i < M; i += 2) TileNeonFused(A + (long)i * lda, lda, b, kp, Math.Min(2, M - i), bias, mult, q, o + (long)i * e.Ldo, e.Ldo, w, t, !e.SaturationOnly, e.NoMinWeight);
         }
     }
 
@@ -111,12 +112,23 @@ public static unsafe partial class GemmInt8
 
     /// <summary>A72: <see cref="TileNeon"/>'s products with the requantization fused; ADDP turns the pair partials into columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void TileNeonFused(sbyte* a, int lda, sbyte* b, int kp, int m, int* bias, float* mult, Requantize.Bounds128 q, sbyte* o, int ldo, int w, sbyte* t, bool clamp)
+    static void TileNeonFused(sbyte* a, int lda, sbyte* b, int kp, int m, int* bias, float* mult, Requantize.Bounds128 q, sbyte* o, int ldo, int w, sbyte* t, bool clamp, bool pairs)
     {
         sbyte* a0 = a, a1 = m > 1 ? a + lda : a;
         Vector128<int> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
         Vector128<int> q0 = default, q1 = default, q2 = default, q3 = default, q4 = default, q5 = default, q6 = default, q7 = default;
-        for (int kq = 0; kq < kp; kq += 4, b += 4 * NR)
+        int kq = 0;
+        if (pairs)   // no weight is −128: two k quads summed in int16 (|p| ≤ 128·127, two stay below 2^15), one SADALP per pair
+            for (; kq + 8 <= kp; kq += 8, b += 8 * NR)
+            {
+                var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 16); var b2 = Vector128.Load(b + 32); var b3 = Vector128.Load(b + 48);
+                var b4 = Vector128.Load(b + 64); var b5 = Vector128.Load(b + 80); var b6 = Vector128.Load(b + 96); var b7 = Vector128.Load(b + 112);
+                var x = Vector128.Create(*(int*)(a0 + kq)).AsSByte(); var y = Vector128.Create(*(int*)(a0 + kq + 4)).AsSByte();
+                Pair(ref p0, ref p1, ref p2, ref p3, ref p4, ref p5, ref p6, ref p7, b0, b1, b2, b3, b4, b5, b6, b7, x, y);
+                x = Vector128.Create(*(int*)(a1 + kq)).AsSByte(); y = Vector128.Create(*(int*)(a1 + kq + 4)).AsSByte();
+                Pair(ref q0, ref q1, ref q2, ref q3, ref q4, ref q5, ref q6, ref q7, b0, b1, b2, b3, b4, b5, b6, b7, x, y);
+            }
+        for (; kq < kp; kq += 4, b += 4 * NR)
         {
             var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 16); var b2 = Vector128.Load(b + 32); var b3 = Vector128.Load(b + 48);
             var x = Vector128.Create(*(int*)(a0 + kq)).AsSByte(); var xl = x.GetLower();
@@ -134,6 +146,23 @@ public static unsafe partial class GemmInt8
         var m0 = Vector128.Load(mult); var m1 = Vector128.Load(mult + 4); var m2 = Vector128.Load(mult + 8); var m3 = Vector128.Load(mult + 12);
         Out16(AdvSimd.Arm64.AddPairwise(p0, p1) + v0, AdvSimd.Arm64.AddPairwise(p2, p3) + v1, AdvSimd.Arm64.AddPairwise(p4, p5) + v2, AdvSimd.Arm64.AddPairwise(p6, p7) + v3, m0, m1, m2, m3, q, o, w, t, clamp);
         if (m > 1) Out16(AdvSimd.Arm64.AddPairwise(q0, q1) + v0, AdvSimd.Arm64.AddPairwise(q2, q3) + v1, AdvSimd.Arm64.AddPairwise(q4, q5) + v2, AdvSimd.Arm64.AddPairwise(q6, q7) + v3, m0, m1, m2, m3, q, o + ldo, w, t, clamp);
+    }
+
+    /// <summary>Two k quads of one row: SMULL/SMULL2 of the first, SMLAL/SMLAL2 of the second into the same int16 lanes,
+    /// then SADALP.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Pair(ref Vector128<int> p0, ref Vector128<int> p1, ref Vector128<int> p2, ref Vector128<int> p3, ref Vector128<int> p4, ref Vector128<int> p5, ref Vector128<int> p6, ref Vector128<int> p7,
+                     Vector128<sbyte> b0, Vector128<sbyte> b1, Vector128<sbyte> b2, Vector128<sbyte> b3, Vector128<sbyte> b4, Vector128<sbyte> b5, Vector128<sbyte> b6, Vector128<sbyte> b7, Vector128<sbyte> x, Vector128<sbyte> y)
+    {
+        var xl = x.GetLower(); var yl = y.GetLower();
+        p0 = AdvSimd.AddPairwiseWideningAndAdd(p0, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(b0.GetLower(), xl), b4.GetLower(), yl));
+        p1 = AdvSimd.AddPairwiseWideningAndAdd(p1, AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningUpper(b0, x), b4, y));
+        p2 = AdvSimd.AddPairwiseWideningAndAdd(p2, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(b1.GetLower(), xl), b5.GetLower(), yl));
+        p3 = AdvSimd.AddPairwiseWideningAndAdd(p3, AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningUpper(b1, x), b5, y));
+        p4 = AdvSimd.AddPairwiseWideningAndAdd(p4, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(b2.GetLower(), xl), b6.GetLower(), yl));
+        p5 = AdvSimd.AddPairwiseWideningAndAdd(p5, AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningUpper(b2, x), b6, y));
+        p6 = AdvSimd.AddPairwiseWideningAndAdd(p6, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(b3.GetLower(), xl), b7.GetLower(), yl));
+        p7 = AdvSimd.AddPairwiseWideningAndAdd(p7, AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningUpper(b3, x), b7, y));
     }
 
     /// <summary>One row (batch-1 recurrent steps and Dense) on A76: SDOT by element over 16 k per load of A, two

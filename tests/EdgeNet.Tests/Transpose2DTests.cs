@@ -1,0 +1,31 @@
+using EdgeNet.Kernels.Simd;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>The blocked transpose (4×4 register blocks inside 8×8 cache blocks) against the definition, on sizes with
+/// whole blocks, partial blocks and edges on both sides.</summary>
+public unsafe class Transpose2DTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(4, 4)]
+    [InlineData(8, 16)]
+    [InlineData(3, 29)]
+    [InlineData(24, 37)]
+    [InlineData(13, 6)]
+    public void Transposes_floats_and_bytes(int rows, int cols)
+    {
+        var f = Enumerable.Range(0, rows * cols).Select(i => i * 0.5f - 7).ToArray();
+        var b = Enumerable.Range(0, rows * cols).Select(i => (sbyte)(i * 37)).ToArray();
+        var ft = new float[rows * cols]; var bt = new sbyte[rows * cols];
+        fixed (float* s = f, d = ft) Transpose2D.Run(s, rows, cols, d);
+        fixed (sbyte* s = b, d = bt) Transpose2D.Run(s, rows, cols, d);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                Assert.Equal(f[r * cols + c], ft[c * rows + r]);
+                Assert.Equal(b[r * cols + c], bt[c * rows + r]);
+            }
+    }
+}
