@@ -55,4 +55,5 @@ for c in "${cases[@]}"; do
   done
 done
 
-python3 "$root/bench/armcount_table.py" "$rows" "$out" "$(git -C "$root" rev-parse --short HEAD)"
+# EdgeNet before this work: main f8c2172 (../shared/armcount's README; BlazeFace counted here)
+python3 "$root/bench/armcount_table.py" "$rows" "$out" "$(git -C "$root" rev-parse --short HEAD)" "$root/bench/results/arm64-before-f8c2172.tsv"

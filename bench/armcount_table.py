@@ -1,16 +1,21 @@
-"""armcount_table.py ROWS OUT COMMIT: the markdown table of bench/armcount.sh's counts (rows: name cpu engine total
-simd ldst branch other)."""
+"""armcount_table.py ROWS OUT COMMIT [BEFORE]: the markdown table of bench/armcount.sh's counts (rows: name cpu engine
+total simd ldst branch other); BEFORE, rows of the same form from an earlier build, adds EdgeNet's earlier total."""
 import datetime, sys
 
 rows, out, commit = sys.argv[1:4]
+before_rows = sys.argv[4] if len(sys.argv) > 4 else None
 names = {"har-fp32": "HAR LSTM fp32", "har-int8": "HAR LSTM int8 (ORT: its dynamic int8 model)",
          "mnv2-035-fp32": "MobileNetV2-0.35-96 fp32", "mnv2-035-int8": "MobileNetV2-0.35-96 int8 (ORT's QDQ model)",
          "blazeface-128": "BlazeFace-128 fp32", "ultraface-slim": "UltraFace-slim-320 fp32",
          "mnv2-100-fp32": "MobileNetV2-1.0-224 fp32", "mnv2-100-int8": "MobileNetV2-1.0-224 int8 (ORT's QDQ model)"}
-d = {}
-for line in open(rows):
-    f = line.split()
-    if len(f) == 8: d[(f[0], f[1], f[2])] = [int(v) for v in f[3:]]
+def load(path):
+    d = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) == 8: d[(f[0], f[1], f[2])] = [int(v) for v in f[3:]]
+    return d
+d = load(rows)
+before = load(before_rows) if before_rows else {}
 count = lambda v: f"{v[0]:,}" if v else "–"
 classes = lambda v: " / ".join(f"{x / 1e6:.2f}M" for x in v[1:]) if v else "–"
 lines = [f"# arm64 instructions per inference, EdgeNet vs ONNX Runtime ({commit}, {datetime.date.today()})", "",
@@ -18,14 +23,16 @@ lines = [f"# arm64 instructions per inference, EdgeNet vs ONNX Runtime ({commit}
          "thread, batch 1; EdgeNet's NativeAOT binary against ONNX Runtime 1.31's MLAS on the same input). A proxy for time",
          "(no caches, no issue width), exact and deterministic. Classes: simd (NEON/FP data processing) / ldst (loads, stores)",
          "/ branch / other (scalar integer).", "",
-         "| model | CPU | EdgeNet | ORT | EdgeNet/ORT | EdgeNet simd / ldst / branch / other | ORT simd / ldst / branch / other |",
-         "|---|---|---|---|---|---|---|"]
+         "| model | CPU | EdgeNet | ORT | EdgeNet/ORT | EdgeNet simd / ldst / branch / other | ORT simd / ldst / branch / other | EdgeNet before |",
+         "|---|---|---|---|---|---|---|---|"]
 for n, label in names.items():
     for cpu in ["cortex-a72", "cortex-a76"]:
         e, o = d.get((n, cpu, "edgenet")), d.get((n, cpu, "ort"))
         if e or o:
             ratio = f"{e[0] / o[0]:.2f}" if e and o else "–"
-            lines.append(f"| {label} | {cpu[7:].upper()} | {count(e)} | {count(o)} | {ratio} | {classes(e)} | {classes(o)} |")
+            b = before.get((n, cpu, "edgenet"))
+            was = f"{b[0]:,} ({b[0] / o[0]:.2f})" if b and o else count(b)
+            lines.append(f"| {label} | {cpu[7:].upper()} | {count(e)} | {count(o)} | {ratio} | {classes(e)} | {classes(o)} | {was} |")
 for cpu in ["cortex-a72", "cortex-a76"]:
     f, q = d.get(("mnv2-100-fp32", cpu, "edgenet")), d.get(("mnv2-100-int8", cpu, "edgenet"))
     if f and q: lines.append(f"\nMobileNetV2-1.0-224 on {cpu[7:].upper()}: EdgeNet's int8 runs {q[0] / f[0]:.2f}× its own fp32 instructions.")
