@@ -174,4 +174,36 @@ public class HostileOnnxTests
         var e = Assert.Throws<ModelFormatException>(() => OnnxImporter.Convert(path, new ConvertOptions { Labels = ["a", "b", "c", new string('é', 40_000)] }));
         Assert.Contains("class label", e.Message);
     }
+
+    /// <summary>Issue 16 item 12: conversion is linear in the graph. Allocation is deterministic where time is not: the
+    /// rewrites that restarted from the first node after every fusion (reallocating their reader counts each time)
+    /// allocated quadratically; 4x the MatMul+Relu pairs must cost at most ~4x the bytes.</summary>
+    [Fact]
+    public void Conversion_allocates_linearly_in_the_nodes()
+    {
+        long Allocated(int pairs)
+        {
+            var m = Graph(g =>
+            {
+                string cur = "x";
+                for (int i = 0; i < pairs; i++)
+                {
+                    g.Initializer.Add(Floats($"w{i}", [4, 4]));
+                    g.Node.Add(Node("MatMul", [cur, $"w{i}"], [$"m{i}"]));
+                    g.Node.Add(Node("Relu", [$"m{i}"], [$"r{i}"]));
+                    cur = $"r{i}";
+                }
+                g.Output.Add(new ValueInfoProto { Name = cur });
+            });
+            var path = Save(m, Fixtures.TempDir());
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var model = OnnxImporter.Convert(path);
+            long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(pairs, model.Nodes.Count);   // every Relu fused into its Dense
+            return bytes;
+        }
+        Allocated(50);   // warm-up: first-use allocations do not count
+        long small = Allocated(500), large = Allocated(2000);
+        Assert.True(large < 5 * small, $"500 pairs: {small:N0} bytes; 2000 pairs: {large:N0} bytes");
+    }
 }

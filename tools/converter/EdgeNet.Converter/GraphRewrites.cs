@@ -11,41 +11,48 @@ namespace EdgeNet.Converter;
 /// </summary>
 public static class GraphRewrites
 {
+    /// <summary>One pass in execution order, linear in the graph: a fused node takes its producer's place and writes its
+    /// reader's output, so a later reader (Dense → Add → Relu) finds it as its producer and fuses again. No fusion
+    /// opens one at an earlier node (that node would read a tensor defined after it), so one pass finds them all.</summary>
     public static void Run(Model m)
     {
-        bool changed = true;
-        while (changed) changed = FoldIntoProducer(m);
-    }
-
-    static bool FoldIntoProducer(Model m)
-    {
         var readers = Readers(m);
+        var outputs = m.Outputs.ToHashSet();
+        var producer = new Dictionary<int, int>();
+        var removed = new bool[m.Nodes.Count];
         for (int i = 0; i < m.Nodes.Count; i++)
         {
-            var node = m.Nodes[i];
-            if (node.Inputs.Length == 0 || node.Inputs[0] < 0) continue;
-            int x = node.Inputs[0];
-            int pi = m.Nodes.FindIndex(n => n.Outputs.Contains(x));
-            if (pi < 0) continue;
-            var p = m.Nodes[pi];
-            if (readers[x] != 1 || m.Outputs.Contains(x)) continue;
-            if (node.Op == OpType.Quantize && FuseQuantize(m, p, node) is { } q) { m.Nodes[pi] = q; m.Nodes.RemoveAt(i); return true; }
-            if (p.Op is not (OpType.Conv or OpType.Dense) || p.Attributes.Has("activation")) continue;
-            bool floatWeights = m.Tensors[p.Inputs[1]].Type == DataType.Float32;
-
-            Node? fused = node.Op switch
-            {
-                OpType.ChannelAffine when floatWeights && (p.Op == OpType.Conv || m.Tensors[x].Shape.Length == 2) => FoldAffine(m, p, node),
-                OpType.Add or OpType.Sub when floatWeights && p.Op == OpType.Dense => FoldBias(m, p, node),
-                _ when Engine.OpTable.Get(node.Op) is { Fusable: true, Unary: { } op } => FuseActivation(p, node, op),
-                _ => null,
-            };
-            if (fused is null) continue;
-            m.Nodes[pi] = fused;
-            m.Nodes.RemoveAt(i);
-            return true;
+            if (FoldIntoProducer(m, i, readers, outputs, producer) is int pi) { removed[i] = true; producer[m.Nodes[pi].Outputs[0]] = pi; continue; }
+            foreach (var o in m.Nodes[i].Outputs) if (o >= 0) producer[o] = i;
         }
-        return false;
+        var kept = m.Nodes.Where((_, i) => !removed[i]).ToList();
+        m.Nodes.Clear();
+        m.Nodes.AddRange(kept);
+    }
+
+    /// <summary>Folds node <paramref name="i"/> into its producer, replacing the producer; returns the producer's index.</summary>
+    static int? FoldIntoProducer(Model m, int i, int[] readers, HashSet<int> outputs, Dictionary<int, int> producer)
+    {
+        var node = m.Nodes[i];
+        if (node.Inputs.Length == 0 || node.Inputs[0] < 0) return null;
+        int x = node.Inputs[0];
+        if (!producer.TryGetValue(x, out int pi)) return null;
+        var p = m.Nodes[pi];
+        if (readers[x] != 1 || outputs.Contains(x)) return null;
+        if (node.Op == OpType.Quantize && FuseQuantize(m, p, node) is { } q) { m.Nodes[pi] = q; return pi; }
+        if (p.Op is not (OpType.Conv or OpType.Dense) || p.Attributes.Has("activation")) return null;
+        bool floatWeights = m.Tensors[p.Inputs[1]].Type == DataType.Float32;
+
+        Node? fused = node.Op switch
+        {
+            OpType.ChannelAffine when floatWeights && (p.Op == OpType.Conv || m.Tensors[x].Shape.Length == 2) => FoldAffine(m, p, node),
+            OpType.Add or OpType.Sub when floatWeights && p.Op == OpType.Dense => FoldBias(m, p, node),
+            _ when Engine.OpTable.Get(node.Op) is { Fusable: true, Unary: { } op } => FuseActivation(p, node, op),
+            _ => null,
+        };
+        if (fused is null) return null;
+        m.Nodes[pi] = fused;
+        return pi;
     }
 
     static Node With(Node p, int[] inputs, int output, Attributes attrs) => new(p.Op, p.Name, inputs, [output], attrs);

@@ -25,6 +25,8 @@ public sealed partial class OnnxImporter
     readonly OnnxFile file;
     readonly Model model;
     readonly Dictionary<string, ImportValue> values = new(StringComparer.Ordinal);
+    readonly HashSet<string> tensorNames = new(StringComparer.Ordinal);
+    int namedTensors;
     readonly long opset;
     NodeProto current = null!;
 
@@ -195,8 +197,11 @@ public sealed partial class OnnxImporter
 
     string UniqueName(string name)
     {
+        // Tensors are only appended while importing: their names are kept in a set, caught up here (a scan of every
+        // tensor per name made conversion quadratic in the graph).
+        for (; namedTensors < model.Tensors.Count; namedTensors++) tensorNames.Add(model.Tensors[namedTensors].Name);
         string n = name; int k = 1;
-        while (model.Tensors.Any(t => t.Name == n)) n = $"{name}_{k++}";
+        while (tensorNames.Contains(n)) n = $"{name}_{k++}";
         return n;
     }
 
