@@ -28,6 +28,7 @@ switch (args[0])
 double seconds = double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
 var seeds = Directory.GetFiles(args[3], args[1] == "onnx" ? "*.onnx" : "*.enet", SearchOption.AllDirectories)
     .Select(File.ReadAllBytes).Where(b => b.Length < 4_000_000).ToList();
+seeds.AddRange(args[1] == "onnx" ? HostileSeeds.Onnx().Select(s => s.Bytes) : HostileSeeds.Enet());   // shapes mutation does not reach (issue 16)
 if (seeds.Count == 0) { Console.Error.WriteLine($"no seeds in {args[3]}"); return 2; }
 string crashes = args.Length > 4 ? args[4] : Path.Combine(scratch, "crashes");
 Directory.CreateDirectory(crashes);

@@ -34,6 +34,7 @@ public static class Targets
 
     public static void Onnx(ReadOnlySpan<byte> data, string scratchDir)
     {
+        HostileSeeds.Neighbours(scratchDir);
         string path = Path.Combine(scratchDir, "fuzz.onnx");
         File.WriteAllBytes(path, data.ToArray());
         try

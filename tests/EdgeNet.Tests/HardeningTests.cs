@@ -21,6 +21,25 @@ public class HardeningTests(ITestOutputHelper output)
         Assert.Null(e);   // the target swallows ModelFormatException only; anything else escapes
     }
 
+    /// <summary>The fuzzers' hostile seeds (issue 16: symlinks, FIFOs, int64 extremes, huge declared sizes) are each a
+    /// typed refusal: none crashes, blocks, or converts.</summary>
+    [Fact]
+    public void Hostile_fuzz_seeds_are_refused()
+    {
+        var dir = Fixtures.TempDir();
+        int n = 0;
+        foreach (var (name, seed) in EdgeNet.Fuzz.HostileSeeds.Onnx())
+        {
+            EdgeNet.Fuzz.HostileSeeds.Neighbours(dir);
+            File.WriteAllBytes(Path.Combine(dir, "seed.onnx"), seed);
+            var e = HostileFileTests.ReadWithoutBlocking(Path.Combine(dir, "fifo.bin"), () => EdgeNet.Converter.OnnxImporter.Convert(Path.Combine(dir, "seed.onnx")));
+            Assert.True(name == "slice-int64-min" ? e is null : e is ModelFormatException, $"seed {name}: {e?.ToString() ?? "converted"}");
+            n++;
+        }
+        foreach (var seed in EdgeNet.Fuzz.HostileSeeds.Enet()) EdgeNet.Fuzz.Targets.Enet(seed);
+        Assert.True(n > 15);
+    }
+
     [Fact]
     public void Short_fuzz_run_over_the_enet_corpus_finds_nothing()
     {
