@@ -176,6 +176,17 @@ public class CliTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_disposed_session_refuses_inputs_instead_of_writing_into_its_freed_arena()
+    {
+        var g = new GraphBuilder();
+        var s = new Session(g.Build(g.Add(OpType.Relu, [g.Input("x", -1, 4)])), 2);
+        s.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => s.Run(new float[8], new float[8]));
+        Assert.Throws<ObjectDisposedException>(() => s.Input(0, 1).Length);
+        Assert.Throws<ObjectDisposedException>(() => s.OutputBytes().Length);
+    }
+
+    [Fact]
     public void Atomic_write_into_a_missing_folder_names_the_target_not_the_temp_file()
     {
         string target = Path.Combine(Fixtures.TempDir(), "no-such-folder", "m.enet");

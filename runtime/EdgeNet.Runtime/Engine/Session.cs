@@ -113,6 +113,7 @@ public sealed unsafe class Session : IDisposable
     /// <summary>Output <paramref name="i"/> of the last run, for float32 outputs (others: <see cref="OutputBytes"/>).</summary>
     public ReadOnlySpan<float> Output(int i = 0)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         var t = Model.Tensors[Model.Outputs[i]];
         if (t.Type != DataType.Float32) throw new InvalidOperationException($"output '{t.Name}' is {t.Type}; read it with OutputBytes");
         return frame.Span(Model.Outputs[i]);
@@ -121,6 +122,7 @@ public sealed unsafe class Session : IDisposable
     /// <summary>Output <paramref name="i"/> of the last run as the raw little-endian bytes of its type.</summary>
     public ReadOnlySpan<byte> OutputBytes(int i = 0)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         int t = Model.Outputs[i];
         return new((void*)frame.Address[t], checked((int)(frame.Size(t) * DataTypes.SizeOf(Model.Tensors[t].Type))));
     }
@@ -129,7 +131,6 @@ public sealed unsafe class Session : IDisposable
     public void Run(int batch)
     {
         CheckBatch(batch);
-        ObjectDisposedException.ThrowIf(disposed, this);
         frame.SetBatch(batch);
         foreach (var k in kernels) k.Run(frame);
         GC.KeepAlive(this);   // the arena must outlive the kernels' raw pointers into it
@@ -173,6 +174,7 @@ public sealed unsafe class Session : IDisposable
 
     void CheckBatch(int batch)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);   // the arena is freed: writing an input there corrupts the heap
         if (batch < 1 || batch > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), $"batch {batch} is outside 1..{MaxBatch} this session was planned for");
     }
 
