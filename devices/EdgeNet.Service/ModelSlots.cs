@@ -145,18 +145,19 @@ public sealed class ModelSlots(string stateDirectory, string configuredPath, boo
 
     void Save() => new ServingRecord(configuredPath, configuredSha, current!.Version, previous?.Version ?? -1).Write(Directory);
 
-    /// <summary>Disposes the sessions swapped out since the last call; called by the inference thread between windows,
-    /// so none of them is running.</summary>
-    public void ReleaseRetired()
+    /// <summary>Disposes the sessions swapped out since the last call (and says how many); called by the inference
+    /// thread between windows, so none of them is running.</summary>
+    public int ReleaseRetired()
     {
         Slot[] done;
         lock (gate)
         {
-            if (retired.Count == 0) return;
+            if (retired.Count == 0) return 0;
             done = retired.Where(s => s != current && s != previous).ToArray();
             retired.Clear();
         }
         foreach (var s in done) s.Session.Dispose();
+        return done.Length;
     }
 
     public void Dispose()

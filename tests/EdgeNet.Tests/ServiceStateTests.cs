@@ -178,11 +178,17 @@ public class ServiceStateTests
         using var slots = new ModelSlots(Path.Combine(dir, "state"), configured, threads: Math.Min(2, Environment.ProcessorCount));
         slots.Start(m, _ => null);
         Assert.Contains("changes its mind", Assert.Throws<ModelFormatException>(() => slots.Reload(_ => "changes its mind")).Message);
-        var replaced = new List<EdgeNet.Engine.Session>();
-        for (int i = 0; i < 5; i++) { replaced.Add(slots.Current.Session); slots.Reload(_ => null); }
-        replaced[^1].Run(new float[120], new float[3]);   // not before the inference thread says it is done with them
-        slots.ReleaseRetired();
-        foreach (var s in replaced) Assert.Throws<ObjectDisposedException>(() => s.Run(new float[120], new float[3]));
+        var replaced = slots.Current.Session;
+        for (int i = 0; i < 5; i++) slots.Reload(_ => null);
+        replaced.Run(new float[120], new float[3]);   // still usable until the inference thread says it is done with them
+        Assert.Equal(5, slots.ReleaseRetired());
+        Assert.Equal(0, slots.ReleaseRetired());
+        Assert.True(slots.Rollback() is false);        // a reload keeps no rollback slot of its own
+        slots.Publish(ModelSpec.Build("dense:4,dense:3", [20, 6], seed: 9));
+        slots.Publish(ModelSpec.Build("dense:4,dense:3", [20, 6], seed: 8));   // the first publish's rollback slot is replaced
+        Assert.Equal(1, slots.ReleaseRetired());
+        Assert.True(slots.Rollback());
+        Assert.Equal(1, slots.ReleaseRetired());
         slots.Current.Session.Run(new float[120], new float[3]);
     }
 
