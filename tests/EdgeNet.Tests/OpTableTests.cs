@@ -57,17 +57,18 @@ public class OpTableTests(ITestOutputHelper output)
         var p = Params(u);
         int checkedCount = 0;
         var dz = new float[1];
-        for (double xd = -6.05; xd <= 6.05; xd += 0.0937)
+        for (double xd = -6.05; xd <= 6.05; xd += 0.0137)
         {
             float x = (float)xd, h = 1e-2f;
             double left = (u.Scalar(x, p) - (double)u.Scalar(x - h, p)) / h, right = (u.Scalar(x + h, p) - (double)u.Scalar(x, p)) / h;
+            if (!double.IsFinite(left) || !double.IsFinite(right) || Math.Abs(left) > 100) continue;   // outside the domain, or near a pole
             if (Math.Abs(left - right) > 0.05) continue;   // a kink within h: the difference means nothing there
             double numeric = (u.Scalar(x + h / 10, p) - (double)u.Scalar(x - h / 10, p)) / (h / 5);
             u.Derivative([x], [u.Scalar(x, p)], [1f], dz, p);
             Assert.True(Math.Abs(dz[0] - numeric) <= 2e-3 + 2e-3 * Math.Abs(numeric), $"{op} at {x}: analytic {dz[0]}, numeric {numeric}");
             checkedCount++;
         }
-        Assert.True(checkedCount > 100, $"{op}: only {checkedCount} points away from kinks");
+        Assert.True(checkedCount > 100, $"{op}: only {checkedCount} points away from kinks and poles");
     }
 
     /// <summary>x [N, 6] → Dense(5) → op (standalone or fused) → Dense(3): parameter gradients against finite differences.</summary>
@@ -77,7 +78,11 @@ public class OpTableTests(ITestOutputHelper output)
     {
         var u = OpTable.Get(op).Unary!;
         var p = Params(u);
-        foreach (bool fused in new[] { false, true })
+        // Ops defined or tame only on part of the line (Log, Sqrt, Asin, Tan...) get their input through a Sigmoid, in (0, 1).
+        var probe = Enumerable.Range(-30, 61).Select(k => k / 10f).ToArray();
+        bool bounded = probe.Any(v => !float.IsFinite(u.Scalar(v, p)) || Math.Abs(u.Scalar(v + 1e-3f, p) - u.Scalar(v, p)) > 0.05f);
+        bool flat = probe.All(v => { var dz = new float[1]; u.Derivative([v], [u.Scalar(v, p)], [1f], dz, p); return dz[0] == 0; });
+        foreach (bool fused in bounded ? [false] : new[] { false, true })
         {
             var rng = new Random(5);
             float[] R(int n, float s) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1) * s).ToArray();
@@ -85,7 +90,8 @@ public class OpTableTests(ITestOutputHelper output)
             int x = g.Input("x", -1, 6);
             var attrs = new Attributes();
             if (fused) new Activation(u, p).WriteTo(attrs);
-            int h = g.Add(OpType.Dense, [x, g.Constant("w1", R(30, 2f), 5, 6), g.Constant("b1", R(5, 1f), 5)], attrs, "d1");
+            int h = g.Add(OpType.Dense, [x, g.Constant("w1", R(30, 0.6f), 5, 6), g.Constant("b1", R(5, 0.3f), 5)], attrs, "d1");
+            if (bounded) h = g.Add(OpType.Sigmoid, [h], name: "into_domain");
             if (!fused) { var a = new Attributes(); u.Write(a, "", p); h = g.Add(op, [h], a, "act"); }
             int y = g.Add(OpType.Dense, [h, g.Constant("w2", R(15, 1f), 3, 5), g.Constant("b2", R(3, 0.5f), 3)], name: "d2");
             var model = g.Build(y);
@@ -102,6 +108,7 @@ public class OpTableTests(ITestOutputHelper output)
             Loss(); s.Backward();
             var w1 = s.Parameters.First(q => q.Name == "w1");
             var analytic = (float[])w1.Grad.Clone();
+            if (flat) { Assert.All(analytic, v => Assert.Equal(0f, v)); continue; }   // piecewise constant (Floor, Sign...): no gradient flows
             int compared = 0;
             for (int i = 0; i < w1.Value.Length; i++)
             {

@@ -34,4 +34,33 @@ public enum OpType : ushort
     Dequantize = 26,    // int8 -> fp32 with the input tensor's scale and zero point
     HardSigmoid = 27,   // max(0, min(1, alpha·x + beta))
     HardSwish = 28,     // x · HardSigmoid(x) with alpha 1/6, beta 1/2
+    // 29..56: elementwise ops (Kernels/UnaryOps.cs)
+    Abs = 29,
+    Neg = 30,
+    Exp = 31,
+    Log = 32,
+    Sqrt = 33,
+    Reciprocal = 34,
+    Erf = 35,
+    Floor = 36,
+    Ceil = 37,
+    Round = 38,
+    Sign = 39,
+    Sin = 40,
+    Cos = 41,
+    Tan = 42,
+    Asin = 43,
+    Acos = 44,
+    Atan = 45,
+    Sinh = 46,
+    Cosh = 47,
+    Elu = 48,
+    Selu = 49,
+    Celu = 50,
+    Softplus = 51,
+    Softsign = 52,
+    Mish = 53,
+    ThresholdedRelu = 54,
+    Shrink = 55,
+    Gelu = 56,
 }

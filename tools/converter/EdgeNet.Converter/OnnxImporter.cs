@@ -39,7 +39,7 @@ public sealed partial class OnnxImporter
         ["GlobalAveragePool"] = (im, n) => { if (!im.TryQdqElementwise(n, OpType.GlobalAveragePool)) im.Emit(OpType.GlobalAveragePool, n, [im.Tensor(n.Input[0])]); },
         ["ReduceMean"] = (im, n) => im.ReduceMean(n),
         ["BatchNormalization"] = (im, n) => im.BatchNorm(n),
-        ["Clip"] = (im, n) => im.Clip(n),
+        ["Clip"] = (im, n) => im.Clip(n), ["Gelu"] = (im, n) => im.Gelu(n),
         ["Softmax"] = (im, n) => im.Softmax(n),
         ["Add"] = (im, n) => im.Binary(n, OpType.Add), ["Sub"] = (im, n) => im.Binary(n, OpType.Sub),
         ["Mul"] = (im, n) => im.Binary(n, OpType.Mul), ["Div"] = (im, n) => im.Binary(n, OpType.Div),

@@ -128,11 +128,20 @@ public sealed partial class OnnxImporter
         Emit(OpType.ChannelAffine, n, [Tensor(n.Input[0]), ConstTensor(n.Input[1] + "_scale", scale, [c]), ConstTensor(n.Input[2] + "_shift", shift, [c])]);
     }
 
-    void Elementwise(NodeProto n, UnaryOp op)
+    /// <summary>An elementwise op of the op table: its float attributes with their defaults; any other attribute is refused.</summary>
+    void Elementwise(NodeProto n, UnaryOp op, string? handled = null)
     {
+        foreach (var a in n.Attribute)
+            if (a.Name != handled && !op.Attrs.Any(x => x.Name == a.Name)) throw Error($"attribute '{a.Name}' is not supported");
         var attrs = new Attributes();
         foreach (var (name, fallback) in op.Attrs) attrs.Set(name, AttrF(n, name, fallback));
         Emit(op.Op, n, [Tensor(n.Input[0])], attrs);
+    }
+
+    void Gelu(NodeProto n)
+    {
+        if (AttrS(n, "approximate", "none") != "none") throw Error($"approximate '{AttrS(n, "approximate", "none")}' is not supported");
+        Elementwise(n, Engine.OpTable.Get(OpType.Gelu).Unary!, handled: "approximate");
     }
 
     void Clip(NodeProto n)
