@@ -29,6 +29,8 @@ public class KernelTwinTests
         OpType.Add, OpType.Sub, OpType.Mul, OpType.Div, OpType.Lstm, OpType.Gru, OpType.Rnn,
         OpType.Transpose, OpType.Slice, OpType.Gather, OpType.Concat, OpType.Reshape, OpType.ChannelAffine,
         OpType.Quantize, OpType.Dequantize,
+        OpType.ReduceMean, OpType.ReduceSum, OpType.ReduceMax, OpType.ReduceMin, OpType.ReduceProd, OpType.ReduceL1, OpType.ReduceL2,
+        OpType.ReduceSumSquare, OpType.ReduceLogSumExp,
     ];
 
     /// <summary>Runs the model with reference and vectorized kernels on the same random input; outputs must agree.</summary>

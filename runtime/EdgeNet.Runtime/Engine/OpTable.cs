@@ -45,7 +45,7 @@ public static class OpTable
         },
         new()
         {
-            Op = OpType.GlobalAveragePool, Inputs = (1, 1), Onnx = ["GlobalAveragePool", "ReduceMean"],
+            Op = OpType.GlobalAveragePool, Inputs = (1, 1), Onnx = ["GlobalAveragePool"],
             Fp32 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) == 1 ? new GlobalAveragePoolNhwcKernel(m, n) : new PoolKernel(m, n, o),
             Int8 = (m, n, o) => new PoolInt8Kernel(m, n, o),
             Layout = LayoutRole.GlobalPool, Int8ChannelsLast = true, Quant = QuantRole.Int8, Backward = Gradients.GlobalAveragePool,
@@ -90,6 +90,15 @@ public static class OpTable
         Unary<ThresholdedReluOp>(OpType.ThresholdedRelu, [("alpha", 1f)]),
         Unary<ShrinkOp>(OpType.Shrink, [("bias", 0f), ("lambd", 0.5f)]),
         Unary<GeluOp>(OpType.Gelu, []),
+        Reduce<MeanReduction>(OpType.ReduceMean),
+        Reduce<SumReduction>(OpType.ReduceSum),
+        Reduce<MaxReduction>(OpType.ReduceMax),
+        Reduce<MinReduction>(OpType.ReduceMin),
+        Reduce<ProdReduction>(OpType.ReduceProd),
+        Reduce<L1Reduction>(OpType.ReduceL1),
+        Reduce<L2Reduction>(OpType.ReduceL2),
+        Reduce<SumSquareReduction>(OpType.ReduceSumSquare),
+        Reduce<LogSumExpReduction>(OpType.ReduceLogSumExp),
         new()
         {
             Op = OpType.Softmax, Inputs = (1, 1), Onnx = ["Softmax"],
@@ -149,6 +158,12 @@ public static class OpTable
         Op = op, Inputs = (1, 1), Onnx = [op.ToString()],
         Fp32 = (m, n, o) => new UnaryKernel(m, n, o), Int8 = (m, n, o) => new ElementwiseInt8Kernel(m, n, o),
         Unary = new UnaryOp<T>(op, attrs), Fusable = true, Layout = LayoutRole.Elementwise, Backward = Gradients.Unary,
+    };
+
+    static OpInfo Reduce<T>(OpType op) where T : struct, IReduction => new()
+    {
+        Op = op, Inputs = (1, 1), Onnx = [op.ToString()],
+        Fp32 = (m, n, o) => new ReduceKernel<T>(m, n, o), Backward = Gradients.Reduce,
     };
 
     static OpInfo Binary(OpType op, bool int8 = false) => new()

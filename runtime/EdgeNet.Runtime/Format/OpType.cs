@@ -63,4 +63,14 @@ public enum OpType : ushort
     ThresholdedRelu = 54,
     Shrink = 55,
     Gelu = 56,
+    // 57..65: reductions over attribute "axes" (sorted, non-negative) with "keepdims" (Kernels/ReduceKernel.cs)
+    ReduceMean = 57,
+    ReduceSum = 58,
+    ReduceMax = 59,
+    ReduceMin = 60,
+    ReduceProd = 61,
+    ReduceL1 = 62,
+    ReduceL2 = 63,
+    ReduceSumSquare = 64,
+    ReduceLogSumExp = 65,
 }

@@ -92,6 +92,15 @@ internal static class Gradients
         TensorPrimitives.Add(dx, dz, dx);
     }
 
+    /// <summary>Every reduction: dx += dy[o(i)] · ∂y/∂x, the partial beside the fold (Kernels/ReduceKernel.cs).</summary>
+    public static void Reduce(TrainingSession s, int i)
+    {
+        var n = s.Model.Nodes[i];
+        var dx = s.Gr(n.Inputs[0]);
+        if (dx.IsEmpty) return;
+        ((Kernels.IReduceBackward)s.KernelOf(i)).Backward(s.A(n.Inputs[0]), s.A(n.Outputs[0]), Dy(s, n), dx, s.Shape(n.Inputs[0]));
+    }
+
     public static void Softmax(TrainingSession s, int i)
     {
         var n = s.Model.Nodes[i];

@@ -172,6 +172,7 @@ public sealed unsafe class TrainingSession
     internal ConvTrainingGemm ConvGemm(int node) => convGemm[node]!;
     internal RecurrentTraining Recurrent(int node) => recurrent[node]!;
     internal long[] LongAttr(int node) => longAttr[node];
+    internal Kernel KernelOf(int node) => kernels[node]!;
     internal long[] Steps(int node) => steps[node];
 
     internal Span<float> A(int t) => t < 0 ? default : act[t].AsSpan(0, model.Tensors[t].IsConstant ? act[t].Length : (int)frame.Size(t));

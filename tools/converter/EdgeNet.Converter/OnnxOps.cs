@@ -98,17 +98,25 @@ public sealed partial class OnnxImporter
         return new Attributes().Set("strides", strides).Set("dilations", dil).Set("pads", pads);
     }
 
-    void ReduceMean(NodeProto n)
+    /// <summary>Reductions over axes from the attribute (or, from opset 13/18, input 1), keepdims, noop_with_empty_axes.
+    /// ReduceMean over the spatial axes of NCHW stays a GlobalAveragePool (it runs channels-last and in int8).</summary>
+    void Reduce(NodeProto n, OpType op)
     {
         var xs = ShapeOfValue(n.Input[0]);
         long[] axes = Has(n, 1) ? StaticInts(n.Input[1], "axes") : AttrInts(n, "axes", []);
-        var norm = axes.Select(a => Axis(a, xs.Length, "axis")).Order().ToArray();
-        if (xs.Length != 4 || !norm.SequenceEqual([2, 3])) throw Error("only ReduceMean over the spatial axes of NCHW (a global average pool) is supported");
-        if (AttrI(n, "keepdims", 1) != 0) { Emit(OpType.GlobalAveragePool, n, [Tensor(n.Input[0])]); return; }
-        var pooled = new NodeProto { Name = n.Name + "_pool", OpType = "GlobalAveragePool" };
-        pooled.Input.Add(n.Input[0]); pooled.Output.Add(n.Output[0] + "_pooled");
-        Emit(OpType.GlobalAveragePool, pooled, [Tensor(n.Input[0])]);
-        EmitReshape(n, Get(pooled.Output[0]).Tensor, [xs[0], xs[1]]);
+        if (axes.Length == 0 && AttrI(n, "noop_with_empty_axes", 0) != 0) { Alias(n); return; }
+        var norm = (axes.Length == 0 ? Enumerable.Range(0, xs.Length) : axes.Select(a => Axis(a, xs.Length, "axis"))).Distinct().Order().ToArray();
+        bool keep = AttrI(n, "keepdims", 1) != 0;
+        if (op == OpType.ReduceMean && xs.Length == 4 && norm.SequenceEqual([2, 3]))
+        {
+            if (keep) { Emit(OpType.GlobalAveragePool, n, [Tensor(n.Input[0])]); return; }
+            var pooled = new NodeProto { Name = n.Name + "_pool", OpType = "GlobalAveragePool" };
+            pooled.Input.Add(n.Input[0]); pooled.Output.Add(n.Output[0] + "_pooled");
+            Emit(OpType.GlobalAveragePool, pooled, [Tensor(n.Input[0])]);
+            EmitReshape(n, Get(pooled.Output[0]).Tensor, [xs[0], xs[1]]);
+            return;
+        }
+        Emit(op, n, [Tensor(n.Input[0])], new Attributes().Set("axes", norm.Select(a => (long)a).ToArray()).Set("keepdims", keep ? 1L : 0L));
     }
 
     void BatchNorm(NodeProto n)

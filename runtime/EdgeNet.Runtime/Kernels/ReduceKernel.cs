@@ -1,0 +1,182 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+
+namespace EdgeNet.Kernels;
+
+/// <summary>
+/// A reduction as a fold: start value, one step per element, a finish with the element count, and ∂y/∂x of one
+/// element for the backward pass (beside the forward, as for the elementwise ops).
+/// </summary>
+public interface IReduction
+{
+    static abstract float Init { get; }
+    static abstract float Step(float acc, float x);
+    static abstract float Finish(float acc, int count);
+    /// <summary>∂y/∂x for an element x of a reduction whose result is y over count elements.</summary>
+    static abstract float Partial(float x, float y, int count);
+}
+
+public struct SumReduction : IReduction
+{
+    public static float Init => 0;
+    public static float Step(float acc, float x) => acc + x;
+    public static float Finish(float acc, int count) => acc;
+    public static float Partial(float x, float y, int count) => 1;
+}
+
+public struct MeanReduction : IReduction
+{
+    public static float Init => 0;
+    public static float Step(float acc, float x) => acc + x;
+    public static float Finish(float acc, int count) => acc / count;
+    public static float Partial(float x, float y, int count) => 1f / count;
+}
+
+/// <summary>Max; the gradient goes to every element equal to the maximum.</summary>
+public struct MaxReduction : IReduction
+{
+    public static float Init => float.NegativeInfinity;
+    public static float Step(float acc, float x) => MathF.Max(acc, x);
+    public static float Finish(float acc, int count) => acc;
+    public static float Partial(float x, float y, int count) => x == y ? 1 : 0;
+}
+
+/// <summary>Min; the gradient goes to every element equal to the minimum.</summary>
+public struct MinReduction : IReduction
+{
+    public static float Init => float.PositiveInfinity;
+    public static float Step(float acc, float x) => MathF.Min(acc, x);
+    public static float Finish(float acc, int count) => acc;
+    public static float Partial(float x, float y, int count) => x == y ? 1 : 0;
+}
+
+public struct ProdReduction : IReduction
+{
+    public static float Init => 1;
+    public static float Step(float acc, float x) => acc * x;
+    public static float Finish(float acc, int count) => acc;
+    public static float Partial(float x, float y, int count) => y / x;
+}
+
+public struct L1Reduction : IReduction
+{
+    public static float Init => 0;
+    public static float Step(float acc, float x) => acc + MathF.Abs(x);
+    public static float Finish(float acc, int count) => acc;
+    public static float Partial(float x, float y, int count) => x > 0 ? 1 : x < 0 ? -1 : 0;
+}
+
+public struct L2Reduction : IReduction
+{
+    public static float Init => 0;
+    public static float Step(float acc, float x) => acc + x * x;
+    public static float Finish(float acc, int count) => MathF.Sqrt(acc);
+    public static float Partial(float x, float y, int count) => y == 0 ? 0 : x / y;
+}
+
+public struct SumSquareReduction : IReduction
+{
+    public static float Init => 0;
+    public static float Step(float acc, float x) => acc + x * x;
+    public static float Finish(float acc, int count) => acc;
+    public static float Partial(float x, float y, int count) => 2 * x;
+}
+
+/// <summary>log Σ eˣ (ONNX's definition, as written).</summary>
+public struct LogSumExpReduction : IReduction
+{
+    public static float Init => 0;
+    public static float Step(float acc, float x) => acc + MathF.Exp(x);
+    public static float Finish(float acc, int count) => MathF.Log(acc);
+    public static float Partial(float x, float y, int count) => MathF.Exp(x - y);
+}
+
+/// <summary>
+/// A reduction over any set of axes ("axes", sorted, non-negative; "keepdims"). Each input element is folded into
+/// its output element, walked with an odometer; rows (the reduced axes last and contiguous) fold directly.
+/// </summary>
+/// <summary>The backward pass of a reduction kernel (the training session calls it through the op table).</summary>
+internal interface IReduceBackward
+{
+    void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, ReadOnlySpan<int> xs);
+}
+
+public sealed class ReduceKernel<T> : Kernel, IReduceBackward where T : struct, IReduction
+{
+    readonly int x, y;
+    readonly bool[] reduced;
+    readonly long[] outStride;
+    readonly int[] index;
+
+    public ReduceKernel(Model m, Node node, KernelOptions o) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        var xs = FloatTensor(m, x, "input").Shape;
+        reduced = new bool[xs.Length];
+        foreach (var a in node.Attributes.Ints("axes", []))
+        {
+            if (a < 0 || a >= xs.Length) throw Error($"axis {a} is out of range for rank {xs.Length}");
+            if (xs[a] < 0) throw Error("reducing the batch axis is not supported");
+            reduced[a] = true;
+        }
+        bool keep = node.Attributes.Int("keepdims", 1) != 0;
+        var shape = new List<int>();
+        for (int d = 0; d < xs.Length; d++) if (!reduced[d]) shape.Add(xs[d]); else if (keep) shape.Add(1);
+        ExpectShape(m, y, shape.ToArray());
+        outStride = new long[xs.Length]; index = new int[xs.Length];
+    }
+
+    /// <summary>The output element of every input element: strides over the kept axes, zero over the reduced ones.</summary>
+    internal static void OutputStrides(ReadOnlySpan<int> xs, bool[] reduced, Span<long> outStride, out int count)
+    {
+        long s = 1; count = 1;
+        for (int d = xs.Length - 1; d >= 0; d--)
+        {
+            if (reduced[d]) { outStride[d] = 0; count *= xs[d]; }
+            else { outStride[d] = s; s *= xs[d]; }
+        }
+    }
+
+    public override void Run(Frame f)
+    {
+        var xs = f.Shape(x);
+        var src = f.Span(x); var dst = f.Span(y);
+        OutputStrides(xs, reduced, outStride, out int count);
+        dst.Fill(T.Init);
+        Array.Clear(index);
+        long o = 0;
+        int r = xs.Length;
+        for (int i = 0; i < src.Length; i++)
+        {
+            dst[(int)o] = T.Step(dst[(int)o], src[i]);
+            for (int d = r - 1; d >= 0; d--)   // odometer
+            {
+                o += outStride[d];
+                if (++index[d] < xs[d]) break;
+                o -= outStride[d] * xs[d];
+                index[d] = 0;
+            }
+        }
+        for (int i = 0; i < dst.Length; i++) dst[i] = T.Finish(dst[i], count);
+    }
+
+    /// <summary>dx += dy[o(i)] · ∂y/∂x(x[i]).</summary>
+    public void Backward(ReadOnlySpan<float> xv, ReadOnlySpan<float> yv, ReadOnlySpan<float> dy, Span<float> dx, ReadOnlySpan<int> xs)
+    {
+        Span<long> stride = stackalloc long[Math.Max(1, xs.Length)];
+        OutputStrides(xs, reduced, stride, out int count);
+        Span<int> idx = stackalloc int[Math.Max(1, xs.Length)];
+        long o = 0;
+        for (int i = 0; i < xv.Length; i++)
+        {
+            dx[i] += dy[(int)o] * T.Partial(xv[i], yv[(int)o], count);
+            for (int d = xs.Length - 1; d >= 0; d--)
+            {
+                o += stride[d];
+                if (++idx[d] < xs[d]) break;
+                o -= stride[d] * xs[d];
+                idx[d] = 0;
+            }
+        }
+    }
+}
