@@ -26,11 +26,11 @@ public class KernelTwinTests
     public static readonly HashSet<OpType> TwinCovered =
     [
         OpType.Dense, OpType.Conv, OpType.MaxPool, OpType.AveragePool, OpType.GlobalAveragePool, OpType.Softmax,
-        OpType.Add, OpType.Sub, OpType.Mul, OpType.Div, OpType.Lstm, OpType.Gru, OpType.Rnn,
+        OpType.Add, OpType.Sub, OpType.Mul, OpType.Div, OpType.Pow, OpType.Max, OpType.Min, OpType.Mod, OpType.PRelu, OpType.Lstm, OpType.Gru, OpType.Rnn,
         OpType.Transpose, OpType.Slice, OpType.Gather, OpType.Concat, OpType.Reshape, OpType.ChannelAffine,
         OpType.Quantize, OpType.Dequantize,
         OpType.ReduceMean, OpType.ReduceSum, OpType.ReduceMax, OpType.ReduceMin, OpType.ReduceProd, OpType.ReduceL1, OpType.ReduceL2,
-        OpType.ReduceSumSquare, OpType.ReduceLogSumExp,
+        OpType.ReduceSumSquare, OpType.ReduceLogSumExp, OpType.LogSoftmax, OpType.Hardmax,
     ];
 
     /// <summary>Runs the model with reference and vectorized kernels on the same random input; outputs must agree.</summary>
@@ -122,6 +122,11 @@ public class KernelTwinTests
     [InlineData(OpType.Sub)]
     [InlineData(OpType.Mul)]
     [InlineData(OpType.Div)]
+    [InlineData(OpType.Pow)]
+    [InlineData(OpType.Max)]
+    [InlineData(OpType.Min)]
+    [InlineData(OpType.Mod)]
+    [InlineData(OpType.PRelu)]
     public void Broadcasting_binary(OpType op)
     {
         foreach (var other in new[] { new[] { 4, 5, 7 }, new[] { 5, 1 }, new[] { 1 }, new[] { 4, 1, 7 }, new[] { 7 } })
@@ -130,7 +135,7 @@ public class KernelTwinTests
                 var g = new GraphBuilder();
                 int x = g.Input("x", -1, 4, 5, 7);
                 var data = Random(other.Aggregate(1, (p, d) => p * d), 5);
-                if (op == OpType.Div) for (int i = 0; i < data.Length; i++) data[i] = 1.5f + Math.Abs(data[i]);
+                if (op is OpType.Div or OpType.Mod) for (int i = 0; i < data.Length; i++) data[i] = 1.5f + Math.Abs(data[i]);
                 int c = g.Constant("c", data, other);
                 Twins(g.Build(g.Add(op, constFirst ? [c, x] : [x, c])), 3);
             }

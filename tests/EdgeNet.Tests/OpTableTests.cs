@@ -274,4 +274,83 @@ public class OpTableTests(ITestOutputHelper output)
             Assert.True(err < 0.05, $"{op}: w1[{i}] analytic {analytic[i]}, numeric {numeric}");
         }
     }
+
+    public static TheoryData<OpType> BinaryOps() => new(OpTable.All.Where(e => e.Layout == LayoutRole.Binary).Select(e => e.Op));
+
+    /// <summary>op(a, b) of two computed tensors (b also broadcast from [N, 1]): the gradients of the weights behind
+    /// both operands against finite differences. Pow's base goes through a Sigmoid; Div's and Mod's divisor is 1.5 + sigmoid.</summary>
+    [Theory]
+    [MemberData(nameof(BinaryOps))]
+    public void Binary_op_gradients_match_finite_differences(OpType op)
+    {
+        foreach (int bWidth in new[] { 5, 1 })
+        {
+            var rng = new Random(8);
+            float[] R(int n, float sc) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1) * sc).ToArray();
+            var g = new GraphBuilder();
+            int x = g.Input("x", -1, 6);
+            int a = g.Add(OpType.Dense, [x, g.Constant("wa", R(30, 0.6f), 5, 6), g.Constant("ba", R(5, 0.3f), 5)], name: "da");
+            int b = g.Add(OpType.Dense, [x, g.Constant("wb", R(6 * bWidth, 0.6f), bWidth, 6), g.Constant("bb", R(bWidth, 0.3f), bWidth)], name: "db");
+            if (op == OpType.Pow) a = g.Add(OpType.Sigmoid, [a]);
+            if (op is OpType.Div or OpType.Mod) b = g.Add(OpType.Add, [g.Add(OpType.Sigmoid, [b]), g.Constant("c", [1.5f], 1)]);
+            int h = g.Add(op, [a, b]);
+            int y = g.Add(OpType.Dense, [h, g.Constant("w2", R(15, 1f), 3, 5), g.Constant("b2", R(3, 0.5f), 3)], name: "d2");
+            var model = g.Build(y);
+            var data = R(4 * 6, 1.5f);
+            long[] labels = [0, 2, 1, 2];
+            var s = new Training.TrainingSession(model, 4);
+            float Loss() { data.CopyTo(s.Input(4)); s.Forward(); s.ZeroGrad(false); return Loss_(s, labels); }
+            Loss(); s.Backward();
+            var grads = s.Parameters.ToDictionary(q => q.Name, q => (float[])q.Grad.Clone());   // before the differences zero them
+            foreach (var name in new[] { "wa", "wb" })
+            {
+                var w = s.Parameters.First(q => q.Name == name);
+                var analytic = grads[name];
+                for (int i = 0; i < w.Value.Length; i++)
+                {
+                    double Numeric(float step)
+                    {
+                        float keep = w.Value[i];
+                        w.Value[i] = keep + step; double up = Loss();
+                        w.Value[i] = keep - step; double down = Loss();
+                        w.Value[i] = keep;
+                        return (up - down) / (2 * step);
+                    }
+                    double Err(double num) => Math.Abs(num - analytic[i]) / Math.Max(1e-2, Math.Abs(num) + Math.Abs(analytic[i]));
+                    double numeric = Numeric(1e-3f);
+                    if (Err(numeric) >= 0.05) numeric = Numeric(1e-4f);   // a kink (Max, Min, Mod) inside ±step
+                    Assert.True(Err(numeric) < 0.05, $"{op} (b [N, {bWidth}]): {name}[{i}] analytic {analytic[i]}, numeric {numeric}");
+                }
+            }
+        }
+    }
+
+    /// <summary>LogSoftmax over the features: the first layer's weight gradients against finite differences.</summary>
+    [Fact]
+    public void LogSoftmax_gradient_matches_finite_differences()
+    {
+        var rng = new Random(4);
+        float[] R(int n, float sc) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1) * sc).ToArray();
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 6);
+        int h = g.Add(OpType.Dense, [x, g.Constant("w1", R(30, 0.6f), 5, 6), g.Constant("b1", R(5, 0.3f), 5)], name: "d1");
+        h = g.Add(OpType.LogSoftmax, [h], new Attributes().Set("axis", 1L));
+        var model = g.Build(g.Add(OpType.Dense, [h, g.Constant("w2", R(15, 1f), 3, 5), g.Constant("b2", R(3, 0.5f), 3)], name: "d2"));
+        var data = R(4 * 6, 1.5f);
+        long[] labels = [0, 2, 1, 2];
+        var s = new Training.TrainingSession(model, 4);
+        float Loss() { data.CopyTo(s.Input(4)); s.Forward(); s.ZeroGrad(false); return Loss_(s, labels); }
+        Loss(); s.Backward();
+        var w = s.Parameters.First(q => q.Name == "w1");
+        var analytic = (float[])w.Grad.Clone();
+        for (int i = 0; i < w.Value.Length; i++)
+        {
+            float keep = w.Value[i], step = 1e-3f;
+            w.Value[i] = keep + step; double up = Loss();
+            w.Value[i] = keep - step; double down = Loss();
+            w.Value[i] = keep;
+            double numeric = (up - down) / (2 * step);
+            Assert.True(Math.Abs(numeric - analytic[i]) / Math.Max(1e-2, Math.Abs(numeric) + Math.Abs(analytic[i])) < 0.05, $"w1[{i}]: analytic {analytic[i]}, numeric {numeric}");
+        }
+    }
 }

@@ -104,10 +104,25 @@ public static class OpTable
             Op = OpType.Softmax, Inputs = (1, 1), Onnx = ["Softmax"],
             Fp32 = (m, n, o) => new SoftmaxKernel(m, n, o), Backward = Gradients.Softmax,
         },
-        Binary(OpType.Add, int8: true),
-        Binary(OpType.Sub),
-        Binary(OpType.Mul),
-        Binary(OpType.Div),
+        new()
+        {
+            Op = OpType.LogSoftmax, Inputs = (1, 1), Onnx = ["LogSoftmax"],
+            Fp32 = (m, n, o) => new LogSoftmaxKernel(m, n, o), Backward = Gradients.LogSoftmax,
+        },
+        new()
+        {
+            Op = OpType.Hardmax, Inputs = (1, 1), Onnx = ["Hardmax"],
+            Fp32 = (m, n, o) => new HardmaxKernel(m, n, o), Backward = NotDifferentiable,
+        },
+        Binary<AddOp>(OpType.Add, ["Add", "Sum", "Mean"], int8: true),
+        Binary<SubOp>(OpType.Sub, ["Sub"]),
+        Binary<MulOp>(OpType.Mul, ["Mul"]),
+        Binary<DivOp>(OpType.Div, ["Div"]),
+        Binary<PowOp>(OpType.Pow, ["Pow"]),
+        Binary<MaxOp>(OpType.Max, ["Max"]),
+        Binary<MinOp>(OpType.Min, ["Min"]),
+        Binary<ModOp>(OpType.Mod, ["Mod"]),
+        Binary<PReluOp>(OpType.PRelu, ["PRelu"]),
         new()
         {
             Op = OpType.Reshape, Inputs = (1, 1), Onnx = ["Reshape", "Flatten", "Squeeze", "Unsqueeze"],
@@ -166,12 +181,12 @@ public static class OpTable
         Fp32 = (m, n, o) => new ReduceKernel<T>(m, n, o), Backward = Gradients.Reduce,
     };
 
-    static OpInfo Binary(OpType op, bool int8 = false) => new()
+    static OpInfo Binary<T>(OpType op, string[] onnx, bool int8 = false) where T : struct, IBinaryOp => new()
     {
-        Op = op, Inputs = (2, 2), Onnx = [op.ToString()],
-        Fp32 = (m, n, o) => new BinaryKernel(m, n, o), Int8 = int8 ? (m, n, o) => new ElementwiseInt8Kernel(m, n, o) : null,
+        Op = op, Inputs = (2, 2), Onnx = onnx,
+        Fp32 = (m, n, o) => new BinaryKernel<T>(m, n, o), Int8 = int8 ? (m, n, o) => new ElementwiseInt8Kernel(m, n, o) : null,
         Layout = LayoutRole.Binary, Int8ChannelsLast = int8,
-        Quant = int8 ? QuantRole.Int8 : QuantRole.Fp32, Int8Accepts = int8 ? SameShapeOrScalarB : null, Backward = Gradients.Binary,
+        Quant = int8 ? QuantRole.Int8 : QuantRole.Fp32, Int8Accepts = int8 ? SameShapeOrScalarB : null, Backward = Gradients.Binary<T>,
     };
 
     static OpInfo Recurrent(OpType op, int inputs, int outputs, string onnx) => new()

@@ -73,4 +73,12 @@ public enum OpType : ushort
     ReduceL2 = 63,
     ReduceSumSquare = 64,
     ReduceLogSumExp = 65,
+    // 66..70: broadcasting binary ops (Kernels/BinaryOps.cs)
+    Pow = 66,
+    Max = 67,
+    Min = 68,
+    Mod = 69,           // fmod: the remainder has the dividend's sign
+    PRelu = 70,         // x < 0 ? slope·x : x, slope broadcast to x
+    LogSoftmax = 71,    // along "axis"
+    Hardmax = 72,       // along "axis": 1 at the first maximum
 }

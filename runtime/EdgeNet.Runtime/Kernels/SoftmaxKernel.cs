@@ -14,11 +14,18 @@ public sealed class SoftmaxKernel : Kernel
     {
         x = node.Inputs[0]; y = node.Outputs[0];
         var xt = FloatTensor(m, x, "input");
-        axis = (int)node.Attributes.Int("axis", -1);
-        if (axis < 0) axis += xt.Shape.Length;
-        if (axis < 0 || axis >= xt.Shape.Length) throw Error($"axis out of range for rank {xt.Shape.Length}");
+        axis = Axis(this, node, xt.Shape.Length);
         ExpectShape(m, y, xt.Shape);
         reference = o.Reference;
+    }
+
+    /// <summary>The "axis" attribute, negative from the end, checked against the rank.</summary>
+    internal static int Axis(Kernel k, Node node, int rank)
+    {
+        int axis = (int)node.Attributes.Int("axis", -1);
+        if (axis < 0) axis += rank;
+        if (axis < 0 || axis >= rank) throw new ModelFormatException($"node '{node.Name}' ({node.Op}): axis out of range for rank {rank}");
+        return axis;
     }
 
     public override void Run(Frame f)
@@ -43,6 +50,67 @@ public sealed class SoftmaxKernel : Kernel
                 for (int k = 0; k < len; k++) m = Math.Max(m, xs[start + k * inner + j]);
                 for (int k = 0; k < len; k++) sum += ys[start + k * inner + j] = MathF.Exp(xs[start + k * inner + j] - m);
                 for (int k = 0; k < len; k++) ys[start + k * inner + j] /= sum;
+            }
+    }
+}
+
+/// <summary>LogSoftmax along one axis: x − max − ln Σ e^(x − max).</summary>
+public sealed class LogSoftmaxKernel : Kernel
+{
+    readonly int x, y, axis;
+
+    public LogSoftmaxKernel(Model m, Node node, KernelOptions o) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        var xt = FloatTensor(m, x, "input");
+        axis = SoftmaxKernel.Axis(this, node, xt.Shape.Length);
+        ExpectShape(m, y, xt.Shape);
+    }
+
+    public override void Run(Frame f)
+    {
+        var s = f.Shape(x);
+        int len = s[axis], inner = 1;
+        for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
+        var xs = f.Span(x); var ys = f.Span(y);
+        for (int start = 0; start < xs.Length; start += len * inner)
+            for (int j = 0; j < inner; j++)
+            {
+                float m = float.NegativeInfinity, sum = 0;
+                for (int k = 0; k < len; k++) m = Math.Max(m, xs[start + k * inner + j]);
+                for (int k = 0; k < len; k++) sum += MathF.Exp(xs[start + k * inner + j] - m);
+                float lse = m + MathF.Log(sum);
+                for (int k = 0; k < len; k++) ys[start + k * inner + j] = xs[start + k * inner + j] - lse;
+            }
+    }
+}
+
+/// <summary>Hardmax along one axis: 1 at the first maximum, 0 elsewhere (not differentiable).</summary>
+public sealed class HardmaxKernel : Kernel
+{
+    readonly int x, y, axis;
+
+    public HardmaxKernel(Model m, Node node, KernelOptions o) : base(node)
+    {
+        x = node.Inputs[0]; y = node.Outputs[0];
+        var xt = FloatTensor(m, x, "input");
+        axis = SoftmaxKernel.Axis(this, node, xt.Shape.Length);
+        ExpectShape(m, y, xt.Shape);
+    }
+
+    public override void Run(Frame f)
+    {
+        var s = f.Shape(x);
+        int len = s[axis], inner = 1;
+        for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
+        var xs = f.Span(x); var ys = f.Span(y);
+        ys.Clear();
+        for (int start = 0; start < xs.Length; start += len * inner)
+            for (int j = 0; j < inner; j++)
+            {
+                int best = 0;
+                for (int k = 1; k < len; k++) if (xs[start + k * inner + j] > xs[start + best * inner + j]) best = k;
+                if (len > 0) ys[start + best * inner + j] = 1;
             }
     }
 }

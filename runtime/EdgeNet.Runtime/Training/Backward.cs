@@ -113,8 +113,22 @@ internal static class Backward
             }
     }
 
+    /// <summary>LogSoftmax: dx += dy − softmax · Σdy along the axis (softmax = e^y).</summary>
+    public static void LogSoftmax(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int[] shape, int axis)
+    {
+        int len = shape[axis], inner = 1;
+        for (int d = axis + 1; d < shape.Length; d++) inner *= shape[d];
+        for (int start = 0; start < y.Length; start += len * inner)
+            for (int j = 0; j < inner; j++)
+            {
+                float sum = 0;
+                for (int k = 0; k < len; k++) sum += dy[start + k * inner + j];
+                for (int k = 0; k < len; k++) { int i = start + k * inner + j; dx[i] += dy[i] - MathF.Exp(y[i]) * sum; }
+            }
+    }
+
     /// <summary>Broadcasting binary op: da += reduce(dy · ∂y/∂a), db likewise, by walking every output element.</summary>
-    public static void Binary(OpType op, ReadOnlySpan<float> a, int[] sa, ReadOnlySpan<float> b, int[] sb, ReadOnlySpan<float> dy, int[] so, Span<float> da, Span<float> db)
+    public static void Binary<T>(ReadOnlySpan<float> a, int[] sa, ReadOnlySpan<float> b, int[] sb, ReadOnlySpan<float> dy, int[] so, Span<float> da, Span<float> db) where T : struct, Kernels.IBinaryOp
     {
         int r = so.Length;
         Span<long> strideA = stackalloc long[Math.Max(1, r)], strideB = stackalloc long[Math.Max(1, r)];
@@ -129,14 +143,9 @@ internal static class Backward
         {
             long rem = i, ia = 0, ib = 0;
             for (int d = r - 1; d >= 0; d--) { long k = rem % so[d]; rem /= so[d]; ia += k * strideA[d]; ib += k * strideB[d]; }
-            float g = dy[i], x = a[(int)ia], z = b[(int)ib];
-            switch (op)
-            {
-                case OpType.Add: if (!da.IsEmpty) da[(int)ia] += g; if (!db.IsEmpty) db[(int)ib] += g; break;
-                case OpType.Sub: if (!da.IsEmpty) da[(int)ia] += g; if (!db.IsEmpty) db[(int)ib] -= g; break;
-                case OpType.Mul: if (!da.IsEmpty) da[(int)ia] += g * z; if (!db.IsEmpty) db[(int)ib] += g * x; break;
-                case OpType.Div: if (!da.IsEmpty) da[(int)ia] += g / z; if (!db.IsEmpty) db[(int)ib] -= g * x / (z * z); break;
-            }
+            var (ga, gb) = T.Gradient(dy[i], a[(int)ia], b[(int)ib]);
+            if (!da.IsEmpty) da[(int)ia] += ga;
+            if (!db.IsEmpty) db[(int)ib] += gb;
         }
     }
 

@@ -109,6 +109,14 @@ internal static class Gradients
         if (!s.Gr(n.Inputs[0]).IsEmpty) Backward.Softmax(s.A(y), Dy(s, n), s.Gr(n.Inputs[0]), shape, axis);
     }
 
+    public static void LogSoftmax(TrainingSession s, int i)
+    {
+        var n = s.Model.Nodes[i];
+        int y = n.Outputs[0];
+        int axis = (int)n.Attributes.Int("axis", -1); var shape = s.Shape(y); if (axis < 0) axis += shape.Length;
+        if (!s.Gr(n.Inputs[0]).IsEmpty) Backward.LogSoftmax(s.A(y), Dy(s, n), s.Gr(n.Inputs[0]), shape, axis);
+    }
+
     public static void MaxPool(TrainingSession s, int i)
     {
         var n = s.Model.Nodes[i];
@@ -140,10 +148,10 @@ internal static class Gradients
         for (int j = 0; j < dx.Length; j++) dx[j] += dy[j] * sc[j / inner % ch];
     }
 
-    public static void Binary(TrainingSession s, int i)
+    public static void Binary<T>(TrainingSession s, int i) where T : struct, Kernels.IBinaryOp
     {
         var n = s.Model.Nodes[i];
-        Backward.Binary(n.Op, s.A(n.Inputs[0]), s.Shape(n.Inputs[0]), s.A(n.Inputs[1]), s.Shape(n.Inputs[1]), Dy(s, n), s.Shape(n.Outputs[0]), s.Gr(n.Inputs[0]), s.Gr(n.Inputs[1]));
+        Backward.Binary<T>( s.A(n.Inputs[0]), s.Shape(n.Inputs[0]), s.A(n.Inputs[1]), s.Shape(n.Inputs[1]), Dy(s, n), s.Shape(n.Outputs[0]), s.Gr(n.Inputs[0]), s.Gr(n.Inputs[1]));
     }
 
     public static void Reshape(TrainingSession s, int i)

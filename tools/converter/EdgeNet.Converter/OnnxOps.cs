@@ -164,12 +164,13 @@ public sealed partial class OnnxImporter
         Emit(OpType.Clip, n, [Tensor(n.Input[0])], new Attributes().Set("min", lo).Set("max", hi));
     }
 
-    void Softmax(NodeProto n)
+    /// <summary>Softmax, LogSoftmax, Hardmax along one axis (opset 13 on; before it only where it is the last axis).</summary>
+    void Softmax(NodeProto n, OpType op)
     {
         int rank = ShapeOfValue(n.Input[0]).Length;
         int axis = Axis(AttrI(n, "axis", opset < 13 ? 1 : -1), rank, "axis");
-        if (opset < 13 && axis != rank - 1) throw Error($"Softmax before opset 13 with axis {axis} of rank {rank} (a flattening softmax) is not supported");
-        Emit(OpType.Softmax, n, [Tensor(n.Input[0])], new Attributes().Set("axis", (long)axis));
+        if (opset < 13 && axis != rank - 1) throw Error($"{n.OpType} before opset 13 with axis {axis} of rank {rank} (a flattening softmax) is not supported");
+        Emit(op, n, [Tensor(n.Input[0])], new Attributes().Set("axis", (long)axis));
     }
 
     void Binary(NodeProto n, OpType op)
@@ -197,6 +198,28 @@ public sealed partial class OnnxImporter
             return;
         }
         Emit(op, n, [Tensor(n.Input[0]), Tensor(n.Input[1])]);
+    }
+
+    /// <summary>Sum, Mean, Max, Min of any number of inputs: a chain of broadcasting binary ops (Mean then scales by 1/k).</summary>
+    void Variadic(NodeProto n, OpType op, bool mean = false)
+    {
+        string acc = n.Input[0];
+        for (int i = 1; i < n.Input.Count; i++)
+        {
+            var step = new NodeProto { Name = $"{n.Name}_{i}", OpType = n.OpType };
+            step.Input.Add(acc); step.Input.Add(n.Input[i]);
+            step.Output.Add(i == n.Input.Count - 1 && !mean ? n.Output[0] : $"{n.Output[0]}#{i}");
+            Binary(step, op);
+            acc = step.Output[0];
+        }
+        if (mean) Emit(OpType.Mul, n, [Tensor(acc), ConstTensor(n.Output[0] + "_scale", [1f / n.Input.Count], [])]);
+        else if (n.Input.Count == 1) values[n.Output[0]] = Get(acc);
+    }
+
+    void Mod(NodeProto n)
+    {
+        if (AttrI(n, "fmod", 0) == 0) throw Error("fmod = 0 (integer modulo) is not supported for float tensors");
+        Binary(n, OpType.Mod);
     }
 
     void Flatten(NodeProto n)

@@ -1,0 +1,111 @@
+using System.Numerics.Tensors;
+
+namespace EdgeNet.Kernels;
+
+/// <summary>
+/// A broadcasting binary op: its scalar formula (the reference), its span forms (span∘span, span∘scalar,
+/// scalar∘span, which <see cref="BinaryKernel{T}"/> hands each innermost run to), and its gradient beside them.
+/// </summary>
+public interface IBinaryOp
+{
+    static abstract float Invoke(float a, float b);
+    static abstract void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y);
+    static abstract void Apply(ReadOnlySpan<float> a, float b, Span<float> y);
+    static abstract void Apply(float a, ReadOnlySpan<float> b, Span<float> y);
+    /// <summary>The gradients of a and b for output gradient g.</summary>
+    static abstract (float A, float B) Gradient(float g, float a, float b);
+}
+
+/// <summary>Span forms of ops without a TensorPrimitives routine: the scalar formula in a loop.</summary>
+public static class BinaryLoops
+{
+    public static void Map<T>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where T : IBinaryOp { for (int i = 0; i < y.Length; i++) y[i] = T.Invoke(a[i], b[i]); }
+    public static void Map<T>(ReadOnlySpan<float> a, float b, Span<float> y) where T : IBinaryOp { for (int i = 0; i < y.Length; i++) y[i] = T.Invoke(a[i], b); }
+    public static void Map<T>(float a, ReadOnlySpan<float> b, Span<float> y) where T : IBinaryOp { for (int i = 0; i < y.Length; i++) y[i] = T.Invoke(a, b[i]); }
+}
+
+public struct AddOp : IBinaryOp
+{
+    public static float Invoke(float a, float b) => a + b;
+    public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(a, b, y);
+    public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Add(a, b, y);
+    public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(b, a, y);
+    public static (float A, float B) Gradient(float g, float a, float b) => (g, g);
+}
+
+public struct SubOp : IBinaryOp
+{
+    public static float Invoke(float a, float b) => a - b;
+    public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Subtract(a, b, y);
+    public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Subtract(a, b, y);
+    public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Subtract(a, b, y);
+    public static (float A, float B) Gradient(float g, float a, float b) => (g, -g);
+}
+
+public struct MulOp : IBinaryOp
+{
+    public static float Invoke(float a, float b) => a * b;
+    public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Multiply(a, b, y);
+    public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Multiply(a, b, y);
+    public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Multiply(b, a, y);
+    public static (float A, float B) Gradient(float g, float a, float b) => (g * b, g * a);
+}
+
+public struct DivOp : IBinaryOp
+{
+    public static float Invoke(float a, float b) => a / b;
+    public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Divide(a, b, y);
+    public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Divide(a, b, y);
+    public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Divide(a, b, y);
+    public static (float A, float B) Gradient(float g, float a, float b) => (g / b, -(g * a / (b * b)));
+}
+
+/// <summary>aᵇ.</summary>
+public struct PowOp : IBinaryOp
+{
+    public static float Invoke(float a, float b) => MathF.Pow(a, b);
+    public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Pow(a, b, y);
+    public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) { if (b == 2) TensorPrimitives.Multiply(a, a, y); else TensorPrimitives.Pow(a, b, y); }
+    public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Pow(a, b, y);
+    public static (float A, float B) Gradient(float g, float a, float b) => (g * b * MathF.Pow(a, b - 1), a > 0 ? g * MathF.Pow(a, b) * MathF.Log(a) : 0);
+}
+
+/// <summary>max(a, b), NaN if either is (numpy's maximum); the gradient goes to the larger (a on ties).</summary>
+public struct MaxOp : IBinaryOp
+{
+    public static float Invoke(float a, float b) => MathF.Max(a, b);
+    public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Max(a, b, y);
+    public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Max(a, b, y);
+    public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Max(b, a, y);
+    public static (float A, float B) Gradient(float g, float a, float b) => a >= b ? (g, 0) : (0, g);
+}
+
+/// <summary>min(a, b), NaN if either is; the gradient goes to the smaller (a on ties).</summary>
+public struct MinOp : IBinaryOp
+{
+    public static float Invoke(float a, float b) => MathF.Min(a, b);
+    public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Min(a, b, y);
+    public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Min(a, b, y);
+    public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Min(b, a, y);
+    public static (float A, float B) Gradient(float g, float a, float b) => a <= b ? (g, 0) : (0, g);
+}
+
+/// <summary>fmod(a, b): the remainder with a's sign (ONNX Mod with fmod = 1, the only form for floats).</summary>
+public struct ModOp : IBinaryOp
+{
+    public static float Invoke(float a, float b) => a % b;
+    public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => BinaryLoops.Map<ModOp>(a, b, y);
+    public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => BinaryLoops.Map<ModOp>(a, b, y);
+    public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => BinaryLoops.Map<ModOp>(a, b, y);
+    public static (float A, float B) Gradient(float g, float a, float b) => (g, -g * MathF.Truncate(a / b));
+}
+
+/// <summary>a &lt; 0 ? b·a : a, slope b broadcast to a (ONNX PRelu).</summary>
+public struct PReluOp : IBinaryOp
+{
+    public static float Invoke(float a, float b) => a < 0 ? b * a : a;
+    public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => BinaryLoops.Map<PReluOp>(a, b, y);
+    public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => BinaryLoops.Map<PReluOp>(a, b, y);
+    public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => BinaryLoops.Map<PReluOp>(a, b, y);
+    public static (float A, float B) Gradient(float g, float a, float b) => a < 0 ? (g * b, g * a) : (g, 0);
+}
