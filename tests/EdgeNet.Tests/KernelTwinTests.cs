@@ -30,7 +30,8 @@ public class KernelTwinTests
         OpType.Transpose, OpType.Slice, OpType.Gather, OpType.Concat, OpType.Reshape, OpType.ChannelAffine,
         OpType.Quantize, OpType.Dequantize,
         OpType.ReduceMean, OpType.ReduceSum, OpType.ReduceMax, OpType.ReduceMin, OpType.ReduceProd, OpType.ReduceL1, OpType.ReduceL2,
-        OpType.ReduceSumSquare, OpType.ReduceLogSumExp, OpType.LogSoftmax, OpType.Hardmax,
+        OpType.ReduceSumSquare, OpType.ReduceLogSumExp, OpType.LogSoftmax, OpType.Hardmax, OpType.MatMul,
+        OpType.LayerNormalization,
     ];
 
     /// <summary>Runs the model with reference and vectorized kernels on the same random input; outputs must agree.</summary>
@@ -159,6 +160,21 @@ public class KernelTwinTests
                 Twins(m, 2);
                 Twins(m, 2, scale: 5f);
             }
+    }
+
+    /// <summary>MatMul of two inputs (attention's shapes, broadcast batches, 1-D operands): GEMM against the triple loop.</summary>
+    [Theory]
+    [InlineData(new[] { 2, 3, 5, 7 }, new[] { 2, 3, 7, 9 })]
+    [InlineData(new[] { 4, 17, 33 }, new[] { 33, 5 })]
+    [InlineData(new[] { 3, 1, 6, 8 }, new[] { 1, 4, 8, 67 })]
+    [InlineData(new[] { 9 }, new[] { 2, 9, 3 })]
+    [InlineData(new[] { 5, 9 }, new[] { 9 })]
+    public void MatMul(int[] sa, int[] sb)
+    {
+        var g = new GraphBuilder();
+        int a = g.Input("a", sa);
+        int b = g.Constant("b", Random(sb.Aggregate(1, (p, d) => p * d), 3), sb);
+        Twins(g.Build(g.Add(OpType.MatMul, [a, b])), 1, 1e-4f, 1e-4f);
     }
 
     [Fact]

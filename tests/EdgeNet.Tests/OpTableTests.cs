@@ -353,4 +353,73 @@ public class OpTableTests(ITestOutputHelper output)
             Assert.True(Math.Abs(numeric - analytic[i]) / Math.Max(1e-2, Math.Abs(numeric) + Math.Abs(analytic[i])) < 0.05, $"w1[{i}]: analytic {analytic[i]}, numeric {numeric}");
         }
     }
+
+    /// <summary>MatMul of two computed tensors ([N, 2, 3] · [N, 3, 2], as attention multiplies): the gradients of the
+    /// weights behind both against finite differences.</summary>
+    [Fact]
+    public void MatMul_of_activations_gradients_match_finite_differences()
+    {
+        var rng = new Random(6);
+        float[] R(int n, float sc) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1) * sc).ToArray();
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 6);
+        int a = g.Reshape(g.Add(OpType.Dense, [x, g.Constant("wa", R(36, 0.6f), 6, 6)], name: "da"), [-1, 2, 3]);
+        int b = g.Reshape(g.Add(OpType.Dense, [x, g.Constant("wb", R(36, 0.6f), 6, 6)], name: "db"), [-1, 3, 2]);
+        int c = g.Reshape(g.Add(OpType.MatMul, [a, b]), [-1, 4]);
+        var model = g.Build(g.Add(OpType.Dense, [c, g.Constant("w2", R(12, 1f), 3, 4), g.Constant("b2", R(3, 0.5f), 3)], name: "d2"));
+        var data = R(4 * 6, 1.5f);
+        long[] labels = [0, 2, 1, 2];
+        var s = new Training.TrainingSession(model, 4);
+        float Loss() { data.CopyTo(s.Input(4)); s.Forward(); s.ZeroGrad(false); return Loss_(s, labels); }
+        Loss(); s.Backward();
+        var grads = s.Parameters.ToDictionary(q => q.Name, q => (float[])q.Grad.Clone());   // before the differences zero them
+        foreach (var name in new[] { "wa", "wb" })
+        {
+            var w = s.Parameters.First(q => q.Name == name);
+            var analytic = grads[name];
+            for (int i = 0; i < w.Value.Length; i++)
+            {
+                float keep = w.Value[i], step = 1e-3f;
+                w.Value[i] = keep + step; double up = Loss();
+                w.Value[i] = keep - step; double down = Loss();
+                w.Value[i] = keep;
+                double numeric = (up - down) / (2 * step);
+                Assert.True(Math.Abs(numeric - analytic[i]) / Math.Max(1e-2, Math.Abs(numeric) + Math.Abs(analytic[i])) < 0.05, $"{name}[{i}]: analytic {analytic[i]}, numeric {numeric}");
+            }
+        }
+    }
+
+    /// <summary>LayerNormalization over the features with a trained scale and bias: gradients of the weights before
+    /// it and of its scale against finite differences.</summary>
+    [Fact]
+    public void LayerNorm_gradients_match_finite_differences()
+    {
+        var rng = new Random(9);
+        float[] R(int n, float sc) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1) * sc).ToArray();
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 6);
+        int h = g.Add(OpType.Dense, [x, g.Constant("w1", R(30, 0.6f), 5, 6), g.Constant("b1", R(5, 0.3f), 5)], name: "d1");
+        h = g.Add(OpType.LayerNormalization, [h, g.Constant("ln.scale", R(5, 1f), 5), g.Constant("ln.bias", R(5, 0.5f), 5)], new Attributes().Set("axis", -1L), "ln");
+        var model = g.Build(g.Add(OpType.Dense, [h, g.Constant("w2", R(15, 1f), 3, 5), g.Constant("b2", R(3, 0.5f), 3)], name: "d2"));
+        var data = R(4 * 6, 1.5f);
+        long[] labels = [0, 2, 1, 2];
+        var s = new Training.TrainingSession(model, 4);
+        float Loss() { data.CopyTo(s.Input(4)); s.Forward(); s.ZeroGrad(false); return Loss_(s, labels); }
+        Loss(); s.Backward();
+        var grads = s.Parameters.ToDictionary(q => q.Name, q => (float[])q.Grad.Clone());   // before the differences zero them
+        foreach (var name in new[] { "w1", "ln.scale", "ln.bias" })
+        {
+            var w = s.Parameters.First(q => q.Name == name);
+            var analytic = grads[name];
+            for (int i = 0; i < w.Value.Length; i++)
+            {
+                float keep = w.Value[i], step = 1e-3f;
+                w.Value[i] = keep + step; double up = Loss();
+                w.Value[i] = keep - step; double down = Loss();
+                w.Value[i] = keep;
+                double numeric = (up - down) / (2 * step);
+                Assert.True(Math.Abs(numeric - analytic[i]) / Math.Max(1e-2, Math.Abs(numeric) + Math.Abs(analytic[i])) < 0.05, $"{name}[{i}]: analytic {analytic[i]}, numeric {numeric}");
+            }
+        }
+    }
 }

@@ -25,6 +25,11 @@ public static class OpTable
         },
         new()
         {
+            Op = OpType.MatMul, Inputs = (2, 2), Onnx = ["MatMul"],
+            Fp32 = (m, n, o) => new MatMulKernel(m, n, o), Backward = Gradients.MatMul,
+        },
+        new()
+        {
             Op = OpType.Conv, Inputs = (2, 3), Onnx = ["Conv"],
             Fp32 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) != 0 ? new ConvNhwcKernel(m, n) : new ConvKernel(m, n, o),
             Int8 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) != 0 ? new ConvNhwcInt8Kernel(m, n) : new ConvInt8Kernel(m, n, o),
@@ -49,6 +54,11 @@ public static class OpTable
             Fp32 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) == 1 ? new GlobalAveragePoolNhwcKernel(m, n) : new PoolKernel(m, n, o),
             Int8 = (m, n, o) => new PoolInt8Kernel(m, n, o),
             Layout = LayoutRole.GlobalPool, Int8ChannelsLast = true, Quant = QuantRole.Int8, Backward = Gradients.GlobalAveragePool,
+        },
+        new()
+        {
+            Op = OpType.LayerNormalization, Inputs = (2, 3), Outputs = (1, 3), Onnx = ["LayerNormalization"],
+            Fp32 = (m, n, o) => new LayerNormKernel(m, n, o), Parameters = [1, 2], Backward = Gradients.LayerNorm,
         },
         new()
         {

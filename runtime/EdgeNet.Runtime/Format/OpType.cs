@@ -81,4 +81,6 @@ public enum OpType : ushort
     PRelu = 70,         // x < 0 ? slope·x : x, slope broadcast to x
     LogSoftmax = 71,    // along "axis"
     Hardmax = 72,       // along "axis": 1 at the first maximum
+    MatMul = 73,        // A [..., M, K] · B [..., K, N] of computed tensors, batch dimensions broadcast (constant 2-D B: Dense)
+    LayerNormalization = 74,   // X, Scale, B? over the axes from "axis" on; outputs Y, Mean?, InvStdDev?
 }

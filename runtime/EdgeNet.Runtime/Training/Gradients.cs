@@ -41,6 +41,20 @@ internal static class Gradients
         Backward.Dense(s.A(n.Inputs[0]), s.A(n.Inputs[1]), dz, s.Gr(n.Inputs[0]), s.Gr(n.Inputs[1]), s.BiasGrad(n), dy.Length / ws[0], ws[1], ws[0]);
     }
 
+    public static void MatMul(TrainingSession s, int i)
+    {
+        var n = s.Model.Nodes[i];
+        ((Kernels.MatMulKernel)s.KernelOf(i)).Backward(s.A(n.Inputs[0]), s.A(n.Inputs[1]), Dy(s, n), s.Gr(n.Inputs[0]), s.Gr(n.Inputs[1]),
+            s.Shape(n.Inputs[0]), s.Shape(n.Inputs[1]), s.Shape(n.Outputs[0]));
+    }
+
+    /// <summary>LayerNormalization: dX, dScale, dB from Y's gradient (Mean and InvStdDev pass none back).</summary>
+    public static void LayerNorm(TrainingSession s, int i)
+    {
+        var n = s.Model.Nodes[i];
+        ((Kernels.LayerNormKernel)s.KernelOf(i)).Backward(s.A(n.Inputs[0]), s.A(n.Inputs[1]), Dy(s, n), s.Gr(n.Inputs[0]), s.Gr(n.Inputs[1]), s.BiasGrad(n));
+    }
+
     public static void ConvForward(TrainingSession s, int i)
     {
         var n = s.Model.Nodes[i];

@@ -42,7 +42,7 @@ public sealed partial class OnnxImporter
         ["ReduceProd"] = (im, n) => im.Reduce(n, OpType.ReduceProd), ["ReduceL1"] = (im, n) => im.Reduce(n, OpType.ReduceL1),
         ["ReduceL2"] = (im, n) => im.Reduce(n, OpType.ReduceL2), ["ReduceSumSquare"] = (im, n) => im.Reduce(n, OpType.ReduceSumSquare),
         ["ReduceLogSumExp"] = (im, n) => im.Reduce(n, OpType.ReduceLogSumExp),
-        ["BatchNormalization"] = (im, n) => im.BatchNorm(n),
+        ["BatchNormalization"] = (im, n) => im.BatchNorm(n), ["LayerNormalization"] = (im, n) => im.LayerNorm(n),
         ["Clip"] = (im, n) => im.Clip(n), ["Gelu"] = (im, n) => im.Gelu(n),
         ["Softmax"] = (im, n) => im.Softmax(n, OpType.Softmax), ["LogSoftmax"] = (im, n) => im.Softmax(n, OpType.LogSoftmax),
         ["Hardmax"] = (im, n) => im.Softmax(n, OpType.Hardmax),

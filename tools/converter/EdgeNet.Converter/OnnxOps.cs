@@ -35,7 +35,11 @@ public sealed partial class OnnxImporter
     {
         if (TryQdqDense(n, n.Input[1], transB: false, alpha: 1f)) return;
         var bv = Get(n.Input[1]);
-        if (bv.Floats is null || bv.Shape.Length != 2) throw Error("only MatMul by a constant matrix (weights) is supported");
+        if (bv.Floats is null || bv.Tensor >= 0 || bv.Shape.Length != 2)
+        {
+            Emit(OpType.MatMul, n, [Tensor(n.Input[0]), Tensor(n.Input[1])]);   // two computed tensors (attention), or a batched constant
+            return;
+        }
         int ic = bv.Shape[0], oc = bv.Shape[1];
         var w = new float[oc * ic];
         for (int o = 0; o < oc; o++) for (int k = 0; k < ic; k++) w[o * ic + k] = bv.Floats[k * oc + o];
@@ -117,6 +121,15 @@ public sealed partial class OnnxImporter
             return;
         }
         Emit(op, n, [Tensor(n.Input[0])], new Attributes().Set("axes", norm.Select(a => (long)a).ToArray()).Set("keepdims", keep ? 1L : 0L));
+    }
+
+    void LayerNorm(NodeProto n)
+    {
+        int rank = ShapeOfValue(n.Input[0]).Length;
+        if (AttrI(n, "stash_type", 1) != 1) throw Error("stash_type other than 1 (float) is not supported");
+        var inputs = new List<int> { Tensor(n.Input[0]), Tensor(n.Input[1]) };
+        if (Has(n, 2)) inputs.Add(Tensor(n.Input[2]));
+        Emit(OpType.LayerNormalization, n, inputs.ToArray(), new Attributes().Set("axis", (long)Axis(AttrI(n, "axis", -1), rank, "axis")).Set("epsilon", AttrF(n, "epsilon", 1e-5f)), outputs: 3);
     }
 
     void BatchNorm(NodeProto n)

@@ -1,0 +1,89 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+
+namespace EdgeNet.Kernels;
+
+/// <summary>
+/// LayerNormalization (ONNX opset 17): each row of X over the axes from "axis" on is normalized to zero mean and
+/// unit variance (epsilon), then scaled and shifted; the optional outputs Mean and InvStdDev keep a 1 for each
+/// normalized axis. Scale and B are read through the frame at run time, so training updates reach them.
+/// </summary>
+public sealed class LayerNormKernel : Kernel
+{
+    readonly int x, scale, bias = -1, y, mean = -1, invStd = -1, axis;
+    readonly float epsilon;
+
+    public LayerNormKernel(Model m, Node node, KernelOptions o) : base(node)
+    {
+        x = node.Inputs[0]; scale = node.Inputs[1]; y = node.Outputs[0];
+        if (node.Inputs.Length > 2 && node.Inputs[2] >= 0) bias = node.Inputs[2];
+        var xs = FloatTensor(m, x, "X").Shape;
+        axis = (int)node.Attributes.Int("axis", -1);
+        if (axis < 0) axis += xs.Length;
+        if (axis < 0 || axis >= xs.Length) throw Error($"axis out of range for rank {xs.Length}");
+        epsilon = node.Attributes.Float("epsilon", 1e-5f);
+        if (!(epsilon >= 0)) throw Error($"epsilon {epsilon} must not be negative");
+        long inner = 1;
+        for (int d = axis; d < xs.Length; d++) { RequireFixed(m.Tensors[x], d, $"normalized dimension {d}"); inner *= xs[d]; }
+        if (FloatTensor(m, scale, "Scale").Elements(1) != inner) throw Error($"Scale has {m.Tensors[scale].Elements(1)} values for {inner} normalized elements");
+        if (bias >= 0 && FloatTensor(m, bias, "B").Elements(1) != inner) throw Error($"B has {m.Tensors[bias].Elements(1)} values for {inner} normalized elements");
+        ExpectShape(m, y, xs);
+        var stats = xs.Select((d, i) => i >= axis ? 1 : d).ToArray();
+        if (node.Outputs.Length > 1 && node.Outputs[1] >= 0) { mean = node.Outputs[1]; ExpectShape(m, mean, stats); }
+        if (node.Outputs.Length > 2 && node.Outputs[2] >= 0) { invStd = node.Outputs[2]; ExpectShape(m, invStd, stats); }
+    }
+
+    public int Axis => axis;
+    public float Epsilon => epsilon;
+
+    /// <summary>Mean and 1/√(variance + ε) of one row.</summary>
+    internal static (float Mean, float Inv) Stats(ReadOnlySpan<float> row, float epsilon)
+    {
+        float s = 0;
+        for (int k = 0; k < row.Length; k++) s += row[k];
+        float mu = s / row.Length, v = 0;
+        for (int k = 0; k < row.Length; k++) { float d = row[k] - mu; v += d * d; }
+        return (mu, 1 / MathF.Sqrt(v / row.Length + epsilon));
+    }
+
+    public override void Run(Frame f)
+    {
+        var xs = f.Span(x); var ys = f.Span(y); var g = f.Span(scale);
+        var b = bias >= 0 ? f.Span(bias) : default;
+        int inner = g.Length;
+        for (int r = 0, p = 0; p < xs.Length; r++, p += inner)
+        {
+            var row = xs.Slice(p, inner);
+            var (mu, inv) = Stats(row, epsilon);
+            for (int k = 0; k < inner; k++) ys[p + k] = (row[k] - mu) * inv * g[k] + (b.IsEmpty ? 0 : b[k]);
+            if (mean >= 0) f.Span(mean)[r] = mu;
+            if (invStd >= 0) f.Span(invStd)[r] = inv;
+        }
+    }
+
+    /// <summary>dX, dScale, dB of y = x̂·g + b with x̂ = (x − μ)·inv, row by row.</summary>
+    internal void Backward(ReadOnlySpan<float> xv, ReadOnlySpan<float> g, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dg, Span<float> db)
+    {
+        int inner = g.Length;
+        for (int p = 0; p < xv.Length; p += inner)
+        {
+            var row = xv.Slice(p, inner);
+            var (mu, inv) = Stats(row, epsilon);
+            float meanD = 0, meanDx = 0;
+            for (int k = 0; k < inner; k++)
+            {
+                float xh = (row[k] - mu) * inv, d = dy[p + k] * g[k];
+                meanD += d; meanDx += d * xh;
+                if (!dg.IsEmpty) dg[k] += dy[p + k] * xh;
+                if (!db.IsEmpty) db[k] += dy[p + k];
+            }
+            meanD /= inner; meanDx /= inner;
+            if (dx.IsEmpty) continue;
+            for (int k = 0; k < inner; k++)
+            {
+                float xh = (row[k] - mu) * inv;
+                dx[p + k] += inv * (dy[p + k] * g[k] - meanD - xh * meanDx);
+            }
+        }
+    }
+}
