@@ -22,8 +22,9 @@ public static class ModelFit
         if (classes < 1 || classes > 1_000_000) throw new ConfigException($"config: model: {what} has {classes} outputs per sample; a classifier needs 1..1000000");
         if (m.Metadata.ClassLabels.Length > 0 && m.Metadata.ClassLabels.Length != classes)
             throw new ConfigException($"config: model: {what} has {m.Metadata.ClassLabels.Length} class labels for {classes} outputs");
-        if (cfg.Source.Type == "imu" && input.Elements(1) != (long)cfg.Source.Window * 6)
-            throw new ConfigException($"config: source.window: an IMU window of {cfg.Source.Window} samples × 6 values does not fit the input {Shape.Format(input.Shape)} of {what}");
+        int channels = cfg.Source.Type == "imu" ? Devices.Sensors.SensorCatalog.Channels(cfg.Source.Sensor).Count : 0;
+        if (cfg.Source.Type == "imu" && input.Elements(1) != (long)cfg.Source.Window * channels)
+            throw new ConfigException($"config: source.window: a window of {cfg.Source.Window} samples × {channels} values ({cfg.Source.Sensor}) does not fit the input {Shape.Format(input.Shape)} of {what}");
         if (cfg.Source.Type == "camera" && (input.Shape.Length != 4 || input.Shape[1] is not (1 or 3)))
             throw new ConfigException($"config: source.type: a camera source needs an NCHW input with 1 or 3 channels; {what} takes {Shape.Format(input.Shape)}");
         var labels = Labels(m);

@@ -65,8 +65,12 @@ public sealed class SourceConfig
     public string Type { get; set; } = "imu";
     // imu
     public bool Simulated { get; set; }
+    /// <summary>The chip, by name (EdgeNet.Devices.Sensors.SensorCatalog): mpu6050, mpu6500, mpu9250, lsm9ds1, bno055,
+    /// adxl345 (SPI), bme280, bme680, ads1115. Simulation plays an MPU-6050.</summary>
+    public string Sensor { get; set; } = "mpu6050";
     public int Bus { get; set; } = 1;
-    public int Address { get; set; } = 0x68;
+    /// <summary>I2C address (absent: the chip's default), or an SPI sensor's chip select.</summary>
+    public int? Address { get; set; }
     public int RateHz { get; set; } = 50;
     public int Window { get; set; } = 50;
     public int Stride { get; set; } = 25;
@@ -102,7 +106,10 @@ public sealed class SourceConfig
                 ConfigErrors.Range(Window, 1, MaxWindow, "source.window");
                 ConfigErrors.Range(Stride, 1, MaxWindow, "source.stride");
                 ConfigErrors.Range(Bus, 0, 255, "source.bus");
-                ConfigErrors.Range(Address, 0x03, 0x77, "source.address");
+                ConfigErrors.Require(Devices.Sensors.SensorCatalog.IsKnown(Sensor), "source.sensor", $"'{Sensor}' is not one of {string.Join(", ", Devices.Sensors.SensorCatalog.Names)}");
+                ConfigErrors.Require(!Simulated || Devices.Sensors.SensorCatalog.Model(Sensor) == "MPU-6050", "source.simulated", $"plays an MPU-6050; it cannot stand in for '{Sensor}'");
+                if (Address is int a && Devices.Sensors.SensorCatalog.DefaultAddress(Sensor) < 0) ConfigErrors.Range(a, 0, 15, "source.address", " (the SPI chip select)");
+                else if (Address is int i2c) ConfigErrors.Range(i2c, 0x03, 0x77, "source.address");
                 if (Streaming && Stride != Window)
                     throw new ConfigException($"config: source.streaming carries the recurrent state from one window to the next, so windows must not overlap: stride {Stride} must equal window {Window}");
                 ConfigErrors.Require(SimulatedGestures.Length > 0, "source.simulatedGestures", "is empty (list the gestures to play: 0 still, 1 shake, 2 circle)");

@@ -1,6 +1,5 @@
-using System.Device.I2c;
 using EdgeNet.Devices.Camera;
-using EdgeNet.Devices.Mpu6xxx;
+using EdgeNet.Devices.Sensors;
 using EdgeNet.Devices.Simulated;
 
 namespace EdgeNet.Service;
@@ -14,15 +13,19 @@ public interface IWindowSource : IDisposable
 }
 
 /// <summary>
-/// IMU samples at the configured rate into a sliding window (window samples, advancing by stride): features per sample
-/// are acceleration x, y, z (m/s²) and angular rate x, y, z (rad/s), laid out [window, 6]. The sensor is opened on the
+/// Sensor samples at the configured rate into a sliding window (window samples, advancing by stride), laid out
+/// [window, channels]: for an IMU acceleration x, y, z (m/s²) and angular rate x, y, z (rad/s); the other sensors'
+/// channels are in <see cref="SensorCatalog"/>. The sensor is a driver from Iot.Device.Bindings, opened by name on the
 /// first read: one missing at start (no /dev/i2c-N, nothing answering at the address) is a fault like one that fails
-/// mid-stream, reported and retried with a back-off, while the service and its control socket run.
+/// mid-stream, reported and retried with a back-off, while the service and its control socket run. Simulated, the
+/// driver talks to an MPU-6050 register file.
 /// </summary>
 public sealed class ImuWindowSource(SourceConfig cfg) : IWindowSource
 {
-    Mpu6xxx? imu;
-    readonly float[] ring = new float[cfg.Window * 6];
+    ISensor? imu;
+    readonly int channels = SensorCatalog.Channels(cfg.Sensor).Count;
+    readonly float[] ring = new float[cfg.Window * SensorCatalog.Channels(cfg.Sensor).Count];
+    readonly float[] sample = new float[SensorCatalog.Channels(cfg.Sensor).Count];
     int filled, sinceLast, openFailures;
     long next = DateTime.UtcNow.Ticks;
     readonly long periodTicks = TimeSpan.TicksPerSecond / cfg.RateHz;
@@ -36,7 +39,10 @@ public sealed class ImuWindowSource(SourceConfig cfg) : IWindowSource
         return sim;
     }
 
-    public string Describe => $"{imu?.Model ?? "MPU-6xxx"} on I2C bus {cfg.Bus} at 0x{cfg.Address:x2}, {cfg.RateHz} Hz{(cfg.Simulated ? " (simulated)" : "")}, window {cfg.Window}, stride {cfg.Stride}";
+    int Address => cfg.Address ?? SensorCatalog.DefaultAddress(cfg.Sensor);
+    string Where => Address < 0 ? $"SPI bus {cfg.Bus}, chip select 0" : $"I2C bus {cfg.Bus} at 0x{Address:x2}";
+
+    public string Describe => $"{SensorCatalog.Model(cfg.Sensor)} ({string.Join(", ", SensorCatalog.Channels(cfg.Sensor).Select(c => $"{c.Name} {c.Unit}"))}) on {Where}, {cfg.RateHz} Hz{(cfg.Simulated ? " (simulated)" : "")}, window {cfg.Window}, stride {cfg.Stride}";
 
     /// <summary>The gesture the simulator is playing for a window ending now (for labelling in tests and demos).</summary>
     public int? SimulatedGestureNow => simulator is null ? null : cfg.SimulatedGestures[(int)(Math.Max(0, simulator.SamplesRead - 1) / cfg.SimulatedGestureSamples % cfg.SimulatedGestures.Length)];
@@ -45,20 +51,16 @@ public sealed class ImuWindowSource(SourceConfig cfg) : IWindowSource
     {
         fault = null;
         if (imu is not null) return true;
-        I2cDevice? dev = null;
         try
         {
-            dev = simulator ?? I2cDevice.Create(new I2cConnectionSettings(cfg.Bus, cfg.Address));
-            var m = new Mpu6xxx(dev);
-            m.Configure(AccelRange.G4, GyroRange.Dps500, cfg.RateHz);
-            imu = m; openFailures = 0;
+            imu = simulator is not null ? SensorCatalog.Open(cfg.Sensor, _ => simulator) : SensorCatalog.Open(cfg.Sensor, cfg.Bus, cfg.Address);
+            openFailures = 0;
             next = DateTime.UtcNow.Ticks;
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or InvalidOperationException or ArgumentException)
         {
-            if (dev != simulator) dev?.Dispose();
-            fault = $"cannot open the IMU on I2C bus {cfg.Bus} (/dev/i2c-{cfg.Bus}) at 0x{cfg.Address:x2}: {e.Message}";
+            fault = $"cannot open the {SensorCatalog.Model(cfg.Sensor)} on {Where}{(Address < 0 ? "" : $" (/dev/i2c-{cfg.Bus})")}: {e.Message}";
             // Retried with a back-off up to 10 s; the loop keeps reporting and notifying the watchdog meanwhile.
             cancel.WaitHandle.WaitOne(Math.Min(10_000, 500 << Math.Min(openFailures++, 5)));
             return false;
@@ -74,10 +76,9 @@ public sealed class ImuWindowSource(SourceConfig cfg) : IWindowSource
             long wait = next - DateTime.UtcNow.Ticks;
             if (wait > 0) cancel.WaitHandle.WaitOne(TimeSpan.FromTicks(Math.Min(wait, TimeSpan.TicksPerSecond)));
             next += periodTicks;
-            if (!imu!.TryRead(out var s, out fault)) { filled = 0; sinceLast = 0; return false; }   // restart the window after a fault
-            Array.Copy(ring, 6, ring, 0, ring.Length - 6);
-            s.Acceleration.CopyTo(ring.AsSpan(ring.Length - 6, 3));
-            s.AngularRate.CopyTo(ring.AsSpan(ring.Length - 3, 3));
+            if (!imu!.TryRead(sample, out fault)) { filled = 0; sinceLast = 0; return false; }   // restart the window after a fault
+            Array.Copy(ring, channels, ring, 0, ring.Length - channels);
+            sample.CopyTo(ring.AsSpan(ring.Length - channels));
             filled = Math.Min(filled + 1, cfg.Window);
             if (filled < cfg.Window || ++sinceLast < cfg.Stride) continue;
             sinceLast = 0;

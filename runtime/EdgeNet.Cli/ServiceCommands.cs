@@ -1,6 +1,6 @@
 using System.CommandLine;
 using EdgeNet;
-using EdgeNet.Devices.Mpu6xxx;
+using EdgeNet.Devices.Sensors;
 using EdgeNet.Devices.Simulated;
 using EdgeNet.Io;
 using EdgeNet.Service;
@@ -50,16 +50,18 @@ internal static class ServiceCommands
             int n = r.GetValue(count), w = r.GetValue(window), hz = r.GetValue(rate);
             var rng = new Random(r.GetValue(seed));
             var x = new float[n * w * 6]; var y = new long[n];
+            var sim = new SimulatedMpu6xxx(_ => default);
+            using var imu = SensorCatalog.Open("mpu6050", _ => sim);
+            var sample = new float[6];
             for (int i = 0; i < n; i++)
             {
                 int g = i % SimulatedMpu6xxx.GestureNames.Length;
-                long phase = rng.Next(1000);
-                using var imu = new Mpu6xxx(new SimulatedMpu6xxx(k => SimulatedMpu6xxx.Gesture(g, k + phase, hz, rng)));
-                imu.Configure(AccelRange.G4, GyroRange.Dps500, hz);
+                long phase = rng.Next(1000), first = sim.SamplesRead;
+                sim.Signal = k => SimulatedMpu6xxx.Gesture(g, k - first + phase, hz, rng);
                 for (int k = 0; k < w; k++)
                 {
-                    if (!imu.TryRead(out var s, out var err)) throw new IOException(err);
-                    s.Acceleration.CopyTo(x.AsSpan((i * w + k) * 6, 3)); s.AngularRate.CopyTo(x.AsSpan((i * w + k) * 6 + 3, 3));
+                    if (!imu.TryRead(sample, out var err)) throw new IOException(err);
+                    sample.CopyTo(x.AsSpan((i * w + k) * 6, 6));
                 }
                 y[i] = g;
             }

@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using EdgeNet.Devices.Camera;
-using EdgeNet.Devices.Mpu6xxx;
 using EdgeNet.Devices.Simulated;
 using EdgeNet.Format;
 using EdgeNet.Training;
@@ -228,59 +227,6 @@ public partial class ServiceTests(ITestOutputHelper output)
 /// <summary>Drivers against simulated register files, and the image paths, without hardware.</summary>
 public class DeviceTests
 {
-    [Fact]
-    public void Mpu6050_reads_si_units_and_reports_failures()
-    {
-        var sim = new SimulatedMpu6xxx(_ => (new System.Numerics.Vector3(1, -2, 9.81f), new System.Numerics.Vector3(0.5f, 0, -1)));
-        using var imu = new Mpu6xxx(sim);
-        imu.Configure(AccelRange.G8, GyroRange.Dps1000, 100);
-        Assert.Equal("MPU-6050", imu.Model);
-        Assert.True(imu.TryRead(out var s, out _));
-        Assert.Equal(9.81f, s.Acceleration.Z, 0.01f);
-        Assert.Equal(-2f, s.Acceleration.Y, 0.01f);
-        Assert.Equal(-1f, s.AngularRate.Z, 0.002f);
-        Assert.Equal(25f, s.TemperatureCelsius, 0.1f);
-        sim.FailWhile = _ => true;
-        Assert.False(imu.TryRead(out _, out var err));
-        Assert.Contains("I2C", err);
-        Assert.Throws<IOException>(() => new Mpu6xxx(new SimulatedMpu6xxx(_ => default, whoAmI: 0x12)));
-    }
-
-    [Fact]
-    public void Ads1115_converts_and_scales_to_volts()
-    {
-        using var adc = new EdgeNet.Devices.Ads1115.Ads1115(new SimulatedAds1115(channel => 1.25f));
-        adc.Range = EdgeNet.Devices.Ads1115.Range.V2_048;
-        Assert.True(adc.TryReadVoltage(2, out var v, out _));
-        Assert.Equal(1.25f, v, 0.001f);
-        Assert.Throws<IOException>(() => new EdgeNet.Devices.Ads1115.Ads1115(new SimulatedAds1115(_ => 0) { ConfigReset = 0x1234 }));
-    }
-
-    /// <summary>The ADS1115's four registers: a write to config starts a conversion that is done at once.</summary>
-    sealed class SimulatedAds1115(Func<int, float> volts) : System.Device.I2c.I2cDevice
-    {
-        public ushort ConfigReset { get; init; } = 0x8583;
-        ushort config = 0, conversion; byte pointer; bool started;
-        public override System.Device.I2c.I2cConnectionSettings ConnectionSettings { get; } = new(1, 0x48);
-        public override byte ReadByte() => 0;
-        public override void Read(Span<byte> b)
-        {
-            ushort v = pointer == 1 ? (started ? config : ConfigReset) : conversion;
-            b[0] = (byte)(v >> 8); if (b.Length > 1) b[1] = (byte)v;
-        }
-        public override void WriteByte(byte value) => pointer = value;
-        public override void Write(ReadOnlySpan<byte> b)
-        {
-            pointer = b[0];
-            if (b.Length < 3 || pointer != 1) return;
-            config = (ushort)(b[1] << 8 | b[2]); started = true;
-            int ch = (config >> 12 & 7) - 4; float fs = ((config >> 9) & 7) switch { 0 => 6.144f, 1 => 4.096f, 2 => 2.048f, 3 => 1.024f, 4 => 0.512f, _ => 0.256f };
-            conversion = (ushort)(short)Math.Clamp(volts(ch) / fs * 32768, -32768, 32767);
-            config |= 0x8000;   // conversion finished
-        }
-        public override void WriteRead(ReadOnlySpan<byte> w, Span<byte> r) { Write(w); Read(r); }
-    }
-
     [Fact]
     public void Images_load_and_preprocess_to_the_model_input()
     {
