@@ -43,6 +43,9 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
     /// <summary>Each result as its JSON line, for control-socket subscribers (called on the inference thread).</summary>
     public event Action<string>? ResultPublished;
 
+    /// <summary>Each result as it is made (called on the inference thread: keep handlers short).</summary>
+    public event Action<ResultReply>? Classified;
+
     readonly CancellationTokenSource finetuneStop = new();
     Thread? finetuneThread;
 
@@ -139,6 +142,7 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         if (cfg.Sinks.Stdout) Console.WriteLine(line);
         results?.Write(line);
         ResultPublished?.Invoke(line);
+        Classified?.Invoke(r);
         if (cls >= 0 && gpio is not null)
         {
             try { gpio.Show(cls); }

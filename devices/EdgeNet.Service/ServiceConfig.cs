@@ -21,6 +21,8 @@ public sealed class ServiceConfig
     public SinksConfig Sinks { get; set; } = new();
     public ControlConfig Control { get; set; } = new();
     public FinetuneConfig Finetune { get; set; } = new();
+    public MqttConfig Mqtt { get; set; } = new();
+    public MetricsConfig Metrics { get; set; } = new();
 
     /// <summary>The largest model file the service reads (a model path that became /dev/zero or a huge file is refused by its size).</summary>
     public const long MaxModelBytes = 1L << 30;
@@ -56,6 +58,8 @@ public sealed class ServiceConfig
         Sinks.Validate();
         Control.Validate();
         Finetune.Validate();
+        Mqtt.Validate(baseDir);
+        Metrics.Validate();
         ConfigPaths.Check(this);
     }
 }

@@ -6,7 +6,9 @@ using Iot.Device.Adxl345;
 using Iot.Device.Bmxx80;
 using Iot.Device.Bno055;
 using Iot.Device.Imu;
+using Iot.Device.Bmxx80.ReadResult;
 using Iot.Device.Lsm9Ds1;
+using UnitsNet.Units;
 
 namespace EdgeNet.Devices.Sensors;
 
@@ -28,7 +30,7 @@ public static class SensorCatalog
     static readonly SensorChannel[] Accel = [new("accel_x", "m/s²"), new("accel_y", "m/s²"), new("accel_z", "m/s²")];
     static readonly SensorChannel[] Gyro = [new("gyro_x", "rad/s"), new("gyro_y", "rad/s"), new("gyro_z", "rad/s")];
     static readonly SensorChannel[] Mag = [new("mag_x", "T"), new("mag_y", "T"), new("mag_z", "T")];
-    static readonly SensorChannel[] Climate = [new("temperature", "°C"), new("pressure", "Pa"), new("humidity", "%")];
+    static readonly SensorChannel[] ClimateChannels = [new("temperature", "°C"), new("pressure", "Pa"), new("humidity", "%")];
 
     static readonly Dictionary<string, Entry> Entries = new()
     {
@@ -39,8 +41,8 @@ public static class SensorCatalog
         ["bno055"] = new("BNO055", Bno055Sensor.DefaultI2cAddress, [.. Accel, .. Gyro, .. Mag], true,
             (i2c, _, a) => Bno055(new Bno055Sensor(i2c(a), OperationMode.AccelerometerMagnetometerGyroscope))),
         ["adxl345"] = new("ADXL345", -1, Accel, true, (_, spi, _) => Adxl345(new Adxl345(spi(), GravityRange.Range04))),
-        ["bme280"] = new("BME280", 0x76, Climate, false, (i2c, _, a) => Bme280(new Bme280(i2c(a)))),
-        ["bme680"] = new("BME680", 0x76, [.. Climate, new("gas_resistance", "Ω")], false, (i2c, _, a) => Bme680(new Bme680(i2c(a)))),
+        ["bme280"] = new("BME280", 0x76, ClimateChannels, false, (i2c, _, a) => Bme280(new Bme280(i2c(a)))),
+        ["bme680"] = new("BME680", 0x76, [.. ClimateChannels, new("gas_resistance", "Ω")], false, (i2c, _, a) => Bme680(new Bme680(i2c(a)))),
         ["ads1115"] = new("ADS1115", 0x48, [new("ain0", "V"), new("ain1", "V"), new("ain2", "V"), new("ain3", "V")], false,
             (i2c, _, a) => Ads1115(new Ads1115(i2c(a), InputMultiplexer.AIN0, MeasuringRange.FS4096, DataRate.SPS860, DeviceMode.PowerDown))),
     };
@@ -144,13 +146,7 @@ public static class SensorCatalog
     static (SampleReader, IDisposable) Bme280(Bme280 s)
     {
         s.TemperatureSampling = Sampling.Standard; s.PressureSampling = Sampling.Standard; s.HumiditySampling = Sampling.Standard;
-        return (v =>
-        {
-            var r = s.Read();
-            v[0] = (float)(r.Temperature?.DegreesCelsius ?? double.NaN);
-            v[1] = (float)(r.Pressure?.Pascals ?? double.NaN);
-            v[2] = (float)(r.Humidity?.Percent ?? double.NaN);
-        }, s);
+        return (v => ReadClimate(s.Read(), v), s);
     }
 
     static (SampleReader, IDisposable) Bme680(Bme680 s)
@@ -159,21 +155,31 @@ public static class SensorCatalog
         return (v =>
         {
             var r = s.Read();
-            v[0] = (float)(r.Temperature?.DegreesCelsius ?? double.NaN);
-            v[1] = (float)(r.Pressure?.Pascals ?? double.NaN);
-            v[2] = (float)(r.Humidity?.Percent ?? double.NaN);
-            v[3] = (float)(r.GasResistance?.Ohms ?? double.NaN);
+            ReadClimate(r, v);
+            v[3] = r.GasResistance is { Unit: ElectricResistanceUnit.Ohm } g ? (float)g.Value : float.NaN;
         }, s);
     }
 
-    /// <summary>Single-shot conversions of AIN0..AIN3 against GND, ±4.096 V, 860 samples/s.</summary>
+    /// <summary>The binding's quantities in the units it makes them in, read as they are: UnitsNet's conversions
+    /// (<c>.DegreesCelsius</c> and the like) reach its reflection-based converter registry, which is not trim-safe.
+    /// A value in another unit (a changed binding) reads as NaN, a failed read.</summary>
+    static void ReadClimate(Bme280ReadResult r, Span<float> v)
+    {
+        v[0] = r.Temperature is { Unit: TemperatureUnit.DegreeCelsius } t ? (float)t.Value : float.NaN;
+        v[1] = r.Pressure is { Unit: PressureUnit.Pascal } p ? (float)p.Value : float.NaN;
+        v[2] = r.Humidity is { Unit: RelativeHumidityUnit.Percent } h ? (float)h.Value : float.NaN;
+    }
+
+    /// <summary>Single-shot conversions of AIN0..AIN3 against GND at ±4.096 V, 860 samples/s; raw counts scaled here
+    /// (the binding's ReadVoltage goes through UnitsNet's converter, see <see cref="ReadClimate"/>).</summary>
     static (SampleReader, IDisposable) Ads1115(Ads1115 adc) => (v =>
-        {
-            v[0] = (float)adc.ReadVoltage(InputMultiplexer.AIN0).Volts;
-            v[1] = (float)adc.ReadVoltage(InputMultiplexer.AIN1).Volts;
-            v[2] = (float)adc.ReadVoltage(InputMultiplexer.AIN2).Volts;
-            v[3] = (float)adc.ReadVoltage(InputMultiplexer.AIN3).Volts;
-        }, adc);
+    {
+        const float VoltsPerCount = 4.096f / 32768;
+        v[0] = adc.ReadRaw(InputMultiplexer.AIN0) * VoltsPerCount;
+        v[1] = adc.ReadRaw(InputMultiplexer.AIN1) * VoltsPerCount;
+        v[2] = adc.ReadRaw(InputMultiplexer.AIN2) * VoltsPerCount;
+        v[3] = adc.ReadRaw(InputMultiplexer.AIN3) * VoltsPerCount;
+    }, adc);
 
     sealed class Owned(params IDisposable[] parts) : IDisposable
     {

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using EdgeNet.Devices.Simulated;
+using EdgeNet.Format;
+using EdgeNet.Training;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>`edgenet serve` with the MQTT sink against a real Mosquitto: results, status, availability and its last
+/// will, Home Assistant discovery, commands that swap the model, a password that never reaches the logs, and a broker
+/// restart that loses no queued result.</summary>
+public class MqttTests(ITestOutputHelper output)
+{
+    /// <summary>A model that decides <paramref name="cls"/> for every window: zero weights, a bias only on that class.</summary>
+    internal static string ConstantModel(string path, int cls)
+    {
+        var m = ModelSpec.Build("dense:3", [20, 6], seed: 1);
+        m.Metadata.ClassLabels = SimulatedMpu6xxx.GestureNames;
+        foreach (var t in m.Tensors.Where(t => t.IsConstant))
+        {
+            Assert.True(MemoryMarshal.TryGetArray(t.Data!.Value, out var bytes));
+            var f = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+            f.Clear();
+            if (t.Name.EndsWith("bias")) f[cls] = 10;
+        }
+        var tmp = path + ".new";
+        ModelFile.Save(m, tmp);
+        File.Move(tmp, path, overwrite: true);
+        return path;
+    }
+
+    internal static string Config(string model, string mqtt, string metrics = "") => $$"""
+        { "model": "{{model}}", "stateDirectory": "@STATE@",
+          "source": { "type": "imu", "simulated": true, "rateHz": 200, "window": 20, "stride": 10 },
+          "sinks": { "stdout": false }, "control": { "socket": "@SOCKET@" }
+          {{(mqtt.Length > 0 ? ", \"mqtt\": " + mqtt : "")}} {{(metrics.Length > 0 ? ", \"metrics\": " + metrics : "")}} }
+        """;
+
+    static long Window(string payload) => JsonDocument.Parse(payload).RootElement.GetProperty("window").GetInt64();
+    static string Label(string payload) => JsonDocument.Parse(payload).RootElement.GetProperty("label").GetString()!;
+
+    [Fact]
+    public void Results_discovery_and_a_reload_command_over_mqtt_with_a_password_from_the_environment()
+    {
+        if (!Mosquitto.Installed) Assert.Skip("mosquitto is not installed (.ci/run installs Debian's mosquitto)");
+        var dir = Fixtures.TempDir();
+        const string password = "s3cret-pw-never-logged";
+        var passwd = Path.Combine(dir, "passwd");
+        var mk = Process.Start(new ProcessStartInfo("mosquitto_passwd", ["-b", "-c", passwd, "edge", password]) { RedirectStandardError = true })!;
+        mk.WaitForExit();
+        Assert.Equal(0, mk.ExitCode);
+        using var broker = new Mosquitto(dir, $"allow_anonymous false\npassword_file {passwd}");
+        using var probe = new MqttProbe(broker.Port, ["edgenet/t1/#", "homeassistant/#"], user: "edge", password: password);
+        string model = ConstantModel(Path.Combine(dir, "m.enet"), 0);
+        string mqtt = $$"""{ "enabled": true, "host": "127.0.0.1", "port": {{broker.Port}}, "deviceId": "t1", "username": "edge", "passwordEnv": "EDGENET_TEST_MQTT_PASSWORD", "commands": ["reload", "rollback"] }""";
+        using var s = new ServiceTests.ServiceProcess(Config(model, mqtt), dir, ["env", $"EDGENET_TEST_MQTT_PASSWORD={password}"]);
+
+        Assert.Equal("online", probe.Next("edgenet/t1/availability").Payload);
+        var discovery = new List<JsonElement>();
+        while (discovery.Count < 4) discovery.Add(JsonDocument.Parse(probe.Next(m => m.Topic.StartsWith("homeassistant/sensor/edgenet_t1/")).Payload).RootElement);
+        output.WriteLine(discovery[1].ToString());
+        Assert.All(discovery, d => Assert.Equal("edgenet/t1/result", d.GetProperty("state_topic").GetString()));
+        Assert.All(discovery, d => Assert.Equal("edgenet/t1/availability", d.GetProperty("availability_topic").GetString()));
+        Assert.Equal(["class", "still", "shake", "circle"], discovery.Select(d => d.GetProperty("name").GetString()));
+        Assert.Contains("value_json.label == 'shake'", discovery[2].GetProperty("value_template").GetString());
+        var status = JsonDocument.Parse(probe.Next("edgenet/t1/status").Payload).RootElement;
+        Assert.Equal(0, status.GetProperty("modelVersion").GetInt32());
+
+        var first = probe.Next("edgenet/t1/result").Payload;
+        Assert.Equal("still", Label(first));
+        long w0 = Window(first);
+        Assert.True(Window(probe.Next("edgenet/t1/result").Payload) > w0);
+
+        // A command that is not enabled is refused; reload swaps in the model now in the file.
+        probe.Publish("edgenet/t1/cmd", "finetune");
+        var refused = JsonDocument.Parse(probe.Next("edgenet/t1/cmd/reply").Payload).RootElement;
+        Assert.False(refused.GetProperty("ok").GetBoolean());
+        Assert.Contains("not enabled", refused.GetProperty("message").GetString());
+        ConstantModel(model, 2);
+        probe.Publish("edgenet/t1/cmd", "reload");
+        Assert.True(JsonDocument.Parse(probe.Next("edgenet/t1/cmd/reply").Payload).RootElement.GetProperty("ok").GetBoolean());
+        probe.Next(m => m.Topic == "edgenet/t1/result" && Label(m.Payload) == "circle");
+        for (int i = 0; i < 5; i++) Assert.Equal("circle", Label(probe.Next("edgenet/t1/result").Payload));
+
+        // The connection breaking (the process killed) makes the broker send the last will.
+        s.Process.Kill();
+        probe.Next(m => m.Topic == "edgenet/t1/availability" && m.Payload == "offline");
+        Assert.DoesNotContain(password, s.Stderr.ToString() + s.Stdout);
+        Assert.Contains("mqtt: connected", s.Stderr.ToString());
+    }
+
+    [Fact]
+    public void Broker_restart_the_service_reconnects_and_loses_no_queued_result()
+    {
+        if (!Mosquitto.Installed) Assert.Skip("mosquitto is not installed (.ci/run installs Debian's mosquitto)");
+        var dir = Fixtures.TempDir();
+        using var broker = new Mosquitto(dir);
+        // A durable session (fixed client id, QoS 1): the broker keeps what arrives while the probe reconnects.
+        using var probe = new MqttProbe(broker.Port, ["edgenet/t2/result"], clientId: "probe-t2");
+        string model = ConstantModel(Path.Combine(dir, "m.enet"), 1);
+        using var s = new ServiceTests.ServiceProcess(Config(model, $$"""{ "enabled": true, "host": "127.0.0.1", "port": {{broker.Port}}, "deviceId": "t2", "discovery": false }"""), dir);
+        var windows = new HashSet<long>();
+        for (int i = 0; i < 5; i++) windows.Add(Window(probe.Next("edgenet/t2/result").Payload));
+        long before = windows.Max();
+
+        broker.Stop();
+        broker.Start();
+        probe.Connect();
+        // Results made while the broker was down arrive after the service reconnects, then the stream goes on.
+        while (windows.Max() < before + 60) windows.Add(Window(probe.Next("edgenet/t2/result", 60).Payload));
+        long lo = windows.Min(), hi = windows.Max();
+        var missing = Enumerable.Range(0, (int)(hi - lo + 1)).Select(i => lo + i).Where(w => !windows.Contains(w)).ToArray();
+        output.WriteLine($"windows {lo}..{hi}, broker restarted after {before}; missing: {string.Join(",", missing)}");
+        Assert.Empty(missing);
+        Assert.Contains("mqtt: reconnected", s.Stderr.ToString());
+        Assert.Equal(0, s.Terminate());
+    }
+
+    [Fact]
+    public void Mqtt_and_metrics_settings_are_validated_at_start()
+    {
+        var dir = Fixtures.TempDir();
+        string model = ConstantModel(Path.Combine(dir, "m.enet"), 0);
+        string Error(string mqtt, string metrics = "")
+        {
+            File.WriteAllText(Path.Combine(dir, "c.json"), Config(model, mqtt, metrics).Replace("@SOCKET@", "c.sock").Replace("@STATE@", "state"));
+            return Assert.Throws<EdgeNet.Service.ConfigException>(() => EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "c.json"))).Message;
+        }
+        Assert.Contains("mqtt.host is required", Error("""{ "enabled": true }"""));
+        Assert.Contains("mqtt.port 70000", Error("""{ "enabled": true, "host": "h", "port": 70000 }"""));
+        Assert.Contains("deviceId 'a/b'", Error("""{ "enabled": true, "host": "h", "deviceId": "a/b" }"""));
+        Assert.Contains("'shutdown' is not one of", Error("""{ "enabled": true, "host": "h", "commands": ["shutdown"] }"""));
+        Assert.Contains("EDGENET_NOT_SET_ANYWHERE", Error("""{ "enabled": true, "host": "h", "username": "u", "passwordEnv": "EDGENET_NOT_SET_ANYWHERE" }"""));
+        Assert.Contains("cannot read mqtt.passwordFile", Error("""{ "enabled": true, "host": "h", "username": "u", "passwordFile": "missing.secret" }"""));
+        Assert.Contains("metrics.address 'localhost'", Error("", """{ "enabled": true, "address": "localhost" }"""));
+        // Off by default: a config without the sections, or with them disabled, loads.
+        File.WriteAllText(Path.Combine(dir, "ok.json"), Config(model, """{ "enabled": false, "port": 70000 }""").Replace("@SOCKET@", "c.sock").Replace("@STATE@", "state"));
+        var ok = EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "ok.json"));
+        Assert.False(ok.Mqtt.Enabled); Assert.False(ok.Metrics.Enabled);
+    }
+}
