@@ -12,7 +12,11 @@ namespace EdgeNet.Service;
 /// responder on a socket (one request per connection, a request head of at most 8 KB read within 5 s), so the device
 /// binary carries no web server.
 /// </summary>
-public sealed class MetricsServer(ServiceConfig cfg, Pipeline pipeline, ILogger<MetricsServer> log) : BackgroundService
+/// <param name="cfg">The service's configuration (metrics.address).</param>
+/// <param name="pipeline">The pipeline measured.</param>
+/// <param name="log">Where the listening address is logged.</param>
+/// <param name="mqtt">The MQTT bridge when one runs: its connection state and queue are exported too.</param>
+public sealed class MetricsServer(ServiceConfig cfg, Pipeline pipeline, ILogger<MetricsServer> log, MqttBridge? mqtt = null) : BackgroundService
 {
     static readonly string[] FinetuneStates = ["idle", "running", "swapped", "rejected", "failed", "cancelled"];
     readonly MetricsHistogram latency = new();
@@ -88,6 +92,10 @@ public sealed class MetricsServer(ServiceConfig cfg, Pipeline pipeline, ILogger<
         foreach (var state in FinetuneStates) t.Sample("edgenet_finetune_state", s.Finetune == state ? 1 : 0, "state", state);
         t.Family("edgenet_labelled_windows", "gauge", "Labelled windows kept for fine-tuning.").Sample("edgenet_labelled_windows", s.LabelledSamples)
          .Family("edgenet_model_version", "gauge", "Version of the serving model (0: the configured file).").Sample("edgenet_model_version", s.ModelVersion);
+        if (mqtt is not null)
+            t.Family("edgenet_mqtt_connected", "gauge", "1 while connected to the MQTT broker.").Sample("edgenet_mqtt_connected", mqtt.Connected ? 1 : 0)
+             .Family("edgenet_mqtt_queued", "gauge", "Results waiting for the broker.").Sample("edgenet_mqtt_queued", mqtt.Queued)
+             .Family("edgenet_mqtt_dropped_total", "counter", "Results dropped because the queue was full while the broker was unreachable.").Sample("edgenet_mqtt_dropped_total", mqtt.Dropped);
         return t.ToString();
     }
 

@@ -44,6 +44,9 @@ public sealed class MqttBridge : BackgroundService
     /// <summary>Whether the bridge is connected to the broker now.</summary>
     public bool Connected => client?.IsConnected == true;
 
+    /// <summary>Results waiting for the broker.</summary>
+    public int Queued => queue.Reader.Count;
+
     /// <inheritdoc/>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -62,6 +65,7 @@ public sealed class MqttBridge : BackgroundService
         var options = Options();
         string? pending = null;   // dequeued, not yet acknowledged by the broker
         int failures = 0;
+        long nextStatus = 0;
         while (!stop.IsCancellationRequested)
         {
             try
@@ -73,9 +77,15 @@ public sealed class MqttBridge : BackgroundService
                     if (failures > 0) log.LogInformation("mqtt: reconnected to {Host}:{Port} after {Failures} failed attempts", mqtt.Host, mqtt.Port, failures);
                     else log.LogInformation("mqtt: connected to {Host}:{Port} as {Device}", mqtt.Host, mqtt.Port, mqtt.DeviceId);
                     failures = 0;
+                    nextStatus = 0;   // a status right after (re)connecting
+                }
+                if (Environment.TickCount64 >= nextStatus)
+                {
+                    await PublishStatus(c, stop);
+                    nextStatus = Environment.TickCount64 + mqtt.StatusSeconds * 1000L;
                 }
                 pending ??= await NextResult(stop);
-                if (pending is null) { await PublishStatus(c, stop); continue; }
+                if (pending is null) continue;
                 var ack = await c.PublishAsync(Message(mqtt.Topic("result"), pending, retain: false), stop);
                 if (ack.IsSuccess) pending = null;
                 else log.LogWarning("mqtt: the broker refused a result: {Reason}", ack.ReasonCode);
@@ -128,7 +138,6 @@ public sealed class MqttBridge : BackgroundService
                 await c.PublishAsync(Message(topic, payload, retain: true), stop);
         if (mqtt.Commands.Length > 0)
             await c.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(mqtt.Topic("cmd"), MqttQualityOfServiceLevel.AtLeastOnce).Build(), stop);
-        await PublishStatus(c, stop);
     }
 
     /// <summary>The next queued result, or null when none came within mqtt.statusSeconds (time for a status message).</summary>

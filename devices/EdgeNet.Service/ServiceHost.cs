@@ -39,7 +39,11 @@ public static class ServiceHost
         builder.Services.AddSingleton<Pipeline>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Pipeline>());
         builder.Services.AddHostedService<ControlServer>();
-        if (cfg.Mqtt.Enabled) builder.Services.AddHostedService<MqttBridge>();
+        if (cfg.Mqtt.Enabled)
+        {
+            builder.Services.AddSingleton<MqttBridge>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
+        }
         if (cfg.Metrics.Enabled) builder.Services.AddHostedService<MetricsServer>();
         using var host = builder.Build();
         var pipeline = host.Services.GetRequiredService<Pipeline>();

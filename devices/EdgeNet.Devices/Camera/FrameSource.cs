@@ -23,7 +23,9 @@ public sealed class FrameSource : IDisposable
     CancellationTokenSource frameTimer = new();
     /// <summary>How long a camera process may go without sending a frame before it is restarted.</summary>
     public TimeSpan FrameTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+    /// <summary>How often the camera process was restarted after it failed or ended.</summary>
     public int Restarts { get; private set; }
+    /// <summary>Why the last <see cref="TryNext"/> returned null.</summary>
     public string? LastError { get; private set; }
 
     FrameSource(string? command, string[] args, string? file, int width, int height, PixelFormat format)
@@ -31,7 +33,9 @@ public sealed class FrameSource : IDisposable
         this.command = command; this.args = args; this.file = file; this.width = width; this.height = height; this.format = format;
     }
 
+    /// <summary>Frames of <paramref name="format"/> read from the stdout of <paramref name="command"/> (restarted when it ends).</summary>
     public static FrameSource FromProcess(string command, string[] args, int width, int height, PixelFormat format) => new(command, args, null, width, height, format);
+    /// <summary>Frames read one after the other from a file of raw frames.</summary>
     public static FrameSource FromFile(string path, int width, int height, PixelFormat format) => new(null, [], path, width, height, format);
 
     /// <summary>The next whole frame, or null when the source failed this time (see <see cref="LastError"/>).</summary>
@@ -102,5 +106,6 @@ public sealed class FrameSource : IDisposable
         }
     }
 
+    /// <summary>Stops the camera process or closes the file.</summary>
     public void Dispose() { Close(); frameTimer.Dispose(); }
 }

@@ -5,6 +5,8 @@ namespace EdgeNet.Devices.Camera;
 /// <summary>Still images from binary PGM (P5), PPM (P6) and uncompressed 24-bit BMP files.</summary>
 public static class ImageFile
 {
+    /// <summary>Reads an image file as a gray or RGB frame.</summary>
+    /// <exception cref="InvalidDataException">Not a supported image, or a damaged one.</exception>
     public static Frame Read(string path)
     {
         var b = File.ReadAllBytes(path);

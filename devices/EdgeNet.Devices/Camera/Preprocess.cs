@@ -4,8 +4,16 @@ namespace EdgeNet.Devices.Camera;
 /// Frame → model input [C, H, W] floats: center-crop to the model's aspect ratio, bilinear resize, channel order
 /// (gray, RGB or BGR), scale to [0, 1], then (x − mean) / std per channel — all from the model's metadata.
 /// </summary>
+/// <param name="Channels">The model's input channels: 1 (luminance) or 3.</param>
+/// <param name="Height">The model's input height.</param>
+/// <param name="Width">The model's input width.</param>
+/// <param name="Bgr">Channel order blue, green, red instead of red, green, blue.</param>
+/// <param name="Mean">Per-channel mean subtracted after scaling to [0, 1] (one value for all channels, or one per channel).</param>
+/// <param name="Std">Per-channel standard deviation divided by, after the mean.</param>
+/// <param name="Invert">1 − value, for models trained on dark-on-light images.</param>
 public sealed record Preprocess(int Channels, int Height, int Width, bool Bgr = false, float[]? Mean = null, float[]? Std = null, bool Invert = false)
 {
+    /// <summary>Writes the model input for frame <paramref name="f"/> into <paramref name="dst"/> (Channels × Height × Width floats).</summary>
     public void Run(Frame f, Span<float> dst)
     {
         if (dst.Length != Channels * Height * Width) throw new ArgumentException($"destination holds {dst.Length} values, not {Channels}x{Height}x{Width}");

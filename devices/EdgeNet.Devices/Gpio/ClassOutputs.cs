@@ -8,6 +8,9 @@ public sealed class ClassOutputs : IDisposable
     readonly GpioController controller;
     readonly Dictionary<int, int> pinOfClass;
 
+    /// <summary>Opens the pins as outputs, all low.</summary>
+    /// <param name="controller">The GPIO controller the pins are on.</param>
+    /// <param name="pinOfClass">Class index → pin number.</param>
     public ClassOutputs(GpioController controller, IReadOnlyDictionary<int, int> pinOfClass)
     {
         this.controller = controller;
@@ -15,11 +18,13 @@ public sealed class ClassOutputs : IDisposable
         foreach (var pin in this.pinOfClass.Values) { controller.OpenPin(pin, PinMode.Output); controller.Write(pin, PinValue.Low); }
     }
 
+    /// <summary>Sets the pin of <paramref name="classIndex"/> high and the others low (none high for an unknown class).</summary>
     public void Show(int classIndex)
     {
         foreach (var (c, pin) in pinOfClass) controller.Write(pin, c == classIndex ? PinValue.High : PinValue.Low);
     }
 
+    /// <summary>Sets every pin low and closes it.</summary>
     public void Dispose()
     {
         foreach (var pin in pinOfClass.Values) { controller.Write(pin, PinValue.Low); controller.ClosePin(pin); }
@@ -35,9 +40,12 @@ public sealed class DebouncedButton : IDisposable
     readonly Timer timer;
     PinValue stable = PinValue.High, candidate = PinValue.High;
     long since;
+    /// <summary>How long a change must hold before it counts.</summary>
     public int DebounceMs { get; }
+    /// <summary>Raised once per press (on the polling timer's thread).</summary>
     public event Action? Pressed;
 
+    /// <summary>Opens <paramref name="pin"/> as an input with pull-up and polls it every <paramref name="pollMs"/>.</summary>
     public DebouncedButton(GpioController controller, int pin, int debounceMs = 30, int pollMs = 5)
     {
         this.controller = controller; this.pin = pin; DebounceMs = debounceMs;
@@ -57,5 +65,6 @@ public sealed class DebouncedButton : IDisposable
         }
     }
 
+    /// <summary>Stops polling and closes the pin.</summary>
     public void Dispose() { timer.Dispose(); controller.ClosePin(pin); }
 }
