@@ -59,7 +59,7 @@ public sealed class MqttBridge : BackgroundService
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
-        using var c = new MqttClientFactory().CreateMqttClient();
+        using var c = new MqttClientFactory().CreateMqttClient(new MqttTcpAdapterFactory());
         client = c;
         c.ApplicationMessageReceivedAsync += OnMessage;
         var options = Options();

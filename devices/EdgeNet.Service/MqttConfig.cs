@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace EdgeNet.Service;
 
 /// <summary>
@@ -7,7 +5,7 @@ namespace EdgeNet.Service;
 /// listed in <see cref="Commands"/> taken from <c>&lt;topicPrefix&gt;/&lt;deviceId&gt;/cmd</c>. Off by default. The
 /// password comes from a file or an environment variable, never from the config itself, and is never logged.
 /// </summary>
-public sealed partial class MqttConfig
+public sealed class MqttConfig
 {
     /// <summary>Connect to the broker at all (default false).</summary>
     public bool Enabled { get; set; }
@@ -47,7 +45,8 @@ public sealed partial class MqttConfig
 
     internal string Topic(string leaf) => $"{TopicPrefix}/{DeviceId}/{leaf}";
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")] private static partial Regex TopicLevel();
+    /// <summary>1-64 letters, digits, '-' or '_': safe as one topic level (no '/', '+', '#').</summary>
+    static bool IsTopicLevel(string s) => s.Length is >= 1 and <= 64 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
     /// <summary>Checks the section and resolves the password; relative paths are relative to the config file.</summary>
     internal void Validate(string baseDir)
@@ -57,9 +56,9 @@ public sealed partial class MqttConfig
         if (Port == 0) Port = Tls ? 8883 : 1883;
         if (Port is < 1 or > 65535) throw new ConfigException($"config: mqtt.port {Port} is outside 1..65535");
         if (DeviceId.Length == 0) DeviceId = Environment.MachineName;
-        if (!TopicLevel().IsMatch(DeviceId)) throw new ConfigException($"config: mqtt.deviceId '{DeviceId}' must be 1-64 letters, digits, '-' or '_' (it is a topic level)");
-        if (!TopicPrefix.Split('/').All(TopicLevel().IsMatch)) throw new ConfigException($"config: mqtt.topicPrefix '{TopicPrefix}' must be topic levels of letters, digits, '-' or '_'");
-        if (!TopicLevel().IsMatch(DiscoveryPrefix)) throw new ConfigException($"config: mqtt.discoveryPrefix '{DiscoveryPrefix}' must be letters, digits, '-' or '_'");
+        if (!IsTopicLevel(DeviceId)) throw new ConfigException($"config: mqtt.deviceId '{DeviceId}' must be 1-64 letters, digits, '-' or '_' (it is a topic level)");
+        if (!TopicPrefix.Split('/').All(IsTopicLevel)) throw new ConfigException($"config: mqtt.topicPrefix '{TopicPrefix}' must be topic levels of letters, digits, '-' or '_'");
+        if (!IsTopicLevel(DiscoveryPrefix)) throw new ConfigException($"config: mqtt.discoveryPrefix '{DiscoveryPrefix}' must be letters, digits, '-' or '_'");
         foreach (var c in Commands)
             if (!KnownCommands.Contains(c)) throw new ConfigException($"config: mqtt.commands: '{c}' is not one of {string.Join(", ", KnownCommands)}");
         if (QueueLimit is < 1 or > 1_000_000) throw new ConfigException($"config: mqtt.queueLimit {QueueLimit} is outside 1..1000000");
@@ -69,11 +68,9 @@ public sealed partial class MqttConfig
         if (PasswordFile.Length > 0)
         {
             PasswordFile = Path.GetFullPath(Path.Combine(baseDir, PasswordFile));
-            try
-            {
-                if (new FileInfo(PasswordFile).Length > 4096) throw new ConfigException($"config: mqtt.passwordFile '{PasswordFile}' is larger than 4 KB; it should hold only the password");
-                Password = File.ReadAllText(PasswordFile).Trim();
-            }
+            if (FileKind.Of(PasswordFile) is { } k && (k.Kind != FileKind.Type.Regular || k.Size > 4096))
+                throw new ConfigException($"config: mqtt.passwordFile '{PasswordFile}' is {(k.Kind == FileKind.Type.Regular ? $"{k.Size} bytes" : k.Describe)}; it should be a small file holding only the password");
+            try { Password = File.ReadAllText(PasswordFile).Trim(); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ConfigException($"config: cannot read mqtt.passwordFile '{PasswordFile}': {e.Message}"); }
         }
         if (PasswordEnv.Length > 0)

@@ -111,6 +111,7 @@ public sealed class SourceConfig
                 ConfigErrors.Range(Stride, 1, MaxWindow, "source.stride");
                 ConfigErrors.Range(Bus, 0, 255, "source.bus");
                 ConfigErrors.Require(Devices.Sensors.SensorCatalog.IsKnown(Sensor), "source.sensor", $"'{Sensor}' is not one of {string.Join(", ", Devices.Sensors.SensorCatalog.Names)}");
+                ConfigErrors.Require(Devices.Sensors.SensorCatalog.LeftOut(Sensor) is null, "source.sensor", Devices.Sensors.SensorCatalog.LeftOut(Sensor) ?? "");
                 ConfigErrors.Require(!Simulated || Devices.Sensors.SensorCatalog.Model(Sensor) == "MPU-6050", "source.simulated", $"plays an MPU-6050; it cannot stand in for '{Sensor}'");
                 if (Address is int a && Devices.Sensors.SensorCatalog.DefaultAddress(Sensor) < 0) ConfigErrors.Range(a, 0, 15, "source.address", " (the SPI chip select)");
                 else if (Address is int i2c) ConfigErrors.Range(i2c, 0x03, 0x77, "source.address");

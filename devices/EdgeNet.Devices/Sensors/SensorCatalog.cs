@@ -1,4 +1,5 @@
 using System.Device.I2c;
+using System.Diagnostics.CodeAnalysis;
 using System.Device.Spi;
 using System.Numerics;
 using Iot.Device.Ads1115;
@@ -20,6 +21,15 @@ namespace EdgeNet.Devices.Sensors;
 /// </summary>
 public static class SensorCatalog
 {
+    /// <summary>
+    /// BME280 and BME680 report UnitsNet quantities, and any use of UnitsNet keeps all of it (about 6 MB) in a
+    /// NativeAOT binary. A build leaves them out with the feature switch <c>EdgeNet.Devices.ClimateSensors=false</c>
+    /// (<c>&lt;RuntimeHostConfigurationOption Include="EdgeNet.Devices.ClimateSensors" Value="false" Trim="true" /&gt;</c>;
+    /// the edgenet device binary does); opening one then says so.
+    /// </summary>
+    [FeatureSwitchDefinition("EdgeNet.Devices.ClimateSensors")]
+    static bool ClimateSensors => !AppContext.TryGetSwitch("EdgeNet.Devices.ClimateSensors", out bool on) || on;
+
     const float StandardGravity = 9.80665f, DegreesToRadians = MathF.PI / 180f;
 
     /// <summary>A chip: its model name, default I2C address (−1: SPI), channels, whether an all-equal frame means a
@@ -41,8 +51,8 @@ public static class SensorCatalog
         ["bno055"] = new("BNO055", Bno055Sensor.DefaultI2cAddress, [.. Accel, .. Gyro, .. Mag], true,
             (i2c, _, a) => Bno055(new Bno055Sensor(i2c(a), OperationMode.AccelerometerMagnetometerGyroscope))),
         ["adxl345"] = new("ADXL345", -1, Accel, true, (_, spi, _) => Adxl345(new Adxl345(spi(), GravityRange.Range04))),
-        ["bme280"] = new("BME280", 0x76, ClimateChannels, false, (i2c, _, a) => Bme280(new Bme280(i2c(a)))),
-        ["bme680"] = new("BME680", 0x76, [.. ClimateChannels, new("gas_resistance", "Ω")], false, (i2c, _, a) => Bme680(new Bme680(i2c(a)))),
+        ["bme280"] = new("BME280", 0x76, ClimateChannels, false, (i2c, _, a) => ClimateSensors ? Bme280(new Bme280(i2c(a))) : throw LeftOutError("BME280")),
+        ["bme680"] = new("BME680", 0x76, [.. ClimateChannels, new("gas_resistance", "Ω")], false, (i2c, _, a) => ClimateSensors ? Bme680(new Bme680(i2c(a))) : throw LeftOutError("BME680")),
         ["ads1115"] = new("ADS1115", 0x48, [new("ain0", "V"), new("ain1", "V"), new("ain2", "V"), new("ain3", "V")], false,
             (i2c, _, a) => Ads1115(new Ads1115(i2c(a), InputMultiplexer.AIN0, MeasuringRange.FS4096, DataRate.SPS860, DeviceMode.PowerDown))),
     };
@@ -82,6 +92,12 @@ public static class SensorCatalog
         var (read, owned) = e.Open(i2c, spi ?? (() => throw new ArgumentException($"{e.Model} is an SPI sensor and no SPI device was given")), address ?? e.Address);
         return new BindingSensor(e.Model, e.Channels, read, e.RejectConstantFrames, owned);
     }
+
+    /// <summary>Why a known sensor cannot be opened in this build (see <see cref="ClimateSensors"/>), or null when it can.</summary>
+    public static string? LeftOut(string name) => Find(name).Model is "BME280" or "BME680" && !ClimateSensors ? LeftOutError(Find(name).Model).Message : null;
+
+    static PlatformNotSupportedException LeftOutError(string model) =>
+        new($"{model} is left out of this build (feature switch EdgeNet.Devices.ClimateSensors=false: its binding brings UnitsNet, about 6 MB); use a build with it, e.g. the EdgeNet.Devices package in your own app");
 
     static Entry Find(string name) => Entries.TryGetValue(Normalize(name), out var e) ? e
         : throw new ArgumentException($"unknown sensor '{name}'; known: {string.Join(", ", Entries.Keys)}");
