@@ -40,7 +40,7 @@ public partial class MetricsTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Metrics_endpoint_serves_prometheus_text()
+    public async Task Metrics_endpoint_serves_prometheus_text()
     {
         var dir = Fixtures.TempDir();
         string model = MqttTests.ConstantModel(Path.Combine(dir, "m.enet"), 1);
@@ -49,11 +49,11 @@ public partial class MetricsTests(ITestOutputHelper output)
         Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
         Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("windows").GetInt64() >= 5, 30));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var response = http.GetAsync($"http://127.0.0.1:{port}/metrics").GetAwaiter().GetResult();
+        var response = await http.GetAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);
         Assert.True(response.IsSuccessStatusCode);
         Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.ToString());
         Assert.Contains("version=0.0.4", response.Content.Headers.ContentType!.ToString());
-        string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        string text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         output.WriteLine(text);
         var samples = Parse(text);
         double Value(string name, string? label = null) => samples.Single(x => x.Name == name && x.Label == label).Value;
@@ -72,7 +72,7 @@ public partial class MetricsTests(ITestOutputHelper output)
         Assert.Equal(1, Value("edgenet_finetune_state", "state=idle"));
         Assert.Equal(0, Value("edgenet_model_version"));
 
-        Assert.Equal(System.Net.HttpStatusCode.NotFound, http.GetAsync($"http://127.0.0.1:{port}/").GetAwaiter().GetResult().StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{port}/", TestContext.Current.CancellationToken)).StatusCode);
         ReferenceParser(text);
         Assert.Equal(0, s.Terminate());
     }
