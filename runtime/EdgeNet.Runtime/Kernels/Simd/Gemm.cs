@@ -50,6 +50,11 @@ public static unsafe class Gemm
         if (M <= 2)   // batch-1 Dense and recurrent steps: straight to the row kernel, panel after panel
         {
             var t = stackalloc float[64];
+            if (AdvSimd.Arm64.IsSupported)
+            {
+                for (int i = 0; i < M; i++) RowNeon(A + (long)i * lda, packedB, C + (long)i * ldc, N, K, rowBias == null ? 0f : rowBias[i], colBias, lo, hi, t);
+                return;
+            }
             for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
                 for (int i = 0; i < M; i++)
                     Row(A + (long)i * lda, packedB + (long)p * K * NR, NR, C + (long)i * ldc + j0, K, Math.Min(NR, N - j0), rowBias == null ? 0f : rowBias[i], colBias == null ? null : colBias + j0, lo, hi, t);
@@ -181,6 +186,46 @@ public static unsafe class Gemm
                 else { for (int j = 0; j < 8; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector128.Load(t); cb1 = Vector128.Load(t + 4); }
             }
             Store128(c, p0 + q0, p1 + q1, 0, &rowBias, cb0, cb1, Vector128.Create(lo), Vector128.Create(hi), w, t);
+        }
+    }
+
+    /// <summary>arm64: one row of C across all packed panels in one call (a recurrent step's h·Rᵀ is 32 panels of K = 64:
+    /// a call and an epilogue set-up per panel cost a third of the multiply). <see cref="Row"/>'s sums in its order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void RowNeon(float* a, float* b, float* c, int N, int K, float rowBias, float* colBias, float lo, float hi, float* t)
+    {
+        var vlo = Vector128.Create(lo); var vhi = Vector128.Create(hi); var rb = Vector128.Create(rowBias);
+        for (int j0 = 0; j0 < N; j0 += 8, b += (long)K * 8)
+        {
+            Vector128<float> p0 = default, p1 = default, q0 = default, q1 = default;
+            float* bk = b;
+            int k = 0;
+            for (; k + 4 <= K; k += 4, bk += 32)
+            {
+                var x = Vector128.Load(a + k);
+                p0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p0, Vector128.Load(bk), x, 0); p1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p1, Vector128.Load(bk + 4), x, 0);
+                q0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q0, Vector128.Load(bk + 8), x, 1); q1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q1, Vector128.Load(bk + 12), x, 1);
+                p0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p0, Vector128.Load(bk + 16), x, 2); p1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p1, Vector128.Load(bk + 20), x, 2);
+                q0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q0, Vector128.Load(bk + 24), x, 3); q1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q1, Vector128.Load(bk + 28), x, 3);
+            }
+            for (; k + 1 < K; k += 2, bk += 16)
+            {
+                var x = Vector128.Create(a[k]); var y = Vector128.Create(a[k + 1]);
+                p0 = Vector128.FusedMultiplyAdd(x, Vector128.Load(bk), p0); p1 = Vector128.FusedMultiplyAdd(x, Vector128.Load(bk + 4), p1);
+                q0 = Vector128.FusedMultiplyAdd(y, Vector128.Load(bk + 8), q0); q1 = Vector128.FusedMultiplyAdd(y, Vector128.Load(bk + 12), q1);
+            }
+            if (k < K) { var x = Vector128.Create(a[k]); p0 = Vector128.FusedMultiplyAdd(x, Vector128.Load(bk), p0); p1 = Vector128.FusedMultiplyAdd(x, Vector128.Load(bk + 4), p1); }
+            int w = Math.Min(8, N - j0);
+            Vector128<float> cb0 = default, cb1 = default;
+            if (colBias != null)
+            {
+                if (w == 8) { cb0 = Vector128.Load(colBias + j0); cb1 = Vector128.Load(colBias + j0 + 4); }
+                else { for (int j = 0; j < 8; j++) t[j] = j < w ? colBias[j0 + j] : 0f; cb0 = Vector128.Load(t); cb1 = Vector128.Load(t + 4); }
+            }
+            var v0 = Clamp.Of(p0 + q0 + rb + cb0, vlo, vhi); var v1 = Clamp.Of(p1 + q1 + rb + cb1, vlo, vhi);
+            if (w == 8) { v0.Store(c + j0); v1.Store(c + j0 + 4); continue; }
+            v0.Store(t); v1.Store(t + 4);
+            for (int j = 0; j < w; j++) c[j0 + j] = t[j];
         }
     }
 

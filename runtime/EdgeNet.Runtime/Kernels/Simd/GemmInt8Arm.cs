@@ -34,8 +34,8 @@ public static unsafe partial class GemmInt8
                 bias = padBias; mult = padMult;
             }
             sbyte* o = e.Out + j0;
-            if (dp) for (int i = 0; i < M; i += 4) TileDpFused(A + (long)i * lda, lda, b, kp, Math.Min(4, M - i), bias, mult, q, o + (long)i * e.Ldo, e.Ldo, w, t, !e.SaturationOnly);
-            else for (int i = 0; i < M; i += 2) TileNeonFused(A + (long)i * lda, lda, b, kp, Math.Min(2, M - i), bias, mult, q, o + (long)i * e.Ldo, e.Ldo, w, t, !e.SaturationOnly, e.NoMinWeight);
+            if (dp) TileDpFused(A, lda, b, kp, M, bias, mult, q, o, e.Ldo, w, t, !e.SaturationOnly);
+            else TileNeonFused(A, lda, b, kp, M, bias, mult, q, o, e.Ldo, w, t, !e.SaturationOnly, e.NoMinWeight);
         }
     }
 
@@ -64,32 +64,37 @@ public static unsafe partial class GemmInt8
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void TileDpFused(sbyte* a, int lda, sbyte* b, int kp, int m, int* bias, float* mult, Requantize.Bounds128 q, sbyte* o, int ldo, int w, sbyte* t, bool clamp)
+    static void TileDpFused(sbyte* A, int lda, sbyte* B, int kp, int M, int* bias, float* mult, Requantize.Bounds128 q, sbyte* O, int ldo, int w, sbyte* t, bool clamp)
     {
-        sbyte* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
-        var v0 = Vector128.Load(bias); var v1 = Vector128.Load(bias + 4); var v2 = Vector128.Load(bias + 8); var v3 = Vector128.Load(bias + 12);
-        Vector128<int> c00 = v0, c01 = v1, c02 = v2, c03 = v3, c10 = v0, c11 = v1, c12 = v2, c13 = v3,
-                       c20 = v0, c21 = v1, c22 = v2, c23 = v3, c30 = v0, c31 = v1, c32 = v2, c33 = v3;
-        int kq = 0;
-        for (; kq + 16 <= kp; kq += 16, b += 16 * NR)   // sixteen k per load of each row of A
+        for (int i = 0; i < M; i += 4, A += 4 * (long)lda, O += 4 * (long)ldo)   // the panel's tiles: one call per panel
         {
-            var x0 = Vector128.Load(a0 + kq); var x1 = Vector128.Load(a1 + kq); var x2 = Vector128.Load(a2 + kq); var x3 = Vector128.Load(a3 + kq);
-            Quad(b, x0, x1, x2, x3, 0, ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33);
-            Quad(b + 4 * NR, x0, x1, x2, x3, 1, ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33);
-            Quad(b + 8 * NR, x0, x1, x2, x3, 2, ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33);
-            Quad(b + 12 * NR, x0, x1, x2, x3, 3, ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33);
+            int m = Math.Min(4, M - i);
+            sbyte* a = A, o = O, b = B;
+            sbyte* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
+            var v0 = Vector128.Load(bias); var v1 = Vector128.Load(bias + 4); var v2 = Vector128.Load(bias + 8); var v3 = Vector128.Load(bias + 12);
+            Vector128<int> c00 = v0, c01 = v1, c02 = v2, c03 = v3, c10 = v0, c11 = v1, c12 = v2, c13 = v3,
+                           c20 = v0, c21 = v1, c22 = v2, c23 = v3, c30 = v0, c31 = v1, c32 = v2, c33 = v3;
+            int kq = 0;
+            for (; kq + 16 <= kp; kq += 16, b += 16 * NR)   // sixteen k per load of each row of A
+            {
+                var x0 = Vector128.Load(a0 + kq); var x1 = Vector128.Load(a1 + kq); var x2 = Vector128.Load(a2 + kq); var x3 = Vector128.Load(a3 + kq);
+                Quad(b, x0, x1, x2, x3, 0, ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33);
+                Quad(b + 4 * NR, x0, x1, x2, x3, 1, ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33);
+                Quad(b + 8 * NR, x0, x1, x2, x3, 2, ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33);
+                Quad(b + 12 * NR, x0, x1, x2, x3, 3, ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33);
+            }
+            for (; kq < kp; kq += 4, b += 4 * NR)   // the last k quads
+            {
+                var x0 = Vector128.Create(*(int*)(a0 + kq)).AsSByte(); var x1 = Vector128.Create(*(int*)(a1 + kq)).AsSByte();
+                var x2 = Vector128.Create(*(int*)(a2 + kq)).AsSByte(); var x3 = Vector128.Create(*(int*)(a3 + kq)).AsSByte();
+                Quad(b, x0, x1, x2, x3, 0, ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33);
+            }
+            var m0 = Vector128.Load(mult); var m1 = Vector128.Load(mult + 4); var m2 = Vector128.Load(mult + 8); var m3 = Vector128.Load(mult + 12);
+            Out16(c00, c01, c02, c03, m0, m1, m2, m3, q, o, w, t, clamp);
+            if (m > 1) Out16(c10, c11, c12, c13, m0, m1, m2, m3, q, o + ldo, w, t, clamp);
+            if (m > 2) Out16(c20, c21, c22, c23, m0, m1, m2, m3, q, o + 2 * ldo, w, t, clamp);
+            if (m > 3) Out16(c30, c31, c32, c33, m0, m1, m2, m3, q, o + 3 * ldo, w, t, clamp);
         }
-        for (; kq < kp; kq += 4, b += 4 * NR)   // the last k quads
-        {
-            var x0 = Vector128.Create(*(int*)(a0 + kq)).AsSByte(); var x1 = Vector128.Create(*(int*)(a1 + kq)).AsSByte();
-            var x2 = Vector128.Create(*(int*)(a2 + kq)).AsSByte(); var x3 = Vector128.Create(*(int*)(a3 + kq)).AsSByte();
-            Quad(b, x0, x1, x2, x3, 0, ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33);
-        }
-        var m0 = Vector128.Load(mult); var m1 = Vector128.Load(mult + 4); var m2 = Vector128.Load(mult + 8); var m3 = Vector128.Load(mult + 12);
-        Out16(c00, c01, c02, c03, m0, m1, m2, m3, q, o, w, t, clamp);
-        if (m > 1) Out16(c10, c11, c12, c13, m0, m1, m2, m3, q, o + ldo, w, t, clamp);
-        if (m > 2) Out16(c20, c21, c22, c23, m0, m1, m2, m3, q, o + 2 * ldo, w, t, clamp);
-        if (m > 3) Out16(c30, c31, c32, c33, m0, m1, m2, m3, q, o + 3 * ldo, w, t, clamp);
     }
 
     /// <summary>Sixteen columns' sums (bias included) requantized in registers and stored as w int8.</summary>
@@ -112,40 +117,45 @@ public static unsafe partial class GemmInt8
 
     /// <summary>A72: <see cref="TileNeon"/>'s products with the requantization fused; ADDP turns the pair partials into columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void TileNeonFused(sbyte* a, int lda, sbyte* b, int kp, int m, int* bias, float* mult, Requantize.Bounds128 q, sbyte* o, int ldo, int w, sbyte* t, bool clamp, bool pairs)
+    static void TileNeonFused(sbyte* A, int lda, sbyte* B, int kp, int M, int* bias, float* mult, Requantize.Bounds128 q, sbyte* O, int ldo, int w, sbyte* t, bool clamp, bool pairs)
     {
-        sbyte* a0 = a, a1 = m > 1 ? a + lda : a;
-        Vector128<int> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
-        Vector128<int> q0 = default, q1 = default, q2 = default, q3 = default, q4 = default, q5 = default, q6 = default, q7 = default;
-        int kq = 0;
-        if (pairs)   // no weight is −128: two k quads summed in int16 (|p| ≤ 128·127, two stay below 2^15), one SADALP per pair
-            for (; kq + 8 <= kp; kq += 8, b += 8 * NR)
+        for (int i = 0; i < M; i += 2, A += 2 * (long)lda, O += 2 * (long)ldo)   // the panel's tiles: one call per panel
+        {
+            int m = Math.Min(2, M - i);
+            sbyte* a = A, o = O, b = B;
+            sbyte* a0 = a, a1 = m > 1 ? a + lda : a;
+            Vector128<int> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
+            Vector128<int> q0 = default, q1 = default, q2 = default, q3 = default, q4 = default, q5 = default, q6 = default, q7 = default;
+            int kq = 0;
+            if (pairs)   // no weight is −128: two k quads summed in int16 (|p| ≤ 128·127, two stay below 2^15), one SADALP per pair
+                for (; kq + 8 <= kp; kq += 8, b += 8 * NR)
+                {
+                    var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 16); var b2 = Vector128.Load(b + 32); var b3 = Vector128.Load(b + 48);
+                    var b4 = Vector128.Load(b + 64); var b5 = Vector128.Load(b + 80); var b6 = Vector128.Load(b + 96); var b7 = Vector128.Load(b + 112);
+                    var x = Vector128.Create(*(int*)(a0 + kq)).AsSByte(); var y = Vector128.Create(*(int*)(a0 + kq + 4)).AsSByte();
+                    Pair(ref p0, ref p1, ref p2, ref p3, ref p4, ref p5, ref p6, ref p7, b0, b1, b2, b3, b4, b5, b6, b7, x, y);
+                    x = Vector128.Create(*(int*)(a1 + kq)).AsSByte(); y = Vector128.Create(*(int*)(a1 + kq + 4)).AsSByte();
+                    Pair(ref q0, ref q1, ref q2, ref q3, ref q4, ref q5, ref q6, ref q7, b0, b1, b2, b3, b4, b5, b6, b7, x, y);
+                }
+            for (; kq < kp; kq += 4, b += 4 * NR)
             {
                 var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 16); var b2 = Vector128.Load(b + 32); var b3 = Vector128.Load(b + 48);
-                var b4 = Vector128.Load(b + 64); var b5 = Vector128.Load(b + 80); var b6 = Vector128.Load(b + 96); var b7 = Vector128.Load(b + 112);
-                var x = Vector128.Create(*(int*)(a0 + kq)).AsSByte(); var y = Vector128.Create(*(int*)(a0 + kq + 4)).AsSByte();
-                Pair(ref p0, ref p1, ref p2, ref p3, ref p4, ref p5, ref p6, ref p7, b0, b1, b2, b3, b4, b5, b6, b7, x, y);
-                x = Vector128.Create(*(int*)(a1 + kq)).AsSByte(); y = Vector128.Create(*(int*)(a1 + kq + 4)).AsSByte();
-                Pair(ref q0, ref q1, ref q2, ref q3, ref q4, ref q5, ref q6, ref q7, b0, b1, b2, b3, b4, b5, b6, b7, x, y);
+                var x = Vector128.Create(*(int*)(a0 + kq)).AsSByte(); var xl = x.GetLower();
+                p0 = AdvSimd.AddPairwiseWideningAndAdd(p0, AdvSimd.MultiplyWideningLower(b0.GetLower(), xl)); p1 = AdvSimd.AddPairwiseWideningAndAdd(p1, AdvSimd.MultiplyWideningUpper(b0, x));
+                p2 = AdvSimd.AddPairwiseWideningAndAdd(p2, AdvSimd.MultiplyWideningLower(b1.GetLower(), xl)); p3 = AdvSimd.AddPairwiseWideningAndAdd(p3, AdvSimd.MultiplyWideningUpper(b1, x));
+                p4 = AdvSimd.AddPairwiseWideningAndAdd(p4, AdvSimd.MultiplyWideningLower(b2.GetLower(), xl)); p5 = AdvSimd.AddPairwiseWideningAndAdd(p5, AdvSimd.MultiplyWideningUpper(b2, x));
+                p6 = AdvSimd.AddPairwiseWideningAndAdd(p6, AdvSimd.MultiplyWideningLower(b3.GetLower(), xl)); p7 = AdvSimd.AddPairwiseWideningAndAdd(p7, AdvSimd.MultiplyWideningUpper(b3, x));
+                x = Vector128.Create(*(int*)(a1 + kq)).AsSByte(); xl = x.GetLower();
+                q0 = AdvSimd.AddPairwiseWideningAndAdd(q0, AdvSimd.MultiplyWideningLower(b0.GetLower(), xl)); q1 = AdvSimd.AddPairwiseWideningAndAdd(q1, AdvSimd.MultiplyWideningUpper(b0, x));
+                q2 = AdvSimd.AddPairwiseWideningAndAdd(q2, AdvSimd.MultiplyWideningLower(b1.GetLower(), xl)); q3 = AdvSimd.AddPairwiseWideningAndAdd(q3, AdvSimd.MultiplyWideningUpper(b1, x));
+                q4 = AdvSimd.AddPairwiseWideningAndAdd(q4, AdvSimd.MultiplyWideningLower(b2.GetLower(), xl)); q5 = AdvSimd.AddPairwiseWideningAndAdd(q5, AdvSimd.MultiplyWideningUpper(b2, x));
+                q6 = AdvSimd.AddPairwiseWideningAndAdd(q6, AdvSimd.MultiplyWideningLower(b3.GetLower(), xl)); q7 = AdvSimd.AddPairwiseWideningAndAdd(q7, AdvSimd.MultiplyWideningUpper(b3, x));
             }
-        for (; kq < kp; kq += 4, b += 4 * NR)
-        {
-            var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 16); var b2 = Vector128.Load(b + 32); var b3 = Vector128.Load(b + 48);
-            var x = Vector128.Create(*(int*)(a0 + kq)).AsSByte(); var xl = x.GetLower();
-            p0 = AdvSimd.AddPairwiseWideningAndAdd(p0, AdvSimd.MultiplyWideningLower(b0.GetLower(), xl)); p1 = AdvSimd.AddPairwiseWideningAndAdd(p1, AdvSimd.MultiplyWideningUpper(b0, x));
-            p2 = AdvSimd.AddPairwiseWideningAndAdd(p2, AdvSimd.MultiplyWideningLower(b1.GetLower(), xl)); p3 = AdvSimd.AddPairwiseWideningAndAdd(p3, AdvSimd.MultiplyWideningUpper(b1, x));
-            p4 = AdvSimd.AddPairwiseWideningAndAdd(p4, AdvSimd.MultiplyWideningLower(b2.GetLower(), xl)); p5 = AdvSimd.AddPairwiseWideningAndAdd(p5, AdvSimd.MultiplyWideningUpper(b2, x));
-            p6 = AdvSimd.AddPairwiseWideningAndAdd(p6, AdvSimd.MultiplyWideningLower(b3.GetLower(), xl)); p7 = AdvSimd.AddPairwiseWideningAndAdd(p7, AdvSimd.MultiplyWideningUpper(b3, x));
-            x = Vector128.Create(*(int*)(a1 + kq)).AsSByte(); xl = x.GetLower();
-            q0 = AdvSimd.AddPairwiseWideningAndAdd(q0, AdvSimd.MultiplyWideningLower(b0.GetLower(), xl)); q1 = AdvSimd.AddPairwiseWideningAndAdd(q1, AdvSimd.MultiplyWideningUpper(b0, x));
-            q2 = AdvSimd.AddPairwiseWideningAndAdd(q2, AdvSimd.MultiplyWideningLower(b1.GetLower(), xl)); q3 = AdvSimd.AddPairwiseWideningAndAdd(q3, AdvSimd.MultiplyWideningUpper(b1, x));
-            q4 = AdvSimd.AddPairwiseWideningAndAdd(q4, AdvSimd.MultiplyWideningLower(b2.GetLower(), xl)); q5 = AdvSimd.AddPairwiseWideningAndAdd(q5, AdvSimd.MultiplyWideningUpper(b2, x));
-            q6 = AdvSimd.AddPairwiseWideningAndAdd(q6, AdvSimd.MultiplyWideningLower(b3.GetLower(), xl)); q7 = AdvSimd.AddPairwiseWideningAndAdd(q7, AdvSimd.MultiplyWideningUpper(b3, x));
+            var v0 = Vector128.Load(bias); var v1 = Vector128.Load(bias + 4); var v2 = Vector128.Load(bias + 8); var v3 = Vector128.Load(bias + 12);
+            var m0 = Vector128.Load(mult); var m1 = Vector128.Load(mult + 4); var m2 = Vector128.Load(mult + 8); var m3 = Vector128.Load(mult + 12);
+            Out16(AdvSimd.Arm64.AddPairwise(p0, p1) + v0, AdvSimd.Arm64.AddPairwise(p2, p3) + v1, AdvSimd.Arm64.AddPairwise(p4, p5) + v2, AdvSimd.Arm64.AddPairwise(p6, p7) + v3, m0, m1, m2, m3, q, o, w, t, clamp);
+            if (m > 1) Out16(AdvSimd.Arm64.AddPairwise(q0, q1) + v0, AdvSimd.Arm64.AddPairwise(q2, q3) + v1, AdvSimd.Arm64.AddPairwise(q4, q5) + v2, AdvSimd.Arm64.AddPairwise(q6, q7) + v3, m0, m1, m2, m3, q, o + ldo, w, t, clamp);
         }
-        var v0 = Vector128.Load(bias); var v1 = Vector128.Load(bias + 4); var v2 = Vector128.Load(bias + 8); var v3 = Vector128.Load(bias + 12);
-        var m0 = Vector128.Load(mult); var m1 = Vector128.Load(mult + 4); var m2 = Vector128.Load(mult + 8); var m3 = Vector128.Load(mult + 12);
-        Out16(AdvSimd.Arm64.AddPairwise(p0, p1) + v0, AdvSimd.Arm64.AddPairwise(p2, p3) + v1, AdvSimd.Arm64.AddPairwise(p4, p5) + v2, AdvSimd.Arm64.AddPairwise(p6, p7) + v3, m0, m1, m2, m3, q, o, w, t, clamp);
-        if (m > 1) Out16(AdvSimd.Arm64.AddPairwise(q0, q1) + v0, AdvSimd.Arm64.AddPairwise(q2, q3) + v1, AdvSimd.Arm64.AddPairwise(q4, q5) + v2, AdvSimd.Arm64.AddPairwise(q6, q7) + v3, m0, m1, m2, m3, q, o + ldo, w, t, clamp);
     }
 
     /// <summary>Two k quads of one row: SMULL/SMULL2 of the first, SMLAL/SMLAL2 of the second into the same int16 lanes,
