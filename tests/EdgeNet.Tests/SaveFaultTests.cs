@@ -139,7 +139,9 @@ public partial class SaveFaultTests(ITestOutputHelper output)
         var left = Directory.Exists(models) ? Directory.GetFiles(models).Select(Path.GetFileName).Where(f => f != "serving.json").ToArray() : [];
         Assert.True(left.Length == 0, $"a partial model file was left: {string.Join(", ", left)}");
         Assert.Equal(12 + accepted, s.Ctl("status").GetProperty("labelledSamples").GetInt32());   // the labelled windows survive intact
-        Assert.Equal(0, s.Terminate());
+        // The stop ends the service; on the still-full disk it may exit 1 (README: an I/O failure), never crash.
+        int code = s.Terminate();
+        Assert.True(code is 0 or 1, $"exit code {code}");
     }
 
     /// <summary>

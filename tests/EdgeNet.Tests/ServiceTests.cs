@@ -198,6 +198,7 @@ public partial class ServiceTests(ITestOutputHelper output)
         var sub = Fixtures.TempDir();
         using var m = new ServiceProcess(ImuConfig(mlp, ", \"streaming\": true").Replace("\"stride\": 10", "\"stride\": 20"), sub);
         Assert.True(m.Process.WaitForExit(30000));
+        m.Process.WaitForExit();   // the timed wait returns before the redirected stderr is drained; this one waits for it
         Assert.NotEqual(0, m.Process.ExitCode);
         Assert.Contains("cannot stream", m.Stderr.ToString());
     }
