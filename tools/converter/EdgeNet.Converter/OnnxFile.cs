@@ -72,6 +72,7 @@ public sealed class OnnxFile
         foreach (var e in t.ExternalData)
             if (!kv.TryAdd(e.Key, e.Value)) throw new ModelFormatException($"initializer '{t.Name}': external data key '{e.Key}' appears twice");
         if (!kv.TryGetValue("location", out var loc) || loc.Length == 0) throw new ModelFormatException($"initializer '{t.Name}': external data has no location");
+        if (loc.Contains('\0')) throw new ModelFormatException($"initializer '{t.Name}': external data path holds a NUL character");
         if (System.IO.Path.IsPathRooted(loc)) throw new ModelFormatException($"initializer '{t.Name}': external data path '{loc}' is absolute; only paths inside the model's folder are allowed");
         long offset = Number(t, kv, "offset", 0), length = Number(t, kv, "length", bytes);
         if (length != bytes) throw new ModelFormatException($"initializer '{t.Name}': external data length {length} is not the tensor's {bytes} bytes");

@@ -169,9 +169,10 @@ public sealed partial class OnnxImporter
             catch (OverflowException)
             { throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): a declared size overflows"); }
         }
+        current = null!;   // past the nodes: errors name the graph output, not the last node
         foreach (var o in g.Output)
         {
-            var v = Get(o.Name);
+            if (!values.TryGetValue(o.Name, out var v)) throw new ModelFormatException($"graph output '{o.Name}' is not computed by any node");
             if (v.Tensor < 0 && v.QTensor >= 0) DequantizeOnDemand(o.Name, v);
             if (v.IsConstant || v.Tensor < 0) throw new ModelFormatException($"graph output '{o.Name}' is a constant; nothing to compute");
             if (model.Outputs.Contains(v.Tensor)) throw new ModelFormatException($"graph output '{o.Name}' repeats another output");
@@ -182,7 +183,8 @@ public sealed partial class OnnxImporter
     ModelFormatException Unsupported(NodeProto n, string? why) => new(
         $"unsupported op {n.OpType} (node '{n.Name}', opset {opset}{(why is null ? "" : ", " + why)}). Supported ops: {string.Join(", ", SupportedOps)}");
 
-    ModelFormatException Error(string message) => new($"ONNX node '{current.Name}' ({current.OpType}): {message}");
+    ModelFormatException Error(string message) =>
+        current is null ? new(message) : new($"ONNX node '{current.Name}' ({current.OpType}): {message}");
 
     // ---- values -------------------------------------------------------------------------------------------
 
