@@ -20,6 +20,7 @@ if (args.Length == 4 && args[0] == "save-loop")
 if (args.Length < 2) { Console.Error.WriteLine("usage: run enet|onnx SECONDS CORPUS_DIR [CRASH_DIR] | libfuzzer enet|onnx | afl enet|onnx | save-loop A B OUT"); return 2; }
 string scratch = Directory.CreateTempSubdirectory("edgenet-fuzz").FullName;
 Action<ReadOnlySpan<byte>> target = args[1] == "onnx" ? d => Targets.Onnx(d, scratch) : d => Targets.Enet(d);
+if (args[0] == "replay") { foreach (var f in args[2..]) { target(File.ReadAllBytes(f)); Console.WriteLine($"{f}: no crash"); } return 0; }   // replay enet|onnx FILE...: the exception, unfiltered
 switch (args[0])
 {
     case "libfuzzer": SharpFuzz.Fuzzer.LibFuzzer.Run(span => target(span)); return 0;

@@ -67,8 +67,17 @@ public sealed unsafe class Session : IDisposable
         catch { Dispose(); throw; }   // buffers free themselves exactly once (NativeBuffer)
 
         var bytes = new long[model.Tensors.Count];
-        for (int t = 0; t < bytes.Length; t++)
-            if (!model.Tensors[t].IsConstant) bytes[t] = checked(model.Tensors[t].Bytes(MaxBatch));
+        // A tensor's span is indexed by int: more elements than that is a model no session can run.
+        try
+        {
+            for (int t = 0; t < bytes.Length; t++)
+                if (!model.Tensors[t].IsConstant)
+                {
+                    if (model.Tensors[t].Elements(MaxBatch) > int.MaxValue) throw new OverflowException();
+                    bytes[t] = checked(model.Tensors[t].Bytes(MaxBatch));
+                }
+        }
+        catch (OverflowException) { Dispose(); throw new ModelFormatException($"a tensor holds more than 2^31 elements at batch {MaxBatch}"); }
         var plan = MemoryPlanner.Build(model, bytes);
         ScratchBytes = kernels.Length == 0 ? 0 : kernels.Max(k => k.ScratchBytes(MaxBatch));
         ArenaBytes = plan.ArenaBytes + Align(ScratchBytes);
