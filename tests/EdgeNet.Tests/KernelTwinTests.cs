@@ -32,6 +32,7 @@ public class KernelTwinTests
         OpType.ReduceMean, OpType.ReduceSum, OpType.ReduceMax, OpType.ReduceMin, OpType.ReduceProd, OpType.ReduceL1, OpType.ReduceL2,
         OpType.ReduceSumSquare, OpType.ReduceLogSumExp, OpType.LogSoftmax, OpType.Hardmax, OpType.MatMul,
         OpType.LayerNormalization,
+        OpType.Split, OpType.Tile, OpType.Trilu, OpType.GatherElements,   // DataMovementTests: values by index formula
     ];
 
     /// <summary>Runs the model with reference and vectorized kernels on the same random input; outputs must agree.</summary>

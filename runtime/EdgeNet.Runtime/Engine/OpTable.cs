@@ -160,6 +160,26 @@ public static class OpTable
             Op = OpType.Slice, Inputs = (1, 1), Onnx = ["Slice"],
             Fp32 = (m, n, o) => new SliceKernel(m, n), Backward = Gradients.Slice,
         },
+        new()
+        {
+            Op = OpType.Split, Inputs = (1, 1), Outputs = (1, 64), Onnx = ["Split"],
+            Fp32 = (m, n, o) => new SplitKernel(m, n), Backward = DataGradients.Split,
+        },
+        new()
+        {
+            Op = OpType.Tile, Inputs = (1, 1), Onnx = ["Tile", "Expand"],
+            Fp32 = (m, n, o) => new TileKernel(m, n), Backward = DataGradients.Tile,
+        },
+        new()
+        {
+            Op = OpType.Trilu, Inputs = (1, 1), Onnx = ["Trilu"],
+            Fp32 = (m, n, o) => new TriluKernel(m, n), Backward = DataGradients.Trilu,
+        },
+        new()
+        {
+            Op = OpType.GatherElements, Inputs = (1, 1), Onnx = ["GatherElements"],
+            Fp32 = (m, n, o) => new GatherElementsKernel(m, n), Backward = DataGradients.GatherElements,
+        },
         Recurrent(OpType.Lstm, inputs: 8, outputs: 3, "LSTM"),
         Recurrent(OpType.Gru, inputs: 6, outputs: 2, "GRU"),
         Recurrent(OpType.Rnn, inputs: 6, outputs: 2, "RNN"),

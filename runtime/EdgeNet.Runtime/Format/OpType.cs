@@ -83,4 +83,8 @@ public enum OpType : ushort
     Hardmax = 72,       // along "axis": 1 at the first maximum
     MatMul = 73,        // A [..., M, K] · B [..., K, N] of computed tensors, batch dimensions broadcast (constant 2-D B: Dense)
     LayerNormalization = 74,   // X, Scale, B? over the axes from "axis" on; outputs Y, Mean?, InvStdDev?
+    Split = 75,         // along "axis" into parts of lengths "split" (one output each)
+    Tile = 76,          // each axis repeated "repeats" times (also ONNX Expand)
+    Trilu = 77,         // the upper ("upper" = 1) or lower triangle of the last two axes from diagonal "k", the rest 0
+    GatherElements = 78,   // constant "indices" of shape "indices_shape" along "axis"
 }

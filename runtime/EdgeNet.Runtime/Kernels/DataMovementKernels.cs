@@ -149,7 +149,7 @@ public sealed class ConcatKernel : Kernel
     }
 }
 
-/// <summary>Gather with constant indices along one axis (attribute "indices"; "scalar" = 1 drops the axis).</summary>
+/// <summary>Gather with constant indices along one axis (attribute "indices", of shape "indices_shape"; or "scalar" = 1: one index, the axis dropped).</summary>
 public sealed class GatherKernel : Kernel
 {
     readonly int x, y, axis;
@@ -167,10 +167,13 @@ public sealed class GatherKernel : Kernel
         int len = xt.Shape[axis];
         indices = node.Attributes.Ints("indices", []).Select(i => (int)(i < 0 ? i + len : i)).ToArray();
         if (indices.Length == 0 || indices.Any(i => i < 0 || i >= len)) throw Error($"indices out of range 0..{len - 1}");
+        // The indices' shape replaces the axis: "indices_shape" (any rank), else "scalar" = 1 (rank 0) or a 1-D list.
         bool scalar = node.Attributes.Int("scalar", 0) != 0;
-        if (scalar && indices.Length != 1) throw Error("a scalar gather takes one index");
+        var ishape = node.Attributes.Ints("indices_shape", scalar ? [] : [indices.Length]);
+        if (ishape.Any(d => d < 0) || ishape.Aggregate(1L, (a, d) => a * d) != indices.Length) throw Error($"{indices.Length} indices for shape [{string.Join(",", ishape)}]");
         var shape = xt.Shape.ToList();
-        if (scalar) shape.RemoveAt(axis); else shape[axis] = indices.Length;
+        shape.RemoveAt(axis);
+        shape.InsertRange(axis, ishape.Select(d => (int)d));
         ExpectShape(m, y, shape.ToArray());
     }
 

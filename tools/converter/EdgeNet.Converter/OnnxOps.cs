@@ -7,28 +7,57 @@ namespace EdgeNet.Converter;
 // One handler per ONNX op (the table is in OnnxImporter.Handlers).
 public sealed partial class OnnxImporter
 {
+    /// <summary>Y = alpha·op(A)·op(B) + beta·C. A constant 2-D B becomes a Dense (alpha folded into the weights, a
+    /// per-output C its bias); a computed B a MatMul (then × alpha). transA transposes A first; any other C (a full
+    /// matrix, a column, a computed tensor) is added after, broadcast.</summary>
     void Gemm(NodeProto n)
     {
-        if (AttrI(n, "transA", 0) != 0) throw Error("transA = 1 is not supported");
-        var bv = Get(n.Input[1]);
-        if (bv.Floats is null || bv.Shape.Length != 2) throw Error("B must be a constant matrix (weights)");
+        bool transA = AttrI(n, "transA", 0) != 0, transB = AttrI(n, "transB", 0) != 0;
         float alpha = AttrF(n, "alpha", 1f), beta = AttrF(n, "beta", 1f);
-        bool transB = AttrI(n, "transB", 0) != 0;
-        if (beta == 1f && TryQdqDense(n, n.Input[1], transB, alpha)) return;
-        int oc = transB ? bv.Shape[0] : bv.Shape[1], ic = transB ? bv.Shape[1] : bv.Shape[0];
-        var w = new float[oc * ic];
-        for (int o = 0; o < oc; o++)
-            for (int k = 0; k < ic; k++) w[o * ic + k] = alpha * (transB ? bv.Floats[o * ic + k] : bv.Floats[k * oc + o]);
-        var inputs = new List<int> { Tensor(n.Input[0]), ConstTensor(n.Input[1], w, [oc, ic]) };
-        if (Has(n, 2))
+        if (!transA && beta == 1f && TryQdqDense(n, n.Input[1], transB, alpha)) return;
+        var bv = Get(n.Input[1]);
+        int a = Tensor(n.Input[0]);
+        if (ShapeOfValue(n.Input[0]).Length != 2) throw Error($"A must be a matrix (is {Format.Shape.Format(ShapeOfValue(n.Input[0]))})");
+        if (transA) a = Temp(n, "A^T", OpType.Transpose, [a], new Attributes().Set("perm", new long[] { 1, 0 }));
+        var c = Has(n, 2) ? Get(n.Input[2]) : null;
+        bool biasInDense = false;
+        string yName = n.Output[0];
+        var outputs = new List<int>();
+        if (bv.Floats is not null && bv.Tensor < 0 && bv.Shape.Length == 2)
         {
-            var c = Get(n.Input[2]);
-            if (c.Floats is null) throw Error("C must be a constant (bias)");
-            int cn = Elements(c.Shape);
-            if (cn != oc && cn != 1) throw Error($"C of shape {Format.Shape.Format(c.Shape)} is not a per-output bias");
-            inputs.Add(ConstTensor(n.Input[2], Enumerable.Range(0, oc).Select(o => beta * c.Floats[cn == 1 ? 0 : o]).ToArray(), [oc]));
+            int oc = transB ? bv.Shape[0] : bv.Shape[1], ic = transB ? bv.Shape[1] : bv.Shape[0];
+            var w = new float[oc * ic];
+            for (int o = 0; o < oc; o++)
+                for (int k = 0; k < ic; k++) w[o * ic + k] = alpha * (transB ? bv.Floats[o * ic + k] : bv.Floats[k * oc + o]);
+            var inputs = new List<int> { a, ConstTensor(n.Input[1], w, [oc, ic]) };
+            if (c is { Floats: { } cf, Tensor: < 0 } && (Elements(c.Shape) == 1 || (Elements(c.Shape) == oc && c.Shape[^1] == oc)))
+            {
+                int cn = Elements(c.Shape);
+                inputs.Add(ConstTensor(n.Input[2], Enumerable.Range(0, oc).Select(o => beta * cf[cn == 1 ? 0 : o]).ToArray(), [oc]));
+                biasInDense = true;
+            }
+            if (c is null || biasInDense) { Emit(OpType.Dense, n, inputs.ToArray()); return; }
+            a = Temp(n, "AB", OpType.Dense, inputs.ToArray());
         }
-        Emit(OpType.Dense, n, inputs.ToArray());
+        else
+        {
+            int b = Tensor(n.Input[1]);
+            if (ShapeOfValue(n.Input[1]).Length != 2) throw Error("B must be a matrix");
+            if (transB) b = Temp(n, "B^T", OpType.Transpose, [b], new Attributes().Set("perm", new long[] { 1, 0 }));
+            if (c is null && alpha == 1f) { Emit(OpType.MatMul, n, [a, b]); return; }
+            a = Temp(n, "AB", OpType.MatMul, [a, b]);
+            if (alpha != 1f)
+            {
+                if (c is null) { Emit(OpType.Mul, n, [a, ConstTensor(yName + "_alpha", [alpha], [])]); return; }
+                a = Temp(n, "alphaAB", OpType.Mul, [a, ConstTensor(yName + "_alpha", [alpha], [])]);
+            }
+        }
+        // + beta·C, broadcast (a constant C is scaled here; a computed one by a Mul)
+        int ct;
+        if (c is { Tensor: < 0 } && (c.Floats is not null || c.Ints is not null) && beta != 1f) ct = ConstTensor(n.Input[2] + "_beta", ConstFloats(n.Input[2], "C").Select(v => beta * v).ToArray(), c.Shape);
+        else if (beta != 1f) ct = Temp(n, "betaC", OpType.Mul, [Tensor(n.Input[2]), ConstTensor(yName + "_beta", [beta], [])]);
+        else ct = Tensor(n.Input[2]);
+        Emit(OpType.Add, n, [a, ct]);
     }
 
     void MatMul(NodeProto n)
@@ -177,13 +206,19 @@ public sealed partial class OnnxImporter
         Emit(OpType.Clip, n, [Tensor(n.Input[0])], new Attributes().Set("min", lo).Set("max", hi));
     }
 
-    /// <summary>Softmax, LogSoftmax, Hardmax along one axis (opset 13 on; before it only where it is the last axis).</summary>
+    /// <summary>Softmax, LogSoftmax, Hardmax along one axis (opset 13 on), or over the flattened axes from "axis" on (before 13).</summary>
     void Softmax(NodeProto n, OpType op)
     {
         int rank = ShapeOfValue(n.Input[0]).Length;
         int axis = Axis(AttrI(n, "axis", opset < 13 ? 1 : -1), rank, "axis");
-        if (opset < 13 && axis != rank - 1) throw Error($"{n.OpType} before opset 13 with axis {axis} of rank {rank} (a flattening softmax) is not supported");
-        Emit(op, n, [Tensor(n.Input[0])], new Attributes().Set("axis", (long)axis));
+        if (opset >= 13 || axis == rank - 1) { Emit(op, n, [Tensor(n.Input[0])], new Attributes().Set("axis", (long)axis)); return; }
+        // Before opset 13 the input is coerced to 2-D [d0·…·d(axis-1), d(axis)·…·d(r-1)] and the op runs along the second.
+        var xs = ShapeOfValue(n.Input[0]);
+        Sym outer = new(1, 0), inner = new(1, 0);
+        for (int d = 0; d < rank; d++) { if (d < axis) outer *= Sym.FromDim(xs[d]); else inner *= Sym.FromDim(xs[d]); }
+        int flat = Temp(n, "2d", OpType.Reshape, [Tensor(n.Input[0])], shape: [outer.ToDim(n.OpType), inner.ToDim(n.OpType)]);
+        int y = Temp(n, "y2d", op, [flat], new Attributes().Set("axis", 1L));
+        EmitReshape(n, y, xs);
     }
 
     void Binary(NodeProto n, OpType op)
@@ -342,11 +377,11 @@ public sealed partial class OnnxImporter
             return;
         }
         var xs = ShapeOfValue(n.Input[0]);
-        if (idxVal.Shape.Length > 1) throw Error("only 0-D or 1-D constant indices are supported");
         int ax = Axis(axis, xs.Length, "axis");
         foreach (var i in idx)
             if (xs[ax] >= 0 && (i < -xs[ax] || i >= xs[ax])) throw Error($"index {i} is out of range for axis {ax} of size {xs[ax]}");
         var attrs = new Attributes().Set("axis", (long)ax).Set("indices", idx).Set("scalar", idxVal.Shape.Length == 0 ? 1L : 0L);
+        if (idxVal.Shape.Length > 1) attrs.Set("indices_shape", idxVal.Shape.Select(d => (long)d).ToArray());
         Emit(OpType.Gather, n, [Tensor(n.Input[0])], attrs);
     }
 
@@ -527,7 +562,7 @@ public sealed partial class OnnxImporter
             SetConst(n, outShape, data);
             return;
         }
-        throw Error("Expand of a computed tensor is not supported");
+        ExpandComputed(n, shape);
     }
 
     T First<T>(T[] values, string role) => values.Length > 0 ? values[0] : throw Error($"{role} is empty");

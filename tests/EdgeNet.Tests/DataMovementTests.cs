@@ -1,0 +1,168 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>
+/// Split, Tile, Trilu, GatherElements and Gather with indices of any rank: values against a plain index formula,
+/// and each backward against finite differences (x → Dense → op → Dense → cross-entropy).
+/// </summary>
+public class DataMovementTests(ITestOutputHelper output)
+{
+    /// <summary>Runs a one-input model on x = 0, 1, 2, ... and returns its first output.</summary>
+    static float[] RunOnIndex(Model m, int batch)
+    {
+        using var s = new Session(m, batch);
+        var input = s.Input(0, batch);
+        for (int i = 0; i < input.Length; i++) input[i] = i;
+        s.Run(batch);
+        return s.Output().ToArray();
+    }
+
+    [Fact]
+    public void Split_parts_follow_the_axis()
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 2, 5);
+        g.Add(OpType.Split, [x], new Attributes().Set("axis", 2L).Set("split", new long[] { 2, 0, 3 }), "split", outputs: 3);
+        var outs = g.Model.Nodes[^1].Outputs;
+        int both = g.Add(OpType.Concat, [outs[2], outs[0]], new Attributes().Set("axis", 2L));   // the parts swapped
+        var y = RunOnIndex(g.Build(both), 2);
+        // y[n, r, j] = x[n, r, (j < 3 ? 2 + j : j - 3)]
+        for (int n = 0; n < 2; n++)
+            for (int r = 0; r < 2; r++)
+                for (int j = 0; j < 5; j++) Assert.Equal(n * 10 + r * 5 + (j < 3 ? 2 + j : j - 3), y[n * 10 + r * 5 + j]);
+    }
+
+    [Fact]
+    public void Tile_repeats_every_axis()
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 2, 3);
+        int t = g.Add(OpType.Tile, [x], new Attributes().Set("repeats", new long[] { 1, 3, 2 }));
+        var m = g.Build(t);
+        Assert.Equal([-1, 6, 6], m.Tensors[t].Shape);
+        var y = RunOnIndex(m, 2);
+        for (int n = 0; n < 2; n++)
+            for (int i = 0; i < 6; i++)
+                for (int j = 0; j < 6; j++) Assert.Equal(n * 6 + i % 2 * 3 + j % 3, y[n * 36 + i * 6 + j]);
+    }
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(1, -1)]
+    [InlineData(0, 2)]
+    [InlineData(0, -7)]
+    [InlineData(1, 9)]
+    public void Trilu_keeps_one_triangle(long upper, long k)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 3, 4);
+        var y = RunOnIndex(g.Build(g.Add(OpType.Trilu, [x], new Attributes().Set("upper", upper).Set("k", k))), 2);
+        for (int n = 0; n < 2; n++)
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 4; j++)
+                {
+                    bool keep = upper != 0 ? j - i >= k : j - i <= k;
+                    int at = n * 12 + i * 4 + j;
+                    Assert.Equal(keep ? at : 0, y[at]);
+                }
+    }
+
+    [Fact]
+    public void GatherElements_and_Gather_of_2d_indices()
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", 3, 4);
+        long[] idx = [3, -1, 0, 1, 2, 2];   // [3, 2] along axis 1
+        int ge = g.Add(OpType.GatherElements, [x], new Attributes().Set("axis", 1L).Set("indices", idx).Set("indices_shape", new long[] { 3, 2 }));
+        var y = RunOnIndex(g.Build(ge), 1);
+        Assert.Equal([3f, 3, 4, 5, 10, 10], y);
+
+        var g2 = new GraphBuilder();
+        int x2 = g2.Input("x", -1, 4);
+        int ga = g2.Add(OpType.Gather, [x2], new Attributes().Set("axis", 1L).Set("indices", new long[] { 0, 3, -1, 1 }).Set("indices_shape", new long[] { 2, 2 }));
+        var m2 = g2.Build(ga);
+        Assert.Equal([-1, 2, 2], m2.Tensors[ga].Shape);
+        Assert.Equal([0f, 3, 3, 1, 4, 7, 7, 5], RunOnIndex(m2, 2));
+    }
+
+    public static TheoryData<string> Ops() => ["Split", "Tile", "Trilu", "Gather2d"];
+
+    /// <summary>The op between two Dense layers: the first layer's weight gradients against finite differences.</summary>
+    [Theory]
+    [MemberData(nameof(Ops))]
+    public void Backward_matches_finite_differences(string op)
+    {
+        var rng = new Random(3);
+        float[] R(int n, float sc) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1) * sc).ToArray();
+        var g = new GraphBuilder();
+        int batch = 4;
+        int x = g.Input("x", -1, 6);
+        int h = g.Add(OpType.Dense, [x, g.Constant("w1", R(36, 0.6f), 6, 6), g.Constant("b1", R(6, 0.3f), 6)], name: "d1");
+        int mid;
+        switch (op)
+        {
+            case "Split":
+                g.Add(OpType.Split, [h], new Attributes().Set("axis", 1L).Set("split", new long[] { 2, 4 }), "split", outputs: 2);
+                var parts = g.Model.Nodes[^1].Outputs;
+                mid = g.Add(OpType.Concat, [parts[1], parts[0], parts[0]], new Attributes().Set("axis", 1L));
+                break;
+            case "Tile":
+                mid = g.Reshape(g.Add(OpType.Tile, [g.Reshape(h, [-1, 2, 3])], new Attributes().Set("repeats", new long[] { 1, 2, 2 })), [-1, 24]);
+                break;
+            case "Trilu":
+                mid = g.Reshape(g.Add(OpType.Trilu, [g.Reshape(h, [-1, 2, 3])], new Attributes().Set("upper", 0L).Set("k", 1L)), [-1, 6]);
+                break;
+            default:
+                mid = g.Reshape(g.Add(OpType.Gather, [h], new Attributes().Set("axis", 1L).Set("indices", new long[] { 5, 0, 0, -2 }).Set("indices_shape", new long[] { 2, 2 })), [-1, 4]);
+                break;
+        }
+        int width = g.Model.Tensors[mid].Shape[1];
+        var model = g.Build(g.Add(OpType.Dense, [mid, g.Constant("w2", R(3 * width, 1f), 3, width), g.Constant("b2", R(3, 0.5f), 3)], name: "d2"));
+        var data = R(batch * 6, 1.5f);
+        long[] labels = [0, 2, 1, 2];
+        var s = new Training.TrainingSession(model, batch);
+        float Loss() { data.CopyTo(s.Input(batch)); s.Forward(); s.ZeroGrad(false); return Training.Loss.CrossEntropy(s.Output(), labels, 3, s.OutputGrad()); }
+        Loss(); s.Backward();
+        var w = s.Parameters.First(q => q.Name == "w1");
+        var analytic = (float[])w.Grad.Clone();
+        Assert.Contains(analytic, v => v != 0);
+        for (int i = 0; i < w.Value.Length; i++)
+        {
+            float keep = w.Value[i], step = 1e-3f;
+            w.Value[i] = keep + step; double up = Loss();
+            w.Value[i] = keep - step; double down = Loss();
+            w.Value[i] = keep;
+            double numeric = (up - down) / (2 * step);
+            Assert.True(Math.Abs(numeric - analytic[i]) / Math.Max(1e-2, Math.Abs(numeric) + Math.Abs(analytic[i])) < 0.05, $"{op}: w1[{i}] analytic {analytic[i]}, numeric {numeric}");
+        }
+        output.WriteLine($"{op}: {w.Value.Length} weights checked");
+    }
+
+    /// <summary>GatherElements needs fixed-shape data, and training a batch axis, so its backward is checked on its
+    /// own: L = Σ y·dy with a fixed dy; finite differences of L in each x[i] against backward(dy)[i].</summary>
+    [Fact]
+    public void GatherElements_backward_matches_finite_differences()
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", 3, 4);
+        var m = g.Build(g.Add(OpType.GatherElements, [x], new Attributes().Set("axis", 0L).Set("indices", new long[] { 2, 0, 1, 1, -1, 0, 0, 1 }).Set("indices_shape", new long[] { 2, 4 })));
+        var rng = new Random(1);
+        var xv = Enumerable.Range(0, 12).Select(_ => (float)rng.NextDouble()).ToArray();
+        var dy = Enumerable.Range(0, 8).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        using var s = new Session(m, 1);
+        double L(float[] v) { v.CopyTo(s.Input(0, 1)); s.Run(1); var y = s.Output(); double sum = 0; for (int i = 0; i < y.Length; i++) sum += y[i] * dy[i]; return sum; }
+        var kernel = new Kernels.GatherElementsKernel(m, m.Nodes[0]);
+        var dx = new float[12];
+        kernel.Backward(dy, dx);
+        for (int i = 0; i < 12; i++)
+        {
+            var up = (float[])xv.Clone(); up[i] += 0.01f;
+            var down = (float[])xv.Clone(); down[i] -= 0.01f;
+            Assert.Equal(dx[i], (L(up) - L(down)) / 0.02, 3);
+        }
+        Assert.Contains(dx, v => v != 0);
+    }
+}
