@@ -44,7 +44,7 @@ public sealed class FinetuneBuffer : IDisposable
         bool canonical = kept is not null && kept.All(r => r.Slot == r.Seq % capacity) && kept.Count <= capacity;
         if (kept is not null && canonical && new FileInfo(path).Length == HeaderBytes + (long)kept.Select(r => r.Slot + 1).DefaultIfEmpty(0).Max() * recordBytes)
         {
-            file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+            file = Open();
             foreach (var r in kept) seqOfSlot[r.Slot] = r.Seq;
             nextSeq = kept.Select(r => r.Seq + 1).DefaultIfEmpty(0).Max();
             count = kept.Count;
@@ -125,7 +125,7 @@ public sealed class FinetuneBuffer : IDisposable
             seqOfSlot[i] = i;
         }
         AtomicFile.Write(path, bytes);
-        file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        file = Open();
         nextSeq = count = kept.Count;
     }
 
@@ -210,6 +210,10 @@ public sealed class FinetuneBuffer : IDisposable
             return (x, rows.Select(r => (long)r.Label).ToArray());
         }
     }
+
+    /// <summary>Unbuffered: a write that fails (a full disk) leaves nothing pending in memory for a later write, a seek
+    /// or Dispose to flush and fail on again — a stop on a full disk then ends the service as any stop does (exit 0).</summary>
+    FileStream Open() => new(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
 
     public void Dispose() { lock (gate) file?.Dispose(); }
 }

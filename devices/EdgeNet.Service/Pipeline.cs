@@ -76,7 +76,7 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         if (cfg.Sinks.JsonLines.Length > 0) results = new ResultsFile(cfg.Sinks.JsonLines);
         if (cfg.Sinks.GpioChip >= 0 && cfg.Sinks.GpioPins.Count > 0)
         {
-            try { gpio = new ClassOutputs(new System.Device.Gpio.GpioController(), cfg.Sinks.GpioPins.ToDictionary(p => Array.IndexOf(Labels, p.Key) is var i && i >= 0 ? i : int.Parse(p.Key), p => p.Value)); }
+            try { gpio = new ClassOutputs(GpioChip.Open(cfg.Sinks.GpioChip), cfg.Sinks.GpioPins.ToDictionary(p => Array.IndexOf(Labels, p.Key) is var i && i >= 0 ? i : int.Parse(p.Key), p => p.Value), ownsController: true); }
             catch (Exception e) when (e is not OutOfMemoryException) { GpioFailed(e); }
         }
         log.LogInformation("model {Model} (version {Version}), source {Source}", slot.Path, slot.Version, source.Describe);

@@ -16,7 +16,12 @@ public sealed record ConfiguredModel(Model Model);
 /// </summary>
 public static class ServiceHost
 {
-    public static int Run(string configPath)
+    /// <summary>Runs the service until SIGTERM/SIGINT (0) or an unexpected end of the inference loop (1).</summary>
+    public static int Run(string configPath) => Run(configPath, null);
+
+    /// <param name="configPath">The config file.</param>
+    /// <param name="beforeStart">Given the pipeline before the host starts: how tests attach a failing sink.</param>
+    internal static int Run(string configPath, Action<Pipeline>? beforeStart)
     {
         var cfg = ServiceConfig.Load(configPath);
         Model model;
@@ -47,6 +52,7 @@ public static class ServiceHost
         if (cfg.Metrics.Enabled) builder.Services.AddHostedService<MetricsServer>();
         using var host = builder.Build();
         var pipeline = host.Services.GetRequiredService<Pipeline>();
+        beforeStart?.Invoke(pipeline);
         host.Run();
         return pipeline.Failed ? CommandGuard.Failure : 0;
     }

@@ -101,6 +101,10 @@ public partial class SaveFaultTests(ITestOutputHelper output)
         string state = Path.Combine(dir, "state"), model = Path.Combine(dir, "m.enet");
         Directory.CreateDirectory(state);
         var m = Training.ModelSpec.Build("dense:16,relu,dense:3", [20, 6], seed: 3);
+        // All weights zero: every logit is 0 and the serving model always decides class 0 (the first of equal scores).
+        // Every window is labelled 1, so the serving model's held-out accuracy is 0, the fine-tuned one cannot be
+        // worse, and the fine-tune always goes on to publish its model — onto the full disk.
+        foreach (var t in m.Tensors.Where(t => t.IsConstant)) MemoryMarshal.AsMemory(t.Data!.Value).Span.Clear();
         ModelFile.Save(m, model);
         string cfg = $$"""
             { "model": "{{model}}", "stateDirectory": "@STATE@",
@@ -111,7 +115,7 @@ public partial class SaveFaultTests(ITestOutputHelper output)
         string[] smallDisk = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", "mount -t tmpfs -o size=256k tmpfs \"$0\" && exec \"$@\"", state];
         using var s = new ServiceTests.ServiceProcess(cfg, dir, smallDisk);
         Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
-        for (int i = 0; i < 12; i++) { Thread.Sleep(30); Assert.True(s.Ctl($"label {i % 3}").GetProperty("ok").GetBoolean()); }
+        for (int i = 0; i < 12; i++) { Thread.Sleep(30); Assert.True(s.Ctl("label 1").GetProperty("ok").GetBoolean()); }
 
         // Fill the service's state disk, seen through its own mount namespace.
         string view = $"/proc/{s.Process.Id}/root{state}";
@@ -121,8 +125,8 @@ public partial class SaveFaultTests(ITestOutputHelper output)
 
         // A label is one record written in place: the first few may still fit in the file's last allocated page.
         int accepted = 0;
-        var refused = s.Ctl("label 0");
-        while (refused.GetProperty("ok").GetBoolean() && accepted < 64) { accepted++; refused = s.Ctl("label 0"); }
+        var refused = s.Ctl("label 1");
+        while (refused.GetProperty("ok").GetBoolean() && accepted < 64) { accepted++; refused = s.Ctl("label 1"); }
         Assert.False(refused.GetProperty("ok").GetBoolean(), $"{accepted} labels accepted on a full disk");
         Assert.Contains("No space left", refused.GetProperty("message").GetString());
         Assert.True(s.Ctl("finetune").GetProperty("ok").GetBoolean());
@@ -139,9 +143,9 @@ public partial class SaveFaultTests(ITestOutputHelper output)
         var left = Directory.Exists(models) ? Directory.GetFiles(models).Select(Path.GetFileName).Where(f => f != "serving.json").ToArray() : [];
         Assert.True(left.Length == 0, $"a partial model file was left: {string.Join(", ", left)}");
         Assert.Equal(12 + accepted, s.Ctl("status").GetProperty("labelledSamples").GetInt32());   // the labelled windows survive intact
-        // The stop ends the service; on the still-full disk it may exit 1 (README: an I/O failure), never crash.
-        int code = s.Terminate();
-        Assert.True(code is 0 or 1, $"exit code {code}");
+        // SIGTERM on the still-full disk is a stop like any other (docs/service.md: exit 0): no refused label is left
+        // pending in a buffer for the stop to flush and fail on.
+        Assert.Equal(0, s.Terminate());
     }
 
     /// <summary>

@@ -7,15 +7,19 @@ public sealed class ClassOutputs : IDisposable
 {
     readonly GpioController controller;
     readonly Dictionary<int, int> pinOfClass;
+    readonly bool ownsController;
 
     /// <summary>Opens the pins as outputs, all low.</summary>
     /// <param name="controller">The GPIO controller the pins are on.</param>
     /// <param name="pinOfClass">Class index → pin number.</param>
-    public ClassOutputs(GpioController controller, IReadOnlyDictionary<int, int> pinOfClass)
+    /// <param name="ownsController">Dispose <paramref name="controller"/> with this object (also when opening a pin fails).</param>
+    public ClassOutputs(GpioController controller, IReadOnlyDictionary<int, int> pinOfClass, bool ownsController = false)
     {
         this.controller = controller;
         this.pinOfClass = new(pinOfClass);
-        foreach (var pin in this.pinOfClass.Values) { controller.OpenPin(pin, PinMode.Output); controller.Write(pin, PinValue.Low); }
+        this.ownsController = ownsController;
+        try { foreach (var pin in this.pinOfClass.Values) { controller.OpenPin(pin, PinMode.Output); controller.Write(pin, PinValue.Low); } }
+        catch { if (ownsController) controller.Dispose(); throw; }
     }
 
     /// <summary>Sets the pin of <paramref name="classIndex"/> high and the others low (none high for an unknown class).</summary>
@@ -24,10 +28,11 @@ public sealed class ClassOutputs : IDisposable
         foreach (var (c, pin) in pinOfClass) controller.Write(pin, c == classIndex ? PinValue.High : PinValue.Low);
     }
 
-    /// <summary>Sets every pin low and closes it.</summary>
+    /// <summary>Sets every pin low and closes it (and the controller, if owned).</summary>
     public void Dispose()
     {
-        foreach (var pin in pinOfClass.Values) { controller.Write(pin, PinValue.Low); controller.ClosePin(pin); }
+        try { foreach (var pin in pinOfClass.Values) { controller.Write(pin, PinValue.Low); controller.ClosePin(pin); } }
+        finally { if (ownsController) controller.Dispose(); }
     }
 }
 
