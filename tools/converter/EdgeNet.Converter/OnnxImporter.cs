@@ -11,6 +11,11 @@ public sealed record ConvertOptions
 {
     public string[] Labels { get; init; } = [];
     public bool Optimize { get; init; } = true;
+    /// <summary>`--input-shape NAME=d0,d1,…`: the concrete shape of a graph input; -1 as the first dimension keeps the batch symbolic.</summary>
+    public IReadOnlyDictionary<string, int[]> InputShapes { get; init; } = new Dictionary<string, int[]>();
+    /// <summary>`--input-value NAME=v,…`: a graph input whose value is known at conversion (a sample rate that selects an
+    /// If branch); it stays a graph input, and `edgenet run` refuses any other value.</summary>
+    public IReadOnlyDictionary<string, double[]> InputValues { get; init; } = new Dictionary<string, double[]>();
 }
 
 /// <summary>
@@ -88,9 +93,12 @@ public sealed partial class OnnxImporter
 
     public static IEnumerable<string> SupportedOps => Handlers.Keys.Order(StringComparer.Ordinal);
 
-    OnnxImporter(OnnxFile file)
+    readonly ConvertOptions options;
+
+    OnnxImporter(OnnxFile file, ConvertOptions options)
     {
         this.file = file;
+        this.options = options;
         opset = file.Opset;
         model = new Model();
     }
@@ -99,7 +107,7 @@ public sealed partial class OnnxImporter
 
     public static Model Convert(OnnxFile file, ConvertOptions options)
     {
-        var im = new OnnxImporter(file);
+        var im = new OnnxImporter(file, options);
         im.ImportGraph();
         var m = im.model;
         if (options.Optimize) GraphRewrites.Run(m);
@@ -128,29 +136,10 @@ public sealed partial class OnnxImporter
                 ? new ImportValue { Shape = dims, Floats = file.Floats(t) }
                 : new ImportValue { Shape = dims, Ints = file.Ints(t).Select(v => new Sym(v, 0)).ToArray() };
         }
-        foreach (var input in g.Input)
-        {
-            if (values.ContainsKey(input.Name)) continue;   // an initializer listed as an input (older exporters)
-            var tt = input.Type?.TensorType ?? throw new ModelFormatException($"graph input '{input.Name}' is not a tensor");
-            if (tt.ElemType != (int)TensorProto.Types.DataType.Float) throw new ModelFormatException($"graph input '{input.Name}' is {(TensorProto.Types.DataType)tt.ElemType}; EdgeNet takes float32 inputs");
-            var dims = tt.Shape?.Dim ?? throw new ModelFormatException($"graph input '{input.Name}' has no shape");
-            var shape = new int[dims.Count];
-            for (int i = 0; i < shape.Length; i++)
-            {
-                var d = dims[i];
-                if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue <= 0)
-                    throw new ModelFormatException($"graph input '{input.Name}': dimension {i} is {d.DimValue}; zero-size tensors are not supported") { Unsupported = true };
-                bool symbolic = d.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue || d.DimValue <= 0;
-                if (symbolic && i != 0) throw new ModelFormatException($"graph input '{input.Name}': dimension {i} ('{d.DimParam}') is symbolic; only the first (batch) dimension may be");
-                if (!symbolic && d.DimValue > int.MaxValue) throw new ModelFormatException($"graph input '{input.Name}': dimension {d.DimValue} is too large");
-                shape[i] = symbolic ? -1 : (int)d.DimValue;
-            }
-            int ti = model.AddTensor(new TensorDesc(input.Name, DataType.Float32, shape));
-            model.Inputs.Add(ti);
-            values[input.Name] = new ImportValue { Shape = shape, Tensor = ti };
-        }
+        ImportInputs(g);
         if (model.Inputs.Count == 0)
             throw new ModelFormatException("the model has no graph inputs (everything it computes is a constant); EdgeNet runs models that take an input") { Unsupported = true };
+        CheckSupported(g.Node);
         foreach (var node in g.Node)
         {
             current = node;
@@ -171,14 +160,7 @@ public sealed partial class OnnxImporter
             { throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): a declared size overflows"); }
         }
         current = null!;   // past the nodes: errors name the graph output, not the last node
-        foreach (var o in g.Output)
-        {
-            if (!values.TryGetValue(o.Name, out var v)) throw new ModelFormatException($"graph output '{o.Name}' is not computed by any node");
-            if (v.Tensor < 0 && v.QTensor >= 0) DequantizeOnDemand(o.Name, v);
-            if (v.IsConstant || v.Tensor < 0) throw new ModelFormatException($"graph output '{o.Name}' is a constant; nothing to compute");
-            if (model.Outputs.Contains(v.Tensor)) throw new ModelFormatException($"graph output '{o.Name}' repeats another output");
-            model.Outputs.Add(v.Tensor);
-        }
+        ImportOutputs(g);
     }
 
     ModelFormatException Unsupported(NodeProto n, string? why) => new(

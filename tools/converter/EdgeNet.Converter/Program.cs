@@ -19,9 +19,11 @@ var keepFp32 = new Option<string[]>("--keep-fp32") { Description = "layers (node
 var evalData = Input(new Option<FileInfo?>("--eval-data") { Description = "float32 .npy rows for the accuracy report" });
 var evalLabels = Input(new Option<FileInfo?>("--eval-labels") { Description = "int64 .npy labels for the accuracy report, [N]" });
 var maxDrop = new Option<double?>("--max-accuracy-drop") { Description = "keep layers in fp32, least precise first, until int8 accuracy is within this many points of fp32" };
+var inputShape = new Option<string[]>("--input-shape") { Description = "NAME=d0,d1,...: a graph input's concrete shape (symbolic dimensions made concrete; N or -1 first keeps the batch symbolic); once per input", AllowMultipleArgumentsPerToken = false };
+var inputValue = new Option<string[]>("--input-value") { Description = "NAME=v0,v1,...: a graph input whose value is fixed (a sample rate): folded at conversion, the input stays and other values are refused at run time" };
 var acceptFp32 = new Option<bool>("--accept-fp32-fallback") { Description = "with --max-accuracy-drop: write the fp32 model when only it meets the budget (else exit 4)" };
 
-var root = new RootCommand("edgenet-convert: convert ONNX models to EdgeNet's .enet format") { model, output, labels, verify, verifyInput, noOptimize, quantize, calibration, method, keepFp32, evalData, evalLabels, maxDrop, acceptFp32 };
+var root = new RootCommand("edgenet-convert: convert ONNX models to EdgeNet's .enet format") { model, output, labels, verify, verifyInput, noOptimize, quantize, calibration, method, keepFp32, evalData, evalLabels, maxDrop, acceptFp32, inputShape, inputValue };
 root.SetAction(r => CommandGuard.Guard(() =>
 {
     var src = r.GetValue(model)!;
@@ -32,6 +34,8 @@ root.SetAction(r => CommandGuard.Guard(() =>
     {
         Labels = r.GetValue(labels) is { } lf ? File.ReadAllLines(lf.FullName).Where(l => l.Length > 0).ToArray() : [],
         Optimize = !r.GetValue(noOptimize),
+        InputShapes = ParseAssignments(r.GetValue(inputShape), "--input-shape", ParseShape),
+        InputValues = ParseAssignments(r.GetValue(inputValue), "--input-value", ParseValues),
     };
     var m = OnnxImporter.Convert(src.FullName, opts);
     // The verification input is checked before anything is written.
@@ -74,10 +78,7 @@ static Command Inspect()
         var f = r.GetValue(file)!;
         if (r.GetValue(onnxGraph))
         {
-            var g = OnnxFile.Load(f.FullName).Proto.Graph;
-            foreach (var n in g.Node)
-                Console.WriteLine($"{n.OpType,-24} {n.Name,-40} ({string.Join(", ", n.Input)}) -> ({string.Join(", ", n.Output)}) " +
-                    string.Join(" ", n.Attribute.Select(a => $"{a.Name}={(a.Ints.Count > 0 ? "[" + string.Join(",", a.Ints) + "]" : a.Type == EdgeNet.Converter.Onnx.AttributeProto.Types.AttributeType.Float ? a.F.ToString() : a.Type == EdgeNet.Converter.Onnx.AttributeProto.Types.AttributeType.String ? a.S.ToStringUtf8() : a.I.ToString())}")));
+            PrintGraph(OnnxFile.Load(f.FullName).Proto.Graph, "");
             return 0;
         }
         var m = IsEnet(f.FullName) ? ModelFile.Load(f.FullName) : OnnxImporter.Convert(f.FullName);
@@ -85,6 +86,21 @@ static Command Inspect()
         return 0;
     }));
     return inspect;
+}
+
+// The ONNX nodes as the file holds them; the nodes of subgraphs (If branches) indented under their node.
+static void PrintGraph(EdgeNet.Converter.Onnx.GraphProto g, string indent)
+{
+    foreach (var n in g.Node)
+    {
+        Console.WriteLine($"{indent}{n.OpType,-24} {n.Name,-40} ({string.Join(", ", n.Input)}) -> ({string.Join(", ", n.Output)}) " +
+            string.Join(" ", n.Attribute.Where(a => a.G is null).Select(a => $"{a.Name}={(a.Ints.Count > 0 ? "[" + string.Join(",", a.Ints) + "]" : a.Type == EdgeNet.Converter.Onnx.AttributeProto.Types.AttributeType.Float ? a.F.ToString() : a.Type == EdgeNet.Converter.Onnx.AttributeProto.Types.AttributeType.String ? a.S.ToStringUtf8() : a.I.ToString())}")));
+        foreach (var a in n.Attribute.Where(a => a.G is not null))
+        {
+            Console.WriteLine($"{indent}  {a.Name}: ({string.Join(", ", a.G.Input.Select(i => i.Name))}) -> ({string.Join(", ", a.G.Output.Select(o => o.Name))})");
+            PrintGraph(a.G, indent + "    ");
+        }
+    }
 }
 
 // An .enet file starts with its magic, whatever its name.
@@ -99,6 +115,35 @@ static bool IsEnet(string path)
 // A QDQ or QOperator ONNX file: ORT runs it quantized, so --verify compares int8 with int8.
 static bool OnnxHasQuantization(string path) =>
     OnnxFile.Load(path).Proto.Graph.Node.Any(n => n.OpType is "QuantizeLinear" or "DequantizeLinear" || n.OpType.StartsWith("QLinear", StringComparison.Ordinal) || n.OpType == "QGemm");
+
+// NAME=... once per name; the name may itself hold '=' (the value is after the last one).
+static Dictionary<string, T> ParseAssignments<T>(string[]? items, string option, Func<string, string, T> parse)
+{
+    var r = new Dictionary<string, T>(StringComparer.Ordinal);
+    foreach (var item in items ?? [])
+    {
+        int eq = item.LastIndexOf('=');
+        if (eq <= 0) throw new UsageException($"{option} '{item}' is not NAME=...");
+        string name = item[..eq];
+        if (!r.TryAdd(name, parse(item[(eq + 1)..], $"{option} {name}"))) throw new UsageException($"{option} gives '{name}' twice");
+    }
+    return r;
+}
+
+// d0,d1,... (or d0xd1x...); N or -1 is the batch.
+static int[] ParseShape(string text, string what)
+{
+    if (text.Length == 0) return [];   // a scalar
+    var parts = text.Split(',', 'x');
+    if (parts.Length > Shape.MaxRank) throw new UsageException($"{what}: more than {Shape.MaxRank} dimensions");
+    return parts.Select(p => p is "N" or "-1" ? -1
+        : int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var d) && d > 0 ? d
+        : throw new UsageException($"{what}: '{p}' is not a positive dimension or N")).ToArray();
+}
+
+static double[] ParseValues(string text, string what) => text.Split(',').Select(p =>
+    double.TryParse(p, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v
+    : throw new UsageException($"{what}: '{p}' is not a number")).ToArray();
 
 static T Input<T>(T symbol) where T : Symbol => Validate(symbol, PathCheck.Input);
 static T Output<T>(T symbol) where T : Symbol => Validate(symbol, PathCheck.Output);
