@@ -100,6 +100,7 @@ public static class OpTable
         Unary<ThresholdedReluOp>(OpType.ThresholdedRelu, [("alpha", 1f)]),
         Unary<ShrinkOp>(OpType.Shrink, [("bias", 0f), ("lambd", 0.5f)]),
         Unary<GeluOp>(OpType.Gelu, []),
+        Unary<GeluTanhOp>(OpType.GeluTanh, [], onnx: "Gelu"),
         Reduce<MeanReduction>(OpType.ReduceMean),
         Reduce<SumReduction>(OpType.ReduceSum),
         Reduce<MaxReduction>(OpType.ReduceMax),
@@ -198,9 +199,9 @@ public static class OpTable
 
     static readonly OpInfo?[] ByCode = Index();
 
-    static OpInfo Unary<T>(OpType op, (string, float)[] attrs) where T : struct, IUnaryOp<T> => new()
+    static OpInfo Unary<T>(OpType op, (string, float)[] attrs, string? onnx = null) where T : struct, IUnaryOp<T> => new()
     {
-        Op = op, Inputs = (1, 1), Onnx = [op.ToString()],
+        Op = op, Inputs = (1, 1), Onnx = [onnx ?? op.ToString()],
         Fp32 = (m, n, o) => new UnaryKernel(m, n, o), Int8 = (m, n, o) => new ElementwiseInt8Kernel(m, n, o),
         Unary = new UnaryOp<T>(op, attrs), Fusable = true, Layout = LayoutRole.Elementwise, Backward = Gradients.Unary,
     };

@@ -87,4 +87,5 @@ public enum OpType : ushort
     Tile = 76,          // each axis repeated "repeats" times (also ONNX Expand)
     Trilu = 77,         // the upper ("upper" = 1) or lower triangle of the last two axes from diagonal "k", the rest 0
     GatherElements = 78,   // constant "indices" of shape "indices_shape" along "axis"
+    GeluTanh = 79,      // ONNX Gelu with approximate = "tanh"
 }

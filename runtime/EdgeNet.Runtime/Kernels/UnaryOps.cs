@@ -387,3 +387,18 @@ public readonly struct GeluOp : IUnaryOp<GeluOp>
     public float Invoke(float x) => (float)(0.5 * x * (1 + ErfOp.Erf(x / Math.Sqrt(2))));
     public float Derivative(float x, float y) => (float)(0.5 * (1 + ErfOp.Erf(x / Math.Sqrt(2))) + x * Math.Exp(-0.5 * (double)x * x) / Math.Sqrt(2 * Math.PI));
 }
+
+/// <summary>Gelu with approximate = "tanh": ½x(1 + tanh(√(2/π)(x + 0.044715x³))), in double.</summary>
+public readonly struct GeluTanhOp : IUnaryOp<GeluTanhOp>
+{
+    const double C = 0.7978845608028654;   // √(2/π)
+    public static GeluTanhOp Create(UnaryParams p) => default;
+    public static bool DerivativeNeedsInput => true;
+    public static void Apply(in GeluTanhOp op, ReadOnlySpan<float> x, Span<float> y) { for (int i = 0; i < x.Length; i++) y[i] = op.Invoke(x[i]); }
+    public float Invoke(float x) => (float)(0.5 * x * (1 + Math.Tanh(C * (x + 0.044715 * x * (double)x * x))));
+    public float Derivative(float x, float y)
+    {
+        double t = Math.Tanh(C * (x + 0.044715 * x * (double)x * x));
+        return (float)(0.5 * (1 + t) + 0.5 * x * (1 - t * t) * C * (1 + 3 * 0.044715 * x * (double)x));
+    }
+}

@@ -140,27 +140,30 @@ public sealed partial class OnnxImporter
         if (model.Inputs.Count == 0)
             throw new ModelFormatException("the model has no graph inputs (everything it computes is a constant); EdgeNet runs models that take an input") { Unsupported = true };
         CheckSupported(g.Node);
-        foreach (var node in g.Node)
-        {
-            current = node;
-            if (node.Domain is not ("" or "ai.onnx") && !(node.Domain == "com.microsoft" && MicrosoftQuantOps.Contains(node.OpType)))
-                throw Unsupported(node, $"domain '{node.Domain}'");
-            if (!Handlers.TryGetValue(node.OpType, out var handler)) throw Unsupported(node, null);
-            int need = MinInputs.GetValueOrDefault(node.OpType, 1);
-            if (node.Input.Count < need || node.Input.Take(need).Any(string.IsNullOrEmpty) || (node.OpType != "Constant" && node.Output.Count < 1) || (node.Output.Count > 0 && node.Output[0].Length == 0 && !RecurrentOps.Contains(node.OpType)))
-                throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): needs {need} inputs and an output, has {node.Input.Count} inputs and {node.Output.Count} outputs");
-            if (node.OpType == "Constant" && node.Output.Count < 1) throw new ModelFormatException($"ONNX node '{node.Name}' (Constant): no output");
-            for (int k = 0; k < node.Output.Count; k++)
-                if (node.Output[k].Length > 0 && (values.ContainsKey(node.Output[k]) || node.Output.Take(k).Contains(node.Output[k])))
-                    throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): output '{node.Output[k]}' is already defined (a tensor may be defined once)");
-            try { handler(this, node); }
-            catch (ModelFormatException e) when (!e.Message.StartsWith("ONNX node", StringComparison.Ordinal))
-            { throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): {e.Message}"); }
-            catch (OverflowException)
-            { throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): a declared size overflows"); }
-        }
+        foreach (var node in g.Node) ImportNode(node);
         current = null!;   // past the nodes: errors name the graph output, not the last node
         ImportOutputs(g);
+    }
+
+    /// <summary>One ONNX node through its handler (the graph's, or a folded If branch's).</summary>
+    void ImportNode(NodeProto node)
+    {
+        current = node;
+        if (node.Domain is not ("" or "ai.onnx") && !(node.Domain == "com.microsoft" && MicrosoftQuantOps.Contains(node.OpType)))
+            throw Unsupported(node, $"domain '{node.Domain}'");
+        if (!Handlers.TryGetValue(node.OpType, out var handler)) throw Unsupported(node, null);
+        int need = MinInputs.GetValueOrDefault(node.OpType, 1);
+        if (node.Input.Count < need || node.Input.Take(need).Any(string.IsNullOrEmpty) || (node.OpType != "Constant" && node.Output.Count < 1) || (node.Output.Count > 0 && node.Output[0].Length == 0 && !RecurrentOps.Contains(node.OpType)))
+            throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): needs {need} inputs and an output, has {node.Input.Count} inputs and {node.Output.Count} outputs");
+        if (node.OpType == "Constant" && node.Output.Count < 1) throw new ModelFormatException($"ONNX node '{node.Name}' (Constant): no output");
+        for (int k = 0; k < node.Output.Count; k++)
+            if (node.Output[k].Length > 0 && (values.ContainsKey(node.Output[k]) || node.Output.Take(k).Contains(node.Output[k])))
+                throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): output '{node.Output[k]}' is already defined (a tensor may be defined once)");
+        try { handler(this, node); }
+        catch (ModelFormatException e) when (!e.Message.StartsWith("ONNX node", StringComparison.Ordinal))
+        { throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): {e.Message}"); }
+        catch (OverflowException)
+        { throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): a declared size overflows"); }
     }
 
     ModelFormatException Unsupported(NodeProto n, string? why) => new(

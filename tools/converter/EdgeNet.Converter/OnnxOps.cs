@@ -190,8 +190,13 @@ public sealed partial class OnnxImporter
 
     void Gelu(NodeProto n)
     {
-        if (AttrS(n, "approximate", "none") != "none") throw Error($"approximate '{AttrS(n, "approximate", "none")}' is not supported");
-        Elementwise(n, Engine.OpTable.Get(OpType.Gelu).Unary!, handled: "approximate");
+        var op = AttrS(n, "approximate", "none") switch
+        {
+            "none" => OpType.Gelu,
+            "tanh" => OpType.GeluTanh,
+            var a => throw Error($"approximate '{a}' is not supported"),
+        };
+        Elementwise(n, Engine.OpTable.Get(op).Unary!, handled: "approximate");
     }
 
     void Clip(NodeProto n)
@@ -203,6 +208,7 @@ public sealed partial class OnnxImporter
             lo = Has(n, 1) ? First(ConstFloats(n.Input[1], "min"), "min") : float.NegativeInfinity;
             hi = Has(n, 2) ? First(ConstFloats(n.Input[2], "max"), "max") : float.PositiveInfinity;
         }
+        if (lo > hi) lo = hi;   // ONNX (as numpy.clip): every value becomes max, which Clip(max, max) gives
         Emit(OpType.Clip, n, [Tensor(n.Input[0])], new Attributes().Set("min", lo).Set("max", hi));
     }
 
