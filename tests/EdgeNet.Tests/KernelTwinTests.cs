@@ -33,6 +33,8 @@ public class KernelTwinTests
         OpType.ReduceSumSquare, OpType.ReduceLogSumExp, OpType.LogSoftmax, OpType.Hardmax, OpType.MatMul,
         OpType.LayerNormalization,
         OpType.Split, OpType.Tile, OpType.Trilu, OpType.GatherElements,   // DataMovementTests: values by index formula
+        // SpatialOpTests
+        OpType.ConvTranspose, OpType.Resize, OpType.Pad, OpType.GlobalMaxPool, OpType.GroupNormalization, OpType.Lrn,
     ];
 
     /// <summary>Runs the model with reference and vectorized kernels on the same random input; outputs must agree.</summary>

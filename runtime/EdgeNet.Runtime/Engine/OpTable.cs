@@ -186,6 +186,36 @@ public static class OpTable
         Recurrent(OpType.Rnn, inputs: 6, outputs: 2, "RNN"),
         new()
         {
+            Op = OpType.ConvTranspose, Inputs = (2, 3), Onnx = ["ConvTranspose"],
+            Fp32 = (m, n, o) => new ConvTransposeKernel(m, n, o), Parameters = [1, 2], Backward = SpatialGradients.ConvTranspose,
+        },
+        new()
+        {
+            Op = OpType.Resize, Inputs = (1, 1), Onnx = ["Resize", "Upsample"],
+            Fp32 = (m, n, o) => new ResizeKernel(m, n, o), Backward = SpatialGradients.Resize,
+        },
+        new()
+        {
+            Op = OpType.Pad, Inputs = (1, 1), Onnx = ["Pad"],
+            Fp32 = (m, n, o) => new PadKernel(m, n, o), Backward = SpatialGradients.Pad,
+        },
+        new()
+        {
+            Op = OpType.GlobalMaxPool, Inputs = (1, 1), Onnx = ["GlobalMaxPool"],
+            Fp32 = (m, n, o) => new PoolKernel(m, n, o), Backward = SpatialGradients.GlobalMaxPool,
+        },
+        new()
+        {
+            Op = OpType.GroupNormalization, Inputs = (3, 3), Onnx = ["GroupNormalization", "InstanceNormalization"],
+            Fp32 = (m, n, o) => new GroupNormKernel(m, n, o), Parameters = [1, 2], Backward = SpatialGradients.GroupNorm,
+        },
+        new()
+        {
+            Op = OpType.Lrn, Inputs = (1, 1), Onnx = ["LRN"],
+            Fp32 = (m, n, o) => new LrnKernel(m, n, o), Backward = SpatialGradients.Lrn,
+        },
+        new()
+        {
             Op = OpType.Quantize, Inputs = (1, 1), Onnx = ["QuantizeLinear"],
             Fp32 = (m, n, o) => new QuantizeKernel(m, n, o), ConvertsTypes = true, Backward = NotDifferentiable,
         },

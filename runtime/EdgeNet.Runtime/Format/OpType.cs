@@ -88,4 +88,10 @@ public enum OpType : ushort
     Trilu = 77,         // the upper ("upper" = 1) or lower triangle of the last two axes from diagonal "k", the rest 0
     GatherElements = 78,   // constant "indices" of shape "indices_shape" along "axis"
     GeluTanh = 79,      // ONNX Gelu with approximate = "tanh"
+    ConvTranspose = 80,        // X [N,C,H,W], W [C, OC/group, KH, KW], B? [OC]; strides, dilations, pads, output_padding, group
+    Resize = 81,               // X -> "sizes" by per-axis mode/coordinate transformation (Kernels/ResizeKernel.cs)
+    Pad = 82,                  // "pads" [begin..., end...] (negative crops), "mode" constant/reflect/edge/wrap, "value"
+    GlobalMaxPool = 83,        // [N, C, ...] -> [N, C, 1, ...]
+    GroupNormalization = 84,   // X [N,C,...], Scale [C], B [C]; "num_groups", "epsilon" (InstanceNormalization: num_groups = C)
+    Lrn = 85,                  // across channels: "size", "alpha", "beta", "bias"
 }

@@ -5,7 +5,7 @@ using EdgeNet.Kernels.Reference;
 
 namespace EdgeNet.Kernels;
 
-/// <summary>MaxPool, AveragePool (count_include_pad, ceil_mode, dilations for max) and GlobalAveragePool over NCHW.</summary>
+/// <summary>MaxPool, AveragePool (count_include_pad, ceil_mode, dilations for max), GlobalAveragePool and GlobalMaxPool over NCHW.</summary>
 public sealed unsafe class PoolKernel : Kernel
 {
     readonly int x, y;
@@ -21,7 +21,7 @@ public sealed unsafe class PoolKernel : Kernel
         if (xt.Shape.Length != 4) throw Error($"input must be NCHW, got {Format.Shape.Format(xt.Shape)}");
         for (int d = 1; d < 4; d++) RequireFixed(xt, d, $"dimension {d}");
         var a = node.Attributes;
-        if (node.Op == OpType.GlobalAveragePool)
+        if (node.Op is OpType.GlobalAveragePool or OpType.GlobalMaxPool)
         {
             g = new ConvGeometry(xt.Shape[1], xt.Shape[2], xt.Shape[3], xt.Shape[1], 1, 1, xt.Shape[2], xt.Shape[3], 1, 1, 0, 0, 1, 1, xt.Shape[1]);
         }
@@ -47,6 +47,10 @@ public sealed unsafe class PoolKernel : Kernel
             case OpType.MaxPool when max2x2: Simd.MaxPool2x2.Run(f.F(x), f.F(y), n * g.C, g); break;
             case OpType.MaxPool: Pool.Max(f.Span(x), f.Span(y), n, g); break;
             case OpType.AveragePool: Pool.Average(f.Span(x), f.Span(y), n, g, countIncludePad, padBottom, padRight); break;
+            case OpType.GlobalMaxPool:
+                var xm = f.Span(x); var ym = f.Span(y);
+                for (int i = 0; i < n * g.C; i++) ym[i] = TensorPrimitives.Max(xm.Slice(i * g.H * g.W, g.H * g.W));
+                break;
             default:
                 var xs = f.Span(x); var ys = f.Span(y);
                 int hw = g.H * g.W;

@@ -72,6 +72,7 @@ public sealed partial class OnnxImporter
     {
         RegisterQuantHandlers(Handlers);
         RegisterDataHandlers(Handlers, MinInputs);
+        RegisterSpatialHandlers(Handlers);
         // Elementwise ops come from the op table: the ONNX op of the same name, its float attributes with their defaults.
         foreach (var info in OpTable.All)
             if (info.Unary is { } op)

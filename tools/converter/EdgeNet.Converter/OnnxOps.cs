@@ -77,7 +77,7 @@ public sealed partial class OnnxImporter
 
     void Conv(NodeProto n)
     {
-        if (TryQdqConv(n)) return;
+        if (TryQdqConv(n) || Lift1D(n, Conv)) return;
         var xs = ShapeOfValue(n.Input[0]);
         var wv = Get(n.Input[1]);
         if (wv.Floats is null) throw Error("weights must be constant");
@@ -91,6 +91,7 @@ public sealed partial class OnnxImporter
 
     void Pool(NodeProto n, OpType op)
     {
+        if (Lift1D(n, m => Pool(m, op))) return;
         var xs = ShapeOfValue(n.Input[0]);
         if (xs.Length != 4) throw Error($"only 2-D pooling is supported (input {Format.Shape.Format(xs)})");
         if (n.Output.Count > 1 && n.Output[1].Length > 0) throw Error("the Indices output of MaxPool is not supported");
