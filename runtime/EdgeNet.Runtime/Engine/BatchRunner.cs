@@ -15,6 +15,7 @@ public static class BatchRunner
     /// </summary>
     public static Result RunAllTyped(Session s, ReadOnlySpan<float> input, int output, out int rows)
     {
+        if (s.InputType(0) != DataType.Float32) throw new ArgumentException($"input '{s.Model.Input().Name}' is {s.InputType(0)}; these rows are float32");
         long sample = s.InputSampleSize();
         if (sample <= 0 || input.Length == 0 || input.Length % sample != 0)
             throw new ArgumentException($"input has {input.Length} values, not a whole number of samples of {Shape.Format(s.Model.Input().Shape)} ({sample} values each)");

@@ -36,4 +36,6 @@ public sealed unsafe class Frame
     public int[] Shape(int tensor) => shapes[tensor];
     public long Size(int tensor) { long n = 1; foreach (var d in shapes[tensor]) n *= d; return n; }
     public Span<float> Span(int tensor) => new(F(tensor), checked((int)Size(tensor)));
+    /// <summary>A tensor of any element type as a span of <typeparamref name="T"/> (the kernel chose T by the tensor's type at Prepare).</summary>
+    public Span<T> Span<T>(int tensor) where T : unmanaged => new((void*)Address[tensor], checked((int)Size(tensor)));
 }

@@ -36,6 +36,25 @@ public abstract unsafe class Kernel(Node node)
             throw Error($"output '{m.Tensors[tensor].Name}' is declared {Format.Shape.Format(declared)} but the op computes {Format.Shape.Format(expected)}");
     }
 
+    /// <summary>Like <see cref="ExpectShape"/> for an output of element type <paramref name="type"/>: the converter's
+    /// inferred output takes that type; a loaded file's declared type must be it.</summary>
+    protected void ExpectOutput(Model m, int tensor, int[] shape, DataType type)
+    {
+        var t = m.Tensors[tensor];
+        if (!t.IsShapeKnown) t.Type = type;
+        else if (t.Type != type) throw Error($"output '{t.Name}' is declared {t.Type} but the op computes {type}");
+        ExpectShape(m, tensor, shape);
+    }
+
+    /// <summary>A non-constant-or-constant tensor of one of <paramref name="allowed"/> types, or a clear error.</summary>
+    protected TensorDesc TypedTensor(Model m, int tensor, string role, params DataType[] allowed)
+    {
+        if (tensor < 0) throw Error($"{role} is missing");
+        var t = m.Tensors[tensor];
+        if (Array.IndexOf(allowed, t.Type) < 0) throw Error($"{role} '{t.Name}' is {t.Type}; this op takes {string.Join(", ", allowed)}");
+        return t;
+    }
+
     protected TensorDesc ConstantFloat(Model m, int tensor, string role)
     {
         if (tensor < 0) throw Error($"{role} is missing");

@@ -21,9 +21,14 @@ public static class KernelRegistry
     static Kernel Construct(Model m, Node node, KernelOptions o)
     {
         var info = OpTable.Find(node.Op) ?? throw new ModelFormatException($"node '{node.Name}': no kernel for op {node.Op}");
-        // fp32 and int8 kernels are twins: the input's type picks one.
-        bool int8 = node.Inputs.Length > 0 && node.Inputs[0] >= 0 && m.Tensors[node.Inputs[0]].Type == DataType.Int8;
+        // fp32 and int8 kernels are twins: the input's type picks one. An int8 tensor without quantization parameters
+        // holds plain integers and goes to the typed kernel where the op has one.
+        var first = node.Inputs.Length > 0 && node.Inputs[0] >= 0 ? m.Tensors[node.Inputs[0]] : null;
+        bool int8 = first?.Type == DataType.Int8 && !(info.Typed is not null && first.Quant is null);
         if (int8) return (info.Int8 ?? throw new ModelFormatException($"node '{node.Name}': no int8 kernel for {node.Op} (dequantize before it)"))(m, node, o);
+        // Integer and bool data: the op's typed kernel, which checks its own types.
+        if (info.Typed is { } typed && node.Inputs.Any(t => t >= 0 && m.Tensors[t].Type != DataType.Float32))
+            return typed(m, node, o);
         if (!info.ConvertsTypes)
             foreach (var t in node.Outputs.Concat(info.Parameters.Length > 0 ? node.Inputs.Take(1) : node.Inputs))
                 if (t >= 0 && m.Tensors[t].Type != DataType.Float32)

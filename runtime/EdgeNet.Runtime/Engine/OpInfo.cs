@@ -52,6 +52,9 @@ public sealed class OpInfo
     public required Func<Model, Node, KernelOptions, Kernel> Fp32 { get; init; }
     /// <summary>The int8 twin, chosen when the first input is int8; null: none (dequantize before it).</summary>
     public Func<Model, Node, KernelOptions, Kernel>? Int8 { get; init; }
+    /// <summary>The kernel for integer and bool data (any input not float32, an int8 one without quantization
+    /// parameters); it checks its own types. Null: the op runs on float32 (and int8 by <see cref="Int8"/>) only.</summary>
+    public Func<Model, Node, KernelOptions, Kernel>? Typed { get; init; }
     /// <summary>Its kernel reads one type and writes another (Quantize, Dequantize) and checks both itself.</summary>
     public bool ConvertsTypes { get; init; }
     /// <summary>An elementwise op's formula, attributes and derivative (and so its kernels and backward).</summary>

@@ -137,7 +137,7 @@ public static class OpTable
         new()
         {
             Op = OpType.Reshape, Inputs = (1, 1), Onnx = ["Reshape", "Flatten", "Squeeze", "Unsqueeze"],
-            Fp32 = (m, n, o) => new ReshapeKernel(m, n), Int8 = (m, n, o) => new ReshapeKernel(m, n),
+            Fp32 = (m, n, o) => new ReshapeKernel(m, n), Int8 = (m, n, o) => new ReshapeKernel(m, n), Typed = (m, n, o) => new ReshapeKernel(m, n),
             Quant = QuantRole.Passthrough, Backward = Gradients.Reshape,
         },
         new()

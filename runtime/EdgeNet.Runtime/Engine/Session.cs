@@ -117,25 +117,90 @@ public sealed unsafe class Session : IDisposable
     public long InputSampleSize(int i = 0) => Model.Tensors[Model.Inputs[i]].Elements(1);
     public long OutputSampleSize(int i = 0) => Model.Tensors[Model.Outputs[i]].Elements(1);
 
-    /// <summary>Input <paramref name="i"/>'s buffer at batch <paramref name="batch"/>: write the input here, then call <see cref="Run(int)"/>.</summary>
-    public Span<float> Input(int i, int batch) { CheckBatch(batch); frame.SetBatch(batch); return frame.Span(Model.Inputs[i]); }
-    /// <summary>Output <paramref name="i"/> of the last run, for float32 outputs (others: <see cref="OutputBytes"/>).</summary>
-    public ReadOnlySpan<float> Output(int i = 0)
+    /// <summary>The index of the graph input named <paramref name="name"/>; ArgumentException naming the model's inputs.</summary>
+    public int InputIndex(string name) => IndexOf(Model.Inputs, name, "input");
+    /// <summary>The index of the graph output named <paramref name="name"/>; ArgumentException naming the model's outputs.</summary>
+    public int OutputIndex(string name) => IndexOf(Model.Outputs, name, "output");
+    public DataType InputType(int i) => Model.Tensors[Model.Inputs[i]].Type;
+    public DataType OutputType(int i) => Model.Tensors[Model.Outputs[i]].Type;
+
+    int IndexOf(List<int> tensors, string name, string what)
+    {
+        for (int k = 0; k < tensors.Count; k++) if (Model.Tensors[tensors[k]].Name == name) return k;
+        throw new ArgumentException($"the model has no {what} '{name}'; its {what}s: {string.Join(", ", tensors.Select(t => $"'{Model.Tensors[t].Name}' ({Model.Tensors[t].Type} {Format.Shape.Format(Model.Tensors[t].Shape)})"))}", nameof(name));
+    }
+
+    /// <summary>Input <paramref name="i"/>'s buffer at batch <paramref name="batch"/>, for float32 inputs: write the input here, then call <see cref="Run(int)"/>.</summary>
+    public Span<float> Input(int i, int batch) => Input<float>(i, batch);
+
+    /// <summary>Input <paramref name="i"/>'s buffer at batch <paramref name="batch"/> as its element type: float ↔ Float32,
+    /// long ↔ Int64, int ↔ Int32, byte ↔ UInt8 or Bool (0/1), sbyte ↔ Int8; another T is an InvalidOperationException.</summary>
+    public Span<T> Input<T>(int i, int batch) where T : unmanaged
+    {
+        CheckBatch(batch);
+        CheckIndex(i, Model.Inputs.Count, "input");
+        int t = Model.Inputs[i];
+        CheckType<T>(t, "input");
+        frame.SetBatch(batch);
+        return frame.Span<T>(t);
+    }
+
+    public Span<T> Input<T>(string name, int batch) where T : unmanaged => Input<T>(InputIndex(name), batch);
+
+    /// <summary>Input <paramref name="i"/>'s buffer at batch <paramref name="batch"/> as raw little-endian bytes of its type.</summary>
+    public Span<byte> InputBytes(int i, int batch)
+    {
+        CheckBatch(batch);
+        CheckIndex(i, Model.Inputs.Count, "input");
+        frame.SetBatch(batch);
+        int t = Model.Inputs[i];
+        return new((void*)frame.Address[t], checked((int)(frame.Size(t) * DataTypes.SizeOf(Model.Tensors[t].Type))));
+    }
+
+    /// <summary>Output <paramref name="i"/> of the last run, for float32 outputs (others: <see cref="Output{T}(int)"/>, <see cref="OutputBytes"/>).</summary>
+    public ReadOnlySpan<float> Output(int i = 0) => Output<float>(i);
+
+    /// <summary>Output <paramref name="i"/> of the last run as its element type (the pairs of <see cref="Input{T}(int, int)"/>).</summary>
+    public ReadOnlySpan<T> Output<T>(int i) where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var t = Model.Tensors[Model.Outputs[i]];
-        if (t.Type != DataType.Float32) throw new InvalidOperationException($"output '{t.Name}' is {t.Type}; read it with OutputBytes");
-        return frame.Span(Model.Outputs[i]);
+        CheckIndex(i, Model.Outputs.Count, "output");
+        int t = Model.Outputs[i];
+        CheckType<T>(t, "output");
+        return frame.Span<T>(t);
     }
+
+    public ReadOnlySpan<T> Output<T>(string name) where T : unmanaged => Output<T>(OutputIndex(name));
 
     /// <summary>Output <paramref name="i"/> of the last run as the raw little-endian bytes of its type.</summary>
     public ReadOnlySpan<byte> OutputBytes(int i = 0)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        CheckIndex(i, Model.Outputs.Count, "output");
         int t = Model.Outputs[i];
         return new((void*)frame.Address[t], checked((int)(frame.Size(t) * DataTypes.SizeOf(Model.Tensors[t].Type))));
     }
+
+    void CheckType<T>(int tensor, string what) where T : unmanaged
+    {
+        var d = Model.Tensors[tensor];
+        if (!DataTypes.Holds<T>(d.Type))
+            throw new InvalidOperationException($"{what} '{d.Name}' is {d.Type}; a span of {typeof(T).Name} cannot hold it ({Hint(d.Type)})");
+    }
+
+    static string Hint(DataType t) => t switch
+    {
+        DataType.Float32 => "use float", DataType.Int64 => "use long", DataType.Int32 => "use int", DataType.Int16 => "use short",
+        DataType.UInt8 => "use byte", DataType.Bool => "use byte, 0 or 1", DataType.Int8 => "use sbyte", _ => "",
+    };
+
+    static void CheckIndex(int i, int count, string what)
+    {
+        if ((uint)i >= (uint)count) throw new ArgumentOutOfRangeException(nameof(i), $"{what} {i} is outside 0..{count - 1}");
+    }
+
     public ReadOnlySpan<int> OutputShape(int i = 0) => frame.Shape(Model.Outputs[i]);
+    public ReadOnlySpan<int> OutputShape(string name) => OutputShape(OutputIndex(name));
 
     public void Run(int batch)
     {

@@ -9,6 +9,8 @@ public enum DataType : byte
     Int32 = 4,
     UInt8 = 5,
     Int64 = 6,
+    /// <summary>One byte per element, 0 or 1 (ONNX bool, numpy |b1).</summary>
+    Bool = 7,
 }
 
 public static class DataTypes
@@ -18,11 +20,42 @@ public static class DataTypes
         DataType.Float32 => 4,
         DataType.Int8 => 1,
         DataType.UInt8 => 1,
+        DataType.Bool => 1,
         DataType.Int16 => 2,
         DataType.Int32 => 4,
         DataType.Int64 => 8,
         _ => throw new ModelFormatException($"unknown data type code {(int)t}"),
     };
 
-    public static bool IsValid(DataType t) => t is >= DataType.Float32 and <= DataType.Int64;
+    public static bool IsValid(DataType t) => t is >= DataType.Float32 and <= DataType.Bool;
+
+    /// <summary>Whether a span of <typeparamref name="T"/> may view a tensor of type <paramref name="t"/>
+    /// (float ↔ Float32, long ↔ Int64, int ↔ Int32, short ↔ Int16, byte ↔ UInt8/Bool, sbyte ↔ Int8).</summary>
+    public static bool Holds<T>(DataType t) where T : unmanaged => t switch
+    {
+        DataType.Float32 => typeof(T) == typeof(float),
+        DataType.Int64 => typeof(T) == typeof(long),
+        DataType.Int32 => typeof(T) == typeof(int),
+        DataType.Int16 => typeof(T) == typeof(short),
+        DataType.UInt8 or DataType.Bool => typeof(T) == typeof(byte) || (t == DataType.Bool && typeof(T) == typeof(bool)),
+        DataType.Int8 => typeof(T) == typeof(sbyte),
+        _ => false,
+    };
+
+    /// <summary>The element type a C# type stands for (bool and byte: <see cref="DataType.Bool"/> and <see cref="DataType.UInt8"/>).</summary>
+    public static DataType Of<T>() where T : unmanaged =>
+        typeof(T) == typeof(float) ? DataType.Float32 : typeof(T) == typeof(long) ? DataType.Int64 : typeof(T) == typeof(int) ? DataType.Int32
+        : typeof(T) == typeof(short) ? DataType.Int16 : typeof(T) == typeof(byte) ? DataType.UInt8 : typeof(T) == typeof(sbyte) ? DataType.Int8
+        : typeof(T) == typeof(bool) ? DataType.Bool : throw new ArgumentException($"{typeof(T).Name} is not a tensor element type");
+
+    /// <summary>NumPy's dtype string of a type ("&lt;f4", "|b1", ...).</summary>
+    public static string NumpyDescr(DataType t) => t switch
+    {
+        DataType.Float32 => "<f4", DataType.Int8 => "|i1", DataType.UInt8 => "|u1", DataType.Bool => "|b1",
+        DataType.Int16 => "<i2", DataType.Int32 => "<i4", DataType.Int64 => "<i8",
+        _ => throw new ModelFormatException($"unknown data type code {(int)t}"),
+    };
+
+    /// <summary>Integer types (the ones integer arithmetic, comparisons and indices run on).</summary>
+    public static bool IsInteger(DataType t) => t is DataType.Int8 or DataType.UInt8 or DataType.Int16 or DataType.Int32 or DataType.Int64;
 }

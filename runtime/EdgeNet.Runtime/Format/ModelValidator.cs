@@ -23,7 +23,6 @@ public static class ModelValidator
         {
             CheckIndex(i, T, "graph input");
             if (m.Tensors[i].IsConstant) throw new ModelFormatException($"graph input '{m.Tensors[i].Name}' is a constant");
-            if (m.Tensors[i].Type != DataType.Float32) throw new ModelFormatException($"graph input '{m.Tensors[i].Name}' must be float32");
             if (defined[i]) throw new ModelFormatException($"graph input '{m.Tensors[i].Name}' is listed twice");
             defined[i] = true;
         }

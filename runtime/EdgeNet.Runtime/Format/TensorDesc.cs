@@ -10,7 +10,8 @@ public sealed record QuantParams(float[] Scale, int[] ZeroPoint, int Axis);
 public sealed class TensorDesc(string name, DataType type, int[] shape)
 {
     public string Name { get; } = name;
-    public DataType Type { get; } = type;
+    /// <summary>Settable by kernels while the converter infers an output (see Kernel.ExpectOutput).</summary>
+    public DataType Type { get; internal set; } = type;
     /// <summary>Shape template; negative dimensions are multiples of the batch (see <see cref="Format.Shape"/>).</summary>
     public int[] Shape { get; internal set; } = shape;
     /// <summary>Marks an output whose shape the converter lets the kernel infer (see Kernel.ExpectShape).</summary>

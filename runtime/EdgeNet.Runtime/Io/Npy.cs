@@ -2,19 +2,56 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using EdgeNet.Format;
 
 namespace EdgeNet.Io;
 
-/// <summary>An array read from or written to NumPy's .npy format: shape plus data as float32 or int64.</summary>
-public sealed class NpyArray(int[] shape, float[]? floats, long[]? longs)
+/// <summary>An array read from or written to NumPy's .npy format: shape plus data as float32 (f4, f8) or int64
+/// (i8, i4, u1, i1, b1); <see cref="Dtype"/> is the file's own type.</summary>
+public sealed class NpyArray(int[] shape, float[]? floats, long[]? longs, string dtype = "")
 {
     public int[] Shape { get; } = shape;
     public float[]? Floats { get; } = floats;
     public long[]? Longs { get; } = longs;
+    /// <summary>The file's dtype without byte order: f4, f8, i8, i4, u1, i1 or b1 ("" for arrays made in code).</summary>
+    public string Dtype { get; } = dtype.Length > 0 ? dtype : floats is not null ? "f4" : "i8";
     public long Length => Floats?.LongLength ?? Longs!.LongLength;
+
+    /// <summary>
+    /// The values as little-endian elements of <paramref name="type"/>. A float64 array for float32 or an integer
+    /// array of another width for an integer type converts with a <paramref name="note"/>; anything that could
+    /// change a value (floats to integers, integers to float32, a value outside the type's range, a bool other
+    /// than 0/1) is an <see cref="InvalidDataException"/>.
+    /// </summary>
+    public byte[] ToBytes(DataType type, out string? note)
+    {
+        note = null;
+        string want = DataTypes.NumpyDescr(type)[1..];
+        if (Dtype != want) note = $"{Dtype} array converted to {type}";
+        if (type == DataType.Float32)
+        {
+            if (Floats is null) throw new InvalidDataException($"the array is {Dtype}; the tensor is float32 (integers are not converted to floats)");
+            return MemoryMarshal.AsBytes(Floats.AsSpan()).ToArray();
+        }
+        if (Longs is null) throw new InvalidDataException($"the array is {Dtype}; the tensor is {type} (floats are not converted to integers)");
+        (long lo, long hi) = type switch
+        {
+            DataType.Int8 => (sbyte.MinValue, sbyte.MaxValue), DataType.UInt8 => (0, byte.MaxValue), DataType.Bool => (0, 1),
+            DataType.Int16 => (short.MinValue, short.MaxValue), DataType.Int32 => (int.MinValue, int.MaxValue), _ => (long.MinValue, long.MaxValue),
+        };
+        int size = DataTypes.SizeOf(type);
+        var bytes = new byte[Longs.LongLength * size];
+        for (long i = 0; i < Longs.LongLength; i++)
+        {
+            long v = Longs[i];
+            if (v < lo || v > hi) throw new InvalidDataException($"value {v} at index {i} does not fit {type}");
+            for (int k = 0; k < size; k++) bytes[i * size + k] = (byte)(v >> (8 * k));
+        }
+        return bytes;
+    }
 }
 
-/// <summary>Reader and writer for .npy (versions 1-3, C order, little-endian f4/f8/i4/i8/u1/i1). Errors are <see cref="InvalidDataException"/>.</summary>
+/// <summary>Reader and writer for .npy (versions 1-3, C order, little-endian f4/f8/i4/i8/u1/i1/b1). Errors are <see cref="InvalidDataException"/>.</summary>
 public static class Npy
 {
     public static NpyArray Read(string path)
@@ -55,12 +92,18 @@ public static class Npy
         data = data[..(int)bytes];
         switch (descr[1..])
         {
-            case "f4": return new(shape, MemoryMarshal.Cast<byte, float>(data).ToArray(), null);
-            case "f8": { var d = MemoryMarshal.Cast<byte, double>(data); var f = new float[d.Length]; for (int i = 0; i < d.Length; i++) f[i] = (float)d[i]; return new(shape, f, null); }
-            case "i8": return new(shape, null, MemoryMarshal.Cast<byte, long>(data).ToArray());
-            case "i4": { var d = MemoryMarshal.Cast<byte, int>(data); var l = new long[d.Length]; for (int i = 0; i < d.Length; i++) l[i] = d[i]; return new(shape, null, l); }
-            case "u1": { var l = new long[data.Length]; for (int i = 0; i < data.Length; i++) l[i] = data[i]; return new(shape, null, l); }
-            case "i1": { var l = new long[data.Length]; for (int i = 0; i < data.Length; i++) l[i] = (sbyte)data[i]; return new(shape, null, l); }
+            case "f4": return new(shape, MemoryMarshal.Cast<byte, float>(data).ToArray(), null, "f4");
+            case "f8": { var d = MemoryMarshal.Cast<byte, double>(data); var f = new float[d.Length]; for (int i = 0; i < d.Length; i++) f[i] = (float)d[i]; return new(shape, f, null, "f8"); }
+            case "i8": return new(shape, null, MemoryMarshal.Cast<byte, long>(data).ToArray(), "i8");
+            case "i4": { var d = MemoryMarshal.Cast<byte, int>(data); var l = new long[d.Length]; for (int i = 0; i < d.Length; i++) l[i] = d[i]; return new(shape, null, l, "i4"); }
+            case "u1": { var l = new long[data.Length]; for (int i = 0; i < data.Length; i++) l[i] = data[i]; return new(shape, null, l, "u1"); }
+            case "i1": { var l = new long[data.Length]; for (int i = 0; i < data.Length; i++) l[i] = (sbyte)data[i]; return new(shape, null, l, "i1"); }
+            case "b1":
+            {
+                var l = new long[data.Length];
+                for (int i = 0; i < data.Length; i++) l[i] = data[i] <= 1 ? data[i] : throw new InvalidDataException($"bool value {data[i]} at index {i} is neither 0 nor 1");
+                return new(shape, null, l, "b1");
+            }
             default: throw new InvalidDataException($"unsupported dtype '{descr}'");
         }
     }
@@ -78,6 +121,8 @@ public static class Npy
 
     public static byte[] Serialize(ReadOnlySpan<float> data, ReadOnlySpan<int> shape) => Serialize(MemoryMarshal.AsBytes(data), "<f4", shape);
     public static byte[] Serialize(ReadOnlySpan<long> data, ReadOnlySpan<int> shape) => Serialize(MemoryMarshal.AsBytes(data), "<i8", shape);
+    /// <summary>A tensor's raw little-endian bytes of element type <paramref name="type"/> (Session.OutputBytes).</summary>
+    public static byte[] Serialize(ReadOnlySpan<byte> data, DataType type, ReadOnlySpan<int> shape) => Serialize(data, DataTypes.NumpyDescr(type), shape);
 
     /// <summary>Raw little-endian elements of NumPy type <paramref name="descr"/> ("&lt;f4", "|i1", ...).</summary>
     public static byte[] Serialize(ReadOnlySpan<byte> data, string descr, ReadOnlySpan<int> shape)
@@ -97,4 +142,5 @@ public static class Npy
     }
 
     public static void Write(string path, ReadOnlySpan<float> data, ReadOnlySpan<int> shape) => AtomicFile.Write(path, Serialize(data, shape));
+    public static void Write(string path, ReadOnlySpan<byte> data, DataType type, ReadOnlySpan<int> shape) => AtomicFile.Write(path, Serialize(data, type, shape));
 }

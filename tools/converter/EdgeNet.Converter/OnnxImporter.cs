@@ -250,7 +250,7 @@ public sealed partial class OnnxImporter
         var probe = new TensorDesc("", DataType.Float32, shape);
         if (probe.Elements(1) != a1 || probe.Elements(2) != a2)
             throw Error($"cannot reshape {Format.Shape.Format(src.Shape)} to {Format.Shape.Format(shape)}");
-        int o = model.AddTensor(new TensorDesc(UniqueName(n.Output[0]), DataType.Float32, shape));
+        int o = model.AddTensor(new TensorDesc(UniqueName(n.Output[0]), src.Type, shape));
         model.Nodes.Add(new Node(OpType.Reshape, n.Name.Length > 0 ? n.Name : $"Reshape_{model.Nodes.Count}", [input], [o]));
         values[n.Output[0]] = new ImportValue { Tensor = o, Shape = shape };
     }
