@@ -5,7 +5,7 @@ using Xunit;
 namespace EdgeNet.Tests;
 
 /// <summary>
-/// Split, Tile, Trilu, GatherElements and Gather with indices of any rank: values against a plain index formula,
+/// Split, Tile, Trilu, GatherElements, CumSum and Gather with indices of any rank: values against a plain index formula,
 /// and each backward against finite differences (x → Dense → op → Dense → cross-entropy).
 /// </summary>
 public class DataMovementTests(ITestOutputHelper output)
@@ -88,7 +88,28 @@ public class DataMovementTests(ITestOutputHelper output)
         Assert.Equal([0f, 3, 3, 1, 4, 7, 7, 5], RunOnIndex(m2, 2));
     }
 
-    public static TheoryData<string> Ops() => ["Split", "Tile", "Trilu", "Gather2d"];
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 0)]
+    [InlineData(0, 1)]
+    [InlineData(1, 1)]
+    public void CumSum_runs_along_the_axis(long exclusive, long reverse)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 3, 4);
+        var y = RunOnIndex(g.Build(g.Add(OpType.CumSum, [x], new Attributes().Set("axis", 1L).Set("exclusive", exclusive).Set("reverse", reverse))), 2);
+        for (int n = 0; n < 2; n++)
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 4; j++)
+                {
+                    float want = 0;
+                    for (int k = 0; k < 3; k++)
+                        if (reverse != 0 ? (exclusive != 0 ? k > i : k >= i) : (exclusive != 0 ? k < i : k <= i)) want += n * 12 + k * 4 + j;
+                    Assert.Equal(want, y[n * 12 + i * 4 + j]);
+                }
+    }
+
+    public static TheoryData<string> Ops() => ["Split", "Tile", "Trilu", "Gather2d", "CumSum", "CumSumReverseExclusive"];
 
     /// <summary>The op between two Dense layers: the first layer's weight gradients against finite differences.</summary>
     [Theory]
@@ -114,6 +135,12 @@ public class DataMovementTests(ITestOutputHelper output)
                 break;
             case "Trilu":
                 mid = g.Reshape(g.Add(OpType.Trilu, [g.Reshape(h, [-1, 2, 3])], new Attributes().Set("upper", 0L).Set("k", 1L)), [-1, 6]);
+                break;
+            case "CumSum":
+                mid = g.Add(OpType.CumSum, [h], new Attributes().Set("axis", 1L));
+                break;
+            case "CumSumReverseExclusive":
+                mid = g.Add(OpType.CumSum, [h], new Attributes().Set("axis", -1L).Set("exclusive", 1L).Set("reverse", 1L));
                 break;
             default:
                 mid = g.Reshape(g.Add(OpType.Gather, [h], new Attributes().Set("axis", 1L).Set("indices", new long[] { 5, 0, 0, -2 }).Set("indices_shape", new long[] { 2, 2 })), [-1, 4]);

@@ -32,7 +32,7 @@ public class KernelTwinTests
         OpType.ReduceMean, OpType.ReduceSum, OpType.ReduceMax, OpType.ReduceMin, OpType.ReduceProd, OpType.ReduceL1, OpType.ReduceL2,
         OpType.ReduceSumSquare, OpType.ReduceLogSumExp, OpType.LogSoftmax, OpType.Hardmax, OpType.MatMul,
         OpType.LayerNormalization,
-        OpType.Split, OpType.Tile, OpType.Trilu, OpType.GatherElements,   // DataMovementTests: values by index formula
+        OpType.Split, OpType.Tile, OpType.Trilu, OpType.GatherElements, OpType.CumSum,   // DataMovementTests: values by index formula
         // SpatialOpTests
         OpType.ConvTranspose, OpType.Resize, OpType.Pad, OpType.GlobalMaxPool, OpType.GroupNormalization, OpType.Lrn,
     ];

@@ -181,6 +181,11 @@ public static class OpTable
             Op = OpType.GatherElements, Inputs = (1, 1), Onnx = ["GatherElements"],
             Fp32 = (m, n, o) => new GatherElementsKernel(m, n), Backward = DataGradients.GatherElements,
         },
+        new()
+        {
+            Op = OpType.CumSum, Inputs = (1, 1), Onnx = ["CumSum"],
+            Fp32 = (m, n, o) => new CumSumKernel(m, n), Backward = DataGradients.CumSum,
+        },
         Recurrent(OpType.Lstm, inputs: 8, outputs: 3, "LSTM"),
         Recurrent(OpType.Gru, inputs: 6, outputs: 2, "GRU"),
         Recurrent(OpType.Rnn, inputs: 6, outputs: 2, "RNN"),

@@ -94,4 +94,5 @@ public enum OpType : ushort
     GlobalMaxPool = 83,        // [N, C, ...] -> [N, C, 1, ...]
     GroupNormalization = 84,   // X [N,C,...], Scale [C], B [C]; "num_groups", "epsilon" (InstanceNormalization: num_groups = C)
     Lrn = 85,                  // across channels: "size", "alpha", "beta", "bias"
+    CumSum = 86,        // running sum along "axis" ("exclusive", "reverse")
 }

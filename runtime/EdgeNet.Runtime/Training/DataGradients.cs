@@ -2,7 +2,7 @@ using EdgeNet.Kernels;
 
 namespace EdgeNet.Training;
 
-/// <summary>The backward passes of the data movement ops (Split, Tile, Trilu, GatherElements): each kernel knows
+/// <summary>The backward passes of the data movement ops (Split, Tile, Trilu, GatherElements, CumSum): each kernel knows
 /// where its outputs came from, so it routes dy back (see each kernel's <c>Backward</c>).</summary>
 internal static class DataGradients
 {
@@ -25,5 +25,12 @@ internal static class DataGradients
     {
         var n = s.Model.Nodes[i];
         ((GatherElementsKernel)s.KernelOf(i)).Backward(s.Gr(n.Outputs[0]), s.Gr(n.Inputs[0]));
+    }
+
+    public static void CumSum(TrainingSession s, int i)
+    {
+        var n = s.Model.Nodes[i];
+        var dy = s.Gr(n.Outputs[0]);
+        ((CumSumKernel)s.KernelOf(i)).Backward(dy, s.Gr(n.Inputs[0]), s.Shape(n.Inputs[0]), s.Dz(dy.Length));
     }
 }

@@ -15,7 +15,29 @@ public sealed partial class OnnxImporter
         h["GatherElements"] = (im, n) => im.GatherElements(n);
         h["If"] = (im, n) => im.If(n);
         h["Einsum"] = (im, n) => im.Einsum(n);
+        h["CumSum"] = (im, n) => im.CumSum(n);
+        h["ReduceLogSum"] = (im, n) => im.ReduceLogSum(n);
+        minInputs["CumSum"] = 2;
         minInputs["Tile"] = 2; minInputs["GatherElements"] = 2;
+    }
+
+    /// <summary>CumSum (opset 11, 14): the axis a constant input; exclusive, reverse.</summary>
+    void CumSum(NodeProto n)
+    {
+        var xs = ShapeOfValue(n.Input[0]);
+        int axis = Axis(First(StaticInts(n.Input[1], "axis"), "axis"), xs.Length, "axis");
+        Emit(OpType.CumSum, n, [Tensor(n.Input[0])], new Attributes().Set("axis", (long)axis)
+            .Set("exclusive", AttrI(n, "exclusive", 0) != 0 ? 1L : 0L).Set("reverse", AttrI(n, "reverse", 0) != 0 ? 1L : 0L));
+    }
+
+    /// <summary>ReduceLogSum = Log(ReduceSum): the sum under a name of its own, then the Log as the node's output.</summary>
+    void ReduceLogSum(NodeProto n)
+    {
+        var sum = n.Clone();
+        sum.Output.Clear(); sum.Output.Add($"{n.Output[0]}#sum");
+        sum.Name = $"{NodeName(n)}/sum";
+        Reduce(sum, OpType.ReduceSum);
+        Emit(OpType.Log, n, [Tensor(sum.Output[0])], new Attributes());
     }
 
     int ifDepth;
