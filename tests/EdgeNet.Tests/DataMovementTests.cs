@@ -109,6 +109,42 @@ public class DataMovementTests(ITestOutputHelper output)
                 }
     }
 
+    /// <summary>Token ids (an int64 graph input, batch-sized) into a constant embedding table; an id outside the table
+    /// stops the run with one error; int64 data moves through Split, Tile and Trilu unchanged.</summary>
+    [Fact]
+    public void Gather_of_computed_indices_and_typed_data()
+    {
+        var g = new GraphBuilder();
+        int ids = g.Input("ids", DataType.Int64, -1, 3);
+        var table = Enumerable.Range(0, 5 * 2).Select(i => (float)i).ToArray();
+        int e = g.Add(OpType.Gather, [g.Constant("table", table, 5, 2), ids], new Attributes().Set("axis", 0L));
+        var m = g.Build(e);
+        Assert.Equal([-1, 3, 2], m.Tensors[e].Shape);
+        using (var s = new Session(m, 2))
+        {
+            new long[] { 4, 0, -1, 2, 2, 1 }.CopyTo(s.Input<long>(0, 2));
+            s.Run(2);
+            Assert.Equal([8f, 9, 0, 1, 8, 9, 4, 5, 4, 5, 2, 3], s.Output().ToArray());
+            s.Input<long>(0, 2)[1] = 5;
+            var err = Assert.Throws<InvalidDataException>(() => s.Run(2));
+            Assert.Contains("index 5 is outside axis 0 of size 5", err.Message);
+        }
+
+        var g2 = new GraphBuilder();
+        int x = g2.Input("x", DataType.Int64, 2, 3);
+        g2.Add(OpType.Split, [x], new Attributes().Set("axis", 1L).Set("split", new long[] { 1, 2 }), "split", outputs: 2);
+        int right = g2.Model.Nodes[^1].Outputs[1];
+        int tiled = g2.Add(OpType.Tile, [right], new Attributes().Set("repeats", new long[] { 1, 2 }));
+        int tri = g2.Add(OpType.Trilu, [tiled], new Attributes().Set("upper", 1L).Set("k", 1L));
+        var m2 = g2.Build(tri);
+        Assert.Equal(DataType.Int64, m2.Tensors[tri].Type);
+        using var s2 = new Session(m2, 1);
+        new long[] { 1, 2, 3, 4, 5, 6 }.CopyTo(s2.Input<long>(0, 1));
+        s2.Run(1);
+        // right = [[2, 3], [5, 6]], tiled = [[2, 3, 2, 3], [5, 6, 5, 6]], upper from k = 1
+        Assert.Equal([0L, 3, 2, 3, 0, 0, 5, 6], s2.Output<long>(0).ToArray());
+    }
+
     public static TheoryData<string> Ops() => ["Split", "Tile", "Trilu", "Gather2d", "CumSum", "CumSumReverseExclusive"];
 
     /// <summary>The op between two Dense layers: the first layer's weight gradients against finite differences.</summary>

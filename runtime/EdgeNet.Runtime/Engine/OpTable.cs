@@ -153,8 +153,8 @@ public static class OpTable
         },
         new()
         {
-            Op = OpType.Gather, Inputs = (1, 1), Onnx = ["Gather"],
-            Fp32 = (m, n, o) => new GatherKernel(m, n), Backward = Gradients.Gather,
+            Op = OpType.Gather, Inputs = (1, 2), Onnx = ["Gather"],
+            Fp32 = (m, n, o) => new GatherKernel(m, n), Typed = (m, n, o) => new GatherKernel(m, n), Backward = Gradients.Gather,
         },
         new()
         {
@@ -164,27 +164,27 @@ public static class OpTable
         new()
         {
             Op = OpType.Split, Inputs = (1, 1), Outputs = (1, 64), Onnx = ["Split"],
-            Fp32 = (m, n, o) => new SplitKernel(m, n), Backward = DataGradients.Split,
+            Fp32 = (m, n, o) => new SplitKernel(m, n), Typed = (m, n, o) => new SplitKernel(m, n), Backward = DataGradients.Split,
         },
         new()
         {
             Op = OpType.Tile, Inputs = (1, 1), Onnx = ["Tile", "Expand"],
-            Fp32 = (m, n, o) => new TileKernel(m, n), Backward = DataGradients.Tile,
+            Fp32 = (m, n, o) => new TileKernel(m, n), Typed = (m, n, o) => new TileKernel(m, n), Backward = DataGradients.Tile,
         },
         new()
         {
             Op = OpType.Trilu, Inputs = (1, 1), Onnx = ["Trilu"],
-            Fp32 = (m, n, o) => new TriluKernel(m, n), Backward = DataGradients.Trilu,
+            Fp32 = (m, n, o) => new TriluKernel(m, n), Typed = (m, n, o) => new TriluKernel(m, n), Backward = DataGradients.Trilu,
         },
         new()
         {
             Op = OpType.GatherElements, Inputs = (1, 1), Onnx = ["GatherElements"],
-            Fp32 = (m, n, o) => new GatherElementsKernel(m, n), Backward = DataGradients.GatherElements,
+            Fp32 = (m, n, o) => new GatherElementsKernel(m, n), Typed = (m, n, o) => new GatherElementsKernel(m, n), Backward = DataGradients.GatherElements,
         },
         new()
         {
             Op = OpType.CumSum, Inputs = (1, 1), Onnx = ["CumSum"],
-            Fp32 = (m, n, o) => new CumSumKernel(m, n), Backward = DataGradients.CumSum,
+            Fp32 = (m, n, o) => new CumSumKernel(m, n), Typed = (m, n, o) => new CumSumKernel(m, n), Backward = DataGradients.CumSum,
         },
         Recurrent(OpType.Lstm, inputs: 8, outputs: 3, "LSTM"),
         Recurrent(OpType.Gru, inputs: 6, outputs: 2, "GRU"),

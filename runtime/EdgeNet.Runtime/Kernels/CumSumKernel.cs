@@ -21,14 +21,13 @@ public sealed class CumSumKernel : Kernel
         var xt = m.Tensors[x];
         type = xt.Type;
         if (type is not (DataType.Float32 or DataType.Int32 or DataType.Int64)) throw Error($"input '{xt.Name}' is {type}; CumSum takes float32, int32 or int64");
-        if (m.Tensors[y].Type != type) throw Error($"output '{m.Tensors[y].Name}' is {m.Tensors[y].Type}, the input {type}");
         int r = xt.Shape.Length;
         axis = (int)node.Attributes.Int("axis", 0);
         if (axis < 0) axis += r;
         if (axis < 0 || axis >= r) throw Error($"axis out of range for rank {r}");
         exclusive = node.Attributes.Int("exclusive", 0) != 0;
         reverse = node.Attributes.Int("reverse", 0) != 0;
-        ExpectShape(m, y, xt.Shape);
+        ExpectOutput(m, y, xt.Shape, type);
     }
 
     public override unsafe void Run(Frame f)

@@ -149,47 +149,70 @@ public sealed class ConcatKernel : Kernel
     }
 }
 
-/// <summary>Gather with constant indices along one axis (attribute "indices", of shape "indices_shape"; or "scalar" = 1: one index, the axis dropped).</summary>
+/// <summary>
+/// Gather along one axis: data [..., L, ...], indices of shape I → [..., I..., ...]. The indices are constant
+/// (attribute "indices", of shape "indices_shape"; or "scalar" = 1: one index, the axis dropped) or a second input
+/// of int64/int32 (token ids into an embedding table), read at run time, negative from the end; an index outside the
+/// axis stops the run with one error. Copies bytes, so the data may be any type.
+/// </summary>
 public sealed class GatherKernel : Kernel
 {
-    readonly int x, y, axis;
+    readonly int x, y, axis, elementSize, indexTensor = -1;
     readonly int[] indices;
+    readonly bool index64;
 
     public GatherKernel(Model m, Node node) : base(node)
     {
         x = node.Inputs[0]; y = node.Outputs[0];
-        var xt = FloatTensor(m, x, "input");
+        var xt = m.Tensors[x];
+        elementSize = DataMovement.ElementSize(this, m, x);
         int r = xt.Shape.Length;
         axis = (int)node.Attributes.Int("axis", 0);
         if (axis < 0) axis += r;
         if (axis < 0 || axis >= r) throw Error($"axis out of range for rank {r}");
         RequireFixed(xt, axis, "the gathered axis");
         int len = xt.Shape[axis];
-        indices = node.Attributes.Ints("indices", []).Select(i => (int)(i < 0 ? i + len : i)).ToArray();
-        if (indices.Length == 0 || indices.Any(i => i < 0 || i >= len)) throw Error($"indices out of range 0..{len - 1}");
-        // The indices' shape replaces the axis: "indices_shape" (any rank), else "scalar" = 1 (rank 0) or a 1-D list.
-        bool scalar = node.Attributes.Int("scalar", 0) != 0;
-        var ishape = node.Attributes.Ints("indices_shape", scalar ? [] : [indices.Length]);
-        if (ishape.Any(d => d < 0) || ishape.Aggregate(1L, (a, d) => a * d) != indices.Length) throw Error($"{indices.Length} indices for shape [{string.Join(",", ishape)}]");
+        int[] ishape;
+        if (node.Inputs.Length > 1 && node.Inputs[1] >= 0)
+        {
+            indexTensor = node.Inputs[1];
+            var it = TypedTensor(m, indexTensor, "indices", DataType.Int64, DataType.Int32);
+            index64 = it.Type == DataType.Int64;
+            ishape = it.Shape;
+            indices = [];
+        }
+        else
+        {
+            indices = node.Attributes.Ints("indices", []).Select(i => (int)(i < 0 ? i + len : i)).ToArray();
+            if (indices.Length == 0 || indices.Any(i => i < 0 || i >= len)) throw Error($"indices out of range 0..{len - 1}");
+            // The indices' shape replaces the axis: "indices_shape" (any rank), else "scalar" = 1 (rank 0) or a 1-D list.
+            bool scalar = node.Attributes.Int("scalar", 0) != 0;
+            var declared = node.Attributes.Ints("indices_shape", scalar ? [] : [indices.Length]);
+            if (declared.Any(d => d < 0) || declared.Aggregate(1L, (a, d) => a * d) != indices.Length) throw Error($"{indices.Length} indices for shape [{string.Join(",", declared)}]");
+            ishape = declared.Select(d => (int)d).ToArray();
+        }
         var shape = xt.Shape.ToList();
         shape.RemoveAt(axis);
-        shape.InsertRange(axis, ishape.Select(d => (int)d));
-        ExpectShape(m, y, shape.ToArray());
+        shape.InsertRange(axis, ishape);
+        ExpectOutput(m, y, shape.ToArray(), xt.Type);
     }
 
-    public override void Run(Frame f)
+    public override unsafe void Run(Frame f)
     {
-        var xs = f.Span(x); var ys = f.Span(y);
         var s = f.Shape(x);
-        int outer = 1, inner = 1;
+        long outer = 1, inner = elementSize;
         for (int d = 0; d < axis; d++) outer *= s[d];
         for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
-        int pos = 0;
-        for (int o = 0; o < outer; o++)
-            foreach (var i in indices)
+        int len = s[axis];
+        long count = indexTensor < 0 ? indices.Length : f.Size(indexTensor);
+        byte* src = (byte*)f.Address[x], dst = (byte*)f.Address[y];
+        for (long o = 0; o < outer; o++)
+            for (long k = 0; k < count; k++, dst += inner)
             {
-                xs.Slice((o * s[axis] + i) * inner, inner).CopyTo(ys.Slice(pos, inner));
-                pos += inner;
+                long raw = indexTensor < 0 ? indices[k] : index64 ? ((long*)f.Address[indexTensor])[k] : ((int*)f.Address[indexTensor])[k];
+                long i = raw < 0 ? raw + len : raw;
+                if ((ulong)i >= (ulong)len) throw new InvalidDataException($"node '{Node.Name}' (Gather): index {raw} is outside axis {axis} of size {len}");
+                Buffer.MemoryCopy(src + (o * len + i) * inner, dst, inner, inner);
             }
     }
 }

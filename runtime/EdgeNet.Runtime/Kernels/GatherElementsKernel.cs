@@ -17,7 +17,7 @@ public sealed class GatherElementsKernel : Kernel
     {
         x = node.Inputs[0]; y = node.Outputs[0];
         var xt = m.Tensors[x];
-        elementSize = DataMovement.ElementSize(this, m, x, y);
+        elementSize = DataMovement.ElementSize(this, m, x);
         var xs = xt.Shape;
         int r = xs.Length;
         for (int d = 0; d < r; d++) RequireFixed(xt, d, $"axis {d}");
@@ -44,7 +44,7 @@ public sealed class GatherElementsKernel : Kernel
             source[i] = (int)off;
             for (int d = r - 1; d >= 0; d--) { if (++p[d] < shape[d]) break; p[d] = 0; }
         }
-        ExpectShape(m, y, shape);
+        ExpectOutput(m, y, shape, xt.Type);
     }
 
     public override unsafe void Run(Frame f)

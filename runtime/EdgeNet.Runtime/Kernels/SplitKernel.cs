@@ -17,7 +17,7 @@ public sealed class SplitKernel : Kernel
     {
         x = node.Inputs[0]; outputs = node.Outputs;
         var xt = m.Tensors[x];
-        elementSize = DataMovement.ElementSize(this, m, x, outputs);
+        elementSize = DataMovement.ElementSize(this, m, x);
         int r = xt.Shape.Length;
         axis = (int)node.Attributes.Int("axis", 0);
         if (axis < 0) axis += r;
@@ -31,7 +31,7 @@ public sealed class SplitKernel : Kernel
             if (outputs[k] < 0) continue;
             var shape = (int[])xt.Shape.Clone();
             shape[axis] = sizes[k];
-            ExpectShape(m, outputs[k], shape);
+            ExpectOutput(m, outputs[k], shape, xt.Type);
         }
     }
 
@@ -74,15 +74,12 @@ public sealed class SplitKernel : Kernel
 /// <summary>What the byte-copying data movement kernels share.</summary>
 internal static class DataMovement
 {
-    /// <summary>The element size of <paramref name="x"/>, which every output must share. Quantized int8 is refused
-    /// (its scale travels with it: the quantizer dequantizes before these ops).</summary>
-    public static int ElementSize(Kernel k, Model m, int x, params int[] ys)
+    /// <summary>The element size of <paramref name="x"/>, whose type the outputs take (<c>ExpectOutput</c>). Quantized
+    /// int8 is refused: its scale travels with it, and the quantizer dequantizes before these ops.</summary>
+    public static int ElementSize(Kernel k, Model m, int x)
     {
-        var t = m.Tensors[x].Type;
-        ModelFormatException Bad(string why) => new($"node '{k.Node.Name}' ({k.Node.Op}): {why}");
-        if (t == DataType.Int8) throw Bad($"input '{m.Tensors[x].Name}' is int8; this op takes unquantized tensors");
-        foreach (var y in ys)
-            if (y >= 0 && m.Tensors[y].Type != t) throw Bad($"output '{m.Tensors[y].Name}' is {m.Tensors[y].Type}, the input {t}");
-        return DataTypes.SizeOf(t);
+        var t = m.Tensors[x];
+        if (t.Type == DataType.Int8 && t.Quant is not null) throw new ModelFormatException($"node '{k.Node.Name}' ({k.Node.Op}): input '{t.Name}' is quantized int8; this op takes unquantized tensors");
+        return DataTypes.SizeOf(t.Type);
     }
 }

@@ -17,7 +17,7 @@ public sealed class TileKernel : Kernel
     {
         x = node.Inputs[0]; y = node.Outputs[0];
         var xt = m.Tensors[x];
-        elementSize = DataMovement.ElementSize(this, m, x, y);
+        elementSize = DataMovement.ElementSize(this, m, x);
         int r = xt.Shape.Length;
         repeats = node.Attributes.Ints("repeats", []).Select(v => v is >= 0 and <= int.MaxValue ? (int)v : throw Error($"repeat {v} is out of range")).ToArray();
         if (repeats.Length != r) throw Error($"{repeats.Length} repeats for rank {r}");
@@ -27,7 +27,7 @@ public sealed class TileKernel : Kernel
             if (xt.Shape[d] < 0 && repeats[d] != 1) throw Error("the batch axis cannot be repeated");
             shape[d] = xt.Shape[d] < 0 ? xt.Shape[d] : checked(xt.Shape[d] * repeats[d]);
         }
-        ExpectShape(m, y, shape);
+        ExpectOutput(m, y, shape, xt.Type);
         index = new int[Math.Max(1, r)];
     }
 

@@ -18,13 +18,13 @@ public sealed class TriluKernel : Kernel
     {
         x = node.Inputs[0]; y = node.Outputs[0];
         var xt = m.Tensors[x];
-        elementSize = DataMovement.ElementSize(this, m, x, y);
+        elementSize = DataMovement.ElementSize(this, m, x);
         if (xt.Shape.Length < 2) throw Error($"the input has rank {xt.Shape.Length}; Trilu needs at least 2");
         RequireFixed(xt, xt.Shape.Length - 1, "the column axis");
         RequireFixed(xt, xt.Shape.Length - 2, "the row axis");
         upper = node.Attributes.Int("upper", 1) != 0;
         k = Math.Clamp(node.Attributes.Int("k", 0), -(long)int.MaxValue, int.MaxValue);   // beyond the matrix all is kept or all dropped
-        ExpectShape(m, y, xt.Shape);
+        ExpectOutput(m, y, xt.Shape, xt.Type);
     }
 
     /// <summary>The kept columns [from, to) of row i of an R×C matrix.</summary>

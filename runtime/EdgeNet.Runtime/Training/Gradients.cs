@@ -203,6 +203,12 @@ internal static class Gradients
     public static void Gather(TrainingSession s, int i)
     {
         var n = s.Model.Nodes[i];
+        if (n.Inputs.Length > 1)
+        {
+            // indices read at run time (token ids): the data is an embedding table, a constant that takes no gradient
+            if (!s.Gr(n.Inputs[0]).IsEmpty) throw new NotSupportedException($"{n}: the gradient of Gather with computed indices is not supported");
+            return;
+        }
         var dy = Dy(s, n);
         var shape = s.Shape(n.Inputs[0]); int axis = (int)n.Attributes.Int("axis", 0); if (axis < 0) axis += shape.Length;
         var idx = s.LongAttr(i);

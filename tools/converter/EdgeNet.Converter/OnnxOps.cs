@@ -373,8 +373,15 @@ public sealed partial class OnnxImporter
         if (PassZeroState(n)) return;
         var data = Get(n.Input[0]);
         var idxVal = Get(n.Input[1]);
-        var idx = StaticInts(n.Input[1], "indices");
         int axis = (int)AttrI(n, "axis", 0);
+        if (idxVal.Tensor >= 0)
+        {
+            // indices computed at run time (token ids): the kernel reads them
+            int rank = ShapeOfValue(n.Input[0]).Length;
+            Emit(OpType.Gather, n, [Tensor(n.Input[0]), idxVal.Tensor], new Attributes().Set("axis", (long)Axis(axis, rank, "axis")));
+            return;
+        }
+        var idx = StaticInts(n.Input[1], "indices");
         if (data.Tensor < 0 && data.Ints is { } ints)
         {
             if (data.Shape.Length != 1 || axis != 0) throw Error("shape gathers must be 1-D");
@@ -447,7 +454,16 @@ public sealed partial class OnnxImporter
         if (n.OpType == "Dropout" && Has(n, 2) && StaticInts(n.Input[2], "training_mode").Any(v => v != 0))
             throw Error("training_mode = true (random dropout) is not supported; export the model in eval mode");
         values[n.Output[0]] = Get(n.Input[0]);
-        if (n.OpType == "Dropout" && n.Output.Count > 1 && n.Output[1].Length > 0) values[n.Output[1]] = new ImportValue { Shape = [], ZeroState = true };
+        if (n.OpType == "Dropout" && n.Output.Count > 1 && n.Output[1].Length > 0)
+        {
+            // the mask of an inference Dropout keeps everything: a bool 1 tiled to the input's shape
+            var xs = ShapeOfValue(n.Input[0]);
+            if (xs.Any(d => d < 0)) throw Error("the mask output of a Dropout over the batch axis is not supported");
+            int one = model.AddTensor(new TensorDesc(UniqueName(n.Output[1] + "_true"), DataType.Bool, xs.Select(_ => 1).ToArray()) { Data = new byte[] { 1 } });
+            var mask = new NodeProto { Name = NodeName(n) + "/mask", OpType = "Tile" };
+            mask.Output.Add(n.Output[1]);
+            Emit(OpType.Tile, mask, [one], new Attributes().Set("repeats", xs.Select(d => (long)d).ToArray()));
+        }
     }
 
     void Cast(NodeProto n)
