@@ -7,6 +7,7 @@ namespace EdgeNet.Service;
 /// the service is one <see cref="IOException"/> saying which socket and why (not running, stale, not allowed).</summary>
 public static class ControlClient
 {
+    /// <summary>The socket of the packaged service (control.socket's default).</summary>
     public const string DefaultSocket = "/run/edgenet/control.sock";
 
     /// <summary>`subscribe`: prints each result line until the service stops or the reader is interrupted.</summary>
@@ -20,6 +21,11 @@ public static class ControlClient
         while (r.ReadLine() is { } line) output.WriteLine(line);
     }
 
+    /// <summary>Sends <paramref name="command"/> (e.g. <c>status</c>, <c>label shake</c>) and returns the service's JSON answer.</summary>
+    /// <param name="socketPath">The service's control.socket.</param>
+    /// <param name="command">One command line.</param>
+    /// <param name="timeout">How long to wait for the connection and the answer.</param>
+    /// <exception cref="IOException">The service cannot be reached or did not answer in time.</exception>
     public static string Send(string socketPath, string command, TimeSpan timeout)
     {
         using var s = Connect(socketPath, timeout);

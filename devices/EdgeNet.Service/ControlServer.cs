@@ -16,12 +16,14 @@ namespace EdgeNet.Service;
 /// </summary>
 public sealed partial class ControlServer(ServiceConfig cfg, Pipeline pipeline, ILogger<ControlServer> log) : BackgroundService
 {
+    /// <summary>The longest command line (a longer one drops the client) and the listen backlog.</summary>
     public const int MaxLineBytes = 4096, Backlog = 64;
     Socket? listener;
     FileKind bound;
     int clients;
     long acceptErrors;
 
+    /// <inheritdoc/>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         string path = cfg.Control.Socket, dir = Path.GetDirectoryName(path)!;
@@ -41,6 +43,7 @@ public sealed partial class ControlServer(ServiceConfig cfg, Pipeline pipeline, 
         return base.StartAsync(cancellationToken);
     }
 
+    /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
@@ -142,6 +145,7 @@ public sealed partial class ControlServer(ServiceConfig cfg, Pipeline pipeline, 
         };
     }
 
+    /// <inheritdoc/>
     public override void Dispose()
     {
         listener?.Dispose();

@@ -6,7 +6,7 @@ namespace EdgeNet.Service;
 /// What a path is, without opening it (statx): the config checks must tell a socket from a regular file, a device
 /// (/dev/zero, /dev/full) or a FIFO before anything reads or writes it, and the access rule needs the socket's group.
 /// </summary>
-public readonly partial record struct FileKind(FileKind.Type Kind, long Size, uint Uid, uint Gid, ulong Inode, ulong Device)
+internal readonly partial record struct FileKind(FileKind.Type Kind, long Size, uint Uid, uint Gid, ulong Inode, ulong Device)
 {
     public enum Type { Fifo = 1, CharDevice = 2, Directory = 4, BlockDevice = 6, Regular = 8, Symlink = 10, Socket = 12, Other = 0 }
 

@@ -13,7 +13,7 @@ namespace EdgeNet.Service;
 /// made for another window size) is moved aside as finetune/damaged-TIME-NAME and the service starts with an empty
 /// one, saying so in <see cref="Problem"/>. The x.npy/y.npy buffer of earlier versions is imported once.
 /// </summary>
-public sealed class FinetuneBuffer : IDisposable
+internal sealed class FinetuneBuffer : IDisposable
 {
     const uint Magic = 0x574C4E45;   // "ENLW"
     const int HeaderBytes = 16, RecordHeaderBytes = 16;

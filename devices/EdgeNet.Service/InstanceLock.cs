@@ -8,7 +8,7 @@ namespace EdgeNet.Service;
 /// kernel drops it when the process dies, however it dies). A second `serve` with the same state directory, or whose
 /// control socket another service answers on, is refused before it touches either.
 /// </summary>
-public sealed partial class InstanceLock : IDisposable
+internal sealed partial class InstanceLock : IDisposable
 {
     readonly FileStream file;
     InstanceLock(FileStream file) => this.file = file;

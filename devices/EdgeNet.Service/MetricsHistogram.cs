@@ -2,7 +2,7 @@ namespace EdgeNet.Service;
 
 /// <summary>A Prometheus histogram of inference latency in seconds: fixed buckets, lock-free observations (the
 /// inference thread observes, a scrape reads), nothing allocated per observation.</summary>
-public sealed class MetricsHistogram
+internal sealed class MetricsHistogram
 {
     /// <summary>Upper bounds of the buckets in seconds (100 µs .. 1 s); +Inf is implied.</summary>
     public static readonly double[] Bounds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];

@@ -7,7 +7,7 @@ namespace EdgeNet.Service;
 /// The Prometheus text exposition format (version 0.0.4), written by hand: HELP and TYPE before each family, label
 /// values escaped, numbers in invariant culture.
 /// </summary>
-public sealed class MetricsText
+internal sealed class MetricsText
 {
     readonly StringBuilder b = new();
 

@@ -6,7 +6,7 @@ namespace EdgeNet.Service;
 /// Whether a model fits the configured source and sinks (at start) and can replace the serving model (at reload):
 /// the window or frame it takes, one class per label, and the classes the post-processor and GPIO pins were set up for.
 /// </summary>
-public static class ModelFit
+internal static class ModelFit
 {
     /// <summary>The class names the service reports: the model's labels, or the class indices.</summary>
     public static string[] Labels(Model m) =>

@@ -12,7 +12,7 @@ namespace EdgeNet.Service;
 /// session carries its recurrent state from one window to the next; <paramref name="threads"/> is each session's
 /// intra-op thread count.
 /// </summary>
-public sealed class ModelSlots(string stateDirectory, string configuredPath, bool streaming = false, int threads = 1) : IDisposable
+internal sealed class ModelSlots(string stateDirectory, string configuredPath, bool streaming = false, int threads = 1) : IDisposable
 {
     public sealed record Slot(Model Model, Session Session, int Version, string Path);
     readonly object gate = new();

@@ -7,6 +7,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
+using MQTTnet.Diagnostics.Logger;
 using MQTTnet.Exceptions;
 using MQTTnet.Protocol;
 
@@ -59,7 +60,9 @@ public sealed class MqttBridge : BackgroundService
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
-        using var c = new MqttClientFactory().CreateMqttClient(new MqttTcpAdapterFactory());
+        // Not through MqttClientFactory: its constructors make MQTTnet's default adapter factory, and with it the
+        // WebSocket and TLS channels (System.Net.Http, SslStream), part of every NativeAOT binary then.
+        using var c = new MqttClient(new MqttTcpAdapterFactory(mqtt), new MqttNetNullLogger());
         client = c;
         c.ApplicationMessageReceivedAsync += OnMessage;
         var options = Options();
@@ -121,7 +124,7 @@ public sealed class MqttBridge : BackgroundService
             .WithWillTopic(mqtt.Topic("availability")).WithWillPayload("offline").WithWillRetain(true)
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
         if (mqtt.Username.Length > 0) b.WithCredentials(mqtt.Username, mqtt.Password ?? "");
-        if (mqtt.Tls)
+        if (MqttConfig.TlsSupported && mqtt.Tls)
             b.WithTlsOptions(t =>
             {
                 t.UseTls(true).WithTargetHost(mqtt.Host);

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace EdgeNet.Service;
 
 /// <summary>
@@ -38,6 +40,16 @@ public sealed class MqttConfig
     /// <summary>Seconds between status messages (also sent after each command).</summary>
     public int StatusSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Whether this build can speak TLS to a broker. TLS (SslStream, X509 chains, and the HTTP client .NET fetches
+    /// certificates with) is about 2 MB of a NativeAOT binary; the edgenet device binary leaves it out with the
+    /// feature switch <c>EdgeNet.Service.MqttTls=false</c>
+    /// (<c>&lt;RuntimeHostConfigurationOption Include="EdgeNet.Service.MqttTls" Value="false" Trim="true" /&gt;</c>),
+    /// and refuses <c>mqtt.tls</c> at start. The EdgeNet.Service package has it unless an app switches it off.
+    /// </summary>
+    [FeatureSwitchDefinition("EdgeNet.Service.MqttTls")]
+    internal static bool TlsSupported => !AppContext.TryGetSwitch("EdgeNet.Service.MqttTls", out bool on) || on;
+
     internal static readonly string[] KnownCommands = ["label", "finetune", "rollback", "reload"];
 
     /// <summary>The password resolved at start from <see cref="PasswordFile"/> or <see cref="PasswordEnv"/>.</summary>
@@ -53,6 +65,8 @@ public sealed class MqttConfig
     {
         if (!Enabled) return;
         if (Host.Length == 0) throw new ConfigException("config: mqtt.host is required when mqtt.enabled is true");
+        if (Tls && !TlsSupported)
+            throw new ConfigException("config: mqtt.tls: this build leaves TLS out (feature switch EdgeNet.Service.MqttTls=false, which keeps the edgenet binary small); use a plain listener on a trusted network or a TLS-terminating proxy, or a build with TLS (the EdgeNet.Service package)");
         if (Port == 0) Port = Tls ? 8883 : 1883;
         if (Port is < 1 or > 65535) throw new ConfigException($"config: mqtt.port {Port} is outside 1..65535");
         if (DeviceId.Length == 0) DeviceId = Environment.MachineName;

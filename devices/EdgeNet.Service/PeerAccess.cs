@@ -8,7 +8,7 @@ namespace EdgeNet.Service;
 /// or supplementary group, as the kernel decides for the file (`usermod -aG edgenet alice` is the usual way in).
 /// The peer's credentials come from the connection itself (SO_PEERCRED, SO_PEERGROUPS), not from what it says.
 /// </summary>
-public static partial class PeerAccess
+internal static partial class PeerAccess
 {
     public readonly record struct Peer(int Pid, uint Uid, uint Gid, uint[] Groups);
 

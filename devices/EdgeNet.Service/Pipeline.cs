@@ -35,6 +35,7 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
     string? gpioProblem;
     long lastWatchdog;
 
+    /// <summary>The serving model's class labels (its output indices when it has none).</summary>
     public string[] Labels { get; private set; } = [];
 
     /// <summary>True when the inference loop ended by an unexpected error: the process then exits non-zero, so systemd restarts it.</summary>
@@ -55,6 +56,7 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         catch (ConfigException e) { return e.Message; }
     }
 
+    /// <inheritdoc/>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(cfg.StateDirectory);
@@ -94,6 +96,7 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         return new CameraWindowSource(cfg.Source, s[1], s[2], s[3], m.Metadata.InputMean, m.Metadata.InputStd);
     }
 
+    /// <inheritdoc/>
     protected override Task ExecuteAsync(CancellationToken stop) => Task.Factory.StartNew(() =>
     {
         try
@@ -171,6 +174,7 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
 
     // ---- control commands --------------------------------------------------------------------------------
 
+    /// <summary>The answer to <c>status</c>. Thread-safe, as are all the command methods.</summary>
     public StatusReply Status()
     {
         lock (gate)
@@ -181,8 +185,10 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         }
     }
 
+    /// <summary>The last result, or null before the first window.</summary>
     public ResultReply? Last() { lock (gate) return last; }
 
+    /// <summary>The answer to <c>metrics</c>: latency percentiles over the recent windows, decisions per class.</summary>
     public MetricsReply Metrics()
     {
         lock (gate)
@@ -193,6 +199,7 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         }
     }
 
+    /// <summary>Stores the window of the last result as class <paramref name="cls"/> (a label or an index) in the fine-tune buffer.</summary>
     public MessageReply Label(string cls)
     {
         int c = Array.IndexOf(Labels, cls);
@@ -205,6 +212,7 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         return new(true, $"stored window as '{Labels[c]}' ({buffer.Count} labelled)");
     }
 
+    /// <summary>Starts a fine-tune on the labelled windows on a background thread (at least 4; one at a time); <see cref="Status"/> says how it ended.</summary>
     public MessageReply StartFinetune()
     {
         lock (gate)
@@ -274,6 +282,7 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         return (double)ok / rows;
     }
 
+    /// <summary>Serves the model that served before the last swap again.</summary>
     public MessageReply Rollback() => slots.Rollback() ? new(true, $"serving model version {slots.Current.Version} again") : new(false, "no previous model to roll back to");
 
     /// <summary>Reloads the serving model's file; one that is corrupt, not a regular file, too large, or does not fit
@@ -298,6 +307,7 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         finetuneThread?.Join(TimeSpan.FromSeconds(20));
     }
 
+    /// <inheritdoc/>
     public override void Dispose()
     {
         source?.Dispose(); results?.Dispose(); gpio?.Dispose(); buffer?.Dispose(); slots.Dispose();

@@ -1,7 +1,7 @@
 namespace EdgeNet.Service;
 
 /// <summary>Logits → softmax, top-k, a confidence threshold, and a majority vote over the last K decisions.</summary>
-public sealed class Postprocessor(PostprocessConfig cfg, int classes)
+internal sealed class Postprocessor(PostprocessConfig cfg, int classes)
 {
     readonly Queue<int> recent = new();
     readonly float[] probs = new float[classes];

@@ -4,7 +4,7 @@ namespace EdgeNet.Service;
 
 /// <summary>Command lines from a control connection, each at most <paramref name="maxBytes"/> long: a longer one is
 /// refused before it is buffered (a client cannot grow the service's memory by never sending a newline).</summary>
-public sealed class RequestReader(Stream stream, int maxBytes)
+internal sealed class RequestReader(Stream stream, int maxBytes)
 {
     readonly byte[] buf = new byte[maxBytes];
     int start, end;

@@ -12,21 +12,33 @@ namespace EdgeNet.Service;
 /// </summary>
 public sealed class ServiceConfig
 {
+    /// <summary>The .enet model served (required); a regular file of at most <see cref="MaxModelBytes"/>.</summary>
     public string Model { get; set; } = "";
+    /// <summary>Fine-tuned models, serving.json, the fine-tune buffer and the instance lock.</summary>
     public string StateDirectory { get; set; } = "/var/lib/edgenet";
     /// <summary>Intra-op threads per inference (a Pi has 4 cores; the fine-tune thread and the OS want some too).</summary>
     public int Threads { get; set; } = 1;
+    /// <summary>Where windows come from: an IMU (real or simulated) or a camera.</summary>
     public SourceConfig Source { get; set; } = new();
+    /// <summary>How logits become a decision: top-k, threshold, majority vote.</summary>
     public PostprocessConfig Postprocess { get; set; } = new();
+    /// <summary>Where results go: stdout, a JSON-lines file, GPIO lines.</summary>
     public SinksConfig Sinks { get; set; } = new();
+    /// <summary>The control socket.</summary>
     public ControlConfig Control { get; set; } = new();
+    /// <summary>On-device fine-tuning on labelled windows.</summary>
     public FinetuneConfig Finetune { get; set; } = new();
+    /// <summary>Results and commands over MQTT (off by default).</summary>
     public MqttConfig Mqtt { get; set; } = new();
+    /// <summary>The Prometheus /metrics endpoint (off by default).</summary>
     public MetricsConfig Metrics { get; set; } = new();
 
     /// <summary>The largest model file the service reads (a model path that became /dev/zero or a huge file is refused by its size).</summary>
     public const long MaxModelBytes = 1L << 30;
 
+    /// <summary>Reads and checks the config at <paramref name="path"/> (relative paths in it are relative to its folder).</summary>
+    /// <exception cref="ConfigException">A key or path is wrong; the message names it.</exception>
+    /// <param name="path">The config file.</param>
     public static ServiceConfig Load(string path)
     {
         if (FileKind.Of(path) is { Kind: not FileKind.Type.Regular } k) throw new ConfigException($"config '{path}' is {k.Describe}, not a file");
@@ -64,19 +76,26 @@ public sealed class ServiceConfig
     }
 }
 
+/// <summary>config "source": an IMU (<see cref="Sensor"/> on an I2C/SPI bus, or simulated) or a camera process or file.</summary>
 public sealed class SourceConfig
 {
+    /// <summary><c>imu</c> or <c>camera</c>.</summary>
     public string Type { get; set; } = "imu";
     // imu
+    /// <summary>imu: a simulated MPU-6050 playing <see cref="SimulatedGestures"/> instead of a real sensor.</summary>
     public bool Simulated { get; set; }
     /// <summary>The chip, by name (EdgeNet.Devices.Sensors.SensorCatalog): mpu6050, mpu6500, mpu9250, lsm9ds1, bno055,
     /// adxl345 (SPI), bme280, bme680, ads1115. Simulation plays an MPU-6050.</summary>
     public string Sensor { get; set; } = "mpu6050";
+    /// <summary>imu: the I2C bus (/dev/i2c-N) or, for an SPI sensor, the SPI bus.</summary>
     public int Bus { get; set; } = 1;
     /// <summary>I2C address (absent: the chip's default), or an SPI sensor's chip select.</summary>
     public int? Address { get; set; }
+    /// <summary>imu: samples per second.</summary>
     public int RateHz { get; set; } = 50;
+    /// <summary>imu: samples per window; window × channels is the model's input size.</summary>
     public int Window { get; set; } = 50;
+    /// <summary>imu: samples between the starts of two windows.</summary>
     public int Stride { get; set; } = 25;
     /// <summary>
     /// Recurrent models only: each window continues the LSTM/GRU/RNN state the previous window ended in, so the model
@@ -85,20 +104,29 @@ public sealed class SourceConfig
     public bool Streaming { get; set; }
     /// <summary>Simulation only: the gesture played, changing every this many samples (0 still, 1 shake, 2 circle).</summary>
     public int[] SimulatedGestures { get; set; } = [0, 1];
+    /// <summary>Simulation only: samples per gesture.</summary>
     public int SimulatedGestureSamples { get; set; } = 200;
     /// <summary>Simulation only: samples [from, to) fail with an I2C error, like an unplugged sensor.</summary>
     public long[] SimulatedFailure { get; set; } = [];
     // camera
+    /// <summary>camera: a process writing raw frames to stdout (rpicam-vid, ffmpeg).</summary>
     public string Command { get; set; } = "";
+    /// <summary>camera: the arguments of <see cref="Command"/>.</summary>
     public string[] Args { get; set; } = [];
+    /// <summary>camera: a regular file of concatenated frames instead of a process.</summary>
     public string File { get; set; } = "";
+    /// <summary>camera: frame width in pixels.</summary>
     public int Width { get; set; }
+    /// <summary>camera: frame height in pixels.</summary>
     public int Height { get; set; }
+    /// <summary>camera: <c>gray8</c>, <c>rgb24</c> or <c>yuv420</c>.</summary>
     public string Format { get; set; } = "gray8";
+    /// <summary>camera: invert the grey levels (white digits on black).</summary>
     public bool Invert { get; set; }
     /// <summary>A camera that sends no frame for this long is reported as stalled and restarted.</summary>
     public double FrameTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>The largest window (samples) and frame side (pixels) accepted.</summary>
     public const int MaxWindow = 65536, MaxFrameSide = 8192;
 
     internal void Validate()
@@ -136,10 +164,14 @@ public sealed class SourceConfig
     }
 }
 
+/// <summary>config "postprocess": how a window's logits become the reported decision.</summary>
 public sealed class PostprocessConfig
 {
+    /// <summary>Classes reported per result.</summary>
     public int TopK { get; set; } = 3;
+    /// <summary>Below this probability the decision is <c>unknown</c> (0..1).</summary>
     public float Threshold { get; set; }
+    /// <summary>Majority vote over the last this many decisions (1: none).</summary>
     public int Vote { get; set; } = 1;
 
     internal void Validate()
@@ -150,11 +182,14 @@ public sealed class PostprocessConfig
     }
 }
 
+/// <summary>config "sinks": where results go besides the control socket, MQTT and /metrics.</summary>
 public sealed class SinksConfig
 {
+    /// <summary>Each result as a JSON line on stdout (logs go to stderr).</summary>
     public bool Stdout { get; set; } = true;
     /// <summary>A file results are appended to, one JSON line each ("" for none).</summary>
     public string JsonLines { get; set; } = "";
+    /// <summary>The GPIO chip (/dev/gpiochipN) of <see cref="GpioPins"/>; -1 for none.</summary>
     public int GpioChip { get; set; } = -1;
     /// <summary>Class (label or index) → GPIO line lit while that class is decided.</summary>
     public Dictionary<string, int> GpioPins { get; set; } = [];
@@ -166,8 +201,10 @@ public sealed class SinksConfig
     }
 }
 
+/// <summary>config "control": the Unix control socket (who may connect: docs/service.md).</summary>
 public sealed class ControlConfig
 {
+    /// <summary>The socket's path (at most 107 bytes); only a stale socket there is replaced.</summary>
     public string Socket { get; set; } = "/run/edgenet/control.sock";
     /// <summary>Connections served at once; one more is told "busy" and closed.</summary>
     public int MaxClients { get; set; } = 16;
@@ -182,13 +219,20 @@ public sealed class ControlConfig
     }
 }
 
+/// <summary>config "finetune": training on labelled windows, and the held-out share that decides whether the result serves.</summary>
 public sealed class FinetuneConfig
 {
+    /// <summary>Passes over the labelled windows.</summary>
     public int Epochs { get; set; } = 5;
+    /// <summary>Windows per optimizer step.</summary>
     public int Batch { get; set; } = 8;
+    /// <summary>SGD learning rate.</summary>
     public float Lr { get; set; } = 0.01f;
+    /// <summary>SGD momentum (0..1, 1 excluded).</summary>
     public float Momentum { get; set; } = 0.9f;
+    /// <summary>What is trained: <c>all</c>, <c>head</c> (the last layer with parameters) or layer names, comma-separated.</summary>
     public string Train { get; set; } = "all";
+    /// <summary>The share of labelled windows held out to judge the fine-tuned model against the serving one.</summary>
     public float Holdout { get; set; } = 0.25f;
     /// <summary>Labelled windows kept; when full, a new label replaces the oldest.</summary>
     public int MaxLabelled { get; set; } = 1000;
@@ -208,6 +252,7 @@ public sealed class FinetuneConfig
     }
 }
 
+/// <summary>A config (or configured model) the service refuses: one line naming the key; <c>edgenet serve</c> exits 2.</summary>
 public sealed class ConfigException(string message) : Exception(message);
 
 /// <summary>One-line config errors that name their key.</summary>

@@ -10,7 +10,7 @@ namespace EdgeNet.Service;
 /// Written atomically on every swap, so a restart serves what served before it, and a changed configured model is
 /// noticed (it then wins: docs/service.md).
 /// </summary>
-public sealed record ServingRecord(string Configured, string ConfiguredSha256, int Current, int Previous)
+internal sealed record ServingRecord(string Configured, string ConfiguredSha256, int Current, int Previous)
 {
     public const string FileName = "serving.json";
 

@@ -5,7 +5,7 @@ using EdgeNet.Devices.Simulated;
 namespace EdgeNet.Service;
 
 /// <summary>Where windows come from: each call returns the next model input (fp32, one sample) or a fault.</summary>
-public interface IWindowSource : IDisposable
+internal interface IWindowSource : IDisposable
 {
     /// <summary>Fills <paramref name="window"/>; false with a reason when the device failed this time (the loop retries).</summary>
     bool TryNext(Span<float> window, CancellationToken cancel, out string? fault);
@@ -20,7 +20,7 @@ public interface IWindowSource : IDisposable
 /// mid-stream, reported and retried with a back-off, while the service and its control socket run. Simulated, the
 /// driver talks to an MPU-6050 register file.
 /// </summary>
-public sealed class ImuWindowSource(SourceConfig cfg) : IWindowSource
+internal sealed class ImuWindowSource(SourceConfig cfg) : IWindowSource
 {
     ISensor? imu;
     readonly int channels = SensorCatalog.Channels(cfg.Sensor).Count;
@@ -93,7 +93,7 @@ public sealed class ImuWindowSource(SourceConfig cfg) : IWindowSource
 }
 
 /// <summary>Frames from a camera process or file, preprocessed to the model's input.</summary>
-public sealed class CameraWindowSource(SourceConfig cfg, int channels, int height, int width, float[] mean, float[] std) : IWindowSource
+internal sealed class CameraWindowSource(SourceConfig cfg, int channels, int height, int width, float[] mean, float[] std) : IWindowSource
 {
     readonly FrameSource frames = Open(cfg);
 

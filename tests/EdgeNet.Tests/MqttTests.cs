@@ -141,5 +141,8 @@ public class MqttTests(ITestOutputHelper output)
         File.WriteAllText(Path.Combine(dir, "ok.json"), Config(model, """{ "enabled": false, "port": 70000 }""").Replace("@SOCKET@", "c.sock").Replace("@STATE@", "state"));
         var ok = EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "ok.json"));
         Assert.False(ok.Mqtt.Enabled); Assert.False(ok.Metrics.Enabled);
+        // The library speaks TLS (the edgenet binary leaves it out and refuses mqtt.tls: ServiceConfigTests).
+        File.WriteAllText(Path.Combine(dir, "tls.json"), Config(model, """{ "enabled": true, "host": "h", "tls": true }""").Replace("@SOCKET@", "c.sock").Replace("@STATE@", "state"));
+        Assert.Equal(8883, EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "tls.json")).Mqtt.Port);
     }
 }

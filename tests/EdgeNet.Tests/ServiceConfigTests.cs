@@ -120,6 +120,8 @@ public class ServiceConfigTests
             ("finetune.maxLabelled", text.Replace("\"holdout\": 0.25", "\"holdout\": 0.25, \"maxLabelled\": 1000000")),
             ("model", text.Replace(model, Mislabelled(dir))),
             ("model", text.Replace(model, Garbage(dir))),
+            // the edgenet binary is built without MQTT over TLS (feature switch EdgeNet.Service.MqttTls=false)
+            ("mqtt.tls", text.Replace("\"source\": {", "\"mqtt\": { \"enabled\": true, \"host\": \"broker\", \"tls\": true }, \"source\": {")),
         })
         {
             var (code, _, err) = Edgenet("serve", "--config", WriteConfig(dir, edited));

@@ -83,7 +83,11 @@ public partial class ServiceTests(ITestOutputHelper output)
     {
         var dir = Fixtures.TempDir();
         string model = Path.Combine(dir, "untrained.enet");
-        var m = ModelSpec.Build("dense:16,relu,dense:3", [20, 6], seed: 3);   // untrained: about a third right
+        var m = ModelSpec.Build("dense:16,relu,dense:3", [20, 6], seed: 3);
+        // The output layer zeroed: every logit is 0, so the serving model always decides class 0 ("still"). Only
+        // windows of the other gestures are labelled below, so its held-out accuracy is 0 and the fine-tuned model
+        // cannot be worse: the swap is certain, not a matter of how a few held-out windows fall.
+        foreach (var t in m.Tensors.Where(t => t.IsConstant).TakeLast(2)) MemoryMarshal.AsMemory(t.Data!.Value).Span.Clear();
         m.Metadata.ClassLabels = SimulatedMpu6xxx.GestureNames;
         ModelFile.Save(m, model);
         using var s = new ServiceProcess(ImuConfig(model), dir);
@@ -104,13 +108,14 @@ public partial class ServiceTests(ITestOutputHelper output)
             Assert.True(windows[0] < windows[1] && windows[1] < windows[2]);
         }
 
-        // Label 48 windows with the gesture the simulated sensor was playing, then fine-tune.
+        // Label 48 windows of shakes and circles with the gesture the simulated sensor was playing, then fine-tune.
         long lastWindow = -1; int labelled = 0;
         while (labelled < 48)
         {
             var last = s.Ctl("last");
             if (!last.TryGetProperty("window", out var w) || w.GetInt64() == lastWindow) { Thread.Sleep(20); continue; }
             lastWindow = w.GetInt64();
+            if (last.GetProperty("truth").GetInt32() == 0) continue;
             Assert.True(s.Ctl($"label {last.GetProperty("truth").GetInt32()}").GetProperty("ok").GetBoolean());
             labelled++;
         }
