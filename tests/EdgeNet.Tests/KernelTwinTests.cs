@@ -35,6 +35,9 @@ public class KernelTwinTests
         OpType.Split, OpType.Tile, OpType.Trilu, OpType.GatherElements, OpType.CumSum,   // DataMovementTests: values by index formula
         // SpatialOpTests
         OpType.ConvTranspose, OpType.Resize, OpType.Pad, OpType.GlobalMaxPool, OpType.GroupNormalization, OpType.Lrn,
+        // TypedOpTests: scalar formulas only (integer and bool tensors are token-sized), values by hand and ONNX's node tests
+        OpType.Equal, OpType.Greater, OpType.GreaterOrEqual, OpType.Less, OpType.LessOrEqual, OpType.And, OpType.Or, OpType.Xor,
+        OpType.Not, OpType.Where, OpType.Cast,
     ];
 
     /// <summary>Runs the model with reference and vectorized kernels on the same random input; outputs must agree.</summary>

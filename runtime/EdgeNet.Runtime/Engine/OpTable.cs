@@ -230,9 +230,39 @@ public static class OpTable
             Fp32 = (m, n, o) => throw new ModelFormatException($"node '{n.Name}': Dequantize needs an int8 input"),
             Int8 = (m, n, o) => new QuantizeKernel(m, n, o), ConvertsTypes = true, Backward = NotDifferentiable,
         },
+        Predicate<EqualOp>(OpType.Equal),
+        Predicate<GreaterOp>(OpType.Greater),
+        Predicate<GreaterOrEqualOp>(OpType.GreaterOrEqual),
+        Predicate<LessOp>(OpType.Less),
+        Predicate<LessOrEqualOp>(OpType.LessOrEqual),
+        Predicate<AndOp>(OpType.And),
+        Predicate<OrOp>(OpType.Or),
+        Predicate<XorOp>(OpType.Xor),
+        new()
+        {
+            Op = OpType.Not, Inputs = (1, 1), Onnx = ["Not"],
+            Fp32 = (m, n, o) => new NotKernel(m, n, o), Typed = (m, n, o) => new NotKernel(m, n, o), ConvertsTypes = true, Backward = NotDifferentiable,
+        },
+        new()
+        {
+            Op = OpType.Where, Inputs = (3, 3), Onnx = ["Where"],
+            Fp32 = (m, n, o) => new WhereKernel(m, n, o), Typed = (m, n, o) => new WhereKernel(m, n, o), ConvertsTypes = true, Backward = NotDifferentiable,
+        },
+        new()
+        {
+            Op = OpType.Cast, Inputs = (1, 1), Onnx = ["Cast"],
+            Fp32 = (m, n, o) => new CastKernel(m, n, o), Typed = (m, n, o) => new CastKernel(m, n, o), ConvertsTypes = true, Backward = NotDifferentiable,
+        },
     ];
 
     static readonly OpInfo?[] ByCode = Index();
+
+    static OpInfo Predicate<T>(OpType op) where T : struct, IPredicate => new()
+    {
+        Op = op, Inputs = (2, 2), Onnx = [op.ToString()],
+        Fp32 = (m, n, o) => new PredicateKernel<T>(m, n, o), Typed = (m, n, o) => new PredicateKernel<T>(m, n, o),
+        ConvertsTypes = true, Backward = NotDifferentiable,
+    };
 
     static OpInfo Unary<T>(OpType op, (string, float)[] attrs, string? onnx = null) where T : struct, IUnaryOp<T> => new()
     {
@@ -250,6 +280,7 @@ public static class OpTable
     static OpInfo Binary<T>(OpType op, string[] onnx, bool int8 = false) where T : struct, IBinaryOp => new()
     {
         Op = op, Inputs = (2, 2), Onnx = onnx,
+        Typed = T.HasInteger ? (m, n, o) => new IntegerBinaryKernel<T>(m, n, o) : null,
         Fp32 = (m, n, o) => new BinaryKernel<T>(m, n, o), Int8 = int8 ? (m, n, o) => new ElementwiseInt8Kernel(m, n, o) : null,
         Layout = LayoutRole.Binary, Int8ChannelsLast = int8,
         Quant = int8 ? QuantRole.Int8 : QuantRole.Fp32, Int8Accepts = int8 ? SameShapeOrScalarB : null, Backward = Gradients.Binary<T>,

@@ -95,4 +95,16 @@ public enum OpType : ushort
     GroupNormalization = 84,   // X [N,C,...], Scale [C], B [C]; "num_groups", "epsilon" (InstanceNormalization: num_groups = C)
     Lrn = 85,                  // across channels: "size", "alpha", "beta", "bias"
     CumSum = 86,        // running sum along "axis" ("exclusive", "reverse")
+    // 87..97: comparisons, logic, selection and conversion on any element type (Kernels/TypedElementwise.cs); outputs bool but Where/Cast
+    Equal = 87,
+    Greater = 88,
+    GreaterOrEqual = 89,
+    Less = 90,
+    LessOrEqual = 91,
+    And = 92,
+    Or = 93,
+    Xor = 94,
+    Not = 95,
+    Where = 96,         // condition (bool), X, Y broadcast
+    Cast = 97,          // to "to" (a DataType code)
 }

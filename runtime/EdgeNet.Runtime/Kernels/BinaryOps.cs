@@ -14,6 +14,9 @@ public interface IBinaryOp
     static abstract void Apply(float a, ReadOnlySpan<float> b, Span<float> y);
     /// <summary>The gradients of a and b for output gradient g.</summary>
     static abstract (float A, float B) Gradient(float g, float a, float b);
+    /// <summary>The formula on integers (<see cref="IntegerBinaryKernel{TOp}"/>: ids, indices, shapes), where the op has one.</summary>
+    static virtual T Integer<T>(T a, T b) where T : System.Numerics.IBinaryInteger<T> => throw new NotSupportedException();
+    static virtual bool HasInteger => false;
 }
 
 /// <summary>Span forms of ops without a TensorPrimitives routine: the scalar formula in a loop.</summary>
@@ -31,6 +34,8 @@ public struct AddOp : IBinaryOp
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Add(a, b, y);
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(b, a, y);
     public static (float A, float B) Gradient(float g, float a, float b) => (g, g);
+    public static T Integer<T>(T a, T b) where T : System.Numerics.IBinaryInteger<T> => a + b;
+    public static bool HasInteger => true;
 }
 
 public struct SubOp : IBinaryOp
@@ -40,6 +45,8 @@ public struct SubOp : IBinaryOp
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Subtract(a, b, y);
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Subtract(a, b, y);
     public static (float A, float B) Gradient(float g, float a, float b) => (g, -g);
+    public static T Integer<T>(T a, T b) where T : System.Numerics.IBinaryInteger<T> => a - b;
+    public static bool HasInteger => true;
 }
 
 public struct MulOp : IBinaryOp
@@ -49,6 +56,8 @@ public struct MulOp : IBinaryOp
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Multiply(a, b, y);
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Multiply(b, a, y);
     public static (float A, float B) Gradient(float g, float a, float b) => (g * b, g * a);
+    public static T Integer<T>(T a, T b) where T : System.Numerics.IBinaryInteger<T> => a * b;
+    public static bool HasInteger => true;
 }
 
 public struct DivOp : IBinaryOp
@@ -58,6 +67,8 @@ public struct DivOp : IBinaryOp
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Divide(a, b, y);
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Divide(a, b, y);
     public static (float A, float B) Gradient(float g, float a, float b) => (g / b, -(g * a / (b * b)));
+    public static T Integer<T>(T a, T b) where T : System.Numerics.IBinaryInteger<T> => IntegerMath.Div(a, b);
+    public static bool HasInteger => true;
 }
 
 /// <summary>aᵇ.</summary>
@@ -68,6 +79,8 @@ public struct PowOp : IBinaryOp
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) { if (b == 2) TensorPrimitives.Multiply(a, a, y); else TensorPrimitives.Pow(a, b, y); }
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Pow(a, b, y);
     public static (float A, float B) Gradient(float g, float a, float b) => (g * b * MathF.Pow(a, b - 1), a > 0 ? g * MathF.Pow(a, b) * MathF.Log(a) : 0);
+    public static T Integer<T>(T a, T b) where T : System.Numerics.IBinaryInteger<T> => IntegerMath.Pow(a, b);
+    public static bool HasInteger => true;
 }
 
 /// <summary>max(a, b), NaN if either is (numpy's maximum); the gradient goes to the larger (a on ties).</summary>
@@ -78,6 +91,8 @@ public struct MaxOp : IBinaryOp
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Max(a, b, y);
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Max(b, a, y);
     public static (float A, float B) Gradient(float g, float a, float b) => a >= b ? (g, 0) : (0, g);
+    public static T Integer<T>(T a, T b) where T : System.Numerics.IBinaryInteger<T> => T.Max(a, b);
+    public static bool HasInteger => true;
 }
 
 /// <summary>min(a, b), NaN if either is; the gradient goes to the smaller (a on ties).</summary>
@@ -88,6 +103,8 @@ public struct MinOp : IBinaryOp
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Min(a, b, y);
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Min(b, a, y);
     public static (float A, float B) Gradient(float g, float a, float b) => a <= b ? (g, 0) : (0, g);
+    public static T Integer<T>(T a, T b) where T : System.Numerics.IBinaryInteger<T> => T.Min(a, b);
+    public static bool HasInteger => true;
 }
 
 /// <summary>fmod(a, b): the remainder with a's sign (ONNX Mod with fmod = 1, the only form for floats).</summary>
@@ -98,6 +115,8 @@ public struct ModOp : IBinaryOp
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => BinaryLoops.Map<ModOp>(a, b, y);
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => BinaryLoops.Map<ModOp>(a, b, y);
     public static (float A, float B) Gradient(float g, float a, float b) => (g, -g * MathF.Truncate(a / b));
+    public static T Integer<T>(T a, T b) where T : System.Numerics.IBinaryInteger<T> => IntegerMath.Rem(a, b);
+    public static bool HasInteger => true;
 }
 
 /// <summary>a &lt; 0 ? b·a : a, slope b broadcast to a (ONNX PRelu).</summary>
@@ -108,4 +127,6 @@ public struct PReluOp : IBinaryOp
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => BinaryLoops.Map<PReluOp>(a, b, y);
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => BinaryLoops.Map<PReluOp>(a, b, y);
     public static (float A, float B) Gradient(float g, float a, float b) => a < 0 ? (g * b, g * a) : (g, 0);
+    public static T Integer<T>(T a, T b) where T : System.Numerics.IBinaryInteger<T> => T.IsNegative(a) ? b * a : a;
+    public static bool HasInteger => true;
 }

@@ -73,6 +73,7 @@ public sealed partial class OnnxImporter
         RegisterQuantHandlers(Handlers);
         RegisterDataHandlers(Handlers, MinInputs);
         RegisterSpatialHandlers(Handlers);
+        RegisterTypedHandlers(Handlers);
         // Elementwise ops come from the op table: the ONNX op of the same name, its float attributes with their defaults.
         foreach (var info in OpTable.All)
             if (info.Unary is { } op)

@@ -252,7 +252,7 @@ public sealed partial class OnnxImporter
             SetConst(n, ia.Length >= ib.Length ? a.Shape : b.Shape, r);
             return;
         }
-        Emit(op, n, [Tensor(n.Input[0]), Tensor(n.Input[1])]);
+        Emit(op, n, TypedOperands(n));
     }
 
     /// <summary>Sum, Mean, Max, Min of any number of inputs: a chain of broadcasting binary ops (Mean then scales by 1/k).</summary>
@@ -273,7 +273,9 @@ public sealed partial class OnnxImporter
 
     void Mod(NodeProto n)
     {
-        if (AttrI(n, "fmod", 0) == 0) throw Error("fmod = 0 (integer modulo) is not supported for float tensors");
+        bool integers = Get(n.Input[0]) is { Tensor: >= 0 } v && DataTypes.IsInteger(model.Tensors[v.Tensor].Type);
+        if (AttrI(n, "fmod", 0) == 0 && !integers) throw Error("fmod = 0 (integer modulo) is not supported for float tensors");
+        if (integers) { Emit(OpType.Mod, n, TypedOperands(n), new Attributes().Set("fmod", AttrI(n, "fmod", 0))); return; }   // the sign rule goes to the kernel
         Binary(n, OpType.Mod);
     }
 
@@ -473,9 +475,7 @@ public sealed partial class OnnxImporter
         bool toFloat = to is TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Double or TensorProto.Types.DataType.Float16;
         if (v.Tensor < 0 && v.Ints is { } ints) { if (toFloat) SetConst(n, v.Shape, ints.Select(s => (float)s.Coef).ToArray()); else values[n.Output[0]] = v; return; }
         if (v.Tensor < 0 && v.Floats is { } fl) { if (toFloat) values[n.Output[0]] = v; else SetConst(n, v.Shape, fl.Select(x => new Sym((long)x, 0)).ToArray()); return; }
-        if (!toFloat) throw Error($"casting a computed float tensor to {to} is not supported");
-        if (to != TensorProto.Types.DataType.Float) throw Error($"casting a computed tensor to {to} is not supported (EdgeNet computes in float32)");
-        values[n.Output[0]] = v;
+        CastComputed(n, v, to);
     }
 
     void ShapeOf(NodeProto n)
