@@ -222,4 +222,124 @@ public class FineTuneTests(ITestOutputHelper output)
         p.WaitForExit();
         return (p.ExitCode, o, err.Result);
     }
+
+    // ---- `edgenet finetune --train all` through the blocks of today's edge models (issue 13's "must show") -------
+
+    static float[] Rand(Random rng, int n, float scale) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1) * scale).ToArray();
+
+    /// <summary>A MobileNetV3 block: 1×1 expand, HardSwish, depthwise 3×3, HardSwish, squeeze-excite (GlobalAveragePool,
+    /// 1×1, Relu, 1×1, HardSigmoid, Mul), 1×1 project, pooled into a 3-class Gemm.</summary>
+    static OnnxBuilder MobileNetV3Block()
+    {
+        var rng = new Random(21);
+        var b = new OnnxBuilder(14).Input("x", -1, 3, 8, 8).Output("y");
+        b.Node("Conv", ["x", b.Floats("we", Rand(rng, 24, 0.5f), 8, 3, 1, 1), b.Floats("be", Rand(rng, 8, 0.1f), 8)], ["e"]);
+        b.Node("HardSwish", ["e"], ["ea"]);
+        b.Node("Conv", ["ea", b.Floats("wd", Rand(rng, 72, 0.4f), 8, 1, 3, 3), b.Floats("bd", Rand(rng, 8, 0.1f), 8)], ["d"],
+            OnnxBuilder.Int("group", 8), OnnxBuilder.Ints("pads", 1, 1, 1, 1));
+        b.Node("HardSwish", ["d"], ["da"]);
+        b.Node("GlobalAveragePool", ["da"], ["s"]);
+        b.Node("Conv", ["s", b.Floats("ws1", Rand(rng, 32, 0.5f), 4, 8, 1, 1), b.Floats("bs1", Rand(rng, 4, 0.1f), 4)], ["s1"]);
+        b.Node("Relu", ["s1"], ["s1r"]);
+        b.Node("Conv", ["s1r", b.Floats("ws2", Rand(rng, 32, 0.5f), 8, 4, 1, 1), b.Floats("bs2", Rand(rng, 8, 0.1f), 8)], ["s2"]);
+        b.Node("HardSigmoid", ["s2"], ["s2h"]);
+        b.Node("Mul", ["da", "s2h"], ["se"]);
+        b.Node("Conv", ["se", b.Floats("wp", Rand(rng, 48, 0.5f), 6, 8, 1, 1), b.Floats("bp", Rand(rng, 6, 0.1f), 6)], ["p"]);
+        b.Node("GlobalAveragePool", ["p"], ["g"]);
+        b.Node("Flatten", ["g"], ["f"]);
+        b.Node("Gemm", ["f", b.Floats("wc", Rand(rng, 18, 0.5f), 3, 6), b.Floats("bc", Rand(rng, 3, 0.1f), 3)], ["y"], OnnxBuilder.Int("transB", 1));
+        return b;
+    }
+
+    /// <summary>A pre-norm transformer encoder block over [N, 4, 8]: LayerNorm, Q/K/V projections, softmax(QKᵀ/√8)·V,
+    /// output projection and residual, LayerNorm, a GELU MLP and residual; mean over the tokens into a 3-class Gemm.</summary>
+    static OnnxBuilder TransformerBlock()
+    {
+        var rng = new Random(22);
+        var b = new OnnxBuilder(20).Input("x", -1, 4, 8).Output("y");
+        b.Node("LayerNormalization", ["x", b.Floats("g1", Rand(rng, 8, 0.2f).Select(v => 1 + v).ToArray(), 8), b.Floats("b1", Rand(rng, 8, 0.1f), 8)], ["ln1"]);
+        foreach (var p in new[] { "q", "k", "v" }) b.Node("MatMul", ["ln1", b.Floats("w" + p, Rand(rng, 64, 0.5f), 8, 8)], [p]);
+        b.Node("Transpose", ["k"], ["kt"], OnnxBuilder.Ints("perm", 0, 2, 1));
+        b.Node("MatMul", ["q", "kt"], ["sc"]);
+        b.Node("Mul", ["sc", b.Floats("scale", [1 / MathF.Sqrt(8)])], ["scs"]);
+        b.Node("Softmax", ["scs"], ["att"], OnnxBuilder.Int("axis", -1));
+        b.Node("MatMul", ["att", "v"], ["av"]);
+        b.Node("MatMul", ["av", b.Floats("wo", Rand(rng, 64, 0.5f), 8, 8)], ["o"]);
+        b.Node("Add", ["x", "o"], ["r1"]);
+        b.Node("LayerNormalization", ["r1", b.Floats("g2", Rand(rng, 8, 0.2f).Select(v => 1 + v).ToArray(), 8), b.Floats("b2", Rand(rng, 8, 0.1f), 8)], ["ln2"]);
+        b.Node("MatMul", ["ln2", b.Floats("w1", Rand(rng, 128, 0.5f), 8, 16)], ["h"]);
+        b.Node("Gelu", ["h"], ["hg"]);
+        b.Node("MatMul", ["hg", b.Floats("w2", Rand(rng, 128, 0.3f), 16, 8)], ["h2"]);
+        b.Node("Add", ["r1", "h2"], ["r2"]);
+        b.Node("ReduceMean", ["r2", b.Ints("axes", Converter.Onnx.TensorProto.Types.DataType.Int64, [1], 1)], ["pooled"], OnnxBuilder.Int("keepdims", 0));
+        b.Node("Gemm", ["pooled", b.Floats("wc", Rand(rng, 24, 0.5f), 3, 8), b.Floats("bc", Rand(rng, 3, 0.1f), 3)], ["y"], OnnxBuilder.Int("transB", 1));
+        return b;
+    }
+
+    /// <summary>A DCGAN-style generator from a 16-value code: Gemm, Relu, Reshape to [8, 2, 2], ConvTranspose (stride 2),
+    /// Relu, nearest Resize ×2 and a 3×3 Conv, ConvTranspose with output_padding to [3, 16, 16], Tanh; a 3-class Gemm
+    /// head on the image stands in for the discriminator.</summary>
+    static OnnxBuilder Generator()
+    {
+        var rng = new Random(23);
+        var b = new OnnxBuilder(13).Input("z", -1, 16).Output("y");
+        b.Node("Gemm", ["z", b.Floats("w0", Rand(rng, 512, 0.3f), 32, 16), b.Floats("b0", Rand(rng, 32, 0.1f), 32)], ["h0"], OnnxBuilder.Int("transB", 1));
+        b.Node("Relu", ["h0"], ["h0r"]);
+        b.Node("Reshape", ["h0r", b.Ints("shape", Converter.Onnx.TensorProto.Types.DataType.Int64, [-1, 8, 2, 2], 4)], ["h1"]);
+        b.Node("ConvTranspose", ["h1", b.Floats("wt1", Rand(rng, 8 * 6 * 16, 0.3f), 8, 6, 4, 4), b.Floats("bt1", Rand(rng, 6, 0.1f), 6)], ["u1"],
+            OnnxBuilder.Ints("strides", 2, 2), OnnxBuilder.Ints("pads", 1, 1, 1, 1));
+        b.Node("Relu", ["u1"], ["u1r"]);
+        b.Node("Resize", ["u1r", "", b.Floats("scales", [1, 1, 2, 2], 4)], ["u2"], OnnxBuilder.String("mode", "nearest"));
+        b.Node("Conv", ["u2", b.Floats("wc1", Rand(rng, 4 * 6 * 9, 0.3f), 4, 6, 3, 3), b.Floats("bc1", Rand(rng, 4, 0.1f), 4)], ["c1"], OnnxBuilder.Ints("pads", 1, 1, 1, 1));
+        b.Node("Relu", ["c1"], ["c1r"]);
+        b.Node("ConvTranspose", ["c1r", b.Floats("wt2", Rand(rng, 4 * 3 * 9, 0.3f), 4, 3, 3, 3), b.Floats("bt2", Rand(rng, 3, 0.1f), 3)], ["img0"],
+            OnnxBuilder.Ints("strides", 2, 2), OnnxBuilder.Ints("pads", 1, 1, 1, 1), OnnxBuilder.Ints("output_padding", 1, 1));
+        b.Node("Tanh", ["img0"], ["img"]);
+        b.Node("Flatten", ["img"], ["f"]);
+        b.Node("Gemm", ["f", b.Floats("wd", Rand(rng, 3 * 768, 0.05f), 3, 768), b.Floats("bd", Rand(rng, 3, 0.1f), 3)], ["y"], OnnxBuilder.Int("transB", 1));
+        return b;
+    }
+
+    [Theory]
+    [InlineData("mobilenetv3_block")]
+    [InlineData("transformer_block")]
+    [InlineData("convtranspose_generator")]
+    public void Cli_finetune_trains_every_layer_of_modern_blocks(string name)
+    {
+        var dir = Fixtures.TempDir();
+        var onnx = (name switch { "mobilenetv3_block" => MobileNetV3Block(), "transformer_block" => TransformerBlock(), _ => Generator() }).Save(dir);
+        var model = OnnxImporter.Convert(onnx);
+        string m = Path.Combine(dir, "start.enet"), xf = Path.Combine(dir, "x.npy"), yf = Path.Combine(dir, "y.npy"), outFile = Path.Combine(dir, "tuned.enet");
+        ModelFile.Save(model, m);
+        // 64 rows whose class is the largest of three fixed projections of the input: learnable, not memorized noise
+        // (for the pooled MobileNet block, the largest of the three channel means).
+        var rng = new Random(5);
+        int sample = (int)model.Input().Elements(1), rows = 64;
+        var x = Rand(rng, rows * sample, 1f);
+        var proj = name == "mobilenetv3_block" ? Enumerable.Range(0, 3 * sample).Select(i => i / sample == i % sample / (sample / 3) ? 1f : 0f).ToArray() : Rand(rng, 3 * sample, 1f);
+        var y = new long[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            var score = Enumerable.Range(0, 3).Select(k => Enumerable.Range(0, sample).Sum(i => x[r * sample + i] * proj[k * sample + i])).ToArray();
+            y[r] = Array.IndexOf(score, score.Max());
+        }
+        Npy.Write(xf, x, [rows, sample]);
+        File.WriteAllBytes(yf, Npy.Serialize(y, [rows]));
+        var (code, stdout, stderr) = Edgenet("finetune", m, "--data", xf, "--labels", yf, "-o", outFile, "--train", "all",
+            "--epochs", "12", "--batch", "8", "--optimizer", "adam", "--lr", "0.01");
+        output.WriteLine(stdout + stderr);
+        Assert.Equal(0, code);
+        var losses = stdout.Split('\n').Where(l => l.StartsWith("epoch ", StringComparison.Ordinal))
+            .Select(l => float.Parse(l.Split("loss ")[1].Split(' ')[0], CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(12, losses.Length);
+        Assert.True(losses[^1] < 0.7f * losses[0], $"{name}: loss {losses[0]} -> {losses[^1]} (per epoch: {string.Join(", ", losses)})");
+        // every parameter moved, and the tuned model runs
+        var tuned = ModelFile.Load(outFile);
+        foreach (var t in model.Tensors.Where(t => t.IsConstant && t.Type == DataType.Float32 && t.Elements(1) > 1 && model.Nodes.Any(n => OpTable.Get(n.Op).Parameters.Select(s => s < n.Inputs.Length ? n.Inputs[s] : -1).Contains(model.Tensors.IndexOf(t)))))
+            Assert.False(t.Floats().SequenceEqual(tuned.Tensors.First(u => u.Name == t.Name).Floats()), $"{name}: parameter '{t.Name}' did not change");
+        using var s = new Session(tuned, 2);
+        x.AsSpan(0, 2 * sample).CopyTo(s.Input(0, 2));
+        s.Run(2);
+        Assert.All(s.Output().ToArray(), v => Assert.True(float.IsFinite(v)));
+    }
 }

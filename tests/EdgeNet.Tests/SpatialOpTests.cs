@@ -165,5 +165,8 @@ public class SpatialOpTests
             new Attributes().Set("num_groups", 3L), "gn"), "gs", "gb");
         CheckGradients((g, h) => g.Add(OpType.Lrn, [h], new Attributes().Set("size", 2L).Set("alpha", 0.7f).Set("beta", 0.6f)));
         CheckGradients((g, h) => g.Add(OpType.GlobalMaxPool, [h]));
+        foreach (var countPad in new[] { 0L, 1L })   // dilated AveragePool (ONNX's averagepool_2d_dilations)
+            CheckGradients((g, h) => g.Add(OpType.AveragePool, [h], new Attributes().Set("kernel_shape", new long[] { 2, 2 }).Set("dilations", new long[] { 2, 1 })
+                .Set("pads", new long[] { 1, 0, 1, 1 }).Set("count_include_pad", countPad)));
     }
 }

@@ -29,7 +29,6 @@ public sealed unsafe class PoolKernel : Kernel
         {
             var k = a.Ints("kernel_shape", []);
             if (k.Length != 2) throw Error("kernel_shape must have 2 values");
-            if (node.Op == OpType.AveragePool && a.Ints("dilations", [1, 1]).Any(d => d != 1)) throw Error("dilated AveragePool is not supported");
             g = Window.Geometry(this, a, xt.Shape, xt.Shape[1], [(int)k[0], (int)k[1]], xt.Shape[1], ceil: a.Int("ceil_mode", 0) != 0);
             var pads = a.Ints("pads", [0, 0, 0, 0]);
             padBottom = (int)pads[2]; padRight = (int)pads[3];

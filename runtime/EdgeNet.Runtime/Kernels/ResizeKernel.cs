@@ -22,6 +22,7 @@ public sealed unsafe class ResizeKernel : Kernel
     readonly int x, y;
     readonly int[] inShape, outShape;
     readonly AxisTable?[] tables;   // null: the axis is copied unchanged
+    readonly int[] order;           // the axes with a table, in the order the fast path applies them
     readonly float extrapolation;
     readonly bool reference;
 
@@ -85,6 +86,10 @@ public sealed unsafe class ResizeKernel : Kernel
             var t = Table(inShape[d], outShape[d], scale[d], mode, ctm, nearest, cubicA, exclude, antialias, roi.Length > 0 ? roi[d] : 0, roi.Length > 0 ? roi[r + d] : 1);
             if (!IsIdentity(t, inShape[d], outShape[d])) tables[d] = t;
         }
+        // An upsampled last axis first: its pass is scalar (one value per output), so it runs on the smallest tensor.
+        var passes = Enumerable.Range(0, r).Where(d => tables[d] is not null).ToList();
+        if (r > 1 && tables[r - 1] is not null && outShape[r - 1] > inShape[r - 1]) { passes.Remove(r - 1); passes.Insert(0, r - 1); }
+        order = passes.ToArray();
         ExpectShape(m, y, outShape);
         reference = o.Reference;
     }
@@ -191,9 +196,8 @@ public sealed unsafe class ResizeKernel : Kernel
         if (reference) return 0;
         var cur = Shape(inShape, batch); var o = Shape(outShape, batch);
         long most = 0;
-        for (int d = 0; d < cur.Length; d++)
+        foreach (int d in order)
         {
-            if (tables[d] is null) continue;
             cur[d] = o[d];
             long n = 1; foreach (var v in cur) n *= v;
             most = Math.Max(most, n);
@@ -206,19 +210,18 @@ public sealed unsafe class ResizeKernel : Kernel
         int batch = f.Shape(x)[0];
         var xs = f.Span(x); var ys = f.Span(y);
         if (reference) { Reference(xs, ys, Shape(inShape, batch), Shape(outShape, batch)); return; }
-        int last = Array.FindLastIndex(tables, t => t is not null);
-        if (last < 0) { xs.CopyTo(ys); return; }
+        if (order.Length == 0) { xs.CopyTo(ys); return; }
         var cur = Shape(inShape, batch); var o = Shape(outShape, batch);
         long half = (ScratchBytes(batch) - 64) / 8;
         float* src = f.F(x), bufA = (float*)f.Scratch, bufB = bufA + half;
-        for (int d = 0; d <= last; d++)
+        for (int p = 0; p < order.Length; p++)
         {
-            if (tables[d] is not { } t) continue;
+            int d = order[p];
             long outer = 1, inner = 1;
             for (int k = 0; k < d; k++) outer *= cur[k];
             for (int k = d + 1; k < cur.Length; k++) inner *= cur[k];
-            float* dst = d == last ? f.F(y) : src == bufA ? bufB : bufA;
-            Pass(src, dst, outer, cur[d], o[d], inner, t);
+            float* dst = p == order.Length - 1 ? f.F(y) : src == bufA ? bufB : bufA;
+            Pass(src, dst, outer, cur[d], o[d], inner, tables[d]!);
             cur[d] = o[d]; src = dst;
         }
     }
@@ -230,6 +233,12 @@ public sealed unsafe class ResizeKernel : Kernel
         for (long a = 0; a < outer; a++)
         {
             float* s0 = src + a * inLen * inner;
+            if (n == 1 && t.Taps == 1 && t.Outside is null)   // nearest along the last axis: a gather
+            {
+                float* d0 = dst + a * outLen;
+                for (int j = 0; j < outLen; j++) d0[j] = s0[t.Index[j]];
+                continue;
+            }
             for (int j = 0; j < outLen; j++)
             {
                 var d = new Span<float>(dst + (a * outLen + j) * inner, n);

@@ -89,14 +89,14 @@ internal static class Backward
                 for (int ow = 0; ow < g.OW; ow++)
                 {
                     int h0 = oh * g.StrideH - g.PadTop, w0 = ow * g.StrideW - g.PadLeft, valid = 0;
+                    int dh = g.DilationH, dw = g.DilationW;
                     for (int kh = 0; kh < g.KH; kh++) for (int kw = 0; kw < g.KW; kw++)
-                            if ((uint)(h0 + kh) < (uint)g.H && (uint)(w0 + kw) < (uint)g.W) valid++;
-                    int count = valid;
-                    if (countIncludePad) count = (Math.Min(h0 + g.KH, g.H + padBottom) - h0) * (Math.Min(w0 + g.KW, g.W + padRight) - w0);
+                            if ((uint)(h0 + kh * dh) < (uint)g.H && (uint)(w0 + kw * dw) < (uint)g.W) valid++;
+                    int count = countIncludePad ? Kernels.Reference.Pool.IncludedPad(g, h0, w0, padBottom, padRight) : valid;
                     if (count == 0) continue;
                     float d = dy[(nc * g.OH + oh) * g.OW + ow] / count;
                     for (int kh = 0; kh < g.KH; kh++) for (int kw = 0; kw < g.KW; kw++)
-                            if ((uint)(h0 + kh) < (uint)g.H && (uint)(w0 + kw) < (uint)g.W) dx[(nc * g.H + h0 + kh) * g.W + w0 + kw] += d;
+                            if ((uint)(h0 + kh * dh) < (uint)g.H && (uint)(w0 + kw * dw) < (uint)g.W) dx[(nc * g.H + h0 + kh * dh) * g.W + w0 + kw * dw] += d;
                 }
     }
 

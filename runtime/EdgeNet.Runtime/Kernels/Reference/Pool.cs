@@ -37,23 +37,28 @@ public static class Pool
                     int h0 = oh * g.StrideH - g.PadTop, w0 = ow * g.StrideW - g.PadLeft;
                     for (int kh = 0; kh < g.KH; kh++)
                     {
-                        int ih = h0 + kh;
+                        int ih = h0 + kh * g.DilationH;
                         if ((uint)ih >= (uint)g.H) continue;
                         for (int kw = 0; kw < g.KW; kw++)
                         {
-                            int iw = w0 + kw;
+                            int iw = w0 + kw * g.DilationW;
                             if ((uint)iw >= (uint)g.W) continue;
                             s += x[(nc * g.H + ih) * g.W + iw]; valid++;
                         }
                     }
-                    int count = valid;
-                    if (countIncludePad)
-                    {
-                        int hEnd = Math.Min(h0 + g.KH, g.H + padBottom), wEnd = Math.Min(w0 + g.KW, g.W + padRight);
-                        count = (hEnd - h0) * (wEnd - w0);
-                    }
+                    int count = countIncludePad ? IncludedPad(g, h0, w0, padBottom, padRight) : valid;
                     y[(nc * g.OH + oh) * g.OW + ow] = count > 0 ? s / count : 0f;
                 }
+    }
+
+    /// <summary>The window's taps inside the padded input (count_include_pad): those before the end pads, not the part
+    /// past them that ceil_mode adds.</summary>
+    public static int IncludedPad(in ConvGeometry g, int h0, int w0, int padBottom, int padRight)
+    {
+        int hs = 0, ws = 0;
+        for (int kh = 0; kh < g.KH; kh++) if (h0 + kh * g.DilationH < g.H + padBottom) hs++;
+        for (int kw = 0; kw < g.KW; kw++) if (w0 + kw * g.DilationW < g.W + padRight) ws++;
+        return hs * ws;
     }
 
     /// <summary>x [N*C, HW] -> y [N*C]</summary>
