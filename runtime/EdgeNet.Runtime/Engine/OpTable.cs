@@ -202,7 +202,7 @@ public static class OpTable
         new()
         {
             Op = OpType.Pad, Inputs = (1, 1), Onnx = ["Pad"],
-            Fp32 = (m, n, o) => new PadKernel(m, n, o), Backward = SpatialGradients.Pad,
+            Fp32 = (m, n, o) => new PadKernel(m, n, o), Typed = (m, n, o) => new PadKernel(m, n, o), Backward = SpatialGradients.Pad,
         },
         new()
         {
