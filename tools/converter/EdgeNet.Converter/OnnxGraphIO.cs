@@ -136,7 +136,7 @@ public sealed partial class OnnxImporter
         foreach (var n in nodes)
         {
             bool domainOk = n.Domain is "" or "ai.onnx" || (n.Domain == "com.microsoft" && MicrosoftQuantOps.Contains(n.OpType));
-            if (!domainOk || !Handlers.ContainsKey(n.OpType))
+            if (!domainOk || !(Handlers.ContainsKey(n.OpType) || FoldOnly.Contains(n.OpType)))
             {
                 string op = n.Domain is "" or "ai.onnx" ? n.OpType : $"{n.Domain}.{n.OpType}";
                 int k = missing.FindIndex(m => m.op == op);

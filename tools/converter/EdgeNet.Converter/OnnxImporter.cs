@@ -147,13 +147,13 @@ public sealed partial class OnnxImporter
         ImportOutputs(g);
     }
 
-    /// <summary>One ONNX node through its handler (the graph's, or a folded If branch's).</summary>
+    /// <summary>One ONNX node (the graph's, or a folded If branch's): checked, then folded or handed to its handler.</summary>
     void ImportNode(NodeProto node)
     {
         current = node;
         if (node.Domain is not ("" or "ai.onnx") && !(node.Domain == "com.microsoft" && MicrosoftQuantOps.Contains(node.OpType)))
             throw Unsupported(node, $"domain '{node.Domain}'");
-        if (!Handlers.TryGetValue(node.OpType, out var handler)) throw Unsupported(node, null);
+        if (!Handlers.TryGetValue(node.OpType, out var handler) && !FoldOnly.Contains(node.OpType)) throw Unsupported(node, null);
         int need = MinInputs.GetValueOrDefault(node.OpType, 1);
         if (node.Input.Count < need || node.Input.Take(need).Any(string.IsNullOrEmpty) || (node.OpType != "Constant" && node.Output.Count < 1) || (node.Output.Count > 0 && node.Output[0].Length == 0 && !RecurrentOps.Contains(node.OpType)))
             throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): needs {need} inputs and an output, has {node.Input.Count} inputs and {node.Output.Count} outputs");
@@ -161,7 +161,16 @@ public sealed partial class OnnxImporter
         for (int k = 0; k < node.Output.Count; k++)
             if (node.Output[k].Length > 0 && (values.ContainsKey(node.Output[k]) || node.Output.Take(k).Contains(node.Output[k])))
                 throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): output '{node.Output[k]}' is already defined (a tensor may be defined once)");
-        try { handler(this, node); }
+        try
+        {
+            // Values known at conversion are evaluated here (If conditions, shape logic); what a handler emits on
+            // constants alone is run once and becomes a constant.
+            if (TryFold(node)) return;
+            if (handler is null) throw Error($"{node.OpType} of a tensor computed at run time is not supported (only of values known at conversion)");
+            int first = model.Nodes.Count;
+            handler(this, node);
+            FoldEmitted(node, first);
+        }
         catch (ModelFormatException e) when (!e.Message.StartsWith("ONNX node", StringComparison.Ordinal))
         { throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): {e.Message}"); }
         catch (OverflowException)
