@@ -24,8 +24,13 @@ internal static class BenchCommand
             using var s = Options.Open(r.GetValue(model)!, b, r.GetValue(reference), r.GetValue(threads));
             b = Math.Min(b, s.MaxBatch);
             var rng = new Random(0);
-            var x = s.Input(0, b);
-            for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
+            // Every input: float32 ones random in [0, 1); integer and bool ones zero (valid token ids, indices and masks).
+            for (int k = 0; k < s.Model.Inputs.Count; k++)
+            {
+                if (s.InputType(k) != EdgeNet.Format.DataType.Float32) { s.InputBytes(k, b).Clear(); continue; }
+                var x = s.Input(k, b);
+                for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
+            }
             // --profile: every timed run is followed by a profiled one, so the two see the same JIT tier, caches and
             // load, and each node's median over those runs adds up to about the p50.
             long[][]? runs = r.GetValue(profile) ? new long[n][] : null;

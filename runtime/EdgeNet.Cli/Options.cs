@@ -53,11 +53,12 @@ internal static class Options
 
     /// <summary>A session for inference; with <paramref name="data"/>, the batch is clamped to its rows (a larger
     /// batch only sizes buffers for rows that do not exist).</summary>
-    public static Session Open(Model model, int batch, bool reference, int threads = 1, float[]? data = null)
+    public static Session Open(Model model, int batch, bool reference, int threads = 1, float[]? data = null, int rows = 0)
     {
         if (batch < 1 || batch > ModelValidator.MaxBatchFactor) throw new UsageException($"--batch {batch} is outside 1..{ModelValidator.MaxBatchFactor}");
         if (threads < 1 || threads > IntraOpPool.Available) throw new UsageException($"--threads must be within 1..{IntraOpPool.Available} (the CPUs this process may use)");
         if (data is not null) batch = (int)Math.Clamp(data.Length / Math.Max(1, model.Input().Elements(1)), 1, batch);
+        if (rows > 0) batch = Math.Min(batch, rows);
         return new Session(model, batch, KernelOptions.Default with { Reference = reference, Threads = threads });
     }
 

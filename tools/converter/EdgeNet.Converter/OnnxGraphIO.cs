@@ -9,18 +9,6 @@ namespace EdgeNet.Converter;
 // the one message that lists every op the converter lacks.
 public sealed partial class OnnxImporter
 {
-    /// <summary>The .enet type of an ONNX graph input or output type, or null where EdgeNet has none.</summary>
-    internal static DataType? TypeOf(int onnxType) => (OnnxType)onnxType switch
-    {
-        OnnxType.Float => DataType.Float32,
-        OnnxType.Int64 => DataType.Int64,
-        OnnxType.Int32 => DataType.Int32,
-        OnnxType.Int8 => DataType.Int8,
-        OnnxType.Uint8 => DataType.UInt8,
-        OnnxType.Bool => Enum.TryParse<DataType>("Bool", out var b) ? b : null,
-        _ => null,
-    };
-
     /// <summary>Graph inputs (initializers listed as inputs, IR &lt; 4, are constants already). A symbolic first
     /// dimension is the batch; any other symbolic dimension needs `--input-shape`.</summary>
     void ImportInputs(GraphProto g)
@@ -33,7 +21,7 @@ public sealed partial class OnnxImporter
         {
             if (values.ContainsKey(input.Name)) continue;   // an initializer listed as an input (older exporters)
             var tt = input.Type?.TensorType ?? throw new ModelFormatException($"graph input '{input.Name}' is not a tensor") { Unsupported = true };
-            var type = TypeOf(tt.ElemType) ?? throw new ModelFormatException($"graph input '{input.Name}' is {(OnnxType)tt.ElemType}; EdgeNet takes float32, int64, int32, bool, int8 and uint8 inputs") { Unsupported = true };
+            var type = OnnxTypes.Element(tt.ElemType) ?? throw new ModelFormatException($"graph input '{input.Name}' is {(OnnxType)tt.ElemType}; EdgeNet takes float32, int64, int32, bool, int8 and uint8 inputs") { Unsupported = true };
             var shape = InputShape(input.Name, tt.Shape);
             int ti = model.AddTensor(new TensorDesc(input.Name, type, shape));
             model.Inputs.Add(ti);

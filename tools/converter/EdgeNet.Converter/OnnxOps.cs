@@ -203,6 +203,21 @@ public sealed partial class OnnxImporter
     void Clip(NodeProto n)
     {
         float lo, hi;
+        if (opset >= 11 && Enumerable.Range(1, 2).Any(i => Has(n, i) && Get(n.Input[i]) is var b && (b.Tensor >= 0 || !b.IsConstant)))
+        {
+            // A bound computed at run time (openWakeWord's log-mel floor, max - 80 dB): min(max(x, min), max), broadcasting.
+            string x = n.Input[0];
+            foreach (var (i, op, name) in new[] { (1, OpType.Max, "Max"), (2, OpType.Min, "Min") })
+            {
+                if (!Has(n, i)) continue;
+                var step = new NodeProto { Name = $"{n.Name}_{name.ToLowerInvariant()}", OpType = name };
+                step.Input.Add(x); step.Input.Add(n.Input[i]);
+                step.Output.Add(i == 2 || !Has(n, 2) ? n.Output[0] : $"{n.Output[0]}#lo");
+                Binary(step, op);
+                x = step.Output[0];
+            }
+            return;
+        }
         if (opset < 11) { lo = AttrF(n, "min", float.NegativeInfinity); hi = AttrF(n, "max", float.PositiveInfinity); }
         else
         {
