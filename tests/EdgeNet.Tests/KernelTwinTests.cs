@@ -37,7 +37,7 @@ public class KernelTwinTests
         OpType.ConvTranspose, OpType.Resize, OpType.Pad, OpType.GlobalMaxPool, OpType.GroupNormalization, OpType.Lrn,
         // TypedOpTests: scalar formulas only (integer and bool tensors are token-sized), values by hand and ONNX's node tests
         OpType.Equal, OpType.Greater, OpType.GreaterOrEqual, OpType.Less, OpType.LessOrEqual, OpType.And, OpType.Or, OpType.Xor,
-        OpType.Not, OpType.Where, OpType.Cast,
+        OpType.Not, OpType.Where, OpType.Cast, OpType.ArgMax, OpType.ArgMin, OpType.TopK,
     ];
 
     /// <summary>Runs the model with reference and vectorized kernels on the same random input; outputs must agree.</summary>

@@ -68,4 +68,23 @@ public class TypedOpTests
         Assert.Equal([10f, -1f, 300f], s.Output<float>(1).ToArray());
         Assert.Equal(new byte[] { 10, 0, 255 }, s.Output<byte>(2).ToArray());   // float → uint8 saturates
     }
+
+    [Fact]
+    public void ArgMax_and_TopK_give_int64_indices_first_on_ties()
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", 2, 4);
+        int am = g.Add(OpType.ArgMax, [x], new Attributes().Set("axis", 1L).Set("keepdims", 0L));
+        int last = g.Add(OpType.ArgMin, [x], new Attributes().Set("axis", -1L).Set("select_last_index", 1L));
+        int v = g.Add(OpType.TopK, [x], new Attributes().Set("k", 3L), outputs: 2);
+        var m = g.Model;
+        int idx = m.Nodes[^1].Outputs[1];
+        using var s = new Session(g.Build(am, last, v, idx), 1);
+        new[] { 1f, 5f, 5f, -2f, 0f, 0f, 0f, 7f }.CopyTo(s.Input(0, 1));
+        s.Run(1);
+        Assert.Equal([1L, 3], s.Output<long>(0).ToArray());
+        Assert.Equal([3L, 2], s.Output<long>(1).ToArray());
+        Assert.Equal([5f, 5f, 1f, 7f, 0f, 0f], s.Output<float>(2).ToArray());
+        Assert.Equal([1L, 2, 0, 3, 0, 1], s.Output<long>(3).ToArray());
+    }
 }

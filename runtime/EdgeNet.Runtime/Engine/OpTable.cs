@@ -253,6 +253,21 @@ public static class OpTable
             Op = OpType.Cast, Inputs = (1, 1), Onnx = ["Cast"],
             Fp32 = (m, n, o) => new CastKernel(m, n, o), Typed = (m, n, o) => new CastKernel(m, n, o), ConvertsTypes = true, Backward = NotDifferentiable,
         },
+        new()
+        {
+            Op = OpType.ArgMax, Inputs = (1, 1), Onnx = ["ArgMax"],
+            Fp32 = (m, n, o) => new ArgKernel(m, n, o), Typed = (m, n, o) => new ArgKernel(m, n, o), ConvertsTypes = true, Backward = NotDifferentiable,
+        },
+        new()
+        {
+            Op = OpType.ArgMin, Inputs = (1, 1), Onnx = ["ArgMin"],
+            Fp32 = (m, n, o) => new ArgKernel(m, n, o), Typed = (m, n, o) => new ArgKernel(m, n, o), ConvertsTypes = true, Backward = NotDifferentiable,
+        },
+        new()
+        {
+            Op = OpType.TopK, Inputs = (1, 1), Outputs = (1, 2), Onnx = ["TopK"],
+            Fp32 = (m, n, o) => new TopKKernel(m, n, o), Typed = (m, n, o) => new TopKKernel(m, n, o), ConvertsTypes = true, Backward = NotDifferentiable,
+        },
     ];
 
     static readonly OpInfo?[] ByCode = Index();

@@ -107,4 +107,7 @@ public enum OpType : ushort
     Not = 95,
     Where = 96,         // condition (bool), X, Y broadcast
     Cast = 97,          // to "to" (a DataType code)
+    ArgMax = 98,        // int64 index along "axis"; "keepdims", "select_last_index"
+    ArgMin = 99,
+    TopK = 100,         // "k" largest/smallest along "axis": Values and int64 Indices
 }

@@ -82,6 +82,7 @@ public sealed partial class OnnxImporter
         {
             if (!values.TryGetValue(o.Name, out var v)) throw new ModelFormatException($"graph output '{o.Name}' is not computed by any node");
             if (v.Tensor < 0 && v.QTensor >= 0) DequantizeOnDemand(o.Name, v);
+            if (v.Tensor < 0 && v.IsConstant) v = ConstantOutput(o, v);   // folded at conversion (Shape, Size): a node writes it
             if (v.IsConstant || v.Tensor < 0) throw new ModelFormatException($"graph output '{o.Name}' is a constant; nothing to compute") { Unsupported = true };
             int t = v.Tensor;
             if (model.Outputs.Contains(t) || model.Inputs.Contains(t))
