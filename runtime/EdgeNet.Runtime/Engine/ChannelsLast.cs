@@ -10,7 +10,7 @@ namespace EdgeNet.Engine;
 /// nodes get <c>channels_last = 1</c> and NHWC tensors, and a Transpose goes wherever data crosses between the two
 /// layouts. Graph inputs and outputs keep their shapes. A model without a depthwise convolution is left as it is.
 /// </summary>
-public static class ChannelsLast
+internal static class ChannelsLast
 {
     public const string Attribute = "channels_last";
 

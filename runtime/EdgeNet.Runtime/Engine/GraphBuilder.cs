@@ -7,7 +7,7 @@ namespace EdgeNet.Engine;
 /// Builds a model node by node in C#, each output's shape inferred by its kernel, so that a model made on the
 /// device (or in a test) is the same graph the converter would write.
 /// </summary>
-public sealed class GraphBuilder
+internal sealed class GraphBuilder
 {
     public Model Model { get; } = new();
 

@@ -3,7 +3,7 @@ using EdgeNet.Format;
 namespace EdgeNet.Engine;
 
 /// <summary>Op → kernel by the op table (<see cref="OpTable"/>), resolved once at load. An op without a kernel is a precise error.</summary>
-public static class KernelRegistry
+internal static class KernelRegistry
 {
     public static IReadOnlyCollection<OpType> Supported { get; } = Enum.GetValues<OpType>();
 

@@ -6,7 +6,7 @@ namespace EdgeNet.Engine;
 /// Assigns every activation an offset in one arena: tensors whose lifetimes (first write .. last read) overlap never
 /// share bytes. Greedy by size, largest first, each at the lowest offset that fits (TFLite's greedy planner).
 /// </summary>
-public static class MemoryPlanner
+internal static class MemoryPlanner
 {
     public const int Alignment = 64;
 

@@ -6,7 +6,7 @@ namespace EdgeNet.Engine;
 /// A 64-byte aligned block of native memory (packed weights, arenas). Freed once, by Dispose or by the finalizer,
 /// whichever comes first, so a half-constructed session can never free twice.
 /// </summary>
-public sealed unsafe class NativeBuffer : IDisposable
+internal sealed unsafe class NativeBuffer : IDisposable
 {
     nint pointer;
     public long Bytes { get; }

@@ -4,7 +4,7 @@ using EdgeNet.Kernels;
 namespace EdgeNet.Engine;
 
 /// <summary>How the channels-last planner (<see cref="ChannelsLast"/>) treats an op.</summary>
-public enum LayoutRole
+internal enum LayoutRole
 {
     /// <summary>Runs only on the file's layout: the planner puts a Transpose before it.</summary>
     Fixed,
@@ -19,7 +19,7 @@ public enum LayoutRole
 }
 
 /// <summary>What the post-training quantizer does with an op.</summary>
-public enum QuantRole
+internal enum QuantRole
 {
     /// <summary>Stays fp32, fed by Dequantize where its inputs are int8.</summary>
     Fp32,
@@ -41,7 +41,7 @@ internal delegate void TrainPass(Training.TrainingSession s, int i);
 /// (fp32, int8), the elementwise formula if it is one, how the channels-last planner and the quantizer treat it, its
 /// parameters and its backward pass. The validator, kernel registry, planner, trainer, quantizer and converter read it.
 /// </summary>
-public sealed class OpInfo
+internal sealed class OpInfo
 {
     public required OpType Op { get; init; }
     public required (int Min, int Max) Inputs { get; init; }

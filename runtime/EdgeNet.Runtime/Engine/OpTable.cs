@@ -10,7 +10,7 @@ namespace EdgeNet.Engine;
 /// struct in Kernels/UnaryOps.cs, its OpType value and one <see cref="Unary{T}"/> line here (and a row in
 /// docs/operators.md): the kernels, int8 table, fusion, channels-last pass-through, ONNX import and backward follow.
 /// </summary>
-public static class OpTable
+internal static class OpTable
 {
     internal static readonly TrainPass NotDifferentiable = (s, i) =>
         throw new NotSupportedException($"{s.Model.Nodes[i]} is not differentiable");

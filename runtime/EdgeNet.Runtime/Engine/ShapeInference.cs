@@ -6,7 +6,7 @@ namespace EdgeNet.Engine;
 /// Output shapes of a node, computed by preparing its kernel: the same code that validates a loaded model tells the
 /// converter what shape an op produces, so the two can never disagree.
 /// </summary>
-public static class ShapeInference
+internal static class ShapeInference
 {
     public static void InferOutputs(Model m, Node node)
     {

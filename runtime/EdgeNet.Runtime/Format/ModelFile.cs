@@ -9,12 +9,17 @@ namespace EdgeNet.Format;
 /// </summary>
 public static class ModelFile
 {
+    /// <summary>The first four bytes of every .enet file.</summary>
     public static ReadOnlySpan<byte> Magic => "ENET"u8;
+    /// <summary>The format version this runtime writes.</summary>
     public const ushort FormatVersion = 1;
+    /// <summary>The newest format version this runtime reads.</summary>
     public const ushort RuntimeVersion = 1;   // the newest format this runtime reads
+    /// <summary>Weight blobs start at multiples of this many bytes.</summary>
     public const int Alignment = 64;
     const int HeaderBytes = 64, SectionEntryBytes = 32;
 
+    /// <summary>The file's sections, by id.</summary>
     public enum Section : int { Metadata = 1, Tensors = 2, Graph = 3, Weights = 4 }
 
     /// <summary>The longest string (UTF-8 bytes) and the most graph inputs or outputs the reader accepts.</summary>
@@ -51,6 +56,8 @@ public static class ModelFile
         }
     }
 
+    /// <summary>The model as .enet bytes, after validating it.</summary>
+    /// <exception cref="ModelFormatException">The model is inconsistent.</exception>
     public static byte[] Write(Model model)
     {
         ModelValidator.Validate(model);
@@ -96,8 +103,12 @@ public static class ModelFile
         return file;
     }
 
+    /// <summary>Writes the model to <paramref name="path"/> atomically: a crash or full disk leaves the old file intact.</summary>
     public static void Save(Model model, string path) => Io.AtomicFile.Write(path, Write(model));
 
+    /// <summary>Reads and validates a .enet file: checksums, sizes and graph are checked before anything is trusted.</summary>
+    /// <exception cref="ModelFormatException">The file is malformed, inconsistent, damaged or too new.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
     public static Model Load(string path)
     {
         byte[] bytes;

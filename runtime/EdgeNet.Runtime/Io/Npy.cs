@@ -10,11 +10,15 @@ namespace EdgeNet.Io;
 /// (i8, i4, u1, i1, b1); <see cref="Dtype"/> is the file's own type.</summary>
 public sealed class NpyArray(int[] shape, float[]? floats, long[]? longs, string dtype = "")
 {
+    /// <summary>The array's dimensions.</summary>
     public int[] Shape { get; } = shape;
+    /// <summary>The data of a float array (f4, f8), else null.</summary>
     public float[]? Floats { get; } = floats;
+    /// <summary>The data of an integer or bool array (i8, i4, u1, i1, b1), else null.</summary>
     public long[]? Longs { get; } = longs;
     /// <summary>The file's dtype without byte order: f4, f8, i8, i4, u1, i1 or b1 ("" for arrays made in code).</summary>
     public string Dtype { get; } = dtype.Length > 0 ? dtype : floats is not null ? "f4" : "i8";
+    /// <summary>The number of elements.</summary>
     public long Length => Floats?.LongLength ?? Longs!.LongLength;
 
     /// <summary>
@@ -54,6 +58,8 @@ public sealed class NpyArray(int[] shape, float[]? floats, long[]? longs, string
 /// <summary>Reader and writer for .npy (versions 1-3, C order, little-endian f4/f8/i4/i8/u1/i1/b1). Errors are <see cref="InvalidDataException"/>.</summary>
 public static class Npy
 {
+    /// <summary>Reads a .npy file (a regular file; its size bounds what is allocated).</summary>
+    /// <exception cref="InvalidDataException">The file cannot be read or is not a .npy array of a supported type.</exception>
     public static NpyArray Read(string path)
     {
         byte[] b;
@@ -63,6 +69,8 @@ public static class Npy
         catch (InvalidDataException e) { throw new InvalidDataException($"'{path}': {e.Message}"); }
     }
 
+    /// <summary>Parses the bytes of a .npy file.</summary>
+    /// <exception cref="InvalidDataException">Not a .npy array of a supported type, or inconsistent.</exception>
     public static NpyArray Parse(ReadOnlySpan<byte> b)
     {
         if (b.Length < 10 || b[0] != 0x93 || !b.Slice(1, 5).SequenceEqual("NUMPY"u8)) throw new InvalidDataException("not a .npy file (bad magic)");
@@ -119,7 +127,9 @@ public static class Npy
         return header[(colon + 1)..end];
     }
 
+    /// <summary>A float32 array of <paramref name="shape"/> as .npy bytes.</summary>
     public static byte[] Serialize(ReadOnlySpan<float> data, ReadOnlySpan<int> shape) => Serialize(MemoryMarshal.AsBytes(data), "<f4", shape);
+    /// <summary>An int64 array of <paramref name="shape"/> as .npy bytes.</summary>
     public static byte[] Serialize(ReadOnlySpan<long> data, ReadOnlySpan<int> shape) => Serialize(MemoryMarshal.AsBytes(data), "<i8", shape);
     /// <summary>A tensor's raw little-endian bytes of element type <paramref name="type"/> (Session.OutputBytes).</summary>
     public static byte[] Serialize(ReadOnlySpan<byte> data, DataType type, ReadOnlySpan<int> shape) => Serialize(data, DataTypes.NumpyDescr(type), shape);
@@ -141,6 +151,8 @@ public static class Npy
         return ms.ToArray();
     }
 
+    /// <summary>Writes a float32 array to <paramref name="path"/> atomically (a crash leaves the old file or the new one).</summary>
     public static void Write(string path, ReadOnlySpan<float> data, ReadOnlySpan<int> shape) => AtomicFile.Write(path, Serialize(data, shape));
+    /// <summary>Writes a tensor's raw bytes of element type <paramref name="type"/> to <paramref name="path"/> atomically.</summary>
     public static void Write(string path, ReadOnlySpan<byte> data, DataType type, ReadOnlySpan<int> shape) => AtomicFile.Write(path, Serialize(data, type, shape));
 }

@@ -6,7 +6,7 @@ namespace EdgeNet.Kernels;
 /// An elementwise op fused into a Dense/Conv epilogue (attribute "activation" = the op's name in lower case, its
 /// attributes prefixed "act_": act_alpha, act_min, act_max, ...), or a standalone elementwise node's op and values.
 /// </summary>
-public readonly record struct Activation(UnaryOp? Op, UnaryParams Params = default)
+internal readonly record struct Activation(UnaryOp? Op, UnaryParams Params = default)
 {
     public static readonly Activation None = new(null);
 

@@ -27,7 +27,7 @@ internal static class AxisSplit
 /// ArgMax / ArgMin along "axis" (keepdims, select_last_index): the int64 index of the first (or last) extreme value.
 /// X [..., n, ...] -> Y int64 [..., 1 or gone, ...]. NaN never wins (ONNX Runtime's behaviour for finite data).
 /// </summary>
-public sealed unsafe class ArgKernel : Kernel
+internal sealed unsafe class ArgKernel : Kernel
 {
     readonly int x, y, axis;
     readonly bool max, last;
@@ -89,7 +89,7 @@ public sealed unsafe class ArgKernel : Kernel
 /// keep their order (the lower index first, as ONNX specifies). // X [..., n, ...] -> Values, Indices [..., k, ...].
 /// Insertion into a k-long list per slice: O(n·k), k is small where models use it.
 /// </summary>
-public sealed unsafe class TopKKernel : Kernel
+internal sealed unsafe class TopKKernel : Kernel
 {
     readonly int x, values, indices, axis, k;
     readonly bool largest;

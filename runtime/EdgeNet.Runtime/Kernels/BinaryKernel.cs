@@ -4,7 +4,7 @@ using EdgeNet.Format;
 namespace EdgeNet.Kernels;
 
 /// <summary>NumPy/ONNX broadcasting of two shapes.</summary>
-public static class BinaryKernel
+internal static class BinaryKernel
 {
     /// <summary>Broadcast of two shape templates, or null when they are incompatible.</summary>
     public static int[]? Broadcast(int[] x, int[] z)
@@ -40,7 +40,7 @@ public static class BinaryKernel
 /// walks the outer dimensions with an odometer and hands each innermost run to the op's span form as span∘span,
 /// span∘scalar or scalar∘span; the reference applies the scalar formula element by element.
 /// </summary>
-public sealed class BinaryKernel<T> : Kernel where T : struct, IBinaryOp
+internal sealed class BinaryKernel<T> : Kernel where T : struct, IBinaryOp
 {
     readonly int a, b, y;
     readonly bool reference;

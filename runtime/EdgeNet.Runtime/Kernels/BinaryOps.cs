@@ -6,7 +6,7 @@ namespace EdgeNet.Kernels;
 /// A broadcasting binary op: its scalar formula (the reference), its span forms (span∘span, span∘scalar,
 /// scalar∘span, which <see cref="BinaryKernel{T}"/> hands each innermost run to), and its gradient beside them.
 /// </summary>
-public interface IBinaryOp
+internal interface IBinaryOp
 {
     static abstract float Invoke(float a, float b);
     static abstract void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y);
@@ -20,14 +20,14 @@ public interface IBinaryOp
 }
 
 /// <summary>Span forms of ops without a TensorPrimitives routine: the scalar formula in a loop.</summary>
-public static class BinaryLoops
+internal static class BinaryLoops
 {
     public static void Map<T>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where T : IBinaryOp { for (int i = 0; i < y.Length; i++) y[i] = T.Invoke(a[i], b[i]); }
     public static void Map<T>(ReadOnlySpan<float> a, float b, Span<float> y) where T : IBinaryOp { for (int i = 0; i < y.Length; i++) y[i] = T.Invoke(a[i], b); }
     public static void Map<T>(float a, ReadOnlySpan<float> b, Span<float> y) where T : IBinaryOp { for (int i = 0; i < y.Length; i++) y[i] = T.Invoke(a, b[i]); }
 }
 
-public struct AddOp : IBinaryOp
+internal struct AddOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => a + b;
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(a, b, y);
@@ -38,7 +38,7 @@ public struct AddOp : IBinaryOp
     public static bool HasInteger => true;
 }
 
-public struct SubOp : IBinaryOp
+internal struct SubOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => a - b;
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Subtract(a, b, y);
@@ -49,7 +49,7 @@ public struct SubOp : IBinaryOp
     public static bool HasInteger => true;
 }
 
-public struct MulOp : IBinaryOp
+internal struct MulOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => a * b;
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Multiply(a, b, y);
@@ -60,7 +60,7 @@ public struct MulOp : IBinaryOp
     public static bool HasInteger => true;
 }
 
-public struct DivOp : IBinaryOp
+internal struct DivOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => a / b;
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Divide(a, b, y);
@@ -72,7 +72,7 @@ public struct DivOp : IBinaryOp
 }
 
 /// <summary>aᵇ.</summary>
-public struct PowOp : IBinaryOp
+internal struct PowOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => MathF.Pow(a, b);
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Pow(a, b, y);
@@ -84,7 +84,7 @@ public struct PowOp : IBinaryOp
 }
 
 /// <summary>max(a, b), NaN if either is (numpy's maximum); the gradient goes to the larger (a on ties).</summary>
-public struct MaxOp : IBinaryOp
+internal struct MaxOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => MathF.Max(a, b);
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Max(a, b, y);
@@ -96,7 +96,7 @@ public struct MaxOp : IBinaryOp
 }
 
 /// <summary>min(a, b), NaN if either is; the gradient goes to the smaller (a on ties).</summary>
-public struct MinOp : IBinaryOp
+internal struct MinOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => MathF.Min(a, b);
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Min(a, b, y);
@@ -108,7 +108,7 @@ public struct MinOp : IBinaryOp
 }
 
 /// <summary>fmod(a, b): the remainder with a's sign (ONNX Mod with fmod = 1, the only form for floats).</summary>
-public struct ModOp : IBinaryOp
+internal struct ModOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => a % b;
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => BinaryLoops.Map<ModOp>(a, b, y);
@@ -120,7 +120,7 @@ public struct ModOp : IBinaryOp
 }
 
 /// <summary>a &lt; 0 ? b·a : a, slope b broadcast to a (ONNX PRelu).</summary>
-public struct PReluOp : IBinaryOp
+internal struct PReluOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => a < 0 ? b * a : a;
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => BinaryLoops.Map<PReluOp>(a, b, y);

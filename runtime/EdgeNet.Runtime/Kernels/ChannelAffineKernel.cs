@@ -5,7 +5,7 @@ using EdgeNet.Format;
 namespace EdgeNet.Kernels;
 
 /// <summary>y = x·scale[c] + shift[c] over [N, C, ...]: inference BatchNormalization that had no Conv/Dense to fold into.</summary>
-public sealed class ChannelAffineKernel : Kernel
+internal sealed class ChannelAffineKernel : Kernel
 {
     readonly int x, y, channels;
     readonly float[] scale, shift;

@@ -10,7 +10,7 @@ namespace EdgeNet.Kernels;
 /// Conv2D over NCHW with groups (depthwise has its own kernel), strides, pads, dilations and a fused activation.
 /// General convolutions run as GEMM: weights [OC/g, K] as A, im2col columns packed as B.
 /// </summary>
-public sealed unsafe class ConvKernel : Kernel, IDisposable
+internal sealed unsafe class ConvKernel : Kernel, IDisposable
 {
     readonly int x, y;
     readonly ConvGeometry g;

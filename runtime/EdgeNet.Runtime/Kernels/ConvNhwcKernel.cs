@@ -10,7 +10,7 @@ namespace EdgeNet.Kernels;
 /// <see cref="ChannelsLast"/>. Pointwise: Y[N·HW, OC] = X[N·HW, C] · Wᵀ, one GEMM with Wᵀ packed at load and bias
 /// and clamp in its epilogue. Depthwise: <see cref="DepthwiseNhwc"/>.
 /// </summary>
-public sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
+internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
 {
     readonly int x, y;
     readonly ConvGeometry g;

@@ -13,7 +13,7 @@ namespace EdgeNet.Kernels;
 /// column row is added into the output at its kernel offset. Weights and bias are read through the frame at run
 /// time (transposed into scratch each run, a small cost beside the GEMM), so training updates reach them.
 /// </summary>
-public sealed unsafe class ConvTransposeKernel : Kernel
+internal sealed unsafe class ConvTransposeKernel : Kernel
 {
     readonly int x, w, b = -1, y;
     readonly ConvGeometry g;

@@ -9,7 +9,7 @@ namespace EdgeNet.Kernels;
 /// "reverse"), shape unchanged. float32, int32 and int64 (integers wrap as ONNX Runtime's do). The gradient is the
 /// same sum of dy taken the other way.
 /// </summary>
-public sealed class CumSumKernel : Kernel
+internal sealed class CumSumKernel : Kernel
 {
     readonly int x, y, axis;
     readonly bool exclusive, reverse;

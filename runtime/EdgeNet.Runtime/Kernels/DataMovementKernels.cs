@@ -4,7 +4,7 @@ using EdgeNet.Format;
 namespace EdgeNet.Kernels;
 
 /// <summary>Reshape (and Flatten, Squeeze, Unsqueeze): the same elements under the output's declared shape.</summary>
-public sealed class ReshapeKernel : Kernel
+internal sealed class ReshapeKernel : Kernel
 {
     readonly int x, y, elementSize;
 
@@ -29,7 +29,7 @@ public sealed class ReshapeKernel : Kernel
 }
 
 /// <summary>Transpose by a permutation; runs of the unchanged innermost dimension are copied whole.</summary>
-public sealed class TransposeKernel : Kernel
+internal sealed class TransposeKernel : Kernel
 {
     readonly int x, y;
     readonly int[] perm, index;
@@ -94,7 +94,7 @@ public sealed class TransposeKernel : Kernel
 }
 
 /// <summary>Concat along one axis: for each outer index, each input's block is copied in turn.</summary>
-public sealed class ConcatKernel : Kernel
+internal sealed class ConcatKernel : Kernel
 {
     readonly int y, axis;
     readonly int[] inputs;
@@ -155,7 +155,7 @@ public sealed class ConcatKernel : Kernel
 /// of int64/int32 (token ids into an embedding table), read at run time, negative from the end; an index outside the
 /// axis stops the run with one error. Copies bytes, so the data may be any type.
 /// </summary>
-public sealed class GatherKernel : Kernel
+internal sealed class GatherKernel : Kernel
 {
     readonly int x, y, axis, elementSize, indexTensor = -1;
     readonly int[] indices;
@@ -218,7 +218,7 @@ public sealed class GatherKernel : Kernel
 }
 
 /// <summary>Slice with static, normalized starts and steps for every axis (attributes "starts", "steps"; ends are the output shape).</summary>
-public sealed class SliceKernel : Kernel
+internal sealed class SliceKernel : Kernel
 {
     readonly int x, y;
     readonly long[] starts, steps, stride;

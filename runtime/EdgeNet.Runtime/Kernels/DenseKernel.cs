@@ -6,7 +6,7 @@ using EdgeNet.Kernels.Simd;
 namespace EdgeNet.Kernels;
 
 /// <summary>Dense (Gemm/MatMul with constant weights): X [.., IC] · W[OC, IC]ᵀ + B -> [.., OC], fused activation.</summary>
-public sealed unsafe class DenseKernel : Kernel, IDisposable
+internal sealed unsafe class DenseKernel : Kernel, IDisposable
 {
     readonly int x, y, ic, oc;
     readonly float[] w, b;

@@ -6,14 +6,14 @@ using EdgeNet.Format;
 namespace EdgeNet.Kernels;
 
 /// <summary>The (at most two) float attributes of an elementwise op, in the order its <see cref="UnaryOp.Attrs"/> name them.</summary>
-public readonly record struct UnaryParams(float A = 0, float B = 0);
+internal readonly record struct UnaryParams(float A = 0, float B = 0);
 
 /// <summary>
 /// An elementwise op as TensorPrimitives writes its operators: one scalar formula (the reference), one vector form
 /// that <see cref="Elementwise.Map"/> drives, and the derivative beside them (llm.c's gelu_forward/gelu_backward).
 /// A struct per op, so the shared loop is specialized for each (no call per element; NativeAOT-clean).
 /// </summary>
-public interface IUnaryOp<TSelf> where TSelf : struct, IUnaryOp<TSelf>
+internal interface IUnaryOp<TSelf> where TSelf : struct, IUnaryOp<TSelf>
 {
     static abstract TSelf Create(UnaryParams p);
     /// <summary>True when <see cref="Derivative"/> reads x; false when y alone gives it (training then keeps only y).</summary>
@@ -30,13 +30,13 @@ public interface IUnaryOp<TSelf> where TSelf : struct, IUnaryOp<TSelf>
 }
 
 /// <summary>An op with a vector form of its formula.</summary>
-public interface IVectorOp
+internal interface IVectorOp
 {
     float Invoke(float x);
     Vector<float> Invoke(Vector<float> x);
 }
 
-public static class Elementwise
+internal static class Elementwise
 {
     /// <summary>The shared loop: full vectors, then the scalar formula for the tail. x and y may be the same span.</summary>
     public static void Map<T>(in T op, ReadOnlySpan<float> x, Span<float> y) where T : struct, IVectorOp
@@ -55,7 +55,7 @@ public static class Elementwise
 /// The op table's view of an elementwise op: its formula, attributes (names and defaults) and derivative, behind one
 /// virtual call per span. Standalone kernels, fused Dense/Conv epilogues, int8 lookup tables and training use it.
 /// </summary>
-public abstract class UnaryOp(OpType op, params (string Name, float Default)[] attrs)
+internal abstract class UnaryOp(OpType op, params (string Name, float Default)[] attrs)
 {
     public OpType Op { get; } = op;
     /// <summary>The fused-activation name ("activation" attribute of Dense/Conv): the op's name in lower case.</summary>
@@ -89,7 +89,7 @@ public abstract class UnaryOp(OpType op, params (string Name, float Default)[] a
     public abstract void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz, UnaryParams p);
 }
 
-public sealed class UnaryOp<T>(OpType op, params (string Name, float Default)[] attrs) : UnaryOp(op, attrs) where T : struct, IUnaryOp<T>
+internal sealed class UnaryOp<T>(OpType op, params (string Name, float Default)[] attrs) : UnaryOp(op, attrs) where T : struct, IUnaryOp<T>
 {
     public override bool DerivativeNeedsInput => T.DerivativeNeedsInput;
     protected override string? Check(UnaryParams p) => T.Check(p);

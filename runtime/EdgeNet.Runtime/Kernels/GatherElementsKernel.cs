@@ -8,7 +8,7 @@ namespace EdgeNet.Kernels;
 /// "axis") → output of the indices' shape, out[p] = data[p with p[axis] replaced by indices[p]] (negative counts from
 /// the end). Both shapes are fixed, so each output element's source offset is worked out once at load.
 /// </summary>
-public sealed class GatherElementsKernel : Kernel
+internal sealed class GatherElementsKernel : Kernel
 {
     readonly int x, y, elementSize;
     readonly int[] source;

@@ -5,7 +5,7 @@ using EdgeNet.Format;
 namespace EdgeNet.Kernels;
 
 /// <summary>GlobalAveragePool of a channels-last x [N, H, W, C] into y [N, C, 1, 1] (the same bytes as [N, 1, 1, C]).</summary>
-public sealed unsafe class GlobalAveragePoolNhwcKernel : Kernel
+internal sealed unsafe class GlobalAveragePoolNhwcKernel : Kernel
 {
     readonly int x, y, hw, c;
 

@@ -9,7 +9,7 @@ namespace EdgeNet.Kernels;
 /// Scale[c], B[c]. InstanceNormalization is num_groups = C. Scale and B are read through the frame at run time, so
 /// training updates reach them.
 /// </summary>
-public sealed class GroupNormKernel : Kernel
+internal sealed class GroupNormKernel : Kernel
 {
     readonly int x, scale, bias, y, groups, channels;
     readonly float epsilon;

@@ -8,7 +8,7 @@ namespace EdgeNet.Kernels;
 /// unit variance (epsilon), then scaled and shifted; the optional outputs Mean and InvStdDev keep a 1 for each
 /// normalized axis. Scale and B are read through the frame at run time, so training updates reach them.
 /// </summary>
-public sealed class LayerNormKernel : Kernel
+internal sealed class LayerNormKernel : Kernel
 {
     readonly int x, scale, bias = -1, y, mean = -1, invStd = -1, axis;
     readonly float epsilon;

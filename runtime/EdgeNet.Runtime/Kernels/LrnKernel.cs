@@ -7,7 +7,7 @@ namespace EdgeNet.Kernels;
 /// LRN across channels over X [N, C, ...]: y = x / (bias + alpha/size · Σ x²)^beta, the sum over channels
 /// c − ⌊(size−1)/2⌋ .. c + ⌈(size−1)/2⌉ (clipped to the channels) at the same position.
 /// </summary>
-public sealed class LrnKernel : Kernel
+internal sealed class LrnKernel : Kernel
 {
     readonly int x, y, size, channels;
     readonly float alpha, beta, bias;

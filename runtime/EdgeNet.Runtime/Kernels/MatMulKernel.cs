@@ -9,7 +9,7 @@ namespace EdgeNet.Kernels;
 /// batch dimensions broadcast, a 1-D A or B taken as a row or a column and its dimension dropped. Each batch is one
 /// GEMM on the unpacked operands (<see cref="Gemm.RunStrided"/>); the reference is the triple loop.
 /// </summary>
-public sealed unsafe class MatMulKernel : Kernel
+internal sealed unsafe class MatMulKernel : Kernel
 {
     readonly int a, b, y, M, K, N;
     readonly int[] batchShape;   // the broadcast batch dimensions

@@ -10,7 +10,7 @@ namespace EdgeNet.Kernels;
 /// its map. Pad moves data, so this one loop is both the reference and the kernel, for any element type (the
 /// constant converted to it).
 /// </summary>
-public sealed unsafe class PadKernel : Kernel
+internal sealed unsafe class PadKernel : Kernel
 {
     readonly int x, y, elementSize;
     readonly int[][] map;   // per axis (batch axis: null, identity)

@@ -6,7 +6,7 @@ using EdgeNet.Kernels.Reference;
 namespace EdgeNet.Kernels;
 
 /// <summary>MaxPool, AveragePool (count_include_pad, ceil_mode, dilations for max), GlobalAveragePool and GlobalMaxPool over NCHW.</summary>
-public sealed unsafe class PoolKernel : Kernel
+internal sealed unsafe class PoolKernel : Kernel
 {
     readonly int x, y;
     readonly ConvGeometry g;

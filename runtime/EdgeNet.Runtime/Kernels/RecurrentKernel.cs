@@ -12,7 +12,7 @@ namespace EdgeNet.Kernels;
 /// optional initial states and LSTM peepholes; GRU linear_before_reset; clip; ONNX gate orders (LSTM i,o,f,c;
 /// GRU z,r,h). The input projection of all steps is one GEMM; each step adds H·Rᵀ and applies the gates.
 /// </summary>
-public sealed unsafe class RecurrentKernel : Kernel, IDisposable
+internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
 {
     readonly OpType op;
     readonly int x, initH = -1, initC = -1, yOut, yh = -1, yc = -1;

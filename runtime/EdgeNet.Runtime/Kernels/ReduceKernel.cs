@@ -7,7 +7,7 @@ namespace EdgeNet.Kernels;
 /// A reduction as a fold: start value, one step per element, a finish with the element count, and ∂y/∂x of one
 /// element for the backward pass (beside the forward, as for the elementwise ops).
 /// </summary>
-public interface IReduction
+internal interface IReduction
 {
     static abstract float Init { get; }
     static abstract float Step(float acc, float x);
@@ -16,7 +16,7 @@ public interface IReduction
     static abstract float Partial(float x, float y, int count);
 }
 
-public struct SumReduction : IReduction
+internal struct SumReduction : IReduction
 {
     public static float Init => 0;
     public static float Step(float acc, float x) => acc + x;
@@ -24,7 +24,7 @@ public struct SumReduction : IReduction
     public static float Partial(float x, float y, int count) => 1;
 }
 
-public struct MeanReduction : IReduction
+internal struct MeanReduction : IReduction
 {
     public static float Init => 0;
     public static float Step(float acc, float x) => acc + x;
@@ -33,7 +33,7 @@ public struct MeanReduction : IReduction
 }
 
 /// <summary>Max; the gradient goes to every element equal to the maximum.</summary>
-public struct MaxReduction : IReduction
+internal struct MaxReduction : IReduction
 {
     public static float Init => float.NegativeInfinity;
     public static float Step(float acc, float x) => MathF.Max(acc, x);
@@ -42,7 +42,7 @@ public struct MaxReduction : IReduction
 }
 
 /// <summary>Min; the gradient goes to every element equal to the minimum.</summary>
-public struct MinReduction : IReduction
+internal struct MinReduction : IReduction
 {
     public static float Init => float.PositiveInfinity;
     public static float Step(float acc, float x) => MathF.Min(acc, x);
@@ -50,7 +50,7 @@ public struct MinReduction : IReduction
     public static float Partial(float x, float y, int count) => x == y ? 1 : 0;
 }
 
-public struct ProdReduction : IReduction
+internal struct ProdReduction : IReduction
 {
     public static float Init => 1;
     public static float Step(float acc, float x) => acc * x;
@@ -58,7 +58,7 @@ public struct ProdReduction : IReduction
     public static float Partial(float x, float y, int count) => y / x;
 }
 
-public struct L1Reduction : IReduction
+internal struct L1Reduction : IReduction
 {
     public static float Init => 0;
     public static float Step(float acc, float x) => acc + MathF.Abs(x);
@@ -66,7 +66,7 @@ public struct L1Reduction : IReduction
     public static float Partial(float x, float y, int count) => x > 0 ? 1 : x < 0 ? -1 : 0;
 }
 
-public struct L2Reduction : IReduction
+internal struct L2Reduction : IReduction
 {
     public static float Init => 0;
     public static float Step(float acc, float x) => acc + x * x;
@@ -74,7 +74,7 @@ public struct L2Reduction : IReduction
     public static float Partial(float x, float y, int count) => y == 0 ? 0 : x / y;
 }
 
-public struct SumSquareReduction : IReduction
+internal struct SumSquareReduction : IReduction
 {
     public static float Init => 0;
     public static float Step(float acc, float x) => acc + x * x;
@@ -83,7 +83,7 @@ public struct SumSquareReduction : IReduction
 }
 
 /// <summary>log Σ eˣ (ONNX's definition, as written).</summary>
-public struct LogSumExpReduction : IReduction
+internal struct LogSumExpReduction : IReduction
 {
     public static float Init => 0;
     public static float Step(float acc, float x) => acc + MathF.Exp(x);
@@ -101,7 +101,7 @@ internal interface IReduceBackward
     void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, ReadOnlySpan<int> xs);
 }
 
-public sealed class ReduceKernel<T> : Kernel, IReduceBackward where T : struct, IReduction
+internal sealed class ReduceKernel<T> : Kernel, IReduceBackward where T : struct, IReduction
 {
     readonly int x, y;
     readonly bool[] reduced;

@@ -14,7 +14,7 @@ namespace EdgeNet.Kernels;
 /// The reference sums that product per output element; the fast path applies the axes one after another
 /// (separable), each a weighted sum of whole input rows.
 /// </summary>
-public sealed unsafe class ResizeKernel : Kernel
+internal sealed unsafe class ResizeKernel : Kernel
 {
     /// <summary>One axis: output index j reads Index[j·Taps + t] with Weight[j·Taps + t]; Outside[j]: extrapolation_value.</summary>
     sealed record AxisTable(int Taps, int[] Index, float[] Weight, bool[]? Outside);

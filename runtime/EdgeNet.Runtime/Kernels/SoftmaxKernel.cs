@@ -5,7 +5,7 @@ using EdgeNet.Format;
 namespace EdgeNet.Kernels;
 
 /// <summary>Softmax along one axis (ONNX opset ≥ 13 semantics), max-subtracted so large logits cannot overflow.</summary>
-public sealed class SoftmaxKernel : Kernel
+internal sealed class SoftmaxKernel : Kernel
 {
     readonly int x, y, axis;
     readonly bool reference;
@@ -55,7 +55,7 @@ public sealed class SoftmaxKernel : Kernel
 }
 
 /// <summary>LogSoftmax along one axis: x − max − ln Σ e^(x − max).</summary>
-public sealed class LogSoftmaxKernel : Kernel
+internal sealed class LogSoftmaxKernel : Kernel
 {
     readonly int x, y, axis;
 
@@ -86,7 +86,7 @@ public sealed class LogSoftmaxKernel : Kernel
 }
 
 /// <summary>Hardmax along one axis: 1 at the first maximum, 0 elsewhere (not differentiable).</summary>
-public sealed class HardmaxKernel : Kernel
+internal sealed class HardmaxKernel : Kernel
 {
     readonly int x, y, axis;
 

@@ -8,7 +8,7 @@ namespace EdgeNet.Kernels;
 /// (attribute "split", one length per output; the converter resolves ONNX's split input, attribute and num_outputs).
 /// Copies bytes, so it serves every element type. An unnamed output (-1) is skipped.
 /// </summary>
-public sealed class SplitKernel : Kernel
+internal sealed class SplitKernel : Kernel
 {
     readonly int x, axis, elementSize;
     readonly int[] outputs, sizes;

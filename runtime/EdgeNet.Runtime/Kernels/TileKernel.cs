@@ -8,7 +8,7 @@ namespace EdgeNet.Kernels;
 /// at i mod d on every axis. ONNX's Expand arrives here too: the converter reshapes to the target rank and repeats
 /// every axis of size 1 to the target's size. Copies bytes, so it serves every element type; the batch axis repeats once.
 /// </summary>
-public sealed class TileKernel : Kernel
+internal sealed class TileKernel : Kernel
 {
     readonly int x, y, elementSize;
     readonly int[] repeats, index;

@@ -8,7 +8,7 @@ namespace EdgeNet.Kernels;
 /// j ≥ i + k of row i, "upper" = 0 keeps j ≤ i + k (attribute "k", the diagonal's offset). Copies bytes (zero bytes
 /// are zero in every element type). Its gradient is the same mask applied to dy.
 /// </summary>
-public sealed class TriluKernel : Kernel
+internal sealed class TriluKernel : Kernel
 {
     readonly int x, y, elementSize;
     readonly bool upper;

@@ -62,7 +62,7 @@ internal sealed class BroadcastWalk
 
 /// <summary>A binary op (<see cref="IBinaryOp"/>) on integer tensors: its <see cref="IBinaryOp.Integer"/> formula, A and B
 /// of one integer type, broadcast. Mod with fmod = 0 (ONNX's default for integers) takes the divisor's sign.</summary>
-public sealed unsafe class IntegerBinaryKernel<TOp> : Kernel where TOp : struct, IBinaryOp
+internal sealed unsafe class IntegerBinaryKernel<TOp> : Kernel where TOp : struct, IBinaryOp
 {
     static readonly DataType[] Integers = [DataType.Int64, DataType.Int32, DataType.Int16, DataType.Int8, DataType.UInt8];
     readonly int a, b, y;
@@ -110,7 +110,7 @@ public sealed unsafe class IntegerBinaryKernel<TOp> : Kernel where TOp : struct,
 }
 
 /// <summary>Integer arithmetic that never traps: x/0 and x%0 are 0 (ONNX leaves them undefined), MIN/-1 wraps.</summary>
-public static class IntegerMath
+internal static class IntegerMath
 {
     public static T Div<T>(T a, T b) where T : IBinaryInteger<T> =>
         b == T.Zero ? T.Zero : T.IsNegative(b) && b == T.Zero - T.One ? T.Zero - a : a / b;
@@ -142,25 +142,25 @@ public static class IntegerMath
 }
 
 /// <summary>A comparison or logical op: one formula over any number type, the result a bool (0/1 byte).</summary>
-public interface IPredicate
+internal interface IPredicate
 {
     static abstract bool Invoke<T>(T a, T b) where T : INumber<T>;
     /// <summary>And, Or, Xor: bool operands only.</summary>
     static virtual bool Logical => false;
 }
 
-public struct EqualOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a == b; }
-public struct GreaterOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a > b; }
-public struct GreaterOrEqualOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a >= b; }
-public struct LessOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a < b; }
-public struct LessOrEqualOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a <= b; }
-public struct AndOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a != T.Zero && b != T.Zero; public static bool Logical => true; }
-public struct OrOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a != T.Zero || b != T.Zero; public static bool Logical => true; }
-public struct XorOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => (a != T.Zero) != (b != T.Zero); public static bool Logical => true; }
+internal struct EqualOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a == b; }
+internal struct GreaterOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a > b; }
+internal struct GreaterOrEqualOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a >= b; }
+internal struct LessOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a < b; }
+internal struct LessOrEqualOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a <= b; }
+internal struct AndOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a != T.Zero && b != T.Zero; public static bool Logical => true; }
+internal struct OrOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => a != T.Zero || b != T.Zero; public static bool Logical => true; }
+internal struct XorOp : IPredicate { public static bool Invoke<T>(T a, T b) where T : INumber<T> => (a != T.Zero) != (b != T.Zero); public static bool Logical => true; }
 
 /// <summary>A broadcasting comparison (Equal, Greater, ...; float, integer or bool operands of one type) or logical op
 /// (And, Or, Xor; bool operands); the output is bool.</summary>
-public sealed unsafe class PredicateKernel<TOp> : Kernel where TOp : struct, IPredicate
+internal sealed unsafe class PredicateKernel<TOp> : Kernel where TOp : struct, IPredicate
 {
     static readonly DataType[] Numbers = [DataType.Float32, DataType.Int64, DataType.Int32, DataType.Int16, DataType.Int8, DataType.UInt8, DataType.Bool];
     readonly int a, b, y;
@@ -206,7 +206,7 @@ public sealed unsafe class PredicateKernel<TOp> : Kernel where TOp : struct, IPr
 }
 
 /// <summary>Not: bool → bool.</summary>
-public sealed unsafe class NotKernel : Kernel
+internal sealed unsafe class NotKernel : Kernel
 {
     readonly int x, y;
 
@@ -226,7 +226,7 @@ public sealed unsafe class NotKernel : Kernel
 
 /// <summary>Where(condition, X, Y): X where the bool condition holds, else Y; all three broadcast; X and Y of one
 /// (any) type, moved as raw elements of its size.</summary>
-public sealed unsafe class WhereKernel : Kernel
+internal sealed unsafe class WhereKernel : Kernel
 {
     readonly int c, a, b, y, size;
     readonly BroadcastWalk walk;
@@ -271,7 +271,7 @@ public sealed unsafe class WhereKernel : Kernel
 /// <summary>Cast between float32, int64, int32, int16, int8, uint8 and bool (attribute "to": the target's
 /// <see cref="DataType"/> code). Floats to integers truncate toward zero (NaN → 0, saturating); integers narrow by
 /// wrapping; anything to bool is "≠ 0".</summary>
-public sealed unsafe class CastKernel : Kernel
+internal sealed unsafe class CastKernel : Kernel
 {
     readonly int x, y;
     readonly Action<Frame> run;

@@ -4,7 +4,7 @@ using EdgeNet.Format;
 namespace EdgeNet.Kernels;
 
 /// <summary>Any elementwise op of the op table as a standalone node (when it could not be fused into Dense/Conv).</summary>
-public sealed class UnaryKernel : Kernel
+internal sealed class UnaryKernel : Kernel
 {
     readonly int x, y;
     readonly Activation act;

@@ -6,7 +6,7 @@ namespace EdgeNet.Kernels;
 // The elementwise ops: forward (scalar and vector) and derivative side by side. Their table entries are in Engine/OpTable.
 
 /// <summary>max(x, 0).</summary>
-public readonly struct ReluOp : IUnaryOp<ReluOp>, IVectorOp
+internal readonly struct ReluOp : IUnaryOp<ReluOp>, IVectorOp
 {
     public static ReluOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
@@ -18,7 +18,7 @@ public readonly struct ReluOp : IUnaryOp<ReluOp>, IVectorOp
 }
 
 /// <summary>min(max(x, min), max); A = min, B = max.</summary>
-public readonly struct ClipOp(float min, float max) : IUnaryOp<ClipOp>, IVectorOp
+internal readonly struct ClipOp(float min, float max) : IUnaryOp<ClipOp>, IVectorOp
 {
     public static ClipOp Create(UnaryParams p) => new(p.A, p.B);
     public static bool DerivativeNeedsInput => false;
@@ -31,7 +31,7 @@ public readonly struct ClipOp(float min, float max) : IUnaryOp<ClipOp>, IVectorO
 }
 
 /// <summary>x ≥ 0 ? x : αx; A = alpha.</summary>
-public readonly struct LeakyReluOp(float alpha) : IUnaryOp<LeakyReluOp>, IVectorOp
+internal readonly struct LeakyReluOp(float alpha) : IUnaryOp<LeakyReluOp>, IVectorOp
 {
     public static LeakyReluOp Create(UnaryParams p) => new(p.A);
     public static bool DerivativeNeedsInput => false;
@@ -42,7 +42,7 @@ public readonly struct LeakyReluOp(float alpha) : IUnaryOp<LeakyReluOp>, IVector
 }
 
 /// <summary>1 / (1 + e^-x); the vector form is TensorPrimitives'.</summary>
-public readonly struct SigmoidOp : IUnaryOp<SigmoidOp>
+internal readonly struct SigmoidOp : IUnaryOp<SigmoidOp>
 {
     public static SigmoidOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
@@ -52,7 +52,7 @@ public readonly struct SigmoidOp : IUnaryOp<SigmoidOp>
 }
 
 /// <summary>tanh(x); the vector form is TensorPrimitives'.</summary>
-public readonly struct TanhOp : IUnaryOp<TanhOp>
+internal readonly struct TanhOp : IUnaryOp<TanhOp>
 {
     public static TanhOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
@@ -62,7 +62,7 @@ public readonly struct TanhOp : IUnaryOp<TanhOp>
 }
 
 /// <summary>max(0, min(1, αx + β)); A = alpha, B = beta (ONNX HardSigmoid; MobileNetV3's squeeze-excite gate).</summary>
-public readonly struct HardSigmoidOp(float alpha, float beta) : IUnaryOp<HardSigmoidOp>, IVectorOp
+internal readonly struct HardSigmoidOp(float alpha, float beta) : IUnaryOp<HardSigmoidOp>, IVectorOp
 {
     public static HardSigmoidOp Create(UnaryParams p) => new(p.A, p.B);
     public static bool DerivativeNeedsInput => true;
@@ -73,7 +73,7 @@ public readonly struct HardSigmoidOp(float alpha, float beta) : IUnaryOp<HardSig
 }
 
 /// <summary>x · max(0, min(1, x/6 + 1/2)) (ONNX HardSwish; MobileNetV3).</summary>
-public readonly struct HardSwishOp : IUnaryOp<HardSwishOp>, IVectorOp
+internal readonly struct HardSwishOp : IUnaryOp<HardSwishOp>, IVectorOp
 {
     const float Sixth = 1f / 6;
     public static HardSwishOp Create(UnaryParams p) => default;
@@ -85,7 +85,7 @@ public readonly struct HardSwishOp : IUnaryOp<HardSwishOp>, IVectorOp
 }
 
 /// <summary>|x|.</summary>
-public readonly struct AbsOp : IUnaryOp<AbsOp>, IVectorOp
+internal readonly struct AbsOp : IUnaryOp<AbsOp>, IVectorOp
 {
     public static AbsOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -96,7 +96,7 @@ public readonly struct AbsOp : IUnaryOp<AbsOp>, IVectorOp
 }
 
 /// <summary>−x.</summary>
-public readonly struct NegOp : IUnaryOp<NegOp>, IVectorOp
+internal readonly struct NegOp : IUnaryOp<NegOp>, IVectorOp
 {
     public static NegOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
@@ -107,7 +107,7 @@ public readonly struct NegOp : IUnaryOp<NegOp>, IVectorOp
 }
 
 /// <summary>eˣ; the vector form is TensorPrimitives'.</summary>
-public readonly struct ExpOp : IUnaryOp<ExpOp>
+internal readonly struct ExpOp : IUnaryOp<ExpOp>
 {
     public static ExpOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
@@ -117,7 +117,7 @@ public readonly struct ExpOp : IUnaryOp<ExpOp>
 }
 
 /// <summary>ln x; the vector form is TensorPrimitives'.</summary>
-public readonly struct LogOp : IUnaryOp<LogOp>
+internal readonly struct LogOp : IUnaryOp<LogOp>
 {
     public static LogOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -127,7 +127,7 @@ public readonly struct LogOp : IUnaryOp<LogOp>
 }
 
 /// <summary>√x.</summary>
-public readonly struct SqrtOp : IUnaryOp<SqrtOp>, IVectorOp
+internal readonly struct SqrtOp : IUnaryOp<SqrtOp>, IVectorOp
 {
     public static SqrtOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
@@ -138,7 +138,7 @@ public readonly struct SqrtOp : IUnaryOp<SqrtOp>, IVectorOp
 }
 
 /// <summary>1 / x.</summary>
-public readonly struct ReciprocalOp : IUnaryOp<ReciprocalOp>, IVectorOp
+internal readonly struct ReciprocalOp : IUnaryOp<ReciprocalOp>, IVectorOp
 {
     public static ReciprocalOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
@@ -149,7 +149,7 @@ public readonly struct ReciprocalOp : IUnaryOp<ReciprocalOp>, IVectorOp
 }
 
 /// <summary>erf(x), in double: its Maclaurin series for |x| &lt; 2.5, 1 − erfc by a continued fraction beyond.</summary>
-public readonly struct ErfOp : IUnaryOp<ErfOp>
+internal readonly struct ErfOp : IUnaryOp<ErfOp>
 {
     public static ErfOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -178,7 +178,7 @@ public readonly struct ErfOp : IUnaryOp<ErfOp>
 }
 
 /// <summary>⌊x⌋ (gradient zero).</summary>
-public readonly struct FloorOp : IUnaryOp<FloorOp>, IVectorOp
+internal readonly struct FloorOp : IUnaryOp<FloorOp>, IVectorOp
 {
     public static FloorOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
@@ -189,7 +189,7 @@ public readonly struct FloorOp : IUnaryOp<FloorOp>, IVectorOp
 }
 
 /// <summary>⌈x⌉ (gradient zero).</summary>
-public readonly struct CeilOp : IUnaryOp<CeilOp>, IVectorOp
+internal readonly struct CeilOp : IUnaryOp<CeilOp>, IVectorOp
 {
     public static CeilOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
@@ -200,7 +200,7 @@ public readonly struct CeilOp : IUnaryOp<CeilOp>, IVectorOp
 }
 
 /// <summary>x rounded half to even (gradient zero).</summary>
-public readonly struct RoundOp : IUnaryOp<RoundOp>
+internal readonly struct RoundOp : IUnaryOp<RoundOp>
 {
     public static RoundOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
@@ -210,7 +210,7 @@ public readonly struct RoundOp : IUnaryOp<RoundOp>
 }
 
 /// <summary>sign(x): −1, 0 or 1 (gradient zero).</summary>
-public readonly struct SignOp : IUnaryOp<SignOp>
+internal readonly struct SignOp : IUnaryOp<SignOp>
 {
     public static SignOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
@@ -220,7 +220,7 @@ public readonly struct SignOp : IUnaryOp<SignOp>
 }
 
 /// <summary>sin x; the vector form is TensorPrimitives'.</summary>
-public readonly struct SinOp : IUnaryOp<SinOp>
+internal readonly struct SinOp : IUnaryOp<SinOp>
 {
     public static SinOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -229,7 +229,7 @@ public readonly struct SinOp : IUnaryOp<SinOp>
     public float Derivative(float x, float y) => MathF.Cos(x);
 }
 /// <summary>cos x; the vector form is TensorPrimitives'.</summary>
-public readonly struct CosOp : IUnaryOp<CosOp>
+internal readonly struct CosOp : IUnaryOp<CosOp>
 {
     public static CosOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -238,7 +238,7 @@ public readonly struct CosOp : IUnaryOp<CosOp>
     public float Derivative(float x, float y) => -MathF.Sin(x);
 }
 /// <summary>tan x; the vector form is TensorPrimitives'.</summary>
-public readonly struct TanOp : IUnaryOp<TanOp>
+internal readonly struct TanOp : IUnaryOp<TanOp>
 {
     public static TanOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
@@ -247,7 +247,7 @@ public readonly struct TanOp : IUnaryOp<TanOp>
     public float Derivative(float x, float y) => 1 + y * y;
 }
 /// <summary>asin x; the vector form is TensorPrimitives'.</summary>
-public readonly struct AsinOp : IUnaryOp<AsinOp>
+internal readonly struct AsinOp : IUnaryOp<AsinOp>
 {
     public static AsinOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -256,7 +256,7 @@ public readonly struct AsinOp : IUnaryOp<AsinOp>
     public float Derivative(float x, float y) => 1 / MathF.Sqrt(1 - x * x);
 }
 /// <summary>acos x; the vector form is TensorPrimitives'.</summary>
-public readonly struct AcosOp : IUnaryOp<AcosOp>
+internal readonly struct AcosOp : IUnaryOp<AcosOp>
 {
     public static AcosOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -265,7 +265,7 @@ public readonly struct AcosOp : IUnaryOp<AcosOp>
     public float Derivative(float x, float y) => -1 / MathF.Sqrt(1 - x * x);
 }
 /// <summary>atan x; the vector form is TensorPrimitives'.</summary>
-public readonly struct AtanOp : IUnaryOp<AtanOp>
+internal readonly struct AtanOp : IUnaryOp<AtanOp>
 {
     public static AtanOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -274,7 +274,7 @@ public readonly struct AtanOp : IUnaryOp<AtanOp>
     public float Derivative(float x, float y) => 1 / (1 + x * x);
 }
 /// <summary>sinh x; the vector form is TensorPrimitives'.</summary>
-public readonly struct SinhOp : IUnaryOp<SinhOp>
+internal readonly struct SinhOp : IUnaryOp<SinhOp>
 {
     public static SinhOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -283,7 +283,7 @@ public readonly struct SinhOp : IUnaryOp<SinhOp>
     public float Derivative(float x, float y) => MathF.Cosh(x);
 }
 /// <summary>cosh x; the vector form is TensorPrimitives'.</summary>
-public readonly struct CoshOp : IUnaryOp<CoshOp>
+internal readonly struct CoshOp : IUnaryOp<CoshOp>
 {
     public static CoshOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -292,7 +292,7 @@ public readonly struct CoshOp : IUnaryOp<CoshOp>
     public float Derivative(float x, float y) => MathF.Sinh(x);
 }
 /// <summary>x &gt; 0 ? x : α(eˣ − 1); A = alpha.</summary>
-public readonly struct EluOp(float alpha) : IUnaryOp<EluOp>
+internal readonly struct EluOp(float alpha) : IUnaryOp<EluOp>
 {
     public static EluOp Create(UnaryParams p) => new(p.A);
     public static bool DerivativeNeedsInput => true;
@@ -302,7 +302,7 @@ public readonly struct EluOp(float alpha) : IUnaryOp<EluOp>
 }
 
 /// <summary>γ·(x &gt; 0 ? x : α(eˣ − 1)); A = alpha, B = gamma.</summary>
-public readonly struct SeluOp(float alpha, float gamma) : IUnaryOp<SeluOp>
+internal readonly struct SeluOp(float alpha, float gamma) : IUnaryOp<SeluOp>
 {
     public static SeluOp Create(UnaryParams p) => new(p.A, p.B);
     public static bool DerivativeNeedsInput => true;
@@ -312,7 +312,7 @@ public readonly struct SeluOp(float alpha, float gamma) : IUnaryOp<SeluOp>
 }
 
 /// <summary>max(0, x) + min(0, α(e^(x/α) − 1)); A = alpha.</summary>
-public readonly struct CeluOp(float alpha) : IUnaryOp<CeluOp>
+internal readonly struct CeluOp(float alpha) : IUnaryOp<CeluOp>
 {
     public static CeluOp Create(UnaryParams p) => new(p.A);
     public static bool DerivativeNeedsInput => true;
@@ -323,7 +323,7 @@ public readonly struct CeluOp(float alpha) : IUnaryOp<CeluOp>
 }
 
 /// <summary>ln(1 + eˣ), without overflow.</summary>
-public readonly struct SoftplusOp : IUnaryOp<SoftplusOp>
+internal readonly struct SoftplusOp : IUnaryOp<SoftplusOp>
 {
     public static SoftplusOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -333,7 +333,7 @@ public readonly struct SoftplusOp : IUnaryOp<SoftplusOp>
 }
 
 /// <summary>x / (1 + |x|).</summary>
-public readonly struct SoftsignOp : IUnaryOp<SoftsignOp>, IVectorOp
+internal readonly struct SoftsignOp : IUnaryOp<SoftsignOp>, IVectorOp
 {
     public static SoftsignOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -344,7 +344,7 @@ public readonly struct SoftsignOp : IUnaryOp<SoftsignOp>, IVectorOp
 }
 
 /// <summary>x · tanh(softplus(x)).</summary>
-public readonly struct MishOp : IUnaryOp<MishOp>
+internal readonly struct MishOp : IUnaryOp<MishOp>
 {
     public static MishOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -358,7 +358,7 @@ public readonly struct MishOp : IUnaryOp<MishOp>
 }
 
 /// <summary>x &gt; α ? x : 0; A = alpha.</summary>
-public readonly struct ThresholdedReluOp(float alpha) : IUnaryOp<ThresholdedReluOp>, IVectorOp
+internal readonly struct ThresholdedReluOp(float alpha) : IUnaryOp<ThresholdedReluOp>, IVectorOp
 {
     public static ThresholdedReluOp Create(UnaryParams p) => new(p.A);
     public static bool DerivativeNeedsInput => true;
@@ -369,7 +369,7 @@ public readonly struct ThresholdedReluOp(float alpha) : IUnaryOp<ThresholdedRelu
 }
 
 /// <summary>x &lt; −λ ? x + bias : x &gt; λ ? x − bias : 0; A = bias, B = lambd.</summary>
-public readonly struct ShrinkOp(float bias, float lambd) : IUnaryOp<ShrinkOp>
+internal readonly struct ShrinkOp(float bias, float lambd) : IUnaryOp<ShrinkOp>
 {
     public static ShrinkOp Create(UnaryParams p) => new(p.A, p.B);
     public static bool DerivativeNeedsInput => true;
@@ -379,7 +379,7 @@ public readonly struct ShrinkOp(float bias, float lambd) : IUnaryOp<ShrinkOp>
 }
 
 /// <summary>x · Φ(x) = x/2 · (1 + erf(x/√2)) (ONNX Gelu, approximate = "none"; opset 20).</summary>
-public readonly struct GeluOp : IUnaryOp<GeluOp>
+internal readonly struct GeluOp : IUnaryOp<GeluOp>
 {
     public static GeluOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
@@ -389,7 +389,7 @@ public readonly struct GeluOp : IUnaryOp<GeluOp>
 }
 
 /// <summary>Gelu with approximate = "tanh": ½x(1 + tanh(√(2/π)(x + 0.044715x³))), in double.</summary>
-public readonly struct GeluTanhOp : IUnaryOp<GeluTanhOp>
+internal readonly struct GeluTanhOp : IUnaryOp<GeluTanhOp>
 {
     const double C = 0.7978845608028654;   // √(2/π)
     public static GeluTanhOp Create(UnaryParams p) => default;

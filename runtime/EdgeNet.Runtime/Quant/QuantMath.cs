@@ -8,7 +8,7 @@ namespace EdgeNet.Quant;
 /// quantize q = sat(roundEven(x / s) + zp); dequantize x = (q - zp)·s; requantize an int32 accumulator with the
 /// float multiplier m = s_in·s_w / s_out as q = sat(roundEven(acc·m) + zp) — ONNX Runtime's formulas.
 /// </summary>
-public static class QuantMath
+internal static class QuantMath
 {
     public const int Min = -128, Max = 127;
 

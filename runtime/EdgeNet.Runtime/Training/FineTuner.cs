@@ -6,17 +6,29 @@ namespace EdgeNet.Training;
 /// <summary>Everything `edgenet finetune` and `edgenet train` take.</summary>
 public sealed record FineTuneOptions
 {
+    /// <summary>Passes over the training data.</summary>
     public int Epochs { get; init; } = 10;
+    /// <summary>Samples per optimizer step.</summary>
     public int Batch { get; init; } = 8;
+    /// <summary>The optimizer and its hyperparameters.</summary>
     public OptimizerOptions Optimizer { get; init; } = new();
+    /// <summary>How the learning rate changes over the epochs.</summary>
     public LrSchedule Schedule { get; init; } = new();
+    /// <summary>Which layers are trained (all, the head, or named layers); the rest stay frozen.</summary>
     public TrainSelection Train { get; init; } = new();
+    /// <summary>Shuffle the samples every epoch (with <see cref="Seed"/>).</summary>
     public bool Shuffle { get; init; } = true;
+    /// <summary>Seed of the shuffle: the same seed, data and options give the same model.</summary>
     public int Seed { get; init; }
+    /// <summary>Clip the gradients' global L2 norm to this (0: no clipping).</summary>
     public float ClipNorm { get; init; }
+    /// <summary>L1 penalty on the trained weights.</summary>
     public float L1 { get; init; }
+    /// <summary>L2 penalty on the trained weights.</summary>
     public float L2 { get; init; }
+    /// <summary>Label smoothing of the cross-entropy targets (0..1).</summary>
     public float LabelSmoothing { get; init; }
+    /// <summary>The loss minimized.</summary>
     public LossKind Loss { get; init; } = LossKind.CrossEntropy;
     /// <summary>Run the frozen backbone once over the data and train only the layers after it.</summary>
     public bool CacheFrozenBackbone { get; init; } = true;
@@ -24,6 +36,12 @@ public sealed record FineTuneOptions
     public CancellationToken Cancel { get; init; }
 }
 
+/// <summary>One finished epoch.</summary>
+/// <param name="Epoch">The epoch's number, from 1.</param>
+/// <param name="MeanLoss">The mean training loss over its steps.</param>
+/// <param name="SkippedSteps">Steps skipped for a non-finite loss or gradient.</param>
+/// <param name="LearningRate">The learning rate it ended with.</param>
+/// <param name="ValidationAccuracy">Accuracy on the validation data, when some was given.</param>
 public sealed record EpochReport(int Epoch, float MeanLoss, int SkippedSteps, float LearningRate, double? ValidationAccuracy);
 
 /// <summary>How a fine-tuning run ended.</summary>
@@ -36,8 +54,22 @@ public sealed record FineTuneResult(Model Model, IReadOnlyList<EpochReport> Epoc
 /// </summary>
 public static class FineTuner
 {
+    /// <summary>Receives progress lines (null: silent).</summary>
     public static Action<string>? Log { get; set; }
 
+    /// <summary>Trains a copy of <paramref name="model"/> on <paramref name="x"/> (rows of the input's sample size) and
+    /// class labels <paramref name="y"/>; the input model is not changed. Training that diverges (three non-finite steps in
+    /// a row) rolls back to the last good epoch (<see cref="FineTuneResult.RolledBack"/>).</summary>
+    /// <param name="model">The model to start from.</param>
+    /// <param name="x">Training inputs, one sample after another.</param>
+    /// <param name="y">The class of each sample.</param>
+    /// <param name="o">Epochs, batch, optimizer, what to train.</param>
+    /// <param name="valX">Validation inputs, reported per epoch (optional).</param>
+    /// <param name="valY">Validation classes.</param>
+    /// <param name="onStep">Called after each step with (step, steps).</param>
+    /// <param name="onStepLoss">Called after each step with (epoch, step, loss).</param>
+    /// <param name="onEpoch">Called after each epoch.</param>
+    /// <exception cref="OperationCanceledException"><see cref="FineTuneOptions.Cancel"/> was cancelled.</exception>
     public static FineTuneResult Fit(Model model, float[] x, long[] y, FineTuneOptions o, float[]? valX = null, long[]? valY = null,
                                      Action<int, int>? onStep = null, Action<int, int, float>? onStepLoss = null, Action<EpochReport>? onEpoch = null)
     {

@@ -1,19 +1,30 @@
 namespace EdgeNet.Training;
 
+/// <summary>The update rule: SGD (with momentum), Adam, or RMSprop.</summary>
 public enum OptimizerKind { Sgd, Adam, RmsProp }
 
 /// <summary>Optimizer settings, with PyTorch's defaults.</summary>
 public sealed record OptimizerOptions
 {
+    /// <summary>The update rule.</summary>
     public OptimizerKind Kind { get; init; } = OptimizerKind.Sgd;
+    /// <summary>The base learning rate (the schedule scales it per epoch).</summary>
     public float LearningRate { get; init; } = 0.01f;
+    /// <summary>SGD momentum (0: none); RMSprop momentum.</summary>
     public float Momentum { get; init; }
+    /// <summary>SGD momentum dampening.</summary>
     public float Dampening { get; init; }
+    /// <summary>SGD with Nesterov momentum.</summary>
     public bool Nesterov { get; init; }
+    /// <summary>L2 weight decay added to the gradients (PyTorch's weight_decay).</summary>
     public float WeightDecay { get; init; }
+    /// <summary>Adam's first-moment decay.</summary>
     public float Beta1 { get; init; } = 0.9f;
+    /// <summary>Adam's second-moment decay.</summary>
     public float Beta2 { get; init; } = 0.999f;
+    /// <summary>RMSprop's smoothing constant.</summary>
     public float Alpha { get; init; } = 0.99f;   // RMSprop smoothing
+    /// <summary>The denominator's epsilon of Adam and RMSprop; -1 for PyTorch's default (1e-8).</summary>
     public float Eps { get; init; } = -1;         // -1: 1e-8 for both Adam and RMSprop (PyTorch's defaults)
 }
 
@@ -23,9 +34,11 @@ public sealed record OptimizerOptions
 /// </summary>
 public sealed class Optimizer(OptimizerOptions o)
 {
+    /// <summary>The settings it was made with.</summary>
     public OptimizerOptions Options { get; } = o;
     int step;
 
+    /// <summary>One update of <paramref name="parameters"/> from their gradients at learning rate <paramref name="lr"/>.</summary>
     public void Step(ReadOnlySpan<Parameter> parameters, float lr)
     {
         step++;
@@ -89,11 +102,13 @@ public sealed class Optimizer(OptimizerOptions o)
     }
 }
 
+/// <summary>How the learning rate changes over epochs: constant, stepped, or cosine-annealed.</summary>
 public enum ScheduleKind { Constant, Step, Cosine }
 
 /// <summary>Learning rate per epoch: constant, step (×gamma every stepSize epochs) or cosine annealing to 0.</summary>
 public sealed record LrSchedule(ScheduleKind Kind = ScheduleKind.Constant, int StepSize = 10, float Gamma = 0.1f)
 {
+    /// <summary>The learning rate of epoch <paramref name="epoch"/> (from 0) of <paramref name="epochs"/>.</summary>
     public float At(float baseLr, int epoch, int epochs) => Kind switch
     {
         ScheduleKind.Step => baseLr * MathF.Pow(Gamma, epoch / Math.Max(1, StepSize)),

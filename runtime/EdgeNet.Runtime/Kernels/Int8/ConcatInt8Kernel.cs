@@ -8,7 +8,7 @@ namespace EdgeNet.Kernels.Int8;
 /// int8 Concat, the twin of <see cref="ConcatKernel"/>: an input quantized like the output is copied as bytes; any other
 /// is requantized on the way, q_y = clamp(round((q_i − z_i)·s_i/s_y) + z_y) (<see cref="QuantMath.Requantize"/>).
 /// </summary>
-public sealed unsafe class ConcatInt8Kernel : Kernel
+internal sealed unsafe class ConcatInt8Kernel : Kernel
 {
     readonly int y, axis, zy;
     readonly int[] inputs, zx;

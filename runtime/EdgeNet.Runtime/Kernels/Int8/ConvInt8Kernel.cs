@@ -14,7 +14,7 @@ namespace EdgeNet.Kernels.Int8;
 /// integers held exactly in fp32 (|acc| &lt; 2^24 checked at load) through the fp32 depthwise kernel, then the same
 /// requantization.
 /// </summary>
-public sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
+internal sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
 {
     readonly int x, y, K, kp, N, zx, zy, lo, hi;
     readonly ConvGeometry g;

@@ -15,7 +15,7 @@ namespace EdgeNet.Kernels.Int8;
 /// same requantization; on AVX-512 a 3×3 depthwise goes straight from int8 to int8 (<see cref="DepthwiseInt8Nhwc"/>);
 /// a layer whose sums could pass 2^24 runs the exact integer loop instead.
 /// </summary>
-public sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWork
+internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWork
 {
     readonly int x, y, zx, zy, lo, hi, kp;
     readonly ConvGeometry g;

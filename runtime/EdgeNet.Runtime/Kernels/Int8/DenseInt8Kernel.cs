@@ -11,7 +11,7 @@ namespace EdgeNet.Kernels.Int8;
 /// B int32 at s_x·s_w; acc = B + Σ (x − z_x)·w in int32; the output is int8 (requantized, Relu/Clip as the clamp range)
 /// or fp32 (dequantized, then any activation).
 /// </summary>
-public sealed unsafe class DenseInt8Kernel : Kernel, IDisposable
+internal sealed unsafe class DenseInt8Kernel : Kernel, IDisposable
 {
     readonly int x, y, ic, oc, kp, zx;
     readonly sbyte[] w;

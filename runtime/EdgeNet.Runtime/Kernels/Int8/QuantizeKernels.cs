@@ -6,7 +6,7 @@ using EdgeNet.Quant;
 namespace EdgeNet.Kernels.Int8;
 
 /// <summary>Quantize (fp32 → int8, the output's scale and zero point) and Dequantize (int8 → fp32).</summary>
-public sealed unsafe class QuantizeKernel : Kernel
+internal sealed unsafe class QuantizeKernel : Kernel
 {
     readonly int x, y, zp;
     readonly float scale;
@@ -59,7 +59,7 @@ public sealed unsafe class QuantizeKernel : Kernel
 /// Element-wise int8 ops: Add (same shapes, or B a single value) computed on the real values and requantized;
 /// every elementwise op of the op table (Relu, Clip, Sigmoid, ...) by a 256-entry table of its formula built at load.
 /// </summary>
-public sealed unsafe class ElementwiseInt8Kernel : Kernel
+internal sealed unsafe class ElementwiseInt8Kernel : Kernel
 {
     readonly int a, b = -1, y, za, zb, zy;
     readonly float ma, mb;             // s_a / s_y, s_b / s_y
@@ -170,7 +170,7 @@ public sealed unsafe class ElementwiseInt8Kernel : Kernel
 
 /// <summary>int8 pools: GlobalAveragePool and AveragePool (mean of x − z_x, requantized), MaxPool (on the codes,
 /// which keep their order, then rescaled when the output's parameters differ).</summary>
-public sealed unsafe class PoolInt8Kernel : Kernel
+internal sealed unsafe class PoolInt8Kernel : Kernel
 {
     readonly int x, y, zx, zy;
     readonly float mult;

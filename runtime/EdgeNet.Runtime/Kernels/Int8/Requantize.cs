@@ -15,7 +15,7 @@ namespace EdgeNet.Kernels.Int8;
 /// On x86 these are single instructions; .NET's Vector256.Min/Max/ConvertToInt32 carry NaN and saturation fix-ups
 /// (VRANGEPS + 2 VFIXUPIMMPS per Min) that tripled the cost of the int8 GEMM's epilogue.
 /// </summary>
-public static unsafe class Requantize
+internal static unsafe class Requantize
 {
     /// <summary>The constants of one requantization, as x86 vectors: float bounds shifted by −zp, and zp.</summary>
     public readonly struct Bounds256(int zp, int lo, int hi)

@@ -1,7 +1,7 @@
 namespace EdgeNet.Kernels.Reference;
 
 /// <summary>Geometry of a 2-D convolution or pooling window (NCHW).</summary>
-public readonly record struct ConvGeometry(int C, int H, int W, int OC, int OH, int OW, int KH, int KW,
+internal readonly record struct ConvGeometry(int C, int H, int W, int OC, int OH, int OW, int KH, int KW,
     int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW, int Group)
 {
     public int CinPerGroup => C / Group;
@@ -10,7 +10,7 @@ public readonly record struct ConvGeometry(int C, int H, int W, int OC, int OH, 
 }
 
 /// <summary>Conv2D: x [N,C,H,W], w [OC, C/group, KH, KW], b [OC] -> y [N,OC,OH,OW]; zero padding.</summary>
-public static class Conv
+internal static class Conv
 {
     public static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int n, in ConvGeometry g, Activation act)
     {

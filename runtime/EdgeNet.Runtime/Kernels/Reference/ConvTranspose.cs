@@ -6,7 +6,7 @@ namespace EdgeNet.Kernels.Reference;
 /// <see cref="ConvGeometry"/> whose C/H/W describe the input and OC/OH/OW the output. Each input pixel scatters
 /// its weighted kernel into the output: y[oc, ih·SH − PadTop + kh·DH, iw·SW − PadLeft + kw·DW] += x[c, ih, iw]·w[c, oc, kh, kw].
 /// </summary>
-public static class ConvTranspose
+internal static class ConvTranspose
 {
     public static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int n, in ConvGeometry g)
     {

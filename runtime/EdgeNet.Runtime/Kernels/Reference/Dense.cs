@@ -1,7 +1,7 @@
 namespace EdgeNet.Kernels.Reference;
 
 /// <summary>Dense: x [rows, IC], w [OC, IC], b [OC] -> y [rows, OC], then the fused activation.</summary>
-public static class Dense
+internal static class Dense
 {
     public static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int rows, int ic, int oc, Activation act)
     {

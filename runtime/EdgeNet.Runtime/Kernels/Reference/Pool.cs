@@ -1,7 +1,7 @@
 namespace EdgeNet.Kernels.Reference;
 
 /// <summary>MaxPool / AveragePool over NCHW with the window of <see cref="ConvGeometry"/> (OC = C, Group = C).</summary>
-public static class Pool
+internal static class Pool
 {
     public static void Max(ReadOnlySpan<float> x, Span<float> y, int n, in ConvGeometry g)
     {

@@ -12,7 +12,7 @@ namespace EdgeNet.Kernels.Simd;
 /// MINPS return the second operand when unordered), as the scalar reference's Math.Clamp does. On arm64 FMAX/FMIN
 /// already are the IEEE operations.
 /// </summary>
-public static class Clamp
+internal static class Clamp
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Of(Vector512<float> v, Vector512<float> lo, Vector512<float> hi) =>

@@ -9,7 +9,7 @@ namespace EdgeNet.Kernels.Simd;
 /// split into even and odd columns — so that every filter tap reads a contiguous run: the inner loop is a vector FMA
 /// per tap with no bounds checks, and bias and clamp are applied before the single store.
 /// </summary>
-public static unsafe class Depthwise
+internal static unsafe class Depthwise
 {
     static int VL => Vector<float>.Count;
 

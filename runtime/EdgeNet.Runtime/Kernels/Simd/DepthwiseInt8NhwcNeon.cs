@@ -13,7 +13,7 @@ namespace EdgeNet.Kernels.Simd;
 /// bias; requantized in registers (<see cref="Requantize.Bounds128"/>). Taps in the padding are skipped (their
 /// x − z_x is 0). Exact integer sums, so the result is QuantMath.Requantize of the int32 reference's sum, bit for bit.
 /// </summary>
-public static unsafe class DepthwiseInt8NhwcNeon
+internal static unsafe class DepthwiseInt8NhwcNeon
 {
     public static bool Supported => AdvSimd.Arm64.IsSupported;
     public const int Lanes = 8;

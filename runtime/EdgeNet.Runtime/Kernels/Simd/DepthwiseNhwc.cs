@@ -11,7 +11,7 @@ namespace EdgeNet.Kernels.Simd;
 /// zero-padded copy. 3×3 keeps its nine weight vectors in registers and runs border-free pixels without checks.
 /// Twin of Reference.Conv (NCHW) through the session-level tests.
 /// </summary>
-public static unsafe class DepthwiseNhwc
+internal static unsafe class DepthwiseNhwc
 {
     /// <summary>Weights [C, 1, KH, KW] → [KH·KW, C].</summary>
     public static float[] PackWeights(ReadOnlySpan<float> w, int c, int taps)

@@ -15,7 +15,7 @@ namespace EdgeNet.Kernels.Simd;
 /// the pointwise GEMM's (bias in the accumulators, per-channel requantization in registers). Every sum is the exact
 /// int32 of the reference, so the bytes are the reference's.
 /// </summary>
-public static unsafe class DirectConvInt8Nhwc
+internal static unsafe class DirectConvInt8Nhwc
 {
     public static bool Supported => AvxVnni.IsSupported;
     const int NR = GemmInt8.NR;

@@ -11,7 +11,7 @@ namespace EdgeNet.Kernels.Simd;
 /// broadcast input value times a row of the weights [taps, OC] (L1-resident). No im2col and no transpose afterwards.
 /// Four pixels share each weight load. Needs OC to be a multiple of 2·Vector&lt;float&gt;.Count.
 /// </summary>
-public static unsafe class DirectConvNhwc
+internal static unsafe class DirectConvNhwc
 {
     public static bool Supports(int oc) => oc % (2 * Vector<float>.Count) == 0;
 

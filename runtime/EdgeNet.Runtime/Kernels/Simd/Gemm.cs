@@ -12,7 +12,7 @@ namespace EdgeNet.Kernels.Simd;
 /// AVX-512 8×32, AVX2 6×16, NEON (and SSE) 8×8 — as many accumulators as the register file holds.
 /// </summary>
 [SkipLocalsInit]
-public static unsafe class Gemm
+internal static unsafe class Gemm
 {
     public enum Isa { V128, V256, V512 }
     public static readonly Isa Selected = Vector512.IsHardwareAccelerated ? Isa.V512 : Vector256.IsHardwareAccelerated ? Isa.V256 : Isa.V128;

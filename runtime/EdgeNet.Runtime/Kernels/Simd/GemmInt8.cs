@@ -18,7 +18,7 @@ namespace EdgeNet.Kernels.Simd;
 /// </list>
 /// Every path computes the same integers, so int8 results are bit-identical across machines.
 /// </summary>
-public static unsafe partial class GemmInt8
+internal static unsafe partial class GemmInt8
 {
     public enum Isa { Scalar, Avx2, AvxVnni, ArmNeon, ArmDp }
     public static Isa Selected { get; } = AvxVnni.IsSupported ? Isa.AvxVnni : Avx2.IsSupported ? Isa.Avx2

@@ -14,7 +14,7 @@ namespace EdgeNet.Kernels.Simd;
 /// when no weight is −128, XNNPACK's neon-mlal-padal) + SADALP, ADDP to columns.
 /// The same integers as <see cref="Kernels.Int8.Requantize.Columns"/> after the int32 GEMM, bit for bit.
 /// </summary>
-public static unsafe partial class GemmInt8
+internal static unsafe partial class GemmInt8
 {
     static void RunArmFused(sbyte* A, int lda, sbyte* packedB, int M, int N, int K, bool dp, ref Epilogue e)
     {

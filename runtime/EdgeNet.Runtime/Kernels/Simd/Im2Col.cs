@@ -9,7 +9,7 @@ namespace EdgeNet.Kernels.Simd;
 /// tap (0 in the padding). Used by the Conv forward GEMM and by the Conv backward pass. With a row stride
 /// <paramref name="ld"/> of <see cref="Gemm.NR"/> and OH·OW ≤ NR, the columns are one packed GEMM panel (zero-padded).
 /// </summary>
-public static unsafe class Im2Col
+internal static unsafe class Im2Col
 {
     public static void Fill(in ConvGeometry g, float* xg, float* col, int ld = 0)
     {

@@ -6,7 +6,7 @@ namespace EdgeNet.Kernels.Simd;
 
 /// <summary>Splits a row into its even and odd elements (for stride-2 windows): one permute per 16 floats on
 /// AVX-512 (VPERMT2PS), UZP1/UZP2 on arm64, a scalar loop elsewhere.</summary>
-public static unsafe class Interleave
+internal static unsafe class Interleave
 {
     /// <summary>even[j] = src[2j], odd[j] = src[2j+1] for 2j+1 &lt; n (n even).</summary>
     public static void Split(float* src, int n, float* even, float* odd)

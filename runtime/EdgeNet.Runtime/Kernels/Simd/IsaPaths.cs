@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace EdgeNet.Kernels.Simd;
 
 /// <summary>The vector paths this machine's sessions run, each chosen once at load: what `edgenet bench` prints.</summary>
-public static class IsaPaths
+internal static class IsaPaths
 {
     public static string Describe()
     {

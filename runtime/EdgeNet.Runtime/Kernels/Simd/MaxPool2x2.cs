@@ -10,7 +10,7 @@ namespace EdgeNet.Kernels.Simd;
 /// MaxPool with a 2×2 window, stride 2, no padding or dilation (the pool of most small CNNs): the maximum of two rows
 /// in one vector op, then of even and odd columns after an unzip (SSE SHUFPS, NEON UZP1/UZP2). Twin of Reference.Pool.Max.
 /// </summary>
-public static unsafe class MaxPool2x2
+internal static unsafe class MaxPool2x2
 {
     public static bool Supports(in ConvGeometry g) =>
         g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadTop == 0 && g.PadLeft == 0

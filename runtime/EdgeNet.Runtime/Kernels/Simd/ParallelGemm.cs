@@ -7,7 +7,7 @@ namespace EdgeNet.Kernels.Simd;
 /// pointwise conv: one row per pixel), else by column panels (batch-1 Dense). Each part is an ordinary Gemm.Run on
 /// its slice, so the result is bit-identical to one thread. One instance per kernel; a call allocates nothing.
 /// </summary>
-public sealed unsafe class ParallelGemm : IParallelWork
+internal sealed unsafe class ParallelGemm : IParallelWork
 {
     float* a, b, c, rowBias, colBias;
     int lda, ldc, m, n, k, parts, chunk;

@@ -8,7 +8,7 @@ namespace EdgeNet.Kernels.Simd;
 /// <summary>dst [cols, rows] = src [rows, cols]ᵀ in 8×8 blocks, so both sides stay in cache lines (NCHW ↔ NHWC per image).
 /// fp32 blocks move as 4×4 register transposes (NEON ZIP1/ZIP2, SSE UNPCKLPS/UNPCKHPS): four loads, eight
 /// shuffles and four stores per 16 floats instead of a scalar load and store each.</summary>
-public static unsafe class Transpose2D
+internal static unsafe class Transpose2D
 {
     static bool Vectors => AdvSimd.Arm64.IsSupported || Sse.IsSupported;
 
