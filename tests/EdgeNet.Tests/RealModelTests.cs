@@ -57,7 +57,6 @@ public class RealModelTests(ITestOutputHelper output)
     /// (a model that starts to match passes). Empty when every model matches.</summary>
     static readonly Dictionary<string, string> Pending = new()
     {
-        ["all_minilm_l6_v2"] = "Cast of a computed int64 tensor (the attention mask) to float32",
         ["ppocrv4_det"] = "probability map within 1.4e-4, not 1e-4, of its largest value (|Δ| 1.4e-7 on values ≤ 1e-3)",
     };
 
