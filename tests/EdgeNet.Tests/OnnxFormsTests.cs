@@ -1,6 +1,7 @@
 using EdgeNet.Converter;
 using EdgeNet.Converter.Onnx;
 using EdgeNet.Engine;
+using EdgeNet.Format;
 using Xunit;
 
 namespace EdgeNet.Tests;
@@ -49,5 +50,26 @@ public class OnnxFormsTests
         if (axes.Length > 0) inputs.Add(b.Ints("axes", TensorProto.Types.DataType.Int64, axes, axes.Length));
         b.Node("ReduceLogSum", inputs.ToArray(), ["y"], OnnxBuilder.Int("keepdims", keepdims));
         Check(b, [2, 3, 4], $"ReduceLogSum [{string.Join(",", axes)}] keepdims {keepdims}");
+    }
+
+    /// <summary>Constants cut and rejoined by the exporter (Silero's reflect pads, LSTM weights): Transpose, a reversing
+    /// Slice and a Concat along the last axis of constants fold at conversion, leaving the one Add.</summary>
+    [Fact]
+    public void Transpose_Slice_Concat_of_constants_fold()
+    {
+        var b = new OnnxBuilder(13).Input("x", 2, 4).Output("y");
+        b.Floats("c", [1f, 2, 3, 4, 5, 6], 3, 2);
+        b.Floats("ones", [10f, 20], 2, 1);
+        b.Ints("starts", TensorProto.Types.DataType.Int64, [-1], 1);
+        b.Ints("ends", TensorProto.Types.DataType.Int64, [long.MinValue], 1);
+        b.Ints("axes", TensorProto.Types.DataType.Int64, [1], 1);
+        b.Ints("steps", TensorProto.Types.DataType.Int64, [-1], 1);
+        b.Node("Transpose", ["c"], ["ct"], OnnxBuilder.Ints("perm", 1, 0));
+        b.Node("Slice", ["ct", "starts", "ends", "axes", "steps"], ["rev"]);
+        b.Node("Concat", ["rev", "ones"], ["w"], OnnxBuilder.Int("axis", 1));
+        b.Node("Add", ["x", "w"], ["y"]);
+        var m = OnnxImporter.Convert(b.Save(Fixtures.TempDir(), "fold.onnx"));
+        Assert.Equal([OpType.Add], m.Nodes.Select(n => n.Op));
+        Check(b, [2, 4], "folded constants");
     }
 }

@@ -370,18 +370,56 @@ public sealed partial class OnnxImporter
         if (PassZeroState(n)) return;
         var xs = ShapeOfValue(n.Input[0]);
         var perm = AttrInts(n, "perm", Enumerable.Range(0, xs.Length).Reverse().Select(i => (long)i).ToArray());
+        var v = Get(n.Input[0]);
+        if (v.Tensor < 0 && (v.Ints is not null || v.Floats is not null) && perm.Length == xs.Length && perm.Order().SequenceEqual(Enumerable.Range(0, xs.Length).Select(i => (long)i)))
+        {
+            // a constant (pads and shapes computed by the exporter): transposed now, as a strided view
+            var inStride = Strides(xs);
+            var outShape = perm.Select(p => xs[p]).ToArray();
+            if (FoldStrided(n, v, outShape, 0, perm.Select(p => inStride[p]).ToArray())) return;
+        }
         Emit(OpType.Transpose, n, [Tensor(n.Input[0])], new Attributes().Set("perm", perm));
     }
 
     void Concat(NodeProto n)
     {
         var vals = n.Input.Select(Get).ToArray();
-        if (vals.All(v => v.Tensor < 0 && v.Ints is not null))
+        int rank = ShapeOfValue(n.Input[0]).Length;
+        if (vals.All(v => v.Tensor < 0 && v.Ints is not null && v.Shape.Length <= 1))
         {
-            SetConst(n, [vals.Sum(v => v.Ints!.Length)], vals.SelectMany(v => v.Ints!).ToArray());
+            SetConst(n, [vals.Sum(v => v.Ints!.Length)], vals.SelectMany(v => v.Ints!).ToArray());   // shape arithmetic
             return;
         }
-        int rank = ShapeOfValue(n.Input[0]).Length;
+        if (vals.All(v => v.Tensor < 0 && (v.Ints is not null || v.Floats is not null)) && rank > 0
+            && vals.Sum(v => (long)(v.Ints?.Length ?? v.Floats!.Length)) <= ImportValue.MaxComputedElements
+            && vals.All(v => (v.Ints?.Length ?? v.Floats!.Length) == v.Shape.Aggregate(1L, (a, d) => a * d)))
+        {
+            // constants (shapes, pads, weights the exporter cut and rejoined): joined now, block by block along the axis
+            int axis = Axis(AttrI(n, "axis", 0), rank, "axis");
+            var shape = (int[])vals[0].Shape.Clone();
+            if (vals.Any(v => v.Shape.Length != rank || v.Shape.Where((d, i) => i != axis && d != shape[i]).Any())) throw Error("inputs differ in shape off the axis");
+            shape[axis] = vals.Sum(v => v.Shape[axis]);
+            long outer = 1, inner = 1;
+            for (int d = 0; d < axis; d++) outer *= shape[d];
+            for (int d = axis + 1; d < rank; d++) inner *= shape[d];
+            T[] Join<T>(Func<ImportValue, T[]> data)
+            {
+                var all = vals.Select(data).ToArray();
+                var joined = new T[outer * shape[axis] * inner];
+                int pos = 0;
+                for (int o = 0; o < outer; o++)
+                    for (int k = 0; k < vals.Length; k++)
+                    {
+                        int block = (int)(vals[k].Shape[axis] * inner);
+                        Array.Copy(all[k], o * block, joined, pos, block);
+                        pos += block;
+                    }
+                return joined;
+            }
+            if (vals.All(v => v.Ints is not null)) SetConst(n, shape, Join(v => v.Ints!));
+            else SetConst(n, shape, Join(v => v.Floats ?? v.Ints!.Select(x => x.IsConstant ? (float)x.Coef : throw Error("a batch-sized value joined with floats")).ToArray()));
+            return;
+        }
         Emit(OpType.Concat, n, n.Input.Select(Tensor).ToArray(), new Attributes().Set("axis", (long)Axis(AttrI(n, "axis", 0), rank, "axis")));
     }
 
@@ -454,16 +492,46 @@ public sealed partial class OnnxImporter
             if (count <= 1) step = 1;   // one element reads the same with any step; extreme steps stay out of the kernel's strides
             st[ax] = count == 0 ? 0 : s; sp[ax] = step; outShape[ax] = (int)count;
         }
-        if (v.Tensor < 0 && v.Ints is { } ints && r == 1)
+        if (v.Tensor < 0 && (v.Ints is not null || v.Floats is not null) && xs.All(d => d >= 0))
         {
-            SetConst(n, outShape, Enumerable.Range(0, outShape[0]).Select(i => ints[(int)(st[0] + i * sp[0])]).ToArray());
-            return;
+            // a constant: sliced now (element [k] of the output reads Σ (start + k·step)·stride)
+            var stride = Strides(xs);
+            if (FoldStrided(n, v, outShape, Enumerable.Range(0, r).Sum(d => st[d] * stride[d]), Enumerable.Range(0, r).Select(d => sp[d] * stride[d]).ToArray())) return;
         }
         int o = model.AddTensor(new TensorDesc(UniqueName(n.Output[0]), DataType.Float32, outShape));
         var node = new Node(OpType.Slice, n.Name.Length > 0 ? n.Name : $"Slice_{model.Nodes.Count}", [Tensor(n.Input[0])], [o], new Attributes().Set("starts", st).Set("steps", sp));
         model.Nodes.Add(node);
         Engine.ShapeInference.InferOutputs(model, node);
         values[n.Output[0]] = new ImportValue { Tensor = o, Shape = outShape };
+    }
+
+    static long[] Strides(int[] shape)
+    {
+        var stride = new long[shape.Length];
+        long st = 1;
+        for (int d = shape.Length - 1; d >= 0; d--) { stride[d] = st; st *= shape[d]; }
+        return stride;
+    }
+
+    /// <summary>A constant's strided view (Transpose, Slice) as a new constant: output element k (row-major in
+    /// <paramref name="outShape"/>) reads input element offset + Σ index[d]·stride[d].</summary>
+    bool FoldStrided(NodeProto n, ImportValue v, int[] outShape, long offset, long[] stride)
+    {
+        if (outShape.Aggregate(1L, (a, d) => a * d) > ImportValue.MaxComputedElements) return false;   // left to the runtime kernel
+        int count = ImportValue.ComputedElements(outShape);
+        var src = new int[count];
+        var index = new int[outShape.Length];
+        for (int k = 0; k < count; k++)
+        {
+            long at = offset;
+            for (int d = 0; d < outShape.Length; d++) at += index[d] * stride[d];
+            if (at < 0 || at >= (v.Ints?.Length ?? v.Floats!.Length)) return false;   // a value whose data does not fill its shape
+            src[k] = (int)at;
+            for (int d = outShape.Length - 1; d >= 0; d--) { if (++index[d] < outShape[d]) break; index[d] = 0; }
+        }
+        if (v.Ints is { } ints) SetConst(n, outShape, src.Select(i => ints[i]).ToArray());
+        else SetConst(n, outShape, src.Select(i => v.Floats![i]).ToArray());
+        return true;
     }
 
     void Alias(NodeProto n)
