@@ -111,4 +111,20 @@ public class RealModelTests(ITestOutputHelper output)
             else Assert.Equal(want.Longs, got.Longs);
         }
     }
+
+    /// <summary>--verify feeds ONNX Runtime and EdgeNet every graph input: Silero's float audio and state, and its int64
+    /// sample rate at the value the converter folded (a random one made ORT fail with a stack trace).</summary>
+    [Fact]
+    public void Verify_feeds_every_input_with_its_type_and_fixed_value()
+    {
+        string onnx = OnnxOrSkip("silero_vad_v5");
+        string enet = Path.Combine(Fixtures.TempDir(), "vad.enet");
+        var c = CliTests.Run("edgenet-convert.dll", [onnx, "-o", enet, "--input-value", "sr=16000", "--input-shape", "input=1,512", "--input-shape", "state=2,1,128", "--verify"]);
+        Assert.True(c.code == 0, c.stderr);
+        output.WriteLine(c.stdout);
+        var lines = c.stdout.Split('\n').Where(l => l.StartsWith("verify ", StringComparison.Ordinal) && l.Contains("max |EdgeNet")).ToArray();
+        Assert.Equal(2, lines.Length);   // output and stateN
+        foreach (var l in lines)
+            Assert.True(double.Parse(l.Split("= ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) < 1e-4, l);
+    }
 }

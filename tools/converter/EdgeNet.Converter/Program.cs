@@ -51,7 +51,7 @@ root.SetAction(r => CommandGuard.Guard(() =>
         int batch = given is { } g ? (Shape.HasBatch(m.Input().Shape) ? (int)(g.x.Length / m.Input().Elements(1)) : 1) : Shape.HasBatch(m.Input().Shape) ? 2 : 1;
         // An int8 model is compared with ORT running the fp32 ONNX file: the difference is the quantization error.
         bool int8 = m.Tensors.Any(t => t.Type == DataType.Int8) && !OnnxHasQuantization(src.FullName);
-        string what = $"{(given is null ? "random inputs in [-1, 1]" : $"'{r.GetValue(verifyInput)!.Name}'")}, batch {batch}";
+        string what = $"{(given is null ? "random inputs in [-1, 1]" : $"'{r.GetValue(verifyInput)!.Name}'")}{(m.Inputs.Count > 1 ? " (other float inputs random, integer/bool inputs their --input-value or 0)" : "")}, batch {batch}";
         Console.WriteLine(int8
             ? $"verify: EdgeNet's int8 model against ONNX Runtime running the fp32 ONNX file on {what}; the differences include the quantization error"
             : $"verify: EdgeNet against ONNX Runtime on the same model, {what}");
