@@ -115,7 +115,13 @@ public partial class SaveFaultTests(ITestOutputHelper output)
         string[] smallDisk = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", "mount -t tmpfs -o size=256k tmpfs \"$0\" && exec \"$@\"", state];
         using var s = new ServiceTests.ServiceProcess(cfg, dir, smallDisk);
         Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
-        for (int i = 0; i < 12; i++) { Thread.Sleep(30); Assert.True(s.Ctl("label 1").GetProperty("ok").GetBoolean()); }
+        long seen = -1;
+        for (int i = 0; i < 12; i++)   // each label on a newer window: wait for the window count to move, not for time
+        {
+            Assert.True(s.WaitFor(() => s.Ctl("last").TryGetProperty("window", out var w) && w.GetInt64() > seen, 30), "no new window");
+            seen = s.Ctl("last").GetProperty("window").GetInt64();
+            Assert.True(s.Ctl("label 1").GetProperty("ok").GetBoolean());
+        }
 
         // Fill the service's state disk, seen through its own mount namespace.
         string view = $"/proc/{s.Process.Id}/root{state}";
