@@ -27,6 +27,16 @@ public abstract unsafe class Kernel(Node node)
 
     protected ModelFormatException Error(string message) => new($"node '{Node.Name}' ({Node.Op}): {message}");
 
+    /// <summary>The node's "axis" attribute (ONNX's default <paramref name="fallback"/>), negative from the end,
+    /// checked against <paramref name="rank"/>.</summary>
+    internal int AxisAttribute(int rank, long fallback)
+    {
+        long axis = Node.Attributes.Int("axis", fallback);
+        if (axis < 0) axis += rank;
+        if (axis < 0 || axis >= rank) throw Error($"axis out of range for rank {rank}");
+        return (int)axis;
+    }
+
     /// <summary>Checks that the file's declared output shape equals what this op computes from its inputs.</summary>
     protected void ExpectShape(Model m, int tensor, int[] expected)
     {

@@ -22,9 +22,7 @@ internal sealed class CumSumKernel : Kernel
         type = xt.Type;
         if (type is not (DataType.Float32 or DataType.Int32 or DataType.Int64)) throw Error($"input '{xt.Name}' is {type}; CumSum takes float32, int32 or int64");
         int r = xt.Shape.Length;
-        axis = (int)node.Attributes.Int("axis", 0);
-        if (axis < 0) axis += r;
-        if (axis < 0 || axis >= r) throw Error($"axis out of range for rank {r}");
+        axis = AxisAttribute(r, 0);
         exclusive = node.Attributes.Int("exclusive", 0) != 0;
         reverse = node.Attributes.Int("reverse", 0) != 0;
         ExpectOutput(m, y, xt.Shape, type);

@@ -114,9 +114,7 @@ internal sealed class ConcatKernel : Kernel
         ModelFormatException Bad(string why) => new($"node '{k.Node.Name}' ({k.Node.Op}): {why}");
         var inputs = k.Node.Inputs;
         var first = m.Tensors[inputs[0]];
-        int r = first.Shape.Length, axis = (int)k.Node.Attributes.Int("axis", 0);
-        if (axis < 0) axis += r;
-        if (axis < 0 || axis >= r) throw Bad($"axis out of range for rank {r}");
+        int r = first.Shape.Length, axis = k.AxisAttribute(r, 0);
         var shape = (int[])first.Shape.Clone();
         shape[axis] = 0;
         foreach (var i in inputs)
@@ -167,9 +165,7 @@ internal sealed class GatherKernel : Kernel
         var xt = m.Tensors[x];
         elementSize = DataMovement.ElementSize(this, m, x);
         int r = xt.Shape.Length;
-        axis = (int)node.Attributes.Int("axis", 0);
-        if (axis < 0) axis += r;
-        if (axis < 0 || axis >= r) throw Error($"axis out of range for rank {r}");
+        axis = AxisAttribute(r, 0);
         RequireFixed(xt, axis, "the gathered axis");
         int len = xt.Shape[axis];
         int[] ishape;

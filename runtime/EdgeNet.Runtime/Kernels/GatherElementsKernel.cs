@@ -21,9 +21,7 @@ internal sealed class GatherElementsKernel : Kernel
         var xs = xt.Shape;
         int r = xs.Length;
         for (int d = 0; d < r; d++) RequireFixed(xt, d, $"axis {d}");
-        int axis = (int)node.Attributes.Int("axis", 0);
-        if (axis < 0) axis += r;
-        if (axis < 0 || axis >= r) throw Error($"axis out of range for rank {r}");
+        int axis = AxisAttribute(r, 0);
         var shape = node.Attributes.Ints("indices_shape", []).Select(v => v is >= 0 and <= int.MaxValue ? (int)v : throw Error($"indices dimension {v} is out of range")).ToArray();
         var indices = node.Attributes.Ints("indices", []);
         if (shape.Length != r) throw Error($"indices of rank {shape.Length} for data of rank {r}");

@@ -18,9 +18,7 @@ internal sealed class LayerNormKernel : Kernel
         x = node.Inputs[0]; scale = node.Inputs[1]; y = node.Outputs[0];
         if (node.Inputs.Length > 2 && node.Inputs[2] >= 0) bias = node.Inputs[2];
         var xs = FloatTensor(m, x, "X").Shape;
-        axis = (int)node.Attributes.Int("axis", -1);
-        if (axis < 0) axis += xs.Length;
-        if (axis < 0 || axis >= xs.Length) throw Error($"axis out of range for rank {xs.Length}");
+        axis = AxisAttribute(xs.Length, -1);
         epsilon = node.Attributes.Float("epsilon", 1e-5f);
         if (!(epsilon >= 0)) throw Error($"epsilon {epsilon} must not be negative");
         long inner = 1;

@@ -20,13 +20,7 @@ internal sealed class SoftmaxKernel : Kernel
     }
 
     /// <summary>The "axis" attribute, negative from the end, checked against the rank.</summary>
-    internal static int Axis(Kernel k, Node node, int rank)
-    {
-        int axis = (int)node.Attributes.Int("axis", -1);
-        if (axis < 0) axis += rank;
-        if (axis < 0 || axis >= rank) throw new ModelFormatException($"node '{node.Name}' ({node.Op}): axis out of range for rank {rank}");
-        return axis;
-    }
+    internal static int Axis(Kernel k, Node node, int rank) => k.AxisAttribute(rank, -1);
 
     public override void Run(Frame f)
     {

@@ -19,9 +19,7 @@ internal sealed class SplitKernel : Kernel
         var xt = m.Tensors[x];
         elementSize = DataMovement.ElementSize(this, m, x);
         int r = xt.Shape.Length;
-        axis = (int)node.Attributes.Int("axis", 0);
-        if (axis < 0) axis += r;
-        if (axis < 0 || axis >= r) throw Error($"axis out of range for rank {r}");
+        axis = AxisAttribute(r, 0);
         RequireFixed(xt, axis, "the split axis");
         sizes = node.Attributes.Ints("split", []).Select(v => v is >= 0 and <= int.MaxValue ? (int)v : throw Error($"split length {v} is out of range")).ToArray();
         if (sizes.Length != outputs.Length) throw Error($"{sizes.Length} split lengths for {outputs.Length} outputs");
