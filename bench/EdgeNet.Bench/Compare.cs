@@ -18,6 +18,8 @@ public static class Compare
     {
         /// <summary>Quantize EdgeNet's model with its own PTQ (calibrated on the input) before timing.</summary>
         public bool Ptq { get; init; }
+        /// <summary>Convert with the first input's shape taken from <see cref="Input"/>'s .npy (symbolic dimensions made concrete).</summary>
+        public bool FixInputShape { get; init; }
     }
     public sealed record Row(string Model, int Threads, double EdgeP50, double EdgeP90, double OrtP50, double OrtP90, long AllocatedPerRun, double MaxAbsDiff)
     {
@@ -44,7 +46,13 @@ public static class Compare
         foreach (var c in cases)
         {
             if (!File.Exists(c.Onnx)) { log.WriteLine($"skip {c.Name}: {c.Onnx} not found"); continue; }
-            var model = OnnxImporter.Convert(c.Onnx);
+            var options = new ConvertOptions();
+            if (c.FixInputShape && c.Input is not null)
+            {
+                using var probe = new InferenceSession(c.OrtOnnx ?? c.Onnx);
+                options = new ConvertOptions { InputShapes = new Dictionary<string, int[]> { [probe.InputMetadata.Keys.First()] = Npy.Read(c.Input).Shape } };
+            }
+            var model = OnnxImporter.Convert(c.Onnx, options);
             if (c.Ptq && c.Input is not null)
                 model = EdgeNet.Quant.Quantizer.Quantize(model, EdgeNet.Quant.Calibration.Collect(model, Npy.Read(c.Input).Floats!, EdgeNet.Quant.CalibrationMethod.MinMax));
             int batch = Shape.HasBatch(model.Input().Shape) ? c.Batch : 1;
@@ -58,6 +66,12 @@ public static class Compare
                 so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
                 using var ort = new InferenceSession(c.OrtOnnx ?? c.Onnx, so);
                 var outShape = ort.OutputMetadata.Values.First().Dimensions.Select(d => d < 0 ? batch : d).Select(d => (long)d).ToArray();
+                if (ort.OutputMetadata.Values.First().Dimensions.Skip(1).Any(d => d < 0))   // symbolic beyond the batch: ask ORT once
+                {
+                    using var probeIn = OrtValue.CreateTensorValueFromMemory(x, shape.Select(d => (long)d).ToArray());
+                    using var probeOut = ort.Run(new RunOptions(), [ort.InputMetadata.Keys.First()], [probeIn], [ort.OutputMetadata.Keys.First()]);
+                    outShape = probeOut[0].GetTensorTypeAndShape().Shape;
+                }
                 var yOrt = new float[outShape.Aggregate(1L, (a, d) => a * d)];
                 using var inVal = OrtValue.CreateTensorValueFromMemory(x, shape.Select(d => (long)d).ToArray());
                 using var outVal = OrtValue.CreateTensorValueFromMemory(yOrt, outShape);

@@ -31,6 +31,7 @@ string outDir = Arg("--out", Path.Combine(root, "bench", "results"));
 Directory.CreateDirectory(outDir);
 var cases = Compare.DefaultCases(shared);
 cases.AddRange(Int8Cases.All(shared));
+cases.AddRange(RealModelCases.All(shared));
 if (Arg("--only", "") is { Length: > 0 } only) cases = cases.Where(c => c.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToList();
 Console.WriteLine(Peak.Describe());
 var rows = Compare.Run(cases, threads, iters, Console.Out);
