@@ -1,5 +1,9 @@
 using EdgeNet.Converter;
+using EdgeNet.Converter.Onnx;
 using EdgeNet.Io;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Xunit;
 
 namespace EdgeNet.Tests;
@@ -7,7 +11,8 @@ namespace EdgeNet.Tests;
 /// <summary>
 /// The third-party models of ../shared/models (README there), as a user runs them: `edgenet-convert` with
 /// `--input-shape` from the input files' shapes, then `edgenet run … --output-dir`, every output compared with ONNX
-/// Runtime's within 1e-4 of the output's largest |value|. Six models are not stored there (licence, size): fetch.sh
+/// Runtime's within 1e-4 of the output's largest |value|. An output made by a Sigmoid is compared with the exact
+/// sigmoid (float64) of ORT's own logits (<see cref="ExactSigmoidOfOrtLogits"/> says why). Six models are not stored there (licence, size): fetch.sh
 /// puts them in ~/.cache/edgenet-models (or $EDGENET_MODELS); without them the test is skipped, visibly.
 /// </summary>
 public class RealModelTests(ITestOutputHelper output)
@@ -55,10 +60,7 @@ public class RealModelTests(ITestOutputHelper output)
 
     /// <summary>Models that do not match yet and why: their failure is reported as a visible skip with the reason
     /// (a model that starts to match passes). Empty when every model matches.</summary>
-    static readonly Dictionary<string, string> Pending = new()
-    {
-        ["ppocrv4_det"] = "probability map within 1.4e-4, not 1e-4, of its largest value (|Δ| 1.4e-7 on values ≤ 1e-3)",
-    };
+    static readonly Dictionary<string, string> Pending = new();
 
     [Theory]
     [MemberData(nameof(Models))]
@@ -94,9 +96,10 @@ public class RealModelTests(ITestOutputHelper output)
         var expected = Directory.GetFiles(SharedModels, $"{name}.ort.*.npy").Order(StringComparer.Ordinal).ToArray();
         var written = Directory.GetFiles(outDir, "*.npy").Select(Path.GetFileName).ToArray();
         Assert.Equal(expected.Length, written.Length);
+        var exact = ExactSigmoidOfOrtLogits(onnx, inputs);
         for (int k = 0; k < expected.Length; k++)
         {
-            var want = Npy.Read(Path.Combine(SharedModels, $"{name}.ort.{k}.npy"));
+            var want = exact.TryGetValue(k, out var e) ? e : Npy.Read(Path.Combine(SharedModels, $"{name}.ort.{k}.npy"));
             var file = written.Single(f => f!.StartsWith($"{k}_", StringComparison.Ordinal));
             var got = Npy.Read(Path.Combine(outDir, file!));
             Assert.Equal(want.Shape, got.Shape);
@@ -110,6 +113,41 @@ public class RealModelTests(ITestOutputHelper output)
             }
             else Assert.Equal(want.Longs, got.Longs);
         }
+    }
+
+    /// <summary>
+    /// For each graph output made by a Sigmoid: σ computed in float64 from ORT's own logits (the Sigmoid's input, run
+    /// through ORT as an extra graph output). ORT's Sigmoid (MLAS's rational approximation) is off by up to ~1.4e-7
+    /// absolute where the exact value is far smaller, which is a large part of an output whose values are all small.
+    /// PP-OCRv4 det on its stored input (a map whose largest probability is 9.66e-4): ORT's sigmoid gives 1.788e-7 at
+    /// logit −16.957, where σ = 4.32e-8 (EdgeNet: 4.32e-8; EdgeNet's sigmoid is within 1.1e-10 of exact everywhere on
+    /// that map). That single difference, 1.36e-7 = 1.4e-4 of the map's largest value, was the whole failure: node by
+    /// node, every one of the model's 330 intermediate tensors is within 7.3e-6 of its largest value of ORT's, the logits
+    /// within 1.2e-6 (|Δ| 5.9e-5 of 49.8), and the exact sigmoids of the two engines' logits within 1.4e-8 = 1.5e-5 of
+    /// the map's largest value. Nothing is loosened: the bar stays 1e-4 of the largest value, against an exact sigmoid.
+    /// </summary>
+    static Dictionary<int, NpyArray> ExactSigmoidOfOrtLogits(string onnx, (string name, string file)[] inputs)
+    {
+        var model = OnnxFile.Load(onnx).Proto;
+        var g = model.Graph;
+        var sigmoidInput = g.Node.Where(n => n.OpType == "Sigmoid").ToDictionary(n => n.Output[0], n => n.Input[0]);
+        var logits = g.Output.Select((o, k) => (k, logit: sigmoidInput.GetValueOrDefault(o.Name))).Where(t => t.logit is not null).ToArray();
+        var result = new Dictionary<int, NpyArray>();
+        if (logits.Length == 0) return result;
+        foreach (var (_, logit) in logits) g.Output.Add(new ValueInfoProto { Name = logit });
+        using var opts = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        using var ort = new InferenceSession(model.ToByteArray(), opts);
+        var feed = inputs.Select(i => Npy.Read(i.file) is var x && x.Floats is { } f
+            ? NamedOnnxValue.CreateFromTensor(i.name, new DenseTensor<float>(f, x.Shape))
+            : NamedOnnxValue.CreateFromTensor(i.name, new DenseTensor<long>(x.Longs!, x.Shape))).ToList();
+        using var res = ort.Run(feed);
+        foreach (var (k, logit) in logits)
+        {
+            var z = res.First(r => r.Name == logit).AsTensor<float>();
+            var p = z.Select(v => (float)(1 / (1 + Math.Exp(-(double)v)))).ToArray();
+            result[k] = new NpyArray(z.Dimensions.ToArray(), p, null);
+        }
+        return result;
     }
 
     /// <summary>--verify feeds ONNX Runtime and EdgeNet every graph input: Silero's float audio and state, and its int64
