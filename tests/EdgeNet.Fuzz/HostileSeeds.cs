@@ -40,18 +40,35 @@ public static partial class HostileSeeds
         yield return ("rank-9", Graph(g => Chain(g, Node("Relu", ["x"], ["y"])), 1, 1, 1, 1, 1, 1, 1, 4));
     }
 
-    /// <summary>.enet seeds: int64 attribute extremes the runtime reads (a Conv group of 2^32+1, a Softmax axis of 2^40).</summary>
-    public static IEnumerable<byte[]> Enet()
+    /// <summary>.enet seeds, named, with the hostile value: int64 attributes past int32 that a hand-made file can hold
+    /// (the converter refuses them, so only these reach the runtime's own checks). Each must be refused, quoting it.</summary>
+    public static IEnumerable<(string Name, long Value, byte[] Bytes)> Enet()
     {
-        foreach (var (op, attrs) in new[] { (OpType.Softmax, new Attributes().Set("axis", Int40)), (OpType.Relu, new Attributes().Set("axis", long.MinValue)) })
-        {
-            var g = new GraphBuilder();
-            int x = g.Input("x", -1, 4);
-            yield return ModelFile.Write(g.Build(g.Add(op, [x], attrs)));
-        }
-        var c = new GraphBuilder();
-        int ci = c.Input("x", -1, 1, 8, 8);
-        yield return ModelFile.Write(c.Build(c.Add(OpType.Conv, [ci, c.Constant("w", new float[9], 1, 1, 3, 3)], new Attributes().Set("group", Int32Plus1))));
+        (string, long, byte[]) Seed(string name, long value, string attr, Func<GraphBuilder, Attributes, int> build) => (name, value, Patched(build, attr, value));
+        yield return Seed("softmax-axis-2^40", Int40, "axis", (g, a) => g.Add(OpType.Softmax, [g.Input("x", -1, 4)], a.Set("axis", 1L)));
+        yield return Seed("softmax-axis-int64-min", long.MinValue, "axis", (g, a) => g.Add(OpType.Softmax, [g.Input("x", -1, 4)], a.Set("axis", 1L)));
+        yield return Seed("concat-axis-2^32+1", Int32Plus1, "axis", (g, a) => { int x = g.Input("x", -1, 4); return g.Add(OpType.Concat, [x, x], a.Set("axis", 1L)); });
+        yield return Seed("conv-group-2^32+1", Int32Plus1, "group", (g, a) => g.Add(OpType.Conv, [g.Input("x", -1, 1, 8, 8), g.Constant("w", new float[9], 1, 1, 3, 3)], a.Set("group", 1L)));
+        yield return Seed("maxpool-kernel-2^32+2", Int32Plus1 + 1, "kernel_shape", (g, a) => g.Add(OpType.MaxPool, [g.Input("x", -1, 1, 8, 8)], a.Set("kernel_shape", [2L, 2L])));
+    }
+
+    /// <summary>The model <paramref name="build"/> makes (valid), written with <paramref name="attr"/> (or its first
+    /// element) set to <paramref name="value"/>: the builder and the writer validate, so the value goes in as an in-range
+    /// marker and is patched into the bytes, which are then resealed.</summary>
+    static byte[] Patched(Func<GraphBuilder, Attributes, int> build, string attr, long value)
+    {
+        const long Marker = 0x5EED_0042;
+        var g = new GraphBuilder();
+        var a = new Attributes();
+        var m = g.Build(build(g, a));
+        if (a.All[attr].Kind == AttrKind.Int) a.Set(attr, Marker);
+        else a.Set(attr, [Marker, .. a.All[attr].Ints!.Skip(1)]);
+        var bytes = ModelFile.Write(m);
+        var marker = BitConverter.GetBytes(Marker);
+        int at = bytes.AsSpan().IndexOf(marker);
+        if (at < 0 || bytes.AsSpan(at + 1).IndexOf(marker) >= 0) throw new InvalidOperationException("the marker is not in the file exactly once");
+        BitConverter.GetBytes(value).CopyTo(bytes, at);
+        return Reseal.Enet(bytes);
     }
 
     /// <summary>The files the ONNX seeds name, made once in the fuzzer's scratch folder: a symlink leaving it, a symlink

@@ -8,6 +8,9 @@ using EdgeNet.Fuzz;
 //   dotnet run --project tests/EdgeNet.Fuzz -c Release -- libfuzzer enet|onnx
 //       SharpFuzz's libFuzzer entry point, for coverage-guided runs with libfuzzer-dotnet on an instrumented build.
 //   ... -- afl enet|onnx    SharpFuzz's AFL++ entry point (afl-fuzz with an instrumented build).
+//   ... -- seeds onnx|enet DIR
+//       writes the hostile seeds (HostileSeeds) as DIR/NAME.onnx|.enet, with the files the ONNX ones name beside them,
+//       to try them on edgenet-convert and edgenet themselves.
 //   ... -- save-loop A.enet B.enet OUT.enet
 //       saves A and B to OUT alternately, forever: the process the durable-save test kills with SIGKILL.
 if (args.Length == 4 && args[0] == "save-loop")
@@ -17,7 +20,15 @@ if (args.Length == 4 && args[0] == "save-loop")
     Console.WriteLine("saving");   // after a first complete save: the killer's moments all fall inside the loop, however loaded the machine
     for (long i = 1; ; i++) EdgeNet.Format.ModelFile.Save(models[i % 2], args[3]);
 }
-if (args.Length < 2) { Console.Error.WriteLine("usage: run enet|onnx SECONDS CORPUS_DIR [CRASH_DIR] | libfuzzer enet|onnx | afl enet|onnx | save-loop A B OUT"); return 2; }
+if (args.Length == 3 && args[0] == "seeds")
+{
+    Directory.CreateDirectory(args[2]);
+    if (args[1] == "onnx") HostileSeeds.Neighbours(args[2]);
+    foreach (var (name, bytes) in args[1] == "onnx" ? HostileSeeds.Onnx() : HostileSeeds.Enet().Select(s => (s.Name, s.Bytes)))
+        File.WriteAllBytes(Path.Combine(args[2], $"{name.Replace("../", "up-")}.{args[1]}"), bytes);
+    return 0;
+}
+if (args.Length < 2) { Console.Error.WriteLine("usage: run enet|onnx SECONDS CORPUS_DIR [CRASH_DIR] | libfuzzer enet|onnx | afl enet|onnx | seeds onnx|enet DIR | save-loop A B OUT"); return 2; }
 string scratch = Directory.CreateTempSubdirectory("edgenet-fuzz").FullName;
 Action<ReadOnlySpan<byte>> target = args[1] == "onnx" ? d => Targets.Onnx(d, scratch) : d => Targets.Enet(d);
 if (args[0] == "replay") { foreach (var f in args[2..]) { target(File.ReadAllBytes(f)); Console.WriteLine($"{f}: no crash"); } return 0; }   // replay enet|onnx FILE...: the exception, unfiltered
@@ -29,7 +40,7 @@ switch (args[0])
 double seconds = double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
 var seeds = Directory.GetFiles(args[3], args[1] == "onnx" ? "*.onnx" : "*.enet", SearchOption.AllDirectories)
     .Select(File.ReadAllBytes).Where(b => b.Length < 4_000_000).ToList();
-seeds.AddRange(args[1] == "onnx" ? HostileSeeds.Onnx().Select(s => s.Bytes) : HostileSeeds.Enet());   // shapes mutation does not reach (issue 16)
+seeds.AddRange(args[1] == "onnx" ? HostileSeeds.Onnx().Select(s => s.Bytes) : HostileSeeds.Enet().Select(s => s.Bytes));   // shapes mutation does not reach (issue 16)
 if (seeds.Count == 0) { Console.Error.WriteLine($"no seeds in {args[3]}"); return 2; }
 string crashes = args.Length > 4 ? args[4] : Path.Combine(scratch, "crashes");
 Directory.CreateDirectory(crashes);

@@ -31,10 +31,10 @@ public abstract unsafe class Kernel(Node node)
     /// checked against <paramref name="rank"/>.</summary>
     internal int AxisAttribute(int rank, long fallback)
     {
-        int axis = (int)Node.Attributes.Int("axis", fallback);
+        long axis = Node.Attributes.Int("axis", fallback);   // as int64: a cut (int) would turn 2^40 into axis 0
         if (axis < 0) axis += rank;
-        if (axis < 0 || axis >= rank) throw Error($"axis out of range for rank {rank}");
-        return axis;
+        if (axis < 0 || axis >= rank) throw Error($"axis {Node.Attributes.Int("axis", fallback)} is out of range for rank {rank}");
+        return (int)axis;
     }
 
     /// <summary>Checks that the file's declared output shape equals what this op computes from its inputs.</summary>

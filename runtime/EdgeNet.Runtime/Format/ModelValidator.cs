@@ -32,6 +32,7 @@ public static class ModelValidator
             var a = (minIn: info.Inputs.Min, maxIn: info.Inputs.Max, minOut: info.Outputs.Min, maxOut: info.Outputs.Max);
             if (node.Inputs.Length < a.minIn || node.Inputs.Length > a.maxIn || node.Outputs.Length < a.minOut || node.Outputs.Length > a.maxOut)
                 throw new ModelFormatException($"node '{node.Name}' ({node.Op}): {node.Inputs.Length} inputs and {node.Outputs.Length} outputs; expects {a.minIn}..{a.maxIn} and {a.minOut}..{a.maxOut}");
+            CheckInt32Attributes(node);
             for (int k = 0; k < node.Inputs.Length; k++)
             {
                 int t = node.Inputs[k];
@@ -61,6 +62,24 @@ public static class ModelValidator
     {
         if (m.Metadata.ClassLabels.Length > 0 && m.Tensors[m.Outputs[0]] is { Shape.Length: > 0 } first && first.Elements(1) != m.Metadata.ClassLabels.Length)
             throw new ModelFormatException($"{m.Metadata.ClassLabels.Length} class labels for output '{first.Name}' of {first.Elements(1)} values per sample");
+    }
+
+    /// <summary>Attributes that are axes, sizes, counts or indices: kernels read them as int, so a value past int32
+    /// (a hand-made file's group 2^32+1, axis 2^40) is refused here instead of cut to 1 or 0 by a cast. Slice's
+    /// starts/ends/steps stay int64 (ONNX clamps them).</summary>
+    static readonly HashSet<string> Int32Attributes = ["axis", "group", "hidden_size", "layout", "num_groups", "kernel_shape", "strides",
+        "pads", "dilations", "output_padding", "perm", "indices", "indices_shape", "repeats", "split", "axes", "size", "sizes", "to"];
+
+    static void CheckInt32Attributes(Node node)
+    {
+        foreach (var (name, v) in node.Attributes.All)
+        {
+            if (!Int32Attributes.Contains(name)) continue;
+            long[] values = v.Kind switch { AttrKind.Int => [v.Int], AttrKind.Ints => v.Ints!, _ => [] };
+            foreach (long x in values)
+                if (x is < int.MinValue or > int.MaxValue)
+                    throw new ModelFormatException($"node '{node.Name}' ({node.Op}): attribute '{name}' = {x} is out of range (it must fit 32 bits)");
+        }
     }
 
     static void CheckIndex(int i, int count, string what)
