@@ -188,13 +188,17 @@ internal sealed unsafe class ResizeKernel : Kernel
         return true;
     }
 
-    int[] Shape(int[] template, int batch) { var s = (int[])template.Clone(); for (int d = 0; d < s.Length; d++) if (s[d] < 0) s[d] = batch; return s; }
+    static int[] Shape(int[] template, int batch) { var s = new int[template.Length]; Shape(template, batch, s); return s; }
+    static void Shape(int[] template, int batch, Span<int> s) { for (int d = 0; d < s.Length; d++) s[d] = template[d] < 0 ? batch : template[d]; }
 
     /// <summary>Intermediate results of the separable passes, two of the largest.</summary>
-    public override long ScratchBytes(int batch)
+    public override long ScratchBytes(int batch) => reference ? 0 : 2 * 4 * LargestPass(batch) + 64;
+
+    /// <summary>Elements of the largest intermediate result (shapes on the stack: Run calls this on every inference).</summary>
+    long LargestPass(int batch)
     {
-        if (reference) return 0;
-        var cur = Shape(inShape, batch); var o = Shape(outShape, batch);
+        Span<int> cur = stackalloc int[inShape.Length], o = stackalloc int[outShape.Length];
+        Shape(inShape, batch, cur); Shape(outShape, batch, o);
         long most = 0;
         foreach (int d in order)
         {
@@ -202,7 +206,7 @@ internal sealed unsafe class ResizeKernel : Kernel
             long n = 1; foreach (var v in cur) n *= v;
             most = Math.Max(most, n);
         }
-        return 2 * 4 * most + 64;
+        return most;
     }
 
     public override void Run(Frame f)
@@ -211,8 +215,9 @@ internal sealed unsafe class ResizeKernel : Kernel
         var xs = f.Span(x); var ys = f.Span(y);
         if (reference) { Reference(xs, ys, Shape(inShape, batch), Shape(outShape, batch)); return; }
         if (order.Length == 0) { xs.CopyTo(ys); return; }
-        var cur = Shape(inShape, batch); var o = Shape(outShape, batch);
-        long half = (ScratchBytes(batch) - 64) / 8;
+        Span<int> cur = stackalloc int[inShape.Length], o = stackalloc int[outShape.Length];   // nothing allocated per run
+        Shape(inShape, batch, cur); Shape(outShape, batch, o);
+        long half = LargestPass(batch);
         float* src = f.F(x), bufA = (float*)f.Scratch, bufB = bufA + half;
         for (int p = 0; p < order.Length; p++)
         {
