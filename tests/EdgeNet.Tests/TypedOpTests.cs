@@ -87,4 +87,96 @@ public class TypedOpTests
         Assert.Equal([5f, 5f, 1f, 7f, 0f, 0f], s.Output<float>(2).ToArray());
         Assert.Equal([1L, 2, 0, 3, 0, 1], s.Output<long>(3).ToArray());
     }
+
+    [Fact]
+    public void Integer_and_bool_reductions_fold_exactly_in_their_type()
+    {
+        var g = new GraphBuilder();
+        int b = g.Input("b", DataType.Bool, 2, 3), i = g.Input("i", DataType.Int8, 2, 3);
+        var axis1 = new Attributes().Set("axes", new long[] { 1 }).Set("keepdims", 0L);
+        int any = g.Add(OpType.ReduceMax, [b], axis1), all = g.Add(OpType.ReduceMin, [b], axis1);
+        int sum = g.Add(OpType.ReduceSum, [i], axis1), mean = g.Add(OpType.ReduceMean, [i], axis1);
+        int prod = g.Add(OpType.ReduceProd, [i], new Attributes().Set("axes", new long[] { 0 }));
+        using var s = new Session(g.Build(any, all, sum, mean, prod), 1);
+        new byte[] { 0, 1, 0, 1, 1, 1 }.CopyTo(s.Input<byte>(0, 1));
+        new sbyte[] { 100, 100, 1, -7, 2, -128 }.CopyTo(s.Input<sbyte>(1, 1));
+        s.Run(1);
+        Assert.Equal(new byte[] { 1, 1 }, s.Output<byte>(0).ToArray());
+        Assert.Equal(new byte[] { 0, 1 }, s.Output<byte>(1).ToArray());
+        Assert.Equal(new sbyte[] { unchecked((sbyte)201), 123 }, s.Output<sbyte>(2).ToArray());   // the sum wraps as int8 does
+        Assert.Equal(new sbyte[] { 67, -44 }, s.Output<sbyte>(3).ToArray());   // the mean of the exact sum, truncated toward zero
+        Assert.Equal(new sbyte[] { unchecked((sbyte)-700), unchecked((sbyte)200), -128 }, s.Output<sbyte>(4).ToArray());
+        var e = Assert.Throws<ModelFormatException>(() =>
+        {
+            var h = new GraphBuilder();
+            int x = h.Input("x", DataType.Bool, 4);
+            return new Session(h.Build(h.Add(OpType.ReduceSum, [x])), 1);
+        });
+        Assert.Contains("bool", e.Message);
+    }
+
+    [Fact]
+    public void Clip_of_plain_integers_rounds_its_bounds_into_the_type()
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", DataType.Int8, 5), u = g.Input("u", DataType.UInt8, 3);
+        int y = g.Add(OpType.Clip, [x], new Attributes().Set("min", -2.5f).Set("max", 3.7f));
+        int z = g.Add(OpType.Clip, [u], new Attributes().Set("min", float.NegativeInfinity).Set("max", 300f));
+        using var s = new Session(g.Build(y, z), 1);
+        new sbyte[] { -128, -3, 0, 3, 127 }.CopyTo(s.Input<sbyte>(0, 1));
+        new byte[] { 0, 200, 255 }.CopyTo(s.Input<byte>(1, 1));
+        s.Run(1);
+        Assert.Equal(new sbyte[] { -2, -2, 0, 3, 3 }, s.Output<sbyte>(0).ToArray());
+        Assert.Equal(new byte[] { 0, 200, 255 }, s.Output<byte>(1).ToArray());
+    }
+
+    [Fact]
+    public void Pow_of_mixed_types_takes_the_base_type()
+    {
+        var g = new GraphBuilder();
+        int fb = g.Input("fb", DataType.Float32, 3), ie = g.Input("ie", DataType.Int64, 3), ib = g.Input("ib", DataType.Int32, 3), fe = g.Input("fe", 1);
+        int y1 = g.Add(OpType.Pow, [fb, ie]), y2 = g.Add(OpType.Pow, [ib, fe]);
+        using var s = new Session(g.Build(y1, y2), 1);
+        new[] { 2f, -1.5f, 4f }.CopyTo(s.Input<float>(0, 1));
+        new long[] { 3, 2, -2 }.CopyTo(s.Input<long>(1, 1));
+        new[] { 4, -3, 10 }.CopyTo(s.Input<int>(2, 1));
+        new[] { 0.5f }.CopyTo(s.Input<float>(3, 1));
+        s.Run(1);
+        Assert.Equal([8f, 2.25f, 0.0625f], s.Output<float>(0).ToArray());
+        Assert.Equal(DataType.Int32, s.OutputType(1));
+        Assert.Equal([2, 0, 3], s.Output<int>(1).ToArray());   // √-3 is NaN → 0; √10 truncates to 3
+    }
+
+    /// <summary>MaxPool's Indices (row- and column-major) and uint8 MaxPool against the float kernel's values.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void MaxPool_indices_point_at_the_maxima(long storageOrder)
+    {
+        var attrs = new Attributes().Set("kernel_shape", new long[] { 3, 2 }).Set("strides", new long[] { 2, 1 }).Set("pads", new long[] { 1, 0, 1, 1 })
+            .Set("dilations", new long[] { 1, 2 }).Set("ceil_mode", 1L).Set("storage_order", storageOrder);
+        var g = new GraphBuilder();
+        int x = g.Input("x", 2, 3, 7, 6), q = g.Input("q", DataType.UInt8, 2, 3, 7, 6);
+        int plain = g.Add(OpType.MaxPool, [x], attrs);
+        int y = g.Add(OpType.MaxPool, [x], attrs, outputs: 2);
+        int idx = g.Model.Nodes[^1].Outputs[1];
+        int yq = g.Add(OpType.MaxPool, [q], attrs);
+        using var s = new Session(g.Build(plain, y, idx, yq), 1);
+        var rng = new Random(2);
+        var xv = Enumerable.Range(0, 2 * 3 * 7 * 6).Select(_ => (float)rng.Next(0, 40)).ToArray();   // ties on purpose
+        xv.CopyTo(s.Input<float>(0, 1));
+        xv.Select(v => (byte)(v * 6)).ToArray().CopyTo(s.Input<byte>(1, 1));
+        s.Run(1);
+        var want = s.Output<float>(0).ToArray();
+        Assert.Equal(want, s.Output<float>(1).ToArray());
+        Assert.Equal(want.Select(v => (byte)(v * 6)).ToArray(), s.Output<byte>(3).ToArray());
+        var ind = s.Output<long>(2).ToArray();
+        for (int o = 0; o < ind.Length; o++)
+        {
+            long i = ind[o], plane = i / 42, at = i % 42;
+            long h = storageOrder == 0 ? at / 6 : at % 7, w = storageOrder == 0 ? at % 6 : at / 7;
+            Assert.Equal(o / (4 * 5), (int)plane);   // output [2, 3, 4, 5]: the maximum comes from its own image and channel
+            Assert.Equal(want[o], xv[plane * 42 + h * 6 + w]);
+        }
+    }
 }

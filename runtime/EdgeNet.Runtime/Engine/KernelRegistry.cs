@@ -26,8 +26,8 @@ internal static class KernelRegistry
         var first = node.Inputs.Length > 0 && node.Inputs[0] >= 0 ? m.Tensors[node.Inputs[0]] : null;
         bool int8 = first?.Type == DataType.Int8 && !(info.Typed is not null && first.Quant is null);
         if (int8) return (info.Int8 ?? throw new ModelFormatException($"node '{node.Name}': no int8 kernel for {node.Op} (dequantize before it)"))(m, node, o);
-        // Integer and bool data: the op's typed kernel, which checks its own types.
-        if (info.Typed is { } typed && node.Inputs.Any(t => t >= 0 && m.Tensors[t].Type != DataType.Float32))
+        // Integer and bool data (in, or out: MaxPool's int64 Indices): the op's typed kernel, which checks its own types.
+        if (info.Typed is { } typed && node.Inputs.Concat(node.Outputs).Any(t => t >= 0 && m.Tensors[t].Type != DataType.Float32))
             return typed(m, node, o);
         if (!info.ConvertsTypes)
             foreach (var t in node.Outputs.Concat(info.Parameters.Length > 0 ? node.Inputs.Take(1) : node.Inputs))

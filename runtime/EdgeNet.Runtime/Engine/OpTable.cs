@@ -38,8 +38,9 @@ internal static class OpTable
         },
         new()
         {
-            Op = OpType.MaxPool, Inputs = (1, 1), Onnx = ["MaxPool"],
-            Fp32 = (m, n, o) => new PoolKernel(m, n, o), Int8 = (m, n, o) => new PoolInt8Kernel(m, n, o),
+            Op = OpType.MaxPool, Inputs = (1, 1), Outputs = (1, 2), Onnx = ["MaxPool"],
+            Fp32 = (m, n, o) => n.Outputs.Length > 1 ? new MaxPoolIndexKernel(m, n, o) : new PoolKernel(m, n, o),
+            Int8 = (m, n, o) => new PoolInt8Kernel(m, n, o), Typed = (m, n, o) => new MaxPoolIndexKernel(m, n, o),
             Quant = QuantRole.Int8, Backward = Gradients.MaxPool,
         },
         new()
@@ -66,7 +67,7 @@ internal static class OpTable
             Fp32 = (m, n, o) => new ChannelAffineKernel(m, n, o), Backward = Gradients.ChannelAffine,
         },
         Unary<ReluOp>(OpType.Relu, []),
-        Unary<ClipOp>(OpType.Clip, [("min", float.NegativeInfinity), ("max", float.PositiveInfinity)]),
+        Unary<ClipOp>(OpType.Clip, [("min", float.NegativeInfinity), ("max", float.PositiveInfinity)], typed: (m, n, o) => new TypedClipKernel(m, n, o)),
         Unary<LeakyReluOp>(OpType.LeakyRelu, [("alpha", 0.01f)]),
         Unary<SigmoidOp>(OpType.Sigmoid, []),
         Unary<TanhOp>(OpType.Tanh, []),
@@ -129,7 +130,7 @@ internal static class OpTable
         Binary<SubOp>(OpType.Sub, ["Sub"]),
         Binary<MulOp>(OpType.Mul, ["Mul"]),
         Binary<DivOp>(OpType.Div, ["Div"]),
-        Binary<PowOp>(OpType.Pow, ["Pow"]),
+        Binary<PowOp>(OpType.Pow, ["Pow"], mixed: (m, n, o) => new MixedPowKernel(m, n, o)),
         Binary<MaxOp>(OpType.Max, ["Max"]),
         Binary<MinOp>(OpType.Min, ["Min"]),
         Binary<ModOp>(OpType.Mod, ["Mod"]),
@@ -192,7 +193,8 @@ internal static class OpTable
         new()
         {
             Op = OpType.ConvTranspose, Inputs = (2, 3), Onnx = ["ConvTranspose"],
-            Fp32 = (m, n, o) => new ConvTransposeKernel(m, n, o), Parameters = [1, 2], Backward = SpatialGradients.ConvTranspose,
+            Fp32 = (m, n, o) => m.Tensors[n.Inputs[0]].Shape.Length > 4 ? new ConvTransposeNdKernel(m, n, o) : new ConvTransposeKernel(m, n, o),
+            Parameters = [1, 2], Backward = SpatialGradients.ConvTranspose,
         },
         new()
         {
@@ -279,9 +281,10 @@ internal static class OpTable
         ConvertsTypes = true, Backward = NotDifferentiable,
     };
 
-    static OpInfo Unary<T>(OpType op, (string, float)[] attrs, string? onnx = null) where T : struct, IUnaryOp<T> => new()
+    static OpInfo Unary<T>(OpType op, (string, float)[] attrs, string? onnx = null, Func<Model, Node, KernelOptions, Kernel>? typed = null)
+        where T : struct, IUnaryOp<T> => new()
     {
-        Op = op, Inputs = (1, 1), Onnx = [onnx ?? op.ToString()],
+        Op = op, Inputs = (1, 1), Onnx = [onnx ?? op.ToString()], Typed = typed,
         Fp32 = (m, n, o) => new UnaryKernel(m, n, o), Int8 = (m, n, o) => new ElementwiseInt8Kernel(m, n, o),
         Unary = new UnaryOp<T>(op, attrs), Fusable = true, Layout = LayoutRole.Elementwise, Backward = Gradients.Unary,
     };
@@ -289,13 +292,16 @@ internal static class OpTable
     static OpInfo Reduce<T>(OpType op) where T : struct, IReduction => new()
     {
         Op = op, Inputs = (1, 1), Onnx = [op.ToString()],
-        Fp32 = (m, n, o) => new ReduceKernel<T>(m, n, o), Backward = Gradients.Reduce,
+        Fp32 = (m, n, o) => new ReduceKernel<T>(m, n, o), Typed = (m, n, o) => new TypedReduceKernel(m, n, o), Backward = Gradients.Reduce,
     };
 
-    static OpInfo Binary<T>(OpType op, string[] onnx, bool int8 = false) where T : struct, IBinaryOp => new()
+    /// <param name="mixed">the kernel for operands of two different types (Pow's float base and integer exponent)</param>
+    static OpInfo Binary<T>(OpType op, string[] onnx, bool int8 = false, Func<Model, Node, KernelOptions, Kernel>? mixed = null) where T : struct, IBinaryOp => new()
     {
         Op = op, Inputs = (2, 2), Onnx = onnx,
-        Typed = T.HasInteger ? (m, n, o) => new IntegerBinaryKernel<T>(m, n, o) : null,
+        Typed = !T.HasInteger ? null
+            : mixed is null ? (m, n, o) => new IntegerBinaryKernel<T>(m, n, o)
+            : (m, n, o) => m.Tensors[n.Inputs[0]].Type != m.Tensors[n.Inputs[1]].Type ? mixed(m, n, o) : new IntegerBinaryKernel<T>(m, n, o),
         Fp32 = (m, n, o) => new BinaryKernel<T>(m, n, o), Int8 = int8 ? (m, n, o) => new ElementwiseInt8Kernel(m, n, o) : null,
         Layout = LayoutRole.Binary, Int8ChannelsLast = int8,
         Quant = int8 ? QuantRole.Int8 : QuantRole.Fp32, Int8Accepts = int8 ? SameShapeOrScalarB : null, Backward = Gradients.Binary<T>,

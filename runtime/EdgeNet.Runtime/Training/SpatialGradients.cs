@@ -11,6 +11,11 @@ internal static class SpatialGradients
     public static void ConvTranspose(TrainingSession s, int i)
     {
         var n = s.Model.Nodes[i];
+        if (s.KernelOf(i) is Kernels.ConvTransposeNdKernel nd)
+        {
+            Kernels.ConvTransposeNdKernel.Backward(s.A(n.Inputs[0]), s.A(n.Inputs[1]), Dy(s, n), s.Gr(n.Inputs[0]), s.Gr(n.Inputs[1]), s.BiasGrad(n), s.Shape(n.Inputs[0])[0], nd.Window);
+            return;
+        }
         var g = ((Kernels.ConvTransposeKernel)s.KernelOf(i)).Geometry;
         Kernels.Reference.ConvTranspose.Backward(s.A(n.Inputs[0]), s.A(n.Inputs[1]), Dy(s, n), s.Gr(n.Inputs[0]), s.Gr(n.Inputs[1]), s.BiasGrad(n), s.Shape(n.Inputs[0])[0], g);
     }

@@ -91,10 +91,11 @@ public sealed partial class OnnxImporter
 
     void Pool(NodeProto n, OpType op)
     {
-        if (Lift1D(n, m => Pool(m, op))) return;
+        bool indices = n.Output.Count > 1 && n.Output[1].Length > 0;
+        if (indices && ShapeOfValue(n.Input[0]).Length == 3) throw Error("the Indices output of a 1-D MaxPool is not supported (only 2-D)");
+        if (Lift1D(n, m => Pool(m, op)) || LiftPoolNd(n, op)) return;
         var xs = ShapeOfValue(n.Input[0]);
-        if (xs.Length != 4) throw Error($"only 2-D pooling is supported (input {Format.Shape.Format(xs)})");
-        if (n.Output.Count > 1 && n.Output[1].Length > 0) throw Error("the Indices output of MaxPool is not supported");
+        if (xs.Length != 4) throw Error($"pooling needs 1 or more spatial axes (input {Format.Shape.Format(xs)})");
         var k = AttrInts(n, "kernel_shape", []);
         if (k.Length != 2) throw Error("kernel_shape must have 2 values");
         if (k.Any(v => v < 1)) throw Error($"kernel_shape [{string.Join(",", k)}] must be positive");
@@ -104,7 +105,8 @@ public sealed partial class OnnxImporter
         attrs.Set("kernel_shape", k);
         attrs.Set("ceil_mode", AttrI(n, "ceil_mode", 0));
         if (op == OpType.AveragePool) attrs.Set("count_include_pad", AttrI(n, "count_include_pad", 0));
-        Emit(op, n, [Tensor(n.Input[0])], attrs);
+        if (indices) attrs.Set("storage_order", AttrI(n, "storage_order", 0));
+        Emit(op, n, [Tensor(n.Input[0])], attrs, outputs: indices ? 2 : 1);
     }
 
     /// <summary>strides, dilations and explicit pads [top, left, bottom, right], resolving auto_pad.</summary>
@@ -536,7 +538,9 @@ public sealed partial class OnnxImporter
 
     void Alias(NodeProto n)
     {
-        if (n.OpType == "Dropout" && Has(n, 2) && StaticInts(n.Input[2], "training_mode").Any(v => v != 0))
+        // Training-mode Dropout is random, except with ratio 0: then it keeps everything, as in eval mode.
+        if (n.OpType == "Dropout" && Has(n, 2) && StaticInts(n.Input[2], "training_mode").Any(v => v != 0)
+            && !(Has(n, 1) && ConstFloats(n.Input[1], "ratio").All(r => r == 0)))
             throw Error("training_mode = true (random dropout) is not supported; export the model in eval mode");
         values[n.Output[0]] = Get(n.Input[0]);
         if (n.OpType == "Dropout" && n.Output.Count > 1 && n.Output[1].Length > 0)
@@ -622,13 +626,25 @@ public sealed partial class OnnxImporter
         if (Attr(n, "activations") is { } acts) attrs.Set("activations", string.Join(",", acts.Strings.Select(s => s.ToStringUtf8())));
         var inputs = new List<int> { Tensor(n.Input[0]), Tensor(n.Input[1]), Tensor(n.Input[2]) };
         inputs.Add(Has(n, 3) ? Tensor(n.Input[3]) : -1);
-        if (Has(n, 4)) throw Error("sequence_lens is not supported");
+        if (Has(n, 4) && !FullLengths(n)) throw Error("sequence_lens is not supported (only a constant of full lengths)");
         inputs.Add(-1);
         int states = op == OpType.Lstm ? 2 : 1;
         for (int i = 5; i < 5 + states; i++) inputs.Add(Has(n, i) && !IsZero(n.Input[i]) ? Tensor(n.Input[i]) : -1);
         if (op == OpType.Lstm) inputs.Add(Has(n, 7) ? Tensor(n.Input[7]) : -1);
         while (inputs.Count > 3 && inputs[^1] == -1) inputs.RemoveAt(inputs.Count - 1);
         Emit(op, n, inputs.ToArray(), attrs, outputs: op == OpType.Lstm ? 3 : 2);
+    }
+
+    /// <summary>A recurrent node's sequence_lens that is a constant holding the full sequence length for every batch
+    /// entry: the same as no sequence_lens (what an exporter writes for unpadded batches).</summary>
+    bool FullLengths(NodeProto n)
+    {
+        var v = Get(n.Input[4]);
+        if (v.Tensor >= 0 || v.Ints is null) return false;
+        var xs = ShapeOfValue(n.Input[0]);
+        if (xs.Length != 3) return false;
+        int seq = xs[AttrI(n, "layout", 0) == 0 ? 0 : 1];
+        return seq > 0 && StaticInts(n.Input[4], "sequence_lens").All(l => l == seq);
     }
 
     /// <summary>Shape-only ops on a batch-sized zero state (stacked RNN initial states) give a zero state.</summary>

@@ -76,11 +76,11 @@ public sealed partial class OnnxImporter
     /// reference resolves them (SAME_UPPER puts the smaller half first; without auto_pad the given start pads stay).</summary>
     void ConvTranspose(NodeProto n)
     {
-        if (Lift1D(n, ConvTranspose)) return;
+        if (Lift1D(n, ConvTranspose) || ConvTransposeNd(n)) return;
         var xs = ShapeOfValue(n.Input[0]);
         var wv = Get(n.Input[1]);
         if (wv.Floats is null) throw Error("weights must be constant");
-        if (xs.Length != 4 || wv.Shape.Length != 4) throw Error($"only 1-D and 2-D ConvTranspose are supported (input {Format.Shape.Format(xs)})");
+        if (xs.Length != 4 || wv.Shape.Length != 4) throw Error($"ConvTranspose needs 1 or more spatial axes (input {Format.Shape.Format(xs)})");
         var k = AttrInts(n, "kernel_shape", [wv.Shape[2], wv.Shape[3]]);
         if (k.Length != 2 || k[0] != wv.Shape[2] || k[1] != wv.Shape[3]) throw Error($"kernel_shape [{string.Join(",", k)}] differs from the weight's {Format.Shape.Format(wv.Shape)}");
         var strides = AttrInts(n, "strides", [1, 1]); var dil = AttrInts(n, "dilations", [1, 1]);
