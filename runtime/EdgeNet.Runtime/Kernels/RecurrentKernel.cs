@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.InteropServices;
 using EdgeNet.Engine;
 using EdgeNet.Format;
@@ -24,6 +25,8 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
     readonly float[][] w, r, wb, rb, peep;    // per direction: W [G*H, I], R [G*H, H], biases [G*H], P [3H]
     readonly float[][] rzr, rh;               // GRU without linear_before_reset: R split into [z;r] rows and h rows
     readonly NativeBuffer?[] wPacked, rPacked, rzrPacked, rhPacked;
+    readonly NativeBuffer?[] rNeon;           // arm64 LSTM: R packed for RecurrentNeon.Gemv
+    readonly NativeBuffer?[] biasSum;         // arm64 LSTM: Wb + Rb, added by the input projection's GEMM
 
     public RecurrentKernel(Model m, Node node, KernelOptions o) : base(node)
     {
@@ -101,6 +104,16 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
 
         vectorCells = !reference && clip == 0 && P == null && a.String("activations", defaults) == defaults
                       && (op != OpType.Gru || lbr);
+        neonLstm = vectorCells && op == OpType.Lstm && AdvSimd.Arm64.IsSupported;
+        rNeon = new NativeBuffer?[D]; biasSum = new NativeBuffer?[D];
+        if (neonLstm)
+            for (int d = 0; d < D; d++)
+            {
+                rNeon[d] = RecurrentNeon.Pack(r[d], G * H, H);
+                var sum = new float[G * H];
+                TensorPrimitives.Add(wb[d], rb[d], sum);
+                biasSum[d] = NativeBuffer.Of(sum);
+            }
         yOut = node.Outputs[0];
         int[] yShape = layout == 0 ? [S, D, batchDim, H] : [batchDim, S, D, H];
         int[] stateShape = layout == 0 ? [D, batchDim, H] : [batchDim, D, H];
@@ -111,6 +124,7 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
 
     readonly bool Reverse0;
     readonly bool vectorCells;   // default activations, no clip, no peepholes: whole-vector gate math
+    readonly bool neonLstm;      // arm64 + vectorCells LSTM: RecurrentNeon's GEMV and gates (batch ≤ 2: one row at a time)
     readonly bool quantized;     // int8 W and R: dynamic int8 activations, int32 GEMMs, fp32 gates and state
     readonly QMatrix?[] qw, qr;
 
@@ -158,15 +172,18 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
         {
             bool reverse = d == 1 || Reverse0;
             // Input projection of every step at once (rows in X's memory order), with the biases that do not depend on r.
+            bool neon = neonLstm && Bn <= 2;
             if (quantized) qw[d]!.Multiply(X, S * Bn, xw, GH, (byte*)(hr2 + Bn * H + 16));
+            else if (neon) Gemm.Run(X, I, wPacked[d]!.Floats, xw, GH, S * Bn, GH, I, null, biasSum[d]!.Floats, float.NegativeInfinity, float.PositiveInfinity);
             else MatMul(X, S * Bn, I, w[d], wPacked[d], GH, xw, GH);
-            for (long row = 0; row < (long)S * Bn; row++)
-            {
-                var dst = new Span<float>(xw + row * GH, GH);
-                TensorPrimitives.Add(dst, wb[d], dst);
-                if (op == OpType.Gru) TensorPrimitives.Add(dst[..(2 * H)], rb[d].AsSpan(0, 2 * H), dst[..(2 * H)]);
-                else TensorPrimitives.Add(dst, rb[d], dst);
-            }
+            if (!neon)
+                for (long row = 0; row < (long)S * Bn; row++)
+                {
+                    var dst = new Span<float>(xw + row * GH, GH);
+                    TensorPrimitives.Add(dst, wb[d], dst);
+                    if (op == OpType.Gru) TensorPrimitives.Add(dst[..(2 * H)], rb[d].AsSpan(0, 2 * H), dst[..(2 * H)]);
+                    else TensorPrimitives.Add(dst, rb[d], dst);
+                }
             for (int b = 0; b < Bn; b++)
             {
                 LoadState(f, initH, d, b, Bn, h + b * H);
@@ -181,19 +198,29 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
             for (int step = 0; step < S; step++)
             {
                 int t = reverse ? S - 1 - step : step;
-                if (quantized) qr[d]!.Multiply(h, Bn, hr, GH, (byte*)(hr2 + Bn * H + 16));
-                else if (op == OpType.Gru && !lbr) MatMul(h, Bn, H, rzr[d], rzrPacked[d], 2 * H, hr, GH);
-                else MatMul(h, Bn, H, r[d], rPacked[d], GH, hr, GH);
-                for (int b = 0; b < Bn; b++)
+                if (neon)   // h·Rᵀ onto the step's projection row in place, then the gates: two NEON passes per row
+                    for (int b = 0; b < Bn; b++)
+                    {
+                        float* g = xw + (layout == 0 ? (long)t * Bn + b : (long)b * S + t) * GH;
+                        RecurrentNeon.Gemv(h + b * H, H, rNeon[d]!.Floats, GH, g);
+                        RecurrentNeon.LstmGates(g, null, c + b * H, h + b * H, H);
+                    }
+                else
                 {
-                    long row = layout == 0 ? (long)t * Bn + b : (long)b * S + t;
-                    float* g = xw + row * GH, q = hr + (long)b * GH, hb = h + b * H;
-                    if (vectorCells && op == OpType.Lstm) LstmCellVector(g, q, hb, c + b * H);
-                    else if (vectorCells && op == OpType.Rnn) RnnCellVector(g, q, hb);
-                    else if (vectorCells && op == OpType.Gru) { GruCellVector(g, q, hb, d); continue; }
-                    else if (op == OpType.Lstm) LstmCell(g, q, hb, c + b * H, d);
-                    else if (op == OpType.Rnn) RnnCell(g, q, hb, d);
-                    else GruGates(g, q, hb, rhv + b * H, d);
+                    if (quantized) qr[d]!.Multiply(h, Bn, hr, GH, (byte*)(hr2 + Bn * H + 16));
+                    else if (op == OpType.Gru && !lbr) MatMul(h, Bn, H, rzr[d], rzrPacked[d], 2 * H, hr, GH);
+                    else MatMul(h, Bn, H, r[d], rPacked[d], GH, hr, GH);
+                    for (int b = 0; b < Bn; b++)
+                    {
+                        long row = layout == 0 ? (long)t * Bn + b : (long)b * S + t;
+                        float* g = xw + row * GH, q = hr + (long)b * GH, hb = h + b * H;
+                        if (vectorCells && op == OpType.Lstm) LstmCellVector(g, q, hb, c + b * H);
+                        else if (vectorCells && op == OpType.Rnn) RnnCellVector(g, q, hb);
+                        else if (vectorCells && op == OpType.Gru) { GruCellVector(g, q, hb, d); continue; }
+                        else if (op == OpType.Lstm) LstmCell(g, q, hb, c + b * H, d);
+                        else if (op == OpType.Rnn) RnnCell(g, q, hb, d);
+                        else GruGates(g, q, hb, rhv + b * H, d);
+                    }
                 }
                 if (op == OpType.Gru && !vectorCells)
                 {
@@ -288,6 +315,7 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
     // Vector forms of the cells (TensorPrimitives over whole gate blocks; ONNX's i, o, f are contiguous).
     void LstmCellVector(float* g, float* q, float* h, float* c)
     {
+        if (AdvSimd.Arm64.IsSupported) { RecurrentNeon.LstmGates(g, q, c, h, H); return; }   // one pass, rational σ and tanh
         var pre = new Span<float>(g, 4 * H);
         TensorPrimitives.Add(pre, new ReadOnlySpan<float>(q, 4 * H), pre);
         TensorPrimitives.Sigmoid(pre[..(3 * H)], pre[..(3 * H)]);
@@ -354,7 +382,7 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
 
     public void Dispose()
     {
-        foreach (var arr in new[] { wPacked, rPacked, rzrPacked, rhPacked })
+        foreach (var arr in new[] { wPacked, rPacked, rzrPacked, rhPacked, rNeon, biasSum })
             foreach (var p in arr) p?.Dispose();
         foreach (var q in qw.Concat(qr)) q?.Dispose();
     }

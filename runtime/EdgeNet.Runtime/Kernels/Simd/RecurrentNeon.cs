@@ -1,0 +1,190 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using EdgeNet.Engine;
+
+namespace EdgeNet.Kernels.Simd;
+
+/// <summary>
+/// The LSTM step for arm64 in two NEON passes, as MLAS's LSTM does it (one GEMV per step, then the gates):
+/// <see cref="Gemv"/> adds h·Rᵀ onto the step's input projection in place, streaming R from blocks of 32 output
+/// columns packed once at load (per k, 32 contiguous floats: two LD1 {4 registers}, eight FMLA by element, eight
+/// accumulators); <see cref="LstmGates"/> applies σ and tanh and updates c and h in one pass. σ and tanh are the
+/// rational approximation MLAS and Eigen use (<see cref="Tanh(Vector128{float})"/>); each vector form has a scalar
+/// twin with the same operations in the same order, so the two agree bit for bit.
+/// </summary>
+[SkipLocalsInit]
+internal static unsafe class RecurrentNeon
+{
+    public const int Block = 32;   // output columns per GEMV block: 8 accumulators of 4
+
+    /// <summary>W [n, k] row-major packed for <see cref="Gemv"/>: block p holds, for each k, W[p·32 + 0..31, k] (zero past n).</summary>
+    public static NativeBuffer Pack(ReadOnlySpan<float> w, int n, int k)
+    {
+        int blocks = (n + Block - 1) / Block;
+        var p = new NativeBuffer((long)blocks * k * Block * 4);
+        float* d = p.Floats;
+        for (int b = 0; b < blocks; b++)
+            for (int q = 0; q < k; q++, d += Block)
+                for (int j = 0; j < Block; j++)
+                {
+                    int row = b * Block + j;
+                    d[j] = row < n ? w[row * k + q] : 0f;
+                }
+        return p;
+    }
+
+    /// <summary>g[j] += Σ_k a[k]·W[j, k] for j &lt; n (W packed by <see cref="Pack"/>); the accumulators start from g.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Gemv(float* a, int k, float* packed, int n, float* g)
+    {
+        float* t = stackalloc float[Block];
+        float* aEnd4 = a + (k & ~3), aEnd = a + k;
+        for (int j0 = 0; j0 < n; j0 += Block, packed += (long)k * Block)
+        {
+            int w = Math.Min(Block, n - j0);
+            float* dst = g + j0;
+            if (w < Block)   // the last, partial block accumulates in t
+            {
+                for (int j = 0; j < Block; j++) t[j] = j < w ? dst[j] : 0f;
+                dst = t;
+            }
+            if (AdvSimd.Arm64.IsSupported) GemvBlockNeon(a, aEnd4, aEnd, packed, dst);
+            else GemvBlock(a, aEnd, packed, dst);
+            if (w < Block) for (int j = 0; j < w; j++) g[j0 + j] = t[j];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void GemvBlockNeon(float* a, float* aEnd4, float* aEnd, float* b, float* dst)
+    {
+        var (c0, c1, c2, c3) = AdvSimd.Arm64.Load4xVector128(dst);
+        var (c4, c5, c6, c7) = AdvSimd.Arm64.Load4xVector128(dst + 16);
+        for (; a < aEnd4; a += 4, b += 4 * Block)
+        {
+            var x = Vector128.Load(a);
+            Step(b, x, 0, ref c0, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7);
+            Step(b + Block, x, 1, ref c0, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7);
+            Step(b + 2 * Block, x, 2, ref c0, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7);
+            Step(b + 3 * Block, x, 3, ref c0, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7);
+        }
+        for (; a < aEnd; a++, b += Block)
+            Step(b, Vector128.CreateScalarUnsafe(*a), 0, ref c0, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7);
+        AdvSimd.Arm64.Store(dst, (c0, c1, c2, c3));
+        AdvSimd.Arm64.Store(dst + 16, (c4, c5, c6, c7));
+    }
+
+    /// <summary>One k: 32 floats of the block times element <paramref name="i"/> of x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Step(float* b, Vector128<float> x, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = (byte)3)] byte i,
+                     ref Vector128<float> c0, ref Vector128<float> c1, ref Vector128<float> c2, ref Vector128<float> c3,
+                     ref Vector128<float> c4, ref Vector128<float> c5, ref Vector128<float> c6, ref Vector128<float> c7)
+    {
+        var (b0, b1, b2, b3) = AdvSimd.Arm64.Load4xVector128(b);
+        c0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c0, b0, x, i); c1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c1, b1, x, i);
+        c2 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c2, b2, x, i); c3 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c3, b3, x, i);
+        var (b4, b5, b6, b7) = AdvSimd.Arm64.Load4xVector128(b + 16);
+        c4 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c4, b4, x, i); c5 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c5, b5, x, i);
+        c6 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c6, b6, x, i); c7 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c7, b7, x, i);
+    }
+
+    /// <summary>The portable form (x64, tests): the same sums in the same order, one k at a time.</summary>
+    static void GemvBlock(float* a, float* aEnd, float* b, float* dst)
+    {
+        for (int v = 0; v < Block; v += 4)
+        {
+            var c = Vector128.Load(dst + v);
+            float* bk = b + v;
+            for (float* ak = a; ak < aEnd; ak++, bk += Block) c = Vector128.FusedMultiplyAdd(Vector128.Load(bk), Vector128.Create(*ak), c);
+            c.Store(dst + v);
+        }
+    }
+
+    /// <summary>
+    /// LSTM gates of one step (ONNX order i, o, f, c in g's four H-blocks, default activations): c = σ(f)·c + σ(i)·tanh(g),
+    /// h = σ(o)·tanh(c). With <paramref name="q"/> non-null, g + q are the pre-activations (g is not written).
+    /// </summary>
+    public static void LstmGates(float* g, float* q, float* c, float* h, int H)
+    {
+        int j = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            if (q == null)
+                for (; j + 4 <= H; j += 4)
+                    LstmVector(Vector128.Load(g + j), Vector128.Load(g + H + j), Vector128.Load(g + 2 * H + j), Vector128.Load(g + 3 * H + j), c + j, h + j);
+            else
+                for (; j + 4 <= H; j += 4)
+                    LstmVector(Vector128.Load(g + j) + Vector128.Load(q + j), Vector128.Load(g + H + j) + Vector128.Load(q + H + j),
+                               Vector128.Load(g + 2 * H + j) + Vector128.Load(q + 2 * H + j), Vector128.Load(g + 3 * H + j) + Vector128.Load(q + 3 * H + j), c + j, h + j);
+        }
+        for (; j < H; j++)
+        {
+            float gi = g[j], go = g[H + j], gf = g[2 * H + j], gc = g[3 * H + j];
+            if (q != null) { gi += q[j]; go += q[H + j]; gf += q[2 * H + j]; gc += q[3 * H + j]; }
+            float ct = MathF.FusedMultiplyAdd(Sigmoid(gi), Tanh(gc), Sigmoid(gf) * c[j]);
+            c[j] = ct;
+            h[j] = Sigmoid(go) * Tanh(ct);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void LstmVector(Vector128<float> i, Vector128<float> o, Vector128<float> f, Vector128<float> gc, float* c, float* h)
+    {
+        var ct = Vector128.FusedMultiplyAdd(Sigmoid(i), Tanh(gc), Sigmoid(f) * Vector128.Load(c));
+        ct.Store(c);
+        (Sigmoid(o) * Tanh(ct)).Store(h);
+    }
+
+    // tanh(x) ≈ x·P(x²)/Q(x²) on x clamped to [−9, 9] (MLAS's MlasTanhConstants, from Eigen): within a few ulp of tanh.
+    const float Lo = -9f, Hi = 9f;
+    const float A13 = -2.76076847742355e-16f, A11 = 2.00018790482477e-13f, A9 = -8.60467152213735e-11f, A7 = 5.12229709037114e-08f,
+                A5 = 1.48572235717979e-05f, A3 = 6.37261928875436e-04f, A1 = 4.89352455891786e-03f;
+    const float B6 = 1.19825839466702e-06f, B4 = 1.18534705686654e-04f, B2 = 2.26843463243900e-03f, B0 = 4.89352518554385e-03f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Tanh(Vector128<float> x)
+    {
+        x = Vector128.Min(Vector128.Max(x, Vector128.Create(Lo)), Vector128.Create(Hi));
+        var s = x * x;
+        var p = Vector128.FusedMultiplyAdd(s, Vector128.Create(A13), Vector128.Create(A11));
+        p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(A9));
+        p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(A7));
+        p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(A5));
+        p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(A3));
+        p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(A1));
+        p *= x;
+        var d = Vector128.FusedMultiplyAdd(s, Vector128.Create(B6), Vector128.Create(B4));
+        d = Vector128.FusedMultiplyAdd(d, s, Vector128.Create(B2));
+        d = Vector128.FusedMultiplyAdd(d, s, Vector128.Create(B0));
+        return p / d;
+    }
+
+    /// <summary>σ(x) = ½ + ½·tanh(x/2), with <see cref="Tanh(Vector128{float})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sigmoid(Vector128<float> x)
+    {
+        var half = Vector128.Create(0.5f);
+        return Vector128.FusedMultiplyAdd(Tanh(x * half), half, half);
+    }
+
+    /// <summary>The scalar twin of <see cref="Tanh(Vector128{float})"/>: the same operations in the same order.</summary>
+    public static float Tanh(float x)
+    {
+        x = MathF.Min(MathF.Max(x, Lo), Hi);
+        float s = x * x;
+        float p = MathF.FusedMultiplyAdd(s, A13, A11);
+        p = MathF.FusedMultiplyAdd(p, s, A9);
+        p = MathF.FusedMultiplyAdd(p, s, A7);
+        p = MathF.FusedMultiplyAdd(p, s, A5);
+        p = MathF.FusedMultiplyAdd(p, s, A3);
+        p = MathF.FusedMultiplyAdd(p, s, A1);
+        p *= x;
+        float d = MathF.FusedMultiplyAdd(s, B6, B4);
+        d = MathF.FusedMultiplyAdd(d, s, B2);
+        d = MathF.FusedMultiplyAdd(d, s, B0);
+        return p / d;
+    }
+
+    /// <summary>The scalar twin of <see cref="Sigmoid(Vector128{float})"/>.</summary>
+    public static float Sigmoid(float x) => MathF.FusedMultiplyAdd(Tanh(x * 0.5f), 0.5f, 0.5f);
+}
