@@ -22,9 +22,11 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     readonly bool depthwise, intOut, exactFloat;
     readonly bool direct;   // a stem conv: reads NCHW, writes NHWC, exact integers through Simd.DirectConvNhwc
     readonly bool vnniStem; // the stem as an implicit int8 GEMM on AVX-VNNI (Simd.DirectConvInt8Nhwc)
+    readonly bool armStem;  // the stem on arm64: packed input cut into GEMM rows, then the fused pointwise GEMM
     readonly bool saturationOnly;   // the VNNI epilogue may skip its float clamp (GemmInt8.SaturationClamps)
     readonly bool native;   // 3×3 depthwise straight from int8 to int8 (Simd.DepthwiseInt8Nhwc, AVX-512)
     readonly short[]? neonWeights;   // the same on arm64 NEON (Simd.DepthwiseInt8NhwcNeon): int16 weights [9, C]
+    readonly sbyte[]? neonWeights8;  // arm64 NEON with no weight −128: int8 weights [9, C], the zero point in biasEff
     readonly NativeBuffer? foldedBias;   // native: b − z_x·Σw as floats
     readonly Activation act;
     readonly sbyte[] w;
@@ -66,7 +68,8 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         biasEff = Int8Tensor.FoldZeroPoint(w, bias, K, zx + shift, out long maxAcc);
         long sumBound = maxAcc;   // |acc| of the path that runs (the native depthwise sums raw codes)
         vnniStem = direct && intOut && DirectConvInt8Nhwc.Supported && g.OC % GemmInt8.NR == 0;
-        if (vnniStem)
+        armStem = direct && intOut && isa is GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon;
+        if (vnniStem || armStem)
         {
             weights = new NativeBuffer(DirectConvInt8Nhwc.PackedWeightBytes(g));
             DirectConvInt8Nhwc.PackWeights(w, g, (sbyte*)weights.Pointer);
@@ -97,7 +100,8 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
             if (native) { foldedBias = NativeBuffer.Of(folded); sumBound = nativeMax; }
             else if (DepthwiseInt8NhwcNeon.Supported && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && g.C % DepthwiseInt8NhwcNeon.Lanes == 0)
             {
-                neonWeights = DepthwiseInt8NhwcNeon.PackWeights(w, g.C);
+                if (noMinWeight) neonWeights8 = DepthwiseInt8NhwcNeon.PackWeights8(w, g.C);
+                else neonWeights = DepthwiseInt8NhwcNeon.PackWeights(w, g.C);
                 native = true;
             }
             weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(w.Select(v => (float)v).ToArray(), g.C, taps));
@@ -117,6 +121,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         long n = Format.Shape.Resolve(xTemplate[0], batch), pixels = n * g.H * g.W;
         var (hp, wp) = DirectConvInt8Nhwc.PaddedSize(g);
         if (vnniStem) return (long)hp * wp * DirectConvInt8Nhwc.C4(g.C) + 64;
+        if (armStem) return StemRows + (long)g.OH * g.OW * DirectConvInt8Nhwc.Im2ColStride(g);
         return depthwise || direct ? 4L * ((long)g.H * g.W * g.C + (long)g.OH * g.OW * g.OC + g.C * g.KH * g.KW) + 192
                          : pixels * kp + 4L * pixels * g.OC + 256;
     }
@@ -164,6 +169,13 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         {
             sbyte* xi = f.I8(x) + (long)image * g.H * g.W * g.C, yi = f.I8(y) + (long)image * g.OH * g.OW * g.C;
             int c0 = 0;
+            if (neonWeights8 is not null)
+            {
+                fixed (sbyte* pw = neonWeights8) fixed (int* pb = biasEff) fixed (float* pm = multiplier)
+                    for (; c0 < g.C; c0 += DepthwiseInt8NhwcNeon.Lanes)
+                        DepthwiseInt8NhwcNeon.Block3x3Folded(xi, pw, pb, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
+                return;
+            }
             if (neonWeights is not null)
             {
                 fixed (short* pw = neonWeights) fixed (int* pb = bias) fixed (float* pm = multiplier)
@@ -175,6 +187,18 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
                 for (; c0 + 16 <= g.C; c0 += 16)
                     DepthwiseInt8Nhwc.Block3x3V512(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
             if (c0 < g.C) Exact(xi, f, (long)image * g.OH * g.OW * g.C, c0, oh0, oh1);
+            return;
+        }
+        if (armStem)
+        {
+            sbyte* a = (sbyte*)f.Scratch + StemRows + (long)oh0 * g.OW * DirectConvInt8Nhwc.Im2ColStride(g);
+            DirectConvInt8Nhwc.Im2Col((byte*)f.Scratch, g, oh0, oh1, a);
+            fixed (int* pb = biasEff) fixed (float* pm = multiplier)
+            {
+                var e = new GemmInt8.Epilogue { Out = f.I8(y) + ((long)image * g.OH + oh0) * g.OW * g.OC, Ldo = g.OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, SaturationOnly = saturationOnly, NoMinWeight = noMinWeight };
+                int k = DirectConvInt8Nhwc.K(g);
+                GemmInt8.Run(a, DirectConvInt8Nhwc.Im2ColStride(g), (sbyte*)weights.Pointer, null, g.OC, (oh1 - oh0) * g.OW, g.OC, k, isa, activationsInA: true, ref e);
+            }
             return;
         }
         if (vnniStem)
@@ -258,9 +282,9 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     {
         long inImage = (long)g.C * g.H * g.W;
         this.image = image;
-        if (vnniStem)
+        if (vnniStem || armStem)
         {
-            DirectConvInt8Nhwc.PackInput(f.I8(x) + image * inImage, g, zx, (byte*)f.Scratch);
+            DirectConvInt8Nhwc.PackInput(f.I8(x) + image * inImage, g, zx, (byte*)f.Scratch, armStem ? (byte)0 : (byte)0x80);
             Split(f, g.OH);
             return;
         }
@@ -269,6 +293,9 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         DirectConvNhwc.PrepareTaps(g, (int*)(yf + (long)g.OH * g.OW * g.OC));
         Split(f, g.OH);
     }
+
+    /// <summary>The arm64 stem's GEMM rows start here in the scratch, after the packed input (64-byte aligned).</summary>
+    long StemRows => (DirectConvInt8Nhwc.PackedInputBytes(g) + 63) / 64 * 64;
 
     /// <summary>True when every output channel's sum |bias| + 255·Σ|w| stays below 2^24, so fp32 carries it exactly.</summary>
     public static bool ExactInFloat(Model m, Node node)

@@ -12,6 +12,9 @@ namespace EdgeNet.Kernels.Simd;
 /// the int16 weights held in nine registers and summed in int32 (SMLAL/SMLAL2), the accumulators starting at the
 /// bias; requantized in registers (<see cref="Requantize.Bounds128"/>). Taps in the padding are skipped (their
 /// x − z_x is 0). Exact integer sums, so the result is QuantMath.Requantize of the int32 reference's sum, bit for bit.
+/// When no weight is −128 (<see cref="Block3x3Folded"/>), XNNPACK's mla8 form: raw codes times int8 weights, two taps
+/// summed in int16 (SMULL + SMLAL; |x·w| ≤ 128·127, so two stay below 2^15), widened into int32 (SADDW/SADDW2), the
+/// zero point folded into the bias: 33 instructions per 8 channels of a pixel instead of 54.
 /// </summary>
 internal static unsafe class DepthwiseInt8NhwcNeon
 {
@@ -25,6 +28,101 @@ internal static unsafe class DepthwiseInt8NhwcNeon
         for (int ch = 0; ch < c; ch++)
             for (int t = 0; t < 9; t++) p[t * c + ch] = w[ch * 9 + t];
         return p;
+    }
+
+    /// <summary>Weights [C, 1, 3, 3] → [9, C], int8 (<see cref="Block3x3Folded"/>).</summary>
+    public static sbyte[] PackWeights8(ReadOnlySpan<sbyte> w, int c)
+    {
+        var p = new sbyte[9 * c];
+        for (int ch = 0; ch < c; ch++)
+            for (int t = 0; t < 9; t++) p[t * c + ch] = w[ch * 9 + t];
+        return p;
+    }
+
+    /// <summary>Two taps' products summed in int16, then added to the int32 sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Taps2(ref Vector128<int> lo, ref Vector128<int> hi, Vector64<sbyte> x, Vector64<sbyte> wa, Vector64<sbyte> y, Vector64<sbyte> wb)
+    {
+        var p = AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, wa), y, wb);   // SMULL, SMLAL
+        hi = AdvSimd.AddWideningUpper(hi, p);                                                        // SADDW2
+        lo = AdvSimd.AddWideningLower(lo, p.GetLower());                                             // SADDW
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Tap1(ref Vector128<int> lo, ref Vector128<int> hi, Vector64<sbyte> x, Vector64<sbyte> wa)
+    {
+        var p = AdvSimd.MultiplyWideningLower(x, wa);
+        hi = AdvSimd.AddWideningUpper(hi, p);
+        lo = AdvSimd.AddWideningLower(lo, p.GetLower());
+    }
+
+    /// <summary>One pixel's nine taps (x0..x8: the codes, or z_x in the padding) onto the sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Nine(ref Vector128<int> lo, ref Vector128<int> hi, Vector64<sbyte> x0, Vector64<sbyte> x1, Vector64<sbyte> x2, Vector64<sbyte> x3, Vector64<sbyte> x4,
+        Vector64<sbyte> x5, Vector64<sbyte> x6, Vector64<sbyte> x7, Vector64<sbyte> x8, Vector64<sbyte> w0, Vector64<sbyte> w1, Vector64<sbyte> w2,
+        Vector64<sbyte> w3, Vector64<sbyte> w4, Vector64<sbyte> w5, Vector64<sbyte> w6, Vector64<sbyte> w7, Vector64<sbyte> w8)
+    {
+        Taps2(ref lo, ref hi, x0, w0, x1, w1);
+        Taps2(ref lo, ref hi, x2, w2, x3, w3);
+        Taps2(ref lo, ref hi, x4, w4, x5, w5);
+        Taps2(ref lo, ref hi, x6, w6, x7, w7);
+        Tap1(ref lo, ref hi, x8, w8);
+    }
+
+    /// <summary><see cref="Block3x3"/> when no weight is −128: w [9, C] int8, bias' = b − z_x·Σw [C] (a tap in the
+    /// padding then adds z_x·w, the code of a real 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Block3x3Folded(sbyte* x, sbyte* w, int* bias, float* mult, sbyte* y, in ConvGeometry g, int c0, int zx, int zy, int lo, int hi, int oh0, int oh1, bool clamp)
+    {
+        int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
+        var w0 = Vector64.Load(w + c0); var w1 = Vector64.Load(w + C + c0); var w2 = Vector64.Load(w + 2 * C + c0);
+        var w3 = Vector64.Load(w + 3 * C + c0); var w4 = Vector64.Load(w + 4 * C + c0); var w5 = Vector64.Load(w + 5 * C + c0);
+        var w6 = Vector64.Load(w + 6 * C + c0); var w7 = Vector64.Load(w + 7 * C + c0); var w8 = Vector64.Load(w + 8 * C + c0);
+        var b0 = Vector128.Load(bias + c0); var b1 = Vector128.Load(bias + c0 + 4);
+        var m0 = Vector128.Load(mult + c0); var m1 = Vector128.Load(mult + c0 + 4);
+        var vz = Vector64.Create((sbyte)zx);
+        var q = new Requantize.Bounds128(zy, lo, hi);
+        long rowStride = (long)W * C, step = (long)sw * C;
+        for (int oh = oh0; oh < oh1; oh++)
+        {
+            int ih = oh * sh - pt;
+            bool rowsInside = ih >= 0 && ih + 2 < H;
+            sbyte* yr = y + (long)oh * OW * C + c0;
+            int owLo = rowsInside ? Math.Min(OW, (pl + sw - 1) / sw) : OW;
+            int owHi = rowsInside && W - 3 + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 3 + pl) / sw + 1)) : owLo;
+            bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
+            sbyte* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
+            for (int ow = 0; ow < owLo; ow++)
+                EdgeFolded(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q, clamp);
+            int ow2 = owLo;
+            for (; ow2 + 2 <= owHi; ow2 += 2)   // two pixels: two independent accumulator pairs
+            {
+                sbyte* p = top + (long)(ow2 * sw - pl) * C, r = p + step;
+                Vector128<int> a0 = b0, a1 = b1, e0 = b0, e1 = b1;
+                Nine(ref a0, ref a1, Vector64.Load(p), Vector64.Load(p + C), Vector64.Load(p + 2 * C), Vector64.Load(p + rowStride), Vector64.Load(p + rowStride + C),
+                     Vector64.Load(p + rowStride + 2 * C), Vector64.Load(p + 2 * rowStride), Vector64.Load(p + 2 * rowStride + C), Vector64.Load(p + 2 * rowStride + 2 * C), w0, w1, w2, w3, w4, w5, w6, w7, w8);
+                Nine(ref e0, ref e1, Vector64.Load(r), Vector64.Load(r + C), Vector64.Load(r + 2 * C), Vector64.Load(r + rowStride), Vector64.Load(r + rowStride + C),
+                     Vector64.Load(r + rowStride + 2 * C), Vector64.Load(r + 2 * rowStride), Vector64.Load(r + 2 * rowStride + C), Vector64.Load(r + 2 * rowStride + 2 * C), w0, w1, w2, w3, w4, w5, w6, w7, w8);
+                Store(yr + (long)ow2 * C, a0, a1, m0, m1, q, clamp);
+                Store(yr + (long)(ow2 + 1) * C, e0, e1, m0, m1, q, clamp);
+            }
+            for (int ow = ow2; ow < OW; ow++)   // the last interior pixel and the right border
+                EdgeFolded(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q, clamp);
+        }
+    }
+
+    /// <summary>One pixel of <see cref="Block3x3Folded"/>, each tap outside the image replaced by z_x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void EdgeFolded(sbyte* top, long rowStride, int C, int iw, int W, bool r0, bool r1, bool r2, Vector128<int> a0, Vector128<int> a1, Vector64<sbyte> vz,
+        Vector64<sbyte> w0, Vector64<sbyte> w1, Vector64<sbyte> w2, Vector64<sbyte> w3, Vector64<sbyte> w4, Vector64<sbyte> w5, Vector64<sbyte> w6, Vector64<sbyte> w7, Vector64<sbyte> w8,
+        sbyte* y, Vector128<float> m0, Vector128<float> m1, Requantize.Bounds128 q, bool clamp)
+    {
+        bool k0 = (uint)iw < (uint)W, k1 = (uint)(iw + 1) < (uint)W, k2 = (uint)(iw + 2) < (uint)W;
+        sbyte* p = top + (long)iw * C, s = p + rowStride, t = s + rowStride;
+        Nine(ref a0, ref a1, r0 && k0 ? Vector64.Load(p) : vz, r0 && k1 ? Vector64.Load(p + C) : vz, r0 && k2 ? Vector64.Load(p + 2 * C) : vz,
+             r1 && k0 ? Vector64.Load(s) : vz, r1 && k1 ? Vector64.Load(s + C) : vz, r1 && k2 ? Vector64.Load(s + 2 * C) : vz,
+             r2 && k0 ? Vector64.Load(t) : vz, r2 && k1 ? Vector64.Load(t + C) : vz, r2 && k2 ? Vector64.Load(t + 2 * C) : vz, w0, w1, w2, w3, w4, w5, w6, w7, w8);
+        Store(y, a0, a1, m0, m1, q, clamp);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

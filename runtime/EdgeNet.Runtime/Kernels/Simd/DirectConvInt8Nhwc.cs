@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using EdgeNet.Kernels.Int8;
 using EdgeNet.Kernels.Reference;
@@ -14,6 +15,8 @@ namespace EdgeNet.Kernels.Simd;
 /// Weights are packed as <see cref="GemmInt8"/> panels of 16 output channels over k = (kh, kw, c4); the epilogue is
 /// the pointwise GEMM's (bias in the accumulators, per-channel requantization in registers). Every sum is the exact
 /// int32 of the reference, so the bytes are the reference's.
+/// On arm64 the same packed input (signed codes, no shift) is cut into GEMM rows, one per output pixel, KH copies of
+/// KW·4 contiguous bytes (<see cref="Im2Col"/>), and the fused SDOT / SMLAL GEMM of the pointwise layers runs on them.
 /// </summary>
 internal static unsafe class DirectConvInt8Nhwc
 {
@@ -42,13 +45,14 @@ internal static unsafe class DirectConvInt8Nhwc
 
     public static long PackedWeightBytes(in ConvGeometry g) => GemmInt8.PackedBytes(g.KH * g.KW * C4(g.C), g.OC);
 
-    /// <summary>x [C, H, W] int8 → [Hp, Wp, C4] u8 (x + 128), the window origin at (PadTop, PadLeft); outside the image
-    /// and in the padded channels, the zero point's code (a real 0; the padded channels' weights are 0 anyway).</summary>
-    public static void PackInput(sbyte* x, in ConvGeometry g, int zx, byte* dst)
+    /// <summary>x [C, H, W] int8 → [Hp, Wp, C4] u8 (x + 128; <paramref name="flip"/> 0: the int8 codes as they are),
+    /// the window origin at (PadTop, PadLeft); outside the image and in the padded channels, the zero point's code (a
+    /// real 0; the padded channels' weights are 0 anyway).</summary>
+    public static void PackInput(sbyte* x, in ConvGeometry g, int zx, byte* dst, byte flip = 0x80)
     {
         var (hp, wp) = PaddedSize(g);
         int c4 = C4(g.C), H = g.H, W = g.W, C = g.C;
-        byte z = (byte)(zx + 128);
+        byte z = (byte)(zx ^ flip);
         new Span<byte>(dst, hp * wp * c4).Fill(z);
         for (int r = 0; r < hp; r++)
         {
@@ -61,12 +65,12 @@ internal static unsafe class DirectConvInt8Nhwc
             int i = 0;
             if (C == 3 && c4 == 4 && Sse2.IsSupported)   // RGB: three planes and the zero point interleaved, 16 pixels at a time
             {
-                var flip = Vector128.Create((byte)0x80); var zv = Vector128.Create(z);
+                var fv = Vector128.Create(flip); var zv = Vector128.Create(z);
                 long plane = (long)H * W;
                 for (; i + 16 <= n; i += 16)
                 {
-                    var a = Sse2.Xor(Vector128.Load((byte*)(s0 + i)), flip); var b = Sse2.Xor(Vector128.Load((byte*)(s0 + plane + i)), flip);
-                    var c = Sse2.Xor(Vector128.Load((byte*)(s0 + 2 * plane + i)), flip);
+                    var a = Sse2.Xor(Vector128.Load((byte*)(s0 + i)), fv); var b = Sse2.Xor(Vector128.Load((byte*)(s0 + plane + i)), fv);
+                    var c = Sse2.Xor(Vector128.Load((byte*)(s0 + 2 * plane + i)), fv);
                     var abLo = Sse2.UnpackLow(a, b).AsUInt16(); var abHi = Sse2.UnpackHigh(a, b).AsUInt16();
                     var czLo = Sse2.UnpackLow(c, zv).AsUInt16(); var czHi = Sse2.UnpackHigh(c, zv).AsUInt16();
                     byte* o = d + (long)i * 4;
@@ -74,8 +78,59 @@ internal static unsafe class DirectConvInt8Nhwc
                     Sse2.UnpackLow(abHi, czHi).AsByte().Store(o + 32); Sse2.UnpackHigh(abHi, czHi).AsByte().Store(o + 48);
                 }
             }
+            else if (C == 3 && c4 == 4 && AdvSimd.Arm64.IsSupported)   // the same with NEON's byte zips
+            {
+                var fv = Vector128.Create(flip); var zv = Vector128.Create(z);
+                long plane = (long)H * W;
+                for (; i + 16 <= n; i += 16)
+                {
+                    var a = Vector128.Load((byte*)(s0 + i)) ^ fv; var b = Vector128.Load((byte*)(s0 + plane + i)) ^ fv;
+                    var c = Vector128.Load((byte*)(s0 + 2 * plane + i)) ^ fv;
+                    var abLo = AdvSimd.Arm64.ZipLow(a, b).AsUInt16(); var abHi = AdvSimd.Arm64.ZipHigh(a, b).AsUInt16();
+                    var czLo = AdvSimd.Arm64.ZipLow(c, zv).AsUInt16(); var czHi = AdvSimd.Arm64.ZipHigh(c, zv).AsUInt16();
+                    byte* o = d + (long)i * 4;
+                    AdvSimd.Arm64.ZipLow(abLo, czLo).AsByte().Store(o); AdvSimd.Arm64.ZipHigh(abLo, czLo).AsByte().Store(o + 16);
+                    AdvSimd.Arm64.ZipLow(abHi, czHi).AsByte().Store(o + 32); AdvSimd.Arm64.ZipHigh(abHi, czHi).AsByte().Store(o + 48);
+                }
+            }
             for (; i < n; i++)
-                for (int c = 0; c < C; c++) d[(long)i * c4 + c] = (byte)(s0[(long)c * H * W + i] + 128);
+                for (int c = 0; c < C; c++) d[(long)i * c4 + c] = (byte)((byte)s0[(long)c * H * W + i] ^ flip);
+        }
+    }
+
+    /// <summary>The bytes <see cref="PackInput"/> writes, plus the 16 that <see cref="Im2Col"/>'s last copy may read past them.</summary>
+    public static long PackedInputBytes(in ConvGeometry g) { var (hp, wp) = PaddedSize(g); return (long)hp * wp * C4(g.C) + 16; }
+
+    /// <summary>The GEMM's K: KH·KW·C4.</summary>
+    public static int K(in ConvGeometry g) => g.KH * g.KW * C4(g.C);
+
+    /// <summary>The row stride of <see cref="Im2Col"/>'s rows: K plus room for the last 16-byte copy's overrun, so that
+    /// a row's copies never touch the next row (threads write neighbouring rows).</summary>
+    public static int Im2ColStride(in ConvGeometry g) { int seg = g.KW * C4(g.C); return K(g) + ((seg + 15) & ~15) - seg; }
+
+    /// <summary>GEMM rows (k = (kh·KW + kw)·C4 + c, the order of <see cref="PackWeights"/>) of output pixels oh0·OW ..
+    /// oh1·OW from the packed input, written to a (row stride <see cref="Im2ColStride"/>) from its first row. A window
+    /// row is KW·C4 contiguous bytes (dilation 1), copied 16 at a time; a copy's overrun lands where the next copy of
+    /// the row writes, or in the row's slack.</summary>
+    public static void Im2Col(byte* xp, in ConvGeometry g, int oh0, int oh1, sbyte* a)
+    {
+        var (_, wp) = PaddedSize(g);
+        int c4 = C4(g.C), KH = g.KH, KW = g.KW, seg = KW * c4, lda = Im2ColStride(g);
+        long rowBytes = (long)wp * c4, tapRow = g.DilationH * rowBytes, colStep = (long)g.StrideW * c4, tapCol = (long)g.DilationW * c4;
+        for (int oh = oh0; oh < oh1; oh++)
+        {
+            byte* row = xp + (long)oh * g.StrideH * rowBytes;
+            for (int ow = 0; ow < g.OW; ow++, a += lda)
+            {
+                byte* s = row + ow * colStep;
+                if (g.DilationW == 1)
+                    for (int kh = 0; kh < KH; kh++, s += tapRow)
+                        for (int i = 0; i < seg; i += 16) Vector128.Store(Vector128.Load(s + i), (byte*)a + kh * seg + i);
+                else
+                    for (int kh = 0; kh < KH; kh++)
+                        for (int kw = 0; kw < KW; kw++)
+                            for (int c = 0; c < c4; c += 4) *(int*)(a + (kh * KW + kw) * c4 + c) = *(int*)(s + kh * tapRow + kw * tapCol + c);
+            }
         }
     }
 

@@ -127,29 +127,27 @@ internal static unsafe partial class GemmInt8
             Vector128<int> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
             Vector128<int> q0 = default, q1 = default, q2 = default, q3 = default, q4 = default, q5 = default, q6 = default, q7 = default;
             int kq = 0;
+            // The low halves come from their own loads (LDR d; a Vector128's GetLower costs a MOV in .NET's code),
+            // and each column group's products are finished before the next group's loads: no spills.
             if (pairs)   // no weight is −128: two k quads summed in int16 (|p| ≤ 128·127, two stay below 2^15), one SADALP per pair
                 for (; kq + 8 <= kp; kq += 8, b += 8 * NR)
                 {
-                    var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 16); var b2 = Vector128.Load(b + 32); var b3 = Vector128.Load(b + 48);
-                    var b4 = Vector128.Load(b + 64); var b5 = Vector128.Load(b + 80); var b6 = Vector128.Load(b + 96); var b7 = Vector128.Load(b + 112);
-                    var x = Vector128.Create(*(int*)(a0 + kq)).AsSByte(); var y = Vector128.Create(*(int*)(a0 + kq + 4)).AsSByte();
-                    Pair(ref p0, ref p1, ref p2, ref p3, ref p4, ref p5, ref p6, ref p7, b0, b1, b2, b3, b4, b5, b6, b7, x, y);
-                    x = Vector128.Create(*(int*)(a1 + kq)).AsSByte(); y = Vector128.Create(*(int*)(a1 + kq + 4)).AsSByte();
-                    Pair(ref q0, ref q1, ref q2, ref q3, ref q4, ref q5, ref q6, ref q7, b0, b1, b2, b3, b4, b5, b6, b7, x, y);
+                    int i0 = *(int*)(a0 + kq), j0 = *(int*)(a0 + kq + 4), i1 = *(int*)(a1 + kq), j1 = *(int*)(a1 + kq + 4);
+                    var x = Vector128.Create(i0).AsSByte(); var xl = Vector64.Create(i0).AsSByte(); var y = Vector128.Create(j0).AsSByte(); var yl = Vector64.Create(j0).AsSByte();
+                    var u = Vector128.Create(i1).AsSByte(); var ul = Vector64.Create(i1).AsSByte(); var v = Vector128.Create(j1).AsSByte(); var vl = Vector64.Create(j1).AsSByte();
+                    PairGroup(ref p0, ref p1, ref q0, ref q1, b, x, xl, y, yl, u, ul, v, vl);
+                    PairGroup(ref p2, ref p3, ref q2, ref q3, b + 16, x, xl, y, yl, u, ul, v, vl);
+                    PairGroup(ref p4, ref p5, ref q4, ref q5, b + 32, x, xl, y, yl, u, ul, v, vl);
+                    PairGroup(ref p6, ref p7, ref q6, ref q7, b + 48, x, xl, y, yl, u, ul, v, vl);
                 }
             for (; kq < kp; kq += 4, b += 4 * NR)
             {
-                var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 16); var b2 = Vector128.Load(b + 32); var b3 = Vector128.Load(b + 48);
-                var x = Vector128.Create(*(int*)(a0 + kq)).AsSByte(); var xl = x.GetLower();
-                p0 = AdvSimd.AddPairwiseWideningAndAdd(p0, AdvSimd.MultiplyWideningLower(b0.GetLower(), xl)); p1 = AdvSimd.AddPairwiseWideningAndAdd(p1, AdvSimd.MultiplyWideningUpper(b0, x));
-                p2 = AdvSimd.AddPairwiseWideningAndAdd(p2, AdvSimd.MultiplyWideningLower(b1.GetLower(), xl)); p3 = AdvSimd.AddPairwiseWideningAndAdd(p3, AdvSimd.MultiplyWideningUpper(b1, x));
-                p4 = AdvSimd.AddPairwiseWideningAndAdd(p4, AdvSimd.MultiplyWideningLower(b2.GetLower(), xl)); p5 = AdvSimd.AddPairwiseWideningAndAdd(p5, AdvSimd.MultiplyWideningUpper(b2, x));
-                p6 = AdvSimd.AddPairwiseWideningAndAdd(p6, AdvSimd.MultiplyWideningLower(b3.GetLower(), xl)); p7 = AdvSimd.AddPairwiseWideningAndAdd(p7, AdvSimd.MultiplyWideningUpper(b3, x));
-                x = Vector128.Create(*(int*)(a1 + kq)).AsSByte(); xl = x.GetLower();
-                q0 = AdvSimd.AddPairwiseWideningAndAdd(q0, AdvSimd.MultiplyWideningLower(b0.GetLower(), xl)); q1 = AdvSimd.AddPairwiseWideningAndAdd(q1, AdvSimd.MultiplyWideningUpper(b0, x));
-                q2 = AdvSimd.AddPairwiseWideningAndAdd(q2, AdvSimd.MultiplyWideningLower(b1.GetLower(), xl)); q3 = AdvSimd.AddPairwiseWideningAndAdd(q3, AdvSimd.MultiplyWideningUpper(b1, x));
-                q4 = AdvSimd.AddPairwiseWideningAndAdd(q4, AdvSimd.MultiplyWideningLower(b2.GetLower(), xl)); q5 = AdvSimd.AddPairwiseWideningAndAdd(q5, AdvSimd.MultiplyWideningUpper(b2, x));
-                q6 = AdvSimd.AddPairwiseWideningAndAdd(q6, AdvSimd.MultiplyWideningLower(b3.GetLower(), xl)); q7 = AdvSimd.AddPairwiseWideningAndAdd(q7, AdvSimd.MultiplyWideningUpper(b3, x));
+                int i0 = *(int*)(a0 + kq), i1 = *(int*)(a1 + kq);
+                var x = Vector128.Create(i0).AsSByte(); var xl = Vector64.Create(i0).AsSByte(); var u = Vector128.Create(i1).AsSByte(); var ul = Vector64.Create(i1).AsSByte();
+                QuadGroup(ref p0, ref p1, ref q0, ref q1, b, x, xl, u, ul);
+                QuadGroup(ref p2, ref p3, ref q2, ref q3, b + 16, x, xl, u, ul);
+                QuadGroup(ref p4, ref p5, ref q4, ref q5, b + 32, x, xl, u, ul);
+                QuadGroup(ref p6, ref p7, ref q6, ref q7, b + 48, x, xl, u, ul);
             }
             var v0 = Vector128.Load(bias); var v1 = Vector128.Load(bias + 4); var v2 = Vector128.Load(bias + 8); var v3 = Vector128.Load(bias + 12);
             var m0 = Vector128.Load(mult); var m1 = Vector128.Load(mult + 4); var m2 = Vector128.Load(mult + 8); var m3 = Vector128.Load(mult + 12);
@@ -158,21 +156,28 @@ internal static unsafe partial class GemmInt8
         }
     }
 
-    /// <summary>Two k quads of one row: SMULL/SMULL2 of the first, SMLAL/SMLAL2 of the second into the same int16 lanes,
-    /// then SADALP.</summary>
+    /// <summary>Columns 4g..4g+3 (the 16 bytes at <paramref name="b"/>, and the next k quad's 64 bytes on) of two rows,
+    /// two k quads each: SMULL/SMULL2 of the first quad, SMLAL/SMLAL2 of the second into the same int16 lanes, SADALP.
+    /// x, y: row 0's quads broadcast (xl, yl: as 64-bit vectors); u, v: row 1's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Pair(ref Vector128<int> p0, ref Vector128<int> p1, ref Vector128<int> p2, ref Vector128<int> p3, ref Vector128<int> p4, ref Vector128<int> p5, ref Vector128<int> p6, ref Vector128<int> p7,
-                     Vector128<sbyte> b0, Vector128<sbyte> b1, Vector128<sbyte> b2, Vector128<sbyte> b3, Vector128<sbyte> b4, Vector128<sbyte> b5, Vector128<sbyte> b6, Vector128<sbyte> b7, Vector128<sbyte> x, Vector128<sbyte> y)
+    static void PairGroup(ref Vector128<int> p0, ref Vector128<int> p1, ref Vector128<int> q0, ref Vector128<int> q1, sbyte* b,
+        Vector128<sbyte> x, Vector64<sbyte> xl, Vector128<sbyte> y, Vector64<sbyte> yl, Vector128<sbyte> u, Vector64<sbyte> ul, Vector128<sbyte> v, Vector64<sbyte> vl)
     {
-        var xl = x.GetLower(); var yl = y.GetLower();
-        p0 = AdvSimd.AddPairwiseWideningAndAdd(p0, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(b0.GetLower(), xl), b4.GetLower(), yl));
-        p1 = AdvSimd.AddPairwiseWideningAndAdd(p1, AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningUpper(b0, x), b4, y));
-        p2 = AdvSimd.AddPairwiseWideningAndAdd(p2, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(b1.GetLower(), xl), b5.GetLower(), yl));
-        p3 = AdvSimd.AddPairwiseWideningAndAdd(p3, AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningUpper(b1, x), b5, y));
-        p4 = AdvSimd.AddPairwiseWideningAndAdd(p4, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(b2.GetLower(), xl), b6.GetLower(), yl));
-        p5 = AdvSimd.AddPairwiseWideningAndAdd(p5, AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningUpper(b2, x), b6, y));
-        p6 = AdvSimd.AddPairwiseWideningAndAdd(p6, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(b3.GetLower(), xl), b7.GetLower(), yl));
-        p7 = AdvSimd.AddPairwiseWideningAndAdd(p7, AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningUpper(b3, x), b7, y));
+        var bq = Vector128.Load(b); var bd = Vector64.Load(b); var cq = Vector128.Load(b + 4 * NR); var cd = Vector64.Load(b + 4 * NR);
+        p0 = AdvSimd.AddPairwiseWideningAndAdd(p0, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(bd, xl), cd, yl));
+        p1 = AdvSimd.AddPairwiseWideningAndAdd(p1, AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningUpper(bq, x), cq, y));
+        q0 = AdvSimd.AddPairwiseWideningAndAdd(q0, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(bd, ul), cd, vl));
+        q1 = AdvSimd.AddPairwiseWideningAndAdd(q1, AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningUpper(bq, u), cq, v));
+    }
+
+    /// <summary><see cref="PairGroup"/> for one k quad (weights of −128, or the last quad).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void QuadGroup(ref Vector128<int> p0, ref Vector128<int> p1, ref Vector128<int> q0, ref Vector128<int> q1, sbyte* b,
+        Vector128<sbyte> x, Vector64<sbyte> xl, Vector128<sbyte> u, Vector64<sbyte> ul)
+    {
+        var bq = Vector128.Load(b); var bd = Vector64.Load(b);
+        p0 = AdvSimd.AddPairwiseWideningAndAdd(p0, AdvSimd.MultiplyWideningLower(bd, xl)); p1 = AdvSimd.AddPairwiseWideningAndAdd(p1, AdvSimd.MultiplyWideningUpper(bq, x));
+        q0 = AdvSimd.AddPairwiseWideningAndAdd(q0, AdvSimd.MultiplyWideningLower(bd, ul)); q1 = AdvSimd.AddPairwiseWideningAndAdd(q1, AdvSimd.MultiplyWideningUpper(bq, u));
     }
 
     /// <summary>One row (batch-1 recurrent steps and Dense) on A76: SDOT by element over 16 k per load of A, two
