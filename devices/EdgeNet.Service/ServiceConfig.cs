@@ -64,7 +64,7 @@ public sealed class ServiceConfig
         if (Sinks.JsonLines.Length > 0) Sinks.JsonLines = Full(Sinks.JsonLines);
         if (Source.File.Length > 0) Source.File = Full(Source.File);
 
-        ConfigErrors.Range(Threads, 1, Engine.IntraOpPool.Available, "threads", " (the CPUs this process may use)");
+        ConfigErrors.Range(Threads, 1, Environment.ProcessorCount, "threads", " (the CPUs this process may use)");   // ProcessorCount honours affinity and cgroup limits
         Source.Validate();
         Postprocess.Validate();
         Sinks.Validate();

@@ -54,6 +54,6 @@ public static class ServiceHost
         var pipeline = host.Services.GetRequiredService<Pipeline>();
         beforeStart?.Invoke(pipeline);
         host.Run();
-        return pipeline.Failed ? CommandGuard.Failure : 0;
+        return pipeline.Failed ? 1 : 0;   // 1: the documented exit code of a failure (README)
     }
 }

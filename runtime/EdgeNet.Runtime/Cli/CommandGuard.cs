@@ -3,11 +3,12 @@ using EdgeNet.Format;
 namespace EdgeNet;
 
 /// <summary>A mistake in how a command was called: exit code 2.</summary>
-public sealed class UsageException(string message) : Exception(message);
+internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>Exit codes and one-line errors shared by EdgeNet's command-line programs (documented in README.md).</summary>
-public static class CommandGuard
+internal static class CommandGuard
 {
+    /// <summary>The exit codes: success, an I/O or internal failure, a usage error, a bad model, bad data, SIGTERM/SIGINT.</summary>
     public const int Ok = 0, Failure = 1, Usage = 2, BadModel = 3, BadData = 4, Interrupted = 5;
 
     /// <summary>Runs a command body; user mistakes become one line on stderr and an exit code, never a stack trace.</summary>

@@ -1,7 +1,7 @@
 namespace EdgeNet;
 
 /// <summary>What is wrong with a path given on the command line, checked before any work (a usage error, exit code 2).</summary>
-public static class PathCheck
+internal static class PathCheck
 {
     /// <summary>A file to read: a folder in its place is named as such (reading one says "access denied").</summary>
     public static string? Input(string path) => Directory.Exists(path) ? $"'{path}' is a folder; give a file" : null;

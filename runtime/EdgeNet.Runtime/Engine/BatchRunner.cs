@@ -63,6 +63,7 @@ public static class BatchRunner
         };
     }
 
+    /// <summary>The index of the largest value (the first of equal ones): the decided class of a row of scores.</summary>
     public static int ArgMax(ReadOnlySpan<float> row)
     {
         int best = 0;

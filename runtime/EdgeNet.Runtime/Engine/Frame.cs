@@ -6,7 +6,7 @@ namespace EdgeNet.Engine;
 /// What a kernel sees while it runs: the address of every tensor (activations in the arena, constants in their
 /// pinned copy), every tensor's shape at the current batch, and a shared scratch area. Allocation-free.
 /// </summary>
-public sealed unsafe class Frame
+internal sealed unsafe class Frame
 {
     readonly int[][] templates;
     readonly int[][] shapes;

@@ -1,7 +1,7 @@
 namespace EdgeNet.Engine;
 
 /// <summary>One parallel loop body: index i of n independent parts (a kernel's own object, so dispatch allocates nothing).</summary>
-public interface IParallelWork
+internal interface IParallelWork
 {
     void Execute(int index);
 }
@@ -12,7 +12,7 @@ public interface IParallelWork
 /// many as there are parts, hands out indices with one atomic counter, and allocates nothing. The default thread
 /// count is what the process may use: Environment.ProcessorCount already honours CPU affinity and cgroup limits.
 /// </summary>
-public sealed class IntraOpPool : IDisposable
+internal sealed class IntraOpPool : IDisposable
 {
     public int Threads { get; }
     public static int Available => Environment.ProcessorCount;

@@ -11,6 +11,7 @@ public sealed record KernelOptions
     public bool ChannelsLast { get; init; } = true;
     /// <summary>Intra-op threads (1: the caller only). GEMMs and depthwise convolutions split across them.</summary>
     public int Threads { get; init; } = 1;
+    /// <summary>Optimized kernels, channels-last planning, one thread.</summary>
     public static readonly KernelOptions Default = new();
 }
 
@@ -18,7 +19,7 @@ public sealed record KernelOptions
 /// A prepared operator. The constructor is Prepare (validate attributes and shapes, pack weights, size scratch);
 /// <see cref="Run"/> is Eval and neither allocates nor validates.
 /// </summary>
-public abstract unsafe class Kernel(Node node)
+internal abstract unsafe class Kernel(Node node)
 {
     public Node Node { get; } = node;
     /// <summary>Bytes of scratch this kernel needs at batch <paramref name="batch"/> (shared by all kernels; they run one at a time).</summary>

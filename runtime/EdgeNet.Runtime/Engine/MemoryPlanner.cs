@@ -12,6 +12,7 @@ internal static class MemoryPlanner
 
     public sealed record Plan(long[] Offsets, long ArenaBytes);
 
+    /// <param name="m">the graph to plan (its nodes in execution order)</param>
     /// <param name="bytes">bytes of each tensor at the largest batch; ≤ 0 for tensors that need no arena space</param>
     public static Plan Build(Model m, long[] bytes)
     {

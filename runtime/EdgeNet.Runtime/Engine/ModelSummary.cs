@@ -4,7 +4,7 @@ using EdgeNet.Format;
 namespace EdgeNet.Engine;
 
 /// <summary>What `inspect` prints: ops, parameters, multiply-accumulates, arena and weight bytes.</summary>
-public static class ModelSummary
+internal static class ModelSummary
 {
     /// <summary>Multiply-accumulates of one sample (batch 1).</summary>
     public static long Macs(Model m, Node n)
@@ -25,6 +25,7 @@ public static class ModelSummary
         }
     }
 
+    /// <summary>The text `inspect` prints: ops, parameters, MACs, arena and weight bytes, at batch <paramref name="maxBatch"/>.</summary>
     public static string Describe(Model m, int maxBatch = 1)
     {
         var sb = new StringBuilder();

@@ -295,7 +295,8 @@ internal static class OpTable
         Fp32 = (m, n, o) => new ReduceKernel<T>(m, n, o), Typed = (m, n, o) => new TypedReduceKernel(m, n, o), Backward = Gradients.Reduce,
     };
 
-    /// <param name="mixed">the kernel for operands of two different types (Pow's float base and integer exponent)</param>
+    /// <summary>A broadcasting binary op; <paramref name="mixed"/>: the kernel for operands of two different types (Pow's
+    /// float base and integer exponent).</summary>
     static OpInfo Binary<T>(OpType op, string[] onnx, bool int8 = false, Func<Model, Node, KernelOptions, Kernel>? mixed = null) where T : struct, IBinaryOp => new()
     {
         Op = op, Inputs = (2, 2), Onnx = onnx,

@@ -14,18 +14,26 @@ public sealed unsafe class Session : IDisposable
     readonly NativeBuffer arenaBuf, constantsBuf;
     readonly IntraOpPool? pool;
     bool disposed;
+    /// <summary>The model this session runs (its graph inputs and outputs are the session's).</summary>
     public Model Model { get; }
+    /// <summary>The largest batch a Run may take (1 for a model whose input has a fixed batch).</summary>
     public int MaxBatch { get; }
+    /// <summary>Native bytes planned at load for activations and scratch (allocated once, freed by Dispose).</summary>
     public long ArenaBytes { get; }
+    /// <summary>The part of <see cref="ArenaBytes"/> the kernels share as scratch.</summary>
     public long ScratchBytes { get; }
     /// <summary>False when the model's input has a fixed batch (such models run one sample per call).</summary>
     public bool HasBatchDimension { get; }
     /// <summary>Threads a Run uses (the caller and the intra-op workers).</summary>
     public int Threads => pool?.Threads ?? 1;
-    public IReadOnlyList<Kernel> Kernels => kernels;
-    /// <summary>The graph the kernels run: <see cref="Model"/> itself or its channels-last plan (Kernels[i] runs Plan.Nodes[i]).</summary>
+    internal IReadOnlyList<Kernel> Kernels => kernels;
+    /// <summary>The graph the kernels run: <see cref="Model"/> itself or its channels-last plan (its nodes run in order).</summary>
     public Model Plan { get; }
 
+    /// <summary>Prepares every kernel (validating attributes and shapes, packing weights) and plans one arena for
+    /// batches up to <paramref name="maxBatch"/>.</summary>
+    /// <exception cref="ModelFormatException">The model cannot run (an unsupported attribute, inconsistent shapes, a tensor past 2^31 elements).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBatch"/> or the thread count is out of range.</exception>
     public Session(Model model, int maxBatch = 1, KernelOptions? options = null)
     {
         if (maxBatch < 1 || maxBatch > ModelValidator.MaxBatchFactor) throw new ArgumentOutOfRangeException(nameof(maxBatch));
@@ -115,13 +123,16 @@ public sealed unsafe class Session : IDisposable
 
     /// <summary>Elements of one sample of input <paramref name="i"/> (the input's size at batch 1).</summary>
     public long InputSampleSize(int i = 0) => Model.Tensors[Model.Inputs[i]].Elements(1);
+    /// <summary>Elements of one sample of output <paramref name="i"/>.</summary>
     public long OutputSampleSize(int i = 0) => Model.Tensors[Model.Outputs[i]].Elements(1);
 
     /// <summary>The index of the graph input named <paramref name="name"/>; ArgumentException naming the model's inputs.</summary>
     public int InputIndex(string name) => IndexOf(Model.Inputs, name, "input");
     /// <summary>The index of the graph output named <paramref name="name"/>; ArgumentException naming the model's outputs.</summary>
     public int OutputIndex(string name) => IndexOf(Model.Outputs, name, "output");
+    /// <summary>Input <paramref name="i"/>'s element type.</summary>
     public DataType InputType(int i) => Model.Tensors[Model.Inputs[i]].Type;
+    /// <summary>Output <paramref name="i"/>'s element type.</summary>
     public DataType OutputType(int i) => Model.Tensors[Model.Outputs[i]].Type;
 
     int IndexOf(List<int> tensors, string name, string what)
@@ -145,6 +156,7 @@ public sealed unsafe class Session : IDisposable
         return frame.Span<T>(t);
     }
 
+    /// <summary>The input named <paramref name="name"/>, as <see cref="Input{T}(int, int)"/>.</summary>
     public Span<T> Input<T>(string name, int batch) where T : unmanaged => Input<T>(InputIndex(name), batch);
 
     /// <summary>Input <paramref name="i"/>'s buffer at batch <paramref name="batch"/> as raw little-endian bytes of its type.</summary>
@@ -170,6 +182,7 @@ public sealed unsafe class Session : IDisposable
         return frame.Span<T>(t);
     }
 
+    /// <summary>The output named <paramref name="name"/>, as <see cref="Output{T}(int)"/>.</summary>
     public ReadOnlySpan<T> Output<T>(string name) where T : unmanaged => Output<T>(OutputIndex(name));
 
     /// <summary>Output <paramref name="i"/> of the last run as the raw little-endian bytes of its type.</summary>
@@ -199,9 +212,14 @@ public sealed unsafe class Session : IDisposable
         if ((uint)i >= (uint)count) throw new ArgumentOutOfRangeException(nameof(i), $"{what} {i} is outside 0..{count - 1}");
     }
 
+    /// <summary>Output <paramref name="i"/>'s shape at the batch of the last run.</summary>
     public ReadOnlySpan<int> OutputShape(int i = 0) => frame.Shape(Model.Outputs[i]);
+    /// <summary>The shape of the output named <paramref name="name"/> at the batch of the last run.</summary>
     public ReadOnlySpan<int> OutputShape(string name) => OutputShape(OutputIndex(name));
 
+    /// <summary>Runs the model on the first <paramref name="batch"/> samples written through <c>Input</c>; the results are
+    /// then read through <c>Output</c>. Allocates nothing.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is outside 1..<see cref="MaxBatch"/>.</exception>
     public void Run(int batch)
     {
         CheckBatch(batch);
@@ -210,7 +228,8 @@ public sealed unsafe class Session : IDisposable
         GC.KeepAlive(this);   // the arena must outlive the kernels' raw pointers into it
     }
 
-    /// <summary>Runs like <see cref="Run(int)"/> and adds each kernel's elapsed Stopwatch ticks to <paramref name="ticks"/>.</summary>
+    /// <summary>Runs like <see cref="Run(int)"/> and adds each node's elapsed Stopwatch ticks to <paramref name="ticks"/>
+    /// (one entry per node of <see cref="Plan"/>, in its order).</summary>
     public void RunProfiled(int batch, long[] ticks)
     {
         CheckBatch(batch);
@@ -252,6 +271,7 @@ public sealed unsafe class Session : IDisposable
         if (batch < 1 || batch > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), $"batch {batch} is outside 1..{MaxBatch} this session was planned for");
     }
 
+    /// <summary>Frees the arena, the pinned constants and the intra-op threads; the session refuses every call after.</summary>
     public void Dispose()
     {
         if (disposed) return;

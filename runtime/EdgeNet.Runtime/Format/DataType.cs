@@ -3,18 +3,27 @@ namespace EdgeNet.Format;
 /// <summary>Element types a tensor can hold. Values are the on-disk codes of the .enet format.</summary>
 public enum DataType : byte
 {
+    /// <summary>32-bit IEEE float (C# float).</summary>
     Float32 = 1,
+    /// <summary>Signed byte (C# sbyte): int8 quantized tensors carry <see cref="TensorDesc.Quant"/>.</summary>
     Int8 = 2,
+    /// <summary>16-bit signed integer (C# short).</summary>
     Int16 = 3,
+    /// <summary>32-bit signed integer (C# int).</summary>
     Int32 = 4,
+    /// <summary>Unsigned byte (C# byte).</summary>
     UInt8 = 5,
+    /// <summary>64-bit signed integer (C# long): token ids, indices, shapes.</summary>
     Int64 = 6,
     /// <summary>One byte per element, 0 or 1 (ONNX bool, numpy |b1).</summary>
     Bool = 7,
 }
 
+/// <summary>Facts about <see cref="DataType"/> codes.</summary>
 public static class DataTypes
 {
+    /// <summary>Bytes per element.</summary>
+    /// <exception cref="ModelFormatException">An unknown code (a damaged file).</exception>
     public static int SizeOf(DataType t) => t switch
     {
         DataType.Float32 => 4,
@@ -27,6 +36,7 @@ public static class DataTypes
         _ => throw new ModelFormatException($"unknown data type code {(int)t}"),
     };
 
+    /// <summary>Whether <paramref name="t"/> is a code this runtime knows.</summary>
     public static bool IsValid(DataType t) => t is >= DataType.Float32 and <= DataType.Bool;
 
     /// <summary>Whether a span of <typeparamref name="T"/> may view a tensor of type <paramref name="t"/>

@@ -20,7 +20,17 @@ public static class ModelFile
     const int HeaderBytes = 64, SectionEntryBytes = 32;
 
     /// <summary>The file's sections, by id.</summary>
-    public enum Section : int { Metadata = 1, Tensors = 2, Graph = 3, Weights = 4 }
+    public enum Section : int
+    {
+        /// <summary>Name, labels, input layout and normalization, provenance.</summary>
+        Metadata = 1,
+        /// <summary>Every tensor's name, type, shape and quantization.</summary>
+        Tensors = 2,
+        /// <summary>Nodes, graph inputs and outputs.</summary>
+        Graph = 3,
+        /// <summary>The constants' bytes, 64-byte aligned.</summary>
+        Weights = 4,
+    }
 
     /// <summary>The longest string (UTF-8 bytes) and the most graph inputs or outputs the reader accepts.</summary>
     public const int MaxStringBytes = 1 << 16, MaxGraphIo = 1024;

@@ -7,9 +7,13 @@ namespace EdgeNet.Format;
 /// </summary>
 public static class ModelValidator
 {
-    public const long MaxElements = 1L << 31;   // per tensor at batch 1
+    /// <summary>The most elements a tensor may have at batch 1.</summary>
+    public const long MaxElements = 1L << 31;
+    /// <summary>The largest batch multiple a dimension may declare, and the largest batch a session may be planned for.</summary>
     public const int MaxBatchFactor = 1 << 20;
 
+    /// <summary>The structural checks above; <see cref="ModelFile"/> runs them on every load and save.</summary>
+    /// <exception cref="ModelFormatException">The first problem found, naming the tensor or node.</exception>
     public static void Validate(Model m)
     {
         int T = m.Tensors.Count;

@@ -9,6 +9,8 @@ namespace EdgeNet.Io;
 /// </summary>
 public static partial class AtomicFile
 {
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> so that readers see the old file or the whole new one.</summary>
+    /// <exception cref="IOException">The folder is missing or not writable (the message names the target), or the disk is full.</exception>
     public static void Write(string path, ReadOnlySpan<byte> bytes)
     {
         string full = Path.GetFullPath(path);

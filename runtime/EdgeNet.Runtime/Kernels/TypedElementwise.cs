@@ -4,7 +4,7 @@ using EdgeNet.Format;
 
 namespace EdgeNet.Kernels;
 
-/// <summary>One output element of a broadcast: <paramref name="y"/> and its operands' element offsets.</summary>
+/// <summary>One output element of a broadcast: <c>y</c> and its operands' element offsets.</summary>
 internal interface IBroadcastBody
 {
     void At(int y, long a, long b, long c);

@@ -10,6 +10,7 @@ namespace EdgeNet.Training;
 /// </summary>
 public readonly record struct BatchAxis(int Axis, int Outer, int Inner)
 {
+    /// <summary>Values of one sample.</summary>
     public int Sample => Outer * Inner;
 
     static BatchAxis? Of(int[] shape)

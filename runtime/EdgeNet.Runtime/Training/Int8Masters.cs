@@ -12,6 +12,7 @@ namespace EdgeNet.Training;
 /// </summary>
 public static class Int8Masters
 {
+    /// <summary>Whether the model has int8 weights in a Dense, Conv or recurrent layer (it then trains through fp32 masters).</summary>
     public static bool IsQuantized(Model m) => m.Nodes.Any(n => n.Op is OpType.Dense or OpType.Conv or OpType.Lstm or OpType.Gru or OpType.Rnn
         && m.Tensors[n.Inputs[1]].Type == DataType.Int8);
 

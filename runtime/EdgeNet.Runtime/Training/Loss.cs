@@ -1,6 +1,13 @@
 namespace EdgeNet.Training;
 
-public enum LossKind { CrossEntropy, Mse }
+/// <summary>The training loss.</summary>
+public enum LossKind
+{
+    /// <summary>Softmax cross-entropy against class indices.</summary>
+    CrossEntropy,
+    /// <summary>Mean squared error against one-hot targets.</summary>
+    Mse,
+}
 
 /// <summary>Losses averaged over the batch, returning the loss and writing d(loss)/d(logits).</summary>
 public static class Loss

@@ -11,8 +11,20 @@ namespace EdgeNet.Training;
 /// </summary>
 public static class ModelSpec
 {
-    public enum Init { Torch, Xavier, Kaiming }
+    /// <summary>How initial weights are drawn.</summary>
+    public enum Init
+    {
+        /// <summary>PyTorch's default for Linear/Conv: uniform ±1/√fan_in.</summary>
+        Torch,
+        /// <summary>Glorot uniform: ±√(6/(fan_in + fan_out)).</summary>
+        Xavier,
+        /// <summary>He uniform: ±√(6/fan_in).</summary>
+        Kaiming,
+    }
 
+    /// <summary>A model from a layer spec ("conv:8:3,relu,maxpool:2,dense:10") for samples of <paramref name="sampleShape"/>,
+    /// weights drawn with <paramref name="seed"/>.</summary>
+    /// <exception cref="ArgumentException">The spec names an unknown layer or does not fit the shape (the message says which).</exception>
     public static Model Build(string spec, int[] sampleShape, int seed = 0, Init init = Init.Torch)
     {
         var rng = new Random(seed);

@@ -1,7 +1,15 @@
 namespace EdgeNet.Training;
 
 /// <summary>The update rule: SGD (with momentum), Adam, or RMSprop.</summary>
-public enum OptimizerKind { Sgd, Adam, RmsProp }
+public enum OptimizerKind
+{
+    /// <summary>SGD, with optional momentum, dampening and Nesterov (PyTorch's formula).</summary>
+    Sgd,
+    /// <summary>Adam.</summary>
+    Adam,
+    /// <summary>RMSprop.</summary>
+    RmsProp,
+}
 
 /// <summary>Optimizer settings, with PyTorch's defaults.</summary>
 public sealed record OptimizerOptions
@@ -103,7 +111,15 @@ public sealed class Optimizer(OptimizerOptions o)
 }
 
 /// <summary>How the learning rate changes over epochs: constant, stepped, or cosine-annealed.</summary>
-public enum ScheduleKind { Constant, Step, Cosine }
+public enum ScheduleKind
+{
+    /// <summary>The same rate every epoch.</summary>
+    Constant,
+    /// <summary>Multiplied by gamma every step-size epochs.</summary>
+    Step,
+    /// <summary>Cosine annealing to 0 over the run.</summary>
+    Cosine,
+}
 
 /// <summary>Learning rate per epoch: constant, step (×gamma every stepSize epochs) or cosine annealing to 0.</summary>
 public sealed record LrSchedule(ScheduleKind Kind = ScheduleKind.Constant, int StepSize = 10, float Gamma = 0.1f)

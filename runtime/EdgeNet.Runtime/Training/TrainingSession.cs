@@ -11,6 +11,7 @@ namespace EdgeNet.Training;
 /// <summary>Which parameters train: all, the last parameterized layer ("head"), or named layers/tensors.</summary>
 public sealed record TrainSelection(string Mode = "all", string[]? Names = null)
 {
+    /// <summary>"all", "head", or comma-separated layer or tensor names.</summary>
     public static TrainSelection Parse(string spec) => spec switch
     {
         "all" or "head" => new(spec),
@@ -44,11 +45,17 @@ public sealed unsafe class TrainingSession
     readonly ConvTrainingGemm?[] convGemm;   // per Conv node: the GEMM forward and backward and their buffers
     /// <summary>Run the scalar reference passes of Conv and recurrent layers, forward and backward (tests compare them with the GEMM/SIMD twins).</summary>
     public bool ReferenceBackward { get; set; }
+    /// <summary>Weights and biases of the Dense, Conv and recurrent layers, trainable or frozen by the selection.</summary>
     public Parameter[] Parameters { get; }
+    /// <summary>The largest batch a step may take.</summary>
     public int MaxBatch { get; }
+    /// <summary>The model being trained (its constants are replaced by <see cref="Parameters"/> when saved).</summary>
     public Model Model => model;
     int batch;
 
+    /// <summary>Buffers for a forward and backward pass at batches up to <paramref name="maxBatch"/>; parameters chosen by
+    /// <paramref name="selection"/> (default all) train, the rest are frozen.</summary>
+    /// <exception cref="ModelFormatException">The model has no batch dimension, or an op that cannot be trained through.</exception>
     public TrainingSession(Model model, int maxBatch, TrainSelection? selection = null)
     {
         this.model = model;
@@ -159,8 +166,11 @@ public sealed unsafe class TrainingSession
     public float[] TargetScratch => targetScratch ??= new float[act[model.Outputs[0]].Length];
     float[]? targetScratch;
 
+    /// <summary>The first input's buffer for <paramref name="rows"/> samples; sets the batch of the next pass.</summary>
     public Span<float> Input(int rows) { batch = rows; frame.SetBatch(rows); return act[model.Inputs[0]].AsSpan(0, (int)frame.Size(model.Inputs[0])); }
+    /// <summary>The first output of the last <see cref="Forward"/>.</summary>
     public ReadOnlySpan<float> Output() => act[model.Outputs[0]].AsSpan(0, (int)frame.Size(model.Outputs[0]));
+    /// <summary>Where the loss writes d(loss)/d(output) before <see cref="Backward"/>.</summary>
     public Span<float> OutputGrad() => grad[model.Outputs[0]].AsSpan(0, (int)frame.Size(model.Outputs[0]));
 
     // What the per-op passes (Gradients, by way of the op table) read.
@@ -178,6 +188,7 @@ public sealed unsafe class TrainingSession
     internal Span<float> A(int t) => t < 0 ? default : act[t].AsSpan(0, model.Tensors[t].IsConstant ? act[t].Length : (int)frame.Size(t));
     internal Span<float> Gr(int t) => t < 0 || !needGrad[t] || grad[t] is null ? default : grad[t].AsSpan(0, model.Tensors[t].IsConstant ? grad[t].Length : (int)frame.Size(t));
 
+    /// <summary>The forward pass at the batch set by <see cref="Input"/>, keeping every activation.</summary>
     public void Forward()
     {
         for (int i = 0; i < model.Nodes.Count; i++)
@@ -211,6 +222,7 @@ public sealed unsafe class TrainingSession
             if (grad[t] is not null && !(keepOutput && model.Outputs.Contains(t))) Array.Clear(grad[t]);
     }
 
+    /// <summary>The backward pass from <see cref="OutputGrad"/>: every trainable parameter's <see cref="Parameter.Grad"/>.</summary>
     public void Backward()
     {
         for (int i = model.Nodes.Count - 1; i >= 0; i--)

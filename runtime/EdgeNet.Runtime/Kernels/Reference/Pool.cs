@@ -25,8 +25,8 @@ internal static class Pool
                 }
     }
 
-    /// <param name="countIncludePad">divide by the whole window (pads count as zeros, but not the part past the end
-    /// added by ceil_mode) rather than by the valid elements</param>
+    /// <summary>Average pooling of <c>x</c> into <c>y</c>; <paramref name="countIncludePad"/>: divide by the whole window (pads
+    /// count as zeros, but not the part past the end added by ceil_mode) rather than by the valid elements.</summary>
     public static void Average(ReadOnlySpan<float> x, Span<float> y, int n, in ConvGeometry g, bool countIncludePad, int padBottom, int padRight)
     {
         for (int nc = 0; nc < n * g.C; nc++)

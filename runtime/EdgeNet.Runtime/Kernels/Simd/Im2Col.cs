@@ -7,7 +7,7 @@ namespace EdgeNet.Kernels.Simd;
 /// <summary>
 /// col [K = C/group·KH·KW, OH·OW]: row (c, kh, kw) holds the input pixel each output position sees under that filter
 /// tap (0 in the padding). Used by the Conv forward GEMM and by the Conv backward pass. With a row stride
-/// <paramref name="ld"/> of <see cref="Gemm.NR"/> and OH·OW ≤ NR, the columns are one packed GEMM panel (zero-padded).
+/// <c>ld</c> of <see cref="Gemm.NR"/> and OH·OW ≤ NR, the columns are one packed GEMM panel (zero-padded).
 /// </summary>
 internal static unsafe class Im2Col
 {
@@ -43,7 +43,7 @@ internal static unsafe class Im2Col
     public static long PaddedFloats(in ConvGeometry g) => (long)g.CinPerGroup * (g.OH + g.KH - 1) * (g.OW + g.KW - 1);
 
     /// <summary>Stride 1 and dilation 1 (the 3×3 convolutions of small CNNs): the input is zero-padded once into
-    /// <paramref name="padded"/>, then every column row is a run of plain copies with no bounds checks. Same result as <see cref="Fill"/>.</summary>
+    /// <c>padded</c>, then every column row is a run of plain copies with no bounds checks. Same result as <see cref="Fill"/>.</summary>
     public static bool CanPad(in ConvGeometry g) => g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1;
 
     public static void FillPadded(in ConvGeometry g, float* xg, float* col, int ld, float* padded)
