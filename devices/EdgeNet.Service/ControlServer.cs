@@ -8,7 +8,7 @@ namespace EdgeNet.Service;
 
 /// <summary>
 /// The control socket: a Unix domain socket (mode 0660) taking one command per line — status, last, metrics,
-/// label CLASS, finetune, rollback, reload — and answering one JSON object per line; `subscribe` turns the
+/// label CLASS [WINDOW], finetune, rollback, reload — and answering one JSON object per line; `subscribe` turns the
 /// connection into a stream of results (one JSON line each; a slow reader loses the oldest, never stalls inference).
 /// Who may connect: <see cref="PeerAccess"/>. Limits: a command line is at most <see cref="MaxLineBytes"/>, at most
 /// control.maxClients connections are served at once, and one that sends no command (or cannot take a result) for
@@ -141,7 +141,7 @@ public sealed partial class ControlServer(ServiceConfig cfg, Pipeline pipeline, 
             "finetune" => JsonSerializer.Serialize(pipeline.StartFinetune(), j.MessageReply),
             "rollback" => JsonSerializer.Serialize(pipeline.Rollback(), j.MessageReply),
             "reload" => JsonSerializer.Serialize(pipeline.Reload(), j.MessageReply),
-            _ => Message(false, "commands: status, last, metrics, label CLASS, finetune, rollback, reload, subscribe"),
+            _ => Message(false, "commands: status, last, metrics, label CLASS [WINDOW], finetune, rollback, reload, subscribe"),
         };
     }
 

@@ -34,7 +34,13 @@ internal static class ModelFit
         long bytes = (long)cfg.Finetune.MaxLabelled * (input.Elements(1) * 4 + 16);
         if (bytes > FinetuneConfig.MaxBufferBytes)
             throw new ConfigException($"config: finetune.maxLabelled: {cfg.Finetune.MaxLabelled} windows of {input.Elements(1)} values take {bytes >> 20} MiB; at most {FinetuneConfig.MaxBufferBytes >> 20} MiB (use at most {FinetuneConfig.MaxBufferBytes / (input.Elements(1) * 4 + 16)})");
+        long recent = (long)cfg.Finetune.RecentWindows * input.Elements(1) * 4;
+        if (recent > MaxRecentBytes)
+            throw new ConfigException($"config: finetune.recentWindows: {cfg.Finetune.RecentWindows} windows of {input.Elements(1)} values take {recent >> 20} MiB; at most {MaxRecentBytes >> 20} MiB (use at most {Math.Max(1, MaxRecentBytes / (input.Elements(1) * 4))})");
     }
+
+    /// <summary>The most memory finetune.recentWindows may hold.</summary>
+    public const long MaxRecentBytes = 64L << 20;
 
     /// <summary>Why <paramref name="next"/> cannot replace <paramref name="serving"/> without a restart, or null when it can.</summary>
     public static string? CannotReplace(Model serving, Model next)

@@ -183,7 +183,7 @@ public sealed class MqttBridge : BackgroundService
         return verb switch
         {
             "label" when parts.Length == 2 => pipeline.Label(parts[1]),
-            "label" => new(false, "label needs a class: label CLASS"),
+            "label" => new(false, "label needs a class: label CLASS [WINDOW]"),
             "finetune" => pipeline.StartFinetune(),
             "rollback" => pipeline.Rollback(),
             _ => pipeline.Reload(),

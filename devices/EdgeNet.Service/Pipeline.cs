@@ -23,7 +23,8 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
     readonly object gate = new();
     IWindowSource source = null!;
     Postprocessor post = null!;
-    float[] window = [], labelled = [], logits = [];
+    float[] window = [], logits = [];
+    float[][] recent = [];   // the last finetune.recentWindows windows, window id w in recent[w % length]: what `label` stores
     readonly List<double> latencies = [];
     readonly Dictionary<string, long> counts = [];
     long windows, faults;
@@ -66,7 +67,8 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         var input = slot.Model.Input();
         Labels = ModelFit.Labels(slot.Model);
         window = new float[input.Elements(1)];
-        labelled = new float[window.Length];
+        recent = new float[cfg.Finetune.RecentWindows][];
+        for (int i = 0; i < recent.Length; i++) recent[i] = new float[window.Length];
         logits = new float[Labels.Length];
         buffer = new FinetuneBuffer(cfg.StateDirectory, window.Length, cfg.Finetune.MaxLabelled);
         if (buffer.Problem is { } bp) log.LogWarning("{Problem}", bp);
@@ -136,8 +138,8 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
             (source as ImuWindowSource)?.SimulatedGestureNow);
         lock (gate)
         {
+            window.CopyTo(recent[windows % recent.Length]);   // what `label` stores, by the result's window id
             windows++; last = r; lastFault = null;
-            window.CopyTo(labelled);   // what `label` stores: the window of the last result
             latencies.Add(us); if (latencies.Count > 4096) latencies.RemoveRange(0, 2048);
             counts[r.Label] = counts.GetValueOrDefault(r.Label) + 1;
         }
@@ -199,17 +201,40 @@ public sealed class Pipeline(ServiceConfig cfg, ConfiguredModel configured, ILog
         }
     }
 
-    /// <summary>Stores the window of the last result as class <paramref name="cls"/> (a label or an index) in the fine-tune buffer.</summary>
-    public MessageReply Label(string cls)
+    /// <summary>
+    /// The <c>label</c> command's argument: "CLASS" stores the window of the last result, "CLASS WINDOW" the window
+    /// with that id (a result's "window"), as long as it is among the last finetune.recentWindows — so a client that
+    /// read a result labels that window, not whichever came after. CLASS is a label (it may contain spaces) or an index.
+    /// </summary>
+    public MessageReply Label(string args)
     {
-        int c = Array.IndexOf(Labels, cls);
-        if (c < 0 && !int.TryParse(cls, out c)) return new(false, $"unknown class '{cls}'; classes: {string.Join(", ", Labels)}");
-        if (c < 0 || c >= Labels.Length) return new(false, $"class {c} is outside 0..{Labels.Length - 1}");
+        args = args.Trim();
+        long? id = null;
+        int cut = args.LastIndexOf(' ');
+        if (ClassOf(args) < 0 && cut > 0 && long.TryParse(args.AsSpan(cut + 1), out long w)) { id = w; args = args[..cut].TrimEnd(); }
+        int c = ClassOf(args);
+        if (c < 0) return new(false, int.TryParse(args, out int k) ? $"class {k} is outside 0..{Labels.Length - 1}" : $"unknown class '{args}'; classes: {string.Join(", ", Labels)}");
         float[] copy;
-        lock (gate) { if (last is null) return new(false, "no window classified yet"); copy = (float[])labelled.Clone(); }
+        lock (gate)
+        {
+            if (last is null) return new(false, "no window classified yet");
+            long wanted = id ?? last.Window, oldest = Math.Max(0, windows - recent.Length);
+            if (wanted >= windows) return new(false, $"window {wanted} has not been classified yet (the last is {windows - 1})");
+            if (wanted < oldest) return new(false, $"window {wanted} is no longer held: the service keeps the last {recent.Length} windows ({oldest}..{windows - 1}; finetune.recentWindows)");
+            copy = (float[])recent[wanted % recent.Length].Clone();
+            id = wanted;
+        }
         try { buffer.Add(copy, c); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new(false, $"could not store the window: {e.Message}"); }
-        return new(true, $"stored window as '{Labels[c]}' ({buffer.Count} labelled)");
+        return new(true, $"stored window {id} as '{Labels[c]}' ({buffer.Count} labelled)");
+    }
+
+    /// <summary>The class a label or index names, or -1.</summary>
+    int ClassOf(string cls)
+    {
+        int c = Array.IndexOf(Labels, cls);
+        if (c < 0 && int.TryParse(cls, out int k) && k >= 0 && k < Labels.Length) c = k;
+        return c;
     }
 
     /// <summary>Starts a fine-tune on the labelled windows on a background thread (at least 4; one at a time); <see cref="Status"/> says how it ended.</summary>

@@ -236,6 +236,8 @@ public sealed class FinetuneConfig
     public float Holdout { get; set; } = 0.25f;
     /// <summary>Labelled windows kept; when full, a new label replaces the oldest.</summary>
     public int MaxLabelled { get; set; } = 1000;
+    /// <summary>The last windows the service keeps so that <c>label CLASS WINDOW</c> can label a result's window after newer ones came.</summary>
+    public int RecentWindows { get; set; } = 16;
 
     /// <summary>The labelled-window buffer on disk and in a fine-tune is at most this big, whatever the window size.</summary>
     public const long MaxBufferBytes = 256L << 20;
@@ -249,6 +251,7 @@ public sealed class FinetuneConfig
         ConfigErrors.Require(Train.Length > 0, "finetune.train", "is empty (all, head, or layer names)");
         ConfigErrors.Require(Holdout is > 0 and < 1, "finetune.holdout", $"{Holdout} must be between 0 and 1");
         ConfigErrors.Range(MaxLabelled, 4, 1_000_000, "finetune.maxLabelled");
+        ConfigErrors.Range(RecentWindows, 1, 4096, "finetune.recentWindows");
     }
 }
 

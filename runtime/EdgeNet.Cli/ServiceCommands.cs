@@ -25,7 +25,7 @@ internal static class ServiceCommands
     public static Command Ctl()
     {
         var socket = new Option<string>("--socket") { Description = "the service's control.socket", DefaultValueFactory = _ => ControlClient.DefaultSocket };
-        var words = new Argument<string[]>("command") { Description = "status | last | metrics | label CLASS | finetune | rollback | reload | subscribe", Arity = ArgumentArity.OneOrMore };
+        var words = new Argument<string[]>("command") { Description = "status | last | metrics | label CLASS [WINDOW] | finetune | rollback | reload | subscribe", Arity = ArgumentArity.OneOrMore };
         var cmd = new Command("ctl", "talk to a running service") { socket, words };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {

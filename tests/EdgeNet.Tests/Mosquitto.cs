@@ -103,6 +103,14 @@ public sealed class MqttProbe : IDisposable
         Connect();
     }
 
+    /// <summary>Waits until the client has seen its connection end (the broker stopped), so that <see cref="Connect"/> starts a new one.</summary>
+    public void WaitDisconnected()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (client.IsConnected && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        if (client.IsConnected) throw new TimeoutException("the probe still thinks it is connected");
+    }
+
     /// <summary>Connects (a durable session when the probe has a client id) and subscribes at QoS 1.</summary>
     public void Connect()
     {

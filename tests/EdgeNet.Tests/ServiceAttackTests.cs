@@ -29,6 +29,54 @@ public class ServiceAttackTests(ITestOutputHelper output)
           "sinks": { "stdout": false }, "control": { "socket": "@SOCKET@" {{control}} } }
         """;
 
+    /// <summary>`label CLASS WINDOW` stores the window a client read (its result's id), not whichever came after it;
+    /// a window no longer held, or not classified yet, is refused by its id. Each step waits for the window count.</summary>
+    [Fact]
+    public void Label_with_a_window_id_stores_that_window_after_newer_ones_came()
+    {
+        var dir = Fixtures.TempDir();
+        string model = Model(dir);
+        JsonElement read;
+        long w;
+        using (var s = new ServiceTests.ServiceProcess(Imu(model, top: ", \"finetune\": { \"recentWindows\": 4096 }"), dir))
+        {
+            Assert.True(s.WaitFor(() => File.Exists(s.Socket), 60), s.Stderr.ToString());
+            read = s.Ctl("last");
+            w = read.GetProperty("window").GetInt64();
+            Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("windows").GetInt64() >= w + 3, 60));   // newer windows came
+            var stored = s.Ctl($"label shake {w}");
+            Assert.True(stored.GetProperty("ok").GetBoolean(), stored.ToString());
+            Assert.Contains($"stored window {w} as 'shake'", stored.GetProperty("message").GetString());
+            Assert.Contains("has not been classified yet", s.Ctl("label still 100000000").GetProperty("message").GetString());
+            Assert.Equal(0, s.Terminate());
+        }
+        // The stored window is window w: the model gives it the probabilities the service reported for w.
+        using (var buffer = new EdgeNet.Service.FinetuneBuffer(Path.Combine(dir, "state"), 20 * 6, 1000))
+        {
+            var (x, y) = buffer.Snapshot();
+            Assert.Equal([1L], y);
+            using var session = new EdgeNet.Engine.Session(ModelFile.Load(model));
+            var logits = new float[3];
+            session.Run(x, logits);
+            float max = logits.Max(), sum = logits.Sum(v => MathF.Exp(v - max));
+            var top = read.GetProperty("topK").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            var scores = read.GetProperty("topKScores").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+            for (int i = 0; i < top.Length; i++) Assert.Equal(scores[i], MathF.Exp(logits[top[i]] - max) / sum, 1e-5f);
+        }
+
+        // Keeping one window: once the next is classified, the one read is gone, and the refusal says so.
+        var dir2 = Fixtures.TempDir();
+        using var s2 = new ServiceTests.ServiceProcess(Imu(Model(dir2), top: ", \"finetune\": { \"recentWindows\": 1 }"), dir2);
+        Assert.True(s2.WaitFor(() => File.Exists(s2.Socket), 60), s2.Stderr.ToString());
+        long w2 = s2.Ctl("last").GetProperty("window").GetInt64();
+        Assert.True(s2.WaitFor(() => s2.Ctl("status").GetProperty("windows").GetInt64() >= w2 + 2, 60));
+        var gone = s2.Ctl($"label shake {w2}");
+        Assert.False(gone.GetProperty("ok").GetBoolean());
+        Assert.Contains($"window {w2} is no longer held: the service keeps the last 1 windows", gone.GetProperty("message").GetString());
+        Assert.True(s2.Ctl("label shake").GetProperty("ok").GetBoolean());   // without an id: the last result's window, as before
+        Assert.Equal(0, s2.Terminate());
+    }
+
     static Socket Connect(string path)
     {
         var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { ReceiveTimeout = 30000, SendTimeout = 30000 };
