@@ -99,7 +99,8 @@ public class KernelTwinTests
                 .Set("pads", new long[] { pad, pad, pad, Math.Max(0, pad - 1) }).Set("dilations", new long[] { dil, dil })
                 .Set("activation", act).Set("act_min", 0f).Set("act_max", 6f).Set("act_alpha", 0.2f);
             int y = g.Add(OpType.Conv, [x, g.Constant("w", Random(oc * (c / group) * k * k, 3), oc, c / group, k, k), g.Constant("b", Random(oc, 4), oc)], attrs);
-            Twins(g.Build(y), 2);
+            Twins(g.Build(y), 2);   // planned channels-last (ConvNhwcKernel)
+            Twins(g.Model, 2, options: KernelOptions.Default with { ChannelsLast = false });   // the NCHW kernel
         }
     }
 

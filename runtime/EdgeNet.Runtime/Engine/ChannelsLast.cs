@@ -3,18 +3,24 @@ using EdgeNet.Format;
 namespace EdgeNet.Engine;
 
 /// <summary>
-/// Plans depthwise-separable networks (MobileNet and kin) channels-last. In NCHW a depthwise convolution walks one
-/// small plane per channel (7×7 late in MobileNetV2: a vector and a tail per row, plus a padded copy per channel);
-/// in NHWC the channels are the vector, every pixel is full-width, and a pointwise convolution is one GEMM with the
-/// pixels as rows, with no transposes. This rewrites a copy of the graph at load (the file stays NCHW): eligible fp32
-/// nodes get <c>channels_last = 1</c> and NHWC tensors, and a Transpose goes wherever data crosses between the two
-/// layouts. Graph inputs and outputs keep their shapes. A model without a depthwise convolution is left as it is.
+/// Plans convolutional networks channels-last. In NCHW a depthwise convolution walks one small plane per channel and
+/// a general convolution transposes its im2col columns; in NHWC the channels are the vector, every pixel is
+/// full-width, a pointwise convolution is one GEMM with the pixels as rows and a k×k one a GEMM over rows gathered
+/// from contiguous channel runs. This rewrites a copy of the graph at load (the file stays NCHW): each fp32 node whose
+/// op has a channels-last form (<see cref="OpInfo.Layout"/>, decided by the op table, not here) gets NHWC tensors,
+/// and a Transpose goes only where data crosses between the layouts: at graph inputs and outputs and before ops
+/// that need the file's layout. A channels-last region starts at a convolution and follows the data through
+/// activations, binary ops, pools, Concat/Pad/Slice/Resize; a Transpose that reads it is composed with the layout.
+/// Graph inputs and outputs keep their shapes. int8 nodes follow the narrower rule their kernels know
+/// (<see cref="OpInfo.Int8ChannelsLast"/>: pointwise and depthwise convs, Add, activations, GlobalAveragePool).
 /// </summary>
 internal static class ChannelsLast
 {
     public const string Attribute = "channels_last";
 
-    static readonly long[] ToNhwcPerm = [0, 2, 3, 1], ToNchwPerm = [0, 3, 1, 2];
+    static readonly long[] ToNhwcPerm = [0, 2, 3, 1], ToNchwPerm = [0, 3, 1, 2], Identity = [0, 1, 2, 3];
+    /// <summary>NCHW axis a is axis Position[a] of the channels-last tensor.</summary>
+    static readonly int[] Position = [0, 3, 1, 2];
 
     public static Model Rewrite(Model m)
     {
@@ -22,17 +28,19 @@ internal static class ChannelsLast
         var runs = new bool[m.Nodes.Count];
         var nchwIn = new bool[m.Nodes.Count];   // a first-layer conv: reads NCHW, writes NHWC (Simd.DirectConvNhwc)
         var isNhwc = new bool[T];   // produced channels-last by a rewritten node
-        bool depthwise = false;
+        bool worth = false;
         for (int i = 0; i < m.Nodes.Count; i++)
         {
             var n = m.Nodes[i];
             nchwIn[i] = IsFirstLayer(m, n, isNhwc);
             if (!nchwIn[i] && !Eligible(m, n, isNhwc)) continue;
             runs[i] = true;
-            if (n.Op == OpType.Conv && IsDepthwise(m, n)) depthwise = true;
-            if (OpTable.Get(n.Op).Layout != LayoutRole.GlobalPool) isNhwc[n.Outputs[0]] = true;   // GAP writes [N, C, 1, 1]: the same bytes in both layouts
+            // fp32 convs all have an NHWC kernel; an int8-only plan pays off only with a depthwise conv (as before).
+            if (n.Op == OpType.Conv && (m.Tensors[n.Inputs[0]].Type == DataType.Float32 || IsDepthwise(m, n))) worth = true;
+            var role = OpTable.Get(n.Op).Layout;
+            if (role is not (LayoutRole.GlobalPool or LayoutRole.Permute)) isNhwc[n.Outputs[0]] = true;   // GAP writes [N, C, 1, 1]: the same bytes in both layouts
         }
-        if (!depthwise) return m;
+        if (!worth) return m;
 
         var r = new Model { Metadata = m.Metadata };
         r.Tensors.AddRange(m.Tensors);
@@ -40,8 +48,15 @@ internal static class ChannelsLast
         var nhwcOf = new int[T]; Array.Fill(nhwcOf, -1);     // the channels-last twin of an NCHW tensor
         var nchwDone = new bool[T];                           // NCHW copy of a channels-last output already made
         var consumedNchw = new bool[T];
+        var transposedFrom = new Node?[T];   // a file-layout Transpose's output: its twin is one Transpose of the source
         for (int i = 0; i < m.Nodes.Count; i++)
-            if (!runs[i]) foreach (var t in m.Nodes[i].Inputs) if (t >= 0) consumedNchw[t] = true;
+        {
+            var n = m.Nodes[i];
+            if (!runs[i]) foreach (var t in n.Inputs) if (t >= 0) consumedNchw[t] = true;
+            if (nchwIn[i]) consumedNchw[n.Inputs[0]] = true;   // a stem reads NCHW itself
+            if (!runs[i] && n.Op == OpType.Transpose && m.Tensors[n.Outputs[0]].Shape.Length == 4 && m.Tensors[n.Outputs[0]].Type == DataType.Float32)
+                transposedFrom[n.Outputs[0]] = n;
+        }
         foreach (var o in m.Outputs) consumedNchw[o] = true;
 
         int Twin(int t)
@@ -57,24 +72,46 @@ internal static class ChannelsLast
         for (int i = 0; i < m.Nodes.Count; i++)
         {
             var n = m.Nodes[i];
-            if (!runs[i]) { r.Nodes.Add(n); continue; }
+            if (!runs[i])
+            {
+                // A Transpose (an NHWC model's input turned NCHW) read only channels-last: its readers get the twin
+                // straight from its source below, so it does not run at all.
+                if (transposedFrom[n.Outputs[0]] is null || consumedNchw[n.Outputs[0]]) r.Nodes.Add(n);
+                continue;
+            }
             var inputs = (int[])n.Inputs.Clone();
-            var layout = OpTable.Get(n.Op).Layout;
-            int data = nchwIn[i] ? 0 : layout == LayoutRole.Binary ? 2 : 1;
-            for (int k = 0; k < data; k++)
+            var info = OpTable.Get(n.Op);
+            for (int k = 0; k < DataInputs(info, n, nchwIn[i]); k++)
             {
                 int t = inputs[k];
+                if (t < 0) continue;
                 if (isNhwc[t]) { inputs[k] = Twin(t); continue; }
+                if (m.Tensors[t].IsConstant) { inputs[k] = PermutedConstant(r, m.Tensors[t]); continue; }   // a Binary op's or Concat's constant operand
+                if (nhwcOf[t] < 0 && transposedFrom[t] is { } tr)
+                {
+                    // twin = transpose(transpose(s, p), toNhwc) = transpose(s, p∘toNhwc): none at all when that is the identity.
+                    var p = tr.Attributes.Ints("perm", [0, 1, 2, 3]);
+                    var composed = ToNhwcPerm.Select(q => p[q]).ToArray();
+                    if (composed.SequenceEqual(Identity)) nhwcOf[t] = tr.Inputs[0];
+                    else r.Nodes.Add(Transpose(tr.Inputs[0], Twin(t), composed, n.Name + "/to_nhwc"));
+                }
                 bool fresh = nhwcOf[t] < 0;
                 inputs[k] = Twin(t);
                 if (fresh) r.Nodes.Add(Transpose(t, nhwcOf[t], ToNhwcPerm, n.Name + "/to_nhwc"));
             }
             var attrs = new Attributes();
             foreach (var (key, v) in n.Attributes.All) attrs.Set(key, v);
-            attrs.Set(Attribute, nchwIn[i] ? 2L : 1L);
             int y = n.Outputs[0];
-            int[] outputs = layout == LayoutRole.GlobalPool ? [y] : [Twin(y)];
-            r.Nodes.Add(new Node(n.Op, n.Name, inputs, outputs, attrs, n.Version));
+            switch (info.Layout)
+            {
+                case LayoutRole.Axes: attrs = PermuteAxes(info, n.Attributes)!; break;
+                case LayoutRole.Permute: attrs.Set("perm", n.Attributes.Ints("perm", []).Select(p => (long)Position[p]).ToArray()); break;
+                default: attrs.Set(Attribute, nchwIn[i] ? 2L : 1L); break;
+            }
+            int[] outputs = info.Layout is LayoutRole.GlobalPool or LayoutRole.Permute ? [y] : [Twin(y)];
+            if (info.Layout == LayoutRole.Permute && attrs.Ints("perm", []).SequenceEqual(Identity))
+                r.Nodes.Add(new Node(OpType.Reshape, n.Name, inputs, outputs, new Attributes(), n.Version));   // the same bytes: a reshape, aliased where the planner can
+            else r.Nodes.Add(new Node(n.Op, n.Name, inputs, outputs, attrs, n.Version));
             if (isNhwc[y] && consumedNchw[y] && !nchwDone[y])
             {
                 r.Nodes.Add(Transpose(nhwcOf[y], y, ToNchwPerm, n.Name + "/to_nchw"));
@@ -84,8 +121,68 @@ internal static class ChannelsLast
         return r;
     }
 
+    /// <summary>How many leading inputs are data in the node's layout (the rest are weights, indices, ...).</summary>
+    static int DataInputs(OpInfo info, Node n, bool nchwIn) =>
+        nchwIn ? 0 : info.Layout is LayoutRole.Binary or LayoutRole.Axes ? n.Inputs.Length : 1;
+
     static Node Transpose(int from, int to, long[] perm, string name) =>
         new(OpType.Transpose, name, [from], [to], new Attributes().Set("perm", perm));
+
+    /// <summary>A float constant broadcast against NCHW data, as the same values for NHWC data: rank 4, axes permuted.</summary>
+    static int PermutedConstant(Model r, TensorDesc c)
+    {
+        var s = c.Shape;
+        int[] s4 = [.. Enumerable.Repeat(1, 4 - s.Length), .. s];
+        int N = s4[0], C = s4[1], H = s4[2], W = s4[3];
+        var src = c.Floats();
+        var dst = new float[src.Length];
+        for (int n = 0, o = 0; n < N; n++)
+            for (int h = 0; h < H; h++)
+                for (int w = 0; w < W; w++)
+                    for (int ch = 0; ch < C; ch++) dst[o++] = src[((n * C + ch) * H + h) * W + w];
+        return r.AddTensor(new TensorDesc(c.Name + "#nhwc", DataType.Float32, [N, H, W, C]) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(dst.AsSpan()).ToArray() });
+    }
+
+    /// <summary>The attributes of an <see cref="LayoutRole.Axes"/> node for channels-last data, or null when one
+    /// of them cannot be mapped.</summary>
+    static Attributes? PermuteAxes(OpInfo info, Attributes a)
+    {
+        var r = new Attributes();
+        foreach (var (key, v) in a.All) r.Set(key, v);
+        foreach (var (name, use) in info.AxisAttributes)
+        {
+            if (!a.Has(name)) continue;
+            var v = a.All[name];
+            switch (use)
+            {
+                case AxisUse.Refuse: return null;
+                case AxisUse.Axis:
+                    long axis = a.Int(name, long.MinValue);
+                    if (axis < -4 || axis > 3) return null;
+                    r.Set(name, (long)Position[(int)((axis + 4) % 4)]);
+                    break;
+                case AxisUse.PerAxis or AxisUse.BeginsEnds:
+                    int groups = use == AxisUse.BeginsEnds ? 2 : 1;
+                    if (v.Ints is { } ints)
+                    {
+                        if (ints.Length != 4 * groups) return null;
+                        var p = new long[ints.Length];
+                        for (int g = 0; g < groups; g++) for (int d = 0; d < 4; d++) p[g * 4 + Position[d]] = ints[g * 4 + d];
+                        r.Set(name, p);
+                    }
+                    else if (v.Floats is { } floats)
+                    {
+                        if (floats.Length != 4 * groups) return null;
+                        var p = new float[floats.Length];
+                        for (int g = 0; g < groups; g++) for (int d = 0; d < 4; d++) p[g * 4 + Position[d]] = floats[g * 4 + d];
+                        r.Set(name, p);
+                    }
+                    else return null;
+                    break;
+            }
+        }
+        return r;
+    }
 
     static bool Eligible(Model m, Node n, bool[] isNhwc)
     {
@@ -94,15 +191,49 @@ internal static class ChannelsLast
         if (x.Type is not (DataType.Float32 or DataType.Int8) || x.Shape.Length != 4 || x.IsConstant) return false;
         if (m.Tensors[n.Outputs[0]].Shape.Length != 4) return false;
         var info = OpTable.Get(n.Op);
-        if (x.Type == DataType.Int8 && !info.Int8ChannelsLast) return false;   // the int8 kernels that know the plan
+        if (x.Type == DataType.Int8) return info.Int8ChannelsLast && EligibleInt8(m, n, info, isNhwc);
+        bool accepts = info.ChannelsLastAccepts?.Invoke(m, n) ?? true;
+        return info.Layout switch
+        {
+            LayoutRole.Conv => accepts,
+            LayoutRole.Window => accepts && isNhwc[n.Inputs[0]],
+            LayoutRole.Elementwise or LayoutRole.GlobalPool => isNhwc[n.Inputs[0]],
+            LayoutRole.Permute => isNhwc[n.Inputs[0]] && n.Attributes.Ints("perm", []) is { Length: 4 } p && p.All(a => a is >= 0 and < 4),
+            LayoutRole.Binary => BinaryOperands(m, n, isNhwc),
+            LayoutRole.Axes => n.Inputs.Any(t => t >= 0 && isNhwc[t]) && PermuteAxes(info, n.Attributes) is not null
+                && n.Inputs.All(t => t >= 0 && m.Tensors[t].Shape.Length == 4 && m.Tensors[t].Type == DataType.Float32 && !(m.Tensors[t].IsConstant && m.Tensors[t].Shape.Any(d => d < 0))),
+            LayoutRole.Fixed => false,
+            _ => throw new InvalidOperationException($"layout role {info.Layout}"),
+        };
+    }
+
+    /// <summary>The int8 kernels that know the plan: pointwise and depthwise convs, same-shape Add, activations, GAP.</summary>
+    static bool EligibleInt8(Model m, Node n, OpInfo info, bool[] isNhwc)
+    {
+        var x = m.Tensors[n.Inputs[0]];
         return info.Layout switch
         {
             LayoutRole.Conv => IsPointwise(m, n) || IsDepthwise(m, n),
             LayoutRole.Binary => n.Inputs.Length == 2 && n.Inputs.All(t => t >= 0 && isNhwc[t] && m.Tensors[t].Shape.AsSpan().SequenceEqual(x.Shape)),
             LayoutRole.Elementwise or LayoutRole.GlobalPool => isNhwc[n.Inputs[0]],
-            LayoutRole.Fixed => false,
-            _ => throw new InvalidOperationException($"layout role {info.Layout}"),
+            _ => false,
         };
+    }
+
+    /// <summary>A binary op on 4-D fp32 data with at least one channels-last operand; the others are channels-last,
+    /// 4-D (transposed) or float constants (permuted at load).</summary>
+    static bool BinaryOperands(Model m, Node n, bool[] isNhwc)
+    {
+        bool any = false;
+        foreach (var t in n.Inputs)
+        {
+            if (t < 0) return false;
+            var d = m.Tensors[t];
+            if (d.Type != DataType.Float32 || d.Shape.Length > 4) return false;
+            if (isNhwc[t]) { any = true; continue; }
+            if (d.IsConstant ? d.Shape.Any(s => s < 0) : d.Shape.Length != 4) return false;
+        }
+        return any;
     }
 
     /// <summary>A dense convolution of few input channels (an image network's stem) on NCHW data, whose output can

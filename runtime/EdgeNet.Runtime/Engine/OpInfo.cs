@@ -10,12 +10,34 @@ internal enum LayoutRole
     Fixed,
     /// <summary>One data input, elementwise: runs on whichever layout its input has.</summary>
     Elementwise,
-    /// <summary>Two data inputs of one shape, elementwise (Add, Sub, Mul, Div).</summary>
+    /// <summary>Broadcasting elementwise (Add, Mul, ...): channels-last operands as they are, constants permuted once
+    /// at load, other 4-D operands transposed.</summary>
     Binary,
-    /// <summary>Pointwise and depthwise convolutions (and a stem that reads NCHW), with their NHWC kernels.</summary>
+    /// <summary>A convolution with an NHWC kernel for what <see cref="OpInfo.ChannelsLastAccepts"/> holds (and a stem
+    /// that reads NCHW): starts a channels-last region, its input transposed if it is not channels-last yet.</summary>
     Conv,
+    /// <summary>A sliding window with an NHWC kernel (MaxPool, AveragePool): runs channels-last when its input is.</summary>
+    Window,
     /// <summary>Reads NHWC, writes [N, C, 1, 1]: the same bytes in both layouts.</summary>
     GlobalPool,
+    /// <summary>Rank-generic data movement (Concat, Pad, Slice, Resize): the same kernel on channels-last data with
+    /// the axis attributes of <see cref="OpInfo.AxisAttributes"/> permuted.</summary>
+    Axes,
+    /// <summary>Transpose: reading a channels-last input is a Transpose with the permutation composed.</summary>
+    Permute,
+}
+
+/// <summary>How an attribute of a <see cref="LayoutRole.Axes"/> op names axes.</summary>
+internal enum AxisUse
+{
+    /// <summary>One axis index (Concat's "axis").</summary>
+    Axis,
+    /// <summary>One value per axis (Slice's "starts", Resize's "scales").</summary>
+    PerAxis,
+    /// <summary>Begins for every axis, then ends (Pad's "pads", Resize's "roi").</summary>
+    BeginsEnds,
+    /// <summary>Present: the node stays in the file's layout (Resize's "axes").</summary>
+    Refuse,
 }
 
 /// <summary>What the post-training quantizer does with an op.</summary>
@@ -62,6 +84,11 @@ internal sealed class OpInfo
     /// <summary>An elementwise op that Dense/Conv may fuse as their activation.</summary>
     public bool Fusable { get; init; }
     public LayoutRole Layout { get; init; } = LayoutRole.Fixed;
+    /// <summary>For <see cref="LayoutRole.Conv"/> and <see cref="LayoutRole.Window"/>: the fp32 node is one its NHWC
+    /// kernel takes (null: every node of the op).</summary>
+    public Func<Model, Node, bool>? ChannelsLastAccepts { get; init; }
+    /// <summary>For <see cref="LayoutRole.Axes"/>: the attributes that name axes, and how.</summary>
+    public (string Name, AxisUse Use)[] AxisAttributes { get; init; } = [];
     /// <summary>The planner may also run its int8 kernel channels-last.</summary>
     public bool Int8ChannelsLast { get; init; }
     public QuantRole Quant { get; init; } = QuantRole.Fp32;

@@ -33,20 +33,23 @@ internal static class OpTable
             Op = OpType.Conv, Inputs = (2, 3), Onnx = ["Conv"],
             Fp32 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) != 0 ? new ConvNhwcKernel(m, n) : new ConvKernel(m, n, o),
             Int8 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) != 0 ? new ConvNhwcInt8Kernel(m, n) : new ConvInt8Kernel(m, n, o),
-            Layout = LayoutRole.Conv, Int8ChannelsLast = true,
+            Layout = LayoutRole.Conv, ChannelsLastAccepts = ConvNhwcKernel.Accepts, Int8ChannelsLast = true,
             Quant = QuantRole.Layer, Parameters = [1, 2], TrainForward = Gradients.ConvForward, Backward = Gradients.Conv,
         },
         new()
         {
             Op = OpType.MaxPool, Inputs = (1, 1), Outputs = (1, 2), Onnx = ["MaxPool"],
-            Fp32 = (m, n, o) => n.Outputs.Length > 1 ? new MaxPoolIndexKernel(m, n, o) : new PoolKernel(m, n, o),
+            Fp32 = (m, n, o) => n.Outputs.Length > 1 ? new MaxPoolIndexKernel(m, n, o)
+                : n.Attributes.Int(ChannelsLast.Attribute, 0) == 1 ? new PoolNhwcKernel(m, n) : new PoolKernel(m, n, o),
             Int8 = (m, n, o) => new PoolInt8Kernel(m, n, o), Typed = (m, n, o) => new MaxPoolIndexKernel(m, n, o),
+            Layout = LayoutRole.Window, ChannelsLastAccepts = PoolNhwcKernel.Accepts,
             Quant = QuantRole.Int8, Backward = Gradients.MaxPool,
         },
         new()
         {
             Op = OpType.AveragePool, Inputs = (1, 1), Onnx = ["AveragePool"],
-            Fp32 = (m, n, o) => new PoolKernel(m, n, o), Int8 = (m, n, o) => new PoolInt8Kernel(m, n, o),
+            Fp32 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) == 1 ? new PoolNhwcKernel(m, n) : new PoolKernel(m, n, o),
+            Int8 = (m, n, o) => new PoolInt8Kernel(m, n, o), Layout = LayoutRole.Window, ChannelsLastAccepts = PoolNhwcKernel.Accepts,
             Quant = QuantRole.Int8, Int8Accepts = AveragePoolInt8, Backward = Gradients.AveragePool,
         },
         new()
@@ -144,13 +147,13 @@ internal static class OpTable
         new()
         {
             Op = OpType.Transpose, Inputs = (1, 1), Onnx = ["Transpose"],
-            Fp32 = (m, n, o) => new TransposeKernel(m, n), Int8 = (m, n, o) => new TransposeKernel(m, n), Backward = Gradients.Transpose,
+            Fp32 = (m, n, o) => new TransposeKernel(m, n), Int8 = (m, n, o) => new TransposeKernel(m, n), Layout = LayoutRole.Permute, Backward = Gradients.Transpose,
         },
         new()
         {
             Op = OpType.Concat, Inputs = (1, 64), Onnx = ["Concat"],
             Fp32 = (m, n, o) => new ConcatKernel(m, n), Int8 = (m, n, o) => new ConcatInt8Kernel(m, n),
-            Quant = QuantRole.Int8, Backward = Gradients.Concat,
+            Layout = LayoutRole.Axes, AxisAttributes = [("axis", AxisUse.Axis)], Quant = QuantRole.Int8, Backward = Gradients.Concat,
         },
         new()
         {
@@ -161,6 +164,7 @@ internal static class OpTable
         {
             Op = OpType.Slice, Inputs = (1, 1), Onnx = ["Slice"],
             Fp32 = (m, n, o) => new SliceKernel(m, n), Backward = Gradients.Slice,
+            Layout = LayoutRole.Axes, AxisAttributes = [("starts", AxisUse.PerAxis), ("steps", AxisUse.PerAxis)],
         },
         new()
         {
@@ -199,12 +203,14 @@ internal static class OpTable
         new()
         {
             Op = OpType.Resize, Inputs = (1, 1), Onnx = ["Resize", "Upsample"],
-            Fp32 = (m, n, o) => new ResizeKernel(m, n, o), Backward = SpatialGradients.Resize,
+            Fp32 = (m, n, o) => new ResizeKernel(m, n, o), Backward = SpatialGradients.Resize, Layout = LayoutRole.Axes,
+            AxisAttributes = [("scales", AxisUse.PerAxis), ("sizes", AxisUse.PerAxis), ("roi", AxisUse.BeginsEnds), ("axes", AxisUse.Refuse)],
         },
         new()
         {
             Op = OpType.Pad, Inputs = (1, 1), Onnx = ["Pad"],
             Fp32 = (m, n, o) => new PadKernel(m, n, o), Typed = (m, n, o) => new PadKernel(m, n, o), Backward = SpatialGradients.Pad,
+            Layout = LayoutRole.Axes, AxisAttributes = [("pads", AxisUse.BeginsEnds)],
         },
         new()
         {

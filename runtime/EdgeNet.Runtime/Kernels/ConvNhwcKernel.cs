@@ -6,9 +6,11 @@ using EdgeNet.Kernels.Simd;
 namespace EdgeNet.Kernels;
 
 /// <summary>
-/// Pointwise and depthwise Conv2D on channels-last tensors (x [N, H, W, C] → y [N, OH, OW, OC]), as planned by
-/// <see cref="ChannelsLast"/>. Pointwise: Y[N·HW, OC] = X[N·HW, C] · Wᵀ, one GEMM with Wᵀ packed at load and bias
-/// and clamp in its epilogue. Depthwise: <see cref="DepthwiseNhwc"/>.
+/// Conv2D on channels-last tensors (x [N, H, W, C] → y [N, OH, OW, OC]), as planned by <see cref="ChannelsLast"/>.
+/// Pointwise: Y[N·HW, OC] = X[N·HW, C] · Wᵀ, one GEMM with Wᵀ packed at load and bias and clamp in its epilogue.
+/// Depthwise: <see cref="DepthwiseNhwc"/>. A stem on NCHW input: <see cref="DirectConvNhwc"/>. Any other (k×k,
+/// strided, dilated, grouped): per group, the rows of <see cref="Im2ColNhwc"/> (one output pixel each: KH·KW runs of
+/// the group's channels) times the group's packed Wᵀ, block of rows by block of rows so the rows stay in cache.
 /// </summary>
 internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
 {
@@ -16,6 +18,8 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     readonly ConvGeometry g;
     readonly Activation act;
     readonly bool depthwise, direct;   // direct: NCHW input, few channels (Simd.DirectConvNhwc)
+    readonly bool general;   // im2col rows × packed Wᵀ per group
+    readonly int K, blockRows;   // general: columns of a row (KH·KW·C/group); rows per block
     readonly NativeBuffer weights, bias;   // pointwise: packed Wᵀ panels; depthwise: [KH·KW, C]
 
     public ConvNhwcKernel(Model m, Node node) : base(node)
@@ -33,7 +37,9 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         depthwise = g.IsDepthwise;
         bool pointwise = group == 1 && g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.OH == g.H && g.OW == g.W;
         if (direct && (group != 1 || !DirectConvNhwc.Supports(g.OC))) throw Error($"a direct channels-last Conv needs group 1 and output channels a multiple of {2 * System.Numerics.Vector<float>.Count}");
-        if (!direct && !depthwise && !pointwise) throw Error("channels-last Conv is pointwise (1×1, stride 1, no padding) or depthwise");
+        general = !direct && !depthwise && !pointwise;
+        K = g.KH * g.KW * g.CinPerGroup;
+        blockRows = BlockRows(K);
         var b = node.Inputs.Length > 2 && node.Inputs[2] >= 0 ? ConstantFloat(m, node.Inputs[2], "bias").Floats() : new float[g.OC];
         if (b.Length != g.OC) throw Error($"bias has {b.Length} values for {g.OC} output channels");
         act = Activation.FromAttributes(node.Attributes, node.Name);
@@ -41,6 +47,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         bias = NativeBuffer.Of(b);
         if (direct) weights = NativeBuffer.Of(DirectConvNhwc.PackWeights(wt.Floats(), g.OC, g.C * g.KH * g.KW));
         else if (depthwise) weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(wt.Floats(), g.C, g.KH * g.KW));
+        else if (general) weights = PackGroups(wt.Floats(), g);
         else
         {
             weights = new NativeBuffer(Gemm.PackedSize(g.C, g.OC) * 4);
@@ -49,7 +56,38 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         }
     }
 
-    public override long ScratchBytes(int batch) => direct ? 4L * g.C * g.KH * g.KW + 64 : 0;
+    /// <summary>The convolutions this kernel takes: 2-D, a constant 4-D weight, fixed input dimensions.</summary>
+    public static bool Accepts(Model m, Node n)
+    {
+        if (n.Inputs.Length < 2 || n.Inputs[1] < 0 || n.Attributes.Has("auto_pad")) return false;
+        var w = m.Tensors[n.Inputs[1]]; var x = m.Tensors[n.Inputs[0]];
+        return w.IsConstant && w.Type == DataType.Float32 && w.Shape.Length == 4 && x.Shape.Length == 4 && x.Shape.Skip(1).All(d => d > 0)
+            && (n.Inputs.Length < 3 || n.Inputs[2] < 0 || m.Tensors[n.Inputs[2]].IsConstant);
+    }
+
+    /// <summary>Rows of an im2col block: about 64 KiB of them (L2-resident while every panel of Wᵀ passes), a multiple
+    /// of 24 (the tile heights 8 and 6 divide it).</summary>
+    static int BlockRows(int k) => Math.Max(24, 16384 / Math.Max(1, k) / 24 * 24);
+
+    /// <summary>Per group, Wᵀ[(kh·KW + kw)·Cg + c, j] = W[g·OCg + j, c, kh, kw] packed as GEMM panels.</summary>
+    static NativeBuffer PackGroups(ReadOnlySpan<float> w, in ConvGeometry g)
+    {
+        int cg = g.CinPerGroup, og = g.CoutPerGroup, taps = g.KH * g.KW, k = taps * cg;
+        long per = Gemm.PackedSize(k, og);
+        var packed = new NativeBuffer(per * g.Group * 4);
+        using var t = new NativeBuffer((long)k * og * 4);
+        for (int grp = 0; grp < g.Group; grp++)
+        {
+            for (int j = 0; j < og; j++)
+                for (int c = 0; c < cg; c++)
+                    for (int tap = 0; tap < taps; tap++) t.Floats[(long)(tap * cg + c) * og + j] = w[((grp * og + j) * cg + c) * taps + tap];
+            Gemm.Pack(t.Floats, og, 1, k, og, packed.Floats + grp * per);
+        }
+        return packed;
+    }
+
+    public override long ScratchBytes(int batch) =>
+        direct ? 4L * g.C * g.KH * g.KW + 64 : general ? 4L * batch * g.OH * g.OW * K + 64 : 0;
 
     public override void Run(Frame f)
     {
@@ -66,21 +104,48 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
             if (bands == 1) for (int i = 0; i < n; i++) Execute(i);
             else f.Pool!.Run(this, n * bands);
         }
+        else if (general)
+        {
+            // Parts are blocks of output pixels (any image): each gathers its own rows into its own slice of the
+            // scratch and multiplies them, so threads share only the read-only input and weights.
+            cx = xs; cy = ys; cols = (float*)f.Scratch;
+            bands = n * BlocksPerImage;
+            if (f.Pool is null || (long)n * g.OH * g.OW * g.OC * K < IntraOpPool.MinWork) for (int i = 0; i < bands; i++) Execute(i);
+            else f.Pool.Run(this, bands);
+        }
         else gemm.Run(f.Pool, xs, g.C, weights.Floats, ys, g.OC, n * g.H * g.W, g.OC, g.C, null, bias.Floats, act.ClampMin, act.ClampMax);
         if (!act.IsClamp) act.Apply(new Span<float>(ys, checked((int)(n * outImage))));
     }
 
     readonly ParallelGemm gemm = new();
-    float* cx, cy; int* taps; int bands = 1;
+    float* cx, cy, cols; int* taps; int bands = 1;
 
-    /// <summary>Part <paramref name="index"/>: image index / bands, rows band index % bands.</summary>
+    /// <summary>Part <paramref name="index"/>: image index / bands, rows band index % bands (general: a block of pixels).</summary>
     public void Execute(int index)
     {
+        if (general) { Block(index); return; }
         int image = index / bands, band = index % bands;
         int oh0 = (int)((long)g.OH * band / bands), oh1 = (int)((long)g.OH * (band + 1) / bands);
         float* xi = cx + image * (long)g.H * g.W * g.C, yi = cy + image * (long)g.OH * g.OW * g.OC;
         if (direct) DirectConvNhwc.Run(xi, weights.Floats, bias.Floats, yi, g, act.ClampMin, act.ClampMax, taps, oh0, oh1);
         else DepthwiseNhwc.Run(xi, weights.Floats, bias.Floats, yi, g, act.ClampMin, act.ClampMax, oh0, oh1);
+    }
+
+    /// <summary>Block <paramref name="index"/> of <see cref="BlocksPerImage"/> per image: its rows gathered, times Wᵀ.</summary>
+    int BlocksPerImage => (g.OH * g.OW + blockRows - 1) / blockRows;
+
+    void Block(int index)
+    {
+        int pixels = g.OH * g.OW, bpi = BlocksPerImage, image = index / bpi, first = index % bpi * blockRows;
+        int rows = Math.Min(blockRows, pixels - first);
+        long p0 = (long)image * pixels + first;
+        float* xi = cx + image * (long)g.H * g.W * g.C, a = cols + p0 * K, yb = cy + p0 * g.OC;
+        long per = Gemm.PackedSize(K, g.CoutPerGroup);
+        for (int grp = 0; grp < g.Group; grp++)
+        {
+            Im2ColNhwc.Fill(xi, g, grp, first, rows, a);
+            Gemm.Run(a, K, weights.Floats + grp * per, yb + grp * g.CoutPerGroup, g.OC, rows, g.CoutPerGroup, K, null, bias.Floats + grp * g.CoutPerGroup, act.ClampMin, act.ClampMax);
+        }
     }
 
     public void Dispose() { weights.Dispose(); bias.Dispose(); }
