@@ -273,6 +273,17 @@ internal static unsafe class Gemm
         v0 = Clamp.Of(v0 + rb + cb0, lo, hi);
         v1 = Clamp.Of(v1 + rb + cb1, lo, hi);
         if (w == 32) { v0.Store(c); v1.Store(c + 16); return; }
+        if (w >= 16)   // whole vectors straight to C (24 output channels: 16 + 8), only the rest through t
+        {
+            v0.Store(c);
+            var rest = v1.GetLower();
+            int j = 16;
+            if (w >= 24) { rest.Store(c + 16); rest = v1.GetUpper(); j = 24; }
+            if (j == w) return;
+            rest.Store(t);
+            for (int i = j; i < w; i++) c[i] = t[i - j];
+            return;
+        }
         v0.Store(t); v1.Store(t + 16);
         for (int j = 0; j < w; j++) c[j] = t[j];
     }
