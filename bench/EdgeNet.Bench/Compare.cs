@@ -110,7 +110,7 @@ public static class Compare
                 for (int i = 0; i < Math.Min(edgeOut.Length, yOrt.Length); i++) diff = Math.Max(diff, Math.Abs(edgeOut[i] - yOrt[i]));
                 var row = new Row(c.Name, t, P(te, 0.5), P(te, 0.9), P(to, 0.5), P(to, 0.9), alloc / n, diff);
                 rows.Add(row);
-                log.WriteLine($"{row.Model,-28} threads {t}: EdgeNet p50 {row.EdgeP50,9:F1} µs p90 {row.EdgeP90,9:F1} | ORT p50 {row.OrtP50,9:F1} µs p90 {row.OrtP90,9:F1} | ratio {row.Ratio,5:F2} | alloc {row.AllocatedPerRun} B | max|Δ| {row.MaxAbsDiff:G2}");
+                log.WriteLine($"{row.Model,-28} threads {t}: EdgeNet p50 {row.EdgeP50,9:F1} µs p90 {row.EdgeP90,9:F1} | ORT p50 {row.OrtP50,9:F1} µs p90 {row.OrtP90,9:F1} | ratio {row.Ratio,5:F2} | alloc {row.AllocatedPerRun} B | max|Δ| {row.MaxAbsDiff:G2} | p10 ratio {P(te, 0.1) / P(to, 0.1):F2}");   // the fast tail: least disturbed on a loaded machine
             }
         }
         return rows;
