@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using EdgeNet.Kernels.Reference;
 
 namespace EdgeNet.Kernels.Simd;
@@ -60,6 +61,13 @@ internal static unsafe class DepthwiseNhwc
                 Store(yr + (long)ow * C, Edge(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
             float* row = x + (long)ih * rowStride + c0;
             int ow2 = owLo;
+            if (AdvSimd.Arm64.IsSupported && Vector<float>.Count == 4)   // NEON's 32 registers: four pixels, each input vector loaded once per kernel row
+            {
+                if (sw == 1)
+                    for (; ow2 + 4 <= owHi; ow2 += 4) Quad(row + (long)(ow2 - pl) * C, C, rowStride, 1, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8, vlo, vhi, yr + (long)ow2 * C);
+                else if (sw == 2)
+                    for (; ow2 + 4 <= owHi; ow2 += 4) Quad(row + (long)(2 * ow2 - pl) * C, C, rowStride, 2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8, vlo, vhi, yr + (long)ow2 * C);
+            }
             // Two pixels at a time: two independent FMA chains.
             for (; ow2 + 2 <= owHi; ow2 += 2)
             {
@@ -99,6 +107,40 @@ internal static unsafe class DepthwiseNhwc
             for (int ow = ow2; ow < OW; ow++)
                 Store(yr + (long)ow * C, Edge(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
         }
+    }
+
+    /// <summary>Four border-free 3×3 output pixels from <paramref name="p"/> (the first one's top-left tap), stride
+    /// <paramref name="s"/> (a constant at each call site): stride 1 reads 6 input vectors per kernel row instead of 12,
+    /// stride 2 reads 9. Each pixel's taps are summed in <see cref="Block3x3"/>'s order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Quad(float* p, int C, long rowStride, int s, Vector<float> bias, Vector<float> w0, Vector<float> w1, Vector<float> w2, Vector<float> w3,
+                     Vector<float> w4, Vector<float> w5, Vector<float> w6, Vector<float> w7, Vector<float> w8, Vector<float> lo, Vector<float> hi, float* o)
+    {
+        Vector<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+        QuadRow(p, C, s, w0, w1, w2, ref a0, ref a1, ref a2, ref a3);
+        QuadRow(p + rowStride, C, s, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
+        QuadRow(p + 2 * rowStride, C, s, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
+        Store(o, a0, lo, hi); Store(o + C, a1, lo, hi); Store(o + 2 * C, a2, lo, hi); Store(o + 3 * C, a3, lo, hi);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void QuadRow(float* p, int C, int s, Vector<float> u0, Vector<float> u1, Vector<float> u2,
+                        ref Vector<float> a0, ref Vector<float> a1, ref Vector<float> a2, ref Vector<float> a3)
+    {
+        var x0 = Vector.Load(p); var x1 = Vector.Load(p + C); var x2 = Vector.Load(p + 2 * C); var x3 = Vector.Load(p + 3 * C);
+        var x4 = Vector.Load(p + 4 * C); var x5 = Vector.Load(p + 5 * C);
+        a0 = Vector.FusedMultiplyAdd(x0, u0, a0); a0 = Vector.FusedMultiplyAdd(x1, u1, a0); a0 = Vector.FusedMultiplyAdd(x2, u2, a0);
+        if (s == 1)
+        {
+            a1 = Vector.FusedMultiplyAdd(x1, u0, a1); a1 = Vector.FusedMultiplyAdd(x2, u1, a1); a1 = Vector.FusedMultiplyAdd(x3, u2, a1);
+            a2 = Vector.FusedMultiplyAdd(x2, u0, a2); a2 = Vector.FusedMultiplyAdd(x3, u1, a2); a2 = Vector.FusedMultiplyAdd(x4, u2, a2);
+            a3 = Vector.FusedMultiplyAdd(x3, u0, a3); a3 = Vector.FusedMultiplyAdd(x4, u1, a3); a3 = Vector.FusedMultiplyAdd(x5, u2, a3);
+            return;
+        }
+        var x6 = Vector.Load(p + 6 * C); var x7 = Vector.Load(p + 7 * C); var x8 = Vector.Load(p + 8 * C);
+        a1 = Vector.FusedMultiplyAdd(x2, u0, a1); a1 = Vector.FusedMultiplyAdd(x3, u1, a1); a1 = Vector.FusedMultiplyAdd(x4, u2, a1);
+        a2 = Vector.FusedMultiplyAdd(x4, u0, a2); a2 = Vector.FusedMultiplyAdd(x5, u1, a2); a2 = Vector.FusedMultiplyAdd(x6, u2, a2);
+        a3 = Vector.FusedMultiplyAdd(x6, u0, a3); a3 = Vector.FusedMultiplyAdd(x7, u1, a3); a3 = Vector.FusedMultiplyAdd(x8, u2, a3);
     }
 
     /// <summary>A 3×3 output pixel at the image border: the taps inside, weights still in registers.</summary>

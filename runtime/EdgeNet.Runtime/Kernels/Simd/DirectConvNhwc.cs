@@ -37,6 +37,7 @@ internal static unsafe class DirectConvNhwc
     public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int* tapOffset, int oh0, int oh1)
     {
         if (Vector512.IsHardwareAccelerated && g.OC % 32 == 0) { RunV512(x, w, b, y, g, lo, hi, tapOffset, oh0, oh1); return; }
+        if (DirectConvNhwcNeon.Supports(g)) { DirectConvNhwcNeon.Run(x, w, b, y, g, lo, hi, tapOffset, oh0, oh1); return; }
         int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, OC = g.OC, KH = g.KH, KW = g.KW, sh = g.StrideH, sw = g.StrideW;
         int pt = g.PadTop, pl = g.PadLeft, dh = g.DilationH, dw = g.DilationW, taps = C * KH * KW, vl = Vector<float>.Count;
         var vlo = new Vector<float>(lo); var vhi = new Vector<float>(hi);

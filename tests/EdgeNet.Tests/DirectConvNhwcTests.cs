@@ -1,0 +1,69 @@
+using EdgeNet.Kernels.Reference;
+using EdgeNet.Kernels.Simd;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>
+/// The stem conv (NCHW in, channels-last out: DirectConvNhwc, and its NEON tiles on arm64) against a scalar loop with
+/// the same sums in the same order, on odd widths (tile tails of 8 and 4 and single pixels), asymmetric padding, 3×3,
+/// 5×5 and 7×7, strides 1 and 2, dilated rows, and output rows taken in parts.
+/// </summary>
+public unsafe class DirectConvNhwcTests
+{
+    static float[] Random(int n, int seed)
+    {
+        var rng = new Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
+        return a;
+    }
+
+    [Theory]
+    [InlineData(3, 9, 13, 8, 3, 3, 2, 1, 1, 1)]
+    [InlineData(3, 17, 31, 16, 3, 3, 2, 1, 1, 1)]
+    [InlineData(3, 20, 41, 24, 5, 5, 2, 1, 2, 1)]     // BlazeFace's stem: 5×5, stride 2, padding 1 then 2
+    [InlineData(3, 12, 29, 24, 5, 5, 1, 2, 2, 1)]
+    [InlineData(1, 7, 5, 8, 3, 3, 1, 1, 1, 1)]
+    [InlineData(2, 11, 23, 32, 7, 7, 2, 3, 3, 1)]
+    [InlineData(3, 15, 37, 8, 3, 3, 1, 0, 0, 1)]
+    [InlineData(3, 14, 26, 16, 3, 3, 2, 2, 1, 2)]     // dilated rows
+    [InlineData(3, 10, 64, 8, 3, 3, 2, 1, 1, 1)]
+    public void Matches_a_scalar_loop(int C, int H, int W, int OC, int KH, int KW, int stride, int padTop, int padLeft, int dilH)
+    {
+        if (!DirectConvNhwc.Supports(OC)) Assert.Skip($"{OC} output channels: not a multiple of 2 vectors here (the kernel is not chosen)");
+        int padBottom = padTop + 1, padRight = padLeft;
+        int OH = (H + padTop + padBottom - ((KH - 1) * dilH + 1)) / stride + 1, OW = (W + padLeft + padRight - KW) / stride + 1;
+        var g = new ConvGeometry(C, H, W, OC, OH, OW, KH, KW, stride, stride, padTop, padLeft, dilH, 1, 1);
+        var x = Random(C * H * W, 1); var wt = Random(OC * C * KH * KW, 2); var b = Random(OC, 3);
+        var packed = DirectConvNhwc.PackWeights(wt, OC, C * KH * KW);
+        var y = new float[OH * OW * OC + 1]; y[^1] = 42f;
+        var taps = new int[C * KH * KW];
+        float lo = -1.5f, hi = 2.5f;
+        fixed (float* px = x, pw = packed, pb = b, py = y) fixed (int* pt = taps)
+        {
+            DirectConvNhwc.PrepareTaps(g, pt);
+            int half = OH / 2;   // two parts, as the intra-op threads split rows
+            DirectConvNhwc.Run(px, pw, pb, py, g, lo, hi, pt, 0, half);
+            DirectConvNhwc.Run(px, pw, pb, py, g, lo, hi, pt, half, OH);
+        }
+        Assert.Equal(42f, y[^1]);
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++)
+                for (int o = 0; o < OC; o++)
+                {
+                    float s = b[o];
+                    for (int c = 0; c < C; c++)
+                        for (int kh = 0; kh < KH; kh++)
+                            for (int kw = 0; kw < KW; kw++)
+                            {
+                                int ih = oh * stride - padTop + kh * dilH, iw = ow * stride - padLeft + kw;
+                                if ((uint)ih >= (uint)H || (uint)iw >= (uint)W) continue;
+                                s = MathF.FusedMultiplyAdd(x[(c * H + ih) * W + iw], wt[((o * C + c) * KH + kh) * KW + kw], s);
+                            }
+                    float e = Math.Clamp(s, lo, hi), got = y[(oh * OW + ow) * OC + o];
+                    if (BitConverter.SingleToInt32Bits(e) != BitConverter.SingleToInt32Bits(got))
+                        Assert.Fail($"y[{oh},{ow},{o}] = {got}, expected {e}");
+                }
+    }
+}
