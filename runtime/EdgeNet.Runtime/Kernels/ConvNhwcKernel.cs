@@ -131,9 +131,9 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         else DepthwiseNhwc.Run(xi, weights.Floats, bias.Floats, yi, g, act.ClampMin, act.ClampMax, oh0, oh1);
     }
 
-    /// <summary>Block <paramref name="index"/> of <see cref="BlocksPerImage"/> per image: its rows gathered, times Wᵀ.</summary>
     int BlocksPerImage => (g.OH * g.OW + blockRows - 1) / blockRows;
 
+    /// <summary>Block <paramref name="index"/> of <see cref="BlocksPerImage"/> per image: its rows gathered, times Wᵀ.</summary>
     void Block(int index)
     {
         int pixels = g.OH * g.OW, bpi = BlocksPerImage, image = index / bpi, first = index % bpi * blockRows;
