@@ -242,7 +242,7 @@ public class CliTests(ITestOutputHelper output)
         var dir = Fixtures.TempDir();
         string wrong = Path.Combine(dir, "x.npy"), o = Path.Combine(dir, "m.enet");
         Npy.Write(wrong, new float[3 * 10], [3, 10]);
-        Refused(Convert(Fixtures.Digits("mlp_digits.onnx"), "-o", o, "--verify", "--verify-input", wrong), 4, "--verify-input 'x.npy' has shape [3,10]");
+        Refused(Convert(Fixtures.Digits("mlp_digits.onnx"), "-o", o, "--verify", "--verify-input", wrong), 4, "('x.npy') has shape [3,10]");
         Assert.False(File.Exists(o));
     }
 

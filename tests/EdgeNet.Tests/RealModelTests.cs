@@ -115,6 +115,40 @@ public class RealModelTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>--verify-input NAME=X.npy for every input: Silero's audio, state and int64 sample rate from the stored
+    /// files, one run (batch 1 of the fixed shapes); a sample rate other than the folded one is refused before anything
+    /// is written, and `inspect` shows the folded value.</summary>
+    [Fact]
+    public void Verify_input_takes_every_input_by_name()
+    {
+        string onnx = OnnxOrSkip("silero_vad_v5");
+        string dir = Fixtures.TempDir(), enet = Path.Combine(dir, "vad.enet"), sr8k = Path.Combine(dir, "sr.npy");
+        var args = new List<string> { onnx, "-o", enet, "--input-value", "sr=16000", "--input-shape", "input=1,512", "--input-shape", "state=2,1,128", "--verify" };
+        foreach (var (input, file) in Inputs(onnx, "silero_vad_v5")) args.AddRange(["--verify-input", $"{input}={file}"]);
+        var c = CliTests.Run("edgenet-convert.dll", [.. args]);
+        Assert.True(c.code == 0, c.stderr);
+        output.WriteLine(c.stdout);
+        Assert.Contains("'silero_vad_v5.input.input.npy', 'silero_vad_v5.input.state.npy', 'silero_vad_v5.input.sr.npy', batch 1", c.stdout);
+        Assert.DoesNotContain("other float inputs random", c.stdout);
+        var lines = c.stdout.Split('\n').Where(l => l.StartsWith("verify ", StringComparison.Ordinal) && l.Contains("max |EdgeNet")).ToArray();
+        Assert.Equal(2, lines.Length);
+        foreach (var l in lines)
+            Assert.True(double.Parse(l.Split("= ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) < 1e-5, l);
+
+        var inspect = CliTests.Run("edgenet-convert.dll", ["inspect", enet]);
+        Assert.True(inspect.code == 0, inspect.stderr);
+        Assert.Contains("sr [] Int64", inspect.stdout);
+        Assert.Contains("fixed at 16000 (--input-value)", inspect.stdout);
+
+        File.WriteAllBytes(sr8k, Npy.Serialize(new long[] { 8000 }, []));
+        File.Delete(enet);
+        args[args.IndexOf($"sr={Path.Combine(SharedModels, "silero_vad_v5.input.sr.npy")}")] = $"sr={sr8k}";
+        var refused = CliTests.Run("edgenet-convert.dll", [.. args]);
+        Assert.Equal(4, refused.code);
+        Assert.Contains("holds 8000; the model was converted for 16000 only", refused.stderr);
+        Assert.False(File.Exists(enet));
+    }
+
     /// <summary>The hot path allocates nothing on any real model (PP-OCRv4 det allocated 960 B per run: each of its six
     /// Resize nodes cloned four shape arrays per inference).</summary>
     [Theory]

@@ -15,8 +15,9 @@ public static class ModelFeeds
     /// <see cref="Rows"/>: batches of the input's batch factor, or runs for an input without a batch.</summary>
     public sealed record Feed(int Input, string File, byte[] Bytes, int Rows, bool Batched);
 
-    /// <summary>Reads "[NAME=]path" specs, one per graph input (without NAME=, the first input).</summary>
-    public static Feed[] Read(Model m, IReadOnlyList<string> specs, string what, Action<string> note)
+    /// <summary>Reads "[NAME=]path" specs, one per graph input (without NAME=, the first input); with
+    /// <paramref name="every"/> false, inputs may be left out (--verify feeds those itself) and only the given are returned.</summary>
+    public static Feed[] Read(Model m, IReadOnlyList<string> specs, string what, Action<string> note, bool every = true)
     {
         var byInput = new string?[m.Inputs.Count];
         foreach (var spec in specs)
@@ -31,8 +32,8 @@ public static class ModelFeeds
             byInput[index] = path;
         }
         var missing = Enumerable.Range(0, m.Inputs.Count).Where(i => byInput[i] is null).Select(i => $"'{m.Input(i).Name}' ({m.Input(i).Type} {Shape.Format(m.Input(i).Shape)})").ToArray();
-        if (missing.Length > 0) throw new UsageException($"no {what} for {string.Join(", ", missing)}; give each graph input as {what} NAME=X.npy");
-        return Enumerable.Range(0, m.Inputs.Count).Select(i => Load(m, i, byInput[i]!, what, note)).ToArray();
+        if (every && missing.Length > 0) throw new UsageException($"no {what} for {string.Join(", ", missing)}; give each graph input as {what} NAME=X.npy");
+        return Enumerable.Range(0, m.Inputs.Count).Where(i => byInput[i] is not null).Select(i => Load(m, i, byInput[i]!, what, note)).ToArray();
     }
 
     /// <summary>"NAME=path" where NAME is an input of the model (names may hold '=' or ':'), else the whole text is a path.</summary>

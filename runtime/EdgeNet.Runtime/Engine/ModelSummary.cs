@@ -34,7 +34,12 @@ internal static class ModelSummary
         if (md.ConverterVersion.Length > 0) origin.Add($"converter {md.ConverterVersion}");
         if (md.Properties.TryGetValue("onnx.opset", out var op)) origin.Add($"ONNX opset {op}");
         sb.AppendLine($"model:      {md.Name}{(origin.Count > 0 ? $" ({string.Join(", ", origin)})" : "")}");
-        foreach (var i in m.Inputs) sb.AppendLine($"input:      {m.Tensors[i].Name} {Shape.Format(m.Tensors[i].Shape)} {m.Tensors[i].Type} {md.InputLayout}");
+        foreach (var i in m.Inputs)
+        {
+            // A value folded at conversion (--input-value): the model computes for that value only.
+            string value = md.Properties.TryGetValue($"input.{m.Tensors[i].Name}.value", out var v) ? $", fixed at {v} (--input-value)" : "";
+            sb.AppendLine($"input:      {m.Tensors[i].Name} {Shape.Format(m.Tensors[i].Shape)} {m.Tensors[i].Type} {md.InputLayout}{value}");
+        }
         foreach (var o in m.Outputs) sb.AppendLine($"output:     {m.Tensors[o].Name} {Shape.Format(m.Tensors[o].Shape)} {m.Tensors[o].Type}");
         if (md.ClassLabels.Length > 0) sb.AppendLine($"labels:     {string.Join(", ", md.ClassLabels)}");
         sb.AppendLine($"parameters: {m.ParameterCount():N0}");

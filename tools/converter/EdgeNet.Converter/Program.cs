@@ -10,7 +10,7 @@ var model = Input(new Argument<FileInfo>("model") { Description = "ONNX model (.
 var output = Output(new Option<FileInfo>("--output", "-o") { Description = "the .enet file to write" });
 var labels = Input(new Option<FileInfo?>("--labels") { Description = "text file with one class label per line" });
 var verify = new Option<bool>("--verify") { Description = "run ONNX Runtime on the ONNX file and EdgeNet on the written model with the same input; print the max |difference| per output" };
-var verifyInput = Input(new Option<FileInfo?>("--verify-input") { Description = "float32 .npy input for --verify: [N, ...input shape] or flat [N, features] (default: random values in [-1, 1], batch 2)" });
+var verifyInput = new Option<string[]>("--verify-input") { Description = "[NAME=]X.npy: an input for --verify, once per graph input given (without NAME=, the first): [N, ...input shape] or flat [N, features] rows, or the input's exact shape where it has no batch. Inputs not given: floats random in [-1, 1], integers and bools their --input-value or 0; batch 2 unless a file sets it" };
 var noOptimize = new Option<bool>("--no-optimize") { Description = "skip the graph rewrites (BatchNorm folding, activation fusion)" };
 var quantize = new Option<string?>("--quantize") { Description = "int8: post-training quantization (needs --calibration)" };
 var calibration = Input(new Option<FileInfo?>("--calibration") { Description = "float32 .npy rows to calibrate activation ranges on: [N, ...input shape] or flat [N, features]" });
@@ -38,24 +38,28 @@ root.SetAction(r => CommandGuard.Guard(() =>
         InputValues = ParseAssignments(r.GetValue(inputValue), "--input-value", ParseValues),
     };
     var m = OnnxImporter.Convert(src.FullName, opts);
-    // The verification input is checked before anything is written.
-    (float[] x, int rows)? given = r.GetValue(verifyInput) is { } vi ? ModelData.ReadSamples(vi.FullName, m.Input(), "--verify-input") : null;
-    if (given is not null && !r.GetValue(verify)) throw new UsageException("--verify-input goes with --verify");
-    if (given is { } one && !Shape.HasBatch(m.Input().Shape) && one.x.Length != m.Input().Elements(1))
-        throw new InvalidDataException($"--verify-input holds {one.rows} rows; the model's fixed input {Shape.Format(m.Input().Shape)} takes one run");
+    // The verification inputs are checked before anything is written: one run, so the batched ones agree on N and a
+    // fixed one holds its exact shape.
+    var given = r.GetValue(verifyInput) is { Length: > 0 } vi ? ModelFeeds.Read(m, vi, "--verify-input", Console.Error.WriteLine, every: false) : [];
+    if (given.Length > 0 && !r.GetValue(verify)) throw new UsageException("--verify-input goes with --verify");
+    if (given.FirstOrDefault(f => !f.Batched && f.Rows != 1) is { } many)
+        throw new InvalidDataException($"--verify-input '{m.Input(many.Input).Name}' holds {many.Rows} rows; the model's fixed input {Shape.Format(m.Input(many.Input).Shape)} takes one run");
+    var rowCounts = given.Where(f => f.Batched).Select(f => f.Rows).Distinct().ToArray();
+    if (rowCounts.Length > 1)
+        throw new InvalidDataException($"--verify-input: the inputs hold different numbers of rows ({string.Join(", ", given.Where(f => f.Batched).Select(f => $"'{m.Input(f.Input).Name}': {f.Rows}"))})");
     if (r.GetValue(quantize) is { } qkind) m = Ptq.Run(m, qkind, r.GetValue(calibration), r.GetValue(method)!, r.GetValue(keepFp32) ?? [], r.GetValue(evalData), r.GetValue(evalLabels), r.GetValue(maxDrop), r.GetValue(acceptFp32));
     ModelFile.Save(m, dst.FullName);
     Console.WriteLine($"wrote {dst.FullName}: {m.Nodes.Count} nodes, {m.ParameterCount():N0} parameters, {new FileInfo(dst.FullName).Length:N0} bytes");
     if (r.GetValue(verify))
     {
-        int batch = given is { } g ? (Shape.HasBatch(m.Input().Shape) ? (int)(g.x.Length / m.Input().Elements(1)) : 1) : Shape.HasBatch(m.Input().Shape) ? 2 : 1;
+        int batch = rowCounts.Length == 1 ? rowCounts[0] : m.Inputs.Any(i => Shape.HasBatch(m.Tensors[i].Shape)) ? 2 : 1;
         // An int8 model is compared with ORT running the fp32 ONNX file: the difference is the quantization error.
         bool int8 = m.Tensors.Any(t => t.Type == DataType.Int8) && !OnnxHasQuantization(src.FullName);
-        string what = $"{(given is null ? "random inputs in [-1, 1]" : $"'{r.GetValue(verifyInput)!.Name}'")}{(m.Inputs.Count > 1 ? " (other float inputs random, integer/bool inputs their --input-value or 0)" : "")}, batch {batch}";
+        string what = $"{(given.Length == 0 ? "random inputs in [-1, 1]" : string.Join(", ", given.Select(f => $"'{Path.GetFileName(f.File)}'")))}{(m.Inputs.Count > given.Length && m.Inputs.Count > 1 ? " (other float inputs random, integer/bool inputs their --input-value or 0)" : "")}, batch {batch}";
         Console.WriteLine(int8
             ? $"verify: EdgeNet's int8 model against ONNX Runtime running the fp32 ONNX file on {what}; the differences include the quantization error"
             : $"verify: EdgeNet against ONNX Runtime on the same model, {what}");
-        foreach (var res in Verifier.Compare(src.FullName, m, given?.x, batch))
+        foreach (var res in Verifier.Compare(src.FullName, m, given, batch))
             Console.WriteLine($"verify {res.Output}: max |EdgeNet - ONNX Runtime| = {res.MaxAbsDiff:G3} over {res.Values} values");
     }
     return 0;

@@ -8,13 +8,13 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace EdgeNet.Converter;
 
 /// <summary>--verify: runs ONNX Runtime and EdgeNet on the same inputs and reports the largest difference per output.
-/// Every graph input is fed: the first float input from --verify-input or random values in [-1, 1], other float
-/// inputs random, integer and bool inputs their --input-value (the value the converter folded) or zeros.</summary>
+/// Every graph input is fed: the ones given with --verify-input from their files, other float inputs random values in
+/// [-1, 1], other integer and bool inputs their --input-value (the value the converter folded) or zeros.</summary>
 public static class Verifier
 {
     public sealed record Result(string Output, float MaxAbsDiff, int Values);
 
-    public static IReadOnlyList<Result> Compare(string onnxPath, Model model, float[]? input, int batch)
+    public static IReadOnlyList<Result> Compare(string onnxPath, Model model, IReadOnlyList<ModelFeeds.Feed> given, int batch)
     {
         var rng = new Random(1234);
         using var s = new Session(model, batch);
@@ -25,11 +25,18 @@ public static class Verifier
             var shape = t.Shape.Select(d => Shape.Resolve(d, batch)).ToArray();
             int count = checked((int)shape.Aggregate(1L, (a, d) => a * d));
             var bytes = s.InputBytes(i, batch);
+            if (given.FirstOrDefault(f => f.Input == i) is { } file)
+            {
+                if (file.Bytes.Length != bytes.Length)
+                    throw new InvalidDataException($"--verify-input '{t.Name}' ('{Path.GetFileName(file.File)}') holds {file.Bytes.Length / DataTypes.SizeOf(t.Type)} values; {count} expected for {Shape.Format(shape)}");
+                file.Bytes.CopyTo(bytes);
+                feed.Add(Tensor(t.Name, t.Type, shape, file.Bytes));
+                continue;
+            }
             if (t.Type == DataType.Float32)
             {
-                var x = i == 0 && input is not null ? input : new float[count];
-                if (x.Length != count) throw new ArgumentException($"verification input has {x.Length} values; {count} expected for {string.Join("x", shape)}");
-                if (!(i == 0 && input is not null)) for (int k = 0; k < count; k++) x[k] = (float)(rng.NextDouble() * 2 - 1);
+                var x = new float[count];
+                for (int k = 0; k < count; k++) x[k] = (float)(rng.NextDouble() * 2 - 1);
                 MemoryMarshal.AsBytes(x.AsSpan()).CopyTo(bytes);
                 feed.Add(NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<float>(x, shape)));
                 continue;
@@ -37,8 +44,8 @@ public static class Verifier
             var v = new long[count];
             if (model.Metadata.Properties.TryGetValue($"input.{t.Name}.value", out var fixedValue))
             {
-                var given = fixedValue.Split(',').Select(p => (long)double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-                for (int k = 0; k < count; k++) v[k] = given[k % given.Length];
+                var fixedValues = fixedValue.Split(',').Select(p => (long)double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+                for (int k = 0; k < count; k++) v[k] = fixedValues[k % fixedValues.Length];
             }
             feed.Add(t.Type switch
             {
@@ -85,6 +92,18 @@ public static class Verifier
         }
         return list;
     }
+
+    /// <summary>An input given as bytes in its own type, as ORT's tensor.</summary>
+    static NamedOnnxValue Tensor(string name, DataType type, int[] shape, byte[] b) => type switch
+    {
+        DataType.Float32 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(MemoryMarshal.Cast<byte, float>(b).ToArray(), shape)),
+        DataType.Int64 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<long>(MemoryMarshal.Cast<byte, long>(b).ToArray(), shape)),
+        DataType.Int32 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<int>(MemoryMarshal.Cast<byte, int>(b).ToArray(), shape)),
+        DataType.Bool => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<bool>(b.Select(v => v != 0).ToArray(), shape)),
+        DataType.UInt8 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<byte>(b, shape)),
+        DataType.Int8 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<sbyte>(MemoryMarshal.Cast<byte, sbyte>(b).ToArray(), shape)),
+        _ => throw new NotSupportedException($"--verify cannot feed input '{name}' of type {type}"),
+    };
 
     /// <summary>One non-float input: the same values to EdgeNet's buffer and to ORT's tensor.</summary>
     static NamedOnnxValue Fill<T>(string name, int[] shape, long[] values, Span<byte> edgenet, Func<long, T> cast) where T : unmanaged
