@@ -39,6 +39,24 @@ public class RunEveryInputTests
         Assert.Equal(a[..9].Select(v => Math.Max(v, 0f)), Npy.Read(Path.Combine(outDir, "1_out_0.npy")).Floats!);
     }
 
+    /// <summary>An output named with 300 characters (TensorFlow exports such as M-LSD's join the fused ops' names) is
+    /// written under its first 120: the whole name is longer than a file name may be.</summary>
+    [Fact]
+    public void An_output_with_a_very_long_name_is_written_under_a_cut_name()
+    {
+        string dir = Fixtures.TempDir(), model = Path.Combine(dir, "long.enet"), outDir = Path.Combine(dir, "out");
+        string name = string.Concat(Enumerable.Repeat("Decoder/fpn/upblock/conv_bn_act/", 10))[..300];
+        var g = new GraphBuilder();
+        int a = g.Input("a", -1, 3);
+        ModelFile.Save(g.Build(g.Add(OpType.Relu, [a], name: name)), model);
+        Npy.Write(Path.Combine(dir, "a.npy"), new float[] { -1, 2, 3 }, [1, 3]);
+        var r = Edgenet("run", model, "--input", Path.Combine(dir, "a.npy"), "--output-dir", outDir);
+        Assert.True(r.code == 0, r.stderr);
+        string file = Assert.Single(Directory.GetFiles(outDir).Select(Path.GetFileName))!;
+        Assert.Equal("0_" + name.Replace('/', '_')[..ModelFeeds.MaxOutputNameChars] + ".npy", file);
+        Assert.Equal([0f, 2, 3], Npy.Read(Path.Combine(outDir, file)).Floats!);
+    }
+
     [Fact]
     public void Float64_converts_with_a_note_and_anything_lossy_or_missing_is_refused()
     {

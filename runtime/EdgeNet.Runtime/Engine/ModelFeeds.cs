@@ -126,7 +126,16 @@ public static class ModelFeeds
         return outs.Select((x, o) => new BatchRunner.Result(m.Output(o).Type, x.shape, x.bytes)).ToArray();
     }
 
-    /// <summary>DIR/&lt;k&gt;_&lt;name&gt;.npy for output k: characters outside [A-Za-z0-9._-] become '_'.</summary>
-    public static string OutputFileName(int k, string name) =>
-        $"{k}_{string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_'))}.npy";
+    /// <summary>DIR/&lt;k&gt;_&lt;name&gt;.npy for output k: characters outside [A-Za-z0-9._-] become '_', and the name is
+    /// cut to <see cref="MaxOutputNameChars"/> (a file name holds 255 bytes, and the atomic write adds a temporary
+    /// suffix; a TensorFlow export names a tensor after every op fused into it: M-LSD has 240-character names).
+    /// The index k keeps cut names apart.</summary>
+    public static string OutputFileName(int k, string name)
+    {
+        var safe = string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_'));
+        return $"{k}_{(safe.Length > MaxOutputNameChars ? safe[..MaxOutputNameChars] : safe)}.npy";
+    }
+
+    /// <summary>The most characters of an output's name that <see cref="OutputFileName"/> keeps.</summary>
+    public const int MaxOutputNameChars = 120;
 }
