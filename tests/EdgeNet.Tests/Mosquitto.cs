@@ -87,6 +87,7 @@ public sealed class MqttProbe : IDisposable
     readonly BlockingCollection<(string Topic, string Payload, bool Retained)> received = [];
     readonly MqttClientOptions options;
     readonly string[] filters;
+    readonly ManualResetEventSlim disconnected = new();   // set by the client's own event when its connection ends
 
     public MqttProbe(int port, string[] filters, string? clientId = null, string? user = null, string? password = null)
     {
@@ -95,6 +96,7 @@ public sealed class MqttProbe : IDisposable
             .WithCleanSession(clientId is null).WithTimeout(TimeSpan.FromSeconds(10));
         if (user is not null) b.WithCredentials(user, password);
         options = b.Build();
+        client.DisconnectedAsync += _ => { disconnected.Set(); return Task.CompletedTask; };
         client.ApplicationMessageReceivedAsync += e =>
         {
             received.Add((e.ApplicationMessage.Topic, Encoding.UTF8.GetString(e.ApplicationMessage.Payload), e.ApplicationMessage.Retain));
@@ -106,9 +108,8 @@ public sealed class MqttProbe : IDisposable
     /// <summary>Waits until the client has seen its connection end (the broker stopped), so that <see cref="Connect"/> starts a new one.</summary>
     public void WaitDisconnected()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (client.IsConnected && DateTime.UtcNow < deadline) Thread.Sleep(20);
-        if (client.IsConnected) throw new TimeoutException("the probe still thinks it is connected");
+        if (!disconnected.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException("the probe still thinks it is connected");
+        disconnected.Reset();
     }
 
     /// <summary>Connects (a durable session when the probe has a client id) and subscribes at QoS 1.</summary>
@@ -138,5 +139,6 @@ public sealed class MqttProbe : IDisposable
     {
         try { if (client.IsConnected) client.DisconnectAsync().GetAwaiter().GetResult(); } catch (MQTTnet.Exceptions.MqttCommunicationException) { }
         client.Dispose();
+        disconnected.Dispose();
     }
 }
