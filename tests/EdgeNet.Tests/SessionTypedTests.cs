@@ -22,6 +22,27 @@ public class SessionTypedTests
     }
 
     [Fact]
+    public void Run_leaves_the_inputs_as_written_so_a_second_run_gives_the_same_outputs()
+    {
+        // x is read only by the first node; before, the arena gave its bytes to a later tensor, so Run overwrote the
+        // caller's input (MiniLM run twice without refilling read garbage token ids).
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 64);
+        int a = g.Add(OpType.Relu, [x], name: "relu");
+        int b = g.Add(OpType.Neg, [a], name: "neg");
+        int c = g.Add(OpType.Exp, [b], name: "exp");
+        using var s = new Session(g.Build(c), 1);
+        var input = Enumerable.Range(0, 64).Select(i => (i - 32) / 8f).ToArray();
+        input.CopyTo(s.Input(0, 1));
+        s.Run(1);
+        var first = s.Output(0).ToArray();
+        Assert.Equal(input, s.Input(0, 1).ToArray());
+        s.Run(1);
+        Assert.Equal(first, s.Output(0).ToArray());
+        Assert.Equal(MathF.Exp(-1f), first[40], 1e-6f);   // x = 1: exp(-relu(1))
+    }
+
+    [Fact]
     public void Inputs_and_outputs_by_name_and_index_with_their_types()
     {
         using var s = new Session(ThreeInputs(), 2);

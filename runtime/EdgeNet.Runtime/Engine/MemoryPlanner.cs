@@ -19,7 +19,7 @@ internal static class MemoryPlanner
         int T = m.Tensors.Count;
         var first = new int[T]; var last = new int[T];
         Array.Fill(first, int.MaxValue); Array.Fill(last, -1);
-        foreach (var i in m.Inputs) { first[i] = -1; last[i] = Math.Max(last[i], -1); }
+        foreach (var i in m.Inputs) { first[i] = -1; last[i] = m.Nodes.Count; }   // the caller's inputs survive Run (run again, or read them back)
         for (int n = 0; n < m.Nodes.Count; n++)
         {
             foreach (var t in m.Nodes[n].Inputs) if (t >= 0) last[t] = Math.Max(last[t], n);

@@ -145,7 +145,8 @@ public sealed unsafe class Session : IDisposable
     public Span<float> Input(int i, int batch) => Input<float>(i, batch);
 
     /// <summary>Input <paramref name="i"/>'s buffer at batch <paramref name="batch"/> as its element type: float ↔ Float32,
-    /// long ↔ Int64, int ↔ Int32, byte ↔ UInt8 or Bool (0/1), sbyte ↔ Int8; another T is an InvalidOperationException.</summary>
+    /// long ↔ Int64, int ↔ Int32, byte ↔ UInt8 or Bool (0/1), sbyte ↔ Int8; another T is an InvalidOperationException.
+    /// <see cref="Run(int)"/> never writes into an input: what was written stays for the next run.</summary>
     public Span<T> Input<T>(int i, int batch) where T : unmanaged
     {
         CheckBatch(batch);
