@@ -465,8 +465,9 @@ public class Int8KernelTwinTests
         int x = g.Input("x", S, -1, I);
         int W = g.Model.AddTensor(new TensorDesc("W", DataType.Int8, [D, G * H, I]) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(RandomBytes(D * G * H * I, 1).Select(v => (sbyte)Math.Max((int)v, -127)).ToArray().AsSpan()).ToArray(), Quant = new QuantParams(Enumerable.Repeat(0.004f, D * G * H).ToArray(), new int[D * G * H], 1) });
         int R = g.Model.AddTensor(new TensorDesc("R", DataType.Int8, [D, G * H, H]) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(RandomBytes(D * G * H * H, 2).Select(v => (sbyte)Math.Max((int)v, -127)).ToArray().AsSpan()).ToArray(), Quant = new QuantParams(Enumerable.Repeat(0.003f, D * G * H).ToArray(), new int[D * G * H], 1) });
+        int B = g.Constant("B", RandomFloats(D * 2 * G * H, 3), D, 2 * G * H);   // biases: the int8 path adds them after its GEMM
         var attrs = new Attributes().Set("hidden_size", (long)H).Set("direction", direction).Set("linear_before_reset", 1L);
-        int y = g.Add(op, [x, W, R], attrs, outputs: 2);
+        int y = g.Add(op, [x, W, R, B], attrs, outputs: 2);
         var m = g.Build(y);
         using var fast = new Session(m, batch); using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
         var input = RandomFloats(S * batch * I, 9);

@@ -172,7 +172,7 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
         {
             bool reverse = d == 1 || Reverse0;
             // Input projection of every step at once (rows in X's memory order), with the biases that do not depend on r.
-            bool neon = neonLstm && Bn <= 2;
+            bool neon = neonLstm && Bn <= 2 && !quantized;   // int8 R keeps its int8 GEMM (and the biases added below)
             if (quantized) qw[d]!.Multiply(X, S * Bn, xw, GH, (byte*)(hr2 + Bn * H + 16));
             else if (neon) Gemm.Run(X, I, wPacked[d]!.Floats, xw, GH, S * Bn, GH, I, null, biasSum[d]!.Floats, float.NegativeInfinity, float.PositiveInfinity);
             else MatMul(X, S * Bn, I, w[d], wPacked[d], GH, xw, GH);
