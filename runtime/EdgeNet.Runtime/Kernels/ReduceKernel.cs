@@ -91,16 +91,36 @@ internal struct LogSumExpReduction : IReduction
     public static float Partial(float x, float y, int count) => MathF.Exp(x - y);
 }
 
-/// <summary>
-/// A reduction over any set of axes ("axes", sorted, non-negative; "keepdims"). Each input element is folded into
-/// its output element, walked with an odometer; rows (the reduced axes last and contiguous) fold directly.
-/// </summary>
 /// <summary>The backward pass of a reduction kernel (the training session calls it through the op table).</summary>
 internal interface IReduceBackward
 {
     void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, ReadOnlySpan<int> xs);
 }
 
+/// <summary>The reduced axes of a Reduce node (its "axes" attribute, checked against the input's rank; the batch is never
+/// reduced) and the output shape they give with "keepdims"; shared by the float and the integer kernels.</summary>
+internal static class ReduceAxes
+{
+    public static int[] OutputShape(Node node, int[] xs, out bool[] reduced, Func<string, Exception> error)
+    {
+        reduced = new bool[xs.Length];
+        foreach (var a in node.Attributes.Ints("axes", []))
+        {
+            if (a < 0 || a >= xs.Length) throw error($"axis {a} is out of range for rank {xs.Length}");
+            if (xs[a] < 0) throw error("reducing the batch axis is not supported");
+            reduced[a] = true;
+        }
+        bool keep = node.Attributes.Int("keepdims", 1) != 0;
+        var shape = new List<int>();
+        for (int d = 0; d < xs.Length; d++) if (!reduced[d]) shape.Add(xs[d]); else if (keep) shape.Add(1);
+        return shape.ToArray();
+    }
+}
+
+/// <summary>
+/// A reduction over any set of axes ("axes", sorted, non-negative; "keepdims"). Each input element is folded into
+/// its output element, walked with an odometer; rows (the reduced axes last and contiguous) fold directly.
+/// </summary>
 internal sealed class ReduceKernel<T> : Kernel, IReduceBackward where T : struct, IReduction
 {
     readonly int x, y;
@@ -112,17 +132,8 @@ internal sealed class ReduceKernel<T> : Kernel, IReduceBackward where T : struct
     {
         x = node.Inputs[0]; y = node.Outputs[0];
         var xs = FloatTensor(m, x, "input").Shape;
-        reduced = new bool[xs.Length];
-        foreach (var a in node.Attributes.Ints("axes", []))
-        {
-            if (a < 0 || a >= xs.Length) throw Error($"axis {a} is out of range for rank {xs.Length}");
-            if (xs[a] < 0) throw Error("reducing the batch axis is not supported");
-            reduced[a] = true;
-        }
-        bool keep = node.Attributes.Int("keepdims", 1) != 0;
-        var shape = new List<int>();
-        for (int d = 0; d < xs.Length; d++) if (!reduced[d]) shape.Add(xs[d]); else if (keep) shape.Add(1);
-        ExpectShape(m, y, shape.ToArray());
+        var shape = ReduceAxes.OutputShape(node, xs, out reduced, Error);
+        ExpectShape(m, y, shape);
         outStride = new long[xs.Length]; index = new int[xs.Length];
     }
 

@@ -31,17 +31,8 @@ internal sealed unsafe class TypedReduceKernel : Kernel
         if (type == DataType.Bool && node.Op is not (OpType.ReduceMax or OpType.ReduceMin))
             throw Error($"{node.Op} of bool data is not supported (only ReduceMax/ReduceMin, \"any\" and \"all\")");
         var xs = xt.Shape;
-        reduced = new bool[xs.Length];
-        foreach (var a in node.Attributes.Ints("axes", []))
-        {
-            if (a < 0 || a >= xs.Length) throw Error($"axis {a} is out of range for rank {xs.Length}");
-            if (xs[a] < 0) throw Error("reducing the batch axis is not supported");
-            reduced[a] = true;
-        }
-        bool keep = node.Attributes.Int("keepdims", 1) != 0;
-        var shape = new List<int>();
-        for (int d = 0; d < xs.Length; d++) if (!reduced[d]) shape.Add(xs[d]); else if (keep) shape.Add(1);
-        ExpectOutput(m, y, shape.ToArray(), type);
+        var shape = ReduceAxes.OutputShape(node, xs, out reduced, Error);
+        ExpectOutput(m, y, shape, type);
         outStride = new long[xs.Length]; index = new int[xs.Length];
         outPerItem = 1;
         foreach (var d in shape) outPerItem *= Math.Max(d, 1);
