@@ -64,6 +64,7 @@ public partial class ServiceTests(ITestOutputHelper output)
         {
             kill(Process.Id, 15);   // SIGTERM, as systemd stops a service
             if (!Process.WaitForExit(20000)) { Process.Kill(); return -1; }
+            Process.WaitForExit();   // without a timeout it also waits for the output handlers: Stdout and Stderr are complete
             return Process.ExitCode;
         }
 
