@@ -301,5 +301,30 @@ public class KernelTwinTests
         Twins(m, 2);
         Twins(m, 2, options: KernelOptions.Default with { ChannelsLast = false });
     }
+
+    /// <summary>Convs with more than 16 output channels a group: on AVX-512 the indirect GEMM (IndirectConvNhwc: rows read
+    /// in place, edge kernel rows copied, padding rows read as zeros), over two pixel blocks (> 128 pixels), a partial
+    /// panel, groups and dilation (one segment per tap), on one and two threads (parts split by panel ranges).</summary>
+    [Theory]
+    [InlineData(11, 40, 1, 3, 1, 1, 1, 13)]
+    [InlineData(9, 72, 1, 3, 2, 1, 1, 9)]
+    [InlineData(12, 40, 2, 3, 1, 1, 1, 11)]
+    [InlineData(10, 33, 1, 3, 1, 2, 2, 13)]
+    [InlineData(16, 64, 1, 1, 1, 2, 1, 5)]
+    [InlineData(9, 48, 1, 5, 2, 2, 1, 12)]
+    [InlineData(13, 96, 1, 7, 1, 3, 1, 4)]
+    public void Conv_wide(int c, int oc, int group, int k, int stride, int pad, int dil, int size)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, c, size, size + 2);
+        var attrs = new Attributes().Set("group", (long)group).Set("strides", new long[] { stride, stride })
+            .Set("pads", new long[] { pad, pad, pad, Math.Max(0, pad - 1) }).Set("dilations", new long[] { dil, dil })
+            .Set("activation", "clip").Set("act_min", -0.5f).Set("act_max", 6f);
+        int y = g.Add(OpType.Conv, [x, g.Constant("w", Random(oc * (c / group) * k * k, 3), oc, c / group, k, k), g.Constant("b", Random(oc, 4), oc)], attrs);
+        var m = g.Build(y);
+        using (var planned = new Session(m, 2)) Assert.Contains(planned.Kernels, kr => kr is EdgeNet.Kernels.ConvNhwcKernel);   // more than 8 input channels: not a stem
+        Twins(m, 2);
+        Twins(m, 3, options: KernelOptions.Default with { Threads = 2 });
+    }
 }
 

@@ -9,8 +9,10 @@ namespace EdgeNet.Kernels;
 /// Conv2D on channels-last tensors (x [N, H, W, C] → y [N, OH, OW, OC]), as planned by <see cref="ChannelsLast"/>.
 /// Pointwise: Y[N·HW, OC] = X[N·HW, C] · Wᵀ, one GEMM with Wᵀ packed at load and bias and clamp in its epilogue.
 /// Depthwise: <see cref="DepthwiseNhwc"/>. A stem on NCHW input: <see cref="DirectConvNhwc"/>. Any other (k×k,
-/// strided, dilated, grouped): per group, the rows of <see cref="Im2ColNhwc"/> (one output pixel each: KH·KW runs of
-/// the group's channels) times the group's packed Wᵀ, block of rows by block of rows so the rows stay in cache.
+/// strided, dilated, grouped): on AVX-512, <see cref="IndirectConvNhwc"/> (the rows read in place, blocks of pixels by
+/// ranges of output-channel panels); else per group, the rows of <see cref="Im2ColNhwc"/> (one output pixel each:
+/// KH·KW runs of the group's channels) times the group's packed Wᵀ, block of rows by block of rows so the rows stay in
+/// cache.
 /// </summary>
 internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
 {
@@ -19,8 +21,10 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     readonly Activation act;
     readonly bool depthwise, direct;   // direct: NCHW input, few channels (Simd.DirectConvNhwc)
     readonly bool general;   // im2col rows × packed Wᵀ per group
+    readonly bool indirect;   // general, on AVX-512: rows read in place (Simd.IndirectConvNhwc)
     readonly int K, blockRows;   // general: columns of a row (KH·KW·C/group); rows per block
     readonly NativeBuffer weights, bias;   // pointwise: packed Wᵀ panels; depthwise: [KH·KW, C]
+    readonly NativeBuffer? zeros;   // indirect: one segment of zeros, what taps in the padding read
 
     public ConvNhwcKernel(Model m, Node node) : base(node)
     {
@@ -39,7 +43,13 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         if (direct && (group != 1 || !DirectConvNhwc.Supports(g.OC))) throw Error($"a direct channels-last Conv needs group 1 and output channels a multiple of {2 * System.Numerics.Vector<float>.Count}");
         general = !direct && !depthwise && !pointwise;
         K = g.KH * g.KW * g.CinPerGroup;
-        blockRows = BlockRows(K);
+        indirect = general && IndirectConvNhwc.Supports(g);
+        blockRows = indirect ? IndirectConvNhwc.BlockRows : BlockRows(K);
+        if (indirect)
+        {
+            zeros = new NativeBuffer(4L * IndirectConvNhwc.SegmentLength(g));
+            new Span<float>(zeros.Floats, IndirectConvNhwc.SegmentLength(g)).Clear();
+        }
         var b = node.Inputs.Length > 2 && node.Inputs[2] >= 0 ? ConstantFloat(m, node.Inputs[2], "bias").Floats() : new float[g.OC];
         if (b.Length != g.OC) throw Error($"bias has {b.Length} values for {g.OC} output channels");
         act = Activation.FromAttributes(node.Attributes, node.Name);
@@ -87,7 +97,10 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     }
 
     public override long ScratchBytes(int batch) =>
-        direct ? 4L * g.C * g.KH * g.KW + 64 : general ? 4L * batch * g.OH * g.OW * K + 64 : 0;
+        direct ? 4L * g.C * g.KH * g.KW + 64 : indirect ? MaxParts(batch) * IndirectConvNhwc.SlotBytes(g) : general ? 4L * batch * g.OH * g.OW * K + 64 : 0;
+
+    /// <summary>Indirect: parts are (block of pixels, range of panels); ranges only while blocks are fewer than 2 per thread.</summary>
+    long MaxParts(int batch) => (long)batch * BlocksPerImage + 2 * IntraOpPool.Available;
 
     public override void Run(Frame f)
     {
@@ -104,6 +117,17 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
             if (bands == 1) for (int i = 0; i < n; i++) Execute(i);
             else f.Pool!.Run(this, n * bands);
         }
+        else if (indirect)
+        {
+            cx = xs; cy = ys; cols = (float*)f.Scratch;
+            int blocks = n * BlocksPerImage, panels = (g.CoutPerGroup + Gemm.NR - 1) / Gemm.NR;
+            bool parallel = f.Pool is not null && f.Pool.Threads > 1 && (long)n * g.OH * g.OW * g.OC * K >= IntraOpPool.MinWork;
+            ranges = parallel && blocks < 2 * f.Pool!.Threads ? Math.Min(panels, (2 * f.Pool.Threads + blocks - 1) / blocks) : 1;
+            ranges = (int)Math.Max(1, Math.Min(ranges, MaxParts(n) / blocks));
+            panelsPerRange = (panels + ranges - 1) / ranges;
+            if (!parallel) for (int i = 0; i < blocks * ranges; i++) Execute(i);
+            else f.Pool!.Run(this, blocks * ranges);
+        }
         else if (general)
         {
             // Parts are blocks of output pixels (any image): each gathers its own rows into its own slice of the
@@ -118,11 +142,12 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     }
 
     readonly ParallelGemm gemm = new();
-    float* cx, cy, cols; int* taps; int bands = 1;
+    float* cx, cy, cols; int* taps; int bands = 1, ranges = 1, panelsPerRange;
 
     /// <summary>Part <paramref name="index"/>: image index / bands, rows band index % bands (general: a block of pixels).</summary>
     public void Execute(int index)
     {
+        if (indirect) { IndirectPart(index); return; }
         if (general) { Block(index); return; }
         int image = index / bands, band = index % bands;
         int oh0 = (int)((long)g.OH * band / bands), oh1 = (int)((long)g.OH * (band + 1) / bands);
@@ -148,5 +173,17 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         }
     }
 
-    public void Dispose() { weights.Dispose(); bias.Dispose(); }
+    /// <summary>Part <paramref name="index"/>: block index / ranges of the pixels, panel range index % ranges, in its own scratch slot.</summary>
+    void IndirectPart(int index)
+    {
+        int pixels = g.OH * g.OW, bpi = BlocksPerImage, block = index / ranges, range = index % ranges;
+        int image = block / bpi, first = block % bpi * blockRows, p0 = range * panelsPerRange;
+        IndirectConvNhwc.Run(cx + image * (long)g.H * g.W * g.C, weights.Floats, Gemm.PackedSize(K, g.CoutPerGroup), bias.Floats,
+            cy + image * (long)pixels * g.OC, g, first, Math.Min(blockRows, pixels - first), p0, p0 + panelsPerRange,
+            zeros!.Floats, Slot(index), act.ClampMin, act.ClampMax);
+    }
+
+    byte* Slot(int index) => (byte*)cols + index * IndirectConvNhwc.SlotBytes(g);
+
+    public void Dispose() { weights.Dispose(); bias.Dispose(); zeros?.Dispose(); }
 }

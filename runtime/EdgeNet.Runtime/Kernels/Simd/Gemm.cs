@@ -267,7 +267,7 @@ internal static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, int row, float* rowBias, Vector512<float> cb0, Vector512<float> cb1, Vector512<float> lo, Vector512<float> hi, int w, float* t)
+    internal static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, int row, float* rowBias, Vector512<float> cb0, Vector512<float> cb1, Vector512<float> lo, Vector512<float> hi, int w, float* t)
     {
         var rb = Vector512.Create(rowBias == null ? 0f : rowBias[row]);
         v0 = Clamp.Of(v0 + rb + cb0, lo, hi);

@@ -1,0 +1,156 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using EdgeNet.Kernels.Reference;
+
+namespace EdgeNet.Kernels.Simd;
+
+/// <summary>
+/// A k×k / strided / dilated / grouped channels-last conv as an indirect GEMM on AVX-512 (XNNPACK's indirection
+/// buffer; MLAS's NCHWc conv likewise reads its input in place): Y[pixels, OC] = A[pixels, K] · Wᵀ[K, OC] where A's
+/// rows are not copied out (im2col) but read where they lie. A row (K = KH·KW·Cg, ordered (kh, kw, c) like
+/// <see cref="Im2ColNhwc"/>) is a few segments contiguous in the input: with one group and no horizontal dilation a
+/// kernel row (KW·C floats), else a tap (Cg floats). A block of pixels gets a table of segment pointers per tile of
+/// 8 pixels: into the input, at a shared run of zeros (a kernel row or tap in the padding), or at a copy with the
+/// padded taps zeroed (a kernel row clipped at the left or right edge: the only data copied). Then every panel of
+/// the packed Wᵀ (<see cref="Gemm.Pack"/>) passes over all the block's tiles while it is cache-resident, so a large
+/// Wᵀ (ResNet's 3×3×512×512: 9 MiB) is read once per block, not once per 24 pixels.
+/// The 8×32 register tile is <see cref="Gemm"/>'s: 16 zmm accumulators, one embedded broadcast per row and k.
+/// </summary>
+[SkipLocalsInit]
+internal static unsafe class IndirectConvNhwc
+{
+    const int MR = 8, NR = 32;
+
+    /// <summary>AVX-512 and output channels per group wider than 16 (narrower ones keep the im2col path's 6×16 tile).</summary>
+    public static bool Supports(in ConvGeometry g) => Gemm.Selected == Gemm.Isa.V512 && g.CoutPerGroup > 16;
+
+    /// <summary>Pixels per block: a multiple of the tile height; Wᵀ is streamed once per block (2·128 FLOPs per float read).</summary>
+    public const int BlockRows = 128;
+
+    static bool KernelRows(in ConvGeometry g) => g.Group == 1 && g.DilationW == 1;
+    public static int Segments(in ConvGeometry g) => KernelRows(g) ? g.KH : g.KH * g.KW;
+    public static int SegmentLength(in ConvGeometry g) => KernelRows(g) ? g.KW * g.C : g.CinPerGroup;
+
+    /// <summary>Bytes of scratch one block needs: its pointer tables, and room for its edge pixels' copied kernel rows.</summary>
+    public static long SlotBytes(in ConvGeometry g) =>
+        (long)BlockRows * Segments(g) * sizeof(nint) + (KernelRows(g) ? 4L * BlockRows * g.KH * g.KW * g.C : 0) + 64;
+
+    /// <summary>Output pixels first..first+rows−1 of one image (x [H, W, C] → y [OH, OW, OC]), panels p0..p1−1 of
+    /// each group's packed Wᵀ (<paramref name="per"/> floats a group). <paramref name="zeros"/>: SegmentLength zeros.</summary>
+    public static void Run(float* x, float* packed, long per, float* bias, float* y, in ConvGeometry g, int first, int rows, int p0, int p1,
+                           float* zeros, byte* slot, float lo, float hi)
+    {
+        int segs = Segments(g), len = SegmentLength(g), og = g.CoutPerGroup, tiles = (rows + MR - 1) / MR;
+        float** table = (float**)(((nint)slot + 63) & ~(nint)63);
+        float* copies = (float*)(table + (long)tiles * segs * MR);
+        var tmp = stackalloc float[64];
+        var o = new Epilogue { Ldc = g.OC, Lo = lo, Hi = hi, T = tmp };
+        for (int grp = 0; grp < g.Group; grp++)
+        {
+            Fill(x + grp * g.CinPerGroup, g, first, rows, table, copies, zeros);
+            float* wg = packed + grp * per;
+            for (int p = p0; p < p1; p++)
+            {
+                int j0 = p * NR;
+                if (j0 >= og) break;
+                o.W = Math.Min(NR, og - j0);
+                o.ColBias = bias + grp * og + j0;
+                for (int t = 0; t < tiles; t++)
+                {
+                    o.C = y + (long)(first + t * MR) * g.OC + grp * og + j0;
+                    o.M = Math.Min(MR, rows - t * MR);
+                    Tile512(table + (long)t * segs * MR, segs, len, wg + (long)p * len * segs * NR, &o);
+                }
+            }
+        }
+    }
+
+    /// <summary>Per tile, per segment, 8 row pointers (rows past the block's end point at the zeros: computed, not stored).</summary>
+    static void Fill(float* x, in ConvGeometry g, int first, int rows, float** table, float* copies, float* zeros)
+    {
+        bool kernelRows = KernelRows(g);
+        int segs = Segments(g), C = g.C, runLen = g.KW * C;
+        for (int r = 0; r < (rows + MR - 1) / MR * MR; r++)
+        {
+            float** e = table + (long)(r / MR) * segs * MR + r % MR;
+            if (r >= rows) { for (int s = 0; s < segs; s++) e[s * MR] = zeros; continue; }
+            int p = first + r, oh = p / g.OW, ow = p % g.OW;
+            int ih0 = oh * g.StrideH - g.PadTop, iw0 = ow * g.StrideW - g.PadLeft;
+            for (int kh = 0; kh < g.KH; kh++)
+            {
+                int ih = ih0 + kh * g.DilationH;
+                float* row = x + (long)ih * g.W * C;
+                if (kernelRows)
+                {
+                    if ((uint)ih >= (uint)g.H) e[kh * MR] = zeros;
+                    else if (iw0 >= 0 && iw0 + g.KW <= g.W) e[kh * MR] = row + (long)iw0 * C;
+                    else
+                    {
+                        // Clipped at an edge: the taps inside the row, zeros for the rest.
+                        int lo = Math.Min(g.KW, Math.Max(0, -iw0)), hi = Math.Clamp(g.W - iw0, lo, g.KW);
+                        float* d = copies; copies += runLen;
+                        new Span<float>(d, lo * C).Clear();
+                        new ReadOnlySpan<float>(row + (long)(iw0 + lo) * C, (hi - lo) * C).CopyTo(new Span<float>(d + lo * C, (hi - lo) * C));
+                        new Span<float>(d + hi * C, (g.KW - hi) * C).Clear();
+                        e[kh * MR] = d;
+                    }
+                    continue;
+                }
+                for (int kw = 0; kw < g.KW; kw++)
+                {
+                    int iw = iw0 + kw * g.DilationW;
+                    e[(kh * g.KW + kw) * MR] = (uint)ih < (uint)g.H && (uint)iw < (uint)g.W ? row + (long)iw * C : zeros;
+                }
+            }
+        }
+    }
+
+    /// <summary>Where a tile's results go; one pointer, so the tile's loop keeps its eight row pointers in registers.</summary>
+    struct Epilogue
+    {
+        public float* C, ColBias, T;
+        public int Ldc, W, M;
+        public float Lo, Hi;
+    }
+
+    /// <summary>8 pixels × 32 output channels over every segment: the packed panel <paramref name="b"/> (K·32 floats) is
+    /// read in order, each segment's 8 rows from their table entries.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Tile512(float** rows, int segs, int len, float* b, Epilogue* o)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
+                         c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (float** end = rows + (long)segs * MR; rows < end; rows += MR)
+        {
+            // Pointers past the segment's end and a negative index counting up to 0: no length register in the loop.
+            float* a0 = rows[0] + len, a1 = rows[1] + len, a2 = rows[2] + len, a3 = rows[3] + len,
+                   a4 = rows[4] + len, a5 = rows[5] + len, a6 = rows[6] + len, a7 = rows[7] + len;
+            for (nint k = -len; k != 0; k++, b += NR)
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x = Vector512.Create(a0[k]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+                x = Vector512.Create(a1[k]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+                x = Vector512.Create(a2[k]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+                x = Vector512.Create(a3[k]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+                x = Vector512.Create(a4[k]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+                x = Vector512.Create(a5[k]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+                x = Vector512.Create(a6[k]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+                x = Vector512.Create(a7[k]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            }
+        }
+        var vlo = Vector512.Create(o->Lo); var vhi = Vector512.Create(o->Hi);
+        float* t = o->T, c = o->C, colBias = o->ColBias;
+        int w = o->W, m = o->M, ldc = o->Ldc;
+        Vector512<float> cb0, cb1;
+        if (w == NR) { cb0 = Vector512.Load(colBias); cb1 = Vector512.Load(colBias + 16); }
+        else { for (int j = 0; j < NR; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector512.Load(t); cb1 = Vector512.Load(t + 16); }
+        Gemm.Store512(c, c00, c01, 0, null, cb0, cb1, vlo, vhi, w, t);
+        if (m > 1) Gemm.Store512(c + ldc, c10, c11, 1, null, cb0, cb1, vlo, vhi, w, t);
+        if (m > 2) Gemm.Store512(c + 2 * ldc, c20, c21, 2, null, cb0, cb1, vlo, vhi, w, t);
+        if (m > 3) Gemm.Store512(c + 3 * ldc, c30, c31, 3, null, cb0, cb1, vlo, vhi, w, t);
+        if (m > 4) Gemm.Store512(c + 4 * ldc, c40, c41, 4, null, cb0, cb1, vlo, vhi, w, t);
+        if (m > 5) Gemm.Store512(c + 5 * ldc, c50, c51, 5, null, cb0, cb1, vlo, vhi, w, t);
+        if (m > 6) Gemm.Store512(c + 6 * ldc, c60, c61, 6, null, cb0, cb1, vlo, vhi, w, t);
+        if (m > 7) Gemm.Store512(c + 7 * ldc, c70, c71, 7, null, cb0, cb1, vlo, vhi, w, t);
+    }
+}
