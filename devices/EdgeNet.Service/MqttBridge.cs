@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -66,6 +65,7 @@ public sealed class MqttBridge : BackgroundService
         client = c;
         c.ApplicationMessageReceivedAsync += OnMessage;
         var options = Options();
+        if (mqtt.AllowUntrusted) log.LogWarning("mqtt: allowUntrusted is on: any certificate is accepted for {Host}, so the connection can be read and forged on its way", mqtt.Host);
         string? pending = null;   // dequeued, not yet acknowledged by the broker
         int failures = 0;
         long nextStatus = 0;
@@ -96,7 +96,14 @@ public sealed class MqttBridge : BackgroundService
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { break; }
             catch (Exception e) when (e is MqttCommunicationException or SocketException or IOException or AuthenticationException or InvalidOperationException)
             {
-                if (failures++ == 0) log.LogWarning("mqtt: {Host}:{Port} unreachable ({Error}); results are queued (up to {Limit}) and the connection retried", mqtt.Host, mqtt.Port, e.Message, mqtt.QueueLimit);
+                if (failures++ == 0)
+                {
+                    // A TLS refusal is its own sentence (MqttTls says why); MQTTnet may have wrapped it.
+                    if (Find<AuthenticationException>(e) is { } tls)
+                        log.LogWarning("mqtt: {Host}:{Port} refused: {Error}; results are queued (up to {Limit}) and the connection retried", mqtt.Host, mqtt.Port, tls.Message, mqtt.QueueLimit);
+                    else
+                        log.LogWarning("mqtt: {Host}:{Port} unreachable ({Error}); results are queued (up to {Limit}) and the connection retried", mqtt.Host, mqtt.Port, e.Message, mqtt.QueueLimit);
+                }
                 try { await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 << Math.Min(failures, 5))), stop); }
                 catch (OperationCanceledException) { break; }
             }
@@ -113,6 +120,12 @@ public sealed class MqttBridge : BackgroundService
         }
     }
 
+    static T? Find<T>(Exception? e) where T : Exception
+    {
+        for (; e is not null; e = e.InnerException) if (e is T t) return t;
+        return null;
+    }
+
     MqttClientOptions Options()
     {
         var b = new MqttClientOptionsBuilder()
@@ -124,13 +137,7 @@ public sealed class MqttBridge : BackgroundService
             .WithWillTopic(mqtt.Topic("availability")).WithWillPayload("offline").WithWillRetain(true)
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
         if (mqtt.Username.Length > 0) b.WithCredentials(mqtt.Username, mqtt.Password ?? "");
-        if (MqttConfig.TlsSupported && mqtt.Tls)
-            b.WithTlsOptions(t =>
-            {
-                t.UseTls(true).WithTargetHost(mqtt.Host);
-                if (mqtt.CaFile.Length > 0) t.WithTrustChain([X509CertificateLoader.LoadCertificateFromFile(mqtt.CaFile)]);
-            });
-        return b.Build();
+        return b.Build();   // TLS, when configured, is the channel's (MqttSocketChannel)
     }
 
     async Task OnConnected(IMqttClient c, CancellationToken stop)

@@ -25,10 +25,17 @@ public sealed class MqttConfig
     public string PasswordFile { get; set; } = "";
     /// <summary>The name of an environment variable that holds the password (e.g. from systemd's LoadCredential or EnvironmentFile).</summary>
     public string PasswordEnv { get; set; } = "";
-    /// <summary>TLS to the broker, verified against the system's CAs or <see cref="CaFile"/>.</summary>
+    /// <summary>TLS to the broker: its certificate must chain to <see cref="CaFile"/> (or, without one, to a CA the
+    /// system trusts) and name <see cref="Host"/>.</summary>
     public bool Tls { get; set; }
-    /// <summary>A PEM file with the CA certificate that signed the broker's certificate.</summary>
+    /// <summary>A PEM file with the CA certificate(s) that signed the broker's certificate; only these are trusted.</summary>
     public string CaFile { get; set; } = "";
+    /// <summary>A PEM client certificate for brokers that require one (mosquitto's require_certificate), with <see cref="ClientKeyFile"/>.</summary>
+    public string ClientCertFile { get; set; } = "";
+    /// <summary>The PEM private key of <see cref="ClientCertFile"/> (unencrypted PKCS#8, PKCS#1 or SEC1; mode 0600).</summary>
+    public string ClientKeyFile { get; set; } = "";
+    /// <summary>Accept any broker certificate, trusted or not (default false; for a test bench only: anyone on the path can read and forge the traffic).</summary>
+    public bool AllowUntrusted { get; set; }
     /// <summary>Control commands accepted on the cmd topic: any of label, finetune, rollback, reload (default none).</summary>
     public string[] Commands { get; set; } = [];
     /// <summary>Publish Home Assistant discovery messages (retained) so each class appears as a sensor.</summary>
@@ -42,10 +49,11 @@ public sealed class MqttConfig
 
     /// <summary>
     /// Whether this build can speak TLS to a broker. TLS (SslStream, X509 chains, and the HTTP client .NET fetches
-    /// certificates with) is about 2 MB of a NativeAOT binary; the edgenet device binary leaves it out with the
+    /// certificates with) is about 2 MB of a NativeAOT binary; edgenet's default build leaves it out with the
     /// feature switch <c>EdgeNet.Service.MqttTls=false</c>
-    /// (<c>&lt;RuntimeHostConfigurationOption Include="EdgeNet.Service.MqttTls" Value="false" Trim="true" /&gt;</c>),
-    /// and refuses <c>mqtt.tls</c> at start. The EdgeNet.Service package has it unless an app switches it off.
+    /// (<c>&lt;RuntimeHostConfigurationOption Include="EdgeNet.Service.MqttTls" Value="false" Trim="true" /&gt;</c>;
+    /// <c>-p:EdgeNetMqttTls=true</c> keeps it) and refuses <c>mqtt.tls</c> at start. The EdgeNet.Service package has
+    /// it unless an app switches it off.
     /// </summary>
     [FeatureSwitchDefinition("EdgeNet.Service.MqttTls")]
     internal static bool TlsSupported => !AppContext.TryGetSwitch("EdgeNet.Service.MqttTls", out bool on) || on;
@@ -54,6 +62,10 @@ public sealed class MqttConfig
 
     /// <summary>The password resolved at start from <see cref="PasswordFile"/> or <see cref="PasswordEnv"/>.</summary>
     internal string? Password { get; private set; }
+
+    /// <summary>The certificates of <see cref="CaFile"/> and the client certificate, loaded at start.</summary>
+    internal System.Security.Cryptography.X509Certificates.X509Certificate2Collection? TrustedCas { get; private set; }
+    internal System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; private set; }
 
     internal string Topic(string leaf) => $"{TopicPrefix}/{DeviceId}/{leaf}";
 
@@ -66,7 +78,7 @@ public sealed class MqttConfig
         if (!Enabled) return;
         if (Host.Length == 0) throw new ConfigException("config: mqtt.host is required when mqtt.enabled is true");
         if (Tls && !TlsSupported)
-            throw new ConfigException("config: mqtt.tls: this build leaves TLS out (feature switch EdgeNet.Service.MqttTls=false, which keeps the edgenet binary small); use a plain listener on a trusted network or a TLS-terminating proxy, or a build with TLS (the EdgeNet.Service package)");
+            throw new ConfigException("config: mqtt.tls: this build leaves MQTT over TLS out (feature switch EdgeNet.Service.MqttTls=false, as edgenet's default build does to stay small): publish edgenet with -p:EdgeNetMqttTls=true (docs/service.md), or use a plain listener on a trusted network");
         if (Port == 0) Port = Tls ? 8883 : 1883;
         if (Port is < 1 or > 65535) throw new ConfigException($"config: mqtt.port {Port} is outside 1..65535");
         if (DeviceId.Length == 0) DeviceId = Environment.MachineName;
@@ -90,11 +102,26 @@ public sealed class MqttConfig
         if (PasswordEnv.Length > 0)
             Password = Environment.GetEnvironmentVariable(PasswordEnv) is { Length: > 0 } p ? p
                 : throw new ConfigException($"config: mqtt.passwordEnv: the environment variable '{PasswordEnv}' is not set");
-        if (CaFile.Length > 0)
-        {
-            if (!Tls) throw new ConfigException("config: mqtt.caFile is set but mqtt.tls is false");
-            CaFile = Path.GetFullPath(Path.Combine(baseDir, CaFile));
-            if (!File.Exists(CaFile)) throw new ConfigException($"config: mqtt.caFile '{CaFile}' does not exist");
-        }
+        if (!Tls && (CaFile.Length > 0 || ClientCertFile.Length > 0 || ClientKeyFile.Length > 0 || AllowUntrusted))
+            throw new ConfigException("config: mqtt.caFile, clientCertFile, clientKeyFile and allowUntrusted need mqtt.tls: true");
+        if ((ClientCertFile.Length > 0) != (ClientKeyFile.Length > 0))
+            throw new ConfigException("config: mqtt.clientCertFile and mqtt.clientKeyFile go together: set both or neither");
+        if (AllowUntrusted && CaFile.Length > 0)
+            throw new ConfigException("config: mqtt.allowUntrusted accepts any certificate, so mqtt.caFile would not be checked; use one");
+        CaFile = TlsFile(baseDir, CaFile, "caFile");
+        ClientCertFile = TlsFile(baseDir, ClientCertFile, "clientCertFile");
+        ClientKeyFile = TlsFile(baseDir, ClientKeyFile, "clientKeyFile");
+        if (Tls && TlsSupported) (TrustedCas, ClientCertificate) = MqttTls.Load(this);
+    }
+
+    /// <summary>A TLS file's full path: a regular file of at most 1 MiB, or "" when not set.</summary>
+    static string TlsFile(string baseDir, string path, string key)
+    {
+        if (path.Length == 0) return "";
+        path = Path.GetFullPath(Path.Combine(baseDir, path));
+        if (!File.Exists(path)) throw new ConfigException($"config: mqtt.{key} '{path}' does not exist");
+        if (FileKind.Of(path) is { } k && (k.Kind != FileKind.Type.Regular || k.Size > 1 << 20))
+            throw new ConfigException($"config: mqtt.{key} '{path}' is {(k.Kind == FileKind.Type.Regular ? $"{k.Size} bytes" : k.Describe)}; it should be a PEM file");
+        return path;
     }
 }

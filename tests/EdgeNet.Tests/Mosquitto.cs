@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -89,12 +90,17 @@ public sealed class MqttProbe : IDisposable
     readonly string[] filters;
     readonly ManualResetEventSlim disconnected = new();   // set by the client's own event when its connection ends
 
-    public MqttProbe(int port, string[] filters, string? clientId = null, string? user = null, string? password = null)
+    /// <param name="tls">TLS to the broker: its certificate must chain to <c>Ca</c>; <c>Client</c> is presented if the broker asks</param>
+    public MqttProbe(int port, string[] filters, string? clientId = null, string? user = null, string? password = null,
+        (X509Certificate2 Ca, X509Certificate2 Client)? tls = null)
     {
         this.filters = filters;
         var b = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(clientId ?? $"probe-{Guid.NewGuid():N}")
             .WithCleanSession(clientId is null).WithTimeout(TimeSpan.FromSeconds(10));
         if (user is not null) b.WithCredentials(user, password);
+        if (tls is var (ca, clientCert))
+            b.WithTlsOptions(t => t.UseTls().WithTargetHost("127.0.0.1").WithClientCertificates([clientCert])
+                .WithCertificateValidationHandler(c => TestPki.Chains(c.Certificate, ca)));
         options = b.Build();
         client.DisconnectedAsync += _ => { disconnected.Set(); return Task.CompletedTask; };
         client.ApplicationMessageReceivedAsync += e =>

@@ -147,6 +147,14 @@ public class MqttTests(ITestOutputHelper output)
         Assert.Contains("EDGENET_NOT_SET_ANYWHERE", Error("""{ "enabled": true, "host": "h", "username": "u", "passwordEnv": "EDGENET_NOT_SET_ANYWHERE" }"""));
         Assert.Contains("cannot read mqtt.passwordFile", Error("""{ "enabled": true, "host": "h", "username": "u", "passwordFile": "missing.secret" }"""));
         Assert.Contains("metrics.address 'localhost'", Error("", """{ "enabled": true, "address": "localhost" }"""));
+        // TLS files: only with tls, cert and key together, present, and PEM (loaded at start, not at the first connection).
+        File.WriteAllText(Path.Combine(dir, "not-pem.crt"), "not a certificate");
+        Assert.Contains("need mqtt.tls: true", Error("""{ "enabled": true, "host": "h", "caFile": "ca.crt" }"""));
+        Assert.Contains("clientCertFile and mqtt.clientKeyFile go together", Error("""{ "enabled": true, "host": "h", "tls": true, "clientCertFile": "c.crt" }"""));
+        Assert.Contains("mqtt.caFile '" + Path.Combine(dir, "missing.crt") + "' does not exist", Error("""{ "enabled": true, "host": "h", "tls": true, "caFile": "missing.crt" }"""));
+        Assert.Contains("holds no PEM certificate", Error("""{ "enabled": true, "host": "h", "tls": true, "caFile": "not-pem.crt" }"""));
+        Assert.Contains("cannot load the client certificate", Error("""{ "enabled": true, "host": "h", "tls": true, "clientCertFile": "not-pem.crt", "clientKeyFile": "not-pem.crt" }"""));
+        Assert.Contains("allowUntrusted accepts any certificate", Error("""{ "enabled": true, "host": "h", "tls": true, "allowUntrusted": true, "caFile": "not-pem.crt" }"""));
         // Off by default: a config without the sections, or with them disabled, loads.
         File.WriteAllText(Path.Combine(dir, "ok.json"), Config(model, """{ "enabled": false, "port": 70000 }""").Replace("@SOCKET@", "c.sock").Replace("@STATE@", "state"));
         var ok = EdgeNet.Service.ServiceConfig.Load(Path.Combine(dir, "ok.json"));

@@ -25,8 +25,11 @@ public partial class ServiceTests(ITestOutputHelper output)
         public readonly List<string> Notifications = [];
         public readonly StringBuilder Stdout = new(), Stderr = new();
 
+        readonly System.Collections.Concurrent.BlockingCollection<string> stderrLines = [];
+
         /// <param name="wrapper">a command the service runs under (e.g. unshare with a small tmpfs), or none</param>
-        public ServiceProcess(string configJson, string dir, string[]? wrapper = null)
+        /// <param name="edgenet">the command that runs edgenet, e.g. a NativeAOT build under qemu; default: `dotnet edgenet.dll` next to the tests</param>
+        public ServiceProcess(string configJson, string dir, string[]? wrapper = null, string[]? edgenet = null)
         {
             Dir = dir; Socket = Path.Combine(dir, "ctl.sock");
             string cfg = Path.Combine(dir, "edgenet.json");
@@ -35,13 +38,17 @@ public partial class ServiceTests(ITestOutputHelper output)
             notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
             File.Delete(notifyPath);   // a restart of the service in the same folder
             notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
-            string[] command = [.. wrapper ?? [], "dotnet", Path.Combine(AppContext.BaseDirectory, "edgenet.dll"), "serve", "--config", cfg];
+            string[] command = [.. wrapper ?? [], .. edgenet ?? ["dotnet", Path.Combine(AppContext.BaseDirectory, "edgenet.dll")], "serve", "--config", cfg];
             var psi = new ProcessStartInfo(command[0], command[1..])
             { RedirectStandardOutput = true, RedirectStandardError = true };
             psi.Environment["NOTIFY_SOCKET"] = notifyPath;
             Process = Process.Start(psi)!;
             Process.OutputDataReceived += (_, e) => { lock (Stdout) Stdout.AppendLine(e.Data); };
-            Process.ErrorDataReceived += (_, e) => { lock (Stderr) Stderr.AppendLine(e.Data); };
+            Process.ErrorDataReceived += (_, e) =>
+            {
+                lock (Stderr) Stderr.AppendLine(e.Data);
+                if (e.Data is not null) stderrLines.Add(e.Data);
+            };
             Process.BeginOutputReadLine(); Process.BeginErrorReadLine();
             _ = Task.Run(() =>
             {
@@ -56,6 +63,15 @@ public partial class ServiceTests(ITestOutputHelper output)
             var sw = Stopwatch.StartNew();
             while (sw.Elapsed.TotalSeconds < seconds) { if (condition()) return true; if (Process.HasExited) return false; Thread.Sleep(100); }
             return false;
+        }
+
+        /// <summary>The next stderr line that matches (earlier lines are passed over); fails after <paramref name="seconds"/> without one.</summary>
+        public string NextStderr(Func<string, bool> match, int seconds)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(seconds);
+            while (stderrLines.TryTake(out var line, Math.Max(0, (int)(deadline - DateTime.UtcNow).TotalMilliseconds)))
+                if (match(line)) return line;
+            throw new TimeoutException($"no matching line on the service's stderr within {seconds} s:\n{Stderr}");
         }
 
         public JsonElement Ctl(string command) => JsonDocument.Parse(EdgeNet.Service.ControlClient.Send(Socket, command, TimeSpan.FromSeconds(10))).RootElement;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet.Channel;
@@ -8,27 +9,38 @@ using MQTTnet.Exceptions;
 namespace EdgeNet.Service;
 
 /// <summary>
-/// MQTT over plain TCP: what the bridge uses unless mqtt.tls is on. MQTTnet's own TCP channel carries its TLS code
-/// (SslStream, X509 chain building, which fetches certificates over HTTP), about 2 MB of a NativeAOT binary; with this
-/// channel, a build that switches TLS off (<see cref="MqttConfig.TlsSupported"/>) leaves all of that out.
+/// MQTT over TCP, and over TLS (<see cref="MqttTls"/>) when mqtt.tls is on. Not MQTTnet's own TCP channel: that one
+/// always carries its TLS code (SslStream, X509 chains, the HTTP client they fetch certificates with), about 2 MB of a
+/// NativeAOT binary; here TLS sits behind <see cref="MqttConfig.TlsSupported"/>, so a build that switches it off
+/// leaves all of that out.
 /// </summary>
-sealed class MqttPlainTcpChannel(string host, int port) : IMqttChannel
+sealed class MqttSocketChannel(MqttConfig mqtt) : IMqttChannel
 {
     Socket? socket;
-    NetworkStream? stream;
+    Stream? stream;
 
     public X509Certificate2 ClientCertificate => null!;
     public EndPoint RemoteEndPoint => socket?.RemoteEndPoint!;
     public EndPoint LocalEndPoint => socket?.LocalEndPoint!;
-    public bool IsSecureConnection => false;
+    public bool IsSecureConnection => stream is SslStream;
 
     public async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var s = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };   // dual mode: IPv4 and IPv6
-        try { await s.ConnectAsync(host, port, cancellationToken); }
-        catch { s.Dispose(); throw; }
+        Stream? st = null;
+        try
+        {
+            await s.ConnectAsync(mqtt.Host, mqtt.Port, cancellationToken);
+            st = new NetworkStream(s, ownsSocket: true);
+            if (MqttConfig.TlsSupported && mqtt.Tls) st = await MqttTls.AuthenticateAsync(st, mqtt, cancellationToken);
+        }
+        catch
+        {
+            if (st is not null) await st.DisposeAsync(); else s.Dispose();
+            throw;
+        }
         socket = s;
-        stream = new NetworkStream(s, ownsSocket: true);
+        stream = st;
     }
 
     public Task DisconnectAsync(CancellationToken cancellationToken)
@@ -44,9 +56,10 @@ sealed class MqttPlainTcpChannel(string host, int port) : IMqttChannel
     {
         var s = Connected();
         foreach (var segment in buffer) await s.WriteAsync(segment, cancellationToken);
+        if (isEndOfPacket) await s.FlushAsync(cancellationToken);
     }
 
-    NetworkStream Connected() => stream ?? throw new MqttCommunicationException("the MQTT connection is closed");
+    Stream Connected() => stream ?? throw new MqttCommunicationException("the MQTT connection is closed");
 
     public void Dispose()
     {
