@@ -304,7 +304,7 @@ public class KernelTwinTests
 
     /// <summary>Convs with more than 16 output channels a group: on AVX-512 the indirect GEMM (IndirectConvNhwc: rows read
     /// in place, edge kernel rows copied, padding rows read as zeros), over two pixel blocks (> 128 pixels), a partial
-    /// panel, groups and dilation (one segment per tap), on one and two threads (parts split by panel ranges).</summary>
+    /// panel, K in chunks, groups and dilation (one segment per tap), on one and two threads (parts split by panel ranges).</summary>
     [Theory]
     [InlineData(11, 40, 1, 3, 1, 1, 1, 13)]
     [InlineData(9, 72, 1, 3, 2, 1, 1, 9)]
@@ -313,6 +313,7 @@ public class KernelTwinTests
     [InlineData(16, 64, 1, 1, 1, 2, 1, 5)]
     [InlineData(9, 48, 1, 5, 2, 2, 1, 12)]
     [InlineData(13, 96, 1, 7, 1, 3, 1, 4)]
+    [InlineData(100, 40, 1, 3, 1, 1, 1, 6)]   // a kernel row of 300 k: K chunks inside a segment
     public void Conv_wide(int c, int oc, int group, int k, int stride, int pad, int dil, int size)
     {
         var g = new GraphBuilder();

@@ -13,8 +13,10 @@ namespace EdgeNet.Kernels.Simd;
 /// 8 pixels: into the input, at a shared run of zeros (a kernel row or tap in the padding), or at a copy with the
 /// padded taps zeroed (a kernel row clipped at the left or right edge: the only data copied). Then every panel of
 /// the packed Wᵀ (<see cref="Gemm.Pack"/>) passes over all the block's tiles while it is cache-resident, so a large
-/// Wᵀ (ResNet's 3×3×512×512: 9 MiB) is read once per block, not once per 24 pixels.
-/// The 8×32 register tile is <see cref="Gemm"/>'s: 16 zmm accumulators, one embedded broadcast per row and k.
+/// Wᵀ (ResNet's 3×3×512×512: 9 MiB) is read once per block, not once per 24 pixels; and a panel is taken in chunks
+/// of K (whole segments or pieces of one, ≤ 256 k: 32 KiB, BLIS's kc) that stay in L1 while every tile passes over
+/// them, the tiles' partial sums kept in Y between chunks (bias and clamp on the last).
+/// The 8×32 register tile is <see cref="Gemm"/>'s: 16 zmm accumulators, one broadcast per row and k.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class IndirectConvNhwc
@@ -26,6 +28,9 @@ internal static unsafe class IndirectConvNhwc
 
     /// <summary>Pixels per block: a multiple of the tile height; Wᵀ is streamed once per block (2·128 FLOPs per float read).</summary>
     public const int BlockRows = 128;
+
+    /// <summary>k per chunk of a panel at most: 256·32 floats, 32 KiB of the 48 KiB L1.</summary>
+    const int ChunkK = 256;
 
     static bool KernelRows(in ConvGeometry g) => g.Group == 1 && g.DilationW == 1;
     public static int Segments(in ConvGeometry g) => KernelRows(g) ? g.KH : g.KH * g.KW;
@@ -45,6 +50,8 @@ internal static unsafe class IndirectConvNhwc
         float* copies = (float*)(table + (long)tiles * segs * MR);
         var tmp = stackalloc float[64];
         var o = new Epilogue { Ldc = g.OC, Lo = lo, Hi = hi, T = tmp };
+        // Chunks: `chunkSegs` whole segments at a time, or a segment in `pieces` pieces of `piece` k.
+        int chunkSegs = Math.Max(1, ChunkK / len), pieces = (len + ChunkK - 1) / ChunkK, piece = (len + pieces - 1) / pieces;
         for (int grp = 0; grp < g.Group; grp++)
         {
             Fill(x + grp * g.CinPerGroup, g, first, rows, table, copies, zeros);
@@ -55,12 +62,20 @@ internal static unsafe class IndirectConvNhwc
                 if (j0 >= og) break;
                 o.W = Math.Min(NR, og - j0);
                 o.ColBias = bias + grp * og + j0;
-                for (int t = 0; t < tiles; t++)
-                {
-                    o.C = y + (long)(first + t * MR) * g.OC + grp * og + j0;
-                    o.M = Math.Min(MR, rows - t * MR);
-                    Tile512(table + (long)t * segs * MR, segs, len, wg + (long)p * len * segs * NR, &o);
-                }
+                float* panel = wg + (long)p * len * segs * NR;
+                for (int s0 = 0; s0 < segs; s0 += chunkSegs)
+                    for (int k0 = 0; k0 < len; k0 += piece)
+                    {
+                        int s1 = Math.Min(segs, s0 + chunkSegs), kc = chunkSegs > 1 ? len : Math.Min(piece, len - k0);
+                        o.First = s0 == 0 && k0 == 0;
+                        o.Last = s1 == segs && k0 + kc == len;
+                        for (int t = 0; t < tiles; t++)
+                        {
+                            o.C = y + (long)(first + t * MR) * g.OC + grp * og + j0;
+                            o.M = Math.Min(MR, rows - t * MR);
+                            Tile512(table + (long)t * segs * MR + s0 * MR, s1 - s0, k0, kc, panel + ((long)s0 * len + k0) * NR, &o);
+                        }
+                    }
             }
         }
     }
@@ -111,20 +126,35 @@ internal static unsafe class IndirectConvNhwc
         public float* C, ColBias, T;
         public int Ldc, W, M;
         public float Lo, Hi;
+        public bool First, Last;   // chunk: start from zeros (else from the partial sums in C); add bias, clamp
     }
 
-    /// <summary>8 pixels × 32 output channels over every segment: the packed panel <paramref name="b"/> (K·32 floats) is
-    /// read in order, each segment's 8 rows from their table entries.</summary>
+    /// <summary>8 pixels × 32 output channels over one chunk: k0..k0+len−1 of <paramref name="segs"/> segments, whose
+    /// packed rows <paramref name="b"/> (32 floats a k) are read in order, each segment's 8 rows from their table entries.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile512(float** rows, int segs, int len, float* b, Epilogue* o)
+    static void Tile512(float** rows, int segs, int k0, int len, float* b, Epilogue* o)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
                          c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        float* t = o->T, c = o->C, colBias = o->ColBias;
+        int w = o->W, m = o->M, ldc = o->Ldc;
+        if (!o->First)
+        {
+            Load512(c, w, t, out c00, out c01);
+            if (m > 1) Load512(c + ldc, w, t, out c10, out c11);
+            if (m > 2) Load512(c + 2 * ldc, w, t, out c20, out c21);
+            if (m > 3) Load512(c + 3 * ldc, w, t, out c30, out c31);
+            if (m > 4) Load512(c + 4 * ldc, w, t, out c40, out c41);
+            if (m > 5) Load512(c + 5 * ldc, w, t, out c50, out c51);
+            if (m > 6) Load512(c + 6 * ldc, w, t, out c60, out c61);
+            if (m > 7) Load512(c + 7 * ldc, w, t, out c70, out c71);
+        }
+        int end0 = k0 + len;
         for (float** end = rows + (long)segs * MR; rows < end; rows += MR)
         {
-            // Pointers past the segment's end and a negative index counting up to 0: no length register in the loop.
-            float* a0 = rows[0] + len, a1 = rows[1] + len, a2 = rows[2] + len, a3 = rows[3] + len,
-                   a4 = rows[4] + len, a5 = rows[5] + len, a6 = rows[6] + len, a7 = rows[7] + len;
+            // Pointers past the chunk's end and a negative index counting up to 0: no length register in the loop.
+            float* a0 = rows[0] + end0, a1 = rows[1] + end0, a2 = rows[2] + end0, a3 = rows[3] + end0,
+                   a4 = rows[4] + end0, a5 = rows[5] + end0, a6 = rows[6] + end0, a7 = rows[7] + end0;
             for (nint k = -len; k != 0; k++, b += NR)
             {
                 var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
@@ -138,12 +168,14 @@ internal static unsafe class IndirectConvNhwc
                 x = Vector512.Create(a7[k]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
             }
         }
-        var vlo = Vector512.Create(o->Lo); var vhi = Vector512.Create(o->Hi);
-        float* t = o->T, c = o->C, colBias = o->ColBias;
-        int w = o->W, m = o->M, ldc = o->Ldc;
-        Vector512<float> cb0, cb1;
-        if (w == NR) { cb0 = Vector512.Load(colBias); cb1 = Vector512.Load(colBias + 16); }
-        else { for (int j = 0; j < NR; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector512.Load(t); cb1 = Vector512.Load(t + 16); }
+        // Not the last chunk: the raw partial sums (no bias, no clamp).
+        Vector512<float> cb0 = default, cb1 = default, vlo = Vector512.Create(float.NegativeInfinity), vhi = Vector512.Create(float.PositiveInfinity);
+        if (o->Last)
+        {
+            vlo = Vector512.Create(o->Lo); vhi = Vector512.Create(o->Hi);
+            if (w == NR) { cb0 = Vector512.Load(colBias); cb1 = Vector512.Load(colBias + 16); }
+            else { for (int j = 0; j < NR; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector512.Load(t); cb1 = Vector512.Load(t + 16); }
+        }
         Gemm.Store512(c, c00, c01, 0, null, cb0, cb1, vlo, vhi, w, t);
         if (m > 1) Gemm.Store512(c + ldc, c10, c11, 1, null, cb0, cb1, vlo, vhi, w, t);
         if (m > 2) Gemm.Store512(c + 2 * ldc, c20, c21, 2, null, cb0, cb1, vlo, vhi, w, t);
@@ -152,5 +184,14 @@ internal static unsafe class IndirectConvNhwc
         if (m > 5) Gemm.Store512(c + 5 * ldc, c50, c51, 5, null, cb0, cb1, vlo, vhi, w, t);
         if (m > 6) Gemm.Store512(c + 6 * ldc, c60, c61, 6, null, cb0, cb1, vlo, vhi, w, t);
         if (m > 7) Gemm.Store512(c + 7 * ldc, c70, c71, 7, null, cb0, cb1, vlo, vhi, w, t);
+    }
+
+    /// <summary>A row's partial sums back from C (the first <paramref name="w"/> of 32; the rest zeros).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Load512(float* c, int w, float* t, out Vector512<float> v0, out Vector512<float> v1)
+    {
+        if (w == NR) { v0 = Vector512.Load(c); v1 = Vector512.Load(c + 16); return; }
+        for (int j = 0; j < NR; j++) t[j] = j < w ? c[j] : 0f;
+        v0 = Vector512.Load(t); v1 = Vector512.Load(t + 16);
     }
 }
