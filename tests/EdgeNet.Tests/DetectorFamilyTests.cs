@@ -1,0 +1,389 @@
+using EdgeNet.Converter.Onnx;
+using EdgeNet.Io;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Xunit;
+using DT = EdgeNet.Converter.Onnx.TensorProto.Types.DataType;
+
+namespace EdgeNet.Tests;
+
+/// <summary>
+/// Detector families users bring that no model of ../shared/models stands for (no YOLO, SSD or YuNet ONNX file is
+/// in a package we can fetch): their graphs as the exporters write them, with random weights at realistic widths
+/// — YOLOv5 (SiLU as Sigmoid·Mul, C3, SPPF's 5×5 MaxPools, nearest Resize ×2 by scales or by sizes from a Shape
+/// chain, the Detect head's Shape→Gather→Unsqueeze→Concat→Reshape, Split and grid/anchor arithmetic), YOLOv8 (C2f's
+/// Split, the DFL head: Reshape→Transpose→Softmax→1×1 Conv of fixed weights 0..15, anchors and strides), SSD
+/// (loc/conf heads Transpose→Reshape(0,-1,k)→Concat→Softmax, prior-box decoding with Slice and Exp) and YuNet
+/// (depthwise+pointwise units, BatchNorm, upsampling by Resize or ConvTranspose, twelve outputs, symbolic H and W),
+/// and an M-LSD-style line detector (NHWC input, Relu6 as Clip, Pad, the Equal/MaxPool peak mask) — at opsets 11 to 17. Each is converted and run through the CLI (`edgenet-convert --input-shape`, `edgenet run
+/// --output-dir`) and every output compared with ONNX Runtime's within 1e-4 of its largest |value|.
+/// </summary>
+public class DetectorFamilyTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Graphs =>
+    [
+        "yolov5_opset11_scales", "yolov5_opset13_sizes", "yolov8_opset17", "ssd_opset11", "ssd_opset12",
+        "yunet_opset11_resize", "yunet_opset13_convtranspose", "mlsd_opset13_nhwc",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Graphs))]
+    public void Converts_runs_and_matches_onnx_runtime_through_the_cli(string graph)
+    {
+        var parts = graph.Split('_');
+        long opset = long.Parse(parts[1]["opset".Length..]);
+        var net = new Net(opset);
+        int[] shape = parts[0] switch
+        {
+            "yolov5" => YoloV5(net, sizes: parts[2] == "sizes"),
+            "yolov8" => YoloV8(net),
+            "ssd" => Ssd(net),
+            "yunet" => YuNet(net, transposed: parts[2] == "convtranspose"),
+            "mlsd" => Mlsd(net),
+            _ => throw new ArgumentException(graph),
+        };
+        string dir = Fixtures.TempDir(), onnx = net.B.Save(dir, graph + ".onnx"), enet = Path.Combine(dir, graph + ".enet");
+        string xFile = Path.Combine(dir, "x.npy"), outDir = Path.Combine(dir, "out");
+        var x = OnnxBuilder.Random(new Random(5), shape.Aggregate(1, (a, b) => a * b), -1, 1);
+        Npy.Write(xFile, x, shape);
+
+        var c = CliTests.Run("edgenet-convert.dll", onnx, "-o", enet, "--input-shape", $"images={string.Join(",", shape)}");
+        Assert.True(c.code == 0, $"edgenet-convert {graph}: {c.stderr}");
+        var r = CliTests.Run("edgenet.dll", "run", enet, "--input", $"images={xFile}", "--output-dir", outDir);
+        Assert.True(r.code == 0, $"edgenet run {graph}: {r.stderr}");
+
+        using var opts = new SessionOptions { IntraOpNumThreads = 1 };
+        using var ort = new InferenceSession(onnx, opts);
+        using var want = ort.Run([NamedOnnxValue.CreateFromTensor("images", new DenseTensor<float>(x, shape))]);
+        var written = Directory.GetFiles(outDir, "*.npy").Select(Path.GetFileName).ToArray();
+        Assert.Equal(net.B.Graph.Output.Count, written.Length);
+        for (int k = 0; k < net.B.Graph.Output.Count; k++)
+        {
+            var name = net.B.Graph.Output[k].Name;
+            var expected = want.First(v => v.Name == name).AsTensor<float>();
+            var got = Npy.Read(Path.Combine(outDir, written.Single(f => f!.StartsWith($"{k}_", StringComparison.Ordinal))!));
+            Assert.Equal(expected.Dimensions.ToArray(), got.Shape);
+            var w = expected.ToArray();
+            var g = got.Floats!;
+            double scale = Math.Max(w.Max(v => Math.Abs((double)v)), 1e-30), worst = 0;
+            for (int i = 0; i < w.Length; i++) worst = Math.Max(worst, Math.Abs((double)w[i] - g[i]));
+            output.WriteLine($"{graph} output {k} '{name}' {string.Join("x", got.Shape)}: max |Δ| {worst:G3}, {worst / scale:G3} of max |ORT| {scale:G3}");
+            Assert.True(worst <= 1e-4 * scale, $"{graph} output {k} '{name}': max |EdgeNet - ORT| = {worst:G3}, more than 1e-4 × {scale:G3}");
+        }
+    }
+
+    /// <summary>YOLOv5 (v6+ layout) at 128×128, 80 classes, 3 anchors per level: stem 6×6/2, C3 blocks, SPPF, an FPN
+    /// with nearest ×2 upsampling, and the exported Detect head → [1, 1008, 85]; the three sigmoid maps as outputs too.</summary>
+    static int[] YoloV5(Net n, bool sizes)
+    {
+        var x = n.Input("images", 1, 3, 128, 128);
+        x = n.ConvSiLU(x, 3, 16, 6, 2, pad: 2);                      // 64
+        x = n.ConvSiLU(x, 16, 32, 3, 2);                             // 32
+        x = C3(n, x, 32);
+        var p3 = n.ConvSiLU(x, 32, 64, 3, 2);                        // 16, stride 8
+        p3 = C3(n, p3, 64);
+        var p4 = n.ConvSiLU(p3, 64, 96, 3, 2);                       // 8, stride 16
+        var p5 = n.ConvSiLU(p4, 96, 128, 3, 2);                      // 4, stride 32
+        // SPPF: three chained 5×5 max pools (stride 1, pad 2) concatenated with their input
+        var s = n.ConvSiLU(p5, 128, 64, 1);
+        var m1 = n.MaxPool(s, 5, 1, 2); var m2 = n.MaxPool(m1, 5, 1, 2); var m3 = n.MaxPool(m2, 5, 1, 2);
+        p5 = n.ConvSiLU(n.Op("Concat", [s, m1, m2, m3], OnnxBuilder.Int("axis", 1)), 256, 128, 1);
+        // FPN top-down
+        var t5 = n.ConvSiLU(p5, 128, 96, 1);
+        var u4 = n.Upsample2x(t5, sizes, 8);
+        var n4 = C3(n, n.ConvSiLU(n.Op("Concat", [u4, p4], OnnxBuilder.Int("axis", 1)), 192, 96, 1), 96);
+        var t4 = n.ConvSiLU(n4, 96, 64, 1);
+        var u3 = n.Upsample2x(t4, sizes, 16);
+        var n3 = C3(n, n.ConvSiLU(n.Op("Concat", [u3, p3], OnnxBuilder.Int("axis", 1)), 128, 64, 1), 64);
+        // PAN bottom-up, one step
+        var d4 = n.ConvSiLU(n.Op("Concat", [n.ConvSiLU(n3, 64, 64, 3, 2), t4], OnnxBuilder.Int("axis", 1)), 128, 96, 1);
+        var levels = new[] { (n3, 64, 16, 8f), (d4, 96, 8, 16f), (p5, 128, 4, 32f) };
+        var outs = new List<string>(); var scores = new List<string>();
+        float[][] anchors = [[10, 13, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119], [116, 90, 156, 198, 373, 326]];
+        for (int l = 0; l < 3; l++)
+        {
+            var (f, ch, g, stride) = levels[l];
+            var y = n.Conv(f, ch, 255, 1);
+            // y.view(bs, na, no, ny, nx) with bs, ny, nx read from the tensor's shape
+            var shp = n.Op("Shape", [y]);
+            string Dim(int i) => n.Op("Unsqueeze", n.Opset >= 13 ? [n.Op("Gather", [shp, n.Scalar(i)], OnnxBuilder.Int("axis", 0)), n.I64(0)] : [n.Op("Gather", [shp, n.Scalar(i)], OnnxBuilder.Int("axis", 0))],
+                n.Opset >= 13 ? [] : [OnnxBuilder.Ints("axes", 0)]);
+            var target = n.Op("Concat", [Dim(0), n.I64(3), n.I64(85), Dim(2), Dim(3)], OnnxBuilder.Int("axis", 0));
+            y = n.Op("Transpose", [n.Op("Reshape", [y, target])], OnnxBuilder.Ints("perm", 0, 1, 3, 4, 2));
+            y = n.Op("Sigmoid", [y]);
+            scores.Add(y);
+            var parts = n.Split(y, 4, [2, 2, 81]);
+            var grid = new float[3 * g * g * 2]; var anchorGrid = new float[3 * g * g * 2];
+            for (int a = 0; a < 3; a++) for (int i = 0; i < g; i++) for (int j = 0; j < g; j++)
+            {
+                int o = ((a * g + i) * g + j) * 2;
+                grid[o] = j - 0.5f; grid[o + 1] = i - 0.5f;
+                anchorGrid[o] = anchors[l][2 * a]; anchorGrid[o + 1] = anchors[l][2 * a + 1];
+            }
+            var xy = n.Op("Mul", [n.Op("Add", [n.Op("Mul", [parts[0], n.F(2)]), n.Const(grid, 1, 3, g, g, 2)]), n.F(stride)]);
+            var wh = n.Op("Mul", [n.Op("Pow", [n.Op("Mul", [parts[1], n.F(2)]), n.F(2)]), n.Const(anchorGrid, 1, 3, g, g, 2)]);
+            y = n.Op("Concat", [xy, wh, parts[2]], OnnxBuilder.Int("axis", 4));
+            outs.Add(n.Op("Reshape", [y, n.Op("Concat", [Dim(0), n.I64(-1), n.I64(85)], OnnxBuilder.Int("axis", 0))]));
+        }
+        n.B.Output(n.Op("Concat", [.. outs], OnnxBuilder.Int("axis", 1)));
+        // the sigmoid maps too: boxes in pixels (up to ~1500) set the first output's scale, not the scores in [0, 1]
+        foreach (var map in scores) n.B.Output(map);
+        return [1, 3, 128, 128];
+    }
+
+    /// <summary>C3: two 1×1 branches, a residual bottleneck on one, concatenated and mixed.</summary>
+    static string C3(Net n, string x, int c)
+    {
+        int h = c / 2;
+        var a = n.ConvSiLU(x, c, h, 1);
+        var b = n.ConvSiLU(x, c, h, 1);
+        a = n.Op("Add", [a, n.ConvSiLU(n.ConvSiLU(a, h, h, 1), h, h, 3)]);
+        return n.ConvSiLU(n.Op("Concat", [a, b], OnnxBuilder.Int("axis", 1)), 2 * h, c, 1);
+    }
+
+    /// <summary>YOLOv8n-style at 128×128, 80 classes: C2f (Split in two, bottlenecks, Concat), SPPF, decoupled
+    /// box/class heads, the exported DFL and dist2bbox → [1, 84, 336]; the class scores [1, 80, 336] as an output too.</summary>
+    static int[] YoloV8(Net n)
+    {
+        var x = n.Input("images", 1, 3, 128, 128);
+        x = n.ConvSiLU(x, 3, 16, 3, 2);                 // 64
+        x = C2f(n, n.ConvSiLU(x, 16, 32, 3, 2), 32);    // 32
+        var p3 = C2f(n, n.ConvSiLU(x, 32, 64, 3, 2), 64);    // 16
+        var p4 = C2f(n, n.ConvSiLU(p3, 64, 64, 3, 2), 64);   // 8
+        var p5 = n.ConvSiLU(p4, 64, 128, 3, 2);              // 4
+        var s = n.ConvSiLU(p5, 128, 64, 1);
+        var m1 = n.MaxPool(s, 5, 1, 2); var m2 = n.MaxPool(m1, 5, 1, 2); var m3 = n.MaxPool(m2, 5, 1, 2);
+        p5 = n.ConvSiLU(n.Op("Concat", [s, m1, m2, m3], OnnxBuilder.Int("axis", 1)), 256, 128, 1);
+        var u = n.Upsample2x(p5, sizes: false, 8);
+        p4 = C2f(n, n.ConvSiLU(n.Op("Concat", [u, p4], OnnxBuilder.Int("axis", 1)), 192, 64, 1), 64);
+        var levels = new[] { (p3, 16), (p4, 8), (p5, 4) };
+        int[] chans = [64, 64, 128];
+        var flat = new List<string>();
+        for (int l = 0; l < 3; l++)
+        {
+            var (f, g) = levels[l];
+            var box = n.Conv(n.ConvSiLU(n.ConvSiLU(f, chans[l], 64, 3), 64, 64, 3), 64, 64, 1);
+            var cls = n.Conv(n.ConvSiLU(n.ConvSiLU(f, chans[l], 80, 3), 80, 80, 3), 80, 80, 1);
+            var y = n.Op("Concat", [box, cls], OnnxBuilder.Int("axis", 1));
+            var batch = n.Op("Unsqueeze", [n.Op("Gather", [n.Op("Shape", [y]), n.Scalar(0)], OnnxBuilder.Int("axis", 0)), n.I64(0)]);
+            flat.Add(n.Op("Reshape", [y, n.Op("Concat", [batch, n.I64(144), n.I64(-1)], OnnxBuilder.Int("axis", 0))]));
+        }
+        var all = n.Op("Concat", [.. flat], OnnxBuilder.Int("axis", 2));   // [1, 144, 336]
+        var split = n.Split(all, 1, [64, 80]);
+        const int A = 16 * 16 + 8 * 8 + 4 * 4;
+        // DFL: a softmax over 16 bins per side, its expectation by a fixed 1×1 convolution
+        var d = n.Op("Transpose", [n.Op("Reshape", [split[0], n.I64(1, 4, 16, A)])], OnnxBuilder.Ints("perm", 0, 2, 1, 3));
+        d = n.Op("Softmax", [d], OnnxBuilder.Int("axis", 1));
+        d = n.Op("Reshape", [n.Op("Conv", [d, n.Const([.. Enumerable.Range(0, 16).Select(i => (float)i)], 1, 16, 1, 1)]), n.I64(1, 4, A)]);
+        var anchors = new float[2 * A]; var strides = new float[A];
+        int k = 0;
+        foreach (var (g, stride) in new[] { (16, 8f), (8, 16f), (4, 32f) })
+            for (int i = 0; i < g; i++) for (int j = 0; j < g; j++, k++)
+            {
+                anchors[k] = j + 0.5f; anchors[A + k] = i + 0.5f; strides[k] = stride;
+            }
+        var lr = n.Split(d, 1, [2, 2]);
+        var anc = n.Const(anchors, 1, 2, A);
+        var x1y1 = n.Op("Sub", [anc, lr[0]]);
+        var x2y2 = n.Op("Add", [anc, lr[1]]);
+        var cxy = n.Op("Div", [n.Op("Add", [x1y1, x2y2]), n.F(2)]);
+        var wh = n.Op("Sub", [x2y2, x1y1]);
+        var dbox = n.Op("Mul", [n.Op("Concat", [cxy, wh], OnnxBuilder.Int("axis", 1)), n.Const(strides, 1, A)]);
+        var classes = n.Op("Sigmoid", [split[1]]);
+        n.B.Output(n.Op("Concat", [dbox, classes], OnnxBuilder.Int("axis", 1)));
+        n.B.Output(classes);   // the class scores on their own scale (the boxes, in pixels, set the first output's)
+        return [1, 3, 128, 128];
+    }
+
+    /// <summary>C2f: a 1×1 conv split in two halves, bottlenecks chained on the second, every piece concatenated.</summary>
+    static string C2f(Net n, string x, int c)
+    {
+        int h = c / 2;
+        var halves = n.Split(n.ConvSiLU(x, c, c, 1), 1, [h, h]);
+        var b = n.Op("Add", [halves[1], n.ConvSiLU(n.ConvSiLU(halves[1], h, h, 3), h, h, 3)]);
+        return n.ConvSiLU(n.Op("Concat", [halves[0], halves[1], b], OnnxBuilder.Int("axis", 1)), 3 * h, c, 1);
+    }
+
+    /// <summary>SSD-lite at 160×160, 21 classes: feature maps 10×10 and 5×5 (6 priors each) and 3×3 (4 priors);
+    /// loc/conf heads flattened with Reshape(0, -1, k), concatenated, Softmax over classes, priors decoded
+    /// (centre + offset × variance × size, size × exp(…)) → scores [1, 786, 21], boxes [1, 786, 4].</summary>
+    static int[] Ssd(Net n)
+    {
+        var x = n.Input("images", 1, 3, 160, 160);
+        x = n.ConvRelu(x, 3, 16, 3, 2);               // 80
+        x = n.DwPw(x, 16, 32, 2);                      // 40
+        x = n.DwPw(x, 32, 48, 2);                      // 20
+        var f1 = n.DwPw(x, 48, 64, 2);                 // 10
+        var f2 = n.DwPw(f1, 64, 96, 2);                // 5
+        var f3 = n.ConvRelu(f2, 96, 64, 3, 2, pad: 1);  // 3
+        var locs = new List<string>(); var confs = new List<string>(); var priors = new List<float>();
+        foreach (var (f, ch, g, na) in new[] { (f1, 64, 10, 6), (f2, 96, 5, 6), (f3, 64, 3, 4) })
+        {
+            locs.Add(Flatten(n, n.Conv(f, ch, na * 4, 3), 4));
+            confs.Add(Flatten(n, n.Conv(f, ch, na * 21, 3), 21));
+            for (int i = 0; i < g; i++) for (int j = 0; j < g; j++) for (int a = 0; a < na; a++)
+                priors.AddRange([(j + 0.5f) / g, (i + 0.5f) / g, 0.1f + 0.15f * a, 0.2f + 0.1f * a]);
+        }
+        int A = priors.Count / 4;
+        var loc = n.Op("Concat", [.. locs], OnnxBuilder.Int("axis", 1));
+        var conf = n.Op("Concat", [.. confs], OnnxBuilder.Int("axis", 1));
+        n.B.Output(n.Op("Softmax", [conf], OnnxBuilder.Int("axis", n.Opset >= 12 ? -1 : 2)));
+        var pr = priors.ToArray();
+        var pc = n.Const([.. Enumerable.Range(0, A).SelectMany(a => new[] { pr[4 * a], pr[4 * a + 1] })], 1, A, 2);
+        var ps = n.Const([.. Enumerable.Range(0, A).SelectMany(a => new[] { pr[4 * a + 2], pr[4 * a + 3] })], 1, A, 2);
+        var off = n.Op("Slice", [loc, n.I64(0), n.I64(2), n.I64(2)]);
+        var scl = n.Op("Slice", [loc, n.I64(2), n.I64(4), n.I64(2)]);
+        var centre = n.Op("Add", [pc, n.Op("Mul", [n.Op("Mul", [off, n.F(0.1f)]), ps])]);
+        var size = n.Op("Mul", [ps, n.Op("Exp", [n.Op("Mul", [scl, n.F(0.2f)])])]);
+        n.B.Output(n.Op("Concat", [centre, size], OnnxBuilder.Int("axis", 2)));
+        return [1, 3, 160, 160];
+    }
+
+    /// <summary>[N, k·a, H, W] → [N, H·W·a, k], as SSD exporters write it: Transpose to NHWC, Reshape(0, -1, k).</summary>
+    static string Flatten(Net n, string x, int k) =>
+        n.Op("Reshape", [n.Op("Transpose", [x], OnnxBuilder.Ints("perm", 0, 2, 3, 1)), n.I64(0, -1, k)]);
+
+    /// <summary>YuNet-style face detector at 160×128 (H and W symbolic in the file): depthwise+pointwise units, max
+    /// pools, a top-down neck that upsamples by nearest Resize or by a stride-2 ConvTranspose, and per stride (8, 16,
+    /// 32) cls/obj (Sigmoid), bbox and 5-point landmark heads flattened to [1, H·W, k] — twelve outputs.</summary>
+    static int[] YuNet(Net n, bool transposed)
+    {
+        var input = new ValueInfoProto { Name = "images", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = new TensorShapeProto() } } };
+        foreach (var d in new[] { "1", "3", "height", "width" })
+            input.Type.TensorType.Shape.Dim.Add(long.TryParse(d, out var v) ? new TensorShapeProto.Types.Dimension { DimValue = v } : new TensorShapeProto.Types.Dimension { DimParam = d });
+        n.B.Graph.Input.Add(input);
+        var x = n.ConvRelu("images", 3, 16, 3, 2);              // 64×80
+        x = n.Unit(x, 16, 16);
+        x = n.MaxPool(x, 2, 2, 0);                              // 32×40
+        x = n.Unit(n.Unit(x, 16, 32), 32, 32);
+        var s8 = n.Unit(n.MaxPool(x, 2, 2, 0), 32, 48);         // 16×20
+        var s16 = n.Unit(n.MaxPool(s8, 2, 2, 0), 48, 64);       // 8×10
+        var s32 = n.Unit(n.MaxPool(s16, 2, 2, 0), 64, 64);      // 4×5
+        s32 = n.BatchNorm(s32, 64);
+        // top-down ×2: 4×5 → 8×10 → 16×20
+        string Up(string f, int ch, long h, long w)
+        {
+            if (!transposed) return n.Op("Resize", [f, n.Const([], 0), n.Const([], 0), n.I64(1, ch, h, w)], OnnxBuilder.String("mode", "nearest"));
+            var t = n.Op("ConvTranspose", [f, n.Const(n.He(ch * ch * 4, ch * 4), ch, ch, 2, 2), n.Const(n.He(ch, 4), ch)], OnnxBuilder.Ints("strides", 2, 2));
+            return n.Op("Relu", [t]);
+        }
+        s16 = n.Unit(n.Op("Add", [s16, Up(s32, 64, 8, 10)]), 64, 64);
+        s8 = n.Unit(n.Op("Add", [s8, Up(n.Conv(s16, 64, 48, 1), 48, 16, 20)]), 48, 48);
+        var heads = new List<string>();
+        foreach (var (f, ch) in new[] { (s8, 48), (s16, 64), (s32, 64) })
+        {
+            var h = n.Unit(f, ch, ch);
+            var cls = n.Op("Sigmoid", [Flatten(n, n.DwPwHead(h, ch, 1), 1)]);
+            var obj = n.Op("Sigmoid", [Flatten(n, n.DwPwHead(h, ch, 1), 1)]);
+            heads.AddRange([cls, obj, Flatten(n, n.DwPwHead(h, ch, 4), 4), Flatten(n, n.DwPwHead(h, ch, 10), 10)]);
+        }
+        foreach (var h in heads) n.B.Output(h);
+        return [1, 3, 128, 160];
+    }
+
+    /// <summary>M-LSD-style line segment detector as tf2onnx writes it, at 128×128: an NHWC input with an alpha channel
+    /// scaled in the graph (Mul, Sub) and transposed to NCHW, MobileNetV2 inverted residuals (Relu6 as Clip, explicit
+    /// Pad before each stride-2 depthwise), an FPN decoder upsampling by Resize to sizes built from Shape→Slice→Concat,
+    /// and the heads: offsets (Slice → Transpose to NHWC) and the centre-point peak map, sigmoid kept where it equals
+    /// its 3×3 max (MaxPool, Equal, Cast, Mul) — the real M-LSD models (npm jp.keijiro.mlsd) convert and match too.</summary>
+    static int[] Mlsd(Net n)
+    {
+        var x = n.Input("images", 1, 128, 128, 4);
+        x = n.Op("Sub", [n.Op("Mul", [x, n.F(1 / 127.5f)]), n.F(1)]);
+        x = n.Op("Transpose", [x], OnnxBuilder.Ints("perm", 0, 3, 1, 2));
+        string Relu6(string t) => n.Op("Clip", [t, n.F(0), n.F(6)]);
+        string Block(string t, int ic, int oc, int stride)
+        {
+            var e = Relu6(n.Conv(t, ic, ic * 4, 1));
+            if (stride == 2) e = n.Op("Pad", [e, n.I64(0, 0, 0, 0, 0, 0, 1, 1)]);
+            var d = Relu6(n.Conv(e, ic * 4, ic * 4, 3, stride, group: ic * 4, pad: stride == 2 ? 0 : 1));
+            var y = n.Conv(d, ic * 4, oc, 1);
+            return stride == 1 && ic == oc ? n.Op("Add", [t, y]) : y;
+        }
+        x = Relu6(n.Conv(x, 4, 16, 3, 2));            // 64
+        var c2 = Block(Block(x, 16, 16, 2), 16, 16, 1); // 32
+        var c3 = Block(Block(c2, 16, 24, 2), 24, 24, 1); // 16
+        var c4 = Block(c3, 24, 32, 2);                   // 8
+        string Up(string t, long size)
+        {
+            var nc = n.Op("Slice", [n.Op("Shape", [t]), n.I64(0), n.I64(2)]);
+            return n.Op("Resize", [t, n.Const([], 0), n.Const([], 0), n.Op("Concat", [nc, n.I64(size, size)], OnnxBuilder.Int("axis", 0))],
+                OnnxBuilder.String("mode", "nearest"), OnnxBuilder.String("coordinate_transformation_mode", "asymmetric"), OnnxBuilder.String("nearest_mode", "floor"));
+        }
+        var d3 = n.ConvRelu(n.Op("Concat", [c3, Up(n.ConvRelu(c4, 32, 24, 1), 16)], OnnxBuilder.Int("axis", 1)), 48, 24, 3);
+        var d2 = n.ConvRelu(n.Op("Concat", [c2, Up(d3, 32)], OnnxBuilder.Int("axis", 1)), 40, 16, 3);
+        var head = Up(n.Conv(n.ConvRelu(d2, 16, 16, 3), 16, 16, 1), 64);
+        var centre = n.Op("Sigmoid", [n.Op("Slice", [head, n.I64(15), n.I64(16), n.I64(1)])]);
+        var peak = n.Op("MaxPool", [centre], OnnxBuilder.Ints("kernel_shape", 3, 3), OnnxBuilder.Ints("strides", 1, 1), OnnxBuilder.Ints("pads", 1, 1, 1, 1));
+        var keep = n.Op("Cast", [n.Op("Equal", [centre, peak])], OnnxBuilder.Int("to", 1));
+        n.B.Output(n.Op("Transpose", [n.Op("Mul", [centre, keep])], OnnxBuilder.Ints("perm", 0, 2, 3, 1)));
+        n.B.Output(n.Op("Transpose", [n.Op("Slice", [head, n.I64(0), n.I64(4), n.I64(1)])], OnnxBuilder.Ints("perm", 0, 2, 3, 1)));
+        return [1, 128, 128, 4];
+    }
+
+    /// <summary>Graph building with random (He-scaled) weights; each op's output gets a fresh name.</summary>
+    sealed class Net(long opset)
+    {
+        public readonly OnnxBuilder B = new(opset);
+        public readonly long Opset = opset;
+        readonly Random rng = new((int)opset * 31 + 7);
+        int id;
+        string Fresh(string p) => $"{p}_{id++}";
+
+        public string Input(string name, params long[] dims) { B.Input(name, dims); return name; }
+
+        public string Op(string op, string[] inputs, params AttributeProto[] attrs) => Op(op, inputs, 1, attrs)[0];
+        public string[] Op(string op, string[] inputs, int outputs, params AttributeProto[] attrs)
+        {
+            var names = Enumerable.Range(0, outputs).Select(_ => Fresh(op.ToLowerInvariant())).ToArray();
+            B.Node(op, inputs, names, attrs);
+            return names;
+        }
+
+        public float[] He(int count, int fanIn) => OnnxBuilder.Random(rng, count, -1, 1).Select(v => v * MathF.Sqrt(6f / fanIn)).ToArray();
+        public string Const(float[] data, params long[] dims) => B.Floats(Fresh("w"), data, dims);
+        public string F(float v) => B.Floats(Fresh("k"), [v]);
+        public string I64(params long[] v) => B.Ints(Fresh("i"), DT.Int64, v, v.Length);
+        public string Scalar(long v) => B.Ints(Fresh("s"), DT.Int64, [v]);
+
+        public string Conv(string x, int ic, int oc, int k, int stride = 1, int group = 1, int pad = -1)
+        {
+            int p = pad < 0 ? k / 2 : pad;
+            var w = Const(He(oc * ic / group * k * k, ic / group * k * k), oc, ic / group, k, k);
+            var b = Const(OnnxBuilder.Random(rng, oc, -0.1f, 0.1f), oc);
+            return Op("Conv", [x, w, b], OnnxBuilder.Ints("kernel_shape", k, k), OnnxBuilder.Ints("strides", stride, stride),
+                OnnxBuilder.Ints("pads", p, p, p, p), OnnxBuilder.Int("group", group));
+        }
+        public string ConvSiLU(string x, int ic, int oc, int k, int stride = 1, int pad = -1)
+        {
+            var y = Conv(x, ic, oc, k, stride, pad: pad);
+            return Op("Mul", [y, Op("Sigmoid", [y])]);
+        }
+        public string ConvRelu(string x, int ic, int oc, int k, int stride = 1, int pad = -1) => Op("Relu", [Conv(x, ic, oc, k, stride, pad: pad)]);
+        /// <summary>MobileNet's depthwise 3×3 (stride s) then pointwise 1×1, each with ReLU.</summary>
+        public string DwPw(string x, int ic, int oc, int stride) => ConvRelu(Op("Relu", [Conv(x, ic, ic, 3, stride, group: ic)]), ic, oc, 1);
+        /// <summary>YuNet's ConvDPUnit: pointwise 1×1 then depthwise 3×3, ReLU after.</summary>
+        public string Unit(string x, int ic, int oc) => Op("Relu", [Conv(Conv(x, ic, oc, 1), oc, oc, 3, group: oc)]);
+        public string DwPwHead(string x, int ic, int oc) => Conv(Conv(x, ic, oc, 1), oc, oc, 3, group: oc);
+        public string MaxPool(string x, int k, int s, int p) =>
+            Op("MaxPool", [x], OnnxBuilder.Ints("kernel_shape", k, k), OnnxBuilder.Ints("strides", s, s), OnnxBuilder.Ints("pads", p, p, p, p));
+        public string BatchNorm(string x, int c) => Op("BatchNormalization",
+            [x, Const(OnnxBuilder.Random(rng, c, 0.5f, 1.5f), c), Const(OnnxBuilder.Random(rng, c, -0.2f, 0.2f), c), Const(OnnxBuilder.Random(rng, c, -0.2f, 0.2f), c), Const(OnnxBuilder.Random(rng, c, 0.5f, 2f), c)],
+            new AttributeProto { Name = "epsilon", Type = AttributeProto.Types.AttributeType.Float, F = 1e-3f });
+
+        /// <summary>Split along an axis: sizes as an attribute before opset 13, as an input from 13.</summary>
+        public string[] Split(string x, int axis, long[] sizes) => Opset >= 13
+            ? Op("Split", [x, I64(sizes)], sizes.Length, OnnxBuilder.Int("axis", axis))
+            : Op("Split", [x], sizes.Length, OnnxBuilder.Int("axis", axis), OnnxBuilder.Ints("split", sizes));
+
+        /// <summary>Nearest ×2 as torch exports it: by scales (opset 11: roi and scales inputs), or by sizes built from
+        /// the tensor's own shape (Shape → Slice [0:2] → Concat with the new H, W).</summary>
+        public string Upsample2x(string x, bool sizes, long to)
+        {
+            var mode = new[] { OnnxBuilder.String("mode", "nearest"), OnnxBuilder.String("coordinate_transformation_mode", "asymmetric"), OnnxBuilder.String("nearest_mode", "floor") };
+            if (!sizes) return Op("Resize", [x, Const([], 0), Const([1, 1, 2, 2], 4)], mode);
+            var nc = Op("Slice", [Op("Shape", [x]), I64(0), I64(2), I64(0)]);
+            return Op("Resize", [x, Const([], 0), Const([], 0), Op("Concat", [nc, I64(to, to)], OnnxBuilder.Int("axis", 0))], mode);
+        }
+    }
+}
