@@ -9,7 +9,8 @@ namespace EdgeNet.Kernels.Simd;
 /// <summary>
 /// Depthwise Conv2D channels-last: x [H, W, C], weights [KH·KW, C], y [OH, OW, C]. The channels are the vector, so
 /// every pixel is full width whatever the map size, and a tap that falls in the padding is skipped, not read from a
-/// zero-padded copy. 3×3 keeps its nine weight vectors in registers and runs border-free pixels without checks.
+/// zero-padded copy. 3×3 keeps its nine weight vectors in registers and runs border-free pixels without checks; any
+/// other kernel size, stride or dilation runs <see cref="DepthwiseNhwcStrips"/>.
 /// Twin of Reference.Conv (NCHW) through the session-level tests.
 /// </summary>
 internal static unsafe class DepthwiseNhwc
@@ -23,17 +24,26 @@ internal static unsafe class DepthwiseNhwc
         return p;
     }
 
-    /// <summary>Output rows oh0..oh1 of one image.</summary>
+    /// <summary>Output rows oh0..oh1 of one image. Channels go in whole vectors (16 wide where AVX-512 runs them,
+    /// then Vector&lt;float&gt;); the channels past the last whole vector are one more Vector&lt;float&gt; ending at C,
+    /// overlapping channels already written (same sums in the same order, so the same values): only a map of fewer
+    /// channels than one vector runs the scalar loop.</summary>
     public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int oh0, int oh1)
     {
         int C = g.C, vl = Vector<float>.Count, c0 = 0;
+        bool wide = Vector512.IsHardwareAccelerated;
         if (g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1)
         {
-            if (Vector512.IsHardwareAccelerated) for (; c0 + 16 <= C; c0 += 16) Block3x3V512(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+            if (wide) for (; c0 + 16 <= C; c0 += 16) Block3x3V512(x, w, b, y, g, c0, lo, hi, oh0, oh1);
             for (; c0 + vl <= C; c0 += vl) Block3x3(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+            if (c0 < C && C >= vl) { Block3x3(x, w, b, y, g, C - vl, lo, hi, oh0, oh1); return; }
         }
         else
-            for (; c0 + vl <= C; c0 += vl) BlockAny(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+        {
+            if (wide) for (; c0 + 16 <= C; c0 += 16) DepthwiseNhwcStrips.Run<Vector512<float>, Lanes512>(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+            for (; c0 + vl <= C; c0 += vl) DepthwiseNhwcStrips.Run<Vector<float>, LanesNative>(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+            if (c0 < C && C >= vl) { DepthwiseNhwcStrips.Run<Vector<float>, LanesNative>(x, w, b, y, g, C - vl, lo, hi, oh0, oh1); return; }
+        }
         if (c0 < C) Scalar(x, w, b, y, g, c0, lo, hi, oh0, oh1);
     }
 
@@ -275,37 +285,7 @@ internal static unsafe class DepthwiseNhwc
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store512(float* y, Vector512<float> acc, Vector512<float> lo, Vector512<float> hi) => Clamp.Of(acc, lo, hi).Store(y);
 
-    /// <summary>One output pixel at the border: only the taps inside the image.</summary>
-    static Vector<float> Border(float* x, float* w, Vector<float> acc, in ConvGeometry g, int c0, int ih0, int iw0)
-    {
-        int C = g.C;
-        for (int kh = 0; kh < g.KH; kh++)
-        {
-            int ih = ih0 + kh * g.DilationH;
-            if ((uint)ih >= (uint)g.H) continue;
-            for (int kw = 0; kw < g.KW; kw++)
-            {
-                int iw = iw0 + kw * g.DilationW;
-                if ((uint)iw >= (uint)g.W) continue;
-                acc = Vector.FusedMultiplyAdd(Vector.Load(x + ((long)ih * g.W + iw) * C + c0), Vector.Load(w + (kh * g.KW + kw) * C + c0), acc);
-            }
-        }
-        return acc;
-    }
-
-    static void BlockAny(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
-    {
-        var bias = b == null ? Vector<float>.Zero : Vector.Load(b + c0);
-        var vlo = new Vector<float>(lo); var vhi = new Vector<float>(hi);
-        for (int oh = oh0; oh < oh1; oh++)
-            for (int ow = 0; ow < g.OW; ow++)
-            {
-                var acc = Border(x, w, bias, g, c0, oh * g.StrideH - g.PadTop, ow * g.StrideW - g.PadLeft);
-                Clamp.Of(acc, vlo, vhi).Store(y + ((long)oh * g.OW + ow) * g.C + c0);
-            }
-    }
-
-    /// <summary>The channels past the last whole vector.</summary>
+    /// <summary>A map of fewer channels than one vector.</summary>
     static void Scalar(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
     {
         int C = g.C;

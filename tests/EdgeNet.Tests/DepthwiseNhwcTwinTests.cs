@@ -1,0 +1,68 @@
+using EdgeNet.Kernels;
+using EdgeNet.Kernels.Reference;
+using EdgeNet.Kernels.Simd;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>
+/// The channels-last depthwise kernel (<see cref="DepthwiseNhwc"/>: the 3×3 register paths and the any-size
+/// <see cref="DepthwiseNhwcStrips"/>) against the NCHW scalar reference, on kernel sizes 1–7, strides 1–3, dilations,
+/// paddings of none to more than the kernel, maps narrower than one strip, and channel counts below, at and past
+/// each vector width (the overlapping last block and the scalar map). Split into row bands, the output is
+/// bit-identical to one call (the threaded kernel's promise).
+/// </summary>
+public unsafe class DepthwiseNhwcTwinTests
+{
+    [Theory]
+    [InlineData(24, 17, 19, 5, 1, 2, 1)]   // BlazeFace: 5×5, stride 1, pad 2
+    [InlineData(24, 16, 16, 5, 2, 1, 1)]   // 5×5 stride 2 (TF SAME: pad 1 top-left)
+    [InlineData(28, 9, 11, 5, 2, 2, 1)]
+    [InlineData(42, 12, 13, 5, 1, 2, 1)]   // 42 = 2·16 + 10: an overlapping last block
+    [InlineData(3, 10, 9, 5, 1, 2, 1)]     // fewer channels than a vector
+    [InlineData(13, 21, 23, 3, 1, 1, 1)]   // 3×3 with an odd channel count
+    [InlineData(17, 14, 9, 3, 2, 1, 1)]
+    [InlineData(9, 20, 20, 3, 1, 2, 2)]    // dilated 3×3
+    [InlineData(19, 15, 31, 7, 1, 3, 1)]
+    [InlineData(8, 6, 7, 7, 1, 3, 1)]      // a map no wider than the kernel: border pixels only
+    [InlineData(16, 13, 29, 5, 3, 0, 1)]
+    [InlineData(5, 11, 12, 1, 1, 0, 1)]
+    [InlineData(33, 10, 40, 2, 2, 0, 1)]
+    [InlineData(20, 8, 8, 5, 1, 6, 2)]     // padding wider than the kernel's reach
+    public void Depthwise_nhwc_matches_reference(int c, int h, int w, int k, int stride, int pad, int dil)
+    {
+        int oh = (h + 2 * pad - dil * (k - 1) - 1) / stride + 1, ow = (w + 2 * pad - dil * (k - 1) - 1) / stride + 1;
+        var g = new ConvGeometry(c, h, w, c, oh, ow, k, k, stride, stride, pad, pad, dil, dil, c);
+        var x = Random(h * w * c, 1); var wt = Random(c * k * k, 2); var b = Random(c, 3);
+        const float lo = -0.8f, hi = 0.9f;
+
+        // Reference: NCHW.
+        var xc = new float[c * h * w];
+        for (int i = 0; i < h * w; i++) for (int ch = 0; ch < c; ch++) xc[ch * h * w + i] = x[i * c + ch];
+        var yref = new float[c * oh * ow];
+        Conv.Run(xc, wt, b, yref, 1, g, Activation.None);
+
+        var packed = DepthwiseNhwc.PackWeights(wt, c, k * k);
+        var whole = new float[oh * ow * c]; var banded = new float[oh * ow * c];
+        fixed (float* px = x, pw = packed, pb = b, py = whole, pz = banded)
+        {
+            DepthwiseNhwc.Run(px, pw, pb, py, g, lo, hi, 0, oh);
+            for (int r = 0; r < oh; r += 3) DepthwiseNhwc.Run(px, pw, pb, pz, g, lo, hi, r, Math.Min(oh, r + 3));
+        }
+        for (int i = 0; i < oh * ow; i++)
+            for (int ch = 0; ch < c; ch++)
+            {
+                float want = Math.Clamp(yref[ch * oh * ow + i], lo, hi), got = whole[i * c + ch];
+                Assert.True(Math.Abs(want - got) <= 1e-5f * (1 + k * k), $"pixel {i} channel {ch}: {got} vs {want}");
+            }
+        Assert.Equal(whole, banded);
+    }
+
+    static float[] Random(int n, int seed)
+    {
+        var rng = new Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
+        return a;
+    }
+}
