@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EdgeNet.Format;
 
 namespace EdgeNet.Engine;
@@ -34,7 +35,10 @@ internal sealed unsafe class Frame
     public float* F(int tensor) => (float*)Address[tensor];
     public sbyte* I8(int tensor) => (sbyte*)Address[tensor];
     public int[] Shape(int tensor) => shapes[tensor];
+    // AggressiveInlining: NativeAOT has no profile to tell it these loops are hot and calls them out of line (the JIT inlines them).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Size(int tensor) { long n = 1; foreach (var d in shapes[tensor]) n *= d; return n; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<float> Span(int tensor) => new(F(tensor), checked((int)Size(tensor)));
     /// <summary>A tensor of any element type as a span of <typeparamref name="T"/> (the kernel chose T by the tensor's type at Prepare).</summary>
     public Span<T> Span<T>(int tensor) where T : unmanaged => new((void*)Address[tensor], checked((int)Size(tensor)));

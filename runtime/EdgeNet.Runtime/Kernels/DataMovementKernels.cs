@@ -129,21 +129,23 @@ internal sealed class ConcatKernel : Kernel
         return (shape, axis);
     }
 
-    public override void Run(Frame f)
+    public override unsafe void Run(Frame f)
     {
-        var ys = f.Span(y);
         var s = f.Shape(y);
         int outer = 1, inner = 1;
         for (int d = 0; d < axis; d++) outer *= s[d];
         for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
-        int pos = 0;
-        for (int o = 0; o < outer; o++)
-            foreach (var i in inputs)
-            {
-                int block = f.Shape(i)[axis] * inner;
-                f.Span(i).Slice(o * block, block).CopyTo(ys.Slice(pos, block));
-                pos += block;
-            }
+        // Input by input: each copies its block of every outer index into its place (for a channels-last concat,
+        // outer is every pixel, so nothing per input is looked up inside that loop).
+        long row = (long)s[axis] * inner, offset = 0;
+        foreach (var i in inputs)
+        {
+            int block = f.Shape(i)[axis] * inner;
+            float* src = f.F(i), dst = f.F(y) + offset;
+            for (int o = 0; o < outer; o++)
+                new ReadOnlySpan<float>(src + (long)o * block, block).CopyTo(new Span<float>(dst + o * row, block));
+            offset += block;
+        }
     }
 }
 

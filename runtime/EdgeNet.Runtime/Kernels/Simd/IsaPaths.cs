@@ -24,6 +24,23 @@ internal static class IsaPaths
             _ => "scalar",
         };
         string dw8 = DepthwiseInt8Nhwc.Supported ? "AVX-512" : DepthwiseInt8NhwcNeon.Supported ? "NEON SMLAL" : "via fp32";
-        return $"fp32 GEMM {fp32}; int8 GEMM {int8}; int8 depthwise 3×3 {dw8}";
+        string build = Jitted ? "JIT" : "NativeAOT";
+        return $"{build}; fp32 GEMM {fp32}; int8 GEMM {int8}; int8 depthwise 3×3 {dw8}{MissingAvx512()}";
+    }
+
+    // NativeAOT compiles nothing at run time; RuntimeFeature.IsDynamicCodeSupported is no test, as PublishAot turns it
+    // off under the JIT too.
+    static bool Jitted => System.Runtime.JitInfo.GetCompiledMethodCount() > 0;
+
+    /// <summary>NativeAOT fixes each ISA check at build time: a binary built for x86-64-v3 runs none of the AVX-512
+    /// kernels even on a CPU that has them. Says so (CPUID leaf 7: EBX bit 16 AVX512F, bit 30 AVX512BW).</summary>
+    static string MissingAvx512()
+    {
+        if (Jitted) return "";   // the JIT checks the CPU itself (AVX-512 off only by DOTNET_EnableAVX512F=0)
+        if (!X86Base.IsSupported || Avx512F.IsSupported || X86Base.CpuId(0, 0).Eax < 7) return "";
+        int ebx = X86Base.CpuId(7, 0).Ebx;
+        // The OS must also save the ZMM state (XCR0 bits 5-7), which CPUID does not say; a v4 binary checks that at start.
+        return (ebx & (1 << 16)) != 0 && (ebx & (1 << 30)) != 0
+            ? " (this CPU has AVX-512 but this build has no AVX-512 kernels: publish with -p:EdgeNetProfile=linux-x64-v4)" : "";
     }
 }
