@@ -188,6 +188,9 @@ internal static class ChannelsLast
     {
         if (n.Inputs.Length == 0 || n.Inputs[0] < 0 || n.Outputs.Length != 1) return false;
         var x = m.Tensors[n.Inputs[0]];
+        // A binary op whose first operand is a constant (PaddleOCR's scale·x + b): BinaryOperands checks every operand.
+        if (x.IsConstant && x.Type == DataType.Float32 && OpTable.Get(n.Op).Layout == LayoutRole.Binary)
+            return m.Tensors[n.Outputs[0]].Shape.Length == 4 && (OpTable.Get(n.Op).ChannelsLastAccepts?.Invoke(m, n) ?? true) && BinaryOperands(m, n, isNhwc);
         if (x.Type is not (DataType.Float32 or DataType.Int8) || x.Shape.Length != 4 || x.IsConstant) return false;
         if (m.Tensors[n.Outputs[0]].Shape.Length != 4) return false;
         var info = OpTable.Get(n.Op);
