@@ -93,7 +93,7 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
             if (quantized)
             {
                 qw[d] = QMatrix.Slice(W, d, G * H, I, reference);
-                qr[d] = QMatrix.Slice(R, d, G * H, H, reference);
+                qr[d] = QMatrix.Slice(R, d, G * H, H, reference, gemv: op == OpType.Lstm);
                 continue;
             }
             if (reference) continue;
@@ -172,7 +172,8 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
         {
             bool reverse = d == 1 || Reverse0;
             // Input projection of every step at once (rows in X's memory order), with the biases that do not depend on r.
-            bool neon = neonLstm && Bn <= 2 && !quantized;   // int8 R keeps its int8 GEMM (and the biases added below)
+            bool neon = neonLstm && Bn <= 2 && !quantized;   // int8 R keeps its int8 arithmetic (and the biases added below)
+            bool int8Step = neonLstm && Bn <= 2 && quantized && qr[d]!.HasGemv;
             if (quantized) qw[d]!.Multiply(X, S * Bn, xw, GH, (byte*)(hr2 + Bn * H + 16));
             else if (neon) Gemm.Run(X, I, wPacked[d]!.Floats, xw, GH, S * Bn, GH, I, null, biasSum[d]!.Floats, float.NegativeInfinity, float.PositiveInfinity);
             else MatMul(X, S * Bn, I, w[d], wPacked[d], GH, xw, GH);
@@ -205,6 +206,13 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
                         RecurrentNeon.Gemv(h + b * H, H, rNeon[d]!.Floats, GH, g);
                         RecurrentNeon.LstmGates(g, null, c + b * H, h + b * H, H);
                     }
+                else if (int8Step)   // the same two passes with int8 R: quantize h, GEMV + dequantize onto g, gates
+                {
+                    long rowStride = layout == 0 ? GH : (long)S * GH;
+                    float* g0 = xw + (layout == 0 ? (long)t * Bn : t) * GH;
+                    qr[d]!.MultiplyAdd(h, Bn, g0, rowStride, (byte*)(hr2 + Bn * H + 16));
+                    for (int b = 0; b < Bn; b++) RecurrentNeon.LstmGates(g0 + b * rowStride, null, c + b * H, h + b * H, H);
+                }
                 else
                 {
                     if (quantized) qr[d]!.Multiply(h, Bn, hr, GH, (byte*)(hr2 + Bn * H + 16));
@@ -403,7 +411,7 @@ internal sealed unsafe class QMatrix : IDisposable
     readonly bool reference;
     readonly GemmInt8.Isa isa = GemmInt8.Selected;
 
-    QMatrix(sbyte[] w, float[] scale, int n, int k, bool reference)
+    QMatrix(sbyte[] w, float[] scale, int n, int k, bool reference, bool gemv)
     {
         this.w = w; this.scale = scale; this.n = n; this.k = k; this.reference = reference;
         kp = GemmInt8.KPad(k);
@@ -414,15 +422,22 @@ internal sealed unsafe class QMatrix : IDisposable
         if (reference) return;
         packed = new NativeBuffer(GemmInt8.PackedBytes(k, n));
         fixed (sbyte* pw = w) GemmInt8.Pack(pw, 1, k, k, n, (sbyte*)packed.Pointer, shift: false);
+        if (gemv) gemvPacked = RecurrentInt8Neon.Pack(w, n, k, gemvDot);
     }
 
+    readonly NativeBuffer? gemvPacked;   // the recurrent matrix packed for RecurrentInt8Neon (one row at a time)
+    readonly bool gemvDot = GemmInt8.Selected == GemmInt8.Isa.ArmDp;
+
+    /// <summary>Whether <see cref="MultiplyAdd"/> can run (made with gemv: true; the kernel uses it on arm64).</summary>
+    public bool HasGemv => gemvPacked != null;
+
     /// <summary>Direction d's rows of an int8 [D, N, K] tensor with D·N per-row scales (or one).</summary>
-    public static QMatrix Slice(TensorDesc t, int d, int n, int k, bool reference)
+    public static QMatrix Slice(TensorDesc t, int d, int n, int k, bool reference, bool gemv = false)
     {
         var all = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(t.Data!.Value.Span);
         var scales = t.Quant!.Scale;
         var s = scales.Length == 1 ? Enumerable.Repeat(scales[0], n).ToArray() : scales.AsSpan(d * n, n).ToArray();
-        return new QMatrix(all.Slice(d * n * k, n * k).ToArray(), s, n, k, reference);
+        return new QMatrix(all.Slice(d * n * k, n * k).ToArray(), s, n, k, reference, gemv);
     }
 
     /// <summary>c[rows, n] (stride ldc) = a[rows, k] · Wᵀ; <paramref name="scratch"/> holds rows·(kp + 4n) bytes.</summary>
@@ -433,7 +448,7 @@ internal sealed unsafe class QMatrix : IDisposable
         sbyte* aq = (sbyte*)scratch;
         int* acc = (int*)(scratch + ((long)rows * kp + 63) / 64 * 64);
         byte flip = !reference && GemmInt8.ShiftsActivations(isa) ? (byte)0x80 : (byte)0;
-        for (int r = 0; r < rows; r++) QuantizeRow(a + (long)r * k, aq + (long)r * kp, sa, flip);
+        for (int r = 0; r < rows; r++) QuantizeRow(a + (long)r * k, aq + (long)r * kp, kp, sa, flip);
         if (reference)
         {
             for (int r = 0; r < rows; r++)
@@ -464,9 +479,28 @@ internal sealed unsafe class QMatrix : IDisposable
 
     readonly float[] rowScale;   // sa·scale[j] of the current call
 
+    /// <summary>
+    /// g_r[j] += (a_r · Wᵀ)[j] for the rows r of a (g_r at g + r·<paramref name="gStride"/>), in one pass per row
+    /// (<see cref="RecurrentInt8Neon"/>): the quantization (one scale for all rows) and the dequantized values are
+    /// <see cref="Multiply"/>'s, added as the gate pass adds them. <paramref name="scratch"/> holds rows·(k + 15) bytes.
+    /// </summary>
+    public void MultiplyAdd(float* a, int rows, float* g, long gStride, byte* scratch)
+    {
+        float max = Math.Abs(TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(a, checked(rows * k))));
+        float sa = max > 0 ? max / 127f : 1f;
+        int k16 = RecurrentInt8Neon.KPad(k);
+        TensorPrimitives.Multiply(scale, sa, rowScale);
+        fixed (float* rs = rowScale)
+            for (int r = 0; r < rows; r++)
+            {
+                QuantizeRow(a + (long)r * k, (sbyte*)scratch, k16, sa, 0);
+                RecurrentInt8Neon.GemvAdd((sbyte*)scratch, k, (sbyte*)gemvPacked!.Pointer, n, rs, g + r * gStride, gemvDot);
+            }
+    }
+
     /// <summary>x/sa rounded half to even, clamped to ±127 (QuantMath.Quantize), 8 or 16 at a time; XOR flip for VNNI's
     /// unsigned side. The clamp and rounding are Requantize's single-instruction forms.</summary>
-    void QuantizeRow(float* x, sbyte* q, float sa, byte flip)
+    void QuantizeRow(float* x, sbyte* q, int kPadded, float sa, byte flip)
     {
         int i = 0;
         ulong flip8 = flip * 0x0101010101010101UL;
@@ -486,8 +520,8 @@ internal sealed unsafe class QMatrix : IDisposable
             for (; i + 8 <= k; i += 8) { Int8.Requantize.Bounds128.Store8(b.Round(Vector128.Load(x + i) / s), b.Round(Vector128.Load(x + i + 4) / s), q + i); *(ulong*)(q + i) ^= flip8; }
         }
         for (; i < k; i++) q[i] = (sbyte)((byte)Quant.QuantMath.Quantize(x[i], sa, 0, -127, 127) ^ flip);
-        for (; i < kp; i++) q[i] = 0;
+        for (; i < kPadded; i++) q[i] = 0;
     }
 
-    public void Dispose() => packed?.Dispose();
+    public void Dispose() { packed?.Dispose(); gemvPacked?.Dispose(); }
 }
