@@ -76,14 +76,18 @@ public unsafe class RecurrentNeonTests
     [InlineData(3)]
     [InlineData(4)]
     [InlineData(13)]
+    [InlineData(29)]
     [InlineData(64)]
     public void Gate_pass_vector_body_equals_its_scalar_form(int H)
     {
+        foreach (bool x86 in RecurrentX86.IsSupported ? new[] { false, true } : [false])   // x86: 512- and 256-bit bodies, scalar tail
         foreach (bool withQ in new[] { false, true })
         {
-            var g = Random(4 * H, 4, 4f); var q = Random(4 * H, 5, 2f); var c0 = Random(H, 6, 3f);
+            var g = Random(4 * H, 4, 12f); var q = Random(4 * H, 5, 2f); var c0 = Random(H, 6, 3f);
             var c = (float[])c0.Clone(); var h = new float[H];
-            fixed (float* pg = g, pq = q, pc = c, ph = h) RecurrentNeon.LstmGates(pg, withQ ? pq : null, pc, ph, H);
+            fixed (float* pg = g, pq = q, pc = c, ph = h)
+                if (x86) RecurrentX86.LstmGates(pg, withQ ? pq : null, pc, ph, H);
+                else RecurrentNeon.LstmGates(pg, withQ ? pq : null, pc, ph, H);
             for (int j = 0; j < H; j++)
             {
                 float P(int blk) => g[blk * H + j] + (withQ ? q[blk * H + j] : 0f);

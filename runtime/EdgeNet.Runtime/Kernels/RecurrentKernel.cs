@@ -324,6 +324,7 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
     void LstmCellVector(float* g, float* q, float* h, float* c)
     {
         if (AdvSimd.Arm64.IsSupported) { RecurrentNeon.LstmGates(g, q, c, h, H); return; }   // one pass, rational σ and tanh
+        if (RecurrentX86.IsSupported) { RecurrentX86.LstmGates(g, q, c, h, H); return; }
         var pre = new Span<float>(g, 4 * H);
         TensorPrimitives.Add(pre, new ReadOnlySpan<float>(q, 4 * H), pre);
         TensorPrimitives.Sigmoid(pre[..(3 * H)], pre[..(3 * H)]);

@@ -136,10 +136,10 @@ internal static unsafe class RecurrentNeon
     }
 
     // tanh(x) ≈ x·P(x²)/Q(x²) on x clamped to [−9, 9] (MLAS's MlasTanhConstants, from Eigen): within a few ulp of tanh.
-    const float Lo = -9f, Hi = 9f;
-    const float A13 = -2.76076847742355e-16f, A11 = 2.00018790482477e-13f, A9 = -8.60467152213735e-11f, A7 = 5.12229709037114e-08f,
+    internal const float Lo = -9f, Hi = 9f;
+    internal const float A13 = -2.76076847742355e-16f, A11 = 2.00018790482477e-13f, A9 = -8.60467152213735e-11f, A7 = 5.12229709037114e-08f,
                 A5 = 1.48572235717979e-05f, A3 = 6.37261928875436e-04f, A1 = 4.89352455891786e-03f;
-    const float B6 = 1.19825839466702e-06f, B4 = 1.18534705686654e-04f, B2 = 2.26843463243900e-03f, B0 = 4.89352518554385e-03f;
+    internal const float B6 = 1.19825839466702e-06f, B4 = 1.18534705686654e-04f, B2 = 2.26843463243900e-03f, B0 = 4.89352518554385e-03f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Tanh(Vector128<float> x)
