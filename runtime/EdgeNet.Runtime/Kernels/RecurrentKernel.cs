@@ -320,21 +320,12 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
         }
     }
 
-    // Vector forms of the cells (TensorPrimitives over whole gate blocks; ONNX's i, o, f are contiguous).
+    // Vector forms of the cells. The LSTM's is one pass with the rational σ and tanh on every ISA (NEON; AVX2/AVX-512;
+    // their scalar twin), so its results agree across ISAs; ONNX's i, o, f are contiguous.
     void LstmCellVector(float* g, float* q, float* h, float* c)
     {
-        if (AdvSimd.Arm64.IsSupported) { RecurrentNeon.LstmGates(g, q, c, h, H); return; }   // one pass, rational σ and tanh
-        if (RecurrentX86.IsSupported) { RecurrentX86.LstmGates(g, q, c, h, H); return; }
-        var pre = new Span<float>(g, 4 * H);
-        TensorPrimitives.Add(pre, new ReadOnlySpan<float>(q, 4 * H), pre);
-        TensorPrimitives.Sigmoid(pre[..(3 * H)], pre[..(3 * H)]);
-        TensorPrimitives.Tanh(pre[(3 * H)..], pre[(3 * H)..]);
-        var i = pre[..H]; var o = pre.Slice(H, H); var f = pre.Slice(2 * H, H); var cc = pre.Slice(3 * H, H);
-        var cs = new Span<float>(c, H); var hs = new Span<float>(h, H);
-        TensorPrimitives.Multiply(f, cs, cs);
-        TensorPrimitives.FusedMultiplyAdd(i, cc, cs, cs);     // c = f·c + i·g
-        TensorPrimitives.Tanh(cs, hs);
-        TensorPrimitives.Multiply(o, hs, hs);                 // h = o·tanh(c)
+        if (AdvSimd.Arm64.IsSupported) RecurrentNeon.LstmGates(g, q, c, h, H);
+        else RecurrentX86.LstmGates(g, q, c, h, H);
     }
 
     void RnnCellVector(float* g, float* q, float* h)

@@ -10,13 +10,12 @@ namespace EdgeNet.Kernels.Simd;
 /// step in one pass with the same rational σ and tanh, instead of seven whole-vector TensorPrimitives passes (each a
 /// call with its own dispatch and tails, which at H = 64 cost as much as the arithmetic). The clamp is MAXPS/MINPS
 /// (<see cref="Clamp"/>: NaN stays NaN, as MathF.Min/Max do), so the scalar tail, RecurrentNeon's twin, gives the
-/// same bits as the vector body.
+/// same bits as the vector body. Without FMA everything runs the scalar twin: the gates, and so an int8 LSTM's output
+/// (exact integer sums), come out the same on every x64 ISA and on arm64.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class RecurrentX86
 {
-    public static bool IsSupported => Fma.IsSupported && Avx2.IsSupported;
-
     /// <summary>c = σ(f)·c + σ(i)·tanh(g), h = σ(o)·tanh(c) over g (+ q when not null) in ONNX order i, o, f, c.</summary>
     public static void LstmGates(float* g, float* q, float* c, float* h, int H)
     {
@@ -30,6 +29,7 @@ internal static unsafe class RecurrentX86
                 ct.Store(c + j);
                 (Sigmoid(o) * Tanh(ct)).Store(h + j);
             }
+        if (Fma.IsSupported)
         for (; j + 8 <= H; j += 8)
         {
             Vector256<float> i = Vector256.Load(g + j), o = Vector256.Load(g + H + j), f = Vector256.Load(g + 2 * H + j), gc = Vector256.Load(g + 3 * H + j);
