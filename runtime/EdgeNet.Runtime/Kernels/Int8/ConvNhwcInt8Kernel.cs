@@ -31,6 +31,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     readonly Activation act;
     readonly sbyte[] w;
     readonly bool noMinWeight;   // no weight is −128 (GemmInt8.Epilogue.NoMinWeight)
+    readonly bool mlal;          // pointwise and stem on A72: weights in GemmInt8.PackMlal's layout, GemmInt8.RunMlal
     readonly int[] bias, biasEff;
     readonly float[] multiplier;
     readonly NativeBuffer weights, floatBias;   // pointwise: packed int8 panels; depthwise: float weights [taps, C]
@@ -71,8 +72,9 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         armStem = direct && intOut && isa is GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon;
         if (vnniStem || armStem)
         {
-            weights = new NativeBuffer(DirectConvInt8Nhwc.PackedWeightBytes(g));
-            DirectConvInt8Nhwc.PackWeights(w, g, (sbyte*)weights.Pointer);
+            mlal = armStem && GemmInt8.UsesMlal(isa);
+            weights = new NativeBuffer(DirectConvInt8Nhwc.PackedWeightBytes(g, mlal));
+            DirectConvInt8Nhwc.PackWeights(w, g, (sbyte*)weights.Pointer, mlal);
             floatBias = NativeBuffer.Of(new float[1]);
         }
         else if (direct)
@@ -106,6 +108,13 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
             }
             weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(w.Select(v => (float)v).ToArray(), g.C, taps));
             floatBias = NativeBuffer.Of(bias.Select(v => (float)v).ToArray());
+        }
+        else if (intOut && GemmInt8.UsesMlal(isa))
+        {
+            mlal = true;
+            weights = new NativeBuffer(GemmInt8.PackedBytesMlal(g.C, g.OC));
+            fixed (sbyte* pw = w) GemmInt8.PackMlal(pw, 1, g.C, g.C, g.OC, (sbyte*)weights.Pointer);   // B[k, j] = W[j, k]
+            floatBias = NativeBuffer.Of(new float[1]);
         }
         else
         {
@@ -197,7 +206,8 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
             {
                 var e = new GemmInt8.Epilogue { Out = f.I8(y) + ((long)image * g.OH + oh0) * g.OW * g.OC, Ldo = g.OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, SaturationOnly = saturationOnly, NoMinWeight = noMinWeight };
                 int k = DirectConvInt8Nhwc.K(g);
-                GemmInt8.Run(a, DirectConvInt8Nhwc.Im2ColStride(g), (sbyte*)weights.Pointer, null, g.OC, (oh1 - oh0) * g.OW, g.OC, k, isa, activationsInA: true, ref e);
+                if (mlal) GemmInt8.RunMlal(a, DirectConvInt8Nhwc.Im2ColStride(g), (sbyte*)weights.Pointer, (oh1 - oh0) * g.OW, g.OC, k, ref e);
+                else GemmInt8.Run(a, DirectConvInt8Nhwc.Im2ColStride(g), (sbyte*)weights.Pointer, null, g.OC, (oh1 - oh0) * g.OW, g.OC, k, isa, activationsInA: true, ref e);
             }
             return;
         }
@@ -254,6 +264,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
             if (Fused)
             {
                 var e = new GemmInt8.Epilogue { Out = o, Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = ShiftInPanels, SaturationOnly = saturationOnly, NoMinWeight = noMinWeight };
+                if (mlal) { GemmInt8.RunMlal(a, kp, (sbyte*)weights.Pointer, rows, OC, C, ref e); return; }
                 GemmInt8.Run(a, kp, (sbyte*)weights.Pointer, acc, OC, rows, OC, C, isa, activationsInA: true, ref e);
                 return;
             }

@@ -30,8 +30,9 @@ internal static unsafe class DirectConvInt8Nhwc
     public static (int Hp, int Wp) PaddedSize(in ConvGeometry g) =>
         ((g.OH - 1) * g.StrideH + (g.KH - 1) * g.DilationH + 1, (g.OW - 1) * g.StrideW + (g.KW - 1) * g.DilationW + 1);
 
-    /// <summary>Weights [OC, C, KH, KW] → panels over k = ((kh·KW + kw)·C4 + c), zeros for the padded channels.</summary>
-    public static void PackWeights(ReadOnlySpan<sbyte> w, in ConvGeometry g, sbyte* dst)
+    /// <summary>Weights [OC, C, KH, KW] → panels over k = ((kh·KW + kw)·C4 + c), zeros for the padded channels;
+    /// <paramref name="mlal"/>: in <see cref="GemmInt8.PackMlal"/>'s layout (the A72 GEMM) instead of the SDOT one.</summary>
+    public static void PackWeights(ReadOnlySpan<sbyte> w, in ConvGeometry g, sbyte* dst, bool mlal = false)
     {
         int c4 = C4(g.C), K = g.KH * g.KW * c4;
         var wk = new sbyte[K * g.OC];
@@ -40,10 +41,13 @@ internal static unsafe class DirectConvInt8Nhwc
                 for (int kh = 0; kh < g.KH; kh++)
                     for (int kw = 0; kw < g.KW; kw++)
                         wk[((kh * g.KW + kw) * c4 + c) * g.OC + o] = w[((o * g.C + c) * g.KH + kh) * g.KW + kw];
-        fixed (sbyte* p = wk) GemmInt8.Pack(p, g.OC, 1, K, g.OC, dst, shift: false);
+        fixed (sbyte* p = wk)
+            if (mlal) GemmInt8.PackMlal(p, g.OC, 1, K, g.OC, dst);
+            else GemmInt8.Pack(p, g.OC, 1, K, g.OC, dst, shift: false);
     }
 
-    public static long PackedWeightBytes(in ConvGeometry g) => GemmInt8.PackedBytes(g.KH * g.KW * C4(g.C), g.OC);
+    public static long PackedWeightBytes(in ConvGeometry g, bool mlal = false) =>
+        mlal ? GemmInt8.PackedBytesMlal(K(g), g.OC) : GemmInt8.PackedBytes(K(g), g.OC);
 
     /// <summary>x [C, H, W] int8 → [Hp, Wp, C4] u8 (x + 128; <paramref name="flip"/> 0: the int8 codes as they are),
     /// the window origin at (PadTop, PadLeft); outside the image and in the padded channels, the zero point's code (a

@@ -11,7 +11,8 @@ namespace EdgeNet.Kernels.Simd;
 /// per-column bias and are requantized in registers (<see cref="Requantize.Bounds128"/>: FMINNM/FMAXNM, FCVTNS),
 /// so no int32 tile goes through memory and no scalar loop runs per element. A76 (Dp): 4 rows × 16 columns, SDOT
 /// by element over 16 k per load of A. A72: 2 rows × 16 columns, SMULL/SMULL2 (+ SMLAL/SMLAL2 of a second k quad
-/// when no weight is −128, XNNPACK's neon-mlal-padal) + SADALP, ADDP to columns.
+/// when no weight is −128, XNNPACK's neon-mlal-padal) + SADALP, ADDP to columns (Dense; the channels-last pointwise
+/// and stem convs on A72 run <see cref="RunMlal"/>, MLAS's 4×4 tile over k blocks of 16).
 /// The same integers as <see cref="Kernels.Int8.Requantize.Columns"/> after the int32 GEMM, bit for bit.
 /// </summary>
 internal static unsafe partial class GemmInt8

@@ -1,0 +1,241 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using EdgeNet.Kernels.Int8;
+
+namespace EdgeNet.Kernels.Simd;
+
+/// <summary>
+/// The A72 (arm64 without Dp) int8 GEMM with activations in A, in the shape of MLAS's QgemmS8S8KernelNeon: a tile
+/// of 4 rows × 4 columns over k blocks of 16, where each column's 16 weights and each row's 16 activations are two
+/// 64-bit vectors (LDP), and each (row, column) pair costs SMULL + SMLAL + SADALP per 16 k: 3 instructions per 16
+/// multiply-adds, every loaded vector used four times. The SDOT-layout kernel (<see cref="TileNeonFused"/>) multiplies
+/// 4 k of a broadcast row at a time and pays a broadcast and twice the loads per product.
+/// B is packed for it by <see cref="PackMlal"/> (16-column panels, in each four groups of 4 columns, in each k block
+/// of 16 the 4 columns' 16 bytes); A is row-major with rows padded to a multiple of 4 k, as for the SDOT layout.
+/// The tile's int32 sums go through ADDP to columns and the requantization in registers; the same integers as
+/// <see cref="Kernels.Int8.Requantize.Columns"/> after the int32 GEMM, bit for bit.
+/// </summary>
+internal static unsafe partial class GemmInt8
+{
+    /// <summary>K rounded up to the k block of <see cref="PackMlal"/>'s layout.</summary>
+    public static int KPad16(int k) => (k + 15) & ~15;
+    public static long PackedBytesMlal(int K, int N) => (long)((N + NR - 1) / NR) * KPad16(K) * NR;
+
+    /// <summary>True where <see cref="RunMlal"/> runs: arm64 without the dot product (A72).</summary>
+    public static bool UsesMlal(Isa isa) => isa == Isa.ArmNeon;
+
+    /// <summary>Packs B[k, j] = src[k·ldk + j·ldj] in <see cref="RunMlal"/>'s layout; zeros past K and past N.</summary>
+    public static void PackMlal(sbyte* src, long ldk, long ldj, int K, int N, sbyte* dst)
+    {
+        int k16 = KPad16(K), n16 = (N + NR - 1) / NR * NR;
+        for (int j = 0; j < n16; j++)
+        {
+            sbyte* d = dst + (long)(j / NR) * NR * k16 + (j % NR / 4) * 4 * k16 + (j % 4) * 16;   // panel, group, column
+            for (int k = 0; k < k16; k++) d[k / 16 * 64 + k % 16] = j < N && k < K ? src[k * ldk + j * ldj] : (sbyte)0;
+        }
+    }
+
+    /// <summary>int8 out[M, N] = requantize(A[M, K] · B + bias) with B packed by <see cref="PackMlal"/>, per-column
+    /// bias and multipliers (<paramref name="e"/>'s Col fields). One call per group of 4 columns, over all rows.</summary>
+    public static void RunMlal(sbyte* A, int lda, sbyte* packedB, int M, int N, int K, ref Epilogue e)
+    {
+        if (e.ColBias == null || e.Out == null) throw new ArgumentException("the A72 GEMM requantizes per column");
+        int kp = KPad(K), k16 = KPad16(K);
+        int* padBias = stackalloc int[4]; float* padMult = stackalloc float[4];
+        for (int j = 0; j < N; j += 4)
+        {
+            sbyte* b = packedB + (long)(j / NR) * NR * k16 + (j % NR / 4) * 4 * k16;
+            int w = Math.Min(4, N - j);
+            int* bias = e.ColBias + j; float* mult = e.ColMult + j;
+            if (w < 4)   // the last, partial group: its packed columns past N are zeros; bias and multipliers padded likewise
+            {
+                for (int c = 0; c < 4; c++) { padBias[c] = c < w ? bias[c] : 0; padMult[c] = c < w ? mult[c] : 0f; }
+                bias = padBias; mult = padMult;
+            }
+            sbyte* o = e.Out + j;
+            switch ((e.NoMinWeight, e.SaturationOnly))   // one specialization each: no flag tested per tile
+            {
+                case (true, false): Group<On, On>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
+                case (true, true): Group<On, Off>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
+                case (false, false): Group<Off, On>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
+                default: Group<Off, Off>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
+            }
+        }
+    }
+
+    /// <summary>The 4 columns at <paramref name="b"/> (w of them real) for all rows, 4 rows at a time: 16 accumulators
+    /// of 4 partials each (SADDLP starts them, SADALP adds on), ADDP to columns, requantized in registers, 4 bytes
+    /// stored per row. <typeparamref name="TPairs"/> (no weight −128): two products summed in int16 before widening;
+    /// <typeparamref name="TClamp"/>: clamp to [lo, hi] (otherwise the int8 range, GemmInt8.SaturationClamps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Group<TPairs, TClamp>(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w)
+        where TPairs : struct, IFlag where TClamp : struct, IFlag
+    {
+        bool pairs = TPairs.Value, clamp = TClamp.Value;
+        nint blocks = kp / 16, rest = kp % 16;   // full k blocks, then 0, 4, 8 or 12 k
+        sbyte* t = stackalloc sbyte[16];
+        var top = Vector128.Create((float)(hi - zp)); var z = Vector128.Create(zp); var bottom = Vector128.Create((sbyte)lo);
+        for (int i = 0; i < rows; i += 4, a += 4 * (long)lda, o += 4 * (long)ldo)
+        {
+            int m = rows - i;
+            sbyte* a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, bk = b;
+            if (m < 4) { a3 = a; if (m < 3) a2 = a; if (m < 2) a1 = a; }   // the last rows: recompute row 0
+            Vector128<int> c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
+            nint n = blocks;
+            if (n > 0)   // the first block starts the sums (SADDLP): no zeroing
+            {
+                var b0 = Vector64.Load(bk); var b0h = Vector64.Load(bk + 8); var b1 = Vector64.Load(bk + 16); var b1h = Vector64.Load(bk + 24);
+                var b2 = Vector64.Load(bk + 32); var b2h = Vector64.Load(bk + 40); var b3 = Vector64.Load(bk + 48); var b3h = Vector64.Load(bk + 56);
+                Row4Start(out c00, out c01, out c02, out c03, Vector64.Load(a0), Vector64.Load(a0 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h, pairs);
+                Row4Start(out c10, out c11, out c12, out c13, Vector64.Load(a1), Vector64.Load(a1 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h, pairs);
+                Row4Start(out c20, out c21, out c22, out c23, Vector64.Load(a2), Vector64.Load(a2 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h, pairs);
+                Row4Start(out c30, out c31, out c32, out c33, Vector64.Load(a3), Vector64.Load(a3 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h, pairs);
+                a0 += 16; a1 += 16; a2 += 16; a3 += 16; bk += 64; n--;
+            }
+            else
+            {
+                c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = default;
+            }
+            if (pairs)
+                for (; n > 0; n--, a0 += 16, a1 += 16, a2 += 16, a3 += 16, bk += 64)
+                {
+                    var b0 = Vector64.Load(bk); var b0h = Vector64.Load(bk + 8); var b1 = Vector64.Load(bk + 16); var b1h = Vector64.Load(bk + 24);
+                    var b2 = Vector64.Load(bk + 32); var b2h = Vector64.Load(bk + 40); var b3 = Vector64.Load(bk + 48); var b3h = Vector64.Load(bk + 56);
+                    Row4Pairs(ref c00, ref c01, ref c02, ref c03, Vector64.Load(a0), Vector64.Load(a0 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                    Row4Pairs(ref c10, ref c11, ref c12, ref c13, Vector64.Load(a1), Vector64.Load(a1 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                    Row4Pairs(ref c20, ref c21, ref c22, ref c23, Vector64.Load(a2), Vector64.Load(a2 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                    Row4Pairs(ref c30, ref c31, ref c32, ref c33, Vector64.Load(a3), Vector64.Load(a3 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                }
+            else   // weights of −128: two products could reach 2^15
+                for (; n > 0; n--, a0 += 16, a1 += 16, a2 += 16, a3 += 16, bk += 64)
+                {
+                    var b0 = Vector64.Load(bk); var b0h = Vector64.Load(bk + 8); var b1 = Vector64.Load(bk + 16); var b1h = Vector64.Load(bk + 24);
+                    var b2 = Vector64.Load(bk + 32); var b2h = Vector64.Load(bk + 40); var b3 = Vector64.Load(bk + 48); var b3h = Vector64.Load(bk + 56);
+                    Row4(ref c00, ref c01, ref c02, ref c03, Vector64.Load(a0), Vector64.Load(a0 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                    Row4(ref c10, ref c11, ref c12, ref c13, Vector64.Load(a1), Vector64.Load(a1 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                    Row4(ref c20, ref c21, ref c22, ref c23, Vector64.Load(a2), Vector64.Load(a2 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                    Row4(ref c30, ref c31, ref c32, ref c33, Vector64.Load(a3), Vector64.Load(a3 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                }
+            if (rest == 8)   // k 0-7 of the last block (MobileNet's 24 channels)
+            {
+                var b0 = Vector64.Load(bk); var b1 = Vector64.Load(bk + 16); var b2 = Vector64.Load(bk + 32); var b3 = Vector64.Load(bk + 48);
+                Row4Half(ref c00, ref c01, ref c02, ref c03, Vector64.Load(a0), b0, b1, b2, b3);
+                Row4Half(ref c10, ref c11, ref c12, ref c13, Vector64.Load(a1), b0, b1, b2, b3);
+                Row4Half(ref c20, ref c21, ref c22, ref c23, Vector64.Load(a2), b0, b1, b2, b3);
+                Row4Half(ref c30, ref c31, ref c32, ref c33, Vector64.Load(a3), b0, b1, b2, b3);
+            }
+            else if (rest != 0)   // 4 or 12 k: B is zero past K, A's rows end at kp, so read only what is there
+            {
+                var b0 = Vector64.Load(bk); var b0h = Vector64.Load(bk + 8); var b1 = Vector64.Load(bk + 16); var b1h = Vector64.Load(bk + 24);
+                var b2 = Vector64.Load(bk + 32); var b2h = Vector64.Load(bk + 40); var b3 = Vector64.Load(bk + 48); var b3h = Vector64.Load(bk + 56);
+                Row4(ref c00, ref c01, ref c02, ref c03, Low(a0, rest), High(a0, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                Row4(ref c10, ref c11, ref c12, ref c13, Low(a1, rest), High(a1, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                Row4(ref c20, ref c21, ref c22, ref c23, Low(a2, rest), High(a2, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                Row4(ref c30, ref c31, ref c32, ref c33, Low(a3, rest), High(a3, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+            }
+            var bytes = Requantize4x4(Columns(c00, c01, c02, c03), Columns(c10, c11, c12, c13), Columns(c20, c21, c22, c23), Columns(c30, c31, c32, c33),
+                                      Vector128.Load(bias), Vector128.Load(mult), z, top, bottom, clamp);
+            if (m >= 4 && w == 4)
+            {
+                sbyte* o1 = o + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
+                AdvSimd.StoreSelectedScalar((int*)o, bytes.AsInt32(), 0); AdvSimd.StoreSelectedScalar((int*)o1, bytes.AsInt32(), 1);
+                AdvSimd.StoreSelectedScalar((int*)o2, bytes.AsInt32(), 2); AdvSimd.StoreSelectedScalar((int*)o3, bytes.AsInt32(), 3);
+                continue;
+            }
+            bytes.Store(t);   // a partial tile: row r's columns are bytes 4r..4r+3
+            for (int r = 0; r < Math.Min(m, 4); r++)
+                for (int c = 0; c < w; c++) o[(long)r * ldo + c] = t[4 * r + c];
+        }
+    }
+
+    /// <summary>Four rows' column sums (bias added) requantized: 16 int8, row r in bytes 4r..4r+3. The clamp to
+    /// [lo, hi] is FMINNM against hi − zp before the rounding convert (NaN and +∞ go to hi, as in QuantMath), then
+    /// saturating steps (FCVTNS, SQADD, SQXTN) and SMAX lo on the bytes: below lo every step only saturates further.
+    /// Without <paramref name="clamp"/> (GemmInt8.SaturationClamps: the int8 range, |acc·m| &lt; 2^30) the narrows alone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector128<sbyte> Requantize4x4(Vector128<int> r0, Vector128<int> r1, Vector128<int> r2, Vector128<int> r3, Vector128<int> bias, Vector128<float> mult,
+                                          Vector128<int> z, Vector128<float> top, Vector128<sbyte> bottom, bool clamp)
+    {
+        var t0 = Vector128.ConvertToSingle(r0 + bias) * mult; var t1 = Vector128.ConvertToSingle(r1 + bias) * mult;
+        var t2 = Vector128.ConvertToSingle(r2 + bias) * mult; var t3 = Vector128.ConvertToSingle(r3 + bias) * mult;
+        if (clamp)
+        {
+            t0 = AdvSimd.MinNumber(t0, top); t1 = AdvSimd.MinNumber(t1, top); t2 = AdvSimd.MinNumber(t2, top); t3 = AdvSimd.MinNumber(t3, top);
+        }
+        var s01 = AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(AdvSimd.AddSaturate(AdvSimd.ConvertToInt32RoundToEven(t0), z)), AdvSimd.AddSaturate(AdvSimd.ConvertToInt32RoundToEven(t1), z));
+        var s23 = AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(AdvSimd.AddSaturate(AdvSimd.ConvertToInt32RoundToEven(t2), z)), AdvSimd.AddSaturate(AdvSimd.ConvertToInt32RoundToEven(t3), z));
+        var bytes = AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(s01), s23);
+        return clamp ? AdvSimd.Max(bytes, bottom) : bytes;
+    }
+
+    /// <summary>The first k block of one row against 4 columns: the products' pair sums start the accumulators (SADDLP).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row4Start(out Vector128<int> c0, out Vector128<int> c1, out Vector128<int> c2, out Vector128<int> c3, Vector64<sbyte> x, Vector64<sbyte> xh,
+        Vector64<sbyte> b0, Vector64<sbyte> b0h, Vector64<sbyte> b1, Vector64<sbyte> b1h, Vector64<sbyte> b2, Vector64<sbyte> b2h, Vector64<sbyte> b3, Vector64<sbyte> b3h, bool pairs)
+    {
+        if (pairs)
+        {
+            c0 = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b0), xh, b0h));
+            c1 = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b1), xh, b1h));
+            c2 = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b2), xh, b2h));
+            c3 = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b3), xh, b3h));
+            return;
+        }
+        c0 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLower(x, b0)), AdvSimd.MultiplyWideningLower(xh, b0h));
+        c1 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLower(x, b1)), AdvSimd.MultiplyWideningLower(xh, b1h));
+        c2 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLower(x, b2)), AdvSimd.MultiplyWideningLower(xh, b2h));
+        c3 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLower(x, b3)), AdvSimd.MultiplyWideningLower(xh, b3h));
+    }
+
+    /// <summary>Eight k of one row against 4 columns (the last block's first half): SMULL, SADALP.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row4Half(ref Vector128<int> c0, ref Vector128<int> c1, ref Vector128<int> c2, ref Vector128<int> c3, Vector64<sbyte> x,
+        Vector64<sbyte> b0, Vector64<sbyte> b1, Vector64<sbyte> b2, Vector64<sbyte> b3)
+    {
+        c0 = AdvSimd.AddPairwiseWideningAndAdd(c0, AdvSimd.MultiplyWideningLower(x, b0));
+        c1 = AdvSimd.AddPairwiseWideningAndAdd(c1, AdvSimd.MultiplyWideningLower(x, b1));
+        c2 = AdvSimd.AddPairwiseWideningAndAdd(c2, AdvSimd.MultiplyWideningLower(x, b2));
+        c3 = AdvSimd.AddPairwiseWideningAndAdd(c3, AdvSimd.MultiplyWideningLower(x, b3));
+    }
+
+    /// <summary>A flag fixed per specialization of <see cref="Group{TPairs, TClamp}"/>.</summary>
+    interface IFlag { static abstract bool Value { get; } }
+    struct On : IFlag { public static bool Value => true; }
+    struct Off : IFlag { public static bool Value => false; }
+
+    /// <summary>k 0..7 of a block with <paramref name="n"/> k left (4 or more): 8 bytes, or 4 and zeros.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector64<sbyte> Low(sbyte* a, nint n) => n >= 8 ? Vector64.Load(a) : Vector64.CreateScalar(*(int*)a).AsSByte();
+
+    /// <summary>k 8..15 of a block with <paramref name="n"/> k left: 8 bytes, 4 and zeros, or zeros.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector64<sbyte> High(sbyte* a, nint n) => n >= 16 ? Vector64.Load(a + 8) : n > 8 ? Vector64.CreateScalar(*(int*)(a + 8)).AsSByte() : default;
+
+    /// <summary>Column sums from 4 accumulators of 4 partials each: [Σc0, Σc1, Σc2, Σc3].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector128<int> Columns(Vector128<int> c0, Vector128<int> c1, Vector128<int> c2, Vector128<int> c3) =>
+        AdvSimd.Arm64.AddPairwise(AdvSimd.Arm64.AddPairwise(c0, c1), AdvSimd.Arm64.AddPairwise(c2, c3));
+
+    /// <summary>One row's 16 k (x: k 0-7, xh: k 8-15) against 4 columns: SMULL, SMLAL into int16, SADALP.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row4Pairs(ref Vector128<int> c0, ref Vector128<int> c1, ref Vector128<int> c2, ref Vector128<int> c3, Vector64<sbyte> x, Vector64<sbyte> xh,
+        Vector64<sbyte> b0, Vector64<sbyte> b0h, Vector64<sbyte> b1, Vector64<sbyte> b1h, Vector64<sbyte> b2, Vector64<sbyte> b2h, Vector64<sbyte> b3, Vector64<sbyte> b3h)
+    {
+        c0 = AdvSimd.AddPairwiseWideningAndAdd(c0, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b0), xh, b0h));
+        c1 = AdvSimd.AddPairwiseWideningAndAdd(c1, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b1), xh, b1h));
+        c2 = AdvSimd.AddPairwiseWideningAndAdd(c2, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b2), xh, b2h));
+        c3 = AdvSimd.AddPairwiseWideningAndAdd(c3, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b3), xh, b3h));
+    }
+
+    /// <summary><see cref="Row4Pairs"/> with each product widened on its own (SMULL, SADALP twice): exact for −128·−128.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row4(ref Vector128<int> c0, ref Vector128<int> c1, ref Vector128<int> c2, ref Vector128<int> c3, Vector64<sbyte> x, Vector64<sbyte> xh,
+        Vector64<sbyte> b0, Vector64<sbyte> b0h, Vector64<sbyte> b1, Vector64<sbyte> b1h, Vector64<sbyte> b2, Vector64<sbyte> b2h, Vector64<sbyte> b3, Vector64<sbyte> b3h)
+    {
+        c0 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWideningAndAdd(c0, AdvSimd.MultiplyWideningLower(x, b0)), AdvSimd.MultiplyWideningLower(xh, b0h));
+        c1 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWideningAndAdd(c1, AdvSimd.MultiplyWideningLower(x, b1)), AdvSimd.MultiplyWideningLower(xh, b1h));
+        c2 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWideningAndAdd(c2, AdvSimd.MultiplyWideningLower(x, b2)), AdvSimd.MultiplyWideningLower(xh, b2h));
+        c3 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWideningAndAdd(c3, AdvSimd.MultiplyWideningLower(x, b3)), AdvSimd.MultiplyWideningLower(xh, b3h));
+    }
+}
