@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Hashing;
 
 namespace EdgeNet.Format;
 
@@ -105,7 +104,7 @@ public static class ModelFile
             BinaryPrimitives.WriteInt32LittleEndian(e, (int)sections[i].kind);
             BinaryPrimitives.WriteInt64LittleEndian(e[8..], table[i].off);
             BinaryPrimitives.WriteInt64LittleEndian(e[16..], table[i].len);
-            BinaryPrimitives.WriteUInt64LittleEndian(e[24..], XxHash64.HashToUInt64(sections[i].bytes));
+            BinaryPrimitives.WriteUInt64LittleEndian(e[24..], XxHash64.Hash(sections[i].bytes));
             sections[i].bytes.CopyTo(file.AsSpan((int)table[i].off));
         }
         // The header's own checksum covers the header and the section table.
@@ -156,7 +155,7 @@ public static class ModelFile
             ulong hash = BinaryPrimitives.ReadUInt64LittleEndian(e[24..]);
             if (off < 0 || len < 0 || off % Alignment != 0 || off > file.Length || len > file.Length - off)
                 throw new ModelFormatException($"section {kind}: offset {off} + length {len} lies outside the {file.Length}-byte file");
-            if (XxHash64.HashToUInt64(file.AsSpan((int)off, (int)len)) != hash)
+            if (XxHash64.Hash(file.AsSpan((int)off, (int)len)) != hash)
                 throw new ModelFormatException($"section {kind}: checksum mismatch (file corrupted)");
             covered[i] = (off, len);
             if (!Enum.IsDefined(kind)) continue;   // unknown sections from newer minor versions are skipped
@@ -201,10 +200,11 @@ public static class ModelFile
     static ulong HeaderHash(byte[] file)
     {
         int count = BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(8));
-        var h = new XxHash64();
-        h.Append(file.AsSpan(0, 24));
-        h.Append(file.AsSpan(32, HeaderBytes - 32 + count * SectionEntryBytes));
-        return h.GetCurrentHashAsUInt64();
+        // The header and section table without the checksum field itself (bytes 24..31); count ≤ 64, so ≤ 2 KiB.
+        Span<byte> covered = stackalloc byte[24 + HeaderBytes - 32 + count * SectionEntryBytes];
+        file.AsSpan(0, 24).CopyTo(covered);
+        file.AsSpan(32, HeaderBytes - 32 + count * SectionEntryBytes).CopyTo(covered[24..]);
+        return XxHash64.Hash(covered);
     }
 
     static byte[] WriteMetadata(ModelMetadata m)
