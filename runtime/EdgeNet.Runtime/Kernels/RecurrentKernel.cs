@@ -432,11 +432,18 @@ internal sealed unsafe class QMatrix : IDisposable
         return new QMatrix(all.Slice(d * n * k, n * k).ToArray(), s, n, k, reference, gemv);
     }
 
+    /// <summary>The dynamic quantization scale of a[rows, k]: max|a|/127 (1 for all zeros). One place, because
+    /// <see cref="Multiply"/> and <see cref="MultiplyAdd"/> must quantize alike to give the same bits.</summary>
+    float ActivationScale(float* a, int rows)
+    {
+        float max = Math.Abs(TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(a, checked(rows * k))));
+        return max > 0 ? max / 127f : 1f;
+    }
+
     /// <summary>c[rows, n] (stride ldc) = a[rows, k] · Wᵀ; <paramref name="scratch"/> holds rows·(kp + 4n) bytes.</summary>
     public void Multiply(float* a, int rows, float* c, int ldc, byte* scratch)
     {
-        float max = Math.Abs(TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(a, checked(rows * k))));
-        float sa = max > 0 ? max / 127f : 1f;
+        float sa = ActivationScale(a, rows);
         sbyte* aq = (sbyte*)scratch;
         int* acc = (int*)(scratch + ((long)rows * kp + 63) / 64 * 64);
         byte flip = !reference && GemmInt8.ShiftsActivations(isa) ? (byte)0x80 : (byte)0;
@@ -478,8 +485,7 @@ internal sealed unsafe class QMatrix : IDisposable
     /// </summary>
     public void MultiplyAdd(float* a, int rows, float* g, long gStride, byte* scratch)
     {
-        float max = Math.Abs(TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(a, checked(rows * k))));
-        float sa = max > 0 ? max / 127f : 1f;
+        float sa = ActivationScale(a, rows);
         int k16 = RecurrentInt8Neon.KPad(k);
         TensorPrimitives.Multiply(scale, sa, rowScale);
         fixed (float* rs = rowScale)
