@@ -326,7 +326,7 @@ public class DetectorFamilyTests(ITestOutputHelper output)
     }
 
     /// <summary>Graph building with random (He-scaled) weights; each op's output gets a fresh name.</summary>
-    sealed class Net(long opset)
+    internal sealed class Net(long opset)
     {
         public readonly OnnxBuilder B = new(opset);
         public readonly long Opset = opset;

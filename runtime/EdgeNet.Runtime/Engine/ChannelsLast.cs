@@ -28,17 +28,29 @@ internal static class ChannelsLast
         var runs = new bool[m.Nodes.Count];
         var nchwIn = new bool[m.Nodes.Count];   // a first-layer conv: reads NCHW, writes NHWC (Simd.DirectConvNhwc)
         var isNhwc = new bool[T];   // produced channels-last by a rewritten node
+        var shuffle = new int[m.Nodes.Count];   // 1, 2, 3: the Reshape, Transpose, Reshape of a channel shuffle
+        var readers = Readers(m);
         bool worth = false;
         for (int i = 0; i < m.Nodes.Count; i++)
         {
             var n = m.Nodes[i];
+            if (shuffle[i] == 0 && n.Op == OpType.Reshape && n.Inputs is [>= 0 and var x0] && isNhwc[x0] && ChannelShuffle(m, i, readers) is (int j, int k))
+            {
+                shuffle[i] = 1; shuffle[j] = 2; shuffle[k] = 3;
+            }
+            if (shuffle[i] != 0)
+            {
+                runs[i] = true;
+                if (shuffle[i] == 3) isNhwc[n.Outputs[0]] = true;
+                continue;
+            }
             nchwIn[i] = IsFirstLayer(m, n, isNhwc);
             if (!nchwIn[i] && !Eligible(m, n, isNhwc)) continue;
             runs[i] = true;
             // fp32 convs all have an NHWC kernel; an int8-only plan pays off only with a depthwise conv (as before).
             if (n.Op == OpType.Conv && (m.Tensors[n.Inputs[0]].Type == DataType.Float32 || IsDepthwise(m, n))) worth = true;
             var role = OpTable.Get(n.Op).Layout;
-            if (role is not (LayoutRole.GlobalPool or LayoutRole.Permute)) isNhwc[n.Outputs[0]] = true;   // GAP writes [N, C, 1, 1]: the same bytes in both layouts
+            if (role is not (LayoutRole.GlobalPool or LayoutRole.Permute)) foreach (var o in n.Outputs) isNhwc[o] = true;   // GAP writes [N, C, 1, 1]: the same bytes in both layouts
         }
         if (!worth) return m;
 
@@ -79,6 +91,7 @@ internal static class ChannelsLast
                 if (transposedFrom[n.Outputs[0]] is null || consumedNchw[n.Outputs[0]]) r.Nodes.Add(n);
                 continue;
             }
+            if (shuffle[i] != 0) { Shuffle(m, r, n, shuffle[i], nhwcOf, Twin); ConvertBack(n.Outputs[0], n.Name); continue; }
             var inputs = (int[])n.Inputs.Clone();
             var info = OpTable.Get(n.Op);
             for (int k = 0; k < DataInputs(info, n, nchwIn[i]); k++)
@@ -101,32 +114,92 @@ internal static class ChannelsLast
             }
             var attrs = new Attributes();
             foreach (var (key, v) in n.Attributes.All) attrs.Set(key, v);
-            int y = n.Outputs[0];
             switch (info.Layout)
             {
                 case LayoutRole.Axes: attrs = PermuteAxes(info, n.Attributes)!; break;
                 case LayoutRole.Permute: attrs.Set("perm", n.Attributes.Ints("perm", []).Select(p => (long)Position[p]).ToArray()); break;
                 default: attrs.Set(Attribute, nchwIn[i] ? 2L : 1L); break;
             }
-            int[] outputs = info.Layout is LayoutRole.GlobalPool or LayoutRole.Permute ? [y] : [Twin(y)];
+            int[] outputs = info.Layout is LayoutRole.GlobalPool or LayoutRole.Permute ? n.Outputs : n.Outputs.Select(Twin).ToArray();
             if (info.Layout == LayoutRole.Permute && attrs.Ints("perm", []).SequenceEqual(Identity))
                 r.Nodes.Add(new Node(OpType.Reshape, n.Name, inputs, outputs, new Attributes(), n.Version));   // the same bytes: a reshape, aliased where the planner can
             else r.Nodes.Add(new Node(n.Op, n.Name, inputs, outputs, attrs, n.Version));
-            if (isNhwc[y] && consumedNchw[y] && !nchwDone[y])
-            {
-                r.Nodes.Add(Transpose(nhwcOf[y], y, ToNchwPerm, n.Name + "/to_nchw"));
-                nchwDone[y] = true;
-            }
+            foreach (var y in n.Outputs) ConvertBack(y, n.Name);
         }
         return r;
+
+        void ConvertBack(int y, string name)
+        {
+            if (!isNhwc[y] || !consumedNchw[y] || nchwDone[y]) return;
+            r.Nodes.Add(Transpose(nhwcOf[y], y, ToNchwPerm, name + "/to_nchw"));
+            nchwDone[y] = true;
+        }
+
+        // A conversion that moves only axes of length 1 (an SE block's [N, C, 1, 1]) keeps the bytes: a Reshape.
+        Node Transpose(int from, int to, long[] perm, string name)
+        {
+            var s = r.Tensors[from].Shape;
+            var moved = perm.Where(p => s[p] != 1).ToArray();
+            return moved.Zip(moved.Skip(1)).All(q => q.First < q.Second)
+                ? new(OpType.Reshape, name, [from], [to], new Attributes())
+                : new(OpType.Transpose, name, [from], [to], new Attributes().Set("perm", perm));
+        }
+    }
+
+    /// <summary>How many nodes read each tensor (graph outputs count as a reader).</summary>
+    static int[] Readers(Model m)
+    {
+        var c = new int[m.Tensors.Count];
+        foreach (var n in m.Nodes) foreach (var t in n.Inputs) if (t >= 0) c[t]++;
+        foreach (var o in m.Outputs) c[o]++;
+        return c;
+    }
+
+    /// <summary>ShuffleNet's channel shuffle on [N, C, H, W]: Reshape to [N, g, C/g, H, W], Transpose (0, 2, 1, 3, 4),
+    /// Reshape back, each read only by the next: the indices of the Transpose and the last Reshape, or null.</summary>
+    static (int, int)? ChannelShuffle(Model m, int i, int[] readers)
+    {
+        var a = m.Nodes[i];
+        if (a.Op != OpType.Reshape || a.Inputs.Length != 1 || a.Outputs.Length != 1 || readers[a.Outputs[0]] != 1) return null;
+        int[] s = m.Tensors[a.Inputs[0]].Shape, mid = m.Tensors[a.Outputs[0]].Shape;
+        if (s.Length != 4 || m.Tensors[a.Inputs[0]].Type != DataType.Float32 || mid.Length != 5 || mid[0] != s[0] || mid[1] < 1 || mid[1] * mid[2] != s[1] || mid[3] != s[2] || mid[4] != s[3]) return null;
+        int j = m.Nodes.FindIndex(i + 1, n => n.Inputs.Contains(a.Outputs[0]));
+        if (j < 0) return null;
+        var t = m.Nodes[j];
+        if (t.Op != OpType.Transpose || !t.Attributes.Ints("perm", []).SequenceEqual([0L, 2, 1, 3, 4]) || readers[t.Outputs[0]] != 1) return null;
+        int k = m.Nodes.FindIndex(j + 1, n => n.Inputs.Contains(t.Outputs[0]));
+        if (k < 0) return null;
+        var b = m.Nodes[k];
+        if (b.Op != OpType.Reshape || b.Inputs.Length != 1 || !m.Tensors[b.Outputs[0]].Shape.AsSpan().SequenceEqual(s)) return null;
+        return (j, k);
+    }
+
+    /// <summary>The channel shuffle on channels-last data: [N, H, W, C] as [N, H, W, g, C/g], transposed to
+    /// [N, H, W, C/g, g], read back as [N, H, W, C].</summary>
+    static void Shuffle(Model m, Model r, Node n, int step, int[] nhwcOf, Func<int, int> twin)
+    {
+        int x = n.Inputs[0], y = n.Outputs[0];
+        var d = m.Tensors[y];
+        int[] Nhwc5(int[] s) => [s[0], s[3], s[4], s[1], s[2]];
+        switch (step)
+        {
+            case 1:
+                nhwcOf[y] = r.AddTensor(new TensorDesc(d.Name + "#nhwc", d.Type, Nhwc5(d.Shape)));
+                r.Nodes.Add(new Node(OpType.Reshape, n.Name, [twin(x)], [nhwcOf[y]], new Attributes(), n.Version));
+                break;
+            case 2:
+                nhwcOf[y] = r.AddTensor(new TensorDesc(d.Name + "#nhwc", d.Type, Nhwc5(d.Shape)));
+                r.Nodes.Add(new Node(OpType.Transpose, n.Name, [nhwcOf[x]], [nhwcOf[y]], new Attributes().Set("perm", new long[] { 0, 1, 2, 4, 3 }), n.Version));
+                break;
+            default:
+                r.Nodes.Add(new Node(OpType.Reshape, n.Name, [nhwcOf[x]], [twin(y)], new Attributes(), n.Version));
+                break;
+        }
     }
 
     /// <summary>How many leading inputs are data in the node's layout (the rest are weights, indices, ...).</summary>
     static int DataInputs(OpInfo info, Node n, bool nchwIn) =>
         nchwIn ? 0 : info.Layout is LayoutRole.Binary or LayoutRole.Axes ? n.Inputs.Length : 1;
-
-    static Node Transpose(int from, int to, long[] perm, string name) =>
-        new(OpType.Transpose, name, [from], [to], new Attributes().Set("perm", perm));
 
     /// <summary>A float constant broadcast against NCHW data, as the same values for NHWC data: rank 4, axes permuted.</summary>
     static int PermutedConstant(Model r, TensorDesc c)
@@ -186,13 +259,14 @@ internal static class ChannelsLast
 
     static bool Eligible(Model m, Node n, bool[] isNhwc)
     {
-        if (n.Inputs.Length == 0 || n.Inputs[0] < 0 || n.Outputs.Length != 1) return false;
+        if (n.Inputs.Length == 0 || n.Inputs[0] < 0 || n.Outputs.Length == 0 || n.Outputs.Any(o => o < 0)) return false;
+        if (n.Outputs.Length > 1 && OpTable.Get(n.Op).Layout != LayoutRole.Axes) return false;   // Split: every part channels-last
         var x = m.Tensors[n.Inputs[0]];
         // A binary op whose first operand is a constant (PaddleOCR's scale·x + b): BinaryOperands checks every operand.
         if (x.IsConstant && x.Type == DataType.Float32 && OpTable.Get(n.Op).Layout == LayoutRole.Binary)
             return m.Tensors[n.Outputs[0]].Shape.Length == 4 && (OpTable.Get(n.Op).ChannelsLastAccepts?.Invoke(m, n) ?? true) && BinaryOperands(m, n, isNhwc);
         if (x.Type is not (DataType.Float32 or DataType.Int8) || x.Shape.Length != 4 || x.IsConstant) return false;
-        if (m.Tensors[n.Outputs[0]].Shape.Length != 4) return false;
+        if (n.Outputs.Any(o => m.Tensors[o].Shape.Length != 4)) return false;
         var info = OpTable.Get(n.Op);
         if (x.Type == DataType.Int8) return info.Int8ChannelsLast && EligibleInt8(m, n, info, isNhwc);
         bool accepts = info.ChannelsLastAccepts?.Invoke(m, n) ?? true;

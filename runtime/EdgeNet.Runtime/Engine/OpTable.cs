@@ -67,7 +67,7 @@ internal static class OpTable
         new()
         {
             Op = OpType.ChannelAffine, Inputs = (3, 3), Onnx = ["BatchNormalization"],
-            Fp32 = (m, n, o) => new ChannelAffineKernel(m, n, o), Backward = Gradients.ChannelAffine,
+            Fp32 = (m, n, o) => new ChannelAffineKernel(m, n, o), Backward = Gradients.ChannelAffine, Layout = LayoutRole.Elementwise,
         },
         Unary<ReluOp>(OpType.Relu, []),
         Unary<ClipOp>(OpType.Clip, [("min", float.NegativeInfinity), ("max", float.PositiveInfinity)], typed: (m, n, o) => new TypedClipKernel(m, n, o)),
@@ -170,6 +170,7 @@ internal static class OpTable
         {
             Op = OpType.Split, Inputs = (1, 1), Outputs = (1, 64), Onnx = ["Split"],
             Fp32 = (m, n, o) => new SplitKernel(m, n), Typed = (m, n, o) => new SplitKernel(m, n), Backward = DataGradients.Split,
+            Layout = LayoutRole.Axes, AxisAttributes = [("axis", AxisUse.Axis)],
         },
         new()
         {
@@ -198,7 +199,7 @@ internal static class OpTable
         {
             Op = OpType.ConvTranspose, Inputs = (2, 3), Onnx = ["ConvTranspose"],
             Fp32 = (m, n, o) => m.Tensors[n.Inputs[0]].Shape.Length > 4 ? new ConvTransposeNdKernel(m, n, o) : new ConvTransposeKernel(m, n, o),
-            Parameters = [1, 2], Backward = SpatialGradients.ConvTranspose,
+            Parameters = [1, 2], Backward = SpatialGradients.ConvTranspose, Layout = LayoutRole.Conv, ChannelsLastAccepts = ConvTransposeKernel.Accepts,
         },
         new()
         {

@@ -12,13 +12,25 @@ namespace EdgeNet.Kernels;
 /// GEMM + col2im, as MLAS and Caffe do it: per image and group, cols[OC/g·KH·KW, H·W] = W_gᵀ · X_g, then each
 /// column row is added into the output at its kernel offset. Weights and bias are read through the frame at run
 /// time (transposed into scratch each run, a small cost beside the GEMM), so training updates reach them.
+/// Channels-last (the planner's <c>channels_last</c>, x [N,H,W,C] → y [N,OH,OW,OC]): cols[H·W, KH·KW·OC/g] =
+/// X_g · W_g with the pixels as rows, then each input pixel's KH·KW runs of OC/g channels are added at their output
+/// pixels: contiguous vectors, no transposes around an up-sampling decoder.
 /// </summary>
 internal sealed unsafe class ConvTransposeKernel : Kernel
 {
     readonly int x, w, b = -1, y;
     readonly ConvGeometry g;
-    readonly bool reference;
+    readonly bool reference, nhwc;
     readonly int K, HW;
+
+    /// <summary>What the channels-last path needs: 2-D, constant weights and bias, fixed C/H/W.</summary>
+    public static bool Accepts(Model m, Node n)
+    {
+        if (n.Inputs.Length < 2 || n.Inputs[1] < 0) return false;
+        var x = m.Tensors[n.Inputs[0]]; var w = m.Tensors[n.Inputs[1]];
+        return x.Shape.Length == 4 && x.Shape.Skip(1).All(d => d > 0) && w.IsConstant && w.Type == DataType.Float32 && w.Shape.Length == 4
+            && (n.Inputs.Length < 3 || n.Inputs[2] < 0 || m.Tensors[n.Inputs[2]].IsConstant);
+    }
 
     public ConvTransposeKernel(Model m, Node node, KernelOptions o) : base(node)
     {
@@ -34,7 +46,8 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
         var strides = a.Ints("strides", [1, 1]); var dil = a.Ints("dilations", [1, 1]);
         var pads = a.Ints("pads", [0, 0, 0, 0]); var outPad = a.Ints("output_padding", [0, 0]);
         if (strides.Length != 2 || dil.Length != 2 || pads.Length != 4 || outPad.Length != 2) throw Error("strides/dilations/pads/output_padding must have 2/2/4/2 values");
-        int C = xt.Shape[1], H = xt.Shape[2], W = xt.Shape[3];
+        nhwc = a.Int(ChannelsLast.Attribute, 0) != 0;
+        int C = xt.Shape[nhwc ? 3 : 1], H = xt.Shape[nhwc ? 1 : 2], W = xt.Shape[nhwc ? 2 : 3];
         if (group < 1 || C % group != 0) throw Error($"group {group} does not divide {C} channels");
         if (wt.Shape[0] != C) throw Error($"weight {Format.Shape.Format(wt.Shape)} has {wt.Shape[0]} input channels, the input {C}");
         int kh = wt.Shape[2], kw = wt.Shape[3];
@@ -50,7 +63,7 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
         int oc = checked(wt.Shape[1] * (int)group);
         g = new ConvGeometry(C, H, W, oc, (int)oh, (int)ow, kh, kw, (int)strides[0], (int)strides[1], (int)pads[0], (int)pads[1], (int)dil[0], (int)dil[1], (int)group);
         if (b >= 0 && ConstantFloat(m, b, "bias").Elements(1) != oc) throw Error($"bias has {m.Tensors[b].Elements(1)} values for {oc} output channels");
-        ExpectShape(m, y, [xt.Shape[0], oc, g.OH, g.OW]);
+        ExpectShape(m, y, nhwc ? [xt.Shape[0], g.OH, g.OW, oc] : [xt.Shape[0], oc, g.OH, g.OW]);
         reference = o.Reference;
         K = g.CoutPerGroup * kh * kw; HW = H * W;
     }
@@ -63,6 +76,7 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
     {
         int n = f.Shape(x)[0];
         if (reference) { Reference.ConvTranspose.Run(f.Span(x), f.Span(w), b >= 0 ? f.Span(b) : default, f.Span(y), n, g); return; }
+        if (nhwc) { RunNhwc(f, n); return; }
         float* xs = f.F(x), ys = f.F(y), wp = f.F(w), bp = b >= 0 ? f.F(b) : null;
         float* wt = (float*)(((nint)f.Scratch + 63) & ~(nint)63), cols = wt + (long)g.C * K, tail = cols + (long)K * HW;
         int cg = g.CinPerGroup, og = g.CoutPerGroup, ohw = g.OH * g.OW;
@@ -75,6 +89,47 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
                 for (int o = 0; o < og; o++) new Span<float>(yg + (long)o * ohw, ohw).Fill(bp == null ? 0f : bp[grp * og + o]);
                 Col2Im(cols, yg);
             }
+    }
+
+    void RunNhwc(Frame f, int n)
+    {
+        float* xs = f.F(x), ys = f.F(y), wp = f.F(w), bp = b >= 0 ? f.F(b) : null;
+        float* wt = (float*)(((nint)f.Scratch + 63) & ~(nint)63), cols = wt + (long)g.C * K, tail = cols + (long)K * HW;
+        int cg = g.CinPerGroup, og = g.CoutPerGroup, taps = g.KH * g.KW, ohw = g.OH * g.OW;
+        // W [C, OC/g, KH, KW] -> [C, KH·KW, OC/g]: a pixel's row of cols holds each tap's output channels contiguous
+        for (int c = 0; c < g.C; c++)
+            for (int o = 0; o < og; o++)
+                for (int t = 0; t < taps; t++) wt[((long)c * taps + t) * og + o] = wp[((long)c * og + o) * taps + t];
+        for (int i = 0; i < n; i++)
+        {
+            float* xi = xs + (long)i * HW * g.C, yi = ys + (long)i * ohw * g.OC;
+            for (int p = 0; p < ohw; p++)
+            {
+                var d = new Span<float>(yi + (long)p * g.OC, g.OC);
+                if (bp == null) d.Clear(); else new ReadOnlySpan<float>(bp, g.OC).CopyTo(d);
+            }
+            for (int grp = 0; grp < g.Group; grp++)
+            {
+                Gemm.RunStrided(xi + grp * cg, g.C, wt + (long)grp * cg * K, K, cols, K, HW, K, cg, null, null, float.NegativeInfinity, float.PositiveInfinity, tail);
+                for (int ih = 0; ih < g.H; ih++)
+                    for (int kh = 0; kh < g.KH; kh++)
+                    {
+                        int oh = ih * g.StrideH - g.PadTop + kh * g.DilationH;
+                        if ((uint)oh >= (uint)g.OH) continue;
+                        for (int iw = 0; iw < g.W; iw++)
+                        {
+                            float* row = cols + ((long)(ih * g.W + iw) * g.KH + kh) * g.KW * og;
+                            for (int kw = 0; kw < g.KW; kw++)
+                            {
+                                int ow = iw * g.StrideW - g.PadLeft + kw * g.DilationW;
+                                if ((uint)ow >= (uint)g.OW) continue;
+                                var d = new Span<float>(yi + ((long)oh * g.OW + ow) * g.OC + grp * og, og);
+                                TensorPrimitives.Add(d, new ReadOnlySpan<float>(row + (long)kw * og, og), d);
+                            }
+                        }
+                    }
+            }
+        }
     }
 
     /// <summary>Adds each row of cols [OC/g·KH·KW, H·W] into the output plane of its channel at its kernel offset.</summary>
