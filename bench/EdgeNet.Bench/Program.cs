@@ -32,6 +32,7 @@ Directory.CreateDirectory(outDir);
 var cases = Compare.DefaultCases(shared);
 cases.AddRange(Int8Cases.All(shared));
 cases.AddRange(RealModelCases.All(shared));
+cases.AddRange(FamilyCases.All());
 if (Arg("--only", "") is { Length: > 0 } only) cases = cases.Where(c => c.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToList();
 Console.WriteLine(Peak.Describe());
 var rows = Compare.Run(cases, threads, iters, Console.Out);
