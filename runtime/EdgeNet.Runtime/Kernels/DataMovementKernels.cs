@@ -28,7 +28,8 @@ internal sealed class ReshapeKernel : Kernel
     }
 }
 
-/// <summary>Transpose by a permutation; runs of the unchanged innermost dimension are copied whole.</summary>
+/// <summary>Transpose by a permutation; runs of the unchanged innermost dimension are copied whole, a swap of the last
+/// two axes is a batch of 2-D transposes.</summary>
 internal sealed class TransposeKernel : Kernel
 {
     readonly int x, y;
@@ -51,6 +52,12 @@ internal sealed class TransposeKernel : Kernel
     }
 
     readonly bool bytes;
+    static bool SwapsLastTwo(int[] p)
+    {
+        int r = p.Length;
+        for (int d = 0; d < r - 2; d++) if (p[d] != d) return false;
+        return p[r - 2] == r - 1 && p[r - 1] == r - 2;
+    }
     static bool IsLayoutChange(int[] p) => p[0] == 0 && ((p[1] == 2 && p[2] == 3 && p[3] == 1) || (p[1] == 3 && p[2] == 1 && p[3] == 2));
 
     public override unsafe void Run(Frame f)
@@ -67,9 +74,21 @@ internal sealed class TransposeKernel : Kernel
                 else Simd.Transpose2D.Run(f.F(x) + i * image, rows, cols, f.F(y) + i * image);
             return;
         }
+        int r = s.Length;
+        if (!bytes && r >= 2 && SwapsLastTwo(perm))
+        {
+            // A batch of 2-D transposes: ShuffleNet's channel shuffle on channels-last data, [N·H·W, g, C/g] → [N·H·W, C/g, g].
+            int rows = s[r - 2], cols = s[r - 1];
+            long block = (long)rows * cols, batches = 1;
+            for (int d = 0; d < r - 2; d++) batches *= s[d];
+            float* src = f.F(x), dst = f.F(y);
+            for (long b = 0; b < batches; b++, src += block, dst += block)
+                if (rows >= 8 && cols >= 8) Simd.Transpose2D.Run(src, rows, cols, dst);
+                else for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j];
+            return;
+        }
         var xs = f.Span(x); var ys = f.Span(y);
         var so = f.Shape(y);
-        int r = s.Length;
         if (r == 0) { ys[0] = xs[0]; return; }
         long st = 1;
         Span<long> inStride = stackalloc long[Shape.MaxRank];
