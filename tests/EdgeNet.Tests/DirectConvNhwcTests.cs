@@ -7,7 +7,8 @@ namespace EdgeNet.Tests;
 /// <summary>
 /// The stem conv (NCHW in, channels-last out: DirectConvNhwc, and its NEON tiles on arm64) against a scalar loop with
 /// the same sums in the same order, on odd widths (tile tails of 8 and 4 and single pixels), asymmetric padding, 3×3,
-/// 5×5 and 7×7, strides 1 and 2, dilated rows, and output rows taken in parts.
+/// 5×5 and 7×7, strides 1 and 2, dilated rows, and output rows taken in parts; on x86 also from the zero-padded copy
+/// the kernel reads there (every pixel tiled: 8, 4 and single-pixel tails), which must give the same bits.
 /// </summary>
 public unsafe class DirectConvNhwcTests
 {
@@ -29,6 +30,8 @@ public unsafe class DirectConvNhwcTests
     [InlineData(3, 15, 37, 8, 3, 3, 1, 0, 0, 1)]
     [InlineData(3, 14, 26, 16, 3, 3, 2, 2, 1, 2)]     // dilated rows
     [InlineData(3, 10, 64, 8, 3, 3, 2, 1, 1, 1)]
+    [InlineData(3, 23, 45, 64, 7, 7, 2, 3, 3, 1)]     // ResNet's stem: 7×7, stride 2, 64 channels (8-pixel tiles and tails)
+    [InlineData(3, 9, 29, 32, 3, 3, 1, 1, 1, 1)]
     public void Matches_a_scalar_loop(int C, int H, int W, int OC, int KH, int KW, int stride, int padTop, int padLeft, int dilH)
     {
         if (!DirectConvNhwc.Supports(OC)) Assert.Skip($"{OC} output channels: not a multiple of 2 vectors here (the kernel is not chosen)");
@@ -38,14 +41,25 @@ public unsafe class DirectConvNhwcTests
         var x = Random(C * H * W, 1); var wt = Random(OC * C * KH * KW, 2); var b = Random(OC, 3);
         var packed = DirectConvNhwc.PackWeights(wt, OC, C * KH * KW);
         var y = new float[OH * OW * OC + 1]; y[^1] = 42f;
+        var yp = new float[y.Length];
+        var gp = DirectConvNhwc.Padded(g);
+        var xp = new float[gp.C * gp.H * gp.W];
         var taps = new int[C * KH * KW];
         float lo = -1.5f, hi = 2.5f;
-        fixed (float* px = x, pw = packed, pb = b, py = y) fixed (int* pt = taps)
+        fixed (float* px = x, pw = packed, pb = b, py = y, pxp = xp, pyp = yp) fixed (int* pt = taps)
         {
             DirectConvNhwc.PrepareTaps(g, pt);
             int half = OH / 2;   // two parts, as the intra-op threads split rows
             DirectConvNhwc.Run(px, pw, pb, py, g, lo, hi, pt, 0, half);
             DirectConvNhwc.Run(px, pw, pb, py, g, lo, hi, pt, half, OH);
+            if (DirectConvNhwc.Pads(g))
+            {
+                DirectConvNhwc.Pad(px, g, pxp);
+                DirectConvNhwc.PrepareTaps(gp, pt);
+                DirectConvNhwc.Run(pxp, pw, pb, pyp, gp, lo, hi, pt, 0, OH);
+                for (int i = 0; i < y.Length - 1; i++)
+                    if (BitConverter.SingleToInt32Bits(y[i]) != BitConverter.SingleToInt32Bits(yp[i])) Assert.Fail($"padded y[{i}] = {yp[i]}, unpadded {y[i]}");
+            }
         }
         Assert.Equal(42f, y[^1]);
         for (int oh = 0; oh < OH; oh++)

@@ -20,6 +20,8 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     readonly ConvGeometry g;
     readonly Activation act;
     readonly bool depthwise, direct;   // direct: NCHW input, few channels (Simd.DirectConvNhwc)
+    readonly bool padDirect;   // direct, reading a zero-padded copy of each image (geometry gp) from the scratch
+    readonly ConvGeometry gp;
     readonly bool general;   // im2col rows × packed Wᵀ per group
     readonly bool indirect;   // general, on AVX-512: rows read in place (Simd.IndirectConvNhwc)
     readonly int K, blockRows;   // general: columns of a row (KH·KW·C/group); rows per block
@@ -39,6 +41,8 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         g = Window.Geometry(this, node.Attributes, nchw, wt.Shape[0], [wt.Shape[2], wt.Shape[3]], group, ceil: false);
         if (wt.Shape[1] * group != g.C || g.OC % group != 0) throw Error($"weight {Format.Shape.Format(wt.Shape)} does not fit {g.C} input channels in {group} groups");
         depthwise = g.IsDepthwise;
+        padDirect = direct && DirectConvNhwc.Pads(g);
+        gp = padDirect ? DirectConvNhwc.Padded(g) : g;
         bool pointwise = group == 1 && g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.OH == g.H && g.OW == g.W;
         if (direct && (group != 1 || !DirectConvNhwc.Supports(g.OC))) throw Error($"a direct channels-last Conv needs group 1 and output channels a multiple of {2 * System.Numerics.Vector<float>.Count}");
         general = !direct && !depthwise && !pointwise;
@@ -97,7 +101,10 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     }
 
     public override long ScratchBytes(int batch) =>
-        direct ? 4L * g.C * g.KH * g.KW + 64 : indirect ? MaxParts(batch) * IndirectConvNhwc.SlotBytes(g) : general ? 4L * batch * g.OH * g.OW * K + 64 : 0;
+        direct ? TapsBytes + (padDirect ? 4L * batch * gp.C * gp.H * gp.W : 0) : indirect ? MaxParts(batch) * IndirectConvNhwc.SlotBytes(g) : general ? 4L * batch * g.OH * g.OW * K + 64 : 0;
+
+    /// <summary>Direct: the tap offsets, then (padDirect) the padded images.</summary>
+    long TapsBytes => (4L * g.C * g.KH * g.KW + 63) / 64 * 64 + 64;
 
     /// <summary>Indirect: parts are (block of pixels, range of panels); ranges only while blocks are fewer than 2 per thread.</summary>
     long MaxParts(int batch) => (long)batch * BlocksPerImage + 2 * IntraOpPool.Available;
@@ -109,8 +116,13 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         long outImage = (long)g.OH * g.OW * g.OC;
         if (direct || depthwise)
         {
-            if (direct) DirectConvNhwc.PrepareTaps(g, (int*)f.Scratch);
+            if (direct) DirectConvNhwc.PrepareTaps(gp, (int*)f.Scratch);
             cx = xs; cy = ys; taps = (int*)f.Scratch;
+            if (padDirect)
+            {
+                cx = (float*)((byte*)f.Scratch + TapsBytes);
+                for (int i = 0; i < n; i++) DirectConvNhwc.Pad(xs + i * (long)g.H * g.W * g.C, g, cx + i * (long)gp.H * gp.W * gp.C);
+            }
             // Parts are (image, band of output rows): independent outputs, shared read-only inputs.
             long work = (long)g.OH * g.OW * g.OC * (direct ? g.C : 1) * g.KH * g.KW;
             bands = f.Pool is null || work < IntraOpPool.MinWork ? 1 : Math.Min(g.OH, 2 * f.Pool.Threads);
@@ -151,8 +163,8 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         if (general) { Block(index); return; }
         int image = index / bands, band = index % bands;
         int oh0 = (int)((long)g.OH * band / bands), oh1 = (int)((long)g.OH * (band + 1) / bands);
-        float* xi = cx + image * (long)g.H * g.W * g.C, yi = cy + image * (long)g.OH * g.OW * g.OC;
-        if (direct) DirectConvNhwc.Run(xi, weights.Floats, bias.Floats, yi, g, act.ClampMin, act.ClampMax, taps, oh0, oh1);
+        float* xi = cx + image * (long)gp.H * gp.W * gp.C, yi = cy + image * (long)g.OH * g.OW * g.OC;
+        if (direct) DirectConvNhwc.Run(xi, weights.Floats, bias.Floats, yi, gp, act.ClampMin, act.ClampMax, taps, oh0, oh1);
         else DepthwiseNhwc.Run(xi, weights.Floats, bias.Floats, yi, g, act.ClampMin, act.ClampMax, oh0, oh1);
     }
 

@@ -9,11 +9,36 @@ namespace EdgeNet.Kernels.Simd;
 /// A convolution with few input channels (a network's first layer: 3 colour planes, 3×3, stride 2) read from NCHW
 /// and written channels-last: per output pixel, the output channels are the vector and each of the C·KH·KW taps is one
 /// broadcast input value times a row of the weights [taps, OC] (L1-resident). No im2col and no transpose afterwards.
-/// Four pixels share each weight load. Needs OC to be a multiple of 2·Vector&lt;float&gt;.Count.
+/// Four pixels share each weight load (eight with AVX-512 at stride 1 or 2: 16 accumulators, the pixels' inputs at
+/// constant offsets from one pointer). On x86 a padded stem reads a zero-padded copy of its input (<see cref="Pad"/>,
+/// as MLAS's NCHW conv reads padded rows), so every pixel takes the tiled path instead of the per-tap checks of
+/// <see cref="Border"/> (a 7×7 stem at stride 2 has 5% border pixels, each several times a tiled pixel's cost); the
+/// padded taps add exact zeros, so the sums are the unpadded ones. Needs OC to be a multiple of 2·Vector&lt;float&gt;.Count.
 /// </summary>
 internal static unsafe class DirectConvNhwc
 {
     public static bool Supports(int oc) => oc % (2 * Vector<float>.Count) == 0;
+
+    /// <summary>Whether <see cref="Run"/> should read a padded copy (x86; NEON loops over the valid taps instead).</summary>
+    public static bool Pads(in ConvGeometry g) => System.Runtime.Intrinsics.X86.Avx2.IsSupported && !Padded(g).Equals(g);
+
+    /// <summary>The geometry of the padded copy: no padding, rows and columns enough for every window.</summary>
+    public static ConvGeometry Padded(in ConvGeometry g) => g with
+    {
+        H = Math.Max(g.H + g.PadTop, (g.OH - 1) * g.StrideH + (g.KH - 1) * g.DilationH + 1),
+        W = Math.Max(g.W + g.PadLeft, (g.OW - 1) * g.StrideW + (g.KW - 1) * g.DilationW + 1),
+        PadTop = 0, PadLeft = 0,
+    };
+
+    /// <summary>x [C, H, W] of one image → its zero-padded copy [C, Padded.H, Padded.W].</summary>
+    public static void Pad(float* x, in ConvGeometry g, float* dst)
+    {
+        var p = Padded(g);
+        new Span<float>(dst, checked(p.C * p.H * p.W)).Clear();
+        for (int c = 0; c < g.C; c++)
+            for (int h = 0; h < g.H; h++)
+                new ReadOnlySpan<float>(x + ((long)c * g.H + h) * g.W, g.W).CopyTo(new Span<float>(dst + ((long)c * p.H + h + g.PadTop) * p.W + g.PadLeft, g.W));
+    }
 
     /// <summary>Weights [OC, C, KH, KW] → [C·KH·KW, OC].</summary>
     public static float[] PackWeights(ReadOnlySpan<float> w, int oc, int taps)
@@ -131,6 +156,9 @@ internal static unsafe class DirectConvNhwc
                 int owHi = rowsInside && W - 1 - spanW + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 1 - spanW + pl) / sw + 1)) : owLo;
                 int ow = 0;
                 for (; ow < owLo; ow++) Single512(x, wc, g, ih, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC);
+                float* xr = x + (long)ih * W - pl;
+                if (sw == 1) for (; ow + 8 <= owHi; ow += 8) Eight512<Stride1>(xr + ow, wc, OC, taps, tapOffset, b0, b1, vlo, vhi, yr + (long)ow * OC);
+                else if (sw == 2) for (; ow + 8 <= owHi; ow += 8) Eight512<Stride2>(xr + 2 * ow, wc, OC, taps, tapOffset, b0, b1, vlo, vhi, yr + (long)ow * OC);
                 for (; ow + 4 <= owHi; ow += 4)   // four pixels: eight independent accumulators per weight load pair
                 {
                     int iw = ow * sw - pl;
@@ -158,13 +186,48 @@ internal static unsafe class DirectConvNhwc
         }
     }
 
+    interface IStride { static abstract int Value { get; } }
+    struct Stride1 : IStride { public static int Value => 1; }
+    struct Stride2 : IStride { public static int Value => 2; }
+
+    /// <summary>Eight pixels × 32 channels, the pixels <typeparamref name="S"/> floats apart (a constant: eight
+    /// broadcasts from one pointer); <paramref name="px"/> is the first pixel's window's top-left input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Eight512<S>(float* px, float* wc, int OC, int taps, int* tapOffset, Vector512<float> b0, Vector512<float> b1,
+                            Vector512<float> vlo, Vector512<float> vhi, float* o) where S : struct, IStride
+    {
+        Vector512<float> a0 = b0, a1 = b1, c0 = b0, c1 = b1, d0 = b0, d1 = b1, e0 = b0, e1 = b1,
+                         f0 = b0, f1 = b1, g0 = b0, g1 = b1, h0 = b0, h1 = b1, i0 = b0, i1 = b1;
+        float* wt = wc;
+        for (int t = 0; t < taps; t++, wt += OC)
+        {
+            var u0 = Vector512.Load(wt); var u1 = Vector512.Load(wt + 16);
+            float* p = px + tapOffset[t];
+            var v = Vector512.Create(p[0]); a0 = Vector512.FusedMultiplyAdd(v, u0, a0); a1 = Vector512.FusedMultiplyAdd(v, u1, a1);
+            v = Vector512.Create(p[S.Value]); c0 = Vector512.FusedMultiplyAdd(v, u0, c0); c1 = Vector512.FusedMultiplyAdd(v, u1, c1);
+            v = Vector512.Create(p[2 * S.Value]); d0 = Vector512.FusedMultiplyAdd(v, u0, d0); d1 = Vector512.FusedMultiplyAdd(v, u1, d1);
+            v = Vector512.Create(p[3 * S.Value]); e0 = Vector512.FusedMultiplyAdd(v, u0, e0); e1 = Vector512.FusedMultiplyAdd(v, u1, e1);
+            v = Vector512.Create(p[4 * S.Value]); f0 = Vector512.FusedMultiplyAdd(v, u0, f0); f1 = Vector512.FusedMultiplyAdd(v, u1, f1);
+            v = Vector512.Create(p[5 * S.Value]); g0 = Vector512.FusedMultiplyAdd(v, u0, g0); g1 = Vector512.FusedMultiplyAdd(v, u1, g1);
+            v = Vector512.Create(p[6 * S.Value]); h0 = Vector512.FusedMultiplyAdd(v, u0, h0); h1 = Vector512.FusedMultiplyAdd(v, u1, h1);
+            v = Vector512.Create(p[7 * S.Value]); i0 = Vector512.FusedMultiplyAdd(v, u0, i0); i1 = Vector512.FusedMultiplyAdd(v, u1, i1);
+        }
+        Clamp.Of(a0, vlo, vhi).Store(o); Clamp.Of(a1, vlo, vhi).Store(o + 16); o += OC;
+        Clamp.Of(c0, vlo, vhi).Store(o); Clamp.Of(c1, vlo, vhi).Store(o + 16); o += OC;
+        Clamp.Of(d0, vlo, vhi).Store(o); Clamp.Of(d1, vlo, vhi).Store(o + 16); o += OC;
+        Clamp.Of(e0, vlo, vhi).Store(o); Clamp.Of(e1, vlo, vhi).Store(o + 16); o += OC;
+        Clamp.Of(f0, vlo, vhi).Store(o); Clamp.Of(f1, vlo, vhi).Store(o + 16); o += OC;
+        Clamp.Of(g0, vlo, vhi).Store(o); Clamp.Of(g1, vlo, vhi).Store(o + 16); o += OC;
+        Clamp.Of(h0, vlo, vhi).Store(o); Clamp.Of(h1, vlo, vhi).Store(o + 16); o += OC;
+        Clamp.Of(i0, vlo, vhi).Store(o); Clamp.Of(i1, vlo, vhi).Store(o + 16);
+    }
+
     static void Single512(float* x, float* wc, in ConvGeometry g, int ih, int iw, Vector512<float> a0, Vector512<float> a1, Vector512<float> lo, Vector512<float> hi, float* o)
     {
         Border512(x, wc, g, ih, iw, ref a0, ref a1);
         Clamp.Of(a0, lo, hi).Store(o); Clamp.Of(a1, lo, hi).Store(o + Vector512<float>.Count);
     }
 
-    
     static void Border512(float* x, float* wc, in ConvGeometry g, int ih0, int iw0, ref Vector512<float> a0, ref Vector512<float> a1)
     {
         int vl = Vector512<float>.Count, t = 0;
