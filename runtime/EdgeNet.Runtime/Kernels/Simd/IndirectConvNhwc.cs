@@ -16,7 +16,9 @@ namespace EdgeNet.Kernels.Simd;
 /// Wᵀ (ResNet's 3×3×512×512: 9 MiB) is read once per block, not once per 24 pixels; and a panel is taken in chunks
 /// of K (whole segments or pieces of one, ≤ 256 k: 32 KiB, BLIS's kc) that stay in L1 while every tile passes over
 /// them, the tiles' partial sums kept in Y between chunks (bias and clamp on the last).
-/// The 8×32 register tile is <see cref="Gemm"/>'s: 16 zmm accumulators, one broadcast per row and k.
+/// The 8×32 register tile is <see cref="Gemm"/>'s: 16 zmm accumulators, one broadcast per row and k. A block's pixels
+/// are split evenly over its tiles (49 pixels: 7 tiles of 7, not 6 of 8 and one of 1) and the tile kernel is compiled
+/// per row count (<see cref="IRows"/>), so a short tile does only its own rows' FMAs, not 8 rows' with zeros.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class IndirectConvNhwc
@@ -54,7 +56,7 @@ internal static unsafe class IndirectConvNhwc
         int chunkSegs = Math.Max(1, ChunkK / len), pieces = (len + ChunkK - 1) / ChunkK, piece = (len + pieces - 1) / pieces;
         for (int grp = 0; grp < g.Group; grp++)
         {
-            Fill(x + grp * g.CinPerGroup, g, first, rows, table, copies, zeros);
+            Fill(x + grp * g.CinPerGroup, g, first, rows, tiles, table, copies, zeros);
             float* wg = packed + grp * per;
             for (int p = p0; p < p1; p++)
             {
@@ -71,24 +73,40 @@ internal static unsafe class IndirectConvNhwc
                         o.Last = s1 == segs && k0 + kc == len;
                         for (int t = 0; t < tiles; t++)
                         {
-                            o.C = y + (long)(first + t * MR) * g.OC + grp * og + j0;
-                            o.M = Math.Min(MR, rows - t * MR);
-                            Tile512(table + (long)t * segs * MR + s0 * MR, s1 - s0, k0, kc, panel + ((long)s0 * len + k0) * NR, &o);
+                            int r0 = TileStart(t, rows, tiles);
+                            o.C = y + (long)(first + r0) * g.OC + grp * og + j0;
+                            o.M = TileStart(t + 1, rows, tiles) - r0;
+                            float** tt = table + (long)t * segs * MR + s0 * MR;
+                            float* bp = panel + ((long)s0 * len + k0) * NR;
+                            switch (o.M)
+                            {
+                                case 8: Tile512<R8>(tt, s1 - s0, k0, kc, bp, &o); break;
+                                case 7: Tile512<R7>(tt, s1 - s0, k0, kc, bp, &o); break;
+                                case 6: Tile512<R6>(tt, s1 - s0, k0, kc, bp, &o); break;
+                                case 5: Tile512<R5>(tt, s1 - s0, k0, kc, bp, &o); break;
+                                case 4: Tile512<R4>(tt, s1 - s0, k0, kc, bp, &o); break;
+                                case 3: Tile512<R3>(tt, s1 - s0, k0, kc, bp, &o); break;
+                                case 2: Tile512<R2>(tt, s1 - s0, k0, kc, bp, &o); break;
+                                default: Tile512<R1>(tt, s1 - s0, k0, kc, bp, &o); break;
+                            }
                         }
                     }
             }
         }
     }
 
-    /// <summary>Per tile, per segment, 8 row pointers (rows past the block's end point at the zeros: computed, not stored).</summary>
-    static void Fill(float* x, in ConvGeometry g, int first, int rows, float** table, float* copies, float* zeros)
+    /// <summary>The block's first row of tile <paramref name="t"/> of <paramref name="tiles"/>: rows spread evenly.</summary>
+    static int TileStart(int t, int rows, int tiles) => (int)((long)t * rows / tiles);
+
+    /// <summary>Per tile, per segment, 8 row pointers (entries past a tile's rows are not read).</summary>
+    static void Fill(float* x, in ConvGeometry g, int first, int rows, int tiles, float** table, float* copies, float* zeros)
     {
         bool kernelRows = KernelRows(g);
         int segs = Segments(g), C = g.C, runLen = g.KW * C;
-        for (int r = 0; r < (rows + MR - 1) / MR * MR; r++)
+        for (int t = 0, r = 0; r < rows; r++)
         {
-            float** e = table + (long)(r / MR) * segs * MR + r % MR;
-            if (r >= rows) { for (int s = 0; s < segs; s++) e[s * MR] = zeros; continue; }
+            if (r == TileStart(t + 1, rows, tiles)) t++;
+            float** e = table + (long)t * segs * MR + (r - TileStart(t, rows, tiles));
             int p = first + r, oh = p / g.OW, ow = p % g.OW;
             int ih0 = oh * g.StrideH - g.PadTop, iw0 = ow * g.StrideW - g.PadLeft;
             for (int kh = 0; kh < g.KH; kh++)
@@ -129,15 +147,26 @@ internal static unsafe class IndirectConvNhwc
         public bool First, Last;   // chunk: start from zeros (else from the partial sums in C); add bias, clamp
     }
 
-    /// <summary>8 pixels × 32 output channels over one chunk: k0..k0+len−1 of <paramref name="segs"/> segments, whose
+    /// <summary>A tile's row count as a compile-time constant of each instantiation.</summary>
+    interface IRows { static abstract int M { get; } }
+    struct R1 : IRows { public static int M => 1; }
+    struct R2 : IRows { public static int M => 2; }
+    struct R3 : IRows { public static int M => 3; }
+    struct R4 : IRows { public static int M => 4; }
+    struct R5 : IRows { public static int M => 5; }
+    struct R6 : IRows { public static int M => 6; }
+    struct R7 : IRows { public static int M => 7; }
+    struct R8 : IRows { public static int M => 8; }
+
+    /// <summary>R.M pixels (≤ 8) × 32 output channels over one chunk: k0..k0+len−1 of <paramref name="segs"/> segments, whose
     /// packed rows <paramref name="b"/> (32 floats a k) are read in order, each segment's 8 rows from their table entries.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile512(float** rows, int segs, int k0, int len, float* b, Epilogue* o)
+    static void Tile512<R>(float** rows, int segs, int k0, int len, float* b, Epilogue* o) where R : struct, IRows
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
                          c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         float* t = o->T, c = o->C, colBias = o->ColBias;
-        int w = o->W, m = o->M, ldc = o->Ldc;
+        int w = o->W, m = R.M, ldc = o->Ldc;
         if (!o->First)
         {
             Load512(c, w, t, out c00, out c01);
@@ -153,19 +182,20 @@ internal static unsafe class IndirectConvNhwc
         for (float** end = rows + (long)segs * MR; rows < end; rows += MR)
         {
             // Pointers past the chunk's end and a negative index counting up to 0: no length register in the loop.
-            float* a0 = rows[0] + end0, a1 = rows[1] + end0, a2 = rows[2] + end0, a3 = rows[3] + end0,
-                   a4 = rows[4] + end0, a5 = rows[5] + end0, a6 = rows[6] + end0, a7 = rows[7] + end0;
+            // Rows past the tile's R.M are never read: their pointers alias row 0 and their FMAs are compiled out.
+            float* a0 = rows[0] + end0, a1 = (R.M > 1 ? rows[1] : rows[0]) + end0, a2 = (R.M > 2 ? rows[2] : rows[0]) + end0, a3 = (R.M > 3 ? rows[3] : rows[0]) + end0,
+                   a4 = (R.M > 4 ? rows[4] : rows[0]) + end0, a5 = (R.M > 5 ? rows[5] : rows[0]) + end0, a6 = (R.M > 6 ? rows[6] : rows[0]) + end0, a7 = (R.M > 7 ? rows[7] : rows[0]) + end0;
             for (nint k = -len; k != 0; k++, b += NR)
             {
                 var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
                 var x = Vector512.Create(a0[k]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-                x = Vector512.Create(a1[k]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-                x = Vector512.Create(a2[k]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-                x = Vector512.Create(a3[k]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-                x = Vector512.Create(a4[k]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-                x = Vector512.Create(a5[k]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-                x = Vector512.Create(a6[k]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
-                x = Vector512.Create(a7[k]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+                if (R.M > 1) { x = Vector512.Create(a1[k]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11); }
+                if (R.M > 2) { x = Vector512.Create(a2[k]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21); }
+                if (R.M > 3) { x = Vector512.Create(a3[k]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31); }
+                if (R.M > 4) { x = Vector512.Create(a4[k]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41); }
+                if (R.M > 5) { x = Vector512.Create(a5[k]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51); }
+                if (R.M > 6) { x = Vector512.Create(a6[k]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61); }
+                if (R.M > 7) { x = Vector512.Create(a7[k]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71); }
             }
         }
         // Not the last chunk: the raw partial sums (no bias, no clamp).
