@@ -4,16 +4,18 @@ using EdgeNet.Format;
 
 namespace EdgeNet.Bench;
 
-/// <summary>Per-conv time and GFLOP/s of a model's plan (`conv-probe MODEL.enet [RUNS]`): each node's fastest of RUNS
+/// <summary>Per-conv time and GFLOP/s of a model's plan (`conv-probe MODEL.enet [RUNS] [NODE|all] [INPUT.npy]`): each node's fastest of RUNS
 /// profiled runs, which a loaded machine disturbs less than the median; the geometry beside it, to compare a conv shape
 /// with the FMA peak (`peak`) and with ORT's time for the same node (`ort-profile`).</summary>
 public static class ConvProbe
 {
-    public static void Run(string enet, int runs, TextWriter log, string? only = null)
+    public static void Run(string enet, int runs, TextWriter log, string? only = null, string? input = null)
     {
         var m = ModelFile.Load(enet);
         using var s = new Session(m, 1);
-        s.Input(0, 1).Fill(0.1f);
+        // The model's real input where given (activations, and so the cost of denormals, depend on it), else 0.1 everywhere.
+        if (input is not null) EdgeNet.Io.Npy.Read(input).Floats!.CopyTo(s.Input(0, 1));
+        else s.Input(0, 1).Fill(0.1f);
         int n = s.Kernels.Count;
         var best = new long[n]; Array.Fill(best, long.MaxValue);
         var ticks = new long[n];
@@ -24,7 +26,7 @@ public static class ConvProbe
             if (r >= 2) for (int i = 0; i < n; i++) best[i] = Math.Min(best[i], ticks[i]);
         }
         var p = s.Plan;
-        if (only is not null)
+        if (only is not null && only != "all")
         {
             // One node alone, many times: its kernel rerun on the frame the whole run left (inputs in place).
             var frame = (Frame)typeof(Session).GetField("frame", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(s)!;

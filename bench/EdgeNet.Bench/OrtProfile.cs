@@ -17,8 +17,10 @@ public static class OrtProfile
         so.ProfileOutputPathPrefix = prefix;
         using var ort = new InferenceSession(onnx, so);
         var meta = ort.InputMetadata.First();
-        long[] shape = meta.Value.Dimensions.Select(d => (long)Math.Max(1, d)).ToArray();
-        float[] x = input is not null ? Npy.Read(input).Floats! : new float[shape.Aggregate(1L, (a, d) => a * d)];
+        // The input file's shape where given: a model with symbolic dimensions (PP-OCR's [N,3,H,W]) would otherwise run on 1×1.
+        var npy = input is not null ? Npy.Read(input) : null;
+        long[] shape = npy is not null ? npy.Shape.Select(d => (long)d).ToArray() : meta.Value.Dimensions.Select(d => (long)Math.Max(1, d)).ToArray();
+        float[] x = npy is not null ? npy.Floats! : new float[shape.Aggregate(1L, (a, d) => a * d)];
         using var inVal = OrtValue.CreateTensorValueFromMemory(x, shape);
         for (int i = 0; i < runs; i++) { using var r = ort.Run(new RunOptions(), [meta.Key], [inVal], ort.OutputNames); }
         string file = ort.EndProfiling();
