@@ -148,13 +148,15 @@ internal readonly struct ReciprocalOp : IUnaryOp<ReciprocalOp>, IVectorOp
     public float Derivative(float x, float y) => -y * y;
 }
 
-/// <summary>erf(x), in double: its Maclaurin series for |x| &lt; 2.5, 1 − erfc by a continued fraction beyond.</summary>
-internal readonly struct ErfOp : IUnaryOp<ErfOp>
+/// <summary>erf(x), in double: its Maclaurin series for |x| &lt; 2.5, 1 − erfc by a continued fraction beyond (the
+/// reference); the vector form is <see cref="VectorErf"/> in float.</summary>
+internal readonly struct ErfOp : IUnaryOp<ErfOp>, IVectorOp
 {
     public static ErfOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
-    public static void Apply(in ErfOp op, ReadOnlySpan<float> x, Span<float> y) { for (int i = 0; i < x.Length; i++) y[i] = op.Invoke(x[i]); }
+    public static void Apply(in ErfOp op, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Map(op, x, y);
     public float Invoke(float x) => (float)Erf(x);
+    public Vector<float> Invoke(Vector<float> x) => VectorErf.Erf(x);
     public float Derivative(float x, float y) => (float)(2 / Math.Sqrt(Math.PI) * Math.Exp(-(double)x * x));
 
     public static double Erf(double x)
@@ -378,13 +380,15 @@ internal readonly struct ShrinkOp(float bias, float lambd) : IUnaryOp<ShrinkOp>
     public float Derivative(float x, float y) => x < -lambd || x > lambd ? 1f : 0f;
 }
 
-/// <summary>x · Φ(x) = x/2 · (1 + erf(x/√2)) (ONNX Gelu, approximate = "none"; opset 20).</summary>
-internal readonly struct GeluOp : IUnaryOp<GeluOp>
+/// <summary>x · Φ(x) = x/2 · (1 + erf(x/√2)) (ONNX Gelu, approximate = "none"; opset 20); the vector form in float
+/// through <see cref="VectorErf"/>.</summary>
+internal readonly struct GeluOp : IUnaryOp<GeluOp>, IVectorOp
 {
     public static GeluOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
-    public static void Apply(in GeluOp op, ReadOnlySpan<float> x, Span<float> y) { for (int i = 0; i < x.Length; i++) y[i] = op.Invoke(x[i]); }
+    public static void Apply(in GeluOp op, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Map(op, x, y);
     public float Invoke(float x) => (float)(0.5 * x * (1 + ErfOp.Erf(x / Math.Sqrt(2))));
+    public Vector<float> Invoke(Vector<float> x) => x * new Vector<float>(0.5f) * (Vector<float>.One + VectorErf.Erf(x * new Vector<float>(0.70710677f)));
     public float Derivative(float x, float y) => (float)(0.5 * (1 + ErfOp.Erf(x / Math.Sqrt(2))) + x * Math.Exp(-0.5 * (double)x * x) / Math.Sqrt(2 * Math.PI));
 }
 
