@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using EdgeNet.Engine;
 using EdgeNet.Format;
 
@@ -7,11 +10,13 @@ namespace EdgeNet.Kernels;
 /// LayerNormalization (ONNX opset 17): each row of X over the axes from "axis" on is normalized to zero mean and
 /// unit variance (epsilon), then scaled and shifted; the optional outputs Mean and InvStdDev keep a 1 for each
 /// normalized axis. Scale and B are read through the frame at run time, so training updates reach them.
+/// The reference is the scalar loop; the fast path sums with TensorPrimitives and normalizes a vector at a time.
 /// </summary>
 internal sealed class LayerNormKernel : Kernel
 {
     readonly int x, scale, bias = -1, y, mean = -1, invStd = -1, axis;
     readonly float epsilon;
+    readonly bool reference;
 
     public LayerNormKernel(Model m, Node node, KernelOptions o) : base(node)
     {
@@ -20,6 +25,7 @@ internal sealed class LayerNormKernel : Kernel
         var xs = FloatTensor(m, x, "X").Shape;
         axis = AxisAttribute(xs.Length, -1);
         epsilon = node.Attributes.Float("epsilon", 1e-5f);
+        reference = o.Reference;
         if (!(epsilon >= 0)) throw Error($"epsilon {epsilon} must not be negative");
         long inner = 1;
         for (int d = axis; d < xs.Length; d++) { RequireFixed(m.Tensors[x], d, $"normalized dimension {d}"); inner *= xs[d]; }
@@ -44,6 +50,33 @@ internal sealed class LayerNormKernel : Kernel
         return (mu, 1 / MathF.Sqrt(v / row.Length + epsilon));
     }
 
+    /// <summary><see cref="Stats"/> a vector at a time.</summary>
+    static (float Mean, float Inv) VectorStats(ReadOnlySpan<float> row, float epsilon)
+    {
+        float mu = TensorPrimitives.Sum(row) / row.Length;
+        var vr = MemoryMarshal.Cast<float, Vector<float>>(row);
+        var m = new Vector<float>(mu);
+        var acc = Vector<float>.Zero;
+        foreach (var v in vr) { var d = v - m; acc += d * d; }
+        float s = Vector.Sum(acc);
+        for (int k = vr.Length * Vector<float>.Count; k < row.Length; k++) { float d = row[k] - mu; s += d * d; }
+        return (mu, 1 / MathF.Sqrt(s / row.Length + epsilon));
+    }
+
+    /// <summary>y = (x − μ)·inv·g + b over one row, a vector at a time, the tail by the scalar formula.</summary>
+    static void Normalize(ReadOnlySpan<float> row, Span<float> y, ReadOnlySpan<float> g, ReadOnlySpan<float> b, float mu, float inv)
+    {
+        int n = row.Length, k = 0, w = Vector<float>.Count;
+        Vector<float> m = new(mu), s = new(inv);
+        for (; k <= n - w; k += w)
+        {
+            var v = (Vector.Create(row[k..]) - m) * s * Vector.Create(g[k..]);
+            if (!b.IsEmpty) v += Vector.Create(b[k..]);
+            v.CopyTo(y[k..]);
+        }
+        for (; k < n; k++) y[k] = (row[k] - mu) * inv * g[k] + (b.IsEmpty ? 0 : b[k]);
+    }
+
     public override void Run(Frame f)
     {
         var xs = f.Span(x); var ys = f.Span(y); var g = f.Span(scale);
@@ -52,8 +85,17 @@ internal sealed class LayerNormKernel : Kernel
         for (int r = 0, p = 0; p < xs.Length; r++, p += inner)
         {
             var row = xs.Slice(p, inner);
-            var (mu, inv) = Stats(row, epsilon);
-            for (int k = 0; k < inner; k++) ys[p + k] = (row[k] - mu) * inv * g[k] + (b.IsEmpty ? 0 : b[k]);
+            float mu, inv;
+            if (reference)
+            {
+                (mu, inv) = Stats(row, epsilon);
+                for (int k = 0; k < inner; k++) ys[p + k] = (row[k] - mu) * inv * g[k] + (b.IsEmpty ? 0 : b[k]);
+            }
+            else
+            {
+                (mu, inv) = VectorStats(row, epsilon);
+                Normalize(row, ys.Slice(p, inner), g, b, mu, inv);
+            }
             if (mean >= 0) f.Span(mean)[r] = mu;
             if (invStd >= 0) f.Span(invStd)[r] = inv;
         }

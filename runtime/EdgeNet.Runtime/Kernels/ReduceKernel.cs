@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using EdgeNet.Engine;
 using EdgeNet.Format;
 
@@ -119,7 +120,8 @@ internal static class ReduceAxes
 
 /// <summary>
 /// A reduction over any set of axes ("axes", sorted, non-negative; "keepdims"). Each input element is folded into
-/// its output element, walked with an odometer; rows (the reduced axes last and contiguous) fold directly.
+/// its output element, walked with an odometer (the reference); rows (the reduced axes last and contiguous: the
+/// ReduceMean of a decomposed LayerNorm) fold directly, one <see cref="Fold"/> per output element.
 /// </summary>
 internal sealed class ReduceKernel<T> : Kernel, IReduceBackward where T : struct, IReduction
 {
@@ -127,6 +129,7 @@ internal sealed class ReduceKernel<T> : Kernel, IReduceBackward where T : struct
     readonly bool[] reduced;
     readonly long[] outStride;
     readonly int[] index;
+    readonly bool rows;   // the reduced axes are the trailing ones
 
     public ReduceKernel(Model m, Node node, KernelOptions o) : base(node)
     {
@@ -135,6 +138,8 @@ internal sealed class ReduceKernel<T> : Kernel, IReduceBackward where T : struct
         var shape = ReduceAxes.OutputShape(node, xs, out reduced, Error);
         ExpectShape(m, y, shape);
         outStride = new long[xs.Length]; index = new int[xs.Length];
+        int first = Array.IndexOf(reduced, true);
+        rows = !o.Reference && first >= 0 && reduced.AsSpan(first).IndexOf(false) < 0;
     }
 
     /// <summary>The output element of every input element: strides over the kept axes, zero over the reduced ones.</summary>
@@ -148,11 +153,25 @@ internal sealed class ReduceKernel<T> : Kernel, IReduceBackward where T : struct
         }
     }
 
+    /// <summary>One contiguous row's fold before Finish: TensorPrimitives' vector sum for Sum and Mean.</summary>
+    static float Fold(ReadOnlySpan<float> row)
+    {
+        if (typeof(T) == typeof(SumReduction) || typeof(T) == typeof(MeanReduction)) return TensorPrimitives.Sum(row);
+        float acc = T.Init;
+        foreach (var v in row) acc = T.Step(acc, v);
+        return acc;
+    }
+
     public override void Run(Frame f)
     {
         var xs = f.Shape(x);
         var src = f.Span(x); var dst = f.Span(y);
         OutputStrides(xs, reduced, outStride, out int count);
+        if (rows)
+        {
+            for (int i = 0; i < dst.Length; i++) dst[i] = T.Finish(Fold(src.Slice(i * count, count)), count);
+            return;
+        }
         dst.Fill(T.Init);
         Array.Clear(index);
         long o = 0;
