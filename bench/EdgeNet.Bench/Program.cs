@@ -22,6 +22,7 @@ if (args.Length > 0 && args[0] == "finetune-step")
     return 0;
 }
 if (args.Length > 0 && args[0] == "peak") { Console.WriteLine(Peak.Describe()); GemmProbe.Run(Console.Out); GemmInt8Probe.Run(Console.Out); return 0; }
+if (args.Length > 3 && args[0] == "multi") return MultiCompare.Run(args[1], int.Parse(args[2]), args[3..], Console.Out);
 if (args.Length > 0 && args[0] == "int8-gemm") { GemmInt8Probe.Run(Console.Out); return 0; }
 
 string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
