@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# bench/aot-vs-jit.sh [OUT.md] : the NativeAOT `edgenet` against the JIT's, `edgenet bench` on the perf and real models.
+# Publishes the NativeAOT binary for each profile (default linux-x64-v4 and linux-x64, i.e. x86-64-v4 and -v3), converts
+# the models with the converter, then per model runs `edgenet bench` with the JIT (dotnet edgenet.dll, the Release
+# build) and with each AOT binary, interleaved (the order turns every round), AOTJIT_ROUNDS rounds, each model's rounds
+# under /tmp/edgenet-measure.lock. Writes a markdown table (default /tmp/edgenet-aotjit/aot-vs-jit.md): per model the
+# median over rounds of each engine's p50 and of its CPU time per inference, and AOT/JIT of each. Latency moves with
+# load (read the per-round spread beside it); CPU time per inference hardly does (the code's cost, not the wait for a
+# core), so on a loaded machine AOT/JIT CPU is the figure to read. Build first: dotnet build EdgeNet.sln -c Release.
+#   AOTJIT_MODELS="har-fp32 mnv2-100-int8" limits the run to those rows; AOTJIT_PROFILES="linux-x64-v4" to one build;
+#   AOTJIT_ROUNDS (5); AOTJIT_THREADS (1): --threads of every run; AOTJIT_SKIP_PUBLISH=1 reuses the binaries in
+#   AOTJIT_WORK (/tmp/edgenet-aotjit); AOTJIT_LOCK (/tmp/edgenet-measure.lock; empty: no lock).
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd); shared=$(cd "$root/../shared" && pwd)
+work=${AOTJIT_WORK:-/tmp/edgenet-aotjit}; mkdir -p "$work"
+out=${1:-$work/aot-vs-jit.md}
+profiles=${AOTJIT_PROFILES:-linux-x64-v4 linux-x64} rounds=${AOTJIT_ROUNDS:-5} threads=${AOTJIT_THREADS:-1}
+want=${AOTJIT_MODELS:-} lock=${AOTJIT_LOCK-/tmp/edgenet-measure.lock}
+jit=$root/runtime/EdgeNet.Cli/bin/Release/net10.0/edgenet.dll
+conv=$root/tools/converter/EdgeNet.Converter/bin/Release/net10.0/edgenet-convert.dll
+[ -e "$jit" ] && [ -e "$conv" ] || { echo "error: build first (dotnet build EdgeNet.sln -c Release)" >&2; exit 1; }
+
+if [ -z "${AOTJIT_SKIP_PUBLISH:-}" ]; then
+  for p in $profiles; do
+    # Each profile its own intermediate folder: v3 and v4 share the RID, and ILC must not reuse the other's objects.
+    nice -n 19 dotnet publish "$root/runtime/EdgeNet.Cli" -c Release -p:EdgeNetProfile="$p" \
+      -p:IntermediateOutputPath="obj/Release/net10.0/$p/" -o "$work/$p" >"$work/publish-$p.log" 2>&1 \
+      || { tail -20 "$work/publish-$p.log"; echo "error: publish $p failed" >&2; exit 1; }
+  done
+fi
+
+perf=$shared/perf models=$shared/models
+cache=${EDGENET_MODELS_CACHE:-$HOME/.cache/edgenet-models}
+src() { [ -e "$models/$1.onnx" ] && echo "$models/$1.onnx" || echo "$cache/$1.onnx"; }
+# name | source ONNX | converter flags | timed inferences per bench run (about a second of work)
+cases=(
+  "har-fp32|$perf/har_lstm_128x9.onnx||2000"
+  "har-int8|$perf/har_lstm_128x9.onnx|--quantize int8 --calibration $perf/har_lstm_128x9_input.npy|2000"
+  "mnv2-035-fp32|$perf/mobilenetv2_035_96.onnx||1000"
+  "mnv2-035-int8|$perf/mobilenetv2_035_96_qdq_int8.onnx||1500"
+  "mnv2-100-fp32|$perf/mobilenetv2_100_224.onnx||80"
+  "mnv2-100-int8|$perf/mobilenetv2_100_224_qdq_int8.onnx||120"
+  "blazeface-128|$models/blazeface_front_128.onnx||400"
+  "ultraface-slim|$models/ultraface_slim_320_simplified.onnx||250"
+  "resnet18|$(src resnet18_mlnet)|--input-shape Input247=1,3,224,224|20"
+  "ppocr-cls|$models/ppocr_mobile_v2_cls.onnx|--input-shape x=1,3,48,192|400"
+  "ppocrv4-det|$models/ppocrv4_det.onnx|--input-shape x=1,3,480,640|10"
+)
+
+p50() { awk '/^p50/ { p = $2 } /^CPU per inference/ { c = $4 } END { print p, c }'; }   # p50 and CPU µs
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+engines="jit $profiles"
+raw=$work/raw.tsv; : >"$raw"   # model round engine p50 cpu
+isa=$work/isa.txt; : >"$isa"
+
+for c in "${cases[@]}"; do
+  IFS='|' read -r name onnx flags iters <<<"$c"
+  [ -z "$want" ] || [[ " $want " == *" $name "* ]] || continue
+  [ -e "$onnx" ] || { echo "skip $name: $onnx not found"; continue; }
+  enet=$work/$name.enet
+  # shellcheck disable=SC2086
+  [ -e "$enet" ] || nice -n 19 dotnet "$conv" "$onnx" -o "$enet" $flags >"$work/$name.convert.log" 2>&1 \
+    || { tail -5 "$work/$name.convert.log"; rm -f "$enet"; echo "skip $name: conversion failed"; continue; }
+  measure() {
+    local r e i k n=0; set -- $engines; n=$#
+    for r in $(seq 1 "$rounds"); do
+      for i in $(seq 0 $((n - 1))); do
+        k=$(( (i + r) % n + 1 )); e=${!k}   # the order turns every round
+        if [ "$e" = jit ]; then o=$(dotnet "$jit" bench "$enet" --iters "$iters" --threads "$threads")
+        else o=$("$work/$e/edgenet" bench "$enet" --iters "$iters" --threads "$threads"); fi
+        read -r t cpu <<<"$(p50 <<<"$o")"
+        printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$r" "$e" "$t" "$cpu" >>"$raw"
+        [ "$r" = 1 ] && echo "$e: $(sed -n 's/^ISA paths: //p' <<<"$o")" >>"$isa"
+        grep -q 'allocated per inference: 0 bytes' <<<"$o" || echo "warning: $name $e allocates: $(grep allocated <<<"$o")" >&2
+      done
+    done
+  }
+  if [ -n "$lock" ]; then exec 9>"$lock"; flock 9; measure; flock -u 9; exec 9>&-; else measure; fi
+  echo "$name: $(awk -v m="$name" '$1 == m { printf "%s %s  ", $3, $4 }' "$raw")"
+done
+
+{
+  echo "# NativeAOT against the JIT: \`edgenet bench\`, $threads thread(s)"
+  echo
+  echo "Commit $(git -C "$root" rev-parse --short HEAD), $(date -u +%F) UTC, $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), load $(cut -d' ' -f1-3 /proc/loadavg) at the end."
+  echo "Median over $rounds interleaved rounds of each run's p50 latency and its CPU time per inference (µs); AOT/JIT per"
+  echo "profile, with the lowest and highest per-round p50 ratio. Command: bench/aot-vs-jit.sh (AOTJIT_ROUNDS=$rounds)."
+  echo
+  printf '| model | JIT p50 | JIT CPU |'; for p in $profiles; do printf ' %s p50 | %s CPU | AOT/JIT p50 | per round | AOT/JIT CPU |' "$p" "$p"; done; echo
+  printf '|---|---|---|'; for p in $profiles; do printf -- '---|---|---|---|---|'; done; echo
+  for name in $(cut -f1 "$raw" | uniq); do
+    col() { awk -F'\t' -v m="$name" -v e="$1" -v c="$2" '$1 == m && $3 == e { print $c }' "$raw" | median; }
+    jp=$(col jit 4) jc=$(col jit 5)
+    printf '| %s | %.1f | %.1f |' "$name" "$jp" "$jc"
+    for p in $profiles; do
+      ap=$(col "$p" 4) ac=$(col "$p" 5)
+      spread=$(awk -F'\t' -v m="$name" -v e="$p" '$1 == m && $3 == "jit" { j[$2] = $4 } $1 == m && $3 == e { a[$2] = $4 }
+        END { lo = 1e9; hi = 0; for (r in a) { q = a[r] / j[r]; if (q < lo) lo = q; if (q > hi) hi = q } printf "%.2f–%.2f", lo, hi }' "$raw")
+      printf ' %.1f | %.1f | **%.2f** | %s | %.2f |' "$ap" "$ac" "$(echo "$ap / $jp" | bc -l)" "$spread" "$(echo "$ac / $jc" | bc -l)"
+    done
+    echo
+  done
+  echo
+  echo "ISA paths chosen (first round):"
+  echo
+  sort -u "$isa" | sed 's/^/    /'
+} >"$out"
+cat "$out"
