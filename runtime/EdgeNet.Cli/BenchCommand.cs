@@ -39,6 +39,7 @@ internal static class BenchCommand
             while (warm.ElapsedMilliseconds < 400) { s.Run(b); if (runs is not null) s.RunProfiled(b, runs[0]); }
             if (runs is not null) Array.Clear(runs[0]);
             var times = new double[n];
+            var cpu0 = Environment.CpuUsage.TotalTime;
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < n; i++)
             {
@@ -48,9 +49,13 @@ internal static class BenchCommand
                 if (runs is not null) s.RunProfiled(b, runs[i]);
             }
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            // CPU time of the whole process (every intra-op thread) per inference: what the code costs, which unlike
+            // the latency hardly moves when other processes share the cores (a JIT's background compiles aside).
+            double cpu = (Environment.CpuUsage.TotalTime - cpu0).TotalMicroseconds / n;
             Array.Sort(times);
             Console.WriteLine($"{r.GetValue(model)!.Name}: batch {b}, {n} runs");
             Console.WriteLine($"p50 {Pct(times, 0.5):F1} µs   p90 {Pct(times, 0.9):F1} µs   min {times[0]:F1} µs");
+            if (runs is null) Console.WriteLine($"CPU per inference: {cpu:F1} µs");
             Console.WriteLine($"allocated per inference: {allocated / n} bytes");
             Console.WriteLine($"ISA paths: {EdgeNet.Kernels.Simd.IsaPaths.Describe()}");
             if (runs is not null)

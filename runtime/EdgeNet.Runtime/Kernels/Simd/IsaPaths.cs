@@ -24,8 +24,10 @@ internal static class IsaPaths
             _ => "scalar",
         };
         string dw8 = DepthwiseInt8Nhwc.Supported ? "AVX-512" : DepthwiseInt8NhwcNeon.Supported ? "NEON SMLAL" : "via fp32";
+        // The LSTM's gates (RecurrentX86/RecurrentNeon): one pass, rational σ and tanh, the same bits on each.
+        string lstm = AdvSimd.Arm64.IsSupported ? "NEON" : Avx512F.IsSupported ? "AVX-512" : Fma.IsSupported ? "AVX2+FMA" : "scalar";
         string build = Jitted ? "JIT" : "NativeAOT";
-        return $"{build}; fp32 GEMM {fp32}; int8 GEMM {int8}; int8 depthwise 3×3 {dw8}{MissingAvx512()}";
+        return $"{build}; fp32 GEMM {fp32}; int8 GEMM {int8}; int8 depthwise 3×3 {dw8}; LSTM gates {lstm}{MissingAvx512()}";
     }
 
     // NativeAOT compiles nothing at run time; RuntimeFeature.IsDynamicCodeSupported is no test, as PublishAot turns it
