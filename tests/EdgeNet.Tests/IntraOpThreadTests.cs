@@ -58,7 +58,33 @@ public class IntraOpThreadTests
         }
         var one = Output(1);
         Assert.Equal(one, Output(2));
+        Assert.Equal(one, Output(3));
         Assert.Equal(one, Output(4));
+    }
+
+    /// <summary>ParallelGemm on odd sizes, by rows (many rows) and by column panels (few rows, a batch-1 Dense), with
+    /// bias and clamp: every thread count gives one thread's bits (each part is an ordinary Gemm.Run on its slice).</summary>
+    [Theory]
+    [InlineData(301, 97, 53)]    // by rows: 38 row tiles of 8, the last short; a tail panel
+    [InlineData(1, 1003, 131)]   // by panels: one row
+    [InlineData(5, 515, 257)]    // by panels: fewer rows than a tile
+    [InlineData(40, 2049, 65)]   // by rows at 2 threads, by panels at 3 and 4 (rows ≥ 16 per thread decide)
+    public unsafe void ParallelGemm_gives_the_same_bits_at_every_thread_count(int m, int n, int k)
+    {
+        var a = Random(m * k, 21); var w = Random(k * n, 22); var rowBias = Random(m, 23); var colBias = Random(n, 24);
+        using var packed = new NativeBuffer(EdgeNet.Kernels.Simd.Gemm.PackedSize(k, n) * 4);
+        fixed (float* pw = w) EdgeNet.Kernels.Simd.Gemm.Pack(pw, n, 1, k, n, packed.Floats);
+        float[] Product(int threads)
+        {
+            var c = new float[m * n];
+            using var pool = threads > 1 ? new IntraOpPool(threads) : null;
+            fixed (float* pa = a) fixed (float* pc = c) fixed (float* pr = rowBias) fixed (float* pb = colBias)
+                new EdgeNet.Kernels.Simd.ParallelGemm().Run(pool, pa, k, packed.Floats, pc, n, m, n, k, pr, pb, -0.5f, 4f);
+            return c;
+        }
+        var one = Product(1);
+        Assert.Contains(one, v => v > -0.5f && v < 4f);   // the clamp leaves most values as they are
+        for (int t = 2; t <= 4; t++) Assert.Equal(one, Product(t));
     }
 
     /// <summary>CPU ticks (utime + stime) of this process's intra-op workers, from /proc/self/task (Linux).</summary>
