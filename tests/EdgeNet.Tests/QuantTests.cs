@@ -587,6 +587,9 @@ public unsafe class RequantizeTwinTests
     [InlineData(9, 3, 8, 100)]      // one partial panel only
     [InlineData(13, 27, 40, 127)]   // the int8 range: the saturating narrow clamps (SaturationOnly)
     [InlineData(9, 32, 24, 127)]
+    [InlineData(7, 20, 32, 100)]    // two whole panels: the 3×32 tiles (AVX-512 machines with VNNI)
+    [InlineData(13, 100, 88, 100)]  // 3×32 tiles, then a whole panel and an 8-column one
+    [InlineData(6, 33, 72, 127)]    // 3×32 tiles, then 8 columns; padded K
     public void Fused_gemm_epilogue_equals_int32_then_QuantMath(int M, int K, int N, int hi)
     {
         var r = new Random(M * 100 + N);
