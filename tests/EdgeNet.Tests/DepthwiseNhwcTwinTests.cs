@@ -23,6 +23,9 @@ public unsafe class DepthwiseNhwcTwinTests
     [InlineData(13, 21, 23, 3, 1, 1, 1)]   // 3×3 with an odd channel count
     [InlineData(17, 14, 9, 3, 2, 1, 1)]
     [InlineData(9, 20, 20, 3, 1, 2, 2)]    // dilated 3×3
+    [InlineData(32, 9, 21, 3, 1, 1, 1)]    // 3×3 stride 1, AVX-512: four pixels at a time, then two, then one
+    [InlineData(48, 11, 24, 3, 2, 1, 1)]   // 3×3 stride 2 (MobileNet's): four pixels at a time
+    [InlineData(16, 7, 19, 3, 2, 0, 1)]    // stride 2 without padding
     [InlineData(19, 15, 31, 7, 1, 3, 1)]
     [InlineData(8, 6, 7, 7, 1, 3, 1)]      // a map no wider than the kernel: border pixels only
     [InlineData(16, 13, 29, 5, 3, 0, 1)]

@@ -211,6 +211,31 @@ internal static unsafe class DepthwiseNhwc
                 Store512(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
             float* row = x + (long)ih * rowStride + c0;
             int ow2 = owLo;
+            // Four pixels at a time: each input column is loaded once per kernel row for the outputs that share it
+            // (stride 1: 6 loads for 4 pixels' 12 taps, stride 2: 9), and four FMA chains. Every output still adds
+            // its taps to the bias in tap order, so the sums are the two-pixel loop's, bit for bit.
+            if (sw == 1)
+                for (; ow2 + 4 <= owHi; ow2 += 4)
+                {
+                    float* p = row + (long)(ow2 - pl) * C;
+                    Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+                    Row4Stride1(p, C, w0, w1, w2, ref a0, ref a1, ref a2, ref a3);
+                    Row4Stride1(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
+                    Row4Stride1(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
+                    float* o = yr + (long)ow2 * C;
+                    Store512(o, a0, vlo, vhi); Store512(o + C, a1, vlo, vhi); Store512(o + 2 * C, a2, vlo, vhi); Store512(o + 3 * C, a3, vlo, vhi);
+                }
+            else if (sw == 2)
+                for (; ow2 + 4 <= owHi; ow2 += 4)
+                {
+                    float* p = row + (long)(2 * ow2 - pl) * C;
+                    Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+                    Row4Stride2(p, C, w0, w1, w2, ref a0, ref a1, ref a2, ref a3);
+                    Row4Stride2(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
+                    Row4Stride2(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
+                    float* o = yr + (long)ow2 * C;
+                    Store512(o, a0, vlo, vhi); Store512(o + C, a1, vlo, vhi); Store512(o + 2 * C, a2, vlo, vhi); Store512(o + 3 * C, a3, vlo, vhi);
+                }
             // Two pixels at a time: two independent FMA chains.
             for (; ow2 + 2 <= owHi; ow2 += 2)
             {
@@ -250,6 +275,42 @@ internal static unsafe class DepthwiseNhwc
             for (int ow = ow2; ow < OW; ow++)
                 Store512(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
         }
+    }
+
+    /// <summary>One kernel row of four adjacent outputs at stride 1: input columns 0..5, weights wa, wb, wc, each
+    /// output's three taps in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row4Stride1(float* p, int C, Vector512<float> wa, Vector512<float> wb, Vector512<float> wc,
+        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    {
+        var x0 = Vector512.Load(p); var x1 = Vector512.Load(p + C); var x2 = Vector512.Load(p + 2 * C);
+        a0 = Vector512.FusedMultiplyAdd(x0, wa, a0); a1 = Vector512.FusedMultiplyAdd(x1, wa, a1); a2 = Vector512.FusedMultiplyAdd(x2, wa, a2);
+        a0 = Vector512.FusedMultiplyAdd(x1, wb, a0); a1 = Vector512.FusedMultiplyAdd(x2, wb, a1);
+        a0 = Vector512.FusedMultiplyAdd(x2, wc, a0);
+        var x3 = Vector512.Load(p + 3 * C);
+        a3 = Vector512.FusedMultiplyAdd(x3, wa, a3); a2 = Vector512.FusedMultiplyAdd(x3, wb, a2); a1 = Vector512.FusedMultiplyAdd(x3, wc, a1);
+        var x4 = Vector512.Load(p + 4 * C);
+        a3 = Vector512.FusedMultiplyAdd(x4, wb, a3); a2 = Vector512.FusedMultiplyAdd(x4, wc, a2);
+        a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 5 * C), wc, a3);
+    }
+
+    /// <summary>One kernel row of four adjacent outputs at stride 2: input columns 0..8 (output j reads 2j..2j+2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row4Stride2(float* p, int C, Vector512<float> wa, Vector512<float> wb, Vector512<float> wc,
+        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    {
+        a0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), wa, a0);
+        a0 = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), wb, a0);
+        var x2 = Vector512.Load(p + 2 * C);
+        a0 = Vector512.FusedMultiplyAdd(x2, wc, a0); a1 = Vector512.FusedMultiplyAdd(x2, wa, a1);
+        a1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * C), wb, a1);
+        var x4 = Vector512.Load(p + 4 * C);
+        a1 = Vector512.FusedMultiplyAdd(x4, wc, a1); a2 = Vector512.FusedMultiplyAdd(x4, wa, a2);
+        a2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 5 * C), wb, a2);
+        var x6 = Vector512.Load(p + 6 * C);
+        a2 = Vector512.FusedMultiplyAdd(x6, wc, a2); a3 = Vector512.FusedMultiplyAdd(x6, wa, a3);
+        a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 7 * C), wb, a3);
+        a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 8 * C), wc, a3);
     }
 
     /// <summary><see cref="Edge"/>, 16 channels per vector.</summary>
