@@ -123,8 +123,9 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
                             {
                                 int ow = iw * g.StrideW - g.PadLeft + kw * g.DilationW;
                                 if ((uint)ow >= (uint)g.OW) continue;
-                                var d = new Span<float>(yi + ((long)oh * g.OW + ow) * g.OC + grp * og, og);
-                                TensorPrimitives.Add(d, new ReadOnlySpan<float>(row + (long)kw * og, og), d);
+                                float* dst = yi + ((long)oh * g.OW + ow) * g.OC + grp * og, src = row + (long)kw * og;
+                                if (og < 16) for (int o = 0; o < og; o++) dst[o] += src[o];   // a head of few channels: no call per pixel
+                                else TensorPrimitives.Add(new ReadOnlySpan<float>(dst, og), new ReadOnlySpan<float>(src, og), new Span<float>(dst, og));
                             }
                         }
                     }
