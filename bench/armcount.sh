@@ -22,6 +22,9 @@ conv=$root/tools/converter/EdgeNet.Converter/bin/Release/net10.0/edgenet-convert
   || { tail -20 "$work/convert-build.log"; echo "error: converter build failed" >&2; exit 1; }
 
 perf=$shared/perf models=$shared/models
+# The GRU keyword-spotting models are written by a test (no GRU model is in ../shared):
+#   EDGENET_GRU_KWS_OUT=/tmp/edgenet-gru-kws tests/EdgeNet.Tests/bin/Release/net10.0/EdgeNet.Tests -class EdgeNet.Tests.GruKeywordModelTests
+kws=${GRU_KWS_DIR:-/tmp/edgenet-gru-kws}
 # name | EdgeNet's source ONNX | converter flags | ORT's ONNX | input | D (extra inferences: more for small models)
 cases=(
   "har-fp32|$perf/har_lstm_128x9.onnx||$perf/har_lstm_128x9.onnx|$perf/har_lstm_128x9_input.npy|5"
@@ -32,6 +35,8 @@ cases=(
   "ultraface-slim|$models/ultraface_slim_320_simplified.onnx||$models/ultraface_slim_320_simplified.onnx|$models/ultraface_slim_320_simplified.input.npy|1"
   "mnv2-100-fp32|$perf/mobilenetv2_100_224.onnx||$perf/mobilenetv2_100_224.onnx|$perf/mobilenetv2_100_224_input.npy|1"
   "mnv2-100-int8|$perf/mobilenetv2_100_224_qdq_int8.onnx||$perf/mobilenetv2_100_224_qdq_int8.onnx|$perf/mobilenetv2_100_224_input.npy|1"
+  "gru-kws-128|$kws/gru_kws_h128_lbr1.onnx||$kws/gru_kws_h128_lbr1.onnx|$kws/gru_kws_h128_lbr1.input.npy|5"
+  "gru-kws-64-lbr0|$kws/gru_kws_h64_lbr0.onnx||$kws/gru_kws_h64_lbr0.onnx|$kws/gru_kws_h64_lbr0.input.npy|5"
 )
 want=${ARMCOUNT_MODELS:-} cpus=${ARMCOUNT_CPUS:-cortex-a72 cortex-a76} engines=${ARMCOUNT_ENGINES:-edgenet ort}
 rows=$work/rows.tsv; touch "$rows"   # name cpu engine total simd ldst branch other: kept across runs, newest wins

@@ -7,7 +7,9 @@ before_rows = sys.argv[4] if len(sys.argv) > 4 else None
 names = {"har-fp32": "HAR LSTM fp32", "har-int8": "HAR LSTM int8 (ORT: its dynamic int8 model)",
          "mnv2-035-fp32": "MobileNetV2-0.35-96 fp32", "mnv2-035-int8": "MobileNetV2-0.35-96 int8 (ORT's QDQ model)",
          "blazeface-128": "BlazeFace-128 fp32", "ultraface-slim": "UltraFace-slim-320 fp32",
-         "mnv2-100-fp32": "MobileNetV2-1.0-224 fp32", "mnv2-100-int8": "MobileNetV2-1.0-224 int8 (ORT's QDQ model)"}
+         "mnv2-100-fp32": "MobileNetV2-1.0-224 fp32", "mnv2-100-int8": "MobileNetV2-1.0-224 int8 (ORT's QDQ model)",
+         "gru-kws-128": "GRU keyword spotter (100×40, GRU 128 lbr 1) fp32",
+         "gru-kws-64-lbr0": "GRU keyword spotter (100×40, GRU 64 lbr 0) fp32"}
 def load(path):
     d = {}
     for line in open(path):

@@ -6,7 +6,7 @@ using Xunit;
 namespace EdgeNet.Tests;
 
 /// <summary>
-/// The arm64 LSTM step (RecurrentNeon): σ and tanh against their scalar twins (bit for bit) and the exact functions,
+/// The arm64 LSTM, GRU and RNN steps (RecurrentNeon): σ and tanh against their scalar twins (bit for bit) and the exact functions,
 /// the packed GEMV against a scalar loop on odd sizes and tails, the gate pass's vector body against its scalar tail,
 /// and whole LSTMs without peepholes (the path arm64 takes) against the reference kernel at batch 1, 2 and 3.
 /// On x64 the portable forms run; the qemu tiers run the NEON ones.
@@ -130,5 +130,88 @@ public unsafe class RecurrentNeonTests
         input.CopyTo(fast.Input(0, 1)); input.CopyTo(slow.Input(0, 1));
         fast.Run(1); slow.Run(1);
         Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, "LSTM");
+    }
+
+    static int Bits(float v) => BitConverter.SingleToInt32Bits(v);
+
+    /// <summary>The GRU and RNN gate passes: vector bodies against the scalar form of the same operations, bit for bit.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(13)]
+    [InlineData(29)]
+    [InlineData(64)]
+    public void Gru_and_rnn_gate_passes_equal_their_scalar_form(int H)
+    {
+        foreach (bool withQ in new[] { false, true })
+        {
+            var g0 = Random(3 * H, 4, 12f); var q = Random(3 * H, 5, 2f); var hn = Random(H, 6, 3f); var rbh = Random(H, 7);
+            var h0 = Random(H, 8);
+            float Pre(int blk, int j) => withQ ? g0[blk * H + j] + q[blk * H + j] : g0[blk * H + j];
+            var g = (float[])g0.Clone(); var h = (float[])h0.Clone(); var rh = new float[H];
+            fixed (float* pg = g, pq = q, pn = hn, pb = rbh, ph = h)
+                RecurrentNeon.GruGates(pg, withQ ? pq : null, withQ ? pq + 2 * H : pn, withQ ? pb : null, ph, H);
+            for (int j = 0; j < H; j++)
+            {
+                float n = RecurrentNeon.Tanh(MathF.FusedMultiplyAdd(RecurrentNeon.Sigmoid(Pre(1, j)), withQ ? q[2 * H + j] + rbh[j] : hn[j], g0[2 * H + j]));
+                Assert.Equal(Bits(MathF.FusedMultiplyAdd(RecurrentNeon.Sigmoid(Pre(0, j)), h0[j] - n, n)), Bits(h[j]));
+            }
+
+            g = (float[])g0.Clone(); h = (float[])h0.Clone();
+            fixed (float* pg = g, pq = q, ph = h, prh = rh)
+            {
+                RecurrentNeon.GruReset(pg, withQ ? pq : null, ph, prh, H);
+                RecurrentNeon.GruUpdate(pg + 2 * H, withQ ? pq + 2 * H : null, pg, ph, H);
+            }
+            for (int j = 0; j < H; j++)
+            {
+                float z = RecurrentNeon.Sigmoid(Pre(0, j));
+                Assert.Equal(Bits(z), Bits(g[j]));
+                Assert.Equal(Bits(RecurrentNeon.Sigmoid(Pre(1, j)) * h0[j]), Bits(rh[j]));
+                float n = RecurrentNeon.Tanh(Pre(2, j));
+                Assert.Equal(Bits(MathF.FusedMultiplyAdd(z, h0[j] - n, n)), Bits(h[j]));
+            }
+
+            fixed (float* pg = g0, pq = q, ph = h) RecurrentNeon.RnnGates(pg, withQ ? pq : null, ph, H);
+            for (int j = 0; j < H; j++) Assert.Equal(Bits(RecurrentNeon.Tanh(Pre(0, j))), Bits(h[j]));
+        }
+    }
+
+    public static TheoryData<string, string, int, int, int> GruRnnCases()
+    {
+        var d = new TheoryData<string, string, int, int, int>();
+        foreach (var op in new[] { "Gru0", "Gru1", "Rnn" })
+            foreach (var dir in new[] { "forward", "reverse", "bidirectional" })
+                foreach (var (hidden, layout, batch) in new[] { (1, 0, 1), (5, 1, 1), (8, 0, 2), (33, 1, 2), (64, 0, 1), (67, 1, 3) })
+                    d.Add(op, dir, hidden, layout, batch);
+        return d;
+    }
+
+    /// <summary>GRU (linear_before_reset 0 and 1) and RNN with default activations: the fast path (NEON on arm64:
+    /// batch ≤ 2 one row at a time, batch 3 through the GEMM) against the reference kernel, output and final state.</summary>
+    [Theory]
+    [MemberData(nameof(GruRnnCases))]
+    public void Gru_and_rnn_match_the_reference(string kind, string direction, int hidden, int layout, int batch)
+    {
+        var op = kind == "Rnn" ? OpType.Rnn : OpType.Gru;
+        int D = direction == "bidirectional" ? 2 : 1, I = 9, S = 7, G = op == OpType.Gru ? 3 : 1;
+        var g = new GraphBuilder();
+        int x = g.Input("x", layout == 0 ? [S, batch, I] : [batch, S, I]);
+        var a = new Attributes().Set("hidden_size", (long)hidden).Set("direction", direction).Set("layout", (long)layout);
+        if (op == OpType.Gru) a.Set("linear_before_reset", kind == "Gru1" ? 1L : 0L);
+        int[] state = layout == 0 ? [D, batch, hidden] : [batch, D, hidden];
+        int y = g.Add(op, [x, g.Constant("W", Random(D * G * hidden * I, 8, 0.5f), D, G * hidden, I),
+            g.Constant("R", Random(D * G * hidden * hidden, 9, 0.5f), D, G * hidden, hidden), g.Constant("B", Random(D * 2 * G * hidden, 10), D, 2 * G * hidden), -1,
+            g.Constant("h0", Random(D * batch * hidden, 11), state)], a, outputs: 2);
+        var outs = g.Model.Nodes[0].Outputs;
+        int all = g.Add(OpType.Concat, [g.Reshape(y, [S * D * batch * hidden]), g.Reshape(outs[1], [D * batch * hidden])], new Attributes().Set("axis", 0L));
+        var m = g.Build(all);
+        using var fast = new Session(m, 1);
+        using var slow = new Session(m, 1, KernelOptions.Default with { Reference = true });
+        var input = Random((int)m.Input().Elements(1), 7, 2f);
+        input.CopyTo(fast.Input(0, 1)); input.CopyTo(slow.Input(0, 1));
+        fast.Run(1); slow.Run(1);
+        Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, kind);
     }
 }

@@ -25,8 +25,8 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
     readonly float[][] w, r, wb, rb, peep;    // per direction: W [G*H, I], R [G*H, H], biases [G*H], P [3H]
     readonly float[][] rzr, rh;               // GRU without linear_before_reset: R split into [z;r] rows and h rows
     readonly NativeBuffer?[] wPacked, rPacked, rzrPacked, rhPacked;
-    readonly NativeBuffer?[] rNeon;           // arm64 LSTM: R packed for RecurrentNeon.Gemv
-    readonly NativeBuffer?[] biasSum;         // arm64 LSTM: Wb + Rb, added by the input projection's GEMM
+    readonly NativeBuffer?[] rNeon, rhNeon;   // arm64: R (GRU: its z, r rows; rhNeon its h rows) packed for RecurrentNeon.Gemv
+    readonly NativeBuffer?[] biasSum;         // arm64: the biases the input projection's GEMM adds (Wb + Rb; GRU lbr: not Rb_h)
 
     public RecurrentKernel(Model m, Node node, KernelOptions o) : base(node)
     {
@@ -93,7 +93,7 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
             if (quantized)
             {
                 qw[d] = QMatrix.Slice(W, d, G * H, I, reference);
-                qr[d] = QMatrix.Slice(R, d, G * H, H, reference, gemv: op == OpType.Lstm);
+                qr[d] = QMatrix.Slice(R, d, G * H, H, reference, gemv: AdvSimd.Arm64.IsSupported);
                 continue;
             }
             if (reference) continue;
@@ -102,16 +102,17 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
             if (op == OpType.Gru && !lbr) { rzrPacked[d] = Pack(rzr[d], 2 * H, H); rhPacked[d] = Pack(rh[d], H, H); }
         }
 
-        vectorCells = !reference && clip == 0 && P == null && a.String("activations", defaults) == defaults
-                      && (op != OpType.Gru || lbr);
-        neonLstm = vectorCells && op == OpType.Lstm && AdvSimd.Arm64.IsSupported;
-        rNeon = new NativeBuffer?[D]; biasSum = new NativeBuffer?[D];
-        if (neonLstm)
+        vectorCells = !reference && clip == 0 && P == null && a.String("activations", defaults) == defaults;
+        neonStep = vectorCells && AdvSimd.Arm64.IsSupported;
+        rNeon = new NativeBuffer?[D]; rhNeon = new NativeBuffer?[D]; biasSum = new NativeBuffer?[D];
+        if (neonStep && !quantized)
             for (int d = 0; d < D; d++)
             {
-                rNeon[d] = RecurrentNeon.Pack(r[d], G * H, H);
+                rNeon[d] = op == OpType.Gru ? RecurrentNeon.Pack(rzr[d], 2 * H, H) : RecurrentNeon.Pack(r[d], G * H, H);
+                if (op == OpType.Gru) rhNeon[d] = RecurrentNeon.Pack(rh[d], H, H);
                 var sum = new float[G * H];
                 TensorPrimitives.Add(wb[d], rb[d], sum);
+                if (op == OpType.Gru && lbr) wb[d].AsSpan(2 * H).CopyTo(sum.AsSpan(2 * H));   // Rb_h is multiplied by r
                 biasSum[d] = NativeBuffer.Of(sum);
             }
         yOut = node.Outputs[0];
@@ -124,7 +125,7 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
 
     readonly bool Reverse0;
     readonly bool vectorCells;   // default activations, no clip, no peepholes: whole-vector gate math
-    readonly bool neonLstm;      // arm64 + vectorCells LSTM: RecurrentNeon's GEMV and gates (batch ≤ 2: one row at a time)
+    readonly bool neonStep;      // arm64 + vectorCells: RecurrentNeon's GEMV and gates (batch ≤ 2: one row at a time)
     readonly bool quantized;     // int8 W and R: dynamic int8 activations, int32 GEMMs, fp32 gates and state
     readonly QMatrix?[] qw, qr;
 
@@ -172,8 +173,8 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
         {
             bool reverse = d == 1 || Reverse0;
             // Input projection of every step at once (rows in X's memory order), with the biases that do not depend on r.
-            bool neon = neonLstm && Bn <= 2 && !quantized;   // int8 R keeps its int8 arithmetic (and the biases added below)
-            bool int8Step = neonLstm && Bn <= 2 && quantized && qr[d]!.HasGemv;
+            bool neon = neonStep && Bn <= 2 && !quantized;   // int8 R keeps its int8 arithmetic (and the biases added below)
+            bool int8Step = neonStep && Bn <= 2 && quantized && qr[d]!.HasGemv;
             if (quantized) qw[d]!.Multiply(X, S * Bn, xw, GH, (byte*)(hr2 + Bn * H + 16));
             else if (neon) Gemm.Run(X, I, wPacked[d]!.Floats, xw, GH, S * Bn, GH, I, null, biasSum[d]!.Floats, float.NegativeInfinity, float.PositiveInfinity);
             else MatMul(X, S * Bn, I, w[d], wPacked[d], GH, xw, GH);
@@ -182,7 +183,7 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
                 {
                     var dst = new Span<float>(xw + row * GH, GH);
                     TensorPrimitives.Add(dst, wb[d], dst);
-                    if (op == OpType.Gru) TensorPrimitives.Add(dst[..(2 * H)], rb[d].AsSpan(0, 2 * H), dst[..(2 * H)]);
+                    if (op == OpType.Gru && lbr) TensorPrimitives.Add(dst[..(2 * H)], rb[d].AsSpan(0, 2 * H), dst[..(2 * H)]);
                     else TensorPrimitives.Add(dst, rb[d], dst);
                 }
             for (int b = 0; b < Bn; b++)
@@ -199,19 +200,26 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
             for (int step = 0; step < S; step++)
             {
                 int t = reverse ? S - 1 - step : step;
-                if (neon)   // h·Rᵀ onto the step's projection row in place, then the gates: two NEON passes per row
+                if (neon)   // h·Rᵀ onto the step's projection row in place, then the gates: NEON passes per row
                     for (int b = 0; b < Bn; b++)
                     {
-                        float* g = xw + (layout == 0 ? (long)t * Bn + b : (long)b * S + t) * GH;
-                        RecurrentNeon.Gemv(h + b * H, H, rNeon[d]!.Floats, GH, g);
-                        RecurrentNeon.LstmGates(g, null, c + b * H, h + b * H, H);
+                        float* g = xw + (layout == 0 ? (long)t * Bn + b : (long)b * S + t) * GH, hb = h + b * H;
+                        NeonStep(g, hb, c + b * H, hr + (long)b * GH, rhv + b * H, d);
                     }
-                else if (int8Step)   // the same two passes with int8 R: quantize h, GEMV + dequantize onto g, gates
+                else if (int8Step)   // the same passes with int8 R: quantize h, GEMV + dequantize onto g (GRU: onto hr), gates
                 {
                     long rowStride = layout == 0 ? GH : (long)S * GH;
                     float* g0 = xw + (layout == 0 ? (long)t * Bn : t) * GH;
-                    qr[d]!.MultiplyAdd(h, Bn, g0, rowStride, (byte*)(hr2 + Bn * H + 16));
-                    for (int b = 0; b < Bn; b++) RecurrentNeon.LstmGates(g0 + b * rowStride, null, c + b * H, h + b * H, H);
+                    byte* qs = (byte*)(hr2 + Bn * H + 16);
+                    if (op == OpType.Gru) { new Span<float>(hr, Bn * GH).Clear(); qr[d]!.MultiplyAdd(h, Bn, hr, GH, qs); }
+                    else qr[d]!.MultiplyAdd(h, Bn, g0, rowStride, qs);
+                    for (int b = 0; b < Bn; b++)
+                    {
+                        float* g = g0 + b * rowStride, hb = h + b * H;
+                        if (op == OpType.Lstm) RecurrentNeon.LstmGates(g, null, c + b * H, hb, H);
+                        else if (op == OpType.Rnn) RecurrentNeon.RnnGates(g, null, hb, H);
+                        else fixed (float* rbh = rb[d].AsSpan(2 * H)) { float* q = hr + (long)b * GH; RecurrentNeon.GruGates(g, q, q + 2 * H, rbh, hb, H); }
+                    }
                 }
                 else
                 {
@@ -222,22 +230,19 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
                     {
                         long row = layout == 0 ? (long)t * Bn + b : (long)b * S + t;
                         float* g = xw + row * GH, q = hr + (long)b * GH, hb = h + b * H;
-                        if (vectorCells && op == OpType.Lstm) LstmCellVector(g, q, hb, c + b * H);
-                        else if (vectorCells && op == OpType.Rnn) RnnCellVector(g, q, hb);
-                        else if (vectorCells && op == OpType.Gru) { GruCellVector(g, q, hb, d); continue; }
+                        if (vectorCells) VectorCell(g, q, hb, c + b * H, rhv + b * H, d);
                         else if (op == OpType.Lstm) LstmCell(g, q, hb, c + b * H, d);
                         else if (op == OpType.Rnn) RnnCell(g, q, hb, d);
                         else GruGates(g, q, hb, rhv + b * H, d);
                     }
-                }
-                if (op == OpType.Gru && !vectorCells)
-                {
-                    if (!lbr) MatMul(rhv, Bn, H, rh[d], rhPacked[d], H, hr2, H);
-                    for (int b = 0; b < Bn; b++)
-                    {
-                        long row = layout == 0 ? (long)t * Bn + b : (long)b * S + t;
-                        GruOutput(xw + row * GH, hr + (long)b * GH, hr2 + b * H, h + b * H, d);
-                    }
+                    if (op == OpType.Gru && !lbr) MatMul(rhv, Bn, H, rh[d], rhPacked[d], H, hr2, H);   // (r⊙h)·R_hᵀ
+                    if (op == OpType.Gru && (!vectorCells || !lbr))
+                        for (int b = 0; b < Bn; b++)
+                        {
+                            long row = layout == 0 ? (long)t * Bn + b : (long)b * S + t;
+                            if (vectorCells) RecurrentNeon.GruUpdate(xw + row * GH + 2 * H, hr2 + b * H, xw + row * GH, h + b * H, H);
+                            else GruOutput(xw + row * GH, hr + (long)b * GH, hr2 + b * H, h + b * H, d);
+                        }
                 }
                 if (yOut >= 0)
                     for (int b = 0; b < Bn; b++)
@@ -320,36 +325,52 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
         }
     }
 
-    // Vector forms of the cells. The LSTM's is one pass with the rational σ and tanh on every ISA (NEON; AVX2/AVX-512;
-    // their scalar twin), so its results agree across ISAs; ONNX's i, o, f are contiguous.
-    void LstmCellVector(float* g, float* q, float* h, float* c)
+    // Vector forms of the cells: one pass with the rational σ and tanh on every ISA (RecurrentNeon's Vector128 gates;
+    // the LSTM's AVX2/AVX-512 on x64; their scalar twins), so an int8 model's results agree across ISAs.
+    void VectorCell(float* g, float* q, float* h, float* c, float* rh, int d)
     {
-        if (AdvSimd.Arm64.IsSupported) RecurrentNeon.LstmGates(g, q, c, h, H);
-        else RecurrentX86.LstmGates(g, q, c, h, H);
+        if (op == OpType.Lstm)
+        {
+            if (AdvSimd.Arm64.IsSupported) RecurrentNeon.LstmGates(g, q, c, h, H);
+            else RecurrentX86.LstmGates(g, q, c, h, H);
+        }
+        else if (op == OpType.Rnn) RecurrentNeon.RnnGates(g, q, h, H);
+        else if (!lbr) RecurrentNeon.GruReset(g, q, h, rh, H);   // the candidate follows the (r⊙h)·R_hᵀ GEMM
+        else fixed (float* rbh = rb[d].AsSpan(2 * H)) RecurrentNeon.GruGates(g, q, q + 2 * H, rbh, h, H);
     }
 
-    void RnnCellVector(float* g, float* q, float* h)
+    /// <summary>
+    /// One step of one row on arm64 (fp32): R's GEMV onto the projection row g in place, then the gates. GRU with
+    /// linear_before_reset: h·R_hᵀ + Rb_h into t (r multiplies it); without: the second GEMV on r⊙h (in rh) onto g's h-block.
+    /// </summary>
+    void NeonStep(float* g, float* h, float* c, float* t, float* rh, int d)
     {
-        var hs = new Span<float>(h, H);
-        TensorPrimitives.Add(new ReadOnlySpan<float>(g, H), new ReadOnlySpan<float>(q, H), hs);
-        TensorPrimitives.Tanh(hs, hs);
-    }
-
-    /// <summary>GRU with linear_before_reset (PyTorch's form): q holds h·Rᵀ without the h-part bias.</summary>
-    void GruCellVector(float* g, float* q, float* h, int d)
-    {
-        var zr = new Span<float>(g, 2 * H);
-        TensorPrimitives.Add(zr, new ReadOnlySpan<float>(q, 2 * H), zr);
-        TensorPrimitives.Sigmoid(zr, zr);
-        var z = zr[..H]; var r = zr[H..];
-        var hq = new Span<float>(q + 2 * H, H);
-        TensorPrimitives.Add(hq, rb[d].AsSpan(2 * H, H), hq);             // h·Rhᵀ + Rbh
-        var n = new Span<float>(g + 2 * H, H);
-        TensorPrimitives.FusedMultiplyAdd(r, hq, n, n);                   // x·Whᵀ + Wbh + r ⊙ (h·Rhᵀ + Rbh)
-        TensorPrimitives.Tanh(n, n);
-        var hs = new Span<float>(h, H);
-        TensorPrimitives.Subtract(hs, n, hs);                             // h' = n + z ⊙ (h - n)
-        TensorPrimitives.FusedMultiplyAdd(z, hs, n, hs);
+        switch (op)
+        {
+            case OpType.Lstm:
+                RecurrentNeon.Gemv(h, H, rNeon[d]!.Floats, 4 * H, g);
+                RecurrentNeon.LstmGates(g, null, c, h, H);
+                break;
+            case OpType.Rnn:
+                RecurrentNeon.Gemv(h, H, rNeon[d]!.Floats, H, g);
+                RecurrentNeon.RnnGates(g, null, h, H);
+                break;
+            default:
+                RecurrentNeon.Gemv(h, H, rNeon[d]!.Floats, 2 * H, g);
+                if (lbr)
+                {
+                    rb[d].AsSpan(2 * H).CopyTo(new Span<float>(t, H));
+                    RecurrentNeon.Gemv(h, H, rhNeon[d]!.Floats, H, t);
+                    RecurrentNeon.GruGates(g, null, t, null, h, H);
+                }
+                else
+                {
+                    RecurrentNeon.GruReset(g, null, h, rh, H);
+                    RecurrentNeon.Gemv(rh, H, rhNeon[d]!.Floats, H, g + 2 * H);
+                    RecurrentNeon.GruUpdate(g + 2 * H, null, g, h, H);
+                }
+                break;
+        }
     }
 
     void RnnCell(float* g, float* q, float* h, int d)
@@ -374,7 +395,7 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
         for (int j = 0; j < H; j++)
         {
             float z = g[j], rr = g[H + j];
-            float pre = lbr ? g[2 * H + j] + rr * (q[2 * H + j] + rbh[2 * H + j]) : g[2 * H + j] + rhR[j] + rbh[2 * H + j];
+            float pre = lbr ? g[2 * H + j] + rr * (q[2 * H + j] + rbh[2 * H + j]) : g[2 * H + j] + rhR[j];   // lbr = 0: Rb_h is in g
             float hh = F(1, d, pre);
             h[j] = (1 - z) * hh + z * h[j];
         }
@@ -382,7 +403,7 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
 
     public void Dispose()
     {
-        foreach (var arr in new[] { wPacked, rPacked, rzrPacked, rhPacked, rNeon, biasSum })
+        foreach (var arr in new[] { wPacked, rPacked, rzrPacked, rhPacked, rNeon, rhNeon, biasSum })
             foreach (var p in arr) p?.Dispose();
         foreach (var q in qw.Concat(qr)) q?.Dispose();
     }

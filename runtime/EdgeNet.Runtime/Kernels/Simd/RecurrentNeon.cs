@@ -6,7 +6,8 @@ using EdgeNet.Engine;
 namespace EdgeNet.Kernels.Simd;
 
 /// <summary>
-/// The LSTM step for arm64 in two NEON passes, as MLAS's LSTM does it (one GEMV per step, then the gates):
+/// The LSTM, GRU and RNN steps for arm64 in NEON passes, as MLAS's LSTM does it (one GEMV per step, then the gates;
+/// a GRU without linear_before_reset takes a second GEMV on r·h between its two gate passes):
 /// <see cref="Gemv"/> adds h·Rᵀ onto the step's input projection in place, streaming R from blocks of 32 output
 /// columns packed once at load (per k, 32 contiguous floats: two LD1 {4 registers}, eight FMLA by element, eight
 /// accumulators); <see cref="LstmGates"/> applies σ and tanh and updates c and h in one pass. σ and tanh are the
@@ -133,6 +134,106 @@ internal static unsafe class RecurrentNeon
         var ct = Vector128.FusedMultiplyAdd(Sigmoid(i), Tanh(gc), Sigmoid(f) * Vector128.Load(c));
         ct.Store(c);
         (Sigmoid(o) * Tanh(ct)).Store(h);
+    }
+
+    /// <summary>
+    /// GRU gates of one step with linear_before_reset = 1 (ONNX order z, r, h in g's three H-blocks, default activations):
+    /// n = tanh(g_h + σ(r)·hn), h = n + σ(z)·(h − n), where hn = h·R_hᵀ + Rb_h. With <paramref name="q"/> null, g holds
+    /// z's and r's full pre-activations; otherwise g + q does and hn + <paramref name="rbh"/> is h·R_hᵀ + Rb_h.
+    /// </summary>
+    public static void GruGates(float* g, float* q, float* hn, float* rbh, float* h, int H)
+    {
+        int j = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            if (q == null)
+                for (; j + 4 <= H; j += 4)
+                    GruVector(Vector128.Load(g + j), Vector128.Load(g + H + j), Vector128.Load(g + 2 * H + j), Vector128.Load(hn + j), h + j);
+            else
+                for (; j + 4 <= H; j += 4)
+                    GruVector(Vector128.Load(g + j) + Vector128.Load(q + j), Vector128.Load(g + H + j) + Vector128.Load(q + H + j),
+                              Vector128.Load(g + 2 * H + j), Vector128.Load(hn + j) + Vector128.Load(rbh + j), h + j);
+        }
+        for (; j < H; j++)
+        {
+            float z = g[j], r = g[H + j], n = hn[j];
+            if (q != null) { z += q[j]; r += q[H + j]; n += rbh[j]; }
+            n = Tanh(MathF.FusedMultiplyAdd(Sigmoid(r), n, g[2 * H + j]));
+            h[j] = MathF.FusedMultiplyAdd(Sigmoid(z), h[j] - n, n);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void GruVector(Vector128<float> z, Vector128<float> r, Vector128<float> gh, Vector128<float> hn, float* h)
+    {
+        var n = Tanh(Vector128.FusedMultiplyAdd(Sigmoid(r), hn, gh));
+        Vector128.FusedMultiplyAdd(Sigmoid(z), Vector128.Load(h) - n, n).Store(h);
+    }
+
+    /// <summary>
+    /// The first half of a GRU step with linear_before_reset = 0: z = σ(g_z) kept in g's z-block, rh = σ(g_r)·h
+    /// (the input of the second GEMV, rh·R_hᵀ). With <paramref name="q"/> non-null, g + q are the pre-activations.
+    /// </summary>
+    public static void GruReset(float* g, float* q, float* h, float* rh, int H)
+    {
+        int j = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            if (q == null)
+                for (; j + 4 <= H; j += 4)
+                {
+                    Sigmoid(Vector128.Load(g + j)).Store(g + j);
+                    (Sigmoid(Vector128.Load(g + H + j)) * Vector128.Load(h + j)).Store(rh + j);
+                }
+            else
+                for (; j + 4 <= H; j += 4)
+                {
+                    Sigmoid(Vector128.Load(g + j) + Vector128.Load(q + j)).Store(g + j);
+                    (Sigmoid(Vector128.Load(g + H + j) + Vector128.Load(q + H + j)) * Vector128.Load(h + j)).Store(rh + j);
+                }
+        }
+        for (; j < H; j++)
+        {
+            float z = g[j], r = g[H + j];
+            if (q != null) { z += q[j]; r += q[H + j]; }
+            g[j] = Sigmoid(z);
+            rh[j] = Sigmoid(r) * h[j];
+        }
+    }
+
+    /// <summary>The second half (linear_before_reset = 0): n = tanh(gh (+ add)), h = n + z·(h − n), z from <see cref="GruReset"/>.</summary>
+    public static void GruUpdate(float* gh, float* add, float* z, float* h, int H)
+    {
+        int j = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            if (add == null)
+                for (; j + 4 <= H; j += 4) UpdateVector(Tanh(Vector128.Load(gh + j)), Vector128.Load(z + j), h + j);
+            else
+                for (; j + 4 <= H; j += 4) UpdateVector(Tanh(Vector128.Load(gh + j) + Vector128.Load(add + j)), Vector128.Load(z + j), h + j);
+        }
+        for (; j < H; j++)
+        {
+            float n = Tanh(add == null ? gh[j] : gh[j] + add[j]);
+            h[j] = MathF.FusedMultiplyAdd(z[j], h[j] - n, n);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void UpdateVector(Vector128<float> n, Vector128<float> z, float* h) => Vector128.FusedMultiplyAdd(z, Vector128.Load(h) - n, n).Store(h);
+
+    /// <summary>The RNN step's activation (default tanh): h = tanh(g (+ q)).</summary>
+    public static void RnnGates(float* g, float* q, float* h, int H)
+    {
+        int j = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            if (q == null)
+                for (; j + 4 <= H; j += 4) Tanh(Vector128.Load(g + j)).Store(h + j);
+            else
+                for (; j + 4 <= H; j += 4) Tanh(Vector128.Load(g + j) + Vector128.Load(q + j)).Store(h + j);
+        }
+        for (; j < H; j++) h[j] = Tanh(q == null ? g[j] : g[j] + q[j]);
     }
 
     // tanh(x) ≈ x·P(x²)/Q(x²) on x clamped to [−9, 9] (MLAS's MlasTanhConstants, from Eigen): within a few ulp of tanh.
