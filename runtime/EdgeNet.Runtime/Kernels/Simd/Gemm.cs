@@ -15,10 +15,22 @@ namespace EdgeNet.Kernels.Simd;
 internal static unsafe class Gemm
 {
     public enum Isa { V128, V256, V512 }
-    public static readonly Isa Selected = Vector512.IsHardwareAccelerated ? Isa.V512 : Vector256.IsHardwareAccelerated ? Isa.V256 : Isa.V128;
-    public static readonly int VL = Selected switch { Isa.V512 => 16, Isa.V256 => 8, _ => 4 };
-    public static readonly int NR = 2 * VL;
-    static readonly int MR = Selected == Isa.V256 ? 6 : 8;
+    // Properties over the ISA checks, not static readonly fields: the JIT folds either, but NativeAOT cannot
+    // preinitialize a class constructor that calls IsHardwareAccelerated, so fields would be loads behind a class-init
+    // check in every kernel, all three tiles compiled into each and, in Row, its loop counter spilled to the stack
+    // (HAR LSTM: Row 1.3× the JIT's time). The checks themselves are constants in both (fixed at build time by ILC).
+    public static Isa Selected
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.IsHardwareAccelerated ? Isa.V512 : Vector256.IsHardwareAccelerated ? Isa.V256 : Isa.V128;
+    }
+    public static int VL
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;   // no switch: the inliners refuse one
+    }
+    public static int NR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => 2 * VL; }
+    static int MR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector512.IsHardwareAccelerated || !Vector256.IsHardwareAccelerated ? 8 : 6; }
 
     public static long PackedSize(int K, int N) => (long)((N + NR - 1) / NR) * K * NR;
     /// <summary>Floats of scratch <see cref="RunStrided"/> needs for one packed panel.</summary>
