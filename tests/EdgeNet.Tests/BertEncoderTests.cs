@@ -80,6 +80,7 @@ public class BertEncoderTests
         return b;
     }
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [InlineData(7, 48, 3, 96)]
     [InlineData(13, 20, 4, 37)]

@@ -11,6 +11,7 @@ public class ConstantFoldingTests
 {
     static string I64(OnnxBuilder b, string name, params long[] v) => b.Ints(name, TensorProto.Types.DataType.Int64, v, v.Length);
 
+    [Trait("Needs", "OnnxRuntime")]
     [Fact]
     public void Constant_subgraphs_fold_and_the_model_matches_ort()
     {

@@ -151,6 +151,7 @@ public class ConverterTests
 
     // ---- recurrent layers whose Y is unnamed (issue 12.8) -----------------------------------------------------
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [InlineData("LSTM", 4)]
     [InlineData("GRU", 3)]

@@ -20,6 +20,7 @@ public class ConvnetFamilyTests(ITestOutputHelper output)
         "mobilenetv3", "efficientnet_b0", "efficientnet_lite0", "shufflenetv2", "squeezenet", "densenet", "vgg", "unet", "yolo_neck",
     ];
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [MemberData(nameof(Families))]
     public void Runs_channels_last_between_the_boundaries_and_matches_onnx_runtime(string family)

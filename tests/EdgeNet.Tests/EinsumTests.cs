@@ -9,6 +9,7 @@ namespace EdgeNet.Tests;
 public class EinsumTests
 {
     /// <summary>x [2, 3, 4, 5] (a batch of 2); the second operand is x scaled (computed) or a constant of <paramref name="constant"/> shape.</summary>
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [InlineData("bhid,bhjd->bhij", null)]          // Q·Kᵀ
     [InlineData("bhij,bhjd->bhid", new long[] { 2, 3, 5, 2 })]   // attention · V

@@ -110,6 +110,7 @@ public class HostileOnnxTests
 
     /// <summary>Slice by ONNX's rules, against ONNX Runtime: INT64_MIN ends and steps ([4,1], not [4,0]), starts before
     /// the beginning with a negative step (clamped to 0), steps far larger than the axis.</summary>
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [InlineData(-1, long.MinValue, long.MinValue)]
     [InlineData(3, long.MinValue, -1)]

@@ -41,6 +41,7 @@ public class IfFoldingTests
         return b.Save(dir, $"if_{cond}.onnx");
     }
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -25,6 +25,7 @@ public class OnnxFormsTests
         Golden.Close(want, s.Output().ToArray(), 1e-5f, 1e-5f, what);
     }
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [InlineData(1, 0, 0)]
     [InlineData(1, 1, 0)]
@@ -39,6 +40,7 @@ public class OnnxFormsTests
         Check(b, [2, 3, 4], $"CumSum axis {axis} exclusive {exclusive} reverse {reverse}");
     }
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [InlineData(new long[] { 1 }, 1)]
     [InlineData(new long[] { 0, 2 }, 0)]
@@ -54,6 +56,7 @@ public class OnnxFormsTests
 
     /// <summary>Constants cut and rejoined by the exporter (Silero's reflect pads, LSTM weights): Transpose, a reversing
     /// Slice and a Concat along the last axis of constants fold at conversion, leaving the one Add.</summary>
+    [Trait("Needs", "OnnxRuntime")]
     [Fact]
     public void Transpose_Slice_Concat_of_constants_fold()
     {

@@ -138,6 +138,7 @@ public class OpTableTests(ITestOutputHelper output)
 
     /// <summary>HardSwish and HardSigmoid (MobileNetV3's activations) from ONNX, converted (HardSwish fused into the
     /// MatMul) and run, against ONNX Runtime on the same input.</summary>
+    [Trait("Needs", "OnnxRuntime")]
     [Fact]
     public void HardSwish_and_HardSigmoid_from_onnx_match_onnx_runtime()
     {

@@ -70,6 +70,7 @@ public class PoolNdTests
         return d;
     }
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [MemberData(nameof(Cases))]
     public void Pool_over_3_and_4_axes_matches_the_reference_and_onnx_runtime(string op, int[] dims, int[] k, int[] s, int[] dil, int[] pads, int ceil, int includePad)
@@ -99,6 +100,7 @@ public class PoolNdTests
             Golden.Close(OnnxBuilder.RunOrt(path, x, shape.Select(v => (int)v).ToArray())[0], sess.Output().ToArray(), 1e-6f, 1e-5f, what + " vs ORT");
     }
 
+    [Trait("Needs", "OnnxRuntime")]
     [Fact]
     public void Auto_pad_same_resolves_per_axis()
     {
@@ -165,6 +167,7 @@ public class PoolNdTests
 /// dilations, pads, output_padding and auto_pad; and its backward (input, weight and bias) against finite differences.</summary>
 public class ConvTransposeNdTests
 {
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [InlineData(1, 1, new long[] { 1, 1, 1 }, new long[] { 1, 1, 1 }, new long[] { 0, 0, 0, 0, 0, 0 }, new long[] { 0, 0, 0 }, "NOTSET")]
     [InlineData(4, 2, new long[] { 2, 1, 3 }, new long[] { 1, 2, 1 }, new long[] { 1, 0, 2, 0, 1, 1 }, new long[] { 1, 0, 2 }, "NOTSET")]

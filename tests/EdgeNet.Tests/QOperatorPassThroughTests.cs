@@ -59,6 +59,7 @@ public class QOperatorPassThroughTests(ITestOutputHelper output)
         return b;
     }
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [InlineData("none")]
     [InlineData("MaxPool")]
