@@ -24,7 +24,7 @@ public class OnnxNodeTests(ITestOutputHelper output)
     static readonly string[] Ops =
     [
         "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Erf", "Gelu", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan", "Asin", "Acos",
-        "Atan", "Sinh", "Cosh", "Elu", "Selu", "Celu", "Softplus", "Softsign", "Mish", "HardSigmoid", "HardSwish", "ThresholdedRelu", "Shrink",
+        "Atan", "Sinh", "Cosh", "Elu", "Selu", "Celu", "Softplus", "Softsign", "Mish", "HardSigmoid", "HardSwish", "Swish", "ThresholdedRelu", "Shrink",
         "PRelu", "Not", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip",
         "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual",
         "And", "Or", "Xor", "Where",

@@ -76,6 +76,7 @@ internal static class OpTable
         Unary<TanhOp>(OpType.Tanh, []),
         Unary<HardSigmoidOp>(OpType.HardSigmoid, [("alpha", 0.2f), ("beta", 0.5f)]),
         Unary<HardSwishOp>(OpType.HardSwish, []),
+        Unary<SwishOp>(OpType.Swish, [("alpha", 1f)]),
         Unary<AbsOp>(OpType.Abs, []),
         Unary<NegOp>(OpType.Neg, []),
         Unary<ExpOp>(OpType.Exp, []),

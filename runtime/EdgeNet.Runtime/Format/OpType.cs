@@ -210,4 +210,6 @@ public enum OpType : ushort
     ArgMin = 99,
     /// <summary>"k" largest/smallest along "axis": Values and int64 Indices.</summary>
     TopK = 100,
+    /// <summary>x · σ(αx), "alpha" (ONNX Swish, opset 24; SiLU at α = 1): EfficientNet, YOLOv5/v8.</summary>
+    Swish = 101,
 }

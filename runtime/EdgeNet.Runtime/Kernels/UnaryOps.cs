@@ -84,6 +84,27 @@ internal readonly struct HardSwishOp : IUnaryOp<HardSwishOp>, IVectorOp
     public float Derivative(float x, float y) => x <= -3 ? 0f : x >= 3 ? 1f : x / 3 + 0.5f;
 }
 
+/// <summary>x · σ(αx); A = alpha (ONNX Swish; SiLU at α = 1: EfficientNet, YOLOv5/v8 write it as Mul(x, Sigmoid(x)),
+/// which the converter rewrites to this op). The vector form is x·(½ + ½·tanh(αx/2)) with
+/// <see cref="VectorSigmoid.Tanh"/>.</summary>
+internal readonly struct SwishOp(float alpha) : IUnaryOp<SwishOp>, IVectorOp
+{
+    public static SwishOp Create(UnaryParams p) => new(p.A);
+    public static bool DerivativeNeedsInput => true;
+    public static void Apply(in SwishOp op, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Map(op, x, y);
+    public float Invoke(float x) => x / (1 + MathF.Exp(-alpha * x));
+    public Vector<float> Invoke(Vector<float> x)
+    {
+        var h = x * new Vector<float>(0.5f);
+        return Vector.FusedMultiplyAdd(h, VectorSigmoid.Tanh(h * alpha), h);
+    }
+    public float Derivative(float x, float y)
+    {
+        float s = 1 / (1 + MathF.Exp(-alpha * x));
+        return s + alpha * x * s * (1 - s);
+    }
+}
+
 /// <summary>|x|.</summary>
 internal readonly struct AbsOp : IUnaryOp<AbsOp>, IVectorOp
 {

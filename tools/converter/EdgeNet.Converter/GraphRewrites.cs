@@ -5,8 +5,9 @@ using EdgeNet.Kernels;
 namespace EdgeNet.Converter;
 
 /// <summary>
-/// Rewrites on a converted graph, so the runtime needs few kernels: BatchNorm (ChannelAffine) folded into the
-/// preceding Conv/Dense, a constant bias Add folded into Dense, activations fused into Conv/Dense, dead nodes dropped.
+/// Rewrites on a converted graph, so the runtime needs few kernels: BatchNorm (ChannelAffine) and a constant
+/// per-channel (or single) Mul, Add or Sub folded into the preceding Conv/Dense, activations fused into Conv/Dense,
+/// dead nodes dropped.
 /// Each applies only where the intermediate tensor has one reader and is not a graph output.
 /// </summary>
 public static class GraphRewrites
@@ -25,9 +26,77 @@ public static class GraphRewrites
             if (FoldIntoProducer(m, i, readers, outputs, producer) is int pi) { removed[i] = true; producer[m.Nodes[pi].Outputs[0]] = pi; continue; }
             foreach (var o in m.Nodes[i].Outputs) if (o >= 0) producer[o] = i;
         }
+        Keep(m, removed);
+        FoldIntoConsumers(m);
+    }
+
+    static void Keep(Model m, bool[] removed)
+    {
         var kept = m.Nodes.Where((_, i) => !removed[i]).ToList();
         m.Nodes.Clear();
         m.Nodes.AddRange(kept);
+    }
+
+    /// <summary>s·z + t (constants s, t: one value, or one per channel; either may be absent) read only by a Conv
+    /// without padding becomes that Conv's weights: W'[oc, ic] = W[oc, ic]·s[ic], b'[oc] = b[oc] + Σ W[oc, ic, ·]·t[ic]
+    /// (PP-LCNetV3's learnable scale and bias after each activation, before a pointwise conv). A padded Conv keeps the
+    /// nodes: its border would see t where the original sees 0.</summary>
+    static void FoldIntoConsumers(Model m)
+    {
+        var readers = Readers(m);
+        var outputs = m.Outputs.ToHashSet();
+        var producer = new Dictionary<int, int>();
+        for (int i = 0; i < m.Nodes.Count; i++) foreach (var o in m.Nodes[i].Outputs) if (o >= 0) producer[o] = i;
+        var removed = new bool[m.Nodes.Count];
+        for (int i = 0; i < m.Nodes.Count; i++)
+        {
+            var conv = m.Nodes[i];
+            if (conv.Op != OpType.Conv || conv.Inputs[0] < 0 || m.Tensors[conv.Inputs[1]].Type != DataType.Float32) continue;
+            if (conv.Attributes.Ints("pads", [0]).Any(v => v != 0)) continue;
+            var wt = m.Tensors[conv.Inputs[1]];
+            var xShape = m.Tensors[conv.Inputs[0]].Shape;
+            int channels = wt.Shape[1] * (int)conv.Attributes.Int("group", 1);
+            float[]? s = null, t = null;
+            int z = conv.Inputs[0];
+            bool Sole(int tensor, OpType op, out Node n)
+            {
+                n = producer.TryGetValue(tensor, out int k) ? m.Nodes[k] : null!;
+                return n is not null && n.Op == op && readers[tensor] == 1 && !outputs.Contains(tensor) && n.Inputs.Length == 2 && n.Inputs[0] >= 0;
+            }
+            var gone = new List<int>();
+            foreach (var op in new[] { OpType.Add, OpType.Sub })
+                if (t is null && Sole(z, op, out var add) && PerChannel(m, xShape, 1, channels, add.Inputs[1]) is { } c)
+                {
+                    t = op == OpType.Sub ? c.Select(v => -v).ToArray() : c;
+                    gone.Add(producer[z]); z = add.Inputs[0];
+                }
+            if (Sole(z, OpType.Mul, out var mul) && PerChannel(m, xShape, 1, channels, mul.Inputs[1]) is { } sc)
+            {
+                s = sc;
+                gone.Add(producer[z]); z = mul.Inputs[0];
+            }
+            if (gone.Count == 0) continue;
+            var w = Floats(m, conv.Inputs[1]);
+            int oc = wt.Shape[0], icg = wt.Shape[1], taps = w.Length / (oc * icg), groupOut = oc / (channels / icg);
+            var b = conv.Inputs.Length > 2 && conv.Inputs[2] >= 0 ? Floats(m, conv.Inputs[2]) : new float[oc];
+            for (int o = 0; o < oc; o++)
+                for (int c = 0; c < icg; c++)
+                {
+                    int ic = o / groupOut * icg + c;
+                    double sum = 0;
+                    for (int k = 0; k < taps; k++)
+                    {
+                        ref float v = ref w[(o * icg + c) * taps + k];
+                        if (t is not null) sum += v;
+                        if (s is not null) v *= s[ic];
+                    }
+                    if (t is not null) b[o] += (float)(sum * t[ic]);
+                }
+            int wi = AddConst(m, wt.Name + "_inscaled", w, wt.Shape), bi = AddConst(m, wt.Name + "_inbias", b, [oc]);
+            m.Nodes[i] = new Node(conv.Op, conv.Name, [z, wi, bi], conv.Outputs, Copy(conv.Attributes), conv.Version);
+            foreach (var k in gone) removed[k] = true;
+        }
+        Keep(m, removed);
     }
 
     /// <summary>Folds node <paramref name="i"/> into its producer, replacing the producer; returns the producer's index.</summary>
@@ -46,7 +115,8 @@ public static class GraphRewrites
         Node? fused = node.Op switch
         {
             OpType.ChannelAffine when floatWeights && (p.Op == OpType.Conv || m.Tensors[x].Shape.Length == 2) => FoldAffine(m, p, node),
-            OpType.Add or OpType.Sub when floatWeights && p.Op == OpType.Dense => FoldBias(m, p, node),
+            OpType.Add or OpType.Sub when floatWeights => FoldBias(m, p, node),
+            OpType.Mul when floatWeights => FoldScale(m, p, node),
             _ when Engine.OpTable.Get(node.Op) is { Fusable: true, Unary: { } op } => FuseActivation(p, node, op),
             _ => null,
         };
@@ -93,18 +163,54 @@ public static class GraphRewrites
         return With(p, [p.Inputs[0], wi, bi], affine.Outputs[0], Copy(p.Attributes));
     }
 
-    static Node? FoldBias(Model m, Node dense, Node add)
+    /// <summary>The values of constant t for each of the <paramref name="count"/> channels along <paramref name="axis"/>
+    /// of a tensor of <paramref name="shape"/>, when t is one value or varies along that axis only (PP-LCNet's learnable
+    /// scale and bias are [1]; a BatchNorm written out is [C, 1, 1]) and broadcasting it does not grow the tensor.</summary>
+    static float[]? PerChannel(Model m, int[] shape, int axis, int count, int t)
     {
-        int other = add.Inputs[1] == dense.Outputs[0] ? add.Inputs[0] : add.Inputs[1];
+        var ct = m.Tensors[t];
+        int rank = shape.Length;
+        if (!ct.IsConstant || ct.Type != DataType.Float32 || rank < 2 || ct.Shape.Length > rank) return null;
+        for (int j = 0; j < ct.Shape.Length; j++)
+            if (ct.Shape[j] != 1 && !(rank - ct.Shape.Length + j == axis && ct.Shape[j] == count)) return null;
+        var c = ct.Floats();
+        return c.Length == 1 ? Enumerable.Repeat(c[0], count).ToArray() : c.Length == count ? c.ToArray() : null;
+    }
+
+    /// <summary>Constant t per output channel of Conv/Dense p (Conv: axis 1; Dense: the last axis).</summary>
+    static float[]? PerChannel(Model m, Node p, int t)
+    {
+        var shape = m.Tensors[p.Outputs[0]].Shape;
+        return PerChannel(m, shape, p.Op == OpType.Conv ? 1 : shape.Length - 1, m.Tensors[p.Inputs[1]].Shape[0], t);
+    }
+
+    /// <summary>(W x + b) + c, − c: b' = b ± c.</summary>
+    static Node? FoldBias(Model m, Node p, Node add)
+    {
+        int other = add.Inputs[1] == p.Outputs[0] ? add.Inputs[0] : add.Inputs[1];
         if (add.Op == OpType.Sub && other == add.Inputs[0]) return null;   // c - Wx is not a bias
-        var ct = m.Tensors[other];
-        int oc = m.Tensors[dense.Inputs[1]].Shape[0];
-        if (!ct.IsConstant || ct.Type != DataType.Float32 || ct.Elements(1) != oc || ct.Shape.Length == 0 || ct.Shape[^1] != oc) return null;
-        var c = ct.Floats().ToArray();
-        var b = dense.Inputs.Length > 2 && dense.Inputs[2] >= 0 ? Floats(m, dense.Inputs[2]) : new float[oc];
+        if (PerChannel(m, p, other) is not { } c) return null;
+        int oc = c.Length;
+        var b = p.Inputs.Length > 2 && p.Inputs[2] >= 0 ? Floats(m, p.Inputs[2]) : new float[oc];
         for (int o = 0; o < oc; o++) b[o] += add.Op == OpType.Sub ? -c[o] : c[o];
-        int bi = AddConst(m, ct.Name + "_bias", b, [oc]);
-        return With(dense, [dense.Inputs[0], dense.Inputs[1], bi], add.Outputs[0], Copy(dense.Attributes));
+        int bi = AddConst(m, m.Tensors[other].Name + "_bias", b, [oc]);
+        return With(p, [p.Inputs[0], p.Inputs[1], bi], add.Outputs[0], Copy(p.Attributes));
+    }
+
+    /// <summary>(W x + b) · s: W'[oc] = W[oc]·s[oc], b' = b·s.</summary>
+    static Node? FoldScale(Model m, Node p, Node mul)
+    {
+        int other = mul.Inputs[1] == p.Outputs[0] ? mul.Inputs[0] : mul.Inputs[1];
+        if (PerChannel(m, p, other) is not { } s) return null;
+        var wt = m.Tensors[p.Inputs[1]];
+        var w = Floats(m, p.Inputs[1]);
+        int oc = s.Length, per = w.Length / oc;
+        for (int o = 0; o < oc; o++) for (int k = 0; k < per; k++) w[o * per + k] *= s[o];
+        var b = p.Inputs.Length > 2 && p.Inputs[2] >= 0 ? Floats(m, p.Inputs[2]) : null;
+        if (b is not null) for (int o = 0; o < oc; o++) b[o] *= s[o];
+        int wi = AddConst(m, wt.Name + "_scaled", w, wt.Shape);
+        int[] inputs = b is null ? [p.Inputs[0], wi] : [p.Inputs[0], wi, AddConst(m, m.Tensors[p.Inputs[2]].Name + "_scaled", b, [oc])];
+        return With(p, inputs, mul.Outputs[0], Copy(p.Attributes));
     }
 
     static Node FuseActivation(Node p, Node act, UnaryOp op)

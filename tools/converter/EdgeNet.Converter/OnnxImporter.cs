@@ -112,7 +112,7 @@ public sealed partial class OnnxImporter
         var im = new OnnxImporter(file, options);
         im.ImportGraph();
         var m = im.model;
-        if (options.Optimize) { TransformerRewrites.Run(m); GraphRewrites.Run(m); }
+        if (options.Optimize) { TransformerRewrites.Run(m); ActivationRewrites.Run(m); GraphRewrites.Run(m); }
         var compact = GraphRewrites.Compact(m);
         compact.Metadata.Name = Path.GetFileNameWithoutExtension(file.Path);
         compact.Metadata.InputLayout = compact.Input().Shape.Length switch { 4 => "NCHW", 3 => "NTC", 2 => "NC", _ => "" };
