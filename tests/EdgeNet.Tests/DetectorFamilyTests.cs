@@ -26,6 +26,7 @@ public class DetectorFamilyTests(ITestOutputHelper output)
         "yunet_opset11_resize", "yunet_opset13_convtranspose", "mlsd_opset13_nhwc",
     ];
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [MemberData(nameof(Graphs))]
     public void Converts_runs_and_matches_onnx_runtime_through_the_cli(string graph)

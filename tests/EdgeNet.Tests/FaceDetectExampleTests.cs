@@ -86,6 +86,7 @@ public class FaceDetectExampleTests(ITestOutputHelper output)
         Assert.Throws<NotSupportedException>(() => FaceModel.For([1, 3, 224, 224], [[1, 1000]]));
     }
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory, MemberData(nameof(ModelFiles))]
     public void Faces_in_the_example_image_match_ONNX_Runtime(string file)
     {

@@ -68,6 +68,7 @@ public class FineTuneTests(ITestOutputHelper output)
         };
     }
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [MemberData(nameof(Cases))]
     public void Five_steps_match_pytorch(string name)
@@ -167,6 +168,7 @@ public class FineTuneTests(ITestOutputHelper output)
     /// with a Transpose to [T, N, I] (batch_first), which the CLI runs once as a frozen backbone: its cached output must
     /// be cut along the batch axis, not along time.
     /// </summary>
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [InlineData("mlp_digits04_sgd_m09")]
     [InlineData("cnn_digits04_sgd_m09")]

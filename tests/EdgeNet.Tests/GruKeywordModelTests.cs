@@ -35,6 +35,7 @@ public class GruKeywordModelTests(ITestOutputHelper output)
         return (b, x);
     }
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [InlineData(128, true)]
     [InlineData(64, false)]

@@ -62,6 +62,7 @@ public class RealModelTests(ITestOutputHelper output)
     /// (a model that starts to match passes). Empty when every model matches.</summary>
     static readonly Dictionary<string, string> Pending = new();
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [MemberData(nameof(Models))]
     public void Converts_runs_and_matches_onnx_runtime_through_the_cli(string name)

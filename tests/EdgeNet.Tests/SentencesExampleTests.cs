@@ -48,6 +48,7 @@ public class SentencesExampleTests(ITestOutputHelper output)
         Assert.Equal(expected, ours.Select(i => (long)i));
     }
 
+    [Trait("Needs", "OnnxRuntime")]
     [Fact]
     public void Two_sentences_embed_and_compare_as_with_ONNX_Runtime()
     {

@@ -112,6 +112,7 @@ public class WakeWordExampleTests(ITestOutputHelper output)
 
     static ConvertOptions MelOptions => new() { InputShapes = new Dictionary<string, int[]> { ["input"] = MelShape } };
 
+    [Trait("Needs", "OnnxRuntime")]
     [Theory]
     [InlineData("oww_melspectrogram")]
     [InlineData("oww_embedding")]
@@ -137,6 +138,7 @@ public class WakeWordExampleTests(ITestOutputHelper output)
         Assert.True(diff <= 1e-4f * Math.Max(1, max), $"{diff}");
     }
 
+    [Trait("Needs", "OnnxRuntime")]
     [Fact]
     public void Pipeline_over_the_example_wav_detects_what_ONNX_Runtime_detects()
     {
@@ -163,6 +165,7 @@ public class WakeWordExampleTests(ITestOutputHelper output)
 
     /// <summary>The pipeline itself, with ONNX Runtime running every stage: the example WAV (espeak-ng) says "Alexa" at
     /// 1.0–2.0 s and "Hey my croft" at 3.0–4.8 s; each head fires (score ≥ 0.5) after its word and nowhere else.</summary>
+    [Trait("Needs", "OnnxRuntime")]
     [Fact]
     public void Pipeline_with_ONNX_Runtime_stages_finds_the_wake_words_where_they_are_said()
     {
