@@ -17,7 +17,7 @@ public class ActivationRewriteTests(ITestOutputHelper output)
     public static TheoryData<string> Patterns =>
     [
         "swish", "swish_sigmoid_first", "swish_shared", "hardswish_mul_div", "hardswish_div_mul", "hardswish_mul_sixth",
-        "hardsigmoid_mul", "lcnet", "lcnet_padded", "channel_affine", "affine_into_grouped",
+        "hardsigmoid_mul", "lcnet", "lcnet_padded", "channel_affine", "affine_into_grouped", "conv_transpose_bias_bn",
     ];
 
     /// <summary>x [1, 4, 9, 11] → Conv 3×3 (6) → the pattern → Conv 1×1 (5; 3×3 padded for lcnet_padded); the ops left besides the two Convs and
@@ -45,6 +45,11 @@ public class ActivationRewriteTests(ITestOutputHelper output)
             "channel_affine" => (n.Op("Relu", [n.Op("Sub", [n.Op("Mul", [x, n.Const([0.5f, 1, 1.5f, 2, -1, 0.7f], 6, 1, 1)]), n.Const([0.1f, 0.2f, 0.3f, -0.4f, 0, 1], 1, 6, 1, 1)])]), [], "relu"),
             // after the activation, per channel, into a grouped 1×1 Conv
             "affine_into_grouped" => (n.Op("Add", [n.Op("Mul", [n.Op("Relu", [x]), n.Const([0.5f, 1, 1.5f, 2, -1, 0.7f], 1, 6, 1, 1)]), n.Const([0.1f, 0.2f, 0.3f, -0.4f, 0, 1], 6, 1, 1)]), [], "relu"),
+            // PP-OCRv4 det's head: ConvTranspose (here grouped), its bias as an Add, BatchNorm, Relu: the Add and the
+            // BatchNorm fold into the ConvTranspose
+            "conv_transpose_bias_bn" => (n.Op("Relu", [n.BatchNorm(n.Op("Add", [n.Op("ConvTranspose", [x, n.Const(n.He(6 * 3 * 4, 12), 6, 3, 2, 2)],
+                    OnnxBuilder.Ints("kernel_shape", 2, 2), OnnxBuilder.Ints("strides", 2, 2), OnnxBuilder.Int("group", 2)), n.Const([0.1f, -0.2f, 0.3f, 0, 0.5f, -1], 6, 1, 1)]), 6)]),
+                ["ConvTranspose", "Relu"], "none"),
             _ => throw new ArgumentException(pattern),
         };
         n.B.Output(pattern switch

@@ -6,8 +6,8 @@ namespace EdgeNet.Converter;
 
 /// <summary>
 /// Rewrites on a converted graph, so the runtime needs few kernels: BatchNorm (ChannelAffine) and a constant
-/// per-channel (or single) Mul, Add or Sub folded into the preceding Conv/Dense, activations fused into Conv/Dense,
-/// dead nodes dropped.
+/// per-channel (or single) Mul, Add or Sub folded into the preceding Conv/Dense/ConvTranspose (and, before a Conv
+/// without padding, into it), activations fused into Conv/Dense, dead nodes dropped.
 /// Each applies only where the intermediate tensor has one reader and is not a graph output.
 /// </summary>
 public static class GraphRewrites
@@ -51,7 +51,7 @@ public static class GraphRewrites
         for (int i = 0; i < m.Nodes.Count; i++)
         {
             var conv = m.Nodes[i];
-            if (conv.Op != OpType.Conv || conv.Inputs[0] < 0 || m.Tensors[conv.Inputs[1]].Type != DataType.Float32) continue;
+            if (conv.Op != OpType.Conv || conv.Inputs[0] < 0 || !ConstantFloats(m, conv)) continue;
             if (conv.Attributes.Ints("pads", [0]).Any(v => v != 0)) continue;
             var wt = m.Tensors[conv.Inputs[1]];
             var xShape = m.Tensors[conv.Inputs[0]].Shape;
@@ -109,21 +109,26 @@ public static class GraphRewrites
         var p = m.Nodes[pi];
         if (readers[x] != 1 || outputs.Contains(x)) return null;
         if (node.Op == OpType.Quantize && FuseQuantize(m, p, node) is { } q) { m.Nodes[pi] = q; return pi; }
-        if (p.Op is not (OpType.Conv or OpType.Dense) || p.Attributes.Has("activation")) return null;
-        bool floatWeights = m.Tensors[p.Inputs[1]].Type == DataType.Float32;
+        if (p.Op is not (OpType.Conv or OpType.Dense or OpType.ConvTranspose) || p.Attributes.Has("activation")) return null;
+        bool floatWeights = ConstantFloats(m, p);
 
         Node? fused = node.Op switch
         {
-            OpType.ChannelAffine when floatWeights && (p.Op == OpType.Conv || m.Tensors[x].Shape.Length == 2) => FoldAffine(m, p, node),
+            OpType.ChannelAffine when floatWeights && (p.Op != OpType.Dense || m.Tensors[x].Shape.Length == 2) => FoldAffine(m, p, node),
             OpType.Add or OpType.Sub when floatWeights => FoldBias(m, p, node),
             OpType.Mul when floatWeights => FoldScale(m, p, node),
-            _ when Engine.OpTable.Get(node.Op) is { Fusable: true, Unary: { } op } => FuseActivation(p, node, op),
+            _ when p.Op != OpType.ConvTranspose && Engine.OpTable.Get(node.Op) is { Fusable: true, Unary: { } op } => FuseActivation(p, node, op),
             _ => null,
         };
         if (fused is null) return null;
         m.Nodes[pi] = fused;
         return pi;
     }
+
+    /// <summary>p's weights (and bias, if any) are constant float32: a fold can rewrite them.</summary>
+    static bool ConstantFloats(Model m, Node p) =>
+        m.Tensors[p.Inputs[1]] is { Type: DataType.Float32, IsConstant: true }
+        && (p.Inputs.Length < 3 || p.Inputs[2] < 0 || m.Tensors[p.Inputs[2]] is { Type: DataType.Float32, IsConstant: true });
 
     static Node With(Node p, int[] inputs, int output, Attributes attrs) => new(p.Op, p.Name, inputs, [output], attrs);
 
@@ -153,9 +158,8 @@ public static class GraphRewrites
     {
         float[] s = Floats(m, affine.Inputs[1]), t = Floats(m, affine.Inputs[2]);
         var wt = m.Tensors[p.Inputs[1]];
-        var w = Floats(m, p.Inputs[1]);
-        int oc = wt.Shape[0], per = w.Length / oc;
-        for (int o = 0; o < oc; o++) for (int k = 0; k < per; k++) w[o * per + k] *= s[o];
+        var w = Scaled(m, p, s);
+        int oc = s.Length;
         var b = p.Inputs.Length > 2 && p.Inputs[2] >= 0 ? Floats(m, p.Inputs[2]) : new float[oc];
         for (int o = 0; o < oc; o++) b[o] = b[o] * s[o] + t[o];
         int wi = AddConst(m, wt.Name + "_bnfolded", w, wt.Shape);
@@ -177,11 +181,11 @@ public static class GraphRewrites
         return c.Length == 1 ? Enumerable.Repeat(c[0], count).ToArray() : c.Length == count ? c.ToArray() : null;
     }
 
-    /// <summary>Constant t per output channel of Conv/Dense p (Conv: axis 1; Dense: the last axis).</summary>
+    /// <summary>Constant t per output channel of Conv/ConvTranspose/Dense p (axis 1; Dense: the last axis).</summary>
     static float[]? PerChannel(Model m, Node p, int t)
     {
         var shape = m.Tensors[p.Outputs[0]].Shape;
-        return PerChannel(m, shape, p.Op == OpType.Conv ? 1 : shape.Length - 1, m.Tensors[p.Inputs[1]].Shape[0], t);
+        return PerChannel(m, shape, p.Op == OpType.Dense ? shape.Length - 1 : 1, OutChannels(m, p), t);
     }
 
     /// <summary>(W x + b) + c, − c: b' = b ± c.</summary>
@@ -197,15 +201,36 @@ public static class GraphRewrites
         return With(p, [p.Inputs[0], p.Inputs[1], bi], add.Outputs[0], Copy(p.Attributes));
     }
 
+    /// <summary>Output channels of Conv, Dense (W [OC, ...]) or ConvTranspose (W [C, OC/group, ...]).</summary>
+    static int OutChannels(Model m, Node p) =>
+        p.Op == OpType.ConvTranspose ? m.Tensors[p.Inputs[1]].Shape[1] * (int)p.Attributes.Int("group", 1) : m.Tensors[p.Inputs[1]].Shape[0];
+
+    /// <summary>p's weights with output channel o's scaled by s[o].</summary>
+    static float[] Scaled(Model m, Node p, float[] s)
+    {
+        var w = Floats(m, p.Inputs[1]);
+        var shape = m.Tensors[p.Inputs[1]].Shape;
+        if (p.Op != OpType.ConvTranspose)
+        {
+            int per = w.Length / s.Length;
+            for (int o = 0; o < s.Length; o++) for (int k = 0; k < per; k++) w[o * per + k] *= s[o];
+            return w;
+        }
+        int c = shape[0], ocg = shape[1], taps = w.Length / (c * ocg), cg = c / (s.Length / ocg);
+        for (int ic = 0; ic < c; ic++)
+            for (int j = 0; j < ocg; j++)
+                for (int k = 0; k < taps; k++) w[(ic * ocg + j) * taps + k] *= s[ic / cg * ocg + j];
+        return w;
+    }
+
     /// <summary>(W x + b) · s: W'[oc] = W[oc]·s[oc], b' = b·s.</summary>
     static Node? FoldScale(Model m, Node p, Node mul)
     {
         int other = mul.Inputs[1] == p.Outputs[0] ? mul.Inputs[0] : mul.Inputs[1];
         if (PerChannel(m, p, other) is not { } s) return null;
         var wt = m.Tensors[p.Inputs[1]];
-        var w = Floats(m, p.Inputs[1]);
-        int oc = s.Length, per = w.Length / oc;
-        for (int o = 0; o < oc; o++) for (int k = 0; k < per; k++) w[o * per + k] *= s[o];
+        var w = Scaled(m, p, s);
+        int oc = s.Length;
         var b = p.Inputs.Length > 2 && p.Inputs[2] >= 0 ? Floats(m, p.Inputs[2]) : null;
         if (b is not null) for (int o = 0; o < oc; o++) b[o] *= s[o];
         int wi = AddConst(m, wt.Name + "_scaled", w, wt.Shape);
