@@ -38,9 +38,9 @@ public class ActivationRewriteTests(ITestOutputHelper output)
             "hardswish_mul_sixth" => (n.Op("Mul", [n.Op("Mul", [x, Gate(x)]), n.F(1f / 6)]), [], "hardswish"),
             "hardsigmoid_mul" => (n.Op("Mul", [x, n.Op("HardSigmoid", [x], new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = 1f / 6 })]), [], "hardswish"),
             // PP-LCNetV3 (PP-OCRv4 det): Conv, learnable scale and bias ([1] each, the scale first), HardSwish, scale and bias
-            // (the scale and bias after it fold into a following Conv without padding, not into a padded one)
+            // (the scale and bias after it fold into a following Conv without padding; a padded one takes the scale only)
             "lcnet" or "lcnet_padded" => (n.Op("Add", [n.Op("Mul", [n.Const([0.8f], 1), HardSwish(n.Op("Add", [n.Op("Mul", [n.Const([1.3f], 1), x]), n.Const([0.2f], 1)]))]), n.Const([-0.1f], 1)]),
-                pattern == "lcnet" ? [] : ["Mul", "Add"], "hardswish"),
+                pattern == "lcnet" ? [] : ["Add"], "hardswish"),
             // a BatchNorm written out per channel: [C, 1, 1] scale, [1, C, 1, 1] shift, then Relu
             "channel_affine" => (n.Op("Relu", [n.Op("Sub", [n.Op("Mul", [x, n.Const([0.5f, 1, 1.5f, 2, -1, 0.7f], 6, 1, 1)]), n.Const([0.1f, 0.2f, 0.3f, -0.4f, 0, 1], 1, 6, 1, 1)])]), [], "relu"),
             // after the activation, per channel, into a grouped 1×1 Conv

@@ -39,8 +39,9 @@ public static class GraphRewrites
 
     /// <summary>s·z + t (constants s, t: one value, or one per channel; either may be absent) read only by a Conv
     /// without padding becomes that Conv's weights: W'[oc, ic] = W[oc, ic]·s[ic], b'[oc] = b[oc] + Σ W[oc, ic, ·]·t[ic]
-    /// (PP-LCNetV3's learnable scale and bias after each activation, before a pointwise conv). A padded Conv keeps the
-    /// nodes: its border would see t where the original sees 0.</summary>
+    /// (PP-LCNetV3's learnable scale and bias after each activation, before a pointwise conv). A padded Conv takes only
+    /// the scale, as s·(z + t/s) (its border would see t where the original sees 0; zero padding scales to zero): the
+    /// Add of t/s stays.</summary>
     static void FoldIntoConsumers(Model m)
     {
         var readers = Readers(m);
@@ -52,7 +53,7 @@ public static class GraphRewrites
         {
             var conv = m.Nodes[i];
             if (conv.Op != OpType.Conv || conv.Inputs[0] < 0 || !ConstantFloats(m, conv)) continue;
-            if (conv.Attributes.Ints("pads", [0]).Any(v => v != 0)) continue;
+            bool padded = conv.Attributes.Ints("pads", [0]).Any(v => v != 0);
             var wt = m.Tensors[conv.Inputs[1]];
             var xShape = m.Tensors[conv.Inputs[0]].Shape;
             int channels = wt.Shape[1] * (int)conv.Attributes.Int("group", 1);
@@ -76,6 +77,21 @@ public static class GraphRewrites
                 gone.Add(producer[z]); z = mul.Inputs[0];
             }
             if (gone.Count == 0) continue;
+            if (padded)
+            {
+                if (s is null || t is not null && s.Any(v => v == 0)) continue;
+                if (t is not null)
+                {
+                    var add = m.Nodes[gone[0]];
+                    var shape = Enumerable.Repeat(1, xShape.Length - 1).ToArray();
+                    shape[0] = channels;
+                    int tc = AddConst(m, m.Tensors[add.Inputs[1]].Name + "_unscaled", t.Select((v, c) => v / s[c]).ToArray(), shape);
+                    m.Nodes[gone[0]] = new Node(OpType.Add, add.Name, [z, tc], add.Outputs, Copy(add.Attributes), add.Version);
+                    z = add.Outputs[0];
+                    gone.RemoveAt(0);
+                    t = null;
+                }
+            }
             var w = Floats(m, conv.Inputs[1]);
             int oc = wt.Shape[0], icg = wt.Shape[1], taps = w.Length / (oc * icg), groupOut = oc / (channels / icg);
             var b = conv.Inputs.Length > 2 && conv.Inputs[2] >= 0 ? Floats(m, conv.Inputs[2]) : new float[oc];
