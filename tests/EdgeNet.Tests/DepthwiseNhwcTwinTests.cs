@@ -8,9 +8,9 @@ namespace EdgeNet.Tests;
 /// <summary>
 /// The channels-last depthwise kernel (<see cref="DepthwiseNhwc"/>: the 3×3 register paths and the any-size
 /// <see cref="DepthwiseNhwcStrips"/>) against the NCHW scalar reference, on kernel sizes 1–7, strides 1–3, dilations,
-/// paddings of none to more than the kernel, maps narrower than one strip, and channel counts below, at and past
-/// each vector width (the overlapping last block and the scalar map). Split into row bands, the output is
-/// bit-identical to one call (the threaded kernel's promise).
+/// paddings of none to more than the kernel, maps narrower than one strip, maps past 1 MB (run in bands inside), and
+/// channel counts below, at and past each vector width (the overlapping last block and the scalar map). Split into row
+/// bands, the output is bit-identical to one call (the threaded kernel's promise).
 /// </summary>
 public unsafe class DepthwiseNhwcTwinTests
 {
@@ -32,6 +32,9 @@ public unsafe class DepthwiseNhwcTwinTests
     [InlineData(5, 11, 12, 1, 1, 0, 1)]
     [InlineData(33, 10, 40, 2, 2, 0, 1)]
     [InlineData(20, 8, 8, 5, 1, 6, 2)]     // padding wider than the kernel's reach
+    [InlineData(67, 67, 61, 3, 1, 1, 1)]   // a map past 1 MB: bands of rows, the last one short
+    [InlineData(99, 57, 53, 5, 2, 2, 1)]   // banded 5×5 stride 2, an overlapping last block
+    [InlineData(7, 199, 201, 3, 2, 1, 1)]  // banded, fewer channels than a vector
     public void Depthwise_nhwc_matches_reference(int c, int h, int w, int k, int stride, int pad, int dil)
     {
         int oh = (h + 2 * pad - dil * (k - 1) - 1) / stride + 1, ow = (w + 2 * pad - dil * (k - 1) - 1) / stride + 1;

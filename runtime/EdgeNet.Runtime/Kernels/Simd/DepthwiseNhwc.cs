@@ -24,11 +24,35 @@ internal static unsafe class DepthwiseNhwc
         return p;
     }
 
+    /// <summary>Output rows oh0..oh1 of one image, in bands of rows (<see cref="BandRows"/>).</summary>
+    public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int oh0, int oh1)
+    {
+        int band = BandRows(g);
+        for (int r0 = oh0; r0 < oh1; r0 += band) Rows(x, w, b, y, g, lo, hi, r0, Math.Min(oh1, r0 + band));
+    }
+
+    /// <summary>A map up to this size stays in cache (L2 of the x64 AVX-512 parts, the Pi 4's) while every block of
+    /// channels passes over it; a larger one runs in bands whose input rows fit <see cref="BandBytes"/>.</summary>
+    const long CachedMapBytes = 1024 * 1024, BandBytes = 256 * 1024;
+
+    /// <summary>Output rows per band. Each block of channels reads 64 bytes of every input pixel: over a map larger than
+    /// the cache, every block fetched its lines again from memory, 64 bytes in each pixel's stride. In bands, the first
+    /// block brings the band's rows in and the others find them in cache, so the map is read once and in order
+    /// (MobileNetV2-1.0's 112×112×96 depthwise at stride 2, 4.8 MB: 2 output rows a band, 830 → 490 µs, load ~18).
+    /// Same sums in the same order whatever the band.</summary>
+    static int BandRows(in ConvGeometry g)
+    {
+        long rowBytes = (long)g.W * g.C * sizeof(float);
+        if (g.H * rowBytes <= CachedMapBytes) return Math.Max(1, g.OH);
+        int reach = (g.KH - 1) * g.DilationH + 1;   // the input rows one output row reads
+        return (int)Math.Max(1, (BandBytes / rowBytes - reach) / g.StrideH + 1);
+    }
+
     /// <summary>Output rows oh0..oh1 of one image. Channels go in whole vectors (16 wide where AVX-512 runs them,
     /// then Vector&lt;float&gt;); the channels past the last whole vector are one more Vector&lt;float&gt; ending at C,
     /// overlapping channels already written (same sums in the same order, so the same values): only a map of fewer
     /// channels than one vector runs the scalar loop.</summary>
-    public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int oh0, int oh1)
+    static void Rows(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int oh0, int oh1)
     {
         int C = g.C, vl = Vector<float>.Count, c0 = 0;
         bool wide = Vector512.IsHardwareAccelerated;
