@@ -16,7 +16,7 @@ public class ActivationRewriteTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Patterns =>
     [
-        "swish", "swish_sigmoid_first", "swish_shared", "hardswish_mul_div", "hardswish_div_mul", "hardswish_mul_sixth",
+        "swish", "swish_sigmoid_first", "swish_shared", "quick_gelu", "hardswish_mul_div", "hardswish_div_mul", "hardswish_mul_sixth",
         "hardsigmoid_mul", "lcnet", "lcnet_padded", "channel_affine", "affine_into_grouped", "conv_transpose_bias_bn",
     ];
 
@@ -33,6 +33,7 @@ public class ActivationRewriteTests(ITestOutputHelper output)
             "swish_sigmoid_first" => (n.Op("Mul", [n.Op("Sigmoid", [x]), x]), [], "swish"),
             // x read beyond the pattern: Swish stays a node of its own (kept channels-last by the planner)
             "swish_shared" => (n.Op("Add", [n.Op("Mul", [x, n.Op("Sigmoid", [x])]), x]), ["Swish", "Add"], "none"),
+            "quick_gelu" => (n.Op("Mul", [x, n.Op("Sigmoid", [n.Op("Mul", [n.F(1.702f), x])])]), [], "swish"),
             "hardswish_mul_div" => (HardSwish(x), [], "hardswish"),
             "hardswish_div_mul" => (n.Op("Mul", [n.Op("Div", [Gate(x), n.F(6)]), x]), [], "hardswish"),
             "hardswish_mul_sixth" => (n.Op("Mul", [n.Op("Mul", [x, Gate(x)]), n.F(1f / 6)]), [], "hardswish"),

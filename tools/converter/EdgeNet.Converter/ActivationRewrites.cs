@@ -6,7 +6,8 @@ namespace EdgeNet.Converter;
 /// Convnet activations that exporters write out in elementwise ops, back into one op each (as ONNX Runtime's
 /// QuickGeluFusion and HardSwish fusion do), which <see cref="GraphRewrites"/> then fuses into the Conv/Dense before:
 /// <list type="bullet">
-/// <item>Mul(x, Sigmoid(x)), either operand order, becomes Swish(x) (SiLU: EfficientNet, YOLOv5/v8);</item>
+/// <item>Mul(x, Sigmoid(x)), either operand order, becomes Swish(x) (SiLU: EfficientNet, YOLOv5/v8), and
+/// Mul(x, Sigmoid(Mul(x, α))) Swish with that α (QuickGELU's 1.702, Swish-β);</item>
 /// <item>x · Clip(x + 3, 0, 6) / 6, the Div (or a Mul by 1/6) before or after the Mul (paddle2onnx: PP-LCNet,
 /// PP-OCR), and x · HardSigmoid(x) with α = 1/6, β = ½, become HardSwish(x);</item>
 /// <item>Mul(c, x) of a constant c becomes Mul(x, c), so a scale after a Conv folds into it as Mul(x, c) does.</item>
@@ -28,11 +29,13 @@ public static class ActivationRewrites
         for (int t = 0; t < readers.Length; t++) readers[t] = [];
         for (int i = 0; i < m.Nodes.Count; i++) foreach (var t in m.Nodes[i].Inputs) if (t >= 0) readers[t].Add(i);
         var outputs = m.Outputs.ToHashSet();
+        var producer = new Dictionary<int, int>();
+        for (int i = 0; i < m.Nodes.Count; i++) foreach (var o in m.Nodes[i].Outputs) if (o >= 0) producer[o] = i;
         var removed = new bool[m.Nodes.Count];
         for (int i = 0; i < m.Nodes.Count; i++)
         {
             if (removed[i]) continue;
-            var p = new Pattern(m, readers, outputs);
+            var p = new Pattern(m, readers, outputs, producer);
             var match = Swish(m, i, p) ?? HardSwish(m, i, p);
             if (match is not { } r) continue;
             m.Nodes[i] = r.Fused;
@@ -43,7 +46,7 @@ public static class ActivationRewrites
         m.Nodes.AddRange(kept);
     }
 
-    readonly record struct Pattern(Model M, List<int>[] Readers, HashSet<int> Outputs)
+    readonly record struct Pattern(Model M, List<int>[] Readers, HashSet<int> Outputs, Dictionary<int, int> Producer)
     {
         /// <summary>The node that reads tensor t, when it is the only reader, has op <paramref name="op"/>, and t is no graph output.</summary>
         public int? Sole(int t, OpType op) =>
@@ -74,8 +77,14 @@ public static class ActivationRewrites
         var sigmoid = m.Nodes[i];
         if (sigmoid.Op != OpType.Sigmoid) return null;
         int x = sigmoid.Inputs[0];
-        if (p.TimesX(sigmoid.Outputs[0], x) is not int k) return null;
-        return (new Node(OpType.Swish, sigmoid.Name, [x], [m.Nodes[k].Outputs[0]], new Attributes().Set("alpha", 1f)), [k]);
+        if (p.TimesX(sigmoid.Outputs[0], x) is int k)
+            return (new Node(OpType.Swish, sigmoid.Name, [x], [m.Nodes[k].Outputs[0]], new Attributes().Set("alpha", 1f)), [k]);
+        // σ of Mul(x, α), read by the Sigmoid alone
+        if (!p.Producer.TryGetValue(x, out int si) || p.Sole(x, OpType.Sigmoid) is null) return null;
+        var scale = m.Nodes[si];
+        if (scale.Op != OpType.Mul || scale.Inputs.Length != 2 || p.Scalar(scale.Inputs[1]) is not float alpha) return null;
+        if (p.TimesX(sigmoid.Outputs[0], scale.Inputs[0]) is not int ki) return null;
+        return (new Node(OpType.Swish, sigmoid.Name, [scale.Inputs[0]], [m.Nodes[ki].Outputs[0]], new Attributes().Set("alpha", alpha)), [si, ki]);
     }
 
     static (Node Fused, int[] Removed)? HardSwish(Model m, int i, Pattern p)
