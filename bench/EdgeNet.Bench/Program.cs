@@ -6,9 +6,11 @@ using EdgeNet.Bench;
 // dotnet run --project bench/EdgeNet.Bench -c Release -- peak
 // dotnet run --project bench/EdgeNet.Bench -c Release -- ort-profile MODEL.onnx [INPUT.npy]   (ORT's per-node times, 1 thread)
 // dotnet run --project bench/EdgeNet.Bench -c Release -- conv-probe MODEL.enet [RUNS] [NODE|all] [INPUT.npy]   (each conv's fastest time and GFLOP/s)
+// dotnet run --project bench/EdgeNet.Bench -c Release -- conv-shape H W C OC K STRIDE [RUNS]   (one channels-last conv of that shape, random data)
 if (args.Length > 0 && args[0] == "micro") { BenchmarkSwitcher.FromAssembly(typeof(KernelBenchmarks).Assembly).Run(args[1..]); return 0; }
 if (args.Length > 1 && args[0] == "ort-profile") { OrtProfile.Run(args[1], args.Length > 2 ? args[2] : null, 300, Console.Out); return 0; }
 if (args.Length > 1 && args[0] == "conv-probe") { ConvProbe.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 20, Console.Out, args.Length > 3 ? args[3] : null, args.Length > 4 ? args[4] : null); return 0; }
+if (args.Length > 6 && args[0] == "conv-shape") { ConvProbe.OneShape([.. args[1..7].Select(int.Parse)], args.Length > 7 ? int.Parse(args[7]) : 20, Console.Out); return 0; }
 if (args.Length > 1 && args[0] == "nodes") { NodeProbe.Run(args[1], 20000, Console.Out); return 0; }
 if (args.Length > 0 && args[0] == "finetune-step")
 {

@@ -73,8 +73,17 @@ internal static unsafe class IndirectConvNhwc
                         int s1 = Math.Min(segs, s0 + chunkSegs), kc = chunkSegs > 1 ? len : Math.Min(piece, len - k0);
                         o.First = s0 == 0 && k0 == 0;
                         o.Last = s1 == segs && k0 + kc == len;
+                        // The next chunk (the packed Wᵀ is read in memory order, panel after panel) toward L2, a share per
+                        // tile spread over its k steps, so the next chunk's first tile does not wait on memory for every
+                        // line (a burst of the share before each tile gained nothing: it queues behind the fill buffers).
+                        // Past the last panel it prefetches beyond the weights, which is harmless: prefetches do not fault.
+                        long chunkBytes = 4L * (s1 - s0) * kc * NR;
+                        byte* next = (byte*)(panel + ((long)s0 * len + k0) * NR) + chunkBytes;
                         for (int t = 0; t < tiles; t++)
                         {
+                            long s = chunkBytes * t / tiles, e = chunkBytes * (t + 1) / tiles;
+                            o.Pf = next + s;
+                            o.PfStep = (nint)((e - s + (long)(s1 - s0) * kc - 1) / ((long)(s1 - s0) * kc));
                             int r0 = TileStart(t, rows, tiles);
                             o.C = y + (long)(first + r0) * g.OC + grp * og + j0;
                             o.M = TileStart(t + 1, rows, tiles) - r0;
@@ -155,6 +164,7 @@ internal static unsafe class IndirectConvNhwc
     struct Epilogue
     {
         public float* C, ColBias, T;
+        public byte* Pf; public nint PfStep;   // a share of the next chunk, prefetched PfStep bytes further each k
         public int Ldc, W, M;
         public float Lo, Hi;
         public bool First, Last;   // chunk: start from zeros (else from the partial sums in C); add bias, clamp
@@ -192,14 +202,16 @@ internal static unsafe class IndirectConvNhwc
             if (m > 7) Load512(c + 7 * ldc, w, t, out c70, out c71);
         }
         int end0 = k0 + len;
+        byte* pf = o->Pf; nint pfStep = o->PfStep;
         for (float** end = rows + (long)segs * MR; rows < end; rows += MR)
         {
             // Pointers past the chunk's end and a negative index counting up to 0: no length register in the loop.
             // Rows past the tile's R.M are never read: their pointers alias row 0 and their FMAs are compiled out.
             float* a0 = rows[0] + end0, a1 = (R.M > 1 ? rows[1] : rows[0]) + end0, a2 = (R.M > 2 ? rows[2] : rows[0]) + end0, a3 = (R.M > 3 ? rows[3] : rows[0]) + end0,
                    a4 = (R.M > 4 ? rows[4] : rows[0]) + end0, a5 = (R.M > 5 ? rows[5] : rows[0]) + end0, a6 = (R.M > 6 ? rows[6] : rows[0]) + end0, a7 = (R.M > 7 ? rows[7] : rows[0]) + end0;
-            for (nint k = -len; k != 0; k++, b += NR)
+            for (nint k = -len; k != 0; k++, b += NR, pf += pfStep)
             {
+                if (Sse.IsSupported) Sse.Prefetch1(pf);
                 var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
                 var x = Vector512.Create(a0[k]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
                 if (R.M > 1) { x = Vector512.Create(a1[k]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11); }
