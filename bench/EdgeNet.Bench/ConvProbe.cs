@@ -77,7 +77,7 @@ public static class ConvProbe
     }
 
     /// <summary>One channels-last K×K conv (pad K/2) of [1, C, H, W] to OC channels, after a 1×1 conv that puts its input
-    /// channels-last; random data. Separates a conv shape's cost from a model's (size, stride, map alignment).</summary>
+    /// channels-last (a stem of ≤ 8 channels reads the NCHW input); random data. Separates a conv shape's cost from a model's (size, stride, map alignment).</summary>
     public static void OneShape(int[] a, int runs, TextWriter log)
     {
         int h = a[0], w = a[1], c = a[2], oc = a[3], k = a[4], stride = a[5];
@@ -86,7 +86,8 @@ public static class ConvProbe
         var g = new GraphBuilder();
         int x = g.Input("x", 1, c, h, w);
         var a1 = new Attributes().Set("strides", new long[] { 1, 1 }).Set("pads", new long[] { 0, 0, 0, 0 });
-        int p = g.Add(OpType.Conv, [x, g.Constant("w1", R(c * c), c, c, 1, 1), g.Constant("b1", R(c), c)], a1);
+        // A stem (≤ 8 input channels) reads the NCHW input itself; any other conv after a 1×1 that makes it channels-last.
+        int p = c <= 8 ? x : g.Add(OpType.Conv, [x, g.Constant("w1", R(c * c), c, c, 1, 1), g.Constant("b1", R(c), c)], a1);
         var a2 = new Attributes().Set("strides", new long[] { stride, stride }).Set("pads", new long[] { k / 2, k / 2, k / 2, k / 2 });
         var m = g.Build(g.Add(OpType.Conv, [p, g.Constant("w2", R(oc * c * k * k), oc, c, k, k), g.Constant("b2", R(oc), oc)], a2, "probe"));
         using var s = new Session(m, 1);

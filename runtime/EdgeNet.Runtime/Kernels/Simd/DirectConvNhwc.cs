@@ -142,12 +142,13 @@ internal static unsafe class DirectConvNhwc
         int pt = g.PadTop, pl = g.PadLeft, dh = g.DilationH, dw = g.DilationW, taps = C * KH * KW, vl = Vector512<float>.Count;
         var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi);
         int spanH = (KH - 1) * dh, spanW = (KW - 1) * dw;
-        for (int oc0 = 0; oc0 < OC; oc0 += 2 * vl)
-        {
-            var b0 = Vector512.Load(b + oc0); var b1 = Vector512.Load(b + oc0 + vl);
-            float* wc = w + oc0;
-            for (int oh = oh0; oh < oh1; oh++)
+        // Rows outside, 32-channel slices inside: a row's inputs and outputs stay in cache from one slice to the next
+        // (slices outside read the whole input and write every output line once per slice, from L3 at ResNet's size).
+        for (int oh = oh0; oh < oh1; oh++)
+            for (int oc0 = 0; oc0 < OC; oc0 += 2 * vl)
             {
+                var b0 = Vector512.Load(b + oc0); var b1 = Vector512.Load(b + oc0 + vl);
+                float* wc = w + oc0;
                 int ih = oh * sh - pt;
                 bool rowsInside = ih >= 0 && ih + spanH < H;
                 float* yr = y + (long)oh * OW * OC + oc0;
@@ -183,7 +184,6 @@ internal static unsafe class DirectConvNhwc
                 }
                 for (; ow < OW; ow++) Single512(x, wc, g, ih, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC);
             }
-        }
     }
 
     interface IStride { static abstract int Value { get; } }
