@@ -87,6 +87,86 @@ public class IntraOpThreadTests
         for (int t = 2; t <= 4; t++) Assert.Equal(one, Product(t));
     }
 
+    /// <summary>Broadcasting binary ops on odd sizes past IntraOpPool.MinElements: same shapes (64-byte ranges), a
+    /// channel vector along the innermost axis, a per-channel scalar, a middle-axis broadcast, and Pow (TensorPrimitives'
+    /// vector form on every element but a tail): every thread count gives one thread's bits and allocates nothing.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Binary_ops_split_across_threads_with_the_same_bits(int batch)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 29, 41, 37);   // 43,993 elements a sample
+        int h = g.Add(OpType.Add, [x, g.Constant("c", Random(37, 31), 37)]);
+        h = g.Add(OpType.Mul, [h, g.Constant("s", Random(29, 32), 29, 1, 1)]);
+        h = g.Add(OpType.Div, [h, g.Add(OpType.Add, [x, g.Constant("two", [2f], 1)])]);
+        h = g.Add(OpType.Sub, [g.Constant("r", Random(41, 33), 41, 1), h]);
+        h = g.Add(OpType.Max, [h, x]);
+        h = g.Add(OpType.Pow, [g.Add(OpType.Max, [h, g.Constant("floor", [0.1f], 1)]), x]);
+        var m = g.Build(h);
+        var input = Random((int)m.Input().Elements(batch), 34);
+        float[] Output(int threads)
+        {
+            using var s = new Session(m, batch, KernelOptions.Default with { Threads = threads });
+            input.CopyTo(s.Input(0, batch)); s.Run(batch);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 3; i++) s.Run(batch);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            return s.Output().ToArray();
+        }
+        var one = Output(1);
+        Assert.All(one, v => Assert.True(float.IsFinite(v)));
+        for (int t = 2; t <= 4; t++) Assert.Equal(one, Output(t));
+    }
+
+    /// <summary>An activation pass split by 64-byte ranges (standalone elementwise nodes, a conv's non-clamp activation)
+    /// gives one thread's bits for ops with vector forms and scalar tails, TensorPrimitives' included, in place or not.</summary>
+    [Theory]
+    [InlineData("Sigmoid")]
+    [InlineData("Tanh")]
+    [InlineData("HardSwish")]
+    [InlineData("Exp")]
+    [InlineData("Erf")]
+    [InlineData("Gelu")]
+    [InlineData("Mish")]
+    [InlineData("Elu")]
+    public unsafe void Activation_passes_split_across_threads_with_the_same_bits(string name)
+    {
+        var u = OpTable.Get(Enum.Parse<OpType>(name)).Unary!;
+        var act = new EdgeNet.Kernels.Activation(u, u.Read(new Attributes(), "", "test"));
+        var x = Random(100003, 41).Select(v => 4 * v).ToArray();
+        var one = new float[x.Length];
+        act.Apply(x, one);
+        for (int t = 1; t <= 4; t++)
+        {
+            using var pool = new IntraOpPool(t);
+            var y = new float[x.Length];
+            fixed (float* px = x) fixed (float* py = y) new EdgeNet.Kernels.ParallelActivation().Run(pool, act, px, py, x.Length);
+            Assert.Equal(one, y);
+            var z = (float[])x.Clone();
+            fixed (float* pz = z) new EdgeNet.Kernels.ParallelActivation().Run(pool, act, pz, pz, z.Length);
+            Assert.Equal(one, z);
+        }
+    }
+
+    [Theory]
+    [InlineData(32768, 4)]
+    [InlineData(43993, 8)]
+    [InlineData(100003, 6)]
+    public void Element_ranges_cover_everything_once_at_64_byte_cuts(long n, int parts)
+    {
+        long next = 0;
+        for (int p = 0; p < parts; p++)
+        {
+            var (s, e) = IntraOpPool.ElementRange(p, parts, n);
+            Assert.Equal(next, s);
+            Assert.Equal(0, s % 16);
+            Assert.True(e - s >= n / parts - 16, $"part {p}: {e - s} elements");
+            next = e;
+        }
+        Assert.Equal(n, next);
+    }
+
     /// <summary>CPU ticks (utime + stime) of this process's intra-op workers, from /proc/self/task (Linux).</summary>
     static (int threads, long ticks) WorkerCpu()
     {

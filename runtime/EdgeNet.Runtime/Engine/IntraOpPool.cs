@@ -18,6 +18,21 @@ internal sealed class IntraOpPool : IDisposable
     public static int Available => Environment.ProcessorCount;
     /// <summary>Multiply-adds below which a kernel runs on the caller alone: waking a parked worker costs microseconds.</summary>
     public const long MinWork = 1 << 17;
+    /// <summary>Elements below which an elementwise pass (memory-bound, ~10 µs at this size) runs on the caller alone.</summary>
+    public const long MinElements = 1 << 15;
+
+    /// <summary>Parts an elementwise pass over <paramref name="n"/> elements splits into: 1 (the caller alone) when
+    /// there is no pool or the pass is small, else two per thread (the atomic counter balances a late thread).</summary>
+    public static int ElementParts(IntraOpPool? pool, long n) => pool is null || pool.Threads == 1 || n < MinElements ? 1 : 2 * pool.Threads;
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> contiguous ranges of n elements, cut at multiples
+    /// of 16 floats (64 bytes: no cache line written by two threads, and every vector width's full vectors and tail
+    /// fall where they fall on one thread, so the results are the same bits).</summary>
+    public static (long Start, long End) ElementRange(int part, int parts, long n)
+    {
+        long Cut(int k) => k >= parts ? n : n * k / parts & ~15L;
+        return (Cut(part), Cut(part + 1));
+    }
 
     readonly Thread[] workers;
     readonly SemaphoreSlim[] wake;

@@ -38,14 +38,22 @@ internal static class BinaryKernel
 /// <summary>
 /// A broadcasting binary op (<see cref="IBinaryOp"/>: Add, Sub, Mul, Div, Pow, Max, Min, Mod, PRelu). The fast path
 /// walks the outer dimensions with an odometer and hands each innermost run to the op's span form as span∘span,
-/// span∘scalar or scalar∘span; the reference applies the scalar formula element by element.
+/// span∘scalar or scalar∘span; the reference applies the scalar formula element by element. With intra-op threads a
+/// large output splits into contiguous parts (same-shape operands: 64-byte-aligned element ranges; broadcasting:
+/// ranges of innermost runs, each part with its own odometer); every element is computed as on one thread.
 /// </summary>
-internal sealed class BinaryKernel<T> : Kernel where T : struct, IBinaryOp
+internal sealed unsafe class BinaryKernel<T> : Kernel, IParallelWork where T : struct, IBinaryOp
 {
     readonly int a, b, y;
     readonly bool reference;
     readonly long[] strideA, strideB;
-    readonly int[] index;
+
+    // The call in flight, for the intra-op parts (Execute).
+    float* pa, pb, pd;
+    long lenA, lenB, length;
+    int[]? outShape;
+    int parts;
+    bool sameShape;
 
     public BinaryKernel(Model m, Node node, KernelOptions o) : base(node)
     {
@@ -53,30 +61,56 @@ internal sealed class BinaryKernel<T> : Kernel where T : struct, IBinaryOp
         var at = FloatTensor(m, a, "input A"); var bt = FloatTensor(m, b, "input B");
         var shape = BinaryKernel.Broadcast(at.Shape, bt.Shape) ?? throw Error($"shapes {Format.Shape.Format(at.Shape)} and {Format.Shape.Format(bt.Shape)} do not broadcast");
         ExpectShape(m, y, shape);
-        strideA = new long[Math.Max(1, shape.Length)]; strideB = new long[strideA.Length]; index = new int[strideA.Length];
+        strideA = new long[Math.Max(1, shape.Length)]; strideB = new long[strideA.Length];
         reference = o.Reference;
     }
 
     public override void Run(Frame f)
     {
-        var sa = f.Shape(a); var sb = f.Shape(b); var so = f.Shape(y);
-        var xa = f.Span(a); var xb = f.Span(b); var dst = f.Span(y);
-        int r = so.Length;
-        if (r == 0) { dst[0] = T.Invoke(xa[0], xb[0]); return; }
-        BinaryKernel.Strides(sa, so, strideA);
-        BinaryKernel.Strides(sb, so, strideB);
-        if (!reference && xa.Length == dst.Length && xb.Length == dst.Length) { T.Apply(xa, xb, dst); return; }
+        var so = f.Shape(y);
+        pa = f.F(a); pb = f.F(b); pd = f.F(y);
+        lenA = f.Size(a); lenB = f.Size(b); length = f.Size(y);
+        if (so.Length == 0) { *pd = T.Invoke(*pa, *pb); return; }
+        if (length == 0) return;
+        BinaryKernel.Strides(f.Shape(a), so, strideA);
+        BinaryKernel.Strides(f.Shape(b), so, strideB);
+        outShape = so;
+        sameShape = !reference && lenA == length && lenB == length;
+        long units = sameShape ? length : length / so[^1];
+        parts = (int)Math.Min(units, IntraOpPool.ElementParts(f.Pool, length));
+        if (parts <= 1) Execute(0);
+        else f.Pool!.Run(this, parts);
+        outShape = null;
+    }
 
-        int inner = so[r - 1];
-        Array.Clear(index);
-        long offA = 0, offB = 0;
-        for (int start = 0; start < dst.Length; start += inner)
+    public void Execute(int part)
+    {
+        var so = outShape!;
+        if (sameShape)
         {
-            var run = dst.Slice(start, inner);
+            var (s, e) = IntraOpPool.ElementRange(part, parts, length);
+            if (s < e) T.Apply(new ReadOnlySpan<float>(pa + s, (int)(e - s)), new ReadOnlySpan<float>(pb + s, (int)(e - s)), new Span<float>(pd + s, (int)(e - s)));
+            return;
+        }
+        int r = so.Length, inner = so[r - 1];
+        long runs = length / inner, first = runs * part / parts, last = runs * (part + 1) / parts;
+        if (first >= last) return;
+        var xa = new ReadOnlySpan<float>(pa, (int)lenA); var xb = new ReadOnlySpan<float>(pb, (int)lenB);
+        Span<int> index = stackalloc int[r];
+        long offA = 0, offB = 0;
+        long q = first;
+        for (int d = r - 2; d >= 0; d--)   // the odometer at run `first`
+        {
+            index[d] = (int)(q % so[d]); q /= so[d];
+            offA += index[d] * strideA[d]; offB += index[d] * strideB[d];
+        }
+        for (long run = first; run < last; run++)
+        {
+            var dst = new Span<float>(pd + run * inner, inner);
             if (reference)
-                for (int j = 0; j < inner; j++) run[j] = T.Invoke(xa[(int)(offA + j * strideA[r - 1])], xb[(int)(offB + j * strideB[r - 1])]);
+                for (int j = 0; j < inner; j++) dst[j] = T.Invoke(xa[(int)(offA + j * strideA[r - 1])], xb[(int)(offB + j * strideB[r - 1])]);
             else
-                Vector(xa[(int)offA..], xb[(int)offB..], run, strideA[r - 1], strideB[r - 1]);
+                Vector(xa[(int)offA..], xb[(int)offB..], dst, strideA[r - 1], strideB[r - 1]);
             for (int d = r - 2; d >= 0; d--)   // odometer over the outer dimensions
             {
                 offA += strideA[d]; offB += strideB[d];
