@@ -50,12 +50,37 @@ public partial class ServiceTests(ITestOutputHelper output)
                 if (e.Data is not null) stderrLines.Add(e.Data);
             };
             Process.BeginOutputReadLine(); Process.BeginErrorReadLine();
-            _ = Task.Run(() =>
+            // A thread of its own, not a pool task: with tests blocking pool threads under load, a task could start
+            // seconds late, and a test that looked at Notifications then would miss a datagram already sent.
+            new Thread(() =>
             {
                 var buf = new byte[256];
-                try { while (true) { int n = notify.Receive(buf); lock (Notifications) Notifications.Add(Encoding.ASCII.GetString(buf, 0, n)); } }
+                try
+                {
+                    while (true)
+                    {
+                        int n = notify.Receive(buf);
+                        lock (Notifications) { Notifications.Add(Encoding.ASCII.GetString(buf, 0, n)); Monitor.PulseAll(Notifications); }
+                    }
+                }
                 catch (SocketException) { } catch (ObjectDisposedException) { }
-            });
+            }) { IsBackground = true, Name = "notify-socket" }.Start();
+        }
+
+        /// <summary>Waits for a notification containing <paramref name="text"/> (woken by each datagram as it arrives);
+        /// false if the service exits first or none comes within <paramref name="seconds"/>.</summary>
+        public bool WaitForNotification(string text, int seconds)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(seconds);
+            lock (Notifications)
+                while (!Notifications.Any(n => n.Contains(text)))
+                {
+                    var left = deadline - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero) return false;
+                    bool exited = Process.HasExited;   // looked at each second; after an exit only datagrams in flight can come
+                    if (!Monitor.Wait(Notifications, left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1)) && exited) return false;
+                }
+            return true;
         }
 
         public bool WaitFor(Func<bool> condition, int seconds)
@@ -109,7 +134,7 @@ public partial class ServiceTests(ITestOutputHelper output)
         ModelFile.Save(m, model);
         using var s = new ServiceProcess(ImuConfig(model), dir);
         var started = Stopwatch.StartNew();
-        Assert.True(s.WaitFor(() => { lock (s.Notifications) return s.Notifications.Any(n => n.Contains("READY=1")); }, 30), "READY=1 was never sent\n" + s.Stderr);
+        Assert.True(s.WaitForNotification("READY=1", 120), "READY=1 was never sent\n" + s.Stderr);
         output.WriteLine($"READY=1 after {started.ElapsedMilliseconds} ms (process start to first window classified)");
         Assert.True(s.WaitFor(() => File.Exists(s.Socket), 10));
         Assert.Equal("running", s.Ctl("status").GetProperty("state").GetString());
@@ -145,7 +170,7 @@ public partial class ServiceTests(ITestOutputHelper output)
         Assert.True(status.GetProperty("canRollback").GetBoolean());
         Assert.True(File.Exists(Path.Combine(dir, "state", "models", "model-1.enet")));
         Assert.True(s.Ctl("metrics").GetProperty("windows").GetInt64() > 48);
-        lock (s.Notifications) Assert.Contains(s.Notifications, n => n.Contains("WATCHDOG=1"));
+        Assert.True(s.WaitForNotification("WATCHDOG=1", 30), "WATCHDOG=1 was never sent");
 
         // A corrupt model file and reload: refused, the loaded model keeps serving.
         File.WriteAllBytes(Path.Combine(dir, "state", "models", "model-1.enet"), [1, 2, 3, 4]);
