@@ -36,9 +36,11 @@ internal static class BinaryKernel
 }
 
 /// <summary>
-/// A broadcasting binary op (<see cref="IBinaryOp"/>: Add, Sub, Mul, Div, Pow, Max, Min, Mod, PRelu). The fast path
-/// walks the outer dimensions with an odometer and hands each innermost run to the op's span form as span∘span,
-/// span∘scalar or scalar∘span; the reference applies the scalar formula element by element. With intra-op threads a
+/// A broadcasting binary op (<see cref="IBinaryOp"/>: Add, Sub, Mul, Div, Pow, Max, Min, Mod, PRelu). Adjacent
+/// dimensions that both operands walk alike are merged first (x + 3 is one run however x is shaped; [N,H,W,C] + [C] is
+/// N·H·W runs of C), then the fast path walks the outer dimensions with an odometer and hands each innermost run to the
+/// op's span form as span∘span, span∘scalar or scalar∘span; the reference applies the scalar formula element by
+/// element. With intra-op threads a
 /// large output splits into contiguous parts (same-shape operands: 64-byte-aligned element ranges; broadcasting:
 /// ranges of innermost runs, each part with its own odometer); every element is computed as on one thread.
 /// </summary>
@@ -47,11 +49,12 @@ internal sealed unsafe class BinaryKernel<T> : Kernel, IParallelWork where T : s
     readonly int a, b, y;
     readonly bool reference;
     readonly long[] strideA, strideB;
+    readonly int[] dims;   // the output's dimensions after merging: dims[first..]
+    int first;
 
     // The call in flight, for the intra-op parts (Execute).
     float* pa, pb, pd;
     long lenA, lenB, length;
-    int[]? outShape;
     int parts;
     bool sameShape;
 
@@ -61,7 +64,7 @@ internal sealed unsafe class BinaryKernel<T> : Kernel, IParallelWork where T : s
         var at = FloatTensor(m, a, "input A"); var bt = FloatTensor(m, b, "input B");
         var shape = BinaryKernel.Broadcast(at.Shape, bt.Shape) ?? throw Error($"shapes {Format.Shape.Format(at.Shape)} and {Format.Shape.Format(bt.Shape)} do not broadcast");
         ExpectShape(m, y, shape);
-        strideA = new long[Math.Max(1, shape.Length)]; strideB = new long[strideA.Length];
+        strideA = new long[Math.Max(1, shape.Length)]; strideB = new long[strideA.Length]; dims = new int[strideA.Length];
         reference = o.Reference;
     }
 
@@ -74,48 +77,68 @@ internal sealed unsafe class BinaryKernel<T> : Kernel, IParallelWork where T : s
         if (length == 0) return;
         BinaryKernel.Strides(f.Shape(a), so, strideA);
         BinaryKernel.Strides(f.Shape(b), so, strideB);
-        outShape = so;
+        Merge(so);
         sameShape = !reference && lenA == length && lenB == length;
-        long units = sameShape ? length : length / so[^1];
+        long units = sameShape ? length : length / dims[^1];
         parts = (int)Math.Min(units, IntraOpPool.ElementParts(f.Pool, length));
         if (parts <= 1) Execute(0);
         else f.Pool!.Run(this, parts);
-        outShape = null;
+    }
+
+    /// <summary>Merges dimension d into the one inside it where each operand's stride there is the inner stride times
+    /// the inner size (contiguous, or both 0: repeated); dimensions of size 1 drop out. The result: dims[first..] with
+    /// the operands' strides in strideA/strideB[first..] (the odometer's walk meets every element in the same order).</summary>
+    void Merge(int[] so)
+    {
+        int r = so.Length, m = r - 1;
+        dims[m] = so[m];
+        for (int d = r - 2; d >= 0; d--)
+        {
+            if (so[d] == 1) continue;
+            if (dims[m] == 1 || strideA[d] == strideA[m] * dims[m] && strideB[d] == strideB[m] * dims[m])
+            {
+                if (dims[m] == 1) { strideA[m] = strideA[d]; strideB[m] = strideB[d]; dims[m] = so[d]; }
+                else dims[m] *= so[d];
+                continue;
+            }
+            m--;
+            dims[m] = so[d]; strideA[m] = strideA[d]; strideB[m] = strideB[d];
+        }
+        first = m;
     }
 
     public void Execute(int part)
     {
-        var so = outShape!;
         if (sameShape)
         {
             var (s, e) = IntraOpPool.ElementRange(part, parts, length);
             if (s < e) T.Apply(new ReadOnlySpan<float>(pa + s, (int)(e - s)), new ReadOnlySpan<float>(pb + s, (int)(e - s)), new Span<float>(pd + s, (int)(e - s)));
             return;
         }
-        int r = so.Length, inner = so[r - 1];
-        long runs = length / inner, first = runs * part / parts, last = runs * (part + 1) / parts;
-        if (first >= last) return;
+        int r = dims.Length, f0 = first, inner = dims[r - 1];
+        long runs = length / inner, start = runs * part / parts, end = runs * (part + 1) / parts;
+        if (start >= end) return;
         var xa = new ReadOnlySpan<float>(pa, (int)lenA); var xb = new ReadOnlySpan<float>(pb, (int)lenB);
         Span<int> index = stackalloc int[r];
         long offA = 0, offB = 0;
-        long q = first;
-        for (int d = r - 2; d >= 0; d--)   // the odometer at run `first`
+        long q = start;
+        for (int d = r - 2; d >= f0; d--)   // the odometer at run `start`
         {
-            index[d] = (int)(q % so[d]); q /= so[d];
+            index[d] = (int)(q % dims[d]); q /= dims[d];
             offA += index[d] * strideA[d]; offB += index[d] * strideB[d];
         }
-        for (long run = first; run < last; run++)
+        for (long run = start; run < end; run++)
         {
             var dst = new Span<float>(pd + run * inner, inner);
             if (reference)
                 for (int j = 0; j < inner; j++) dst[j] = T.Invoke(xa[(int)(offA + j * strideA[r - 1])], xb[(int)(offB + j * strideB[r - 1])]);
             else
                 Vector(xa[(int)offA..], xb[(int)offB..], dst, strideA[r - 1], strideB[r - 1]);
-            for (int d = r - 2; d >= 0; d--)   // odometer over the outer dimensions
+            for (int d = r - 2; d >= f0; d--)   // odometer over the outer dimensions
             {
                 offA += strideA[d]; offB += strideB[d];
-                if (++index[d] < so[d]) break;
-                offA -= strideA[d] * so[d]; offB -= strideB[d] * so[d];
+                if (++index[d] < dims[d]) break;
+                offA -= strideA[d] * dims[d]; offB -= strideB[d] * dims[d];
                 index[d] = 0;
             }
         }
