@@ -143,6 +143,7 @@ internal static unsafe partial class GemmInt8
         if (e.Out != null && isa == Isa.AvxVnni) { RunVnniFused(A, lda, packedB, M, N, K, activationsInA, ref e); return; }
         if (e.Out != null && isa is Isa.ArmDp or Isa.ArmNeon && activationsInA) { RunArmFused(A, lda, packedB, M, N, K, isa == Isa.ArmDp, ref e); return; }
         int kp = KPad(K);
+        if (AvxVnni.IsSupported && isa == Isa.AvxVnni && M == 1) { RowVnni(A, packedB, C, kp, N, activationsInA); return; }
         for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
         {
             sbyte* b = packedB + (long)p * kp * NR;
@@ -150,7 +151,6 @@ internal static unsafe partial class GemmInt8
             int i = 0;
             switch (isa)
             {
-                case Isa.AvxVnni when M == 1: RowVnni(A, b, C + j0, kp, w, activationsInA); break;
                 case Isa.AvxVnni: for (; i < M; i += 4) TileVnni(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(4, M - i), activationsInA); break;
                 case Isa.Avx2: for (; i < M; i += 2) TileAvx2(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(2, M - i)); break;
                 case Isa.ArmDp when M == 1: RowDp(A, b, C + j0, kp, w); break;
@@ -406,9 +406,17 @@ internal static unsafe partial class GemmInt8
         }
     }
 
-    /// <summary>One row (batch-1 recurrent steps and Dense): four accumulator chains instead of a 4-row tile's wasted rows.</summary>
+    /// <summary>One row (batch-1 recurrent steps and Dense): four accumulator chains instead of a 4-row tile's wasted
+    /// rows, every panel in one call (a panel is only kp/4 VPDPBUSD pairs: NativeAOT, without the JIT's profile to
+    /// inline a per-panel call, spent a call and a prologue on each).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void RowVnni(sbyte* a, sbyte* b, int* c, int kp, int w, bool actInA)
+    static void RowVnni(sbyte* a, sbyte* packedB, int* c, int kp, int N, bool actInA)
+    {
+        for (int j0 = 0; j0 < N; j0 += NR) RowVnniPanel(a, packedB + (long)j0 * kp, c + j0, kp, Math.Min(NR, N - j0), actInA);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void RowVnniPanel(sbyte* a, sbyte* b, int* c, int kp, int w, bool actInA)
     {
         Vector256<int> p0 = default, p1 = default, q0 = default, q1 = default;
         int kq = 0;
