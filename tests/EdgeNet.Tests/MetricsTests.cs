@@ -46,7 +46,7 @@ public partial class MetricsTests(ITestOutputHelper output)
         string model = MqttTests.ConstantModel(Path.Combine(dir, "m.enet"), 1);
         int port = Mosquitto.FreePort();
         using var s = new ServiceTests.ServiceProcess(MqttTests.Config(model, "", $$"""{ "enabled": true, "address": "127.0.0.1:{{port}}" }"""), dir);
-        Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+        Assert.True(s.WaitForStart(), s.Stderr.ToString());
         Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("windows").GetInt64() >= 5, 30));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var response = await http.GetAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);

@@ -114,7 +114,7 @@ public partial class SaveFaultTests(ITestOutputHelper output)
             """;
         string[] smallDisk = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", "mount -t tmpfs -o size=256k tmpfs \"$0\" && exec \"$@\"", state];
         using var s = new ServiceTests.ServiceProcess(cfg, dir, smallDisk);
-        Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+        Assert.True(s.WaitForStart(), s.Stderr.ToString());
         long seen = -1;
         for (int i = 0; i < 12; i++)   // each label on a newer window: wait for the window count to move, not for time
         {

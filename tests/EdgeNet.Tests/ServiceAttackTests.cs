@@ -40,7 +40,7 @@ public class ServiceAttackTests(ITestOutputHelper output)
         long w;
         using (var s = new ServiceTests.ServiceProcess(Imu(model, top: ", \"finetune\": { \"recentWindows\": 4096 }"), dir))
         {
-            Assert.True(s.WaitFor(() => File.Exists(s.Socket), 60), s.Stderr.ToString());
+            Assert.True(s.WaitForStart(), s.Stderr.ToString());
             read = s.Ctl("last");
             w = read.GetProperty("window").GetInt64();
             Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("windows").GetInt64() >= w + 3, 60));   // newer windows came
@@ -67,7 +67,7 @@ public class ServiceAttackTests(ITestOutputHelper output)
         // Keeping one window: once the next is classified, the one read is gone, and the refusal says so.
         var dir2 = Fixtures.TempDir();
         using var s2 = new ServiceTests.ServiceProcess(Imu(Model(dir2), top: ", \"finetune\": { \"recentWindows\": 1 }"), dir2);
-        Assert.True(s2.WaitFor(() => File.Exists(s2.Socket), 60), s2.Stderr.ToString());
+        Assert.True(s2.WaitForStart(), s2.Stderr.ToString());
         long w2 = s2.Ctl("last").GetProperty("window").GetInt64();
         Assert.True(s2.WaitFor(() => s2.Ctl("status").GetProperty("windows").GetInt64() >= w2 + 2, 60));
         var gone = s2.Ctl($"label shake {w2}");
@@ -128,7 +128,7 @@ public class ServiceAttackTests(ITestOutputHelper output)
         File.WriteAllText(Path.Combine(dir, "state", "finetune", "x.npy"), "\x93NUMPY garbage");
         File.WriteAllText(Path.Combine(dir, "state", "finetune", "y.npy"), "garbage");
         using var s = new ServiceTests.ServiceProcess(Imu(model, ", \"maxClients\": 4, \"idleTimeoutSeconds\": 4"), dir);
-        Assert.True(s.WaitFor(() => File.Exists(s.Socket) && FileKindIsSocketThatAnswers(s), 30), s.Stderr.ToString());
+        Assert.True(s.WaitFor(() => File.Exists(s.Socket) && FileKindIsSocketThatAnswers(s), ServiceTests.ServiceProcess.StartSeconds), s.Stderr.ToString());
         var status = s.Ctl("status");
         Assert.Equal(0, status.GetProperty("labelledSamples").GetInt32());
         Assert.Contains(status.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("moved to"));
@@ -201,7 +201,7 @@ public class ServiceAttackTests(ITestOutputHelper output)
         string model = Model(dir), good = Model(dir, "good.enet");
         int threads = Math.Min(2, Environment.ProcessorCount);
         using var s = new ServiceTests.ServiceProcess(Imu(model, top: $", \"threads\": {threads}"), dir);
-        Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+        Assert.True(s.WaitForStart(), s.Stderr.ToString());
         foreach (var (spec, window, expect) in new[] { ("dense:8,relu,dense:3", 30, "takes [N,30,6]"), ("dense:8,relu,dense:5", 20, "5 classes") })
         {
             Model(dir, "m.enet", spec, window, labels: false);
@@ -243,7 +243,7 @@ public class ServiceAttackTests(ITestOutputHelper output)
             "mount -t tmpfs -o size=64k tmpfs \"$0\" && (dd if=/dev/zero of=\"$0/fill\" bs=4k count=64 2>/dev/null; true) && exec \"$@\"", disk];
         string cfg = Imu(Model(dir)).Replace("\"stdout\": false", $"\"stdout\": false, \"jsonLines\": \"{Path.Combine(disk, "results.jsonl")}\"");
         using var s = new ServiceTests.ServiceProcess(cfg, dir, smallDisk);
-        Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+        Assert.True(s.WaitForStart(), s.Stderr.ToString());
         Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("resultsFileFailures").GetInt64() > 0, 20), s.Stderr.ToString());
         var st = s.Ctl("status");
         output.WriteLine(st.ToString());
@@ -279,7 +279,7 @@ public class ServiceAttackTests(ITestOutputHelper output)
         int Pid() => int.TryParse(File.Exists(pidFile) ? File.ReadAllText(pidFile).Trim() : "", out var p) ? p : 0;
         using (var s = new ServiceTests.ServiceProcess(cfg, dir))
         {
-            Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+            Assert.True(s.WaitForStart(), s.Stderr.ToString());
             Assert.True(s.WaitFor(() => Pid() > 0, 20));
             int first = Pid();
             Assert.True(s.WaitFor(() => Pid() != first && Pid() > 0, 20), "the stalled camera was not restarted");
@@ -343,7 +343,7 @@ public class ServiceAttackTests(ITestOutputHelper output)
             .Replace("\"stdout\": false", $"\"stdout\": false, \"gpioChip\": {chip}, \"gpioPins\": {{ \"shake\": 17 }}");
         using (var s = new ServiceTests.ServiceProcess(i2c, dir))
         {
-            Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+            Assert.True(s.WaitForStart(), s.Stderr.ToString());
             Assert.True(s.WaitForNotification("READY=1", 30), "READY=1 was never sent\n" + s.Stderr);   // sent before the socket opened; the datagram may still be in flight
             var st = s.Ctl("status");
             output.WriteLine(st.ToString());
@@ -358,7 +358,7 @@ public class ServiceAttackTests(ITestOutputHelper output)
         string cam = CameraConfig(CameraModel(dir2), "exec /nonexistent/camera-app");
         using (var s = new ServiceTests.ServiceProcess(cam, dir2))
         {
-            Assert.True(s.WaitFor(() => File.Exists(s.Socket), 30), s.Stderr.ToString());
+            Assert.True(s.WaitForStart(), s.Stderr.ToString());
             Assert.True(s.WaitFor(() => s.Ctl("status").GetProperty("lastFault").GetString() is { } f && f.Contains("camera-app"), 20), s.Ctl("status").ToString());
             Assert.Equal(0, s.Terminate());
         }
