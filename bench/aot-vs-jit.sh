@@ -4,9 +4,11 @@
 # the models with the converter, then per model runs `edgenet bench` with the JIT (dotnet edgenet.dll, the Release
 # build) and with each AOT binary, interleaved (the order turns every round), AOTJIT_ROUNDS rounds, each model's rounds
 # under /tmp/edgenet-measure.lock. Writes a markdown table (default /tmp/edgenet-aotjit/aot-vs-jit.md): per model the
-# median over rounds of each engine's p50 and of its CPU time per inference, and AOT/JIT of each. Latency moves with
-# load (read the per-round spread beside it); CPU time per inference hardly does (the code's cost, not the wait for a
-# core), so on a loaded machine AOT/JIT CPU is the figure to read. Build first: dotnet build EdgeNet.sln -c Release.
+# median over rounds of each engine's p50, of its process CPU time per inference and of its fastest run, and AOT/JIT
+# of each. Latency moves with load (read the per-round spread beside it), and so does CPU time here (a loaded VM's
+# runs are slower on the core, not only waiting for it; the JIT's also holds its background compiles); the fastest
+# run of a thousand moves least, so on a loaded machine AOT/JIT min is the figure to read.
+# Build first: dotnet build EdgeNet.sln -c Release.
 #   AOTJIT_MODELS="har-fp32 mnv2-100-int8" limits the run to those rows; AOTJIT_PROFILES="linux-x64-v4" to one build;
 #   AOTJIT_ROUNDS (5); AOTJIT_THREADS (1): --threads of every run; AOTJIT_SKIP_PUBLISH=1 reuses the binaries in
 #   AOTJIT_WORK (/tmp/edgenet-aotjit); AOTJIT_LOCK (/tmp/edgenet-measure.lock; empty: no lock).
@@ -16,7 +18,7 @@ work=${AOTJIT_WORK:-/tmp/edgenet-aotjit}; mkdir -p "$work"
 out=${1:-$work/aot-vs-jit.md}
 profiles=${AOTJIT_PROFILES:-linux-x64-v4 linux-x64} rounds=${AOTJIT_ROUNDS:-5} threads=${AOTJIT_THREADS:-1}
 want=${AOTJIT_MODELS:-} lock=${AOTJIT_LOCK-/tmp/edgenet-measure.lock}
-jit=$root/runtime/EdgeNet.Cli/bin/Release/net10.0/edgenet.dll
+jit=${AOTJIT_JIT:-$root/runtime/EdgeNet.Cli/bin/Release/net10.0/edgenet.dll}   # AOTJIT_JIT: another build of edgenet.dll
 conv=$root/tools/converter/EdgeNet.Converter/bin/Release/net10.0/edgenet-convert.dll
 [ -e "$jit" ] && [ -e "$conv" ] || { echo "error: build first (dotnet build EdgeNet.sln -c Release)" >&2; exit 1; }
 
@@ -47,10 +49,11 @@ cases=(
   "ppocrv4-det|$models/ppocrv4_det.onnx|--input-shape x=1,3,480,640|10"
 )
 
-p50() { awk '/^p50/ { p = $2 } /^CPU per inference/ { c = $4 } END { print p, c }'; }   # p50 and CPU µs
+# p50, process CPU per inference and the fastest run (µs)
+p50() { awk '/^p50/ { p = $2; m = $8 } /^CPU per inference/ { c = $4 } END { print p, c, m }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 engines="jit $profiles"
-raw=$work/raw.tsv; : >"$raw"   # model round engine p50 cpu
+raw=$work/raw.tsv; : >"$raw"   # model round engine p50 cpu min
 isa=$work/isa.txt; : >"$isa"
 
 for c in "${cases[@]}"; do
@@ -68,8 +71,8 @@ for c in "${cases[@]}"; do
         k=$(( (i + r) % n + 1 )); e=${!k}   # the order turns every round
         if [ "$e" = jit ]; then o=$(dotnet "$jit" bench "$enet" --iters "$iters" --threads "$threads")
         else o=$("$work/$e/edgenet" bench "$enet" --iters "$iters" --threads "$threads"); fi
-        read -r t cpu <<<"$(p50 <<<"$o")"
-        printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$r" "$e" "$t" "$cpu" >>"$raw"
+        read -r t cpu tc <<<"$(p50 <<<"$o")"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$r" "$e" "$t" "$cpu" "$tc" >>"$raw"
         [ "$r" = 1 ] && echo "$e: $(sed -n 's/^ISA paths: //p' <<<"$o")" >>"$isa"
         grep -q 'allocated per inference: 0 bytes' <<<"$o" || echo "warning: $name $e allocates: $(grep allocated <<<"$o")" >&2
       done
@@ -83,20 +86,23 @@ done
   echo "# NativeAOT against the JIT: \`edgenet bench\`, $threads thread(s)"
   echo
   echo "Commit $(git -C "$root" rev-parse --short HEAD), $(date -u +%F) UTC, $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), load $(cut -d' ' -f1-3 /proc/loadavg) at the end."
-  echo "Median over $rounds interleaved rounds of each run's p50 latency and its CPU time per inference (µs); AOT/JIT per"
-  echo "profile, with the lowest and highest per-round p50 ratio. Command: bench/aot-vs-jit.sh (AOTJIT_ROUNDS=$rounds)."
+  echo "Median over $rounds interleaved rounds of each run's p50 latency, its process CPU time per inference and its"
+  echo "fastest inference (µs); AOT/JIT per profile, with the lowest and highest per-round p50 ratio. On a loaded machine"
+  echo "read AOT/JIT min (the fastest of a thousand runs moves least with load)."
+  echo "Command: bench/aot-vs-jit.sh (AOTJIT_ROUNDS=$rounds)."
   echo
-  printf '| model | JIT p50 | JIT CPU |'; for p in $profiles; do printf ' %s p50 | %s CPU | AOT/JIT p50 | per round | AOT/JIT CPU |' "$p" "$p"; done; echo
-  printf '|---|---|---|'; for p in $profiles; do printf -- '---|---|---|---|---|'; done; echo
+  printf '| model | JIT p50 | JIT CPU | JIT min |'; for p in $profiles; do printf ' %s p50 | %s min | AOT/JIT p50 | per round | AOT/JIT CPU | AOT/JIT min |' "$p" "$p"; done; echo
+  printf '|---|---|---|---|'; for p in $profiles; do printf -- '---|---|---|---|---|---|'; done; echo
   for name in $(cut -f1 "$raw" | uniq); do
     col() { awk -F'\t' -v m="$name" -v e="$1" -v c="$2" '$1 == m && $3 == e { print $c }' "$raw" | median; }
-    jp=$(col jit 4) jc=$(col jit 5)
-    printf '| %s | %.1f | %.1f |' "$name" "$jp" "$jc"
+    jp=$(col jit 4) jc=$(col jit 5) jt=$(col jit 6)
+    printf '| %s | %.1f | %.1f | %.1f |' "$name" "$jp" "$jc" "$jt"
     for p in $profiles; do
-      ap=$(col "$p" 4) ac=$(col "$p" 5)
+      ap=$(col "$p" 4) ac=$(col "$p" 5) at=$(col "$p" 6)
       spread=$(awk -F'\t' -v m="$name" -v e="$p" '$1 == m && $3 == "jit" { j[$2] = $4 } $1 == m && $3 == e { a[$2] = $4 }
         END { lo = 1e9; hi = 0; for (r in a) { q = a[r] / j[r]; if (q < lo) lo = q; if (q > hi) hi = q } printf "%.2f–%.2f", lo, hi }' "$raw")
-      printf ' %.1f | %.1f | **%.2f** | %s | %.2f |' "$ap" "$ac" "$(echo "$ap / $jp" | bc -l)" "$spread" "$(echo "$ac / $jc" | bc -l)"
+      printf ' %.1f | %.1f | **%.2f** | %s | %.2f | **%.2f** |' "$ap" "$at" "$(echo "$ap / $jp" | bc -l)" "$spread" \
+        "$(echo "$ac / $jc" | bc -l)" "$(awk -v a="$at" -v j="$jt" 'BEGIN { print (j > 0 ? a / j : "nan") }')"
     done
     echo
   done
