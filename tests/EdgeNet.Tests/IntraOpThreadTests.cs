@@ -87,7 +87,7 @@ public class IntraOpThreadTests
         for (int t = 2; t <= 4; t++) Assert.Equal(one, Product(t));
     }
 
-    /// <summary>Broadcasting binary ops on odd sizes past IntraOpPool.MinElements: same shapes (64-byte ranges), a
+    /// <summary>Broadcasting binary ops, then two unary ones, on odd sizes past IntraOpPool.MinElements: same shapes (64-byte ranges), a
     /// channel vector along the innermost axis, a per-channel scalar, a middle-axis broadcast, and Pow (TensorPrimitives'
     /// vector form on every element but a tail): every thread count gives one thread's bits and allocates nothing.</summary>
     [Theory]
@@ -103,6 +103,7 @@ public class IntraOpThreadTests
         h = g.Add(OpType.Sub, [g.Constant("r", Random(41, 33), 41, 1), h]);
         h = g.Add(OpType.Max, [h, x]);
         h = g.Add(OpType.Pow, [g.Add(OpType.Max, [h, g.Constant("floor", [0.1f], 1)]), x]);
+        h = g.Add(OpType.Tanh, [g.Add(OpType.Sigmoid, [h])]);   // standalone unary nodes split too (ParallelActivation)
         var m = g.Build(h);
         var input = Random((int)m.Input().Elements(batch), 34);
         float[] Output(int threads)

@@ -3,12 +3,14 @@ using EdgeNet.Format;
 
 namespace EdgeNet.Kernels;
 
-/// <summary>Any elementwise op of the op table as a standalone node (when it could not be fused into Dense/Conv).</summary>
-internal sealed class UnaryKernel : Kernel
+/// <summary>Any elementwise op of the op table as a standalone node (when it could not be fused into Dense/Conv);
+/// a large tensor splits across the intra-op threads (<see cref="ParallelActivation"/>).</summary>
+internal sealed unsafe class UnaryKernel : Kernel
 {
     readonly int x, y;
     readonly Activation act;
     readonly bool reference;
+    readonly ParallelActivation pass = new();
 
     public UnaryKernel(Model m, Node node, KernelOptions o) : base(node)
     {
@@ -21,7 +23,7 @@ internal sealed class UnaryKernel : Kernel
 
     public override void Run(Frame f)
     {
-        var dst = f.Span(y);
-        if (reference) act.Op!.ApplyScalar(f.Span(x), dst, act.Params); else act.Apply(f.Span(x), dst);
+        if (reference) act.Op!.ApplyScalar(f.Span(x), f.Span(y), act.Params);
+        else pass.Run(f.Pool, act, f.F(x), f.F(y), f.Size(y));
     }
 }
