@@ -75,14 +75,18 @@ internal sealed unsafe class BinaryKernel<T> : Kernel, IParallelWork where T : s
         lenA = f.Size(a); lenB = f.Size(b); length = f.Size(y);
         if (so.Length == 0) { *pd = T.Invoke(*pa, *pb); return; }
         if (length == 0) return;
-        BinaryKernel.Strides(f.Shape(a), so, strideA);
-        BinaryKernel.Strides(f.Shape(b), so, strideB);
-        Merge(so);
-        sameShape = !reference && lenA == length && lenB == length;
+        sameShape = !reference && lenA == length && lenB == length;   // a residual Add: no strides, no odometer
+        if (!sameShape)
+        {
+            BinaryKernel.Strides(f.Shape(a), so, strideA);
+            BinaryKernel.Strides(f.Shape(b), so, strideB);
+            Merge(so);
+        }
         long units = sameShape ? length : length / dims[^1];
         parts = (int)Math.Min(units, IntraOpPool.ElementParts(f.Pool, length));
-        if (parts <= 1) Execute(0);
-        else f.Pool!.Run(this, parts);
+        if (parts > 1) f.Pool!.Run(this, parts);
+        else if (sameShape) T.Apply(new ReadOnlySpan<float>(pa, (int)length), new ReadOnlySpan<float>(pb, (int)length), new Span<float>(pd, (int)length));
+        else Execute(0);
     }
 
     /// <summary>Merges dimension d into the one inside it where each operand's stride there is the inner stride times
