@@ -8,7 +8,8 @@ namespace EdgeNet.Kernels;
 /// <summary>
 /// Conv2D on channels-last tensors (x [N, H, W, C] → y [N, OH, OW, OC]), as planned by <see cref="ChannelsLast"/>.
 /// Pointwise: Y[N·HW, OC] = X[N·HW, C] · Wᵀ, one GEMM with Wᵀ packed at load and bias and clamp in its epilogue.
-/// Depthwise: <see cref="DepthwiseNhwc"/>. A stem on NCHW input: <see cref="DirectConvNhwc"/>. Any other (k×k,
+/// Depthwise: <see cref="DepthwiseNhwc"/>. A stem on NCHW input: <see cref="DirectConvNhwc"/>. 3×3 stride 1 (one group,
+/// no dilation) on AVX-512: Winograd F(2×2, 3×3), <see cref="WinogradNhwc"/>. Any other (k×k,
 /// strided, dilated, grouped): on AVX-512, <see cref="IndirectConvNhwc"/> (the rows read in place, blocks of pixels by
 /// ranges of output-channel panels); else per group, the rows of <see cref="Im2ColNhwc"/> (one output pixel each:
 /// KH·KW runs of the group's channels) times the group's packed Wᵀ, block of rows by block of rows so the rows stay in
@@ -24,6 +25,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     readonly ConvGeometry gp;
     readonly bool general;   // im2col rows × packed Wᵀ per group
     readonly bool indirect;   // general, on AVX-512: rows read in place (Simd.IndirectConvNhwc)
+    readonly bool winograd;   // general, 3×3 stride 1 on AVX-512: Simd.WinogradNhwc
     readonly int K, blockRows;   // general: columns of a row (KH·KW·C/group); rows per block
     readonly NativeBuffer weights, bias;   // pointwise: packed Wᵀ panels; depthwise: [KH·KW, C]
     readonly NativeBuffer? zeros;   // indirect: one segment of zeros, what taps in the padding read
@@ -47,8 +49,14 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         if (direct && (group != 1 || !DirectConvNhwc.Supports(g.OC))) throw Error($"a direct channels-last Conv needs group 1 and output channels a multiple of {2 * System.Numerics.Vector<float>.Count}");
         general = !direct && !depthwise && !pointwise;
         K = g.KH * g.KW * g.CinPerGroup;
-        indirect = general && IndirectConvNhwc.Supports(g);
+        winograd = general && WinogradNhwc.Supports(g);
+        indirect = general && !winograd && IndirectConvNhwc.Supports(g);
         blockRows = indirect ? IndirectConvNhwc.BlockRows : BlockRows(K);
+        if (winograd)
+        {
+            zeros = new NativeBuffer(4L * g.C);
+            new Span<float>(zeros.Floats, g.C).Clear();
+        }
         if (indirect)
         {
             zeros = new NativeBuffer(4L * IndirectConvNhwc.SegmentLength(g));
@@ -61,6 +69,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         bias = NativeBuffer.Of(b);
         if (direct) weights = NativeBuffer.Of(DirectConvNhwc.PackWeights(wt.Floats(), g.OC, g.C * g.KH * g.KW));
         else if (depthwise) weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(wt.Floats(), g.C, g.KH * g.KW));
+        else if (winograd) weights = WinogradNhwc.PackWeights(wt.Floats(), g);
         else if (general) weights = PackGroups(wt.Floats(), g);
         else
         {
@@ -100,7 +109,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         return packed;
     }
 
-    public override long ScratchBytes(int batch) =>
+    public override long ScratchBytes(int batch) => winograd ? WinogradParts(batch) * WinogradNhwc.SlotBytes(g) :
         direct ? TapsBytes + (padDirect ? 4L * batch * gp.C * gp.H * gp.W : 0) : indirect ? MaxParts(batch) * IndirectConvNhwc.SlotBytes(g) : general ? 4L * batch * g.OH * g.OW * K + 64 : 0;
 
     /// <summary>Direct: the tap offsets, then (padDirect) the padded images.</summary>
@@ -129,6 +138,16 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
             if (bands == 1) for (int i = 0; i < n; i++) Execute(i);
             else f.Pool!.Run(this, n * bands);
         }
+        else if (winograd)
+        {
+            // Parts are threads, each with its own scratch slot, taking every parts-th block of tiles: blocks depend
+            // only on the geometry, so the results do not depend on the thread count.
+            cx = xs; cy = ys; cols = (float*)f.Scratch; batch = n;
+            bool parallel = f.Pool is not null && f.Pool.Threads > 1 && (long)n * g.OH * g.OW * g.OC * K >= IntraOpPool.MinWork;
+            bands = parallel ? Math.Min(f.Pool!.Threads, WinogradParts(n)) : 1;
+            if (bands == 1) Execute(0);
+            else f.Pool!.Run(this, bands);
+        }
         else if (indirect)
         {
             cx = xs; cy = ys; cols = (float*)f.Scratch;
@@ -154,11 +173,12 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     }
 
     readonly ParallelGemm gemm = new();
-    float* cx, cy, cols; int* taps; int bands = 1, ranges = 1, panelsPerRange;
+    float* cx, cy, cols; int* taps; int bands = 1, ranges = 1, panelsPerRange, batch;
 
     /// <summary>Part <paramref name="index"/>: image index / bands, rows band index % bands (general: a block of pixels).</summary>
     public void Execute(int index)
     {
+        if (winograd) { WinogradPart(index); return; }
         if (indirect) { IndirectPart(index); return; }
         if (general) { Block(index); return; }
         int image = index / bands, band = index % bands;
@@ -193,6 +213,22 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         IndirectConvNhwc.Run(cx + image * (long)g.H * g.W * g.C, weights.Floats, Gemm.PackedSize(K, g.CoutPerGroup), bias.Floats,
             cy + image * (long)pixels * g.OC, g, first, Math.Min(blockRows, pixels - first), p0, p0 + panelsPerRange,
             zeros!.Floats, Slot(index), act.ClampMin, act.ClampMax);
+    }
+
+    /// <summary>Winograd: scratch slots, one per thread that can take a block.</summary>
+    int WinogradParts(int n) => (int)Math.Max(1, Math.Min((long)n * WinogradNhwc.BlocksPerImage(g), IntraOpPool.Available));
+
+    /// <summary>Winograd part <paramref name="index"/> of <see cref="bands"/>: blocks index, index + bands, … in slot index.</summary>
+    void WinogradPart(int index)
+    {
+        int bpi = WinogradNhwc.BlocksPerImage(g), bt = WinogradNhwc.BlockTiles(g), tiles = WinogradNhwc.TilesHigh(g) * WinogradNhwc.TilesWide(g);
+        float* slot = (float*)((byte*)cols + index * WinogradNhwc.SlotBytes(g));
+        for (int b = index; b < batch * bpi; b += bands)
+        {
+            int image = b / bpi, first = b % bpi * bt;
+            WinogradNhwc.Run(cx + image * (long)g.H * g.W * g.C, weights.Floats, bias.Floats, cy + image * (long)g.OH * g.OW * g.OC, g,
+                first, Math.Min(bt, tiles - first), zeros!.Floats, slot, act.ClampMin, act.ClampMax);
+        }
     }
 
     byte* Slot(int index) => (byte*)cols + index * IndirectConvNhwc.SlotBytes(g);
