@@ -26,15 +26,8 @@ public static class GraphRewrites
             if (FoldIntoProducer(m, i, readers, outputs, producer) is int pi) { removed[i] = true; producer[m.Nodes[pi].Outputs[0]] = pi; continue; }
             foreach (var o in m.Nodes[i].Outputs) if (o >= 0) producer[o] = i;
         }
-        Keep(m, removed);
+        GraphPattern.RemoveNodes(m, removed);
         FoldIntoConsumers(m);
-    }
-
-    static void Keep(Model m, bool[] removed)
-    {
-        var kept = m.Nodes.Where((_, i) => !removed[i]).ToList();
-        m.Nodes.Clear();
-        m.Nodes.AddRange(kept);
     }
 
     /// <summary>s·z + t (constants s, t: one value, or one per channel; either may be absent) read only by a Conv
@@ -112,7 +105,7 @@ public static class GraphRewrites
             m.Nodes[i] = new Node(conv.Op, conv.Name, [z, wi, bi], conv.Outputs, Copy(conv.Attributes), conv.Version);
             foreach (var k in gone) removed[k] = true;
         }
-        Keep(m, removed);
+        GraphPattern.RemoveNodes(m, removed);
     }
 
     /// <summary>Folds node <paramref name="i"/> into its producer, replacing the producer; returns the producer's index.</summary>
