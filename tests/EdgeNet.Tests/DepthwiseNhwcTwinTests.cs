@@ -6,8 +6,8 @@ using Xunit;
 namespace EdgeNet.Tests;
 
 /// <summary>
-/// The channels-last depthwise kernel (<see cref="DepthwiseNhwc"/>: the 3×3 register paths and the any-size
-/// <see cref="DepthwiseNhwcStrips"/>) against the NCHW scalar reference, on kernel sizes 1–7, strides 1–3, dilations,
+/// The channels-last depthwise kernel (<see cref="DepthwiseNhwc"/>: the 3×3 register paths, the 5×5 strips of
+/// <see cref="DepthwiseNhwc5x5"/> and the any-size <see cref="DepthwiseNhwcStrips"/>) against the NCHW scalar reference, on kernel sizes 1–7, strides 1–3, dilations,
 /// paddings of none to more than the kernel, maps narrower than one strip, maps past 1 MB (run in bands inside), and
 /// channel counts below, at and past each vector width (the overlapping last block and the scalar map). Split into row
 /// bands, the output is bit-identical to one call (the threaded kernel's promise).
@@ -20,6 +20,13 @@ public unsafe class DepthwiseNhwcTwinTests
     [InlineData(28, 9, 11, 5, 2, 2, 1)]
     [InlineData(42, 12, 13, 5, 1, 2, 1)]   // 42 = 2·16 + 10: an overlapping last block
     [InlineData(3, 10, 9, 5, 1, 2, 1)]     // fewer channels than a vector
+    [InlineData(40, 7, 7, 5, 1, 2, 1)]     // 5×5 on a 7×7 map (EfficientNet's last stage): strips of four, overlapping
+    [InlineData(32, 14, 14, 5, 1, 2, 1)]   // strips of eight, the last overlapping
+    [InlineData(17, 9, 10, 5, 2, 2, 1)]    // 5×5 stride 2, five output columns: strips of four
+    [InlineData(48, 15, 15, 5, 2, 0, 1)]   // 5×5 stride 2 without padding
+    [InlineData(16, 3, 3, 5, 1, 2, 1)]     // three output columns: the any-size path
+    [InlineData(16, 10, 12, 5, 1, 4, 1)]   // padding 4: a corner pixel sees one tap
+    [InlineData(24, 6, 9, 5, 1, 6, 1)]     // padding past the kernel: rows and strips with no tap inside
     [InlineData(13, 21, 23, 3, 1, 1, 1)]   // 3×3 with an odd channel count
     [InlineData(17, 14, 9, 3, 2, 1, 1)]
     [InlineData(9, 20, 20, 3, 1, 2, 2)]    // dilated 3×3

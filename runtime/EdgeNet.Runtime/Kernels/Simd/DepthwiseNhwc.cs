@@ -9,8 +9,9 @@ namespace EdgeNet.Kernels.Simd;
 /// <summary>
 /// Depthwise Conv2D channels-last: x [H, W, C], weights [KH·KW, C], y [OH, OW, C]. The channels are the vector, so
 /// every pixel is full width whatever the map size, and a tap that falls in the padding is skipped, not read from a
-/// zero-padded copy. 3×3 keeps its nine weight vectors in registers and runs border-free pixels without checks; any
-/// other kernel size, stride or dilation runs <see cref="DepthwiseNhwcStrips"/>.
+/// zero-padded copy. 3×3 keeps its nine weight vectors in registers and runs border-free pixels without checks; 5×5
+/// at column stride 1 or 2 runs <see cref="DepthwiseNhwc5x5"/>; any other kernel size, stride or dilation runs
+/// <see cref="DepthwiseNhwcStrips"/>.
 /// Twin of Reference.Conv (NCHW) through the session-level tests.
 /// </summary>
 internal static unsafe class DepthwiseNhwc
@@ -61,6 +62,12 @@ internal static unsafe class DepthwiseNhwc
             if (wide) for (; c0 + 16 <= C; c0 += 16) Block3x3V512(x, w, b, y, g, c0, lo, hi, oh0, oh1);
             for (; c0 + vl <= C; c0 += vl) Block3x3(x, w, b, y, g, c0, lo, hi, oh0, oh1);
             if (c0 < C && C >= vl) { Block3x3(x, w, b, y, g, C - vl, lo, hi, oh0, oh1); return; }
+        }
+        else if (DepthwiseNhwc5x5.Fits(g))
+        {
+            if (wide) for (; c0 + 16 <= C; c0 += 16) DepthwiseNhwc5x5.Run<Vector512<float>, Lanes512>(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+            for (; c0 + vl <= C; c0 += vl) DepthwiseNhwc5x5.Run<Vector<float>, LanesNative>(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+            if (c0 < C && C >= vl) { DepthwiseNhwc5x5.Run<Vector<float>, LanesNative>(x, w, b, y, g, C - vl, lo, hi, oh0, oh1); return; }
         }
         else
         {
