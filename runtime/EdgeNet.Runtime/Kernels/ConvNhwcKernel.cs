@@ -9,7 +9,7 @@ namespace EdgeNet.Kernels;
 /// Conv2D on channels-last tensors (x [N, H, W, C] → y [N, OH, OW, OC]), as planned by <see cref="ChannelsLast"/>.
 /// Pointwise: Y[N·HW, OC] = X[N·HW, C] · Wᵀ, one GEMM with Wᵀ packed at load and bias and clamp in its epilogue.
 /// Depthwise: <see cref="DepthwiseNhwc"/>. A stem on NCHW input: <see cref="DirectConvNhwc"/>. 3×3 stride 1 (one group,
-/// no dilation) on AVX-512: Winograd F(2×2, 3×3), <see cref="WinogradNhwc"/>. Any other (k×k,
+/// no dilation) on AVX-512: Winograd F(4×4, 3×3) or F(2×2, 3×3), <see cref="WinogradNhwc"/>. Any other (k×k,
 /// strided, dilated, grouped): on AVX-512, <see cref="IndirectConvNhwc"/> (the rows read in place, blocks of pixels by
 /// ranges of output-channel panels); else per group, the rows of <see cref="Im2ColNhwc"/> (one output pixel each:
 /// KH·KW runs of the group's channels) times the group's packed Wᵀ, block of rows by block of rows so the rows stay in
