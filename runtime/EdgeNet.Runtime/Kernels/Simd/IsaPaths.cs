@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
@@ -27,7 +28,10 @@ internal static class IsaPaths
         // The LSTM's gates (RecurrentX86/RecurrentNeon): one pass, rational σ and tanh, the same bits on each.
         string lstm = AdvSimd.Arm64.IsSupported ? "NEON" : Avx512F.IsSupported ? "AVX-512" : Fma.IsSupported ? "AVX2+FMA" : "scalar";
         string build = Jitted ? "JIT" : "NativeAOT";
-        return $"{build}; fp32 GEMM {fp32}; int8 GEMM {int8}; int8 depthwise 3×3 {dw8}; LSTM gates {lstm}{MissingAvx512()}";
+        // The width of Vector<T> and whether Vector512 counts as accelerated are the build's or the JIT's choice, not
+        // only the CPU's: the element-wise paths (TensorPrimitives, Vector<T> loops) follow them.
+        string vectors = $"Vector<T> {Vector<float>.Count * 32}-bit, Vector512 {(Vector512.IsHardwareAccelerated ? "on" : "off")}";
+        return $"{build}; fp32 GEMM {fp32}; int8 GEMM {int8}; int8 depthwise 3×3 {dw8}; LSTM gates {lstm}; {vectors}{MissingAvx512()}";
     }
 
     // NativeAOT compiles nothing at run time; RuntimeFeature.IsDynamicCodeSupported is no test, as PublishAot turns it
