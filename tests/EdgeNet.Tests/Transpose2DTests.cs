@@ -4,7 +4,7 @@ using Xunit;
 namespace EdgeNet.Tests;
 
 /// <summary>The blocked transpose (4×4 register blocks inside 8×8 cache blocks) against the definition, on sizes with
-/// whole blocks, partial blocks and edges on both sides.</summary>
+/// whole blocks, partial blocks and edges on both sides, and the narrow ones (a side of 1-3; two rows interleaved).</summary>
 public unsafe class Transpose2DTests
 {
     [Theory]
@@ -14,6 +14,11 @@ public unsafe class Transpose2DTests
     [InlineData(3, 29)]
     [InlineData(24, 37)]
     [InlineData(13, 6)]
+    [InlineData(2, 37)]      // two rows: interleaved
+    [InlineData(3, 1031)]    // an image's planes → pixels, and back
+    [InlineData(1031, 3)]
+    [InlineData(5, 2)]
+    [InlineData(1, 9)]
     public void Transposes_floats_and_bytes(int rows, int cols)
     {
         var f = Enumerable.Range(0, rows * cols).Select(i => i * 0.5f - 7).ToArray();
@@ -27,5 +32,19 @@ public unsafe class Transpose2DTests
                 Assert.Equal(f[r * cols + c], ft[c * rows + r]);
                 Assert.Equal(b[r * cols + c], bt[c * rows + r]);
             }
+    }
+
+    /// <summary>Two rows interleaved (the channel shuffle of two groups): every length 0..67, so 8- and 4-wide zips and tails.</summary>
+    [Fact]
+    public void Interleaves_two_rows()
+    {
+        for (int cols = 0; cols < 68; cols++)
+        {
+            var f = Enumerable.Range(0, 2 * cols).Select(i => i * 0.5f - 7).ToArray();
+            var ft = new float[2 * cols + 1]; ft[^1] = 42f;
+            fixed (float* s = f, d = ft) Transpose2D.Interleave2(s, cols, d);
+            for (int c = 0; c < cols; c++) { Assert.Equal(f[c], ft[2 * c]); Assert.Equal(f[cols + c], ft[2 * c + 1]); }
+            Assert.Equal(42f, ft[^1]);
+        }
     }
 }

@@ -5,6 +5,8 @@ namespace EdgeNet.Engine;
 /// <summary>
 /// Assigns every activation an offset in one arena: tensors whose lifetimes (first write .. last read) overlap never
 /// share bytes. Greedy by size, largest first, each at the lowest offset that fits (TFLite's greedy planner).
+/// A Reshape's output is its input's bytes under another shape: it takes the input's place (their lifetimes joined)
+/// and its kernel copies nothing (ShuffleNet's channel shuffle, Flatten before a classifier).
 /// </summary>
 internal static class MemoryPlanner
 {
@@ -26,8 +28,15 @@ internal static class MemoryPlanner
             foreach (var t in m.Nodes[n].Outputs) if (t >= 0) { first[t] = Math.Min(first[t], n); last[t] = Math.Max(last[t], n); }
         }
         foreach (var o in m.Outputs) last[o] = m.Nodes.Count;   // outputs live until the caller reads them
+        var root = Enumerable.Range(0, T).ToArray();   // the tensor whose bytes each one is
+        foreach (var n in m.Nodes)
+            if (n.Op == OpType.Reshape && n.Inputs is [>= 0 and var x] && n.Outputs is [>= 0 and var y] && bytes[x] > 0 && bytes[y] == bytes[x] && first[root[x]] >= 0)   // not a graph input: the caller writes those
+            {
+                root[y] = root[x];
+                first[root[x]] = Math.Min(first[root[x]], first[y]); last[root[x]] = Math.Max(last[root[x]], last[y]);
+            }
 
-        var order = Enumerable.Range(0, T).Where(t => bytes[t] > 0 && first[t] != int.MaxValue).OrderByDescending(t => bytes[t]).ThenBy(t => t).ToArray();
+        var order = Enumerable.Range(0, T).Where(t => root[t] == t && bytes[t] > 0 && first[t] != int.MaxValue).OrderByDescending(t => bytes[t]).ThenBy(t => t).ToArray();
         var offsets = new long[T];
         Array.Fill(offsets, -1);
         var placed = new List<int>();
@@ -47,6 +56,7 @@ internal static class MemoryPlanner
             placed.Add(t);
             arena = Math.Max(arena, candidate + size);
         }
+        for (int t = 0; t < T; t++) if (root[t] != t) offsets[t] = offsets[root[t]];
         return new Plan(offsets, arena);
     }
 }

@@ -46,7 +46,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         padDirect = direct && DirectConvNhwc.Pads(g);
         gp = padDirect ? DirectConvNhwc.Padded(g) : g;
         bool pointwise = group == 1 && g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.OH == g.H && g.OW == g.W;
-        if (direct && (group != 1 || !DirectConvNhwc.Supports(g.OC))) throw Error($"a direct channels-last Conv needs group 1 and output channels a multiple of {2 * System.Numerics.Vector<float>.Count}");
+        if (direct && (group != 1 || !DirectConvNhwc.Supports(g.OC))) throw Error($"a direct channels-last Conv needs group 1 and output channels a multiple of {System.Numerics.Vector<float>.Count}");
         general = !direct && !depthwise && !pointwise;
         K = g.KH * g.KW * g.CinPerGroup;
         winograd = general && WinogradNhwc.Supports(g);

@@ -82,9 +82,7 @@ internal sealed class TransposeKernel : Kernel
             long block = (long)rows * cols, batches = 1;
             for (int d = 0; d < r - 2; d++) batches *= s[d];
             float* src = f.F(x), dst = f.F(y);
-            for (long b = 0; b < batches; b++, src += block, dst += block)
-                if (rows >= 8 && cols >= 8) Simd.Transpose2D.Run(src, rows, cols, dst);
-                else for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j];
+            for (long b = 0; b < batches; b++, src += block, dst += block) Simd.Transpose2D.Run(src, rows, cols, dst);
             return;
         }
         var xs = f.Span(x); var ys = f.Span(y);

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using EdgeNet.Engine;
 using EdgeNet.Format;
 using EdgeNet.Kernels.Reference;
@@ -7,7 +6,7 @@ namespace EdgeNet.Kernels;
 
 /// <summary>
 /// MaxPool and AveragePool on channels-last x [N, H, W, C] → y [N, OH, OW, C], as planned by <see cref="ChannelsLast"/>:
-/// every tap is a run of C channels, combined with the output pixel's run as vectors (max, or a sum then one scale).
+/// every tap is a run of C channels, combined with the output pixel's run as vectors (<see cref="Simd.PoolNhwc"/>).
 /// Per channel the taps are taken in Reference.Pool's order, so the result is the reference's bit for bit.
 /// </summary>
 internal sealed unsafe class PoolNhwcKernel : Kernel
@@ -38,37 +37,15 @@ internal sealed unsafe class PoolNhwcKernel : Kernel
     public static bool Accepts(Model m, Node n) =>
         n.Outputs.Length == 1 && n.Attributes.Ints("kernel_shape", []).Length == 2 && !n.Attributes.Has("auto_pad");
 
+    public override long ScratchBytes(int batch) => Simd.PoolNhwc.ScratchBytes(g);
+
     public override void Run(Frame f)
     {
-        int n = f.Shape(x)[0], C = g.C;
-        float* xs = f.F(x), ys = f.F(y);
-        bool max = Node.Op == OpType.MaxPool;
+        int n = f.Shape(x)[0];
+        long inImage = (long)g.H * g.W * g.C, outImage = (long)g.OH * g.OW * g.C;
+        int* taps = (int*)f.Scratch;
         for (int i = 0; i < n; i++)
-        {
-            float* xi = xs + (long)i * g.H * g.W * C;
-            for (int oh = 0; oh < g.OH; oh++)
-                for (int ow = 0; ow < g.OW; ow++)
-                {
-                    var d = new Span<float>(ys + (((long)i * g.OH + oh) * g.OW + ow) * C, C);
-                    d.Fill(max ? float.NegativeInfinity : 0f);
-                    int h0 = oh * g.StrideH - g.PadTop, w0 = ow * g.StrideW - g.PadLeft, valid = 0;
-                    for (int kh = 0; kh < g.KH; kh++)
-                    {
-                        int ih = h0 + kh * g.DilationH;
-                        if ((uint)ih >= (uint)g.H) continue;
-                        for (int kw = 0; kw < g.KW; kw++)
-                        {
-                            int iw = w0 + kw * g.DilationW;
-                            if ((uint)iw >= (uint)g.W) continue;
-                            var s = new ReadOnlySpan<float>(xi + ((long)ih * g.W + iw) * C, C);
-                            if (max) TensorPrimitives.Max(d, s, d); else TensorPrimitives.Add(d, s, d);
-                            valid++;
-                        }
-                    }
-                    if (max) continue;
-                    int count = countIncludePad ? Pool.IncludedPad(g, h0, w0, padBottom, padRight) : valid;
-                    if (count > 0) TensorPrimitives.Divide(d, count, d); else d.Clear();
-                }
-        }
+            if (Node.Op == OpType.MaxPool) Simd.PoolNhwc.Max(f.F(x) + i * inImage, f.F(y) + i * outImage, g, taps);
+            else Simd.PoolNhwc.Average(f.F(x) + i * inImage, f.F(y) + i * outImage, g, taps, countIncludePad, padBottom, padRight);
     }
 }

@@ -52,7 +52,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         if (wt.Shape[1] * group != g.C || g.OC % group != 0) throw Error($"weight {Format.Shape.Format(wt.Shape)} does not fit {g.C} channels in {group} groups");
         depthwise = g.IsDepthwise;
         bool pointwise = group == 1 && g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.OH == g.H && g.OW == g.W;
-        if (direct && (group != 1 || !DirectConvNhwc.Supports(g.OC))) throw Error($"a direct channels-last int8 Conv needs group 1 and output channels a multiple of {2 * System.Numerics.Vector<float>.Count}");
+        if (direct && (group != 1 || !DirectConvNhwc.Supports(g.OC))) throw Error($"a direct channels-last int8 Conv needs group 1 and output channels a multiple of {System.Numerics.Vector<float>.Count}");
         if (!direct && !depthwise && !pointwise) throw Error("channels-last int8 Conv is pointwise (1×1, stride 1, no padding) or depthwise");
         float[] sw;
         (w, sw) = Int8Tensor.Weights(this, m, node.Inputs[1], g.OC);

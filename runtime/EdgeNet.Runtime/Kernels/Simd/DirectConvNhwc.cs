@@ -13,11 +13,11 @@ namespace EdgeNet.Kernels.Simd;
 /// constant offsets from one pointer). On x86 a padded stem reads a zero-padded copy of its input (<see cref="Pad"/>,
 /// as MLAS's NCHW conv reads padded rows), so every pixel takes the tiled path instead of the per-tap checks of
 /// <see cref="Border"/> (a 7×7 stem at stride 2 has 5% border pixels, each several times a tiled pixel's cost); the
-/// padded taps add exact zeros, so the sums are the unpadded ones. Needs OC to be a multiple of 2·Vector&lt;float&gt;.Count.
+/// padded taps add exact zeros, so the sums are the unpadded ones. Needs OC to be a multiple of Vector&lt;float&gt;.Count.
 /// </summary>
 internal static unsafe class DirectConvNhwc
 {
-    public static bool Supports(int oc) => oc % (2 * Vector<float>.Count) == 0;
+    public static bool Supports(int oc) => oc % Vector<float>.Count == 0;
 
     /// <summary>Whether <see cref="Run"/> should read a padded copy (x86; NEON loops over the valid taps instead).</summary>
     public static bool Pads(in ConvGeometry g) => System.Runtime.Intrinsics.X86.Avx2.IsSupported && !Padded(g).Equals(g);
@@ -63,22 +63,24 @@ internal static unsafe class DirectConvNhwc
     {
         if (Vector512.IsHardwareAccelerated && g.OC % 32 == 0) { RunV512(x, w, b, y, g, lo, hi, tapOffset, oh0, oh1); return; }
         if (DirectConvNhwcNeon.Supports(g)) { DirectConvNhwcNeon.Run(x, w, b, y, g, lo, hi, tapOffset, oh0, oh1); return; }
-        int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, OC = g.OC, KH = g.KH, KW = g.KW, sh = g.StrideH, sw = g.StrideW;
+        int C = g.C, H = g.H, W = g.W, OW = g.OW, OC = g.OC, KH = g.KH, KW = g.KW, sh = g.StrideH, sw = g.StrideW;
         int pt = g.PadTop, pl = g.PadLeft, dh = g.DilationH, dw = g.DilationW, taps = C * KH * KW, vl = Vector<float>.Count;
         var vlo = new Vector<float>(lo); var vhi = new Vector<float>(hi);
         int spanH = (KH - 1) * dh, spanW = (KW - 1) * dw;
-        for (int oc0 = 0; oc0 < OC; oc0 += 2 * vl)
+        // Rows outside, slices of two vectors of channels inside (and a last slice of one when OC is an odd number of
+        // vectors, 24 on AVX2): a row's inputs and outputs stay in cache from one slice to the next.
+        for (int oh = oh0; oh < oh1; oh++)
         {
-            var b0 = Vector.Load(b + oc0); var b1 = Vector.Load(b + oc0 + vl);
-            float* wc = w + oc0;
-            for (int oh = oh0; oh < oh1; oh++)
+            int ih = oh * sh - pt;
+            bool rowsInside = ih >= 0 && ih + spanH < H;
+            // Pixels whose window is inside the image: owLo <= ow < owHi; the others take the checked path.
+            int owLo = rowsInside ? Math.Min(OW, (pl + sw - 1) / sw) : OW;
+            int owHi = rowsInside && W - 1 - spanW + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 1 - spanW + pl) / sw + 1)) : owLo;
+            for (int oc0 = 0; oc0 < OC; oc0 += 2 * vl)
             {
-                int ih = oh * sh - pt;
-                bool rowsInside = ih >= 0 && ih + spanH < H;
-                float* yr = y + (long)oh * OW * OC + oc0;
-                // Pixels whose window is inside the image: owLo <= ow < owHi; the others take the checked path.
-                int owLo = rowsInside ? Math.Min(OW, (pl + sw - 1) / sw) : OW;
-                int owHi = rowsInside && W - 1 - spanW + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 1 - spanW + pl) / sw + 1)) : owLo;
+                float* wc = w + oc0, yr = y + (long)oh * OW * OC + oc0;
+                if (oc0 + 2 * vl > OC) { OneVector(x, wc, b + oc0, yr, g, ih, owLo, owHi, vlo, vhi, tapOffset); break; }
+                var b0 = Vector.Load(b + oc0); var b1 = Vector.Load(b + oc0 + vl);
                 int ow = 0;
                 for (; ow < owLo; ow++) Single(x, wc, g, ih, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC);
                 for (; ow + 4 <= owHi; ow += 4)   // four pixels: eight independent accumulators per weight load pair
@@ -106,6 +108,50 @@ internal static unsafe class DirectConvNhwc
                 for (; ow < OW; ow++) Single(x, wc, g, ih, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC);
             }
         }
+    }
+
+    /// <summary>One vector of channels (the last slice when OC is an odd number of vectors) of one output row:
+    /// eight pixels per weight load, eight independent accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void OneVector(float* x, float* wc, float* b, float* yr, in ConvGeometry g, int ih, int owLo, int owHi, Vector<float> vlo, Vector<float> vhi, int* tapOffset)
+    {
+        int OC = g.OC, sw = g.StrideW, pl = g.PadLeft, taps = g.C * g.KH * g.KW;
+        var b0 = Vector.Load(b);
+        int ow = 0;
+        for (; ow < owLo; ow++) Single1(x, wc, g, ih, ow * sw - pl, b0, vlo, vhi, yr + (long)ow * OC);
+        for (; ow + 8 <= owHi; ow += 8)
+        {
+            float* o = yr + (long)ow * OC, px = x + (long)ih * g.W + ow * sw - pl, wt = wc;
+            Vector<float> a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
+            for (int t = 0; t < taps; t++, wt += OC)
+            {
+                var u = Vector.Load(wt);
+                float* p = px + tapOffset[t];
+                a0 = Vector.FusedMultiplyAdd(new Vector<float>(p[0]), u, a0); a1 = Vector.FusedMultiplyAdd(new Vector<float>(p[sw]), u, a1);
+                a2 = Vector.FusedMultiplyAdd(new Vector<float>(p[2 * sw]), u, a2); a3 = Vector.FusedMultiplyAdd(new Vector<float>(p[3 * sw]), u, a3);
+                a4 = Vector.FusedMultiplyAdd(new Vector<float>(p[4 * sw]), u, a4); a5 = Vector.FusedMultiplyAdd(new Vector<float>(p[5 * sw]), u, a5);
+                a6 = Vector.FusedMultiplyAdd(new Vector<float>(p[6 * sw]), u, a6); a7 = Vector.FusedMultiplyAdd(new Vector<float>(p[7 * sw]), u, a7);
+            }
+            Clamp.Of(a0, vlo, vhi).Store(o); Clamp.Of(a1, vlo, vhi).Store(o + OC); Clamp.Of(a2, vlo, vhi).Store(o + 2 * OC); Clamp.Of(a3, vlo, vhi).Store(o + 3 * OC);
+            Clamp.Of(a4, vlo, vhi).Store(o + 4 * OC); Clamp.Of(a5, vlo, vhi).Store(o + 5 * OC); Clamp.Of(a6, vlo, vhi).Store(o + 6 * OC); Clamp.Of(a7, vlo, vhi).Store(o + 7 * OC);
+        }
+        for (; ow < g.OW; ow++) Single1(x, wc, g, ih, ow * sw - pl, b0, vlo, vhi, yr + (long)ow * OC);
+    }
+
+    static void Single1(float* x, float* wc, in ConvGeometry g, int ih0, int iw0, Vector<float> a, Vector<float> lo, Vector<float> hi, float* o)
+    {
+        for (int c = 0, t = 0; c < g.C; c++)
+            for (int kh = 0; kh < g.KH; kh++)
+            {
+                int ih = ih0 + kh * g.DilationH;
+                for (int kw = 0; kw < g.KW; kw++, t++)
+                {
+                    int iw = iw0 + kw * g.DilationW;
+                    if ((uint)ih >= (uint)g.H || (uint)iw >= (uint)g.W) continue;
+                    a = Vector.FusedMultiplyAdd(new Vector<float>(x[((long)c * g.H + ih) * g.W + iw]), Vector.Load(wc + (long)t * g.OC), a);
+                }
+            }
+        Clamp.Of(a, lo, hi).Store(o);
     }
 
     static void Single(float* x, float* wc, in ConvGeometry g, int ih, int iw, Vector<float> a0, Vector<float> a1, Vector<float> lo, Vector<float> hi, float* o)

@@ -14,6 +14,8 @@ internal static unsafe class Transpose2D
 
     public static void Run(float* src, int rows, int cols, float* dst)
     {
+        if (rows == 2) { Interleave2(src, cols, dst); return; }
+        if (rows < 4 || cols < 4) { Narrow(src, rows, cols, dst); return; }
         if (!Vectors) { Run<float>(src, rows, cols, dst); return; }
         const int B = 8;
         for (int r0 = 0; r0 < rows; r0 += B)
@@ -34,7 +36,46 @@ internal static unsafe class Transpose2D
         }
     }
 
-    public static void Run(sbyte* src, int rows, int cols, sbyte* dst) => Run<sbyte>(src, rows, cols, dst);
+    /// <summary>dst [cols, 2] = src [2, cols]ᵀ: two rows interleaved (ShuffleNet's channel shuffle of two groups on
+    /// one channels-last pixel) by zips (AVX UNPCKLPS/UNPCKHPS then VPERM2F128 to undo their lanes; NEON ZIP1/ZIP2).</summary>
+    public static void Interleave2(float* src, int cols, float* dst)
+    {
+        float* a = src, b = src + cols;
+        int j = 0;
+        if (Avx.IsSupported)
+            for (; j + 8 <= cols; j += 8)
+            {
+                var u = Vector256.Load(a + j); var v = Vector256.Load(b + j);
+                var lo = Avx.UnpackLow(u, v); var hi = Avx.UnpackHigh(u, v);      // a0 b0 a1 b1 | a4 b4 a5 b5, a2 b2 a3 b3 | a6 b6 a7 b7
+                Avx.Permute2x128(lo, hi, 0x20).Store(dst + 2 * j); Avx.Permute2x128(lo, hi, 0x31).Store(dst + 2 * j + 8);
+            }
+        if (Vectors)
+            for (; j + 4 <= cols; j += 4)
+            {
+                var u = Vector128.Load(a + j); var v = Vector128.Load(b + j);
+                if (AdvSimd.Arm64.IsSupported) { AdvSimd.Arm64.ZipLow(u, v).Store(dst + 2 * j); AdvSimd.Arm64.ZipHigh(u, v).Store(dst + 2 * j + 4); }
+                else { Sse.UnpackLow(u, v).Store(dst + 2 * j); Sse.UnpackHigh(u, v).Store(dst + 2 * j + 4); }
+            }
+        for (; j < cols; j++) { dst[2 * j] = a[j]; dst[2 * j + 1] = b[j]; }
+    }
+
+    public static void Run(sbyte* src, int rows, int cols, sbyte* dst)
+    {
+        if (rows < 4 || cols < 4) Narrow(src, rows, cols, dst);
+        else Run<sbyte>(src, rows, cols, dst);
+    }
+
+    /// <summary>A transpose with a side of fewer than 4 (an image's 1-3 colour planes ↔ channels-last pixels): no
+    /// blocks, the long side outside so one side streams, the short side inside.</summary>
+    static void Narrow<T>(T* src, int rows, int cols, T* dst) where T : unmanaged
+    {
+        if (rows < cols)
+            for (int c = 0; c < cols; c++, dst += rows)   // write pixel by pixel, reading rows streams
+                for (int r = 0; r < rows; r++) dst[r] = src[(long)r * cols + c];
+        else
+            for (int r = 0; r < rows; r++, src += cols)   // read pixel by pixel, writing cols streams
+                for (int c = 0; c < cols; c++) dst[(long)c * rows + r] = src[c];
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Block4(float* s, int ls, float* d, int ld)
