@@ -32,9 +32,12 @@ public unsafe class DirectConvNhwcTests
     [InlineData(3, 10, 64, 8, 3, 3, 2, 1, 1, 1)]
     [InlineData(3, 23, 45, 64, 7, 7, 2, 3, 3, 1)]     // ResNet's stem: 7×7, stride 2, 64 channels (8-pixel tiles and tails)
     [InlineData(3, 9, 29, 32, 3, 3, 1, 1, 1, 1)]
+    [InlineData(3, 13, 27, 40, 3, 3, 2, 1, 1, 1)]     // 32 + a last 8: AVX-512's one-vector slice, its lower half stored
+    [InlineData(3, 11, 35, 48, 3, 3, 2, 1, 1, 1)]     // 32 + 16
+    [InlineData(3, 10, 21, 12, 3, 3, 1, 1, 1, 1)]     // a multiple of 4 only (arm64's one-vector slice)
     public void Matches_a_scalar_loop(int C, int H, int W, int OC, int KH, int KW, int stride, int padTop, int padLeft, int dilH)
     {
-        if (!DirectConvNhwc.Supports(OC)) Assert.Skip($"{OC} output channels: not a multiple of 2 vectors here (the kernel is not chosen)");
+        if (!DirectConvNhwc.Supports(OC)) Assert.Skip($"{OC} output channels: not a multiple of the vector here (the kernel is not chosen)");
         int padBottom = padTop + 1, padRight = padLeft;
         int OH = (H + padTop + padBottom - ((KH - 1) * dilH + 1)) / stride + 1, OW = (W + padLeft + padRight - KW) / stride + 1;
         var g = new ConvGeometry(C, H, W, OC, OH, OW, KH, KW, stride, stride, padTop, padLeft, dilH, 1, 1);

@@ -40,12 +40,19 @@ internal static unsafe class DirectConvNhwc
                 new ReadOnlySpan<float>(x + ((long)c * g.H + h) * g.W, g.W).CopyTo(new Span<float>(dst + ((long)c * p.H + h + g.PadTop) * p.W + g.PadLeft, g.W));
     }
 
-    /// <summary>Weights [OC, C, KH, KW] → [C·KH·KW, OC].</summary>
+    /// <summary>512-bit vectors (<see cref="RunV512"/>): any OC that is a multiple of 8.</summary>
+    static bool Wide => Vector512.IsHardwareAccelerated;
+
+    /// <summary>Floats per row of the packed weights: OC, rounded up to whole 512-bit vectors where they are used.</summary>
+    public static int WeightStride(int oc) => Wide ? (oc + 15) / 16 * 16 : oc;
+
+    /// <summary>Weights [OC, C, KH, KW] → [C·KH·KW, <see cref="WeightStride"/>] (zeros past OC).</summary>
     public static float[] PackWeights(ReadOnlySpan<float> w, int oc, int taps)
     {
-        var p = new float[taps * oc];
+        int ws = WeightStride(oc);
+        var p = new float[taps * ws];
         for (int o = 0; o < oc; o++)
-            for (int t = 0; t < taps; t++) p[t * oc + o] = w[o * taps + t];
+            for (int t = 0; t < taps; t++) p[t * ws + o] = w[o * taps + t];
         return p;
     }
 
@@ -61,7 +68,7 @@ internal static unsafe class DirectConvNhwc
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int* tapOffset, int oh0, int oh1)
     {
-        if (Vector512.IsHardwareAccelerated && g.OC % 32 == 0) { RunV512(x, w, b, y, g, lo, hi, tapOffset, oh0, oh1); return; }
+        if (Wide) { RunV512(x, w, b, y, g, lo, hi, tapOffset, oh0, oh1); return; }
         if (DirectConvNhwcNeon.Supports(g)) { DirectConvNhwcNeon.Run(x, w, b, y, g, lo, hi, tapOffset, oh0, oh1); return; }
         int C = g.C, H = g.H, W = g.W, OW = g.OW, OC = g.OC, KH = g.KH, KW = g.KW, sh = g.StrideH, sw = g.StrideW;
         int pt = g.PadTop, pl = g.PadLeft, dh = g.DilationH, dw = g.DilationW, taps = C * KH * KW, vl = Vector<float>.Count;
@@ -180,12 +187,15 @@ internal static unsafe class DirectConvNhwc
     }
 
     // The same kernel with 512-bit vectors, where they run at full rate (AVX-512).
-    /// <summary><see cref="Run"/> with 512-bit vectors (OC a multiple of 32).</summary>
+    /// <summary><see cref="Run"/> with 512-bit vectors: slices of 32 channels, a last one of 16 (eight pixels × one
+    /// vector) when OC leaves 8 or 16; the weights' rows are padded to 16 (<see cref="WeightStride"/>: 24 channels
+    /// compute 32 lanes, 1.5 times fewer FMAs than three 256-bit vectors) and a last vector of 8 channels stores its
+    /// lower half.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void RunV512(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int* tapOffset, int oh0, int oh1)
     {
-        int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, OC = g.OC, KH = g.KH, KW = g.KW, sh = g.StrideH, sw = g.StrideW;
-        int pt = g.PadTop, pl = g.PadLeft, dh = g.DilationH, dw = g.DilationW, taps = C * KH * KW, vl = Vector512<float>.Count;
+        int C = g.C, H = g.H, W = g.W, OW = g.OW, OC = g.OC, KH = g.KH, KW = g.KW, sh = g.StrideH, sw = g.StrideW;
+        int pt = g.PadTop, pl = g.PadLeft, dh = g.DilationH, dw = g.DilationW, taps = C * KH * KW, vl = Vector512<float>.Count, ws = WeightStride(OC);
         var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi);
         int spanH = (KH - 1) * dh, spanW = (KW - 1) * dw;
         // Rows outside, 32-channel slices inside: a row's inputs and outputs stay in cache from one slice to the next
@@ -193,7 +203,6 @@ internal static unsafe class DirectConvNhwc
         for (int oh = oh0; oh < oh1; oh++)
             for (int oc0 = 0; oc0 < OC; oc0 += 2 * vl)
             {
-                var b0 = Vector512.Load(b + oc0); var b1 = Vector512.Load(b + oc0 + vl);
                 float* wc = w + oc0;
                 int ih = oh * sh - pt;
                 bool rowsInside = ih >= 0 && ih + spanH < H;
@@ -201,11 +210,15 @@ internal static unsafe class DirectConvNhwc
                 // Pixels whose window is inside the image: owLo <= ow < owHi; the others take the checked path.
                 int owLo = rowsInside ? Math.Min(OW, (pl + sw - 1) / sw) : OW;
                 int owHi = rowsInside && W - 1 - spanW + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 1 - spanW + pl) / sw + 1)) : owLo;
+                int rest = OC - oc0;
+                if (rest <= vl) { OneVector512(x, wc, b + oc0, yr, g, ih, owLo, owHi, vlo, vhi, tapOffset, rest); continue; }
+                int last = Math.Min(vl, rest - vl);   // channels of the second vector: 16, or 8 (its lower half)
+                var b0 = Vector512.Load(b + oc0); var b1 = LoadPart(b + oc0 + vl, last);
                 int ow = 0;
-                for (; ow < owLo; ow++) Single512(x, wc, g, ih, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC);
+                for (; ow < owLo; ow++) Single512(x, wc, g, ih, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC, last);
                 float* xr = x + (long)ih * W - pl;
-                if (sw == 1) for (; ow + 8 <= owHi; ow += 8) Eight512<Stride1>(xr + ow, wc, OC, taps, tapOffset, b0, b1, vlo, vhi, yr + (long)ow * OC);
-                else if (sw == 2) for (; ow + 8 <= owHi; ow += 8) Eight512<Stride2>(xr + 2 * ow, wc, OC, taps, tapOffset, b0, b1, vlo, vhi, yr + (long)ow * OC);
+                if (sw == 1) for (; ow + 8 <= owHi; ow += 8) Eight512<Stride1>(xr + ow, wc, ws, OC, taps, tapOffset, b0, b1, vlo, vhi, yr + (long)ow * OC, last);
+                else if (sw == 2) for (; ow + 8 <= owHi; ow += 8) Eight512<Stride2>(xr + 2 * ow, wc, ws, OC, taps, tapOffset, b0, b1, vlo, vhi, yr + (long)ow * OC, last);
                 for (; ow + 4 <= owHi; ow += 4)   // four pixels: eight independent accumulators per weight load pair
                 {
                     int iw = ow * sw - pl;
@@ -214,7 +227,7 @@ internal static unsafe class DirectConvNhwc
                     float* px = x + (long)ih * W + iw;
                     long s1x = sw, s2x = 2 * sw, s3x = 3 * sw;
                     float* wt = wc;
-                    for (int t = 0; t < taps; t++, wt += OC)
+                    for (int t = 0; t < taps; t++, wt += ws)
                     {
                         var u0 = Vector512.Load(wt); var u1 = Vector512.Load(wt + vl);
                         float* pt0 = px + tapOffset[t];
@@ -223,29 +236,41 @@ internal static unsafe class DirectConvNhwc
                         v = Vector512.Create(pt0[s2x]); r0 = Vector512.FusedMultiplyAdd(v, u0, r0); r1 = Vector512.FusedMultiplyAdd(v, u1, r1);
                         v = Vector512.Create(pt0[s3x]); s0 = Vector512.FusedMultiplyAdd(v, u0, s0); s1 = Vector512.FusedMultiplyAdd(v, u1, s1);
                     }
-                    Clamp.Of(p0, vlo, vhi).Store(o); Clamp.Of(p1, vlo, vhi).Store(o + vl);
-                    Clamp.Of(q0, vlo, vhi).Store(o + OC); Clamp.Of(q1, vlo, vhi).Store(o + OC + vl);
-                    Clamp.Of(r0, vlo, vhi).Store(o + 2 * OC); Clamp.Of(r1, vlo, vhi).Store(o + 2 * OC + vl);
-                    Clamp.Of(s0, vlo, vhi).Store(o + 3 * OC); Clamp.Of(s1, vlo, vhi).Store(o + 3 * OC + vl);
+                    Clamp.Of(p0, vlo, vhi).Store(o); Put(Clamp.Of(p1, vlo, vhi), o + vl, last);
+                    Clamp.Of(q0, vlo, vhi).Store(o + OC); Put(Clamp.Of(q1, vlo, vhi), o + OC + vl, last);
+                    Clamp.Of(r0, vlo, vhi).Store(o + 2 * OC); Put(Clamp.Of(r1, vlo, vhi), o + 2 * OC + vl, last);
+                    Clamp.Of(s0, vlo, vhi).Store(o + 3 * OC); Put(Clamp.Of(s1, vlo, vhi), o + 3 * OC + vl, last);
                 }
-                for (; ow < OW; ow++) Single512(x, wc, g, ih, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC);
+                for (; ow < OW; ow++) Single512(x, wc, g, ih, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC, last);
             }
+    }
+
+    /// <summary>The first <paramref name="n"/> (16 or 8) floats at <paramref name="p"/>, the rest zero.</summary>
+    static Vector512<float> LoadPart(float* p, int n) => n == 16 ? Vector512.Load(p) : Vector512.Create(Vector256.Load(p), Vector256<float>.Zero);
+
+    /// <summary>Stores the first <paramref name="n"/> (16 or 8) lanes of <paramref name="v"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Put(Vector512<float> v, float* o, int n)
+    {
+        if (n == 16) v.Store(o); else v.GetLower().Store(o);
     }
 
     interface IStride { static abstract int Value { get; } }
     struct Stride1 : IStride { public static int Value => 1; }
     struct Stride2 : IStride { public static int Value => 2; }
+    struct StrideAny : IStride { public static int Value => 0; }   // the stride is a run-time argument
 
-    /// <summary>Eight pixels × 32 channels, the pixels <typeparamref name="S"/> floats apart (a constant: eight
-    /// broadcasts from one pointer); <paramref name="px"/> is the first pixel's window's top-left input.</summary>
+    /// <summary>Eight pixels × 32 channels (the second vector's first <paramref name="last"/> stored), the pixels
+    /// <typeparamref name="S"/> floats apart (a constant: eight broadcasts from one pointer); <paramref name="px"/> is
+    /// the first pixel's window's top-left input.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Eight512<S>(float* px, float* wc, int OC, int taps, int* tapOffset, Vector512<float> b0, Vector512<float> b1,
-                            Vector512<float> vlo, Vector512<float> vhi, float* o) where S : struct, IStride
+    static void Eight512<S>(float* px, float* wc, int ws, int OC, int taps, int* tapOffset, Vector512<float> b0, Vector512<float> b1,
+                            Vector512<float> vlo, Vector512<float> vhi, float* o, int last) where S : struct, IStride
     {
         Vector512<float> a0 = b0, a1 = b1, c0 = b0, c1 = b1, d0 = b0, d1 = b1, e0 = b0, e1 = b1,
                          f0 = b0, f1 = b1, g0 = b0, g1 = b1, h0 = b0, h1 = b1, i0 = b0, i1 = b1;
         float* wt = wc;
-        for (int t = 0; t < taps; t++, wt += OC)
+        for (int t = 0; t < taps; t++, wt += ws)
         {
             var u0 = Vector512.Load(wt); var u1 = Vector512.Load(wt + 16);
             float* p = px + tapOffset[t];
@@ -258,25 +283,71 @@ internal static unsafe class DirectConvNhwc
             v = Vector512.Create(p[6 * S.Value]); h0 = Vector512.FusedMultiplyAdd(v, u0, h0); h1 = Vector512.FusedMultiplyAdd(v, u1, h1);
             v = Vector512.Create(p[7 * S.Value]); i0 = Vector512.FusedMultiplyAdd(v, u0, i0); i1 = Vector512.FusedMultiplyAdd(v, u1, i1);
         }
-        Clamp.Of(a0, vlo, vhi).Store(o); Clamp.Of(a1, vlo, vhi).Store(o + 16); o += OC;
-        Clamp.Of(c0, vlo, vhi).Store(o); Clamp.Of(c1, vlo, vhi).Store(o + 16); o += OC;
-        Clamp.Of(d0, vlo, vhi).Store(o); Clamp.Of(d1, vlo, vhi).Store(o + 16); o += OC;
-        Clamp.Of(e0, vlo, vhi).Store(o); Clamp.Of(e1, vlo, vhi).Store(o + 16); o += OC;
-        Clamp.Of(f0, vlo, vhi).Store(o); Clamp.Of(f1, vlo, vhi).Store(o + 16); o += OC;
-        Clamp.Of(g0, vlo, vhi).Store(o); Clamp.Of(g1, vlo, vhi).Store(o + 16); o += OC;
-        Clamp.Of(h0, vlo, vhi).Store(o); Clamp.Of(h1, vlo, vhi).Store(o + 16); o += OC;
-        Clamp.Of(i0, vlo, vhi).Store(o); Clamp.Of(i1, vlo, vhi).Store(o + 16);
+        Clamp.Of(a0, vlo, vhi).Store(o); Put(Clamp.Of(a1, vlo, vhi), o + 16, last); o += OC;
+        Clamp.Of(c0, vlo, vhi).Store(o); Put(Clamp.Of(c1, vlo, vhi), o + 16, last); o += OC;
+        Clamp.Of(d0, vlo, vhi).Store(o); Put(Clamp.Of(d1, vlo, vhi), o + 16, last); o += OC;
+        Clamp.Of(e0, vlo, vhi).Store(o); Put(Clamp.Of(e1, vlo, vhi), o + 16, last); o += OC;
+        Clamp.Of(f0, vlo, vhi).Store(o); Put(Clamp.Of(f1, vlo, vhi), o + 16, last); o += OC;
+        Clamp.Of(g0, vlo, vhi).Store(o); Put(Clamp.Of(g1, vlo, vhi), o + 16, last); o += OC;
+        Clamp.Of(h0, vlo, vhi).Store(o); Put(Clamp.Of(h1, vlo, vhi), o + 16, last); o += OC;
+        Clamp.Of(i0, vlo, vhi).Store(o); Put(Clamp.Of(i1, vlo, vhi), o + 16, last);
     }
 
-    static void Single512(float* x, float* wc, in ConvGeometry g, int ih, int iw, Vector512<float> a0, Vector512<float> a1, Vector512<float> lo, Vector512<float> hi, float* o)
+    /// <summary>The last 8 or 16 channels (<paramref name="n"/>) of one output row: eight pixels per weight load,
+    /// eight independent accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void OneVector512(float* x, float* wc, float* b, float* yr, in ConvGeometry g, int ih, int owLo, int owHi, Vector512<float> vlo, Vector512<float> vhi, int* tapOffset, int n)
     {
-        Border512(x, wc, g, ih, iw, ref a0, ref a1);
-        Clamp.Of(a0, lo, hi).Store(o); Clamp.Of(a1, lo, hi).Store(o + Vector512<float>.Count);
+        int OC = g.OC, sw = g.StrideW, pl = g.PadLeft, taps = g.C * g.KH * g.KW, ws = WeightStride(OC);
+        var b0 = LoadPart(b, n);
+        int ow = 0;
+        for (; ow < owLo; ow++) Single512(x, wc, g, ih, ow * sw - pl, b0, vlo, vhi, yr + (long)ow * OC, n);
+        float* xr = x + (long)ih * g.W - pl;
+        if (sw == 1) for (; ow + 8 <= owHi; ow += 8) EightOne512<Stride1>(xr + ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
+        else if (sw == 2) for (; ow + 8 <= owHi; ow += 8) EightOne512<Stride2>(xr + 2 * ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
+        else for (; ow + 8 <= owHi; ow += 8) EightOne512<StrideAny>(xr + ow * sw, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
+        for (; ow < g.OW; ow++) Single512(x, wc, g, ih, ow * sw - pl, b0, vlo, vhi, yr + (long)ow * OC, n);
     }
 
-    static void Border512(float* x, float* wc, in ConvGeometry g, int ih0, int iw0, ref Vector512<float> a0, ref Vector512<float> a1)
+    /// <summary>Eight pixels × one vector of 16 channels (its first <paramref name="n"/> stored), the pixels
+    /// <typeparamref name="S"/> floats apart (<paramref name="sw"/> for <see cref="StrideAny"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void EightOne512<S>(float* px, float* wc, int ws, int OC, int taps, int* tapOffset, Vector512<float> b0,
+                               Vector512<float> vlo, Vector512<float> vhi, float* o, int n, int sw) where S : struct, IStride
     {
-        int vl = Vector512<float>.Count, t = 0;
+        int st = typeof(S) == typeof(StrideAny) ? sw : S.Value;
+        Vector512<float> a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
+        float* wt = wc;
+        for (int t = 0; t < taps; t++, wt += ws)
+        {
+            var u = Vector512.Load(wt);
+            float* p = px + tapOffset[t];
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[0]), u, a0); a1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[st]), u, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2 * st]), u, a2); a3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3 * st]), u, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Create(p[4 * st]), u, a4); a5 = Vector512.FusedMultiplyAdd(Vector512.Create(p[5 * st]), u, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Create(p[6 * st]), u, a6); a7 = Vector512.FusedMultiplyAdd(Vector512.Create(p[7 * st]), u, a7);
+        }
+        Put(Clamp.Of(a0, vlo, vhi), o, n); Put(Clamp.Of(a1, vlo, vhi), o + OC, n); Put(Clamp.Of(a2, vlo, vhi), o + 2 * OC, n); Put(Clamp.Of(a3, vlo, vhi), o + 3 * OC, n);
+        Put(Clamp.Of(a4, vlo, vhi), o + 4 * OC, n); Put(Clamp.Of(a5, vlo, vhi), o + 5 * OC, n); Put(Clamp.Of(a6, vlo, vhi), o + 6 * OC, n); Put(Clamp.Of(a7, vlo, vhi), o + 7 * OC, n);
+    }
+
+    static void Single512(float* x, float* wc, in ConvGeometry g, int ih, int iw, Vector512<float> a0, Vector512<float> a1, Vector512<float> lo, Vector512<float> hi, float* o, int last)
+    {
+        Border512(x, wc, g, ih, iw, ref a0, ref a1, true);
+        Clamp.Of(a0, lo, hi).Store(o); Put(Clamp.Of(a1, lo, hi), o + Vector512<float>.Count, last);
+    }
+
+    static void Single512(float* x, float* wc, in ConvGeometry g, int ih, int iw, Vector512<float> a0, Vector512<float> lo, Vector512<float> hi, float* o, int n)
+    {
+        var a1 = a0;
+        Border512(x, wc, g, ih, iw, ref a0, ref a1, false);
+        Put(Clamp.Of(a0, lo, hi), o, n);
+    }
+
+    /// <summary>One pixel whose window may leave the image: taps outside are skipped; one vector or two.</summary>
+    static void Border512(float* x, float* wc, in ConvGeometry g, int ih0, int iw0, ref Vector512<float> a0, ref Vector512<float> a1, bool two)
+    {
+        int vl = Vector512<float>.Count, t = 0, ws = WeightStride(g.OC);
         for (int c = 0; c < g.C; c++)
             for (int kh = 0; kh < g.KH; kh++)
             {
@@ -286,8 +357,8 @@ internal static unsafe class DirectConvNhwc
                     int iw = iw0 + kw * g.DilationW;
                     if ((uint)ih >= (uint)g.H || (uint)iw >= (uint)g.W) continue;
                     var xv = Vector512.Create(x[((long)c * g.H + ih) * g.W + iw]);
-                    a0 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(wc + (long)t * g.OC), a0);
-                    a1 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(wc + (long)t * g.OC + vl), a1);
+                    a0 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(wc + (long)t * ws), a0);
+                    if (two) a1 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(wc + (long)t * ws + vl), a1);
                 }
             }
     }
