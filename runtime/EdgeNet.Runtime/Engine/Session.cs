@@ -41,8 +41,9 @@ public sealed unsafe class Session : IDisposable
         HasBatchDimension = model.Inputs.All(i => Format.Shape.HasBatch(model.Tensors[i].Shape));
         MaxBatch = HasBatchDimension ? maxBatch : 1;
         options ??= KernelOptions.Default;
-        // The graph the kernels run: the model's own, or a channels-last plan of it (same inputs and outputs).
-        try { model = options.ChannelsLast && !options.Reference ? ChannelsLast.Rewrite(model) : model; }
+        // The graph the kernels run: the model's own, or a channels-last plan of it (same inputs and outputs) with residual
+        // Adds fused into the Convs before them.
+        try { model = options.ChannelsLast && !options.Reference ? ConvSumFusion.Run(ChannelsLast.Rewrite(model)) : model; }
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or InvalidCastException)
         {
             throw new ModelFormatException($"inconsistent graph while planning it channels-last ({e.Message})");

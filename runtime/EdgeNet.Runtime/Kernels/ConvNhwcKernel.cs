@@ -13,13 +13,15 @@ namespace EdgeNet.Kernels;
 /// strided, dilated, grouped): on AVX-512, <see cref="IndirectConvNhwc"/> (the rows read in place, blocks of pixels by
 /// ranges of output-channel panels); else per group, the rows of <see cref="Im2ColNhwc"/> (one output pixel each:
 /// KH·KW runs of the group's channels) times the group's packed Wᵀ, block of rows by block of rows so the rows stay in
-/// cache.
+/// cache. A clamp activation is applied in the kernels' registers; any other, and a residual sum (a 4th input, fused
+/// into the plan by <see cref="ConvSumFusion"/>: y = act(conv(x) + b + sum)), by <see cref="OutputEpilogue"/> on each
+/// part of the output (band of rows, block of pixels) right after the part is written, in its thread.
 /// </summary>
-internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
+internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork, IPartStarts
 {
-    readonly int x, y;
+    readonly int x, y, sum = -1;
     readonly ConvGeometry g;
-    readonly Activation act;
+    readonly OutputEpilogue epi;
     readonly bool depthwise, direct;   // direct: NCHW input, few channels (Simd.DirectConvNhwc)
     readonly bool padDirect;   // direct, reading a zero-padded copy of each image (geometry gp) from the scratch
     readonly ConvGeometry gp;
@@ -64,8 +66,13 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         }
         var b = node.Inputs.Length > 2 && node.Inputs[2] >= 0 ? ConstantFloat(m, node.Inputs[2], "bias").Floats() : new float[g.OC];
         if (b.Length != g.OC) throw Error($"bias has {b.Length} values for {g.OC} output channels");
-        act = Activation.FromAttributes(node.Attributes, node.Name);
         ExpectShape(m, y, [xt.Shape[0], g.OH, g.OW, g.OC]);
+        if (node.Inputs.Length > 3 && node.Inputs[3] >= 0)
+        {
+            sum = node.Inputs[3];
+            if (!FloatTensor(m, sum, "sum").Shape.SequenceEqual(m.Tensors[y].Shape)) throw Error($"sum {Format.Shape.Format(m.Tensors[sum].Shape)} is not the output's shape");
+        }
+        epi = new OutputEpilogue(Activation.FromAttributes(node.Attributes, node.Name), hasSum: sum >= 0);
         bias = NativeBuffer.Of(b);
         if (direct) weights = NativeBuffer.Of(DirectConvNhwc.PackWeights(wt.Floats(), g.OC, g.C * g.KH * g.KW));
         else if (depthwise) weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(wt.Floats(), g.C, g.KH * g.KW));
@@ -122,7 +129,8 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     {
         int n = f.Shape(x)[0];
         float* xs = f.F(x), ys = f.F(y);
-        long outImage = (long)g.OH * g.OW * g.OC;
+        outImage = (long)g.OH * g.OW * g.OC;
+        if (epi.Active) epi.Begin(ys, sum >= 0 ? f.F(sum) : null, n * outImage);
         if (direct || depthwise)
         {
             if (direct) DirectConvNhwc.PrepareTaps(gp, (int*)f.Scratch);
@@ -132,11 +140,15 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
                 cx = (float*)((byte*)f.Scratch + TapsBytes);
                 for (int i = 0; i < n; i++) DirectConvNhwc.Pad(xs + i * (long)g.H * g.W * g.C, g, cx + i * (long)gp.H * gp.W * gp.C);
             }
-            // Parts are (image, band of output rows): independent outputs, shared read-only inputs.
+            // Parts are (image, band of output rows): independent outputs, shared read-only inputs. With an epilogue,
+            // bands of at most ~64 KiB of output even on one thread, so it finds its band in cache.
             long work = (long)g.OH * g.OW * g.OC * (direct ? g.C : 1) * g.KH * g.KW;
-            bands = f.Pool is null || work < IntraOpPool.MinWork ? 1 : Math.Min(g.OH, 2 * f.Pool.Threads);
-            if (bands == 1) for (int i = 0; i < n; i++) Execute(i);
+            bool parallel = f.Pool is not null && work >= IntraOpPool.MinWork;
+            bands = parallel ? Math.Min(g.OH, 2 * f.Pool!.Threads) : 1;
+            if (epi.Active) bands = (int)Math.Max(bands, Math.Min(g.OH, (outImage + 16383) / 16384));
+            if (!parallel || bands == 1) for (int i = 0; i < n * bands; i++) Execute(i);
             else f.Pool!.Run(this, n * bands);
+            if (epi.Active) epi.Seams(this, n * bands);
         }
         else if (winograd)
         {
@@ -147,6 +159,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
             bands = parallel ? Math.Min(f.Pool!.Threads, WinogradParts(n)) : 1;
             if (bands == 1) Execute(0);
             else f.Pool!.Run(this, bands);
+            if (epi.Active) epi.Whole(f.Pool);   // a part's blocks of tiles are not ranges of the output: after all
         }
         else if (indirect)
         {
@@ -158,6 +171,8 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
             panelsPerRange = (panels + ranges - 1) / ranges;
             if (!parallel) for (int i = 0; i < blocks * ranges; i++) Execute(i);
             else f.Pool!.Run(this, blocks * ranges);
+            if (epi.Active && ranges == 1) epi.Seams(this, blocks);
+            else if (epi.Active) epi.Whole(f.Pool);   // a part wrote some panels of its pixels: the epilogue after all
         }
         else if (general)
         {
@@ -167,13 +182,25 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
             bands = n * BlocksPerImage;
             if (f.Pool is null || (long)n * g.OH * g.OW * g.OC * K < IntraOpPool.MinWork) for (int i = 0; i < bands; i++) Execute(i);
             else f.Pool.Run(this, bands);
+            if (epi.Active) epi.Seams(this, bands);
         }
-        else gemm.Run(f.Pool, xs, g.C, weights.Floats, ys, g.OC, n * g.H * g.W, g.OC, g.C, null, bias.Floats, act.ClampMin, act.ClampMax);
-        if (!act.IsClamp) act.Apply(new Span<float>(ys, checked((int)(n * outImage))));
+        else gemm.Run(f.Pool, xs, g.C, weights.Floats, ys, g.OC, n * g.H * g.W, g.OC, g.C, null, bias.Floats, epi.Lo, epi.Hi, epi);
     }
 
     readonly ParallelGemm gemm = new();
     float* cx, cy, cols; int* taps; int bands = 1, ranges = 1, panelsPerRange, batch;
+    long outImage;
+
+    /// <summary>Where part <paramref name="part"/>'s output begins (the parts of <see cref="Execute"/>, ranges = 1).</summary>
+    public long Start(int part)
+    {
+        if (indirect || general)
+        {
+            int bpi = BlocksPerImage;
+            return ((long)(part / bpi) * g.OH * g.OW + part % bpi * blockRows) * g.OC;
+        }
+        return part / bands * outImage + (long)g.OH * (part % bands) / bands * g.OW * g.OC;
+    }
 
     /// <summary>Part <paramref name="index"/>: image index / bands, rows band index % bands (general: a block of pixels).</summary>
     public void Execute(int index)
@@ -184,8 +211,9 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         int image = index / bands, band = index % bands;
         int oh0 = (int)((long)g.OH * band / bands), oh1 = (int)((long)g.OH * (band + 1) / bands);
         float* xi = cx + image * (long)gp.H * gp.W * gp.C, yi = cy + image * (long)g.OH * g.OW * g.OC;
-        if (direct) DirectConvNhwc.Run(xi, weights.Floats, bias.Floats, yi, gp, act.ClampMin, act.ClampMax, taps, oh0, oh1);
-        else DepthwiseNhwc.Run(xi, weights.Floats, bias.Floats, yi, g, act.ClampMin, act.ClampMax, oh0, oh1);
+        if (direct) DirectConvNhwc.Run(xi, weights.Floats, bias.Floats, yi, gp, epi.Lo, epi.Hi, taps, oh0, oh1);
+        else DepthwiseNhwc.Run(xi, weights.Floats, bias.Floats, yi, g, epi.Lo, epi.Hi, oh0, oh1);
+        if (epi.Active) epi.Part(image * outImage + (long)oh0 * g.OW * g.OC, image * outImage + (long)oh1 * g.OW * g.OC);
     }
 
     int BlocksPerImage => (g.OH * g.OW + blockRows - 1) / blockRows;
@@ -201,8 +229,9 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         for (int grp = 0; grp < g.Group; grp++)
         {
             Im2ColNhwc.Fill(xi, g, grp, first, rows, a);
-            Gemm.Run(a, K, weights.Floats + grp * per, yb + grp * g.CoutPerGroup, g.OC, rows, g.CoutPerGroup, K, null, bias.Floats + grp * g.CoutPerGroup, act.ClampMin, act.ClampMax);
+            Gemm.Run(a, K, weights.Floats + grp * per, yb + grp * g.CoutPerGroup, g.OC, rows, g.CoutPerGroup, K, null, bias.Floats + grp * g.CoutPerGroup, epi.Lo, epi.Hi);
         }
+        if (epi.Active) epi.Part(p0 * g.OC, (p0 + rows) * g.OC);
     }
 
     /// <summary>Part <paramref name="index"/>: block index / ranges of the pixels, panel range index % ranges, in its own scratch slot.</summary>
@@ -212,7 +241,8 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         int image = block / bpi, first = block % bpi * blockRows, p0 = range * panelsPerRange;
         IndirectConvNhwc.Run(cx + image * (long)g.H * g.W * g.C, weights.Floats, Gemm.PackedSize(K, g.CoutPerGroup), bias.Floats,
             cy + image * (long)pixels * g.OC, g, first, Math.Min(blockRows, pixels - first), p0, p0 + panelsPerRange,
-            zeros!.Floats, Slot(index), act.ClampMin, act.ClampMax);
+            zeros!.Floats, Slot(index), epi.Lo, epi.Hi);
+        if (epi.Active && ranges == 1) epi.Part(((long)image * pixels + first) * g.OC, ((long)image * pixels + first + Math.Min(blockRows, pixels - first)) * g.OC);
     }
 
     /// <summary>Winograd: scratch slots, one per thread that can take a block.</summary>
@@ -227,7 +257,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         {
             int image = b / bpi, first = b % bpi * bt;
             WinogradNhwc.Run(cx + image * (long)g.H * g.W * g.C, weights.Floats, bias.Floats, cy + image * (long)g.OH * g.OW * g.OC, g,
-                first, Math.Min(bt, tiles - first), zeros!.Floats, slot, act.ClampMin, act.ClampMax);
+                first, Math.Min(bt, tiles - first), zeros!.Floats, slot, epi.Lo, epi.Hi);
         }
     }
 

@@ -5,13 +5,15 @@ using EdgeNet.Kernels.Simd;
 
 namespace EdgeNet.Kernels;
 
-/// <summary>Dense (Gemm/MatMul with constant weights): X [.., IC] · W[OC, IC]ᵀ + B -> [.., OC], fused activation.</summary>
+/// <summary>Dense (Gemm/MatMul with constant weights): X [.., IC] · W[OC, IC]ᵀ + B -> [.., OC], fused activation
+/// (a clamp in the GEMM's registers, any other by <see cref="OutputEpilogue"/> on each block of rows while it is in cache).</summary>
 internal sealed unsafe class DenseKernel : Kernel, IDisposable
 {
     readonly int x, y, ic, oc;
     readonly float[] w, b;
     readonly NativeBuffer? packed;
     readonly Activation act;
+    readonly OutputEpilogue epi;   // a non-clamp activation, block by block after the GEMM
     readonly bool reference;
 
     public DenseKernel(Model m, Node node, KernelOptions o) : base(node)
@@ -26,6 +28,7 @@ internal sealed unsafe class DenseKernel : Kernel, IDisposable
         b = node.Inputs.Length > 2 && node.Inputs[2] >= 0 ? ConstantFloat(m, node.Inputs[2], "bias").Floats().ToArray() : new float[oc];
         if (b.Length != oc) throw Error($"bias has {b.Length} values for {oc} outputs");
         act = Activation.FromAttributes(node.Attributes, node.Name);
+        epi = new OutputEpilogue(act, hasSum: false);
         ExpectShape(m, y, [.. xt.Shape[..^1], oc]);
         reference = o.Reference;
         if (!reference)
@@ -39,9 +42,9 @@ internal sealed unsafe class DenseKernel : Kernel, IDisposable
     {
         int rows = (int)(f.Size(x) / Math.Max(ic, 1));
         if (reference) { Reference.Dense.Run(f.Span(x), w, b, f.Span(y), rows, ic, oc, act); return; }
+        if (epi.Active) epi.Begin(f.F(y), null, (long)rows * oc);
         fixed (float* pb = b)
-            gemm.Run(f.Pool, f.F(x), ic, packed!.Floats, f.F(y), oc, rows, oc, ic, null, pb, act.ClampMin, act.ClampMax);
-        if (!act.IsClamp) act.Apply(f.Span(y));
+            gemm.Run(f.Pool, f.F(x), ic, packed!.Floats, f.F(y), oc, rows, oc, ic, null, pb, epi.Lo, epi.Hi, epi);
     }
 
     readonly ParallelGemm gemm = new();
