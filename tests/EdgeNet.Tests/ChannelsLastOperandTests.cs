@@ -19,12 +19,12 @@ public class ChannelsLastOperandTests
         var g = new GraphBuilder();
         int x = g.Input("x", -1, c, size, size + 2);
         var pw = new Attributes().Set("activation", "relu");
-        int h = g.Add(OpType.Conv, [x, g.Constant("w1", Random(2 * c * c, 1), 2 * c, c, 1, 1), g.Constant("b1", Random(2 * c, 2), 2 * c)], pw);
+        int h = g.Add(OpType.Conv, [x, g.Constant("w1", TestData.Uniform(2 * c * c, 1), 2 * c, c, 1, 1), g.Constant("b1", TestData.Uniform(2 * c, 2), 2 * c)], pw);
         h = g.Add(OpType.Mul, [g.Constant("scale", [0.75f], 1), h]);
         h = g.Add(OpType.Add, [g.Constant("shift", [0.25f], 1), h]);
         h = g.Add(OpType.Sub, [g.Constant("one", [1f], 1, 1, 1, 1), h]);
         var dw = new Attributes().Set("group", (long)(2 * c)).Set("pads", new long[] { 1, 1, 1, 1 });
-        h = g.Add(OpType.Conv, [h, g.Constant("wd", Random(2 * c * 9, 3), 2 * c, 1, 3, 3), g.Constant("bd", Random(2 * c, 4), 2 * c)], dw);
+        h = g.Add(OpType.Conv, [h, g.Constant("wd", TestData.Uniform(2 * c * 9, 3), 2 * c, 1, 3, 3), g.Constant("bd", TestData.Uniform(2 * c, 4), 2 * c)], dw);
         var m = g.Build(h);
 
         using (var s = new Session(m, 2))
@@ -36,17 +36,10 @@ public class ChannelsLastOperandTests
         }
         using var fast = new Session(m, 2);
         using var slow = new Session(m, 2, KernelOptions.Default with { Reference = true });
-        var xs = Random((int)m.Input().Elements(2), 21);
+        var xs = TestData.Uniform((int)m.Input().Elements(2), 21);
         xs.CopyTo(fast.Input(0, 2)); xs.CopyTo(slow.Input(0, 2));
         fast.Run(2); slow.Run(2);
         Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-4f, 1e-4f, "affine");
     }
 
-    static float[] Random(int n, int seed)
-    {
-        var rng = new Random(seed);
-        var a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
-        return a;
-    }
 }

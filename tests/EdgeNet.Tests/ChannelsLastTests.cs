@@ -13,14 +13,6 @@ namespace EdgeNet.Tests;
 /// </summary>
 public class ChannelsLastTests
 {
-    static float[] Random(int n, int seed)
-    {
-        var rng = new Random(seed);
-        var a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
-        return a;
-    }
-
     static Attributes ConvAttrs(int stride, int pad, int group = 1, int dil = 1, string act = "relu") =>
         new Attributes().Set("strides", new long[] { stride, stride }).Set("pads", new long[] { pad, pad, pad, pad })
             .Set("group", (long)group).Set("dilations", new long[] { dil, dil }).Set("activation", act);
@@ -28,7 +20,7 @@ public class ChannelsLastTests
     static int Conv(GraphBuilder g, int x, int c, int oc, int k, Attributes a, int seed)
     {
         int group = (int)a.Int("group", 1);
-        return g.Add(OpType.Conv, [x, g.Constant($"w{seed}", Random(oc * c / group * k * k, seed), oc, c / group, k, k), g.Constant($"b{seed}", Random(oc, seed + 1), oc)], a);
+        return g.Add(OpType.Conv, [x, g.Constant($"w{seed}", TestData.Uniform(oc * c / group * k * k, seed), oc, c / group, k, k), g.Constant($"b{seed}", TestData.Uniform(oc, seed + 1), oc)], a);
     }
 
     /// <summary>A ResNet/BlazeFace-like trunk with every op kind the planner keeps channels-last.</summary>
@@ -42,7 +34,7 @@ public class ChannelsLastTests
         r = Conv(g, r, c, c, 3, ConvAttrs(1, 2, group, dil: 2, act: "none"), 5);             // grouped, dilated
         h = g.Add(OpType.Add, [r, h]);                                                       // residual
         h = g.Add(OpType.Relu, [h]);
-        h = g.Add(OpType.Mul, [h, g.Constant("scale", Random(c, 7), c, 1, 1)]);               // per-channel constant
+        h = g.Add(OpType.Mul, [h, g.Constant("scale", TestData.Uniform(c, 7), c, 1, 1)]);               // per-channel constant
         int down = Conv(g, h, c, 2 * c, 1, ConvAttrs(2, 0, act: "none"), 9);                 // 1×1 stride 2
         int main = Conv(g, h, c, c, 3, ConvAttrs(2, 1), 11);
         main = g.Add(OpType.Pad, [main], new Attributes().Set("pads", new long[] { 0, 0, 0, 0, 0, c, 0, 0 }));   // channel pad
@@ -79,7 +71,7 @@ public class ChannelsLastTests
         }
         using var fast = new Session(m, 2);
         using var slow = new Session(m, 2, KernelOptions.Default with { Reference = true });
-        var x = Random((int)m.Input().Elements(2), 21);
+        var x = TestData.Uniform((int)m.Input().Elements(2), 21);
         x.CopyTo(fast.Input(0, 2)); x.CopyTo(slow.Input(0, 2));
         fast.Run(2); slow.Run(2);
         Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-4f, 1e-4f, "trunk");
@@ -106,7 +98,7 @@ public class ChannelsLastTests
         using var fast = new Session(m, 3);
         Assert.All(fast.Kernels.Where(kr => kr.Node.Op == OpType.Conv), kr => Assert.IsType<ConvNhwcKernel>(kr));
         using var slow = new Session(m, 3, KernelOptions.Default with { Reference = true });
-        var xs = Random((int)m.Input().Elements(3), 5);
+        var xs = TestData.Uniform((int)m.Input().Elements(3), 5);
         xs.CopyTo(fast.Input(0, 3)); xs.CopyTo(slow.Input(0, 3));
         fast.Run(3); slow.Run(3);
         Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, "conv");

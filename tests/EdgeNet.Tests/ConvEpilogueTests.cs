@@ -13,11 +13,7 @@ namespace EdgeNet.Tests;
 [Collection(nameof(IntraOpThreadTests))]
 public class ConvEpilogueTests(ITestOutputHelper output)
 {
-    static float[] Random(int n, int seed)
-    {
-        var r = new Random(seed);
-        return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 4 - 2)).ToArray();
-    }
+    static float[] Random(int n, int seed) => TestData.Uniform(n, seed, 2);
 
     /// <summary>Every path of the channels-last conv (a stem on NCHW input, pointwise GEMM, depthwise, general k×k,
     /// grouped, Winograd) and a Dense over many rows, each with <paramref name="act"/> fused (or as a node after it).</summary>

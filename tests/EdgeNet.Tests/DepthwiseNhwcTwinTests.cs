@@ -46,7 +46,7 @@ public unsafe class DepthwiseNhwcTwinTests
     {
         int oh = (h + 2 * pad - dil * (k - 1) - 1) / stride + 1, ow = (w + 2 * pad - dil * (k - 1) - 1) / stride + 1;
         var g = new ConvGeometry(c, h, w, c, oh, ow, k, k, stride, stride, pad, pad, dil, dil, c);
-        var x = Random(h * w * c, 1); var wt = Random(c * k * k, 2); var b = Random(c, 3);
+        var x = TestData.Uniform(h * w * c, 1); var wt = TestData.Uniform(c * k * k, 2); var b = TestData.Uniform(c, 3);
         const float lo = -0.8f, hi = 0.9f;
 
         // Reference: NCHW.
@@ -71,11 +71,4 @@ public unsafe class DepthwiseNhwcTwinTests
         Assert.Equal(whole, banded);
     }
 
-    static float[] Random(int n, int seed)
-    {
-        var rng = new Random(seed);
-        var a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
-        return a;
-    }
 }

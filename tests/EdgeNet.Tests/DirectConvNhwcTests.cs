@@ -12,14 +12,6 @@ namespace EdgeNet.Tests;
 /// </summary>
 public unsafe class DirectConvNhwcTests
 {
-    static float[] Random(int n, int seed)
-    {
-        var rng = new Random(seed);
-        var a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
-        return a;
-    }
-
     [Theory]
     [InlineData(3, 9, 13, 8, 3, 3, 2, 1, 1, 1)]
     [InlineData(3, 17, 31, 16, 3, 3, 2, 1, 1, 1)]
@@ -41,7 +33,7 @@ public unsafe class DirectConvNhwcTests
         int padBottom = padTop + 1, padRight = padLeft;
         int OH = (H + padTop + padBottom - ((KH - 1) * dilH + 1)) / stride + 1, OW = (W + padLeft + padRight - KW) / stride + 1;
         var g = new ConvGeometry(C, H, W, OC, OH, OW, KH, KW, stride, stride, padTop, padLeft, dilH, 1, 1);
-        var x = Random(C * H * W, 1); var wt = Random(OC * C * KH * KW, 2); var b = Random(OC, 3);
+        var x = TestData.Uniform(C * H * W, 1); var wt = TestData.Uniform(OC * C * KH * KW, 2); var b = TestData.Uniform(OC, 3);
         var packed = DirectConvNhwc.PackWeights(wt, OC, C * KH * KW);
         var y = new float[OH * OW * OC + 1]; y[^1] = 42f;
         var yp = new float[y.Length];

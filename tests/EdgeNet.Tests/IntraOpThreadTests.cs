@@ -11,29 +11,23 @@ namespace EdgeNet.Tests;
 [Collection(nameof(IntraOpThreadTests))]
 public class IntraOpThreadTests
 {
-    static float[] Random(int n, int seed)
-    {
-        var r = new Random(seed);
-        return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
-    }
-
     /// <summary>A MobileNet-like stack: stem, expand, depthwise (stride 1 and 2), project, GAP, Dense.</summary>
     static Model MobileNetLike()
     {
         var g = new GraphBuilder();
         var relu6 = new Attributes().Set("activation", "clip").Set("act_min", 0f).Set("act_max", 6f);
         int x = g.Input("x", -1, 3, 47, 45);   // large enough that the stem, expand and first depthwise convs split (IntraOpPool.MinWork)
-        int h = g.Add(OpType.Conv, [x, g.Constant("ws", Random(32 * 27, 1), 32, 3, 3, 3), g.Constant("bs", Random(32, 2), 32)],
+        int h = g.Add(OpType.Conv, [x, g.Constant("ws", TestData.Uniform(32 * 27, 1), 32, 3, 3, 3), g.Constant("bs", TestData.Uniform(32, 2), 32)],
             new Attributes().Set("strides", new long[] { 2, 2 }).Set("pads", new long[] { 1, 1, 1, 1 }).Set("activation", "relu"));
         foreach (var (e, s, i) in new[] { (96, 1, 0), (72, 2, 1) })
         {
-            h = g.Add(OpType.Conv, [h, g.Constant($"we{i}", Random(e * 32, 3 + i), e, 32, 1, 1), g.Constant($"be{i}", Random(e, 4 + i), e)], relu6);
-            h = g.Add(OpType.Conv, [h, g.Constant($"wd{i}", Random(e * 9, 5 + i), e, 1, 3, 3), g.Constant($"bd{i}", Random(e, 6 + i), e)],
+            h = g.Add(OpType.Conv, [h, g.Constant($"we{i}", TestData.Uniform(e * 32, 3 + i), e, 32, 1, 1), g.Constant($"be{i}", TestData.Uniform(e, 4 + i), e)], relu6);
+            h = g.Add(OpType.Conv, [h, g.Constant($"wd{i}", TestData.Uniform(e * 9, 5 + i), e, 1, 3, 3), g.Constant($"bd{i}", TestData.Uniform(e, 6 + i), e)],
                 new Attributes().Set("group", (long)e).Set("strides", new long[] { s, s }).Set("pads", new long[] { 1, 1, 1, 1 }));
-            h = g.Add(OpType.Conv, [h, g.Constant($"wp{i}", Random(32 * e, 7 + i), 32, e, 1, 1), g.Constant($"bp{i}", Random(32, 8 + i), 32)]);
+            h = g.Add(OpType.Conv, [h, g.Constant($"wp{i}", TestData.Uniform(32 * e, 7 + i), 32, e, 1, 1), g.Constant($"bp{i}", TestData.Uniform(32, 8 + i), 32)]);
         }
         h = g.Reshape(g.Add(OpType.GlobalAveragePool, [h]), [-1, 32]);
-        return g.Build(g.Add(OpType.Dense, [h, g.Constant("wf", Random(500 * 32, 9), 500, 32), g.Constant("bf", Random(500, 10), 500)]));
+        return g.Build(g.Add(OpType.Dense, [h, g.Constant("wf", TestData.Uniform(500 * 32, 9), 500, 32), g.Constant("bf", TestData.Uniform(500, 10), 500)]));
     }
 
     [Theory]
@@ -44,8 +38,8 @@ public class IntraOpThreadTests
     public void Threads_give_the_same_bits_as_one_and_allocate_nothing(int batch, bool int8)
     {
         var m = MobileNetLike();
-        if (int8) m = EdgeNet.Quant.Quantizer.Quantize(m, EdgeNet.Quant.Calibration.Collect(m, Random((int)m.Input().Elements(8), 12), EdgeNet.Quant.CalibrationMethod.MinMax));
-        var x = Random((int)m.Input().Elements(batch), 11);
+        if (int8) m = EdgeNet.Quant.Quantizer.Quantize(m, EdgeNet.Quant.Calibration.Collect(m, TestData.Uniform((int)m.Input().Elements(8), 12), EdgeNet.Quant.CalibrationMethod.MinMax));
+        var x = TestData.Uniform((int)m.Input().Elements(batch), 11);
         float[] Output(int threads)
         {
             using var s = new Session(m, batch, KernelOptions.Default with { Threads = threads });
@@ -71,7 +65,7 @@ public class IntraOpThreadTests
     [InlineData(40, 2049, 65)]   // by rows at 2 threads, by panels at 3 and 4 (rows ≥ 16 per thread decide)
     public unsafe void ParallelGemm_gives_the_same_bits_at_every_thread_count(int m, int n, int k)
     {
-        var a = Random(m * k, 21); var w = Random(k * n, 22); var rowBias = Random(m, 23); var colBias = Random(n, 24);
+        var a = TestData.Uniform(m * k, 21); var w = TestData.Uniform(k * n, 22); var rowBias = TestData.Uniform(m, 23); var colBias = TestData.Uniform(n, 24);
         using var packed = new NativeBuffer(EdgeNet.Kernels.Simd.Gemm.PackedSize(k, n) * 4);
         fixed (float* pw = w) EdgeNet.Kernels.Simd.Gemm.Pack(pw, n, 1, k, n, packed.Floats);
         float[] Product(int threads)
@@ -97,15 +91,15 @@ public class IntraOpThreadTests
     {
         var g = new GraphBuilder();
         int x = g.Input("x", -1, 29, 41, 37);   // 43,993 elements a sample
-        int h = g.Add(OpType.Add, [x, g.Constant("c", Random(37, 31), 37)]);
-        h = g.Add(OpType.Mul, [h, g.Constant("s", Random(29, 32), 29, 1, 1)]);
+        int h = g.Add(OpType.Add, [x, g.Constant("c", TestData.Uniform(37, 31), 37)]);
+        h = g.Add(OpType.Mul, [h, g.Constant("s", TestData.Uniform(29, 32), 29, 1, 1)]);
         h = g.Add(OpType.Div, [h, g.Add(OpType.Add, [x, g.Constant("two", [2f], 1)])]);
-        h = g.Add(OpType.Sub, [g.Constant("r", Random(41, 33), 41, 1), h]);
+        h = g.Add(OpType.Sub, [g.Constant("r", TestData.Uniform(41, 33), 41, 1), h]);
         h = g.Add(OpType.Max, [h, x]);
         h = g.Add(OpType.Pow, [g.Add(OpType.Max, [h, g.Constant("floor", [0.1f], 1)]), x]);
         h = g.Add(OpType.Tanh, [g.Add(OpType.Sigmoid, [h])]);   // standalone unary nodes split too (ParallelActivation)
         var m = g.Build(h);
-        var input = Random((int)m.Input().Elements(batch), 34);
+        var input = TestData.Uniform((int)m.Input().Elements(batch), 34);
         float[] Output(int threads)
         {
             using var s = new Session(m, batch, KernelOptions.Default with { Threads = threads });
@@ -135,7 +129,7 @@ public class IntraOpThreadTests
     {
         var u = OpTable.Get(Enum.Parse<OpType>(name)).Unary!;
         var act = new EdgeNet.Kernels.Activation(u, u.Read(new Attributes(), "", "test"));
-        var x = Random(100003, 41).Select(v => 4 * v).ToArray();
+        var x = TestData.Uniform(100003, 41).Select(v => 4 * v).ToArray();
         var one = new float[x.Length];
         act.Apply(x, one);
         for (int t = 1; t <= 4; t++)

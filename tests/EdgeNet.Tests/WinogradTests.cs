@@ -24,14 +24,6 @@ public class WinogradTests
     const float Rtol = 2e-5f;
     static float Atol(int c, int size = 2) => (size == 2 ? 3e-6f : 3e-5f) * MathF.Sqrt(9 * c);
 
-    static float[] Random(int n, int seed)
-    {
-        var rng = new Random(seed);
-        var a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
-        return a;
-    }
-
     [Theory]
     [InlineData(3, 5, 7, 9, 1, 1, 1, 1)]
     [InlineData(4, 6, 8, 8, 1, 1, 1, 1)]
@@ -47,7 +39,7 @@ public class WinogradTests
     {
         int OH = H + padTop + padBottom - 2, OW = W + padLeft + padRight - 2;
         var g = new ConvGeometry(C, H, W, OC, OH, OW, 3, 3, 1, 1, padTop, padLeft, 1, 1, 1);
-        var x = Random(C * H * W, 1); var w = Random(OC * C * 9, 2); var b = Random(OC, 3);
+        var x = TestData.Uniform(C * H * W, 1); var w = TestData.Uniform(OC * C * 9, 2); var b = TestData.Uniform(OC, 3);
         var direct = new float[OC * OH * OW];
         Conv.Run(x, w, b, direct, 1, g, Activation.None);
         var nhwc = new float[H * W * C];
@@ -77,12 +69,12 @@ public class WinogradTests
         var g = new GraphBuilder();
         int x = g.Input("x", -1, C, H, W);
         var attrs = new Attributes().Set("pads", new long[] { pad, pad, padEnd, padEnd }).Set("activation", "clip").Set("act_min", -0.5f).Set("act_max", 6f);
-        var m = g.Build(g.Add(OpType.Conv, [x, g.Constant("w", Random(OC * C * 9, 3), OC, C, 3, 3), g.Constant("b", Random(OC, 4), OC)], attrs));
+        var m = g.Build(g.Add(OpType.Conv, [x, g.Constant("w", TestData.Uniform(OC * C * 9, 3), OC, C, 3, 3), g.Constant("b", TestData.Uniform(OC, 4), OC)], attrs));
         int OH = H + pad + padEnd - 2, OW = W + pad + padEnd - 2;
         var geometry = new ConvGeometry(C, H, W, OC, OH, OW, 3, 3, 1, 1, pad, pad, 1, 1, 1);
         if (!WinogradNhwc.Supports(geometry)) Assert.Skip("not AVX-512: the kernel is not chosen");
         const int batch = 2;
-        var input = Random(batch * C * H * W, 7);
+        var input = TestData.Uniform(batch * C * H * W, 7);
         using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
         input.CopyTo(slow.Input(0, batch));
         slow.Run(batch);
