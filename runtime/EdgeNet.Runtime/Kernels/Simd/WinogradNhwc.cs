@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using EdgeNet.Engine;
@@ -36,8 +37,11 @@ internal static unsafe class WinogradNhwc
 
     /// <summary>The output tile's edge: 4, F(4×4, 3×3) (36 multiplies per 16 outputs, and less transform work per output),
     /// where channels are whole vectors and the map has at least MinTiles43 4×4 tiles; else 2, F(2×2, 3×3).</summary>
-    public static int Size(in ConvGeometry g) => !Only23 && g.C % 16 == 0 && g.OC % 16 == 0 && Tiles(g, 4) >= MinTiles43 ? 4 : 2;
+    public static int Size(in ConvGeometry g) => !Only23 && g.C % Width == 0 && g.OC % Width == 0 && Tiles(g, 4) >= MinTiles43 ? 4 : 2;
     const int MinTiles43 = 36;
+
+    /// <summary>The transforms' widest vector: 16 lanes on AVX-512, else the machine's Vector&lt;float&gt;.</summary>
+    static int Width => Vector512.IsHardwareAccelerated ? 16 : Vector<float>.Count;
 
     static int Tiles(in ConvGeometry g, int size) => (g.OH + size - 1) / size * ((g.OW + size - 1) / size);
     static int Positions(in ConvGeometry g) => (Size(g) + 2) * (Size(g) + 2);
@@ -118,99 +122,90 @@ internal static unsafe class WinogradNhwc
         }
     }
 
-    /// <summary>F(4×4): Bᵀ d B of one tile, 16 channels at a time (C a multiple of 16): Bᵀ down the 6 columns into
-    /// <paramref name="tmp"/> (36 vectors), then along the 6 rows into v[pos·vs + c].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>F(4×4): Bᵀ d B of one tile, a vector of channels at a time (C a multiple of <see cref="Width"/>): Bᵀ down
+    /// the 6 columns into <paramref name="tmp"/> (36 vectors), then along the 6 rows into v[pos·vs + c].</summary>
     static void InputTile43(float** p, int C, float* v, long vs, float* tmp)
     {
-        for (int c = 0; c < C; c += 16)
+        if (Vector512.IsHardwareAccelerated) InputTile43<Vector512<float>, Lanes512>(p, C, v, vs, tmp);
+        else InputTile43<Vector<float>, LanesNative>(p, C, v, vs, tmp);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void InputTile43<TV, T>(float** p, int C, float* v, long vs, float* tmp) where T : struct, ILanes<TV> where TV : struct
+    {
+        int n = T.Count;
+        for (int c = 0; c < C; c += n)
         {
             for (int j = 0; j < 6; j++)
-                Column43(Vector512.Load(p[j] + c), Vector512.Load(p[6 + j] + c), Vector512.Load(p[12 + j] + c), Vector512.Load(p[18 + j] + c),
-                         Vector512.Load(p[24 + j] + c), Vector512.Load(p[30 + j] + c), tmp + 16 * j, 16 * 6);
+                Column43<TV, T>(T.Load(p[j] + c), T.Load(p[6 + j] + c), T.Load(p[12 + j] + c), T.Load(p[18 + j] + c),
+                                T.Load(p[24 + j] + c), T.Load(p[30 + j] + c), tmp + n * j, n * 6);
             for (int i = 0; i < 6; i++)
             {
-                float* t = tmp + 16 * 6 * i;
-                Column43(Vector512.Load(t), Vector512.Load(t + 16), Vector512.Load(t + 32), Vector512.Load(t + 48), Vector512.Load(t + 64), Vector512.Load(t + 80),
-                         v + 6 * i * vs + c, vs);
+                float* t = tmp + n * 6 * i;
+                Column43<TV, T>(T.Load(t), T.Load(t + n), T.Load(t + 2 * n), T.Load(t + 3 * n), T.Load(t + 4 * n), T.Load(t + 5 * n),
+                                v + 6 * i * vs + c, vs);
             }
         }
     }
 
     /// <summary>Bᵀ times six vectors, stored <paramref name="stride"/> floats apart (<see cref="Winograd.InputColumn43"/>'s order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Column43(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5, float* t, long stride)
+    static void Column43<TV, T>(TV d0, TV d1, TV d2, TV d3, TV d4, TV d5, float* t, long stride) where T : struct, ILanes<TV> where TV : struct
     {
-        var four = Vector512.Create(4f); var five = Vector512.Create(5f); var two = Vector512.Create(2f);
-        (four * d0 - five * d2 + d4).Store(t);
-        (d4 + d3 - four * (d1 + d2)).Store(t + stride);
-        (d4 - d3 + four * (d1 - d2)).Store(t + 2 * stride);
-        (d4 - d2 + two * (d3 - d1)).Store(t + 3 * stride);
-        (d4 - d2 - two * (d3 - d1)).Store(t + 4 * stride);
-        (four * d1 - five * d3 + d5).Store(t + 5 * stride);
+        TV four = T.Splat(4f), five = T.Splat(5f), two = T.Splat(2f);
+        T.Store(t, T.Add(T.Sub(T.Mul(four, d0), T.Mul(five, d2)), d4));
+        T.Store(t + stride, T.Sub(T.Add(d4, d3), T.Mul(four, T.Add(d1, d2))));
+        T.Store(t + 2 * stride, T.Add(T.Sub(d4, d3), T.Mul(four, T.Sub(d1, d2))));
+        T.Store(t + 3 * stride, T.Add(T.Sub(d4, d2), T.Mul(two, T.Sub(d3, d1))));
+        T.Store(t + 4 * stride, T.Sub(T.Sub(d4, d2), T.Mul(two, T.Sub(d3, d1))));
+        T.Store(t + 5 * stride, T.Add(T.Sub(T.Mul(four, d1), T.Mul(five, d3)), d5));
     }
 
-    /// <summary>F(4×4): Aᵀ m A of one tile, 16 output channels at a time (OC a multiple of 16), + bias, clamped, to its
-    /// first <paramref name="rows"/> × <paramref name="cols"/> pixels (rows <paramref name="ldy"/> floats apart).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>F(4×4): Aᵀ m A of one tile, a vector of output channels at a time (OC a multiple of <see cref="Width"/>),
+    /// + bias, clamped, to its first <paramref name="rows"/> × <paramref name="cols"/> pixels (rows <paramref name="ldy"/> floats apart).</summary>
     static void OutputTile43(float* m, long ms, int OC, float* bias, float* y, long ldy, int rows, int cols, float lo, float hi, float* tmp)
     {
-        var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi);
-        var two = Vector512.Create(2f); var four = Vector512.Create(4f); var eight = Vector512.Create(8f);
-        for (int o = 0; o < OC; o += 16)
+        if (Vector512.IsHardwareAccelerated) OutputTile43<Vector512<float>, Lanes512>(m, ms, OC, bias, y, ldy, rows, cols, lo, hi, tmp);
+        else OutputTile43<Vector<float>, LanesNative>(m, ms, OC, bias, y, ldy, rows, cols, lo, hi, tmp);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void OutputTile43<TV, T>(float* m, long ms, int OC, float* bias, float* y, long ldy, int rows, int cols, float lo, float hi, float* tmp)
+        where T : struct, ILanes<TV> where TV : struct
+    {
+        int n = T.Count;
+        TV vlo = T.Splat(lo), vhi = T.Splat(hi), two = T.Splat(2f), four = T.Splat(4f), eight = T.Splat(8f);
+        for (int o = 0; o < OC; o += n)
         {
             float* q = m + o;
             for (int j = 0; j < 6; j++)   // Aᵀ down the columns: tmp[i·6 + j]
             {
-                var m0 = Vector512.Load(q + j * ms); var m1 = Vector512.Load(q + (6 + j) * ms); var m2 = Vector512.Load(q + (12 + j) * ms);
-                var m3 = Vector512.Load(q + (18 + j) * ms); var m4 = Vector512.Load(q + (24 + j) * ms); var m5 = Vector512.Load(q + (30 + j) * ms);
-                var a = m1 + m2; var b = m1 - m2; var c = m3 + m4; var d = m3 - m4;
-                (m0 + a + c).Store(tmp + 16 * j); (b + two * d).Store(tmp + 16 * (6 + j));
-                (a + four * c).Store(tmp + 16 * (12 + j)); (b + eight * d + m5).Store(tmp + 16 * (18 + j));
+                TV m0 = T.Load(q + j * ms), m1 = T.Load(q + (6 + j) * ms), m2 = T.Load(q + (12 + j) * ms);
+                TV m3 = T.Load(q + (18 + j) * ms), m4 = T.Load(q + (24 + j) * ms), m5 = T.Load(q + (30 + j) * ms);
+                TV a = T.Add(m1, m2), b = T.Sub(m1, m2), c = T.Add(m3, m4), d = T.Sub(m3, m4);
+                T.Store(tmp + n * j, T.Add(T.Add(m0, a), c)); T.Store(tmp + n * (6 + j), T.Add(b, T.Mul(two, d)));
+                T.Store(tmp + n * (12 + j), T.Add(a, T.Mul(four, c))); T.Store(tmp + n * (18 + j), T.Add(T.Add(b, T.Mul(eight, d)), m5));
             }
-            var bv = Vector512.Load(bias + o);
+            TV bv = T.Load(bias + o);
             for (int i = 0; i < rows; i++)   // then along the rows, to the pixels inside the map
             {
-                float* t = tmp + 16 * 6 * i, yr = y + i * ldy + o;
-                var m0 = Vector512.Load(t); var m1 = Vector512.Load(t + 16); var m2 = Vector512.Load(t + 32);
-                var m3 = Vector512.Load(t + 48); var m4 = Vector512.Load(t + 64); var m5 = Vector512.Load(t + 80);
-                var a = m1 + m2; var b = m1 - m2; var c = m3 + m4; var d = m3 - m4;
-                Clamp.Of(m0 + a + c + bv, vlo, vhi).Store(yr);
-                if (cols > 1) Clamp.Of(b + two * d + bv, vlo, vhi).Store(yr + OC);
-                if (cols > 2) Clamp.Of(a + four * c + bv, vlo, vhi).Store(yr + 2 * OC);
-                if (cols > 3) Clamp.Of(b + eight * d + m5 + bv, vlo, vhi).Store(yr + 3 * OC);
+                float* t = tmp + n * 6 * i, yr = y + i * ldy + o;
+                TV m0 = T.Load(t), m1 = T.Load(t + n), m2 = T.Load(t + 2 * n), m3 = T.Load(t + 3 * n), m4 = T.Load(t + 4 * n), m5 = T.Load(t + 5 * n);
+                TV a = T.Add(m1, m2), b = T.Sub(m1, m2), c = T.Add(m3, m4), d = T.Sub(m3, m4);
+                T.Store(yr, T.Add(T.Add(T.Add(m0, a), c), bv), vlo, vhi);
+                if (cols > 1) T.Store(yr + OC, T.Add(T.Add(b, T.Mul(two, d)), bv), vlo, vhi);
+                if (cols > 2) T.Store(yr + 2 * OC, T.Add(T.Add(a, T.Mul(four, c)), bv), vlo, vhi);
+                if (cols > 3) T.Store(yr + 3 * OC, T.Add(T.Add(T.Add(b, T.Mul(eight, d)), m5), bv), vlo, vhi);
             }
         }
     }
 
-    /// <summary>Bᵀ d B of one tile for every channel: d from the 16 pointers (input pixels or zeros), v[pos·vs + c].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Bᵀ d B of one tile for every channel: d from the 16 pointers (input pixels or zeros), v[pos·vs + c]; whole
+    /// vectors (16 lanes, then the machine's 8 or 4), then one channel at a time.</summary>
     static void InputTile(float** p, int C, float* v, long vs, float* tmp)
     {
-        int c = 0;
-        for (; c + 16 <= C; c += 16)
-        {
-            var d0 = Vector512.Load(p[0] + c); var d1 = Vector512.Load(p[1] + c); var d2 = Vector512.Load(p[2] + c); var d3 = Vector512.Load(p[3] + c);
-            var d4 = Vector512.Load(p[4] + c); var d5 = Vector512.Load(p[5] + c); var d6 = Vector512.Load(p[6] + c); var d7 = Vector512.Load(p[7] + c);
-            var d8 = Vector512.Load(p[8] + c); var d9 = Vector512.Load(p[9] + c); var d10 = Vector512.Load(p[10] + c); var d11 = Vector512.Load(p[11] + c);
-            var d12 = Vector512.Load(p[12] + c); var d13 = Vector512.Load(p[13] + c); var d14 = Vector512.Load(p[14] + c); var d15 = Vector512.Load(p[15] + c);
-            // Bᵀ d: rows d0 − d2, d1 + d2, d2 − d1, d1 − d3 (rows of 4 pixels); then each row times B.
-            InputRow(d0 - d8, d1 - d9, d2 - d10, d3 - d11, v + c, vs);
-            InputRow(d4 + d8, d5 + d9, d6 + d10, d7 + d11, v + 4 * vs + c, vs);
-            InputRow(d8 - d4, d9 - d5, d10 - d6, d11 - d7, v + 8 * vs + c, vs);
-            InputRow(d4 - d12, d5 - d13, d6 - d14, d7 - d15, v + 12 * vs + c, vs);
-        }
-        for (; c + 8 <= C; c += 8)   // the same on 8 channels (24, 40, 56, … channel convs)
-        {
-            var d0 = Vector256.Load(p[0] + c); var d1 = Vector256.Load(p[1] + c); var d2 = Vector256.Load(p[2] + c); var d3 = Vector256.Load(p[3] + c);
-            var d4 = Vector256.Load(p[4] + c); var d5 = Vector256.Load(p[5] + c); var d6 = Vector256.Load(p[6] + c); var d7 = Vector256.Load(p[7] + c);
-            var d8 = Vector256.Load(p[8] + c); var d9 = Vector256.Load(p[9] + c); var d10 = Vector256.Load(p[10] + c); var d11 = Vector256.Load(p[11] + c);
-            var d12 = Vector256.Load(p[12] + c); var d13 = Vector256.Load(p[13] + c); var d14 = Vector256.Load(p[14] + c); var d15 = Vector256.Load(p[15] + c);
-            InputRow(d0 - d8, d1 - d9, d2 - d10, d3 - d11, v + c, vs);
-            InputRow(d4 + d8, d5 + d9, d6 + d10, d7 + d11, v + 4 * vs + c, vs);
-            InputRow(d8 - d4, d9 - d5, d10 - d6, d11 - d7, v + 8 * vs + c, vs);
-            InputRow(d4 - d12, d5 - d13, d6 - d14, d7 - d15, v + 12 * vs + c, vs);
-        }
+        int c = Vector512.IsHardwareAccelerated ? InputTile<Vector512<float>, Lanes512>(p, 0, C, v, vs) : 0;
+        c = InputTile<Vector<float>, LanesNative>(p, c, C, v, vs);
         for (; c < C; c++)
         {
             for (int i = 0; i < 16; i++) tmp[i] = p[i][c];
@@ -219,59 +214,37 @@ internal static unsafe class WinogradNhwc
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void InputRow(Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3, float* v, long vs)
+    /// <summary>Channels c.. in whole vectors of T; returns the first channel left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static int InputTile<TV, T>(float** p, int c, int C, float* v, long vs) where T : struct, ILanes<TV> where TV : struct
     {
-        (t0 - t2).Store(v); (t1 + t2).Store(v + vs); (t2 - t1).Store(v + 2 * vs); (t1 - t3).Store(v + 3 * vs);
+        for (; c + T.Count <= C; c += T.Count)
+        {
+            TV d0 = T.Load(p[0] + c), d1 = T.Load(p[1] + c), d2 = T.Load(p[2] + c), d3 = T.Load(p[3] + c);
+            TV d4 = T.Load(p[4] + c), d5 = T.Load(p[5] + c), d6 = T.Load(p[6] + c), d7 = T.Load(p[7] + c);
+            TV d8 = T.Load(p[8] + c), d9 = T.Load(p[9] + c), d10 = T.Load(p[10] + c), d11 = T.Load(p[11] + c);
+            TV d12 = T.Load(p[12] + c), d13 = T.Load(p[13] + c), d14 = T.Load(p[14] + c), d15 = T.Load(p[15] + c);
+            // Bᵀ d: rows d0 − d2, d1 + d2, d2 − d1, d1 − d3 (rows of 4 pixels); then each row times B.
+            InputRow<TV, T>(T.Sub(d0, d8), T.Sub(d1, d9), T.Sub(d2, d10), T.Sub(d3, d11), v + c, vs);
+            InputRow<TV, T>(T.Add(d4, d8), T.Add(d5, d9), T.Add(d6, d10), T.Add(d7, d11), v + 4 * vs + c, vs);
+            InputRow<TV, T>(T.Sub(d8, d4), T.Sub(d9, d5), T.Sub(d10, d6), T.Sub(d11, d7), v + 8 * vs + c, vs);
+            InputRow<TV, T>(T.Sub(d4, d12), T.Sub(d5, d13), T.Sub(d6, d14), T.Sub(d7, d15), v + 12 * vs + c, vs);
+        }
+        return c;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void InputRow(Vector256<float> t0, Vector256<float> t1, Vector256<float> t2, Vector256<float> t3, float* v, long vs)
+    static void InputRow<TV, T>(TV t0, TV t1, TV t2, TV t3, float* v, long vs) where T : struct, ILanes<TV> where TV : struct
     {
-        (t0 - t2).Store(v); (t1 + t2).Store(v + vs); (t2 - t1).Store(v + 2 * vs); (t1 - t3).Store(v + 3 * vs);
+        T.Store(v, T.Sub(t0, t2)); T.Store(v + vs, T.Add(t1, t2)); T.Store(v + 2 * vs, T.Sub(t2, t1)); T.Store(v + 3 * vs, T.Sub(t1, t3));
     }
 
     /// <summary>Aᵀ m A of one tile for every output channel, + bias, clamped, to its 2×2 pixels (<paramref name="y1"/> null:
     /// the tile's second row is past the bottom; <paramref name="right"/> false: its second column past the right edge).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void OutputTile(float* m, long ms, int OC, float* bias, float* y0, float* y1, bool right, float lo, float hi, float* tmp)
     {
-        var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi);
-        int o = 0;
-        for (; o + 16 <= OC; o += 16)
-        {
-            float* q = m + o;
-            var m0 = Vector512.Load(q); var m1 = Vector512.Load(q + ms); var m2 = Vector512.Load(q + 2 * ms); var m3 = Vector512.Load(q + 3 * ms);
-            var m4 = Vector512.Load(q + 4 * ms); var m5 = Vector512.Load(q + 5 * ms); var m6 = Vector512.Load(q + 6 * ms); var m7 = Vector512.Load(q + 7 * ms);
-            var m8 = Vector512.Load(q + 8 * ms); var m9 = Vector512.Load(q + 9 * ms); var m10 = Vector512.Load(q + 10 * ms); var m11 = Vector512.Load(q + 11 * ms);
-            var m12 = Vector512.Load(q + 12 * ms); var m13 = Vector512.Load(q + 13 * ms); var m14 = Vector512.Load(q + 14 * ms); var m15 = Vector512.Load(q + 15 * ms);
-            var b = Vector512.Load(bias + o);
-            // Aᵀ m: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows); then each row times A.
-            var s00 = m0 + m4 + m8; var s01 = m1 + m5 + m9; var s02 = m2 + m6 + m10; var s03 = m3 + m7 + m11;
-            Clamp.Of(s00 + s01 + s02 + b, vlo, vhi).Store(y0 + o);
-            if (right) Clamp.Of(s01 - s02 - s03 + b, vlo, vhi).Store(y0 + OC + o);
-            if (y1 == null) continue;
-            var s10 = m4 - m8 - m12; var s11 = m5 - m9 - m13; var s12 = m6 - m10 - m14; var s13 = m7 - m11 - m15;
-            Clamp.Of(s10 + s11 + s12 + b, vlo, vhi).Store(y1 + o);
-            if (right) Clamp.Of(s11 - s12 - s13 + b, vlo, vhi).Store(y1 + OC + o);
-        }
-        var wlo = Vector256.Create(lo); var whi = Vector256.Create(hi);
-        for (; o + 8 <= OC; o += 8)   // the same on 8 channels
-        {
-            float* q = m + o;
-            var m0 = Vector256.Load(q); var m1 = Vector256.Load(q + ms); var m2 = Vector256.Load(q + 2 * ms); var m3 = Vector256.Load(q + 3 * ms);
-            var m4 = Vector256.Load(q + 4 * ms); var m5 = Vector256.Load(q + 5 * ms); var m6 = Vector256.Load(q + 6 * ms); var m7 = Vector256.Load(q + 7 * ms);
-            var m8 = Vector256.Load(q + 8 * ms); var m9 = Vector256.Load(q + 9 * ms); var m10 = Vector256.Load(q + 10 * ms); var m11 = Vector256.Load(q + 11 * ms);
-            var m12 = Vector256.Load(q + 12 * ms); var m13 = Vector256.Load(q + 13 * ms); var m14 = Vector256.Load(q + 14 * ms); var m15 = Vector256.Load(q + 15 * ms);
-            var b = Vector256.Load(bias + o);
-            var s00 = m0 + m4 + m8; var s01 = m1 + m5 + m9; var s02 = m2 + m6 + m10; var s03 = m3 + m7 + m11;
-            Clamp.Of(s00 + s01 + s02 + b, wlo, whi).Store(y0 + o);
-            if (right) Clamp.Of(s01 - s02 - s03 + b, wlo, whi).Store(y0 + OC + o);
-            if (y1 == null) continue;
-            var s10 = m4 - m8 - m12; var s11 = m5 - m9 - m13; var s12 = m6 - m10 - m14; var s13 = m7 - m11 - m15;
-            Clamp.Of(s10 + s11 + s12 + b, wlo, whi).Store(y1 + o);
-            if (right) Clamp.Of(s11 - s12 - s13 + b, wlo, whi).Store(y1 + OC + o);
-        }
+        int o = Vector512.IsHardwareAccelerated ? OutputTile<Vector512<float>, Lanes512>(m, ms, 0, OC, bias, y0, y1, right, lo, hi) : 0;
+        o = OutputTile<Vector<float>, LanesNative>(m, ms, o, OC, bias, y0, y1, right, lo, hi);
         for (; o < OC; o++)
         {
             for (int i = 0; i < 16; i++) tmp[i] = m[i * ms + o];
@@ -282,5 +255,31 @@ internal static unsafe class WinogradNhwc
             y1[o] = Math.Clamp(tmp[16 + 2] + bias[o], lo, hi);
             if (right) y1[OC + o] = Math.Clamp(tmp[16 + 3] + bias[o], lo, hi);
         }
+    }
+
+    /// <summary>Output channels o.. in whole vectors of T; returns the first channel left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static int OutputTile<TV, T>(float* m, long ms, int o, int OC, float* bias, float* y0, float* y1, bool right, float lo, float hi)
+        where T : struct, ILanes<TV> where TV : struct
+    {
+        TV vlo = T.Splat(lo), vhi = T.Splat(hi);
+        for (; o + T.Count <= OC; o += T.Count)
+        {
+            float* q = m + o;
+            TV m0 = T.Load(q), m1 = T.Load(q + ms), m2 = T.Load(q + 2 * ms), m3 = T.Load(q + 3 * ms);
+            TV m4 = T.Load(q + 4 * ms), m5 = T.Load(q + 5 * ms), m6 = T.Load(q + 6 * ms), m7 = T.Load(q + 7 * ms);
+            TV m8 = T.Load(q + 8 * ms), m9 = T.Load(q + 9 * ms), m10 = T.Load(q + 10 * ms), m11 = T.Load(q + 11 * ms);
+            TV m12 = T.Load(q + 12 * ms), m13 = T.Load(q + 13 * ms), m14 = T.Load(q + 14 * ms), m15 = T.Load(q + 15 * ms);
+            TV b = T.Load(bias + o);
+            // Aᵀ m: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows); then each row times A.
+            TV s00 = T.Add(T.Add(m0, m4), m8), s01 = T.Add(T.Add(m1, m5), m9), s02 = T.Add(T.Add(m2, m6), m10), s03 = T.Add(T.Add(m3, m7), m11);
+            T.Store(y0 + o, T.Add(T.Add(T.Add(s00, s01), s02), b), vlo, vhi);
+            if (right) T.Store(y0 + OC + o, T.Add(T.Sub(T.Sub(s01, s02), s03), b), vlo, vhi);
+            if (y1 == null) continue;
+            TV s10 = T.Sub(T.Sub(m4, m8), m12), s11 = T.Sub(T.Sub(m5, m9), m13), s12 = T.Sub(T.Sub(m6, m10), m14), s13 = T.Sub(T.Sub(m7, m11), m15);
+            T.Store(y1 + o, T.Add(T.Add(T.Add(s10, s11), s12), b), vlo, vhi);
+            if (right) T.Store(y1 + OC + o, T.Add(T.Sub(T.Sub(s11, s12), s13), b), vlo, vhi);
+        }
+        return o;
     }
 }
