@@ -31,7 +31,12 @@ internal static class OpTable
         new()
         {
             Op = OpType.Conv, Inputs = (2, 3), Onnx = ["Conv"],
-            Fp32 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) != 0 ? new ConvNhwcKernel(m, n) : new ConvKernel(m, n, o),
+            Fp32 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) switch
+            {
+                0 => new ConvKernel(m, n, o),
+                ExpandDepthwiseFusion.ChannelsLastValue => new ExpandDepthwiseKernel(m, n),
+                _ => new ConvNhwcKernel(m, n),
+            },
             Int8 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) != 0 ? new ConvNhwcInt8Kernel(m, n) : new ConvInt8Kernel(m, n, o),
             Layout = LayoutRole.Conv, ChannelsLastAccepts = ConvNhwcKernel.Accepts, Int8ChannelsLast = true,
             Quant = QuantRole.Layer, Parameters = [1, 2], TrainForward = Gradients.ConvForward, Backward = Gradients.Conv,
