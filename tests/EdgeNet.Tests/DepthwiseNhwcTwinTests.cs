@@ -1,3 +1,5 @@
+using EdgeNet.Engine;
+using EdgeNet.Format;
 using EdgeNet.Kernels;
 using EdgeNet.Kernels.Reference;
 using EdgeNet.Kernels.Simd;
@@ -71,4 +73,45 @@ public unsafe class DepthwiseNhwcTwinTests
         Assert.Equal(whole, banded);
     }
 
+    /// <summary>SiLU fused into the store (AVX-512, whole 16-channel blocks; EfficientNet-B0's depthwise layers): the
+    /// reference conv and x/(1 + e^−x) in double, within the conv's bound plus 2e-6 relative; banded, the same bits; and
+    /// the bits the conv kernel's separate Swish pass gives (the same 16-lane form).</summary>
+    [Theory]
+    [InlineData(32, 21, 23, 3, 1, 1)]   // 3×3 stride 1: four, two and one pixels at a time
+    [InlineData(96, 22, 24, 3, 2, 1)]   // 3×3 stride 2
+    [InlineData(144, 13, 13, 5, 1, 2)]  // 5×5 strips
+    [InlineData(240, 14, 15, 5, 2, 2)]  // 5×5 stride 2
+    [InlineData(16, 9, 11, 7, 1, 3)]    // the any-size strips
+    [InlineData(64, 67, 61, 3, 1, 1)]   // a map past 1 MB: bands of rows
+    public void Depthwise_nhwc_with_fused_swish_matches_reference(int c, int h, int w, int k, int stride, int pad)
+    {
+        int oh = (h + 2 * pad - (k - 1) - 1) / stride + 1, ow = (w + 2 * pad - (k - 1) - 1) / stride + 1;
+        var g = new ConvGeometry(c, h, w, c, oh, ow, k, k, stride, stride, pad, pad, 1, 1, c);
+        if (!DepthwiseNhwc.FusesSwish(g)) Assert.Skip("not AVX-512: SiLU is not fused");
+        var x = TestData.Uniform(h * w * c, 1, 2f); var wt = TestData.Uniform(c * k * k, 2); var b = TestData.Uniform(c, 3);
+        var xc = new float[c * h * w];
+        for (int i = 0; i < h * w; i++) for (int ch = 0; ch < c; ch++) xc[ch * h * w + i] = x[i * c + ch];
+        var yref = new float[c * oh * ow];
+        Conv.Run(xc, wt, b, yref, 1, g, Activation.None);
+
+        var packed = DepthwiseNhwc.PackWeights(wt, c, k * k);
+        var plain = new float[oh * ow * c]; var whole = new float[oh * ow * c]; var banded = new float[oh * ow * c];
+        fixed (float* px = x, pw = packed, pb = b, pp = plain, py = whole, pz = banded)
+        {
+            DepthwiseNhwc.Run(px, pw, pb, pp, g, float.NegativeInfinity, float.PositiveInfinity, 0, oh);
+            DepthwiseNhwc.Run(px, pw, pb, py, g, float.NegativeInfinity, float.PositiveInfinity, 0, oh, swish: true);
+            for (int r = 0; r < oh; r += 3) DepthwiseNhwc.Run(px, pw, pb, pz, g, float.NegativeInfinity, float.PositiveInfinity, r, Math.Min(oh, r + 3), swish: true);
+        }
+        for (int i = 0; i < oh * ow; i++)
+            for (int ch = 0; ch < c; ch++)
+            {
+                double v = yref[ch * oh * ow + i], want = v / (1 + Math.Exp(-v));
+                float got = whole[i * c + ch];
+                Assert.True(Math.Abs(want - got) <= 1e-5 * (1 + k * k) * (1 + Math.Abs(v)) + 2e-6 * Math.Abs(want), $"pixel {i} channel {ch}: {got} vs {want}");
+            }
+        Assert.Equal(whole, banded);
+        var swish = OpTable.Get(OpType.Swish).Unary!;
+        new Activation(swish, swish.Read(new Attributes(), "", "test")).Apply(plain);
+        Assert.Equal(plain, whole);
+    }
 }

@@ -116,6 +116,7 @@ public class IntraOpThreadTests
     [InlineData("Sigmoid")]
     [InlineData("Tanh")]
     [InlineData("HardSwish")]
+    [InlineData("Swish")]
     [InlineData("Exp")]
     [InlineData("Erf")]
     [InlineData("Gelu")]

@@ -13,7 +13,7 @@ namespace EdgeNet.Kernels;
 /// strided, dilated, grouped): on AVX-512, <see cref="IndirectConvNhwc"/> (the rows read in place, blocks of pixels by
 /// ranges of output-channel panels); else per group, the rows of <see cref="Im2ColNhwc"/> (one output pixel each:
 /// KH·KW runs of the group's channels) times the group's packed Wᵀ, block of rows by block of rows so the rows stay in
-/// cache. A clamp activation is applied in the kernels' registers; any other, and a residual sum (a 4th input, fused
+/// cache. A clamp activation (and SiLU after a depthwise on AVX-512) is applied in the kernels' registers; any other, and a residual sum (a 4th input, fused
 /// into the plan by <see cref="ConvSumFusion"/>: y = act(conv(x) + b + sum)), by <see cref="OutputEpilogue"/> on each
 /// part of the output (band of rows, block of pixels) right after the part is written, in its thread.
 /// </summary>
@@ -23,6 +23,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     readonly ConvGeometry g;
     readonly OutputEpilogue epi;
     readonly bool depthwise, direct;   // direct: NCHW input, few channels (Simd.DirectConvNhwc)
+    readonly bool dwSwish;   // depthwise with SiLU applied in its store
     readonly bool padDirect;   // direct, reading a zero-padded copy of each image (geometry gp) from the scratch
     readonly ConvGeometry gp;
     readonly bool general;   // im2col rows × packed Wᵀ per group
@@ -72,7 +73,10 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
             sum = node.Inputs[3];
             if (!FloatTensor(m, sum, "sum").Shape.SequenceEqual(m.Tensors[y].Shape)) throw Error($"sum {Format.Shape.Format(m.Tensors[sum].Shape)} is not the output's shape");
         }
-        epi = new OutputEpilogue(Activation.FromAttributes(node.Attributes, node.Name), hasSum: sum >= 0);
+        var act = Activation.FromAttributes(node.Attributes, node.Name);
+        // SiLU after a depthwise conv goes into the kernel's store (DepthwiseNhwc.FusesSwish), not a pass over the output.
+        dwSwish = depthwise && sum < 0 && act.Op?.Op == OpType.Swish && act.Params.A == 1f && DepthwiseNhwc.FusesSwish(g);
+        epi = new OutputEpilogue(dwSwish ? Activation.None : act, hasSum: sum >= 0);
         bias = NativeBuffer.Of(b);
         if (direct) weights = NativeBuffer.Of(DirectConvNhwc.PackWeights(wt.Floats(), g.OC, g.C * g.KH * g.KW));
         else if (depthwise) weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(wt.Floats(), g.C, g.KH * g.KW));
@@ -212,7 +216,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         int oh0 = (int)((long)g.OH * band / bands), oh1 = (int)((long)g.OH * (band + 1) / bands);
         float* xi = cx + image * (long)gp.H * gp.W * gp.C, yi = cy + image * (long)g.OH * g.OW * g.OC;
         if (direct) DirectConvNhwc.Run(xi, weights.Floats, bias.Floats, yi, gp, epi.Lo, epi.Hi, taps, oh0, oh1);
-        else DepthwiseNhwc.Run(xi, weights.Floats, bias.Floats, yi, g, epi.Lo, epi.Hi, oh0, oh1);
+        else DepthwiseNhwc.Run(xi, weights.Floats, bias.Floats, yi, g, epi.Lo, epi.Hi, oh0, oh1, dwSwish);
         if (epi.Active) epi.Part(image * outImage + (long)oh0 * g.OW * g.OC, image * outImage + (long)oh1 * g.OW * g.OC);
     }
 

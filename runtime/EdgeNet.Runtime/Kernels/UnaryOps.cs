@@ -86,12 +86,17 @@ internal readonly struct HardSwishOp : IUnaryOp<HardSwishOp>, IVectorOp
 
 /// <summary>x · σ(αx); A = alpha (ONNX Swish; SiLU at α = 1: EfficientNet, YOLOv5/v8 write it as Mul(x, Sigmoid(x)),
 /// which the converter rewrites to this op). The vector form is x·(½ + ½·tanh(αx/2)) with
-/// <see cref="VectorSigmoid.Tanh"/>.</summary>
+/// <see cref="VectorSigmoid.Tanh(Vector{float})"/>, 16 lanes on AVX-512 (<see cref="VectorSigmoid.Swish(float, ReadOnlySpan{float}, Span{float})"/>).</summary>
 internal readonly struct SwishOp(float alpha) : IUnaryOp<SwishOp>, IVectorOp
 {
     public static SwishOp Create(UnaryParams p) => new(p.A);
     public static bool DerivativeNeedsInput => true;
-    public static void Apply(in SwishOp op, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Map(op, x, y);
+    public static void Apply(in SwishOp op, ReadOnlySpan<float> x, Span<float> y) => op.Apply(x, y);
+    void Apply(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (VectorSigmoid.Wide) VectorSigmoid.Swish(alpha, x, y);
+        else Elementwise.Map(this, x, y);
+    }
     public float Invoke(float x) => x / (1 + MathF.Exp(-alpha * x));
     public Vector<float> Invoke(Vector<float> x)
     {

@@ -25,12 +25,20 @@ internal static unsafe class DepthwiseNhwc
         return p;
     }
 
-    /// <summary>Output rows oh0..oh1 of one image, in bands of rows (<see cref="BandRows"/>).</summary>
-    public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int oh0, int oh1)
+    /// <summary>Output rows oh0..oh1 of one image, in bands of rows (<see cref="BandRows"/>). <paramref name="swish"/>
+    /// (only where <see cref="FusesSwish"/>): SiLU, x·σ(x), applied to each output vector after the clamp, in its
+    /// store, so no second pass reads the map back (EfficientNet-B0's depthwise layers).</summary>
+    public static void Run(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int oh0, int oh1, bool swish = false)
     {
+        if (swish && !FusesSwish(g)) throw new ArgumentException("SiLU fused into the store needs AVX-512 and whole 16-channel blocks");
         int band = BandRows(g);
-        for (int r0 = oh0; r0 < oh1; r0 += band) Rows(x, w, b, y, g, lo, hi, r0, Math.Min(oh1, r0 + band));
+        for (int r0 = oh0; r0 < oh1; r0 += band)
+            if (swish) Rows<Lanes512Swish>(x, w, b, y, g, lo, hi, r0, Math.Min(oh1, r0 + band));
+            else Rows<Lanes512>(x, w, b, y, g, lo, hi, r0, Math.Min(oh1, r0 + band));
     }
+
+    /// <summary>SiLU can go into the store: every block of channels is a 16-lane one (<see cref="VectorSigmoid.Wide"/>).</summary>
+    public static bool FusesSwish(in ConvGeometry g) => VectorSigmoid.Wide && g.C % 16 == 0;
 
     /// <summary>A map up to this size stays in cache (L2 of the x64 AVX-512 parts, the Pi 4's) while every block of
     /// channels passes over it; a larger one runs in bands whose input rows fit <see cref="BandBytes"/>.</summary>
@@ -53,25 +61,26 @@ internal static unsafe class DepthwiseNhwc
     /// then Vector&lt;float&gt;); the channels past the last whole vector are one more Vector&lt;float&gt; ending at C,
     /// overlapping channels already written (same sums in the same order, so the same values): only a map of fewer
     /// channels than one vector runs the scalar loop.</summary>
-    static void Rows(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int oh0, int oh1)
+    static void Rows<T512>(float* x, float* w, float* b, float* y, in ConvGeometry g, float lo, float hi, int oh0, int oh1)
+        where T512 : struct, ILanes<Vector512<float>>
     {
         int C = g.C, vl = Vector<float>.Count, c0 = 0;
         bool wide = Vector512.IsHardwareAccelerated;
         if (g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1)
         {
-            if (wide) for (; c0 + 16 <= C; c0 += 16) Block3x3V512(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+            if (wide) for (; c0 + 16 <= C; c0 += 16) Block3x3V512<T512>(x, w, b, y, g, c0, lo, hi, oh0, oh1);
             for (; c0 + vl <= C; c0 += vl) Block3x3(x, w, b, y, g, c0, lo, hi, oh0, oh1);
             if (c0 < C && C >= vl) { Block3x3(x, w, b, y, g, C - vl, lo, hi, oh0, oh1); return; }
         }
         else if (DepthwiseNhwc5x5.Fits(g))
         {
-            if (wide) for (; c0 + 16 <= C; c0 += 16) DepthwiseNhwc5x5.Run<Vector512<float>, Lanes512>(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+            if (wide) for (; c0 + 16 <= C; c0 += 16) DepthwiseNhwc5x5.Run<Vector512<float>, T512>(x, w, b, y, g, c0, lo, hi, oh0, oh1);
             for (; c0 + vl <= C; c0 += vl) DepthwiseNhwc5x5.Run<Vector<float>, LanesNative>(x, w, b, y, g, c0, lo, hi, oh0, oh1);
             if (c0 < C && C >= vl) { DepthwiseNhwc5x5.Run<Vector<float>, LanesNative>(x, w, b, y, g, C - vl, lo, hi, oh0, oh1); return; }
         }
         else
         {
-            if (wide) for (; c0 + 16 <= C; c0 += 16) DepthwiseNhwcStrips.Run<Vector512<float>, Lanes512>(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+            if (wide) for (; c0 + 16 <= C; c0 += 16) DepthwiseNhwcStrips.Run<Vector512<float>, T512>(x, w, b, y, g, c0, lo, hi, oh0, oh1);
             for (; c0 + vl <= C; c0 += vl) DepthwiseNhwcStrips.Run<Vector<float>, LanesNative>(x, w, b, y, g, c0, lo, hi, oh0, oh1);
             if (c0 < C && C >= vl) { DepthwiseNhwcStrips.Run<Vector<float>, LanesNative>(x, w, b, y, g, C - vl, lo, hi, oh0, oh1); return; }
         }
@@ -217,9 +226,11 @@ internal static unsafe class DepthwiseNhwc
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store(float* y, Vector<float> acc, Vector<float> lo, Vector<float> hi) => Clamp.Of(acc, lo, hi).Store(y);
 
-    // The same 3×3 kernel 16 channels wide, where 512-bit vectors run at full rate (AVX-512).
+    // The same 3×3 kernel 16 channels wide, where 512-bit vectors run at full rate (AVX-512); T's store clamps (and
+    // with Lanes512Swish applies SiLU).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Block3x3V512(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
+    static void Block3x3V512<T>(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
+        where T : struct, ILanes<Vector512<float>>
     {
         int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
         var w0 = Vector512.Load(w + 0 * C + c0); var w1 = Vector512.Load(w + 1 * C + c0); var w2 = Vector512.Load(w + 2 * C + c0);
@@ -239,7 +250,7 @@ internal static unsafe class DepthwiseNhwc
             bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
             float* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
             for (int ow = 0; ow < owLo; ow++)
-                Store512(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
+                T.Store(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
             float* row = x + (long)ih * rowStride + c0;
             int ow2 = owLo;
             // Four pixels at a time: each input column is loaded once per kernel row for the outputs that share it
@@ -254,7 +265,7 @@ internal static unsafe class DepthwiseNhwc
                     Row4Stride1(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
                     Row4Stride1(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
                     float* o = yr + (long)ow2 * C;
-                    Store512(o, a0, vlo, vhi); Store512(o + C, a1, vlo, vhi); Store512(o + 2 * C, a2, vlo, vhi); Store512(o + 3 * C, a3, vlo, vhi);
+                    T.Store(o, a0, vlo, vhi); T.Store(o + C, a1, vlo, vhi); T.Store(o + 2 * C, a2, vlo, vhi); T.Store(o + 3 * C, a3, vlo, vhi);
                 }
             else if (sw == 2)
                 for (; ow2 + 4 <= owHi; ow2 += 4)
@@ -265,7 +276,7 @@ internal static unsafe class DepthwiseNhwc
                     Row4Stride2(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
                     Row4Stride2(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
                     float* o = yr + (long)ow2 * C;
-                    Store512(o, a0, vlo, vhi); Store512(o + C, a1, vlo, vhi); Store512(o + 2 * C, a2, vlo, vhi); Store512(o + 3 * C, a3, vlo, vhi);
+                    T.Store(o, a0, vlo, vhi); T.Store(o + C, a1, vlo, vhi); T.Store(o + 2 * C, a2, vlo, vhi); T.Store(o + 3 * C, a3, vlo, vhi);
                 }
             // Two pixels at a time: two independent FMA chains.
             for (; ow2 + 2 <= owHi; ow2 += 2)
@@ -283,8 +294,8 @@ internal static unsafe class DepthwiseNhwc
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p), w6, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q), w6, e);
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w7, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q + C), w7, e);
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w8, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q + 2 * C), w8, e);
-                Store512(yr + (long)ow2 * C, a, vlo, vhi);
-                Store512(yr + (long)(ow2 + 1) * C, e, vlo, vhi);
+                T.Store(yr + (long)ow2 * C, a, vlo, vhi);
+                T.Store(yr + (long)(ow2 + 1) * C, e, vlo, vhi);
             }
             if (ow2 < owHi)
             {
@@ -300,11 +311,11 @@ internal static unsafe class DepthwiseNhwc
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p), w6, a);
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w7, a);
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w8, a);
-                Store512(yr + (long)ow2 * C, a, vlo, vhi);
+                T.Store(yr + (long)ow2 * C, a, vlo, vhi);
                 ow2++;
             }
             for (int ow = ow2; ow < OW; ow++)
-                Store512(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
+                T.Store(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
         }
     }
 
@@ -373,9 +384,6 @@ internal static unsafe class DepthwiseNhwc
         }
         return acc;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store512(float* y, Vector512<float> acc, Vector512<float> lo, Vector512<float> hi) => Clamp.Of(acc, lo, hi).Store(y);
 
     /// <summary>A map of fewer channels than one vector.</summary>
     static void Scalar(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)

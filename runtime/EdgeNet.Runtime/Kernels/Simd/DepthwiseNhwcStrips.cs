@@ -104,3 +104,20 @@ internal static unsafe class DepthwiseNhwcStrips
         T.Store(yr + (long)ow * C, acc, lo, hi);
     }
 }
+
+/// <summary><see cref="Lanes512"/> whose stores apply SiLU, x·σ(x), after the clamp
+/// (<see cref="VectorSigmoid.Swish(Vector512{float}, Vector512{float})"/>): the activation of a depthwise conv fused
+/// into its output, as a clamp is (<see cref="DepthwiseNhwc.FusesSwish"/>).</summary>
+internal readonly unsafe struct Lanes512Swish : ILanes<Vector512<float>>
+{
+    public static int Count => 16;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Vector512.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Splat(float v) => Vector512.Create(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Fma(Vector512<float> x, Vector512<float> w, Vector512<float> acc) => Vector512.FusedMultiplyAdd(x, w, acc);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sub(Vector512<float> a, Vector512<float> b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Mul(Vector512<float> a, Vector512<float> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> v) => VectorSigmoid.Swish(v, Vector512<float>.One).Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> v, Vector512<float> lo, Vector512<float> hi) =>
+        VectorSigmoid.Swish(Clamp.Of(v, lo, hi), Vector512<float>.One).Store(p);
+}
