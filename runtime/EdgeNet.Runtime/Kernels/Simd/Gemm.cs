@@ -30,7 +30,10 @@ internal static unsafe class Gemm
         get => Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;   // no switch: the inliners refuse one
     }
     public static int NR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => 2 * VL; }
-    static int MR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector512.IsHardwareAccelerated || !Vector256.IsHardwareAccelerated ? 8 : 6; }
+    /// <summary>Rows of the register tile. A row's bits depend on whether a tile or the one-row kernel computed it (their
+    /// sums are ordered differently), so callers that split M cut it at multiples of this: the tiles then fall where
+    /// one Gemm.Run over all rows puts them.</summary>
+    public static int MR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector512.IsHardwareAccelerated || !Vector256.IsHardwareAccelerated ? 8 : 6; }
 
     public static long PackedSize(int K, int N) => (long)((N + NR - 1) / NR) * K * NR;
     /// <summary>Floats of scratch <see cref="RunStrided"/> needs for one packed panel.</summary>

@@ -42,7 +42,7 @@ internal static class IsaPaths
     /// kernels even on a CPU that has them. Says so (CPUID leaf 7: EBX bit 16 AVX512F, bit 30 AVX512BW).</summary>
     static string MissingAvx512()
     {
-        if (Jitted) return "";   // the JIT checks the CPU itself (AVX-512 off only by DOTNET_EnableAVX512F=0)
+        if (Jitted) return "";   // the JIT checks the CPU itself (AVX-512 off only by DOTNET_EnableAVX512=0)
         if (!X86Base.IsSupported || Avx512F.IsSupported || X86Base.CpuId(0, 0).Eax < 7) return "";
         int ebx = X86Base.CpuId(7, 0).Ebx;
         // The OS must also save the ZMM state (XCR0 bits 5-7), which CPUID does not say; a v4 binary checks that at start.

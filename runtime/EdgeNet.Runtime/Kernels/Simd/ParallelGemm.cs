@@ -58,9 +58,9 @@ internal sealed unsafe class ParallelGemm : IParallelWork, IPartStarts
     void Split(IntraOpPool pool, int M, int panels)
     {
         byRows = M >= 16 * pool.Threads;
-        int units = byRows ? (M + 7) / 8 : panels;
+        int units = byRows ? (M + Gemm.MR - 1) / Gemm.MR : panels;
         parts = Math.Min(units, 2 * pool.Threads);
-        chunk = (units + parts - 1) / parts;   // rows in multiples of 8 (the tile height), or panels
+        chunk = (units + parts - 1) / parts;   // rows in multiples of the tile height (8, AVX2 6), or panels
         pool.Run(this, parts);
     }
 
@@ -75,7 +75,7 @@ internal sealed unsafe class ParallelGemm : IParallelWork, IPartStarts
         }
         if (byRows)
         {
-            int r0 = i * chunk * 8, r1 = Math.Min(m, r0 + chunk * 8);
+            int r0 = i * chunk * Gemm.MR, r1 = Math.Min(m, r0 + chunk * Gemm.MR);
             if (r0 < r1) Gemm.Run(a + (long)r0 * lda, lda, b, c + (long)r0 * ldc, ldc, r1 - r0, n, k, rowBias == null ? null : rowBias + r0, colBias, lo, hi);
             return;
         }
