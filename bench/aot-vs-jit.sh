@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/aot-vs-jit.sh [OUT.md] : the NativeAOT `edgenet` against the JIT's, `edgenet bench` on the perf and real models.
+# bench/aot-vs-jit.sh [OUT.md] : the NativeAOT `edgenet` against the JIT's, `edgenet bench` on the perf and real models
+# and the convnet families (every model compare covers but the transformer, audio and VAD ones).
 # Publishes the NativeAOT binary for each profile (default linux-x64-v4 and linux-x64, i.e. x86-64-v4 and -v3), converts
 # the models with the converter, then per model runs `edgenet bench` with the JIT (dotnet edgenet.dll, the Release
 # build) and with each AOT binary, interleaved (the order turns every round), AOTJIT_ROUNDS rounds, each model's rounds
@@ -33,6 +34,7 @@ fi
 
 perf=$shared/perf models=$shared/models
 cache=${EDGENET_MODELS_CACHE:-$HOME/.cache/edgenet-models}
+fam=$cache/families   # the convnet families compare covers (EdgeNet.Bench writes them there on its first compare)
 src() { [ -e "$models/$1.onnx" ] && echo "$models/$1.onnx" || echo "$cache/$1.onnx"; }
 # name | source ONNX | converter flags | timed inferences per bench run (about a second of work)
 cases=(
@@ -47,6 +49,10 @@ cases=(
   "resnet18|$(src resnet18_mlnet)|--input-shape Input247=1,3,224,224|20"
   "ppocr-cls|$models/ppocr_mobile_v2_cls.onnx|--input-shape x=1,3,48,192|400"
   "ppocrv4-det|$models/ppocrv4_det.onnx|--input-shape x=1,3,480,640|10"
+  "mobilenetv3-small|$fam/mobilenetv3_224.onnx||300"
+  "efficientnet-lite0|$fam/efficientnet_lite0_224.onnx||100"
+  "efficientnet-b0|$fam/efficientnet_b0_224.onnx||60"
+  "shufflenetv2|$fam/shufflenetv2_224.onnx||200"
 )
 
 # p50, process CPU per inference and the fastest run (µs)

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using EdgeNet.Engine;
 using EdgeNet.Format;
 
@@ -131,11 +134,14 @@ internal sealed unsafe class BinaryKernel<T> : Kernel, IParallelWork where T : s
             index[d] = (int)(q % dims[d]); q /= dims[d];
             offA += index[d] * strideA[d]; offB += index[d] * strideB[d];
         }
+        bool rows = !reference && T.HasVector && strideA[r - 1] == 1 && strideB[r - 1] == 1;
         for (long run = start; run < end; run++)
         {
             var dst = new Span<float>(pd + run * inner, inner);
             if (reference)
                 for (int j = 0; j < inner; j++) dst[j] = T.Invoke(xa[(int)(offA + j * strideA[r - 1])], xb[(int)(offB + j * strideB[r - 1])]);
+            else if (rows)
+                Row(pa + offA, pb + offB, pd + run * inner, inner);
             else
                 Vector(xa[(int)offA..], xb[(int)offB..], dst, strideA[r - 1], strideB[r - 1]);
             for (int d = r - 2; d >= f0; d--)   // odometer over the outer dimensions
@@ -146,6 +152,18 @@ internal sealed unsafe class BinaryKernel<T> : Kernel, IParallelWork where T : s
                 index[d] = 0;
             }
         }
+    }
+
+    /// <summary>d = p ∘ q over n contiguous elements (the op's vector forms; p or q may be d).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row(float* p, float* q, float* d, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16) T.Invoke(Vector512.Load(p + i), Vector512.Load(q + i)).Store(d + i);
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) T.Invoke(System.Numerics.Vector.Load(p + i), System.Numerics.Vector.Load(q + i)).Store(d + i);
+        for (; i < n; i++) d[i] = T.Invoke(p[i], q[i]);
     }
 
     static void Vector(ReadOnlySpan<float> p, ReadOnlySpan<float> q, Span<float> d, long sp, long sq)

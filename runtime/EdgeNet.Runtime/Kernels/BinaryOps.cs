@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace EdgeNet.Kernels;
 
@@ -17,6 +19,12 @@ internal interface IBinaryOp
     /// <summary>The formula on integers (<see cref="IntegerBinaryKernel{TOp}"/>: ids, indices, shapes), where the op has one.</summary>
     static virtual T Integer<T>(T a, T b) where T : System.Numerics.IBinaryInteger<T> => throw new NotSupportedException();
     static virtual bool HasInteger => false;
+    /// <summary>True for the ops that are one vector instruction (Add, Sub, Mul, Div): <see cref="BinaryKernel{T}"/> runs
+    /// their broadcast rows (an SE gate's [H·W, C] × [C]) in its own loop over these forms rather than one TensorPrimitives
+    /// call per row, whose wrappers NativeAOT does not inline. Lane by lane the same IEEE operation as the scalar formula.</summary>
+    static virtual bool HasVector => false;
+    static virtual Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => throw new NotSupportedException();
+    static virtual Vector<float> Invoke(Vector<float> a, Vector<float> b) => throw new NotSupportedException();
 }
 
 /// <summary>Span forms of ops without a TensorPrimitives routine: the scalar formula in a loop.</summary>
@@ -30,6 +38,9 @@ internal static class BinaryLoops
 internal struct AddOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => a + b;
+    public static bool HasVector => true;
+    public static Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a + b;
+    public static Vector<float> Invoke(Vector<float> a, Vector<float> b) => a + b;
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(a, b, y);
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Add(a, b, y);
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(b, a, y);
@@ -41,6 +52,9 @@ internal struct AddOp : IBinaryOp
 internal struct SubOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => a - b;
+    public static bool HasVector => true;
+    public static Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a - b;
+    public static Vector<float> Invoke(Vector<float> a, Vector<float> b) => a - b;
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Subtract(a, b, y);
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Subtract(a, b, y);
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Subtract(a, b, y);
@@ -52,6 +66,9 @@ internal struct SubOp : IBinaryOp
 internal struct MulOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => a * b;
+    public static bool HasVector => true;
+    public static Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a * b;
+    public static Vector<float> Invoke(Vector<float> a, Vector<float> b) => a * b;
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Multiply(a, b, y);
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Multiply(a, b, y);
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Multiply(b, a, y);
@@ -63,6 +80,9 @@ internal struct MulOp : IBinaryOp
 internal struct DivOp : IBinaryOp
 {
     public static float Invoke(float a, float b) => a / b;
+    public static bool HasVector => true;
+    public static Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a / b;
+    public static Vector<float> Invoke(Vector<float> a, Vector<float> b) => a / b;
     public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Divide(a, b, y);
     public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Divide(a, b, y);
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Divide(a, b, y);
