@@ -9,7 +9,7 @@ namespace EdgeNet.Tests;
 
 /// <summary>
 /// Winograd F(2×2, 3×3): the scalar specification (Reference/Winograd) against the direct conv (Reference/Conv), and
-/// the channels-last kernel (WinogradNhwc, chosen by ConvNhwcKernel for 3×3 stride 1 on AVX-512) against the reference
+/// the channels-last kernel (WinogradNhwc, chosen by ConvNhwcKernel for 3×3 stride 1 on AVX-512, AVX2 and NEON) against the reference
 /// conv through a session: odd output sizes (a tile's second row or column past the edge), asymmetric and
 /// zero and wide padding, channel counts that leave a scalar tail of the 16-wide vectors, several blocks of tiles, and
 /// 1 to 4 threads, which must give the same bits; F(2×2, 3×3) and, where channels are multiples of 16 and the map
@@ -72,7 +72,7 @@ public class WinogradTests
         var m = g.Build(g.Add(OpType.Conv, [x, g.Constant("w", TestData.Uniform(OC * C * 9, 3), OC, C, 3, 3), g.Constant("b", TestData.Uniform(OC, 4), OC)], attrs));
         int OH = H + pad + padEnd - 2, OW = W + pad + padEnd - 2;
         var geometry = new ConvGeometry(C, H, W, OC, OH, OW, 3, 3, 1, 1, pad, pad, 1, 1, 1);
-        if (!WinogradNhwc.Supports(geometry)) Assert.Skip("not AVX-512: the kernel is not chosen");
+        if (!WinogradNhwc.Supports(geometry)) Assert.Skip("SSE alone or no SIMD: the kernel is not chosen");
         const int batch = 2;
         var input = TestData.Uniform(batch * C * H * W, 7);
         using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
