@@ -65,13 +65,7 @@ internal static class ConvSumFusion
             removed[at] = false;
             any = true;
         }
-        if (!any) return m;
-        var r = new Model { Metadata = m.Metadata };
-        r.Tensors.AddRange(m.Tensors);
-        r.Inputs.AddRange(m.Inputs);
-        r.Outputs.AddRange(m.Outputs);
-        for (int i = 0; i < m.Nodes.Count; i++) if (!removed[i]) r.Nodes.Add(replaced[i] ?? m.Nodes[i]);
-        return r;
+        return any ? NodeEdits.Apply(m, removed, replaced) : m;
     }
 
     /// <summary>The index of the Conv that writes t, when it can take a sum (channels-last, float32, no activation,

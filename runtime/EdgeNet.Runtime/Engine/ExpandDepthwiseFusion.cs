@@ -50,13 +50,7 @@ internal static class ExpandDepthwiseFusion
             removed[ei] = true;
             any = true;
         }
-        if (!any) return m;
-        var r = new Model { Metadata = m.Metadata };
-        r.Tensors.AddRange(m.Tensors);
-        r.Inputs.AddRange(m.Inputs);
-        r.Outputs.AddRange(m.Outputs);
-        for (int i = 0; i < m.Nodes.Count; i++) if (!removed[i]) r.Nodes.Add(replaced[i] ?? m.Nodes[i]);
-        return r;
+        return any ? NodeEdits.Apply(m, removed, replaced) : m;
     }
 
     /// <summary>A channels-last fp32 Conv of a constant 4-D weight and bias, a clamp or no activation, no sum.</summary>

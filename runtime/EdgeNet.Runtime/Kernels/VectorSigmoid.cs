@@ -44,18 +44,7 @@ internal static class VectorSigmoid
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Tanh(Vector512<float> x)
     {
-        x = Clamp.Of(x, Vector512.Create(Lo), Vector512.Create(Hi));
-        var s = x * x;
-        var p = Vector512.FusedMultiplyAdd(s, Vector512.Create(A13), Vector512.Create(A11));
-        p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(A9));
-        p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(A7));
-        p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(A5));
-        p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(A3));
-        p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(A1));
-        p *= x;
-        var d = Vector512.FusedMultiplyAdd(s, Vector512.Create(B6), Vector512.Create(B4));
-        d = Vector512.FusedMultiplyAdd(d, s, Vector512.Create(B2));
-        d = Vector512.FusedMultiplyAdd(d, s, Vector512.Create(B0));
+        var (p, d) = RecurrentX86.TanhTerms(x);
         var r = Avx512F.Reciprocal14(d);
         var q = p * r;
         return Vector512.FusedMultiplyAdd(r, Vector512.FusedMultiplyAdd(-d, q, p), q);

@@ -49,7 +49,12 @@ internal static unsafe class RecurrentX86
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Tanh(Vector512<float> x)
+    public static Vector512<float> Tanh(Vector512<float> x) { var (p, d) = TanhTerms(x); return p / d; }
+
+    /// <summary>The rational tanh's numerator and denominator on 16 lanes, x clamped:
+    /// the polynomial in one place for the LSTM gates (p / d) and the elementwise passes (VectorSigmoid: p·rcp(d)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector512<float> P, Vector512<float> D) TanhTerms(Vector512<float> x)
     {
         x = Clamp.Of(x, Vector512.Create(Lo), Vector512.Create(Hi));
         var s = x * x;
@@ -63,7 +68,7 @@ internal static unsafe class RecurrentX86
         var d = Vector512.FusedMultiplyAdd(s, Vector512.Create(B6), Vector512.Create(B4));
         d = Vector512.FusedMultiplyAdd(d, s, Vector512.Create(B2));
         d = Vector512.FusedMultiplyAdd(d, s, Vector512.Create(B0));
-        return p / d;
+        return (p, d);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
