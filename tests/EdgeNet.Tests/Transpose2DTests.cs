@@ -17,6 +17,7 @@ public unsafe class Transpose2DTests
     [InlineData(2, 37)]      // two rows: interleaved
     [InlineData(3, 1031)]    // an image's planes → pixels, and back
     [InlineData(1031, 3)]
+    [InlineData(16384, 3)]   // a 128×128 RGB image's pixels → planes
     [InlineData(5, 2)]
     [InlineData(1, 9)]
     public void Transposes_floats_and_bytes(int rows, int cols)
@@ -32,6 +33,21 @@ public unsafe class Transpose2DTests
                 Assert.Equal(f[r * cols + c], ft[c * rows + r]);
                 Assert.Equal(b[r * cols + c], bt[c * rows + r]);
             }
+    }
+
+    /// <summary>An RGB image's pixels into planes: every pixel count 0..40, so 8- and 4-pixel vectors and tails.</summary>
+    [Fact]
+    public void Deinterleaves_three_channels()
+    {
+        for (int pixels = 0; pixels < 41; pixels++)
+        {
+            var f = Enumerable.Range(0, 3 * pixels).Select(i => i * 0.5f - 7).ToArray();
+            var ft = new float[3 * pixels + 1]; ft[^1] = 42f;
+            fixed (float* s = f, d = ft) Transpose2D.Deinterleave3(s, pixels, d);
+            for (int p = 0; p < pixels; p++)
+                for (int c = 0; c < 3; c++) Assert.Equal(f[3 * p + c], ft[c * pixels + p]);
+            Assert.Equal(42f, ft[^1]);
+        }
     }
 
     /// <summary>Two rows interleaved (the channel shuffle of two groups): every length 0..67, so 8- and 4-wide zips and tails.</summary>

@@ -15,6 +15,7 @@ internal static unsafe class Transpose2D
     public static void Run(float* src, int rows, int cols, float* dst)
     {
         if (rows == 2) { Interleave2(src, cols, dst); return; }
+        if (cols == 3) { Deinterleave3(src, rows, dst); return; }
         if (rows < 4 || cols < 4) { Narrow(src, rows, cols, dst); return; }
         if (!Vectors) { Run<float>(src, rows, cols, dst); return; }
         const int B = 8;
@@ -57,6 +58,38 @@ internal static unsafe class Transpose2D
                 else { Sse.UnpackLow(u, v).Store(dst + 2 * j); Sse.UnpackHigh(u, v).Store(dst + 2 * j + 4); }
             }
         for (; j < cols; j++) { dst[2 * j] = a[j]; dst[2 * j + 1] = b[j]; }
+    }
+
+    /// <summary>dst [3, pixels] = src [pixels, 3]ᵀ: an RGB image's channels-last pixels into planes (an NHWC model input
+    /// turned NCHW). NEON: LD3. AVX2: per 8 pixels (three vectors a, b, c), each plane is one blend of a, b and c
+    /// that puts every wanted element in its own lane, then one lane permute into order.</summary>
+    public static void Deinterleave3(float* src, int pixels, float* dst)
+    {
+        float* d0 = dst, d1 = dst + pixels, d2 = dst + 2 * pixels;
+        int p = 0;
+        if (AdvSimd.Arm64.IsSupported)
+            for (; p + 4 <= pixels; p += 4)
+            {
+                var (x, y, z) = AdvSimd.Arm64.Load3xVector128AndUnzip(src + 3 * p);
+                x.Store(d0 + p); y.Store(d1 + p); z.Store(d2 + p);
+            }
+        else if (Avx2.IsSupported)
+        {
+            // lane masks: which of a (elements 0-7), b (8-15), c (16-23) holds the plane's element for each lane
+            var fromA0 = Vector256.Create(-1, 0, 0, -1, 0, 0, -1, 0).AsSingle(); var fromB0 = Vector256.Create(0, -1, 0, 0, -1, 0, 0, -1).AsSingle();
+            var fromA1 = Vector256.Create(0, -1, 0, 0, -1, 0, 0, -1).AsSingle(); var fromB1 = Vector256.Create(0, 0, -1, 0, 0, -1, 0, 0).AsSingle();
+            var fromA2 = Vector256.Create(0, 0, -1, 0, 0, -1, 0, 0).AsSingle(); var fromB2 = Vector256.Create(-1, 0, 0, -1, 0, 0, -1, 0).AsSingle();
+            var order0 = Vector256.Create(0, 3, 6, 1, 4, 7, 2, 5); var order1 = Vector256.Create(1, 4, 7, 2, 5, 0, 3, 6); var order2 = Vector256.Create(2, 5, 0, 3, 6, 1, 4, 7);
+            for (; p + 8 <= pixels; p += 8)
+            {
+                float* s = src + 3 * p;
+                var a = Vector256.Load(s); var b = Vector256.Load(s + 8); var c = Vector256.Load(s + 16);
+                Avx2.PermuteVar8x32(Vector256.ConditionalSelect(fromA0, a, Vector256.ConditionalSelect(fromB0, b, c)), order0).Store(d0 + p);
+                Avx2.PermuteVar8x32(Vector256.ConditionalSelect(fromA1, a, Vector256.ConditionalSelect(fromB1, b, c)), order1).Store(d1 + p);
+                Avx2.PermuteVar8x32(Vector256.ConditionalSelect(fromA2, a, Vector256.ConditionalSelect(fromB2, b, c)), order2).Store(d2 + p);
+            }
+        }
+        for (; p < pixels; p++) { d0[p] = src[3 * p]; d1[p] = src[3 * p + 1]; d2[p] = src[3 * p + 2]; }
     }
 
     public static void Run(sbyte* src, int rows, int cols, sbyte* dst)
