@@ -5,6 +5,7 @@ using EdgeNet.Fuzz;
 //   dotnet run --project tests/EdgeNet.Fuzz -c Release -- run enet|onnx SECONDS CORPUS_DIR [CRASH_DIR]
 //       a self-contained mutation fuzzer (bit flips, byte insert/delete, interesting integers, splices) over a seed
 //       corpus; bounded in time; exits 1 with the crashing inputs saved if any target throws anything but the typed error.
+//       EDGENET_FUZZ_SEED=N draws other mutations (the default, 12345, repeats CI's).
 //   dotnet run --project tests/EdgeNet.Fuzz -c Release -- libfuzzer enet|onnx
 //       SharpFuzz's libFuzzer entry point, for coverage-guided runs with libfuzzer-dotnet on an instrumented build.
 //   ... -- afl enet|onnx    SharpFuzz's AFL++ entry point (afl-fuzz with an instrumented build).
@@ -44,7 +45,8 @@ seeds.AddRange(args[1] == "onnx" ? HostileSeeds.Onnx().Select(s => s.Bytes) : Ho
 if (seeds.Count == 0) { Console.Error.WriteLine($"no seeds in {args[3]}"); return 2; }
 string crashes = args.Length > 4 ? args[4] : Path.Combine(scratch, "crashes");
 Directory.CreateDirectory(crashes);
-var rng = new Random(12345);
+int rngSeed = int.TryParse(Environment.GetEnvironmentVariable("EDGENET_FUZZ_SEED"), out var given) ? given : 12345;   // another seed: other mutations
+var rng = new Random(rngSeed);
 var sw = Stopwatch.StartNew();
 long execs = 0; int found = 0;
 var seen = new HashSet<string>();
@@ -60,7 +62,7 @@ if (args[1] == "enet")
     Console.WriteLine($"parsed and validated: {Targets.Parsed}, prepared and ran: {Targets.Ran}; commonest rejections:");
     foreach (var (k, v) in Targets.Rejections.OrderByDescending(p => p.Value).Take(8)) Console.WriteLine($"  {v,9}  {k}");
 }
-Console.WriteLine($"fuzz {args[1]}: {execs} executions in {sw.Elapsed.TotalSeconds:F0} s over {seeds.Count} seeds; {found} distinct crashes");
+Console.WriteLine($"fuzz {args[1]}: {execs} executions in {sw.Elapsed.TotalSeconds:F0} s over {seeds.Count} seeds (EDGENET_FUZZ_SEED={rngSeed}); {found} distinct crashes");
 return found == 0 ? 0 : 1;
 
 void Check(byte[] input)

@@ -7,7 +7,7 @@ namespace EdgeNet.Converter;
 // nodes a handler needs (Gemm's transposes, Expand's reshape, the 2-D softmax of opsets before 13).
 public sealed partial class OnnxImporter
 {
-    static void RegisterDataHandlers(Dictionary<string, Handler> h, Dictionary<string, int> minInputs)
+    static void RegisterDataHandlers(Dictionary<string, Handler> h, Dictionary<string, InputCount> minInputs)
     {
         h["Split"] = (im, n) => im.Split(n);
         h["Tile"] = (im, n) => im.Tile(n);

@@ -80,15 +80,29 @@ public sealed partial class OnnxImporter
                 foreach (var name in info.Onnx) Handlers.TryAdd(name, (im, n) => im.Elementwise(n, op));
     }
 
-    /// <summary>Inputs every node of an op must name (optional ones are checked where they are read).</summary>
-    static readonly Dictionary<string, int> MinInputs = new(StringComparer.Ordinal)
+    /// <summary>Inputs every node of an op must name (optional ones are checked where they are read). Where ONNX moved
+    /// attributes to inputs, the count depends on the opset: <c>(1, 10, 3)</c> is 1 input before opset 10, 3 from it.</summary>
+    static readonly Dictionary<string, InputCount> MinInputs = new(StringComparer.Ordinal)
     {
-        ["Gemm"] = 2, ["MatMul"] = 2, ["Conv"] = 2, ["Add"] = 2, ["Sub"] = 2, ["Mul"] = 2, ["Div"] = 2, ["Reshape"] = 2,
-        ["Gather"] = 2, ["Slice"] = 1, ["BatchNormalization"] = 5, ["LSTM"] = 3, ["GRU"] = 3, ["RNN"] = 3, ["ConstantOfShape"] = 1,
-        ["Expand"] = 2, ["QuantizeLinear"] = 2, ["DequantizeLinear"] = 2, ["QLinearConv"] = 8, ["QLinearMatMul"] = 8, ["QGemm"] = 6,
+        ["Gemm"] = 2, ["MatMul"] = 2, ["Conv"] = 2, ["Add"] = 2, ["Sub"] = 2, ["Mul"] = 2, ["Div"] = 2, ["Pow"] = 2, ["PRelu"] = 2,
+        ["Mod"] = 2, ["Reshape"] = 2, ["Gather"] = 2, ["BatchNormalization"] = 5, ["LayerNormalization"] = 2,
+        ["LSTM"] = 3, ["GRU"] = 3, ["RNN"] = 3, ["ConstantOfShape"] = 1, ["Expand"] = 2,
+        ["Equal"] = 2, ["Greater"] = 2, ["GreaterOrEqual"] = 2, ["Less"] = 2, ["LessOrEqual"] = 2, ["And"] = 2, ["Or"] = 2, ["Xor"] = 2,
+        ["Where"] = 3, ["Range"] = 3,
+        ["QuantizeLinear"] = 2, ["DequantizeLinear"] = 2, ["QLinearConv"] = 8, ["QLinearMatMul"] = 8, ["QGemm"] = 6,
         ["QLinearAdd"] = 7, ["QLinearGlobalAveragePool"] = 5, ["QLinearAveragePool"] = 5, ["QLinearLeakyRelu"] = 4, ["QLinearSigmoid"] = 4,
         ["Constant"] = 0, ["Shape"] = 1,
+        // starts/ends, pads, K, scales, axes: attributes before the opset, inputs from it (Resize-10's scales became optional in 11)
+        ["Slice"] = new(1, 10, 3), ["Pad"] = new(1, 11, 2), ["TopK"] = new(1, 10, 2), ["Upsample"] = new(1, 9, 2),
+        ["Resize"] = new(2, 11, 1), ["Unsqueeze"] = new(1, 13, 2),
     };
+
+    /// <summary>An op's required input count: <see cref="Before"/> below opset <see cref="Opset"/>, <see cref="From"/> from it.</summary>
+    readonly record struct InputCount(int Before, long Opset, int From)
+    {
+        public static implicit operator InputCount(int count) => new(count, 0, count);
+        public int At(long opset) => opset < Opset ? Before : From;
+    }
 
     /// <summary>Ops whose first output (Y) may be unnamed: exporters keep only Y_h/Y_c when the sequence is unused.</summary>
     static readonly string[] RecurrentOps = ["LSTM", "GRU", "RNN"];
@@ -154,7 +168,7 @@ public sealed partial class OnnxImporter
         if (node.Domain is not ("" or "ai.onnx") && !(node.Domain == "com.microsoft" && MicrosoftQuantOps.Contains(node.OpType)))
             throw Unsupported(node, $"domain '{node.Domain}'");
         if (!Handlers.TryGetValue(node.OpType, out var handler) && !FoldOnly.Contains(node.OpType)) throw Unsupported(node, null);
-        int need = MinInputs.GetValueOrDefault(node.OpType, 1);
+        int need = MinInputs.GetValueOrDefault(node.OpType, 1).At(opset);
         if (node.Input.Count < need || node.Input.Take(need).Any(string.IsNullOrEmpty) || (node.OpType != "Constant" && node.Output.Count < 1) || (node.Output.Count > 0 && node.Output[0].Length == 0 && !RecurrentOps.Contains(node.OpType)))
             throw new ModelFormatException($"ONNX node '{node.Name}' ({node.OpType}): needs {need} inputs and an output, has {node.Input.Count} inputs and {node.Output.Count} outputs");
         if (node.OpType == "Constant" && node.Output.Count < 1) throw new ModelFormatException($"ONNX node '{node.Name}' (Constant): no output");

@@ -112,6 +112,7 @@ public sealed partial class OnnxImporter
     /// <summary>strides, dilations and explicit pads [top, left, bottom, right], resolving auto_pad.</summary>
     Attributes WindowAttrs(NodeProto n, int[] xs, int[] kernel)
     {
+        if (xs.Length != 4 || kernel.Length != 2) throw Error($"a 2-D window needs an NCHW input and 2 kernel sizes (input {Format.Shape.Format(xs)}, kernel_shape of {kernel.Length})");
         var strides = AttrInts(n, "strides", [1, 1]);
         var dil = AttrInts(n, "dilations", [1, 1]);
         var pads = AttrInts(n, "pads", [0, 0, 0, 0]);
@@ -252,7 +253,8 @@ public sealed partial class OnnxImporter
         if (a.Ints is { } ia && b.Ints is { } ib && a.Tensor < 0 && b.Tensor < 0)
         {
             // shape arithmetic: elementwise with a scalar or equal lengths
-            int len = Math.Max(ia.Length, ib.Length);
+            int len = ia.Length == 1 ? ib.Length : ib.Length == 1 || ia.Length == ib.Length ? ia.Length
+                : throw Error($"shape arithmetic on {ia.Length} and {ib.Length} values (they must be as many, or one of them one)");
             var r = new Sym[len];
             for (int i = 0; i < len; i++)
             {
@@ -266,7 +268,7 @@ public sealed partial class OnnxImporter
                     _ => throw Error($"shape arithmetic {x} {op} {y} is not supported"),
                 };
             }
-            SetConst(n, ia.Length >= ib.Length ? a.Shape : b.Shape, r);
+            SetConst(n, ia.Length == len ? a.Shape : b.Shape, r);
             return;
         }
         Emit(op, n, TypedOperands(n));
@@ -355,11 +357,14 @@ public sealed partial class OnnxImporter
         {
             if (axes is null) throw Error("Unsqueeze needs axes");
             int rank = xs.Length + axes.Length;
-            foreach (var ax in axes.Select(a => Axis(a, rank, "axis")).Order()) shape.Insert(ax, 1);
+            var at = axes.Select(a => Axis(a, rank, "axis")).ToArray();
+            if (at.Distinct().Count() != at.Length) throw Error($"axes [{string.Join(",", axes)}] repeat an axis");
+            foreach (var ax in at.Order()) shape.Insert(ax, 1);
         }
         else
         {
             var drop = axes is null ? Enumerable.Range(0, xs.Length).Where(i => xs[i] == 1).ToArray() : axes.Select(a => Axis(a, xs.Length, "axis")).ToArray();
+            if (drop.Distinct().Count() != drop.Length) throw Error($"axes [{string.Join(",", axes!)}] repeat an axis");
             foreach (var ax in drop.OrderDescending()) { if (xs[ax] != 1) throw Error($"cannot squeeze axis {ax} of size {xs[ax]}"); shape.RemoveAt(ax); }
         }
         if (v.Tensor < 0 && v.Ints is { } ints) { SetConst(n, shape.ToArray(), ints); return; }

@@ -215,7 +215,8 @@ public sealed partial class OnnxImporter
                 for (int i = 0; i < channels; i++)
                 {
                     float expect = sx * sw[sw.Length == 1 ? 0 : i], have = q.Scales[q.Scales.Length == 1 ? 0 : i];
-                    b[i] = Math.Abs(expect - have) <= 1e-3f * expect ? (int)q.Data[i] : (int)Math.Round((q.Data[i] - q.ZeroPoints[0]) * have / expect);
+                    long d = q.Data[q.Data.Length == 1 ? 0 : i];   // one value is every channel's
+                    b[i] = Math.Abs(expect - have) <= 1e-3f * expect ? (int)d : (int)Math.Round((d - q.ZeroPoints[0]) * have / expect);
                 }
             else
             {
@@ -294,6 +295,7 @@ public sealed partial class OnnxImporter
         bool unsigned = (TensorProto.Types.DataType)wInit.DataType == TensorProto.Types.DataType.Uint8;
         var q = new QuantConstant((wv.Ints ?? throw Error("weights must be integers")).Select(s => s.Coef).ToArray(), wScales, wZp.Select(z => (int)z).ToArray(), 0, unsigned, false);
         var w = new ImportValue { Shape = wv.Shape, QConst = q };
+        if (wv.Shape.Length != 4) throw Error($"only 2-D convolution is supported (weights {Format.Shape.Format(wv.Shape)})");
         int oc = wv.Shape[0], per = wv.Shape[1] * wv.Shape[2] * wv.Shape[3];
         int wt = Int8Weights(n.Input[3], w, false, oc, per, n.Input[3] + "_int8", wv.Shape) ?? throw Error("only symmetric int8 weights (zero point 0, or 128 for uint8) are supported");
         int bias = Int32Bias(Has(n, 8) ? n.Input[8] : null, sx, Scales(model, wt), oc);
@@ -312,6 +314,7 @@ public sealed partial class OnnxImporter
         var q = new QuantConstant((wv.Ints ?? throw Error("weights must be integers")).Select(s => s.Coef).ToArray(), ConstFloats(n.Input[b + 1], "b_scale"),
             (Has(n, b + 2) ? StaticInts(n.Input[b + 2], "b_zero_point") : [0]).Select(z => (int)z).ToArray(), transB ? 0 : 1,
             (TensorProto.Types.DataType)wInit.DataType == TensorProto.Types.DataType.Uint8, false);
+        if (wv.Shape.Length != 2) throw Error($"B must be a matrix (is {Format.Shape.Format(wv.Shape)})");
         int oc = transB ? wv.Shape[0] : wv.Shape[1], ic = transB ? wv.Shape[1] : wv.Shape[0];
         int wt = Int8Weights(n.Input[b], new ImportValue { Shape = wv.Shape, QConst = q }, !transB, oc, ic, n.Input[b] + "_int8")
                  ?? throw Error("only symmetric int8 weights are supported");
