@@ -587,9 +587,11 @@ public unsafe class RequantizeTwinTests
     [InlineData(9, 3, 8, 100)]      // one partial panel only
     [InlineData(13, 27, 40, 127)]   // the int8 range: the saturating narrow clamps (SaturationOnly)
     [InlineData(9, 32, 24, 127)]
-    [InlineData(7, 20, 32, 100)]    // two whole panels: the 3×32 tiles (AVX-512 machines with VNNI)
+    [InlineData(7, 20, 32, 100)]    // two whole panels: the 3×32 tiles (AVX-512 machines with VNNI; 4×32 without)
     [InlineData(13, 100, 88, 100)]  // 3×32 tiles, then a whole panel and an 8-column one
     [InlineData(6, 33, 72, 127)]    // 3×32 tiles, then 8 columns; padded K
+    [InlineData(11, 36, 53, 100)]   // 4×32 and 6×16 tiles with tails, then a 5-column panel
+    [InlineData(2, 64, 13, 127)]
     public void Fused_gemm_epilogue_equals_int32_then_QuantMath(int M, int K, int N, int hi)
     {
         var r = new Random(M * 100 + N);
@@ -613,21 +615,24 @@ public unsafe class RequantizeTwinTests
                 var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = hi, SaturationOnly = saturation, NoMinWeight = !w.Contains((sbyte)-128) };
                 EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, null, 0, M, N, K, isa, activationsInA: true, ref e);
             }
-            else if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni)   // the fused epilogue exists there; other ISAs requantize the int32 rows
+            else if (isa is EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni or EdgeNet.Kernels.Simd.GemmInt8.Isa.Avx512)   // the fused epilogue exists there; AVX2 and scalar requantize the int32 rows
             {
                 bool saturation = EdgeNet.Kernels.Simd.GemmInt8.SaturationClamps(-128, hi, 30000 + 255L * 128 * K, mult);
                 Assert.Equal(hi == 127, saturation);
                 var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = hi, SaturationOnly = saturation };
                 var scratch = new int[4 * 16];
                 fixed (int* ps = scratch) EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e);
-                // A as signed activations, shifted by the panels as they broadcast it: the same bytes.
-                var raw = a.Select(v => (sbyte)(v ^ unchecked((sbyte)0x80))).ToArray(); var again = new sbyte[M * N];
-                fixed (sbyte* pr = raw, pg2 = again) fixed (int* ps = scratch)
+                if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni)
                 {
-                    var e2 = e with { Out = pg2, ShiftA = true };
-                    EdgeNet.Kernels.Simd.GemmInt8.Run(pr, kp, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e2);
+                    // A as signed activations, shifted by the panels as they broadcast it: the same bytes.
+                    var raw = a.Select(v => (sbyte)(v ^ unchecked((sbyte)0x80))).ToArray(); var again = new sbyte[M * N];
+                    fixed (sbyte* pr = raw, pg2 = again) fixed (int* ps = scratch)
+                    {
+                        var e2 = e with { Out = pg2, ShiftA = true };
+                        EdgeNet.Kernels.Simd.GemmInt8.Run(pr, kp, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e2);
+                    }
+                    Assert.Equal(got, again);
                 }
-                Assert.Equal(got, again);
             }
             else
                 for (int i = 0; i < M; i++) EdgeNet.Kernels.Int8.Requantize.Columns(pc + i * N, pb, pm, -7, -128, hi, pg + i * N, N);

@@ -22,7 +22,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     readonly bool depthwise, intOut, exactFloat;
     readonly bool direct;   // a stem conv: reads NCHW, writes NHWC, exact integers through Simd.DirectConvNhwc
     readonly bool vnniStem; // the stem as an implicit int8 GEMM on AVX-VNNI (Simd.DirectConvInt8Nhwc)
-    readonly bool armStem;  // the stem on arm64: packed input cut into GEMM rows, then the fused pointwise GEMM
+    readonly bool gemmStem; // the stem on arm64 and AVX-512 without VNNI: packed input cut into GEMM rows, then the fused pointwise GEMM
     readonly bool saturationOnly;   // the VNNI epilogue may skip its float clamp (GemmInt8.SaturationClamps)
     readonly bool native;   // 3×3 depthwise straight from int8 to int8 (Simd.DepthwiseInt8Nhwc, AVX-512)
     readonly short[]? neonWeights;   // the same on arm64 NEON (Simd.DepthwiseInt8NhwcNeon): int16 weights [9, C]
@@ -69,10 +69,10 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         biasEff = Int8Tensor.FoldZeroPoint(w, bias, K, zx + shift, out long maxAcc);
         long sumBound = maxAcc;   // |acc| of the path that runs (the native depthwise sums raw codes)
         vnniStem = direct && intOut && DirectConvInt8Nhwc.Supported && g.OC % GemmInt8.NR == 0;
-        armStem = direct && intOut && isa is GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon;
-        if (vnniStem || armStem)
+        gemmStem = direct && intOut && isa is GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon or GemmInt8.Isa.Avx512;
+        if (vnniStem || gemmStem)
         {
-            mlal = armStem && GemmInt8.UsesMlal(isa);
+            mlal = gemmStem && GemmInt8.UsesMlal(isa);
             weights = new NativeBuffer(DirectConvInt8Nhwc.PackedWeightBytes(g, mlal));
             DirectConvInt8Nhwc.PackWeights(w, g, (sbyte*)weights.Pointer, mlal);
             floatBias = NativeBuffer.Of(new float[1]);
@@ -130,7 +130,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         long n = Format.Shape.Resolve(xTemplate[0], batch), pixels = n * g.H * g.W;
         var (hp, wp) = DirectConvInt8Nhwc.PaddedSize(g);
         if (vnniStem) return (long)hp * wp * DirectConvInt8Nhwc.C4(g.C) + 64;
-        if (armStem) return StemRows + (long)g.OH * g.OW * DirectConvInt8Nhwc.Im2ColStride(g);
+        if (gemmStem) return StemRows + (long)g.OH * g.OW * DirectConvInt8Nhwc.Im2ColStride(g);
         return depthwise || direct ? 4L * ((long)g.H * g.W * g.C + (long)g.OH * g.OW * g.OC + g.C * g.KH * g.KW) + 192
                          : pixels * kp + 4L * pixels * g.OC + 256;
     }
@@ -198,7 +198,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
             if (c0 < g.C) Exact(xi, f, (long)image * g.OH * g.OW * g.C, c0, oh0, oh1);
             return;
         }
-        if (armStem)
+        if (gemmStem)
         {
             sbyte* a = (sbyte*)f.Scratch + StemRows + (long)oh0 * g.OW * DirectConvInt8Nhwc.Im2ColStride(g);
             DirectConvInt8Nhwc.Im2Col((byte*)f.Scratch, g, oh0, oh1, a);
@@ -246,11 +246,11 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         Split(f, (rows + 3) / 4);   // parts of whole 4-row tiles
     }
 
-    /// <summary>The fused epilogue (VNNI, arm64) requantizes in the GEMM's registers.</summary>
-    bool Fused => intOut && isa is GemmInt8.Isa.AvxVnni or GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon;
+    /// <summary>The fused epilogue (VNNI, AVX-512, arm64) requantizes in the GEMM's registers.</summary>
+    bool Fused => intOut && isa is GemmInt8.Isa.AvxVnni or GemmInt8.Isa.Avx512 or GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon;
 
     /// <summary>The fused paths with K a multiple of 4 need no shifted, padded copy of x: the VNNI panels shift as they
-    /// broadcast, the arm64 ones read the signed codes as they are.</summary>
+    /// broadcast, the AVX-512 and arm64 ones read the signed codes as they are.</summary>
     bool ShiftInPanels => Fused && kp == g.C;
 
     void PointwiseRows(Frame f, int r0, int r1)
@@ -293,9 +293,9 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     {
         long inImage = (long)g.C * g.H * g.W;
         this.image = image;
-        if (vnniStem || armStem)
+        if (vnniStem || gemmStem)
         {
-            DirectConvInt8Nhwc.PackInput(f.I8(x) + image * inImage, g, zx, (byte*)f.Scratch, armStem ? (byte)0 : (byte)0x80);
+            DirectConvInt8Nhwc.PackInput(f.I8(x) + image * inImage, g, zx, (byte*)f.Scratch, gemmStem ? (byte)0 : (byte)0x80);
             Split(f, g.OH);
             return;
         }

@@ -12,6 +12,7 @@ namespace EdgeNet.Kernels.Simd;
 /// dot-product instructions read. The path is chosen once for the machine:
 /// <list type="bullet">
 /// <item>x64 AVX-VNNI: VPDPBUSD (u8 × s8 → s32). Activations are stored +128 as u8; the kernel's bias subtracts 128·Σw.</item>
+/// <item>x64 AVX-512BW without VNNI (Zen 4, Ice Lake): the same at 512 bits, fused requantization (GemmInt8Avx512.cs).</item>
 /// <item>x64 AVX2: sign-extend to int16 and VPMADDWD (pairs summed in int32, never saturating).</item>
 /// <item>arm64 with Dp (Pi 5): SDOT.</item>
 /// <item>arm64 AdvSimd (Pi 4): SMULL/SMULL2 (int16 products, at most 2^14) then SADALP into int32.</item>
@@ -20,8 +21,8 @@ namespace EdgeNet.Kernels.Simd;
 /// </summary>
 internal static unsafe partial class GemmInt8
 {
-    public enum Isa { Scalar, Avx2, AvxVnni, ArmNeon, ArmDp }
-    public static Isa Selected { get; } = AvxVnni.IsSupported ? Isa.AvxVnni : Avx2.IsSupported ? Isa.Avx2
+    public enum Isa { Scalar, Avx2, AvxVnni, ArmNeon, ArmDp, Avx512 }
+    public static Isa Selected { get; } = AvxVnni.IsSupported ? Isa.AvxVnni : Avx512BW.IsSupported ? Isa.Avx512 : Avx2.IsSupported ? Isa.Avx2
         : Dp.Arm64.IsSupported || Dp.IsSupported ? Isa.ArmDp : AdvSimd.Arm64.IsSupported ? Isa.ArmNeon : Isa.Scalar;
     public const int NR = 16;
 
@@ -142,8 +143,10 @@ internal static unsafe partial class GemmInt8
     {
         if (e.Out != null && isa == Isa.AvxVnni) { RunVnniFused(A, lda, packedB, M, N, K, activationsInA, ref e); return; }
         if (e.Out != null && isa is Isa.ArmDp or Isa.ArmNeon && activationsInA) { RunArmFused(A, lda, packedB, M, N, K, isa == Isa.ArmDp, ref e); return; }
+        if (e.Out != null && isa == Isa.Avx512 && activationsInA) { RunAvx512Fused(A, lda, packedB, M, N, K, ref e); return; }
         int kp = KPad(K);
         if (AvxVnni.IsSupported && isa == Isa.AvxVnni && M == 1) { RowVnni(A, packedB, C, kp, N, activationsInA); return; }
+        if (Avx512BW.IsSupported && isa == Isa.Avx512 && M == 1) { RowAvx512(A, packedB, C, kp, N); return; }
         for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
         {
             sbyte* b = packedB + (long)p * kp * NR;
@@ -152,6 +155,7 @@ internal static unsafe partial class GemmInt8
             switch (isa)
             {
                 case Isa.AvxVnni: for (; i < M; i += 4) TileVnni(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(4, M - i), activationsInA); break;
+                case Isa.Avx512: for (; i < M; i += 4) TileAvx512(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(4, M - i)); break;
                 case Isa.Avx2: for (; i < M; i += 2) TileAvx2(A + (long)i * lda, lda, b, C + (long)i * ldc + j0, ldc, kp, w, Math.Min(2, M - i)); break;
                 case Isa.ArmDp when M == 1: RowDp(A, b, C + j0, kp, w); break;
                 case Isa.ArmNeon when M == 1: RowNeon(A, b, C + j0, kp, w); break;
@@ -385,9 +389,14 @@ internal static unsafe partial class GemmInt8
 
     /// <summary>Accumulators (bias included) of columns 0-7 and 8-15 → 16 int8, as one 512-bit vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Columns512(Vector256<int> c0, Vector256<int> c1, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int w, sbyte* s, bool clamp = true)
+    internal static void Columns512(Vector256<int> c0, Vector256<int> c1, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int w, sbyte* s, bool clamp = true) =>
+        StoreColumns512(Avx512F.InsertVector256(c0.ToVector512Unsafe(), c1, 1), m, lo, hi, zp, dst, w, s, clamp);
+
+    /// <summary>Accumulators (bias included) of 16 columns → 16 int8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreColumns512(Vector512<int> c, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int w, sbyte* s, bool clamp)
     {
-        var t = Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(c0.ToVector512Unsafe(), c1, 1)) * m;
+        var t = Avx512F.ConvertToVector512Single(c) * m;
         if (clamp) t = Avx512F.Max(lo, Avx512F.Min(t, hi));   // otherwise the saturating narrow is the clamp (SaturationClamps)
         var q = Avx512F.ConvertToVector128SByteWithSaturation(Avx512F.ConvertToVector512Int32(t) + zp);
         if (w == NR) { q.Store(dst); return; }
