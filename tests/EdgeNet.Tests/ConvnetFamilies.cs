@@ -7,10 +7,11 @@ namespace EdgeNet.Tests;
 /// random (He-scaled) weights: MobileNetV3-small (HardSwish, squeeze-excite with HardSigmoid, 5×5 depthwise),
 /// EfficientNet-B0 (Swish as Sigmoid·Mul, squeeze-excite) and -lite0 (Relu6 as Clip, no SE), ShuffleNetV2 1.0× (Split,
 /// the channel shuffle Reshape→Transpose→Reshape, Concat) at any size; and small SqueezeNet (fire modules, MaxPool
-/// ceil_mode), DenseNet (pre-activation BatchNormalization after Concat chains), VGG (Flatten into Gemm), U-Net
-/// (ConvTranspose, bilinear Resize, skip Concats) and a YOLO neck (SPPF, nearest Resize, PAN). Each returns its input
-/// shape and how many layout conversions its boundaries need (the NCHW input unless the stem conv reads it, NCHW
-/// outputs, a Flatten of a feature map). ConvnetFamilyTests checks them against ORT; bench's compare times them.
+/// ceil_mode), DenseNet (pre-activation BatchNormalization after Concat chains), ResNet-50's bottlenecks (1×1 → 3×3
+/// → 1×1, projection, Add), VGG (Flatten into Gemm), U-Net (ConvTranspose, bilinear Resize, skip Concats) and a YOLO
+/// neck (SPPF, nearest Resize, PAN). Each returns its input shape and how many layout conversions its boundaries
+/// need (the NCHW input unless the stem conv reads it, NCHW outputs, a Flatten of a feature map). ConvnetFamilyTests checks them against ORT; bench's compare times them at
+/// deployed sizes (FamilyCases).
 /// </summary>
 internal static class ConvnetFamilies
 {
@@ -22,6 +23,7 @@ internal static class ConvnetFamilies
         "shufflenetv2" => ShuffleNetV2(n, size),
         "squeezenet" => SqueezeNet(n),
         "densenet" => DenseNet(n),
+        "resnet_bottleneck" => ResNetBottleneck(n, 64, [1, 2, 1, 1]),
         "vgg" => Vgg(n),
         "unet" => UNet(n),
         "yolo_neck" => YoloNeck(n),
@@ -126,39 +128,75 @@ internal static class ConvnetFamilies
         return ([1, 3, size, size], 1);
     }
 
-    /// <summary>SqueezeNet 1.1 at 63×63: fire modules (squeeze 1×1, expand 1×1 and 3×3, Concat), MaxPool with
-    /// ceil_mode, the conv classifier and GlobalAveragePool → Flatten → [1, 10].</summary>
-    public static (int[], int) SqueezeNet(OnnxNet n)
+    /// <summary>SqueezeNet at size×size (1.1's layout): a 3×3/2 stem, then stages of fire modules (squeeze 1×1,
+    /// expand 1×1 and 3×3, Concat), each stage after a 3×3/2 MaxPool with ceil_mode, the conv classifier and
+    /// GlobalAveragePool → Flatten → [1, classes]. The tests' small one (63×63, 10 classes) by default.</summary>
+    public static (int[], int) SqueezeNet(OnnxNet n, int size = 63, int stem = 32, (int S, int E)[][]? stages = null, int classes = 10)
     {
+        stages ??= [[(8, 32), (8, 32)], [(16, 48), (16, 48)]];
         string Pool(string t) => n.Op("MaxPool", [t], OnnxBuilder.Ints("kernel_shape", 3, 3), OnnxBuilder.Ints("strides", 2, 2), OnnxBuilder.Int("ceil_mode", 1));
         string Fire(string t, int ic, int s, int e)
         {
             var q = Relu(n, n.Conv(t, ic, s, 1));
             return Concat(n, Relu(n, n.Conv(q, s, e, 1)), Relu(n, n.Conv(q, s, e, 3)));
         }
-        var x = Pool(Relu(n, n.Conv(n.Input("x", 1, 3, 63, 63), 3, 32, 3, 2, pad: 0)));   // 31 → 15
-        x = Pool(Fire(Fire(x, 32, 8, 32), 64, 8, 32));                                   // 7
-        x = Fire(Fire(x, 64, 16, 48), 96, 16, 48);
-        x = Relu(n, n.Conv(x, 96, 10, 1));
+        var x = Relu(n, n.Conv(n.Input("x", 1, 3, size, size), 3, stem, 3, 2, pad: 0));
+        int c = stem;
+        foreach (var stage in stages)
+        {
+            x = Pool(x);
+            foreach (var (sq, e) in stage) { x = Fire(x, c, sq, e); c = 2 * e; }
+        }
+        x = Relu(n, n.Conv(x, c, classes, 1));
         n.B.Output(n.Op("Flatten", [Gap(n, x)]));
-        return ([1, 3, 63, 63], 1);
+        return ([1, 3, size, size], 1);
     }
 
-    /// <summary>DenseNet at 32×32: dense layers BN→ReLU→1×1→BN→ReLU→3×3 concatenated onto their input, a transition
-    /// (BN→ReLU→1×1→AveragePool 2×2), the final BN→ReLU→GlobalAveragePool → [1, 10].</summary>
-    public static (int[], int) DenseNet(OnnxNet n)
+    /// <summary>SqueezeNet 1.1 (torchvision's configuration) at size×size → [1, 1000].</summary>
+    public static (int[], int) SqueezeNet11(OnnxNet n, int size) =>
+        SqueezeNet(n, size, 64, [[(16, 64), (16, 64)], [(32, 128), (32, 128)], [(48, 192), (48, 192), (64, 256), (64, 256)]], 1000);
+
+    /// <summary>DenseNet: blocks of dense layers BN→ReLU→1×1→BN→ReLU→3×3 concatenated onto their input, a transition
+    /// (BN→ReLU→1×1 halving the channels→AveragePool 2×2) between blocks, the final BN→ReLU→GlobalAveragePool →
+    /// Gemm. ImageNet's stem (7×7/2, BN, ReLU, MaxPool 3×3/2) or a 3×3; the tests' small one (32×32, blocks 3 and 2 of
+    /// growth 8, 10 classes) by default.</summary>
+    public static (int[], int) DenseNet(OnnxNet n, int size = 32, int growth = 8, int stem = 16, int[]? blocks = null, bool imageNetStem = false, int classes = 10)
     {
-        const int growth = 8;
+        blocks ??= [3, 2];
         string BnRelu(string t, int c) => Relu(n, n.BatchNorm(t, c));
         string Dense(string t, int c) => Concat(n, t, n.Conv(BnRelu(n.Conv(BnRelu(t, c), c, 4 * growth, 1), 4 * growth), 4 * growth, growth, 3));
-        var x = n.Conv(n.Input("x", 1, 3, 32, 32), 3, 16, 3);
-        int c = 16;
-        for (int i = 0; i < 3; i++, c += growth) x = Dense(x, c);
-        x = n.Op("AveragePool", [n.Conv(BnRelu(x, c), c, c / 2, 1)], OnnxBuilder.Ints("kernel_shape", 2, 2), OnnxBuilder.Ints("strides", 2, 2));
-        c /= 2;
-        for (int i = 0; i < 2; i++, c += growth) x = Dense(x, c);
-        n.B.Output(Classifier(n, Gap(n, BnRelu(x, c)), c, 10));
-        return ([1, 3, 32, 32], 1);
+        var x = n.Input("x", 1, 3, size, size);
+        x = imageNetStem ? n.MaxPool(BnRelu(n.Conv(x, 3, stem, 7, 2), stem), 3, 2, 1) : n.Conv(x, 3, stem, 3);
+        int c = stem;
+        for (int b = 0; b < blocks.Length; b++)
+        {
+            for (int i = 0; i < blocks[b]; i++, c += growth) x = Dense(x, c);
+            if (b == blocks.Length - 1) break;
+            x = n.Op("AveragePool", [n.Conv(BnRelu(x, c), c, c / 2, 1)], OnnxBuilder.Ints("kernel_shape", 2, 2), OnnxBuilder.Ints("strides", 2, 2));
+            c /= 2;
+        }
+        n.B.Output(Classifier(n, Gap(n, BnRelu(x, c)), c, classes));
+        return ([1, 3, size, size], 1);
+    }
+
+    /// <summary>ResNet-50's layout at size×size (BatchNorm folded, as exporters write it): 7×7/2 stem, MaxPool, stages
+    /// of bottlenecks (1×1 → 3×3, stride on the 3×3 → 1×1 ×4, a 1×1 projection on a stage's first, Add, ReLU) of
+    /// widths 64·2^i, GlobalAveragePool → Flatten → Gemm → [1, 1000]. ResNet-50 is blocks [3, 4, 6, 3].</summary>
+    public static (int[], int) ResNetBottleneck(OnnxNet n, int size, int[] blocks, int classes = 1000)
+    {
+        var x = n.MaxPool(Relu(n, n.Conv(n.Input("x", 1, 3, size, size), 3, 64, 7, 2)), 3, 2, 1);
+        int c = 64;
+        for (int s = 0; s < blocks.Length; s++)
+            for (int r = 0; r < blocks[s]; r++)
+            {
+                int w = 64 << s, oc = 4 * w, stride = r == 0 && s > 0 ? 2 : 1;
+                var h = n.Conv(Relu(n, n.Conv(Relu(n, n.Conv(x, c, w, 1)), w, w, 3, stride)), w, oc, 1);
+                var skip = r == 0 ? n.Conv(x, c, oc, 1, stride) : x;
+                x = Relu(n, n.Op("Add", [h, skip]));
+                c = oc;
+            }
+        n.B.Output(Classifier(n, Gap(n, x), c, classes));
+        return ([1, 3, size, size], 1);
     }
 
     /// <summary>VGG at 32×32: 3×3 ReLU pairs and 2×2 MaxPools, then Flatten → Gemm, which reads NCHW order.</summary>
@@ -176,22 +214,22 @@ internal static class ConvnetFamilies
         return ([1, 3, 32, 32], 2);
     }
 
-    /// <summary>A U-Net at 32×32: two encoder levels, a ConvTranspose 2×2/2 and a bilinear Resize ×2 up, skip Concats,
-    /// a 1×1 head → [1, 2, 32, 32].</summary>
-    public static (int[], int) UNet(OnnxNet n)
+    /// <summary>A U-Net at size×size of widths c, 2c, 4c: two encoder levels, a ConvTranspose 2×2/2 and a bilinear
+    /// Resize ×2 up, skip Concats, a 1×1 head → [1, 2, size, size]. The tests' small one (32×32, c = 8) by default.</summary>
+    public static (int[], int) UNet(OnnxNet n, int size = 32, int c = 8)
     {
         string Double(string t, int ic, int oc) => Relu(n, n.Conv(Relu(n, n.Conv(t, ic, oc, 3)), oc, oc, 3));
-        var e1 = Double(n.Input("x", 1, 3, 32, 32), 3, 8);
-        var e2 = Double(n.MaxPool(e1, 2, 2, 0), 8, 16);                 // 16
-        var b = Double(n.MaxPool(e2, 2, 2, 0), 16, 32);                 // 8
-        var up2 = n.Op("ConvTranspose", [b, n.Const(n.He(32 * 16 * 4, 32 * 4), 32, 16, 2, 2), n.Const(OnnxBuilder.Random(new Random(9), 16, -0.1f, 0.1f), 16)],
+        var e1 = Double(n.Input("x", 1, 3, size, size), 3, c);
+        var e2 = Double(n.MaxPool(e1, 2, 2, 0), c, 2 * c);              // size/2
+        var b = Double(n.MaxPool(e2, 2, 2, 0), 2 * c, 4 * c);           // size/4
+        var up2 = n.Op("ConvTranspose", [b, n.Const(n.He(4 * c * 2 * c * 4, 4 * c * 4), 4 * c, 2 * c, 2, 2), n.Const(OnnxBuilder.Random(new Random(9), 2 * c, -0.1f, 0.1f), 2 * c)],
             OnnxBuilder.Ints("kernel_shape", 2, 2), OnnxBuilder.Ints("strides", 2, 2));
-        var d2 = Double(Concat(n, up2, e2), 32, 16);
+        var d2 = Double(Concat(n, up2, e2), 4 * c, 2 * c);
         var up1 = n.Op("Resize", [d2, n.Const([], 0), n.Const([1, 1, 2, 2], 4)],
             OnnxBuilder.String("mode", "linear"), OnnxBuilder.String("coordinate_transformation_mode", "pytorch_half_pixel"));
-        var d1 = Double(Concat(n, n.Conv(up1, 16, 8, 1), e1), 16, 8);
-        n.B.Output(n.Conv(d1, 8, 2, 1));
-        return ([1, 3, 32, 32], 2);
+        var d1 = Double(Concat(n, n.Conv(up1, 2 * c, c, 1), e1), 2 * c, c);
+        n.B.Output(n.Conv(d1, c, 2, 1));
+        return ([1, 3, size, size], 2);
     }
 
     /// <summary>A YOLOv5-style neck at 64×64: SiLU convs down to stride 16, SPPF (three 5×5 MaxPools concatenated), a

@@ -9,7 +9,7 @@ namespace EdgeNet.Tests;
 
 /// <summary>
 /// The convnet families of <see cref="ConvnetFamilies"/> (MobileNetV3, EfficientNet-B0/-lite0 and ShuffleNetV2 at
-/// 64×64; small SqueezeNet, DenseNet, VGG, U-Net, YOLO neck), each imported, planned and run, every output compared
+/// 64×64; small SqueezeNet, DenseNet, ResNet-50-style bottlenecks, VGG, U-Net, YOLO neck), each imported, planned and run, every output compared
 /// with ONNX Runtime's within 1e-4 of its largest |value|; and the plan holds the trunk channels-last: the layout
 /// conversions the planner inserts are no more than the graph's boundaries need.
 /// </summary>
@@ -17,7 +17,7 @@ public class ConvnetFamilyTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Families =>
     [
-        "mobilenetv3", "efficientnet_b0", "efficientnet_lite0", "shufflenetv2", "squeezenet", "densenet", "vgg", "unet", "yolo_neck",
+        "mobilenetv3", "efficientnet_b0", "efficientnet_lite0", "shufflenetv2", "squeezenet", "densenet", "resnet_bottleneck", "vgg", "unet", "yolo_neck",
     ];
 
     [Trait("Needs", "OnnxRuntime")]
