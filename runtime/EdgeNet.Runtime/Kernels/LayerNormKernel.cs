@@ -29,6 +29,8 @@ internal sealed class LayerNormKernel : Kernel
         if (!(epsilon >= 0)) throw Error($"epsilon {epsilon} must not be negative");
         long inner = 1;
         for (int d = axis; d < xs.Length; d++) { RequireFixed(m.Tensors[x], d, $"normalized dimension {d}"); inner *= xs[d]; }
+        foreach (int t in bias >= 0 ? [scale, bias] : new[] { scale })   // Run takes a row's length from Scale: a batch-sized one would misread X
+            for (int d = 0; d < m.Tensors[t].Shape.Length; d++) RequireFixed(m.Tensors[t], d, $"dimension {d}");
         if (FloatTensor(m, scale, "Scale").Elements(1) != inner) throw Error($"Scale has {m.Tensors[scale].Elements(1)} values for {inner} normalized elements");
         if (bias >= 0 && FloatTensor(m, bias, "B").Elements(1) != inner) throw Error($"B has {m.Tensors[bias].Elements(1)} values for {inner} normalized elements");
         ExpectShape(m, y, xs);

@@ -32,6 +32,7 @@ internal sealed unsafe class ResizeKernel : Kernel
         var xt = FloatTensor(m, x, "X");
         inShape = xt.Shape;
         int r = inShape.Length;
+        if (r == 0) throw Error("X is a scalar; Resize needs at least one axis");
         var a = node.Attributes;
         string mode = a.String("mode", "nearest"), ctm = a.String("coordinate_transformation_mode", "half_pixel"), nearest = a.String("nearest_mode", "round_prefer_floor");
         if (mode is not ("nearest" or "linear" or "cubic")) throw Error($"mode '{mode}' is not supported");
