@@ -6,6 +6,9 @@ using EdgeNet.Fuzz;
 //       a self-contained mutation fuzzer (bit flips, byte insert/delete, interesting integers, splices) over a seed
 //       corpus; bounded in time; exits 1 with the crashing inputs saved if any target throws anything but the typed error.
 //       EDGENET_FUZZ_SEED=N draws other mutations (the default, 12345, repeats CI's).
+//   ... -- run nodes SECONDS [CRASH_DIR]
+//       the ONNX import of random one-node models (NodeFuzz: every handled op, any arity, hostile attributes) instead
+//       of mutated files.
 //   dotnet run --project tests/EdgeNet.Fuzz -c Release -- libfuzzer enet|onnx
 //       SharpFuzz's libFuzzer entry point, for coverage-guided runs with libfuzzer-dotnet on an instrumented build.
 //   ... -- afl enet|onnx    SharpFuzz's AFL++ entry point (afl-fuzz with an instrumented build).
@@ -29,9 +32,10 @@ if (args.Length == 3 && args[0] == "seeds")
         File.WriteAllBytes(Path.Combine(args[2], $"{name.Replace("../", "up-")}.{args[1]}"), bytes);
     return 0;
 }
-if (args.Length < 2) { Console.Error.WriteLine("usage: run enet|onnx SECONDS CORPUS_DIR [CRASH_DIR] | libfuzzer enet|onnx | afl enet|onnx | seeds onnx|enet DIR | save-loop A B OUT"); return 2; }
+if (args.Length < 2) { Console.Error.WriteLine("usage: run enet|onnx SECONDS CORPUS_DIR [CRASH_DIR] | run nodes SECONDS [CRASH_DIR] | libfuzzer enet|onnx | afl enet|onnx | seeds onnx|enet DIR | save-loop A B OUT"); return 2; }
 string scratch = Directory.CreateTempSubdirectory("edgenet-fuzz").FullName;
-Action<ReadOnlySpan<byte>> target = args[1] == "onnx" ? d => Targets.Onnx(d, scratch) : d => Targets.Enet(d);
+bool nodes = args[1] == "nodes";
+Action<ReadOnlySpan<byte>> target = args[1] is "onnx" or "nodes" ? d => Targets.Onnx(d, scratch) : d => Targets.Enet(d);
 if (args[0] == "replay") { foreach (var f in args[2..]) { target(File.ReadAllBytes(f)); Console.WriteLine($"{f}: no crash"); } return 0; }   // replay enet|onnx FILE...: the exception, unfiltered
 switch (args[0])
 {
@@ -39,11 +43,11 @@ switch (args[0])
     case "afl": SharpFuzz.Fuzzer.Run(stream => { using var ms = new MemoryStream(); stream.CopyTo(ms); target(ms.ToArray()); }); return 0;
 }
 double seconds = double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
-var seeds = Directory.GetFiles(args[3], args[1] == "onnx" ? "*.onnx" : "*.enet", SearchOption.AllDirectories)
+List<byte[]> seeds = nodes ? [] : Directory.GetFiles(args[3], args[1] == "onnx" ? "*.onnx" : "*.enet", SearchOption.AllDirectories)
     .Select(File.ReadAllBytes).Where(b => b.Length < 4_000_000).ToList();
-seeds.AddRange(args[1] == "onnx" ? HostileSeeds.Onnx().Select(s => s.Bytes) : HostileSeeds.Enet().Select(s => s.Bytes));   // shapes mutation does not reach (issue 16)
-if (seeds.Count == 0) { Console.Error.WriteLine($"no seeds in {args[3]}"); return 2; }
-string crashes = args.Length > 4 ? args[4] : Path.Combine(scratch, "crashes");
+if (!nodes) seeds.AddRange(args[1] == "onnx" ? HostileSeeds.Onnx().Select(s => s.Bytes) : HostileSeeds.Enet().Select(s => s.Bytes));   // shapes mutation does not reach (issue 16)
+if (seeds.Count == 0 && !nodes) { Console.Error.WriteLine($"no seeds in {args[3]}"); return 2; }
+string crashes = args.Length > (nodes ? 3 : 4) ? args[nodes ? 3 : 4] : Path.Combine(scratch, "crashes");
 Directory.CreateDirectory(crashes);
 int rngSeed = int.TryParse(Environment.GetEnvironmentVariable("EDGENET_FUZZ_SEED"), out var given) ? given : 12345;   // another seed: other mutations
 var rng = new Random(rngSeed);
@@ -53,7 +57,7 @@ var seen = new HashSet<string>();
 foreach (var seed in seeds) Check(seed);   // the seeds themselves must load
 while (sw.Elapsed.TotalSeconds < seconds)
 {
-    var input = Mutator.Mutate(seeds[rng.Next(seeds.Count)], seeds[rng.Next(seeds.Count)], rng);
+    var input = nodes ? NodeFuzz.Model(rng) : Mutator.Mutate(seeds[rng.Next(seeds.Count)], seeds[rng.Next(seeds.Count)], rng);
     if (args[1] == "enet" && rng.Next(4) != 0) input = Reseal.Enet(input);   // most inputs get past the checksums
     Check(input);
 }

@@ -77,6 +77,21 @@ public class HardeningTests(ITestOutputHelper output)
         Assert.True(EdgeNet.Fuzz.Targets.Parsed > 100, "the mutations should reach past the checksums");
     }
 
+    /// <summary>Random one-node models (every handled op, any arity, hostile attributes): converted and run, or the typed
+    /// error. `EdgeNet.Fuzz run nodes SECONDS` draws more of them.</summary>
+    [Fact]
+    public void Short_node_fuzz_run_finds_nothing()
+    {
+        var rng = new Random(7);
+        var dir = Fixtures.TempDir();
+        for (int i = 0; i < 3000; i++)
+        {
+            var model = EdgeNet.Fuzz.NodeFuzz.Model(rng);
+            var e = Record.Exception(() => EdgeNet.Fuzz.Targets.Onnx(model, dir));
+            if (e is not null) { File.WriteAllBytes(Path.Combine(dir, "crash.onnx"), model); Assert.Fail($"case {i} ({Path.Combine(dir, "crash.onnx")}): {e}"); }
+        }
+    }
+
     [Fact]
     public void Claimed_sizes_never_drive_allocation()
     {
