@@ -55,4 +55,14 @@ public class ExpandDepthwiseTwinTests
             for (int threads = 1; threads <= 4; threads++) Assert.Equal(want, Run(false, threads));
         }
     }
+
+    /// <summary>The fused node's MACs (ModelSummary, which bench's conv probe reads off the plan) are the two convs'.</summary>
+    [Fact]
+    public void Fused_node_counts_the_expand_and_the_depthwise()
+    {
+        var m = Block(16, 83, 41, 97, 3, 2, 1, true, twin: false);
+        using var s = new Session(m, 1);
+        Assert.Single(s.Plan.Nodes, n => n.Attributes.Int(ChannelsLast.Attribute, 0) == ExpandDepthwiseFusion.ChannelsLastValue);
+        Assert.Equal(m.Nodes.Sum(n => ModelSummary.Macs(m, n)), s.Plan.Nodes.Sum(n => ModelSummary.Macs(s.Plan, n)));
+    }
 }

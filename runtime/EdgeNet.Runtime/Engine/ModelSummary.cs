@@ -13,7 +13,14 @@ internal static class ModelSummary
         switch (n.Op)
         {
             case OpType.Dense: return Out() * m.Tensors[n.Inputs[1]].Shape[1];
-            case OpType.Conv: { var w = m.Tensors[n.Inputs[1]].Shape; return Out() * w[1] * w[2] * w[3]; }
+            case OpType.Conv:
+                {
+                    var w = m.Tensors[n.Inputs[1]].Shape;
+                    long macs = Out() * w[1] * w[2] * w[3];
+                    // A plan's expand fused into its depthwise (ExpandDepthwiseFusion): the 1×1 expand's weight is input 4.
+                    if (n.Inputs.Length > 4 && n.Inputs[4] >= 0) { var e = m.Tensors[n.Inputs[4]].Shape; macs += m.Tensors[n.Inputs[0]].Elements(1) * e[0] * e[2] * e[3]; }
+                    return macs;
+                }
             case OpType.Lstm or OpType.Gru or OpType.Rnn:
                 {
                     var w = m.Tensors[n.Inputs[1]].Shape; var r = m.Tensors[n.Inputs[2]].Shape;
