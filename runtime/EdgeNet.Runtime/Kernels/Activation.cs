@@ -28,10 +28,14 @@ internal readonly record struct Activation(UnaryOp? Op, UnaryParams Params = def
         Op.Write(a, "act_", Params);
     }
 
+    /// <summary>The op's clamp, asked of it once: the int8 kernels' float outputs read it per element, and asking the
+    /// op is a virtual call.</summary>
+    readonly (float Min, float Max)? clamp = Op?.Clamp(Params);
+
     /// <summary>True for activations the GEMM epilogue applies in registers (a clamp); the others run over the output rows.</summary>
-    public bool IsClamp => Op is null || Op.Clamp(Params) is not null;
-    public float ClampMin => Op?.Clamp(Params) is { } c ? c.Min : float.NegativeInfinity;
-    public float ClampMax => Op?.Clamp(Params) is { } c ? c.Max : float.PositiveInfinity;
+    public bool IsClamp => Op is null || clamp is not null;
+    public float ClampMin => clamp?.Min ?? float.NegativeInfinity;
+    public float ClampMax => clamp?.Max ?? float.PositiveInfinity;
     /// <summary>Training must keep the pre-activation values (the derivative reads the input, not only the output).</summary>
     public bool NeedsInput => Op is { DerivativeNeedsInput: true };
 
