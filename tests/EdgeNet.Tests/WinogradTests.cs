@@ -64,6 +64,9 @@ public class WinogradTests
     [InlineData(32, 48, 27, 25, 1, 0)]     // 7×6 tiles, the last row's 2 high
     [InlineData(64, 64, 30, 29, 0, 0)]     // 7×7 tiles, the last row's and column's 0 and 3
     [InlineData(16, 32, 35, 37, 1, 1)]     // 9×10 tiles: two blocks
+    [InlineData(16, 16, 26, 23, 1, 1)]     // narrow outputs (U-Net's, YOLO's): one 16-wide vector
+    [InlineData(32, 8, 13, 11, 1, 1)]      // 8 outputs: F(2×2) on AVX-512, a half vector
+    [InlineData(16, 24, 10, 9, 0, 1)]
     public void Kernel_matches_the_reference_conv_on_any_thread_count(int C, int OC, int H, int W, int pad, int padEnd)
     {
         var g = new GraphBuilder();
