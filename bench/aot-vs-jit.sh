@@ -13,6 +13,11 @@
 #   AOTJIT_MODELS="har-fp32 mnv2-100-int8" limits the run to those rows; AOTJIT_PROFILES="linux-x64-v4" to one build;
 #   AOTJIT_ROUNDS (5); AOTJIT_THREADS (1): --threads of every run; AOTJIT_SKIP_PUBLISH=1 reuses the binaries in
 #   AOTJIT_WORK (/tmp/edgenet-aotjit); AOTJIT_LOCK (/tmp/edgenet-measure.lock; empty: no lock).
+#   AOTJIT_NODES=1: every run with --profile (twice the time), and a second table: the time per op, each node's median
+#   over the rounds summed per op, to tell a slower kernel from load. On x64 the hot kernels are the same machine code
+#   under ILC and the JIT (Gemm.Tile512/Row, the depthwise and indirect-conv tiles: the same RyuJIT at the same ISA);
+#   nodes that stream weights or maps from memory (a classifier's Dense, ResNet's last stage) move by 10-25% between
+#   processes with the other core's load, so read a gap that does not repeat over rounds as load.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd); shared=$(cd "$root/../shared" && pwd)
 work=${AOTJIT_WORK:-/tmp/edgenet-aotjit}; mkdir -p "$work"
@@ -56,11 +61,13 @@ cases=(
 )
 
 # p50, process CPU per inference and the fastest run (µs)
-p50() { awk '/^p50/ { p = $2; m = $8 } /^CPU per inference/ { c = $4 } END { print p, c, m }'; }
+p50() { awk '/^p50/ { p = $2; m = $8 } /^CPU per inference/ { c = $4 } END { print p, (c == "" ? "nan" : c), m }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 engines="jit $profiles"
 raw=$work/raw.tsv; : >"$raw"   # model round engine p50 cpu min
 isa=$work/isa.txt; : >"$isa"
+nodes=$work/nodes.tsv; : >"$nodes"   # AOTJIT_NODES: model round engine node op µs
+prof=${AOTJIT_NODES:+--profile}
 
 for c in "${cases[@]}"; do
   IFS='|' read -r name onnx flags iters <<<"$c"
@@ -75,8 +82,12 @@ for c in "${cases[@]}"; do
     for r in $(seq 1 "$rounds"); do
       for i in $(seq 0 $((n - 1))); do
         k=$(( (i + r) % n + 1 )); e=${!k}   # the order turns every round
-        if [ "$e" = jit ]; then o=$(dotnet "$jit" bench "$enet" --iters "$iters" --threads "$threads")
-        else o=$("$work/$e/edgenet" bench "$enet" --iters "$iters" --threads "$threads"); fi
+        # shellcheck disable=SC2086
+        if [ "$e" = jit ]; then o=$(dotnet "$jit" bench "$enet" --iters "$iters" --threads "$threads" $prof)
+        else o=$("$work/$e/edgenet" bench "$enet" --iters "$iters" --threads "$threads" $prof); fi
+        # --profile's rows: node, op (two words for "Conv dw"), µs, %
+        [ -z "$prof" ] || awk -v m="$name" -v r="$r" -v e="$e" '/^node /{ on = 1; next } /^all nodes/{ on = 0 }
+          on && NF >= 4 { op = $2; for (i = 3; i <= NF - 2; i++) op = op " " $i; printf "%s\t%s\t%s\t%s\t%s\t%s\n", m, r, e, $1, op, $(NF - 1) }' <<<"$o" >>"$nodes"
         read -r t cpu tc <<<"$(p50 <<<"$o")"
         printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$r" "$e" "$t" "$cpu" "$tc" >>"$raw"
         [ "$r" = 1 ] && echo "$e: $(sed -n 's/^ISA paths: //p' <<<"$o")" >>"$isa"
@@ -108,11 +119,31 @@ done
       spread=$(awk -F'\t' -v m="$name" -v e="$p" '$1 == m && $3 == "jit" { j[$2] = $4 } $1 == m && $3 == e { a[$2] = $4 }
         END { lo = 1e9; hi = 0; for (r in a) { q = a[r] / j[r]; if (q < lo) lo = q; if (q > hi) hi = q } printf "%.2f–%.2f", lo, hi }' "$raw")
       printf ' %.1f | %.1f | **%.2f** | %s | %.2f | **%.2f** |' "$ap" "$at" "$(echo "$ap / $jp" | bc -l)" "$spread" \
-        "$(echo "$ac / $jc" | bc -l)" "$(awk -v a="$at" -v j="$jt" 'BEGIN { print (j > 0 ? a / j : "nan") }')"
+        "$(awk -v a="$ac" -v j="$jc" 'BEGIN { print (j ~ /^[0-9.]+$/ && j > 0 ? a / j : "nan") }')" "$(awk -v a="$at" -v j="$jt" 'BEGIN { print (j > 0 ? a / j : "nan") }')"
     done
     echo
   done
   echo
+  if [ -n "$prof" ]; then
+    echo "Time per op (AOTJIT_NODES=1, every run profiled): each node's median over the rounds, summed over the op's nodes (µs)."
+    echo
+    printf '| model | op | nodes | JIT |'; for p in $profiles; do printf ' %s | AOT/JIT |' "$p"; done; echo
+    printf '|---|---|---|---|'; for p in $profiles; do printf -- '---|---|'; done; echo
+    awk -F'\t' -v engines="$engines" '
+      function median(s,   a, n, i, j, t) { n = split(s, a, " "); for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+                                            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+      !($1 in order) { order[$1] = ++models }
+      { k = $1 SUBSEP $5 SUBSEP $4 SUBSEP $3; v[k] = v[k] " " $6 }   # model, op, node, engine: the rounds
+      END {
+        for (k in v) { split(k, f, SUBSEP); t = median(v[k]); sum[f[1] SUBSEP f[2] SUBSEP f[4]] += t; if (f[4] == "jit") count[f[1] SUBSEP f[2]]++ }
+        ne = split(engines, e, " ")
+        for (mo in count) { split(mo, f, SUBSEP); j = sum[mo SUBSEP "jit"]
+          line = sprintf("| %s | %s | %d | %.1f |", f[1], f[2], count[mo], j)
+          for (i = 2; i <= ne; i++) { a = sum[mo SUBSEP e[i]]; line = line sprintf(" %.1f | %.2f |", a, j > 0 ? a / j : 0) }
+          printf "%d\t%.3f\t%s\n", order[f[1]], j, line }
+      }' "$nodes" | sort -t$'\t' -k1,1n -k2,2gr | cut -f3
+    echo
+  fi
   echo "ISA paths chosen (first round):"
   echo
   sort -u "$isa" | sed 's/^/    /'
