@@ -615,14 +615,14 @@ public unsafe class RequantizeTwinTests
                 var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = hi, SaturationOnly = saturation, NoMinWeight = !w.Contains((sbyte)-128) };
                 EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, null, 0, M, N, K, isa, activationsInA: true, ref e);
             }
-            else if (isa is EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni or EdgeNet.Kernels.Simd.GemmInt8.Isa.Avx512)   // the fused epilogue exists there; AVX2 and scalar requantize the int32 rows
+            else if (isa is not EdgeNet.Kernels.Simd.GemmInt8.Isa.Scalar)   // the fused epilogue exists there; scalar requantizes the int32 rows
             {
                 bool saturation = EdgeNet.Kernels.Simd.GemmInt8.SaturationClamps(-128, hi, 30000 + 255L * 128 * K, mult);
                 Assert.Equal(hi == 127, saturation);
                 var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = hi, SaturationOnly = saturation };
                 var scratch = new int[4 * 16];
                 fixed (int* ps = scratch) EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e);
-                if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni)
+                if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni)   // the others read signed activations as they are
                 {
                     // A as signed activations, shifted by the panels as they broadcast it: the same bytes.
                     var raw = a.Select(v => (sbyte)(v ^ unchecked((sbyte)0x80))).ToArray(); var again = new sbyte[M * N];

@@ -22,7 +22,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     readonly bool depthwise, intOut, exactFloat;
     readonly bool direct;   // a stem conv: reads NCHW, writes NHWC, exact integers through Simd.DirectConvNhwc
     readonly bool vnniStem; // the stem as an implicit int8 GEMM on AVX-VNNI (Simd.DirectConvInt8Nhwc)
-    readonly bool gemmStem; // the stem on arm64 and AVX-512 without VNNI: packed input cut into GEMM rows, then the fused pointwise GEMM
+    readonly bool gemmStem; // the stem on arm64 and x64 without VNNI: packed input cut into GEMM rows, then the fused pointwise GEMM
     readonly bool saturationOnly;   // the VNNI epilogue may skip its float clamp (GemmInt8.SaturationClamps)
     readonly bool native;   // 3×3 depthwise straight from int8 to int8 (Simd.DepthwiseInt8Nhwc, AVX-512)
     readonly short[]? neonWeights;   // the same on arm64 NEON (Simd.DepthwiseInt8NhwcNeon): int16 weights [9, C]
@@ -69,7 +69,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         biasEff = Int8Tensor.FoldZeroPoint(w, bias, K, zx + shift, out long maxAcc);
         long sumBound = maxAcc;   // |acc| of the path that runs (the native depthwise sums raw codes)
         vnniStem = direct && intOut && DirectConvInt8Nhwc.Supported && g.OC % GemmInt8.NR == 0;
-        gemmStem = direct && intOut && isa is GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon or GemmInt8.Isa.Avx512;
+        gemmStem = direct && intOut && isa is GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon or GemmInt8.Isa.Avx512 or GemmInt8.Isa.Avx2;
         if (vnniStem || gemmStem)
         {
             mlal = gemmStem && GemmInt8.UsesMlal(isa);
@@ -246,11 +246,11 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         Split(f, (rows + 3) / 4);   // parts of whole 4-row tiles
     }
 
-    /// <summary>The fused epilogue (VNNI, AVX-512, arm64) requantizes in the GEMM's registers.</summary>
-    bool Fused => intOut && isa is GemmInt8.Isa.AvxVnni or GemmInt8.Isa.Avx512 or GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon;
+    /// <summary>The fused epilogue (every ISA but scalar) requantizes in the GEMM's registers.</summary>
+    bool Fused => intOut && isa is not GemmInt8.Isa.Scalar;
 
     /// <summary>The fused paths with K a multiple of 4 need no shifted, padded copy of x: the VNNI panels shift as they
-    /// broadcast, the AVX-512 and arm64 ones read the signed codes as they are.</summary>
+    /// broadcast, the others read the signed codes as they are.</summary>
     bool ShiftInPanels => Fused && kp == g.C;
 
     void PointwiseRows(Frame f, int r0, int r1)

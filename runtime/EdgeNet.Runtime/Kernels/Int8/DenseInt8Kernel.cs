@@ -77,9 +77,9 @@ internal sealed unsafe class DenseInt8Kernel : Kernel, IDisposable
         }
         sbyte* a = (sbyte*)f.Scratch;
         int* acc32 = (int*)(a + ((long)rows * kp + 63) / 64 * 64);
-        if (intOut && isa is GemmInt8.Isa.AvxVnni or GemmInt8.Isa.Avx512 or GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon && kp == ic && rows >= 4)
+        if (intOut && isa is not GemmInt8.Isa.Scalar && kp == ic && rows >= 4)
         {
-            // Batches on VNNI and arm64: x read in place (shifted as it is broadcast on VNNI), requantized in registers.
+            // Batches (every ISA but scalar): x read in place (shifted as it is broadcast on VNNI), requantized in registers.
             fixed (int* pb = biasEff) fixed (float* pm = multiplier)
             {
                 var e = new GemmInt8.Epilogue { Out = f.I8(y), Ldo = oc, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = true, NoMinWeight = noMinWeight };

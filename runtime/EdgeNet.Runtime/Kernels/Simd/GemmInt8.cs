@@ -13,7 +13,7 @@ namespace EdgeNet.Kernels.Simd;
 /// <list type="bullet">
 /// <item>x64 AVX-VNNI: VPDPBUSD (u8 × s8 → s32). Activations are stored +128 as u8; the kernel's bias subtracts 128·Σw.</item>
 /// <item>x64 AVX-512BW without VNNI (Zen 4, Ice Lake): the same at 512 bits, fused requantization (GemmInt8Avx512.cs).</item>
-/// <item>x64 AVX2: sign-extend to int16 and VPMADDWD (pairs summed in int32, never saturating).</item>
+/// <item>x64 AVX2: sign-extend to int16 and VPMADDWD (pairs summed in int32, never saturating), fused requantization (GemmInt8Avx2.cs).</item>
 /// <item>arm64 with Dp (Pi 5): SDOT.</item>
 /// <item>arm64 AdvSimd (Pi 4): SMULL/SMULL2 (int16 products, at most 2^14) then SADALP into int32.</item>
 /// </list>
@@ -144,6 +144,7 @@ internal static unsafe partial class GemmInt8
         if (e.Out != null && isa == Isa.AvxVnni) { RunVnniFused(A, lda, packedB, M, N, K, activationsInA, ref e); return; }
         if (e.Out != null && isa is Isa.ArmDp or Isa.ArmNeon && activationsInA) { RunArmFused(A, lda, packedB, M, N, K, isa == Isa.ArmDp, ref e); return; }
         if (e.Out != null && isa == Isa.Avx512 && activationsInA) { RunAvx512Fused(A, lda, packedB, M, N, K, ref e); return; }
+        if (e.Out != null && isa == Isa.Avx2 && activationsInA) { RunAvx2Fused(A, lda, packedB, M, N, K, ref e); return; }
         int kp = KPad(K);
         if (AvxVnni.IsSupported && isa == Isa.AvxVnni && M == 1) { RowVnni(A, packedB, C, kp, N, activationsInA); return; }
         if (Avx512BW.IsSupported && isa == Isa.Avx512 && M == 1) { RowAvx512(A, packedB, C, kp, N); return; }
@@ -490,38 +491,6 @@ internal static unsafe partial class GemmInt8
     {
         if (w == NR) { v0.Store(c); v1.Store(c + 8); return; }
         for (int j = 0; j < w; j++) c[j] = j < 8 ? v0.GetElement(j) : v1.GetElement(j - 8);
-    }
-
-    /// <summary>AVX2: int16 products summed in pairs by VPMADDWD; accumulator lane 2j+t holds column j's partial t.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void TileAvx2(sbyte* a, int lda, sbyte* b, int* c, int ldc, int kp, int w, int m)
-    {
-        sbyte* a0 = a, a1 = m > 1 ? a + lda : a;
-        Vector256<int> p0 = default, p1 = default, p2 = default, p3 = default, q0 = default, q1 = default, q2 = default, q3 = default;
-        for (int kq = 0; kq < kp; kq += 4, b += 4 * NR)
-        {
-            var w0 = Avx2.ConvertToVector256Int16(Vector128.Load(b)); var w1 = Avx2.ConvertToVector256Int16(Vector128.Load(b + 16));
-            var w2 = Avx2.ConvertToVector256Int16(Vector128.Load(b + 32)); var w3 = Avx2.ConvertToVector256Int16(Vector128.Load(b + 48));
-            var x0 = Avx2.ConvertToVector256Int16(Vector128.Create(*(int*)(a0 + kq)).AsSByte());
-            var x1 = Avx2.ConvertToVector256Int16(Vector128.Create(*(int*)(a1 + kq)).AsSByte());
-            p0 = Avx2.Add(p0, Avx2.MultiplyAddAdjacent(w0, x0)); p1 = Avx2.Add(p1, Avx2.MultiplyAddAdjacent(w1, x0));
-            p2 = Avx2.Add(p2, Avx2.MultiplyAddAdjacent(w2, x0)); p3 = Avx2.Add(p3, Avx2.MultiplyAddAdjacent(w3, x0));
-            q0 = Avx2.Add(q0, Avx2.MultiplyAddAdjacent(w0, x1)); q1 = Avx2.Add(q1, Avx2.MultiplyAddAdjacent(w1, x1));
-            q2 = Avx2.Add(q2, Avx2.MultiplyAddAdjacent(w2, x1)); q3 = Avx2.Add(q3, Avx2.MultiplyAddAdjacent(w3, x1));
-        }
-        StorePairs(c, p0, p1, p2, p3, w);
-        if (m > 1) StorePairs(c + ldc, q0, q1, q2, q3, w);
-    }
-
-    static void StorePairs(int* c, Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3, int w)
-    {
-        // Each vector covers 4 columns as 8 lanes (2 partial sums per column).
-        for (int j = 0; j < w; j++)
-        {
-            var v = (j >> 2) switch { 0 => v0, 1 => v1, 2 => v2, _ => v3 };
-            int l = (j & 3) * 2;
-            c[j] = v.GetElement(l) + v.GetElement(l + 1);
-        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

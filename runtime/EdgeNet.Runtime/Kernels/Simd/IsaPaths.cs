@@ -20,7 +20,7 @@ internal static class IsaPaths
         {
             GemmInt8.Isa.AvxVnni => "AVX-VNNI (VPDPBUSD), fused requantization",
             GemmInt8.Isa.Avx512 => "AVX-512BW (VPMADDWD, no VNNI), fused requantization",
-            GemmInt8.Isa.Avx2 => "AVX2 (VPMADDWD)",
+            GemmInt8.Isa.Avx2 => "AVX2 (VPMADDWD), fused requantization",
             GemmInt8.Isa.ArmDp => "NEON SDOT by element, fused requantization",
             GemmInt8.Isa.ArmNeon => "NEON SMULL/SADALP, fused requantization",
             _ => "scalar",
