@@ -6,7 +6,7 @@ namespace EdgeNet.Fuzz;
 
 /// <summary>
 /// Random one-node ONNX models: any op the converter handles, at an opset from 7 to 21, with 0 to 5 inputs drawn from
-/// a computed x of rank 1 to 4 (plus the batch), constants of rank 0 to 4 (one empty) and unnamed ones, one or two
+/// a computed x of rank 1 to 4 (plus the batch), its shape, x quantized and dequantized, constants of rank 0 to 4 (one empty) and unnamed ones, one or two
 /// outputs, and up to four attributes of the names the handlers read, each holding hostile values in every field
 /// (int, ints of any length, float, floats, string) so whichever form a handler reads is odd. Byte mutation reaches
 /// these only by chance: session 11's Slice-13 without ends took CI's fuzzer a lucky run.
@@ -24,7 +24,7 @@ public static class NodeFuzz
     static readonly long[] Integers = [-7, -2, -1, 0, 1, 2, 3, 4, 7, 1 << 20, int.MaxValue, long.MaxValue, long.MinValue];
     static readonly float[] Floats = [float.NaN, -1f, 0f, 0.5f, 2f, 1e30f, float.PositiveInfinity];
     static readonly long[][] InputDims = [[4], [2, 3], [2, 3, 3], [1, 2, 3, 3]];
-    static readonly string[] InputPool = ["x", "x", "x", "i", "f", "i3", "w", "s", "e", "", "b"];
+    static readonly string[] InputPool = ["x", "x", "x", "i", "f", "i3", "w", "s", "e", "", "b", "sx", "dq", "q"];
     static readonly long[] Opsets = [7, 9, 10, 11, 12, 13, 17, 18, 21];
     static readonly string[] Ops = OnnxImporter.SupportedOps.ToArray();
 
@@ -59,12 +59,23 @@ public static class NodeFuzz
         g.Initializer.Add(Tensor("s", 1, [], t => t.FloatData.Add(0.5f)));
         g.Initializer.Add(Tensor("e", 1, [0], _ => { }));
         g.Initializer.Add(Tensor("b", 9, [1], t => t.Int32Data.Add(1)));
+        // Values the node may read besides x: its shape (symbolic shape arithmetic), x quantized and dequantized (the QDQ forms).
+        g.Node.Add(Prelude("Shape", ["x"], "sx"));
+        g.Node.Add(Prelude("QuantizeLinear", ["x", "f"], "q"));
+        g.Node.Add(Prelude("DequantizeLinear", ["q", "f"], "dq"));
         g.Node.Add(node);
         g.Output.Add(new ValueInfoProto { Name = "y" });
         var m = new ModelProto { IrVersion = 8, Graph = g };
         m.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opsets[rng.Next(Opsets.Length)] });
         m.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
         return m.ToByteArray();
+    }
+
+    static NodeProto Prelude(string op, string[] inputs, string output)
+    {
+        var n = new NodeProto { OpType = op, Name = output };
+        n.Input.AddRange(inputs); n.Output.Add(output);
+        return n;
     }
 
     static TensorProto Tensor(string name, int type, long[] dims, Action<TensorProto> fill)
