@@ -12,7 +12,7 @@ namespace EdgeNet.Kernels.Int8;
 /// <see cref="ConvInt8Kernel"/> under the <see cref="ChannelsLast"/> plan. Pointwise: the pixels are GEMM rows and
 /// the weights are packed once, as in <see cref="DenseInt8Kernel"/>, with the requantization per output column
 /// (fused into the VNNI tile store). Depthwise: exact integers in fp32 through <see cref="DepthwiseNhwc"/>, then the
-/// same requantization; on AVX-512 a 3×3 depthwise goes straight from int8 to int8 (<see cref="DepthwiseInt8Nhwc"/>);
+/// same requantization; on AVX-512 and AVX2 a 3×3 depthwise goes straight from int8 to int8 (<see cref="DepthwiseInt8Nhwc"/>);
 /// a layer whose sums could pass 2^24 runs the exact integer loop instead.
 /// </summary>
 internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallelWork
@@ -24,7 +24,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     readonly bool vnniStem; // the stem as an implicit int8 GEMM on AVX-VNNI (Simd.DirectConvInt8Nhwc)
     readonly bool gemmStem; // the stem on arm64 and x64 without VNNI: packed input cut into GEMM rows, then the fused pointwise GEMM
     readonly bool saturationOnly;   // the VNNI epilogue may skip its float clamp (GemmInt8.SaturationClamps)
-    readonly bool native;   // 3×3 depthwise straight from int8 to int8 (Simd.DepthwiseInt8Nhwc, AVX-512)
+    readonly bool native;   // 3×3 depthwise straight from int8 to int8 (Simd.DepthwiseInt8Nhwc, AVX-512 and AVX2)
     readonly short[]? neonWeights;   // the same on arm64 NEON (Simd.DepthwiseInt8NhwcNeon): int16 weights [9, C]
     readonly sbyte[]? neonWeights8;  // arm64 NEON with no weight −128: int8 weights [9, C], the zero point in biasEff
     readonly NativeBuffer? foldedBias;   // native: b − z_x·Σw as floats
@@ -98,7 +98,8 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
                 folded[c] = fb;
                 nativeMax = Math.Max(nativeMax, Math.Abs(fb) + 128 * abs);
             }
-            native = DepthwiseInt8Nhwc.Supported && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && nativeMax < 1 << 24 && g.C % 16 == 0;   // other channel counts: the float path (a scalar tail costs more)
+            // AVX-512 in 16-channel blocks, then AVX2 in 8s; other channel counts: the float path (a scalar tail costs more)
+            native = DepthwiseInt8Nhwc.Supported256 && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && nativeMax < 1 << 24 && g.C % 8 == 0;
             if (native) { foldedBias = NativeBuffer.Of(folded); sumBound = nativeMax; }
             else if (DepthwiseInt8NhwcNeon.Supported && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && g.C % DepthwiseInt8NhwcNeon.Lanes == 0)
             {
@@ -193,8 +194,13 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
                 return;
             }
             fixed (float* pm = multiplier)
-                for (; c0 + 16 <= g.C; c0 += 16)
-                    DepthwiseInt8Nhwc.Block3x3V512(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
+            {
+                if (DepthwiseInt8Nhwc.Supported)
+                    for (; c0 + 16 <= g.C; c0 += 16)
+                        DepthwiseInt8Nhwc.Block3x3V512(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
+                for (; c0 + 8 <= g.C; c0 += 8)
+                    DepthwiseInt8Nhwc.Block3x3V256(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
+            }
             if (c0 < g.C) Exact(xi, f, (long)image * g.OH * g.OW * g.C, c0, oh0, oh1);
             return;
         }

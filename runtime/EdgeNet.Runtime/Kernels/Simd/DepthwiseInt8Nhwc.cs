@@ -12,7 +12,7 @@ namespace EdgeNet.Kernels.Simd;
 /// fp32 holds exactly and the result is bit-identical to the int32 reference. No float copy of the input, no float
 /// output: the structure of <see cref="DepthwiseNhwc"/>'s 512-bit kernel.
 /// </summary>
-internal static unsafe class DepthwiseInt8Nhwc
+internal static unsafe partial class DepthwiseInt8Nhwc
 {
     public static bool Supported => Avx512F.IsSupported;
 

@@ -25,7 +25,7 @@ internal static class IsaPaths
             GemmInt8.Isa.ArmNeon => "NEON SMULL/SADALP, fused requantization",
             _ => "scalar",
         };
-        string dw8 = DepthwiseInt8Nhwc.Supported ? "AVX-512" : DepthwiseInt8NhwcNeon.Supported ? "NEON SMLAL" : "via fp32";
+        string dw8 = DepthwiseInt8Nhwc.Supported ? "AVX-512" : DepthwiseInt8Nhwc.Supported256 ? "AVX2" : DepthwiseInt8NhwcNeon.Supported ? "NEON SMLAL" : "via fp32";
         // The LSTM's gates (RecurrentX86/RecurrentNeon): one pass, rational σ and tanh, the same bits on each.
         string lstm = AdvSimd.Arm64.IsSupported ? "NEON" : Avx512F.IsSupported ? "AVX-512" : Fma.IsSupported ? "AVX2+FMA" : "scalar";
         string build = Jitted ? "JIT" : "NativeAOT";
