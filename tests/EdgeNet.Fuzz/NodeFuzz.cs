@@ -6,7 +6,7 @@ namespace EdgeNet.Fuzz;
 
 /// <summary>
 /// Random one-node ONNX models: any op the converter handles, at an opset from 7 to 21, with 0 to 5 inputs drawn from
-/// a computed x of rank 1 to 4 (plus the batch), its shape, x quantized and dequantized, constants of rank 0 to 4 (one empty) and unnamed ones, one or two
+/// a computed x of rank 1 to 4 (plus the batch), its shape, x quantized and dequantized, constants of rank 0, 1 and 4 (one empty) and unnamed ones, one or two
 /// outputs, and up to four attributes of the names the handlers read, each holding hostile values in every field
 /// (int, ints of any length, float, floats, string) so whichever form a handler reads is odd. Byte mutation reaches
 /// these only by chance: session 11's Slice-13 without ends took CI's fuzzer a lucky run.
@@ -32,7 +32,7 @@ public static class NodeFuzz
     {
         string op = Ops[rng.Next(Ops.Length)];
         var node = new NodeProto { OpType = op, Name = "n" };
-        if (op.StartsWith('Q') && op is not ("QuantizeLinear" or "QLinearConv" or "QLinearMatMul")) node.Domain = "com.microsoft";
+        if (OnnxImporter.MicrosoftQuantOps.Contains(op)) node.Domain = "com.microsoft";
         int k = rng.Next(0, 6);
         for (int j = 0; j < k; j++) node.Input.Add(j == 0 && rng.Next(4) != 0 ? "x" : InputPool[rng.Next(InputPool.Length)]);
         node.Output.Add("y");

@@ -32,7 +32,7 @@ if (args.Length == 3 && args[0] == "seeds")
         File.WriteAllBytes(Path.Combine(args[2], $"{name.Replace("../", "up-")}.{args[1]}"), bytes);
     return 0;
 }
-if (args.Length < 2) { Console.Error.WriteLine("usage: run enet|onnx SECONDS CORPUS_DIR [CRASH_DIR] | run nodes SECONDS [CRASH_DIR] | libfuzzer enet|onnx | afl enet|onnx | seeds onnx|enet DIR | save-loop A B OUT"); return 2; }
+if (args.Length < 2 || args[0] == "run" && args.Length < (args[1] == "nodes" ? 3 : 4)) { Console.Error.WriteLine("usage: run enet|onnx SECONDS CORPUS_DIR [CRASH_DIR] | run nodes SECONDS [CRASH_DIR] | libfuzzer enet|onnx | afl enet|onnx | seeds onnx|enet DIR | save-loop A B OUT"); return 2; }
 string scratch = Directory.CreateTempSubdirectory("edgenet-fuzz").FullName;
 bool nodes = args[1] == "nodes";
 Action<ReadOnlySpan<byte>> target = args[1] is "onnx" or "nodes" ? d => Targets.Onnx(d, scratch) : d => Targets.Enet(d);
@@ -66,7 +66,7 @@ if (args[1] == "enet")
     Console.WriteLine($"parsed and validated: {Targets.Parsed}, prepared and ran: {Targets.Ran}; commonest rejections:");
     foreach (var (k, v) in Targets.Rejections.OrderByDescending(p => p.Value).Take(8)) Console.WriteLine($"  {v,9}  {k}");
 }
-Console.WriteLine($"fuzz {args[1]}: {execs} executions in {sw.Elapsed.TotalSeconds:F0} s over {seeds.Count} seeds (EDGENET_FUZZ_SEED={rngSeed}); {found} distinct crashes");
+Console.WriteLine($"fuzz {args[1]}: {execs} executions in {sw.Elapsed.TotalSeconds:F0} s over {(nodes ? "random one-node models" : $"{seeds.Count} seeds")} (EDGENET_FUZZ_SEED={rngSeed}); {found} distinct crashes");
 return found == 0 ? 0 : 1;
 
 void Check(byte[] input)

@@ -288,7 +288,7 @@ public class HostileOnnxTests
                             if (lastUnnamed && k == 0) continue;
                             var inputs = names[..k].Select((v, j) => lastUnnamed && j == k - 1 ? "" : v).ToArray();
                             var node = Node(op, inputs, outputs == 1 ? ["y"] : ["y", "z"]);
-                            if (op.StartsWith('Q') && op is not ("QuantizeLinear" or "QLinearConv" or "QLinearMatMul")) node.Domain = "com.microsoft";
+                            if (OnnxImporter.MicrosoftQuantOps.Contains(op)) node.Domain = "com.microsoft";
                             var m = OneNode(node, [Int64s("i", 1), Floats("f", [1], [1f])], opset, opset % 2 == 0 ? [4] : [2, 3, 3]);   // x [N,4] or [N,2,3,3]
                             m.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
                             cases++;

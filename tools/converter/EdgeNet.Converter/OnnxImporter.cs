@@ -92,7 +92,7 @@ public sealed partial class OnnxImporter
         ["QuantizeLinear"] = 2, ["DequantizeLinear"] = 2, ["QLinearConv"] = 8, ["QLinearMatMul"] = 8, ["QGemm"] = 6,
         ["QLinearAdd"] = 7, ["QLinearGlobalAveragePool"] = 5, ["QLinearAveragePool"] = 5, ["QLinearLeakyRelu"] = 4, ["QLinearSigmoid"] = 4,
         ["Constant"] = 0, ["Shape"] = 1,
-        // starts/ends, pads, K, scales, axes: attributes before the opset, inputs from it (Resize-10's scales became optional in 11)
+        // starts/ends, pads, K, scales, axes: attributes before the opset, inputs from it (Resize-10 reads scales; from 11 the handler takes whichever of roi, scales, sizes is named)
         ["Slice"] = new(1, 10, 3), ["Pad"] = new(1, 11, 2), ["TopK"] = new(1, 10, 2), ["Upsample"] = new(1, 9, 2),
         ["Resize"] = new(2, 11, 1), ["Unsqueeze"] = new(1, 13, 2),
     };

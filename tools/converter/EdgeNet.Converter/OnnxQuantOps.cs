@@ -8,7 +8,7 @@ namespace EdgeNet.Converter;
 // (QLinearConv, QGemm, QLinearAdd, ...). uint8 activations become int8 with zero point − 128: the same real values.
 public sealed partial class OnnxImporter
 {
-    static readonly string[] MicrosoftQuantOps = ["QGemm", "QLinearAdd", "QLinearGlobalAveragePool", "QLinearAveragePool", "QLinearLeakyRelu", "QLinearSigmoid", "QLinearMul"];
+    internal static readonly string[] MicrosoftQuantOps = ["QGemm", "QLinearAdd", "QLinearGlobalAveragePool", "QLinearAveragePool", "QLinearLeakyRelu", "QLinearSigmoid", "QLinearMul"];
 
     static void RegisterQuantHandlers(Dictionary<string, Handler> h)
     {
