@@ -7,9 +7,9 @@ namespace EdgeNet.Tests;
 
 /// <summary>
 /// The channels-last planner on convnet trunks that are not depthwise-separable: k×k, strided, grouped and 1×1
-/// convs with pools, residual Add, a per-channel Mul, Concat, a channel Pad, Resize and a Transpose at the head,
-/// against the NCHW reference kernels (odd channel counts and sizes), and the plan itself: layout conversions only
-/// at the graph's boundaries.
+/// convs with pools, residual Add, a per-channel Mul, Concat, a channel Pad, Resize and a Transpose at the head (4-D,
+/// and YOLOv5's 5-D after a Reshape splitting the channels), against the NCHW reference kernels (odd channel counts
+/// and sizes), and the plan itself: layout conversions only at the graph's boundaries.
 /// </summary>
 public class ChannelsLastTests
 {
@@ -75,6 +75,29 @@ public class ChannelsLastTests
         x.CopyTo(fast.Input(0, 2)); x.CopyTo(slow.Input(0, 2));
         fast.Run(2); slow.Run(2);
         Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-4f, 1e-4f, "trunk");
+    }
+
+    /// <summary>YOLOv5's Detect head: a 1×1 conv's [N, a·k, H, W] reshaped to [N, a, k, H, W] and transposed (any perm of
+    /// the five axes; YOLOv5's is (0, 1, 3, 4, 2)): one Transpose of the channels-last data, no conversion back to NCHW.</summary>
+    [Theory]
+    [InlineData(3, 7, 5, 6, new long[] { 0, 1, 3, 4, 2 })]
+    [InlineData(2, 5, 4, 9, new long[] { 0, 3, 4, 1, 2 })]   // the channels-last order itself: a Reshape
+    [InlineData(4, 3, 6, 5, new long[] { 4, 2, 0, 3, 1 })]
+    public void Detection_head_transposes_channels_last_data_once(int anchors, int k, int h, int w, long[] perm)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 8, h, w);
+        int y = Conv(g, Conv(g, x, 8, 8, 3, ConvAttrs(1, 1), 1), 8, anchors * k, 1, ConvAttrs(1, 0, act: "none"), 3);
+        var m = g.Build(g.Add(OpType.Transpose, [g.Reshape(y, [-1, anchors, k, h, w])], new Attributes().Set("perm", perm)));
+        using var fast = new Session(m, 2);
+        Assert.DoesNotContain(fast.Plan.Nodes, n => n.Name.EndsWith("/to_nchw", StringComparison.Ordinal));
+        Assert.True(fast.Plan.Nodes.Count(n => n.Op == OpType.Transpose) <= 2);   // the input's to_nhwc, the head's
+        using var slow = new Session(m, 2, KernelOptions.Default with { Reference = true });
+        var xs = TestData.Uniform((int)m.Input().Elements(2), 5);
+        xs.CopyTo(fast.Input(0, 2)); xs.CopyTo(slow.Input(0, 2));
+        fast.Run(2); slow.Run(2);
+        Assert.Equal(slow.Output().Length, fast.Output().Length);
+        Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, "head");
     }
 
     /// <summary>General NHWC convs one by one (the rows gathered per output pixel; groups; padding on every side;

@@ -29,6 +29,7 @@ internal static class ChannelsLast
         var nchwIn = new bool[m.Nodes.Count];   // a first-layer conv: reads NCHW, writes NHWC (Simd.DirectConvNhwc)
         var isNhwc = new bool[T];   // produced channels-last by a rewritten node
         var shuffle = new int[m.Nodes.Count];   // 1, 2, 3: the Reshape, Transpose, Reshape of a channel shuffle
+        var split = new int[m.Nodes.Count];     // 1, 2: the Reshape splitting channels and the Transpose of a detection head
         var readers = Readers(m);
         bool worth = false;
         for (int i = 0; i < m.Nodes.Count; i++)
@@ -44,6 +45,11 @@ internal static class ChannelsLast
                 if (shuffle[i] == 3) isNhwc[n.Outputs[0]] = true;
                 continue;
             }
+            if (split[i] == 0 && n.Op == OpType.Reshape && n.Inputs is [>= 0 and var x1] && isNhwc[x1] && SplitChannels(m, i, readers) is int t1)
+            {
+                split[i] = 1; split[t1] = 2;
+            }
+            if (split[i] != 0) { runs[i] = true; continue; }   // the Transpose writes the file's layout
             nchwIn[i] = IsFirstLayer(m, n, isNhwc);
             if (!nchwIn[i] && !Eligible(m, n, isNhwc)) continue;
             runs[i] = true;
@@ -92,6 +98,20 @@ internal static class ChannelsLast
                 continue;
             }
             if (shuffle[i] != 0) { Shuffle(m, r, n, shuffle[i], nhwcOf, Twin); ConvertBack(n.Outputs[0], n.Name); continue; }
+            if (split[i] == 1)
+            {
+                var d = m.Tensors[n.Outputs[0]];
+                nhwcOf[n.Outputs[0]] = r.AddTensor(new TensorDesc(d.Name + "#nhwc", d.Type, [d.Shape[0], d.Shape[3], d.Shape[4], d.Shape[1], d.Shape[2]]));
+                r.Nodes.Add(new Node(OpType.Reshape, n.Name, [Twin(n.Inputs[0])], [nhwcOf[n.Outputs[0]]], new Attributes(), n.Version));
+                continue;
+            }
+            if (split[i] == 2)
+            {
+                // [N, a, b, H, W] is [N, H, W, a, b] channels-last (axis d at Split5[d]): the file's perm p reads axis Split5[p[k]].
+                var composed = n.Attributes.Ints("perm", []).Select(q => (long)Split5[q]).ToArray();
+                r.Nodes.Add(Transpose(nhwcOf[n.Inputs[0]], n.Outputs[0], composed, n.Name));
+                continue;
+            }
             var inputs = (int[])n.Inputs.Clone();
             var info = OpTable.Get(n.Op);
             for (int k = 0; k < DataInputs(info, n, nchwIn[i]); k++)
@@ -173,6 +193,25 @@ internal static class ChannelsLast
         if (b.Op != OpType.Reshape || b.Inputs.Length != 1 || !m.Tensors[b.Outputs[0]].Shape.AsSpan().SequenceEqual(s)) return null;
         return (j, k);
     }
+
+    /// <summary>A detection head's Reshape [N, C, H, W] → [N, a, C/a, H, W] (YOLOv5's [N, anchors, 5 + classes, H, W])
+    /// read only by a Transpose of the five axes, which writes the file's layout: the Transpose's index, or null. On
+    /// channels-last data the Reshape is [N, H, W, a, C/a] (the same bytes) and the two Transposes (back to NCHW, then
+    /// the file's) are one, which for YOLOv5's (0, 1, 3, 4, 2) moves whole rows of C/a.</summary>
+    static int? SplitChannels(Model m, int i, int[] readers)
+    {
+        var a = m.Nodes[i];
+        if (a.Inputs.Length != 1 || a.Outputs.Length != 1 || readers[a.Outputs[0]] != 1) return null;
+        int[] s = m.Tensors[a.Inputs[0]].Shape, mid = m.Tensors[a.Outputs[0]].Shape;
+        if (s.Length != 4 || m.Tensors[a.Inputs[0]].Type != DataType.Float32 || mid.Length != 5 || mid[0] != s[0] || mid[1] < 1 || mid[1] * mid[2] != s[1] || mid[3] != s[2] || mid[4] != s[3]) return null;
+        int j = m.Nodes.FindIndex(i + 1, n => n.Inputs.Contains(a.Outputs[0]));
+        if (j < 0) return null;
+        var t = m.Nodes[j];
+        return t.Op == OpType.Transpose && t.Inputs.Length == 1 && t.Attributes.Ints("perm", []) is { Length: 5 } p && p.Order().SequenceEqual([0L, 1, 2, 3, 4]) ? j : null;
+    }
+
+    /// <summary>Axis d of [N, a, b, H, W] is axis Split5[d] of its channels-last form [N, H, W, a, b].</summary>
+    static readonly int[] Split5 = [0, 3, 4, 1, 2];
 
     /// <summary>The channel shuffle on channels-last data: [N, H, W, C] as [N, H, W, g, C/g], transposed to
     /// [N, H, W, C/g, g], read back as [N, H, W, C].</summary>
