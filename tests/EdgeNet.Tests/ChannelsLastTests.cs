@@ -100,6 +100,31 @@ public class ChannelsLastTests
         Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, "head");
     }
 
+    /// <summary>A Resize to sizes (the converter writes them with their axes: YOLOv5's and M-LSD's upsampling to a Shape
+    /// chain's sizes) stays channels-last between convs, its axes mapped, keep_aspect_ratio_policy over them.</summary>
+    [Theory]
+    [InlineData("stretch", "nearest")]
+    [InlineData("not_larger", "linear")]
+    [InlineData("not_smaller", "nearest")]
+    public void Resize_to_sizes_stays_channels_last(string policy, string mode)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 6, 7, 5);
+        int h = Conv(g, x, 6, 8, 3, ConvAttrs(1, 1), 1);
+        h = g.Add(OpType.Resize, [h], new Attributes().Set("mode", mode).Set("coordinate_transformation_mode", "asymmetric").Set("nearest_mode", "floor")
+            .Set("sizes", new long[] { -1, 8, 14, 15 }).Set("axes", new long[] { 2, 3 }).Set("keep_aspect_ratio_policy", policy));
+        var m = g.Build(Conv(g, h, 8, 4, 1, ConvAttrs(1, 0, act: "none"), 3));
+        using var fast = new Session(m, 2);
+        Assert.Contains(fast.Plan.Nodes, n => n.Op == OpType.Resize && n.Attributes.Ints("axes", []).SequenceEqual([1L, 2]));
+        Assert.True(fast.Plan.Nodes.Count(n => n.Op == OpType.Transpose) <= 2);   // the input's and the output's conversions
+        using var slow = new Session(m, 2, KernelOptions.Default with { Reference = true });
+        var xs = TestData.Uniform((int)m.Input().Elements(2), 5);
+        xs.CopyTo(fast.Input(0, 2)); xs.CopyTo(slow.Input(0, 2));
+        fast.Run(2); slow.Run(2);
+        Assert.Equal(slow.Output().Length, fast.Output().Length);
+        Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, "resize");
+    }
+
     /// <summary>General NHWC convs one by one (the rows gathered per output pixel; groups; padding on every side;
     /// a feature map larger than one block of rows), each against the NCHW reference.</summary>
     [Theory]

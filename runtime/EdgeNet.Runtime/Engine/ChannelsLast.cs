@@ -267,7 +267,10 @@ internal static class ChannelsLast
             var v = a.All[name];
             switch (use)
             {
-                case AxisUse.Refuse: return null;
+                case AxisUse.Axes:
+                    if (v.Ints is not { } list || list.Any(d => d < -4 || d > 3)) return null;
+                    r.Set(name, list.Select(d => (long)Position[(int)((d + 4) % 4)]).ToArray());
+                    break;
                 case AxisUse.Axis:
                     long axis = a.Int(name, long.MinValue);
                     if (axis < -4 || axis > 3) return null;

@@ -36,8 +36,8 @@ internal enum AxisUse
     PerAxis,
     /// <summary>Begins for every axis, then ends (Pad's "pads", Resize's "roi").</summary>
     BeginsEnds,
-    /// <summary>Present: the node stays in the file's layout (Resize's "axes").</summary>
-    Refuse,
+    /// <summary>A list of axis indices (Resize's "axes", which the converter always writes beside "sizes").</summary>
+    Axes,
 }
 
 /// <summary>What the post-training quantizer does with an op.</summary>

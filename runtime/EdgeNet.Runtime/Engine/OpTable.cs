@@ -211,7 +211,7 @@ internal static class OpTable
         {
             Op = OpType.Resize, Inputs = (1, 1), Onnx = ["Resize", "Upsample"],
             Fp32 = (m, n, o) => new ResizeKernel(m, n, o), Backward = SpatialGradients.Resize, Layout = LayoutRole.Axes,
-            AxisAttributes = [("scales", AxisUse.PerAxis), ("sizes", AxisUse.PerAxis), ("roi", AxisUse.BeginsEnds), ("axes", AxisUse.Refuse)],
+            AxisAttributes = [("scales", AxisUse.PerAxis), ("sizes", AxisUse.PerAxis), ("roi", AxisUse.BeginsEnds), ("axes", AxisUse.Axes)],
         },
         new()
         {
