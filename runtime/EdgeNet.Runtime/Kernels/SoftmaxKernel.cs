@@ -29,6 +29,7 @@ internal sealed class SoftmaxKernel : Kernel
         for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
         var xs = f.Span(x); var ys = f.Span(y);
         if (inner == 1 && len < ShortRow && !reference) { ShortRows(xs, ys, len); return; }
+        if (inner > 1 && !reference) { Columns(xs, ys, len, inner); return; }
         for (int start = 0; start < xs.Length; start += len * inner)
             for (int j = 0; j < inner; j++)
             {
@@ -47,6 +48,39 @@ internal sealed class SoftmaxKernel : Kernel
                 for (int k = 0; k < len; k++) ys[start + k * inner + j] /= sum;
             }
     }
+
+    /// <summary>Softmax over an axis before the last (YOLOv8's DFL: [1, 16, 4, A] over its 16 bins), which the scalar
+    /// loop walked with a stride of `inner` floats, one MathF.Exp at a time: the k-th slices of the axis are rows of
+    /// `inner` contiguous floats, so max, exp, sum and division run along the rows in vector ops, a block of columns at
+    /// a time (the block's max and sum on the stack). The same order of max and of the sum over k as the scalar loop.</summary>
+    static void Columns(ReadOnlySpan<float> xs, Span<float> ys, int len, int inner)
+    {
+        Span<float> m = stackalloc float[ColumnBlock], sum = stackalloc float[ColumnBlock];
+        for (int start = 0; start < xs.Length; start += len * inner)
+            for (int j0 = 0; j0 < inner; j0 += ColumnBlock)
+            {
+                int w = Math.Min(ColumnBlock, inner - j0);
+                Span<float> mw = m[..w], sw = sum[..w];
+                xs.Slice(start + j0, w).CopyTo(mw);
+                for (int k = 1; k < len; k++) TensorPrimitives.Max(mw, xs.Slice(start + k * inner + j0, w), mw);
+                sw.Clear();
+                for (int k = 0; k < len; k++)
+                {
+                    var dst = ys.Slice(start + k * inner + j0, w);
+                    TensorPrimitives.Subtract(xs.Slice(start + k * inner + j0, w), mw, dst);
+                    TensorPrimitives.Exp(dst, dst);
+                    TensorPrimitives.Add(sw, dst, sw);
+                }
+                for (int k = 0; k < len; k++)
+                {
+                    var dst = ys.Slice(start + k * inner + j0, w);
+                    TensorPrimitives.Divide(dst, sw, dst);
+                }
+            }
+    }
+
+    /// <summary>Columns per block of <see cref="Columns"/>: 2 KiB of max and sum on the stack.</summary>
+    const int ColumnBlock = 256;
 
     /// <summary>Rows shorter than one 512-bit vector go through <see cref="ShortRows"/>.</summary>
     const int ShortRow = 16;
