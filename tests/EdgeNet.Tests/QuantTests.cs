@@ -592,13 +592,21 @@ public unsafe class RequantizeTwinTests
     [InlineData(6, 33, 72, 127)]    // 3×32 tiles, then 8 columns; padded K
     [InlineData(11, 36, 53, 100)]   // 4×32 and 6×16 tiles with tails, then a 5-column panel
     [InlineData(2, 64, 13, 127)]
+    [InlineData(1, 20, 37, 100)]    // one row: the fused panels' tails, the int32 Row kernels
+    [InlineData(1, 64, 40, 127)]
+    [InlineData(100, 200, 40, 100)] // AVX-512BW: A widened to int16 in two blocks of rows (72 + 28)
+    [InlineData(5, 4100, 24, 127)]  // AVX-512BW: K past the int16 copy (int32 tiles, then requantized)
     public void Fused_gemm_epilogue_equals_int32_then_QuantMath(int M, int K, int N, int hi)
     {
+        foreach (var isa in EdgeNet.Kernels.Simd.GemmInt8.Runnable()) Fused_gemm_epilogue(M, K, N, hi, isa);
+    }
+
+    static void Fused_gemm_epilogue(int M, int K, int N, int hi, EdgeNet.Kernels.Simd.GemmInt8.Isa isa)
+    {
         var r = new Random(M * 100 + N);
-        var isa = EdgeNet.Kernels.Simd.GemmInt8.Selected;
-        int kp = EdgeNet.Kernels.Simd.GemmInt8.KPad(K);
-        var a = new sbyte[M * kp]; var w = new sbyte[K * N];
-        for (int i = 0; i < M; i++) for (int k = 0; k < K; k++) a[i * kp + k] = (sbyte)r.Next(-128, 128);
+        int kp = EdgeNet.Kernels.Simd.GemmInt8.KPad(K), lda = kp + N % 2 * 4;   // odd N: rows padded past kp
+        var a = new sbyte[M * lda]; var w = new sbyte[K * N];
+        for (int i = 0; i < M; i++) for (int k = 0; k < K; k++) a[i * lda + k] = (sbyte)r.Next(-128, 128);
         for (int i = 0; i < w.Length; i++) w[i] = (sbyte)r.Next(hi == 127 ? -128 : -127, 128);   // without −128: A72's paired SMLAL path
         var bias = Enumerable.Range(0, N).Select(_ => r.Next(-30000, 30000)).ToArray();
         var mult = Enumerable.Range(0, N).Select(j => j % 3 == 0 ? 0.5f : 1f / r.Next(20, 3000)).ToArray();
@@ -607,13 +615,13 @@ public unsafe class RequantizeTwinTests
         fixed (sbyte* pa = a, pw = w, pp = packed, pg = got) fixed (int* pc = acc, pb = bias) fixed (float* pm = mult)
         {
             EdgeNet.Kernels.Simd.GemmInt8.Pack(pw, N, 1, K, N, pp, shift: false);
-            EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, pc, N, M, N, K, isa, activationsInA: true);
+            EdgeNet.Kernels.Simd.GemmInt8.Run(pa, lda, pp, pc, N, M, N, K, isa, activationsInA: true);
             bool arm = isa is EdgeNet.Kernels.Simd.GemmInt8.Isa.ArmDp or EdgeNet.Kernels.Simd.GemmInt8.Isa.ArmNeon;
             if (arm)   // arm64's fused epilogue (SDOT or SMULL/SMLAL tiles, NEON requantization)
             {
                 bool saturation = EdgeNet.Kernels.Simd.GemmInt8.SaturationClamps(-128, hi, 30000 + 255L * 128 * K, mult);
                 var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = hi, SaturationOnly = saturation, NoMinWeight = !w.Contains((sbyte)-128) };
-                EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, null, 0, M, N, K, isa, activationsInA: true, ref e);
+                EdgeNet.Kernels.Simd.GemmInt8.Run(pa, lda, pp, null, 0, M, N, K, isa, activationsInA: true, ref e);
             }
             else if (isa is not EdgeNet.Kernels.Simd.GemmInt8.Isa.Scalar)   // the fused epilogue exists there; scalar requantizes the int32 rows
             {
@@ -621,7 +629,7 @@ public unsafe class RequantizeTwinTests
                 Assert.Equal(hi == 127, saturation);
                 var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = hi, SaturationOnly = saturation };
                 var scratch = new int[4 * 16];
-                fixed (int* ps = scratch) EdgeNet.Kernels.Simd.GemmInt8.Run(pa, kp, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e);
+                fixed (int* ps = scratch) EdgeNet.Kernels.Simd.GemmInt8.Run(pa, lda, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e);
                 if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni)   // the others read signed activations as they are
                 {
                     // A as signed activations, shifted by the panels as they broadcast it: the same bytes.
@@ -629,7 +637,7 @@ public unsafe class RequantizeTwinTests
                     fixed (sbyte* pr = raw, pg2 = again) fixed (int* ps = scratch)
                     {
                         var e2 = e with { Out = pg2, ShiftA = true };
-                        EdgeNet.Kernels.Simd.GemmInt8.Run(pr, kp, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e2);
+                        EdgeNet.Kernels.Simd.GemmInt8.Run(pr, lda, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e2);
                     }
                     Assert.Equal(got, again);
                 }
@@ -641,7 +649,7 @@ public unsafe class RequantizeTwinTests
             for (int j = 0; j < N; j++)
             {
                 int exact = 0;
-                for (int k = 0; k < K; k++) exact += (EdgeNet.Kernels.Simd.GemmInt8.ShiftsActivations(isa) ? (byte)a[i * kp + k] : a[i * kp + k]) * w[k * N + j];   // VNNI reads A as u8
+                for (int k = 0; k < K; k++) exact += (EdgeNet.Kernels.Simd.GemmInt8.ShiftsActivations(isa) ? (byte)a[i * lda + k] : a[i * lda + k]) * w[k * N + j];   // VNNI reads A as u8
                 Assert.Equal(exact, acc[i * N + j]);
                 Assert.Equal(QuantMath.Requantize(exact + bias[j], mult[j], -7, -128, hi), got[i * N + j]);
             }

@@ -25,6 +25,12 @@ internal static unsafe class Requantize
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector256<int> Round(Vector256<float> t) => Avx.ConvertToVector256Int32(Avx.Max(Lo, Avx.Min(t, Hi))) + Zp;   // MINPS returns Hi for NaN
+
+        /// <summary>round(t) + zp unclamped: the saturating packs of <see cref="Store16"/> and <see cref="Store8"/> clamp
+        /// it to the int8 range, equal to <see cref="Round"/> when the bounds are −128..127 and |t| &lt; 2^30
+        /// (<see cref="Simd.GemmInt8.SaturationClamps"/>).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<int> RoundUnclamped(Vector256<float> t) => Avx.ConvertToVector256Int32(t) + Zp;
     }
 
     /// <summary><see cref="Bounds256"/> at 512 bits.</summary>

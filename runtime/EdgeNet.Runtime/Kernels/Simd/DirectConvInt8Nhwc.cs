@@ -190,10 +190,10 @@ internal static unsafe class DirectConvInt8Nhwc
                         if (m > 3) GemmInt8.Columns512(c30, c31, vm, vlo, vhi, vz, o + 3 * OC, NR, t, clamp);
                         continue;
                     }
-                    GemmInt8.Columns256(c00, c01, m0, m1, q, o, NR, t);
-                    if (m > 1) GemmInt8.Columns256(c10, c11, m0, m1, q, o + OC, NR, t);
-                    if (m > 2) GemmInt8.Columns256(c20, c21, m0, m1, q, o + 2 * OC, NR, t);
-                    if (m > 3) GemmInt8.Columns256(c30, c31, m0, m1, q, o + 3 * OC, NR, t);
+                    GemmInt8.Columns256(c00, c01, m0, m1, q, o, NR, t, clamp);
+                    if (m > 1) GemmInt8.Columns256(c10, c11, m0, m1, q, o + OC, NR, t, clamp);
+                    if (m > 2) GemmInt8.Columns256(c20, c21, m0, m1, q, o + 2 * OC, NR, t, clamp);
+                    if (m > 3) GemmInt8.Columns256(c30, c31, m0, m1, q, o + 3 * OC, NR, t, clamp);
                 }
             }
         }

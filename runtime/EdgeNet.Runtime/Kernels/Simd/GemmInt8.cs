@@ -26,6 +26,17 @@ internal static unsafe partial class GemmInt8
         : Dp.Arm64.IsSupported || Dp.IsSupported ? Isa.ArmDp : AdvSimd.Arm64.IsSupported ? Isa.ArmNeon : Isa.Scalar;
     public const int NR = 16;
 
+    /// <summary>Every path this machine runs, best first: the twin tests hold each one against the reference.</summary>
+    public static IEnumerable<Isa> Runnable()
+    {
+        if (AvxVnni.IsSupported) yield return Isa.AvxVnni;
+        if (Avx512BW.IsSupported) yield return Isa.Avx512;
+        if (Avx2.IsSupported) yield return Isa.Avx2;
+        if (Dp.Arm64.IsSupported || Dp.IsSupported) yield return Isa.ArmDp;
+        if (AdvSimd.Arm64.IsSupported) yield return Isa.ArmNeon;
+        yield return Isa.Scalar;
+    }
+
     /// <summary>True when activations are stored as u8 (value + 128) for this ISA.</summary>
     public static bool ShiftsActivations(Isa isa) => isa == Isa.AvxVnni;
     public static int KPad(int k) => (k + 3) & ~3;
@@ -265,10 +276,10 @@ internal static unsafe partial class GemmInt8
                 if (m > 3) Columns512(c30, c31, vm, vlo, vhi, vz, o + 3 * ldo, w, t, clamp);
                 continue;
             }
-            Columns256(c00, c01, m0, m1, q, o, w, t);
-            if (m > 1) Columns256(c10, c11, m0, m1, q, o + ldo, w, t);
-            if (m > 2) Columns256(c20, c21, m0, m1, q, o + 2 * ldo, w, t);
-            if (m > 3) Columns256(c30, c31, m0, m1, q, o + 3 * ldo, w, t);
+            Columns256(c00, c01, m0, m1, q, o, w, t, clamp);
+            if (m > 1) Columns256(c10, c11, m0, m1, q, o + ldo, w, t, clamp);
+            if (m > 2) Columns256(c20, c21, m0, m1, q, o + 2 * ldo, w, t, clamp);
+            if (m > 3) Columns256(c30, c31, m0, m1, q, o + 3 * ldo, w, t, clamp);
         }
     }
 
@@ -372,10 +383,12 @@ internal static unsafe partial class GemmInt8
 
     /// <summary>The AVX2 form of <see cref="Columns512"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Columns256(Vector256<int> c0, Vector256<int> c1, Vector256<float> m0, Vector256<float> m1, Requantize.Bounds256 q, sbyte* dst, int w, sbyte* t)
+    internal static void Columns256(Vector256<int> c0, Vector256<int> c1, Vector256<float> m0, Vector256<float> m1, Requantize.Bounds256 q, sbyte* dst, int w, sbyte* t, bool clamp)
     {
-        if (w == NR) { Requantize.Store16(q.Round(Avx.ConvertToVector256Single(c0) * m0), q.Round(Avx.ConvertToVector256Single(c1) * m1), dst); return; }
-        Requantize.Store16(q.Round(Avx.ConvertToVector256Single(c0) * m0), q.Round(Avx.ConvertToVector256Single(c1) * m1), t);
+        var t0 = Avx.ConvertToVector256Single(c0) * m0; var t1 = Avx.ConvertToVector256Single(c1) * m1;
+        var (q0, q1) = clamp ? (q.Round(t0), q.Round(t1)) : (q.RoundUnclamped(t0), q.RoundUnclamped(t1));   // else the packs' saturation clamps
+        if (w == NR) { Requantize.Store16(q0, q1, dst); return; }
+        Requantize.Store16(q0, q1, t);
         StoreFirst(t, dst, w);
     }
 

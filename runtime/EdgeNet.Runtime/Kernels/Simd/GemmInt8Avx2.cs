@@ -45,13 +45,13 @@ internal static unsafe partial class GemmInt8
                 for (int j = 0; j < NR; j++) { padBias[j] = j < w ? bias[j] : 0; padMult[j] = j < w ? mult[j] : 0f; }
                 bias = padBias; mult = padMult;
             }
-            Panel16Avx2(A, lda, packedB + (long)p * kp * NR, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, w);
+            Panel16Avx2(A, lda, packedB + (long)p * kp * NR, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, w, !e.SaturationOnly);
         }
     }
 
     /// <summary>One panel (w ≤ 16 columns) over all rows in 2×16 tiles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Panel16Avx2(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w)
+    static void Panel16Avx2(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp)
     {
         var q = new Requantize.Bounds256(zp, lo, hi);
         sbyte* t = stackalloc sbyte[NR];   // a partial panel's row before its first w bytes are copied out
@@ -70,8 +70,8 @@ internal static unsafe partial class GemmInt8
             }
             var b0 = Vector256.Load(bias); var b1 = Vector256.Load(bias + 8);
             var m0 = Vector256.Load(mult); var m1 = Vector256.Load(mult + 8);
-            Columns256(Columns8(p0, p1) + b0, Columns8(p2, p3) + b1, m0, m1, q, o, w, t);
-            if (i + 1 < rows) Columns256(Columns8(q0, q1) + b0, Columns8(q2, q3) + b1, m0, m1, q, o + ldo, w, t);
+            Columns256(Columns8(p0, p1) + b0, Columns8(p2, p3) + b1, m0, m1, q, o, w, t, clamp);
+            if (i + 1 < rows) Columns256(Columns8(q0, q1) + b0, Columns8(q2, q3) + b1, m0, m1, q, o + ldo, w, t, clamp);
         }
     }
 

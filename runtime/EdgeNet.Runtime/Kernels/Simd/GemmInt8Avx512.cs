@@ -1,13 +1,15 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using EdgeNet.Kernels.Int8;
 
 namespace EdgeNet.Kernels.Simd;
 
 /// <summary>
 /// The int8 GEMM on AVX-512BW without VNNI: Zen 4, Ice Lake, Cascade Lake have AVX512-VNNI, which .NET 10 does not
 /// expose, and lack the VEX AVX-VNNI. The panels are <see cref="GemmInt8.Pack"/>'s (not shifted): 32 bytes of a panel,
-/// 8 columns × 4 k, are sign-extended to int16 (VPMOVSXBW), and so are a row's 4 activations, repeated; VPMADDWD
+/// 8 columns × 4 k, are sign-extended to int16 (VPMOVSXBW), and so are a row's 4 activations (the fused path widens A
+/// once per block of rows into a stack buffer, then broadcasts 4 int16 from memory), repeated; VPMADDWD
 /// multiplies them and sums pairs in int32, so lane 2j holds column j's terms of k0, k1 and lane 2j+1 those of k2, k3,
 /// never saturating. Not VPMADDUBSW (u8 × s8, MLAS's kernels without VNNI): its int16 pair sums saturate
 /// (2·255·128 &gt; 2^15) and would change results: an exact int16 form costs as many instructions. At the end VPERMT2D gathers the even and the odd lanes of columns
@@ -35,47 +37,106 @@ internal static unsafe partial class GemmInt8
     static Vector512<int> EvenLanes => Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     static Vector512<int> OddLanes => Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
 
-    /// <summary>With the requantization fused (activations in A, the channels are the columns), as the VNNI panels.</summary>
+    /// <summary>A row's k..k+3, already int16, repeated across the vector: one VPBROADCASTQ from memory, no ALU.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<short> Repeat4(short* a) => Vector512.Create(*(long*)a).AsInt16();
+
+    /// <summary>Bias of columns 0-7 (<paramref name="half"/> 0) or 8-15 (1) in the even lanes, zeros in the odd: the
+    /// accumulators start there, so <see cref="Columns16"/>'s sum of even and odd lanes adds each bias once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<int> BiasEven(int* bias, int half) =>
+        Avx512F.PermuteVar16x32x2(Vector512.Load(bias), Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16) + Vector512.Create(8 * half, 0, 8 * half, 0, 8 * half, 0, 8 * half, 0, 8 * half, 0, 8 * half, 0, 8 * half, 0, 8 * half, 0), Vector512<int>.Zero);
+
+    /// <summary>int16 copy of A that the fused panels read: at most this many shorts (32 KiB) on the stack.</summary>
+    const int WideShorts = 16384;
+
+    /// <summary>With the requantization fused (activations in A, the channels are the columns), as the VNNI panels.
+    /// A is sign-extended to int16 once per block of rows (every panel then reads it: a broadcast from memory
+    /// instead of a broadcast and a VPMOVSXBW per row, k quad and panel pair, a third of the ALU work of a tile).</summary>
+    [SkipLocalsInit]
     static void RunAvx512Fused(sbyte* A, int lda, sbyte* packedB, int M, int N, int K, ref Epilogue e)
     {
         if (e.ColBias == null) throw new ArgumentException("activations in A need per-column bias");
         int kp = KPad(K);
+        if (kp * 4 > WideShorts) { RunAvx512Unfused(A, lda, packedB, M, N, kp, ref e); return; }
+        int block = Math.Min(M, WideShorts / kp);
+        if (block >= 24) block -= block % 24;   // whole 4-, 6- and 8-row tiles but in the last block
+        short* wide = stackalloc short[block * kp];
         int* padBias = stackalloc int[NR]; float* padMult = stackalloc float[NR];
-        for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
+        for (int r0 = 0; r0 < M; r0 += block)
         {
-            sbyte* b = packedB + (long)p * kp * NR;
-            int w = Math.Min(NR, N - j0);
-            int* bias = e.ColBias + j0; float* mult = e.ColMult + j0;
-            if (N - j0 >= 2 * NR)   // two whole panels: 4×32 tiles
+            int rows = Math.Min(block, M - r0);
+            WidenRows(A + (long)r0 * lda, lda, rows, kp, wide);
+            sbyte* o = e.Out + (long)r0 * e.Ldo;
+            for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
             {
-                Panel32Avx512(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, !e.SaturationOnly);
-                p++; j0 += NR;
-                continue;
+                sbyte* b = packedB + (long)p * kp * NR;
+                int w = Math.Min(NR, N - j0);
+                int* bias = e.ColBias + j0; float* mult = e.ColMult + j0;
+                if (N - j0 >= 2 * NR)   // two whole panels: 4×32 tiles
+                {
+                    Panel32Avx512(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, !e.SaturationOnly);
+                    p++; j0 += NR;
+                    continue;
+                }
+                if (w < NR)   // the last, partial panel: its packed columns past w are zeros; bias and multipliers padded likewise
+                {
+                    for (int j = 0; j < NR; j++) { padBias[j] = j < w ? bias[j] : 0; padMult[j] = j < w ? mult[j] : 0f; }
+                    bias = padBias; mult = padMult;
+                }
+                if (w <= 8) Panel8Avx512(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly);   // 24, 40 channels: no wasted half panel
+                else Panel16Avx512(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly);
             }
-            if (w < NR)   // the last, partial panel: its packed columns past w are zeros; bias and multipliers padded likewise
-            {
-                for (int j = 0; j < NR; j++) { padBias[j] = j < w ? bias[j] : 0; padMult[j] = j < w ? mult[j] : 0f; }
-                bias = padBias; mult = padMult;
-            }
-            if (w <= 8) Panel8Avx512(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, w, !e.SaturationOnly);   // 24, 40 channels: no wasted half panel
-            else Panel16Avx512(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, e.Out + j0, e.Ldo, w, !e.SaturationOnly);
         }
     }
 
-    /// <summary>Two whole panels (32 columns) over all rows in 4×32 tiles: sixteen accumulators, and each row's
-    /// sign-extended activations feed four multiplies.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Panel32Avx512(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp)
+    /// <summary>K past what the int16 copy holds (kp &gt; 4096, not a convnet's): int32 tiles, then Requantize.Columns.</summary>
+    static void RunAvx512Unfused(sbyte* A, int lda, sbyte* packedB, int M, int N, int kp, ref Epilogue e)
     {
+        int* tile = stackalloc int[4 * NR];
+        for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
+        {
+            int w = Math.Min(NR, N - j0);
+            for (int i = 0; i < M; i += 4)
+            {
+                int m = Math.Min(4, M - i);
+                TileAvx512(A + (long)i * lda, lda, packedB + (long)p * kp * NR, tile, NR, kp, w, m);
+                for (int r = 0; r < m; r++) Requantize.Columns(tile + r * NR, e.ColBias + j0, e.ColMult + j0, e.Zp, e.Lo, e.Hi, e.Out + (long)(i + r) * e.Ldo + j0, w);
+            }
+        }
+    }
+
+    /// <summary>rows × kp int8 (row stride lda) → int16, row stride kp.</summary>
+    static void WidenRows(sbyte* a, int lda, int rows, int kp, short* dst)
+    {
+        if (lda == kp) { WidenSpan(a, (long)rows * kp, dst); return; }   // contiguous: one pass
+        for (int r = 0; r < rows; r++) WidenSpan(a + (long)r * lda, kp, dst + (long)r * kp);
+    }
+
+    static void WidenSpan(sbyte* a, long n, short* dst)
+    {
+        long i = 0;
+        for (; i + 32 <= n; i += 32) Avx512BW.ConvertToVector512Int16(Vector256.Load(a + i)).Store(dst + i);
+        for (; i + 8 <= n; i += 8) Sse41.ConvertToVector128Int16(Vector128.CreateScalar(*(long*)(a + i)).AsSByte()).Store(dst + i);
+        for (; i < n; i++) dst[i] = a[i];
+    }
+
+    /// <summary>Two whole panels (32 columns) over all rows in 4×32 tiles: sixteen accumulators, and each row's
+    /// activations feed four multiplies.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Panel32Avx512(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp)
+    {
+        int kp = lda;
         var vlo = Vector512.Create((float)(lo - zp)); var vhi = Vector512.Create((float)(hi - zp)); var vz = Vector512.Create(zp);
         var even = EvenLanes; var odd = OddLanes;
+        var bias0 = BiasEven(bias, 0); var bias1 = BiasEven(bias, 1); var bias2 = BiasEven(bias + NR, 0); var bias3 = BiasEven(bias + NR, 1);
         sbyte* b2 = b + (long)kp * NR;   // the second panel
         for (int i = 0; i < rows; i += 4, a += 4 * lda, o += 4 * ldo)
         {
             int m = Math.Min(4, rows - i);
-            sbyte* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
-            Vector512<int> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
-            Vector512<int> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+            short* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
+            Vector512<int> c00 = bias0, c01 = bias1, c02 = bias2, c03 = bias3, c10 = bias0, c11 = bias1, c12 = bias2, c13 = bias3;
+            Vector512<int> c20 = bias0, c21 = bias1, c22 = bias2, c23 = bias3, c30 = bias0, c31 = bias1, c32 = bias2, c33 = bias3;
             sbyte* bk = b, bl = b2;
             for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR, bl += 4 * NR)
             {
@@ -89,42 +150,42 @@ internal static unsafe partial class GemmInt8
                 x = Repeat4(a3 + kq);
                 c30 = Dot(c30, w0, x); c31 = Dot(c31, w1, x); c32 = Dot(c32, w2, x); c33 = Dot(c33, w3, x);
             }
-            var vb0 = Vector512.Load(bias); var vb1 = Vector512.Load(bias + NR);
             var vm0 = Vector512.Load(mult); var vm1 = Vector512.Load(mult + NR);
-            StoreColumns512(Columns16(c00, c01, even, odd) + vb0, vm0, vlo, vhi, vz, o, NR, null, clamp);
-            StoreColumns512(Columns16(c02, c03, even, odd) + vb1, vm1, vlo, vhi, vz, o + NR, NR, null, clamp);
+            StoreColumns512(Columns16(c00, c01, even, odd), vm0, vlo, vhi, vz, o, NR, null, clamp);
+            StoreColumns512(Columns16(c02, c03, even, odd), vm1, vlo, vhi, vz, o + NR, NR, null, clamp);
             if (m > 1)
             {
-                StoreColumns512(Columns16(c10, c11, even, odd) + vb0, vm0, vlo, vhi, vz, o + ldo, NR, null, clamp);
-                StoreColumns512(Columns16(c12, c13, even, odd) + vb1, vm1, vlo, vhi, vz, o + ldo + NR, NR, null, clamp);
+                StoreColumns512(Columns16(c10, c11, even, odd), vm0, vlo, vhi, vz, o + ldo, NR, null, clamp);
+                StoreColumns512(Columns16(c12, c13, even, odd), vm1, vlo, vhi, vz, o + ldo + NR, NR, null, clamp);
             }
             if (m > 2)
             {
-                StoreColumns512(Columns16(c20, c21, even, odd) + vb0, vm0, vlo, vhi, vz, o + 2 * ldo, NR, null, clamp);
-                StoreColumns512(Columns16(c22, c23, even, odd) + vb1, vm1, vlo, vhi, vz, o + 2 * ldo + NR, NR, null, clamp);
+                StoreColumns512(Columns16(c20, c21, even, odd), vm0, vlo, vhi, vz, o + 2 * ldo, NR, null, clamp);
+                StoreColumns512(Columns16(c22, c23, even, odd), vm1, vlo, vhi, vz, o + 2 * ldo + NR, NR, null, clamp);
             }
             if (m > 3)
             {
-                StoreColumns512(Columns16(c30, c31, even, odd) + vb0, vm0, vlo, vhi, vz, o + 3 * ldo, NR, null, clamp);
-                StoreColumns512(Columns16(c32, c33, even, odd) + vb1, vm1, vlo, vhi, vz, o + 3 * ldo + NR, NR, null, clamp);
+                StoreColumns512(Columns16(c30, c31, even, odd), vm0, vlo, vhi, vz, o + 3 * ldo, NR, null, clamp);
+                StoreColumns512(Columns16(c32, c33, even, odd), vm1, vlo, vhi, vz, o + 3 * ldo + NR, NR, null, clamp);
             }
         }
     }
 
     /// <summary>One panel (w ≤ 16 columns) over all rows in 6×16 tiles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Panel16Avx512(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp)
+    static void Panel16Avx512(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp)
     {
+        int kp = lda;
         var vlo = Vector512.Create((float)(lo - zp)); var vhi = Vector512.Create((float)(hi - zp)); var vz = Vector512.Create(zp);
         var even = EvenLanes; var odd = OddLanes;
-        var vb = Vector512.Load(bias); var vm = Vector512.Load(mult);
+        var bias0 = BiasEven(bias, 0); var bias1 = BiasEven(bias, 1); var vm = Vector512.Load(mult);
         sbyte* t = stackalloc sbyte[NR];   // a partial panel's row before its first w bytes are copied out
         for (int i = 0; i < rows; i += 6, a += 6 * lda, o += 6 * ldo)
         {
             int m = Math.Min(6, rows - i);
-            sbyte* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a, a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a;
-            Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-            Vector512<int> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            short* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a, a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a;
+            Vector512<int> c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
+            Vector512<int> c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
             sbyte* bk = b;
             for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR)
             {
@@ -136,30 +197,31 @@ internal static unsafe partial class GemmInt8
                 x = Repeat4(a4 + kq); c40 = Dot(c40, w0, x); c41 = Dot(c41, w1, x);
                 x = Repeat4(a5 + kq); c50 = Dot(c50, w0, x); c51 = Dot(c51, w1, x);
             }
-            StoreColumns512(Columns16(c00, c01, even, odd) + vb, vm, vlo, vhi, vz, o, w, t, clamp);
-            if (m > 1) StoreColumns512(Columns16(c10, c11, even, odd) + vb, vm, vlo, vhi, vz, o + ldo, w, t, clamp);
-            if (m > 2) StoreColumns512(Columns16(c20, c21, even, odd) + vb, vm, vlo, vhi, vz, o + 2 * ldo, w, t, clamp);
-            if (m > 3) StoreColumns512(Columns16(c30, c31, even, odd) + vb, vm, vlo, vhi, vz, o + 3 * ldo, w, t, clamp);
-            if (m > 4) StoreColumns512(Columns16(c40, c41, even, odd) + vb, vm, vlo, vhi, vz, o + 4 * ldo, w, t, clamp);
-            if (m > 5) StoreColumns512(Columns16(c50, c51, even, odd) + vb, vm, vlo, vhi, vz, o + 5 * ldo, w, t, clamp);
+            StoreColumns512(Columns16(c00, c01, even, odd), vm, vlo, vhi, vz, o, w, t, clamp);
+            if (m > 1) StoreColumns512(Columns16(c10, c11, even, odd), vm, vlo, vhi, vz, o + ldo, w, t, clamp);
+            if (m > 2) StoreColumns512(Columns16(c20, c21, even, odd), vm, vlo, vhi, vz, o + 2 * ldo, w, t, clamp);
+            if (m > 3) StoreColumns512(Columns16(c30, c31, even, odd), vm, vlo, vhi, vz, o + 3 * ldo, w, t, clamp);
+            if (m > 4) StoreColumns512(Columns16(c40, c41, even, odd), vm, vlo, vhi, vz, o + 4 * ldo, w, t, clamp);
+            if (m > 5) StoreColumns512(Columns16(c50, c51, even, odd), vm, vlo, vhi, vz, o + 5 * ldo, w, t, clamp);
         }
     }
 
     /// <summary>A panel of at most 8 columns (the last of 24 or 40 output channels): only its first half is multiplied,
     /// 8×8 tiles, one accumulator per row; lanes 8-15 of the gathered sums repeat columns 0-7 and are not stored.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Panel8Avx512(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp)
+    static void Panel8Avx512(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp)
     {
+        int kp = lda;
         var vlo = Vector512.Create((float)(lo - zp)); var vhi = Vector512.Create((float)(hi - zp)); var vz = Vector512.Create(zp);
         var even = EvenLanes; var odd = OddLanes;
-        var vb = Vector512.Load(bias); var vm = Vector512.Load(mult);
+        var vb = BiasEven(bias, 0); var vm = Vector512.Load(mult);
         sbyte* t = stackalloc sbyte[NR];
         for (int i = 0; i < rows; i += 8, a += 8 * lda, o += 8 * ldo)
         {
             int m = Math.Min(8, rows - i);
-            sbyte* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
-            sbyte* a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a, a6 = m > 6 ? a + 6 * lda : a, a7 = m > 7 ? a + 7 * lda : a;
-            Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            short* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
+            short* a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a, a6 = m > 6 ? a + 6 * lda : a, a7 = m > 7 ? a + 7 * lda : a;
+            Vector512<int> c0 = vb, c1 = vb, c2 = vb, c3 = vb, c4 = vb, c5 = vb, c6 = vb, c7 = vb;
             sbyte* bk = b;
             for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR)
             {
@@ -169,14 +231,14 @@ internal static unsafe partial class GemmInt8
                 c4 = Dot(c4, w0, Repeat4(a4 + kq)); c5 = Dot(c5, w0, Repeat4(a5 + kq));
                 c6 = Dot(c6, w0, Repeat4(a6 + kq)); c7 = Dot(c7, w0, Repeat4(a7 + kq));
             }
-            StoreColumns512(Columns16(c0, c0, even, odd) + vb, vm, vlo, vhi, vz, o, w, t, clamp);
-            if (m > 1) StoreColumns512(Columns16(c1, c1, even, odd) + vb, vm, vlo, vhi, vz, o + ldo, w, t, clamp);
-            if (m > 2) StoreColumns512(Columns16(c2, c2, even, odd) + vb, vm, vlo, vhi, vz, o + 2 * ldo, w, t, clamp);
-            if (m > 3) StoreColumns512(Columns16(c3, c3, even, odd) + vb, vm, vlo, vhi, vz, o + 3 * ldo, w, t, clamp);
-            if (m > 4) StoreColumns512(Columns16(c4, c4, even, odd) + vb, vm, vlo, vhi, vz, o + 4 * ldo, w, t, clamp);
-            if (m > 5) StoreColumns512(Columns16(c5, c5, even, odd) + vb, vm, vlo, vhi, vz, o + 5 * ldo, w, t, clamp);
-            if (m > 6) StoreColumns512(Columns16(c6, c6, even, odd) + vb, vm, vlo, vhi, vz, o + 6 * ldo, w, t, clamp);
-            if (m > 7) StoreColumns512(Columns16(c7, c7, even, odd) + vb, vm, vlo, vhi, vz, o + 7 * ldo, w, t, clamp);
+            StoreColumns512(Columns16(c0, c0, even, odd), vm, vlo, vhi, vz, o, w, t, clamp);
+            if (m > 1) StoreColumns512(Columns16(c1, c1, even, odd), vm, vlo, vhi, vz, o + ldo, w, t, clamp);
+            if (m > 2) StoreColumns512(Columns16(c2, c2, even, odd), vm, vlo, vhi, vz, o + 2 * ldo, w, t, clamp);
+            if (m > 3) StoreColumns512(Columns16(c3, c3, even, odd), vm, vlo, vhi, vz, o + 3 * ldo, w, t, clamp);
+            if (m > 4) StoreColumns512(Columns16(c4, c4, even, odd), vm, vlo, vhi, vz, o + 4 * ldo, w, t, clamp);
+            if (m > 5) StoreColumns512(Columns16(c5, c5, even, odd), vm, vlo, vhi, vz, o + 5 * ldo, w, t, clamp);
+            if (m > 6) StoreColumns512(Columns16(c6, c6, even, odd), vm, vlo, vhi, vz, o + 6 * ldo, w, t, clamp);
+            if (m > 7) StoreColumns512(Columns16(c7, c7, even, odd), vm, vlo, vhi, vz, o + 7 * ldo, w, t, clamp);
         }
     }
 
