@@ -11,7 +11,8 @@ namespace EdgeNet.Tests;
 /// The channels-last depthwise kernel (<see cref="DepthwiseNhwc"/>: the 3×3 register paths, the 5×5 strips of
 /// <see cref="DepthwiseNhwc5x5"/> and the any-size <see cref="DepthwiseNhwcStrips"/>) against the NCHW scalar reference, on kernel sizes 1–7, strides 1–3, dilations,
 /// paddings of none to more than the kernel, maps narrower than one strip, maps past 1 MB (run in bands inside), and
-/// channel counts below, at and past each vector width (the overlapping last block and the scalar map). Split into row
+/// channel counts below, at and past each vector width (the overlapping last block; below it, pixels side by side in
+/// <see cref="DepthwiseNhwcNarrow"/> or the scalar map). Split into row
 /// bands, the output is bit-identical to one call (the threaded kernel's promise).
 /// </summary>
 public unsafe class DepthwiseNhwcTwinTests
@@ -44,6 +45,13 @@ public unsafe class DepthwiseNhwcTwinTests
     [InlineData(67, 67, 61, 3, 1, 1, 1)]   // a map past 1 MB: bands of rows, the last one short
     [InlineData(99, 57, 53, 5, 2, 2, 1)]   // banded 5×5 stride 2, an overlapping last block
     [InlineData(7, 199, 201, 3, 2, 1, 1)]  // banded, fewer channels than a vector
+    [InlineData(4, 40, 40, 3, 1, 1, 1)]    // YuNet's box head: fewer channels than a vector, a row's pixels side by side
+    [InlineData(1, 20, 23, 3, 1, 1, 1)]    // one channel (a score head)
+    [InlineData(3, 19, 37, 5, 1, 2, 2)]    // side by side, dilated 5×5
+    [InlineData(5, 9, 4, 7, 1, 3, 1)]      // side by side, a map narrower than the kernel: per element only
+    [InlineData(6, 11, 13, 3, 1, 4, 1)]    // side by side, padding past the kernel: rows with no tap inside
+    [InlineData(2, 17, 33, 1, 1, 0, 1)]    // side by side, 1×1
+    [InlineData(7, 97, 200, 3, 1, 1, 1)]   // side by side, banded
     public void Depthwise_nhwc_matches_reference(int c, int h, int w, int k, int stride, int pad, int dil)
     {
         int oh = (h + 2 * pad - dil * (k - 1) - 1) / stride + 1, ow = (w + 2 * pad - dil * (k - 1) - 1) / stride + 1;

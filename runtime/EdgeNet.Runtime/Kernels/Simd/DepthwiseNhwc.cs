@@ -11,7 +11,7 @@ namespace EdgeNet.Kernels.Simd;
 /// every pixel is full width whatever the map size, and a tap that falls in the padding is skipped, not read from a
 /// zero-padded copy. 3×3 keeps its nine weight vectors in registers and runs border-free pixels without checks; 5×5
 /// at column stride 1 or 2 runs <see cref="DepthwiseNhwc5x5"/>; any other kernel size, stride or dilation runs
-/// <see cref="DepthwiseNhwcStrips"/>.
+/// <see cref="DepthwiseNhwcStrips"/>; fewer channels than one vector at column stride 1 run <see cref="DepthwiseNhwcNarrow"/>.
 /// Twin of Reference.Conv (NCHW) through the session-level tests.
 /// </summary>
 internal static unsafe class DepthwiseNhwc
@@ -84,7 +84,11 @@ internal static unsafe class DepthwiseNhwc
             for (; c0 + vl <= C; c0 += vl) DepthwiseNhwcStrips.Run<Vector<float>, LanesNative>(x, w, b, y, g, c0, lo, hi, oh0, oh1);
             if (c0 < C && C >= vl) { DepthwiseNhwcStrips.Run<Vector<float>, LanesNative>(x, w, b, y, g, C - vl, lo, hi, oh0, oh1); return; }
         }
-        if (c0 < C) Scalar(x, w, b, y, g, c0, lo, hi, oh0, oh1);
+        if (c0 == C) return;
+        // Fewer channels than one vector: a row's pixels side by side in the vector where the columns go at stride 1.
+        if (wide && DepthwiseNhwcNarrow.Fits<Vector512<float>>(g)) DepthwiseNhwcNarrow.Run<Vector512<float>, Lanes512>(x, w, b, y, g, lo, hi, oh0, oh1);
+        else if (Vector.IsHardwareAccelerated && DepthwiseNhwcNarrow.Fits<Vector<float>>(g)) DepthwiseNhwcNarrow.Run<Vector<float>, LanesNative>(x, w, b, y, g, lo, hi, oh0, oh1);
+        else Scalar(x, w, b, y, g, c0, lo, hi, oh0, oh1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -385,7 +389,7 @@ internal static unsafe class DepthwiseNhwc
         return acc;
     }
 
-    /// <summary>A map of fewer channels than one vector.</summary>
+    /// <summary>A map of fewer channels than one vector, where <see cref="DepthwiseNhwcNarrow"/> does not fit.</summary>
     static void Scalar(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
     {
         int C = g.C;
