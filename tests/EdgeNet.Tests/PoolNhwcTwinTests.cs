@@ -5,8 +5,8 @@ using Xunit;
 namespace EdgeNet.Tests;
 
 /// <summary>
-/// The channels-last pools (Simd.PoolNhwc: two vector chains per pixel, the last run of channels overlapping the one
-/// before) against Reference.Pool on the same data in NCHW, bit for bit: channel counts 1..41 (below one vector, one
+/// The channels-last pools (Simd.PoolNhwc: the window's tap offsets shared by the pixels inside the image, two vector
+/// chains per pixel, 16 or Vector<float> wide, the last run of channels overlapping the one before) against Reference.Pool on the same data in NCHW, bit for bit: channel counts 1..64 (below one vector, one
 /// and a half, odd tails), 3×3/2 with pads (ShuffleNet's and ResNet's MaxPool), 2×2/2, dilation, ceil_mode, and
 /// count_include_pad; zeros of both signs, infinities and NaN in the input.
 /// </summary>
@@ -29,16 +29,16 @@ public unsafe class PoolNhwcTwinTests
             return ceil && (o - 1) * s >= size + p0 ? o - 1 : o;
         }
         int OH = Out(H, kh, sh, padTop, padBottom), OW = Out(W, kw, sw, padLeft, padRight);
-        foreach (int C in new[] { 1, 3, 4, 7, 8, 12, 16, 17, 24, 31, 33, 41 })
+        foreach (int C in new[] { 1, 3, 4, 7, 8, 12, 16, 17, 24, 31, 32, 33, 41, 48, 64 })
         {
             var g = new ConvGeometry(C, H, W, C, OH, OW, kh, kw, sh, sw, padTop, padLeft, dil, dil, C);
             var rng = new Random(C);
             var x = new float[C * H * W];
             for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
             x[5] = -0f; x[6] = 0f; x[7] = float.NaN; x[^1] = float.PositiveInfinity; x[^2] = float.NegativeInfinity; x[x.Length / 2] = 0f;
+            var taps = new int[PoolNhwc.ScratchBytes(g) / 4];
             var xl = new float[x.Length];   // NCHW → NHWC
             for (int c = 0; c < C; c++) for (int p = 0; p < H * W; p++) xl[p * C + c] = x[c * H * W + p];
-            var taps = new int[kh * kw];
             foreach (bool max in new[] { true, false })
                 foreach (bool includePad in max ? new[] { false } : new[] { false, true })
                 {

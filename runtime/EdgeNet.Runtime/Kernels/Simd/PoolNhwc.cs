@@ -1,20 +1,23 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using EdgeNet.Kernels.Reference;
 
 namespace EdgeNet.Kernels.Simd;
 
 /// <summary>
-/// MaxPool and AveragePool on one channels-last image, x [H, W, C] → y [OH, OW, C]: per output pixel the valid taps'
-/// offsets are listed once, then every run of channels is one vector chain over them (two runs at a time, so two
-/// chains overlap; the last run ends at C, overlapping the one before when C is not a multiple of the vector: the
-/// same values written twice). Per channel the taps go in Reference.Pool's order from the same start (−∞, or 0 then
-/// one divide by the count), with IEEE max (NaN wins, +0 over −0), so the result is the reference's bit for bit.
+/// MaxPool and AveragePool on one channels-last image, x [H, W, C] → y [OH, OW, C]: the taps' offsets from a window's
+/// corner are listed once for the pixels whose window lies inside the image; a border pixel lists its valid taps'
+/// offsets itself. Then every run of channels is one vector chain over them (16 wide where AVX-512 runs them, two
+/// runs at a time, so two chains overlap; the last run ends at C, overlapping the one before when C is not a multiple
+/// of the vector: the same values written twice). Per channel the taps go in Reference.Pool's order from the same
+/// start (−∞, or 0 then one divide by the count), with IEEE max (NaN wins, +0 over −0), so the result is the
+/// reference's bit for bit.
 /// </summary>
 internal static unsafe class PoolNhwc
 {
-    /// <summary>Bytes of the tap list <see cref="Max"/> and <see cref="Average"/> take as scratch.</summary>
-    public static long ScratchBytes(in ConvGeometry g) => 4L * g.KH * g.KW;
+    /// <summary>Bytes of the two tap lists (interior, border) <see cref="Max"/> and <see cref="Average"/> take as scratch.</summary>
+    public static long ScratchBytes(in ConvGeometry g) => 8L * g.KH * g.KW;
 
     public static void Max(float* x, float* y, in ConvGeometry g, int* tap) => Run<MaxOp>(x, y, g, tap, false, 0, 0);
 
@@ -25,64 +28,100 @@ internal static unsafe class PoolNhwc
     {
         static abstract float Start { get; }
         static abstract Vector<float> Step(Vector<float> a, Vector<float> x);
+        static abstract Vector512<float> Step(Vector512<float> a, Vector512<float> x);
         static abstract float Step(float a, float x);
     }
     struct MaxOp : IOp
     {
         public static float Start => float.NegativeInfinity;
         public static Vector<float> Step(Vector<float> a, Vector<float> x) => Vector.Max(a, x);
+        public static Vector512<float> Step(Vector512<float> a, Vector512<float> x) => Vector512.Max(a, x);
         public static float Step(float a, float x) => Math.Max(a, x);
     }
     struct SumOp : IOp
     {
         public static float Start => 0f;
         public static Vector<float> Step(Vector<float> a, Vector<float> x) => a + x;
+        public static Vector512<float> Step(Vector512<float> a, Vector512<float> x) => a + x;
         public static float Step(float a, float x) => a + x;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Run<T>(float* x, float* y, in ConvGeometry g, int* tap, bool countIncludePad, int padBottom, int padRight) where T : struct, IOp
+    static void Run<T>(float* x, float* y, in ConvGeometry g, int* scratch, bool countIncludePad, int padBottom, int padRight) where T : struct, IOp
     {
-        int C = g.C, vl = Vector<float>.Count;
+        int C = g.C, KH = g.KH, KW = g.KW, all = KH * KW;
         bool average = typeof(T) == typeof(SumOp);
+        int* inner = scratch, border = scratch + all;
+        for (int kh = 0; kh < KH; kh++)
+            for (int kw = 0; kw < KW; kw++) inner[kh * KW + kw] = (kh * g.DilationH * g.W + kw * g.DilationW) * C;
+        // Output columns whose window is inside the image: owLo <= ow < owHi (rows likewise).
+        int reachW = (KW - 1) * g.DilationW, reachH = (KH - 1) * g.DilationH;
+        int owLo = Math.Min(g.OW, (g.PadLeft + g.StrideW - 1) / g.StrideW);
+        int owHi = g.W - 1 - reachW + g.PadLeft < 0 ? owLo : Math.Clamp((g.W - 1 - reachW + g.PadLeft) / g.StrideW + 1, owLo, g.OW);
         for (int oh = 0; oh < g.OH; oh++)
         {
             int h0 = oh * g.StrideH - g.PadTop;
+            bool rowInside = h0 >= 0 && h0 + reachH < g.H;
             for (int ow = 0; ow < g.OW; ow++)
             {
-                int w0 = ow * g.StrideW - g.PadLeft, taps = 0;
-                for (int kh = 0; kh < g.KH; kh++)
+                int w0 = ow * g.StrideW - g.PadLeft;
+                float* o = y + ((long)oh * g.OW + ow) * C;
+                if (rowInside && ow >= owLo && ow < owHi)
+                {
+                    Channels<T>(x + ((long)h0 * g.W + w0) * C, inner, all, C, average, all, o);
+                    continue;
+                }
+                int taps = 0;
+                for (int kh = 0; kh < KH; kh++)
                 {
                     int ih = h0 + kh * g.DilationH;
                     if ((uint)ih >= (uint)g.H) continue;
-                    for (int kw = 0; kw < g.KW; kw++)
+                    for (int kw = 0; kw < KW; kw++)
                     {
                         int iw = w0 + kw * g.DilationW;
-                        if ((uint)iw < (uint)g.W) tap[taps++] = (ih * g.W + iw) * C;
+                        if ((uint)iw < (uint)g.W) border[taps++] = (ih * g.W + iw) * C;
                     }
                 }
-                float* o = y + ((long)oh * g.OW + ow) * C;
                 int count = !average ? 1 : countIncludePad ? Pool.IncludedPad(g, h0, w0, padBottom, padRight) : taps;
                 if (average && count == 0) { new Span<float>(o, C).Clear(); continue; }
-                if (C < vl)
-                {
-                    for (int ch = 0; ch < C; ch++)
-                    {
-                        float a = T.Start;
-                        for (int t = 0; t < taps; t++) a = T.Step(a, x[tap[t] + ch]);
-                        o[ch] = average ? a / count : a;
-                    }
-                    continue;
-                }
-                var divisor = new Vector<float>(count);
-                if (C < 2 * vl) { Pair<T>(x, tap, taps, 0, C - vl, average, divisor, o); continue; }
-                int c = 0;
-                for (; c + 2 * vl <= C; c += 2 * vl) Pair<T>(x, tap, taps, c, c + vl, average, divisor, o);
-                if (c == C) continue;
-                if (C - c <= vl) Single<T>(x, tap, taps, C - vl, average, divisor, o);
-                else Pair<T>(x, tap, taps, C - 2 * vl, C - vl, average, divisor, o);
+                Channels<T>(x, border, taps, C, average, count, o);
             }
         }
+    }
+
+    /// <summary>All C channels of one output pixel: the taps at x + tap[t], combined run by run.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Channels<T>(float* x, int* tap, int taps, int C, bool average, int count, float* o) where T : struct, IOp
+    {
+        int vl = Vector<float>.Count;
+        if (C < vl)
+        {
+            for (int ch = 0; ch < C; ch++)
+            {
+                float a = T.Start;
+                for (int t = 0; t < taps; t++) a = T.Step(a, x[tap[t] + ch]);
+                o[ch] = average ? a / count : a;
+            }
+            return;
+        }
+        if (Vector512.IsHardwareAccelerated && C >= 16)
+        {
+            var d = Vector512.Create((float)count);
+            if (C < 32) { Pair512<T>(x, tap, taps, 0, C - 16, average, d, o); return; }
+            int c = 0;
+            for (; c + 32 <= C; c += 32) Pair512<T>(x, tap, taps, c, c + 16, average, d, o);
+            if (c == C) return;
+            if (C - c <= 16) Single512<T>(x, tap, taps, C - 16, average, d, o);
+            else Pair512<T>(x, tap, taps, C - 32, C - 16, average, d, o);
+            return;
+        }
+        var divisor = new Vector<float>(count);
+        if (C < 2 * vl) { Pair<T>(x, tap, taps, 0, C - vl, average, divisor, o); return; }
+        int c1 = 0;
+        for (; c1 + 2 * vl <= C; c1 += 2 * vl) Pair<T>(x, tap, taps, c1, c1 + vl, average, divisor, o);
+        if (c1 == C) return;
+        if (C - c1 <= vl) Single<T>(x, tap, taps, C - vl, average, divisor, o);
+        else Pair<T>(x, tap, taps, C - 2 * vl, C - vl, average, divisor, o);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -103,6 +142,30 @@ internal static unsafe class PoolNhwc
         {
             float* p = x + tap[t];
             a = T.Step(a, Vector.Load(p + c0)); b = T.Step(b, Vector.Load(p + c1));
+        }
+        if (average) { a /= divisor; b /= divisor; }
+        a.Store(o + c0); b.Store(o + c1);
+    }
+
+    /// <summary><see cref="Single{T}"/> 16 channels wide.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Single512<T>(float* x, int* tap, int taps, int c, bool average, Vector512<float> divisor, float* o) where T : struct, IOp
+    {
+        var a = Vector512.Create(T.Start);
+        for (int t = 0; t < taps; t++) a = T.Step(a, Vector512.Load(x + tap[t] + c));
+        if (average) a /= divisor;
+        a.Store(o + c);
+    }
+
+    /// <summary><see cref="Pair{T}"/> 16 channels wide.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Pair512<T>(float* x, int* tap, int taps, int c0, int c1, bool average, Vector512<float> divisor, float* o) where T : struct, IOp
+    {
+        Vector512<float> a = Vector512.Create(T.Start), b = a;
+        for (int t = 0; t < taps; t++)
+        {
+            float* p = x + tap[t];
+            a = T.Step(a, Vector512.Load(p + c0)); b = T.Step(b, Vector512.Load(p + c1));
         }
         if (average) { a /= divisor; b /= divisor; }
         a.Store(o + c0); b.Store(o + c1);
