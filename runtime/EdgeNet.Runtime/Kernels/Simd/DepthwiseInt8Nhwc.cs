@@ -6,38 +6,38 @@ using EdgeNet.Kernels.Reference;
 namespace EdgeNet.Kernels.Simd;
 
 /// <summary>
-/// int8 3×3 depthwise, channels-last, on AVX-512: sixteen int8 channels are widened to fp32 as they are loaded
-/// (VPMOVSXBD + VCVTDQ2PS), multiplied by the integer weights held as floats, and requantized in the store
-/// (VPMOVSDB). The zero point is folded into the bias (b' = b − z_x·Σw), so every sum is an integer below 2^24 that
-/// fp32 holds exactly and the result is bit-identical to the int32 reference. No float copy of the input, no float
-/// output: the structure of <see cref="DepthwiseNhwc"/>'s 512-bit kernel.
+/// int8 3×3 depthwise, channels-last, on AVX-512 (16 channels a block) and AVX2 (8): the int8 channels are widened to
+/// fp32 as they are loaded (VPMOVSXBD + VCVTDQ2PS), multiplied by the integer weights held as floats, and requantized
+/// in the store. The zero point is folded into the bias (b' = b − z_x·Σw), so every sum is an integer below 2^24 that
+/// fp32 holds exactly and the result is bit-identical to the int32 reference at either width. No float copy of the
+/// input, no float output: the structure of <see cref="DepthwiseNhwc"/>'s 512-bit kernel, generic over the width
+/// (<see cref="IInt8Lanes{TV, TQ}"/>; the JIT specializes each).
 /// </summary>
-internal static unsafe partial class DepthwiseInt8Nhwc
+internal static unsafe class DepthwiseInt8Nhwc
 {
     public static bool Supported => Avx512F.IsSupported;
+    public static bool Supported256 => Avx2.IsSupported && Fma.IsSupported;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> L(sbyte* p) => Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.Load(p)));
+    /// <summary>Channels c0..c0+15 (AVX-512) of output rows oh0..oh1.</summary>
+    public static void Block3x3V512(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1, bool clamp = true) =>
+        Block3x3<Int8Lanes512, Vector512<float>, Int8.Requantize.Bounds512>(x, w, b, mult, y, g, c0, zx, zp, lo, hi, oh0, oh1, clamp);
 
-    /// <summary>q = clamp(round(acc·m) + z), bit-identical to QuantMath.Requantize (see Requantize.Bounds512); 16 bytes out.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreQ(sbyte* y, Vector512<float> acc, Vector512<float> m, in Int8.Requantize.Bounds512 q, bool clamp)
-    {
-        if (clamp) Int8.Requantize.Bounds512.Store(q.Round(acc * m), y);
-        else q.StoreSaturated(acc * m, y);
-    }
+    /// <summary>Channels c0..c0+7 (AVX2; on AVX-512 the last eight of a channel count that is not a multiple of 16).</summary>
+    public static void Block3x3V256(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1, bool clamp = true) =>
+        Block3x3<Int8Lanes256, Vector256<float>, Int8.Requantize.Bounds256>(x, w, b, mult, y, g, c0, zx, zp, lo, hi, oh0, oh1, clamp);
 
-    /// <summary>Channels c0..c0+15 of output rows oh0..oh1: x [H, W, C] int8, w [9, C] integer weights as floats,
+    /// <summary>Channels c0..c0+T.Count−1 of output rows oh0..oh1: x [H, W, C] int8, w [9, C] integer weights as floats,
     /// b' [C], per-channel multipliers, y [OH, OW, C] int8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Block3x3V512(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1, bool clamp = true)
+    static void Block3x3<T, TV, TQ>(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1, bool clamp)
+        where T : struct, IInt8Lanes<TV, TQ> where TV : struct where TQ : struct
     {
         int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
-        var w0 = Vector512.Load(w + 0 * C + c0); var w1 = Vector512.Load(w + 1 * C + c0); var w2 = Vector512.Load(w + 2 * C + c0);
-        var w3 = Vector512.Load(w + 3 * C + c0); var w4 = Vector512.Load(w + 4 * C + c0); var w5 = Vector512.Load(w + 5 * C + c0);
-        var w6 = Vector512.Load(w + 6 * C + c0); var w7 = Vector512.Load(w + 7 * C + c0); var w8 = Vector512.Load(w + 8 * C + c0);
-        var bias = b == null ? Vector512<float>.Zero : Vector512.Load(b + c0);
-        var rq = new Int8.Requantize.Bounds512((int)zp, (int)lo, (int)hi); var vzx = Vector512.Create(zx); var vm = Vector512.Load(mult + c0);
+        var w0 = T.Load(w + 0 * C + c0); var w1 = T.Load(w + 1 * C + c0); var w2 = T.Load(w + 2 * C + c0);
+        var w3 = T.Load(w + 3 * C + c0); var w4 = T.Load(w + 4 * C + c0); var w5 = T.Load(w + 5 * C + c0);
+        var w6 = T.Load(w + 6 * C + c0); var w7 = T.Load(w + 7 * C + c0); var w8 = T.Load(w + 8 * C + c0);
+        var bias = b == null ? T.Splat(0) : T.Load(b + c0);
+        var rq = T.Bounds((int)zp, (int)lo, (int)hi); var vzx = T.Splat(zx); var vm = T.Load(mult + c0);
         long rowStride = (long)W * C;
         for (int oh = oh0; oh < oh1; oh++)
         {
@@ -50,7 +50,7 @@ internal static unsafe partial class DepthwiseInt8Nhwc
             bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
             sbyte* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
             for (int ow = 0; ow < owLo; ow++)
-                StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq, clamp);
+                T.StoreQ(yr + (long)ow * C, Edge<T, TV, TQ>(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq, clamp);
             sbyte* row = x + (long)ih * rowStride + c0;
             int ow2 = owLo;
             // Stride 1, four pixels at a time: each input column is widened once and feeds up to three outputs
@@ -59,88 +59,131 @@ internal static unsafe partial class DepthwiseInt8Nhwc
                 for (; ow2 + 4 <= owHi; ow2 += 4)
                 {
                     sbyte* p = row + (long)(ow2 - pl) * C;
-                    Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-                    Row4(p, C, w0, w1, w2, ref a0, ref a1, ref a2, ref a3);
-                    Row4(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
-                    Row4(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
+                    TV a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+                    Row4<T, TV, TQ>(p, C, w0, w1, w2, ref a0, ref a1, ref a2, ref a3);
+                    Row4<T, TV, TQ>(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
+                    Row4<T, TV, TQ>(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
                     sbyte* o = yr + (long)ow2 * C;
-                    StoreQ(o, a0, vm, rq, clamp); StoreQ(o + C, a1, vm, rq, clamp); StoreQ(o + 2 * C, a2, vm, rq, clamp); StoreQ(o + 3 * C, a3, vm, rq, clamp);
+                    T.StoreQ(o, a0, vm, rq, clamp); T.StoreQ(o + C, a1, vm, rq, clamp); T.StoreQ(o + 2 * C, a2, vm, rq, clamp); T.StoreQ(o + 3 * C, a3, vm, rq, clamp);
                 }
             // Two pixels at a time: two independent FMA chains.
             for (; ow2 + 2 <= owHi; ow2 += 2)
             {
                 sbyte* p = row + (long)(ow2 * sw - pl) * C, q = p + (long)sw * C;
-                var a = Vector512.FusedMultiplyAdd(L(p), w0, bias);
-                var e = Vector512.FusedMultiplyAdd(L(q), w0, bias);
-                a = Vector512.FusedMultiplyAdd(L(p + C), w1, a); e = Vector512.FusedMultiplyAdd(L(q + C), w1, e);
-                a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w2, a); e = Vector512.FusedMultiplyAdd(L(q + 2 * C), w2, e);
+                var a = T.Fma(T.LoadInt8(p), w0, bias);
+                var e = T.Fma(T.LoadInt8(q), w0, bias);
+                a = T.Fma(T.LoadInt8(p + C), w1, a); e = T.Fma(T.LoadInt8(q + C), w1, e);
+                a = T.Fma(T.LoadInt8(p + 2 * C), w2, a); e = T.Fma(T.LoadInt8(q + 2 * C), w2, e);
                 p += rowStride; q += rowStride;
-                a = Vector512.FusedMultiplyAdd(L(p), w3, a); e = Vector512.FusedMultiplyAdd(L(q), w3, e);
-                a = Vector512.FusedMultiplyAdd(L(p + C), w4, a); e = Vector512.FusedMultiplyAdd(L(q + C), w4, e);
-                a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w5, a); e = Vector512.FusedMultiplyAdd(L(q + 2 * C), w5, e);
+                a = T.Fma(T.LoadInt8(p), w3, a); e = T.Fma(T.LoadInt8(q), w3, e);
+                a = T.Fma(T.LoadInt8(p + C), w4, a); e = T.Fma(T.LoadInt8(q + C), w4, e);
+                a = T.Fma(T.LoadInt8(p + 2 * C), w5, a); e = T.Fma(T.LoadInt8(q + 2 * C), w5, e);
                 p += rowStride; q += rowStride;
-                a = Vector512.FusedMultiplyAdd(L(p), w6, a); e = Vector512.FusedMultiplyAdd(L(q), w6, e);
-                a = Vector512.FusedMultiplyAdd(L(p + C), w7, a); e = Vector512.FusedMultiplyAdd(L(q + C), w7, e);
-                a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w8, a); e = Vector512.FusedMultiplyAdd(L(q + 2 * C), w8, e);
-                StoreQ(yr + (long)ow2 * C, a, vm, rq, clamp);
-                StoreQ(yr + (long)(ow2 + 1) * C, e, vm, rq, clamp);
+                a = T.Fma(T.LoadInt8(p), w6, a); e = T.Fma(T.LoadInt8(q), w6, e);
+                a = T.Fma(T.LoadInt8(p + C), w7, a); e = T.Fma(T.LoadInt8(q + C), w7, e);
+                a = T.Fma(T.LoadInt8(p + 2 * C), w8, a); e = T.Fma(T.LoadInt8(q + 2 * C), w8, e);
+                T.StoreQ(yr + (long)ow2 * C, a, vm, rq, clamp);
+                T.StoreQ(yr + (long)(ow2 + 1) * C, e, vm, rq, clamp);
             }
             if (ow2 < owHi)
             {
                 sbyte* p = row + (long)(ow2 * sw - pl) * C;
-                var a = Vector512.FusedMultiplyAdd(L(p), w0, bias);
-                a = Vector512.FusedMultiplyAdd(L(p + C), w1, a);
-                a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w2, a);
+                var a = T.Fma(T.LoadInt8(p), w0, bias);
+                a = T.Fma(T.LoadInt8(p + C), w1, a);
+                a = T.Fma(T.LoadInt8(p + 2 * C), w2, a);
                 p += rowStride;
-                a = Vector512.FusedMultiplyAdd(L(p), w3, a);
-                a = Vector512.FusedMultiplyAdd(L(p + C), w4, a);
-                a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w5, a);
+                a = T.Fma(T.LoadInt8(p), w3, a);
+                a = T.Fma(T.LoadInt8(p + C), w4, a);
+                a = T.Fma(T.LoadInt8(p + 2 * C), w5, a);
                 p += rowStride;
-                a = Vector512.FusedMultiplyAdd(L(p), w6, a);
-                a = Vector512.FusedMultiplyAdd(L(p + C), w7, a);
-                a = Vector512.FusedMultiplyAdd(L(p + 2 * C), w8, a);
-                StoreQ(yr + (long)ow2 * C, a, vm, rq, clamp);
+                a = T.Fma(T.LoadInt8(p), w6, a);
+                a = T.Fma(T.LoadInt8(p + C), w7, a);
+                a = T.Fma(T.LoadInt8(p + 2 * C), w8, a);
+                T.StoreQ(yr + (long)ow2 * C, a, vm, rq, clamp);
                 ow2++;
             }
             for (int ow = ow2; ow < OW; ow++)
-                StoreQ(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq, clamp);
+                T.StoreQ(yr + (long)ow * C, Edge<T, TV, TQ>(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq, clamp);
         }
     }
 
     /// <summary>One kernel row of four adjacent outputs (stride 1): input columns 0..5, weights wa, wb, wc.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Row4(sbyte* p, int C, Vector512<float> wa, Vector512<float> wb, Vector512<float> wc,
-        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    static void Row4<T, TV, TQ>(sbyte* p, int C, TV wa, TV wb, TV wc, ref TV a0, ref TV a1, ref TV a2, ref TV a3)
+        where T : struct, IInt8Lanes<TV, TQ> where TV : struct where TQ : struct
     {
-        var x0 = L(p); var x1 = L(p + C); var x2 = L(p + 2 * C);
-        a0 = Vector512.FusedMultiplyAdd(x0, wa, a0); a0 = Vector512.FusedMultiplyAdd(x1, wb, a0); a0 = Vector512.FusedMultiplyAdd(x2, wc, a0);
-        a1 = Vector512.FusedMultiplyAdd(x1, wa, a1); a2 = Vector512.FusedMultiplyAdd(x2, wa, a2); a1 = Vector512.FusedMultiplyAdd(x2, wb, a1);
-        var x3 = L(p + 3 * C);
-        a1 = Vector512.FusedMultiplyAdd(x3, wc, a1); a2 = Vector512.FusedMultiplyAdd(x3, wb, a2); a3 = Vector512.FusedMultiplyAdd(x3, wa, a3);
-        var x4 = L(p + 4 * C);
-        a2 = Vector512.FusedMultiplyAdd(x4, wc, a2); a3 = Vector512.FusedMultiplyAdd(x4, wb, a3);
-        a3 = Vector512.FusedMultiplyAdd(L(p + 5 * C), wc, a3);
+        var x0 = T.LoadInt8(p); var x1 = T.LoadInt8(p + C); var x2 = T.LoadInt8(p + 2 * C);
+        a0 = T.Fma(x0, wa, a0); a0 = T.Fma(x1, wb, a0); a0 = T.Fma(x2, wc, a0);
+        a1 = T.Fma(x1, wa, a1); a2 = T.Fma(x2, wa, a2); a1 = T.Fma(x2, wb, a1);
+        var x3 = T.LoadInt8(p + 3 * C);
+        a1 = T.Fma(x3, wc, a1); a2 = T.Fma(x3, wb, a2); a3 = T.Fma(x3, wa, a3);
+        var x4 = T.LoadInt8(p + 4 * C);
+        a2 = T.Fma(x4, wc, a2); a3 = T.Fma(x4, wb, a3);
+        a3 = T.Fma(T.LoadInt8(p + 5 * C), wc, a3);
     }
 
     /// <summary>A border pixel. The folded bias assumed every tap sees the input's zero point, so a tap in the
     /// padding contributes z_x·w (the code of the real value 0) rather than nothing.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Edge512(sbyte* top, long rowStride, int C, int iw, int W, bool r0, bool r1, bool r2, Vector512<float> acc, Vector512<float> zx,
-        Vector512<float> w0, Vector512<float> w1, Vector512<float> w2, Vector512<float> w3, Vector512<float> w4, Vector512<float> w5, Vector512<float> w6, Vector512<float> w7, Vector512<float> w8)
+    static TV Edge<T, TV, TQ>(sbyte* top, long rowStride, int C, int iw, int W, bool r0, bool r1, bool r2, TV acc, TV zx, TV w0, TV w1, TV w2, TV w3, TV w4, TV w5, TV w6, TV w7, TV w8)
+        where T : struct, IInt8Lanes<TV, TQ> where TV : struct where TQ : struct
     {
         bool k0 = (uint)iw < (uint)W, k1 = (uint)(iw + 1) < (uint)W, k2 = (uint)(iw + 2) < (uint)W;
         sbyte* p = top + (long)iw * C;
-        acc = Vector512.FusedMultiplyAdd(r0 && k0 ? L(p) : zx, w0, acc);
-        acc = Vector512.FusedMultiplyAdd(r0 && k1 ? L(p + C) : zx, w1, acc);
-        acc = Vector512.FusedMultiplyAdd(r0 && k2 ? L(p + 2 * C) : zx, w2, acc);
+        acc = T.Fma(r0 && k0 ? T.LoadInt8(p) : zx, w0, acc);
+        acc = T.Fma(r0 && k1 ? T.LoadInt8(p + C) : zx, w1, acc);
+        acc = T.Fma(r0 && k2 ? T.LoadInt8(p + 2 * C) : zx, w2, acc);
         p += rowStride;
-        acc = Vector512.FusedMultiplyAdd(r1 && k0 ? L(p) : zx, w3, acc);
-        acc = Vector512.FusedMultiplyAdd(r1 && k1 ? L(p + C) : zx, w4, acc);
-        acc = Vector512.FusedMultiplyAdd(r1 && k2 ? L(p + 2 * C) : zx, w5, acc);
+        acc = T.Fma(r1 && k0 ? T.LoadInt8(p) : zx, w3, acc);
+        acc = T.Fma(r1 && k1 ? T.LoadInt8(p + C) : zx, w4, acc);
+        acc = T.Fma(r1 && k2 ? T.LoadInt8(p + 2 * C) : zx, w5, acc);
         p += rowStride;
-        acc = Vector512.FusedMultiplyAdd(r2 && k0 ? L(p) : zx, w6, acc);
-        acc = Vector512.FusedMultiplyAdd(r2 && k1 ? L(p + C) : zx, w7, acc);
-        acc = Vector512.FusedMultiplyAdd(r2 && k2 ? L(p + 2 * C) : zx, w8, acc);
+        acc = T.Fma(r2 && k0 ? T.LoadInt8(p) : zx, w6, acc);
+        acc = T.Fma(r2 && k1 ? T.LoadInt8(p + C) : zx, w7, acc);
+        acc = T.Fma(r2 && k2 ? T.LoadInt8(p + 2 * C) : zx, w8, acc);
         return acc;
     }
+}
+
+/// <summary>One vector width of the int8 depthwise: int8 loads widened to float, float math, requantizing stores.</summary>
+internal unsafe interface IInt8Lanes<TV, TQ> where TV : struct where TQ : struct
+{
+    static abstract TV Load(float* p);
+    static abstract TV LoadInt8(sbyte* p);
+    static abstract TV Splat(float v);
+    static abstract TV Fma(TV x, TV w, TV acc);
+    static abstract TQ Bounds(int zp, int lo, int hi);
+    /// <summary>q = clamp(round(acc·m) + z), bit-identical to QuantMath.Requantize (see Requantize.Bounds512); Count bytes out.</summary>
+    static abstract void StoreQ(sbyte* y, TV acc, TV m, in TQ q, bool clamp);
+}
+
+/// <summary>16 channels (AVX-512).</summary>
+internal readonly unsafe struct Int8Lanes512 : IInt8Lanes<Vector512<float>, Int8.Requantize.Bounds512>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Vector512.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> LoadInt8(sbyte* p) => Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.Load(p)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Splat(float v) => Vector512.Create(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Fma(Vector512<float> x, Vector512<float> w, Vector512<float> acc) => Vector512.FusedMultiplyAdd(x, w, acc);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Int8.Requantize.Bounds512 Bounds(int zp, int lo, int hi) => new(zp, lo, hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreQ(sbyte* y, Vector512<float> acc, Vector512<float> m, in Int8.Requantize.Bounds512 q, bool clamp)
+    {
+        if (clamp) Int8.Requantize.Bounds512.Store(q.Round(acc * m), y);
+        else q.StoreSaturated(acc * m, y);   // VPMOVSDB: the saturation is the int8 clamp
+    }
+}
+
+/// <summary>8 channels (AVX2).</summary>
+internal readonly unsafe struct Int8Lanes256 : IInt8Lanes<Vector256<float>, Int8.Requantize.Bounds256>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Vector256.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> LoadInt8(sbyte* p) => Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Splat(float v) => Vector256.Create(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Fma(Vector256<float> x, Vector256<float> w, Vector256<float> acc) => Vector256.FusedMultiplyAdd(x, w, acc);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Int8.Requantize.Bounds256 Bounds(int zp, int lo, int hi) => new(zp, lo, hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreQ(sbyte* y, Vector256<float> acc, Vector256<float> m, in Int8.Requantize.Bounds256 q, bool clamp) =>
+        Int8.Requantize.Store8(clamp ? q.Round(acc * m) : q.RoundUnclamped(acc * m), y);   // else the packs' saturation clamps
 }

@@ -1,0 +1,63 @@
+using System.Runtime.Intrinsics.X86;
+using EdgeNet.Kernels.Reference;
+using EdgeNet.Kernels.Simd;
+using EdgeNet.Quant;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>The channels-last int8 3×3 depthwise blocks at every width this machine runs (AVX-512: 16 and 8 channels;
+/// AVX2: 8) against the integer reference: borders, strides, column tails, clamped and saturating stores.</summary>
+public unsafe class DepthwiseInt8Tests
+{
+    static IEnumerable<int> Widths()
+    {
+        if (DepthwiseInt8Nhwc.Supported) yield return 16;
+        if (DepthwiseInt8Nhwc.Supported256) yield return 8;
+    }
+
+    [Theory]
+    [InlineData(9, 11, 1, 1, 1, -100, 90)]    // stride 1: the 4-, 2- and 1-pixel bodies, both borders
+    [InlineData(10, 13, 2, 1, 1, -128, 127)]  // stride 2 (MobileNet's downsampling), saturating store
+    [InlineData(6, 7, 1, 0, 0, -128, 127)]    // no padding
+    [InlineData(3, 2, 1, 1, 1, -5, 127)]      // narrower than the kernel: every pixel a border
+    [InlineData(12, 12, 2, 0, 1, -128, 127)]  // padding only at the end (TF "SAME" stride 2)
+    public void Blocks_equal_the_integer_reference(int H, int W, int stride, int padBegin, int padEnd, int lo, int hi)
+    {
+        const int C = 24, zp = -3, zx = 5;
+        int OH = (H + padBegin + padEnd - 3) / stride + 1, OW = (W + padBegin + padEnd - 3) / stride + 1;
+        var g = new ConvGeometry(C, H, W, C, OH, OW, 3, 3, stride, stride, padBegin, padBegin, 1, 1, C);
+        var r = new Random(H * 31 + W);
+        var x = Enumerable.Range(0, H * W * C).Select(_ => (sbyte)r.Next(-128, 128)).ToArray();
+        var w = Enumerable.Range(0, 9 * C).Select(_ => (float)r.Next(-127, 128)).ToArray();   // [tap, C]
+        var b = Enumerable.Range(0, C).Select(_ => (float)r.Next(-5000, 5000)).ToArray();    // folded: b − zx·Σw
+        var m = Enumerable.Range(0, C).Select(c => c % 5 == 0 ? 0.5f : 1f / r.Next(20, 300)).ToArray();
+        bool saturation = lo == -128 && hi == 127;
+        var want = new sbyte[OH * OW * C];
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++)
+                for (int c = 0; c < C; c++)
+                {
+                    int acc = (int)b[c];
+                    for (int kh = 0; kh < 3; kh++)
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            int ih = oh * stride - padBegin + kh, iw = ow * stride - padBegin + kw;
+                            int v = (uint)ih < (uint)H && (uint)iw < (uint)W ? x[(ih * W + iw) * C + c] : zx;   // padding holds the zero point
+                            acc += v * (int)w[(kh * 3 + kw) * C + c];
+                        }
+                    want[(oh * OW + ow) * C + c] = QuantMath.Requantize(acc, m[c], zp, lo, hi);
+                }
+        foreach (int width in Widths())
+            foreach (bool clamp in saturation ? new[] { true, false } : [true])
+            {
+                var got = new sbyte[want.Length];
+                fixed (sbyte* px = x, py = got) fixed (float* pw = w, pb = b, pm = m)
+                    for (int c0 = 0; c0 + width <= C; c0 += width)
+                        if (width == 16) DepthwiseInt8Nhwc.Block3x3V512(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, 0, OH, clamp);
+                        else DepthwiseInt8Nhwc.Block3x3V256(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, 0, OH, clamp);
+                for (int i = 0; i < want.Length; i++)
+                    if (width == 8 || i % C < 16) Assert.True(want[i] == got[i], $"width {width} clamp {clamp} at {i}: {got[i]} != {want[i]}");
+            }
+    }
+}
