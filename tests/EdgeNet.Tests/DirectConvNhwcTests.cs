@@ -8,7 +8,7 @@ namespace EdgeNet.Tests;
 /// The stem conv (NCHW in, channels-last out: DirectConvNhwc, and its NEON tiles on arm64) against a scalar loop with
 /// the same sums in the same order, on odd widths (tile tails of 8 and 4 and single pixels), asymmetric padding, 3×3,
 /// 5×5 and 7×7, strides 1 and 2, dilated rows, and output rows taken in parts; on x86 also from the zero-padded copy
-/// the kernel reads there (every pixel tiled: 8, 4 and single-pixel tails), which must give the same bits.
+/// the kernel reads there (every pixel tiled: 16, 8, 4 and single-pixel tails), which must give the same bits.
 /// </summary>
 public unsafe class DirectConvNhwcTests
 {
@@ -27,6 +27,8 @@ public unsafe class DirectConvNhwcTests
     [InlineData(3, 13, 27, 40, 3, 3, 2, 1, 1, 1)]     // 32 + a last 8: AVX-512's one-vector slice, its lower half stored
     [InlineData(3, 11, 35, 48, 3, 3, 2, 1, 1, 1)]     // 32 + 16
     [InlineData(3, 10, 21, 12, 3, 3, 1, 1, 1, 1)]     // a multiple of 4 only (arm64's one-vector slice)
+    [InlineData(3, 14, 75, 16, 6, 6, 2, 2, 2, 1)]     // YOLOv5's stem: 6×6, stride 2, padding 2 (16-pixel tiles, then 8, 4, 1)
+    [InlineData(2, 6, 53, 16, 3, 3, 1, 1, 1, 1)]      // 16 channels at stride 1: 16-pixel tiles and tails
     public void Matches_a_scalar_loop(int C, int H, int W, int OC, int KH, int KW, int stride, int padTop, int padLeft, int dilH)
     {
         if (!DirectConvNhwc.Supports(OC)) Assert.Skip($"{OC} output channels: not a multiple of the vector here (the kernel is not chosen)");
@@ -39,6 +41,7 @@ public unsafe class DirectConvNhwcTests
         var yp = new float[y.Length];
         var gp = DirectConvNhwc.Padded(g);
         var xp = new float[gp.C * gp.H * gp.W];
+        Array.Fill(xp, float.NaN);   // Pad writes every float of the copy: its border as zeros
         var taps = new int[C * KH * KW];
         float lo = -1.5f, hi = 2.5f;
         fixed (float* px = x, pw = packed, pb = b, py = y, pxp = xp, pyp = yp) fixed (int* pt = taps)

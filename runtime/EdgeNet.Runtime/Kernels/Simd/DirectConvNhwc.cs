@@ -9,8 +9,8 @@ namespace EdgeNet.Kernels.Simd;
 /// A convolution with few input channels (a network's first layer: 3 colour planes, 3×3, stride 2) read from NCHW
 /// and written channels-last: per output pixel, the output channels are the vector and each of the C·KH·KW taps is one
 /// broadcast input value times a row of the weights [taps, OC] (L1-resident). No im2col and no transpose afterwards.
-/// Four pixels share each weight load (eight with AVX-512 at stride 1 or 2: 16 accumulators, the pixels' inputs at
-/// constant offsets from one pointer). On x86 a padded stem reads a zero-padded copy of its input (<see cref="Pad"/>,
+/// Four pixels share each weight load (with AVX-512 at stride 1 or 2: eight, or sixteen where the slice is one vector
+/// of 16 channels, as YOLOv5's and YuNet's stems: 16 accumulators, the pixels' inputs at constant offsets from one pointer). On x86 a padded stem reads a zero-padded copy of its input (<see cref="Pad"/>,
 /// as MLAS's NCHW conv reads padded rows), so every pixel takes the tiled path instead of the per-tap checks of
 /// <see cref="Border"/> (a 7×7 stem at stride 2 has 5% border pixels, each several times a tiled pixel's cost); the
 /// padded taps add exact zeros, so the sums are the unpadded ones. Needs OC to be a multiple of Vector&lt;float&gt;.Count.
@@ -33,11 +33,23 @@ internal static unsafe class DirectConvNhwc
     /// <summary>x [C, H, W] of one image → its zero-padded copy [C, Padded.H, Padded.W].</summary>
     public static void Pad(float* x, in ConvGeometry g, float* dst)
     {
+        // Only the border is cleared: the image's rows are copied over the rest (clearing all of it first wrote the
+        // whole copy twice, 1.2 MB more for a 320² stem).
         var p = Padded(g);
-        new Span<float>(dst, checked(p.C * p.H * p.W)).Clear();
+        int right = p.W - g.PadLeft - g.W;
         for (int c = 0; c < g.C; c++)
+        {
+            float* plane = dst + (long)c * p.H * p.W;
+            new Span<float>(plane, g.PadTop * p.W).Clear();
             for (int h = 0; h < g.H; h++)
-                new ReadOnlySpan<float>(x + ((long)c * g.H + h) * g.W, g.W).CopyTo(new Span<float>(dst + ((long)c * p.H + h + g.PadTop) * p.W + g.PadLeft, g.W));
+            {
+                float* row = plane + (long)(h + g.PadTop) * p.W;
+                new Span<float>(row, g.PadLeft).Clear();
+                new ReadOnlySpan<float>(x + ((long)c * g.H + h) * g.W, g.W).CopyTo(new Span<float>(row + g.PadLeft, g.W));
+                new Span<float>(row + g.PadLeft + g.W, right).Clear();
+            }
+            new Span<float>(plane + (long)(g.PadTop + g.H) * p.W, (p.H - g.PadTop - g.H) * p.W).Clear();
+        }
     }
 
     /// <summary>512-bit vectors (<see cref="RunV512"/>): any OC that is a multiple of 8.</summary>
@@ -303,6 +315,8 @@ internal static unsafe class DirectConvNhwc
         int ow = 0;
         for (; ow < owLo; ow++) Single512(x, wc, g, ih, ow * sw - pl, b0, vlo, vhi, yr + (long)ow * OC, n);
         float* xr = x + (long)ih * g.W - pl;
+        if (sw == 1) for (; ow + 16 <= owHi; ow += 16) SixteenOne512<Stride1>(xr + ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n);
+        else if (sw == 2) for (; ow + 16 <= owHi; ow += 16) SixteenOne512<Stride2>(xr + 2 * ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n);
         if (sw == 1) for (; ow + 8 <= owHi; ow += 8) EightOne512<Stride1>(xr + ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
         else if (sw == 2) for (; ow + 8 <= owHi; ow += 8) EightOne512<Stride2>(xr + 2 * ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
         else for (; ow + 8 <= owHi; ow += 8) EightOne512<StrideAny>(xr + ow * sw, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
@@ -329,6 +343,36 @@ internal static unsafe class DirectConvNhwc
         }
         Put(Clamp.Of(a0, vlo, vhi), o, n); Put(Clamp.Of(a1, vlo, vhi), o + OC, n); Put(Clamp.Of(a2, vlo, vhi), o + 2 * OC, n); Put(Clamp.Of(a3, vlo, vhi), o + 3 * OC, n);
         Put(Clamp.Of(a4, vlo, vhi), o + 4 * OC, n); Put(Clamp.Of(a5, vlo, vhi), o + 5 * OC, n); Put(Clamp.Of(a6, vlo, vhi), o + 6 * OC, n); Put(Clamp.Of(a7, vlo, vhi), o + 7 * OC, n);
+    }
+
+    /// <summary>Sixteen pixels × one vector of 16 channels (its first <paramref name="n"/> stored), the pixels
+    /// <typeparamref name="S"/> floats apart: sixteen independent accumulators hide the FMA latency that eight only
+    /// just cover (two FMA pipes × four cycles), one weight load per sixteen FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void SixteenOne512<S>(float* px, float* wc, int ws, int OC, int taps, int* tapOffset, Vector512<float> b0,
+                                 Vector512<float> vlo, Vector512<float> vhi, float* o, int n) where S : struct, IStride
+    {
+        Vector512<float> a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0,
+                         a8 = b0, a9 = b0, aa = b0, ab = b0, ac = b0, ad = b0, ae = b0, af = b0;
+        float* wt = wc;
+        for (int t = 0; t < taps; t++, wt += ws)
+        {
+            var u = Vector512.Load(wt);
+            float* p = px + tapOffset[t];
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[0]), u, a0); a1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[S.Value]), u, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2 * S.Value]), u, a2); a3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3 * S.Value]), u, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Create(p[4 * S.Value]), u, a4); a5 = Vector512.FusedMultiplyAdd(Vector512.Create(p[5 * S.Value]), u, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Create(p[6 * S.Value]), u, a6); a7 = Vector512.FusedMultiplyAdd(Vector512.Create(p[7 * S.Value]), u, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Create(p[8 * S.Value]), u, a8); a9 = Vector512.FusedMultiplyAdd(Vector512.Create(p[9 * S.Value]), u, a9);
+            aa = Vector512.FusedMultiplyAdd(Vector512.Create(p[10 * S.Value]), u, aa); ab = Vector512.FusedMultiplyAdd(Vector512.Create(p[11 * S.Value]), u, ab);
+            ac = Vector512.FusedMultiplyAdd(Vector512.Create(p[12 * S.Value]), u, ac); ad = Vector512.FusedMultiplyAdd(Vector512.Create(p[13 * S.Value]), u, ad);
+            ae = Vector512.FusedMultiplyAdd(Vector512.Create(p[14 * S.Value]), u, ae); af = Vector512.FusedMultiplyAdd(Vector512.Create(p[15 * S.Value]), u, af);
+        }
+        Put(Clamp.Of(a0, vlo, vhi), o, n); Put(Clamp.Of(a1, vlo, vhi), o + OC, n); Put(Clamp.Of(a2, vlo, vhi), o + 2 * OC, n); Put(Clamp.Of(a3, vlo, vhi), o + 3 * OC, n);
+        Put(Clamp.Of(a4, vlo, vhi), o + 4 * OC, n); Put(Clamp.Of(a5, vlo, vhi), o + 5 * OC, n); Put(Clamp.Of(a6, vlo, vhi), o + 6 * OC, n); Put(Clamp.Of(a7, vlo, vhi), o + 7 * OC, n);
+        o += 8 * OC;
+        Put(Clamp.Of(a8, vlo, vhi), o, n); Put(Clamp.Of(a9, vlo, vhi), o + OC, n); Put(Clamp.Of(aa, vlo, vhi), o + 2 * OC, n); Put(Clamp.Of(ab, vlo, vhi), o + 3 * OC, n);
+        Put(Clamp.Of(ac, vlo, vhi), o + 4 * OC, n); Put(Clamp.Of(ad, vlo, vhi), o + 5 * OC, n); Put(Clamp.Of(ae, vlo, vhi), o + 6 * OC, n); Put(Clamp.Of(af, vlo, vhi), o + 7 * OC, n);
     }
 
     static void Single512(float* x, float* wc, in ConvGeometry g, int ih, int iw, Vector512<float> a0, Vector512<float> a1, Vector512<float> lo, Vector512<float> hi, float* o, int last)
