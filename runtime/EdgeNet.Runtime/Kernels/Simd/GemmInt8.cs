@@ -159,6 +159,7 @@ internal static unsafe partial class GemmInt8
         int kp = KPad(K);
         if (AvxVnni.IsSupported && isa == Isa.AvxVnni && M == 1) { RowVnni(A, packedB, C, kp, N, activationsInA); return; }
         if (Avx512BW.IsSupported && isa == Isa.Avx512 && M == 1) { RowAvx512(A, packedB, C, kp, N); return; }
+        if (Avx2.IsSupported && isa == Isa.Avx2 && M == 1) { RowAvx2(A, packedB, C, kp, N); return; }
         for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
         {
             sbyte* b = packedB + (long)p * kp * NR;

@@ -92,4 +92,29 @@ internal static unsafe partial class GemmInt8
         Store(c, Columns8(p0, p1), Columns8(p2, p3), w);
         if (m > 1) Store(c + ldc, Columns8(q0, q1), Columns8(q2, q3), w);
     }
+
+    /// <summary>One row (batch-1 recurrent steps, Dense), every panel in one call: two chains over alternate k quads
+    /// (the 2-row tile spent half its multiplies on a copy of the row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void RowAvx2(sbyte* a, sbyte* packedB, int* c, int kp, int N)
+    {
+        for (int j0 = 0; j0 < N; j0 += NR)
+        {
+            sbyte* b = packedB + (long)j0 * kp;
+            Vector256<int> p0 = default, p1 = default, p2 = default, p3 = default, q0 = default, q1 = default, q2 = default, q3 = default;
+            int kq = 0;
+            for (; kq + 8 <= kp; kq += 8, b += 8 * NR)
+            {
+                var x = Repeat4x256(a + kq); var y = Repeat4x256(a + kq + 4);
+                p0 = Dot(p0, Widen256(b), x); p1 = Dot(p1, Widen256(b + 16), x); p2 = Dot(p2, Widen256(b + 32), x); p3 = Dot(p3, Widen256(b + 48), x);
+                q0 = Dot(q0, Widen256(b + 64), y); q1 = Dot(q1, Widen256(b + 80), y); q2 = Dot(q2, Widen256(b + 96), y); q3 = Dot(q3, Widen256(b + 112), y);
+            }
+            if (kq < kp)
+            {
+                var x = Repeat4x256(a + kq);
+                p0 = Dot(p0, Widen256(b), x); p1 = Dot(p1, Widen256(b + 16), x); p2 = Dot(p2, Widen256(b + 32), x); p3 = Dot(p3, Widen256(b + 48), x);
+            }
+            Store(c + j0, Columns8(p0 + q0, p1 + q1), Columns8(p2 + q2, p3 + q3), Math.Min(NR, N - j0));
+        }
+    }
 }
