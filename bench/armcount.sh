@@ -6,6 +6,12 @@
 # Deterministic: run it before and after a kernel change. Needs root and setup.sh's tools (it runs setup.sh once).
 #   ARMCOUNT_MODELS="har-fp32 mnv2-035-int8" limits the run to those rows (names as in the table below);
 #   ARMCOUNT_CPUS="cortex-a76" to one CPU; ARMCOUNT_ENGINES="edgenet" skips ORT (its counts do not change with ours).
+#   ARMCOUNT_SET=families counts the convnet families instead (EdgeNet.Bench's FamilyCases write their ONNX into
+#   ~/.cache/edgenet-models/families on a first `compare`; ResNet-18 is ../shared/models/fetch.sh's, like PP-OCR):
+#   15 models of 10-830M instructions, 20-230 s a count each on a loaded machine (EdgeNet; ORT's runner 2-3x that), so
+#   narrow it with ARMCOUNT_MODELS / ARMCOUNT_CPUS / ARMCOUNT_ENGINES=edgenet (ORT's rows stay from an earlier run: fp32
+#   ORT counts A72 = A76 within 0.1%). ARMCOUNT_SET=all counts both sets; rows are kept across runs, so the table
+#   carries every set counted.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd); shared=$(cd "$root/../shared" && pwd); ac=$shared/armcount
 out=${1:-$root/bench/results/arm64.md}
@@ -25,6 +31,17 @@ perf=$shared/perf models=$shared/models
 # The GRU keyword-spotting models are written by a test (no GRU model is in ../shared):
 #   EDGENET_GRU_KWS_OUT=/tmp/edgenet-gru-kws tests/EdgeNet.Tests/bin/Release/net10.0/EdgeNet.Tests -class EdgeNet.Tests.GruKeywordModelTests
 kws=${GRU_KWS_DIR:-/tmp/edgenet-gru-kws}
+fam=${EDGENET_MODELS_CACHE:-$HOME/.cache/edgenet-models}/families cache=${EDGENET_MODELS_CACHE:-$HOME/.cache/edgenet-models}
+# The families' inputs: uniform in [-1, 1], one image each, the same bytes every run (one generator, seed 5, in this order)
+python3 - "$ac" "$work" <<'PY'
+import os, random, sys
+sys.path.insert(0, sys.argv[1]); import npy
+r = random.Random(5)
+for s in (224, 256, 320):
+    x = [r.uniform(-1, 1) for _ in range(3 * s * s)]
+    f = os.path.join(sys.argv[2], f"in{s}.npy")
+    if not os.path.exists(f): npy.write(f, (1, 3, s, s), x)
+PY
 # name | EdgeNet's source ONNX | converter flags | ORT's ONNX | input | D (extra inferences: more for small models)
 cases=(
   "har-fp32|$perf/har_lstm_128x9.onnx||$perf/har_lstm_128x9.onnx|$perf/har_lstm_128x9_input.npy|5"
@@ -38,6 +55,27 @@ cases=(
   "gru-kws-128|$kws/gru_kws_h128_lbr1.onnx||$kws/gru_kws_h128_lbr1.onnx|$kws/gru_kws_h128_lbr1.input.npy|5"
   "gru-kws-64-lbr0|$kws/gru_kws_h64_lbr0.onnx||$kws/gru_kws_h64_lbr0.onnx|$kws/gru_kws_h64_lbr0.input.npy|5"
 )
+families=(
+  "ppocr-cls|$models/ppocr_mobile_v2_cls.onnx|--input-shape x=1,3,48,192|$models/ppocr_mobile_v2_cls.onnx|$models/ppocr_mobile_v2_cls.input.npy|3"
+  "mnv3-small|$fam/mobilenetv3_224.onnx||$fam/mobilenetv3_224.onnx|$work/in224.npy|1"
+  "yunet-320|$fam/yunet_320.onnx|--input-shape images=1,3,320,320|$fam/yunet_320.onnx|$fam/yunet_320.input.npy|1"
+  "ssdlite-320|$fam/ssdlite_320_m2.onnx||$fam/ssdlite_320_m2.onnx|$work/in320.npy|1"
+  "shufflenetv2|$fam/shufflenetv2_224.onnx||$fam/shufflenetv2_224.onnx|$work/in224.npy|1"
+  "squeezenet11|$fam/squeezenet11_224.onnx||$fam/squeezenet11_224.onnx|$work/in224.npy|1"
+  "effnet-lite0|$fam/efficientnet_lite0_224.onnx||$fam/efficientnet_lite0_224.onnx|$work/in224.npy|1"
+  "yolov5n-320|$fam/yolov5n_320.onnx||$fam/yolov5n_320.onnx|$work/in320.npy|1"
+  "yolov8n-320|$fam/yolov8n_320.onnx||$fam/yolov8n_320.onnx|$work/in320.npy|1"
+  "effnet-b0|$fam/efficientnet_b0_224.onnx||$fam/efficientnet_b0_224.onnx|$work/in224.npy|1"
+  "unet-256|$fam/unet_256_c16.onnx||$fam/unet_256_c16.onnx|$work/in256.npy|1"
+  "resnet18|$cache/resnet18_mlnet.onnx|--input-shape Input247=1,3,224,224|$cache/resnet18_mlnet.onnx|$models/resnet18_mlnet.input.npy|1"
+  "resnet26|$fam/resnet26_224.onnx||$fam/resnet26_224.onnx|$work/in224.npy|1"
+  "densenet121|$fam/densenet121_224.onnx||$fam/densenet121_224.onnx|$work/in224.npy|1"
+  "ppocrv4-det|$models/ppocrv4_det.onnx|--input-shape x=1,3,480,640|$models/ppocrv4_det.onnx|$models/ppocrv4_det.input.npy|1"
+)
+case ${ARMCOUNT_SET:-perf} in
+  perf) ;; families) cases=("${families[@]}") ;; all) cases+=("${families[@]}") ;;
+  *) echo "ARMCOUNT_SET: perf, families or all" >&2; exit 2 ;;
+esac
 want=${ARMCOUNT_MODELS:-} cpus=${ARMCOUNT_CPUS:-cortex-a72 cortex-a76} engines=${ARMCOUNT_ENGINES:-edgenet ort}
 rows=$work/rows.tsv; touch "$rows"   # name cpu engine total simd ldst branch other: kept across runs, newest wins
 

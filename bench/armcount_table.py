@@ -9,7 +9,14 @@ names = {"har-fp32": "HAR LSTM fp32", "har-int8": "HAR LSTM int8 (ORT: its dynam
          "blazeface-128": "BlazeFace-128 fp32", "ultraface-slim": "UltraFace-slim-320 fp32",
          "mnv2-100-fp32": "MobileNetV2-1.0-224 fp32", "mnv2-100-int8": "MobileNetV2-1.0-224 int8 (ORT's QDQ model)",
          "gru-kws-128": "GRU keyword spotter (100×40, GRU 128 lbr 1) fp32",
-         "gru-kws-64-lbr0": "GRU keyword spotter (100×40, GRU 64 lbr 0) fp32"}
+         "gru-kws-64-lbr0": "GRU keyword spotter (100×40, GRU 64 lbr 0) fp32",
+         # ARMCOUNT_SET=families (random weights, exporter-shaped graphs; ResNet-18 and the PP-OCR models are real files)
+         "ppocr-cls": "PP-OCR cls (48×192) fp32", "mnv3-small": "MobileNetV3-small-224 fp32", "yunet-320": "YuNet-320 fp32",
+         "ssdlite-320": "SSD-lite-320 (MobileNetV2) fp32", "shufflenetv2": "ShuffleNetV2-1.0-224 fp32",
+         "squeezenet11": "SqueezeNet-1.1-224 fp32", "effnet-lite0": "EfficientNet-lite0-224 fp32", "yolov5n-320": "YOLOv5n-320 fp32",
+         "yolov8n-320": "YOLOv8n-320 fp32", "effnet-b0": "EfficientNet-B0-224 fp32", "unet-256": "U-Net-256 (16 channels) fp32",
+         "resnet18": "ResNet-18 fp32", "resnet26": "ResNet-26-224 (bottlenecks) fp32", "densenet121": "DenseNet-121-224 fp32",
+         "ppocrv4-det": "PP-OCRv4 det (480×640) fp32"}
 def load(path):
     d = {}
     for line in open(path):

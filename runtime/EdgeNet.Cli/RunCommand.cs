@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using EdgeNet.Engine;
 using EdgeNet.Format;
 using EdgeNet.Io;
@@ -52,10 +54,17 @@ internal static class RunCommand
         return cmd;
     }
 
+    /// <summary>How many values are NaN or ±∞. x − x is 0 for a finite x and NaN otherwise, so one vector pass of those
+    /// sums finds whether there is any (the common case: none) before a count.</summary>
     static int NonFinite(byte[] bytes)
     {
-        int n = 0;
-        foreach (var v in System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes)) if (!float.IsFinite(v)) n++;
+        var f = MemoryMarshal.Cast<byte, float>(bytes);
+        var any = Vector<float>.Zero;
+        int i = 0, n = 0;
+        for (; i <= f.Length - Vector<float>.Count; i += Vector<float>.Count) { var v = new Vector<float>(f[i..]); any += v - v; }
+        for (; i < f.Length; i++) any += new Vector<float>(f[i] - f[i]);
+        if (Vector.EqualsAll(any, Vector<float>.Zero)) return 0;
+        foreach (var v in f) if (!float.IsFinite(v)) n++;
         return n;
     }
 }
