@@ -58,6 +58,14 @@ cases=(
   "efficientnet-lite0|$fam/efficientnet_lite0_224.onnx||100"
   "efficientnet-b0|$fam/efficientnet_b0_224.onnx||60"
   "shufflenetv2|$fam/shufflenetv2_224.onnx||200"
+  "squeezenet11|$fam/squeezenet11_224.onnx||250"
+  "densenet121|$fam/densenet121_224.onnx||30"
+  "resnet26|$fam/resnet26_224.onnx||40"
+  "unet-256|$fam/unet_256_c16.onnx||60"
+  "yolov5n-320|$fam/yolov5n_320.onnx||150"
+  "yolov8n-320|$fam/yolov8n_320.onnx||120"
+  "ssdlite-320|$fam/ssdlite_320_m2.onnx||500"
+  "yunet-320|$fam/yunet_320.onnx|--input-shape images=1,3,320,320|700"
 )
 
 # p50, process CPU per inference and the fastest run (µs)
