@@ -531,6 +531,9 @@ internal static unsafe partial class GemmInt8
         if (m > 3) Store4(c + 3 * ldc, c30, c31, c32, c33, w);
     }
 
+    /// <summary>Inlined: a call after the tile loop, with the 16 accumulators live across it, made RyuJIT arm64 spill
+    /// the half of them in v8-v15 and above to the stack inside the k loop (AAPCS64 saves only their lower halves).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store4(int* c, Vector128<int> v0, Vector128<int> v1, Vector128<int> v2, Vector128<int> v3, int w)
     {
         if (w == NR) { v0.Store(c); v1.Store(c + 4); v2.Store(c + 8); v3.Store(c + 12); return; }
@@ -564,6 +567,7 @@ internal static unsafe partial class GemmInt8
 
     /// <summary>Vector 2g holds columns 4g, 4g+1 (two partials each), vector 2g+1 columns 4g+2, 4g+3: ADDP sums the
     /// partials into columns 4g..4g+3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void StoreNeon(int* c, Vector128<int> v0, Vector128<int> v1, Vector128<int> v2, Vector128<int> v3, Vector128<int> v4, Vector128<int> v5, Vector128<int> v6, Vector128<int> v7, int w) =>
         Store4(c, AdvSimd.Arm64.AddPairwise(v0, v1), AdvSimd.Arm64.AddPairwise(v2, v3), AdvSimd.Arm64.AddPairwise(v4, v5), AdvSimd.Arm64.AddPairwise(v6, v7), w);
 }
