@@ -151,4 +151,32 @@ public class ChannelsLastTests
         fast.Run(3); slow.Run(3);
         Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, "conv");
     }
+
+    /// <summary>1×1 convs to at most 4 channels (detector heads' score, box and landmark maps: Simd.PointwiseNarrow,
+    /// dot products along C) against the NCHW reference: C a whole number of vectors, with a 16-lane, an 8-lane and a
+    /// scalar tail; a clamp in registers and a sigmoid after (the epilogue).</summary>
+    [Theory]
+    [InlineData(48, 1, "clip")]
+    [InlineData(48, 4, "sigmoid")]
+    [InlineData(64, 2, "clip")]
+    [InlineData(19, 3, "clip")]
+    [InlineData(29, 1, "sigmoid")]
+    [InlineData(9, 3, "clip")]
+    [InlineData(40, 5, "clip")]   // 5 outputs: the GEMM
+    public void Pointwise_to_few_channels_matches_the_reference(int c, int oc, string act)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, c, 13, 11);
+        int h = Conv(g, x, c, c, 1, ConvAttrs(1, 0), 1);   // a pointwise first: the conv under test reads channels-last data
+        var a = ConvAttrs(1, 0, act: act);
+        if (act == "clip") a.Set("act_min", -0.5f).Set("act_max", 0.5f);
+        var m = g.Build(Conv(g, h, c, oc, 1, a, 3));
+        using var fast = new Session(m, 2);
+        Assert.All(fast.Kernels.Where(kr => kr.Node.Op == OpType.Conv), kr => Assert.IsType<ConvNhwcKernel>(kr));
+        using var slow = new Session(m, 2, KernelOptions.Default with { Reference = true });
+        var xs = TestData.Uniform((int)m.Input().Elements(2), 5);
+        xs.CopyTo(fast.Input(0, 2)); xs.CopyTo(slow.Input(0, 2));
+        fast.Run(2); slow.Run(2);
+        Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, "pointwise");
+    }
 }

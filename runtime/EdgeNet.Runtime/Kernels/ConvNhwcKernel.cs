@@ -7,7 +7,8 @@ namespace EdgeNet.Kernels;
 
 /// <summary>
 /// Conv2D on channels-last tensors (x [N, H, W, C] → y [N, OH, OW, OC]), as planned by <see cref="ChannelsLast"/>.
-/// Pointwise: Y[N·HW, OC] = X[N·HW, C] · Wᵀ, one GEMM with Wᵀ packed at load and bias and clamp in its epilogue.
+/// Pointwise: Y[N·HW, OC] = X[N·HW, C] · Wᵀ, one GEMM with Wᵀ packed at load and bias and clamp in its epilogue; to at
+/// most 4 channels (detector heads), a dot product per output along C (<see cref="PointwiseNarrow"/>).
 /// Depthwise: <see cref="DepthwiseNhwc"/>. A stem on NCHW input: <see cref="DirectConvNhwc"/>. 3×3 stride 1 (one group,
 /// no dilation) on AVX-512, AVX2 and NEON: Winograd F(4×4, 3×3) or F(2×2, 3×3), <see cref="WinogradNhwc"/>. Any other (k×k,
 /// strided, dilated, grouped): on AVX-512, <see cref="IndirectConvNhwc"/> (the rows read in place, blocks of pixels by
@@ -28,6 +29,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     readonly ConvGeometry gp;
     readonly bool general;   // im2col rows × packed Wᵀ per group
     readonly bool indirect;   // general, on AVX-512: rows read in place (Simd.IndirectConvNhwc)
+    readonly bool narrow;     // pointwise to at most 4 channels: Simd.PointwiseNarrow
     readonly bool winograd;   // general, 3×3 stride 1 (not SSE alone): Simd.WinogradNhwc
     readonly int K, blockRows;   // general: columns of a row (KH·KW·C/group); rows per block
     readonly NativeBuffer weights, bias;   // pointwise: packed Wᵀ panels; depthwise: [KH·KW, C]
@@ -51,6 +53,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         bool pointwise = group == 1 && g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.OH == g.H && g.OW == g.W;
         if (direct && (group != 1 || !DirectConvNhwc.Supports(g.OC))) throw Error($"a direct channels-last Conv needs group 1 and output channels a multiple of {System.Numerics.Vector<float>.Count}");
         general = !direct && !depthwise && !pointwise;
+        narrow = pointwise && PointwiseNarrow.Fits(g.OC, g.C);
         K = g.KH * g.KW * g.CinPerGroup;
         winograd = general && WinogradNhwc.Supports(g);
         indirect = general && !winograd && IndirectConvNhwc.Supports(g);
@@ -82,6 +85,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         else if (depthwise) weights = NativeBuffer.Of(DepthwiseNhwc.PackWeights(wt.Floats(), g.C, g.KH * g.KW));
         else if (winograd) weights = WinogradNhwc.PackWeights(wt.Floats(), g);
         else if (general) weights = PackGroups(wt.Floats(), g);
+        else if (narrow) weights = NativeBuffer.Of(wt.Floats());   // [OC, C] as it is: PointwiseNarrow's rows
         else
         {
             weights = new NativeBuffer(Gemm.PackedSize(g.C, g.OC) * 4);
@@ -187,6 +191,11 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
             if (f.Pool is null || (long)n * g.OH * g.OW * g.OC * K < IntraOpPool.MinWork) for (int i = 0; i < bands; i++) Execute(i);
             else f.Pool.Run(this, bands);
             if (epi.Active) epi.Seams(this, bands);
+        }
+        else if (narrow)
+        {
+            PointwiseNarrow.Run(xs, weights.Floats, bias.Floats, ys, (long)n * g.H * g.W, g.C, g.OC, epi.Lo, epi.Hi);
+            if (epi.Active) epi.Part(0, n * outImage);
         }
         else gemm.Run(f.Pool, xs, g.C, weights.Floats, ys, g.OC, n * g.H * g.W, g.OC, g.C, null, bias.Floats, epi.Lo, epi.Hi, epi);
     }
