@@ -152,17 +152,21 @@ internal sealed class ConcatKernel : Kernel
         int outer = 1, inner = 1;
         for (int d = 0; d < axis; d++) outer *= s[d];
         for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
-        // Input by input: each copies its block of every outer index into its place (for a channels-last concat,
-        // outer is every pixel, so nothing per input is looked up inside that loop).
-        long row = (long)s[axis] * inner, offset = 0;
-        foreach (var i in inputs)
-        {
-            int block = f.Shape(i)[axis] * inner;
-            float* src = f.F(i), dst = f.F(y) + offset;
-            for (int o = 0; o < outer; o++)
-                new ReadOnlySpan<float>(src + (long)o * block, block).CopyTo(new Span<float>(dst + o * row, block));
-            offset += block;
-        }
+        // Outer index by outer index, each input's block in turn: the output is written once, front to back. (Input
+        // by input wrote every line of an output larger than the cache once per input, for YOLOv5's head, [4800, 85]
+        // from blocks of 2, 2 and 81, three times; and the fire modules' pixels of 2 × 64..256 channels twice.)
+        int k = inputs.Length;
+        float** src = stackalloc float*[k];
+        int* block = stackalloc int[k];
+        for (int j = 0; j < k; j++) { src[j] = f.F(inputs[j]); block[j] = f.Shape(inputs[j])[axis] * inner; }
+        float* dst = f.F(y);
+        for (int o = 0; o < outer; o++)
+            for (int j = 0; j < k; j++)
+            {
+                int b = block[j];
+                new ReadOnlySpan<float>(src[j] + (long)o * b, b).CopyTo(new Span<float>(dst, b));
+                dst += b;
+            }
     }
 }
 
