@@ -367,9 +367,9 @@ internal static unsafe class Gemm
                 var x0 = Vector128.Load(a0 + k); var x1 = Vector128.Load(a1 + k); var x2 = Vector128.Load(a2 + k); var x3 = Vector128.Load(a3 + k);
                 var x4 = Vector128.Load(a4 + k); var x5 = Vector128.Load(a5 + k); var x6 = Vector128.Load(a6 + k); var x7 = Vector128.Load(a7 + k);
                 Step8(b, 0, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-                Step8(b + 8, 1, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-                Step8(b + 16, 2, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-                Step8(b + 24, 3, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+                Step8(b, 1, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+                Step8(b, 2, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+                Step8(b, 3, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
             }
         for (; k < K; k++, b += ldb)
         {
@@ -400,7 +400,8 @@ internal static unsafe class Gemm
         if (m > 7) Store128(c + 7 * ldc, c70, c71, 7, rowBias, cb0, cb1, vlo, vhi, w, t);
     }
 
-    /// <summary>One k of the 8×8 NEON tile: element <paramref name="i"/> of each row's four A values times B's 8 floats.</summary>
+    /// <summary>One k of the 8×8 NEON tile: element <paramref name="i"/> of each row's four A values times B's 8 floats
+    /// (row i of the packed block at b: a constant offset, folded into the LDP; b + 8i passed in was an ADD each).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Step8(float* b, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = (byte)3)] byte i, Vector128<float> x0, Vector128<float> x1, Vector128<float> x2, Vector128<float> x3,
                       Vector128<float> x4, Vector128<float> x5, Vector128<float> x6, Vector128<float> x7,
@@ -408,7 +409,7 @@ internal static unsafe class Gemm
                       ref Vector128<float> c30, ref Vector128<float> c31, ref Vector128<float> c40, ref Vector128<float> c41, ref Vector128<float> c50, ref Vector128<float> c51,
                       ref Vector128<float> c60, ref Vector128<float> c61, ref Vector128<float> c70, ref Vector128<float> c71)
     {
-        var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 4);
+        var b0 = Vector128.Load(b + 8 * i); var b1 = Vector128.Load(b + 8 * i + 4);
         c00 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c00, b0, x0, i); c01 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c01, b1, x0, i);
         c10 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c10, b0, x1, i); c11 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c11, b1, x1, i);
         c20 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c20, b0, x2, i); c21 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c21, b1, x2, i);
