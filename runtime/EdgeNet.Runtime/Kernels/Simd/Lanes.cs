@@ -14,6 +14,9 @@ internal unsafe interface ILanes<TV> where TV : struct
     static abstract TV Add(TV a, TV b);
     static abstract TV Sub(TV a, TV b);
     static abstract TV Mul(TV a, TV b);
+    static abstract TV Div(TV a, TV b);
+    /// <summary>IEEE 754-2019 maximum (NaN wins, +0 over −0), as Math.Max.</summary>
+    static abstract TV Max(TV a, TV b);
     static abstract void Store(float* p, TV v);
     /// <summary>Clamps to [lo, hi] and stores.</summary>
     static abstract void Store(float* p, TV v, TV lo, TV hi);
@@ -29,6 +32,8 @@ internal readonly unsafe struct Lanes512 : ILanes<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sub(Vector512<float> a, Vector512<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Mul(Vector512<float> a, Vector512<float> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Div(Vector512<float> a, Vector512<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> v) => v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> v, Vector512<float> lo, Vector512<float> hi) => Clamp.Of(v, lo, hi).Store(p);
 }
@@ -43,6 +48,8 @@ internal readonly unsafe struct LanesNative : ILanes<Vector<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Add(Vector<float> a, Vector<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Sub(Vector<float> a, Vector<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Mul(Vector<float> a, Vector<float> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Div(Vector<float> a, Vector<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Max(Vector<float> a, Vector<float> b) => Vector.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector<float> v) => v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector<float> v, Vector<float> lo, Vector<float> hi) => Clamp.Of(v, lo, hi).Store(p);
 }

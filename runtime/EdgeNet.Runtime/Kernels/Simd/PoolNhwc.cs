@@ -27,22 +27,19 @@ internal static unsafe class PoolNhwc
     interface IOp
     {
         static abstract float Start { get; }
-        static abstract Vector<float> Step(Vector<float> a, Vector<float> x);
-        static abstract Vector512<float> Step(Vector512<float> a, Vector512<float> x);
+        static abstract TV Step<TV, L>(TV a, TV x) where L : struct, ILanes<TV> where TV : struct;
         static abstract float Step(float a, float x);
     }
     struct MaxOp : IOp
     {
         public static float Start => float.NegativeInfinity;
-        public static Vector<float> Step(Vector<float> a, Vector<float> x) => Vector.Max(a, x);
-        public static Vector512<float> Step(Vector512<float> a, Vector512<float> x) => Vector512.Max(a, x);
+        public static TV Step<TV, L>(TV a, TV x) where L : struct, ILanes<TV> where TV : struct => L.Max(a, x);
         public static float Step(float a, float x) => Math.Max(a, x);
     }
     struct SumOp : IOp
     {
         public static float Start => 0f;
-        public static Vector<float> Step(Vector<float> a, Vector<float> x) => a + x;
-        public static Vector512<float> Step(Vector512<float> a, Vector512<float> x) => a + x;
+        public static TV Step<TV, L>(TV a, TV x) where L : struct, ILanes<TV> where TV : struct => L.Add(a, x);
         public static float Step(float a, float x) => a + x;
     }
 
@@ -104,70 +101,47 @@ internal static unsafe class PoolNhwc
             }
             return;
         }
-        if (Vector512.IsHardwareAccelerated && C >= 16)
-        {
-            var d = Vector512.Create((float)count);
-            if (C < 32) { Pair512<T>(x, tap, taps, 0, C - 16, average, d, o); return; }
-            int c = 0;
-            for (; c + 32 <= C; c += 32) Pair512<T>(x, tap, taps, c, c + 16, average, d, o);
-            if (c == C) return;
-            if (C - c <= 16) Single512<T>(x, tap, taps, C - 16, average, d, o);
-            else Pair512<T>(x, tap, taps, C - 32, C - 16, average, d, o);
-            return;
-        }
-        var divisor = new Vector<float>(count);
-        if (C < 2 * vl) { Pair<T>(x, tap, taps, 0, C - vl, average, divisor, o); return; }
-        int c1 = 0;
-        for (; c1 + 2 * vl <= C; c1 += 2 * vl) Pair<T>(x, tap, taps, c1, c1 + vl, average, divisor, o);
-        if (c1 == C) return;
-        if (C - c1 <= vl) Single<T>(x, tap, taps, C - vl, average, divisor, o);
-        else Pair<T>(x, tap, taps, C - 2 * vl, C - vl, average, divisor, o);
+        if (Vector512.IsHardwareAccelerated && C >= 16) Runs<Vector512<float>, Lanes512, T>(x, tap, taps, C, average, count, o);
+        else Runs<Vector<float>, LanesNative, T>(x, tap, taps, C, average, count, o);
+    }
+
+    /// <summary>C ≥ one vector: runs of channels two at a time, the last ending at C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Runs<TV, L, T>(float* x, int* tap, int taps, int C, bool average, int count, float* o)
+        where L : struct, ILanes<TV> where TV : struct where T : struct, IOp
+    {
+        int vl = L.Count;
+        var divisor = L.Splat(count);
+        if (C < 2 * vl) { Pair<TV, L, T>(x, tap, taps, 0, C - vl, average, divisor, o); return; }
+        int c = 0;
+        for (; c + 2 * vl <= C; c += 2 * vl) Pair<TV, L, T>(x, tap, taps, c, c + vl, average, divisor, o);
+        if (c == C) return;
+        if (C - c <= vl) Single<TV, L, T>(x, tap, taps, C - vl, average, divisor, o);
+        else Pair<TV, L, T>(x, tap, taps, C - 2 * vl, C - vl, average, divisor, o);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Single<T>(float* x, int* tap, int taps, int c, bool average, Vector<float> divisor, float* o) where T : struct, IOp
+    static void Single<TV, L, T>(float* x, int* tap, int taps, int c, bool average, TV divisor, float* o)
+        where L : struct, ILanes<TV> where TV : struct where T : struct, IOp
     {
-        Vector<float> a = new(T.Start);
-        for (int t = 0; t < taps; t++) a = T.Step(a, Vector.Load(x + tap[t] + c));
-        if (average) a /= divisor;
-        a.Store(o + c);
+        var a = L.Splat(T.Start);
+        for (int t = 0; t < taps; t++) a = T.Step<TV, L>(a, L.Load(x + tap[t] + c));
+        if (average) a = L.Div(a, divisor);
+        L.Store(o + c, a);
     }
 
     /// <summary>Channels c0.. and c1.. (one vector each) of one output pixel: two independent chains over the taps.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Pair<T>(float* x, int* tap, int taps, int c0, int c1, bool average, Vector<float> divisor, float* o) where T : struct, IOp
+    static void Pair<TV, L, T>(float* x, int* tap, int taps, int c0, int c1, bool average, TV divisor, float* o)
+        where L : struct, ILanes<TV> where TV : struct where T : struct, IOp
     {
-        Vector<float> a = new(T.Start), b = a;
+        TV a = L.Splat(T.Start), b = a;
         for (int t = 0; t < taps; t++)
         {
             float* p = x + tap[t];
-            a = T.Step(a, Vector.Load(p + c0)); b = T.Step(b, Vector.Load(p + c1));
+            a = T.Step<TV, L>(a, L.Load(p + c0)); b = T.Step<TV, L>(b, L.Load(p + c1));
         }
-        if (average) { a /= divisor; b /= divisor; }
-        a.Store(o + c0); b.Store(o + c1);
-    }
-
-    /// <summary><see cref="Single{T}"/> 16 channels wide.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Single512<T>(float* x, int* tap, int taps, int c, bool average, Vector512<float> divisor, float* o) where T : struct, IOp
-    {
-        var a = Vector512.Create(T.Start);
-        for (int t = 0; t < taps; t++) a = T.Step(a, Vector512.Load(x + tap[t] + c));
-        if (average) a /= divisor;
-        a.Store(o + c);
-    }
-
-    /// <summary><see cref="Pair{T}"/> 16 channels wide.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Pair512<T>(float* x, int* tap, int taps, int c0, int c1, bool average, Vector512<float> divisor, float* o) where T : struct, IOp
-    {
-        Vector512<float> a = Vector512.Create(T.Start), b = a;
-        for (int t = 0; t < taps; t++)
-        {
-            float* p = x + tap[t];
-            a = T.Step(a, Vector512.Load(p + c0)); b = T.Step(b, Vector512.Load(p + c1));
-        }
-        if (average) { a /= divisor; b /= divisor; }
-        a.Store(o + c0); b.Store(o + c1);
+        if (average) { a = L.Div(a, divisor); b = L.Div(b, divisor); }
+        L.Store(o + c0, a); L.Store(o + c1, b);
     }
 }
