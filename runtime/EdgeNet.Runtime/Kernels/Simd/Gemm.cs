@@ -9,7 +9,8 @@ namespace EdgeNet.Kernels.Simd;
 /// element at a time; B is read as vectors, either from panels packed once (Dense weights: panel p holds K rows of
 /// NR floats) or straight from a row-major matrix (Conv columns, stride ldb), whose last partial panel is packed
 /// into scratch. The register tile is MR rows × 2 vectors, chosen once for the machine:
-/// AVX-512 8×32, AVX2 6×16, NEON (and SSE) 8×8 — as many accumulators as the register file holds.
+/// AVX-512 8×32 (8×16 for a panel of ≤ 16 columns), AVX2 6×16, NEON (and SSE) 8×8 — as many accumulators as the register
+/// file holds.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class Gemm
@@ -101,10 +102,10 @@ internal static unsafe class Gemm
         int i = 0, mr = MR;
         if (Selected == Isa.V512 && w <= 16 && M > 2)
         {
-            // A narrow panel (≤ 16 output columns: the thin pointwise convs of small MobileNets): the 6×16 AVX2 tile over
-            // the panel's first 16 columns wastes no 512-bit lanes on the zero padding.
-            for (; i < M; i += 6)
-                Tile256(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, Math.Min(6, M - i), rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp);
+            // A narrow panel (≤ 16 output columns: the thin pointwise convs of small MobileNets, YOLO's 16-channel
+            // bottlenecks): one 512-bit vector of the panel's first 16 columns per row, no lanes spent on the zero padding.
+            for (; i < M; i += mr)
+                TileNarrow512(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, Math.Min(mr, M - i), rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp);
             return;
         }
         switch (Selected)
@@ -279,6 +280,56 @@ internal static unsafe class Gemm
         if (m > 5) Store512(c + 5 * ldc, c50, c51, 5, rowBias, cb0, cb1, vlo, vhi, w, t);
         if (m > 6) Store512(c + 6 * ldc, c60, c61, 6, rowBias, cb0, cb1, vlo, vhi, w, t);
         if (m > 7) Store512(c + 7 * ldc, c70, c71, 7, rowBias, cb0, cb1, vlo, vhi, w, t);
+    }
+
+    /// <summary>Up to 8 rows × the first 16 columns of a panel (w ≤ 16): 8 accumulators, each row's sum over k in the
+    /// same order as <see cref="Tile512"/>'s; rows ≥ m read row 0 and are not stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TileNarrow512(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi, float* t)
+    {
+        // Pointers past the row ends and a negative index counting up to 0: no length register (the eight row
+        // pointers, b, ldb and k fit the integer registers without spills).
+        float* a0 = a + K, a1 = (m > 1 ? a + lda : a) + K, a2 = (m > 2 ? a + 2 * lda : a) + K, a3 = (m > 3 ? a + 3 * lda : a) + K,
+               a4 = (m > 4 ? a + 4 * lda : a) + K, a5 = (m > 5 ? a + 5 * lda : a) + K, a6 = (m > 6 ? a + 6 * lda : a) + K, a7 = (m > 7 ? a + 7 * lda : a) + K;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (nint k = -K; k != 0; k++, b += ldb)
+        {
+            var b0 = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[k]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[k]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[k]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[k]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[k]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[k]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[k]), b0, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a7[k]), b0, c7);
+        }
+        var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi);
+        Vector512<float> cb = default;
+        if (colBias != null)
+        {
+            if (w == 16) cb = Vector512.Load(colBias);
+            else { for (int j = 0; j < 16; j++) t[j] = j < w ? colBias[j] : 0f; cb = Vector512.Load(t); }
+        }
+        StoreNarrow512(c, c0, 0, rowBias, cb, vlo, vhi, w, t);
+        if (m > 1) StoreNarrow512(c + ldc, c1, 1, rowBias, cb, vlo, vhi, w, t);
+        if (m > 2) StoreNarrow512(c + 2 * ldc, c2, 2, rowBias, cb, vlo, vhi, w, t);
+        if (m > 3) StoreNarrow512(c + 3 * ldc, c3, 3, rowBias, cb, vlo, vhi, w, t);
+        if (m > 4) StoreNarrow512(c + 4 * ldc, c4, 4, rowBias, cb, vlo, vhi, w, t);
+        if (m > 5) StoreNarrow512(c + 5 * ldc, c5, 5, rowBias, cb, vlo, vhi, w, t);
+        if (m > 6) StoreNarrow512(c + 6 * ldc, c6, 6, rowBias, cb, vlo, vhi, w, t);
+        if (m > 7) StoreNarrow512(c + 7 * ldc, c7, 7, rowBias, cb, vlo, vhi, w, t);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreNarrow512(float* c, Vector512<float> v, int row, float* rowBias, Vector512<float> cb, Vector512<float> lo, Vector512<float> hi, int w, float* t)
+    {
+        v = Clamp.Of(v + Vector512.Create(rowBias == null ? 0f : rowBias[row]) + cb, lo, hi);
+        if (w == 16) { v.Store(c); return; }
+        if (w >= 8) { v.GetLower().Store(c); if (w == 8) return; }   // 8-channel pointwise convs: one store
+        int j = w >= 8 ? 8 : 0;
+        v.Store(t);
+        for (; j < w; j++) c[j] = t[j];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -26,7 +26,7 @@ internal static unsafe class IndirectConvNhwc
 {
     const int MR = 8, NR = 32;
 
-    /// <summary>AVX-512 and output channels per group wider than 16 (narrower ones keep the im2col path's 6×16 tile).</summary>
+    /// <summary>AVX-512 and output channels per group wider than 16 (narrower ones keep the im2col path: Gemm's 8×16 tile).</summary>
     public static bool Supports(in ConvGeometry g) => Gemm.Selected == Gemm.Isa.V512 && g.CoutPerGroup > 16;
 
     /// <summary>Pixels per block: a multiple of the tile height; Wᵀ is streamed once per block (2·128 FLOPs per float read).</summary>

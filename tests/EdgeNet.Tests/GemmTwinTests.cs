@@ -1,0 +1,50 @@
+using EdgeNet.Engine;
+using EdgeNet.Kernels.Simd;
+using Xunit;
+
+namespace EdgeNet.Tests;
+
+/// <summary>The fp32 GEMM (packed B, row and column bias, clamp) against a scalar product in double, on odd sizes: full
+/// and short row tiles, the one- and two-row kernel, whole panels, narrow panels (≤ 16 columns: AVX-512's one-vector
+/// tile) and a wide panel's narrow tail. On AVX-512 a narrow panel goes through that tile alone (no one-row kernel, whose sums are ordered
+/// differently), so its rows' bits do not depend on where the tiles fall.</summary>
+public unsafe class GemmTwinTests
+{
+    [Theory]
+    [InlineData(1, 16, 32)]
+    [InlineData(2, 9, 5)]
+    [InlineData(3, 16, 16)]
+    [InlineData(8, 8, 7)]
+    [InlineData(13, 16, 32)]    // narrow: a tile of 8 and one of 5
+    [InlineData(61, 15, 67)]    // narrow, partial vector
+    [InlineData(29, 12, 3)]
+    [InlineData(17, 1, 9)]
+    [InlineData(100, 48, 33)]   // a whole panel and a narrow one
+    [InlineData(37, 40, 64)]    // a whole panel and 8 columns
+    [InlineData(9, 31, 1)]
+    [InlineData(70, 255, 19)]   // YOLO's head: 7 whole panels and 31 columns
+    public void Matches_the_scalar_product(int m, int n, int k)
+    {
+        var a = TestData.Uniform(m * k, 31); var w = TestData.Uniform(k * n, 32); var rowBias = TestData.Uniform(m, 33); var colBias = TestData.Uniform(n, 34);
+        float lo = -0.75f, hi = 2.5f;
+        using var packed = new NativeBuffer(Gemm.PackedSize(k, n) * 4);
+        fixed (float* pw = w) Gemm.Pack(pw, n, 1, k, n, packed.Floats);
+        var c = new float[m * n];
+        fixed (float* pa = a) fixed (float* pc = c) fixed (float* pr = rowBias) fixed (float* pb = colBias)
+            Gemm.Run(pa, k, packed.Floats, pc, n, m, n, k, pr, pb, lo, hi);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = rowBias[i] + colBias[j];
+                for (int q = 0; q < k; q++) s += (double)a[i * k + q] * w[q * n + j];
+                Assert.Equal(Math.Clamp(s, lo, hi), c[i * n + j], 1e-4 * (1 + Math.Sqrt(k)));
+            }
+
+        // Narrow on AVX-512, rows 5.. alone (tiles start elsewhere): the same bits as in the whole product.
+        if (m <= 7 || n > 16 || Gemm.Selected != Gemm.Isa.V512) return;
+        var d = new float[(m - 5) * n];
+        fixed (float* pa = a) fixed (float* pd = d) fixed (float* pr = rowBias) fixed (float* pb = colBias)
+            Gemm.Run(pa + 5 * k, k, packed.Floats, pd, n, m - 5, n, k, pr + 5, pb, lo, hi);
+        Assert.Equal(c.AsSpan(5 * n).ToArray(), d);
+    }
+}
