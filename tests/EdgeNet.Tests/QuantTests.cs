@@ -1,5 +1,6 @@
 using EdgeNet.Engine;
 using EdgeNet.Format;
+using EdgeNet.Kernels.Simd;
 using EdgeNet.Quant;
 using Xunit;
 
@@ -160,20 +161,33 @@ public class QuantTests(ITestOutputHelper output)
     {
         // Pure int8 pipelines (quantize, int32 GEMMs, requantize, dequantize) are exact on every ISA.
         var m = ModelFile.Load(Q(name + ".enet"));
-        foreach (var reference in new[] { false, true })
+        var golden = Fixtures.Floats(Q(name + "_golden_x64.npy"));
+        foreach (var options in Kernels.Simd.GemmInt8.Runnable().Select(isa => KernelOptions.Default with { Int8Isa = isa }).Append(KernelOptions.Default with { Reference = true }))
         {
-            using var s = new Session(m, 64, KernelOptions.Default with { Reference = reference });
+            using var s = new Session(m, 64, options);
             var ours = BatchRunner.RunAll(s, TestX, out _);
-            var golden = Fixtures.Floats(Q(name + "_golden_x64.npy"));
-            output.WriteLine($"{name} ({(reference ? "reference" : Kernels.Simd.GemmInt8.Selected.ToString())}): max |diff| {Golden.MaxAbsDiff(golden, ours)}");
+            output.WriteLine($"{name} ({(options.Reference ? "reference" : options.Int8Isa.ToString())}): max |diff| {Golden.MaxAbsDiff(golden, ours)}");
             Assert.Equal(golden, ours);
         }
     }
 }
 
-/// <summary>Every int8 kernel's vectorized path against its scalar reference: bit-exact, odd sizes and tails.</summary>
+/// <summary>Every int8 kernel's vectorized paths against its scalar reference: bit-exact, odd sizes and tails, on every
+/// int8 ISA this machine runs (<see cref="KernelOptions.Int8Isa"/>: AVX-VNNI, AVX-512BW, AVX2 and scalar on a Zen 5).</summary>
 public class Int8KernelTwinTests
 {
+    /// <summary>Sessions of <paramref name="m"/> on each int8 ISA this machine runs, best first.</summary>
+    static IEnumerable<(GemmInt8.Isa Isa, Session Session)> EveryIsa(Model m, int batch) =>
+        GemmInt8.Runnable().Select(isa => (isa, new Session(m, batch, KernelOptions.Default with { Int8Isa = isa })));
+
+    /// <summary>Bit for bit, naming the ISA and the first element that differs.</summary>
+    static void SameBits(float[] expected, float[] actual, GemmInt8.Isa isa)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        int i = Enumerable.Range(0, expected.Length).FirstOrDefault(j => BitConverter.SingleToInt32Bits(expected[j]) != BitConverter.SingleToInt32Bits(actual[j]), -1);
+        Assert.True(i < 0, i < 0 ? "" : $"{isa}: element {i} is {actual[i]}, the reference {expected[i]}");
+    }
+
     static sbyte[] RandomBytes(int n, int seed) { var r = new Random(seed); return Enumerable.Range(0, n).Select(_ => (sbyte)r.Next(-128, 128)).ToArray(); }
     static float[] RandomFloats(int n, int seed, float scale = 1) { var r = new Random(seed); return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1) * scale).ToArray(); }
 
@@ -204,11 +218,43 @@ public class Int8KernelTwinTests
         int outF = y;
         if (g.Model.Tensors[y].Type == DataType.Int8) outF = g.Add(OpType.Dequantize, [y]);
         var m = g.Build(outF);
-        using var fast = new Session(m, batch); using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
+        using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
         var input = RandomFloats((int)(m.Input().Elements(1) * batch), 5, 3f);
-        input.CopyTo(fast.Input(0, batch)); input.CopyTo(slow.Input(0, batch));
-        fast.Run(batch); slow.Run(batch);
-        Assert.Equal(slow.Output().ToArray(), fast.Output().ToArray());
+        input.CopyTo(slow.Input(0, batch));
+        slow.Run(batch);
+        foreach (var (isa, fast) in EveryIsa(m, batch))
+            using (fast)
+            {
+                input.CopyTo(fast.Input(0, batch));
+                fast.Run(batch);
+                SameBits(slow.Output().ToArray(), fast.Output().ToArray(), isa);
+            }
+    }
+
+    [Fact]
+    public void An_int8_isa_the_machine_lacks_is_refused()
+    {
+        var missing = Enum.GetValues<GemmInt8.Isa>().Except(GemmInt8.Runnable()).First();   // x64 lacks the arm64 ones and vice versa
+        Assert.Throws<ArgumentException>(() => KernelOptions.Default with { Int8Isa = missing });
+        Assert.Equal(GemmInt8.Selected, KernelOptions.Default.Int8Isa);
+    }
+
+    /// <summary>A whole int8 network (ONNX Runtime's QDQ MobileNetV2-0.35: stem, depthwise, pointwise, residual Adds,
+    /// pooling, Dense) gives the same bytes on every int8 ISA as the reference kernels on the file's NCHW graph.</summary>
+    [Fact]
+    public void MobileNetV2_int8_is_bit_identical_on_every_isa()
+    {
+        string Q(string f) => Path.Combine(AppContext.BaseDirectory, "fixtures", "quant", f);
+        var m = Fixtures.Convert(Q("mobilenetv2_035_96_qdq_int8.onnx"));
+        var x = Fixtures.Floats(Q("mobilenetv2_035_96_input.npy"));
+        using var slow = new Session(m, 1, KernelOptions.Default with { Reference = true });
+        var expected = BatchRunner.RunAll(slow, x, out _);
+        foreach (var (isa, fast) in EveryIsa(m, 1))
+            using (fast)
+            {
+                Assert.Contains(fast.Plan.Nodes, n => n.Op == OpType.Conv && n.Attributes.Int(EdgeNet.Engine.ChannelsLast.Attribute, 0) == 2);   // the stem path too
+                SameBits(expected, BatchRunner.RunAll(fast, x, out _), isa);
+            }
     }
 
     public static TheoryData<int, int, int, bool> DenseCases()
@@ -442,12 +488,18 @@ public class Int8KernelTwinTests
         int R = g.Model.AddTensor(new TensorDesc("R", DataType.Int8, [1, 4 * H, H]) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(RandomBytes(4 * H * H, 2).Select(v => (sbyte)Math.Max((int)v, -127)).ToArray().AsSpan()).ToArray(), Quant = new QuantParams(Enumerable.Repeat(0.003f, 4 * H).ToArray(), new int[4 * H], 1) });
         int y = g.Add(OpType.Lstm, [x, W, R], new Attributes().Set("hidden_size", (long)H), outputs: 2);
         var m = g.Build(y);
-        using var fast = new Session(m, 1); using var slow = new Session(m, 1, KernelOptions.Default with { Reference = true });
+        using var slow = new Session(m, 1, KernelOptions.Default with { Reference = true });
         var input = RandomFloats(2 * I, 9);
         for (int i = 0; i < input.Length; i += 3) input[i] = float.NaN;
-        input.CopyTo(fast.Input(0, 1)); input.CopyTo(slow.Input(0, 1));
-        fast.Run(1); slow.Run(1);
-        Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, "LSTM with NaN inputs");
+        input.CopyTo(slow.Input(0, 1));
+        slow.Run(1);
+        foreach (var (isa, fast) in EveryIsa(m, 1))
+            using (fast)
+            {
+                input.CopyTo(fast.Input(0, 1));
+                fast.Run(1);
+                Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, $"LSTM with NaN inputs ({isa})");
+            }
     }
 
     [Theory]
@@ -469,11 +521,17 @@ public class Int8KernelTwinTests
         var attrs = new Attributes().Set("hidden_size", (long)H).Set("direction", direction).Set("linear_before_reset", 1L);
         int y = g.Add(op, [x, W, R, B], attrs, outputs: 2);
         var m = g.Build(y);
-        using var fast = new Session(m, batch); using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
+        using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
         var input = RandomFloats(S * batch * I, 9);
-        input.CopyTo(fast.Input(0, batch)); input.CopyTo(slow.Input(0, batch));
-        fast.Run(batch); slow.Run(batch);
-        Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, op.ToString());   // gates run fp32 (TensorPrimitives vs scalar)
+        input.CopyTo(slow.Input(0, batch));
+        slow.Run(batch);
+        foreach (var (isa, fast) in EveryIsa(m, batch))
+            using (fast)
+            {
+                input.CopyTo(fast.Input(0, batch));
+                fast.Run(batch);
+                Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, $"{op} ({isa})");   // gates run fp32 (TensorPrimitives vs scalar)
+            }
     }
 }
 

@@ -67,7 +67,7 @@ public unsafe class RecurrentInt8NeonTests
             Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(Bytes(n * k, 5, -127).AsSpan()).ToArray(),
             Quant = new QuantParams(Floats(n, 6, 0.01f).Select(Math.Abs).ToArray(), new int[n], 1),
         };
-        using var q = QMatrix.Slice(desc, 0, n, k, reference: false, gemv: true);
+        using var q = QMatrix.Slice(desc, 0, n, k, reference: false, GemmInt8.Selected, gemv: true);
         Assert.True(q.HasGemv);
         var a = Floats(rows * k, 7, 3f);
         var g0 = Floats(rows * n, 8);

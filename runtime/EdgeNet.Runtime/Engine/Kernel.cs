@@ -1,4 +1,5 @@
 using EdgeNet.Format;
+using EdgeNet.Kernels.Simd;
 
 namespace EdgeNet.Engine;
 
@@ -11,6 +12,14 @@ public sealed record KernelOptions
     public bool ChannelsLast { get; init; } = true;
     /// <summary>Intra-op threads (1: the caller only). GEMMs and depthwise convolutions split across them.</summary>
     public int Threads { get; init; } = 1;
+    /// <summary>The int8 kernels' instruction set (GEMM, depthwise, stem): this machine's best, or another it runs, so
+    /// that one process can hold every path against the others (tests); one <see cref="GemmInt8.Runnable"/> lists.</summary>
+    internal GemmInt8.Isa Int8Isa
+    {
+        get => int8Isa;
+        init => int8Isa = GemmInt8.Runnable().Contains(value) ? value : throw new ArgumentException($"this machine does not run the int8 ISA {value}", nameof(Int8Isa));
+    }
+    readonly GemmInt8.Isa int8Isa = GemmInt8.Selected;
     /// <summary>Optimized kernels, channels-last planning, one thread.</summary>
     public static readonly KernelOptions Default = new();
 }

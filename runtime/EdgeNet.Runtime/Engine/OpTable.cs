@@ -37,7 +37,7 @@ internal static class OpTable
                 ExpandDepthwiseFusion.ChannelsLastValue => new ExpandDepthwiseKernel(m, n),
                 _ => new ConvNhwcKernel(m, n),
             },
-            Int8 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) != 0 ? new ConvNhwcInt8Kernel(m, n) : new ConvInt8Kernel(m, n, o),
+            Int8 = (m, n, o) => n.Attributes.Int(ChannelsLast.Attribute, 0) != 0 ? new ConvNhwcInt8Kernel(m, n, o) : new ConvInt8Kernel(m, n, o),
             Layout = LayoutRole.Conv, ChannelsLastAccepts = ConvNhwcKernel.Accepts, Int8ChannelsLast = true,
             Quant = QuantRole.Layer, Parameters = [1, 2], TrainForward = Gradients.ConvForward, Backward = Gradients.Conv,
         },

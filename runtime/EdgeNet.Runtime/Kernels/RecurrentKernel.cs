@@ -92,8 +92,8 @@ internal sealed unsafe class RecurrentKernel : Kernel, IDisposable
             rh[d] = op == OpType.Gru ? r[d].AsSpan(2 * H * H).ToArray() : [];
             if (quantized)
             {
-                qw[d] = QMatrix.Slice(W, d, G * H, I, reference);
-                qr[d] = QMatrix.Slice(R, d, G * H, H, reference, gemv: AdvSimd.Arm64.IsSupported);
+                qw[d] = QMatrix.Slice(W, d, G * H, I, reference, o.Int8Isa);
+                qr[d] = QMatrix.Slice(R, d, G * H, H, reference, o.Int8Isa, gemv: o.Int8Isa is GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon);
                 continue;
             }
             if (reference) continue;
@@ -422,11 +422,12 @@ internal sealed unsafe class QMatrix : IDisposable
     readonly int[] comp;               // −shift·Σw per row (VNNI stores activations + 128)
     readonly NativeBuffer? packed;
     readonly bool reference;
-    readonly GemmInt8.Isa isa = GemmInt8.Selected;
+    readonly GemmInt8.Isa isa;
 
-    QMatrix(sbyte[] w, float[] scale, int n, int k, bool reference, bool gemv)
+    QMatrix(sbyte[] w, float[] scale, int n, int k, bool reference, GemmInt8.Isa isa, bool gemv)
     {
-        this.w = w; this.scale = scale; this.n = n; this.k = k; this.reference = reference;
+        this.w = w; this.scale = scale; this.n = n; this.k = k; this.reference = reference; this.isa = isa;
+        gemvDot = isa == GemmInt8.Isa.ArmDp;
         kp = GemmInt8.KPad(k);
         rowScale = new float[n];
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
@@ -439,18 +440,18 @@ internal sealed unsafe class QMatrix : IDisposable
     }
 
     readonly NativeBuffer? gemvPacked;   // the recurrent matrix packed for RecurrentInt8Neon (one row at a time)
-    readonly bool gemvDot = GemmInt8.Selected == GemmInt8.Isa.ArmDp;
+    readonly bool gemvDot;   // SDOT rows (Pi 5) rather than SMLAL
 
     /// <summary>Whether <see cref="MultiplyAdd"/> can run (made with gemv: true; the kernel uses it on arm64).</summary>
     public bool HasGemv => gemvPacked != null;
 
     /// <summary>Direction d's rows of an int8 [D, N, K] tensor with D·N per-row scales (or one).</summary>
-    public static QMatrix Slice(TensorDesc t, int d, int n, int k, bool reference, bool gemv = false)
+    public static QMatrix Slice(TensorDesc t, int d, int n, int k, bool reference, GemmInt8.Isa isa, bool gemv = false)
     {
         var all = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(t.Data!.Value.Span);
         var scales = t.Quant!.Scale;
         var s = scales.Length == 1 ? Enumerable.Repeat(scales[0], n).ToArray() : scales.AsSpan(d * n, n).ToArray();
-        return new QMatrix(all.Slice(d * n * k, n * k).ToArray(), s, n, k, reference, gemv);
+        return new QMatrix(all.Slice(d * n * k, n * k).ToArray(), s, n, k, reference, isa, gemv);
     }
 
     /// <summary>The dynamic quantization scale of a[rows, k]: max|a|/127 (1 for all zeros). One place, because

@@ -25,7 +25,7 @@ internal sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
     readonly int gemmK;   // the GEMM's K: K, or C·KH·4 with rowDwords
     readonly Activation act;
     readonly NativeBuffer? wRows, wFloat, bFloat;
-    readonly GemmInt8.Isa isa = GemmInt8.Selected;
+    readonly GemmInt8.Isa isa;
     readonly int[] xTemplate;
     readonly int[]? gather;   // small images: packed GEMM panels gathered from the zero-point-padded image (GatherTable)
     int Hp => Math.Max(g.H + g.PadTop, (g.OH - 1) * g.StrideH + (g.KH - 1) * g.DilationH + 1);
@@ -48,7 +48,7 @@ internal sealed unsafe class ConvInt8Kernel : Kernel, IDisposable
         ExpectShape(m, y, [xt.Shape[0], g.OC, g.OH, g.OW]);
         var scale = Int8Tensor.Output(this, m, y, act, sx, sw);
         (intOut, multiplier, zy, lo, hi) = (scale.IntOut, scale.Multiplier, scale.Zp, scale.Lo, scale.Hi);
-        reference = o.Reference;
+        reference = o.Reference; isa = o.Int8Isa;
         xTemplate = xt.Shape;
         K = g.CinPerGroup * g.KH * g.KW; kp = GemmInt8.KPad(K); N = g.OH * g.OW;
         pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0;

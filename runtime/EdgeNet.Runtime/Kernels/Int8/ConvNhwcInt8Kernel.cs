@@ -25,6 +25,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     readonly bool gemmStem; // the stem on arm64 and x64 without VNNI: packed input cut into GEMM rows, then the fused pointwise GEMM
     readonly bool saturationOnly;   // the VNNI epilogue may skip its float clamp (GemmInt8.SaturationClamps)
     readonly bool native;   // 3×3 depthwise straight from int8 to int8 (Simd.DepthwiseInt8Nhwc, AVX-512 and AVX2)
+    readonly bool native512; // native in 16-channel AVX-512 blocks first (else AVX2's 8s)
     readonly short[]? neonWeights;   // the same on arm64 NEON (Simd.DepthwiseInt8NhwcNeon): int16 weights [9, C]
     readonly sbyte[]? neonWeights8;  // arm64 NEON with no weight −128: int8 weights [9, C], the zero point in biasEff
     readonly NativeBuffer? foldedBias;   // native: b − z_x·Σw as floats
@@ -35,11 +36,12 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     readonly int[] bias, biasEff;
     readonly float[] multiplier;
     readonly NativeBuffer weights, floatBias;   // pointwise: packed int8 panels; depthwise: float weights [taps, C]
-    readonly GemmInt8.Isa isa = GemmInt8.Selected;
+    readonly GemmInt8.Isa isa;   // KernelOptions.Int8Isa: the GEMM's, and which depthwise and stem paths run
     readonly int[] xTemplate;
 
-    public ConvNhwcInt8Kernel(Model m, Node node) : base(node)
+    public ConvNhwcInt8Kernel(Model m, Node node, KernelOptions o) : base(node)
     {
+        isa = o.Int8Isa;
         x = node.Inputs[0]; y = node.Outputs[0];
         var xt = m.Tensors[x]; var wt = m.Tensors[node.Inputs[1]];
         if (xt.Shape.Length != 4 || wt.Shape.Length != 4) throw Error("channels-last int8 Conv needs an NHWC input and [OC, C/group, KH, KW] weights");
@@ -68,7 +70,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
         biasEff = Int8Tensor.FoldZeroPoint(w, bias, K, zx + shift, out long maxAcc);
         long sumBound = maxAcc;   // |acc| of the path that runs (the native depthwise sums raw codes)
-        vnniStem = direct && intOut && DirectConvInt8Nhwc.Supported && g.OC % GemmInt8.NR == 0;
+        vnniStem = direct && intOut && isa == GemmInt8.Isa.AvxVnni && g.OC % GemmInt8.NR == 0;
         gemmStem = direct && intOut && isa is GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon or GemmInt8.Isa.Avx512 or GemmInt8.Isa.Avx2;
         if (vnniStem || gemmStem)
         {
@@ -99,9 +101,9 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
                 nativeMax = Math.Max(nativeMax, Math.Abs(fb) + 128 * abs);
             }
             // AVX-512 in 16-channel blocks, then AVX2 in 8s; other channel counts: the float path (a scalar tail costs more)
-            native = DepthwiseInt8Nhwc.Supported256 && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && nativeMax < 1 << 24 && g.C % 8 == 0;
-            if (native) { foldedBias = NativeBuffer.Of(folded); sumBound = nativeMax; }
-            else if (DepthwiseInt8NhwcNeon.Supported && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && g.C % DepthwiseInt8NhwcNeon.Lanes == 0)
+            native = DepthwiseInt8Nhwc.Runs256(isa) && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && nativeMax < 1 << 24 && g.C % 8 == 0;
+            if (native) { foldedBias = NativeBuffer.Of(folded); sumBound = nativeMax; native512 = DepthwiseInt8Nhwc.Runs512(isa); }
+            else if (isa is GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon && DepthwiseInt8NhwcNeon.Supported && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && g.C % DepthwiseInt8NhwcNeon.Lanes == 0)
             {
                 if (noMinWeight) neonWeights8 = DepthwiseInt8NhwcNeon.PackWeights8(w, g.C);
                 else neonWeights = DepthwiseInt8NhwcNeon.PackWeights(w, g.C);
@@ -195,7 +197,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
             }
             fixed (float* pm = multiplier)
             {
-                if (DepthwiseInt8Nhwc.Supported)
+                if (native512)
                     for (; c0 + 16 <= g.C; c0 += 16)
                         DepthwiseInt8Nhwc.Block3x3V512(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
                 for (; c0 + 8 <= g.C; c0 += 8)

@@ -22,7 +22,7 @@ internal sealed unsafe class DenseInt8Kernel : Kernel, IDisposable
     readonly int zy, lo, hi;
     readonly Activation act;
     readonly NativeBuffer? packed;
-    readonly GemmInt8.Isa isa = GemmInt8.Selected;
+    readonly GemmInt8.Isa isa;
 
     public DenseInt8Kernel(Model m, Node node, KernelOptions o) : base(node)
     {
@@ -40,7 +40,7 @@ internal sealed unsafe class DenseInt8Kernel : Kernel, IDisposable
         ExpectShape(m, y, [.. m.Tensors[x].Shape[..^1], oc]);
         var scale = Int8Tensor.Output(this, m, y, act, sx, sw);
         (intOut, multiplier, zy, lo, hi) = (scale.IntOut, scale.Multiplier, scale.Zp, scale.Lo, scale.Hi);
-        reference = o.Reference;
+        reference = o.Reference; isa = o.Int8Isa;
         xTemplate = m.Tensors[x].Shape;
         kp = GemmInt8.KPad(ic);
         int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;

@@ -17,6 +17,10 @@ internal static unsafe class DepthwiseInt8Nhwc
 {
     public static bool Supported => Avx512F.IsSupported;
     public static bool Supported256 => Avx2.IsSupported && Fma.IsSupported;
+    /// <summary>The 512-bit blocks run for the int8 ISA <paramref name="isa"/> (<see cref="Engine.KernelOptions"/>).</summary>
+    public static bool Runs512(GemmInt8.Isa isa) => Supported && isa is GemmInt8.Isa.AvxVnni or GemmInt8.Isa.Avx512;
+    /// <summary>The 256-bit blocks run for <paramref name="isa"/>: any x64 SIMD one.</summary>
+    public static bool Runs256(GemmInt8.Isa isa) => Supported256 && isa is GemmInt8.Isa.AvxVnni or GemmInt8.Isa.Avx512 or GemmInt8.Isa.Avx2;
 
     /// <summary>Channels c0..c0+15 (AVX-512) of output rows oh0..oh1.</summary>
     public static void Block3x3V512(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1, bool clamp = true) =>

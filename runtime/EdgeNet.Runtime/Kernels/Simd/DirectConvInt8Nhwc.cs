@@ -20,7 +20,6 @@ namespace EdgeNet.Kernels.Simd;
 /// </summary>
 internal static unsafe class DirectConvInt8Nhwc
 {
-    public static bool Supported => AvxVnni.IsSupported;
     const int NR = GemmInt8.NR;
 
     /// <summary>Channels padded to a multiple of 4 (a dword per pixel).</summary>
