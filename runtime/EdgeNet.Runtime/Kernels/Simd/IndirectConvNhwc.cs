@@ -122,58 +122,90 @@ internal static unsafe class IndirectConvNhwc
     static int TileStart(int t, int rows, int tiles) => (int)((long)t * rows / tiles);
 
     /// <summary>Per tile, per segment, 8 row pointers (entries past a tile's rows are not read). The pixel's position
-    /// advances by additions (no division per pixel) and the geometry sits in locals (the stores through the table
-    /// would otherwise make the JIT reload it from <paramref name="g"/> every time): at 16 input channels (YOLOv5n's
-    /// 3×3/2 on 160²) a division-per-pixel fill cost a quarter of the tiles' time.</summary>
+    /// advances by additions (no division per pixel) and each form (kernel rows, taps) has its own loop with few locals:
+    /// at 16 input channels (YOLOv5n's 3×3/2 on 160²) a fill with a division per pixel and its locals spilled to the stack
+    /// cost a quarter of the tiles' time.</summary>
     static void Fill(float* x, in ConvGeometry g, int first, int rows, int tiles, float** table, float* copies, float* zeros)
     {
-        bool kernelRows = KernelRows(g);
-        int segs = Segments(g), C = g.C, H = g.H, W = g.W, OW = g.OW, KH = g.KH, KW = g.KW, runLen = KW * C;
-        int sh = g.StrideH, sw = g.StrideW, dh = g.DilationH, dw = g.DilationW, pl = g.PadLeft;
-        long rowStride = (long)W * C;
-        int oh = first / OW, ow = first % OW;
-        int ih0 = oh * sh - g.PadTop, iw0 = ow * sw - pl;
+        int segs = Segments(g);
+        int oh = first / g.OW, ow = first % g.OW;
+        var at = new Position { Ih0 = oh * g.StrideH - g.PadTop, Iw0 = ow * g.StrideW - g.PadLeft, Ow = ow };
         for (int t = 0, r = 0; t < tiles; t++)
         {
+            int r1 = TileStart(t + 1, rows, tiles);
             float** e = table + (long)t * segs * MR;
-            for (int r1 = TileStart(t + 1, rows, tiles); r < r1; r++, e++)
-            {
-                if (kernelRows)
-                {
-                    bool inside = iw0 >= 0 && iw0 + KW <= W;
-                    for (int kh = 0; kh < KH; kh++)
-                    {
-                        int ih = ih0 + kh * dh;
-                        float* row = x + ih * rowStride;
-                        if ((uint)ih >= (uint)H) e[kh * MR] = zeros;
-                        else if (inside) e[kh * MR] = row + (long)iw0 * C;
-                        else
-                        {
-                            // Clipped at an edge: the taps inside the row, zeros for the rest.
-                            int lo = Math.Min(KW, Math.Max(0, -iw0)), hi = Math.Clamp(W - iw0, lo, KW);
-                            float* d = copies; copies += runLen;
-                            new Span<float>(d, lo * C).Clear();
-                            new ReadOnlySpan<float>(row + (long)(iw0 + lo) * C, (hi - lo) * C).CopyTo(new Span<float>(d + lo * C, (hi - lo) * C));
-                            new Span<float>(d + hi * C, (KW - hi) * C).Clear();
-                            e[kh * MR] = d;
-                        }
-                    }
-                }
-                else
-                    for (int kh = 0; kh < KH; kh++)
-                    {
-                        int ih = ih0 + kh * dh;
-                        float* row = x + ih * rowStride;
-                        for (int kw = 0; kw < KW; kw++)
-                        {
-                            int iw = iw0 + kw * dw;
-                            e[(kh * KW + kw) * MR] = (uint)ih < (uint)H && (uint)iw < (uint)W ? row + (long)iw * C : zeros;
-                        }
-                    }
-                if (++ow < OW) iw0 += sw;
-                else { ow = 0; iw0 = -pl; ih0 += sh; }
-            }
+            if (KernelRows(g)) copies = FillKernelRows(x, g, e, r1 - r, ref at, copies, zeros);
+            else FillTaps(x, g, e, r1 - r, ref at, zeros);
+            r = r1;
         }
+    }
+
+    /// <summary>The next pixel's window: its top-left input row and column, its output column.</summary>
+    struct Position { public int Ih0, Iw0, Ow; }
+
+    /// <summary>One entry per kernel row for <paramref name="n"/> pixels from <paramref name="at"/> (a tile's rows); returns the
+    /// copies' next free float.</summary>
+    static float* FillKernelRows(float* x, in ConvGeometry g, float** e, int n, ref Position at, float* copies, float* zeros)
+    {
+        int C = g.C, H = g.H, W = g.W, KH = g.KH, KW = g.KW, dh = g.DilationH;
+        long rowStride = (long)W * C, khStride = dh * rowStride;
+        int ih0 = at.Ih0, iw0 = at.Iw0, ow = at.Ow;
+        for (int r = 0; r < n; r++, e++)
+        {
+            if (iw0 >= 0 && iw0 + KW <= W)
+            {
+                float* p = x + ih0 * rowStride + (long)iw0 * C;
+                for (int kh = 0, ih = ih0; kh < KH; kh++, ih += dh, p += khStride) e[kh * MR] = (uint)ih < (uint)H ? p : zeros;
+            }
+            else copies = EdgeRows(x, g, e, ih0, iw0, copies, zeros);
+            if (++ow < g.OW) iw0 += g.StrideW;
+            else { ow = 0; iw0 = -g.PadLeft; ih0 += g.StrideH; }
+        }
+        at = new Position { Ih0 = ih0, Iw0 = iw0, Ow = ow };
+        return copies;
+    }
+
+    /// <summary>A pixel whose kernel rows are clipped at the left or right edge: each row's taps inside the image copied
+    /// between zeros (rows in the padding: the shared zeros).</summary>
+    static float* EdgeRows(float* x, in ConvGeometry g, float** e, int ih0, int iw0, float* copies, float* zeros)
+    {
+        int C = g.C, KW = g.KW;
+        int lo = Math.Min(KW, Math.Max(0, -iw0)), hi = Math.Clamp(g.W - iw0, lo, KW);
+        for (int kh = 0; kh < g.KH; kh++)
+        {
+            int ih = ih0 + kh * g.DilationH;
+            if ((uint)ih >= (uint)g.H) { e[kh * MR] = zeros; continue; }
+            float* row = x + (long)ih * g.W * C, d = copies;
+            copies += KW * C;
+            new Span<float>(d, lo * C).Clear();
+            new ReadOnlySpan<float>(row + (long)(iw0 + lo) * C, (hi - lo) * C).CopyTo(new Span<float>(d + lo * C, (hi - lo) * C));
+            new Span<float>(d + hi * C, (KW - hi) * C).Clear();
+            e[kh * MR] = d;
+        }
+        return copies;
+    }
+
+    /// <summary>One entry per tap (groups, horizontal dilation) for <paramref name="n"/> pixels from <paramref name="at"/>.</summary>
+    static void FillTaps(float* x, in ConvGeometry g, float** e, int n, ref Position at, float* zeros)
+    {
+        int C = g.C, H = g.H, W = g.W, KH = g.KH, KW = g.KW;
+        int ih0 = at.Ih0, iw0 = at.Iw0, ow = at.Ow;
+        for (int r = 0; r < n; r++, e++)
+        {
+            for (int kh = 0; kh < KH; kh++)
+            {
+                int ih = ih0 + kh * g.DilationH;
+                float* row = x + (long)ih * W * C;
+                for (int kw = 0; kw < KW; kw++)
+                {
+                    int iw = iw0 + kw * g.DilationW;
+                    e[(kh * KW + kw) * MR] = (uint)ih < (uint)H && (uint)iw < (uint)W ? row + (long)iw * C : zeros;
+                }
+            }
+            if (++ow < g.OW) iw0 += g.StrideW;
+            else { ow = 0; iw0 = -g.PadLeft; ih0 += g.StrideH; }
+        }
+        at = new Position { Ih0 = ih0, Iw0 = iw0, Ow = ow };
     }
 
     /// <summary>Where a tile's results go; one pointer, so the tile's loop keeps its eight row pointers in registers.</summary>
