@@ -38,7 +38,7 @@ internal sealed class SoftmaxKernel : Kernel
                     var row = xs.Slice(start, len); var dst = ys.Slice(start, len);
                     float max = TensorPrimitives.Max(row);
                     TensorPrimitives.Subtract(row, max, dst);
-                    TensorPrimitives.Exp(dst, dst);
+                    VectorExp.Exp(dst, dst);
                     TensorPrimitives.Divide(dst, TensorPrimitives.Sum(dst), dst);
                     continue;
                 }
@@ -68,7 +68,7 @@ internal sealed class SoftmaxKernel : Kernel
                 {
                     var dst = ys.Slice(start + k * inner + j0, w);
                     TensorPrimitives.Subtract(xs.Slice(start + k * inner + j0, w), mw, dst);
-                    TensorPrimitives.Exp(dst, dst);
+                    VectorExp.Exp(dst, dst);
                     TensorPrimitives.Add(sw, dst, sw);
                 }
                 for (int k = 0; k < len; k++)
@@ -97,7 +97,7 @@ internal sealed class SoftmaxKernel : Kernel
             for (int k = start; k < start + len; k++) m = Math.Max(m, xs[k]);
             for (int k = start; k < start + len; k++) ys[k] = xs[k] - m;
         }
-        TensorPrimitives.Exp(ys, ys);
+        VectorExp.Exp(ys, ys);
         for (int start = 0; start < ys.Length; start += len)
         {
             float sum = 0;

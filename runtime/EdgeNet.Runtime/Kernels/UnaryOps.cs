@@ -41,12 +41,13 @@ internal readonly struct LeakyReluOp(float alpha) : IUnaryOp<LeakyReluOp>, IVect
     public float Derivative(float x, float y) => y > 0 ? 1f : alpha;
 }
 
-/// <summary>1 / (1 + e^-x); the vector form is TensorPrimitives'.</summary>
+/// <summary>1 / (1 + e^-x); the vector form is <see cref="VectorSigmoid.Sigmoid(ReadOnlySpan{float}, Span{float})"/>
+/// (EdgeNet's exp, inlined: TensorPrimitives.Sigmoid's exp was a call per vector under NativeAOT).</summary>
 internal readonly struct SigmoidOp : IUnaryOp<SigmoidOp>
 {
     public static SigmoidOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
-    public static void Apply(in SigmoidOp op, ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
+    public static void Apply(in SigmoidOp op, ReadOnlySpan<float> x, Span<float> y) => VectorSigmoid.Sigmoid(x, y);
     public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
     public float Derivative(float x, float y) => y * (1 - y);
 }
@@ -132,12 +133,12 @@ internal readonly struct NegOp : IUnaryOp<NegOp>, IVectorOp
     public float Derivative(float x, float y) => -1f;
 }
 
-/// <summary>eˣ; the vector form is TensorPrimitives'.</summary>
+/// <summary>eˣ; the vector form is <see cref="VectorExp"/>.</summary>
 internal readonly struct ExpOp : IUnaryOp<ExpOp>
 {
     public static ExpOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => false;
-    public static void Apply(in ExpOp op, ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Exp(x, y);
+    public static void Apply(in ExpOp op, ReadOnlySpan<float> x, Span<float> y) => VectorExp.Exp(x, y);
     public float Invoke(float x) => MathF.Exp(x);
     public float Derivative(float x, float y) => y;
 }

@@ -39,7 +39,7 @@ internal static class VectorErf
         q = Vector.FusedMultiplyAdd(q, t, new Vector<float>(1.421413741f));
         q = Vector.FusedMultiplyAdd(q, t, new Vector<float>(-0.284496736f));
         q = Vector.FusedMultiplyAdd(q, t, new Vector<float>(0.254829592f));
-        var big = Vector<float>.One - q * t * Vector.Exp(-s);
+        var big = Vector<float>.One - q * t * VectorExp.Exp(-s);
         big = Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -big, big);
         return Vector.ConditionalSelect(Vector.LessThan(a, new Vector<float>(0.84375f)), small, big);
     }
