@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeNet.Engine;
 using EdgeNet.Format;
 
@@ -33,6 +35,7 @@ internal sealed class SoftmaxKernel : Kernel
         for (int start = 0; start < xs.Length; start += len * inner)
             for (int j = 0; j < inner; j++)
             {
+                if (inner == 1 && !reference && VectorExp.Wide) { Row512(xs.Slice(start, len), ys.Slice(start, len)); continue; }
                 if (inner == 1 && !reference)
                 {
                     var row = xs.Slice(start, len); var dst = ys.Slice(start, len);
@@ -47,6 +50,43 @@ internal sealed class SoftmaxKernel : Kernel
                 for (int k = 0; k < len; k++) sum += ys[start + k * inner + j] = MathF.Exp(xs[start + k * inner + j] - m);
                 for (int k = 0; k < len; k++) ys[start + k * inner + j] /= sum;
             }
+    }
+
+    /// <summary>One row on AVX-512: the max, then e = exp(x − max) stored and summed in one pass, then e·(1/sum), the
+    /// last partial vector by masked loads (−∞ in the other lanes) and stores. No call a row, where the general path
+    /// makes five TensorPrimitives calls, each a call per row under NativeAOT (SSD-lite's 3234 rows of 21: AOT 1.11× the JIT).</summary>
+    static unsafe void Row512(ReadOnlySpan<float> x, Span<float> y)
+    {
+        int n = x.Length, i = 0;
+        var tail = VectorExp.Tail(n % 16 == 0 ? 16 : n % 16);
+        var ninf = Vector512.Create(float.NegativeInfinity);
+        fixed (float* px = x, py = y)
+        {
+            // IEEE maximum (NaN wins), as the reference's Math.Max
+            var mx = ninf;
+            for (; i <= n - 16; i += 16) mx = Vector512.Max(mx, Vector512.Load(px + i));
+            if (i < n) mx = Vector512.Max(mx, Avx512F.MaskLoad(px + i, tail, ninf));
+            var h = Vector256.Max(mx.GetLower(), mx.GetUpper());
+            var q = Vector128.Max(h.GetLower(), h.GetUpper());
+            var m = Vector512.Create(MathF.Max(MathF.Max(q[0], q[1]), MathF.Max(q[2], q[3])));
+            var acc = Vector512<float>.Zero;
+            i = 0;
+            for (; i <= n - 16; i += 16)
+            {
+                var e = VectorExp.Exp(Vector512.Load(px + i) - m);
+                e.Store(py + i);
+                acc += e;
+            }
+            if (i < n)
+            {
+                var e = VectorExp.Exp(Avx512F.MaskLoad(px + i, tail, ninf) - m);
+                Avx512F.MaskStore(py + i, tail, e);
+                acc += e;
+            }
+            var r = Vector512.Create(1f / Vector512.Sum(acc));
+            for (i = 0; i <= n - 16; i += 16) (Vector512.Load(py + i) * r).Store(py + i);
+            if (i < n) Avx512F.MaskStore(py + i, tail, Avx512F.MaskLoad(py + i, tail, Vector512<float>.Zero) * r);
+        }
     }
 
     /// <summary>Softmax over an axis before the last (YOLOv8's DFL: [1, 16, 4, A] over its 16 bins), which the scalar

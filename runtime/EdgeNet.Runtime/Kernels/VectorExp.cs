@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using EdgeNet.Kernels.Simd;
@@ -94,19 +93,31 @@ internal static class VectorExp
         return Avx512F.Scale(e, n);
     }
 
-    /// <summary>y = eˣ over a span (x and y may be the same): 16 lanes on AVX-512, Vector&lt;float&gt; elsewhere, the
-    /// scalar reference for the tail (the same bits, so a split span gets the same values).</summary>
-    public static void Exp(ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>y = eˣ over a span (x and y may be the same): 16 lanes on AVX-512 (the last partial vector by masked
+    /// load and store), Vector&lt;float&gt; elsewhere with the scalar reference for the tail (the same bits).</summary>
+    public static unsafe void Exp(ReadOnlySpan<float> x, Span<float> y)
     {
         int n = x.Length, i = 0;
         if (y.Length < n) throw new ArgumentException("destination too short", nameof(y));
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        if (Wide)
-            for (; i <= n - 16; i += 16) Exp(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-        else if (Vector.IsHardwareAccelerated)
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-                Exp(Vector.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref yr, i) = Exp(Unsafe.Add(ref xr, i));
+        fixed (float* px = x, py = y)
+        {
+            if (Wide)
+            {
+                for (; i <= n - 16; i += 16) Exp(Vector512.Load(px + i)).Store(py + i);
+                if (i < n)
+                {
+                    var tail = Tail(n - i);
+                    Avx512F.MaskStore(py + i, tail, Exp(Avx512F.MaskLoad(px + i, tail, Vector512<float>.Zero)));
+                }
+                return;
+            }
+            if (Vector.IsHardwareAccelerated)
+                for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) Exp(Vector.Load(px + i)).Store(py + i);
+            for (; i < n; i++) py[i] = Exp(px[i]);
+        }
     }
+
+    /// <summary>The mask of the first <paramref name="count"/> (1..16) lanes, for AVX-512's masked loads and stores.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Tail(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 }

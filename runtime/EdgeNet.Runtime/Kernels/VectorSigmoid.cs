@@ -73,20 +73,28 @@ internal static class VectorSigmoid
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Sigmoid(Vector<float> x) => Vector<float>.One / (Vector<float>.One + VectorExp.Exp(-x));
 
-    /// <summary>y = σ(x) over a span (x and y may be the same): 16 lanes on AVX-512, Vector&lt;float&gt; elsewhere, the
-    /// scalar twin for the tail.</summary>
-    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>y = σ(x) over a span (x and y may be the same), as <see cref="VectorExp.Exp(ReadOnlySpan{float}, Span{float})"/>:
+    /// 16 lanes on AVX-512 (masked tail), Vector&lt;float&gt; elsewhere, the scalar twin for the tail.</summary>
+    public static unsafe void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
     {
         int n = x.Length, i = 0;
         if (y.Length < n) throw new ArgumentException("destination too short", nameof(y));
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        if (VectorExp.Wide)
-            for (; i <= n - 16; i += 16) Sigmoid(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-        else if (Vector.IsHardwareAccelerated)
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-                Sigmoid(Vector.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref yr, i) = Sigmoid(Unsafe.Add(ref xr, i));
+        fixed (float* px = x, py = y)
+        {
+            if (VectorExp.Wide)
+            {
+                for (; i <= n - 16; i += 16) Sigmoid(Vector512.Load(px + i)).Store(py + i);
+                if (i < n)
+                {
+                    var tail = VectorExp.Tail(n - i);
+                    Avx512F.MaskStore(py + i, tail, Sigmoid(Avx512F.MaskLoad(px + i, tail, Vector512<float>.Zero)));
+                }
+                return;
+            }
+            if (Vector.IsHardwareAccelerated)
+                for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) Sigmoid(Vector.Load(px + i)).Store(py + i);
+            for (; i < n; i++) py[i] = Sigmoid(px[i]);
+        }
     }
 
     /// <summary>y = x·σ(αx) over a span on <see cref="Wide"/> machines (x and y may be the same). The last partial
