@@ -42,15 +42,18 @@ internal static unsafe class DirectConvNhwcNeon
                 float* row = x + (long)ih * W;   // not read outside kh0..kh1
                 int ow = 0;
                 for (; ow < colLo; ow++) Pixel(x, wc, g, ih, kh0, kh1, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC);
+                // The tiles' window origin as a pointer that steps with ow: passed as an expression, the inlined Tile
+                // recomputed it (pl reloaded from the stack) at every tap.
+                float* px = row + sw * ow - pl;
                 if (sw == 1)
                 {
-                    for (; ow + 8 <= tileHi; ow += 8) Tile(row + ow - pl, wc, g, tapOffset, kh0, kh1, b0, b1, vlo, vhi, yr + (long)ow * OC, false, false);
-                    if (ow + 4 <= tileHi) { Tile(row + ow - pl, wc, g, tapOffset, kh0, kh1, b0, b1, vlo, vhi, yr + (long)ow * OC, false, true); ow += 4; }
+                    for (; ow + 8 <= tileHi; ow += 8, px += 8) Tile(px, wc, g, tapOffset, kh0, kh1, b0, b1, vlo, vhi, yr + (long)ow * OC, false, false);
+                    if (ow + 4 <= tileHi) { Tile(px, wc, g, tapOffset, kh0, kh1, b0, b1, vlo, vhi, yr + (long)ow * OC, false, true); ow += 4; }
                 }
                 else
                 {
-                    for (; ow + 8 <= tileHi; ow += 8) Tile(row + 2 * ow - pl, wc, g, tapOffset, kh0, kh1, b0, b1, vlo, vhi, yr + (long)ow * OC, true, false);
-                    if (ow + 4 <= tileHi) { Tile(row + 2 * ow - pl, wc, g, tapOffset, kh0, kh1, b0, b1, vlo, vhi, yr + (long)ow * OC, true, true); ow += 4; }
+                    for (; ow + 8 <= tileHi; ow += 8, px += 16) Tile(px, wc, g, tapOffset, kh0, kh1, b0, b1, vlo, vhi, yr + (long)ow * OC, true, false);
+                    if (ow + 4 <= tileHi) { Tile(px, wc, g, tapOffset, kh0, kh1, b0, b1, vlo, vhi, yr + (long)ow * OC, true, true); ow += 4; }
                 }
                 for (; ow < OW; ow++) Pixel(x, wc, g, ih, kh0, kh1, ow * sw - pl, b0, b1, vlo, vhi, yr + (long)ow * OC);
             }

@@ -407,21 +407,33 @@ internal static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Tile128(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi, float* t)
     {
-        float* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a,
-               a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a, a6 = m > 6 ? a + 6 * lda : a, a7 = m > 7 ? a + 7 * lda : a;
+        long la = lda;   // rows past m read row 0 (their sums are not stored); one branch for the usual full tile
+        float* a0 = a, a1 = a + la, a2 = a1 + la, a3 = a2 + la, a4 = a3 + la, a5 = a4 + la, a6 = a5 + la, a7 = a6 + la;
+        if (m < 8)
+        {
+            if (m <= 1) a1 = a; if (m <= 2) a2 = a; if (m <= 3) a3 = a; if (m <= 4) a4 = a;
+            if (m <= 5) a5 = a; if (m <= 6) a6 = a; a7 = a;
+        }
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
                          c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         int k = 0;
         if (AdvSimd.Arm64.IsSupported && ldb == 8)   // four k per load of each row of A, FMLA by element: the same sums in the same order
-            for (; k + 4 <= K; k += 4, b += 32)
+        {
+            // A byte offset, not a k index: the loads take it as their register offset (no sign extension or shift per
+            // step); eight k per iteration halve the loop's own instructions (its counter, B's pointer, compare, branch).
+            nint o = 0, end = (nint)(K & ~3) * sizeof(float), end8 = (nint)(K & ~7) * sizeof(float);
+            for (; o < end8; o += 8 * sizeof(float), b += 64)
             {
-                var x0 = Vector128.Load(a0 + k); var x1 = Vector128.Load(a1 + k); var x2 = Vector128.Load(a2 + k); var x3 = Vector128.Load(a3 + k);
-                var x4 = Vector128.Load(a4 + k); var x5 = Vector128.Load(a5 + k); var x6 = Vector128.Load(a6 + k); var x7 = Vector128.Load(a7 + k);
-                Step8(b, 0, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-                Step8(b, 1, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-                Step8(b, 2, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-                Step8(b, 3, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+                Step4x8(b, 0, a0, a1, a2, a3, a4, a5, a6, a7, o, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+                Step4x8(b, 4, a0, a1, a2, a3, a4, a5, a6, a7, o + 4 * sizeof(float), ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
             }
+            if (o < end)
+            {
+                Step4x8(b, 0, a0, a1, a2, a3, a4, a5, a6, a7, o, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+                b += 32;
+            }
+            k = K & ~3;
+        }
         for (; k < K; k++, b += ldb)
         {
             var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 4);
@@ -441,6 +453,16 @@ internal static unsafe class Gemm
             if (w == 8) { cb0 = Vector128.Load(colBias); cb1 = Vector128.Load(colBias + 4); }
             else { for (int j = 0; j < 8; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector128.Load(t); cb1 = Vector128.Load(t + 4); }
         }
+        if (m == 8 && w == 8 && rowBias == null)   // the usual tile (pointwise convs, Winograd's GEMMs): no per-row checks
+        {
+            long lc = ldc;
+            // Without a clamp (lo = -inf, hi = +inf) Max and Min return their input, NaN included: skipping them changes no bit.
+            if (float.IsNegativeInfinity(lo) && float.IsPositiveInfinity(hi))
+                StoreFull(c, lc, cb0, cb1, vlo, vhi, false, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+            else
+                StoreFull(c, lc, cb0, cb1, vlo, vhi, true, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+            return;
+        }
         Store128(c, c00, c01, 0, rowBias, cb0, cb1, vlo, vhi, w, t);
         if (m > 1) Store128(c + ldc, c10, c11, 1, rowBias, cb0, cb1, vlo, vhi, w, t);
         if (m > 2) Store128(c + 2 * ldc, c20, c21, 2, rowBias, cb0, cb1, vlo, vhi, w, t);
@@ -451,16 +473,62 @@ internal static unsafe class Gemm
         if (m > 7) Store128(c + 7 * ldc, c70, c71, 7, rowBias, cb0, cb1, vlo, vhi, w, t);
     }
 
-    /// <summary>One k of the 8×8 NEON tile: element <paramref name="i"/> of each row's four A values times B's 8 floats
-    /// (row i of the packed block at b: a constant offset, folded into the LDP; b + 8i passed in was an ADD each).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Step8(float* b, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = (byte)3)] byte i, Vector128<float> x0, Vector128<float> x1, Vector128<float> x2, Vector128<float> x3,
+    static Vector128<float> Load(float* row, nint byteOffset) => Vector128.Load((float*)((byte*)row + byteOffset));
+
+    /// <summary>All 8 rows × 8 columns of the tile, column bias added (v + 0 + cb, as <see cref="Store128"/> computes it without
+    /// a row bias, equals v + cb), clamped when <paramref name="clamp"/> (a constant at each call site).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreFull(float* c, long ldc, Vector128<float> cb0, Vector128<float> cb1, Vector128<float> lo, Vector128<float> hi, bool clamp,
+                          Vector128<float> c00, Vector128<float> c01, Vector128<float> c10, Vector128<float> c11, Vector128<float> c20, Vector128<float> c21,
+                          Vector128<float> c30, Vector128<float> c31, Vector128<float> c40, Vector128<float> c41, Vector128<float> c50, Vector128<float> c51,
+                          Vector128<float> c60, Vector128<float> c61, Vector128<float> c70, Vector128<float> c71)
+    {
+        StoreRow(c, c00, c01, cb0, cb1, lo, hi, clamp); c += ldc;
+        StoreRow(c, c10, c11, cb0, cb1, lo, hi, clamp); c += ldc;
+        StoreRow(c, c20, c21, cb0, cb1, lo, hi, clamp); c += ldc;
+        StoreRow(c, c30, c31, cb0, cb1, lo, hi, clamp); c += ldc;
+        StoreRow(c, c40, c41, cb0, cb1, lo, hi, clamp); c += ldc;
+        StoreRow(c, c50, c51, cb0, cb1, lo, hi, clamp); c += ldc;
+        StoreRow(c, c60, c61, cb0, cb1, lo, hi, clamp); c += ldc;
+        StoreRow(c, c70, c71, cb0, cb1, lo, hi, clamp);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreRow(float* c, Vector128<float> v0, Vector128<float> v1, Vector128<float> cb0, Vector128<float> cb1, Vector128<float> lo, Vector128<float> hi, bool clamp)
+    {
+        v0 += cb0; v1 += cb1;
+        if (clamp) { v0 = Clamp.Of(v0, lo, hi); v1 = Clamp.Of(v1, lo, hi); }
+        v0.Store(c); v1.Store(c + 4);
+    }
+
+    /// <summary>Four k of the 8×8 NEON tile: each row's four A values at byte offset <paramref name="o"/> (one load), times rows
+    /// <paramref name="row"/>..+3 of the packed block at b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Step4x8(float* b, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = (byte)4)] byte row,
+                        float* a0, float* a1, float* a2, float* a3, float* a4, float* a5, float* a6, float* a7, nint o,
+                        ref Vector128<float> c00, ref Vector128<float> c01, ref Vector128<float> c10, ref Vector128<float> c11, ref Vector128<float> c20, ref Vector128<float> c21,
+                        ref Vector128<float> c30, ref Vector128<float> c31, ref Vector128<float> c40, ref Vector128<float> c41, ref Vector128<float> c50, ref Vector128<float> c51,
+                        ref Vector128<float> c60, ref Vector128<float> c61, ref Vector128<float> c70, ref Vector128<float> c71)
+    {
+        var x0 = Load(a0, o); var x1 = Load(a1, o); var x2 = Load(a2, o); var x3 = Load(a3, o);
+        var x4 = Load(a4, o); var x5 = Load(a5, o); var x6 = Load(a6, o); var x7 = Load(a7, o);
+        Step8(b, row, 0, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+        Step8(b, row, 1, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+        Step8(b, row, 2, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+        Step8(b, row, 3, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+    }
+
+    /// <summary>One k of the 8×8 NEON tile: element <paramref name="i"/> of each row's four A values times B's 8 floats
+    /// (row row + i of the packed block at b: a constant offset, folded into the LDP; b + 8i passed in was an ADD each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Step8(float* b, byte row, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = (byte)3)] byte i, Vector128<float> x0, Vector128<float> x1, Vector128<float> x2, Vector128<float> x3,
                       Vector128<float> x4, Vector128<float> x5, Vector128<float> x6, Vector128<float> x7,
                       ref Vector128<float> c00, ref Vector128<float> c01, ref Vector128<float> c10, ref Vector128<float> c11, ref Vector128<float> c20, ref Vector128<float> c21,
                       ref Vector128<float> c30, ref Vector128<float> c31, ref Vector128<float> c40, ref Vector128<float> c41, ref Vector128<float> c50, ref Vector128<float> c51,
                       ref Vector128<float> c60, ref Vector128<float> c61, ref Vector128<float> c70, ref Vector128<float> c71)
     {
-        var b0 = Vector128.Load(b + 8 * i); var b1 = Vector128.Load(b + 8 * i + 4);
+        var b0 = Vector128.Load(b + 8 * (row + i)); var b1 = Vector128.Load(b + 8 * (row + i) + 4);
         c00 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c00, b0, x0, i); c01 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c01, b1, x0, i);
         c10 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c10, b0, x1, i); c11 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c11, b1, x1, i);
         c20 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c20, b0, x2, i); c21 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c21, b1, x2, i);
