@@ -68,21 +68,24 @@ internal static unsafe class DepthwiseNhwcStrips
         TV bias, TV lo, TV hi) where T : struct, ILanes<TV> where TV : struct
     {
         TV a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias;
-        long s = pixelStep;
+        // The pixels' byte offsets from the tap, computed once: each load takes one as its register offset (arm64 LDR
+        // [q, s3]; x64 [q + s3]), where q + i·s multiplied every tap and kept s and tapStep on the stack (RyuJIT arm64).
+        nint s1 = (nint)pixelStep * sizeof(float), s2 = 2 * s1, s3 = 3 * s1, s4 = 4 * s1, s5 = 5 * s1, s6 = 6 * s1, s7 = 7 * s1;
+        nint step = (nint)tapStep * sizeof(float), wStep = (nint)C * sizeof(float);
         for (int r = 0; r < rows; r++, p += dh * rowStride)
         {
-            float* q = p;
-            for (int k = 0; k < kw; k++, q += tapStep, wk += C)
+            byte* q = (byte*)p;
+            for (int k = 0; k < kw; k++, q += step, wk = (float*)((byte*)wk + wStep))
             {
                 var wv = T.Load(wk);
-                a0 = T.Fma(T.Load(q), wv, a0);
-                a1 = T.Fma(T.Load(q + s), wv, a1);
-                a2 = T.Fma(T.Load(q + 2 * s), wv, a2);
-                a3 = T.Fma(T.Load(q + 3 * s), wv, a3);
-                a4 = T.Fma(T.Load(q + 4 * s), wv, a4);
-                a5 = T.Fma(T.Load(q + 5 * s), wv, a5);
-                a6 = T.Fma(T.Load(q + 6 * s), wv, a6);
-                a7 = T.Fma(T.Load(q + 7 * s), wv, a7);
+                a0 = T.Fma(T.Load((float*)q), wv, a0);
+                a1 = T.Fma(T.Load((float*)(q + s1)), wv, a1);
+                a2 = T.Fma(T.Load((float*)(q + s2)), wv, a2);
+                a3 = T.Fma(T.Load((float*)(q + s3)), wv, a3);
+                a4 = T.Fma(T.Load((float*)(q + s4)), wv, a4);
+                a5 = T.Fma(T.Load((float*)(q + s5)), wv, a5);
+                a6 = T.Fma(T.Load((float*)(q + s6)), wv, a6);
+                a7 = T.Fma(T.Load((float*)(q + s7)), wv, a7);
             }
         }
         T.Store(o, a0, lo, hi); T.Store(o + C, a1, lo, hi); T.Store(o + 2 * C, a2, lo, hi); T.Store(o + 3 * C, a3, lo, hi);
