@@ -61,6 +61,7 @@ public class IntraOpThreadTests
     [InlineData(1, 1003, 131)]   // by panels: one row
     [InlineData(5, 515, 257)]    // by panels: fewer rows than a tile
     [InlineData(40, 2049, 65)]   // by rows at 2 threads, by panels at 3 and 4 (rows ≥ 16 per thread decide)
+    [InlineData(49, 80, 65)]     // by rows, the last part one row (49 = 6·8 + 1), a 16-column tail panel
     public unsafe void ParallelGemm_gives_the_same_bits_at_every_thread_count(int m, int n, int k)
     {
         var a = TestData.Uniform(m * k, 21); var w = TestData.Uniform(k * n, 22); var rowBias = TestData.Uniform(m, 23); var colBias = TestData.Uniform(n, 24);

@@ -76,6 +76,10 @@ internal sealed unsafe class ParallelGemm : IParallelWork, IPartStarts
         if (byRows)
         {
             int r0 = i * chunk * Gemm.MR, r1 = Math.Min(m, r0 + chunk * Gemm.MR);
+            // A last part of one or two rows would take the one-row kernel (its sums ordered differently from the tile
+            // one thread computes them with, as on a narrow panel): the part before it takes them too.
+            if (m - r1 <= 2) r1 = m;
+            if (r0 > 0 && m - r0 <= 2) return;
             if (r0 < r1) Gemm.Run(a + (long)r0 * lda, lda, b, c + (long)r0 * ldc, ldc, r1 - r0, n, k, rowBias == null ? null : rowBias + r0, colBias, lo, hi);
             return;
         }
