@@ -111,13 +111,14 @@ internal static unsafe class DirectConvNhwcNeon
         for (int c = 0; c < g.C; c++)
             for (int kh = kh0; kh < kh1; kh++)
             {
-                float* p = x + ((long)c * g.H + ih + kh * g.DilationH) * g.W + iw;
-                float* wt = wc + ((long)(c * g.KH + kh) * KW) * OC;
-                for (int kw = kw0; kw < kw1; kw++)
+                // Pointers stepped per tap (an index multiplied by OC every tap cost 13 instructions per 2 FMLA).
+                float* p = x + ((long)c * g.H + ih + kh * g.DilationH) * g.W + iw + kw0, end = p + (kw1 - kw0);
+                float* wt = wc + ((long)(c * g.KH + kh) * KW + kw0) * OC;
+                for (; p < end; p++, wt += OC)
                 {
-                    var v = AdvSimd.LoadAndReplicateToVector128(p + kw);
-                    a0 = AdvSimd.FusedMultiplyAdd(a0, Vector128.Load(wt + (long)kw * OC), v);
-                    a1 = AdvSimd.FusedMultiplyAdd(a1, Vector128.Load(wt + (long)kw * OC + 4), v);
+                    var v = AdvSimd.LoadAndReplicateToVector128(p);
+                    a0 = AdvSimd.FusedMultiplyAdd(a0, Vector128.Load(wt), v);
+                    a1 = AdvSimd.FusedMultiplyAdd(a1, Vector128.Load(wt + 4), v);
                 }
             }
         Store(o, a0, a1, lo, hi);
