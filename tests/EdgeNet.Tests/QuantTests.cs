@@ -390,6 +390,37 @@ public class Int8KernelTwinTests
         if (stem) Assert.Contains(planned.Nodes, n => n.Name == "stem" && n.Attributes.Int(EdgeNet.Engine.ChannelsLast.Attribute, 0) == 2);
     }
 
+    /// <summary>Stem convolutions (NCHW int8 in, channels-last out: the VNNI, AVX-512BW, GEMM and fp32 paths) against
+    /// the reference: 1-4 planes, window rows of odd length, 8-48 output channels (whole and partial 16-channel panels),
+    /// rows of 5-17 pixels (under one 8-pixel tile, a tile plus a tail), 3×3 to 7×7, stride 1 and 2, dilation.</summary>
+    [Theory]
+    [InlineData(3, 32, 3, 2, 1, 20, 17, 1)]
+    [InlineData(3, 24, 3, 2, 1, 33, 9, 1)]
+    [InlineData(3, 48, 3, 1, 1, 16, 6, 1)]
+    [InlineData(1, 16, 5, 2, 2, 19, 7, 1)]
+    [InlineData(4, 8, 3, 2, 0, 18, 7, 1)]
+    [InlineData(2, 40, 3, 2, 1, 15, 5, 1)]
+    [InlineData(3, 16, 3, 2, 1, 9, 9, 1)]
+    [InlineData(3, 32, 7, 2, 3, 70, 12, 1)]
+    [InlineData(3, 16, 3, 1, 2, 14, 8, 2)]
+    public void Stem_conv_channels_last(int planes, int oc, int k, int stride, int pad, int width, int height, int dilation)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, planes, height, width);
+        int oh = (height + 2 * pad - dilation * (k - 1) - 1) / stride + 1, ow = (width + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
+        Twins(g, x, q =>
+        {
+            int h = I8(g, "stem", [-1, oc, oh, ow], 0.04f, -128);
+            var a = new Attributes().Set("strides", new long[] { stride, stride }).Set("pads", new long[] { pad, pad, pad, pad })
+                .Set("dilations", new long[] { dilation, dilation }).Set("activation", "relu");
+            g.Model.Nodes.Add(new Node(OpType.Conv, "stem", [q, Weights(g, "ws", [oc, planes, k, k], 11), Bias(g, oc, 12)], [h], a));
+            int z = I8(g, "z", [-1, oc, oh, ow], 0.05f, 3);   // a depthwise after it, so the plan runs channels-last
+            g.Model.Nodes.Add(new Node(OpType.Conv, "dw", [h, Weights(g, "wd", [oc, 1, 3, 3], 13), Bias(g, oc, 14)], [z], new Attributes().Set("group", (long)oc).Set("pads", new long[] { 1, 1, 1, 1 })));
+            return z;
+        }, 2);
+        Assert.Contains(EdgeNet.Engine.ChannelsLast.Rewrite(g.Model).Nodes, n => n.Name == "stem" && n.Attributes.Int(EdgeNet.Engine.ChannelsLast.Attribute, 0) == 2);
+    }
+
     /// <summary>int8 Concat along channels of two inputs quantized differently: the first is copied, the second
     /// requantized to the output's scale; checked element by element against QuantMath.</summary>
     [Fact]

@@ -21,8 +21,9 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     readonly ConvGeometry g;
     readonly bool depthwise, intOut, exactFloat;
     readonly bool direct;   // a stem conv: reads NCHW, writes NHWC, exact integers through Simd.DirectConvNhwc
-    readonly bool vnniStem; // the stem as an implicit int8 GEMM on AVX-VNNI (Simd.DirectConvInt8Nhwc)
-    readonly bool gemmStem; // the stem on arm64 and x64 without VNNI: packed input cut into GEMM rows, then the fused pointwise GEMM
+    readonly bool vnniStem; // the stem as an implicit int8 GEMM on AVX-VNNI without AVX-512 (Simd.DirectConvInt8Nhwc)
+    readonly bool wideStem; // the stem on AVX-512BW: VPMADDWD over int16 pairs (Simd.DirectConvInt8NhwcAvx512)
+    readonly bool gemmStem; // the stem on arm64 and AVX2 (and odd AVX-512 shapes): packed input cut into GEMM rows, then the fused pointwise GEMM
     readonly bool saturationOnly;   // the VNNI epilogue may skip its float clamp (GemmInt8.SaturationClamps)
     readonly bool native;   // 3×3 depthwise straight from int8 to int8 (Simd.DepthwiseInt8Nhwc, AVX-512 and AVX2)
     readonly bool native512; // native in 16-channel AVX-512 blocks first (else AVX2's 8s)
@@ -67,12 +68,20 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         xTemplate = xt.Shape;
         int taps = g.KH * g.KW, K = depthwise ? taps : direct ? g.C * taps : g.C;
         kp = GemmInt8.KPad(g.C);
-        int shift = GemmInt8.ShiftsActivations(isa) ? 128 : 0;
+        // The AVX-512BW stem (VPMADDWD on int16 pairs: no k padding, no lane gathering) also beats VNNI's implicit GEMM
+        wideStem = direct && intOut && isa is GemmInt8.Isa.Avx512 or GemmInt8.Isa.AvxVnni && DirectConvInt8NhwcAvx512.Supports(g);
+        int shift = GemmInt8.ShiftsActivations(isa) && !wideStem ? 128 : 0;   // it reads the signed codes
         biasEff = Int8Tensor.FoldZeroPoint(w, bias, K, zx + shift, out long maxAcc);
         long sumBound = maxAcc;   // |acc| of the path that runs (the native depthwise sums raw codes)
-        vnniStem = direct && intOut && isa == GemmInt8.Isa.AvxVnni && g.OC % GemmInt8.NR == 0;
-        gemmStem = direct && intOut && isa is GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon or GemmInt8.Isa.Avx512 or GemmInt8.Isa.Avx2;
-        if (vnniStem || gemmStem)
+        vnniStem = direct && intOut && !wideStem && isa == GemmInt8.Isa.AvxVnni && g.OC % GemmInt8.NR == 0;
+        gemmStem = direct && intOut && !wideStem && isa is GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon or GemmInt8.Isa.Avx512 or GemmInt8.Isa.Avx2;
+        if (wideStem)
+        {
+            weights = new NativeBuffer(DirectConvInt8NhwcAvx512.PackedWeightBytes(g));
+            DirectConvInt8NhwcAvx512.PackWeights(w, g, (short*)weights.Pointer);
+            floatBias = NativeBuffer.Of(new float[1]);
+        }
+        else if (vnniStem || gemmStem)
         {
             mlal = gemmStem && GemmInt8.UsesMlal(isa);
             weights = new NativeBuffer(DirectConvInt8Nhwc.PackedWeightBytes(g, mlal));
@@ -133,6 +142,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         long n = Format.Shape.Resolve(xTemplate[0], batch), pixels = n * g.H * g.W;
         var (hp, wp) = DirectConvInt8Nhwc.PaddedSize(g);
         if (vnniStem) return (long)hp * wp * DirectConvInt8Nhwc.C4(g.C) + 64;
+        if (wideStem) return DirectConvInt8NhwcAvx512.PackedInputBytes(g);
         if (gemmStem) return StemRows + (long)g.OH * g.OW * DirectConvInt8Nhwc.Im2ColStride(g);
         return depthwise || direct ? 4L * ((long)g.H * g.W * g.C + (long)g.OH * g.OW * g.OC + g.C * g.KH * g.KW) + 192
                          : pixels * kp + 4L * pixels * g.OC + 256;
@@ -219,6 +229,12 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
             }
             return;
         }
+        if (wideStem)
+        {
+            fixed (int* pb = biasEff) fixed (float* pm = multiplier)
+                DirectConvInt8NhwcAvx512.Run((short*)f.Scratch, (short*)weights.Pointer, pb, pm, f.I8(y) + (long)image * g.OH * g.OW * g.OC, g, zy, lo, hi, oh0, oh1, !saturationOnly);
+            return;
+        }
         if (vnniStem)
         {
             fixed (int* pb = biasEff) fixed (float* pm = multiplier)
@@ -301,6 +317,12 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     {
         long inImage = (long)g.C * g.H * g.W;
         this.image = image;
+        if (wideStem)
+        {
+            DirectConvInt8NhwcAvx512.PackInput(f.I8(x) + image * inImage, g, zx, (short*)f.Scratch);
+            Split(f, g.OH);
+            return;
+        }
         if (vnniStem || gemmStem)
         {
             DirectConvInt8Nhwc.PackInput(f.I8(x) + image * inImage, g, zx, (byte*)f.Scratch, gemmStem ? (byte)0 : (byte)0x80);

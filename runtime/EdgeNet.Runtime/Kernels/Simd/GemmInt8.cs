@@ -409,7 +409,7 @@ internal static unsafe partial class GemmInt8
 
     /// <summary>Accumulators (bias included) of 16 columns → 16 int8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreColumns512(Vector512<int> c, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int w, sbyte* s, bool clamp)
+    internal static void StoreColumns512(Vector512<int> c, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, sbyte* dst, int w, sbyte* s, bool clamp)
     {
         var t = Avx512F.ConvertToVector512Single(c) * m;
         if (clamp) t = Avx512F.Max(lo, Avx512F.Min(t, hi));   // otherwise the saturating narrow is the clamp (SaturationClamps)
