@@ -180,6 +180,23 @@ public class Int8KernelTwinTests
     static IEnumerable<(GemmInt8.Isa Isa, Session Session)> EveryIsa(Model m, int batch) =>
         GemmInt8.Runnable().Select(isa => (isa, new Session(m, batch, KernelOptions.Default with { Int8Isa = isa })));
 
+    /// <summary>Runs <paramref name="input"/> through the reference kernels and through each int8 ISA's session;
+    /// <paramref name="compare"/> gets (reference output, that ISA's output, the ISA).</summary>
+    static void AgainstEveryIsa(Model m, int batch, float[] input, Action<float[], float[], GemmInt8.Isa> compare)
+    {
+        using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
+        input.CopyTo(slow.Input(0, batch));
+        slow.Run(batch);
+        var expected = slow.Output().ToArray();
+        foreach (var (isa, fast) in EveryIsa(m, batch))
+            using (fast)
+            {
+                input.CopyTo(fast.Input(0, batch));
+                fast.Run(batch);
+                compare(expected, fast.Output().ToArray(), isa);
+            }
+    }
+
     /// <summary>Bit for bit, naming the ISA and the first element that differs.</summary>
     static void SameBits(float[] expected, float[] actual, GemmInt8.Isa isa)
     {
@@ -218,17 +235,7 @@ public class Int8KernelTwinTests
         int outF = y;
         if (g.Model.Tensors[y].Type == DataType.Int8) outF = g.Add(OpType.Dequantize, [y]);
         var m = g.Build(outF);
-        using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
-        var input = RandomFloats((int)(m.Input().Elements(1) * batch), 5, 3f);
-        input.CopyTo(slow.Input(0, batch));
-        slow.Run(batch);
-        foreach (var (isa, fast) in EveryIsa(m, batch))
-            using (fast)
-            {
-                input.CopyTo(fast.Input(0, batch));
-                fast.Run(batch);
-                SameBits(slow.Output().ToArray(), fast.Output().ToArray(), isa);
-            }
+        AgainstEveryIsa(m, batch, RandomFloats((int)(m.Input().Elements(1) * batch), 5, 3f), SameBits);
     }
 
     [Fact]
@@ -519,18 +526,9 @@ public class Int8KernelTwinTests
         int R = g.Model.AddTensor(new TensorDesc("R", DataType.Int8, [1, 4 * H, H]) { Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(RandomBytes(4 * H * H, 2).Select(v => (sbyte)Math.Max((int)v, -127)).ToArray().AsSpan()).ToArray(), Quant = new QuantParams(Enumerable.Repeat(0.003f, 4 * H).ToArray(), new int[4 * H], 1) });
         int y = g.Add(OpType.Lstm, [x, W, R], new Attributes().Set("hidden_size", (long)H), outputs: 2);
         var m = g.Build(y);
-        using var slow = new Session(m, 1, KernelOptions.Default with { Reference = true });
         var input = RandomFloats(2 * I, 9);
         for (int i = 0; i < input.Length; i += 3) input[i] = float.NaN;
-        input.CopyTo(slow.Input(0, 1));
-        slow.Run(1);
-        foreach (var (isa, fast) in EveryIsa(m, 1))
-            using (fast)
-            {
-                input.CopyTo(fast.Input(0, 1));
-                fast.Run(1);
-                Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, $"LSTM with NaN inputs ({isa})");
-            }
+        AgainstEveryIsa(m, 1, input, (expected, actual, isa) => Golden.Close(expected, actual, 1e-5f, 1e-4f, $"LSTM with NaN inputs ({isa})"));
     }
 
     [Theory]
@@ -552,17 +550,8 @@ public class Int8KernelTwinTests
         var attrs = new Attributes().Set("hidden_size", (long)H).Set("direction", direction).Set("linear_before_reset", 1L);
         int y = g.Add(op, [x, W, R, B], attrs, outputs: 2);
         var m = g.Build(y);
-        using var slow = new Session(m, batch, KernelOptions.Default with { Reference = true });
-        var input = RandomFloats(S * batch * I, 9);
-        input.CopyTo(slow.Input(0, batch));
-        slow.Run(batch);
-        foreach (var (isa, fast) in EveryIsa(m, batch))
-            using (fast)
-            {
-                input.CopyTo(fast.Input(0, batch));
-                fast.Run(batch);
-                Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-5f, 1e-4f, $"{op} ({isa})");   // gates run fp32 (TensorPrimitives vs scalar)
-            }
+        AgainstEveryIsa(m, batch, RandomFloats(S * batch * I, 9),   // gates run fp32 (TensorPrimitives vs scalar): close, not bit-exact
+            (expected, actual, isa) => Golden.Close(expected, actual, 1e-5f, 1e-4f, $"{op} ({isa})"));
     }
 }
 
