@@ -29,6 +29,10 @@ public unsafe class DirectConvNhwcTests
     [InlineData(3, 10, 21, 12, 3, 3, 1, 1, 1, 1)]     // a multiple of 4 only (arm64's one-vector slice)
     [InlineData(3, 14, 75, 16, 6, 6, 2, 2, 2, 1)]     // YOLOv5's stem: 6×6, stride 2, padding 2 (16-pixel tiles, then 8, 4, 1)
     [InlineData(2, 6, 53, 16, 3, 3, 1, 1, 1, 1)]      // 16 channels at stride 1: 16-pixel tiles and tails
+    [InlineData(3, 8, 70, 8, 3, 3, 2, 1, 1, 1)]       // 3×3 stride 2, 8 channels (lower half): 16-pixel row-reuse tiles and tails
+    [InlineData(3, 9, 70, 40, 3, 3, 2, 1, 2, 1)]      // 32 + a last 8 through the 3×3 stride-2 row-reuse tiles
+    [InlineData(1, 12, 80, 8, 6, 6, 2, 2, 2, 2)]      // 6×6 stride 2 with dilated rows, one plane, 8 channels
+    [InlineData(2, 10, 101, 16, 6, 6, 2, 1, 3, 1)]    // 6×6 stride 2, asymmetric padding, 16-pixel tiles then tails
     public void Matches_a_scalar_loop(int C, int H, int W, int OC, int KH, int KW, int stride, int padTop, int padLeft, int dilH)
     {
         if (!DirectConvNhwc.Supports(OC)) Assert.Skip($"{OC} output channels: not a multiple of the vector here (the kernel is not chosen)");

@@ -315,6 +315,10 @@ internal static unsafe class DirectConvNhwc
         int ow = 0;
         for (; ow < owLo; ow++) Single512(x, wc, g, ih, ow * sw - pl, b0, vlo, vhi, yr + (long)ow * OC, n);
         float* xr = x + (long)ih * g.W - pl;
+        // Stride 2 with 3 or 6 taps a kernel row (3×3 stems, YOLOv5's 6×6): a kernel row's weights in registers, each input value broadcast once.
+        int rows = g.C * g.KH;
+        if (sw == 2 && g.DilationW == 1 && g.KW == 6) for (; ow + 16 <= owHi; ow += 16) SixteenRowsS2K6(xr + 2 * ow, wc, ws, OC, rows, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n);
+        else if (sw == 2 && g.DilationW == 1 && g.KW == 3) for (; ow + 16 <= owHi; ow += 16) SixteenRowsS2K3(xr + 2 * ow, wc, ws, OC, rows, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n);
         if (sw == 1) for (; ow + 16 <= owHi; ow += 16) SixteenOne512<Stride1>(xr + ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n);
         else if (sw == 2) for (; ow + 16 <= owHi; ow += 16) SixteenOne512<Stride2>(xr + 2 * ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n);
         if (sw == 1) for (; ow + 8 <= owHi; ow += 8) EightOne512<Stride1>(xr + ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
@@ -374,6 +378,122 @@ internal static unsafe class DirectConvNhwc
         Put(Clamp.Of(a8, vlo, vhi), o, n); Put(Clamp.Of(a9, vlo, vhi), o + OC, n); Put(Clamp.Of(aa, vlo, vhi), o + 2 * OC, n); Put(Clamp.Of(ab, vlo, vhi), o + 3 * OC, n);
         Put(Clamp.Of(ac, vlo, vhi), o + 4 * OC, n); Put(Clamp.Of(ad, vlo, vhi), o + 5 * OC, n); Put(Clamp.Of(ae, vlo, vhi), o + 6 * OC, n); Put(Clamp.Of(af, vlo, vhi), o + 7 * OC, n);
     }
+
+    /// <summary><see cref="SixteenOne512{S}"/> for stride 2 and 3 taps a kernel row (no dilation), an input row at a time:
+    /// the row's 3 weight vectors stay in registers and each input value is broadcast once for every pixel whose
+    /// window holds it (33 broadcasts for 48 FMAs, not 48). Each pixel's FMAs keep the tap order
+    /// (kernel row, then column), so the sums are SixteenOne512's bit for bit. Generated code.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void SixteenRowsS2K3(float* px, float* wc, int ws, int OC, int rows, int* tapOffset, Vector512<float> b0,
+                                 Vector512<float> vlo, Vector512<float> vhi, float* o, int n)
+    {
+        Vector512<float> a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0, a8 = b0, a9 = b0, aa = b0, ab = b0, ac = b0, ad = b0, ae = b0, af = b0;
+        float* wr = wc;
+        for (int r = 0; r < rows; r++, wr += 3 * ws)
+        {
+            var w0 = Vector512.Load(wr); var w1 = Vector512.Load(wr + ws); var w2 = Vector512.Load(wr + 2 * ws);
+            float* p = px + tapOffset[r * 3];
+            Vector512<float> v;
+            v = Vector512.Create(p[0]); a0 = Vector512.FusedMultiplyAdd(v, w0, a0);
+            v = Vector512.Create(p[1]); a0 = Vector512.FusedMultiplyAdd(v, w1, a0);
+            v = Vector512.Create(p[2]); a1 = Vector512.FusedMultiplyAdd(v, w0, a1); a0 = Vector512.FusedMultiplyAdd(v, w2, a0);
+            v = Vector512.Create(p[3]); a1 = Vector512.FusedMultiplyAdd(v, w1, a1);
+            v = Vector512.Create(p[4]); a2 = Vector512.FusedMultiplyAdd(v, w0, a2); a1 = Vector512.FusedMultiplyAdd(v, w2, a1);
+            v = Vector512.Create(p[5]); a2 = Vector512.FusedMultiplyAdd(v, w1, a2);
+            v = Vector512.Create(p[6]); a3 = Vector512.FusedMultiplyAdd(v, w0, a3); a2 = Vector512.FusedMultiplyAdd(v, w2, a2);
+            v = Vector512.Create(p[7]); a3 = Vector512.FusedMultiplyAdd(v, w1, a3);
+            v = Vector512.Create(p[8]); a4 = Vector512.FusedMultiplyAdd(v, w0, a4); a3 = Vector512.FusedMultiplyAdd(v, w2, a3);
+            v = Vector512.Create(p[9]); a4 = Vector512.FusedMultiplyAdd(v, w1, a4);
+            v = Vector512.Create(p[10]); a5 = Vector512.FusedMultiplyAdd(v, w0, a5); a4 = Vector512.FusedMultiplyAdd(v, w2, a4);
+            v = Vector512.Create(p[11]); a5 = Vector512.FusedMultiplyAdd(v, w1, a5);
+            v = Vector512.Create(p[12]); a6 = Vector512.FusedMultiplyAdd(v, w0, a6); a5 = Vector512.FusedMultiplyAdd(v, w2, a5);
+            v = Vector512.Create(p[13]); a6 = Vector512.FusedMultiplyAdd(v, w1, a6);
+            v = Vector512.Create(p[14]); a7 = Vector512.FusedMultiplyAdd(v, w0, a7); a6 = Vector512.FusedMultiplyAdd(v, w2, a6);
+            v = Vector512.Create(p[15]); a7 = Vector512.FusedMultiplyAdd(v, w1, a7);
+            v = Vector512.Create(p[16]); a8 = Vector512.FusedMultiplyAdd(v, w0, a8); a7 = Vector512.FusedMultiplyAdd(v, w2, a7);
+            v = Vector512.Create(p[17]); a8 = Vector512.FusedMultiplyAdd(v, w1, a8);
+            v = Vector512.Create(p[18]); a9 = Vector512.FusedMultiplyAdd(v, w0, a9); a8 = Vector512.FusedMultiplyAdd(v, w2, a8);
+            v = Vector512.Create(p[19]); a9 = Vector512.FusedMultiplyAdd(v, w1, a9);
+            v = Vector512.Create(p[20]); aa = Vector512.FusedMultiplyAdd(v, w0, aa); a9 = Vector512.FusedMultiplyAdd(v, w2, a9);
+            v = Vector512.Create(p[21]); aa = Vector512.FusedMultiplyAdd(v, w1, aa);
+            v = Vector512.Create(p[22]); ab = Vector512.FusedMultiplyAdd(v, w0, ab); aa = Vector512.FusedMultiplyAdd(v, w2, aa);
+            v = Vector512.Create(p[23]); ab = Vector512.FusedMultiplyAdd(v, w1, ab);
+            v = Vector512.Create(p[24]); ac = Vector512.FusedMultiplyAdd(v, w0, ac); ab = Vector512.FusedMultiplyAdd(v, w2, ab);
+            v = Vector512.Create(p[25]); ac = Vector512.FusedMultiplyAdd(v, w1, ac);
+            v = Vector512.Create(p[26]); ad = Vector512.FusedMultiplyAdd(v, w0, ad); ac = Vector512.FusedMultiplyAdd(v, w2, ac);
+            v = Vector512.Create(p[27]); ad = Vector512.FusedMultiplyAdd(v, w1, ad);
+            v = Vector512.Create(p[28]); ae = Vector512.FusedMultiplyAdd(v, w0, ae); ad = Vector512.FusedMultiplyAdd(v, w2, ad);
+            v = Vector512.Create(p[29]); ae = Vector512.FusedMultiplyAdd(v, w1, ae);
+            v = Vector512.Create(p[30]); af = Vector512.FusedMultiplyAdd(v, w0, af); ae = Vector512.FusedMultiplyAdd(v, w2, ae);
+            v = Vector512.Create(p[31]); af = Vector512.FusedMultiplyAdd(v, w1, af);
+            v = Vector512.Create(p[32]); af = Vector512.FusedMultiplyAdd(v, w2, af);
+        }
+        Put(Clamp.Of(a0, vlo, vhi), o, n); Put(Clamp.Of(a1, vlo, vhi), o + OC, n); Put(Clamp.Of(a2, vlo, vhi), o + 2 * OC, n); Put(Clamp.Of(a3, vlo, vhi), o + 3 * OC, n);
+        Put(Clamp.Of(a4, vlo, vhi), o + 4 * OC, n); Put(Clamp.Of(a5, vlo, vhi), o + 5 * OC, n); Put(Clamp.Of(a6, vlo, vhi), o + 6 * OC, n); Put(Clamp.Of(a7, vlo, vhi), o + 7 * OC, n);
+        o += 8 * OC;
+        Put(Clamp.Of(a8, vlo, vhi), o, n); Put(Clamp.Of(a9, vlo, vhi), o + OC, n); Put(Clamp.Of(aa, vlo, vhi), o + 2 * OC, n); Put(Clamp.Of(ab, vlo, vhi), o + 3 * OC, n);
+        Put(Clamp.Of(ac, vlo, vhi), o + 4 * OC, n); Put(Clamp.Of(ad, vlo, vhi), o + 5 * OC, n); Put(Clamp.Of(ae, vlo, vhi), o + 6 * OC, n); Put(Clamp.Of(af, vlo, vhi), o + 7 * OC, n);
+    }
+
+    /// <summary><see cref="SixteenOne512{S}"/> for stride 2 and 6 taps a kernel row (no dilation), an input row at a time:
+    /// the row's 6 weight vectors stay in registers and each input value is broadcast once for every pixel whose
+    /// window holds it (36 broadcasts for 96 FMAs, not 96). Each pixel's FMAs keep the tap order
+    /// (kernel row, then column), so the sums are SixteenOne512's bit for bit. Generated code.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void SixteenRowsS2K6(float* px, float* wc, int ws, int OC, int rows, int* tapOffset, Vector512<float> b0,
+                                 Vector512<float> vlo, Vector512<float> vhi, float* o, int n)
+    {
+        Vector512<float> a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0, a8 = b0, a9 = b0, aa = b0, ab = b0, ac = b0, ad = b0, ae = b0, af = b0;
+        float* wr = wc;
+        for (int r = 0; r < rows; r++, wr += 6 * ws)
+        {
+            var w0 = Vector512.Load(wr); var w1 = Vector512.Load(wr + ws); var w2 = Vector512.Load(wr + 2 * ws); var w3 = Vector512.Load(wr + 3 * ws); var w4 = Vector512.Load(wr + 4 * ws); var w5 = Vector512.Load(wr + 5 * ws);
+            float* p = px + tapOffset[r * 6];
+            Vector512<float> v;
+            v = Vector512.Create(p[0]); a0 = Vector512.FusedMultiplyAdd(v, w0, a0);
+            v = Vector512.Create(p[1]); a0 = Vector512.FusedMultiplyAdd(v, w1, a0);
+            v = Vector512.Create(p[2]); a1 = Vector512.FusedMultiplyAdd(v, w0, a1); a0 = Vector512.FusedMultiplyAdd(v, w2, a0);
+            v = Vector512.Create(p[3]); a1 = Vector512.FusedMultiplyAdd(v, w1, a1); a0 = Vector512.FusedMultiplyAdd(v, w3, a0);
+            v = Vector512.Create(p[4]); a2 = Vector512.FusedMultiplyAdd(v, w0, a2); a1 = Vector512.FusedMultiplyAdd(v, w2, a1); a0 = Vector512.FusedMultiplyAdd(v, w4, a0);
+            v = Vector512.Create(p[5]); a2 = Vector512.FusedMultiplyAdd(v, w1, a2); a1 = Vector512.FusedMultiplyAdd(v, w3, a1); a0 = Vector512.FusedMultiplyAdd(v, w5, a0);
+            v = Vector512.Create(p[6]); a3 = Vector512.FusedMultiplyAdd(v, w0, a3); a2 = Vector512.FusedMultiplyAdd(v, w2, a2); a1 = Vector512.FusedMultiplyAdd(v, w4, a1);
+            v = Vector512.Create(p[7]); a3 = Vector512.FusedMultiplyAdd(v, w1, a3); a2 = Vector512.FusedMultiplyAdd(v, w3, a2); a1 = Vector512.FusedMultiplyAdd(v, w5, a1);
+            v = Vector512.Create(p[8]); a4 = Vector512.FusedMultiplyAdd(v, w0, a4); a3 = Vector512.FusedMultiplyAdd(v, w2, a3); a2 = Vector512.FusedMultiplyAdd(v, w4, a2);
+            v = Vector512.Create(p[9]); a4 = Vector512.FusedMultiplyAdd(v, w1, a4); a3 = Vector512.FusedMultiplyAdd(v, w3, a3); a2 = Vector512.FusedMultiplyAdd(v, w5, a2);
+            v = Vector512.Create(p[10]); a5 = Vector512.FusedMultiplyAdd(v, w0, a5); a4 = Vector512.FusedMultiplyAdd(v, w2, a4); a3 = Vector512.FusedMultiplyAdd(v, w4, a3);
+            v = Vector512.Create(p[11]); a5 = Vector512.FusedMultiplyAdd(v, w1, a5); a4 = Vector512.FusedMultiplyAdd(v, w3, a4); a3 = Vector512.FusedMultiplyAdd(v, w5, a3);
+            v = Vector512.Create(p[12]); a6 = Vector512.FusedMultiplyAdd(v, w0, a6); a5 = Vector512.FusedMultiplyAdd(v, w2, a5); a4 = Vector512.FusedMultiplyAdd(v, w4, a4);
+            v = Vector512.Create(p[13]); a6 = Vector512.FusedMultiplyAdd(v, w1, a6); a5 = Vector512.FusedMultiplyAdd(v, w3, a5); a4 = Vector512.FusedMultiplyAdd(v, w5, a4);
+            v = Vector512.Create(p[14]); a7 = Vector512.FusedMultiplyAdd(v, w0, a7); a6 = Vector512.FusedMultiplyAdd(v, w2, a6); a5 = Vector512.FusedMultiplyAdd(v, w4, a5);
+            v = Vector512.Create(p[15]); a7 = Vector512.FusedMultiplyAdd(v, w1, a7); a6 = Vector512.FusedMultiplyAdd(v, w3, a6); a5 = Vector512.FusedMultiplyAdd(v, w5, a5);
+            v = Vector512.Create(p[16]); a8 = Vector512.FusedMultiplyAdd(v, w0, a8); a7 = Vector512.FusedMultiplyAdd(v, w2, a7); a6 = Vector512.FusedMultiplyAdd(v, w4, a6);
+            v = Vector512.Create(p[17]); a8 = Vector512.FusedMultiplyAdd(v, w1, a8); a7 = Vector512.FusedMultiplyAdd(v, w3, a7); a6 = Vector512.FusedMultiplyAdd(v, w5, a6);
+            v = Vector512.Create(p[18]); a9 = Vector512.FusedMultiplyAdd(v, w0, a9); a8 = Vector512.FusedMultiplyAdd(v, w2, a8); a7 = Vector512.FusedMultiplyAdd(v, w4, a7);
+            v = Vector512.Create(p[19]); a9 = Vector512.FusedMultiplyAdd(v, w1, a9); a8 = Vector512.FusedMultiplyAdd(v, w3, a8); a7 = Vector512.FusedMultiplyAdd(v, w5, a7);
+            v = Vector512.Create(p[20]); aa = Vector512.FusedMultiplyAdd(v, w0, aa); a9 = Vector512.FusedMultiplyAdd(v, w2, a9); a8 = Vector512.FusedMultiplyAdd(v, w4, a8);
+            v = Vector512.Create(p[21]); aa = Vector512.FusedMultiplyAdd(v, w1, aa); a9 = Vector512.FusedMultiplyAdd(v, w3, a9); a8 = Vector512.FusedMultiplyAdd(v, w5, a8);
+            v = Vector512.Create(p[22]); ab = Vector512.FusedMultiplyAdd(v, w0, ab); aa = Vector512.FusedMultiplyAdd(v, w2, aa); a9 = Vector512.FusedMultiplyAdd(v, w4, a9);
+            v = Vector512.Create(p[23]); ab = Vector512.FusedMultiplyAdd(v, w1, ab); aa = Vector512.FusedMultiplyAdd(v, w3, aa); a9 = Vector512.FusedMultiplyAdd(v, w5, a9);
+            v = Vector512.Create(p[24]); ac = Vector512.FusedMultiplyAdd(v, w0, ac); ab = Vector512.FusedMultiplyAdd(v, w2, ab); aa = Vector512.FusedMultiplyAdd(v, w4, aa);
+            v = Vector512.Create(p[25]); ac = Vector512.FusedMultiplyAdd(v, w1, ac); ab = Vector512.FusedMultiplyAdd(v, w3, ab); aa = Vector512.FusedMultiplyAdd(v, w5, aa);
+            v = Vector512.Create(p[26]); ad = Vector512.FusedMultiplyAdd(v, w0, ad); ac = Vector512.FusedMultiplyAdd(v, w2, ac); ab = Vector512.FusedMultiplyAdd(v, w4, ab);
+            v = Vector512.Create(p[27]); ad = Vector512.FusedMultiplyAdd(v, w1, ad); ac = Vector512.FusedMultiplyAdd(v, w3, ac); ab = Vector512.FusedMultiplyAdd(v, w5, ab);
+            v = Vector512.Create(p[28]); ae = Vector512.FusedMultiplyAdd(v, w0, ae); ad = Vector512.FusedMultiplyAdd(v, w2, ad); ac = Vector512.FusedMultiplyAdd(v, w4, ac);
+            v = Vector512.Create(p[29]); ae = Vector512.FusedMultiplyAdd(v, w1, ae); ad = Vector512.FusedMultiplyAdd(v, w3, ad); ac = Vector512.FusedMultiplyAdd(v, w5, ac);
+            v = Vector512.Create(p[30]); af = Vector512.FusedMultiplyAdd(v, w0, af); ae = Vector512.FusedMultiplyAdd(v, w2, ae); ad = Vector512.FusedMultiplyAdd(v, w4, ad);
+            v = Vector512.Create(p[31]); af = Vector512.FusedMultiplyAdd(v, w1, af); ae = Vector512.FusedMultiplyAdd(v, w3, ae); ad = Vector512.FusedMultiplyAdd(v, w5, ad);
+            v = Vector512.Create(p[32]); af = Vector512.FusedMultiplyAdd(v, w2, af); ae = Vector512.FusedMultiplyAdd(v, w4, ae);
+            v = Vector512.Create(p[33]); af = Vector512.FusedMultiplyAdd(v, w3, af); ae = Vector512.FusedMultiplyAdd(v, w5, ae);
+            v = Vector512.Create(p[34]); af = Vector512.FusedMultiplyAdd(v, w4, af);
+            v = Vector512.Create(p[35]); af = Vector512.FusedMultiplyAdd(v, w5, af);
+        }
+        Put(Clamp.Of(a0, vlo, vhi), o, n); Put(Clamp.Of(a1, vlo, vhi), o + OC, n); Put(Clamp.Of(a2, vlo, vhi), o + 2 * OC, n); Put(Clamp.Of(a3, vlo, vhi), o + 3 * OC, n);
+        Put(Clamp.Of(a4, vlo, vhi), o + 4 * OC, n); Put(Clamp.Of(a5, vlo, vhi), o + 5 * OC, n); Put(Clamp.Of(a6, vlo, vhi), o + 6 * OC, n); Put(Clamp.Of(a7, vlo, vhi), o + 7 * OC, n);
+        o += 8 * OC;
+        Put(Clamp.Of(a8, vlo, vhi), o, n); Put(Clamp.Of(a9, vlo, vhi), o + OC, n); Put(Clamp.Of(aa, vlo, vhi), o + 2 * OC, n); Put(Clamp.Of(ab, vlo, vhi), o + 3 * OC, n);
+        Put(Clamp.Of(ac, vlo, vhi), o + 4 * OC, n); Put(Clamp.Of(ad, vlo, vhi), o + 5 * OC, n); Put(Clamp.Of(ae, vlo, vhi), o + 6 * OC, n); Put(Clamp.Of(af, vlo, vhi), o + 7 * OC, n);
+    }
+
 
     static void Single512(float* x, float* wc, in ConvGeometry g, int ih, int iw, Vector512<float> a0, Vector512<float> a1, Vector512<float> lo, Vector512<float> hi, float* o, int last)
     {
