@@ -20,6 +20,12 @@ public static class Compare
         public bool Ptq { get; init; }
         /// <summary>Convert with the first input's shape taken from <see cref="Input"/>'s .npy (symbolic dimensions made concrete).</summary>
         public bool FixInputShape { get; init; }
+        /// <summary>Several graph inputs by name, each from its .npy (float32 or int64) at the file's exact shape, made
+        /// concrete at conversion; replaces <see cref="Input"/>. Every output is bound for ORT and compared by name.</summary>
+        public (string Name, string Npy)[]? Inputs { get; init; }
+        /// <summary>Inputs of <see cref="Inputs"/> whose value is folded at conversion (`edgenet-convert --input-value`:
+        /// Silero VAD's sample rate, which selects an If branch).</summary>
+        public string[] FixedValues { get; init; } = [];
     }
     public sealed record Row(string Model, int Threads, double EdgeP50, double EdgeP90, double OrtP50, double OrtP90, long AllocatedPerRun, double MaxAbsDiff)
     {
@@ -46,6 +52,7 @@ public static class Compare
         foreach (var c in cases)
         {
             if (!File.Exists(c.Onnx)) { log.WriteLine($"skip {c.Name}: {c.Onnx} not found"); continue; }
+            if (c.Inputs is not null) { rows.AddRange(RunNamed(c, threads, iters, log)); continue; }
             var options = new ConvertOptions();
             if (c.FixInputShape && c.Input is not null)
             {
@@ -86,32 +93,97 @@ public static class Compare
                 void RunEdge() => session.Run(batch);
                 void RunOrt() => ort.Run(runOpts, inNames, ins, outNames, outs);
 
-                // Warm up both (JIT tiers, caches), then interleave.
-                var warm = Stopwatch.StartNew();
-                while (warm.ElapsedMilliseconds < 300) { Fill(); RunEdge(); RunOrt(); }
-                int n = iters > 0 ? iters : Math.Clamp((int)(2000.0 / Math.Max(0.001, warm.Elapsed.TotalMilliseconds / 50)), 50, 5000);
-                var te = new double[n]; var to = new double[n];
-                long alloc = 0;
-                for (int i = 0; i < n; i++)
-                {
-                    Fill();
-                    long a0 = GC.GetAllocatedBytesForCurrentThread();
-                    long s0 = Stopwatch.GetTimestamp();
-                    RunEdge();
-                    te[i] = Stopwatch.GetElapsedTime(s0).TotalMicroseconds;
-                    alloc += GC.GetAllocatedBytesForCurrentThread() - a0;
-                    long s1 = Stopwatch.GetTimestamp();
-                    RunOrt();
-                    to[i] = Stopwatch.GetElapsedTime(s1).TotalMicroseconds;
-                }
-                Array.Sort(te); Array.Sort(to);
+                var (te, to, alloc) = Time(Fill, RunEdge, RunOrt, iters);
                 var edgeOut = session.Output(0);
                 double diff = 0;
                 for (int i = 0; i < Math.Min(edgeOut.Length, yOrt.Length); i++) diff = Math.Max(diff, Math.Abs(edgeOut[i] - yOrt[i]));
-                var row = new Row(c.Name, t, P(te, 0.5), P(te, 0.9), P(to, 0.5), P(to, 0.9), alloc / n, diff);
-                rows.Add(row);
-                log.WriteLine($"{row.Model,-28} threads {t}: EdgeNet p50 {row.EdgeP50,9:F1} µs p90 {row.EdgeP90,9:F1} | ORT p50 {row.OrtP50,9:F1} µs p90 {row.OrtP90,9:F1} | ratio {row.Ratio,5:F2} | alloc {row.AllocatedPerRun} B | max|Δ| {row.MaxAbsDiff:G2} | p10 ratio {P(te, 0.1) / P(to, 0.1):F2}");   // the fast tail: least disturbed on a loaded machine
+                rows.Add(Report(c.Name, t, te, to, alloc, diff, log));
             }
+        }
+        return rows;
+    }
+
+    /// <summary>Warms both engines up (JIT tiers, caches), then runs them interleaved; returns both sorted times (µs)
+    /// and EdgeNet's bytes allocated per run.</summary>
+    static (double[] Edge, double[] Ort, long Alloc) Time(Action fill, Action runEdge, Action runOrt, int iters)
+    {
+        var warm = Stopwatch.StartNew();
+        while (warm.ElapsedMilliseconds < 300) { fill(); runEdge(); runOrt(); }
+        int n = iters > 0 ? iters : Math.Clamp((int)(2000.0 / Math.Max(0.001, warm.Elapsed.TotalMilliseconds / 50)), 50, 5000);
+        var te = new double[n]; var to = new double[n];
+        long alloc = 0;
+        for (int i = 0; i < n; i++)
+        {
+            fill();
+            long a0 = GC.GetAllocatedBytesForCurrentThread();
+            long s0 = Stopwatch.GetTimestamp();
+            runEdge();
+            te[i] = Stopwatch.GetElapsedTime(s0).TotalMicroseconds;
+            alloc += GC.GetAllocatedBytesForCurrentThread() - a0;
+            long s1 = Stopwatch.GetTimestamp();
+            runOrt();
+            to[i] = Stopwatch.GetElapsedTime(s1).TotalMicroseconds;
+        }
+        Array.Sort(te); Array.Sort(to);
+        return (te, to, alloc / n);
+    }
+
+    static Row Report(string name, int threads, double[] te, double[] to, long alloc, double diff, TextWriter log)
+    {
+        var row = new Row(name, threads, P(te, 0.5), P(te, 0.9), P(to, 0.5), P(to, 0.9), alloc, diff);
+        log.WriteLine($"{row.Model,-28} threads {threads}: EdgeNet p50 {row.EdgeP50,9:F1} µs p90 {row.EdgeP90,9:F1} | ORT p50 {row.OrtP50,9:F1} µs p90 {row.OrtP90,9:F1} | ratio {row.Ratio,5:F2} | alloc {row.AllocatedPerRun} B | max|Δ| {row.MaxAbsDiff:G2} | p10 ratio {P(te, 0.1) / P(to, 0.1):F2}");   // the fast tail: least disturbed on a loaded machine
+        return row;
+    }
+
+    /// <summary>A case with named inputs (<see cref="Case.Inputs"/>): float32 and int64 feeds at their files' shapes,
+    /// every output bound for ORT (preallocated, shapes from one probe run) and compared with EdgeNet's by name.</summary>
+    static List<Row> RunNamed(Case c, int[] threads, int iters, TextWriter log)
+    {
+        var rows = new List<Row>();
+        var feeds = c.Inputs!.Select(f => (f.Name, Data: Npy.Read(f.Npy))).ToList();
+        static double[] Values(NpyArray a) => a.Floats?.Select(v => (double)v).ToArray() ?? a.Longs!.Select(v => (double)v).ToArray();
+        var model = OnnxImporter.Convert(c.Onnx, new ConvertOptions
+        {
+            InputShapes = feeds.Where(f => f.Data.Shape.Length > 0).ToDictionary(f => f.Name, f => f.Data.Shape),
+            InputValues = feeds.Where(f => c.FixedValues.Contains(f.Name)).ToDictionary(f => f.Name, f => Values(f.Data)),
+        });
+        foreach (int t in threads)
+        {
+            using var session = new Session(model, 1, KernelOptions.Default with { Threads = t });
+            using var so = new SessionOptions { IntraOpNumThreads = t, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            using var ort = new InferenceSession(c.OrtOnnx ?? c.Onnx, so);
+            // An input the converter found unused is not EdgeNet's (ORT still takes it).
+            var edgeNames = Enumerable.Range(0, model.Inputs.Count).Select(i => model.Input(i).Name).ToList();
+            var edgeIn = feeds.Where(f => edgeNames.Contains(f.Name))
+                .Select(f => (Index: session.InputIndex(f.Name), Bytes: f.Data.ToBytes(session.InputType(session.InputIndex(f.Name)), out _))).ToArray();
+            var ins = feeds.Select(f =>
+            {
+                long[] shape = f.Data.Shape.Select(d => (long)d).ToArray();
+                return f.Data.Floats is { } x ? OrtValue.CreateTensorValueFromMemory(x, shape) : OrtValue.CreateTensorValueFromMemory(f.Data.Longs!, shape);
+            }).ToArray();
+            string[] inNames = feeds.Select(f => f.Name).ToArray(), outNames = ort.OutputNames.ToArray();
+            using var runOpts = new RunOptions();
+            long[][] outShapes;
+            using (var probe = ort.Run(runOpts, inNames, ins, outNames))   // outputs' shapes (symbolic dimensions made concrete)
+                outShapes = probe.Select(v => v.GetTensorTypeAndShape().Shape).ToArray();
+            var yOrt = outShapes.Select(s => new float[s.Aggregate(1L, (a, d) => a * d)]).ToArray();
+            var outs = yOrt.Select((y, k) => OrtValue.CreateTensorValueFromMemory(y, outShapes[k])).ToArray();
+
+            void Fill() { foreach (var (index, bytes) in edgeIn) bytes.CopyTo(session.InputBytes(index, 1)); }
+            void RunEdge() => session.Run(1);
+            void RunOrt() => ort.Run(runOpts, inNames, ins, outNames, outs);
+            var (te, to, alloc) = Time(Fill, RunEdge, RunOrt, iters);
+
+            double diff = 0;
+            for (int k = 0; k < outNames.Length; k++)
+            {
+                var y = session.Output(session.OutputIndex(outNames[k]));
+                for (int i = 0; i < Math.Min(y.Length, yOrt[k].Length); i++) diff = Math.Max(diff, Math.Abs(y[i] - yOrt[k][i]));
+            }
+            rows.Add(Report(c.Name, t, te, to, alloc, diff, log));
+            foreach (var v in ins) v.Dispose();
+            foreach (var v in outs) v.Dispose();
         }
         return rows;
     }

@@ -8,7 +8,11 @@ namespace EdgeNet.Bench;
 /// of `edgenet bench --profile` when a model is slower than ORT and the question is which op loses.</summary>
 public static class OrtProfile
 {
-    public static void Run(string onnx, string? input, int runs, TextWriter log)
+    public static void Run(string onnx, string? input, int runs, TextWriter log) => Run(onnx, input is null ? [] : [input], runs, log);
+
+    /// <summary>Inputs as "X.npy" (the first graph input) or "NAME=X.npy" each (several inputs, float32 or int64 at the
+    /// file's shape: MiniLM's ids and mask, Silero's input/state/sr).</summary>
+    public static void Run(string onnx, string[] inputs, int runs, TextWriter log)
     {
         using var so = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
@@ -17,12 +21,28 @@ public static class OrtProfile
         so.ProfileOutputPathPrefix = prefix;
         using var ort = new InferenceSession(onnx, so);
         var meta = ort.InputMetadata.First();
-        // The input file's shape where given: a model with symbolic dimensions (PP-OCR's [N,3,H,W]) would otherwise run on 1×1.
-        var npy = input is not null ? Npy.Read(input) : null;
-        long[] shape = npy is not null ? npy.Shape.Select(d => (long)d).ToArray() : meta.Value.Dimensions.Select(d => (long)Math.Max(1, d)).ToArray();
-        float[] x = npy is not null ? npy.Floats! : new float[shape.Aggregate(1L, (a, d) => a * d)];
-        using var inVal = OrtValue.CreateTensorValueFromMemory(x, shape);
-        for (int i = 0; i < runs; i++) { using var r = ort.Run(new RunOptions(), [meta.Key], [inVal], ort.OutputNames); }
+        var names = new List<string>(); var values = new List<OrtValue>();
+        if (inputs.Length == 1 && !inputs[0].Contains('='))
+        {
+            // The input file's shape where given: a model with symbolic dimensions (PP-OCR's [N,3,H,W]) would otherwise run on 1×1.
+            var npy = Npy.Read(inputs[0]);
+            names.Add(meta.Key); values.Add(OrtValue.CreateTensorValueFromMemory(npy.Floats!, npy.Shape.Select(d => (long)d).ToArray()));
+        }
+        else if (inputs.Length == 0)
+        {
+            long[] shape = meta.Value.Dimensions.Select(d => (long)Math.Max(1, d)).ToArray();
+            names.Add(meta.Key); values.Add(OrtValue.CreateTensorValueFromMemory(new float[shape.Aggregate(1L, (a, d) => a * d)], shape));
+        }
+        else
+            foreach (var spec in inputs)
+            {
+                var (name, npy) = (spec[..spec.IndexOf('=')], Npy.Read(spec[(spec.IndexOf('=') + 1)..]));
+                long[] shape = npy.Shape.Select(d => (long)d).ToArray();
+                names.Add(name);
+                values.Add(npy.Floats is { } f ? OrtValue.CreateTensorValueFromMemory(f, shape) : OrtValue.CreateTensorValueFromMemory(npy.Longs!, shape));
+            }
+        for (int i = 0; i < runs; i++) { using var r = ort.Run(new RunOptions(), names, values, ort.OutputNames); }
+        foreach (var v in values) v.Dispose();
         string file = ort.EndProfiling();
         var perNode = new Dictionary<string, (string Op, double Us, int N)>();
         using (var doc = JsonDocument.Parse(File.ReadAllText(file)))

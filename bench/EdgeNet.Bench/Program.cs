@@ -4,12 +4,12 @@ using EdgeNet.Bench;
 // dotnet run --project bench/EdgeNet.Bench -c Release -- compare [--shared ../shared] [--threads 1,2] [--iters N] [--out bench/results]
 // dotnet run --project bench/EdgeNet.Bench -c Release -- micro [BenchmarkDotNet filters]
 // dotnet run --project bench/EdgeNet.Bench -c Release -- peak
-// dotnet run --project bench/EdgeNet.Bench -c Release -- ort-profile MODEL.onnx [INPUT.npy]   (ORT's per-node times, 1 thread)
+// dotnet run --project bench/EdgeNet.Bench -c Release -- ort-profile MODEL.onnx [INPUT.npy | NAME=X.npy ...]   (ORT's per-node times, 1 thread)
 // dotnet run --project bench/EdgeNet.Bench -c Release -- conv-probe MODEL.enet [RUNS] [NODE|all] [INPUT.npy]   (each conv's fastest time and GFLOP/s)
 // dotnet run --project bench/EdgeNet.Bench -c Release -- conv-shape H W C OC K STRIDE [RUNS]   (one channels-last conv of that shape, random data)
 if (args is ["--", ..]) args = args[1..];   // `dotnet EdgeNet.Bench.dll -- peak` as under `dotnet run ... -- peak`
 if (args.Length > 0 && args[0] == "micro") { BenchmarkSwitcher.FromAssembly(typeof(KernelBenchmarks).Assembly).Run(args[1..]); return 0; }
-if (args.Length > 1 && args[0] == "ort-profile") { OrtProfile.Run(args[1], args.Length > 2 ? args[2] : null, 300, Console.Out); return 0; }
+if (args.Length > 1 && args[0] == "ort-profile") { OrtProfile.Run(args[1], args[2..], 300, Console.Out); return 0; }
 if (args.Length > 1 && args[0] == "conv-probe") { ConvProbe.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 20, Console.Out, args.Length > 3 ? args[3] : null, args.Length > 4 ? args[4] : null); return 0; }
 if (args.Length > 6 && args[0] == "conv-shape") { ConvProbe.OneShape([.. args[1..7].Select(int.Parse)], args.Length > 7 ? int.Parse(args[7]) : 20, Console.Out); return 0; }
 if (args.Length > 1 && args[0] == "nodes") { NodeProbe.Run(args[1], 20000, Console.Out); return 0; }
@@ -30,7 +30,7 @@ if (args.Length > 0 && args[0] == "int8-gemm") { GemmInt8Probe.Run(Console.Out);
 // Anything else but compare's options is a typo or a command short of its arguments: not a compare that rewrites bench/results.
 if (args.Length > 0 && args[0] != "compare" && !args[0].StartsWith("--", StringComparison.Ordinal))
 {
-    Console.Error.WriteLine($"unknown command or missing arguments: '{string.Join(' ', args)}' (compare [--only NAME] [--threads 1,2] [--iters N] [--out DIR] | micro | peak | int8-gemm | finetune-step | ort-profile MODEL.onnx [INPUT.npy] | conv-probe MODEL.enet [RUNS] [NODE|all] [INPUT.npy] | conv-shape H W C OC K STRIDE [RUNS] | nodes MODEL.enet | multi MODEL.onnx L NAME=X.npy...)");
+    Console.Error.WriteLine($"unknown command or missing arguments: '{string.Join(' ', args)}' (compare [--only NAME] [--threads 1,2] [--iters N] [--out DIR] | micro | peak | int8-gemm | finetune-step | ort-profile MODEL.onnx [INPUT.npy | NAME=X.npy ...] | conv-probe MODEL.enet [RUNS] [NODE|all] [INPUT.npy] | conv-shape H W C OC K STRIDE [RUNS] | nodes MODEL.enet | multi MODEL.onnx L NAME=X.npy...)");
     return 2;
 }
 
