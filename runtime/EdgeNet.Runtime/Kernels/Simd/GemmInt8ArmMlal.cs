@@ -7,12 +7,12 @@ namespace EdgeNet.Kernels.Simd;
 
 /// <summary>
 /// The A72 (arm64 without Dp) int8 GEMM with activations in A, in the shape of MLAS's QgemmS8S8KernelNeon: a tile
-/// of 4 rows × 4 columns over k blocks of 16, where each column's 16 weights and each row's 16 activations are two
-/// 64-bit vectors (LDP), and each (row, column) pair costs SMULL + SMLAL + SADALP per 16 k: 3 instructions per 16
-/// multiply-adds, every loaded vector used four times. The SDOT-layout kernel (<see cref="TileNeonFused"/>) multiplies
+/// of 4 rows × 4 columns over k blocks of 16, where each column's 16 weights and each row's 16 activations are one
+/// 128-bit vector, and each (row, column) pair costs SMULL (k 0-7) + SMLAL2 (k 8-15) + SADALP per 16 k: 3
+/// instructions per 16 multiply-adds, every loaded vector used four times; the rows are one pointer and offsets. The SDOT-layout kernel (<see cref="TileNeonFused"/>) multiplies
 /// 4 k of a broadcast row at a time and pays a broadcast and twice the loads per product.
 /// B is packed for it by <see cref="PackMlal"/> (16-column panels, in each four groups of 4 columns, in each k block
-/// of 16 the 4 columns' 16 bytes); A is row-major with rows padded to a multiple of 4 k, as for the SDOT layout.
+/// of 16 the 4 columns' k 0-7, then their k 8-15); A is row-major with rows padded to a multiple of 4 k, as for the SDOT layout.
 /// The tile's int32 sums go through ADDP to columns and the requantization in registers; the same integers as
 /// <see cref="Kernels.Int8.Requantize.Columns"/> after the int32 GEMM, bit for bit.
 /// </summary>
@@ -31,8 +31,8 @@ internal static unsafe partial class GemmInt8
         int k16 = KPad16(K), n16 = (N + NR - 1) / NR * NR;
         for (int j = 0; j < n16; j++)
         {
-            sbyte* d = dst + (long)(j / NR) * NR * k16 + (j % NR / 4) * 4 * k16 + (j % 4) * 16;   // panel, group, column
-            for (int k = 0; k < k16; k++) d[k / 16 * 64 + k % 16] = j < N && k < K ? src[k * ldk + j * ldj] : (sbyte)0;
+            sbyte* d = dst + (long)(j / NR) * NR * k16 + (j % NR / 4) * 4 * k16 + (j % 4) * 8;   // panel, group, column
+            for (int k = 0; k < k16; k++) d[k / 16 * 64 + k % 16 / 8 * 32 + k % 8] = j < N && k < K ? src[k * ldk + j * ldj] : (sbyte)0;
         }
     }
 
@@ -75,67 +75,72 @@ internal static unsafe partial class GemmInt8
         bool pairs = TPairs.Value, clamp = TClamp.Value;
         nint blocks = kp / 16, rest = kp % 16;   // full k blocks, then 0, 4, 8 or 12 k
         sbyte* t = stackalloc sbyte[16];
-        var top = Vector128.Create((float)(hi - zp)); var z = Vector128.Create(zp); var bottom = Vector128.Create((sbyte)lo);
+        var top = Vector128.Create((float)(hi - zp)); var z = Vector128.Create((short)zp); var bottom = Vector128.Create((sbyte)lo);
+        // The group's bias and multipliers, loaded once for all its row tiles (the JIT reloaded them per tile)
+        var vbias = Vector128.Load(bias); var vmult = Vector128.Load(mult);
+        // Rows 1-3 as offsets from row 0, so the k loop steps one A pointer and loads each row's 16 k as one
+        // q register (LDR q, [a0, d_r]); the last rows of a partial tile recompute row 0 (offset 0).
+        nint d1 = lda, d2 = 2 * (nint)lda, d3 = 3 * (nint)lda;
         for (int i = 0; i < rows; i += 4, a += 4 * (long)lda, o += 4 * (long)ldo)
         {
             int m = rows - i;
-            sbyte* a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, bk = b;
-            if (m < 4) { a3 = a; if (m < 3) a2 = a; if (m < 2) a1 = a; }   // the last rows: recompute row 0
+            if (m < 4) { d3 = 0; if (m < 3) d2 = 0; if (m < 2) d1 = 0; }
+            sbyte* a0 = a, bk = b;
             Vector128<int> c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
             nint n = blocks;
             if (n > 0)   // the first block starts the sums (SADDLP): no zeroing
             {
-                var b0 = Vector64.Load(bk); var b0h = Vector64.Load(bk + 8); var b1 = Vector64.Load(bk + 16); var b1h = Vector64.Load(bk + 24);
-                var b2 = Vector64.Load(bk + 32); var b2h = Vector64.Load(bk + 40); var b3 = Vector64.Load(bk + 48); var b3h = Vector64.Load(bk + 56);
-                Row4Start(out c00, out c01, out c02, out c03, Vector64.Load(a0), Vector64.Load(a0 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h, pairs);
-                Row4Start(out c10, out c11, out c12, out c13, Vector64.Load(a1), Vector64.Load(a1 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h, pairs);
-                Row4Start(out c20, out c21, out c22, out c23, Vector64.Load(a2), Vector64.Load(a2 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h, pairs);
-                Row4Start(out c30, out c31, out c32, out c33, Vector64.Load(a3), Vector64.Load(a3 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h, pairs);
-                a0 += 16; a1 += 16; a2 += 16; a3 += 16; bk += 64; n--;
+                var l0 = Vector64.Load(bk); var l1 = Vector64.Load(bk + 8); var l2 = Vector64.Load(bk + 16); var l3 = Vector64.Load(bk + 24);
+                    var h0 = Vector128.Load(bk + 24); var h2 = Vector128.Load(bk + 40); var h1 = Vector128.Load(bk + 32); var h3 = Vector128.Load(bk + 48);
+                Row4Start(out c00, out c01, out c02, out c03, Vector128.Load(a0), l0, l1, l2, l3, h0, h1, h2, h3, pairs);
+                Row4Start(out c10, out c11, out c12, out c13, Vector128.Load(a0 + d1), l0, l1, l2, l3, h0, h1, h2, h3, pairs);
+                Row4Start(out c20, out c21, out c22, out c23, Vector128.Load(a0 + d2), l0, l1, l2, l3, h0, h1, h2, h3, pairs);
+                Row4Start(out c30, out c31, out c32, out c33, Vector128.Load(a0 + d3), l0, l1, l2, l3, h0, h1, h2, h3, pairs);
+                a0 += 16; bk += 64; n--;
             }
             else
             {
                 c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = default;
             }
             if (pairs)
-                for (; n > 0; n--, a0 += 16, a1 += 16, a2 += 16, a3 += 16, bk += 64)
+                for (; n > 0; n--, a0 += 16, bk += 64)
                 {
-                    var b0 = Vector64.Load(bk); var b0h = Vector64.Load(bk + 8); var b1 = Vector64.Load(bk + 16); var b1h = Vector64.Load(bk + 24);
-                    var b2 = Vector64.Load(bk + 32); var b2h = Vector64.Load(bk + 40); var b3 = Vector64.Load(bk + 48); var b3h = Vector64.Load(bk + 56);
-                    Row4Pairs(ref c00, ref c01, ref c02, ref c03, Vector64.Load(a0), Vector64.Load(a0 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                    Row4Pairs(ref c10, ref c11, ref c12, ref c13, Vector64.Load(a1), Vector64.Load(a1 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                    Row4Pairs(ref c20, ref c21, ref c22, ref c23, Vector64.Load(a2), Vector64.Load(a2 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                    Row4Pairs(ref c30, ref c31, ref c32, ref c33, Vector64.Load(a3), Vector64.Load(a3 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                    var l0 = Vector64.Load(bk); var l1 = Vector64.Load(bk + 8); var l2 = Vector64.Load(bk + 16); var l3 = Vector64.Load(bk + 24);
+                    var h0 = Vector128.Load(bk + 24); var h2 = Vector128.Load(bk + 40); var h1 = Vector128.Load(bk + 32); var h3 = Vector128.Load(bk + 48);
+                    Row4Pairs(ref c00, ref c01, ref c02, ref c03, Vector128.Load(a0), l0, l1, l2, l3, h0, h1, h2, h3);
+                    Row4Pairs(ref c10, ref c11, ref c12, ref c13, Vector128.Load(a0 + d1), l0, l1, l2, l3, h0, h1, h2, h3);
+                    Row4Pairs(ref c20, ref c21, ref c22, ref c23, Vector128.Load(a0 + d2), l0, l1, l2, l3, h0, h1, h2, h3);
+                    Row4Pairs(ref c30, ref c31, ref c32, ref c33, Vector128.Load(a0 + d3), l0, l1, l2, l3, h0, h1, h2, h3);
                 }
             else   // weights of −128: two products could reach 2^15
-                for (; n > 0; n--, a0 += 16, a1 += 16, a2 += 16, a3 += 16, bk += 64)
+                for (; n > 0; n--, a0 += 16, bk += 64)
                 {
-                    var b0 = Vector64.Load(bk); var b0h = Vector64.Load(bk + 8); var b1 = Vector64.Load(bk + 16); var b1h = Vector64.Load(bk + 24);
-                    var b2 = Vector64.Load(bk + 32); var b2h = Vector64.Load(bk + 40); var b3 = Vector64.Load(bk + 48); var b3h = Vector64.Load(bk + 56);
-                    Row4(ref c00, ref c01, ref c02, ref c03, Vector64.Load(a0), Vector64.Load(a0 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                    Row4(ref c10, ref c11, ref c12, ref c13, Vector64.Load(a1), Vector64.Load(a1 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                    Row4(ref c20, ref c21, ref c22, ref c23, Vector64.Load(a2), Vector64.Load(a2 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                    Row4(ref c30, ref c31, ref c32, ref c33, Vector64.Load(a3), Vector64.Load(a3 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                    var l0 = Vector64.Load(bk); var l1 = Vector64.Load(bk + 8); var l2 = Vector64.Load(bk + 16); var l3 = Vector64.Load(bk + 24);
+                    var h0 = Vector128.Load(bk + 24); var h2 = Vector128.Load(bk + 40); var h1 = Vector128.Load(bk + 32); var h3 = Vector128.Load(bk + 48);
+                    Row4(ref c00, ref c01, ref c02, ref c03, Vector128.Load(a0), l0, l1, l2, l3, h0, h1, h2, h3);
+                    Row4(ref c10, ref c11, ref c12, ref c13, Vector128.Load(a0 + d1), l0, l1, l2, l3, h0, h1, h2, h3);
+                    Row4(ref c20, ref c21, ref c22, ref c23, Vector128.Load(a0 + d2), l0, l1, l2, l3, h0, h1, h2, h3);
+                    Row4(ref c30, ref c31, ref c32, ref c33, Vector128.Load(a0 + d3), l0, l1, l2, l3, h0, h1, h2, h3);
                 }
             if (rest == 8)   // k 0-7 of the last block (MobileNet's 24 channels)
             {
-                var b0 = Vector64.Load(bk); var b1 = Vector64.Load(bk + 16); var b2 = Vector64.Load(bk + 32); var b3 = Vector64.Load(bk + 48);
+                var b0 = Vector64.Load(bk); var b1 = Vector64.Load(bk + 8); var b2 = Vector64.Load(bk + 16); var b3 = Vector64.Load(bk + 24);
                 Row4Half(ref c00, ref c01, ref c02, ref c03, Vector64.Load(a0), b0, b1, b2, b3);
-                Row4Half(ref c10, ref c11, ref c12, ref c13, Vector64.Load(a1), b0, b1, b2, b3);
-                Row4Half(ref c20, ref c21, ref c22, ref c23, Vector64.Load(a2), b0, b1, b2, b3);
-                Row4Half(ref c30, ref c31, ref c32, ref c33, Vector64.Load(a3), b0, b1, b2, b3);
+                Row4Half(ref c10, ref c11, ref c12, ref c13, Vector64.Load(a0 + d1), b0, b1, b2, b3);
+                Row4Half(ref c20, ref c21, ref c22, ref c23, Vector64.Load(a0 + d2), b0, b1, b2, b3);
+                Row4Half(ref c30, ref c31, ref c32, ref c33, Vector64.Load(a0 + d3), b0, b1, b2, b3);
             }
             else if (rest != 0)   // 4 or 12 k: B is zero past K, A's rows end at kp, so read only what is there
             {
-                var b0 = Vector64.Load(bk); var b0h = Vector64.Load(bk + 8); var b1 = Vector64.Load(bk + 16); var b1h = Vector64.Load(bk + 24);
-                var b2 = Vector64.Load(bk + 32); var b2h = Vector64.Load(bk + 40); var b3 = Vector64.Load(bk + 48); var b3h = Vector64.Load(bk + 56);
-                Row4(ref c00, ref c01, ref c02, ref c03, Low(a0, rest), High(a0, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                Row4(ref c10, ref c11, ref c12, ref c13, Low(a1, rest), High(a1, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                Row4(ref c20, ref c21, ref c22, ref c23, Low(a2, rest), High(a2, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                Row4(ref c30, ref c31, ref c32, ref c33, Low(a3, rest), High(a3, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                var b0 = Vector64.Load(bk); var b1 = Vector64.Load(bk + 8); var b2 = Vector64.Load(bk + 16); var b3 = Vector64.Load(bk + 24);
+                var b0h = Vector64.Load(bk + 32); var b1h = Vector64.Load(bk + 40); var b2h = Vector64.Load(bk + 48); var b3h = Vector64.Load(bk + 56);
+                Row4Parts(ref c00, ref c01, ref c02, ref c03, Low(a0, rest), High(a0, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                Row4Parts(ref c10, ref c11, ref c12, ref c13, Low(a0 + d1, rest), High(a0 + d1, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                Row4Parts(ref c20, ref c21, ref c22, ref c23, Low(a0 + d2, rest), High(a0 + d2, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                Row4Parts(ref c30, ref c31, ref c32, ref c33, Low(a0 + d3, rest), High(a0 + d3, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
             }
             var bytes = Requantize4x4(Columns(c00, c01, c02, c03), Columns(c10, c11, c12, c13), Columns(c20, c21, c22, c23), Columns(c30, c31, c32, c33),
-                                      Vector128.Load(bias), Vector128.Load(mult), z, top, bottom, clamp);
+                                      vbias, vmult, z, top, bottom, clamp);
             if (m >= 4 && w == 4)
             {
                 sbyte* o1 = o + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
@@ -151,11 +156,11 @@ internal static unsafe partial class GemmInt8
 
     /// <summary>Four rows' column sums (bias added) requantized: 16 int8, row r in bytes 4r..4r+3. The clamp to
     /// [lo, hi] is FMINNM against hi − zp before the rounding convert (NaN and +∞ go to hi, as in QuantMath), then
-    /// saturating steps (FCVTNS, SQADD, SQXTN) and SMAX lo on the bytes: below lo every step only saturates further.
+    /// saturating steps (FCVTNS, SQXTN, SQADD, SQXTN) and SMAX lo on the bytes: below lo every step only saturates further.
     /// Without <paramref name="clamp"/> (GemmInt8.SaturationClamps: the int8 range, |acc·m| &lt; 2^30) the narrows alone.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector128<sbyte> Requantize4x4(Vector128<int> r0, Vector128<int> r1, Vector128<int> r2, Vector128<int> r3, Vector128<int> bias, Vector128<float> mult,
-                                          Vector128<int> z, Vector128<float> top, Vector128<sbyte> bottom, bool clamp)
+                                          Vector128<short> z, Vector128<float> top, Vector128<sbyte> bottom, bool clamp)
     {
         var t0 = Vector128.ConvertToSingle(r0 + bias) * mult; var t1 = Vector128.ConvertToSingle(r1 + bias) * mult;
         var t2 = Vector128.ConvertToSingle(r2 + bias) * mult; var t3 = Vector128.ConvertToSingle(r3 + bias) * mult;
@@ -163,29 +168,35 @@ internal static unsafe partial class GemmInt8
         {
             t0 = AdvSimd.MinNumber(t0, top); t1 = AdvSimd.MinNumber(t1, top); t2 = AdvSimd.MinNumber(t2, top); t3 = AdvSimd.MinNumber(t3, top);
         }
-        var s01 = AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(AdvSimd.AddSaturate(AdvSimd.ConvertToInt32RoundToEven(t0), z)), AdvSimd.AddSaturate(AdvSimd.ConvertToInt32RoundToEven(t1), z));
-        var s23 = AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(AdvSimd.AddSaturate(AdvSimd.ConvertToInt32RoundToEven(t2), z)), AdvSimd.AddSaturate(AdvSimd.ConvertToInt32RoundToEven(t3), z));
+        // z_y added after the first narrow, in int16 (2 SQADD for 16 sums, not 4): with |z_y| ≤ 128 an int32 past the
+        // int16 range stays past the int8 range after either order of saturations, so the bytes are the same
+        var s01 = AdvSimd.AddSaturate(AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(AdvSimd.ConvertToInt32RoundToEven(t0)), AdvSimd.ConvertToInt32RoundToEven(t1)), z);
+        var s23 = AdvSimd.AddSaturate(AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(AdvSimd.ConvertToInt32RoundToEven(t2)), AdvSimd.ConvertToInt32RoundToEven(t3)), z);
         var bytes = AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(s01), s23);
         return clamp ? AdvSimd.Max(bytes, bottom) : bytes;
     }
 
-    /// <summary>The first k block of one row against 4 columns: the products' pair sums start the accumulators (SADDLP).</summary>
+    /// <summary>The first k block of one row (x: its 16 k) against 4 columns: the products' pair sums start the
+    /// accumulators (SADDLP). See <see cref="Row4Pairs"/> for the operands.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Row4Start(out Vector128<int> c0, out Vector128<int> c1, out Vector128<int> c2, out Vector128<int> c3, Vector64<sbyte> x, Vector64<sbyte> xh,
-        Vector64<sbyte> b0, Vector64<sbyte> b0h, Vector64<sbyte> b1, Vector64<sbyte> b1h, Vector64<sbyte> b2, Vector64<sbyte> b2h, Vector64<sbyte> b3, Vector64<sbyte> b3h, bool pairs)
+    static void Row4Start(out Vector128<int> c0, out Vector128<int> c1, out Vector128<int> c2, out Vector128<int> c3, Vector128<sbyte> x,
+        Vector64<sbyte> l0, Vector64<sbyte> l1, Vector64<sbyte> l2, Vector64<sbyte> l3, Vector128<sbyte> h0, Vector128<sbyte> h1, Vector128<sbyte> h2, Vector128<sbyte> h3, bool pairs)
     {
+        var p0 = AdvSimd.MultiplyWideningUpper(x, h0); var p1 = AdvSimd.MultiplyWideningUpper(x, h1);
+        var p2 = AdvSimd.MultiplyWideningUpper(x, h2); var p3 = AdvSimd.MultiplyWideningUpper(x, h3);
+        var xl = x.GetLower();   // x's last use: no register copy
         if (pairs)
         {
-            c0 = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b0), xh, b0h));
-            c1 = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b1), xh, b1h));
-            c2 = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b2), xh, b2h));
-            c3 = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b3), xh, b3h));
+            c0 = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLowerAndAdd(p0, xl, l0));
+            c1 = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLowerAndAdd(p1, xl, l1));
+            c2 = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLowerAndAdd(p2, xl, l2));
+            c3 = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLowerAndAdd(p3, xl, l3));
             return;
         }
-        c0 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLower(x, b0)), AdvSimd.MultiplyWideningLower(xh, b0h));
-        c1 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLower(x, b1)), AdvSimd.MultiplyWideningLower(xh, b1h));
-        c2 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLower(x, b2)), AdvSimd.MultiplyWideningLower(xh, b2h));
-        c3 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLower(x, b3)), AdvSimd.MultiplyWideningLower(xh, b3h));
+        c0 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWidening(p0), AdvSimd.MultiplyWideningLower(xl, l0));
+        c1 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWidening(p1), AdvSimd.MultiplyWideningLower(xl, l1));
+        c2 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWidening(p2), AdvSimd.MultiplyWideningLower(xl, l2));
+        c3 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWidening(p3), AdvSimd.MultiplyWideningLower(xl, l3));
     }
 
     /// <summary>Eight k of one row against 4 columns (the last block's first half): SMULL, SADALP.</summary>
@@ -217,20 +228,39 @@ internal static unsafe partial class GemmInt8
     static Vector128<int> Columns(Vector128<int> c0, Vector128<int> c1, Vector128<int> c2, Vector128<int> c3) =>
         AdvSimd.Arm64.AddPairwise(AdvSimd.Arm64.AddPairwise(c0, c1), AdvSimd.Arm64.AddPairwise(c2, c3));
 
-    /// <summary>One row's 16 k (x: k 0-7, xh: k 8-15) against 4 columns: SMULL, SMLAL into int16, SADALP.</summary>
+    /// <summary>One row's 16 k (x) against 4 columns: SMULL2 (k 8-15) for the four columns first, then SMLAL (k 0-7)
+    /// into the same int16 pairs, SADALP. l_c: column c's k 0-7; h_c: a vector whose upper half is column c's k 8-15
+    /// (<see cref="PackMlal"/>'s block: the four columns' k 0-7, then their k 8-15, so h_c is loaded 8 bytes early).
+    /// The upper halves go first so that x's lower half is taken at its last use: RyuJIT copies a Vector128's lower
+    /// half to another register (MOV) unless the vector dies there.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Row4Pairs(ref Vector128<int> c0, ref Vector128<int> c1, ref Vector128<int> c2, ref Vector128<int> c3, Vector64<sbyte> x, Vector64<sbyte> xh,
-        Vector64<sbyte> b0, Vector64<sbyte> b0h, Vector64<sbyte> b1, Vector64<sbyte> b1h, Vector64<sbyte> b2, Vector64<sbyte> b2h, Vector64<sbyte> b3, Vector64<sbyte> b3h)
+    static void Row4Pairs(ref Vector128<int> c0, ref Vector128<int> c1, ref Vector128<int> c2, ref Vector128<int> c3, Vector128<sbyte> x,
+        Vector64<sbyte> l0, Vector64<sbyte> l1, Vector64<sbyte> l2, Vector64<sbyte> l3, Vector128<sbyte> h0, Vector128<sbyte> h1, Vector128<sbyte> h2, Vector128<sbyte> h3)
     {
-        c0 = AdvSimd.AddPairwiseWideningAndAdd(c0, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b0), xh, b0h));
-        c1 = AdvSimd.AddPairwiseWideningAndAdd(c1, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b1), xh, b1h));
-        c2 = AdvSimd.AddPairwiseWideningAndAdd(c2, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b2), xh, b2h));
-        c3 = AdvSimd.AddPairwiseWideningAndAdd(c3, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b3), xh, b3h));
+        var p0 = AdvSimd.MultiplyWideningUpper(x, h0); var p1 = AdvSimd.MultiplyWideningUpper(x, h1);
+        var p2 = AdvSimd.MultiplyWideningUpper(x, h2); var p3 = AdvSimd.MultiplyWideningUpper(x, h3);
+        var xl = x.GetLower();
+        c0 = AdvSimd.AddPairwiseWideningAndAdd(c0, AdvSimd.MultiplyWideningLowerAndAdd(p0, xl, l0));
+        c1 = AdvSimd.AddPairwiseWideningAndAdd(c1, AdvSimd.MultiplyWideningLowerAndAdd(p1, xl, l1));
+        c2 = AdvSimd.AddPairwiseWideningAndAdd(c2, AdvSimd.MultiplyWideningLowerAndAdd(p2, xl, l2));
+        c3 = AdvSimd.AddPairwiseWideningAndAdd(c3, AdvSimd.MultiplyWideningLowerAndAdd(p3, xl, l3));
     }
 
-    /// <summary><see cref="Row4Pairs"/> with each product widened on its own (SMULL, SADALP twice): exact for −128·−128.</summary>
+    /// <summary><see cref="Row4Pairs"/> with each product widened on its own (SMULL2, SMULL, SADALP twice): exact for −128·−128.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Row4(ref Vector128<int> c0, ref Vector128<int> c1, ref Vector128<int> c2, ref Vector128<int> c3, Vector64<sbyte> x, Vector64<sbyte> xh,
+    static void Row4(ref Vector128<int> c0, ref Vector128<int> c1, ref Vector128<int> c2, ref Vector128<int> c3, Vector128<sbyte> x,
+        Vector64<sbyte> l0, Vector64<sbyte> l1, Vector64<sbyte> l2, Vector64<sbyte> l3, Vector128<sbyte> h0, Vector128<sbyte> h1, Vector128<sbyte> h2, Vector128<sbyte> h3)
+    {
+        c0 = AdvSimd.AddPairwiseWideningAndAdd(c0, AdvSimd.MultiplyWideningUpper(x, h0)); c1 = AdvSimd.AddPairwiseWideningAndAdd(c1, AdvSimd.MultiplyWideningUpper(x, h1));
+        c2 = AdvSimd.AddPairwiseWideningAndAdd(c2, AdvSimd.MultiplyWideningUpper(x, h2)); c3 = AdvSimd.AddPairwiseWideningAndAdd(c3, AdvSimd.MultiplyWideningUpper(x, h3));
+        var xl = x.GetLower();
+        c0 = AdvSimd.AddPairwiseWideningAndAdd(c0, AdvSimd.MultiplyWideningLower(xl, l0)); c1 = AdvSimd.AddPairwiseWideningAndAdd(c1, AdvSimd.MultiplyWideningLower(xl, l1));
+        c2 = AdvSimd.AddPairwiseWideningAndAdd(c2, AdvSimd.MultiplyWideningLower(xl, l2)); c3 = AdvSimd.AddPairwiseWideningAndAdd(c3, AdvSimd.MultiplyWideningLower(xl, l3));
+    }
+
+    /// <summary><see cref="Row4"/> on 8-byte halves (the last block's 4 or 12 k, read without passing A's row end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row4Parts(ref Vector128<int> c0, ref Vector128<int> c1, ref Vector128<int> c2, ref Vector128<int> c3, Vector64<sbyte> x, Vector64<sbyte> xh,
         Vector64<sbyte> b0, Vector64<sbyte> b0h, Vector64<sbyte> b1, Vector64<sbyte> b1h, Vector64<sbyte> b2, Vector64<sbyte> b2h, Vector64<sbyte> b3, Vector64<sbyte> b3h)
     {
         c0 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWideningAndAdd(c0, AdvSimd.MultiplyWideningLower(x, b0)), AdvSimd.MultiplyWideningLower(xh, b0h));
