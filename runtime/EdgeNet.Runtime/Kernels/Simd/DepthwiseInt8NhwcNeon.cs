@@ -94,22 +94,43 @@ internal static unsafe class DepthwiseInt8NhwcNeon
             sbyte* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
             for (int ow = 0; ow < owLo; ow++)
                 EdgeFolded(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q, clamp);
-            int ow2 = owLo;
-            for (; ow2 + 2 <= owHi; ow2 += 2)   // two pixels: two independent accumulator pairs
-            {
-                sbyte* p = top + (long)(ow2 * sw - pl) * C, r = p + step;
-                Vector128<int> a0 = b0, a1 = b1, e0 = b0, e1 = b1;
-                Nine(ref a0, ref a1, Vector64.Load(p), Vector64.Load(p + C), Vector64.Load(p + 2 * C), Vector64.Load(p + rowStride), Vector64.Load(p + rowStride + C),
-                     Vector64.Load(p + rowStride + 2 * C), Vector64.Load(p + 2 * rowStride), Vector64.Load(p + 2 * rowStride + C), Vector64.Load(p + 2 * rowStride + 2 * C), w0, w1, w2, w3, w4, w5, w6, w7, w8);
-                Nine(ref e0, ref e1, Vector64.Load(r), Vector64.Load(r + C), Vector64.Load(r + 2 * C), Vector64.Load(r + rowStride), Vector64.Load(r + rowStride + C),
-                     Vector64.Load(r + rowStride + 2 * C), Vector64.Load(r + 2 * rowStride), Vector64.Load(r + 2 * rowStride + C), Vector64.Load(r + 2 * rowStride + 2 * C), w0, w1, w2, w3, w4, w5, w6, w7, w8);
-                Store(yr + (long)ow2 * C, a0, a1, m0, m1, q, clamp);
-                Store(yr + (long)(ow2 + 1) * C, e0, e1, m0, m1, q, clamp);
-            }
+            int pairs = (owHi - owLo) / 2, ow2 = owLo + 2 * pairs;
+            // Two pixels at a time, two independent accumulator pairs. The input and output pointers step by two
+            // pixels and each tap is a load at a register offset (C, 2C) from one of the three row pointers: the
+            // JIT recomputed (ow·sw − pl)·C and the row addresses per pair.
+            sbyte* p = top + (long)(owLo * sw - pl) * C, yo = yr + (long)owLo * C;
+            if (clamp) Interior<On>(p, yo, pairs, C, rowStride, step, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, m0, m1, q);
+            else Interior<Off>(p, yo, pairs, C, rowStride, step, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, m0, m1, q);
             for (int ow = ow2; ow < OW; ow++)   // the last interior pixel and the right border
                 EdgeFolded(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q, clamp);
         }
     }
+
+    /// <summary><paramref name="pairs"/> pairs of interior pixels of <see cref="Block3x3Folded"/>: p, the first one's
+    /// top-left tap; y, its output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Interior<TClamp>(sbyte* p, sbyte* y, int pairs, long C, long rowStride, long step, Vector128<int> b0, Vector128<int> b1,
+        Vector64<sbyte> w0, Vector64<sbyte> w1, Vector64<sbyte> w2, Vector64<sbyte> w3, Vector64<sbyte> w4, Vector64<sbyte> w5, Vector64<sbyte> w6, Vector64<sbyte> w7, Vector64<sbyte> w8,
+        Vector128<float> m0, Vector128<float> m1, Requantize.Bounds128 q) where TClamp : struct, IFlag
+    {
+        long C2 = 2 * C, step2 = 2 * step;
+        for (; pairs > 0; pairs--, p += step2, y += C2)
+        {
+            sbyte* s = p + rowStride, t = s + rowStride, r = p + step, u = r + rowStride, v = u + rowStride;
+            Vector128<int> a0 = b0, a1 = b1, e0 = b0, e1 = b1;
+            Nine(ref a0, ref a1, Vector64.Load(p), Vector64.Load(p + C), Vector64.Load(p + C2), Vector64.Load(s), Vector64.Load(s + C),
+                 Vector64.Load(s + C2), Vector64.Load(t), Vector64.Load(t + C), Vector64.Load(t + C2), w0, w1, w2, w3, w4, w5, w6, w7, w8);
+            Nine(ref e0, ref e1, Vector64.Load(r), Vector64.Load(r + C), Vector64.Load(r + C2), Vector64.Load(u), Vector64.Load(u + C),
+                 Vector64.Load(u + C2), Vector64.Load(v), Vector64.Load(v + C), Vector64.Load(v + C2), w0, w1, w2, w3, w4, w5, w6, w7, w8);
+            Store(y, a0, a1, m0, m1, q, TClamp.Value);
+            Store(y + C, e0, e1, m0, m1, q, TClamp.Value);
+        }
+    }
+
+    /// <summary>A flag fixed per specialization of <see cref="Interior{TClamp}"/>: no test per pixel.</summary>
+    interface IFlag { static abstract bool Value { get; } }
+    struct On : IFlag { public static bool Value => true; }
+    struct Off : IFlag { public static bool Value => false; }
 
     /// <summary>One pixel of <see cref="Block3x3Folded"/>, each tap outside the image replaced by z_x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
