@@ -2,8 +2,9 @@
 # armcount-multi.sh CPU ENGINE MODEL D NAME=X.npy [NAME=X.npy ...] : arm64 instructions per inference of a model with
 # several inputs of any dtype (float32, int64, int32), as ../shared/armcount/count.sh counts one float32 input:
 # (count with 1+D inferences - count with 1) / D under qemu-aarch64 -cpu CPU with its plugin, one thread.
-#   ENGINE edgenet: MODEL .enet, run by $EDGENET_ARM64 with one --input per graph input; each file's first row is
-#                   repeated K times, so an input without a batch dimension runs K times
+#   ENGINE edgenet: MODEL .enet, run by $EDGENET_ARM64 with one --input per graph input; each file (one inference's
+#                   input) is stacked K times along its first axis, so a batched [1, ...] input holds K rows and an
+#                   input without a batch (Silero's state [2,1,128]) K runs; a scalar (Silero's sr) stays as it is
 #   ENGINE ort:     MODEL .onnx, run K times by ortloop-multi (bench/ortloop-multi, published here for linux-arm64
 #                   into $ARMCOUNT_DIR/ortloop-multi on first use); each file as it is (the input's exact shape)
 # Needs root, count.sh's setup (ARMCOUNT_DIR, default /tmp/armcount) and ARMCOUNT_SHARED (default ../shared/armcount).
@@ -17,17 +18,15 @@ if [ "$eng" = ort ] && [ ! -x "$dir/ortloop-multi/ortloop-multi" ]; then
   nice -n 19 dotnet publish "$here/ortloop-multi" -c Release -r linux-arm64 --self-contained -o "$dir/ortloop-multi" >"$w/publish.log" 2>&1 \
     || { tail -20 "$w/publish.log"; exit 1; }
 fi
-rows() { # NAME=SRC K -> NAME=DST: K copies of SRC's first row (K=1 for ort: SRC as it is)
+rows() { # NAME=SRC K -> NAME=DST: SRC stacked K times (K=1 for ort, or a scalar: SRC as it is)
   local name=${1%%=*} src=${1#*=}
   python3 - "$shared" "$src" "$w/$name.$2.npy" "$2" "$eng" <<'PY'
-import math, sys
+import sys
 sys.path.insert(0, sys.argv[1]); import npy
 s, d = npy.read(sys.argv[2]); k = int(sys.argv[4])
 descr = open(sys.argv[2], "rb").read(128).split(b"'descr': '")[1].split(b"'")[0].decode()
-if sys.argv[5] == "ort": npy.write(sys.argv[3], s, d, descr)
-else:
-    row = math.prod(s[1:]) if len(s) > 1 else len(d)
-    npy.write(sys.argv[3], (k,) + tuple(s[1:]), d[:row] * k, descr)
+if sys.argv[5] == "ort" or len(s) == 0: npy.write(sys.argv[3], s, d, descr)
+else: npy.write(sys.argv[3], (k * s[0],) + tuple(s[1:]), d * k, descr)
 PY
   echo "$name=$w/$name.$2.npy"
 }

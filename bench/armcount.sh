@@ -4,6 +4,8 @@
 # Publishes the NativeAOT linux-arm64 `edgenet` (or takes EDGENET_ARM64), converts the perf and real models with the
 # converter, counts each model on both CPUs, smallest first, and writes a markdown table (default bench/results/arm64.md).
 # Deterministic: run it before and after a kernel change. Needs root and setup.sh's tools (it runs setup.sh once).
+# A model of several inputs (Silero VAD, MiniLM: the input field names each, NAME=X.npy) is counted by
+# bench/armcount-multi.sh for both engines (count.sh and its ortloop feed one float32 input).
 #   ARMCOUNT_MODELS="har-fp32 mnv2-035-int8" limits the run to those rows (names as in the table below);
 #   ARMCOUNT_CPUS="cortex-a76" to one CPU; ARMCOUNT_ENGINES="edgenet" skips ORT (its counts do not change with ours).
 #   ARMCOUNT_SET=families counts the convnet families instead (EdgeNet.Bench's FamilyCases write their ONNX into
@@ -54,6 +56,14 @@ cases=(
   "mnv2-100-int8|$perf/mobilenetv2_100_224_qdq_int8.onnx||$perf/mobilenetv2_100_224_qdq_int8.onnx|$perf/mobilenetv2_100_224_input.npy|1"
   "gru-kws-128|$kws/gru_kws_h128_lbr1.onnx||$kws/gru_kws_h128_lbr1.onnx|$kws/gru_kws_h128_lbr1.input.npy|5"
   "gru-kws-64-lbr0|$kws/gru_kws_h64_lbr0.onnx||$kws/gru_kws_h64_lbr0.onnx|$kws/gru_kws_h64_lbr0.input.npy|5"
+  # ../shared/models' audio and text models (the oww_* and MiniLM .onnx from fetch.sh, in the models cache)
+  "oww-mel|$cache/oww_melspectrogram.onnx|--input-shape input=1,16000|$cache/oww_melspectrogram.onnx|$models/oww_melspectrogram.input.npy|3"
+  "oww-embedding|$cache/oww_embedding.onnx||$cache/oww_embedding.onnx|$models/oww_embedding.input.npy|3"
+  "oww-alexa|$cache/oww_alexa.onnx||$cache/oww_alexa.onnx|$models/oww_alexa.input.npy|5"
+  "oww-mycroft|$cache/oww_hey_mycroft.onnx||$cache/oww_hey_mycroft.onnx|$models/oww_hey_mycroft.input.npy|5"
+  # several inputs (NAME=X.npy ...): counted by bench/armcount-multi.sh, each input at its file's shape
+  "silero-vad|$models/silero_vad_v5.onnx|--input-shape input=1,512 --input-shape state=2,1,128 --input-value sr=16000|$models/silero_vad_v5.onnx|input=$models/silero_vad_v5.input.input.npy state=$models/silero_vad_v5.input.state.npy sr=$models/silero_vad_v5.input.sr.npy|5"
+  "minilm-14|$cache/all_minilm_l6_v2.onnx|--input-shape input_ids=1,14 --input-shape attention_mask=1,14 --input-shape token_type_ids=1,14|$cache/all_minilm_l6_v2.onnx|input_ids=$models/all_minilm_l6_v2.input.input_ids.npy attention_mask=$models/all_minilm_l6_v2.input.attention_mask.npy token_type_ids=$models/all_minilm_l6_v2.input.token_type_ids.npy|1"
 )
 families=(
   "ppocr-cls|$models/ppocr_mobile_v2_cls.onnx|--input-shape x=1,3,48,192|$models/ppocr_mobile_v2_cls.onnx|$models/ppocr_mobile_v2_cls.input.npy|3"
@@ -89,7 +99,12 @@ for c in "${cases[@]}"; do
   for cpu in $cpus; do
     for eng in $engines; do
       m=$enet; [ "$eng" = ort ] && m=$ortm
-      r=$("$ac/count.sh" "$cpu" "$eng" "$m" "$input" "$d") || { echo "skip $name $cpu $eng: no count"; continue; }
+      if [[ $input == *=* ]]; then   # named inputs: count.sh takes one float32 input
+        # shellcheck disable=SC2086
+        r=$(ARMCOUNT_DIR=$dir ARMCOUNT_SHARED=$ac bash "$root/bench/armcount-multi.sh" "$cpu" "$eng" "$m" "$d" $input) || { echo "skip $name $cpu $eng: no count"; continue; }
+      else
+        r=$("$ac/count.sh" "$cpu" "$eng" "$m" "$input" "$d") || { echo "skip $name $cpu $eng: no count"; continue; }
+      fi
       echo "$name $cpu $eng $r"
       read -r total simd ldst branch other <<<"$(sed 's/[a-z]*=//g' <<<"$r")"
       grep -v "^$name $cpu $eng " "$rows" >"$rows.new" || true

@@ -10,6 +10,9 @@ names = {"har-fp32": "HAR LSTM fp32", "har-int8": "HAR LSTM int8 (ORT: its dynam
          "mnv2-100-fp32": "MobileNetV2-1.0-224 fp32", "mnv2-100-int8": "MobileNetV2-1.0-224 int8 (ORT's QDQ model)",
          "gru-kws-128": "GRU keyword spotter (100×40, GRU 128 lbr 1) fp32",
          "gru-kws-64-lbr0": "GRU keyword spotter (100×40, GRU 64 lbr 0) fp32",
+         "oww-mel": "openWakeWord melspectrogram (1 s) fp32", "oww-embedding": "openWakeWord embedding fp32",
+         "oww-alexa": "openWakeWord alexa head fp32", "oww-mycroft": "openWakeWord hey_mycroft head fp32",
+         "silero-vad": "Silero VAD v5 (512 samples) fp32", "minilm-14": "all-MiniLM-L6-v2 [1,14] fp32",
          # ARMCOUNT_SET=families (random weights, exporter-shaped graphs; ResNet-18 and the PP-OCR models are real files)
          "ppocr-cls": "PP-OCR cls (48×192) fp32", "mnv3-small": "MobileNetV3-small-224 fp32", "yunet-320": "YuNet-320 fp32",
          "ssdlite-320": "SSD-lite-320 (MobileNetV2) fp32", "shufflenetv2": "ShuffleNetV2-1.0-224 fp32",
