@@ -23,6 +23,9 @@ public unsafe class GemmTwinTests
     [InlineData(37, 40, 64)]    // a whole panel and 8 columns
     [InlineData(9, 31, 1)]
     [InlineData(70, 255, 19)]   // YOLO's head: 7 whole panels and 31 columns
+    [InlineData(14, 24, 20)]    // a transformer's 14 tokens: a tile of 8 and one of 6 (NEON: the 6-row tile)
+    [InlineData(12, 17, 9)]     // 8 and 4 (NEON: the 4-row tile)
+    [InlineData(7, 9, 13)]
     public void Matches_the_scalar_product(int m, int n, int k)
     {
         var a = TestData.Uniform(m * k, 31); var w = TestData.Uniform(k * n, 32); var rowBias = TestData.Uniform(m, 33); var colBias = TestData.Uniform(n, 34);
@@ -46,5 +49,29 @@ public unsafe class GemmTwinTests
         fixed (float* pa = a) fixed (float* pd = d) fixed (float* pr = rowBias) fixed (float* pb = colBias)
             Gemm.Run(pa + 5 * k, k, packed.Floats, pd, n, m - 5, n, k, pr + 5, pb, lo, hi);
         Assert.Equal(c.AsSpan(5 * n).ToArray(), d);
+    }
+
+    /// <summary>The 128-bit tile (NEON, and the scalar tier) computes a call's last 3-7 rows with a 4-, 6- or 8-row
+    /// instance: each row's sums are those an 8-row tile gives it, so the bits do not depend on where the tiles fall.</summary>
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    [InlineData(14)]
+    [InlineData(15)]
+    public void Short_row_tiles_give_a_whole_tiles_bits(int m)
+    {
+        if (Gemm.Selected != Gemm.Isa.V128) return;
+        int n = 19, k = 37;
+        var a = TestData.Uniform(16 * k, 41); var w = TestData.Uniform(k * n, 42); var colBias = TestData.Uniform(n, 43);
+        using var packed = new NativeBuffer(Gemm.PackedSize(k, n) * 4);
+        fixed (float* pw = w) Gemm.Pack(pw, n, 1, k, n, packed.Floats);
+        var whole = new float[16 * n]; var part = new float[m * n];
+        fixed (float* pa = a) fixed (float* pc = whole) fixed (float* pp = part) fixed (float* pb = colBias)
+        {
+            Gemm.Run(pa, k, packed.Floats, pc, n, 16, n, k, null, pb, -0.75f, 2.5f);
+            Gemm.Run(pa, k, packed.Floats, pp, n, m, n, k, null, pb, -0.75f, 2.5f);
+        }
+        Assert.Equal(whole.AsSpan(0, m * n).ToArray(), part);
     }
 }

@@ -112,7 +112,7 @@ internal static unsafe class Gemm
         {
             case Isa.V512: for (; i + mr <= M; i += mr) Tile512(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
             case Isa.V256: for (; i + mr <= M; i += mr) Tile256(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
-            default: for (; i + mr <= M; i += mr) Tile128(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
+            default: for (; i + mr <= M; i += mr) Tile128<Rows8>(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
         }
         if (M - i <= 2)   // one or two rows left (batch-1 Dense, recurrent steps): a row kernel, no wasted FMAs
             for (; i < M; i++) Row(A + (long)i * lda, b, ldb, c + (long)i * ldc, K, w, rowBias == null ? 0f : rowBias[i], colBias, lo, hi, tmp);
@@ -121,7 +121,11 @@ internal static unsafe class Gemm
             {
                 case Isa.V512: Tile512(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
                 case Isa.V256: Tile256(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
-                default: Tile128(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp); break;
+                default:   // 3-7 rows: the narrowest tile that holds them (a row's sums are the same in any of the three)
+                    if (M - i <= 4) Tile128<Rows4>(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp);
+                    else if (M - i <= 6) Tile128<Rows6>(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp);
+                    else Tile128<Rows8>(A + (long)i * lda, lda, b, ldb, c + (long)i * ldc, ldc, K, w, M - i, rowBias == null ? null : rowBias + i, colBias, lo, hi, tmp);
+                    break;
             }
     }
 
@@ -405,7 +409,8 @@ internal static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile128(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi, float* t)
+    static void Tile128<R>(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi, float* t)
+        where R : struct, ITileRows
     {
         long la = lda;   // rows past m read row 0 (their sums are not stored); one branch for the usual full tile
         float* a0 = a, a1 = a + la, a2 = a1 + la, a3 = a2 + la, a4 = a3 + la, a5 = a4 + la, a6 = a5 + la, a7 = a6 + la;
@@ -424,12 +429,12 @@ internal static unsafe class Gemm
             nint o = 0, end = (nint)(K & ~3) * sizeof(float), end8 = (nint)(K & ~7) * sizeof(float);
             for (; o < end8; o += 8 * sizeof(float), b += 64)
             {
-                Step4x8(b, 0, a0, a1, a2, a3, a4, a5, a6, a7, o, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-                Step4x8(b, 4, a0, a1, a2, a3, a4, a5, a6, a7, o + 4 * sizeof(float), ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+                Step4x8<R>(b, 0, a0, a1, a2, a3, a4, a5, a6, a7, o, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+                Step4x8<R>(b, 4, a0, a1, a2, a3, a4, a5, a6, a7, o + 4 * sizeof(float), ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
             }
             if (o < end)
             {
-                Step4x8(b, 0, a0, a1, a2, a3, a4, a5, a6, a7, o, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+                Step4x8<R>(b, 0, a0, a1, a2, a3, a4, a5, a6, a7, o, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
                 b += 32;
             }
             k = K & ~3;
@@ -441,10 +446,16 @@ internal static unsafe class Gemm
             x = Vector128.Create(a1[k]); c10 = Vector128.FusedMultiplyAdd(x, b0, c10); c11 = Vector128.FusedMultiplyAdd(x, b1, c11);
             x = Vector128.Create(a2[k]); c20 = Vector128.FusedMultiplyAdd(x, b0, c20); c21 = Vector128.FusedMultiplyAdd(x, b1, c21);
             x = Vector128.Create(a3[k]); c30 = Vector128.FusedMultiplyAdd(x, b0, c30); c31 = Vector128.FusedMultiplyAdd(x, b1, c31);
-            x = Vector128.Create(a4[k]); c40 = Vector128.FusedMultiplyAdd(x, b0, c40); c41 = Vector128.FusedMultiplyAdd(x, b1, c41);
-            x = Vector128.Create(a5[k]); c50 = Vector128.FusedMultiplyAdd(x, b0, c50); c51 = Vector128.FusedMultiplyAdd(x, b1, c51);
-            x = Vector128.Create(a6[k]); c60 = Vector128.FusedMultiplyAdd(x, b0, c60); c61 = Vector128.FusedMultiplyAdd(x, b1, c61);
-            x = Vector128.Create(a7[k]); c70 = Vector128.FusedMultiplyAdd(x, b0, c70); c71 = Vector128.FusedMultiplyAdd(x, b1, c71);
+            if (R.Rows > 4)
+            {
+                x = Vector128.Create(a4[k]); c40 = Vector128.FusedMultiplyAdd(x, b0, c40); c41 = Vector128.FusedMultiplyAdd(x, b1, c41);
+                x = Vector128.Create(a5[k]); c50 = Vector128.FusedMultiplyAdd(x, b0, c50); c51 = Vector128.FusedMultiplyAdd(x, b1, c51);
+            }
+            if (R.Rows > 6)
+            {
+                x = Vector128.Create(a6[k]); c60 = Vector128.FusedMultiplyAdd(x, b0, c60); c61 = Vector128.FusedMultiplyAdd(x, b1, c61);
+                x = Vector128.Create(a7[k]); c70 = Vector128.FusedMultiplyAdd(x, b0, c70); c71 = Vector128.FusedMultiplyAdd(x, b1, c71);
+            }
         }
         var vlo = Vector128.Create(lo); var vhi = Vector128.Create(hi);
         Vector128<float> cb0 = default, cb1 = default;
@@ -505,38 +516,48 @@ internal static unsafe class Gemm
     /// <summary>Four k of the 8×8 NEON tile: each row's four A values at byte offset <paramref name="o"/> (one load), times rows
     /// <paramref name="row"/>..+3 of the packed block at b.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Step4x8(float* b, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = (byte)4)] byte row,
+    static void Step4x8<R>(float* b, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = (byte)4)] byte row,
                         float* a0, float* a1, float* a2, float* a3, float* a4, float* a5, float* a6, float* a7, nint o,
                         ref Vector128<float> c00, ref Vector128<float> c01, ref Vector128<float> c10, ref Vector128<float> c11, ref Vector128<float> c20, ref Vector128<float> c21,
                         ref Vector128<float> c30, ref Vector128<float> c31, ref Vector128<float> c40, ref Vector128<float> c41, ref Vector128<float> c50, ref Vector128<float> c51,
                         ref Vector128<float> c60, ref Vector128<float> c61, ref Vector128<float> c70, ref Vector128<float> c71)
+        where R : struct, ITileRows
     {
         var x0 = Load(a0, o); var x1 = Load(a1, o); var x2 = Load(a2, o); var x3 = Load(a3, o);
-        var x4 = Load(a4, o); var x5 = Load(a5, o); var x6 = Load(a6, o); var x7 = Load(a7, o);
-        Step8(b, row, 0, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-        Step8(b, row, 1, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-        Step8(b, row, 2, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
-        Step8(b, row, 3, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+        Vector128<float> x4 = default, x5 = default, x6 = default, x7 = default;
+        if (R.Rows > 4) { x4 = Load(a4, o); x5 = Load(a5, o); }
+        if (R.Rows > 6) { x6 = Load(a6, o); x7 = Load(a7, o); }
+        Step8<R>(b, row, 0, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+        Step8<R>(b, row, 1, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+        Step8<R>(b, row, 2, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+        Step8<R>(b, row, 3, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
     }
 
     /// <summary>One k of the 8×8 NEON tile: element <paramref name="i"/> of each row's four A values times B's 8 floats
     /// (row row + i of the packed block at b: a constant offset, folded into the LDP; b + 8i passed in was an ADD each).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Step8(float* b, byte row, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = (byte)3)] byte i, Vector128<float> x0, Vector128<float> x1, Vector128<float> x2, Vector128<float> x3,
+    static void Step8<R>(float* b, byte row, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = (byte)3)] byte i, Vector128<float> x0, Vector128<float> x1, Vector128<float> x2, Vector128<float> x3,
                       Vector128<float> x4, Vector128<float> x5, Vector128<float> x6, Vector128<float> x7,
                       ref Vector128<float> c00, ref Vector128<float> c01, ref Vector128<float> c10, ref Vector128<float> c11, ref Vector128<float> c20, ref Vector128<float> c21,
                       ref Vector128<float> c30, ref Vector128<float> c31, ref Vector128<float> c40, ref Vector128<float> c41, ref Vector128<float> c50, ref Vector128<float> c51,
                       ref Vector128<float> c60, ref Vector128<float> c61, ref Vector128<float> c70, ref Vector128<float> c71)
+        where R : struct, ITileRows
     {
         var b0 = Vector128.Load(b + 8 * (row + i)); var b1 = Vector128.Load(b + 8 * (row + i) + 4);
         c00 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c00, b0, x0, i); c01 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c01, b1, x0, i);
         c10 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c10, b0, x1, i); c11 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c11, b1, x1, i);
         c20 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c20, b0, x2, i); c21 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c21, b1, x2, i);
         c30 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c30, b0, x3, i); c31 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c31, b1, x3, i);
-        c40 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c40, b0, x4, i); c41 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c41, b1, x4, i);
-        c50 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c50, b0, x5, i); c51 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c51, b1, x5, i);
-        c60 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c60, b0, x6, i); c61 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c61, b1, x6, i);
-        c70 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c70, b0, x7, i); c71 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c71, b1, x7, i);
+        if (R.Rows > 4)
+        {
+            c40 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c40, b0, x4, i); c41 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c41, b1, x4, i);
+            c50 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c50, b0, x5, i); c51 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c51, b1, x5, i);
+        }
+        if (R.Rows > 6)
+        {
+            c60 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c60, b0, x6, i); c61 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c61, b1, x6, i);
+            c70 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c70, b0, x7, i); c71 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c71, b1, x7, i);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -550,3 +571,11 @@ internal static unsafe class Gemm
         for (int j = 0; j < w; j++) c[j] = t[j];
     }
 }
+
+/// <summary>Rows the 128-bit tile computes (<see cref="Gemm"/>'s Tile128): 8 for whole tiles, 6 or 4 for a call's last
+/// 3-6 rows, which an 8-row tile computed with its spare rows reading row 0 (M = 14, a transformer's sentence: 16 rows of
+/// FMAs for 14). A constant of each instantiation: the unused rows' loads and FMAs are not compiled.</summary>
+internal interface ITileRows { static abstract int Rows { get; } }
+internal readonly struct Rows8 : ITileRows { public static int Rows => 8; }
+internal readonly struct Rows6 : ITileRows { public static int Rows => 6; }
+internal readonly struct Rows4 : ITileRows { public static int Rows => 4; }
