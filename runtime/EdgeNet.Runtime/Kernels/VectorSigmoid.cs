@@ -61,6 +61,15 @@ internal static class VectorSigmoid
         return Vector512.FusedMultiplyAdd(h, Tanh(h * alpha), h);
     }
 
+    /// <summary>SiLU, x·σ(x): <see cref="Swish(Vector512{float}, Vector512{float})"/> without the multiply by α = 1
+    /// (h·1 = h for every float, NaN included: the same bits, one FMA-pipe operation of 17 fewer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Swish(Vector512<float> x)
+    {
+        var h = x * Vector512.Create(0.5f);
+        return Vector512.FusedMultiplyAdd(h, Tanh(h), h);
+    }
+
     /// <summary>σ(x) = 1/(1 + e⁻ˣ) with <see cref="VectorExp"/> (<see cref="SigmoidOp"/>'s vector form): the scalar twin
     /// of <see cref="Sigmoid(Vector512{float})"/> and <see cref="Sigmoid(Vector{float})"/>, bit for bit. Relative error
     /// a few ulp: the tanh form (½ + ½·tanh(x/2), as Swish) is a third cheaper but absolute (~1e-7), and a detector's
@@ -106,7 +115,8 @@ internal static class VectorSigmoid
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
         var a = Vector512.Create(alpha);
-        for (; i <= n - 16; i += 16) Swish(Vector512.LoadUnsafe(ref xr, (nuint)i), a).StoreUnsafe(ref yr, (nuint)i);
+        if (alpha == 1f) for (; i <= n - 16; i += 16) Swish(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);   // SiLU
+        else for (; i <= n - 16; i += 16) Swish(Vector512.LoadUnsafe(ref xr, (nuint)i), a).StoreUnsafe(ref yr, (nuint)i);
         if (i == n) return;
         Span<float> t = stackalloc float[16];
         t.Clear();

@@ -122,7 +122,7 @@ internal readonly unsafe struct Lanes512Swish : ILanes<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Mul(Vector512<float> a, Vector512<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Div(Vector512<float> a, Vector512<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> v) => VectorSigmoid.Swish(v, Vector512<float>.One).Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> v) => VectorSigmoid.Swish(v).Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> v, Vector512<float> lo, Vector512<float> hi) =>
-        VectorSigmoid.Swish(Clamp.Of(v, lo, hi), Vector512<float>.One).Store(p);
+        VectorSigmoid.Swish(Clamp.Of(v, lo, hi)).Store(p);
 }
