@@ -96,8 +96,8 @@ internal static unsafe class DepthwiseInt8NhwcNeon
                 EdgeFolded(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q, clamp);
             int pairs = (owHi - owLo) / 2, ow2 = owLo + 2 * pairs;
             // Two pixels at a time, two independent accumulator pairs. The input and output pointers step by two
-            // pixels and each tap is a load at a register offset (C, 2C) from one of the three row pointers: the
-            // JIT recomputed (ow·sw − pl)·C and the row addresses per pair.
+            // pixels and each tap is a load at a register offset from the pixel's top-left tap: the JIT recomputed
+            // (ow·sw − pl)·C and the row addresses per pair.
             sbyte* p = top + (long)(owLo * sw - pl) * C, yo = yr + (long)owLo * C;
             if (clamp) Interior<On>(p, yo, pairs, C, rowStride, step, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, m0, m1, q);
             else Interior<Off>(p, yo, pairs, C, rowStride, step, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, m0, m1, q);
@@ -113,15 +113,15 @@ internal static unsafe class DepthwiseInt8NhwcNeon
         Vector64<sbyte> w0, Vector64<sbyte> w1, Vector64<sbyte> w2, Vector64<sbyte> w3, Vector64<sbyte> w4, Vector64<sbyte> w5, Vector64<sbyte> w6, Vector64<sbyte> w7, Vector64<sbyte> w8,
         Vector128<float> m0, Vector128<float> m1, Requantize.Bounds128 q) where TClamp : struct, IFlag
     {
-        long C2 = 2 * C, step2 = 2 * step;
+        long C2 = 2 * C, step2 = 2 * step, R = rowStride, R1 = R + C, R2 = R + C2, S = 2 * R, S1 = S + C, S2 = S + C2;
         for (; pairs > 0; pairs--, p += step2, y += C2)
         {
-            sbyte* s = p + rowStride, t = s + rowStride, r = p + step, u = r + rowStride, v = u + rowStride;
+            sbyte* r = p + step;
             Vector128<int> a0 = b0, a1 = b1, e0 = b0, e1 = b1;
-            Nine(ref a0, ref a1, Vector64.Load(p), Vector64.Load(p + C), Vector64.Load(p + C2), Vector64.Load(s), Vector64.Load(s + C),
-                 Vector64.Load(s + C2), Vector64.Load(t), Vector64.Load(t + C), Vector64.Load(t + C2), w0, w1, w2, w3, w4, w5, w6, w7, w8);
-            Nine(ref e0, ref e1, Vector64.Load(r), Vector64.Load(r + C), Vector64.Load(r + C2), Vector64.Load(u), Vector64.Load(u + C),
-                 Vector64.Load(u + C2), Vector64.Load(v), Vector64.Load(v + C), Vector64.Load(v + C2), w0, w1, w2, w3, w4, w5, w6, w7, w8);
+            Nine(ref a0, ref a1, Vector64.Load(p), Vector64.Load(p + C), Vector64.Load(p + C2), Vector64.Load(p + R), Vector64.Load(p + R1),
+                 Vector64.Load(p + R2), Vector64.Load(p + S), Vector64.Load(p + S1), Vector64.Load(p + S2), w0, w1, w2, w3, w4, w5, w6, w7, w8);
+            Nine(ref e0, ref e1, Vector64.Load(r), Vector64.Load(r + C), Vector64.Load(r + C2), Vector64.Load(r + R), Vector64.Load(r + R1),
+                 Vector64.Load(r + R2), Vector64.Load(r + S), Vector64.Load(r + S1), Vector64.Load(r + S2), w0, w1, w2, w3, w4, w5, w6, w7, w8);
             Store(y, a0, a1, m0, m1, q, TClamp.Value);
             Store(y + C, e0, e1, m0, m1, q, TClamp.Value);
         }
