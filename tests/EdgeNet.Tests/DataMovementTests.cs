@@ -35,6 +35,30 @@ public class DataMovementTests(ITestOutputHelper output)
                 for (int j = 0; j < 5; j++) Assert.Equal(n * 10 + r * 5 + (j < 3 ? 2 + j : j - 3), y[n * 10 + r * 5 + j]);
     }
 
+    /// <summary>Concat along the last axis: blocks of every width around the vector copies of short blocks (tails of
+    /// 1-15 floats, 16/8/4-float vectors, over the 64-float limit to Span.CopyTo).</summary>
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(5, 17)]
+    [InlineData(24, 4)]
+    [InlineData(31, 33)]
+    [InlineData(16, 48)]
+    [InlineData(64, 1)]
+    [InlineData(65, 7)]
+    public void Concat_copies_blocks_of_any_width(int a, int b)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 3, a + b);
+        g.Add(OpType.Split, [x], new Attributes().Set("axis", 2L).Set("split", new long[] { a, b }), "split", outputs: 2);
+        var outs = g.Model.Nodes[^1].Outputs;
+        int both = g.Add(OpType.Concat, [outs[1], outs[0], outs[1]], new Attributes().Set("axis", 2L));
+        var y = RunOnIndex(g.Build(both), 2);
+        int w = a + 2 * b;
+        for (int r = 0; r < 2 * 3; r++)
+            for (int j = 0; j < w; j++)
+                Assert.Equal(r * (a + b) + (j < b ? a + j : j < a + b ? j - b : a + (j - a - b)), y[r * w + j]);
+    }
+
     [Fact]
     public void Tile_repeats_every_axis()
     {
