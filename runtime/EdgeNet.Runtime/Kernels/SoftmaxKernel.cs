@@ -1,5 +1,8 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using EdgeNet.Engine;
 using EdgeNet.Format;
@@ -32,19 +35,11 @@ internal sealed class SoftmaxKernel : Kernel
         var xs = f.Span(x); var ys = f.Span(y);
         if (inner == 1 && len < ShortRow && !reference) { ShortRows(xs, ys, len); return; }
         if (inner > 1 && !reference) { Columns(xs, ys, len, inner); return; }
+        if (inner == 1 && !reference && !VectorExp.Wide) { RowsVector(xs, ys, len, VectorExp.Terms.Load()); return; }
         for (int start = 0; start < xs.Length; start += len * inner)
             for (int j = 0; j < inner; j++)
             {
-                if (inner == 1 && !reference && VectorExp.Wide) { Row512(xs.Slice(start, len), ys.Slice(start, len)); continue; }
-                if (inner == 1 && !reference)
-                {
-                    var row = xs.Slice(start, len); var dst = ys.Slice(start, len);
-                    float max = TensorPrimitives.Max(row);
-                    TensorPrimitives.Subtract(row, max, dst);
-                    VectorExp.Exp(dst, dst);
-                    TensorPrimitives.Divide(dst, TensorPrimitives.Sum(dst), dst);
-                    continue;
-                }
+                if (inner == 1 && !reference) { Row512(xs.Slice(start, len), ys.Slice(start, len)); continue; }
                 float m = float.NegativeInfinity, sum = 0;
                 for (int k = 0; k < len; k++) m = Math.Max(m, xs[start + k * inner + j]);
                 for (int k = 0; k < len; k++) sum += ys[start + k * inner + j] = MathF.Exp(xs[start + k * inner + j] - m);
@@ -87,6 +82,50 @@ internal sealed class SoftmaxKernel : Kernel
             for (i = 0; i <= n - 16; i += 16) (Vector512.Load(py + i) * r).Store(py + i);
             if (i < n) Avx512F.MaskStore(py + i, tail, Avx512F.MaskLoad(py + i, tail, Vector512<float>.Zero) * r);
         }
+    }
+
+    /// <summary>Rows of <paramref name="len"/> without AVX-512 (AVX2, NEON): <see cref="Row512"/>'s passes in
+    /// Vector&lt;float&gt;, where five TensorPrimitives calls a row were each a call under NativeAOT (SSD-lite's 3234
+    /// rows of 21). Not inlined and without calls, so that on arm64 the exp's constants stay in registers over all rows
+    /// (<see cref="VectorExp.Terms"/>: the exp pass 37 instructions a vector; x64 takes them as memory operands).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static unsafe void RowsVector(ReadOnlySpan<float> xs, Span<float> ys, int len, in VectorExp.Terms terms)
+    {
+        var t = terms;
+        int w = Vector<float>.Count;
+        fixed (float* px0 = xs, py0 = ys)
+            for (int start = 0; start < xs.Length; start += len)
+            {
+                float* px = px0 + start, py = py0 + start;
+                int i = 0;
+                // IEEE maximum (NaN wins), as the reference's Math.Max
+                var mx = new Vector<float>(float.NegativeInfinity);
+                for (; i <= len - w; i += w) mx = Vector.Max(mx, Vector.Load(px + i));
+                float m = float.NegativeInfinity;
+                for (int l = 0; l < w; l++) m = Math.Max(m, mx[l]);
+                for (; i < len; i++) m = Math.Max(m, px[i]);
+                var mv = new Vector<float>(m);
+                var acc = Vector<float>.Zero;
+                for (i = 0; i <= len - w; i += w)
+                {
+                    var e = AdvSimd.Arm64.IsSupported ? t.Exp(Vector.Load(px + i) - mv) : VectorExp.Exp(Vector.Load(px + i) - mv);
+                    e.Store(py + i);
+                    acc += e;
+                }
+                float sum = Vector.Sum(acc);
+                if (i < len)
+                {
+                    // the last len − i floats from the vector ending at the row's end (len ≥ 16 here): the scalar
+                    // exp's bits without a call, which would make the loops above reload the constants
+                    int last = len - w;
+                    var e = AdvSimd.Arm64.IsSupported ? t.Exp(Vector.Load(px + last) - mv) : VectorExp.Exp(Vector.Load(px + last) - mv);
+                    for (int l = i - last; l < w; l++) sum += py[last + l] = e[l];
+                }
+                float r = 1f / sum;
+                var rv = new Vector<float>(r);
+                for (i = 0; i <= len - w; i += w) (Vector.Load(py + i) * rv).Store(py + i);
+                for (; i < len; i++) py[i] *= r;
+            }
     }
 
     /// <summary>Softmax over an axis before the last (YOLOv8's DFL: [1, 16, 4, A] over its 16 bins), which the scalar

@@ -117,6 +117,56 @@ internal static class VectorExp
         }
     }
 
+    /// <summary>
+    /// <see cref="Exp(Vector{float})"/>'s constants as values an arm64 loop keeps in registers. ILC's RyuJIT did not
+    /// hoist the inlined Exp's 13 constant loads (LDR q from the literal pool) out of loops that do more than the exp
+    /// (σ's division, Softmax's sum: 48 instructions a vector in VectorSigmoid.Sigmoid, objdump of the NativeAOT
+    /// linux-arm64 edgenet), and it folds a local holding a constant back into the loop. The loop goes in a method
+    /// that is not inlined and takes the terms as an <c>in</c> parameter, copied into a local before the loop: values
+    /// it cannot see, kept in registers (NEON has 32). A copy of <see cref="Load"/>'s result in the same method stayed
+    /// partly on the stack (9 loads a vector). x64 keeps <see cref="Exp(Vector{float})"/>: its instructions take the
+    /// constants as memory operands, and AVX2's 16 registers could not hold them.
+    /// </summary>
+    internal readonly struct Terms
+    {
+        readonly Vector<float> lo, hi, log2e, magic, nLn2Hi, nLn2Lo, p0, p1, p2, p3, p4, p5;
+        readonly Vector<int> magicBits, bias;
+        public readonly Vector<float> One;
+
+        Terms(bool _)
+        {
+            lo = new(Lo); hi = new(Hi); log2e = new(Log2E); magic = new(Magic); nLn2Hi = new(-Ln2Hi); nLn2Lo = new(-Ln2Lo);
+            p0 = new(P0); p1 = new(P1); p2 = new(P2); p3 = new(P3); p4 = new(P4); p5 = new(P5);
+            magicBits = new(MagicBits); bias = new(127); One = Vector<float>.One;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static Terms Load() => new(true);
+
+        /// <summary><see cref="Exp(Vector{float})"/>: the same operations in the same order.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<float> Exp(Vector<float> x)
+        {
+            x = Clamp.Of(x, lo, hi);
+            var t = Vector.FusedMultiplyAdd(x, log2e, magic);
+            var n = t - magic;
+            var r = Vector.FusedMultiplyAdd(n, nLn2Hi, x);
+            r = Vector.FusedMultiplyAdd(n, nLn2Lo, r);
+            var r2 = r * r;
+            var p = Vector.FusedMultiplyAdd(p0, r, p1);
+            p = Vector.FusedMultiplyAdd(p, r, p2);
+            p = Vector.FusedMultiplyAdd(p, r, p3);
+            p = Vector.FusedMultiplyAdd(p, r, p4);
+            p = Vector.FusedMultiplyAdd(p, r, p5);
+            var e = Vector.FusedMultiplyAdd(p, r2, r) + One;
+            var k = Vector.AsVectorInt32(t) - magicBits;
+            var k1 = Vector.ShiftRightArithmetic(k, 1);
+            var s1 = Vector.AsVectorSingle(Vector.ShiftLeft(k1 + bias, 23));
+            var s2 = Vector.AsVectorSingle(Vector.ShiftLeft(k - k1 + bias, 23));
+            return e * s1 * s2;
+        }
+    }
+
     /// <summary>The mask of the first <paramref name="count"/> (1..16) lanes, for AVX-512's masked loads and stores.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Tail(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using EdgeNet.Kernels.Simd;
 using static EdgeNet.Kernels.Simd.RecurrentNeon;
@@ -100,10 +101,22 @@ internal static class VectorSigmoid
                 }
                 return;
             }
-            if (Vector.IsHardwareAccelerated)
+            if (AdvSimd.Arm64.IsSupported) i = SigmoidNeon(px, py, n, VectorExp.Terms.Load());
+            else if (Vector.IsHardwareAccelerated)
                 for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) Sigmoid(Vector.Load(px + i)).Store(py + i);
             for (; i < n; i++) py[i] = Sigmoid(px[i]);
         }
+    }
+
+    /// <summary>σ over the whole vectors of x (arm64), the exp's constants in registers (<see cref="VectorExp.Terms"/>:
+    /// 48 -> 38 instructions a vector); returns the count done.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static unsafe int SigmoidNeon(float* x, float* y, int n, in VectorExp.Terms terms)
+    {
+        var t = terms;
+        int i = 0;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) (t.One / (t.One + t.Exp(-Vector.Load(x + i)))).Store(y + i);
+        return i;
     }
 
     /// <summary>y = x·σ(αx) over a span on <see cref="Wide"/> machines (x and y may be the same). The last partial

@@ -110,12 +110,13 @@ internal static unsafe class RecurrentNeon
         int j = 0;
         if (Vector128.IsHardwareAccelerated)
         {
+            var t = TanhTerms.Load();
             if (q == null)
                 for (; j + 4 <= H; j += 4)
-                    LstmVector(Vector128.Load(g + j), Vector128.Load(g + H + j), Vector128.Load(g + 2 * H + j), Vector128.Load(g + 3 * H + j), c + j, h + j);
+                    LstmVector(t, Vector128.Load(g + j), Vector128.Load(g + H + j), Vector128.Load(g + 2 * H + j), Vector128.Load(g + 3 * H + j), c + j, h + j);
             else
                 for (; j + 4 <= H; j += 4)
-                    LstmVector(Vector128.Load(g + j) + Vector128.Load(q + j), Vector128.Load(g + H + j) + Vector128.Load(q + H + j),
+                    LstmVector(t, Vector128.Load(g + j) + Vector128.Load(q + j), Vector128.Load(g + H + j) + Vector128.Load(q + H + j),
                                Vector128.Load(g + 2 * H + j) + Vector128.Load(q + 2 * H + j), Vector128.Load(g + 3 * H + j) + Vector128.Load(q + 3 * H + j), c + j, h + j);
         }
         for (; j < H; j++)
@@ -129,11 +130,11 @@ internal static unsafe class RecurrentNeon
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void LstmVector(Vector128<float> i, Vector128<float> o, Vector128<float> f, Vector128<float> gc, float* c, float* h)
+    static void LstmVector(in TanhTerms t, Vector128<float> i, Vector128<float> o, Vector128<float> f, Vector128<float> gc, float* c, float* h)
     {
-        var ct = Vector128.FusedMultiplyAdd(Sigmoid(i), Tanh(gc), Sigmoid(f) * Vector128.Load(c));
+        var ct = Vector128.FusedMultiplyAdd(t.Sigmoid(i), t.Tanh(gc), t.Sigmoid(f) * Vector128.Load(c));
         ct.Store(c);
-        (Sigmoid(o) * Tanh(ct)).Store(h);
+        (t.Sigmoid(o) * t.Tanh(ct)).Store(h);
     }
 
     /// <summary>
@@ -146,12 +147,13 @@ internal static unsafe class RecurrentNeon
         int j = 0;
         if (Vector128.IsHardwareAccelerated)
         {
+            var t = TanhTerms.Load();
             if (q == null)
                 for (; j + 4 <= H; j += 4)
-                    GruVector(Vector128.Load(g + j), Vector128.Load(g + H + j), Vector128.Load(g + 2 * H + j), Vector128.Load(hn + j), h + j);
+                    GruVector(t, Vector128.Load(g + j), Vector128.Load(g + H + j), Vector128.Load(g + 2 * H + j), Vector128.Load(hn + j), h + j);
             else
                 for (; j + 4 <= H; j += 4)
-                    GruVector(Vector128.Load(g + j) + Vector128.Load(q + j), Vector128.Load(g + H + j) + Vector128.Load(q + H + j),
+                    GruVector(t, Vector128.Load(g + j) + Vector128.Load(q + j), Vector128.Load(g + H + j) + Vector128.Load(q + H + j),
                               Vector128.Load(g + 2 * H + j), Vector128.Load(hn + j) + Vector128.Load(rbh + j), h + j);
         }
         for (; j < H; j++)
@@ -164,10 +166,10 @@ internal static unsafe class RecurrentNeon
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void GruVector(Vector128<float> z, Vector128<float> r, Vector128<float> gh, Vector128<float> hn, float* h)
+    static void GruVector(in TanhTerms t, Vector128<float> z, Vector128<float> r, Vector128<float> gh, Vector128<float> hn, float* h)
     {
-        var n = Tanh(Vector128.FusedMultiplyAdd(Sigmoid(r), hn, gh));
-        Vector128.FusedMultiplyAdd(Sigmoid(z), Vector128.Load(h) - n, n).Store(h);
+        var n = t.Tanh(Vector128.FusedMultiplyAdd(t.Sigmoid(r), hn, gh));
+        Vector128.FusedMultiplyAdd(t.Sigmoid(z), Vector128.Load(h) - n, n).Store(h);
     }
 
     /// <summary>
@@ -179,17 +181,18 @@ internal static unsafe class RecurrentNeon
         int j = 0;
         if (Vector128.IsHardwareAccelerated)
         {
+            var t = TanhTerms.Load();
             if (q == null)
                 for (; j + 4 <= H; j += 4)
                 {
-                    Sigmoid(Vector128.Load(g + j)).Store(g + j);
-                    (Sigmoid(Vector128.Load(g + H + j)) * Vector128.Load(h + j)).Store(rh + j);
+                    t.Sigmoid(Vector128.Load(g + j)).Store(g + j);
+                    (t.Sigmoid(Vector128.Load(g + H + j)) * Vector128.Load(h + j)).Store(rh + j);
                 }
             else
                 for (; j + 4 <= H; j += 4)
                 {
-                    Sigmoid(Vector128.Load(g + j) + Vector128.Load(q + j)).Store(g + j);
-                    (Sigmoid(Vector128.Load(g + H + j) + Vector128.Load(q + H + j)) * Vector128.Load(h + j)).Store(rh + j);
+                    t.Sigmoid(Vector128.Load(g + j) + Vector128.Load(q + j)).Store(g + j);
+                    (t.Sigmoid(Vector128.Load(g + H + j) + Vector128.Load(q + H + j)) * Vector128.Load(h + j)).Store(rh + j);
                 }
         }
         for (; j < H; j++)
@@ -207,10 +210,11 @@ internal static unsafe class RecurrentNeon
         int j = 0;
         if (Vector128.IsHardwareAccelerated)
         {
+            var t = TanhTerms.Load();
             if (add == null)
-                for (; j + 4 <= H; j += 4) UpdateVector(Tanh(Vector128.Load(gh + j)), Vector128.Load(z + j), h + j);
+                for (; j + 4 <= H; j += 4) UpdateVector(t.Tanh(Vector128.Load(gh + j)), Vector128.Load(z + j), h + j);
             else
-                for (; j + 4 <= H; j += 4) UpdateVector(Tanh(Vector128.Load(gh + j) + Vector128.Load(add + j)), Vector128.Load(z + j), h + j);
+                for (; j + 4 <= H; j += 4) UpdateVector(t.Tanh(Vector128.Load(gh + j) + Vector128.Load(add + j)), Vector128.Load(z + j), h + j);
         }
         for (; j < H; j++)
         {
@@ -228,10 +232,11 @@ internal static unsafe class RecurrentNeon
         int j = 0;
         if (Vector128.IsHardwareAccelerated)
         {
+            var t = TanhTerms.Load();
             if (q == null)
-                for (; j + 4 <= H; j += 4) Tanh(Vector128.Load(g + j)).Store(h + j);
+                for (; j + 4 <= H; j += 4) t.Tanh(Vector128.Load(g + j)).Store(h + j);
             else
-                for (; j + 4 <= H; j += 4) Tanh(Vector128.Load(g + j) + Vector128.Load(q + j)).Store(h + j);
+                for (; j + 4 <= H; j += 4) t.Tanh(Vector128.Load(g + j) + Vector128.Load(q + j)).Store(h + j);
         }
         for (; j < H; j++) h[j] = Tanh(q == null ? g[j] : g[j] + q[j]);
     }
@@ -266,6 +271,52 @@ internal static unsafe class RecurrentNeon
     {
         var half = Vector128.Create(0.5f);
         return Vector128.FusedMultiplyAdd(Tanh(x * half), half, half);
+    }
+
+    /// <summary>
+    /// <see cref="Tanh(Vector128{float})"/>'s 13 constants as values the gate loops keep in registers (as
+    /// <see cref="VectorExp.Terms"/>): ILC's RyuJIT left their literal-pool loads inside LstmGates' loop (13 LDR q of
+    /// its 166 instructions a vector, objdump of the NativeAOT edgenet). <see cref="Load"/> is not inlined, so the
+    /// values are not constants to the loop and stay in registers.
+    /// </summary>
+    internal readonly struct TanhTerms
+    {
+        readonly Vector128<float> lo, hi, a13, a11, a9, a7, a5, a3, a1, b6, b4, b2, b0, half;
+
+        TanhTerms(bool _)
+        {
+            lo = Vector128.Create(Lo); hi = Vector128.Create(Hi);
+            a13 = Vector128.Create(A13); a11 = Vector128.Create(A11); a9 = Vector128.Create(A9); a7 = Vector128.Create(A7);
+            a5 = Vector128.Create(A5); a3 = Vector128.Create(A3); a1 = Vector128.Create(A1);
+            b6 = Vector128.Create(B6); b4 = Vector128.Create(B4); b2 = Vector128.Create(B2); b0 = Vector128.Create(B0);
+            half = Vector128.Create(0.5f);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static TanhTerms Load() => new(true);
+
+        /// <summary><see cref="RecurrentNeon.Tanh(Vector128{float})"/>: the same operations in the same order.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector128<float> Tanh(Vector128<float> x)
+        {
+            x = Vector128.Min(Vector128.Max(x, lo), hi);
+            var s = x * x;
+            var p = Vector128.FusedMultiplyAdd(s, a13, a11);
+            p = Vector128.FusedMultiplyAdd(p, s, a9);
+            p = Vector128.FusedMultiplyAdd(p, s, a7);
+            p = Vector128.FusedMultiplyAdd(p, s, a5);
+            p = Vector128.FusedMultiplyAdd(p, s, a3);
+            p = Vector128.FusedMultiplyAdd(p, s, a1);
+            p *= x;
+            var d = Vector128.FusedMultiplyAdd(s, b6, b4);
+            d = Vector128.FusedMultiplyAdd(d, s, b2);
+            d = Vector128.FusedMultiplyAdd(d, s, b0);
+            return p / d;
+        }
+
+        /// <summary><see cref="RecurrentNeon.Sigmoid(Vector128{float})"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector128<float> Sigmoid(Vector128<float> x) => Vector128.FusedMultiplyAdd(Tanh(x * half), half, half);
     }
 
     /// <summary>The scalar twin of <see cref="Tanh(Vector128{float})"/>: the same operations in the same order.</summary>
