@@ -247,31 +247,12 @@ internal static unsafe class RecurrentNeon
                 A5 = 1.48572235717979e-05f, A3 = 6.37261928875436e-04f, A1 = 4.89352455891786e-03f;
     internal const float B6 = 1.19825839466702e-06f, B4 = 1.18534705686654e-04f, B2 = 2.26843463243900e-03f, B0 = 4.89352518554385e-03f;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Tanh(Vector128<float> x)
-    {
-        x = Vector128.Min(Vector128.Max(x, Vector128.Create(Lo)), Vector128.Create(Hi));
-        var s = x * x;
-        var p = Vector128.FusedMultiplyAdd(s, Vector128.Create(A13), Vector128.Create(A11));
-        p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(A9));
-        p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(A7));
-        p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(A5));
-        p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(A3));
-        p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(A1));
-        p *= x;
-        var d = Vector128.FusedMultiplyAdd(s, Vector128.Create(B6), Vector128.Create(B4));
-        d = Vector128.FusedMultiplyAdd(d, s, Vector128.Create(B2));
-        d = Vector128.FusedMultiplyAdd(d, s, Vector128.Create(B0));
-        return p / d;
-    }
+    /// <summary>tanh(x) of four lanes: <see cref="TanhTerms.Tanh"/> (the one vector form; the gate loops hold its
+    /// constants in registers), for callers outside a loop and the twin tests.</summary>
+    public static Vector128<float> Tanh(Vector128<float> x) => TanhTerms.Load().Tanh(x);
 
     /// <summary>σ(x) = ½ + ½·tanh(x/2), with <see cref="Tanh(Vector128{float})"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Sigmoid(Vector128<float> x)
-    {
-        var half = Vector128.Create(0.5f);
-        return Vector128.FusedMultiplyAdd(Tanh(x * half), half, half);
-    }
+    public static Vector128<float> Sigmoid(Vector128<float> x) => TanhTerms.Load().Sigmoid(x);
 
     /// <summary>
     /// <see cref="Tanh(Vector128{float})"/>'s 13 constants as values the gate loops keep in registers (as
@@ -295,7 +276,7 @@ internal static unsafe class RecurrentNeon
         [MethodImpl(MethodImplOptions.NoInlining)]
         public static TanhTerms Load() => new(true);
 
-        /// <summary><see cref="RecurrentNeon.Tanh(Vector128{float})"/>: the same operations in the same order.</summary>
+        /// <summary>tanh(x) ≈ x·P(x²)/Q(x²): the same operations in the same order as <see cref="RecurrentNeon.Tanh(float)"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector128<float> Tanh(Vector128<float> x)
         {
@@ -314,7 +295,7 @@ internal static unsafe class RecurrentNeon
             return p / d;
         }
 
-        /// <summary><see cref="RecurrentNeon.Sigmoid(Vector128{float})"/>.</summary>
+        /// <summary>σ(x) = ½ + ½·tanh(x/2).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector128<float> Sigmoid(Vector128<float> x) => Vector128.FusedMultiplyAdd(Tanh(x * half), half, half);
     }
