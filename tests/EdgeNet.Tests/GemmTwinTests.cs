@@ -6,7 +6,7 @@ namespace EdgeNet.Tests;
 
 /// <summary>The fp32 GEMM (packed B, row and column bias, clamp) against a scalar product in double, on odd sizes: full
 /// and short row tiles, the one- and two-row kernel, whole panels, narrow panels (≤ 16 columns: AVX-512's one-vector
-/// tile) and a wide panel's narrow tail. On AVX-512 a narrow panel goes through that tile alone (no one-row kernel, whose sums are ordered
+/// tiles of 16 and 8 rows) and a wide panel's narrow tail. On AVX-512 a narrow panel goes through that tile alone (no one-row kernel, whose sums are ordered
 /// differently), so its rows' bits do not depend on where the tiles fall.</summary>
 public unsafe class GemmTwinTests
 {
@@ -16,7 +16,9 @@ public unsafe class GemmTwinTests
     [InlineData(3, 16, 16)]
     [InlineData(8, 8, 7)]
     [InlineData(13, 16, 32)]    // narrow: a tile of 8 and one of 5
-    [InlineData(61, 15, 67)]    // narrow, partial vector
+    [InlineData(61, 15, 67)]    // narrow, partial vector: three tiles of 16, one of 8 and one of 5
+    [InlineData(45, 16, 32)]    // narrow: two of 16, one of 8 and one of 5; from row 5, two of 16 and one of 8
+    [InlineData(16, 8, 16)]     // narrow: one of 16, 8 columns
     [InlineData(29, 12, 3)]
     [InlineData(17, 1, 9)]
     [InlineData(100, 48, 33)]   // a whole panel and a narrow one
