@@ -33,6 +33,9 @@ public unsafe class DirectConvNhwcTests
     [InlineData(3, 9, 70, 40, 3, 3, 2, 1, 2, 1)]      // 32 + a last 8 through the 3×3 stride-2 row-reuse tiles
     [InlineData(1, 12, 80, 8, 6, 6, 2, 2, 2, 2)]      // 6×6 stride 2 with dilated rows, one plane, 8 channels
     [InlineData(2, 10, 101, 16, 6, 6, 2, 1, 3, 1)]    // 6×6 stride 2, asymmetric padding, 16-pixel tiles then tails
+    [InlineData(3, 9, 45, 64, 3, 3, 2, 0, 0, 1)]      // SqueezeNet's stem, unpadded: 22 pixels a row, the last 8 overlap the second tile
+    [InlineData(3, 7, 29, 40, 3, 3, 1, 0, 0, 1)]      // stride 1, 32 + 8: 27 pixels, the last tiles (both slices) overlap
+    [InlineData(2, 6, 31, 16, 5, 5, 3, 0, 0, 1)]      // stride 3, one vector: 9 pixels, an overlapping last tile
     public void Matches_a_scalar_loop(int C, int H, int W, int OC, int KH, int KW, int stride, int padTop, int padLeft, int dilH)
     {
         if (!DirectConvNhwc.Supports(OC)) Assert.Skip($"{OC} output channels: not a multiple of the vector here (the kernel is not chosen)");

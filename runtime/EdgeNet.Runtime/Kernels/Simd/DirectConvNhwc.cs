@@ -231,6 +231,17 @@ internal static unsafe class DirectConvNhwc
                 float* xr = x + (long)ih * W - pl;
                 if (sw == 1) for (; ow + 8 <= owHi; ow += 8) Eight512<Stride1>(xr + ow, wc, ws, OC, taps, tapOffset, b0, b1, vlo, vhi, yr + (long)ow * OC, last);
                 else if (sw == 2) for (; ow + 8 <= owHi; ow += 8) Eight512<Stride2>(xr + 2 * ow, wc, ws, OC, taps, tapOffset, b0, b1, vlo, vhi, yr + (long)ow * OC, last);
+                // The row's last 1-7 pixels inside the image: one more 8-pixel tile ending at the last of them, its
+                // first pixels computed and written again with the same sums in the same order (the same bits), not a
+                // 4-pixel tile and pixels one by one through Border512's per-tap checks, each one chain of FMA latency
+                // (SqueezeNet's unpadded 3×3/2 stem, 111 pixels a row, left 3 of them every row and 32-channel slice).
+                if (ow < owHi && owHi - owLo >= 8 && sw <= 2)
+                {
+                    ow = owHi - 8;
+                    if (sw == 1) Eight512<Stride1>(xr + ow, wc, ws, OC, taps, tapOffset, b0, b1, vlo, vhi, yr + (long)ow * OC, last);
+                    else Eight512<Stride2>(xr + 2 * ow, wc, ws, OC, taps, tapOffset, b0, b1, vlo, vhi, yr + (long)ow * OC, last);
+                    ow = owHi;
+                }
                 for (; ow + 4 <= owHi; ow += 4)   // four pixels: eight independent accumulators per weight load pair
                 {
                     int iw = ow * sw - pl;
@@ -324,6 +335,14 @@ internal static unsafe class DirectConvNhwc
         if (sw == 1) for (; ow + 8 <= owHi; ow += 8) EightOne512<Stride1>(xr + ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
         else if (sw == 2) for (; ow + 8 <= owHi; ow += 8) EightOne512<Stride2>(xr + 2 * ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
         else for (; ow + 8 <= owHi; ow += 8) EightOne512<StrideAny>(xr + ow * sw, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
+        if (ow < owHi && owHi - owLo >= 8)   // the last 1-7 pixels inside: an overlapping 8-pixel tile, as in RunV512
+        {
+            ow = owHi - 8;
+            if (sw == 1) EightOne512<Stride1>(xr + ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
+            else if (sw == 2) EightOne512<Stride2>(xr + 2 * ow, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
+            else EightOne512<StrideAny>(xr + ow * sw, wc, ws, OC, taps, tapOffset, b0, vlo, vhi, yr + (long)ow * OC, n, sw);
+            ow = owHi;
+        }
         for (; ow < g.OW; ow++) Single512(x, wc, g, ih, ow * sw - pl, b0, vlo, vhi, yr + (long)ow * OC, n);
     }
 
