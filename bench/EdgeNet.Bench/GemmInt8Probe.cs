@@ -24,6 +24,10 @@ public static unsafe class GemmInt8Probe
             {
                 GemmInt8.Pack(pw, n, 1, k, n, pp, shift: false);
                 var e = new GemmInt8.Epilogue { Out = po, Ldo = n, ColBias = pb, ColMult = pm, Zp = -3, Lo = -128, Hi = 127, ShiftA = kp == k };   // as the channels-last pointwise conv runs it
+                // MobileNetV2's convs (ORT's QDQ model: every clamp is the int8 range) skip the float clamp (SaturationOnly);
+                // EDGENET_PROBE_CLAMP=1 times the clamped epilogue (a ReLU bound inside the int8 range).
+                if (Environment.GetEnvironmentVariable("EDGENET_PROBE_CLAMP") == "1") e.Lo = -100;
+                e.SaturationOnly = GemmInt8.SaturationClamps(e.Lo, e.Hi, 5000 + 255L * 128 * k, mult);
                 double macs = (double)m * n * k;
                 // Many short trials, the fastest kept: on a shared, loaded machine the minimum is the stable figure.
                 int reps = Math.Max(1, (int)(1e8 / macs));
