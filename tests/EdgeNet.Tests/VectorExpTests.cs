@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using EdgeNet.Kernels;
+using EdgeNet.Kernels.Simd;
 using Xunit;
 
 namespace EdgeNet.Tests;
@@ -8,7 +9,7 @@ namespace EdgeNet.Tests;
 /// <summary>EdgeNet's vector exp: the scalar reference against the exact eˣ (double) over its whole range (≤ 2 ulp on
 /// normal results, ≤ 1 step of 2⁻¹⁴⁹ on subnormal ones), its special values, and every vector form and the span
 /// loop (odd lengths, tails) bit for bit against the scalar reference; the vector sigmoid bit for bit against its
-/// scalar twin and within 4 ulp of 1/(1 + e⁻ˣ).</summary>
+/// scalar twin and within 4 ulp of 1/(1 + e⁻ˣ); the rational tanh (TanhOp's vector form) against its scalar twin and tanh.</summary>
 public class VectorExpTests
 {
     /// <summary>Distance in representable floats (both finite, same sign).</summary>
@@ -127,6 +128,54 @@ public class VectorExpTests
             double exact = 1 / (1 + Math.Exp(-(double)x[i]));
             // 4 ulp relative; below e^-88 (1/(1 + ∞) = 0) absolute
             Assert.True(Math.Abs(y[i] - exact) <= Math.Max(4 * exact * Math.Pow(2, -24), 1e-38), $"σ({x[i]:R}) = {y[i]:R}, exact {exact:R}");
+        }
+    }
+    /// <summary>The rational tanh's scalar twin (RecurrentNeon.Tanh, what TanhOp's span form and the LSTM gates compute)
+    /// against the exact tanh (double) on every 397th float from 1e-30 to 12: absolute error under 3e-7 (largest near
+    /// |x| = 8.2, ~4.5 ulp of 1), relative error under 3e-7 below |x| = 0.5 (~2.5 ulp; P₁/Q₀ = 1 − 1.3e-7 is one of them).
+    /// Below 1e-30 the relative error grows (x·P₁ and the quotient go subnormal near 1e-38) though the absolute one
+    /// stays under 1e-38.</summary>
+    [Fact]
+    public void Tanh_is_within_3e7_of_tanh()
+    {
+        for (int bits = BitConverter.SingleToInt32Bits(1e-30f); BitConverter.Int32BitsToSingle(bits) is var x && x <= 12; bits += 397)
+        {
+            double exact = Math.Tanh(x), err = Math.Abs(RecurrentNeon.Tanh(x) - exact);
+            Assert.True(err < 3e-7, $"tanh({x:R}) = {RecurrentNeon.Tanh(x):R}, exact {exact:R}");
+            if (x < 0.5f) Assert.True(err < 3e-7 * exact, $"tanh({x:R}) = {RecurrentNeon.Tanh(x):R}, exact {exact:R} (relative)");
+            Assert.Equal(-RecurrentNeon.Tanh(x), RecurrentNeon.Tanh(-x));
+        }
+        Assert.True(RecurrentNeon.Tanh(1e-38f) is > 0 and < 2e-38f);
+    }
+
+    /// <summary>TanhOp's span form (VectorSigmoid.Tanh: 16 lanes with a masked tail on AVX-512, NEON, Vector&lt;float&gt;)
+    /// bit for bit against its scalar twin on odd lengths and every tail, in place and not, with ±∞, ±0, NaN and
+    /// values past the clamp at ±9.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(37)]
+    [InlineData(1001)]
+    public void Tanh_matches_its_scalar_twin_and_tanh(int n)
+    {
+        var rng = new Random(n);
+        var x = new float[n + 9];
+        for (int i = 0; i < n; i++) x[i] = (float)(rng.NextDouble() * 24 - 12) * (i % 3 == 0 ? 0.02f : 1f);
+        x[^9] = float.PositiveInfinity; x[^8] = float.NegativeInfinity; x[^7] = 0; x[^6] = -0f; x[^5] = 1e-30f; x[^4] = -8.999f;
+        x[^3] = 9.001f; x[^2] = 100; x[^1] = float.NaN;
+        var y = new float[x.Length];
+        TanhOp.Apply(default, x, y);
+        var inPlace = (float[])x.Clone();
+        TanhOp.Apply(default, inPlace, inPlace);
+        for (int i = 0; i < x.Length; i++)
+        {
+            SameBits(RecurrentNeon.Tanh(x[i]), y[i], i, x[i]);
+            SameBits(y[i], inPlace[i], i, x[i]);
+            if (float.IsNaN(x[i])) Assert.True(float.IsNaN(y[i]));
+            else Assert.True(Math.Abs(y[i] - Math.Tanh(x[i])) < 3e-7, $"tanh({x[i]:R}) = {y[i]:R}");
         }
     }
 }

@@ -119,6 +119,45 @@ internal static class VectorSigmoid
         return i;
     }
 
+    /// <summary>y = tanh(x) over a span (<see cref="TanhOp"/>'s vector form; x and y may be the same): the rational tanh
+    /// with a true division, so every form gives the bits of its scalar twin <see cref="RecurrentNeon.Tanh(float)"/>
+    /// (absolute error under 3e-7 against tanh), wherever a pass splits the span. 16 lanes on AVX-512 (masked tail),
+    /// NEON with the 13 constants in registers (<see cref="RecurrentNeon.TanhTerms"/>), Vector&lt;float&gt; elsewhere,
+    /// the twin for the tail. TensorPrimitives.Tanh over 200,704 floats (AVX-512): JIT 123 µs, NativeAOT 160 µs; this 27.</summary>
+    public static unsafe void Tanh(ReadOnlySpan<float> x, Span<float> y)
+    {
+        int n = x.Length, i = 0;
+        if (y.Length < n) throw new ArgumentException("destination too short", nameof(y));
+        fixed (float* px = x, py = y)
+        {
+            if (Wide)
+            {
+                for (; i <= n - 16; i += 16) RecurrentX86.Tanh(Vector512.Load(px + i)).Store(py + i);
+                if (i < n)
+                {
+                    var tail = VectorExp.Tail(n - i);
+                    Avx512F.MaskStore(py + i, tail, RecurrentX86.Tanh(Avx512F.MaskLoad(px + i, tail, Vector512<float>.Zero)));
+                }
+                return;
+            }
+            if (AdvSimd.Arm64.IsSupported) i = TanhNeon(px, py, n, TanhTerms.Load());
+            else if (Vector.IsHardwareAccelerated)
+                for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) Tanh(Vector.Load(px + i)).Store(py + i);
+            for (; i < n; i++) py[i] = RecurrentNeon.Tanh(px[i]);
+        }
+    }
+
+    /// <summary>tanh over the whole four-lane vectors of x (arm64), the constants in registers as the gate loops hold
+    /// them (not inlined, the terms copied into a local: see <see cref="VectorExp.Terms"/>); returns the count done.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static unsafe int TanhNeon(float* x, float* y, int n, in TanhTerms terms)
+    {
+        var t = terms;
+        int i = 0;
+        for (; i <= n - 4; i += 4) t.Tanh(Vector128.Load(x + i)).Store(y + i);
+        return i;
+    }
+
     /// <summary>y = x·σ(αx) over a span on <see cref="Wide"/> machines (x and y may be the same). The last partial
     /// vector goes through a 16-float copy, so every element gets the vector form's bits wherever a pass splits the
     /// span.</summary>
