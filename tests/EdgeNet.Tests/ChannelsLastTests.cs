@@ -153,7 +153,7 @@ public class ChannelsLastTests
     }
 
     /// <summary>1×1 convs to at most 4 channels (detector heads' score, box and landmark maps: Simd.PointwiseNarrow,
-    /// dot products along C) against the NCHW reference: C a whole number of vectors, with a 16-lane, an 8-lane and a
+    /// dot products along C, to at most 2 on AVX-512; the GEMM's narrow tiles above) against the NCHW reference: C a whole number of vectors, with a 16-lane, an 8-lane and a
     /// scalar tail; a clamp in registers and a sigmoid after (the epilogue).</summary>
     [Theory]
     [InlineData(48, 1, "clip")]

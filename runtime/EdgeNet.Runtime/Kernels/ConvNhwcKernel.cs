@@ -8,7 +8,7 @@ namespace EdgeNet.Kernels;
 /// <summary>
 /// Conv2D on channels-last tensors (x [N, H, W, C] → y [N, OH, OW, OC]), as planned by <see cref="ChannelsLast"/>.
 /// Pointwise: Y[N·HW, OC] = X[N·HW, C] · Wᵀ, one GEMM with Wᵀ packed at load and bias and clamp in its epilogue; to at
-/// most 4 channels (detector heads), a dot product per output along C (<see cref="PointwiseNarrow"/>).
+/// most 2 channels on AVX-512, 4 elsewhere (detector heads), a dot product per output along C (<see cref="PointwiseNarrow"/>).
 /// Depthwise: <see cref="DepthwiseNhwc"/>. A stem on NCHW input: <see cref="DirectConvNhwc"/>. 3×3 stride 1 (one group,
 /// no dilation) on AVX-512, AVX2 and NEON: Winograd F(4×4, 3×3) or F(2×2, 3×3), <see cref="WinogradNhwc"/>. Any other (k×k,
 /// strided, dilated, grouped): on AVX-512, <see cref="IndirectConvNhwc"/> (the rows read in place, blocks of pixels by
@@ -29,7 +29,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     readonly ConvGeometry gp;
     readonly bool general;   // im2col rows × packed Wᵀ per group
     readonly bool indirect;   // general, on AVX-512: rows read in place (Simd.IndirectConvNhwc)
-    readonly bool narrow;     // pointwise to at most 4 channels: Simd.PointwiseNarrow
+    readonly bool narrow;     // pointwise to at most PointwiseNarrow.MaxOutputs channels: Simd.PointwiseNarrow
     readonly bool winograd;   // general, 3×3 stride 1 (not SSE alone): Simd.WinogradNhwc
     readonly int K, blockRows;   // general: columns of a row (KH·KW·C/group); rows per block
     readonly NativeBuffer weights, bias;   // pointwise: packed Wᵀ panels; depthwise: [KH·KW, C]
