@@ -60,4 +60,52 @@ public unsafe class DepthwiseInt8Tests
                     if (width == 8 || i % C < 16) Assert.True(want[i] == got[i], $"width {width} clamp {clamp} at {i}: {got[i]} != {want[i]}");
             }
     }
+
+    /// <summary>The arm64 folded block (<see cref="DepthwiseInt8NhwcNeon.Block3x3Folded"/>: clamp on the bytes, or the
+    /// saturating narrows alone) against the integer reference; with a NaN or infinite multiplier in a block of 8
+    /// channels that block clamps in float before rounding (NaN to hi, as QuantMath).</summary>
+    [Theory]
+    [InlineData(7, 9, 1, -100, 90, false)]
+    [InlineData(8, 11, 2, -128, 127, false)]
+    [InlineData(7, 9, 1, -100, 90, true)]
+    [InlineData(6, 5, 2, -128, 127, true)]
+    public void Neon_folded_block_equals_the_integer_reference(int H, int W, int stride, int lo, int hi, bool nonFinite)
+    {
+        if (!DepthwiseInt8NhwcNeon.Supported) Assert.Skip("arm64 NEON");
+        const int C = 24, zp = 7, zx = -5;
+        int OH = (H + 2 - 3) / stride + 1, OW = (W + 2 - 3) / stride + 1;
+        var g = new ConvGeometry(C, H, W, C, OH, OW, 3, 3, stride, stride, 1, 1, 1, 1, C);
+        var r = new Random(H * 37 + W + stride);
+        var x = Enumerable.Range(0, H * W * C).Select(_ => (sbyte)r.Next(-128, 128)).ToArray();
+        var w = Enumerable.Range(0, 9 * C).Select(_ => (sbyte)r.Next(-127, 128)).ToArray();   // [C, 3, 3]
+        var b = Enumerable.Range(0, C).Select(c => c == 9 ? 0 : r.Next(-5000, 5000)).ToArray();
+        var m = Enumerable.Range(0, C).Select(c => c % 5 == 0 ? 0.5f : 1f / r.Next(20, 300)).ToArray();
+        if (nonFinite) { m[1] = float.NaN; m[9] = float.PositiveInfinity; m[10] = float.NegativeInfinity; }
+        for (int i = 0; i < W * C; i++) x[i] = (sbyte)(i % C == 9 ? 0 : x[i]);   // row 0 of channel 9: acc 0 at some pixels with bias 0
+        var want = new sbyte[OH * OW * C];
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++)
+                for (int c = 0; c < C; c++)
+                {
+                    int acc = b[c];
+                    for (int kh = 0; kh < 3; kh++)
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            int ih = oh * stride - 1 + kh, iw = ow * stride - 1 + kw;
+                            int v = (uint)ih < (uint)H && (uint)iw < (uint)W ? x[(ih * W + iw) * C + c] : zx;
+                            acc += v * w[c * 9 + kh * 3 + kw];
+                        }
+                    want[(oh * OW + ow) * C + c] = QuantMath.Requantize(acc, m[c], zp, lo, hi);
+                }
+        var packed = DepthwiseInt8NhwcNeon.PackWeights8(w, C);
+        bool saturation = lo == -128 && hi == 127 && !nonFinite;
+        foreach (bool clamp in saturation ? new[] { true, false } : [true])
+        {
+            var got = new sbyte[want.Length];
+            fixed (sbyte* px = x, pw = packed, py = got) fixed (int* pb = b) fixed (float* pm = m)
+                for (int c0 = 0; c0 < C; c0 += DepthwiseInt8NhwcNeon.Lanes)
+                    DepthwiseInt8NhwcNeon.Block3x3Folded(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, 0, OH, clamp);
+            for (int i = 0; i < want.Length; i++) Assert.True(want[i] == got[i], $"clamp {clamp} at {i}: {got[i]} != {want[i]}");
+        }
+    }
 }

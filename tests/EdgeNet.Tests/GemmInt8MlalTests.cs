@@ -55,4 +55,38 @@ public unsafe class GemmInt8MlalTests
                 Assert.Equal(QuantMath.Requantize(exact, mult[j], -7, -128, hi), got[i * N + j]);
             }
     }
+
+    /// <summary>A multiplier that is NaN or infinite (t NaN, or ±∞): the group clamps in float before rounding, so NaN
+    /// goes to hi as in QuantMath (the clamp on the bytes alone would give z_y), ±∞ to hi and lo; the finite
+    /// columns beside them clamp on the bytes. Row 0 and the bias of column 1 are zeros: ∞·0 is NaN.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Non_finite_multipliers_as_QuantMath(bool minWeight)
+    {
+        if (!System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported) Assert.Skip("the A72 GEMM is arm64 NEON");
+        const int M = 6, K = 20, N = 11, hi = 100;
+        var r = new Random(7);
+        int kp = GemmInt8.KPad(K);
+        var a = new sbyte[M * kp]; var w = new sbyte[K * N];
+        for (int i = 1; i < M; i++) for (int k = 0; k < K; k++) a[i * kp + k] = (sbyte)r.Next(-128, 128);
+        for (int i = 0; i < w.Length; i++) w[i] = (sbyte)r.Next(minWeight ? -128 : -127, 128);
+        var bias = Enumerable.Range(0, N).Select(j => j == 1 ? 0 : r.Next(-3000, 3000)).ToArray();
+        var mult = new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0.01f, 1e30f, 0.002f, 0.5f, 0.003f, float.PositiveInfinity, 0.001f, float.NaN };
+        var packed = new sbyte[GemmInt8.PackedBytesMlal(K, N)];
+        var got = new sbyte[M * N];
+        fixed (sbyte* pa = a, pw = w, pp = packed, pg = got) fixed (int* pb = bias) fixed (float* pm = mult)
+        {
+            GemmInt8.PackMlal(pw, N, 1, K, N, pp);
+            var e = new GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = 9, Lo = -120, Hi = hi, NoMinWeight = !minWeight };
+            GemmInt8.RunMlal(pa, kp, pp, M, N, K, ref e);
+        }
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++)
+            {
+                int exact = bias[j];
+                for (int k = 0; k < K; k++) exact += a[i * kp + k] * w[k * N + j];
+                Assert.Equal(QuantMath.Requantize(exact, mult[j], 9, -120, hi), got[i * N + j]);
+            }
+    }
 }

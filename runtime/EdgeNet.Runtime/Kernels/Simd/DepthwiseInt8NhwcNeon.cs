@@ -74,6 +74,19 @@ internal static unsafe class DepthwiseInt8NhwcNeon
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block3x3Folded(sbyte* x, sbyte* w, int* bias, float* mult, sbyte* y, in ConvGeometry g, int c0, int zx, int zy, int lo, int hi, int oh0, int oh1, bool clamp)
     {
+        // The clamp on the bytes (Folded.Store) holds for finite multipliers; a non-finite one can make t NaN, which
+        // the reference sends to hi: then the float clamp (Bounds128). One specialization each: no test per pixel.
+        bool finite = true;
+        for (int c = 0; c < Lanes; c++) finite &= float.IsFinite(mult[c0 + c]);
+        if (!clamp) Folded3x3<Saturate>(x, w, bias, mult, y, g, c0, zx, zy, lo, hi, oh0, oh1);
+        else if (finite) Folded3x3<Bytes>(x, w, bias, mult, y, g, c0, zx, zy, lo, hi, oh0, oh1);
+        else Folded3x3<Float>(x, w, bias, mult, y, g, c0, zx, zy, lo, hi, oh0, oh1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Folded3x3<TMode>(sbyte* x, sbyte* w, int* bias, float* mult, sbyte* y, in ConvGeometry g, int c0, int zx, int zy, int lo, int hi, int oh0, int oh1)
+        where TMode : struct, IMode
+    {
         int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
         var w0 = Vector64.Load(w + c0); var w1 = Vector64.Load(w + C + c0); var w2 = Vector64.Load(w + 2 * C + c0);
         var w3 = Vector64.Load(w + 3 * C + c0); var w4 = Vector64.Load(w + 4 * C + c0); var w5 = Vector64.Load(w + 5 * C + c0);
@@ -81,7 +94,7 @@ internal static unsafe class DepthwiseInt8NhwcNeon
         var b0 = Vector128.Load(bias + c0); var b1 = Vector128.Load(bias + c0 + 4);
         var m0 = Vector128.Load(mult + c0); var m1 = Vector128.Load(mult + c0 + 4);
         var vz = Vector64.Create((sbyte)zx);
-        var q = new Requantize.Bounds128(zy, lo, hi);
+        var q = new Folded(zy, lo, hi);
         long rowStride = (long)W * C, step = (long)sw * C;
         for (int oh = oh0; oh < oh1; oh++)
         {
@@ -93,28 +106,27 @@ internal static unsafe class DepthwiseInt8NhwcNeon
             bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
             sbyte* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
             for (int ow = 0; ow < owLo; ow++)
-                EdgeFolded(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q, clamp);
+                EdgeFolded<TMode>(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q);
             int pairs = (owHi - owLo) / 2, ow2 = owLo + 2 * pairs;
             // Two pixels at a time, two independent accumulator pairs. The input and output pointers step by two
             // pixels and each tap is a load at a register offset from the pixel's top-left tap: the JIT recomputed
             // (ow·sw − pl)·C and the row addresses per pair.
             sbyte* p = top + (long)(owLo * sw - pl) * C, yo = yr + (long)owLo * C;
-            if (clamp) Interior<On>(p, yo, pairs, C, rowStride, step, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, m0, m1, q);
-            else Interior<Off>(p, yo, pairs, C, rowStride, step, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, m0, m1, q);
+            Interior<TMode>(p, yo, pairs, C, rowStride, step, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, m0, m1, q);
             for (int ow = ow2; ow < OW; ow++)   // the last interior pixel and the right border
-                EdgeFolded(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q, clamp);
+                EdgeFolded<TMode>(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q);
         }
     }
 
     /// <summary><paramref name="pairs"/> pairs of interior pixels of <see cref="Block3x3Folded"/>: p, the first one's
     /// top-left tap; y, its output.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Interior<TClamp>(sbyte* p, sbyte* y, int pairs, long C, long rowStride, long step, Vector128<int> b0, Vector128<int> b1,
+    static void Interior<TMode>(sbyte* p, sbyte* y, int pairs, long C, long rowStride, long step, Vector128<int> b0, Vector128<int> b1,
         Vector64<sbyte> w0, Vector64<sbyte> w1, Vector64<sbyte> w2, Vector64<sbyte> w3, Vector64<sbyte> w4, Vector64<sbyte> w5, Vector64<sbyte> w6, Vector64<sbyte> w7, Vector64<sbyte> w8,
-        Vector128<float> m0, Vector128<float> m1, Requantize.Bounds128 q) where TClamp : struct, IFlag
+        Vector128<float> m0, Vector128<float> m1, Folded q) where TMode : struct, IMode
     {
         long C2 = 2 * C, step2 = 2 * step, R = rowStride, R1 = R + C, R2 = R + C2, S = 2 * R, S1 = S + C, S2 = S + C2;
-        for (; pairs > 0; pairs--, p += step2, y += C2)
+        for (sbyte* yEnd = y + pairs * C2; y < yEnd; p += step2, y += C2)   // ends on the output pointer: no counter
         {
             sbyte* r = p + step;
             Vector128<int> a0 = b0, a1 = b1, e0 = b0, e1 = b1;
@@ -122,28 +134,65 @@ internal static unsafe class DepthwiseInt8NhwcNeon
                  Vector64.Load(p + R2), Vector64.Load(p + S), Vector64.Load(p + S1), Vector64.Load(p + S2), w0, w1, w2, w3, w4, w5, w6, w7, w8);
             Nine(ref e0, ref e1, Vector64.Load(r), Vector64.Load(r + C), Vector64.Load(r + C2), Vector64.Load(r + R), Vector64.Load(r + R1),
                  Vector64.Load(r + R2), Vector64.Load(r + S), Vector64.Load(r + S1), Vector64.Load(r + S2), w0, w1, w2, w3, w4, w5, w6, w7, w8);
-            Store(y, a0, a1, m0, m1, q, TClamp.Value);
-            Store(y + C, e0, e1, m0, m1, q, TClamp.Value);
+            q.Store<TMode>(y, a0, a1, m0, m1);
+            q.Store<TMode>(y + C, e0, e1, m0, m1);
         }
     }
 
-    /// <summary>A flag fixed per specialization of <see cref="Interior{TClamp}"/>: no test per pixel.</summary>
-    interface IFlag { static abstract bool Value { get; } }
-    struct On : IFlag { public static bool Value => true; }
-    struct Off : IFlag { public static bool Value => false; }
+    /// <summary>How <see cref="Block3x3Folded"/> clamps: the saturating narrows alone (the int8 range,
+    /// GemmInt8.SaturationClamps), SMIN/SMAX on the bytes, or in float before rounding (a multiplier not finite).</summary>
+    enum Mode { Saturate, Bytes, Float }
 
-    /// <summary>One pixel of <see cref="Block3x3Folded"/>, each tap outside the image replaced by z_x.</summary>
+    /// <summary>A <see cref="Mode"/> fixed per specialization of <see cref="Interior{TMode}"/>: no test per pixel.</summary>
+    interface IMode { static abstract Mode Value { get; } }
+    struct Saturate : IMode { public static Mode Value => Mode.Saturate; }
+    struct Bytes : IMode { public static Mode Value => Mode.Bytes; }
+    struct Float : IMode { public static Mode Value => Mode.Float; }
+
+    /// <summary>The requantization constants of <see cref="Block3x3Folded"/>.</summary>
+    readonly struct Folded(int zp, int lo, int hi)
+    {
+        readonly int zp = zp, lo = lo, hi = hi;
+        public readonly Vector128<short> Zp = Vector128.Create((short)zp);
+        public readonly Vector64<sbyte> Lo = Vector64.Create((sbyte)lo), Hi = Vector64.Create((sbyte)hi);
+
+        /// <summary>Eight sums requantized and stored as 8 bytes: FCVTNS, SQXTN, SQXTN2, z_y added in int16 (SQADD),
+        /// SQXTN, then (<see cref="Mode.Bytes"/>) SMIN hi and SMAX lo. Each step is monotonic and hi − z_y, hi are in
+        /// its range, so min(steps(t), hi) = steps(min(t, hi − z_y)): the reference's clamp for every finite t; an
+        /// int32 past int16 stays past int8 after either order of saturations (|z_y| ≤ 128). 13 instructions, not 18.
+        /// <see cref="Mode.Float"/>: FMINNM/FMAXNM before rounding (NaN to hi, as QuantMath).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store<TMode>(sbyte* y, Vector128<int> a, Vector128<int> b, Vector128<float> m0, Vector128<float> m1) where TMode : struct, IMode
+        {
+            var mode = TMode.Value;
+            var t0 = Vector128.ConvertToSingle(a) * m0; var t1 = Vector128.ConvertToSingle(b) * m1;
+            if (mode == Mode.Float)   // the bounds made here: not held in registers where no multiplier is NaN
+            {
+                var bounds = new Requantize.Bounds128(zp, lo, hi);
+                Requantize.Bounds128.Store8(bounds.Round(t0), bounds.Round(t1), y);
+                return;
+            }
+            var s = AdvSimd.AddSaturate(AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(AdvSimd.ConvertToInt32RoundToEven(t0)), AdvSimd.ConvertToInt32RoundToEven(t1)), Zp);
+            var q = AdvSimd.ExtractNarrowingSaturateLower(s);
+            if (mode == Mode.Bytes) q = AdvSimd.Max(AdvSimd.Min(q, Hi), Lo);
+            q.Store(y);
+        }
+    }
+
+    /// <summary>One pixel of <see cref="Block3x3Folded"/>, each tap outside the image replaced by z_x. The sums start
+    /// in locals: the JIT kept them on the stack (a store and a load per tap) when they were the bias parameters passed by ref.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void EdgeFolded(sbyte* top, long rowStride, int C, int iw, int W, bool r0, bool r1, bool r2, Vector128<int> a0, Vector128<int> a1, Vector64<sbyte> vz,
+    static void EdgeFolded<TMode>(sbyte* top, long rowStride, int C, int iw, int W, bool r0, bool r1, bool r2, Vector128<int> b0, Vector128<int> b1, Vector64<sbyte> vz,
         Vector64<sbyte> w0, Vector64<sbyte> w1, Vector64<sbyte> w2, Vector64<sbyte> w3, Vector64<sbyte> w4, Vector64<sbyte> w5, Vector64<sbyte> w6, Vector64<sbyte> w7, Vector64<sbyte> w8,
-        sbyte* y, Vector128<float> m0, Vector128<float> m1, Requantize.Bounds128 q, bool clamp)
+        sbyte* y, Vector128<float> m0, Vector128<float> m1, Folded q) where TMode : struct, IMode
     {
         bool k0 = (uint)iw < (uint)W, k1 = (uint)(iw + 1) < (uint)W, k2 = (uint)(iw + 2) < (uint)W;
         sbyte* p = top + (long)iw * C, s = p + rowStride, t = s + rowStride;
+        Vector128<int> a0 = b0, a1 = b1;
         Nine(ref a0, ref a1, r0 && k0 ? Vector64.Load(p) : vz, r0 && k1 ? Vector64.Load(p + C) : vz, r0 && k2 ? Vector64.Load(p + 2 * C) : vz,
              r1 && k0 ? Vector64.Load(s) : vz, r1 && k1 ? Vector64.Load(s + C) : vz, r1 && k2 ? Vector64.Load(s + 2 * C) : vz,
              r2 && k0 ? Vector64.Load(t) : vz, r2 && k1 ? Vector64.Load(t + C) : vz, r2 && k2 ? Vector64.Load(t + 2 * C) : vz, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        Store(y, a0, a1, m0, m1, q, clamp);
+        q.Store<TMode>(y, a0, a1, m0, m1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -54,12 +54,17 @@ internal static unsafe partial class GemmInt8
                 bias = padBias; mult = padMult;
             }
             sbyte* o = e.Out + j;
-            switch ((e.NoMinWeight, e.SaturationOnly))   // one specialization each: no flag tested per tile
+            // The clamp to [lo, hi] on the bytes (SMIN, SMAX) equals the float clamp before rounding for every finite
+            // t; a non-finite multiplier can make t NaN, which the reference sends to hi: that group clamps in float too.
+            bool finite = float.IsFinite(mult[0]) && float.IsFinite(mult[1]) && float.IsFinite(mult[2]) && float.IsFinite(mult[3]);
+            switch ((e.NoMinWeight, e.SaturationOnly, finite))   // one specialization each: no flag tested per tile
             {
-                case (true, false): Group<On, On>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
-                case (true, true): Group<On, Off>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
-                case (false, false): Group<Off, On>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
-                default: Group<Off, Off>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
+                case (true, false, true): Group<On, On, Off>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
+                case (true, true, _): Group<On, Off, Off>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
+                case (true, false, false): Group<On, On, On>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
+                case (false, false, true): Group<Off, On, Off>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
+                case (false, true, _): Group<Off, Off, Off>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
+                default: Group<Off, On, On>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
             }
         }
     }
@@ -67,104 +72,114 @@ internal static unsafe partial class GemmInt8
     /// <summary>The 4 columns at <paramref name="b"/> (w of them real) for all rows, 4 rows at a time: 16 accumulators
     /// of 4 partials each (SADDLP starts them, SADALP adds on), ADDP to columns, requantized in registers, 4 bytes
     /// stored per row. <typeparamref name="TPairs"/> (no weight −128): two products summed in int16 before widening;
-    /// <typeparamref name="TClamp"/>: clamp to [lo, hi] (otherwise the int8 range, GemmInt8.SaturationClamps).</summary>
+    /// <typeparamref name="TClamp"/>: clamp to [lo, hi] (otherwise the int8 range, GemmInt8.SaturationClamps);
+    /// <typeparamref name="TNaN"/>: a multiplier is not finite, so t may be NaN: clamped in float first as well.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Group<TPairs, TClamp>(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w)
-        where TPairs : struct, IFlag where TClamp : struct, IFlag
+    static void Group<TPairs, TClamp, TNaN>(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w)
+        where TPairs : struct, IFlag where TClamp : struct, IFlag where TNaN : struct, IFlag
     {
-        bool pairs = TPairs.Value, clamp = TClamp.Value;
+        bool pairs = TPairs.Value, clamp = TClamp.Value, nan = TNaN.Value;
         nint blocks = kp / 16, rest = kp % 16;   // full k blocks, then 0, 4, 8 or 12 k
+        // After the first block: one block if their count is odd, then the loop two blocks a turn (one add, add, cmp,
+        // branch per 32 k); pairSpan: the A bytes of the loop's blocks
+        bool odd = blocks > 0 && (blocks - 1) % 2 != 0;
+        nint pairSpan = blocks > 0 ? 32 * ((blocks - 1) / 2) : 0;
         sbyte* t = stackalloc sbyte[16];
-        var top = Vector128.Create((float)(hi - zp)); var z = Vector128.Create((short)zp); var bottom = Vector128.Create((sbyte)lo);
+        var top = Vector128.Create((float)(hi - zp)); var z = Vector128.Create((short)zp);
+        var bottom = Vector128.Create((sbyte)lo); var ceiling = Vector128.Create((sbyte)hi);
         // The group's bias and multipliers, loaded once for all its row tiles (the JIT reloaded them per tile)
         var vbias = Vector128.Load(bias); var vmult = Vector128.Load(mult);
         // Rows 1-3 as offsets from row 0, so the k loop steps one A pointer and loads each row's 16 k as one
         // q register (LDR q, [a0, d_r]); the last rows of a partial tile recompute row 0 (offset 0).
-        nint d1 = lda, d2 = 2 * (nint)lda, d3 = 3 * (nint)lda;
-        for (int i = 0; i < rows; i += 4, a += 4 * (long)lda, o += 4 * (long)ldo)
+        nint d1 = lda, d2 = 2 * (nint)lda, d3 = 3 * (nint)lda, lda4 = 4 * (nint)lda, ldo1 = ldo, ldo4 = 4 * (nint)ldo;
+        int whole = w == 4 ? rows & ~3 : 0, last = rows - 4;   // rows of the tiles stored as 4 × 4 bytes; past last, a tile of 1-3 rows
+        for (int i = 0; i < rows; i += 4, a += lda4, o += ldo4)
         {
-            int m = rows - i;
-            if (m < 4) { d3 = 0; if (m < 3) d2 = 0; if (m < 2) d1 = 0; }
-            sbyte* a0 = a, bk = b;
+            if (i > last) { int m = rows - i; d3 = 0; if (m < 3) d2 = 0; if (m < 2) d1 = 0; }
+            sbyte* a0, bk;
             Vector128<int> c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
-            nint n = blocks;
-            if (n > 0)   // the first block starts the sums (SADDLP): no zeroing
+            if (blocks != 0)   // the first block starts the sums (SADDLP): no zeroing
             {
-                var l0 = Vector64.Load(bk); var l1 = Vector64.Load(bk + 8); var l2 = Vector64.Load(bk + 16); var l3 = Vector64.Load(bk + 24);
-                    var h0 = Vector128.Load(bk + 24); var h2 = Vector128.Load(bk + 40); var h1 = Vector128.Load(bk + 32); var h3 = Vector128.Load(bk + 48);
-                Row4Start(out c00, out c01, out c02, out c03, Vector128.Load(a0), l0, l1, l2, l3, h0, h1, h2, h3, pairs);
-                Row4Start(out c10, out c11, out c12, out c13, Vector128.Load(a0 + d1), l0, l1, l2, l3, h0, h1, h2, h3, pairs);
-                Row4Start(out c20, out c21, out c22, out c23, Vector128.Load(a0 + d2), l0, l1, l2, l3, h0, h1, h2, h3, pairs);
-                Row4Start(out c30, out c31, out c32, out c33, Vector128.Load(a0 + d3), l0, l1, l2, l3, h0, h1, h2, h3, pairs);
-                a0 += 16; bk += 64; n--;
+                var l0 = Vector64.Load(b); var l1 = Vector64.Load(b + 8); var l2 = Vector64.Load(b + 16); var l3 = Vector64.Load(b + 24);
+                var h0 = Vector128.Load(b + 24); var h2 = Vector128.Load(b + 40); var h1 = Vector128.Load(b + 32); var h3 = Vector128.Load(b + 48);
+                Row4Start(out c00, out c01, out c02, out c03, Vector128.Load(a), l0, l1, l2, l3, h0, h1, h2, h3, pairs);
+                Row4Start(out c10, out c11, out c12, out c13, Vector128.Load(a + d1), l0, l1, l2, l3, h0, h1, h2, h3, pairs);
+                Row4Start(out c20, out c21, out c22, out c23, Vector128.Load(a + d2), l0, l1, l2, l3, h0, h1, h2, h3, pairs);
+                Row4Start(out c30, out c31, out c32, out c33, Vector128.Load(a + d3), l0, l1, l2, l3, h0, h1, h2, h3, pairs);
+                a0 = a + 16; bk = b + 64;
             }
             else
             {
                 c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = default;
+                a0 = a; bk = b;
             }
             if (pairs)
-                for (; n > 0; n--, a0 += 16, bk += 64)
-                {
-                    var l0 = Vector64.Load(bk); var l1 = Vector64.Load(bk + 8); var l2 = Vector64.Load(bk + 16); var l3 = Vector64.Load(bk + 24);
-                    var h0 = Vector128.Load(bk + 24); var h2 = Vector128.Load(bk + 40); var h1 = Vector128.Load(bk + 32); var h3 = Vector128.Load(bk + 48);
-                    Row4Pairs(ref c00, ref c01, ref c02, ref c03, Vector128.Load(a0), l0, l1, l2, l3, h0, h1, h2, h3);
-                    Row4Pairs(ref c10, ref c11, ref c12, ref c13, Vector128.Load(a0 + d1), l0, l1, l2, l3, h0, h1, h2, h3);
-                    Row4Pairs(ref c20, ref c21, ref c22, ref c23, Vector128.Load(a0 + d2), l0, l1, l2, l3, h0, h1, h2, h3);
-                    Row4Pairs(ref c30, ref c31, ref c32, ref c33, Vector128.Load(a0 + d3), l0, l1, l2, l3, h0, h1, h2, h3);
-                }
-            else   // weights of −128: two products could reach 2^15
-                for (; n > 0; n--, a0 += 16, bk += 64)
-                {
-                    var l0 = Vector64.Load(bk); var l1 = Vector64.Load(bk + 8); var l2 = Vector64.Load(bk + 16); var l3 = Vector64.Load(bk + 24);
-                    var h0 = Vector128.Load(bk + 24); var h2 = Vector128.Load(bk + 40); var h1 = Vector128.Load(bk + 32); var h3 = Vector128.Load(bk + 48);
-                    Row4(ref c00, ref c01, ref c02, ref c03, Vector128.Load(a0), l0, l1, l2, l3, h0, h1, h2, h3);
-                    Row4(ref c10, ref c11, ref c12, ref c13, Vector128.Load(a0 + d1), l0, l1, l2, l3, h0, h1, h2, h3);
-                    Row4(ref c20, ref c21, ref c22, ref c23, Vector128.Load(a0 + d2), l0, l1, l2, l3, h0, h1, h2, h3);
-                    Row4(ref c30, ref c31, ref c32, ref c33, Vector128.Load(a0 + d3), l0, l1, l2, l3, h0, h1, h2, h3);
-                }
-            if (rest == 8)   // k 0-7 of the last block (MobileNet's 24 channels)
             {
-                var b0 = Vector64.Load(bk); var b1 = Vector64.Load(bk + 8); var b2 = Vector64.Load(bk + 16); var b3 = Vector64.Load(bk + 24);
-                Row4Half(ref c00, ref c01, ref c02, ref c03, Vector64.Load(a0), b0, b1, b2, b3);
-                Row4Half(ref c10, ref c11, ref c12, ref c13, Vector64.Load(a0 + d1), b0, b1, b2, b3);
-                Row4Half(ref c20, ref c21, ref c22, ref c23, Vector64.Load(a0 + d2), b0, b1, b2, b3);
-                Row4Half(ref c30, ref c31, ref c32, ref c33, Vector64.Load(a0 + d3), b0, b1, b2, b3);
+                if (odd) { BlockPairs(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0, bk, d1, d2, d3); a0 += 16; bk += 64; }
+                for (sbyte* aEnd = a0 + pairSpan; a0 < aEnd; a0 += 32, bk += 128)   // ends on A's pointer: no block counter
+                {
+                    BlockPairs(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0, bk, d1, d2, d3);
+                    BlockPairs(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0 + 16, bk + 64, d1, d2, d3);
+                }
             }
-            else if (rest != 0)   // 4 or 12 k: B is zero past K, A's rows end at kp, so read only what is there
+            else   // weights of −128: two products could reach 2^15
             {
-                var b0 = Vector64.Load(bk); var b1 = Vector64.Load(bk + 8); var b2 = Vector64.Load(bk + 16); var b3 = Vector64.Load(bk + 24);
-                var b0h = Vector64.Load(bk + 32); var b1h = Vector64.Load(bk + 40); var b2h = Vector64.Load(bk + 48); var b3h = Vector64.Load(bk + 56);
-                Row4Parts(ref c00, ref c01, ref c02, ref c03, Low(a0, rest), High(a0, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                Row4Parts(ref c10, ref c11, ref c12, ref c13, Low(a0 + d1, rest), High(a0 + d1, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                Row4Parts(ref c20, ref c21, ref c22, ref c23, Low(a0 + d2, rest), High(a0 + d2, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                Row4Parts(ref c30, ref c31, ref c32, ref c33, Low(a0 + d3, rest), High(a0 + d3, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                if (odd) { BlockSingles(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0, bk, d1, d2, d3); a0 += 16; bk += 64; }
+                for (sbyte* aEnd = a0 + pairSpan; a0 < aEnd; a0 += 32, bk += 128)
+                {
+                    BlockSingles(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0, bk, d1, d2, d3);
+                    BlockSingles(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0 + 16, bk + 64, d1, d2, d3);
+                }
+            }
+            if (rest != 0)   // one test per tile where K is a multiple of 16
+            {
+                if (rest == 8)   // k 0-7 of the last block (MobileNet's 24 channels)
+                {
+                    var b0 = Vector64.Load(bk); var b1 = Vector64.Load(bk + 8); var b2 = Vector64.Load(bk + 16); var b3 = Vector64.Load(bk + 24);
+                    Row4Half(ref c00, ref c01, ref c02, ref c03, Vector64.Load(a0), b0, b1, b2, b3);
+                    Row4Half(ref c10, ref c11, ref c12, ref c13, Vector64.Load(a0 + d1), b0, b1, b2, b3);
+                    Row4Half(ref c20, ref c21, ref c22, ref c23, Vector64.Load(a0 + d2), b0, b1, b2, b3);
+                    Row4Half(ref c30, ref c31, ref c32, ref c33, Vector64.Load(a0 + d3), b0, b1, b2, b3);
+                }
+                else   // 4 or 12 k: B is zero past K, A's rows end at kp, so read only what is there
+                {
+                    var b0 = Vector64.Load(bk); var b1 = Vector64.Load(bk + 8); var b2 = Vector64.Load(bk + 16); var b3 = Vector64.Load(bk + 24);
+                    var b0h = Vector64.Load(bk + 32); var b1h = Vector64.Load(bk + 40); var b2h = Vector64.Load(bk + 48); var b3h = Vector64.Load(bk + 56);
+                    Row4Parts(ref c00, ref c01, ref c02, ref c03, Low(a0, rest), High(a0, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                    Row4Parts(ref c10, ref c11, ref c12, ref c13, Low(a0 + d1, rest), High(a0 + d1, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                    Row4Parts(ref c20, ref c21, ref c22, ref c23, Low(a0 + d2, rest), High(a0 + d2, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                    Row4Parts(ref c30, ref c31, ref c32, ref c33, Low(a0 + d3, rest), High(a0 + d3, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                }
             }
             var bytes = Requantize4x4(Columns(c00, c01, c02, c03), Columns(c10, c11, c12, c13), Columns(c20, c21, c22, c23), Columns(c30, c31, c32, c33),
-                                      vbias, vmult, z, top, bottom, clamp);
-            if (m >= 4 && w == 4)
+                                      vbias, vmult, z, top, bottom, ceiling, clamp, nan);
+            if (i < whole)
             {
-                sbyte* o1 = o + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
+                sbyte* o1 = o + ldo1, o2 = o1 + ldo1, o3 = o2 + ldo1;
                 AdvSimd.StoreSelectedScalar((int*)o, bytes.AsInt32(), 0); AdvSimd.StoreSelectedScalar((int*)o1, bytes.AsInt32(), 1);
                 AdvSimd.StoreSelectedScalar((int*)o2, bytes.AsInt32(), 2); AdvSimd.StoreSelectedScalar((int*)o3, bytes.AsInt32(), 3);
                 continue;
             }
             bytes.Store(t);   // a partial tile: row r's columns are bytes 4r..4r+3
-            for (int r = 0; r < Math.Min(m, 4); r++)
+            for (int r = 0; r < Math.Min(rows - i, 4); r++)
                 for (int c = 0; c < w; c++) o[(long)r * ldo + c] = t[4 * r + c];
         }
     }
 
-    /// <summary>Four rows' column sums (bias added) requantized: 16 int8, row r in bytes 4r..4r+3. The clamp to
-    /// [lo, hi] is FMINNM against hi − zp before the rounding convert (NaN and +∞ go to hi, as in QuantMath), then
-    /// saturating steps (FCVTNS, SQXTN, SQADD, SQXTN) and SMAX lo on the bytes: below lo every step only saturates further.
-    /// Without <paramref name="clamp"/> (GemmInt8.SaturationClamps: the int8 range, |acc·m| &lt; 2^30) the narrows alone.</summary>
+    /// <summary>Four rows' column sums (bias added) requantized: 16 int8, row r in bytes 4r..4r+3. With
+    /// <paramref name="clamp"/>, saturating steps (FCVTNS, SQXTN, SQADD, SQXTN), then SMIN hi and SMAX lo on the bytes:
+    /// each step is monotonic and hi − zp, hi are in its range, so min(step(t), step(hi − zp)) = step(min(t, hi − zp))
+    /// and the bytes are the reference's clamp for every finite t (below lo every step only saturates further).
+    /// <paramref name="nan"/> (a multiplier not finite): FMINNM against hi − zp before the rounding convert as well, which
+    /// sends NaN to hi as QuantMath does (FCVTNS makes it 0). Without <paramref name="clamp"/> (GemmInt8.SaturationClamps:
+    /// the int8 range, |acc·m| &lt; 2^30) the narrows alone.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector128<sbyte> Requantize4x4(Vector128<int> r0, Vector128<int> r1, Vector128<int> r2, Vector128<int> r3, Vector128<int> bias, Vector128<float> mult,
-                                          Vector128<short> z, Vector128<float> top, Vector128<sbyte> bottom, bool clamp)
+                                          Vector128<short> z, Vector128<float> top, Vector128<sbyte> bottom, Vector128<sbyte> ceiling, bool clamp, bool nan)
     {
         var t0 = Vector128.ConvertToSingle(r0 + bias) * mult; var t1 = Vector128.ConvertToSingle(r1 + bias) * mult;
         var t2 = Vector128.ConvertToSingle(r2 + bias) * mult; var t3 = Vector128.ConvertToSingle(r3 + bias) * mult;
-        if (clamp)
+        if (nan)
         {
             t0 = AdvSimd.MinNumber(t0, top); t1 = AdvSimd.MinNumber(t1, top); t2 = AdvSimd.MinNumber(t2, top); t3 = AdvSimd.MinNumber(t3, top);
         }
@@ -173,7 +188,35 @@ internal static unsafe partial class GemmInt8
         var s01 = AdvSimd.AddSaturate(AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(AdvSimd.ConvertToInt32RoundToEven(t0)), AdvSimd.ConvertToInt32RoundToEven(t1)), z);
         var s23 = AdvSimd.AddSaturate(AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(AdvSimd.ConvertToInt32RoundToEven(t2)), AdvSimd.ConvertToInt32RoundToEven(t3)), z);
         var bytes = AdvSimd.ExtractNarrowingSaturateUpper(AdvSimd.ExtractNarrowingSaturateLower(s01), s23);
-        return clamp ? AdvSimd.Max(bytes, bottom) : bytes;
+        return clamp ? AdvSimd.Max(AdvSimd.Min(bytes, ceiling), bottom) : bytes;
+    }
+
+    /// <summary>One k block of 16 for the tile's 4 rows (at a0 and the row offsets) and 4 columns (at bk): <see cref="Row4Pairs"/> per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void BlockPairs(ref Vector128<int> c00, ref Vector128<int> c01, ref Vector128<int> c02, ref Vector128<int> c03, ref Vector128<int> c10, ref Vector128<int> c11,
+        ref Vector128<int> c12, ref Vector128<int> c13, ref Vector128<int> c20, ref Vector128<int> c21, ref Vector128<int> c22, ref Vector128<int> c23,
+        ref Vector128<int> c30, ref Vector128<int> c31, ref Vector128<int> c32, ref Vector128<int> c33, sbyte* a0, sbyte* bk, nint d1, nint d2, nint d3)
+    {
+        var l0 = Vector64.Load(bk); var l1 = Vector64.Load(bk + 8); var l2 = Vector64.Load(bk + 16); var l3 = Vector64.Load(bk + 24);
+        var h0 = Vector128.Load(bk + 24); var h2 = Vector128.Load(bk + 40); var h1 = Vector128.Load(bk + 32); var h3 = Vector128.Load(bk + 48);
+        Row4Pairs(ref c00, ref c01, ref c02, ref c03, Vector128.Load(a0), l0, l1, l2, l3, h0, h1, h2, h3);
+        Row4Pairs(ref c10, ref c11, ref c12, ref c13, Vector128.Load(a0 + d1), l0, l1, l2, l3, h0, h1, h2, h3);
+        Row4Pairs(ref c20, ref c21, ref c22, ref c23, Vector128.Load(a0 + d2), l0, l1, l2, l3, h0, h1, h2, h3);
+        Row4Pairs(ref c30, ref c31, ref c32, ref c33, Vector128.Load(a0 + d3), l0, l1, l2, l3, h0, h1, h2, h3);
+    }
+
+    /// <summary><see cref="BlockPairs"/> with <see cref="Row4"/> (weights of −128).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void BlockSingles(ref Vector128<int> c00, ref Vector128<int> c01, ref Vector128<int> c02, ref Vector128<int> c03, ref Vector128<int> c10, ref Vector128<int> c11,
+        ref Vector128<int> c12, ref Vector128<int> c13, ref Vector128<int> c20, ref Vector128<int> c21, ref Vector128<int> c22, ref Vector128<int> c23,
+        ref Vector128<int> c30, ref Vector128<int> c31, ref Vector128<int> c32, ref Vector128<int> c33, sbyte* a0, sbyte* bk, nint d1, nint d2, nint d3)
+    {
+        var l0 = Vector64.Load(bk); var l1 = Vector64.Load(bk + 8); var l2 = Vector64.Load(bk + 16); var l3 = Vector64.Load(bk + 24);
+        var h0 = Vector128.Load(bk + 24); var h2 = Vector128.Load(bk + 40); var h1 = Vector128.Load(bk + 32); var h3 = Vector128.Load(bk + 48);
+        Row4(ref c00, ref c01, ref c02, ref c03, Vector128.Load(a0), l0, l1, l2, l3, h0, h1, h2, h3);
+        Row4(ref c10, ref c11, ref c12, ref c13, Vector128.Load(a0 + d1), l0, l1, l2, l3, h0, h1, h2, h3);
+        Row4(ref c20, ref c21, ref c22, ref c23, Vector128.Load(a0 + d2), l0, l1, l2, l3, h0, h1, h2, h3);
+        Row4(ref c30, ref c31, ref c32, ref c33, Vector128.Load(a0 + d3), l0, l1, l2, l3, h0, h1, h2, h3);
     }
 
     /// <summary>The first k block of one row (x: its 16 k) against 4 columns: the products' pair sums start the
@@ -210,7 +253,7 @@ internal static unsafe partial class GemmInt8
         c3 = AdvSimd.AddPairwiseWideningAndAdd(c3, AdvSimd.MultiplyWideningLower(x, b3));
     }
 
-    /// <summary>A flag fixed per specialization of <see cref="Group{TPairs, TClamp}"/>.</summary>
+    /// <summary>A flag fixed per specialization of <see cref="Group{TPairs, TClamp, TNaN}"/>.</summary>
     interface IFlag { static abstract bool Value { get; } }
     struct On : IFlag { public static bool Value => true; }
     struct Off : IFlag { public static bool Value => false; }
