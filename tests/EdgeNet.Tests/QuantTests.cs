@@ -665,10 +665,10 @@ public unsafe class RequantizeTwinTests
     [InlineData(9, 3, 8, 100)]      // one partial panel only
     [InlineData(13, 27, 40, 127)]   // the int8 range: the saturating narrow clamps (SaturationOnly)
     [InlineData(9, 32, 24, 127)]
-    [InlineData(7, 20, 32, 100)]    // two whole panels: the 3×32 tiles (AVX-512 machines with VNNI; 4×32 without)
+    [InlineData(7, 20, 32, 100)]    // two whole panels: the 3×32 tiles (AVX-512 machines with VNNI; 6×32 without)
     [InlineData(13, 100, 88, 100)]  // 3×32 tiles, then a whole panel and an 8-column one
     [InlineData(6, 33, 72, 127)]    // 3×32 tiles, then 8 columns; padded K
-    [InlineData(11, 36, 53, 100)]   // 4×32 and 6×16 tiles with tails, then a 5-column panel
+    [InlineData(11, 36, 53, 100)]   // 6×32 and 6×16 tiles with tails, then a 5-column panel
     [InlineData(2, 64, 13, 127)]
     [InlineData(1, 20, 37, 100)]    // one row: the fused panels' tails, the int32 Row kernels
     [InlineData(1, 64, 40, 127)]
