@@ -177,14 +177,13 @@ internal readonly struct ReciprocalOp : IUnaryOp<ReciprocalOp>, IVectorOp
 }
 
 /// <summary>erf(x), in double: its Maclaurin series for |x| &lt; 2.5, 1 − erfc by a continued fraction beyond (the
-/// reference); the vector form is <see cref="VectorErf"/> in float.</summary>
-internal readonly struct ErfOp : IUnaryOp<ErfOp>, IVectorOp
+/// reference); the span form is <see cref="VectorErf"/> in float.</summary>
+internal readonly struct ErfOp : IUnaryOp<ErfOp>
 {
     public static ErfOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
-    public static void Apply(in ErfOp op, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Map(op, x, y);
+    public static void Apply(in ErfOp op, ReadOnlySpan<float> x, Span<float> y) => VectorErf.Erf(x, y);
     public float Invoke(float x) => (float)Erf(x);
-    public Vector<float> Invoke(Vector<float> x) => VectorErf.Erf(x);
     public float Derivative(float x, float y) => (float)(2 / Math.Sqrt(Math.PI) * Math.Exp(-(double)x * x));
 
     public static double Erf(double x)
@@ -410,13 +409,12 @@ internal readonly struct ShrinkOp(float bias, float lambd) : IUnaryOp<ShrinkOp>
 
 /// <summary>x · Φ(x) = x/2 · (1 + erf(x/√2)) (ONNX Gelu, approximate = "none"; opset 20); the vector form in float
 /// through <see cref="VectorErf"/>.</summary>
-internal readonly struct GeluOp : IUnaryOp<GeluOp>, IVectorOp
+internal readonly struct GeluOp : IUnaryOp<GeluOp>
 {
     public static GeluOp Create(UnaryParams p) => default;
     public static bool DerivativeNeedsInput => true;
-    public static void Apply(in GeluOp op, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Map(op, x, y);
+    public static void Apply(in GeluOp op, ReadOnlySpan<float> x, Span<float> y) => VectorErf.Gelu(x, y);
     public float Invoke(float x) => (float)(0.5 * x * (1 + ErfOp.Erf(x / Math.Sqrt(2))));
-    public Vector<float> Invoke(Vector<float> x) => x * new Vector<float>(0.5f) * (Vector<float>.One + VectorErf.Erf(x * new Vector<float>(0.70710677f)));
     public float Derivative(float x, float y) => (float)(0.5 * (1 + ErfOp.Erf(x / Math.Sqrt(2))) + x * Math.Exp(-0.5 * (double)x * x) / Math.Sqrt(2 * Math.PI));
 }
 
