@@ -196,6 +196,24 @@ public class KernelTwinTests
         }
     }
 
+    /// <summary>Channels-last ChannelAffine (vectors along each pixel's row, the scalar formula for the row's tail) gives
+    /// the reference's bits: rows of 1 to 67 channels, every vector width's tail, batch 3.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(8)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(33)]
+    [InlineData(67)]
+    public void Channel_affine_channels_last(int c)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 3, 5, c);
+        var a = new Attributes().Set(ChannelsLast.Attribute, 1L);
+        Twins(g.Build(g.Add(OpType.ChannelAffine, [x, g.Constant("scale", Random(c, 3), c), g.Constant("shift", Random(c, 4), c)], a)), 3, 0f, 0f);
+    }
+
     public static TheoryData<OpType, string, int, int> RecurrentCases()
     {
         var d = new TheoryData<OpType, string, int, int>();
