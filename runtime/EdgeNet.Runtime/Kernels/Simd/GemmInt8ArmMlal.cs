@@ -113,23 +113,12 @@ internal static unsafe partial class GemmInt8
                 c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = default;
                 a0 = a; bk = b;
             }
-            if (pairs)
+            // pairs is a type constant: the JIT compiles Block's Row4Pairs or Row4 form (weights of −128: two products could reach 2^15)
+            if (odd) { Block(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0, bk, d1, d2, d3, pairs); a0 += 16; bk += 64; }
+            for (sbyte* aEnd = a0 + pairSpan; a0 < aEnd; a0 += 32, bk += 128)   // ends on A's pointer: no block counter
             {
-                if (odd) { BlockPairs(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0, bk, d1, d2, d3); a0 += 16; bk += 64; }
-                for (sbyte* aEnd = a0 + pairSpan; a0 < aEnd; a0 += 32, bk += 128)   // ends on A's pointer: no block counter
-                {
-                    BlockPairs(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0, bk, d1, d2, d3);
-                    BlockPairs(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0 + 16, bk + 64, d1, d2, d3);
-                }
-            }
-            else   // weights of −128: two products could reach 2^15
-            {
-                if (odd) { BlockSingles(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0, bk, d1, d2, d3); a0 += 16; bk += 64; }
-                for (sbyte* aEnd = a0 + pairSpan; a0 < aEnd; a0 += 32, bk += 128)
-                {
-                    BlockSingles(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0, bk, d1, d2, d3);
-                    BlockSingles(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0 + 16, bk + 64, d1, d2, d3);
-                }
+                Block(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0, bk, d1, d2, d3, pairs);
+                Block(ref c00, ref c01, ref c02, ref c03, ref c10, ref c11, ref c12, ref c13, ref c20, ref c21, ref c22, ref c23, ref c30, ref c31, ref c32, ref c33, a0 + 16, bk + 64, d1, d2, d3, pairs);
             }
             if (rest != 0)   // one test per tile where K is a multiple of 16
             {
@@ -191,32 +180,29 @@ internal static unsafe partial class GemmInt8
         return clamp ? AdvSimd.Max(AdvSimd.Min(bytes, ceiling), bottom) : bytes;
     }
 
-    /// <summary>One k block of 16 for the tile's 4 rows (at a0 and the row offsets) and 4 columns (at bk): <see cref="Row4Pairs"/> per row.</summary>
+    /// <summary>One k block of 16 for the tile's 4 rows (at a0 and the row offsets) and 4 columns (at bk): <see cref="Row4Pairs"/>
+    /// per row, or <see cref="Row4"/> where a column has weights of −128 (pairs false).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void BlockPairs(ref Vector128<int> c00, ref Vector128<int> c01, ref Vector128<int> c02, ref Vector128<int> c03, ref Vector128<int> c10, ref Vector128<int> c11,
+    static void Block(ref Vector128<int> c00, ref Vector128<int> c01, ref Vector128<int> c02, ref Vector128<int> c03, ref Vector128<int> c10, ref Vector128<int> c11,
         ref Vector128<int> c12, ref Vector128<int> c13, ref Vector128<int> c20, ref Vector128<int> c21, ref Vector128<int> c22, ref Vector128<int> c23,
-        ref Vector128<int> c30, ref Vector128<int> c31, ref Vector128<int> c32, ref Vector128<int> c33, sbyte* a0, sbyte* bk, nint d1, nint d2, nint d3)
+        ref Vector128<int> c30, ref Vector128<int> c31, ref Vector128<int> c32, ref Vector128<int> c33, sbyte* a0, sbyte* bk, nint d1, nint d2, nint d3, bool pairs)
     {
         var l0 = Vector64.Load(bk); var l1 = Vector64.Load(bk + 8); var l2 = Vector64.Load(bk + 16); var l3 = Vector64.Load(bk + 24);
         var h0 = Vector128.Load(bk + 24); var h2 = Vector128.Load(bk + 40); var h1 = Vector128.Load(bk + 32); var h3 = Vector128.Load(bk + 48);
-        Row4Pairs(ref c00, ref c01, ref c02, ref c03, Vector128.Load(a0), l0, l1, l2, l3, h0, h1, h2, h3);
-        Row4Pairs(ref c10, ref c11, ref c12, ref c13, Vector128.Load(a0 + d1), l0, l1, l2, l3, h0, h1, h2, h3);
-        Row4Pairs(ref c20, ref c21, ref c22, ref c23, Vector128.Load(a0 + d2), l0, l1, l2, l3, h0, h1, h2, h3);
-        Row4Pairs(ref c30, ref c31, ref c32, ref c33, Vector128.Load(a0 + d3), l0, l1, l2, l3, h0, h1, h2, h3);
-    }
-
-    /// <summary><see cref="BlockPairs"/> with <see cref="Row4"/> (weights of −128).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void BlockSingles(ref Vector128<int> c00, ref Vector128<int> c01, ref Vector128<int> c02, ref Vector128<int> c03, ref Vector128<int> c10, ref Vector128<int> c11,
-        ref Vector128<int> c12, ref Vector128<int> c13, ref Vector128<int> c20, ref Vector128<int> c21, ref Vector128<int> c22, ref Vector128<int> c23,
-        ref Vector128<int> c30, ref Vector128<int> c31, ref Vector128<int> c32, ref Vector128<int> c33, sbyte* a0, sbyte* bk, nint d1, nint d2, nint d3)
-    {
-        var l0 = Vector64.Load(bk); var l1 = Vector64.Load(bk + 8); var l2 = Vector64.Load(bk + 16); var l3 = Vector64.Load(bk + 24);
-        var h0 = Vector128.Load(bk + 24); var h2 = Vector128.Load(bk + 40); var h1 = Vector128.Load(bk + 32); var h3 = Vector128.Load(bk + 48);
-        Row4(ref c00, ref c01, ref c02, ref c03, Vector128.Load(a0), l0, l1, l2, l3, h0, h1, h2, h3);
-        Row4(ref c10, ref c11, ref c12, ref c13, Vector128.Load(a0 + d1), l0, l1, l2, l3, h0, h1, h2, h3);
-        Row4(ref c20, ref c21, ref c22, ref c23, Vector128.Load(a0 + d2), l0, l1, l2, l3, h0, h1, h2, h3);
-        Row4(ref c30, ref c31, ref c32, ref c33, Vector128.Load(a0 + d3), l0, l1, l2, l3, h0, h1, h2, h3);
+        if (pairs)
+        {
+            Row4Pairs(ref c00, ref c01, ref c02, ref c03, Vector128.Load(a0), l0, l1, l2, l3, h0, h1, h2, h3);
+            Row4Pairs(ref c10, ref c11, ref c12, ref c13, Vector128.Load(a0 + d1), l0, l1, l2, l3, h0, h1, h2, h3);
+            Row4Pairs(ref c20, ref c21, ref c22, ref c23, Vector128.Load(a0 + d2), l0, l1, l2, l3, h0, h1, h2, h3);
+            Row4Pairs(ref c30, ref c31, ref c32, ref c33, Vector128.Load(a0 + d3), l0, l1, l2, l3, h0, h1, h2, h3);
+        }
+        else
+        {
+            Row4(ref c00, ref c01, ref c02, ref c03, Vector128.Load(a0), l0, l1, l2, l3, h0, h1, h2, h3);
+            Row4(ref c10, ref c11, ref c12, ref c13, Vector128.Load(a0 + d1), l0, l1, l2, l3, h0, h1, h2, h3);
+            Row4(ref c20, ref c21, ref c22, ref c23, Vector128.Load(a0 + d2), l0, l1, l2, l3, h0, h1, h2, h3);
+            Row4(ref c30, ref c31, ref c32, ref c33, Vector128.Load(a0 + d3), l0, l1, l2, l3, h0, h1, h2, h3);
+        }
     }
 
     /// <summary>The first k block of one row (x: its 16 k) against 4 columns: the products' pair sums start the
