@@ -6,7 +6,9 @@ namespace EdgeNet.Engine;
 /// Assigns every activation an offset in one arena: tensors whose lifetimes (first write .. last read) overlap never
 /// share bytes. Greedy by size, largest first, each at the lowest offset that fits (TFLite's greedy planner).
 /// A Reshape's output is its input's bytes under another shape: it takes the input's place (their lifetimes joined)
-/// and its kernel copies nothing (ShuffleNet's channel shuffle, Flatten before a classifier).
+/// and its kernel copies nothing (ShuffleNet's channel shuffle, Flatten before a classifier). An <see cref="Alias"/> (a
+/// Concat's input its producer writes in place, <see cref="ConcatInPlace"/>) lies inside another tensor at a byte
+/// offset: the outer tensor's lifetime takes the inner one's.
 /// </summary>
 internal static class MemoryPlanner
 {
@@ -14,9 +16,13 @@ internal static class MemoryPlanner
 
     public sealed record Plan(long[] Offsets, long ArenaBytes);
 
+    /// <summary>Tensor <paramref name="Tensor"/> is bytes <paramref name="Offset"/>.. of tensor <paramref name="Into"/>.</summary>
+    public readonly record struct Alias(int Tensor, int Into, long Offset);
+
     /// <param name="m">the graph to plan (its nodes in execution order)</param>
     /// <param name="bytes">bytes of each tensor at the largest batch; ≤ 0 for tensors that need no arena space</param>
-    public static Plan Build(Model m, long[] bytes)
+    /// <param name="aliases">tensors placed inside others (the outer one neither a graph input nor an alias itself)</param>
+    public static Plan Build(Model m, long[] bytes, IReadOnlyList<Alias>? aliases = null)
     {
         int T = m.Tensors.Count;
         var first = new int[T]; var last = new int[T];
@@ -29,10 +35,16 @@ internal static class MemoryPlanner
         }
         foreach (var o in m.Outputs) last[o] = m.Nodes.Count;   // outputs live until the caller reads them
         var root = Enumerable.Range(0, T).ToArray();   // the tensor whose bytes each one is
+        var delta = new long[T];   // where in its root's bytes
+        foreach (var a in aliases ?? [])
+        {
+            root[a.Tensor] = a.Into; delta[a.Tensor] = a.Offset;
+            first[a.Into] = Math.Min(first[a.Into], first[a.Tensor]); last[a.Into] = Math.Max(last[a.Into], last[a.Tensor]);
+        }
         foreach (var n in m.Nodes)
             if (n.Op == OpType.Reshape && n.Inputs is [>= 0 and var x] && n.Outputs is [>= 0 and var y] && bytes[x] > 0 && bytes[y] == bytes[x] && first[root[x]] >= 0)   // not a graph input: the caller writes those
             {
-                root[y] = root[x];
+                root[y] = root[x]; delta[y] = delta[x];
                 first[root[x]] = Math.Min(first[root[x]], first[y]); last[root[x]] = Math.Max(last[root[x]], last[y]);
             }
 
@@ -56,7 +68,7 @@ internal static class MemoryPlanner
             placed.Add(t);
             arena = Math.Max(arena, candidate + size);
         }
-        for (int t = 0; t < T; t++) if (root[t] != t) offsets[t] = offsets[root[t]];
+        for (int t = 0; t < T; t++) if (root[t] != t) offsets[t] = offsets[root[t]] + delta[t];
         return new Plan(offsets, arena);
     }
 }

@@ -148,8 +148,15 @@ internal sealed class ConcatKernel : Kernel
         return (shape, axis);
     }
 
+    /// <summary>Axis of the concatenation (normalized).</summary>
+    internal int Axis => axis;
+
+    /// <summary>Set by <see cref="ConcatInPlace"/>: the producers write straight into the output; nothing to copy.</summary>
+    internal bool InPlace { get; set; }
+
     public override unsafe void Run(Frame f)
     {
+        if (InPlace) return;
         var s = f.Shape(y);
         int outer = 1, inner = 1;
         for (int d = 0; d < axis; d++) outer *= s[d];

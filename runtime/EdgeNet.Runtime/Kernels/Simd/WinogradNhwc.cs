@@ -95,9 +95,10 @@ internal static unsafe class WinogradNhwc
         return packed;
     }
 
-    /// <summary>Tiles first..first+count−1 (row-major over TilesHigh × TilesWide) of one image: x [H, W, C] → y [OH, OW, OC].
+    /// <summary>Tiles first..first+count−1 (row-major over TilesHigh × TilesWide) of one image: x [H, W, C] → y [OH, OW, OC],
+    /// its pixels <paramref name="ldp"/> ≥ OC floats apart (more: the OC channels of a Concat's wider pixels, written in place).
     /// <paramref name="zeros"/>: C zeros (what taps in the padding read); <paramref name="slot"/>: <see cref="SlotBytes"/>, 64-byte aligned.</summary>
-    public static void Run(float* x, float* packed, float* bias, float* y, in ConvGeometry g, int first, int count, float* zeros, float* slot, float lo, float hi)
+    public static void Run(float* x, float* packed, float* bias, float* y, int ldp, in ConvGeometry g, int first, int count, float* zeros, float* slot, float lo, float hi)
     {
         int C = g.C, OC = g.OC, tw = TilesWide(g), size = Size(g), e = size + 2, positions = e * e;
         float* v = slot, m = slot + (long)positions * count * C;
@@ -122,9 +123,9 @@ internal static unsafe class WinogradNhwc
         for (int t = 0; t < count; t++)
         {
             int oh = (first + t) / tw * size, ow = (first + t) % tw * size;
-            float* y0 = y + ((long)oh * g.OW + ow) * OC;
-            if (size == 2) OutputTile(m + (long)t * OC, ms, OC, bias, y0, oh + 1 < g.OH ? y0 + (long)g.OW * OC : null, ow + 1 < g.OW, lo, hi, tmp);
-            else OutputTile43(m + (long)t * OC, ms, OC, bias, y0, (long)g.OW * OC, Math.Min(4, g.OH - oh), Math.Min(4, g.OW - ow), lo, hi, tmp);
+            float* y0 = y + ((long)oh * g.OW + ow) * ldp;
+            if (size == 2) OutputTile(m + (long)t * OC, ms, OC, bias, y0, oh + 1 < g.OH ? y0 + (long)g.OW * ldp : null, ldp, ow + 1 < g.OW, lo, hi, tmp);
+            else OutputTile43(m + (long)t * OC, ms, OC, bias, y0, (long)g.OW * ldp, ldp, Math.Min(4, g.OH - oh), Math.Min(4, g.OW - ow), lo, hi, tmp);
         }
     }
 
@@ -168,15 +169,15 @@ internal static unsafe class WinogradNhwc
     }
 
     /// <summary>F(4×4): Aᵀ m A of one tile, a vector of output channels at a time (OC a multiple of <see cref="Width"/>),
-    /// + bias, clamped, to its first <paramref name="rows"/> × <paramref name="cols"/> pixels (rows <paramref name="ldy"/> floats apart).</summary>
-    static void OutputTile43(float* m, long ms, int OC, float* bias, float* y, long ldy, int rows, int cols, float lo, float hi, float* tmp)
+    /// + bias, clamped, to its first <paramref name="rows"/> × <paramref name="cols"/> pixels (rows <paramref name="ldy"/>, pixels <paramref name="ldp"/> floats apart).</summary>
+    static void OutputTile43(float* m, long ms, int OC, float* bias, float* y, long ldy, int ldp, int rows, int cols, float lo, float hi, float* tmp)
     {
-        if (Vector512.IsHardwareAccelerated) OutputTile43<Vector512<float>, Lanes512>(m, ms, OC, bias, y, ldy, rows, cols, lo, hi, tmp);
-        else OutputTile43<Vector<float>, LanesNative>(m, ms, OC, bias, y, ldy, rows, cols, lo, hi, tmp);
+        if (Vector512.IsHardwareAccelerated) OutputTile43<Vector512<float>, Lanes512>(m, ms, OC, bias, y, ldy, ldp, rows, cols, lo, hi, tmp);
+        else OutputTile43<Vector<float>, LanesNative>(m, ms, OC, bias, y, ldy, ldp, rows, cols, lo, hi, tmp);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void OutputTile43<TV, T>(float* m, long ms, int OC, float* bias, float* y, long ldy, int rows, int cols, float lo, float hi, float* tmp)
+    static void OutputTile43<TV, T>(float* m, long ms, int OC, float* bias, float* y, long ldy, int ldp, int rows, int cols, float lo, float hi, float* tmp)
         where T : struct, ILanes<TV> where TV : struct
     {
         int n = T.Count;
@@ -199,9 +200,9 @@ internal static unsafe class WinogradNhwc
                 TV m0 = T.Load(t), m1 = T.Load(t + n), m2 = T.Load(t + 2 * n), m3 = T.Load(t + 3 * n), m4 = T.Load(t + 4 * n), m5 = T.Load(t + 5 * n);
                 TV a = T.Add(m1, m2), b = T.Sub(m1, m2), c = T.Add(m3, m4), d = T.Sub(m3, m4);
                 T.Store(yr, T.Add(T.Add(T.Add(m0, a), c), bv), vlo, vhi);
-                if (cols > 1) T.Store(yr + OC, T.Add(T.Add(b, T.Mul(two, d)), bv), vlo, vhi);
-                if (cols > 2) T.Store(yr + 2 * OC, T.Add(T.Add(a, T.Mul(four, c)), bv), vlo, vhi);
-                if (cols > 3) T.Store(yr + 3 * OC, T.Add(T.Add(T.Add(b, T.Mul(eight, d)), m5), bv), vlo, vhi);
+                if (cols > 1) T.Store(yr + ldp, T.Add(T.Add(b, T.Mul(two, d)), bv), vlo, vhi);
+                if (cols > 2) T.Store(yr + 2 * ldp, T.Add(T.Add(a, T.Mul(four, c)), bv), vlo, vhi);
+                if (cols > 3) T.Store(yr + 3 * ldp, T.Add(T.Add(T.Add(b, T.Mul(eight, d)), m5), bv), vlo, vhi);
             }
         }
     }
@@ -247,25 +248,25 @@ internal static unsafe class WinogradNhwc
 
     /// <summary>Aᵀ m A of one tile for every output channel, + bias, clamped, to its 2×2 pixels (<paramref name="y1"/> null:
     /// the tile's second row is past the bottom; <paramref name="right"/> false: its second column past the right edge).</summary>
-    static void OutputTile(float* m, long ms, int OC, float* bias, float* y0, float* y1, bool right, float lo, float hi, float* tmp)
+    static void OutputTile(float* m, long ms, int OC, float* bias, float* y0, float* y1, int ldp, bool right, float lo, float hi, float* tmp)
     {
-        int o = Vector512.IsHardwareAccelerated ? OutputTile<Vector512<float>, Lanes512>(m, ms, 0, OC, bias, y0, y1, right, lo, hi) : 0;
-        o = OutputTile<Vector<float>, LanesNative>(m, ms, o, OC, bias, y0, y1, right, lo, hi);
+        int o = Vector512.IsHardwareAccelerated ? OutputTile<Vector512<float>, Lanes512>(m, ms, 0, OC, bias, y0, y1, ldp, right, lo, hi) : 0;
+        o = OutputTile<Vector<float>, LanesNative>(m, ms, o, OC, bias, y0, y1, ldp, right, lo, hi);
         for (; o < OC; o++)
         {
             for (int i = 0; i < 16; i++) tmp[i] = m[i * ms + o];
             Winograd.Output(new ReadOnlySpan<float>(tmp, 16), new Span<float>(tmp + 16, 4));
             y0[o] = Math.Clamp(tmp[16] + bias[o], lo, hi);
-            if (right) y0[OC + o] = Math.Clamp(tmp[16 + 1] + bias[o], lo, hi);
+            if (right) y0[ldp + o] = Math.Clamp(tmp[16 + 1] + bias[o], lo, hi);
             if (y1 == null) continue;
             y1[o] = Math.Clamp(tmp[16 + 2] + bias[o], lo, hi);
-            if (right) y1[OC + o] = Math.Clamp(tmp[16 + 3] + bias[o], lo, hi);
+            if (right) y1[ldp + o] = Math.Clamp(tmp[16 + 3] + bias[o], lo, hi);
         }
     }
 
     /// <summary>Output channels o.. in whole vectors of T; returns the first channel left.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static int OutputTile<TV, T>(float* m, long ms, int o, int OC, float* bias, float* y0, float* y1, bool right, float lo, float hi)
+    static int OutputTile<TV, T>(float* m, long ms, int o, int OC, float* bias, float* y0, float* y1, int ldp, bool right, float lo, float hi)
         where T : struct, ILanes<TV> where TV : struct
     {
         TV vlo = T.Splat(lo), vhi = T.Splat(hi);
@@ -280,11 +281,11 @@ internal static unsafe class WinogradNhwc
             // Aᵀ m: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows); then each row times A.
             TV s00 = T.Add(T.Add(m0, m4), m8), s01 = T.Add(T.Add(m1, m5), m9), s02 = T.Add(T.Add(m2, m6), m10), s03 = T.Add(T.Add(m3, m7), m11);
             T.Store(y0 + o, T.Add(T.Add(T.Add(s00, s01), s02), b), vlo, vhi);
-            if (right) T.Store(y0 + OC + o, T.Add(T.Sub(T.Sub(s01, s02), s03), b), vlo, vhi);
+            if (right) T.Store(y0 + ldp + o, T.Add(T.Sub(T.Sub(s01, s02), s03), b), vlo, vhi);
             if (y1 == null) continue;
             TV s10 = T.Sub(T.Sub(m4, m8), m12), s11 = T.Sub(T.Sub(m5, m9), m13), s12 = T.Sub(T.Sub(m6, m10), m14), s13 = T.Sub(T.Sub(m7, m11), m15);
             T.Store(y1 + o, T.Add(T.Add(T.Add(s10, s11), s12), b), vlo, vhi);
-            if (right) T.Store(y1 + OC + o, T.Add(T.Sub(T.Sub(s11, s12), s13), b), vlo, vhi);
+            if (right) T.Store(y1 + ldp + o, T.Add(T.Sub(T.Sub(s11, s12), s13), b), vlo, vhi);
         }
         return o;
     }
