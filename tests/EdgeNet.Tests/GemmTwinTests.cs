@@ -53,6 +53,43 @@ public unsafe class GemmTwinTests
         Assert.Equal(c.AsSpan(5 * n).ToArray(), d);
     }
 
+    /// <summary>The one- and two-row kernel (batch-1 Dense: Row, and RowNeon's eight-k loop with multi-register loads on
+    /// arm64) bit for bit against its scalar twin: even k fused onto one sum, odd k onto another, in order, then
+    /// (p + q) + row bias + column bias, clamped. K covers the eight-k loop, a four-k step, a pair and a single k.</summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 3)]
+    [InlineData(2, 4)]
+    [InlineData(1, 7)]
+    [InlineData(2, 8)]
+    [InlineData(1, 13)]
+    [InlineData(2, 15)]
+    [InlineData(1, 16)]
+    [InlineData(1, 30)]
+    [InlineData(2, 37)]
+    [InlineData(1, 128)]
+    public void Row_kernel_matches_its_scalar_twin_bit_for_bit(int m, int k)
+    {
+        int n = 21;   // two whole 8-column panels (NEON) and a partial one
+        var a = TestData.Uniform(m * k, 51); var w = TestData.Uniform(k * n, 52); var rowBias = TestData.Uniform(m, 53); var colBias = TestData.Uniform(n, 54);
+        float lo = -1.5f, hi = 2.5f;
+        using var packed = new NativeBuffer(Gemm.PackedSize(k, n) * 4);
+        fixed (float* pw = w) Gemm.Pack(pw, n, 1, k, n, packed.Floats);
+        var c = new float[m * n];
+        fixed (float* pa = a) fixed (float* pc = c) fixed (float* pr = rowBias) fixed (float* pb = colBias)
+            Gemm.Run(pa, k, packed.Floats, pc, n, m, n, k, pr, pb, lo, hi);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float p = 0, q = 0;
+                for (int e = 0; e < k; e++)
+                    if (e % 2 == 0) p = MathF.FusedMultiplyAdd(a[i * k + e], w[e * n + j], p);
+                    else q = MathF.FusedMultiplyAdd(a[i * k + e], w[e * n + j], q);
+                float v = p + q + rowBias[i] + colBias[j];
+                Assert.Equal(MathF.Min(MathF.Max(v, lo), hi), c[i * n + j]);
+            }
+    }
+
     /// <summary>The 128-bit tile (NEON, and the scalar tier) computes a call's last 3-7 rows with a 4-, 6- or 8-row
     /// instance: each row's sums are those an 8-row tile gives it, so the bits do not depend on where the tiles fall.</summary>
     [Theory]

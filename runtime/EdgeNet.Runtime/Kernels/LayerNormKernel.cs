@@ -65,18 +65,18 @@ internal sealed class LayerNormKernel : Kernel
         return (mu, 1 / MathF.Sqrt(s / row.Length + epsilon));
     }
 
-    /// <summary>y = (x − μ)·inv·g + b over one row, a vector at a time, the tail by the scalar formula.</summary>
-    static void Normalize(ReadOnlySpan<float> row, Span<float> y, ReadOnlySpan<float> g, ReadOnlySpan<float> b, float mu, float inv)
+    /// <summary>y = (x − μ)·inv·g + b over one row of n, a vector at a time, the tail by the scalar formula. Pointers
+    /// and the bias test outside the loop: through span slices each vector was ~37 arm64 instructions (bounds checks,
+    /// the test per vector), now 11; the same operations in the same order (no fused multiply-add), so the same bits.</summary>
+    static unsafe void Normalize(float* row, float* y, float* g, float* b, int n, float mu, float inv)
     {
-        int n = row.Length, k = 0, w = Vector<float>.Count;
+        int k = 0, w = Vector<float>.Count;
         Vector<float> m = new(mu), s = new(inv);
-        for (; k <= n - w; k += w)
-        {
-            var v = (Vector.Create(row[k..]) - m) * s * Vector.Create(g[k..]);
-            if (!b.IsEmpty) v += Vector.Create(b[k..]);
-            v.CopyTo(y[k..]);
-        }
-        for (; k < n; k++) y[k] = (row[k] - mu) * inv * g[k] + (b.IsEmpty ? 0 : b[k]);
+        if (b != null)
+            for (; k <= n - w; k += w) Vector.Store((Vector.Load(row + k) - m) * s * Vector.Load(g + k) + Vector.Load(b + k), y + k);
+        else
+            for (; k <= n - w; k += w) Vector.Store((Vector.Load(row + k) - m) * s * Vector.Load(g + k), y + k);
+        for (; k < n; k++) y[k] = (row[k] - mu) * inv * g[k] + (b == null ? 0 : b[k]);
     }
 
     public override void Run(Frame f)
@@ -96,7 +96,11 @@ internal sealed class LayerNormKernel : Kernel
             else
             {
                 (mu, inv) = VectorStats(row, epsilon);
-                Normalize(row, ys.Slice(p, inner), g, b, mu, inv);
+                unsafe
+                {
+                    fixed (float* px = row) fixed (float* py = ys.Slice(p, inner)) fixed (float* pg = g) fixed (float* pb = b)
+                        Normalize(px, py, pg, pb, inner, mu, inv);
+                }
             }
             if (mean >= 0) f.Span(mean)[r] = mu;
             if (invStd >= 0) f.Span(invStd)[r] = inv;

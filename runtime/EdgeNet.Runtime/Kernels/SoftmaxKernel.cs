@@ -168,20 +168,26 @@ internal sealed class SoftmaxKernel : Kernel
     /// row cost more than the row's arithmetic, and NativeAOT, without the JIT's profile-guided inlining, paid 1.6× the
     /// JIT's time for them. Max, subtraction, sum and division in plain loops per row, exp over the whole tensor in one
     /// vectorized call.</summary>
-    static void ShortRows(ReadOnlySpan<float> xs, Span<float> ys, int len)
+    static unsafe void ShortRows(ReadOnlySpan<float> xs, Span<float> ys, int len)
     {
-        for (int start = 0; start < xs.Length; start += len)
+        // Pointer loops: a span's bounds checks and index arithmetic were a third of each row's instructions (MiniLM's
+        // 1008 attention rows of 14: 515 arm64 instructions a row, now 371); the same operations in the same order.
+        int n = xs.Length;
+        fixed (float* px = xs, py = ys)
         {
-            float m = float.NegativeInfinity;
-            for (int k = start; k < start + len; k++) m = Math.Max(m, xs[k]);
-            for (int k = start; k < start + len; k++) ys[k] = xs[k] - m;
-        }
-        VectorExp.Exp(ys, ys);
-        for (int start = 0; start < ys.Length; start += len)
-        {
-            float sum = 0;
-            for (int k = start; k < start + len; k++) sum += ys[k];
-            for (int k = start; k < start + len; k++) ys[k] /= sum;
+            for (float* x = px, y = py, end = px + n; x < end; x += len, y += len)
+            {
+                float m = float.NegativeInfinity;
+                for (int k = 0; k < len; k++) m = Math.Max(m, x[k]);
+                for (int k = 0; k < len; k++) y[k] = x[k] - m;
+            }
+            VectorExp.Exp(ys, ys);
+            for (float* y = py, end = py + n; y < end; y += len)
+            {
+                float sum = 0;
+                for (int k = 0; k < len; k++) sum += y[k];
+                for (int k = 0; k < len; k++) y[k] /= sum;
+            }
         }
     }
 }

@@ -53,9 +53,13 @@ internal static unsafe class Gemm
         for (int k = 0; k < K; k++, d += nr)
         {
             float* s = src + k * ldk;
-            if (ldj == 1) new ReadOnlySpan<float>(s, w).CopyTo(new Span<float>(d, w));
-            else for (int j = 0; j < w; j++) d[j] = s[j * ldj];
-            for (int j = w; j < nr; j++) d[j] = 0f;
+            // A whole panel row (NR floats, a constant): a fixed-size copy the compiler unrolls into vector loads and
+            // stores, not a Memmove call per k (the attention MatMuls pack their B every inference); a partial one by vectors of 4
+            if (ldj == 1 && w == nr) { Unsafe.CopyBlockUnaligned(d, s, (uint)(NR * sizeof(float))); continue; }
+            int j = 0;
+            if (ldj == 1) for (; j + 4 <= w; j += 4) Vector128.Load(s + j).Store(d + j);
+            for (; j < w; j++) d[j] = s[j * ldj];
+            for (j = w; j < nr; j++) d[j] = 0f;
         }
     }
 
@@ -221,16 +225,17 @@ internal static unsafe class Gemm
         for (int j0 = 0; j0 < N; j0 += 8, b += (long)K * 8)
         {
             Vector128<float> p0 = default, p1 = default, q0 = default, q1 = default;
-            float* bk = b;
-            int k = 0;
-            for (; k + 4 <= K; k += 4, bk += 32)
+            float* bk = b, ak = a, a8 = a + (K & ~7);
+            // Eight k a turn (the loop's own add, add, compare, branch once per 64 MACs), B's 16 vectors by four LD1s
+            // of four registers each instead of eight LDP q, A's eight k by one LD1: the same FMLAs in the same order.
+            for (; ak < a8; ak += 8, bk += 64)
             {
-                var x = Vector128.Load(a + k);
-                p0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p0, Vector128.Load(bk), x, 0); p1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p1, Vector128.Load(bk + 4), x, 0);
-                q0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q0, Vector128.Load(bk + 8), x, 1); q1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q1, Vector128.Load(bk + 12), x, 1);
-                p0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p0, Vector128.Load(bk + 16), x, 2); p1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p1, Vector128.Load(bk + 20), x, 2);
-                q0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q0, Vector128.Load(bk + 24), x, 3); q1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q1, Vector128.Load(bk + 28), x, 3);
+                var (x, y) = AdvSimd.Arm64.Load2xVector128(ak);
+                RowStep4(bk, x, ref p0, ref p1, ref q0, ref q1);
+                RowStep4(bk + 32, y, ref p0, ref p1, ref q0, ref q1);
             }
+            int k = K & ~7;
+            if (k + 4 <= K) { RowStep4(bk, Vector128.Load(ak), ref p0, ref p1, ref q0, ref q1); k += 4; bk += 32; }
             for (; k + 1 < K; k += 2, bk += 16)
             {
                 var x = Vector128.Create(a[k]); var y = Vector128.Create(a[k + 1]);
@@ -250,6 +255,18 @@ internal static unsafe class Gemm
             v0.Store(t); v1.Store(t + 4);
             for (int j = 0; j < w; j++) c[j0 + j] = t[j];
         }
+    }
+
+    /// <summary>Four k of <see cref="RowNeon"/>: k+0 and k+2 onto p, k+1 and k+3 onto q (32 packed floats, two LD1s).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void RowStep4(float* bk, Vector128<float> x, ref Vector128<float> p0, ref Vector128<float> p1, ref Vector128<float> q0, ref Vector128<float> q1)
+    {
+        var (b0, b1, b2, b3) = AdvSimd.Arm64.Load4xVector128(bk);
+        p0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p0, b0, x, 0); p1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p1, b1, x, 0);
+        q0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q0, b2, x, 1); q1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q1, b3, x, 1);
+        var (b4, b5, b6, b7) = AdvSimd.Arm64.Load4xVector128(bk + 16);
+        p0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p0, b4, x, 2); p1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(p1, b5, x, 2);
+        q0 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q0, b6, x, 3); q1 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(q1, b7, x, 3);
     }
 
     // Each tile keeps up to 8 rows × 2 vectors of accumulators in registers; rows ≥ m read row 0 and are not stored.
