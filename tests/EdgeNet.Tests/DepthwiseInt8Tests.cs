@@ -63,18 +63,25 @@ public unsafe class DepthwiseInt8Tests
 
     /// <summary>The arm64 folded block (<see cref="DepthwiseInt8NhwcNeon.Block3x3Folded"/>: clamp on the bytes, or the
     /// saturating narrows alone) against the integer reference; with a NaN or infinite multiplier in a block of 8
-    /// channels that block clamps in float before rounding (NaN to hi, as QuantMath).</summary>
+    /// channels that block clamps in float before rounding (NaN to hi, as QuantMath). Borders: the first and last rows
+    /// and columns (their padded taps constants), no padding at the start, maps of 1-2 rows or columns (every tap tested).</summary>
     [Theory]
     [InlineData(7, 9, 1, -100, 90, false)]
     [InlineData(8, 11, 2, -128, 127, false)]
     [InlineData(7, 9, 1, -100, 90, true)]
     [InlineData(6, 5, 2, -128, 127, true)]
-    public void Neon_folded_block_equals_the_integer_reference(int H, int W, int stride, int lo, int hi, bool nonFinite)
+    [InlineData(12, 12, 2, -128, 127, false, 0, 1)]   // padding only at the end (TF "SAME" stride 2)
+    [InlineData(5, 6, 1, -100, 90, false, 0, 0)]      // no padding
+    [InlineData(2, 2, 1, -100, 90, false)]            // every row and column a border of both sides
+    [InlineData(1, 4, 1, -100, 90, false)]
+    [InlineData(4, 1, 1, -100, 90, false)]
+    [InlineData(3, 3, 1, -100, 90, false, 2, 2)]      // padding of 2: taps past one row or column of padding
+    public void Neon_folded_block_equals_the_integer_reference(int H, int W, int stride, int lo, int hi, bool nonFinite, int padBegin = 1, int padEnd = 1)
     {
         if (!DepthwiseInt8NhwcNeon.Supported) Assert.Skip("arm64 NEON");
         const int C = 24, zp = 7, zx = -5;
-        int OH = (H + 2 - 3) / stride + 1, OW = (W + 2 - 3) / stride + 1;
-        var g = new ConvGeometry(C, H, W, C, OH, OW, 3, 3, stride, stride, 1, 1, 1, 1, C);
+        int OH = (H + padBegin + padEnd - 3) / stride + 1, OW = (W + padBegin + padEnd - 3) / stride + 1;
+        var g = new ConvGeometry(C, H, W, C, OH, OW, 3, 3, stride, stride, padBegin, padBegin, 1, 1, C);
         var r = new Random(H * 37 + W + stride);
         var x = Enumerable.Range(0, H * W * C).Select(_ => (sbyte)r.Next(-128, 128)).ToArray();
         var w = Enumerable.Range(0, 9 * C).Select(_ => (sbyte)r.Next(-127, 128)).ToArray();   // [C, 3, 3]
@@ -91,7 +98,7 @@ public unsafe class DepthwiseInt8Tests
                     for (int kh = 0; kh < 3; kh++)
                         for (int kw = 0; kw < 3; kw++)
                         {
-                            int ih = oh * stride - 1 + kh, iw = ow * stride - 1 + kw;
+                            int ih = oh * stride - padBegin + kh, iw = ow * stride - padBegin + kw;
                             int v = (uint)ih < (uint)H && (uint)iw < (uint)W ? x[(ih * W + iw) * C + c] : zx;
                             acc += v * w[c * 9 + kh * 3 + kw];
                         }
