@@ -273,11 +273,15 @@ internal static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Tile512(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi, float* t)
     {
-        float* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a,
-               a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a, a6 = m > 6 ? a + 6 * lda : a, a7 = m > 7 ? a + 7 * lda : a;
+        // TileNarrow512's loop shape: pointers past the row ends and a negative index counting up to 0. With a0[k] for
+        // k < K both engines (ILC and the JIT, the same code) loaded K from the stack and stored it back every k, sign-
+        // extended k and reloaded three row pointers: 40 instructions a k, now 36 (two row pointers still reloaded).
+        // Same sums in the same order.
+        float* a0 = a + K, a1 = (m > 1 ? a + lda : a) + K, a2 = (m > 2 ? a + 2 * lda : a) + K, a3 = (m > 3 ? a + 3 * lda : a) + K,
+               a4 = (m > 4 ? a + 4 * lda : a) + K, a5 = (m > 5 ? a + 5 * lda : a) + K, a6 = (m > 6 ? a + 6 * lda : a) + K, a7 = (m > 7 ? a + 7 * lda : a) + K;
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
                          c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int k = 0; k < K; k++, b += ldb)
+        for (nint k = -K; k != 0; k++, b += ldb)
         {
             var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
             var x = Vector512.Create(a0[k]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
