@@ -60,11 +60,11 @@ public static class ConvProbe
         for (int i = 0; i < n; i++)
         {
             var node = p.Nodes[i];
-            if (node.Op != OpType.Conv) continue;
             double us = best[i] * 1e6 / Stopwatch.Frequency, macs = ModelSummary.Macs(p, node);
+            if (node.Op != OpType.Conv) { log.WriteLine($"{node.Name,-36} {node.Op,-16} {"",-16} {"",2} {"",4} {"",8} {us,9:F1}"); continue; }
             convs += us;
             long[] st = node.Attributes.Ints("strides", [1, 1]);
-            log.WriteLine($"{node.Name,-36} {Shape.Format(p.Tensors[node.Inputs[0]].Shape),-16} {Shape.Format(p.Tensors[node.Inputs[1]].Shape),-16} {st[0],2} {node.Attributes.Int("group", 1),4} {macs / 1e6,8:F1} {us,9:F1} {2 * macs / us / 1e3,8:F1} {100 * subnormal[i],6:F2} {100 * SubnormalShare(p.Tensors[node.Inputs[1]].Floats()),6:F2} {100 * subOut[i],6:F2}");
+            log.WriteLine($"{node.Name,-36} {Shape.Format(p.Tensors[node.Inputs[0]].Shape),-16} {Shape.Format(p.Tensors[node.Inputs[1]].Shape),-16} {st[0],2} {node.Attributes.Int("group", 1),4} {macs / 1e6,8:F1} {us,9:F1} {2 * macs / us / 1e3,8:F1} {100 * subnormal[i],6:F2} {(p.Tensors[node.Inputs[1]].Type == DataType.Float32 ? 100 * SubnormalShare(p.Tensors[node.Inputs[1]].Floats()) : 0),6:F2} {100 * subOut[i],6:F2}");
         }
         log.WriteLine($"convs {convs:F1} µs of {total:F1}");
     }

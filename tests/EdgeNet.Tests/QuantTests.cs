@@ -665,14 +665,18 @@ public unsafe class RequantizeTwinTests
     [InlineData(9, 3, 8, 100)]      // one partial panel only
     [InlineData(13, 27, 40, 127)]   // the int8 range: the saturating narrow clamps (SaturationOnly)
     [InlineData(9, 32, 24, 127)]
-    [InlineData(7, 20, 32, 100)]    // two whole panels: the 3×32 tiles (AVX-512 machines with VNNI; 6×32 without)
+    [InlineData(7, 20, 32, 100)]    // two whole panels: the 3×32 tiles (AVX-512 machines with VNNI; a partial 12×32 without)
+    [InlineData(29, 40, 29, 127)]   // AVX-512BW: 12×16 tiles and a 6×16 tail, the last panel 13 columns
+    [InlineData(23, 8, 45, 100)]    // AVX-512BW: a 12×32 tile and one of 11 rows, then a 13-column panel
+    [InlineData(27, 64, 48, 127)]   // AVX-512BW: 12-row tiles, then 3 rows in one-row tiles
     [InlineData(13, 100, 88, 100)]  // 3×32 tiles, then a whole panel and an 8-column one
     [InlineData(6, 33, 72, 127)]    // 3×32 tiles, then 8 columns; padded K
-    [InlineData(11, 36, 53, 100)]   // 6×32 and 6×16 tiles with tails, then a 5-column panel
+    [InlineData(11, 36, 53, 100)]   // AVX-512BW: partial 12×32 and 12×16 tiles, then a 5-column panel
     [InlineData(2, 64, 13, 127)]
     [InlineData(1, 20, 37, 100)]    // one row: the fused panels' tails, the int32 Row kernels
     [InlineData(1, 64, 40, 127)]
-    [InlineData(100, 200, 40, 100)] // AVX-512BW: A widened to int16 in two blocks of rows (72 + 28)
+    [InlineData(100, 200, 40, 100)] // AVX-512BW: A widened to int16 in two blocks of rows (96 + 4)
+    [InlineData(30, 800, 40, 127)]  // AVX-512BW: blocks of 12 rows (K 800), the last 6 rows 6-row tiles
     [InlineData(5, 4100, 24, 127)]  // AVX-512BW: K past the int16 copy (int32 tiles, then requantized)
     public void Fused_gemm_epilogue_equals_int32_then_QuantMath(int M, int K, int N, int hi)
     {

@@ -7,14 +7,15 @@ namespace EdgeNet.Kernels.Simd;
 
 /// <summary>
 /// The int8 GEMM on AVX-512BW without VNNI: Zen 4, Ice Lake, Cascade Lake have AVX512-VNNI, which .NET 10 does not
-/// expose, and lack the VEX AVX-VNNI. The panels are <see cref="GemmInt8.Pack"/>'s (not shifted): 32 bytes of a panel,
-/// 8 columns × 4 k, are sign-extended to int16 (VPMOVSXBW), and so are a row's 4 activations (the fused path widens A
-/// once per block of rows into a stack buffer, then broadcasts 4 int16 from memory), repeated; VPMADDWD
-/// multiplies them and sums pairs in int32, so lane 2j holds column j's terms of k0, k1 and lane 2j+1 those of k2, k3,
-/// never saturating. Not VPMADDUBSW (u8 × s8, MLAS's kernels without VNNI): its int16 pair sums saturate
-/// (2·255·128 &gt; 2^15) and would change results: an exact int16 form costs as many instructions. At the end VPERMT2D gathers the even and the odd lanes of columns
-/// 0-7 and 8-15, and their sum is the 16 columns: the exact int32 of the reference. The epilogue is the VNNI panels'
-/// (StoreColumns512).
+/// expose, and lack the VEX AVX-VNNI. The panels are <see cref="GemmInt8.Pack"/>'s (not shifted). VPMADDWD multiplies
+/// int16 pairs and sums each pair in int32, never saturating. The fused panels (activations in A) widen A's rows to
+/// int16 once per block of rows, each k quad stored (k0, k2, k1, k3), and split a panel's k quad into (k0, k2) and
+/// (k1, k3) of each column in its own int32 lane (<see cref="SplitPairs"/>): one column per lane, so the sums need
+/// no gathering and the epilogue (StoreColumns512) reads them as they are. The int32 tiles (TileAvx512, RowAvx512)
+/// sign-extend 8 columns × 4 k (VPMOVSXBW), so lane 2j holds column j's terms of k0, k1 and lane 2j+1 those of k2, k3,
+/// and VPERMT2D gathers the even and the odd lanes at the end. Not VPMADDUBSW (u8 × s8, MLAS's kernels without VNNI):
+/// its int16 pair sums saturate (2·255·128 &gt; 2^15) and would change results; an exact int16 form costs as many
+/// instructions. Every form computes the exact int32 of the reference.
 /// </summary>
 internal static unsafe partial class GemmInt8
 {
@@ -37,7 +38,7 @@ internal static unsafe partial class GemmInt8
     static Vector512<int> EvenLanes => Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     static Vector512<int> OddLanes => Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
 
-    /// <summary>A row's k..k+3, already int16, repeated across the vector: one VPBROADCASTQ from memory, no ALU.</summary>
+    /// <summary>A widened row's k quad (k0, k2, k1, k3), repeated across the vector: one VPBROADCASTQ from memory, no ALU.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<short> Repeat4(short* a) => Vector512.Create(*(long*)a).AsInt16();
 
@@ -47,8 +48,13 @@ internal static unsafe partial class GemmInt8
     static Vector512<int> BiasEven(int* bias, int half) =>
         Avx512F.PermuteVar16x32x2(Vector512.Load(bias), Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16) + Vector512.Create(8 * half, 0, 8 * half, 0, 8 * half, 0, 8 * half, 0, 8 * half, 0, 8 * half, 0, 8 * half, 0, 8 * half, 0), Vector512<int>.Zero);
 
-    /// <summary>int16 copy of A that the fused panels read: at most this many shorts (32 KiB) on the stack.</summary>
-    const int WideShorts = 16384;
+    /// <summary>int16 copy of A that the fused panels read: at most this many shorts (40 KiB) on the stack, slack
+    /// included (K 576: blocks of 24 rows, K 960: 12).</summary>
+    const int WideShorts = 20480;
+
+    /// <summary>Rows of the int16 copy past a block's last: a partial 12- or 6-row tile reads up to 5 more rows (their
+    /// sums are not stored), so its rows are addressed from three pointers without a check per row.</summary>
+    const int TileSlack = 5;
 
     /// <summary>With the requantization fused (activations in A, the channels are the columns), as the VNNI panels.
     /// A is sign-extended to int16 once per block of rows (every panel then reads it: a broadcast from memory
@@ -58,10 +64,10 @@ internal static unsafe partial class GemmInt8
     {
         if (e.ColBias == null) throw new ArgumentException("activations in A need per-column bias");
         int kp = KPad(K);
-        if (kp * 4 > WideShorts) { RunAvx512Unfused(A, lda, packedB, M, N, kp, ref e); return; }
-        int block = Math.Min(M, WideShorts / kp);
-        if (block >= 24) block -= block % 24;   // whole 4-, 6- and 8-row tiles but in the last block
-        short* wide = stackalloc short[block * kp];
+        if (kp * (1 + TileSlack) > WideShorts) { RunAvx512Unfused(A, lda, packedB, M, N, kp, ref e); return; }
+        int block = Math.Min(M, WideShorts / kp - TileSlack);
+        block -= block >= 48 ? block % 24 : block >= 12 ? block % 12 : 0;   // whole 12-row tiles (and 8-row ones) but in the last block
+        short* wide = stackalloc short[(block + TileSlack) * kp];
         int* padBias = stackalloc int[NR]; float* padMult = stackalloc float[NR];
         for (int r0 = 0; r0 < M; r0 += block)
         {
@@ -90,7 +96,7 @@ internal static unsafe partial class GemmInt8
         }
     }
 
-    /// <summary>K past what the int16 copy holds (kp &gt; 4096, not a convnet's): int32 tiles, then Requantize.Columns.</summary>
+    /// <summary>K past what the int16 copy holds (kp &gt; 3412, not a convnet's): int32 tiles, then Requantize.Columns.</summary>
     static void RunAvx512Unfused(sbyte* A, int lda, sbyte* packedB, int M, int N, int kp, ref Epilogue e)
     {
         int* tile = stackalloc int[4 * NR];
@@ -106,111 +112,220 @@ internal static unsafe partial class GemmInt8
         }
     }
 
-    /// <summary>rows × kp int8 (row stride lda) → int16, row stride kp.</summary>
+    /// <summary>rows × kp int8 (row stride lda) → int16, row stride kp, each k quad stored as (k0, k2, k1, k3): the
+    /// order <see cref="SplitPairs"/> splits the packed weights into (one VPBROADCASTD of a row's k0, k2 or k1, k3).</summary>
     static void WidenRows(sbyte* a, int lda, int rows, int kp, short* dst)
     {
         if (lda == kp) { WidenSpan(a, (long)rows * kp, dst); return; }   // contiguous: one pass
         for (int r = 0; r < rows; r++) WidenSpan(a + (long)r * lda, kp, dst + (long)r * kp);
     }
 
+    /// <summary>Swaps the middle two bytes of every 4 (a row's k1 and k2 in each k quad).</summary>
+    static Vector256<sbyte> QuadOrder => Vector256.Create((sbyte)0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15, 0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15);
+
+    /// <summary>n int8 (a multiple of 4, from a k quad's start) → int16 with each quad's middle two swapped.</summary>
     static void WidenSpan(sbyte* a, long n, short* dst)
     {
         long i = 0;
-        for (; i + 32 <= n; i += 32) Avx512BW.ConvertToVector512Int16(Vector256.Load(a + i)).Store(dst + i);
-        for (; i + 8 <= n; i += 8) Sse41.ConvertToVector128Int16(Vector128.CreateScalar(*(long*)(a + i)).AsSByte()).Store(dst + i);
-        for (; i < n; i++) dst[i] = a[i];
+        var order = QuadOrder;
+        for (; i + 32 <= n; i += 32) Avx512BW.ConvertToVector512Int16(Avx2.Shuffle(Vector256.Load(a + i), order)).Store(dst + i);
+        for (; i + 8 <= n; i += 8) Sse41.ConvertToVector128Int16(Ssse3.Shuffle(Vector128.CreateScalar(*(long*)(a + i)).AsSByte(), order.GetLower())).Store(dst + i);
+        for (; i < n; i += 4) { dst[i] = a[i]; dst[i + 1] = a[i + 2]; dst[i + 2] = a[i + 1]; dst[i + 3] = a[i + 3]; }
     }
 
-    /// <summary>Two whole panels (32 columns) over all rows in 6×32 tiles: 24 accumulators, 4 widened weight vectors and a
-    /// broadcast in 29 of the 32 zmm registers (EVEX VPMADDWD reaches zmm16-31, unlike VEX VPDPBUSD), so each k quad's
-    /// four VPMOVSXBW feed 24 multiplies instead of 16 (int8-gemm without VNNI: 2-6% at MobileNetV2's shapes).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>A k quad of 16 packed columns (64 bytes; column j's k0..k3 in bytes 4j..4j+3) → (k0, k2) and (k1, k3)
+    /// of column j as int16 in int32 lane j: three shifts for 16 columns. With the rows' quads widened as (k0, k2, k1,
+    /// k3), VPMADDWD then puts each column's sum in one lane (VPMOVSXBW gives 8 columns with two lanes each, whose
+    /// halves must be gathered into columns after the k loop: two VPERMT2D and an add per 16 columns and row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static (Vector512<short> K02, Vector512<short> K13) SplitPairs(sbyte* b)
+    {
+        var s = Vector512.Load(b).AsInt16();   // word 2j = k0 | k1·256, word 2j+1 = k2 | k3·256 of column j
+        return (Avx512BW.ShiftRightArithmetic(Avx512BW.ShiftLeftLogical(s, 8), 8), Avx512BW.ShiftRightArithmetic(s, 8));
+    }
+
+    /// <summary>Two int16 of a row (k0, k2 or k1, k3 of a quad) repeated: one VPBROADCASTD from memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<short> Repeat2(byte* a) => Vector512.Create(*(int*)a).AsInt16();
+
+    /// <summary>Rows per tile of the one-column-per-lane panels, a type constant (the JIT compiles each form).</summary>
+    interface ITileRows { static abstract int Count { get; } }
+    readonly struct Rows12 : ITileRows { public static int Count => 12; }
+    readonly struct Rows6 : ITileRows { public static int Count => 6; }
+    readonly struct Rows1 : ITileRows { public static int Count => 1; }
+
+    /// <summary>Rows in 12-row tiles, but for a last 1-6 rows: 4-6 one 6-row tile, 1-3 one-row tiles (7×7 maps: 49
+    /// rows = 4·12 + 1, which 6-row tiles made 54 rows of work; a Dense of one row, 6 or 12).</summary>
+    static (int Twelve, int Six) RowSplit(int rows)
+    {
+        int t = rows % 12;
+        if (t == 0 || t > 6) return (rows, rows);
+        return (rows - t, t > 3 ? rows : rows - t);
+    }
+
+    /// <summary>Two whole panels (32 columns) over all rows: 12×32 tiles, the last rows as <see cref="RowSplit"/> says.</summary>
     static void Panel32Avx512(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp)
     {
-        int kp = lda;
+        var (twelve, six) = RowSplit(rows);
+        if (twelve > 0) Panel32Avx512<Rows12>(a, lda, b, twelve, bias, mult, zp, lo, hi, o, ldo, clamp);
+        if (six > twelve) Panel32Avx512<Rows6>(a + (long)twelve * lda, lda, b, six - twelve, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, clamp);
+        if (rows > six) Panel32Avx512<Rows1>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, clamp);
+    }
+
+    /// <summary>Two whole panels in R×32 tiles (R = 12: 24 accumulators, the split weights of both panels, the
+    /// broadcast and a product in 30 of the 32 zmm registers; EVEX VPMADDWD reaches zmm16-31). One column per int32
+    /// lane (<see cref="SplitPairs"/>): the accumulators start at the bias and end as the columns' sums, which the
+    /// requantization reads as they are. Per k quad, 6 shifts and 2R broadcasts feed 4R VPMADDWD (the 6×32 tiles of
+    /// two-lane columns: 4 VPMOVSXBW and 6 broadcasts for 24, then 3 gathering instructions per 16 outputs).
+    /// Exact int32 sums: the same bits in any order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Panel32Avx512<R>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp) where R : struct, ITileRows
+    {
+        int kp = lda, mr = R.Count;
+        nint l1 = 2 * lda, l2 = 4 * lda, l3 = 6 * lda;   // bytes
         var vlo = Vector512.Create((float)(lo - zp)); var vhi = Vector512.Create((float)(hi - zp)); var vz = Vector512.Create(zp);
-        var even = EvenLanes; var odd = OddLanes;
-        var bias0 = BiasEven(bias, 0); var bias1 = BiasEven(bias, 1); var bias2 = BiasEven(bias + NR, 0); var bias3 = BiasEven(bias + NR, 1);
         sbyte* b2 = b + (long)kp * NR;   // the second panel
-        for (int i = 0; i < rows; i += 6, a += 6 * lda, o += 6 * ldo)
+        for (int i = 0; i < rows; i += mr, a += mr * lda, o += mr * ldo)
         {
-            int m = Math.Min(6, rows - i);
-            short* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a, a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a;
-            Vector512<int> c00 = bias0, c01 = bias1, c02 = bias2, c03 = bias3, c10 = bias0, c11 = bias1, c12 = bias2, c13 = bias3;
-            Vector512<int> c20 = bias0, c21 = bias1, c22 = bias2, c23 = bias3, c30 = bias0, c31 = bias1, c32 = bias2, c33 = bias3;
-            Vector512<int> c40 = bias0, c41 = bias1, c42 = bias2, c43 = bias3, c50 = bias0, c51 = bias1, c52 = bias2, c53 = bias3;
+            int m = Math.Min(mr, rows - i);   // rows past m (TileSlack) are summed, not stored
+            byte* r0 = (byte*)a, r4 = (byte*)(a + 4 * lda), r8 = (byte*)(a + 8 * lda);   // rows 4g + j at r4g + j·lda
+            var bias0 = Vector512.Load(bias); var bias1 = Vector512.Load(bias + NR);
+            Vector512<int> c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1, c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
+            Vector512<int> c60 = bias0, c61 = bias1, c70 = bias0, c71 = bias1, c80 = bias0, c81 = bias1, c90 = bias0, c91 = bias1, ca0 = bias0, ca1 = bias1, cb0 = bias0, cb1 = bias1;
             sbyte* bk = b, bl = b2;
-            for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR, bl += 4 * NR)
+            for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR, bl += 4 * NR, r0 += 8, r4 += 8, r8 += 8)
             {
-                var w0 = Widen(bk); var w1 = Widen(bk + 32); var w2 = Widen(bl); var w3 = Widen(bl + 32);
-                var x = Repeat4(a0 + kq);
-                c00 = Dot(c00, w0, x); c01 = Dot(c01, w1, x); c02 = Dot(c02, w2, x); c03 = Dot(c03, w3, x);
-                x = Repeat4(a1 + kq);
-                c10 = Dot(c10, w0, x); c11 = Dot(c11, w1, x); c12 = Dot(c12, w2, x); c13 = Dot(c13, w3, x);
-                x = Repeat4(a2 + kq);
-                c20 = Dot(c20, w0, x); c21 = Dot(c21, w1, x); c22 = Dot(c22, w2, x); c23 = Dot(c23, w3, x);
-                x = Repeat4(a3 + kq);
-                c30 = Dot(c30, w0, x); c31 = Dot(c31, w1, x); c32 = Dot(c32, w2, x); c33 = Dot(c33, w3, x);
-                x = Repeat4(a4 + kq);
-                c40 = Dot(c40, w0, x); c41 = Dot(c41, w1, x); c42 = Dot(c42, w2, x); c43 = Dot(c43, w3, x);
-                x = Repeat4(a5 + kq);
-                c50 = Dot(c50, w0, x); c51 = Dot(c51, w1, x); c52 = Dot(c52, w2, x); c53 = Dot(c53, w3, x);
+                var (p0, q0) = SplitPairs(bk); var (p1, q1) = SplitPairs(bl);
+                var x = Repeat2(r0); c00 = Dot(c00, p0, x); c01 = Dot(c01, p1, x);
+                if (R.Count > 1)
+                {
+                    x = Repeat2(r0 + l1); c10 = Dot(c10, p0, x); c11 = Dot(c11, p1, x);
+                    x = Repeat2(r0 + l2); c20 = Dot(c20, p0, x); c21 = Dot(c21, p1, x);
+                    x = Repeat2(r0 + l3); c30 = Dot(c30, p0, x); c31 = Dot(c31, p1, x);
+                    x = Repeat2(r4); c40 = Dot(c40, p0, x); c41 = Dot(c41, p1, x);
+                    x = Repeat2(r4 + l1); c50 = Dot(c50, p0, x); c51 = Dot(c51, p1, x);
+                }
+                if (R.Count > 6)
+                {
+                    x = Repeat2(r4 + l2); c60 = Dot(c60, p0, x); c61 = Dot(c61, p1, x);
+                    x = Repeat2(r4 + l3); c70 = Dot(c70, p0, x); c71 = Dot(c71, p1, x);
+                    x = Repeat2(r8); c80 = Dot(c80, p0, x); c81 = Dot(c81, p1, x);
+                    x = Repeat2(r8 + l1); c90 = Dot(c90, p0, x); c91 = Dot(c91, p1, x);
+                    x = Repeat2(r8 + l2); ca0 = Dot(ca0, p0, x); ca1 = Dot(ca1, p1, x);
+                    x = Repeat2(r8 + l3); cb0 = Dot(cb0, p0, x); cb1 = Dot(cb1, p1, x);
+                }
+                x = Repeat2(r0 + 4); c00 = Dot(c00, q0, x); c01 = Dot(c01, q1, x);
+                if (R.Count > 1)
+                {
+                    x = Repeat2(r0 + l1 + 4); c10 = Dot(c10, q0, x); c11 = Dot(c11, q1, x);
+                    x = Repeat2(r0 + l2 + 4); c20 = Dot(c20, q0, x); c21 = Dot(c21, q1, x);
+                    x = Repeat2(r0 + l3 + 4); c30 = Dot(c30, q0, x); c31 = Dot(c31, q1, x);
+                    x = Repeat2(r4 + 4); c40 = Dot(c40, q0, x); c41 = Dot(c41, q1, x);
+                    x = Repeat2(r4 + l1 + 4); c50 = Dot(c50, q0, x); c51 = Dot(c51, q1, x);
+                }
+                if (R.Count > 6)
+                {
+                    x = Repeat2(r4 + l2 + 4); c60 = Dot(c60, q0, x); c61 = Dot(c61, q1, x);
+                    x = Repeat2(r4 + l3 + 4); c70 = Dot(c70, q0, x); c71 = Dot(c71, q1, x);
+                    x = Repeat2(r8 + 4); c80 = Dot(c80, q0, x); c81 = Dot(c81, q1, x);
+                    x = Repeat2(r8 + l1 + 4); c90 = Dot(c90, q0, x); c91 = Dot(c91, q1, x);
+                    x = Repeat2(r8 + l2 + 4); ca0 = Dot(ca0, q0, x); ca1 = Dot(ca1, q1, x);
+                    x = Repeat2(r8 + l3 + 4); cb0 = Dot(cb0, q0, x); cb1 = Dot(cb1, q1, x);
+                }
             }
             var vm0 = Vector512.Load(mult); var vm1 = Vector512.Load(mult + NR);
-            StoreColumns512(Columns16(c00, c01, even, odd), vm0, vlo, vhi, vz, o, NR, null, clamp);
-            StoreColumns512(Columns16(c02, c03, even, odd), vm1, vlo, vhi, vz, o + NR, NR, null, clamp);
-            if (m > 1) { StoreColumns512(Columns16(c10, c11, even, odd), vm0, vlo, vhi, vz, o + ldo, NR, null, clamp); StoreColumns512(Columns16(c12, c13, even, odd), vm1, vlo, vhi, vz, o + ldo + NR, NR, null, clamp); }
-            if (m > 2) { StoreColumns512(Columns16(c20, c21, even, odd), vm0, vlo, vhi, vz, o + 2 * ldo, NR, null, clamp); StoreColumns512(Columns16(c22, c23, even, odd), vm1, vlo, vhi, vz, o + 2 * ldo + NR, NR, null, clamp); }
-            if (m > 3) { StoreColumns512(Columns16(c30, c31, even, odd), vm0, vlo, vhi, vz, o + 3 * ldo, NR, null, clamp); StoreColumns512(Columns16(c32, c33, even, odd), vm1, vlo, vhi, vz, o + 3 * ldo + NR, NR, null, clamp); }
-            if (m > 4) { StoreColumns512(Columns16(c40, c41, even, odd), vm0, vlo, vhi, vz, o + 4 * ldo, NR, null, clamp); StoreColumns512(Columns16(c42, c43, even, odd), vm1, vlo, vhi, vz, o + 4 * ldo + NR, NR, null, clamp); }
-            if (m > 5) { StoreColumns512(Columns16(c50, c51, even, odd), vm0, vlo, vhi, vz, o + 5 * ldo, NR, null, clamp); StoreColumns512(Columns16(c52, c53, even, odd), vm1, vlo, vhi, vz, o + 5 * ldo + NR, NR, null, clamp); }
+            StoreColumns512(c00, vm0, vlo, vhi, vz, o, NR, null, clamp); StoreColumns512(c01, vm1, vlo, vhi, vz, o + NR, NR, null, clamp);
+            if (m > 1) { StoreColumns512(c10, vm0, vlo, vhi, vz, o + ldo, NR, null, clamp); StoreColumns512(c11, vm1, vlo, vhi, vz, o + ldo + NR, NR, null, clamp); }
+            if (m > 2) { StoreColumns512(c20, vm0, vlo, vhi, vz, o + 2 * ldo, NR, null, clamp); StoreColumns512(c21, vm1, vlo, vhi, vz, o + 2 * ldo + NR, NR, null, clamp); }
+            if (m > 3) { StoreColumns512(c30, vm0, vlo, vhi, vz, o + 3 * ldo, NR, null, clamp); StoreColumns512(c31, vm1, vlo, vhi, vz, o + 3 * ldo + NR, NR, null, clamp); }
+            if (m > 4) { StoreColumns512(c40, vm0, vlo, vhi, vz, o + 4 * ldo, NR, null, clamp); StoreColumns512(c41, vm1, vlo, vhi, vz, o + 4 * ldo + NR, NR, null, clamp); }
+            if (m > 5) { StoreColumns512(c50, vm0, vlo, vhi, vz, o + 5 * ldo, NR, null, clamp); StoreColumns512(c51, vm1, vlo, vhi, vz, o + 5 * ldo + NR, NR, null, clamp); }
+            if (R.Count <= 6) continue;
+            if (m > 6) { StoreColumns512(c60, vm0, vlo, vhi, vz, o + 6 * ldo, NR, null, clamp); StoreColumns512(c61, vm1, vlo, vhi, vz, o + 6 * ldo + NR, NR, null, clamp); }
+            if (m > 7) { StoreColumns512(c70, vm0, vlo, vhi, vz, o + 7 * ldo, NR, null, clamp); StoreColumns512(c71, vm1, vlo, vhi, vz, o + 7 * ldo + NR, NR, null, clamp); }
+            if (m > 8) { StoreColumns512(c80, vm0, vlo, vhi, vz, o + 8 * ldo, NR, null, clamp); StoreColumns512(c81, vm1, vlo, vhi, vz, o + 8 * ldo + NR, NR, null, clamp); }
+            if (m > 9) { StoreColumns512(c90, vm0, vlo, vhi, vz, o + 9 * ldo, NR, null, clamp); StoreColumns512(c91, vm1, vlo, vhi, vz, o + 9 * ldo + NR, NR, null, clamp); }
+            if (m > 10) { StoreColumns512(ca0, vm0, vlo, vhi, vz, o + 10 * ldo, NR, null, clamp); StoreColumns512(ca1, vm1, vlo, vhi, vz, o + 10 * ldo + NR, NR, null, clamp); }
+            if (m > 11) { StoreColumns512(cb0, vm0, vlo, vhi, vz, o + 11 * ldo, NR, null, clamp); StoreColumns512(cb1, vm1, vlo, vhi, vz, o + 11 * ldo + NR, NR, null, clamp); }
         }
     }
 
-    /// <summary>One panel (w ≤ 16 columns) over all rows in 6×16 tiles.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>One panel (w ≤ 16 columns) over all rows: 12×16 tiles, the last rows as <see cref="RowSplit"/> says.</summary>
     static void Panel16Avx512(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp)
     {
-        int kp = lda;
+        var (twelve, six) = RowSplit(rows);
+        if (twelve > 0) Panel16Avx512<Rows12>(a, lda, b, twelve, bias, mult, zp, lo, hi, o, ldo, w, clamp);
+        if (six > twelve) Panel16Avx512<Rows6>(a + (long)twelve * lda, lda, b, six - twelve, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, w, clamp);
+        if (rows > six) Panel16Avx512<Rows1>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, w, clamp);
+    }
+
+    /// <summary>One panel in R×16 tiles, one column per lane as <see cref="Panel32Avx512{R}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Panel16Avx512<R>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp) where R : struct, ITileRows
+    {
+        int kp = lda, mr = R.Count;
+        nint l1 = 2 * lda, l2 = 4 * lda, l3 = 6 * lda;
         var vlo = Vector512.Create((float)(lo - zp)); var vhi = Vector512.Create((float)(hi - zp)); var vz = Vector512.Create(zp);
-        var even = EvenLanes; var odd = OddLanes;
-        var bias0 = BiasEven(bias, 0); var bias1 = BiasEven(bias, 1); var vm = Vector512.Load(mult);
+        var vb = Vector512.Load(bias); var vm = Vector512.Load(mult);
         sbyte* t = stackalloc sbyte[NR];   // a partial panel's row before its first w bytes are copied out
-        for (int i = 0; i < rows; i += 6, a += 6 * lda, o += 6 * ldo)
+        for (int i = 0; i < rows; i += mr, a += mr * lda, o += mr * ldo)
         {
-            int m = Math.Min(6, rows - i);
-            short* a0 = a, a1 = m > 1 ? a + lda : a, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a, a4 = m > 4 ? a + 4 * lda : a, a5 = m > 5 ? a + 5 * lda : a;
-            Vector512<int> c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
-            Vector512<int> c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
+            int m = Math.Min(mr, rows - i);
+            byte* r0 = (byte*)a, r4 = (byte*)(a + 4 * lda), r8 = (byte*)(a + 8 * lda);
+            Vector512<int> c0 = vb, c1 = vb, c2 = vb, c3 = vb, c4 = vb, c5 = vb, c6 = vb, c7 = vb, c8 = vb, c9 = vb, c10 = vb, c11 = vb;
             sbyte* bk = b;
-            for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR)
+            for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR, r0 += 8, r4 += 8, r8 += 8)
             {
-                var w0 = Widen(bk); var w1 = Widen(bk + 32);
-                var x = Repeat4(a0 + kq); c00 = Dot(c00, w0, x); c01 = Dot(c01, w1, x);
-                x = Repeat4(a1 + kq); c10 = Dot(c10, w0, x); c11 = Dot(c11, w1, x);
-                x = Repeat4(a2 + kq); c20 = Dot(c20, w0, x); c21 = Dot(c21, w1, x);
-                x = Repeat4(a3 + kq); c30 = Dot(c30, w0, x); c31 = Dot(c31, w1, x);
-                x = Repeat4(a4 + kq); c40 = Dot(c40, w0, x); c41 = Dot(c41, w1, x);
-                x = Repeat4(a5 + kq); c50 = Dot(c50, w0, x); c51 = Dot(c51, w1, x);
+                var (p, q) = SplitPairs(bk);
+                c0 = Dot(c0, p, Repeat2(r0));
+                if (R.Count > 1)
+                {
+                    c1 = Dot(c1, p, Repeat2(r0 + l1)); c2 = Dot(c2, p, Repeat2(r0 + l2));
+                    c3 = Dot(c3, p, Repeat2(r0 + l3)); c4 = Dot(c4, p, Repeat2(r4)); c5 = Dot(c5, p, Repeat2(r4 + l1));
+                }
+                if (R.Count > 6)
+                {
+                    c6 = Dot(c6, p, Repeat2(r4 + l2)); c7 = Dot(c7, p, Repeat2(r4 + l3)); c8 = Dot(c8, p, Repeat2(r8));
+                    c9 = Dot(c9, p, Repeat2(r8 + l1)); c10 = Dot(c10, p, Repeat2(r8 + l2)); c11 = Dot(c11, p, Repeat2(r8 + l3));
+                }
+                c0 = Dot(c0, q, Repeat2(r0 + 4));
+                if (R.Count > 1)
+                {
+                    c1 = Dot(c1, q, Repeat2(r0 + l1 + 4)); c2 = Dot(c2, q, Repeat2(r0 + l2 + 4));
+                    c3 = Dot(c3, q, Repeat2(r0 + l3 + 4)); c4 = Dot(c4, q, Repeat2(r4 + 4)); c5 = Dot(c5, q, Repeat2(r4 + l1 + 4));
+                }
+                if (R.Count > 6)
+                {
+                    c6 = Dot(c6, q, Repeat2(r4 + l2 + 4)); c7 = Dot(c7, q, Repeat2(r4 + l3 + 4)); c8 = Dot(c8, q, Repeat2(r8 + 4));
+                    c9 = Dot(c9, q, Repeat2(r8 + l1 + 4)); c10 = Dot(c10, q, Repeat2(r8 + l2 + 4)); c11 = Dot(c11, q, Repeat2(r8 + l3 + 4));
+                }
             }
-            StoreColumns512(Columns16(c00, c01, even, odd), vm, vlo, vhi, vz, o, w, t, clamp);
-            if (m > 1) StoreColumns512(Columns16(c10, c11, even, odd), vm, vlo, vhi, vz, o + ldo, w, t, clamp);
-            if (m > 2) StoreColumns512(Columns16(c20, c21, even, odd), vm, vlo, vhi, vz, o + 2 * ldo, w, t, clamp);
-            if (m > 3) StoreColumns512(Columns16(c30, c31, even, odd), vm, vlo, vhi, vz, o + 3 * ldo, w, t, clamp);
-            if (m > 4) StoreColumns512(Columns16(c40, c41, even, odd), vm, vlo, vhi, vz, o + 4 * ldo, w, t, clamp);
-            if (m > 5) StoreColumns512(Columns16(c50, c51, even, odd), vm, vlo, vhi, vz, o + 5 * ldo, w, t, clamp);
+            StoreColumns512(c0, vm, vlo, vhi, vz, o, w, t, clamp);
+            if (m > 1) StoreColumns512(c1, vm, vlo, vhi, vz, o + ldo, w, t, clamp);
+            if (m > 2) StoreColumns512(c2, vm, vlo, vhi, vz, o + 2 * ldo, w, t, clamp);
+            if (m > 3) StoreColumns512(c3, vm, vlo, vhi, vz, o + 3 * ldo, w, t, clamp);
+            if (m > 4) StoreColumns512(c4, vm, vlo, vhi, vz, o + 4 * ldo, w, t, clamp);
+            if (m > 5) StoreColumns512(c5, vm, vlo, vhi, vz, o + 5 * ldo, w, t, clamp);
+            if (R.Count <= 6) continue;
+            if (m > 6) StoreColumns512(c6, vm, vlo, vhi, vz, o + 6 * ldo, w, t, clamp);
+            if (m > 7) StoreColumns512(c7, vm, vlo, vhi, vz, o + 7 * ldo, w, t, clamp);
+            if (m > 8) StoreColumns512(c8, vm, vlo, vhi, vz, o + 8 * ldo, w, t, clamp);
+            if (m > 9) StoreColumns512(c9, vm, vlo, vhi, vz, o + 9 * ldo, w, t, clamp);
+            if (m > 10) StoreColumns512(c10, vm, vlo, vhi, vz, o + 10 * ldo, w, t, clamp);
+            if (m > 11) StoreColumns512(c11, vm, vlo, vhi, vz, o + 11 * ldo, w, t, clamp);
         }
     }
 
     /// <summary>A panel of at most 8 columns (the last of 24 or 40 output channels): only its first half is multiplied,
-    /// 8×8 tiles, one accumulator per row; lanes 8-15 of the gathered sums repeat columns 0-7 and are not stored.</summary>
+    /// 8×8 tiles, one accumulator per row, two lanes a column (the weights' k1 and k2 swapped by one VPSHUFB, as in the
+    /// widened rows); lanes 8-15 of the gathered sums repeat columns 0-7 and are not stored.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Panel8Avx512(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp)
     {
         int kp = lda;
         var vlo = Vector512.Create((float)(lo - zp)); var vhi = Vector512.Create((float)(hi - zp)); var vz = Vector512.Create(zp);
         var even = EvenLanes; var odd = OddLanes;
-        var vb = BiasEven(bias, 0); var vm = Vector512.Load(mult);
+        var vb = BiasEven(bias, 0); var vm = Vector512.Load(mult); var order = QuadOrder;
         sbyte* t = stackalloc sbyte[NR];
         for (int i = 0; i < rows; i += 8, a += 8 * lda, o += 8 * ldo)
         {
@@ -221,7 +336,7 @@ internal static unsafe partial class GemmInt8
             sbyte* bk = b;
             for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR)
             {
-                var w0 = Widen(bk);
+                var w0 = Avx512BW.ConvertToVector512Int16(Avx2.Shuffle(Vector256.Load(bk), order));   // k0, k2, k1, k3 as the rows
                 c0 = Dot(c0, w0, Repeat4(a0 + kq)); c1 = Dot(c1, w0, Repeat4(a1 + kq));
                 c2 = Dot(c2, w0, Repeat4(a2 + kq)); c3 = Dot(c3, w0, Repeat4(a3 + kq));
                 c4 = Dot(c4, w0, Repeat4(a4 + kq)); c5 = Dot(c5, w0, Repeat4(a5 + kq));
