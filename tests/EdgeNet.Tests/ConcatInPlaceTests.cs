@@ -8,27 +8,34 @@ namespace EdgeNet.Tests;
 /// <summary>
 /// <see cref="ConcatInPlace"/>: a channels-last Concat whose inputs are convs (pointwise GEMM, Winograd F(2×2) and
 /// F(4×4), odd channel counts) that only it reads takes their stores in place and copies nothing; the outputs equal the
-/// NCHW reference and are bit-identical to the copying plan. Every failed condition falls back to the copy: a conv
-/// read by another node too, a graph output, a conv with an epilogue pass (SiLU), an input given twice.
+/// NCHW reference and are bit-identical to the copying plan. Every failed condition falls back to the copy of that
+/// input: a conv read by another node too, a graph output, a conv with an epilogue pass (SiLU), an input given twice.
+/// A Concat of contiguous blocks (nothing but 1s before its axis) takes any producer's output, through Reshapes.
 /// </summary>
 public class ConcatInPlaceTests
 {
-    static Attributes ConvAttrs(int k, string act = "relu") =>
-        new Attributes().Set("strides", new long[] { 1, 1 }).Set("pads", new long[] { k / 2, k / 2, k / 2, k / 2 }).Set("activation", act);
+    static Attributes ConvAttrs(int k, string act = "relu")
+    {
+        var a = new Attributes().Set("strides", new long[] { 1, 1 }).Set("pads", new long[] { k / 2, k / 2, k / 2, k / 2 });
+        return act == "none" ? a : a.Set("activation", act);   // none: no attribute (what ConvSumFusion fuses into)
+    }
 
     static int Conv(GraphBuilder g, int x, int c, int oc, int k, int seed, string act = "relu") =>
         g.Add(OpType.Conv, [x, g.Constant($"w{seed}", TestData.Uniform(oc * c * k * k, seed), oc, c, k, k), g.Constant($"b{seed}", TestData.Uniform(oc, seed + 1), oc)], ConvAttrs(k, act));
 
     /// <summary>A fire module: squeeze 1×1, expand 1×1 (e1 channels) and 3×3 (e3), Concat, a 1×1 head.
     /// <paramref name="variant"/>: 0 as is; 1 the 1×1 expand also a graph output; 2 the 3×3 expand read by an Add too;
-    /// 3 the 1×1 expand with SiLU; 4 the 1×1 expand concatenated twice.</summary>
-    static Model Fire(int c, int e1, int e3, int size, int variant)
+    /// 3 the 1×1 expand with SiLU; 4 the 1×1 expand concatenated twice. <paramref name="act1"/>: the 1×1 expand's
+    /// activation, or "sum": none, then a residual Add of the squeeze and a Relu (fused into the conv's epilogue).</summary>
+    static Model Fire(int c, int e1, int e3, int size, int variant, string act1 = "relu")
     {
         var g = new GraphBuilder();
         int x = g.Input("x", -1, c, size, size + 2);
-        int s = Conv(g, x, c, 16, 1, 1);
-        int a = Conv(g, s, 16, e1, 1, 3, variant == 3 ? "swish" : "relu");
-        int b = Conv(g, s, 16, e3, 3, 5);
+        int sq = act1 == "sum" ? e1 : 16;   // the squeeze's channels (the residual's: the 1×1 expand's)
+        int s = Conv(g, x, c, sq, 1, 1);
+        int a = Conv(g, s, sq, e1, 1, 3, variant == 3 ? "swish" : act1 == "sum" ? "none" : act1);
+        if (act1 == "sum") a = g.Add(OpType.Relu, [g.Add(OpType.Add, [a, s])]);
+        int b = Conv(g, s, sq, e3, 3, 5, act1 == "hardswish" ? act1 : "relu");   // hardswish: Winograd's epilogue too
         int[] parts = variant == 4 ? [a, b, a] : [a, b];
         int y = g.Add(OpType.Concat, parts, new Attributes().Set("axis", 1L));
         int width = variant == 4 ? 2 * e1 + e3 : e1 + e3;
@@ -36,6 +43,9 @@ public class ConcatInPlaceTests
         if (variant == 2) h = g.Add(OpType.Add, [h, Conv(g, b, e3, 6, 1, 9, "none")]);
         return variant == 1 ? g.Build(h, a) : g.Build(h);
     }
+
+    /// <summary>The session's one Concat's in-place inputs (none: empty).</summary>
+    static bool[] Flags(Session s) => s.Kernels.OfType<ConcatKernel>().Single().InPlace ?? [];
 
     static float[] Run(Model m, KernelOptions? o, float[] x, int batch)
     {
@@ -55,12 +65,12 @@ public class ConcatInPlaceTests
         var m = Fire(c, e1, e3, size, 0);
         using (var s = new Session(m, 2))
         {
-            Assert.True(s.Kernels.OfType<ConcatKernel>().Single().InPlace);
+            Assert.Equal([true, true], Flags(s));
             Assert.All(s.Kernels.OfType<ConvNhwcKernel>().Where(k => k.Node.Outputs[0] is var t && s.Plan.Nodes.Any(n => n.Op == OpType.Concat && n.Inputs.Contains(t))),
                 k => Assert.Equal(e1 + e3, k.OutputStride));
         }
         var copy = Fire(c, e1, e3, size, 1);   // the same graph but the 1×1 expand is also an output: copied
-        using (var s = new Session(copy, 2)) Assert.False(s.Kernels.OfType<ConcatKernel>().Single().InPlace);
+        using (var s = new Session(copy, 2)) Assert.Equal([false, true], Flags(s));
         foreach (int batch in new[] { 2, 1 })
         {
             var x = TestData.Uniform((int)m.Input().Elements(batch), 11 + batch);
@@ -71,15 +81,62 @@ public class ConcatInPlaceTests
     }
 
     [Theory]
-    [InlineData(1)]   // a graph output
-    [InlineData(2)]   // read by another node
-    [InlineData(3)]   // SiLU: an epilogue pass over contiguous ranges
-    [InlineData(4)]   // one input twice
-    public void Concat_copies_when_a_condition_fails(int variant)
+    [InlineData(1, new[] { false, true })]          // a graph output
+    [InlineData(2, new[] { true, false })]          // read by another node
+    [InlineData(3, new[] { false, true })]          // SiLU on 9 channels: an epilogue pass over contiguous ranges
+    [InlineData(4, new[] { false, true, false })]   // one input twice
+    public void Concat_copies_the_inputs_whose_condition_fails(int variant, bool[] inPlace)
     {
         var m = Fire(8, 9, 32, 10, variant);
-        using (var s = new Session(m, 2)) Assert.False(s.Kernels.OfType<ConcatKernel>().Single().InPlace);
+        using (var s = new Session(m, 2)) Assert.Equal(inPlace, Flags(s));
         var x = TestData.Uniform((int)m.Input().Elements(2), 3);
         Golden.Close(Run(m, KernelOptions.Default with { Reference = true }, x, 2), Run(m, null, x, 2), 1e-4f, 1e-4f, "fallback");
+    }
+
+    /// <summary>A detector head's shape: two convs' maps (channels-last, so a Transpose back, then a Reshape) concatenated
+    /// along axis 1 of [1, rows, k]: contiguous blocks at batch 1, so each Transpose writes straight into the Concat;
+    /// with a batch dimension planned for 2, blocks would move with the batch: copied.</summary>
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, false)]
+    public void Contiguous_blocks_take_any_producer_through_reshapes(int maxBatch, bool inPlace)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 8, 6, 5);
+        int a = Conv(g, x, 8, 6, 3, 1, "none"), b = Conv(g, x, 8, 4, 1, 3, "swish");
+        int ra = g.Reshape(a, [-1, 3, 2 * 6 * 5]), rb = g.Reshape(b, [-1, 2, 2 * 6 * 5]);
+        int y = g.Add(OpType.Concat, [ra, rb], new Attributes().Set("axis", 1L));
+        var m = g.Build(g.Add(OpType.Sigmoid, [y]));
+        using (var s = new Session(m, maxBatch))
+            Assert.Equal(inPlace ? [true, true] : [], Flags(s).Any(v => v) ? Flags(s) : []);
+        foreach (int batch in maxBatch == 1 ? new[] { 1 } : new[] { 2, 1 })
+        {
+            var xs = TestData.Uniform((int)m.Input().Elements(batch), 9 + batch);
+            using var s = new Session(m, maxBatch);
+            xs.CopyTo(s.Input(0, batch));
+            s.Run(batch);
+            Golden.Close(Run(m, KernelOptions.Default with { Reference = true }, xs, batch), s.Output().ToArray(), 1e-5f, 1e-4f, "blocks");
+        }
+    }
+
+    /// <summary>Convs with an epilogue pass (SiLU, HardSwish, a fused residual sum) on whole chunks of at least 64
+    /// channels write in place too: the pass finds each pixel's run at its place; same bits as the copy, at 1 and 2
+    /// threads (the parts: blocks of rows, or 64-byte ranges across rows).</summary>
+    [Theory]
+    [InlineData("swish", 64, 32, 11)]
+    [InlineData("hardswish", 80, 80, 9)]
+    [InlineData("sum", 64, 64, 14)]
+    [InlineData("swish", 96, 48, 37)]   // more pixels than one block of the GEMM's epilogue
+    public void Convs_with_an_epilogue_write_in_place(string act1, int e1, int e3, int size)
+    {
+        var m = Fire(8, e1, e3, size, 0, act1);
+        var copy = Fire(8, e1, e3, size, 1, act1);
+        using (var s = new Session(m, 2)) Assert.Equal([true, true], Flags(s));
+        using (var s = new Session(copy, 2)) Assert.Equal([false, true], Flags(s));
+        var x = TestData.Uniform((int)m.Input().Elements(2), 17);
+        var inPlace = Run(m, null, x, 2);
+        Assert.Equal(Run(copy, null, x, 2), inPlace);
+        Assert.Equal(Run(copy, KernelOptions.Default with { Threads = 2 }, x, 2), Run(m, KernelOptions.Default with { Threads = 2 }, x, 2));
+        Golden.Close(Run(m, KernelOptions.Default with { Reference = true }, x, 2), inPlace, 1e-4f, 1e-4f, act1);
     }
 }

@@ -4,19 +4,24 @@ using EdgeNet.Kernels;
 namespace EdgeNet.Engine;
 
 /// <summary>
-/// A channels-last Concat along its last axis (SqueezeNet's fire modules, Inception-style branches, DenseNet) whose
-/// every input is a conv's output that the Concat alone reads: each conv writes its pixels straight into the Concat's
-/// output, OC channels at their offset in pixels of the Concat's width (<see cref="ConvNhwcKernel.OutputStride"/>), and
-/// the Concat copies nothing. The memory planner places each input inside the output (<see cref="MemoryPlanner.Alias"/>),
-/// whose lifetime then starts at the first conv. Any condition unmet (an input read by another node or a graph output,
-/// an input twice, a conv whose kernel has an epilogue pass or no strided store, another producer): the Concat copies,
-/// as before. Same bits: each conv computes the same values, only its stores land elsewhere.
+/// Concat without the copy, input by input, two ways (an input that fits neither is copied by the Concat as before):
+/// - Contiguous blocks: a float Concat whose axis has only dimensions of 1 before it (at the session's largest batch:
+///   YOLOv5's [1, 6300, 85] from its three levels, an NCHW channel Concat at batch 1) holds each input as one block at
+///   its offset, so the input's producer (any kernel; through Reshapes, which copy nothing) writes it there.
+/// - Strided, channels-last along the last axis (SqueezeNet's fire modules, Inception-style branches): a conv whose
+///   kernel can store its pixels further apart (<see cref="ConvNhwcKernel.OutputStride"/>) writes its OC channels
+///   into the Concat's wider pixels.
+/// Either way the input must be read by the Concat alone (through its Reshapes), not be a graph input or output, and
+/// not be given twice; the memory planner then places it inside the Concat's output (<see cref="MemoryPlanner.Alias"/>),
+/// whose lifetime starts at the first such producer. Same bits: the producers compute the same values, only their
+/// stores land elsewhere.
 /// </summary>
 internal static class ConcatInPlace
 {
-    /// <summary>Marks the Concats and convs of <paramref name="kernels"/> (the plan <paramref name="m"/>'s, in its order)
-    /// that can work in place, and returns where each such conv's output lies in its Concat's.</summary>
-    public static List<MemoryPlanner.Alias> Run(Model m, Kernel[] kernels)
+    /// <summary>Marks the Concats and convs of <paramref name="kernels"/> (the plan <paramref name="m"/>'s, in its order,
+    /// for batches up to <paramref name="maxBatch"/>) that can work in place, and returns where each such input lies
+    /// in its Concat's output.</summary>
+    public static List<MemoryPlanner.Alias> Run(Model m, Kernel[] kernels, int maxBatch)
     {
         var aliases = new List<MemoryPlanner.Alias>();
         var producer = new int[m.Tensors.Count];
@@ -27,26 +32,46 @@ internal static class ConcatInPlace
             foreach (var t in m.Nodes[n].Inputs) if (t >= 0) readers[t]++;
             foreach (var t in m.Nodes[n].Outputs) if (t >= 0) producer[t] = n;
         }
-        foreach (var t in m.Outputs) readers[t]++;   // the caller reads a graph output densely
+        foreach (var t in m.Outputs) readers[t]++;   // the caller reads a graph output as it is
+        foreach (var t in m.Inputs) producer[t] = -1;
+        bool Alone(int t) => t >= 0 && readers[t] == 1 && producer[t] >= 0 && m.Tensors[t].Type == DataType.Float32;
         for (int n = 0; n < kernels.Length; n++)
         {
             if (kernels[n] is not ConcatKernel concat || concat.Node.Inputs.Length < 2) continue;
-            var y = m.Tensors[concat.Node.Outputs[0]];
-            int rank = y.Shape.Length, width = y.Shape[^1];
-            if (concat.Axis != rank - 1 || rank < 2) continue;
-            var convs = new List<ConvNhwcKernel>();
-            foreach (var t in concat.Node.Inputs)
-                if (t >= 0 && readers[t] == 1 && producer[t] >= 0 && kernels[producer[t]] is ConvNhwcKernel { WritesStrided: true } c && c.Node.Outputs[0] == t)
-                    convs.Add(c);
-            if (convs.Count != concat.Node.Inputs.Length) continue;
-            long offset = 0;
-            foreach (var c in convs)
+            var inputs = concat.Node.Inputs;
+            var y = m.Tensors[concat.Node.Outputs[0]].Shape;
+            long outer = 1;
+            for (int d = 0; d < concat.Axis; d++) outer *= Shape.Resolve(y[d], maxBatch);
+            // Blocks at fixed offsets: only where no dimension moves with the batch (or the batch is always 1).
+            if (outer == 1 && Shape.HasBatch(y) && maxBatch > 1) outer = 0;
+            bool strided = concat.Axis == y.Length - 1 && y.Length >= 2;
+            if (outer != 1 && !strided) continue;
+            var inPlace = new bool[inputs.Length];
+            long offset = 0;   // elements before input j in one outer row of the output
+            for (int j = 0; j < inputs.Length; j++)
             {
-                c.OutputStride = width;
-                aliases.Add(new(c.Node.Outputs[0], concat.Node.Outputs[0], offset * sizeof(float)));
-                offset += m.Tensors[c.Node.Outputs[0]].Shape[^1];
+                int t = inputs[j];
+                long width = outer == 1 ? m.Tensors[t].Elements(maxBatch) : m.Tensors[t].Shape[concat.Axis];
+                if (Alone(t) && Array.IndexOf(inputs, t) == j && Array.LastIndexOf(inputs, t) == j)
+                {
+                    if (outer == 1)
+                    {
+                        // The block's first writer: back through Reshapes whose input the Reshape alone reads.
+                        int w = t;
+                        while (m.Nodes[producer[w]] is { Op: OpType.Reshape, Inputs: [var x] } && Alone(x)) w = x;   // the planner's Reshapes
+                        aliases.Add(new(w, concat.Node.Outputs[0], offset * sizeof(float)));
+                        inPlace[j] = true;
+                    }
+                    else if (kernels[producer[t]] is ConvNhwcKernel { WritesStrided: true } c && c.Node.Outputs[0] == t)
+                    {
+                        c.OutputStride = y[^1];
+                        aliases.Add(new(t, concat.Node.Outputs[0], offset * sizeof(float)));
+                        inPlace[j] = true;
+                    }
+                }
+                offset += width;
             }
-            concat.InPlace = true;
+            concat.InPlace = inPlace;
         }
         return aliases;
     }

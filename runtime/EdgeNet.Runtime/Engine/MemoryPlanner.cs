@@ -21,7 +21,8 @@ internal static class MemoryPlanner
 
     /// <param name="m">the graph to plan (its nodes in execution order)</param>
     /// <param name="bytes">bytes of each tensor at the largest batch; ≤ 0 for tensors that need no arena space</param>
-    /// <param name="aliases">tensors placed inside others (the outer one neither a graph input nor an alias itself)</param>
+    /// <param name="aliases">tensors placed inside others (each at most once, no graph input; the outer one may lie inside
+    /// a third: offsets add up)</param>
     public static Plan Build(Model m, long[] bytes, IReadOnlyList<Alias>? aliases = null)
     {
         int T = m.Tensors.Count;
@@ -34,19 +35,25 @@ internal static class MemoryPlanner
             foreach (var t in m.Nodes[n].Outputs) if (t >= 0) { first[t] = Math.Min(first[t], n); last[t] = Math.Max(last[t], n); }
         }
         foreach (var o in m.Outputs) last[o] = m.Nodes.Count;   // outputs live until the caller reads them
-        var root = Enumerable.Range(0, T).ToArray();   // the tensor whose bytes each one is
-        var delta = new long[T];   // where in its root's bytes
+        var parent = Enumerable.Range(0, T).ToArray();   // the tensor whose bytes each one lies in (itself: its own)
+        var delta = new long[T];   // at which byte of its parent's
         foreach (var a in aliases ?? [])
         {
-            root[a.Tensor] = a.Into; delta[a.Tensor] = a.Offset;
-            first[a.Into] = Math.Min(first[a.Into], first[a.Tensor]); last[a.Into] = Math.Max(last[a.Into], last[a.Tensor]);
+            if (parent[a.Tensor] != a.Tensor || first[a.Tensor] < 0) throw new InvalidOperationException($"tensor {a.Tensor} placed twice, or a graph input");
+            parent[a.Tensor] = a.Into; delta[a.Tensor] = a.Offset;
         }
+        int Root(int t) { while (parent[t] != t) t = parent[t]; return t; }
         foreach (var n in m.Nodes)
-            if (n.Op == OpType.Reshape && n.Inputs is [>= 0 and var x] && n.Outputs is [>= 0 and var y] && bytes[x] > 0 && bytes[y] == bytes[x] && first[root[x]] >= 0)   // not a graph input: the caller writes those
-            {
-                root[y] = root[x]; delta[y] = delta[x];
-                first[root[x]] = Math.Min(first[root[x]], first[y]); last[root[x]] = Math.Max(last[root[x]], last[y]);
-            }
+            if (n.Op == OpType.Reshape && n.Inputs is [>= 0 and var x] && n.Outputs is [>= 0 and var y] && bytes[x] > 0 && bytes[y] == bytes[x] && first[Root(x)] >= 0 && parent[y] == y)   // not a graph input: the caller writes those
+                parent[y] = x;
+        var root = new int[T];
+        var at = new long[T];   // byte of its root's
+        for (int t = 0; t < T; t++)
+        {
+            root[t] = Root(t);
+            for (int u = t; u != root[t]; u = parent[u]) at[t] += delta[u];
+            first[root[t]] = Math.Min(first[root[t]], first[t]); last[root[t]] = Math.Max(last[root[t]], last[t]);
+        }
 
         var order = Enumerable.Range(0, T).Where(t => root[t] == t && bytes[t] > 0 && first[t] != int.MaxValue).OrderByDescending(t => bytes[t]).ThenBy(t => t).ToArray();
         var offsets = new long[T];
@@ -68,7 +75,7 @@ internal static class MemoryPlanner
             placed.Add(t);
             arena = Math.Max(arena, candidate + size);
         }
-        for (int t = 0; t < T; t++) if (root[t] != t) offsets[t] = offsets[root[t]] + delta[t];
+        for (int t = 0; t < T; t++) if (root[t] != t) offsets[t] = offsets[root[t]] + at[t];
         return new Plan(offsets, arena);
     }
 }

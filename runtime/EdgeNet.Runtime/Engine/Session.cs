@@ -87,7 +87,7 @@ public sealed unsafe class Session : IDisposable
                 }
         }
         catch (OverflowException) { Dispose(); throw new ModelFormatException($"a tensor holds more than 2^31 elements at batch {MaxBatch}"); }
-        var plan = MemoryPlanner.Build(model, bytes, options.Reference ? null : ConcatInPlace.Run(model, kernels));
+        var plan = MemoryPlanner.Build(model, bytes, options.Reference ? null : ConcatInPlace.Run(model, kernels, MaxBatch));
         ScratchBytes = kernels.Length == 0 ? 0 : kernels.Max(k => k.ScratchBytes(MaxBatch));
         ArenaBytes = plan.ArenaBytes + Align(ScratchBytes);
         arenaBuf = new NativeBuffer(ArenaBytes);

@@ -47,6 +47,9 @@ internal readonly record struct Activation(UnaryOp? Op, UnaryParams Params = def
     /// <summary>Vectorized, in place.</summary>
     public void Apply(Span<float> x) => Op?.Apply(x, x, Params);
 
+    /// <summary>Vectorized, in place on rows of <paramref name="width"/> floats <paramref name="stride"/> apart.</summary>
+    public unsafe void ApplyRows(float* y, long rows, int width, long stride) => Op?.ApplyRows(y, rows, width, stride, Params);
+
     /// <summary>Vectorized, y = act(x) (x and y may be the same span).</summary>
     public void Apply(ReadOnlySpan<float> x, Span<float> y)
     {

@@ -151,12 +151,19 @@ internal sealed class ConcatKernel : Kernel
     /// <summary>Axis of the concatenation (normalized).</summary>
     internal int Axis => axis;
 
-    /// <summary>Set by <see cref="ConcatInPlace"/>: the producers write straight into the output; nothing to copy.</summary>
-    internal bool InPlace { get; set; }
+    /// <summary>Set by <see cref="ConcatInPlace"/>: per input, whether its producer writes it straight into the output
+    /// (then this kernel skips its blocks); null: none does.</summary>
+    internal bool[]? InPlace
+    {
+        get => inPlace;
+        set { inPlace = value; allInPlace = value is not null && Array.TrueForAll(value, b => b); }
+    }
+    bool[]? inPlace;
+    bool allInPlace;
 
     public override unsafe void Run(Frame f)
     {
-        if (InPlace) return;
+        if (allInPlace) return;
         var s = f.Shape(y);
         int outer = 1, inner = 1;
         for (int d = 0; d < axis; d++) outer *= s[d];
@@ -173,7 +180,8 @@ internal sealed class ConcatKernel : Kernel
             for (int j = 0; j < k; j++)
             {
                 int b = block[j];
-                if (b <= SmallBlock) CopySmall(src[j] + (long)o * b, dst, b);
+                if (inPlace is not null && inPlace[j]) { }
+                else if (b <= SmallBlock) CopySmall(src[j] + (long)o * b, dst, b);
                 else new ReadOnlySpan<float>(src[j] + (long)o * b, b).CopyTo(new Span<float>(dst, b));
                 dst += b;
             }

@@ -85,6 +85,9 @@ internal abstract class UnaryOp(OpType op, params (string Name, float Default)[]
     public abstract float Scalar(float x, UnaryParams p);
     public abstract void ApplyScalar(ReadOnlySpan<float> x, Span<float> y, UnaryParams p);
     public abstract void Apply(ReadOnlySpan<float> x, Span<float> y, UnaryParams p);
+    /// <summary>In place on <paramref name="rows"/> runs of <paramref name="width"/> floats, <paramref name="stride"/>
+    /// apart (a conv's pixels inside a Concat's wider ones): each run as <see cref="Apply"/> does it, one virtual call.</summary>
+    public abstract unsafe void ApplyRows(float* y, long rows, int width, long stride, UnaryParams p);
     /// <summary>dz = dy ⊙ f'(x) from the input x and output y.</summary>
     public abstract void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz, UnaryParams p);
 }
@@ -103,6 +106,16 @@ internal sealed class UnaryOp<T>(OpType op, params (string Name, float Default)[
     }
 
     public override void Apply(ReadOnlySpan<float> x, Span<float> y, UnaryParams p) => T.Apply(T.Create(p), x, y);
+
+    public override unsafe void ApplyRows(float* y, long rows, int width, long stride, UnaryParams p)
+    {
+        var f = T.Create(p);
+        for (long r = 0; r < rows; r++)
+        {
+            var run = new Span<float>(y + r * stride, width);
+            T.Apply(f, run, run);
+        }
+    }
 
     public override void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz, UnaryParams p)
     {

@@ -15,12 +15,15 @@ namespace EdgeNet.Kernels;
 /// <see cref="Seams"/> does the chunks that straddle two parts once both are written. A sum followed by a clamp (or
 /// a clamp is one pass, y = clamp(y + sum), with the clamp the kernels' registers use (<see cref="Simd.Clamp"/>); a sum
 /// alone is the Add node's TensorPrimitives.Add.
+/// Rows further apart than their width (a conv writing into a Concat's wider pixels, <see cref="ConcatInPlace"/>): the
+/// parts' element ranges are of the rows as if packed, each row's run found at its place; the width is then a multiple
+/// of the chunk (<see cref="Chunk"/>), so every part is whole chunks and the bits are those of the packed output.
 /// </summary>
 internal sealed unsafe class OutputEpilogue(Activation act, bool hasSum) : IParallelWork
 {
-    const long Chunk = 16;
+    public const int Chunk = 16;
     float* y, sum;
-    long total;
+    long total, width, stride;   // rows of width elements, stride floats apart in y
     int parts;
     readonly bool addClamp = hasSum && act.Op is not null && act.IsClamp;   // the sum and the clamp in one pass
 
@@ -30,27 +33,59 @@ internal sealed unsafe class OutputEpilogue(Activation act, bool hasSum) : IPara
     public float Lo => hasSum ? float.NegativeInfinity : act.ClampMin;
     public float Hi => hasSum ? float.PositiveInfinity : act.ClampMax;
 
-    /// <summary>Before the parts of one run: the output (and sum) of <paramref name="count"/> elements.</summary>
-    public void Begin(float* output, float* summand, long count) { y = output; sum = summand; total = count; }
+    /// <summary>Before the parts of one run: the output (and sum, packed) of <paramref name="count"/> elements, in rows of
+    /// <paramref name="rowWidth"/> elements <paramref name="rowStride"/> floats apart (a multiple of <see cref="Chunk"/>
+    /// wide when apart; 0, 0: packed).</summary>
+    public void Begin(float* output, float* summand, long count, long rowWidth = 0, long rowStride = 0)
+    {
+        y = output; sum = summand; total = count;
+        (width, stride) = rowStride > rowWidth ? (rowWidth, rowStride) : (count, count);
+    }
 
     /// <summary>Elements [s, e) are written: add the sum, activate the whole chunks.</summary>
     public void Part(long s, long e)
     {
-        if (addClamp) { AddClamp(y + s, sum + s, e - s, act.ClampMin, act.ClampMax); return; }
+        if (stride == width) { Range(y + s, s, e); return; }
+        // Rows apart: a part's broken rows one by one, its whole rows at once (one call, not one per row of 16 floats).
+        long r0 = (s + width - 1) / width, r1 = e / width;
+        if (r0 > r1) { Range(y + r1 * stride + (s - r1 * width), s, e); return; }   // inside one row
+        if (s < r0 * width) Range(y + (r0 - 1) * stride + (s - (r0 - 1) * width), s, r0 * width);
+        if (r0 < r1) Rows(r0, r1);
+        if (r1 * width < e) Range(y + r1 * stride, r1 * width, e);
+    }
+
+    /// <summary>Whole rows [r0, r1) of rows apart: as <see cref="Range"/> does each.</summary>
+    void Rows(long r0, long r1)
+    {
+        int w = (int)width;
+        if (addClamp || sum != null)
+            for (long r = r0; r < r1; r++)
+            {
+                float* ys = y + r * stride, ss = sum + r * width;
+                if (addClamp) AddClamp(ys, ss, w, act.ClampMin, act.ClampMax);
+                else System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(ys, w), new ReadOnlySpan<float>(ss, w), new Span<float>(ys, w));
+            }
+        if (!addClamp) act.ApplyRows(y + r0 * stride, r1 - r0, w, stride);   // whole chunks: the packed pass's code
+    }
+
+    /// <summary>Elements [s, e) of the packed output, at <paramref name="ys"/>.</summary>
+    void Range(float* ys, long s, long e)
+    {
+        if (addClamp) { AddClamp(ys, sum + s, e - s, act.ClampMin, act.ClampMax); return; }
         if (sum != null)   // the Add node's own span form
         {
             int n = checked((int)(e - s));
-            System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(y + s, n), new ReadOnlySpan<float>(sum + s, n), new Span<float>(y + s, n));
+            System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(ys, n), new ReadOnlySpan<float>(sum + s, n), new Span<float>(ys, n));
         }
         if (act.Op is null) return;
         long a = (s + Chunk - 1) / Chunk * Chunk, b = e == total ? e : e / Chunk * Chunk;
-        if (a < b) act.Apply(new Span<float>(y + a, (int)(b - a)));
+        if (a < b) act.Apply(new Span<float>(ys + (a - s), (int)(b - a)));
     }
 
     /// <summary>After every part: the chunks that straddle the starts of parts 1..parts−1 (ascending), each once.</summary>
     public void Seams(IPartStarts starts, int count)
     {
-        if (act.Op is null || addClamp) return;
+        if (act.Op is null || addClamp || stride != width) return;   // rows apart: whole chunks only, no seams
         long done = -1;
         for (int i = 1; i < count; i++)
         {

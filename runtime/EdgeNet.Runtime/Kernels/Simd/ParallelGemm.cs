@@ -19,7 +19,7 @@ internal sealed unsafe class ParallelGemm : IParallelWork, IPartStarts
     OutputEpilogue? epi;   // set: parts are blocks of blockRows rows, each then through the epilogue
 
     /// <summary>Gemm.Run's arguments, and an epilogue: null or inactive, C is final after the GEMM (lo, hi its clamp);
-    /// else its Begin was called with C (ldc = N) and lo, hi are its <see cref="OutputEpilogue.Lo"/> and Hi.</summary>
+    /// else its Begin was called with C (its rows N elements, ldc floats apart) and lo, hi are its <see cref="OutputEpilogue.Lo"/> and Hi.</summary>
     public void Run(IntraOpPool? pool, float* A, int lda, float* packedB, float* C, int ldc, int M, int N, int K,
                     float* rowBias, float* colBias, float lo, float hi, OutputEpilogue? epilogue = null)
     {
@@ -29,7 +29,6 @@ internal sealed unsafe class ParallelGemm : IParallelWork, IPartStarts
         (this.lda, this.ldc, m, n, k, this.lo, this.hi) = (lda, ldc, M, N, K, lo, hi);
         if (epilogue is { Active: true })
         {
-            if (ldc != N) throw new ArgumentException("an epilogue needs contiguous output rows");
             blockRows = BlockRows(N);
             blocks = Math.Max(1, (M + blockRows - 1) / blockRows);
             if (blocks > 1 && M - (blocks - 1) * blockRows <= 2) blocks--;   // no block of ≤ 2 rows (the row kernel's other bits)
@@ -53,7 +52,7 @@ internal sealed unsafe class ParallelGemm : IParallelWork, IPartStarts
     /// <summary>Rows of a block: about 64 KiB of output, a multiple of 48.</summary>
     static int BlockRows(int n) => Math.Max(48, 16384 / Math.Max(1, n) / 48 * 48);
 
-    public long Start(int block) => (long)block * blockRows * ldc;
+    public long Start(int block) => (long)block * blockRows * n;   // the epilogue's elements: rows of N
 
     void Split(IntraOpPool pool, int M, int panels)
     {
@@ -70,7 +69,7 @@ internal sealed unsafe class ParallelGemm : IParallelWork, IPartStarts
         {
             int r0 = i * blockRows, r1 = i == blocks - 1 ? m : r0 + blockRows;
             Gemm.Run(a + (long)r0 * lda, lda, b, c + (long)r0 * ldc, ldc, r1 - r0, n, k, rowBias == null ? null : rowBias + r0, colBias, lo, hi);
-            epi.Part((long)r0 * ldc, (long)r1 * ldc);
+            epi.Part((long)r0 * n, (long)r1 * n);
             return;
         }
         if (byRows)
