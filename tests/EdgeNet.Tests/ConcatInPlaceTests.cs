@@ -9,7 +9,8 @@ namespace EdgeNet.Tests;
 /// <see cref="ConcatInPlace"/>: a channels-last Concat whose inputs are convs (pointwise GEMM, Winograd F(2×2) and
 /// F(4×4), odd channel counts) that only it reads takes their stores in place and copies nothing; the outputs equal the
 /// NCHW reference and are bit-identical to the copying plan. Every failed condition falls back to the copy of that
-/// input: a conv read by another node too, a graph output, a conv with an epilogue pass (SiLU), an input given twice.
+/// input: a conv read by another node too, a graph output, a conv with an epilogue pass (SiLU) on fewer than 64
+/// channels or not whole chunks of 16, an input given twice.
 /// A Concat of contiguous blocks (nothing but 1s before its axis) takes any producer's output, through Reshapes.
 /// </summary>
 public class ConcatInPlaceTests
@@ -57,9 +58,11 @@ public class ConcatInPlaceTests
 
     [Theory]
     [InlineData(8, 5, 24, 9)]     // odd GEMM width; Winograd F(2×2) (24 outputs)
-    [InlineData(16, 64, 64, 12)]  // SqueezeNet's first fire module's widths; F(4×4)
-    [InlineData(3, 7, 32, 13)]    // F(4×4) on 32, odd sizes
+    [InlineData(16, 64, 64, 12)]  // SqueezeNet's first fire module's widths; F(2×2): 12 tiles, under F(4×4)'s 36
+    [InlineData(16, 64, 64, 24)]  // the same on a 24×26 map: 42 tiles, F(4×4) where 16 channels are whole vectors
+    [InlineData(3, 7, 32, 13)]    // F(2×2) on 32, odd sizes
     [InlineData(16, 16, 40, 7)]   // F(2×2) on 40 (not a multiple of 16)
+    [InlineData(16, 9, 36, 9)]    // F(2×2) with a scalar channel tail, pixels wider apart than OC
     public void Fire_module_concat_in_place_matches_the_copy_bit_for_bit(int c, int e1, int e3, int size)
     {
         var m = Fire(c, e1, e3, size, 0);
@@ -76,7 +79,7 @@ public class ConcatInPlaceTests
             var x = TestData.Uniform((int)m.Input().Elements(batch), 11 + batch);
             var inPlace = Run(m, null, x, batch);
             Assert.Equal(Run(copy, null, x, batch), inPlace);   // same bits
-            Golden.Close(Run(m, KernelOptions.Default with { Reference = true }, x, batch), inPlace, 1e-4f, 1e-4f, "fire");
+            Golden.Close(Run(m, KernelOptions.Default with { Reference = true }, x, batch), inPlace, 4e-4f, 1e-4f, "fire");   // Winograd F(4×4)'s rounding at C = 16
         }
     }
 

@@ -26,8 +26,9 @@ internal sealed class IntraOpPool : IDisposable
     public static int ElementParts(IntraOpPool? pool, long n) => pool is null || pool.Threads == 1 || n < MinElements ? 1 : 2 * pool.Threads;
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> contiguous ranges of n elements, cut at multiples
-    /// of 16 floats (64 bytes: no cache line written by two threads, and every vector width's full vectors and tail
-    /// fall where they fall on one thread, so the results are the same bits).</summary>
+    /// of 16 floats (64 bytes: every vector width's full vectors and tail fall where they fall on one thread, so the
+    /// results are the same bits; and no cache line written by two threads where the base is 64-byte aligned, as the
+    /// planner's tensors are, but for an input a Concat holds in place: that costs speed only, never bits).</summary>
     public static (long Start, long End) ElementRange(int part, int parts, long n)
     {
         long Cut(int k) => k >= parts ? n : n * k / parts & ~15L;

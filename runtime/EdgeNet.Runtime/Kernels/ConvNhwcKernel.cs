@@ -34,7 +34,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     readonly int K, blockRows;   // general: columns of a row (KH·KW·C/group); rows per block
     readonly NativeBuffer weights, bias;   // pointwise: packed Wᵀ panels; depthwise: [KH·KW, C]
     readonly NativeBuffer? zeros;   // indirect: one segment of zeros, what taps in the padding read
-    int ldy;   // floats from one output pixel to the next: OC, or a Concat's wider pixels (ConcatInPlace)
+    int ldp;   // floats from one output pixel to the next: OC, or a Concat's wider pixels (ConcatInPlace)
 
     public ConvNhwcKernel(Model m, Node node) : base(node)
     {
@@ -49,7 +49,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         g = Window.Geometry(this, node.Attributes, nchw, wt.Shape[0], [wt.Shape[2], wt.Shape[3]], group, ceil: false);
         if (wt.Shape[1] * group != g.C || g.OC % group != 0) throw Error($"weight {Format.Shape.Format(wt.Shape)} does not fit {g.C} input channels in {group} groups");
         depthwise = g.IsDepthwise;
-        ldy = g.OC;
+        ldp = g.OC;
         padDirect = direct && DirectConvNhwc.Pads(g);
         gp = padDirect ? DirectConvNhwc.Padded(g) : g;
         bool pointwise = group == 1 && g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.OH == g.H && g.OW == g.W;
@@ -107,8 +107,8 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     /// channels of the Concat this conv writes into, before the first run.</summary>
     internal int OutputStride
     {
-        get => ldy;
-        set => ldy = WritesStrided && value >= g.OC ? value : throw new InvalidOperationException($"node '{Node.Name}' cannot write pixels {value} floats apart");
+        get => ldp;
+        set => ldp = WritesStrided && value >= g.OC ? value : throw new InvalidOperationException($"node '{Node.Name}' cannot write pixels {value} floats apart");
     }
 
     /// <summary>The convolutions this kernel takes: 2-D, a constant 4-D weight, fixed input dimensions.</summary>
@@ -155,7 +155,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         int n = f.Shape(x)[0];
         float* xs = f.F(x), ys = f.F(y);
         outImage = (long)g.OH * g.OW * g.OC;
-        if (epi.Active) epi.Begin(ys, sum >= 0 ? f.F(sum) : null, n * outImage, g.OC, ldy);
+        if (epi.Active) epi.Begin(ys, sum >= 0 ? f.F(sum) : null, n * outImage, g.OC, ldp);
         if (direct || depthwise)
         {
             if (direct) DirectConvNhwc.PrepareTaps(gp, (int*)f.Scratch);
@@ -214,7 +214,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
             PointwiseNarrow.Run(xs, weights.Floats, bias.Floats, ys, (long)n * g.H * g.W, g.C, g.OC, epi.Lo, epi.Hi);
             if (epi.Active) epi.Part(0, n * outImage);
         }
-        else gemm.Run(f.Pool, xs, g.C, weights.Floats, ys, ldy, n * g.H * g.W, g.OC, g.C, null, bias.Floats, epi.Lo, epi.Hi, epi);
+        else gemm.Run(f.Pool, xs, g.C, weights.Floats, ys, ldp, n * g.H * g.W, g.OC, g.C, null, bias.Floats, epi.Lo, epi.Hi, epi);
     }
 
     readonly ParallelGemm gemm = new();
@@ -254,12 +254,12 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         int pixels = g.OH * g.OW, bpi = BlocksPerImage, image = index / bpi, first = index % bpi * blockRows;
         int rows = Math.Min(blockRows, pixels - first);
         long p0 = (long)image * pixels + first;
-        float* xi = cx + image * (long)g.H * g.W * g.C, a = cols + p0 * K, yb = cy + p0 * ldy;
+        float* xi = cx + image * (long)g.H * g.W * g.C, a = cols + p0 * K, yb = cy + p0 * ldp;
         long per = Gemm.PackedSize(K, g.CoutPerGroup);
         for (int grp = 0; grp < g.Group; grp++)
         {
             Im2ColNhwc.Fill(xi, g, grp, first, rows, a);
-            Gemm.Run(a, K, weights.Floats + grp * per, yb + grp * g.CoutPerGroup, ldy, rows, g.CoutPerGroup, K, null, bias.Floats + grp * g.CoutPerGroup, epi.Lo, epi.Hi);
+            Gemm.Run(a, K, weights.Floats + grp * per, yb + grp * g.CoutPerGroup, ldp, rows, g.CoutPerGroup, K, null, bias.Floats + grp * g.CoutPerGroup, epi.Lo, epi.Hi);
         }
         if (epi.Active) epi.Part(p0 * g.OC, (p0 + rows) * g.OC);
     }
@@ -286,7 +286,7 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
         for (int b = index; b < batch * bpi; b += bands)
         {
             int image = b / bpi, first = b % bpi * bt;
-            WinogradNhwc.Run(cx + image * (long)g.H * g.W * g.C, weights.Floats, bias.Floats, cy + image * (long)g.OH * g.OW * ldy, ldy, g,
+            WinogradNhwc.Run(cx + image * (long)g.H * g.W * g.C, weights.Floats, bias.Floats, cy + image * (long)g.OH * g.OW * ldp, ldp, g,
                 first, Math.Min(bt, tiles - first), zeros!.Floats, slot, epi.Lo, epi.Hi);
         }
     }

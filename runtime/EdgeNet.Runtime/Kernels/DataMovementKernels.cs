@@ -180,7 +180,7 @@ internal sealed class ConcatKernel : Kernel
             for (int j = 0; j < k; j++)
             {
                 int b = block[j];
-                if (inPlace is not null && inPlace[j]) { }
+                if (inPlace?[j] == true) { }   // its producer wrote it here
                 else if (b <= SmallBlock) CopySmall(src[j] + (long)o * b, dst, b);
                 else new ReadOnlySpan<float>(src[j] + (long)o * b, b).CopyTo(new Span<float>(dst, b));
                 dst += b;

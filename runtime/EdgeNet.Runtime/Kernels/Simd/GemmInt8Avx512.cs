@@ -79,7 +79,7 @@ internal static unsafe partial class GemmInt8
                 sbyte* b = packedB + (long)p * kp * NR;
                 int w = Math.Min(NR, N - j0);
                 int* bias = e.ColBias + j0; float* mult = e.ColMult + j0;
-                if (N - j0 >= 2 * NR)   // two whole panels: 6×32 tiles
+                if (N - j0 >= 2 * NR)   // two whole panels: 12×32 tiles (RowSplit: a last 6-row tile or one-row tiles)
                 {
                     Panel32Avx512(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, !e.SaturationOnly);
                     p++; j0 += NR;
@@ -155,7 +155,7 @@ internal static unsafe partial class GemmInt8
     readonly struct Rows1 : ITileRows { public static int Count => 1; }
 
     /// <summary>Rows in 12-row tiles, but for a last 1-6 rows: 4-6 one 6-row tile, 1-3 one-row tiles (7×7 maps: 49
-    /// rows = 4·12 + 1, which 6-row tiles made 54 rows of work; a Dense of one row, 6 or 12).</summary>
+    /// rows = 4·12 + 1, which 6-row tiles made 54 rows of work; a one-row Dense: 1 row of work, not 6 or 12).</summary>
     static (int Twelve, int Six) RowSplit(int rows)
     {
         int t = rows % 12;
