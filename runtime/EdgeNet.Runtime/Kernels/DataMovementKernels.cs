@@ -171,19 +171,24 @@ internal sealed class ConcatKernel : Kernel
         // Outer index by outer index, each input's block in turn: the output is written once, front to back. (Input
         // by input wrote every line of an output larger than the cache once per input, for YOLOv5's head, [4800, 85]
         // from blocks of 2, 2 and 81, three times; and the fire modules' pixels of 2 × 64..256 channels twice.)
-        int k = inputs.Length;
-        float** src = stackalloc float*[k];
-        int* block = stackalloc int[k];
-        for (int j = 0; j < k; j++) { src[j] = f.F(inputs[j]); block[j] = f.Shape(inputs[j])[axis] * inner; }
+        // Only the inputs to copy, each with its place in an output row (the others' producers wrote them in place):
+        // the loop tests nothing per block.
+        int k = 0, row = 0;
+        float** src = stackalloc float*[inputs.Length];
+        int* block = stackalloc int[inputs.Length], at = stackalloc int[inputs.Length];
+        for (int j = 0; j < inputs.Length; j++)
+        {
+            int b = f.Shape(inputs[j])[axis] * inner;
+            if (inPlace?[j] != true) { src[k] = f.F(inputs[j]); block[k] = b; at[k] = row; k++; }
+            row += b;
+        }
         float* dst = f.F(y);
-        for (int o = 0; o < outer; o++)
-            for (int j = 0; j < k; j++)
+        for (int o = 0; o < outer; o++, dst += row)
+            for (int c = 0; c < k; c++)
             {
-                int b = block[j];
-                if (inPlace?[j] == true) { }   // its producer wrote it here
-                else if (b <= SmallBlock) CopySmall(src[j] + (long)o * b, dst, b);
-                else new ReadOnlySpan<float>(src[j] + (long)o * b, b).CopyTo(new Span<float>(dst, b));
-                dst += b;
+                int b = block[c];
+                if (b <= SmallBlock) CopySmall(src[c] + (long)o * b, dst + at[c], b);
+                else new ReadOnlySpan<float>(src[c] + (long)o * b, b).CopyTo(new Span<float>(dst + at[c], b));
             }
     }
 
