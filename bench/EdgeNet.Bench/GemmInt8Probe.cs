@@ -17,17 +17,21 @@ public static unsafe class GemmInt8Probe
             for (int i = 0; i < a.Length; i++) a[i] = (sbyte)rng.Next(-128, 128);
             for (int i = 0; i < w.Length; i++) w[i] = (sbyte)rng.Next(-128, 128);
             var packed = new sbyte[GemmInt8.PackedBytes(k, n) + 64];
+            var split = new short[GemmInt8.SplitShorts(k, n)];
             var acc = new int[(long)m * n]; var o = new sbyte[(long)m * n];
             var bias = new int[n]; var mult = new float[n];
             for (int j = 0; j < n; j++) { bias[j] = rng.Next(-5000, 5000); mult[j] = 1f / (2000 + 64 * j); }
-            fixed (sbyte* pa = a, pw = w, pp = packed, po = o) fixed (int* pc = acc, pb = bias) fixed (float* pm = mult)
+            fixed (sbyte* pa = a, pw = w, pp = packed, po = o) fixed (int* pc = acc, pb = bias) fixed (float* pm = mult) fixed (short* ps = split)
             {
                 GemmInt8.Pack(pw, n, 1, k, n, pp, shift: false);
+                GemmInt8.SplitPanels(pp, k, n, ps);
                 var e = new GemmInt8.Epilogue { Out = po, Ldo = n, ColBias = pb, ColMult = pm, Zp = -3, Lo = -128, Hi = 127, ShiftA = kp == k };   // as the channels-last pointwise conv runs it
                 // MobileNetV2's convs (ORT's QDQ model: every clamp is the int8 range) skip the float clamp (SaturationOnly);
                 // EDGENET_PROBE_CLAMP=1 times the clamped epilogue (a ReLU bound inside the int8 range).
                 if (Environment.GetEnvironmentVariable("EDGENET_PROBE_CLAMP") == "1") e.Lo = -100;
                 e.SaturationOnly = GemmInt8.SaturationClamps(e.Lo, e.Hi, 5000 + 255L * 128 * k, mult);
+                // AVX-512BW without VNNI: the weights split once, as ConvNhwcInt8Kernel does; EDGENET_PROBE_SPLIT=0 splits per tile.
+                if (GemmInt8.Selected == GemmInt8.Isa.Avx512 && Environment.GetEnvironmentVariable("EDGENET_PROBE_SPLIT") != "0") e.SplitB = ps;
                 double macs = (double)m * n * k;
                 // Many short trials, the fastest kept: on a shared, loaded machine the minimum is the stable figure.
                 int reps = Math.Max(1, (int)(1e8 / macs));

@@ -723,6 +723,17 @@ public unsafe class RequantizeTwinTests
                     }
                     Assert.Equal(got, again);
                 }
+                if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.Avx512)   // the weights split to int16 pairs once (SplitPanels): the same bytes
+                {
+                    var split = new short[EdgeNet.Kernels.Simd.GemmInt8.SplitShorts(K, N)]; var again = new sbyte[M * N];
+                    fixed (short* psp = split) fixed (sbyte* pg2 = again) fixed (int* ps = scratch)
+                    {
+                        EdgeNet.Kernels.Simd.GemmInt8.SplitPanels(pp, K, N, psp);
+                        var e2 = e with { Out = pg2, SplitB = psp };
+                        EdgeNet.Kernels.Simd.GemmInt8.Run(pa, lda, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e2);
+                    }
+                    Assert.Equal(got, again);
+                }
             }
             else
                 for (int i = 0; i < M; i++) EdgeNet.Kernels.Int8.Requantize.Columns(pc + i * N, pb, pm, -7, -128, hi, pg + i * N, N);

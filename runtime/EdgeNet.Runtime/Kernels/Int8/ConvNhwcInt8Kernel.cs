@@ -37,6 +37,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     readonly int[] bias, biasEff;
     readonly float[] multiplier;
     readonly NativeBuffer weights, floatBias;   // pointwise: packed int8 panels; depthwise: float weights [taps, C]
+    readonly NativeBuffer? splitWeights;   // pointwise on AVX-512BW without VNNI: the panels as int16 pairs (GemmInt8.SplitPanels)
     readonly GemmInt8.Isa isa;   // KernelOptions.Int8Isa: the GEMM's, and which depthwise and stem paths run
     readonly int[] xTemplate;
 
@@ -133,6 +134,11 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
             weights = new NativeBuffer(GemmInt8.PackedBytes(g.C, g.OC));
             fixed (sbyte* pw = w) GemmInt8.Pack(pw, 1, g.C, g.C, g.OC, (sbyte*)weights.Pointer, shift: false);   // B[k, j] = W[j, k]
             floatBias = NativeBuffer.Of(new float[1]);
+            if (Fused && isa == GemmInt8.Isa.Avx512)   // split once here, not in every 12-row tile (twice the packed bytes)
+            {
+                splitWeights = new NativeBuffer(GemmInt8.SplitShorts(g.C, g.OC) * sizeof(short));
+                GemmInt8.SplitPanels((sbyte*)weights.Pointer, g.C, g.OC, (short*)splitWeights.Pointer);
+            }
         }
         saturationOnly = intOut && GemmInt8.SaturationClamps(lo, hi, sumBound, multiplier);
     }
@@ -287,7 +293,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
         {
             if (Fused)
             {
-                var e = new GemmInt8.Epilogue { Out = o, Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = ShiftInPanels, SaturationOnly = saturationOnly, NoMinWeight = noMinWeight };
+                var e = new GemmInt8.Epilogue { Out = o, Ldo = OC, ColBias = pb, ColMult = pm, Zp = zy, Lo = lo, Hi = hi, ShiftA = ShiftInPanels, SaturationOnly = saturationOnly, NoMinWeight = noMinWeight, SplitB = splitWeights == null ? null : (short*)splitWeights.Pointer };
                 if (mlal) { GemmInt8.RunMlal(a, kp, (sbyte*)weights.Pointer, rows, OC, C, ref e); return; }
                 GemmInt8.Run(a, kp, (sbyte*)weights.Pointer, acc, OC, rows, OC, C, isa, activationsInA: true, ref e);
                 return;
@@ -385,5 +391,5 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
     void WriteFloat(Frame f, long index, int oc, int acc) =>
         f.F(y)[index] = act.IsClamp ? Math.Clamp(acc * multiplier[oc], act.ClampMin, act.ClampMax) : acc * multiplier[oc];
 
-    public void Dispose() { weights.Dispose(); floatBias.Dispose(); foldedBias?.Dispose(); }
+    public void Dispose() { weights.Dispose(); floatBias.Dispose(); foldedBias?.Dispose(); splitWeights?.Dispose(); }
 }

@@ -130,6 +130,9 @@ internal static unsafe partial class GemmInt8
         public bool SaturationOnly;
         /// <summary>No weight is −128: two int8 products fit int16 (A72's SMLAL path sums two k quads before widening).</summary>
         public bool NoMinWeight;
+        /// <summary>The packed weights as <see cref="SplitPanels"/> made them once (the AVX-512BW panels without VNNI
+        /// then load each k quad's int16 pairs instead of splitting it per 12-row tile), or null.</summary>
+        public short* SplitB;
     }
 
     /// <summary>True when [lo, hi] is all of int8 and |acc·m| &lt; 2^30 for sums bounded by <paramref name="maxAcc"/>:

@@ -77,11 +77,13 @@ internal static unsafe partial class GemmInt8
             for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
             {
                 sbyte* b = packedB + (long)p * kp * NR;
+                sbyte* split = e.SplitB == null ? null : (sbyte*)(e.SplitB + (long)p * kp * NR);   // the panel's int16 pairs
                 int w = Math.Min(NR, N - j0);
                 int* bias = e.ColBias + j0; float* mult = e.ColMult + j0;
                 if (N - j0 >= 2 * NR)   // two whole panels: 12×32 tiles (RowSplit: a last 6-row tile or one-row tiles)
                 {
-                    Panel32Avx512(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, !e.SaturationOnly);
+                    if (split != null) Panel32Avx512<SplitWeights>(wide, kp, split, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, !e.SaturationOnly);
+                    else Panel32Avx512<PackedWeights>(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, !e.SaturationOnly);
                     p++; j0 += NR;
                     continue;
                 }
@@ -91,7 +93,8 @@ internal static unsafe partial class GemmInt8
                     bias = padBias; mult = padMult;
                 }
                 if (w <= 8) Panel8Avx512(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly);   // 24, 40 channels: no wasted half panel
-                else Panel16Avx512(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly);
+                else if (split != null) Panel16Avx512<SplitWeights>(wide, kp, split, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly);
+                else Panel16Avx512<PackedWeights>(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly);
             }
         }
     }
@@ -144,6 +147,46 @@ internal static unsafe partial class GemmInt8
         return (Avx512BW.ShiftRightArithmetic(Avx512BW.ShiftLeftLogical(s, 8), 8), Avx512BW.ShiftRightArithmetic(s, 8));
     }
 
+    /// <summary>Where a panel's k quad comes from as (k0, k2) and (k1, k3) int16 pairs, one column per int32 lane: the
+    /// packed bytes split per tile (<see cref="SplitPairs"/>), or the pairs <see cref="SplitPanels"/> stored once.
+    /// A type constant: the JIT compiles each panel form for each.</summary>
+    interface IPanelWeights
+    {
+        /// <summary>Bytes of one k quad of one panel.</summary>
+        static abstract int QuadBytes { get; }
+        static abstract (Vector512<short> K02, Vector512<short> K13) Pairs(sbyte* b);
+    }
+
+    readonly struct PackedWeights : IPanelWeights
+    {
+        public static int QuadBytes => 4 * NR;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static (Vector512<short> K02, Vector512<short> K13) Pairs(sbyte* b) => SplitPairs(b);
+    }
+
+    readonly struct SplitWeights : IPanelWeights
+    {
+        public static int QuadBytes => 8 * NR;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static (Vector512<short> K02, Vector512<short> K13) Pairs(sbyte* b) => (Vector512.Load(b).AsInt16(), Vector512.Load(b + 4 * NR).AsInt16());
+    }
+
+    /// <summary>Shorts of <see cref="SplitPanels"/>' copy of weights packed for K × N.</summary>
+    public static long SplitShorts(int K, int N) => PackedBytes(K, N);
+
+    /// <summary>The packed panels (<see cref="Pack"/>, not shifted) as int16 pairs, panel by panel and k quad by k quad:
+    /// (k0, k2) of columns 0..15, then (k1, k3), 64 bytes each: what <see cref="SplitPairs"/> computes from the same
+    /// 64 packed bytes, done once (a layer's weights) instead of in every 12-row tile (6 of the 102 instructions of a
+    /// 12×32 tile's k quad). The same integers: bit-identical sums.</summary>
+    public static void SplitPanels(sbyte* packed, int K, int N, short* dst)
+    {
+        long quads = PackedBytes(K, N) / (4 * NR);
+        for (long q = 0; q < quads; q++, packed += 4 * NR, dst += 4 * NR)
+            for (int j = 0; j < NR; j++)
+            {
+                dst[2 * j] = packed[4 * j]; dst[2 * j + 1] = packed[4 * j + 2];
+                dst[2 * NR + 2 * j] = packed[4 * j + 1]; dst[2 * NR + 2 * j + 1] = packed[4 * j + 3];
+            }
+    }
+
     /// <summary>Two int16 of a row (k0, k2 or k1, k3 of a quad) repeated: one VPBROADCASTD from memory.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<short> Repeat2(byte* a) => Vector512.Create(*(int*)a).AsInt16();
@@ -164,12 +207,12 @@ internal static unsafe partial class GemmInt8
     }
 
     /// <summary>Two whole panels (32 columns) over all rows: 12×32 tiles, the last rows as <see cref="RowSplit"/> says.</summary>
-    static void Panel32Avx512(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp)
+    static void Panel32Avx512<S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp) where S : struct, IPanelWeights
     {
         var (twelve, six) = RowSplit(rows);
-        if (twelve > 0) Panel32Avx512<Rows12>(a, lda, b, twelve, bias, mult, zp, lo, hi, o, ldo, clamp);
-        if (six > twelve) Panel32Avx512<Rows6>(a + (long)twelve * lda, lda, b, six - twelve, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, clamp);
-        if (rows > six) Panel32Avx512<Rows1>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, clamp);
+        if (twelve > 0) Panel32Avx512<Rows12, S>(a, lda, b, twelve, bias, mult, zp, lo, hi, o, ldo, clamp);
+        if (six > twelve) Panel32Avx512<Rows6, S>(a + (long)twelve * lda, lda, b, six - twelve, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, clamp);
+        if (rows > six) Panel32Avx512<Rows1, S>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, clamp);
     }
 
     /// <summary>Two whole panels in R×32 tiles (R = 12: 24 accumulators, the split weights of both panels, the
@@ -179,12 +222,12 @@ internal static unsafe partial class GemmInt8
     /// two-lane columns: 4 VPMOVSXBW and 6 broadcasts for 24, then 3 gathering instructions per 16 outputs).
     /// Exact int32 sums: the same bits in any order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Panel32Avx512<R>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp) where R : struct, ITileRows
+    static void Panel32Avx512<R, S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp) where R : struct, ITileRows where S : struct, IPanelWeights
     {
-        int kp = lda, mr = R.Count;
+        int kp = lda, mr = R.Count, step = S.QuadBytes;
         nint l1 = 2 * lda, l2 = 4 * lda, l3 = 6 * lda;   // bytes
         var vlo = Vector512.Create((float)(lo - zp)); var vhi = Vector512.Create((float)(hi - zp)); var vz = Vector512.Create(zp);
-        sbyte* b2 = b + (long)kp * NR;   // the second panel
+        sbyte* b2 = b + (long)(kp / 4) * step;   // the second panel
         for (int i = 0; i < rows; i += mr, a += mr * lda, o += mr * ldo)
         {
             int m = Math.Min(mr, rows - i);   // rows past m (TileSlack) are summed, not stored
@@ -193,9 +236,9 @@ internal static unsafe partial class GemmInt8
             Vector512<int> c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1, c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
             Vector512<int> c60 = bias0, c61 = bias1, c70 = bias0, c71 = bias1, c80 = bias0, c81 = bias1, c90 = bias0, c91 = bias1, ca0 = bias0, ca1 = bias1, cb0 = bias0, cb1 = bias1;
             sbyte* bk = b, bl = b2;
-            for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR, bl += 4 * NR, r0 += 8, r4 += 8, r8 += 8)
+            for (int kq = 0; kq < kp; kq += 4, bk += step, bl += step, r0 += 8, r4 += 8, r8 += 8)
             {
-                var (p0, q0) = SplitPairs(bk); var (p1, q1) = SplitPairs(bl);
+                var (p0, q0) = S.Pairs(bk); var (p1, q1) = S.Pairs(bl);
                 var x = Repeat2(r0); c00 = Dot(c00, p0, x); c01 = Dot(c01, p1, x);
                 if (R.Count > 1)
                 {
@@ -251,19 +294,19 @@ internal static unsafe partial class GemmInt8
     }
 
     /// <summary>One panel (w ≤ 16 columns) over all rows: 12×16 tiles, the last rows as <see cref="RowSplit"/> says.</summary>
-    static void Panel16Avx512(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp)
+    static void Panel16Avx512<S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp) where S : struct, IPanelWeights
     {
         var (twelve, six) = RowSplit(rows);
-        if (twelve > 0) Panel16Avx512<Rows12>(a, lda, b, twelve, bias, mult, zp, lo, hi, o, ldo, w, clamp);
-        if (six > twelve) Panel16Avx512<Rows6>(a + (long)twelve * lda, lda, b, six - twelve, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, w, clamp);
-        if (rows > six) Panel16Avx512<Rows1>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, w, clamp);
+        if (twelve > 0) Panel16Avx512<Rows12, S>(a, lda, b, twelve, bias, mult, zp, lo, hi, o, ldo, w, clamp);
+        if (six > twelve) Panel16Avx512<Rows6, S>(a + (long)twelve * lda, lda, b, six - twelve, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, w, clamp);
+        if (rows > six) Panel16Avx512<Rows1, S>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, w, clamp);
     }
 
     /// <summary>One panel in R×16 tiles, one column per lane as <see cref="Panel32Avx512{R}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Panel16Avx512<R>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp) where R : struct, ITileRows
+    static void Panel16Avx512<R, S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp) where R : struct, ITileRows where S : struct, IPanelWeights
     {
-        int kp = lda, mr = R.Count;
+        int kp = lda, mr = R.Count, step = S.QuadBytes;
         nint l1 = 2 * lda, l2 = 4 * lda, l3 = 6 * lda;
         var vlo = Vector512.Create((float)(lo - zp)); var vhi = Vector512.Create((float)(hi - zp)); var vz = Vector512.Create(zp);
         var vb = Vector512.Load(bias); var vm = Vector512.Load(mult);
@@ -274,9 +317,9 @@ internal static unsafe partial class GemmInt8
             byte* r0 = (byte*)a, r4 = (byte*)(a + 4 * lda), r8 = (byte*)(a + 8 * lda);
             Vector512<int> c0 = vb, c1 = vb, c2 = vb, c3 = vb, c4 = vb, c5 = vb, c6 = vb, c7 = vb, c8 = vb, c9 = vb, c10 = vb, c11 = vb;
             sbyte* bk = b;
-            for (int kq = 0; kq < kp; kq += 4, bk += 4 * NR, r0 += 8, r4 += 8, r8 += 8)
+            for (int kq = 0; kq < kp; kq += 4, bk += step, r0 += 8, r4 += 8, r8 += 8)
             {
-                var (p, q) = SplitPairs(bk);
+                var (p, q) = S.Pairs(bk);
                 c0 = Dot(c0, p, Repeat2(r0));
                 if (R.Count > 1)
                 {
