@@ -115,7 +115,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
             if (native) { foldedBias = NativeBuffer.Of(folded); sumBound = nativeMax; native512 = DepthwiseInt8Nhwc.Runs512(isa); }
             else if (isa is GemmInt8.Isa.ArmDp or GemmInt8.Isa.ArmNeon && DepthwiseInt8NhwcNeon.Supported && intOut && g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 && g.C % DepthwiseInt8NhwcNeon.Lanes == 0)
             {
-                if (noMinWeight) neonWeights8 = DepthwiseInt8NhwcNeon.PackWeights8(w, g.C);
+                if (noMinWeight && g.C <= DepthwiseInt8NhwcNeon.MaxFoldedChannels) neonWeights8 = DepthwiseInt8NhwcNeon.PackWeights8(w, g.C);
                 else neonWeights = DepthwiseInt8NhwcNeon.PackWeights(w, g.C);
                 native = true;
             }

@@ -14,12 +14,17 @@ namespace EdgeNet.Kernels.Simd;
 /// x − z_x is 0). Exact integer sums, so the result is QuantMath.Requantize of the int32 reference's sum, bit for bit.
 /// When no weight is −128 (<see cref="Block3x3Folded"/>), XNNPACK's mla8 form: raw codes times int8 weights, two taps
 /// summed in int16 (SMULL + SMLAL; |x·w| ≤ 128·127, so two stay below 2^15), widened into int32 (SADDW/SADDW2), the
-/// zero point folded into the bias: 33 instructions per 8 channels of a pixel instead of 54.
+/// zero point folded into the bias: 33 instructions per 8 channels of a pixel instead of 54. Its borders test no tap:
+/// a left or right pixel with one column of padding starts at a per-border bias (the padded column's z_x·w) and reads
+/// six taps; a tap row outside the image reads a row of z_x (column step 0).
 /// </summary>
 internal static unsafe class DepthwiseInt8NhwcNeon
 {
     public static bool Supported => AdvSimd.Arm64.IsSupported;
     public const int Lanes = 8;
+
+    /// <summary>The most channels <see cref="Block3x3Folded"/> takes: its padding row (2C + 8 bytes) is on the stack.</summary>
+    public const int MaxFoldedChannels = 4096;
 
     /// <summary>Weights [C, 1, 3, 3] → [9, C] as int16.</summary>
     public static short[] PackWeights(ReadOnlySpan<sbyte> w, int c)
@@ -74,6 +79,7 @@ internal static unsafe class DepthwiseInt8NhwcNeon
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block3x3Folded(sbyte* x, sbyte* w, int* bias, float* mult, sbyte* y, in ConvGeometry g, int c0, int zx, int zy, int lo, int hi, int oh0, int oh1, bool clamp)
     {
+        if (g.C > MaxFoldedChannels) throw new ArgumentException($"the folded depthwise takes at most {MaxFoldedChannels} channels");
         // The clamp on the bytes (Folded.Store) holds for finite multipliers; a non-finite one can make t NaN, which
         // the reference sends to hi: then the float clamp (Bounds128). One specialization each: no test per pixel.
         bool finite = true;
@@ -83,7 +89,7 @@ internal static unsafe class DepthwiseInt8NhwcNeon
         else Folded3x3<Float>(x, w, bias, mult, y, g, c0, zx, zy, lo, hi, oh0, oh1);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     static void Folded3x3<TMode>(sbyte* x, sbyte* w, int* bias, float* mult, sbyte* y, in ConvGeometry g, int c0, int zx, int zy, int lo, int hi, int oh0, int oh1)
         where TMode : struct, IMode
     {
@@ -95,26 +101,107 @@ internal static unsafe class DepthwiseInt8NhwcNeon
         var m0 = Vector128.Load(mult + c0); var m1 = Vector128.Load(mult + c0 + 4);
         var vz = Vector64.Create((sbyte)zx);
         var q = new Folded(zy, lo, hi);
+        // A column of padding adds z_x·w for its three taps (the code of a real 0): the left border's pixels start at
+        // b + z_x·(w0 + w3 + w6) and read six taps, the right border's at b + z_x·(w2 + w5 + w8) (|Σw| ≤ 381: int16).
+        var z16 = Vector128.Create((short)zx);
+        var sl = AdvSimd.AddWideningLower(AdvSimd.AddWideningLower(w0, w3), w6); var sr = AdvSimd.AddWideningLower(AdvSimd.AddWideningLower(w2, w5), w8);
+        var l0 = AdvSimd.MultiplyWideningLowerAndAdd(b0, sl.GetLower(), z16.GetLower()); var l1 = AdvSimd.MultiplyWideningUpperAndAdd(b1, sl, z16);
+        var e0 = AdvSimd.MultiplyWideningLowerAndAdd(b0, sr.GetLower(), z16.GetLower()); var e1 = AdvSimd.MultiplyWideningUpperAndAdd(b1, sr, z16);
+        // A row of padding: z_x at the three taps' offsets (0, C, 2C), read at a step of 0, so the rows outside the
+        // image need no test per tap (their pointer is pad, their column step 0)
+        sbyte* pad = stackalloc sbyte[2 * C + Lanes];
+        vz.Store(pad); vz.Store(pad + C); vz.Store(pad + 2 * C);
         long rowStride = (long)W * C, step = (long)sw * C;
+        // Output columns whose three taps are inside the image: owLo <= ow < owHi
+        int owLo = Math.Min(OW, (pl + sw - 1) / sw);
+        int owHi = W - 3 + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 3 + pl) / sw + 1)) : owLo;
+        int pairs = (owHi - owLo) / 2, ow2 = owLo + 2 * pairs;
+        long first = (long)owLo * sw - pl, last = (long)(OW - 1) * sw - pl;
+        // The usual borders (MobileNet's: padding 1, any stride): at most one left pixel, its tap column −1, and at
+        // most one right pixel, its last tap the image's last column. Then a row inside the image runs straight
+        // through, its border pixels six taps each, with no test per pixel.
+        bool plain = (owLo == 0 || owLo == 1 && pl == 1 && W >= 2) && (owHi == OW || owHi == OW - 1 && last + 2 == W);
         for (int oh = oh0; oh < oh1; oh++)
         {
             int ih = oh * sh - pt;
-            bool rowsInside = ih >= 0 && ih + 2 < H;
             sbyte* yr = y + (long)oh * OW * C + c0;
-            int owLo = rowsInside ? Math.Min(OW, (pl + sw - 1) / sw) : OW;
-            int owHi = rowsInside && W - 3 + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 3 + pl) / sw + 1)) : owLo;
-            bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
             sbyte* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
+            if (plain && ih >= 0 && ih + 2 < H)
+            {
+                sbyte* mid = top + rowStride, bottom = mid + rowStride;
+                if (owLo != 0) Side<TMode>(top, mid, bottom, C, l0, l1, w1, w2, w4, w5, w7, w8, yr, m0, m1, q);
+                Interior<TMode>(top + first * C, yr + (long)owLo * C, pairs, C, rowStride, step, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, m0, m1, q);
+                if (ow2 < owHi)
+                {
+                    long o = ((long)ow2 * sw - pl) * C;
+                    Pixel<TMode>(top + o, mid + o, bottom + o, C, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow2 * C, m0, m1, q);
+                }
+                if (owHi != OW) Side<TMode>(top + last * C, mid + last * C, bottom + last * C, C, e0, e1, w0, w1, w3, w4, w6, w7, yr + (long)(OW - 1) * C, m0, m1, q);
+                continue;
+            }
+            // Each tap row's base and column step: the image row, or pad and 0
+            bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
+            sbyte* t0 = r0 ? top : pad, t1 = r1 ? top + rowStride : pad, t2 = r2 ? top + 2 * rowStride : pad;
+            long s0 = r0 ? C : 0, s1 = r1 ? C : 0, s2 = r2 ? C : 0;
             for (int ow = 0; ow < owLo; ow++)
-                EdgeFolded<TMode>(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q);
-            int pairs = (owHi - owLo) / 2, ow2 = owLo + 2 * pairs;
-            // Two pixels at a time, two independent accumulator pairs. The input and output pointers step by two
-            // pixels and each tap is a load at a register offset from the pixel's top-left tap: the JIT recomputed
-            // (ow·sw − pl)·C and the row addresses per pair.
-            sbyte* p = top + (long)(owLo * sw - pl) * C, yo = yr + (long)owLo * C;
-            Interior<TMode>(p, yo, pairs, C, rowStride, step, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, m0, m1, q);
+            {
+                long iw = ow * sw - pl;
+                sbyte* p0 = t0 + iw * s0, p1 = t1 + iw * s1, p2 = t2 + iw * s2;
+                if (iw == -1 && W >= 2) Side<TMode>(p0 + C, p1 + C, p2 + C, C, l0, l1, w1, w2, w4, w5, w7, w8, yr + (long)ow * C, m0, m1, q);
+                else EdgeFolded<TMode>(p0, p1, p2, C, (int)iw, W, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q);
+            }
+            // Two pixels at a time, two independent accumulator pairs. Rows inside the image: one pointer stepping by
+            // two pixels, each tap a load at a register offset from the pixel's top-left tap (the JIT recomputed
+            // (ow·sw − pl)·C and the row addresses per pair); a row of padding: three row pointers
+            if (r0 && r2) Interior<TMode>(top + first * C, yr + (long)owLo * C, pairs, C, rowStride, step, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, m0, m1, q);
+            else InteriorRows<TMode>(t0 + first * s0, t1 + first * s1, t2 + first * s2, sw * s0, sw * s1, sw * s2, yr + (long)owLo * C, pairs, C, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, m0, m1, q);
             for (int ow = ow2; ow < OW; ow++)   // the last interior pixel and the right border
-                EdgeFolded<TMode>(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yr + (long)ow * C, m0, m1, q);
+            {
+                long iw = ow * sw - pl;
+                sbyte* p0 = t0 + iw * s0, p1 = t1 + iw * s1, p2 = t2 + iw * s2, yo = yr + (long)ow * C;
+                if (ow < owHi) Pixel<TMode>(p0, p1, p2, C, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, yo, m0, m1, q);
+                else if (iw >= 0 && iw + 2 == W) Side<TMode>(p0, p1, p2, C, e0, e1, w0, w1, w3, w4, w6, w7, yo, m0, m1, q);
+                else EdgeFolded<TMode>(p0, p1, p2, C, (int)iw, W, b0, b1, vz, w0, w1, w2, w3, w4, w5, w6, w7, w8, yo, m0, m1, q);
+            }
+        }
+    }
+
+    /// <summary>A pixel of the left or right border (one column of padding, its taps in the bias a0, a1): the other
+    /// two columns' six taps, at p_r and p_r + C of each tap row, against weights u (the first column's) and v.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Side<TMode>(sbyte* p0, sbyte* p1, sbyte* p2, long C, Vector128<int> a0, Vector128<int> a1, Vector64<sbyte> u0, Vector64<sbyte> v0,
+        Vector64<sbyte> u1, Vector64<sbyte> v1, Vector64<sbyte> u2, Vector64<sbyte> v2, sbyte* y, Vector128<float> m0, Vector128<float> m1, Folded q) where TMode : struct, IMode
+    {
+        Taps2(ref a0, ref a1, Vector64.Load(p0), u0, Vector64.Load(p0 + C), v0);
+        Taps2(ref a0, ref a1, Vector64.Load(p1), u1, Vector64.Load(p1 + C), v1);
+        Taps2(ref a0, ref a1, Vector64.Load(p2), u2, Vector64.Load(p2 + C), v2);
+        q.Store<TMode>(y, a0, a1, m0, m1);
+    }
+
+    /// <summary>One pixel's nine taps at p_r, p_r + C, p_r + 2C of each tap row (an image row or the padding row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Pixel<TMode>(sbyte* p0, sbyte* p1, sbyte* p2, long C, Vector128<int> a0, Vector128<int> a1,
+        Vector64<sbyte> w0, Vector64<sbyte> w1, Vector64<sbyte> w2, Vector64<sbyte> w3, Vector64<sbyte> w4, Vector64<sbyte> w5, Vector64<sbyte> w6, Vector64<sbyte> w7, Vector64<sbyte> w8,
+        sbyte* y, Vector128<float> m0, Vector128<float> m1, Folded q) where TMode : struct, IMode
+    {
+        long C2 = 2 * C;
+        Nine(ref a0, ref a1, Vector64.Load(p0), Vector64.Load(p0 + C), Vector64.Load(p0 + C2), Vector64.Load(p1), Vector64.Load(p1 + C),
+             Vector64.Load(p1 + C2), Vector64.Load(p2), Vector64.Load(p2 + C), Vector64.Load(p2 + C2), w0, w1, w2, w3, w4, w5, w6, w7, w8);
+        q.Store<TMode>(y, a0, a1, m0, m1);
+    }
+
+    /// <summary><see cref="Interior{TMode}"/> for a row with a tap row of padding: three row pointers, each stepping
+    /// by its own s (0 for the padding row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void InteriorRows<TMode>(sbyte* p0, sbyte* p1, sbyte* p2, long s0, long s1, long s2, sbyte* y, int pairs, long C, Vector128<int> b0, Vector128<int> b1,
+        Vector64<sbyte> w0, Vector64<sbyte> w1, Vector64<sbyte> w2, Vector64<sbyte> w3, Vector64<sbyte> w4, Vector64<sbyte> w5, Vector64<sbyte> w6, Vector64<sbyte> w7, Vector64<sbyte> w8,
+        Vector128<float> m0, Vector128<float> m1, Folded q) where TMode : struct, IMode
+    {
+        long C2 = 2 * C;
+        for (sbyte* yEnd = y + pairs * C2; y < yEnd; p0 += 2 * s0, p1 += 2 * s1, p2 += 2 * s2, y += C2)
+        {
+            Pixel<TMode>(p0, p1, p2, C, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, y, m0, m1, q);
+            Pixel<TMode>(p0 + s0, p1 + s1, p2 + s2, C, b0, b1, w0, w1, w2, w3, w4, w5, w6, w7, w8, y + C, m0, m1, q);
         }
     }
 
@@ -179,19 +266,20 @@ internal static unsafe class DepthwiseInt8NhwcNeon
         }
     }
 
-    /// <summary>One pixel of <see cref="Block3x3Folded"/>, each tap outside the image replaced by z_x. The sums start
-    /// in locals: the JIT kept them on the stack (a store and a load per tap) when they were the bias parameters passed by ref.</summary>
+    /// <summary>One pixel of <see cref="Block3x3Folded"/> with columns outside the image on both sides or past one
+    /// column of padding (maps narrower than 2, padding of 2): each tap's column tested, a tap outside replaced by z_x.
+    /// p_r: tap row r at column iw (the padding row: z_x at any column). The sums start in locals: the JIT kept them
+    /// on the stack (a store and a load per tap) when they were the bias parameters passed by ref.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void EdgeFolded<TMode>(sbyte* top, long rowStride, int C, int iw, int W, bool r0, bool r1, bool r2, Vector128<int> b0, Vector128<int> b1, Vector64<sbyte> vz,
+    static void EdgeFolded<TMode>(sbyte* p0, sbyte* p1, sbyte* p2, long C, int iw, int W, Vector128<int> b0, Vector128<int> b1, Vector64<sbyte> vz,
         Vector64<sbyte> w0, Vector64<sbyte> w1, Vector64<sbyte> w2, Vector64<sbyte> w3, Vector64<sbyte> w4, Vector64<sbyte> w5, Vector64<sbyte> w6, Vector64<sbyte> w7, Vector64<sbyte> w8,
         sbyte* y, Vector128<float> m0, Vector128<float> m1, Folded q) where TMode : struct, IMode
     {
         bool k0 = (uint)iw < (uint)W, k1 = (uint)(iw + 1) < (uint)W, k2 = (uint)(iw + 2) < (uint)W;
-        sbyte* p = top + (long)iw * C, s = p + rowStride, t = s + rowStride;
         Vector128<int> a0 = b0, a1 = b1;
-        Nine(ref a0, ref a1, r0 && k0 ? Vector64.Load(p) : vz, r0 && k1 ? Vector64.Load(p + C) : vz, r0 && k2 ? Vector64.Load(p + 2 * C) : vz,
-             r1 && k0 ? Vector64.Load(s) : vz, r1 && k1 ? Vector64.Load(s + C) : vz, r1 && k2 ? Vector64.Load(s + 2 * C) : vz,
-             r2 && k0 ? Vector64.Load(t) : vz, r2 && k1 ? Vector64.Load(t + C) : vz, r2 && k2 ? Vector64.Load(t + 2 * C) : vz, w0, w1, w2, w3, w4, w5, w6, w7, w8);
+        Nine(ref a0, ref a1, k0 ? Vector64.Load(p0) : vz, k1 ? Vector64.Load(p0 + C) : vz, k2 ? Vector64.Load(p0 + 2 * C) : vz,
+             k0 ? Vector64.Load(p1) : vz, k1 ? Vector64.Load(p1 + C) : vz, k2 ? Vector64.Load(p1 + 2 * C) : vz,
+             k0 ? Vector64.Load(p2) : vz, k1 ? Vector64.Load(p2 + C) : vz, k2 ? Vector64.Load(p2 + 2 * C) : vz, w0, w1, w2, w3, w4, w5, w6, w7, w8);
         q.Store<TMode>(y, a0, a1, m0, m1);
     }
 
