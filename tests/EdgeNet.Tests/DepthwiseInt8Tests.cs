@@ -22,6 +22,9 @@ public unsafe class DepthwiseInt8Tests
     [InlineData(6, 7, 1, 0, 0, -128, 127)]    // no padding
     [InlineData(3, 2, 1, 1, 1, -5, 127)]      // narrower than the kernel: every pixel a border
     [InlineData(12, 12, 2, 0, 1, -128, 127)]  // padding only at the end (TF "SAME" stride 2)
+    [InlineData(10, 15, 1, 1, 1, -128, 127)]  // stride 1: rows paired (the last two not: their taps reach the padding), 4-, 2- and 1-pixel bodies
+    [InlineData(9, 9, 1, 0, 0, -100, 90)]     // stride 1 without padding: every row pair inside, an odd count of rows
+    [InlineData(9, 25, 2, 1, 1, -100, 90)]    // stride 2: the 4-, 2- and 1-pixel bodies (11 interior pixels)
     public void Blocks_equal_the_integer_reference(int H, int W, int stride, int padBegin, int padEnd, int lo, int hi)
     {
         const int C = 24, zp = -3, zx = 5;
@@ -58,6 +61,14 @@ public unsafe class DepthwiseInt8Tests
                         else DepthwiseInt8Nhwc.Block3x3V256(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, 0, OH, clamp);
                 for (int i = 0; i < want.Length; i++)
                     if (width == 8 || i % C < 16) Assert.True(want[i] == got[i], $"width {width} clamp {clamp} at {i}: {got[i]} != {want[i]}");
+                // In bands of 3 output rows (the parts of a parallel run): stride 1 pairs rows only inside a band.
+                var banded = new sbyte[want.Length];
+                fixed (sbyte* px = x, py = banded) fixed (float* pw = w, pb = b, pm = m)
+                    for (int c0 = 0; c0 + width <= C; c0 += width)
+                        for (int oh0 = 0; oh0 < OH; oh0 += 3)
+                            if (width == 16) DepthwiseInt8Nhwc.Block3x3V512(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, oh0, Math.Min(OH, oh0 + 3), clamp);
+                            else DepthwiseInt8Nhwc.Block3x3V256(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, oh0, Math.Min(OH, oh0 + 3), clamp);
+                Assert.Equal(got, banded);
             }
     }
 
