@@ -18,6 +18,13 @@
 #   under ILC and the JIT (Gemm.Tile512/Row, the depthwise and indirect-conv tiles: the same RyuJIT at the same ISA);
 #   nodes that stream weights or maps from memory (a classifier's Dense, ResNet's last stage) move by 10-25% between
 #   processes with the other core's load, so read a gap that does not repeat over rounds as load.
+#   AOTJIT_NOPGO=1: one more engine, jit-nopgo: the JIT with DOTNET_TieredPGO=0, which compiles as ILC does, without a
+#   profile (ILC has none: no MIBC is passed). Its columns are to the JIT like the AOT ones, so a row where jit-nopgo
+#   matches the AOT binary is PGO's doing (block layout and register allocation of the FullOpts kernels, which the JIT
+#   compiles "optimized using Synthesized PGO" under TieredPGO, and Tier 1's profile-driven inlining), not ILC's code.
+#   Session 18: BlazeFace-128's per-node AOT/JIT (conv2d_1 1.13, depthwise_conv2d_1 1.12, Concat_7 0.94) is jit-nopgo's
+#   (1.11, 1.10, 0.91); the sum of the node medians AOT 1.02, jit-nopgo 1.00.
+#   `edgenet bench --placement` prints where the arena, constants, input, output and packed weights landed (mod 4096).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd); shared=$(cd "$root/../shared" && pwd)
 work=${AOTJIT_WORK:-/tmp/edgenet-aotjit}; mkdir -p "$work"
@@ -71,7 +78,8 @@ cases=(
 # p50, process CPU per inference and the fastest run (µs)
 p50() { awk '/^p50/ { p = $2; m = $8 } /^CPU per inference/ { c = $4 } END { print p, (c == "" ? "nan" : c), m }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-engines="jit $profiles"
+cols=$profiles${AOTJIT_NOPGO:+ jit-nopgo}   # the engines compared with the JIT, a column group each
+engines="jit $cols"
 raw=$work/raw.tsv; : >"$raw"   # model round engine p50 cpu min
 isa=$work/isa.txt; : >"$isa"
 nodes=$work/nodes.tsv; : >"$nodes"   # AOTJIT_NODES: model round engine node op µs
@@ -92,6 +100,7 @@ for c in "${cases[@]}"; do
         k=$(( (i + r) % n + 1 )); e=${!k}   # the order turns every round
         # shellcheck disable=SC2086
         if [ "$e" = jit ]; then o=$(dotnet "$jit" bench "$enet" --iters "$iters" --threads "$threads" $prof)
+        elif [ "$e" = jit-nopgo ]; then o=$(DOTNET_TieredPGO=0 dotnet "$jit" bench "$enet" --iters "$iters" --threads "$threads" $prof)
         else o=$("$work/$e/edgenet" bench "$enet" --iters "$iters" --threads "$threads" $prof); fi
         # --profile's rows: node, op (two words for "Conv dw"), µs, %
         [ -z "$prof" ] || awk -v m="$name" -v r="$r" -v e="$e" '/^node /{ on = 1; next } /^all nodes/{ on = 0 }
@@ -116,13 +125,13 @@ done
   echo "read AOT/JIT min (the fastest of a thousand runs moves least with load)."
   echo "Command: bench/aot-vs-jit.sh (AOTJIT_ROUNDS=$rounds)."
   echo
-  printf '| model | JIT p50 | JIT CPU | JIT min |'; for p in $profiles; do printf ' %s p50 | %s min | AOT/JIT p50 | per round | AOT/JIT CPU | AOT/JIT min |' "$p" "$p"; done; echo
-  printf '|---|---|---|---|'; for p in $profiles; do printf -- '---|---|---|---|---|---|'; done; echo
+  printf '| model | JIT p50 | JIT CPU | JIT min |'; for p in $cols; do printf ' %s p50 | %s min | AOT/JIT p50 | per round | AOT/JIT CPU | AOT/JIT min |' "$p" "$p"; done; echo
+  printf '|---|---|---|---|'; for p in $cols; do printf -- '---|---|---|---|---|---|'; done; echo
   for name in $(cut -f1 "$raw" | uniq); do
     col() { awk -F'\t' -v m="$name" -v e="$1" -v c="$2" '$1 == m && $3 == e { print $c }' "$raw" | median; }
     jp=$(col jit 4) jc=$(col jit 5) jt=$(col jit 6)
     printf '| %s | %.1f | %.1f | %.1f |' "$name" "$jp" "$jc" "$jt"
-    for p in $profiles; do
+    for p in $cols; do
       ap=$(col "$p" 4) ac=$(col "$p" 5) at=$(col "$p" 6)
       spread=$(awk -F'\t' -v m="$name" -v e="$p" '$1 == m && $3 == "jit" { j[$2] = $4 } $1 == m && $3 == e { a[$2] = $4 }
         END { lo = 1e9; hi = 0; for (r in a) { q = a[r] / j[r]; if (q < lo) lo = q; if (q > hi) hi = q } printf "%.2f–%.2f", lo, hi }' "$raw")
@@ -135,8 +144,8 @@ done
   if [ -n "$prof" ]; then
     echo "Time per op (AOTJIT_NODES=1, every run profiled): each node's median over the rounds, summed over the op's nodes (µs)."
     echo
-    printf '| model | op | nodes | JIT |'; for p in $profiles; do printf ' %s | AOT/JIT |' "$p"; done; echo
-    printf '|---|---|---|---|'; for p in $profiles; do printf -- '---|---|'; done; echo
+    printf '| model | op | nodes | JIT |'; for p in $cols; do printf ' %s | AOT/JIT |' "$p"; done; echo
+    printf '|---|---|---|---|'; for p in $cols; do printf -- '---|---|'; done; echo
     awk -F'\t' -v engines="$engines" '
       function median(s,   a, n, i, j, t) { n = split(s, a, " "); for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
                                             return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }

@@ -16,12 +16,17 @@ internal static class BenchCommand
         var reference = Options.Reference();
         var threads = Options.Threads();
         var profile = new Option<bool>("--profile") { Description = "print the median time of every node, slowest first (each timed run is followed by a profiled one)" };
-        var cmd = new Command("bench", "time inference") { model, iters, batch, reference, threads, profile };
+        var placement = new Option<bool>("--placement") { Description = "print where the arena, the constants, the first input and output and the kernels' packed weights landed (address mod 4096: 4K aliasing)" };
+        var cmd = new Command("bench", "time inference") { model, iters, batch, reference, threads, profile, placement };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
             int n = r.GetValue(iters), b = r.GetValue(batch);
             if (n < 1) throw new UsageException("--iters must be at least 1");
-            using var s = Options.Open(r.GetValue(model)!, b, r.GetValue(reference), r.GetValue(threads));
+            var tracking = r.GetValue(placement) ? NativeBuffer.Track() : null;
+            Session s;
+            try { s = Options.Open(r.GetValue(model)!, b, r.GetValue(reference), r.GetValue(threads)); }
+            finally { tracking?.Dispose(); }
+            using var session = s;
             b = Math.Min(b, s.MaxBatch);
             var rng = new Random(0);
             // Every input: float32 ones random in [0, 1); integer and bool ones zero (valid token ids, indices and masks).
@@ -58,6 +63,7 @@ internal static class BenchCommand
             if (runs is null) Console.WriteLine($"CPU per inference: {cpu:F1} µs");
             Console.WriteLine($"allocated per inference: {allocated / n} bytes");
             Console.WriteLine($"ISA paths: {EdgeNet.Kernels.Simd.IsaPaths.Describe()}");
+            if (tracking is not null) Console.WriteLine(Placement(s, b, tracking.Buffers));
             if (runs is not null)
             {
                 var median = new double[s.Kernels.Count];
@@ -77,6 +83,23 @@ internal static class BenchCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>The buffers' addresses mod 4096 (a load whose address matches an earlier store's in bits 0-11 may wait
+    /// on it): the arena and constants, the first input and output, and the other native buffers the session
+    /// allocated (packed weights and biases; those of 4 KiB or more listed, the others counted).</summary>
+    internal static unsafe string Placement(Session s, int batch, IReadOnlyList<(long Bytes, nint Address)> buffers)
+    {
+        static string Off(nint a) => $"0x{a & 4095:x3}";
+        var (arena, constants) = s.Bases;
+        fixed (byte* x = s.InputBytes(0, batch))
+        fixed (byte* y = s.OutputBytes(0))
+        {
+            var packed = buffers.Where(p => p.Address != arena && p.Address != constants).ToList();
+            var big = packed.Where(p => p.Bytes >= 4096).Select(p => Off(p.Address));
+            return $"placement (address mod 4096): arena {Off(arena)}, constants {Off(constants)}, input {Off((nint)x)}, output {Off((nint)y)}; "
+                + $"{packed.Count} other native buffers, {packed.Count(p => p.Bytes >= 4096)} of >= 4 KiB at {string.Join(" ", big)}";
+        }
     }
 
     static double Pct(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];

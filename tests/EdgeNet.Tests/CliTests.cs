@@ -273,6 +273,26 @@ public class CliTests(ITestOutputHelper output)
         Assert.InRange(nodes / p50, 0.5, 1.5);
     }
 
+    // ---- issue 18: bench --placement (where the buffers land, for 4K aliasing) -------------------------------------
+
+    [Fact]
+    public void Bench_placement_prints_each_buffer_offset_within_its_page()
+    {
+        var dir = Fixtures.TempDir();
+        var r = Edgenet("bench", Model(dir, "cnn_digits.onnx"), "--iters", "5", "--placement");
+        Assert.True(r.code == 0, r.stderr);
+        output.WriteLine(r.stdout);
+        var m = Regex.Match(r.stdout, @"placement \(address mod 4096\): arena 0x([0-9a-f]{3}), constants 0x([0-9a-f]{3}), input 0x([0-9a-f]{3}), output 0x([0-9a-f]{3}); (\d+) other native buffers, (\d+) of >= 4 KiB at((?: 0x[0-9a-f]{3})*)");
+        Assert.True(m.Success, r.stdout);
+        // NativeBuffer aligns to 64 bytes, and the planner places tensors at multiples of 64 in the arena.
+        for (int g = 1; g <= 4; g++) Assert.Equal(0, int.Parse(m.Groups[g].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture) % 64);
+        int packed = int.Parse(m.Groups[5].Value, CultureInfo.InvariantCulture), big = int.Parse(m.Groups[6].Value, CultureInfo.InvariantCulture);
+        Assert.True(packed > 0, "the conv's packed weights and bias are native buffers");
+        Assert.InRange(big, 0, packed);
+        Assert.Equal(big, m.Groups[7].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.DoesNotContain("placement", Edgenet("bench", Model(dir, "cnn_digits.onnx"), "--iters", "5").stdout);
+    }
+
     // ---- issue 12.16: help texts ---------------------------------------------------------------------------------
 
     [Theory]

@@ -16,6 +16,19 @@ internal sealed unsafe class NativeBuffer : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         Bytes = bytes;
         pointer = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64);
+        tracked?.Add((bytes, pointer));
+    }
+
+    [ThreadStatic] static List<(long Bytes, nint Address)>? tracked;
+
+    /// <summary>Records every buffer this thread allocates until the returned scope is disposed (its size and address,
+    /// in order): `edgenet bench --placement` prints where a session's packed weights landed.</summary>
+    internal static Tracking Track() => new(tracked = []);
+
+    internal sealed class Tracking(List<(long Bytes, nint Address)> list) : IDisposable
+    {
+        public IReadOnlyList<(long Bytes, nint Address)> Buffers => list;
+        public void Dispose() { if (ReferenceEquals(tracked, list)) tracked = null; }
     }
 
     public static NativeBuffer Of(ReadOnlySpan<float> data)

@@ -99,6 +99,9 @@ public sealed unsafe class Session : IDisposable
 
     static long Align(long n) => (n + 63) / 64 * 64;
 
+    /// <summary>Where the arena (activations and scratch) and the constants' copy begin.</summary>
+    internal (nint Arena, nint Constants) Bases => ((nint)arenaBuf.Pointer, (nint)constantsBuf.Pointer);
+
     /// <summary>True after <see cref="CarryRecurrentState"/>: recurrent layers continue from the last run's final state.</summary>
     public bool CarriesState { get; private set; }
 
