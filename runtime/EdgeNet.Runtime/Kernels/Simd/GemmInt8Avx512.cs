@@ -66,7 +66,9 @@ internal static unsafe partial class GemmInt8
         int kp = KPad(K);
         if (kp * (1 + TileSlack) > WideShorts) { RunAvx512Unfused(A, lda, packedB, M, N, kp, ref e); return; }
         int block = Math.Min(M, WideShorts / kp - TileSlack);
-        block -= block >= 48 ? block % 24 : block >= 12 ? block % 12 : 0;   // whole 12-row tiles (and 8-row ones) but in the last block
+        // Whole 12-row tiles (and 8-row ones) but in the last block. All rows in one block are that last block: a 7×7
+        // map's 49 rows were cut to 48 + 1, and the one row streamed every panel's weights again.
+        if (block < M) block -= block >= 48 ? block % 24 : block >= 12 ? block % 12 : 0;
         short* wide = stackalloc short[(block + TileSlack) * kp];
         int* padBias = stackalloc int[NR]; float* padMult = stackalloc float[NR];
         for (int r0 = 0; r0 < M; r0 += block)
