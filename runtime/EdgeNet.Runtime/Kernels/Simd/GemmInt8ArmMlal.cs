@@ -43,6 +43,7 @@ internal static unsafe partial class GemmInt8
         if (e.ColBias == null || e.Out == null) throw new ArgumentException("the A72 GEMM requantizes per column");
         int kp = KPad(K), k16 = KPad16(K);
         int* padBias = stackalloc int[4]; float* padMult = stackalloc float[4];
+        sbyte* t = stackalloc sbyte[16];
         for (int j = 0; j < N; j += 4)
         {
             sbyte* b = packedB + (long)(j / NR) * NR * k16 + (j % NR / 4) * 4 * k16;
@@ -57,25 +58,43 @@ internal static unsafe partial class GemmInt8
             // The clamp to [lo, hi] on the bytes (SMIN, SMAX) equals the float clamp before rounding for every finite
             // t; a non-finite multiplier can make t NaN, which the reference sends to hi: that group clamps in float too.
             bool finite = float.IsFinite(mult[0]) && float.IsFinite(mult[1]) && float.IsFinite(mult[2]) && float.IsFinite(mult[3]);
-            switch ((e.NoMinWeight, e.SaturationOnly, finite))   // one specialization each: no flag tested per tile
+            int mode = (e.NoMinWeight ? 0 : 3) + (e.SaturationOnly ? 0 : finite ? 1 : 2);
+            // The tiles of 4 rows stored straight as 4 × 4 bytes, with no test per tile; then a tile of 1-3 rows (its
+            // missing rows recompute row 0: offset 0), or each tile of a partial group, into t and copied
+            int whole = w == 4 ? M >> 2 : 0;
+            if (whole != 0) Dispatch(mode, A, lda, 2 * (nint)lda, 3 * (nint)lda, 4 * (nint)lda, b, kp, whole, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo);
+            for (int i = 4 * whole; i < M; i += 4)
             {
-                case (true, false, true): Group<On, On, Off>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
-                case (true, true, _): Group<On, Off, Off>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
-                case (true, false, false): Group<On, On, On>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
-                case (false, false, true): Group<Off, On, Off>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
-                case (false, true, _): Group<Off, Off, Off>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
-                default: Group<Off, On, On>(A, lda, b, kp, M, bias, mult, e.Zp, e.Lo, e.Hi, o, e.Ldo, w); break;
+                int m = Math.Min(M - i, 4);
+                Dispatch(mode, A + (long)i * lda, m > 1 ? lda : 0, m > 2 ? 2 * (nint)lda : 0, m > 3 ? 3 * (nint)lda : 0, 0, b, kp, 1, bias, mult, e.Zp, e.Lo, e.Hi, t, 4);
+                for (int r = 0; r < m; r++)
+                    for (int c = 0; c < w; c++) o[(long)(i + r) * e.Ldo + c] = t[4 * r + c];
             }
         }
     }
 
-    /// <summary>The 4 columns at <paramref name="b"/> (w of them real) for all rows, 4 rows at a time: 16 accumulators
-    /// of 4 partials each (SADDLP starts them, SADALP adds on), ADDP to columns, requantized in registers, 4 bytes
-    /// stored per row. <typeparamref name="TPairs"/> (no weight −128): two products summed in int16 before widening;
+    /// <summary>One specialization of <see cref="Group{TPairs, TClamp, TNaN}"/> per mode: no flag tested per tile.
+    /// mode: 0-2 no weight −128 (pairs), 3-5 some; +0 the saturating narrows clamp, +1 SMIN/SMAX, +2 a float clamp too.</summary>
+    static void Dispatch(int mode, sbyte* a, nint d1, nint d2, nint d3, nint lda4, sbyte* b, int kp, int tiles, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, nint ldo)
+    {
+        switch (mode)
+        {
+            case 0: Group<On, Off, Off>(a, d1, d2, d3, lda4, b, kp, tiles, bias, mult, zp, lo, hi, o, ldo); break;
+            case 1: Group<On, On, Off>(a, d1, d2, d3, lda4, b, kp, tiles, bias, mult, zp, lo, hi, o, ldo); break;
+            case 2: Group<On, On, On>(a, d1, d2, d3, lda4, b, kp, tiles, bias, mult, zp, lo, hi, o, ldo); break;
+            case 3: Group<Off, Off, Off>(a, d1, d2, d3, lda4, b, kp, tiles, bias, mult, zp, lo, hi, o, ldo); break;
+            case 4: Group<Off, On, Off>(a, d1, d2, d3, lda4, b, kp, tiles, bias, mult, zp, lo, hi, o, ldo); break;
+            default: Group<Off, On, On>(a, d1, d2, d3, lda4, b, kp, tiles, bias, mult, zp, lo, hi, o, ldo); break;
+        }
+    }
+
+    /// <summary>The 4 columns at <paramref name="b"/> for <paramref name="tiles"/> tiles of 4 rows (rows at a, a + d1,
+    /// a + d2, a + d3; the next tile lda4 on): 16 accumulators of 4 partials each (SADDLP starts them, SADALP adds on),
+    /// ADDP to columns, requantized in registers, 4 bytes stored per row (ldo apart), no test per tile. <typeparamref name="TPairs"/> (no weight −128): two products summed in int16 before widening;
     /// <typeparamref name="TClamp"/>: clamp to [lo, hi] (otherwise the int8 range, GemmInt8.SaturationClamps);
     /// <typeparamref name="TNaN"/>: a multiplier is not finite, so t may be NaN: clamped in float first as well.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Group<TPairs, TClamp, TNaN>(sbyte* a, int lda, sbyte* b, int kp, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w)
+    static void Group<TPairs, TClamp, TNaN>(sbyte* a, nint d1, nint d2, nint d3, nint lda4, sbyte* b, int kp, int tiles, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, nint ldo)
         where TPairs : struct, IFlag where TClamp : struct, IFlag where TNaN : struct, IFlag
     {
         bool pairs = TPairs.Value, clamp = TClamp.Value, nan = TNaN.Value;
@@ -84,18 +103,15 @@ internal static unsafe partial class GemmInt8
         // branch per 32 k); pairSpan: the A bytes of the loop's blocks
         bool odd = blocks > 0 && (blocks - 1) % 2 != 0;
         nint pairSpan = blocks > 0 ? 32 * ((blocks - 1) / 2) : 0;
-        sbyte* t = stackalloc sbyte[16];
         var top = Vector128.Create((float)(hi - zp)); var z = Vector128.Create((short)zp);
         var bottom = Vector128.Create((sbyte)lo); var ceiling = Vector128.Create((sbyte)hi);
         // The group's bias and multipliers, loaded once for all its row tiles (the JIT reloaded them per tile)
         var vbias = Vector128.Load(bias); var vmult = Vector128.Load(mult);
-        // Rows 1-3 as offsets from row 0, so the k loop steps one A pointer and loads each row's 16 k as one
-        // q register (LDR q, [a0, d_r]); the last rows of a partial tile recompute row 0 (offset 0).
-        nint d1 = lda, d2 = 2 * (nint)lda, d3 = 3 * (nint)lda, lda4 = 4 * (nint)lda, ldo1 = ldo, ldo4 = 4 * (nint)ldo;
-        int whole = w == 4 ? rows & ~3 : 0, last = rows - 4;   // rows of the tiles stored as 4 × 4 bytes; past last, a tile of 1-3 rows
-        for (int i = 0; i < rows; i += 4, a += lda4, o += ldo4)
+        // Rows 1-3 at offsets d1-d3 from row 0, so the k loop steps one A pointer and loads each row's 16 k as one
+        // q register (LDR q, [a0, d_r]); the loop ends on the output pointer (no tile counter)
+        nint ldo4 = 4 * ldo;
+        for (sbyte* oEnd = o + tiles * ldo4; o < oEnd; a += lda4, o += ldo4)
         {
-            if (i > last) { int m = rows - i; d3 = 0; if (m < 3) d2 = 0; if (m < 2) d1 = 0; }
             sbyte* a0, bk;
             Vector128<int> c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
             if (blocks != 0)   // the first block starts the sums (SADDLP): no zeroing
@@ -130,28 +146,29 @@ internal static unsafe partial class GemmInt8
                     Row4Half(ref c20, ref c21, ref c22, ref c23, Vector64.Load(a0 + d2), b0, b1, b2, b3);
                     Row4Half(ref c30, ref c31, ref c32, ref c33, Vector64.Load(a0 + d3), b0, b1, b2, b3);
                 }
-                else   // 4 or 12 k: B is zero past K, A's rows end at kp, so read only what is there
-                {
+                else if (rest == 12)   // the stem's 27 taps: k 0-7 as 8 bytes, k 8-11 as 4 (A's rows end at kp; B is zero past K,
+                {                      // so the register's upper 4 bytes, whatever they hold, add 0)
                     var b0 = Vector64.Load(bk); var b1 = Vector64.Load(bk + 8); var b2 = Vector64.Load(bk + 16); var b3 = Vector64.Load(bk + 24);
                     var b0h = Vector64.Load(bk + 32); var b1h = Vector64.Load(bk + 40); var b2h = Vector64.Load(bk + 48); var b3h = Vector64.Load(bk + 56);
-                    Row4Parts(ref c00, ref c01, ref c02, ref c03, Low(a0, rest), High(a0, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                    Row4Parts(ref c10, ref c11, ref c12, ref c13, Low(a0 + d1, rest), High(a0 + d1, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                    Row4Parts(ref c20, ref c21, ref c22, ref c23, Low(a0 + d2, rest), High(a0 + d2, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
-                    Row4Parts(ref c30, ref c31, ref c32, ref c33, Low(a0 + d3, rest), High(a0 + d3, rest), b0, b0h, b1, b1h, b2, b2h, b3, b3h);
+                    Row4Parts(ref c00, ref c01, ref c02, ref c03, Vector64.Load(a0), Four(a0 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h, pairs);
+                    Row4Parts(ref c10, ref c11, ref c12, ref c13, Vector64.Load(a0 + d1), Four(a0 + d1 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h, pairs);
+                    Row4Parts(ref c20, ref c21, ref c22, ref c23, Vector64.Load(a0 + d2), Four(a0 + d2 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h, pairs);
+                    Row4Parts(ref c30, ref c31, ref c32, ref c33, Vector64.Load(a0 + d3), Four(a0 + d3 + 8), b0, b0h, b1, b1h, b2, b2h, b3, b3h, pairs);
+                }
+                else   // 4 k: as 4 bytes against the block's k 0-7 (zero past K)
+                {
+                    var b0 = Vector64.Load(bk); var b1 = Vector64.Load(bk + 8); var b2 = Vector64.Load(bk + 16); var b3 = Vector64.Load(bk + 24);
+                    Row4Half(ref c00, ref c01, ref c02, ref c03, Four(a0), b0, b1, b2, b3);
+                    Row4Half(ref c10, ref c11, ref c12, ref c13, Four(a0 + d1), b0, b1, b2, b3);
+                    Row4Half(ref c20, ref c21, ref c22, ref c23, Four(a0 + d2), b0, b1, b2, b3);
+                    Row4Half(ref c30, ref c31, ref c32, ref c33, Four(a0 + d3), b0, b1, b2, b3);
                 }
             }
             var bytes = Requantize4x4(Columns(c00, c01, c02, c03), Columns(c10, c11, c12, c13), Columns(c20, c21, c22, c23), Columns(c30, c31, c32, c33),
                                       vbias, vmult, z, top, bottom, ceiling, clamp, nan);
-            if (i < whole)
-            {
-                sbyte* o1 = o + ldo1, o2 = o1 + ldo1, o3 = o2 + ldo1;
-                AdvSimd.StoreSelectedScalar((int*)o, bytes.AsInt32(), 0); AdvSimd.StoreSelectedScalar((int*)o1, bytes.AsInt32(), 1);
-                AdvSimd.StoreSelectedScalar((int*)o2, bytes.AsInt32(), 2); AdvSimd.StoreSelectedScalar((int*)o3, bytes.AsInt32(), 3);
-                continue;
-            }
-            bytes.Store(t);   // a partial tile: row r's columns are bytes 4r..4r+3
-            for (int r = 0; r < Math.Min(rows - i, 4); r++)
-                for (int c = 0; c < w; c++) o[(long)r * ldo + c] = t[4 * r + c];
+            sbyte* o1 = o + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
+            AdvSimd.StoreSelectedScalar((int*)o, bytes.AsInt32(), 0); AdvSimd.StoreSelectedScalar((int*)o1, bytes.AsInt32(), 1);
+            AdvSimd.StoreSelectedScalar((int*)o2, bytes.AsInt32(), 2); AdvSimd.StoreSelectedScalar((int*)o3, bytes.AsInt32(), 3);
         }
     }
 
@@ -244,13 +261,10 @@ internal static unsafe partial class GemmInt8
     struct On : IFlag { public static bool Value => true; }
     struct Off : IFlag { public static bool Value => false; }
 
-    /// <summary>k 0..7 of a block with <paramref name="n"/> k left (4 or more): 8 bytes, or 4 and zeros.</summary>
+    /// <summary>4 bytes at <paramref name="a"/> in a register's lower half, its upper 4 bytes undefined (multiplied
+    /// by B's zeros past K): one scalar load, no read past A's row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector64<sbyte> Low(sbyte* a, nint n) => n >= 8 ? Vector64.Load(a) : Vector64.CreateScalar(*(int*)a).AsSByte();
-
-    /// <summary>k 8..15 of a block with <paramref name="n"/> k left: 8 bytes, 4 and zeros, or zeros.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector64<sbyte> High(sbyte* a, nint n) => n >= 16 ? Vector64.Load(a + 8) : n > 8 ? Vector64.CreateScalar(*(int*)(a + 8)).AsSByte() : default;
+    static Vector64<sbyte> Four(sbyte* a) => Vector64.CreateScalarUnsafe(*(int*)a).AsSByte();
 
     /// <summary>Column sums from 4 accumulators of 4 partials each: [Σc0, Σc1, Σc2, Σc3].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -287,11 +301,20 @@ internal static unsafe partial class GemmInt8
         c2 = AdvSimd.AddPairwiseWideningAndAdd(c2, AdvSimd.MultiplyWideningLower(xl, l2)); c3 = AdvSimd.AddPairwiseWideningAndAdd(c3, AdvSimd.MultiplyWideningLower(xl, l3));
     }
 
-    /// <summary><see cref="Row4"/> on 8-byte halves (the last block's 4 or 12 k, read without passing A's row end).</summary>
+    /// <summary><see cref="Row4"/> on 8-byte halves (the last block's 12 k, read without passing A's row end); with
+    /// <paramref name="pairs"/> (no weight −128) the two halves' products summed in int16 first (SMULL, SMLAL, SADALP).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Row4Parts(ref Vector128<int> c0, ref Vector128<int> c1, ref Vector128<int> c2, ref Vector128<int> c3, Vector64<sbyte> x, Vector64<sbyte> xh,
-        Vector64<sbyte> b0, Vector64<sbyte> b0h, Vector64<sbyte> b1, Vector64<sbyte> b1h, Vector64<sbyte> b2, Vector64<sbyte> b2h, Vector64<sbyte> b3, Vector64<sbyte> b3h)
+        Vector64<sbyte> b0, Vector64<sbyte> b0h, Vector64<sbyte> b1, Vector64<sbyte> b1h, Vector64<sbyte> b2, Vector64<sbyte> b2h, Vector64<sbyte> b3, Vector64<sbyte> b3h, bool pairs)
     {
+        if (pairs)
+        {
+            c0 = AdvSimd.AddPairwiseWideningAndAdd(c0, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b0), xh, b0h));
+            c1 = AdvSimd.AddPairwiseWideningAndAdd(c1, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b1), xh, b1h));
+            c2 = AdvSimd.AddPairwiseWideningAndAdd(c2, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b2), xh, b2h));
+            c3 = AdvSimd.AddPairwiseWideningAndAdd(c3, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(x, b3), xh, b3h));
+            return;
+        }
         c0 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWideningAndAdd(c0, AdvSimd.MultiplyWideningLower(x, b0)), AdvSimd.MultiplyWideningLower(xh, b0h));
         c1 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWideningAndAdd(c1, AdvSimd.MultiplyWideningLower(x, b1)), AdvSimd.MultiplyWideningLower(xh, b1h));
         c2 = AdvSimd.AddPairwiseWideningAndAdd(AdvSimd.AddPairwiseWideningAndAdd(c2, AdvSimd.MultiplyWideningLower(x, b2)), AdvSimd.MultiplyWideningLower(xh, b2h));
