@@ -359,6 +359,8 @@ public class Int8KernelTwinTests
     [InlineData(32, 16, 1, 6, false, true, 4)]
     [InlineData(8, 32, 1, 9, false, false, 3, false)]   // depthwise without an activation: the int8 range is its clamp (saturating stores)
     [InlineData(16, 48, 2, 11, false, false, 3, false)]
+    [InlineData(8, 96, 2, 105, false)]        // a depthwise map past 1 MiB (96×105×106): x64 runs it in bands of output rows
+    [InlineData(8, 96, 1, 105, false)]
     public void MobileNet_block_channels_last(int c, int e, int stride, int size, bool floatOut, bool stem = false, int planes = 3, bool dwRelu6 = true)
     {
         var g = new GraphBuilder();

@@ -167,6 +167,9 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
 
     // The call in flight, for the intra-op parts (Execute): rows of the pointwise GEMM, or bands of output rows.
     Frame? frame;
+    /// <summary>Input bytes of a band of the x64 int8 depthwise's output rows (in L2 across its channel blocks).</summary>
+    const long DepthwiseBandBytes = 128 * 1024;
+
     int parts, rowsPerPart, image;
     float* xf, yf;
 
@@ -213,11 +216,25 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
             }
             fixed (float* pm = multiplier)
             {
-                if (native512)
-                    for (; c0 + 16 <= g.C; c0 += 16)
-                        DepthwiseInt8Nhwc.Block3x3V512(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
-                for (; c0 + 8 <= g.C; c0 += 8)
-                    DepthwiseInt8Nhwc.Block3x3V256(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
+                // A map past L2 in bands of output rows, every channel block in each: a block reads part of every
+                // cache line of its rows, so the band's input rows (about DepthwiseBandBytes) stay in L2 for the next
+                // block. By blocks alone, over all rows, MobileNetV2's 1.2 MB 112×112×96 map came from L3 once per
+                // block (70.2 -> 64.5 µs); maps within L2 ran 0-8% slower in bands, so they keep one pass a block.
+                // Even bands: stride 1 pairs rows inside a band.
+                long rowBytes = (long)g.StrideH * g.W * g.C;
+                int band = (long)g.H * g.W * g.C <= 1 << 20 ? oh1 - oh0 : (int)Math.Clamp(DepthwiseBandBytes / rowBytes / 2 * 2, 2, Math.Max(2, oh1 - oh0));
+                int c1 = 0;
+                for (int b0 = oh0; b0 < oh1; b0 += band)
+                {
+                    int b1 = Math.Min(oh1, b0 + band);
+                    c1 = 0;
+                    if (native512)
+                        for (; c1 + 16 <= g.C; c1 += 16)
+                            DepthwiseInt8Nhwc.Block3x3V512(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c1, zx, zy, lo, hi, b0, b1, !saturationOnly);
+                    for (; c1 + 8 <= g.C; c1 += 8)
+                        DepthwiseInt8Nhwc.Block3x3V256(xi, weights.Floats, foldedBias!.Floats, pm, yi, g, c1, zx, zy, lo, hi, b0, b1, !saturationOnly);
+                }
+                c0 = c1;
             }
             if (c0 < g.C) Exact(xi, f, (long)image * g.OH * g.OW * g.C, c0, oh0, oh1);
             return;
