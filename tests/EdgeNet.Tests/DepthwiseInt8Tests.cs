@@ -22,7 +22,7 @@ public unsafe class DepthwiseInt8Tests
     [InlineData(6, 7, 1, 0, 0, -128, 127)]    // no padding
     [InlineData(3, 2, 1, 1, 1, -5, 127)]      // narrower than the kernel: every pixel a border
     [InlineData(12, 12, 2, 0, 1, -128, 127)]  // padding only at the end (TF "SAME" stride 2)
-    [InlineData(10, 15, 1, 1, 1, -128, 127)]  // stride 1: rows paired (the last two not: their taps reach the padding), 4-, 2- and 1-pixel bodies
+    [InlineData(10, 15, 1, 1, 1, -128, 127)]  // stride 1: rows paired where every tap row is inside (the first and the last alone), 4-, 2- and 1-pixel bodies
     [InlineData(9, 9, 1, 0, 0, -100, 90)]     // stride 1 without padding: every row pair inside, an odd count of rows
     [InlineData(9, 25, 2, 1, 1, -100, 90)]    // stride 2: the 4-, 2- and 1-pixel bodies (11 interior pixels)
     public void Blocks_equal_the_integer_reference(int H, int W, int stride, int padBegin, int padEnd, int lo, int hi)
@@ -79,6 +79,7 @@ public unsafe class DepthwiseInt8Tests
     [Theory]
     [InlineData(7, 9, 1, -100, 90, false)]
     [InlineData(8, 11, 2, -128, 127, false)]
+    [InlineData(8, 10, 2, -128, 127, false)]   // MobileNet's stride 2 (112 -> 56): even W, pads 1, 1: no right border pixel
     [InlineData(7, 9, 1, -100, 90, true)]
     [InlineData(6, 5, 2, -128, 127, true)]
     [InlineData(12, 12, 2, -128, 127, false, 0, 1)]   // padding only at the end (TF "SAME" stride 2)

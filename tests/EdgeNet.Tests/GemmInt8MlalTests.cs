@@ -6,8 +6,9 @@ namespace EdgeNet.Tests;
 
 /// <summary>The A72 int8 GEMM (<see cref="GemmInt8.RunMlal"/>: 4×4 tiles over k blocks of 16, SMULL/SMLAL/SADALP,
 /// requantized in registers) against the exact int32 sum and <see cref="QuantMath.Requantize"/>, bit for bit: every
-/// k tail (4, 8, 12), partial row tiles, partial column groups and panels, weights of −128 (the unpaired path), the
-/// int8 range as the clamp (saturating narrows). It runs on any arm64 (qemu cortex-a72 and a76 in CI).</summary>
+/// k tail (4, 8, 12; K short of its padded kp too), partial row tiles, partial column groups and panels, weights of
+/// −128 (the unpaired path), the int8 range as the clamp (saturating narrows). It runs on any arm64 (qemu cortex-a72
+/// and a76 in CI).</summary>
 public unsafe class GemmInt8MlalTests
 {
     [Theory]
@@ -22,6 +23,9 @@ public unsafe class GemmInt8MlalTests
     [InlineData(6, 64, 33, false, 127)]
     [InlineData(17, 76, 20, false, 90)]
     [InlineData(4, 144, 24, true, 100)]
+    [InlineData(5, 27, 9, false, 100)]     // K 27 (the RGB stem's 3×3×3 taps): kp 28, A's pad byte in the last block of 12
+    [InlineData(3, 3, 5, false, 127)]      // K 3: one block of 4 with a pad byte
+    [InlineData(6, 11, 17, true, 100)]     // K 11: a block of 8 and a padded block of 4
     public void Equals_exact_sum_then_QuantMath(int M, int K, int N, bool minWeight, int hi)
     {
         if (!System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported) Assert.Skip("the A72 GEMM is arm64 NEON");

@@ -176,8 +176,8 @@ internal static unsafe partial class GemmInt8
 
     /// <summary>The packed panels (<see cref="Pack"/>, not shifted) as int16 pairs, panel by panel and k quad by k quad:
     /// (k0, k2) of columns 0..15, then (k1, k3), 64 bytes each: what <see cref="SplitPairs"/> computes from the same
-    /// 64 packed bytes, done once (a layer's weights) instead of in every 12-row tile (6 of the 102 instructions of a
-    /// 12×32 tile's k quad). The same integers: bit-identical sums.</summary>
+    /// 64 packed bytes, done once (a layer's weights) instead of in every 12-row tile (6 shifts of the ~128 instructions of
+    /// a 12×32 tile's k quad: 24 broadcasts, 48 VPMADDWD, 48 VPADDD, 2 loads). The same integers: bit-identical sums.</summary>
     public static void SplitPanels(sbyte* packed, int K, int N, short* dst)
     {
         long quads = PackedBytes(K, N) / (4 * NR);
@@ -220,7 +220,8 @@ internal static unsafe partial class GemmInt8
     /// <summary>Two whole panels in R×32 tiles (R = 12: 24 accumulators, the split weights of both panels, the
     /// broadcast and a product in 30 of the 32 zmm registers; EVEX VPMADDWD reaches zmm16-31). One column per int32
     /// lane (<see cref="SplitPairs"/>): the accumulators start at the bias and end as the columns' sums, which the
-    /// requantization reads as they are. Per k quad, 6 shifts and 2R broadcasts feed 4R VPMADDWD (the 6×32 tiles of
+    /// requantization reads as they are. Per k quad, 2R broadcasts and the panels' int16 pairs (<see cref="SplitWeights"/>:
+    /// 4 loads of the pairs split at load; <see cref="PackedWeights"/>: 2 loads and 6 shifts) feed 4R VPMADDWD (the 6×32 tiles of
     /// two-lane columns: 4 VPMOVSXBW and 6 broadcasts for 24, then 3 gathering instructions per 16 outputs).
     /// Exact int32 sums: the same bits in any order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -304,7 +305,7 @@ internal static unsafe partial class GemmInt8
         if (rows > six) Panel16Avx512<Rows1, S>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, w, clamp);
     }
 
-    /// <summary>One panel in R×16 tiles, one column per lane as <see cref="Panel32Avx512{R}"/>.</summary>
+    /// <summary>One panel in R×16 tiles, one column per lane as <see cref="Panel32Avx512{R, S}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Panel16Avx512<R, S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp) where R : struct, ITileRows where S : struct, IPanelWeights
     {
