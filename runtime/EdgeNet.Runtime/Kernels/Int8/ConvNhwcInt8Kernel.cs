@@ -134,7 +134,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
             weights = new NativeBuffer(GemmInt8.PackedBytes(g.C, g.OC));
             fixed (sbyte* pw = w) GemmInt8.Pack(pw, 1, g.C, g.C, g.OC, (sbyte*)weights.Pointer, shift: false);   // B[k, j] = W[j, k]
             floatBias = NativeBuffer.Of(new float[1]);
-            if (Fused && isa == GemmInt8.Isa.Avx512)   // split once here, not in every 12-row tile (twice the packed bytes)
+            if (Fused && isa == GemmInt8.Isa.Avx512 && GemmInt8.ReadsSplitWeights(g.C, g.OC))   // split once here, not in every 12-row tile (twice the packed bytes)
             {
                 splitWeights = new NativeBuffer(GemmInt8.SplitShorts(g.C, g.OC) * sizeof(short));
                 GemmInt8.SplitPanels((sbyte*)weights.Pointer, g.C, g.OC, (short*)splitWeights.Pointer);

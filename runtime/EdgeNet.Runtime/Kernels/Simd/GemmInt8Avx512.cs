@@ -56,6 +56,13 @@ internal static unsafe partial class GemmInt8
     /// sums are not stored), so its rows are addressed from three pointers without a check per row.</summary>
     const int TileSlack = 5;
 
+    /// <summary>Whether a block of rows of A's int16 copy fits <see cref="WideShorts"/> (else the unfused path).</summary>
+    static bool WideFits(int kp) => kp * (1 + TileSlack) <= WideShorts;
+
+    /// <summary>Whether the fused panels of a K×N GEMM read <see cref="SplitPanels"/>' copy: A's int16 copy fits and some
+    /// panel is wider than 8 columns (Panel8 and the unfused path read the packed bytes).</summary>
+    public static bool ReadsSplitWeights(int K, int N) => WideFits(KPad(K)) && N > 8;
+
     /// <summary>With the requantization fused (activations in A, the channels are the columns), as the VNNI panels.
     /// A is sign-extended to int16 once per block of rows (every panel then reads it: a broadcast from memory
     /// instead of a broadcast and a VPMOVSXBW per row, k quad and panel pair, a third of the ALU work of a tile).</summary>
@@ -64,7 +71,7 @@ internal static unsafe partial class GemmInt8
     {
         if (e.ColBias == null) throw new ArgumentException("activations in A need per-column bias");
         int kp = KPad(K);
-        if (kp * (1 + TileSlack) > WideShorts) { RunAvx512Unfused(A, lda, packedB, M, N, kp, ref e); return; }
+        if (!WideFits(kp)) { RunAvx512Unfused(A, lda, packedB, M, N, kp, ref e); return; }
         int block = Math.Min(M, WideShorts / kp - TileSlack);
         // Whole 12-row tiles (and 8-row ones) but in the last block. All rows in one block are that last block: a 7×7
         // map's 49 rows were cut to 48 + 1, and the one row streamed every panel's weights again.
