@@ -11,7 +11,9 @@ namespace EdgeNet.Tests;
 /// NCHW reference and are bit-identical to the copying plan. Every failed condition falls back to the copy of that
 /// input: a conv read by another node too, a graph output, a conv with an epilogue pass (SiLU) on fewer than 64
 /// channels or not whole chunks of 16, an input given twice.
-/// A Concat of contiguous blocks (nothing but 1s before its axis) takes any producer's output, through Reshapes.
+/// A Concat of contiguous blocks (nothing but 1s before its axis) takes any producer's output, through Reshapes
+/// (multi-output and type-changing producers among them). Along any axis, rows: a Split's output and a same-shape
+/// binary op write their rows at their places (YOLOv5's C3 and head, YOLOv8's C2f), at batch 2 and 1 in one plan.
 /// </summary>
 public class ConcatInPlaceTests
 {
@@ -98,7 +100,8 @@ public class ConcatInPlaceTests
 
     /// <summary>A detector head's shape: two convs' maps (channels-last, so a Transpose back, then a Reshape) concatenated
     /// along axis 1 of [1, rows, k]: contiguous blocks at batch 1, so each Transpose writes straight into the Concat;
-    /// with a batch dimension planned for 2, blocks would move with the batch: copied.</summary>
+    /// with a batch dimension planned for 2, blocks would move with the batch: rows, which only some producers write
+    /// (a Transpose does not): copied.</summary>
     [Theory]
     [InlineData(1, true)]
     [InlineData(2, false)]
@@ -116,8 +119,8 @@ public class ConcatInPlaceTests
         }
         var m = Head(false);
         var copy = Head(true);   // the first block also a graph output: copied
-        using (var s = new Session(m, maxBatch)) Assert.Equal(inPlace ? [true, true] : [], Flags(s));
-        using (var s = new Session(copy, maxBatch)) Assert.Equal(inPlace ? [false, true] : [], Flags(s));
+        using (var s = new Session(m, maxBatch)) Assert.Equal(inPlace ? [true, true] : [false, false], Flags(s));   // 2: rows, which a Transpose does not write
+        using (var s = new Session(copy, maxBatch)) Assert.Equal(inPlace ? [false, true] : [false, false], Flags(s));
         foreach (int batch in maxBatch == 1 ? new[] { 1 } : new[] { 2, 1 })
         {
             var xs = TestData.Uniform((int)m.Input().Elements(batch), 9 + batch);
@@ -164,7 +167,22 @@ public class ConcatInPlaceTests
         "relu", "sigmoid", "gelu", "hardswish", "add-broadcast", "mul-scalar", "add-two", "conv3x3", "conv1x1",
         "conv-stride2", "depthwise", "convtranspose", "maxpool", "averagepool", "globalaveragepool", "transpose",
         "softmax", "layernorm", "matmul", "resize", "pad", "slice", "tile", "reducemean", "channelaffine-bn",
+        "split", "dequantize", "gather",
     ];
+
+    static int SplitFirst(GraphBuilder g, int x)
+    {
+        int first = g.Add(OpType.Split, [x], new Attributes().Set("axis", 3L).Set("split", new long[] { 4, 5 }), outputs: 2);
+        g.Add(OpType.Relu, [first + 1]);   // the second output's reader (the builder numbers a node's outputs in a row)
+        return first;
+    }
+
+    static int Quantized(GraphBuilder g, int x)
+    {
+        int q = g.Model.AddTensor(new TensorDesc($"q{g.Model.Tensors.Count}", DataType.Int8, g.Model.Tensors[x].Shape) { Quant = new QuantParams([0.02f], [3], 0) });
+        g.Model.Nodes.Add(new Node(OpType.Quantize, $"quantize{g.Model.Nodes.Count}", [x], [q]));
+        return q;
+    }
 
     [Theory]
     [MemberData(nameof(Producers))]
@@ -203,6 +221,11 @@ public class ConcatInPlaceTests
             "tile" => g.Add(OpType.Tile, [x], new Attributes().Set("repeats", new long[] { 1, 1, 1, 3 })),
             "reducemean" => g.Add(OpType.ReduceMean, [x], new Attributes().Set("axes", new long[] { 2 }).Set("keepdims", 1L)),
             "channelaffine-bn" => g.Add(OpType.ChannelAffine, [x, g.Constant("s", R(C, 6), C), g.Constant("b", R(C, 7), C)]),
+            // A multi-output producer: the block is its first output; the second goes on to another node.
+            "split" => SplitFirst(g, x),
+            // Type-changing: int8 in, fp32 out (the block is the Dequantize's output).
+            "dequantize" => g.Add(OpType.Dequantize, [Quantized(g, x)]),
+            "gather" => g.Add(OpType.Gather, [x], new Attributes().Set("axis", 3L).Set("indices", new long[] { 8, 0, 3, 3, 1 })),
             _ => throw new ArgumentException(producer),
         };
         Model Build(bool copy)
@@ -228,5 +251,117 @@ public class ConcatInPlaceTests
         }
         foreach (var o in new KernelOptions?[] { null, KernelOptions.Default with { Threads = 2 } })
             Assert.Equal(Out(Build(true), o), Out(m, o));
+    }
+
+    /// <summary>Runs <paramref name="m"/> and <paramref name="copy"/> (the same graph with the in-place inputs copied)
+    /// planned for batches up to 2, at batch 2 and 1, on 1 and 2 threads: the same bits; and close to the NCHW reference.</summary>
+    static void SameBitsAsTheCopy(Model m, Model copy, float atol, string what)
+    {
+        foreach (int batch in new[] { 2, 1 })
+        {
+            var x = TestData.Uniform((int)m.Input().Elements(batch), 31 + batch);
+            var got = Run(m, null, x, batch);
+            Assert.Equal(Run(copy, null, x, batch), got);
+            Assert.Equal(Run(copy, KernelOptions.Default with { Threads = 2 }, x, batch), Run(m, KernelOptions.Default with { Threads = 2 }, x, batch));
+            Golden.Close(Run(m, KernelOptions.Default with { Reference = true }, x, batch), got, atol, 1e-4f, what);
+        }
+    }
+
+    /// <summary>YOLOv5's C3 block: cv1, a bottleneck (1×1, 3×3) whose output a residual Add joins to cv1's, cv2 beside
+    /// it, Concat, cv3. The Add (same shapes) writes its pixels' channels into the Concat's wider pixels; cv2's SiLU on
+    /// <paramref name="h"/> channels takes the conv's own rule (in place from 64 channels). <paramref name="copy"/>:
+    /// the Add also a graph output.</summary>
+    static Model C3(int c, int h, int size, bool copy)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, c, size, size + 1);
+        int cv1 = Conv(g, x, c, h, 1, 1, "swish");
+        int b = Conv(g, Conv(g, cv1, h, h, 1, 3, "swish"), h, h, 3, 5, "swish");
+        int add = g.Add(OpType.Add, [cv1, b]);
+        int cv2 = Conv(g, x, c, h, 1, 7, "swish");
+        int y = g.Add(OpType.Concat, [add, cv2], new Attributes().Set("axis", 1L));
+        int cv3 = Conv(g, y, 2 * h, 6, 1, 9, "none");
+        return copy ? g.Build(cv3, add) : g.Build(cv3);
+    }
+
+    [Theory]
+    [InlineData(8, 16, 11)]   // YOLOv5n's first C3: 16 + 16 channels
+    [InlineData(5, 9, 7)]     // odd channel counts: rows of 9 floats 18 apart (a vector's tail per row)
+    [InlineData(8, 64, 6)]    // 64 + 64: cv2's SiLU on 64 channels writes in place too
+    [InlineData(4, 6, 5)]     // rows of 6 floats: the Add stays packed (narrower than 8)
+    public void C3_residual_add_writes_rows_in_place(int c, int h, int size)
+    {
+        var m = C3(c, h, size, false);
+        var copy = C3(c, h, size, true);
+        bool cv2 = h >= 64 && h % 16 == 0;
+        using (var s = new Session(m, 2)) Assert.Equal([h >= 8, cv2], Flags(s));
+        using (var s = new Session(copy, 2)) Assert.Equal([false, cv2], Flags(s));
+        SameBitsAsTheCopy(m, copy, 1e-4f, "c3");
+    }
+
+    /// <summary>YOLOv8's C2f block: cv1 split in two halves, the second through a bottleneck with a residual Add,
+    /// Concat of both halves and the Add. The first half (read by the Concat alone) is the Split's output written at
+    /// its place in the Concat's pixels; the second, read by the bottleneck and the Add too, is copied; the Add writes
+    /// its rows in place.</summary>
+    static Model C2f(int c, int h, int size, bool copy)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, c, size + 2, size);
+        int cv1 = Conv(g, x, c, 2 * h, 1, 1, "swish");
+        int s0 = g.Add(OpType.Split, [cv1], new Attributes().Set("axis", 1L).Set("split", new long[] { h, h }), outputs: 2), s1 = s0 + 1;
+        int add = g.Add(OpType.Add, [s1, Conv(g, Conv(g, s1, h, h, 3, 3, "swish"), h, h, 3, 5, "swish")]);
+        int y = g.Add(OpType.Concat, [s0, s1, add], new Attributes().Set("axis", 1L));
+        int cv2 = Conv(g, y, 3 * h, 5, 1, 7, "none");
+        return copy ? g.Build(cv2, s0, add) : g.Build(cv2);
+    }
+
+    [Theory]
+    [InlineData(8, 16, 9)]
+    [InlineData(3, 9, 6)]   // odd: blocks of 9 floats, rows 27 apart
+    public void C2f_split_and_add_write_rows_in_place(int c, int h, int size)
+    {
+        var m = C2f(c, h, size, false);
+        var copy = C2f(c, h, size, true);
+        using (var s = new Session(m, 2)) Assert.Equal([true, false, true], Flags(s));
+        using (var s = new Session(copy, 2)) Assert.Equal([false, false, false], Flags(s));
+        SameBitsAsTheCopy(m, copy, 1e-4f, "c2f");
+    }
+
+    /// <summary>A detector head's rows, not channels-last: sigmoid of [N, 3, H, W, k], Split along the last axis into
+    /// 2, 8 and k−10, the first scaled by a constant (broadcast: copied), the second squared (same shapes: rows in
+    /// place), the third straight from the Split (its blocks are the Concat's rows). And a Split along a middle axis
+    /// (the head's [N, 60, k] into 3 and 57 rows), its second part between a Relu's (a producer without rows: copied)
+    /// and an Add's, Concat along that axis: blocks of 57·k floats 63·k apart. Batch 2 and 1 in one plan: the rows do not move with the batch.</summary>
+    static Model Head(int k, bool copy)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 3, 5, 4, k);
+        int sg = g.Add(OpType.Sigmoid, [x]);
+        int p0 = g.Add(OpType.Split, [sg], new Attributes().Set("axis", 4L).Set("split", new long[] { 2, 8, k - 10 }), outputs: 3);
+        int xy = g.Add(OpType.Mul, [p0, g.Constant("two", [2f], 1)]);
+        int wh = g.Add(OpType.Mul, [p0 + 1, p0 + 1]);
+        int y = g.Add(OpType.Concat, [xy, wh, p0 + 2], new Attributes().Set("axis", 4L));
+        int r = g.Reshape(y, [-1, 3 * 5 * 4, k]);
+        int q = g.Add(OpType.Split, [r], new Attributes().Set("axis", 1L).Set("split", new long[] { 3, 57 }), outputs: 2);
+        int sum = g.Add(OpType.Add, [g.Add(OpType.Abs, [q]), g.Add(OpType.Neg, [q])]);
+        int z = g.Add(OpType.Concat, [g.Add(OpType.Relu, [q]), q + 1, sum], new Attributes().Set("axis", 1L));
+        return copy ? g.Build(z, wh, p0 + 2, q + 1, sum) : g.Build(z);
+    }
+
+    [Theory]
+    [InlineData(85)]
+    [InlineData(13)]
+    public void Split_and_binary_rows_in_place_along_any_axis_at_any_batch(int k)
+    {
+        var m = Head(k, false);
+        var copy = Head(k, true);
+        using (var s = new Session(m, 2))
+        {
+            var flags = s.Kernels.OfType<ConcatKernel>().Select(c => c.InPlace ?? []).ToArray();
+            Assert.Equal([false, true, true], flags[0]);
+            Assert.Equal([false, true, true], flags[1]);
+        }
+        using (var s = new Session(copy, 2)) Assert.All(s.Kernels.OfType<ConcatKernel>(), c => Assert.Equal([false, false, false], c.InPlace ?? []));
+        SameBitsAsTheCopy(m, copy, 1e-5f, "head");
     }
 }

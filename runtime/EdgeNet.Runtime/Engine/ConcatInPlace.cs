@@ -11,6 +11,10 @@ namespace EdgeNet.Engine;
 /// - Strided, channels-last along the last axis (SqueezeNet's fire modules, Inception-style branches): a conv whose
 ///   kernel can store its pixels further apart (<see cref="ConvNhwcKernel.OutputStride"/>) writes its OC channels
 ///   into the Concat's wider pixels.
+/// - Rows, along any axis with fixed dimensions from it on: a producer that can write its output as rows further apart
+///   (<see cref="IWritesRows"/>: a Split's output, whose blocks are the Concat's rows, as YOLOv5's head Split → Concat
+///   and YOLOv8's C2f; a same-shape Add/Sub/Mul/Div, as a C3 block's residual Add) writes each row at its place. The
+///   rows' pitch does not move with the batch, so this holds at any batch.
 /// Either way the input must be read by the Concat alone (through its Reshapes), not be a graph input or output, and
 /// not be given twice; the memory planner then places it inside the Concat's output (<see cref="MemoryPlanner.Alias"/>),
 /// whose lifetime starts at the first such producer. Same bits: the producers compute the same values, only their
@@ -45,13 +49,20 @@ internal static class ConcatInPlace
             // Blocks at fixed offsets: only where no dimension moves with the batch (or the batch is always 1).
             if (outer == 1 && Shape.HasBatch(y) && maxBatch > 1) outer = 0;
             bool strided = concat.Axis == y.Length - 1 && y.Length >= 2;
-            if (outer != 1 && !strided) continue;
+            // Rows: the output's dimensions from the axis on are fixed, so an input's row (its part of one outer index)
+            // and the output's row (its pitch) are the same at every batch.
+            long inner = 1;
+            bool rows = true;
+            for (int d = concat.Axis; d < y.Length; d++) rows &= y[d] > 0;
+            for (int d = concat.Axis + 1; d < y.Length && rows; d++) inner *= y[d];
+            long pitch = rows ? y[concat.Axis] * inner : 0;
+            if (outer != 1 && !strided && !rows) continue;
             var inPlace = new bool[inputs.Length];
             long offset = 0;   // elements before input j in one outer row of the output
             for (int j = 0; j < inputs.Length; j++)
             {
                 int t = inputs[j];
-                long width = outer == 1 ? m.Tensors[t].Elements(maxBatch) : m.Tensors[t].Shape[concat.Axis];
+                long width = outer == 1 ? m.Tensors[t].Elements(maxBatch) : (long)m.Tensors[t].Shape[concat.Axis] * inner;
                 if (Alone(t) && Array.IndexOf(inputs, t) == j && Array.LastIndexOf(inputs, t) == j)
                 {
                     if (outer == 1)
@@ -62,9 +73,14 @@ internal static class ConcatInPlace
                         aliases.Add(new(w, concat.Node.Outputs[0], offset * sizeof(float)));
                         inPlace[j] = true;
                     }
-                    else if (kernels[producer[t]] is ConvNhwcKernel { WritesStrided: true } c && c.Node.Outputs[0] == t)
+                    else if (strided && kernels[producer[t]] is ConvNhwcKernel { WritesStrided: true } c && c.Node.Outputs[0] == t)
                     {
                         c.OutputStride = y[^1];
+                        aliases.Add(new(t, concat.Node.Outputs[0], offset * sizeof(float)));
+                        inPlace[j] = true;
+                    }
+                    else if (rows && kernels[producer[t]] is IWritesRows rw && rw.TryWriteRows(m, t, width, pitch))
+                    {
                         aliases.Add(new(t, concat.Node.Outputs[0], offset * sizeof(float)));
                         inPlace[j] = true;
                     }
@@ -75,4 +91,13 @@ internal static class ConcatInPlace
         }
         return aliases;
     }
+}
+
+/// <summary>A kernel that can write an output as rows further apart than their width (inside a Concat's wider rows,
+/// <see cref="ConcatInPlace"/>), with the bits it writes packed.</summary>
+internal interface IWritesRows
+{
+    /// <summary>If output tensor <paramref name="output"/> can be written as rows of <paramref name="width"/> elements
+    /// (in its packed order) <paramref name="stride"/> elements apart, at every batch: from now on it is, and true.</summary>
+    bool TryWriteRows(Model m, int output, long width, long stride);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using EdgeNet.Engine;
 using EdgeNet.Format;
 
@@ -6,12 +7,14 @@ namespace EdgeNet.Kernels;
 /// <summary>
 /// Split along one axis into consecutive parts: input [..., L, ...] → output k [..., split[k], ...], Σ split = L
 /// (attribute "split", one length per output; the converter resolves ONNX's split input, attribute and num_outputs).
-/// Copies bytes, so it serves every element type. An unnamed output (-1) is skipped.
+/// Copies bytes, so it serves every element type. An unnamed output (-1) is skipped. An output may lie inside a Concat's
+/// wider rows (<see cref="ConcatInPlace"/>, <see cref="IWritesRows"/>): its blocks then land a Concat row apart.
 /// </summary>
-internal sealed class SplitKernel : Kernel
+internal sealed class SplitKernel : Kernel, IWritesRows
 {
     readonly int x, axis, elementSize;
     readonly int[] outputs, sizes;
+    readonly long[] pitch;   // per output: elements from one of its blocks to the next (0: packed, the block itself)
 
     public SplitKernel(Model m, Node node) : base(node)
     {
@@ -31,6 +34,21 @@ internal sealed class SplitKernel : Kernel
             shape[axis] = sizes[k];
             ExpectOutput(m, outputs[k], shape, xt.Type);
         }
+        pitch = new long[outputs.Length];
+    }
+
+    /// <summary>Output <paramref name="output"/>'s blocks (one per index before the axis) are <paramref name="width"/>
+    /// elements: they can land <paramref name="stride"/> apart (a float output, fixed dimensions from the axis on).</summary>
+    public bool TryWriteRows(Model m, int output, long width, long stride)
+    {
+        int k = Array.IndexOf(outputs, output);
+        var shape = m.Tensors[output].Shape;
+        if (k < 0 || Array.LastIndexOf(outputs, output) != k || m.Tensors[output].Type != DataType.Float32 || stride < width) return false;
+        long block = 1;
+        for (int d = axis; d < shape.Length; d++) { if (shape[d] <= 0) return false; block *= shape[d]; }
+        if (block != width) return false;
+        pitch[k] = stride;
+        return true;
     }
 
     public override unsafe void Run(Frame f)
@@ -40,13 +58,35 @@ internal sealed class SplitKernel : Kernel
         for (int d = 0; d < axis; d++) outer *= s[d];
         for (int d = axis + 1; d < s.Length; d++) inner *= s[d];
         byte* src = (byte*)f.Address[x];
+        // Outer index by outer index, each output's block in turn (the input read once, front to back). Short blocks
+        // (YOLOv5's head: rows of 85 into 2, 2 and 81; a C2f's pixels of 32 channels into 16 and 16) by vector loads and
+        // stores in the loop: Buffer.MemoryCopy is a call per block, most of the node's time at such sizes.
         for (long o = 0; o < outer; o++)
             for (int k = 0; k < outputs.Length; k++)
             {
                 long block = sizes[k] * inner;
-                if (outputs[k] >= 0) Buffer.MemoryCopy(src, (byte*)f.Address[outputs[k]] + o * block, block, block);
+                if (outputs[k] >= 0)
+                {
+                    byte* dst = (byte*)f.Address[outputs[k]] + o * (pitch[k] == 0 ? block : pitch[k] * elementSize);
+                    if (block <= SmallBlock) CopySmall(src, dst, block);
+                    else Buffer.MemoryCopy(src, dst, block, block);
+                }
                 src += block;
             }
+    }
+
+    /// <summary>Blocks up to this many bytes are copied by <see cref="CopySmall"/>.</summary>
+    const int SmallBlock = 512;
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    static unsafe void CopySmall(byte* s, byte* d, long n)
+    {
+        long i = 0;
+        if (Vector512.IsHardwareAccelerated) for (; i <= n - 64; i += 64) Vector512.Load(s + i).Store(d + i);
+        if (Vector256.IsHardwareAccelerated) for (; i <= n - 32; i += 32) Vector256.Load(s + i).Store(d + i);
+        if (Vector128.IsHardwareAccelerated) for (; i <= n - 16; i += 16) Vector128.Load(s + i).Store(d + i);
+        for (; i <= n - 4; i += 4) *(uint*)(d + i) = *(uint*)(s + i);
+        for (; i < n; i++) d[i] = s[i];
     }
 
     /// <summary>dx: each output's gradient added back into its part of the input (outputs without one skipped).</summary>
