@@ -25,6 +25,12 @@ public unsafe class DepthwiseInt8Tests
     [InlineData(10, 15, 1, 1, 1, -128, 127)]  // stride 1: rows paired where every tap row is inside (the first and the last alone), 4-, 2- and 1-pixel bodies
     [InlineData(9, 9, 1, 0, 0, -100, 90)]     // stride 1 without padding: every row pair inside, an odd count of rows
     [InlineData(9, 25, 2, 1, 1, -100, 90)]    // stride 2: the 4-, 2- and 1-pixel bodies (11 interior pixels)
+    [InlineData(7, 27, 1, 1, 1, -100, 90)]    // 27 and 28 columns: the 512-bit pairing threshold, odd and even rows
+    [InlineData(8, 28, 1, 1, 1, -128, 127)]
+    [InlineData(6, 56, 1, 0, 0, -100, 90)]    // 54 and 56 columns: the 256-bit one
+    [InlineData(5, 56, 1, 1, 1, -100, 90)]
+    [InlineData(7, 28, 2, 1, 1, -128, 127)]   // stride 2, 14 and 13 output columns (even and odd widths): 4-pixel blocks and their tails
+    [InlineData(8, 27, 2, 0, 1, -100, 90)]
     public void Blocks_equal_the_integer_reference(int H, int W, int stride, int padBegin, int padEnd, int lo, int hi)
     {
         const int C = 24, zp = -3, zx = 5;
@@ -52,24 +58,42 @@ public unsafe class DepthwiseInt8Tests
                     want[(oh * OW + ow) * C + c] = QuantMath.Requantize(acc, m[c], zp, lo, hi);
                 }
         foreach (int width in Widths())
+            foreach (var body in Enum.GetValues<DepthwiseInt8Nhwc.Body>())
             foreach (bool clamp in saturation ? new[] { true, false } : [true])
             {
                 var got = new sbyte[want.Length];
                 fixed (sbyte* px = x, py = got) fixed (float* pw = w, pb = b, pm = m)
                     for (int c0 = 0; c0 + width <= C; c0 += width)
-                        if (width == 16) DepthwiseInt8Nhwc.Block3x3V512(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, 0, OH, clamp);
-                        else DepthwiseInt8Nhwc.Block3x3V256(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, 0, OH, clamp);
+                        if (width == 16) DepthwiseInt8Nhwc.Block3x3V512(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, 0, OH, clamp, body);
+                        else DepthwiseInt8Nhwc.Block3x3V256(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, 0, OH, clamp, body);
                 for (int i = 0; i < want.Length; i++)
-                    if (width == 8 || i % C < 16) Assert.True(want[i] == got[i], $"width {width} clamp {clamp} at {i}: {got[i]} != {want[i]}");
+                    if (width == 8 || i % C < 16) Assert.True(want[i] == got[i], $"width {width} {body} clamp {clamp} at {i}: {got[i]} != {want[i]}");
                 // In bands of 3 output rows (the parts of a parallel run): stride 1 pairs rows only inside a band.
                 var banded = new sbyte[want.Length];
                 fixed (sbyte* px = x, py = banded) fixed (float* pw = w, pb = b, pm = m)
                     for (int c0 = 0; c0 + width <= C; c0 += width)
                         for (int oh0 = 0; oh0 < OH; oh0 += 3)
-                            if (width == 16) DepthwiseInt8Nhwc.Block3x3V512(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, oh0, Math.Min(OH, oh0 + 3), clamp);
-                            else DepthwiseInt8Nhwc.Block3x3V256(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, oh0, Math.Min(OH, oh0 + 3), clamp);
+                            if (width == 16) DepthwiseInt8Nhwc.Block3x3V512(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, oh0, Math.Min(OH, oh0 + 3), clamp, body);
+                            else DepthwiseInt8Nhwc.Block3x3V256(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, oh0, Math.Min(OH, oh0 + 3), clamp, body);
                 Assert.Equal(got, banded);
             }
+    }
+
+    /// <summary>Each x64 conv picks its loop body once: rows paired from 28 output columns at 512 bits and 56 at 256,
+    /// stride 2 always in 4-pixel blocks (every body gives the same bytes: the test above).</summary>
+    [Theory]
+    [InlineData(1, 27, 27, "Lean", "Lean")]
+    [InlineData(1, 28, 28, "RowPairs", "Lean")]
+    [InlineData(1, 55, 55, "RowPairs", "Lean")]
+    [InlineData(1, 56, 56, "RowPairs", "RowPairs")]
+    [InlineData(1, 7, 7, "Lean", "Lean")]
+    [InlineData(2, 14, 7, "Quads2", "Quads2")]
+    [InlineData(2, 112, 56, "Quads2", "Quads2")]
+    public void Body_is_chosen_by_stride_and_output_width(int stride, int W, int OW, string wide, string narrow)
+    {
+        var g = new ConvGeometry(32, W, W, 32, OW, OW, 3, 3, stride, stride, 1, 1, 1, 1, 32);
+        Assert.Equal(wide, DepthwiseInt8Nhwc.Choose(g, wide: true).ToString());
+        Assert.Equal(narrow, DepthwiseInt8Nhwc.Choose(g, wide: false).ToString());
     }
 
     /// <summary>The arm64 folded block (<see cref="DepthwiseInt8NhwcNeon.Block3x3Folded"/>: clamp on the bytes, or the

@@ -361,6 +361,8 @@ public class Int8KernelTwinTests
     [InlineData(16, 48, 2, 11, false, false, 3, false)]
     [InlineData(8, 96, 2, 105, false)]        // a depthwise map past 1 MiB (96×105×106): x64 runs it in bands of output rows
     [InlineData(8, 96, 1, 105, false)]
+    [InlineData(8, 96, 2, 104, false)]        // just under 1 MiB (96×104×105): one pass a channel block over all rows
+    [InlineData(8, 96, 1, 104, false)]
     public void MobileNet_block_channels_last(int c, int e, int stride, int size, bool floatOut, bool stem = false, int planes = 3, bool dwRelu6 = true)
     {
         var g = new GraphBuilder();

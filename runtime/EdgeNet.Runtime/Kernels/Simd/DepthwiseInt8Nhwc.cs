@@ -22,19 +22,67 @@ internal static unsafe class DepthwiseInt8Nhwc
     /// <summary>The 256-bit blocks run for <paramref name="isa"/>: any x64 SIMD one.</summary>
     public static bool Runs256(GemmInt8.Isa isa) => Supported256 && isa is GemmInt8.Isa.AvxVnni or GemmInt8.Isa.Avx512 or GemmInt8.Isa.Avx2;
 
+    /// <summary>The loop body of a block, chosen once per conv (<see cref="Choose"/>). Each is its own compiled copy of
+    /// Block3x3 (a type argument the JIT specializes), so the lean one keeps its registers: with the paired rows' loop
+    /// in the same method the 14×14 and 7×7 maps ran 5-11% slower even where no row was paired (a call from the row
+    /// loop instead: +20%).</summary>
+    public enum Body : byte
+    {
+        /// <summary>Stride 1 in 4-pixel blocks a row, any stride in 2- and 1-pixel blocks.</summary>
+        Lean,
+        /// <summary>Stride 1, two output rows per pass where both rows' taps are inside the map (<see cref="Row4x2{T, TV, TQ}"/>).</summary>
+        RowPairs,
+        /// <summary>Stride 2 in 4-pixel blocks (<see cref="Row4Stride2{T, TV, TQ}"/>).</summary>
+        Quads2,
+    }
+
+    /// <summary>Stride 1 pairs rows from this many output columns at 512 bits (MobileNetV2's 28×28×192 map: 21.9 ->
+    /// 21.3 µs; its 14×14 maps ran 1-2% slower paired).</summary>
+    public const int PairsMinColumns512 = 28;
+    /// <summary>The same at 256 bits: the paired loop keeps ~19 vectors live, past AVX2's 16 ymm registers, and gains
+    /// on the 112-column map alone (147.8 -> 139.8 µs; 56 columns within 1%, 28 columns 1% slower).</summary>
+    public const int PairsMinColumns256 = 56;
+
+    /// <summary>The body for <paramref name="g"/> at 512 bits (<paramref name="wide"/>) or 256: stride 1 pairs rows on
+    /// wide maps; stride 2 always runs 4-pixel blocks (MobileNetV2 at 512 bits: 112×112×96, in bands of rows, 64.6 ->
+    /// 59.2 µs; 28×28×192 7.3 -> 6.7; 14×14×576 6.0 either way. AVX2: 56×56×144 43.8 -> 40.4).</summary>
+    public static Body Choose(in ConvGeometry g, bool wide) =>
+        g.StrideW == 2 ? Body.Quads2
+        : g.StrideW == 1 && g.StrideH == 1 && g.OW >= (wide ? PairsMinColumns512 : PairsMinColumns256) ? Body.RowPairs
+        : Body.Lean;
+
     /// <summary>Channels c0..c0+15 (AVX-512) of output rows oh0..oh1.</summary>
-    public static void Block3x3V512(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1, bool clamp = true) =>
-        Block3x3<Int8Lanes512, Vector512<float>, Int8.Requantize.Bounds512>(x, w, b, mult, y, g, c0, zx, zp, lo, hi, oh0, oh1, clamp);
+    public static void Block3x3V512(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1, bool clamp = true, Body body = Body.Lean)
+    {
+        switch (body)
+        {
+            case Body.RowPairs: Block3x3<Int8Lanes512, Vector512<float>, Int8.Requantize.Bounds512, RowPairsBody>(x, w, b, mult, y, g, c0, zx, zp, lo, hi, oh0, oh1, clamp); break;
+            case Body.Quads2: Block3x3<Int8Lanes512, Vector512<float>, Int8.Requantize.Bounds512, Quads2Body>(x, w, b, mult, y, g, c0, zx, zp, lo, hi, oh0, oh1, clamp); break;
+            default: Block3x3<Int8Lanes512, Vector512<float>, Int8.Requantize.Bounds512, LeanBody>(x, w, b, mult, y, g, c0, zx, zp, lo, hi, oh0, oh1, clamp); break;
+        }
+    }
 
     /// <summary>Channels c0..c0+7 (AVX2; on AVX-512 the last eight of a channel count that is not a multiple of 16).</summary>
-    public static void Block3x3V256(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1, bool clamp = true) =>
-        Block3x3<Int8Lanes256, Vector256<float>, Int8.Requantize.Bounds256>(x, w, b, mult, y, g, c0, zx, zp, lo, hi, oh0, oh1, clamp);
+    public static void Block3x3V256(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1, bool clamp = true, Body body = Body.Lean)
+    {
+        switch (body)
+        {
+            case Body.RowPairs: Block3x3<Int8Lanes256, Vector256<float>, Int8.Requantize.Bounds256, RowPairsBody>(x, w, b, mult, y, g, c0, zx, zp, lo, hi, oh0, oh1, clamp); break;
+            case Body.Quads2: Block3x3<Int8Lanes256, Vector256<float>, Int8.Requantize.Bounds256, Quads2Body>(x, w, b, mult, y, g, c0, zx, zp, lo, hi, oh0, oh1, clamp); break;
+            default: Block3x3<Int8Lanes256, Vector256<float>, Int8.Requantize.Bounds256, LeanBody>(x, w, b, mult, y, g, c0, zx, zp, lo, hi, oh0, oh1, clamp); break;
+        }
+    }
+
+    interface IBody { static abstract bool Pairs { get; } static abstract bool Quads2 { get; } }
+    readonly struct LeanBody : IBody { public static bool Pairs => false; public static bool Quads2 => false; }
+    readonly struct RowPairsBody : IBody { public static bool Pairs => true; public static bool Quads2 => false; }
+    readonly struct Quads2Body : IBody { public static bool Pairs => false; public static bool Quads2 => true; }
 
     /// <summary>Channels c0..c0+T.Count−1 of output rows oh0..oh1: x [H, W, C] int8, w [9, C] integer weights as floats,
     /// b' [C], per-channel multipliers, y [OH, OW, C] int8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Block3x3<T, TV, TQ>(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1, bool clamp)
-        where T : struct, IInt8Lanes<TV, TQ> where TV : struct where TQ : struct
+    static void Block3x3<T, TV, TQ, TBody>(sbyte* x, float* w, float* b, float* mult, sbyte* y, in ConvGeometry g, int c0, float zx, float zp, float lo, float hi, int oh0, int oh1, bool clamp)
+        where T : struct, IInt8Lanes<TV, TQ> where TV : struct where TQ : struct where TBody : struct, IBody
     {
         int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
         var w0 = T.Load(w + 0 * C + c0); var w1 = T.Load(w + 1 * C + c0); var w2 = T.Load(w + 2 * C + c0);
@@ -43,10 +91,7 @@ internal static unsafe class DepthwiseInt8Nhwc
         var bias = b == null ? T.Splat(0) : T.Load(b + c0);
         var rq = T.Bounds((int)zp, (int)lo, (int)hi); var vzx = T.Splat(zx); var vm = T.Load(mult + c0);
         long rowStride = (long)W * C;
-        int pairedTo = -1;   // the row before computed this row's 4-pixel blocks up to this column
-        // Stride 2 in 4-pixel blocks where the map fits L2 (MobileNetV2's 56×56×144: 21 -> 18.5 µs); its 112×112×96
-        // map (1.2 MB) ran 66-74 -> 75-80 µs so, and keeps the 2-pixel body.
-        bool quads2 = sw == 2 && (long)H * W * C <= 1 << 20;
+        int pairedTo = -1;   // RowPairs: the row before computed this row's 4-pixel blocks up to this column
         for (int oh = oh0; oh < oh1; oh++)
         {
             int ih = oh * sh - pt;
@@ -61,10 +106,10 @@ internal static unsafe class DepthwiseInt8Nhwc
                 T.StoreQ(yr + (long)ow * C, Edge<T, TV, TQ>(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, vzx, w0, w1, w2, w3, w4, w5, w6, w7, w8), vm, rq, clamp);
             sbyte* row = x + (long)ih * rowStride + c0;
             int ow2 = owLo;
-            // Stride 1, four pixels at a time: each input column is widened once and feeds up to three outputs
-            // (6 loads per kernel row instead of 12). The sums are exact integers, so the order of the FMAs is free.
-            if (pairedTo >= 0) { ow2 = pairedTo; pairedTo = -1; }
-            else if (sw == 1 && sh == 1 && rowsInside && oh + 1 < oh1 && ih + 3 < H)
+            // Four pixels at a time: each input column is widened once and feeds up to three outputs. The sums are
+            // exact integers, so the order of the FMAs is free.
+            if (TBody.Pairs && pairedTo >= 0) { ow2 = pairedTo; pairedTo = -1; }
+            else if (TBody.Pairs && sw == 1 && sh == 1 && rowsInside && oh + 1 < oh1 && ih + 3 < H)
             {
                 // Two output rows at once: their four input rows are widened once (the middle two feed both rows),
                 // 24 conversions for 8 pixels instead of 36. The next row starts after these blocks.
@@ -83,27 +128,16 @@ internal static unsafe class DepthwiseInt8Nhwc
                 }
                 pairedTo = ow2;
             }
-            else if (quads2)
-                // Stride 2, four pixels at a time: 9 input columns a kernel row instead of 12 (pixel j reads columns
+            else if (TBody.Quads2 ? sw == 2 : sw == 1)
+                // Stride 1: 6 input columns a kernel row instead of 12; stride 2 (Quads2): 9 (pixel j reads columns
                 // 2j..2j+2; the even ones feed two pixels).
                 for (; ow2 + 4 <= owHi; ow2 += 4)
                 {
-                    sbyte* p = row + (long)(2 * ow2 - pl) * C;
+                    sbyte* p = row + (long)((TBody.Quads2 ? 2 * ow2 : ow2) - pl) * C;
                     TV a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-                    Row4Stride2<T, TV, TQ>(p, C, w0, w1, w2, ref a0, ref a1, ref a2, ref a3);
-                    Row4Stride2<T, TV, TQ>(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
-                    Row4Stride2<T, TV, TQ>(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
-                    sbyte* o = yr + (long)ow2 * C;
-                    T.StoreQ(o, a0, vm, rq, clamp); T.StoreQ(o + C, a1, vm, rq, clamp); T.StoreQ(o + 2 * C, a2, vm, rq, clamp); T.StoreQ(o + 3 * C, a3, vm, rq, clamp);
-                }
-            else if (sw == 1)
-                for (; ow2 + 4 <= owHi; ow2 += 4)
-                {
-                    sbyte* p = row + (long)(ow2 - pl) * C;
-                    TV a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-                    Row4<T, TV, TQ>(p, C, w0, w1, w2, ref a0, ref a1, ref a2, ref a3);
-                    Row4<T, TV, TQ>(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
-                    Row4<T, TV, TQ>(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
+                    Row4<T, TV, TQ, TBody>(p, C, w0, w1, w2, ref a0, ref a1, ref a2, ref a3);
+                    Row4<T, TV, TQ, TBody>(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
+                    Row4<T, TV, TQ, TBody>(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
                     sbyte* o = yr + (long)ow2 * C;
                     T.StoreQ(o, a0, vm, rq, clamp); T.StoreQ(o + C, a1, vm, rq, clamp); T.StoreQ(o + 2 * C, a2, vm, rq, clamp); T.StoreQ(o + 3 * C, a3, vm, rq, clamp);
                 }
@@ -161,6 +195,15 @@ internal static unsafe class DepthwiseInt8Nhwc
         var x4 = T.LoadInt8(p + 4 * C);
         a2 = T.Fma(x4, wc, a2); a3 = T.Fma(x4, wb, a3);
         a3 = T.Fma(T.LoadInt8(p + 5 * C), wc, a3);
+    }
+
+    /// <summary>One kernel row of four adjacent outputs: at stride 2 (<see cref="Quads2Body"/>) or 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row4<T, TV, TQ, TBody>(sbyte* p, int C, TV wa, TV wb, TV wc, ref TV a0, ref TV a1, ref TV a2, ref TV a3)
+        where T : struct, IInt8Lanes<TV, TQ> where TV : struct where TQ : struct where TBody : struct, IBody
+    {
+        if (TBody.Quads2) Row4Stride2<T, TV, TQ>(p, C, wa, wb, wc, ref a0, ref a1, ref a2, ref a3);
+        else Row4<T, TV, TQ>(p, C, wa, wb, wc, ref a0, ref a1, ref a2, ref a3);
     }
 
     /// <summary>One kernel row of four adjacent outputs at stride 2: input columns 0..8, weights wa, wb, wc.</summary>
