@@ -169,6 +169,22 @@ public class KernelTwinTests
             }
     }
 
+    /// <summary>Softmax over rows of 1-16 (the short-row paths: arm64 takes rows of 4-15 as vectors, the last one
+    /// overlapping the one before it), one row and 37 rows, against the reference.</summary>
+    [Fact]
+    public void Softmax_short_rows()
+    {
+        for (int len = 1; len <= 16; len++)
+            foreach (int rows in new[] { 1, 37 })
+            {
+                var g = new GraphBuilder();
+                int x = g.Input("x", -1, rows, len);
+                var m = g.Build(g.Add(OpType.Softmax, [x], new Attributes().Set("axis", -1L)));
+                Twins(m, 2);
+                Twins(m, 2, scale: 5f);
+            }
+    }
+
     /// <summary>MatMul of two inputs (attention's shapes, broadcast batches, 1-D operands): GEMM against the triple loop.</summary>
     [Theory]
     [InlineData(new[] { 2, 3, 5, 7 }, new[] { 2, 3, 7, 9 })]
@@ -176,6 +192,8 @@ public class KernelTwinTests
     [InlineData(new[] { 3, 1, 6, 8 }, new[] { 1, 4, 8, 67 })]
     [InlineData(new[] { 9 }, new[] { 2, 9, 3 })]
     [InlineData(new[] { 5, 9 }, new[] { 9 })]
+    [InlineData(new[] { 2, 14, 33 }, new[] { 33, 24 })]   // M 14: the 8- and 6-row tiles, whole panels
+    [InlineData(new[] { 3, 4, 9 }, new[] { 9, 17 })]      // M 4: the 4-row tile, a partial panel
     public void MatMul(int[] sa, int[] sb)
     {
         var g = new GraphBuilder();

@@ -546,14 +546,17 @@ internal static unsafe class Gemm
             if (w == 8) { cb0 = Vector128.Load(colBias); cb1 = Vector128.Load(colBias + 4); }
             else { for (int j = 0; j < 8; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector128.Load(t); cb1 = Vector128.Load(t + 4); }
         }
-        if (m == 8 && w == 8 && rowBias == null)   // the usual tile (pointwise convs, Winograd's GEMMs): no per-row checks
+        // The usual tile (pointwise convs, Winograd's GEMMs, a Dense's panels) with all of its rows: no per-row checks.
+        // A call's last 6 or 4 rows as well (M = 14, a transformer's sentence: the 6-row tile of every panel), whose
+        // per-row stores (row bias, clamp, width and m tests) were ~170 of its ~210 instructions besides the k loop.
+        if (m == R.Rows && w == 8 && rowBias == null)
         {
             long lc = ldc;
             // Without a clamp (lo = -inf, hi = +inf) Max and Min return their input, NaN included: skipping them changes no bit.
             if (float.IsNegativeInfinity(lo) && float.IsPositiveInfinity(hi))
-                StoreFull(c, lc, cb0, cb1, vlo, vhi, false, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+                StoreFull<R>(c, lc, cb0, cb1, vlo, vhi, false, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
             else
-                StoreFull(c, lc, cb0, cb1, vlo, vhi, true, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+                StoreFull<R>(c, lc, cb0, cb1, vlo, vhi, true, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
             return;
         }
         Store128(c, c00, c01, 0, rowBias, cb0, cb1, vlo, vhi, w, t);
@@ -569,22 +572,29 @@ internal static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector128<float> Load(float* row, nint byteOffset) => Vector128.Load((float*)((byte*)row + byteOffset));
 
-    /// <summary>All 8 rows × 8 columns of the tile, column bias added (v + 0 + cb, as <see cref="Store128"/> computes it without
+    /// <summary>All R.Rows rows × 8 columns of the tile, column bias added (v + 0 + cb, as <see cref="Store128"/> computes it without
     /// a row bias, equals v + cb), clamped when <paramref name="clamp"/> (a constant at each call site).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreFull(float* c, long ldc, Vector128<float> cb0, Vector128<float> cb1, Vector128<float> lo, Vector128<float> hi, bool clamp,
+    static void StoreFull<R>(float* c, long ldc, Vector128<float> cb0, Vector128<float> cb1, Vector128<float> lo, Vector128<float> hi, bool clamp,
                           Vector128<float> c00, Vector128<float> c01, Vector128<float> c10, Vector128<float> c11, Vector128<float> c20, Vector128<float> c21,
                           Vector128<float> c30, Vector128<float> c31, Vector128<float> c40, Vector128<float> c41, Vector128<float> c50, Vector128<float> c51,
                           Vector128<float> c60, Vector128<float> c61, Vector128<float> c70, Vector128<float> c71)
+        where R : struct, ITileRows
     {
         StoreRow(c, c00, c01, cb0, cb1, lo, hi, clamp); c += ldc;
         StoreRow(c, c10, c11, cb0, cb1, lo, hi, clamp); c += ldc;
         StoreRow(c, c20, c21, cb0, cb1, lo, hi, clamp); c += ldc;
-        StoreRow(c, c30, c31, cb0, cb1, lo, hi, clamp); c += ldc;
-        StoreRow(c, c40, c41, cb0, cb1, lo, hi, clamp); c += ldc;
-        StoreRow(c, c50, c51, cb0, cb1, lo, hi, clamp); c += ldc;
-        StoreRow(c, c60, c61, cb0, cb1, lo, hi, clamp); c += ldc;
-        StoreRow(c, c70, c71, cb0, cb1, lo, hi, clamp);
+        StoreRow(c, c30, c31, cb0, cb1, lo, hi, clamp);
+        if (R.Rows > 4)
+        {
+            c += ldc; StoreRow(c, c40, c41, cb0, cb1, lo, hi, clamp);
+            c += ldc; StoreRow(c, c50, c51, cb0, cb1, lo, hi, clamp);
+        }
+        if (R.Rows > 6)
+        {
+            c += ldc; StoreRow(c, c60, c61, cb0, cb1, lo, hi, clamp);
+            c += ldc; StoreRow(c, c70, c71, cb0, cb1, lo, hi, clamp);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
