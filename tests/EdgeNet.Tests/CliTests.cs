@@ -327,4 +327,13 @@ public class CliTests(ITestOutputHelper output)
         Assert.DoesNotContain("(converter )", text);
         Assert.DoesNotContain("()", text);
     }
+
+    /// <summary>The CLI runs without the background GC (its csproj says why: repeatable instruction counts of
+    /// `edgenet run`); the setting travels in the runtimeconfig the JIT build reads and NativeAOT compiles in.</summary>
+    [Fact]
+    public void Cli_runs_without_the_background_gc()
+    {
+        var config = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "edgenet.runtimeconfig.json"));
+        Assert.Matches("\"System.GC.Concurrent\":\\s*false", config);
+    }
 }
