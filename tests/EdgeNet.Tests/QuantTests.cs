@@ -673,6 +673,8 @@ public unsafe class RequantizeTwinTests
     [InlineData(29, 40, 29, 127)]   // AVX-512BW: 12×16 tiles and a 6×16 tail, the last panel 13 columns
     [InlineData(23, 8, 45, 100)]    // AVX-512BW: a 12×32 tile and one of 11 rows, then a 13-column panel
     [InlineData(27, 64, 48, 127)]   // AVX-512BW: 12-row tiles, then 3 rows in one-row tiles
+    [InlineData(49, 160, 96, 127)]  // AVX-512BW: 12-row tiles, then a 13×32 tile (a 7×7 map: 49 rows), three panel pairs
+    [InlineData(25, 36, 64, 100)]   // AVX-512BW: one 12×32 tile and one 13×32
     [InlineData(13, 100, 88, 100)]  // 3×32 tiles, then a whole panel and an 8-column one
     [InlineData(6, 33, 72, 127)]    // 3×32 tiles, then 8 columns; padded K
     [InlineData(11, 36, 53, 100)]   // AVX-512BW: partial 12×32 and 12×16 tiles, then a 5-column panel
