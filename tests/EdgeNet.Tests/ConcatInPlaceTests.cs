@@ -9,8 +9,8 @@ namespace EdgeNet.Tests;
 /// <see cref="ConcatInPlace"/>: a channels-last Concat whose inputs are convs (pointwise GEMM, Winograd F(2×2) and
 /// F(4×4), odd channel counts) that only it reads takes their stores in place and copies nothing; the outputs equal the
 /// NCHW reference and are bit-identical to the copying plan. Every failed condition falls back to the copy of that
-/// input: a conv read by another node too, a graph output, a conv with an epilogue pass (SiLU) on fewer than 64
-/// channels or not whole chunks of 16, an input given twice.
+/// input: a conv read by another node too, a graph output, a conv with an epilogue pass on fewer than 64 channels
+/// (but SiLU, whose rows are one loop) or not whole chunks of 16, an input given twice.
 /// A Concat of contiguous blocks (nothing but 1s before its axis) takes any producer's output, through Reshapes
 /// (multi-output and type-changing producers among them). Along any axis, rows: a Split's output and a same-shape
 /// binary op write their rows at their places (YOLOv5's C3 and head, YOLOv8's C2f), at batch 2 and 1 in one plan.
@@ -268,9 +268,9 @@ public class ConcatInPlaceTests
     }
 
     /// <summary>YOLOv5's C3 block: cv1, a bottleneck (1×1, 3×3) whose output a residual Add joins to cv1's, cv2 beside
-    /// it, Concat, cv3. The Add (same shapes) writes its pixels' channels into the Concat's wider pixels; cv2's SiLU on
-    /// <paramref name="h"/> channels takes the conv's own rule (in place from 64 channels). <paramref name="copy"/>:
-    /// the Add also a graph output.</summary>
+    /// it, Concat, cv3. The Add (same shapes) writes its pixels' channels into the Concat's wider pixels, and so does
+    /// cv2, whose SiLU runs over rows of whole chunks of 16 in one loop. <paramref name="copy"/>: the Add also a graph
+    /// output.</summary>
     static Model C3(int c, int h, int size, bool copy)
     {
         var g = new GraphBuilder();
@@ -289,11 +289,12 @@ public class ConcatInPlaceTests
     [InlineData(5, 9, 7)]     // odd channel counts: rows of 9 floats 18 apart (a vector's tail per row)
     [InlineData(8, 64, 6)]    // 64 + 64: cv2's SiLU on 64 channels writes in place too
     [InlineData(4, 6, 5)]     // rows of 6 floats: the Add stays packed (narrower than 8)
+    [InlineData(6, 32, 10)]   // YOLOv5n's second C3: 32 + 32
     public void C3_residual_add_writes_rows_in_place(int c, int h, int size)
     {
         var m = C3(c, h, size, false);
         var copy = C3(c, h, size, true);
-        bool cv2 = h >= 64 && h % 16 == 0;
+        bool cv2 = h % 16 == 0;   // SiLU on whole chunks: its rows are one loop
         using (var s = new Session(m, 2)) Assert.Equal([h >= 8, cv2], Flags(s));
         using (var s = new Session(copy, 2)) Assert.Equal([false, cv2], Flags(s));
         SameBitsAsTheCopy(m, copy, 1e-4f, "c3");
@@ -363,5 +364,29 @@ public class ConcatInPlaceTests
         }
         using (var s = new Session(copy, 2)) Assert.All(s.Kernels.OfType<ConcatKernel>(), c => Assert.Equal([false, false, false], c.InPlace ?? []));
         SameBitsAsTheCopy(m, copy, 1e-5f, "head");
+    }
+
+    /// <summary>An activation over runs apart (<see cref="UnaryOp.ApplyRows"/>: SiLU's own loop, α = 1 and not, the
+    /// others' call per run) gives each run the span form's bits, full vectors and tails (widths 9..37), and leaves the
+    /// floats between runs alone.</summary>
+    [Theory]
+    [InlineData("swish", 1f)]
+    [InlineData("swish", 1.7f)]
+    [InlineData("hardswish", 0f)]
+    [InlineData("gelu", 0f)]
+    public unsafe void Activation_rows_apart_equal_the_span_form(string name, float alpha)
+    {
+        var op = OpTable.FusableActivation(name)!;
+        var p = new UnaryParams(name == "swish" ? alpha : op.Attrs.Length > 0 ? op.Attrs[0].Default : 0);
+        foreach (int width in new[] { 16, 32, 9, 23, 37 })
+        {
+            const int Rows = 7;
+            int stride = width + 5;
+            var data = TestData.Uniform(Rows * stride, width, 6f);
+            var want = (float[])data.Clone();
+            for (int r = 0; r < Rows; r++) op.Apply(want.AsSpan(r * stride, width), want.AsSpan(r * stride, width), p);
+            fixed (float* d = data) op.ApplyRows(d, Rows, width, stride, p);
+            Assert.Equal(want, data);
+        }
     }
 }

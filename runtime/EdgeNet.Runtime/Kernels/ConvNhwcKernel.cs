@@ -99,9 +99,10 @@ internal sealed unsafe class ConvNhwcKernel : Kernel, IDisposable, IParallelWork
     /// <summary>True when this conv can write its pixels further apart than OC floats (<see cref="OutputStride"/>): the
     /// pointwise GEMM and the im2col blocks (their ldc) and Winograd (its output tiles); with an epilogue pass (SiLU, a
     /// fused sum), OC a multiple of its chunk, so that each pixel's run is whole chunks (the packed output's bits), and at
-    /// least 64: the pass then goes pixel by pixel, and on 16 channels that cost more than the copy it saves (YOLOv5n's
-    /// 80×80 Conv_9: 60 -> 72 µs; 32 channels +3 µs, about the copy; 64 even).</summary>
-    internal bool WritesStrided => (!epi.Active || g.OC % OutputEpilogue.Chunk == 0 && g.OC >= 64) && (general ? !indirect : !(direct || depthwise || narrow));
+    /// least 64 but for SiLU (<see cref="OutputEpilogue.RowsInOneLoop"/>): the pass then goes pixel by pixel, a call
+    /// each, and on 16 channels that cost more than the copy it saves (YOLOv5n's 80×80 Conv_9: 60 -> 72 µs; 32 channels
+    /// +3 µs, about the copy; 64 even).</summary>
+    internal bool WritesStrided => (!epi.Active || g.OC % OutputEpilogue.Chunk == 0 && (g.OC >= 64 || epi.RowsInOneLoop)) && (general ? !indirect : !(direct || depthwise || narrow));
 
     /// <summary>Floats from one output pixel to the next (OC unless set): set by <see cref="ConcatInPlace"/> to the
     /// channels of the Concat this conv writes into, before the first run.</summary>

@@ -29,6 +29,9 @@ internal sealed unsafe class OutputEpilogue(Activation act, bool hasSum) : IPara
 
     /// <summary>False when the kernel's registers do everything (no sum, a clamp or no activation).</summary>
     public bool Active { get; } = hasSum || !act.IsClamp;
+    /// <summary>True when rows apart cost about what the packed pass does on any width: SiLU/Swish alone, whose rows
+    /// are one loop (<see cref="SwishOp.ApplyRows"/>); a sum and the other activations take a call per row.</summary>
+    public bool RowsInOneLoop { get; } = !hasSum && act.Op?.Op == Format.OpType.Swish;
     /// <summary>The clamp the kernel applies in registers: the activation's, unless a sum comes before it.</summary>
     public float Lo => hasSum ? float.NegativeInfinity : act.ClampMin;
     public float Hi => hasSum ? float.PositiveInfinity : act.ClampMax;

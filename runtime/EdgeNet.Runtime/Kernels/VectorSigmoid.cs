@@ -161,6 +161,22 @@ internal static class VectorSigmoid
     /// <summary>y = x·σ(αx) over a span on <see cref="Wide"/> machines (x and y may be the same). The last partial
     /// vector goes through a 16-float copy, so every element gets the vector form's bits wherever a pass splits the
     /// span.</summary>
+    /// <summary><see cref="Swish(float, ReadOnlySpan{float}, Span{float})"/> in place on <paramref name="rows"/> runs
+    /// of <paramref name="width"/> floats <paramref name="stride"/> apart: whole vectors in one loop (the code the span
+    /// form gives them), a run's partial last vector by the span form.</summary>
+    public static unsafe void SwishRows(float alpha, float* y, long rows, int width, long stride)
+    {
+        int full = width / 16 * 16;
+        var a = Vector512.Create(alpha);
+        for (long r = 0; r < rows; r++)
+        {
+            float* p = y + r * stride;
+            if (alpha == 1f) for (int i = 0; i < full; i += 16) Swish(Vector512.Load(p + i)).Store(p + i);
+            else for (int i = 0; i < full; i += 16) Swish(Vector512.Load(p + i), a).Store(p + i);
+            if (full < width) Swish(alpha, new ReadOnlySpan<float>(p + full, width - full), new Span<float>(p + full, width - full));
+        }
+    }
+
     public static void Swish(float alpha, ReadOnlySpan<float> x, Span<float> y)
     {
         int n = x.Length, i = 0;
