@@ -389,4 +389,34 @@ public class ConcatInPlaceTests
             Assert.Equal(want, data);
         }
     }
+
+    /// <summary>YOLOv8's head: per level a channels-last map (a conv's; two levels pooled to 3×2 and 1×1), back to NCHW
+    /// (the plan's to_nchw Transpose), a Reshape to [N, C, H·W], Concat along H·W. Each level's Transpose writes its
+    /// channels' rows (H·W floats) straight into the Concat's rows (37 apart), through the Reshape, at batch 2 and 1;
+    /// a 1×1 level needs no Transpose (a Reshape of the conv's output): copied. <paramref name="copy"/>: every level's
+    /// Reshape also a graph output.</summary>
+    static Model Levels(int c, bool copy)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", -1, 8, 6, 5);
+        var pool = new Attributes().Set("kernel_shape", new long[] { 2, 2 }).Set("strides", new long[] { 2, 2 });
+        int p1 = g.Add(OpType.MaxPool, [x], pool), p2 = g.Add(OpType.MaxPool, [p1], pool);
+        int[] maps = [Conv(g, x, 8, c, 3, 1, "none"), Conv(g, p1, 8, c, 1, 3, "none"), Conv(g, p2, 8, c, 1, 5, "none")];
+        int[] flat = maps.Select(v => g.Reshape(v, [-1, c, (int)(g.Model.Tensors[v].Elements(1) / c)])).ToArray();
+        int y = g.Add(OpType.Concat, flat, new Attributes().Set("axis", 2L));
+        int h = g.Add(OpType.Sigmoid, [y]);
+        return copy ? g.Build([h, .. flat]) : g.Build(h);
+    }
+
+    [Theory]
+    [InlineData(16)]
+    [InlineData(7)]   // odd: Transpose2D's blocks and their edges
+    public void Layout_transposes_write_rows_through_reshapes(int c)
+    {
+        var m = Levels(c, false);
+        var copy = Levels(c, true);
+        using (var s = new Session(m, 2)) Assert.Equal([true, true, false], Flags(s));
+        using (var s = new Session(copy, 2)) Assert.Equal([false, false, false], Flags(s));
+        SameBitsAsTheCopy(m, copy, 1e-5f, "levels");
+    }
 }

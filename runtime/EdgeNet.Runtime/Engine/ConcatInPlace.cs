@@ -39,6 +39,13 @@ internal static class ConcatInPlace
         foreach (var t in m.Outputs) readers[t]++;   // the caller reads a graph output as it is
         foreach (var t in m.Inputs) producer[t] = -1;
         bool Alone(int t) => t >= 0 && readers[t] == 1 && producer[t] >= 0 && m.Tensors[t].Type == DataType.Float32;
+        // A Reshape keeps the packed order, so its input's rows are its output's: the rows' writer is back through
+        // Reshapes whose input the Reshape alone reads (YOLOv8's head: to_nchw Transpose → Reshape → Concat).
+        int RowWriter(int t)
+        {
+            while (m.Nodes[producer[t]] is { Op: OpType.Reshape, Inputs: [var x] } && Alone(x)) t = x;
+            return t;
+        }
         for (int n = 0; n < kernels.Length; n++)
         {
             if (kernels[n] is not ConcatKernel concat || concat.Node.Inputs.Length < 2) continue;
@@ -68,9 +75,7 @@ internal static class ConcatInPlace
                     if (outer == 1)
                     {
                         // The block's first writer: back through Reshapes whose input the Reshape alone reads.
-                        int w = t;
-                        while (m.Nodes[producer[w]] is { Op: OpType.Reshape, Inputs: [var x] } && Alone(x)) w = x;   // the planner's Reshapes
-                        aliases.Add(new(w, concat.Node.Outputs[0], offset * sizeof(float)));
+                        aliases.Add(new(RowWriter(t), concat.Node.Outputs[0], offset * sizeof(float)));
                         inPlace[j] = true;
                     }
                     else if (strided && kernels[producer[t]] is ConvNhwcKernel { WritesStrided: true } c && c.Node.Outputs[0] == t)
@@ -79,9 +84,9 @@ internal static class ConcatInPlace
                         aliases.Add(new(t, concat.Node.Outputs[0], offset * sizeof(float)));
                         inPlace[j] = true;
                     }
-                    else if (rows && kernels[producer[t]] is IWritesRows rw && rw.TryWriteRows(m, t, width, pitch))
+                    else if (rows && RowWriter(t) is var w && kernels[producer[w]] is IWritesRows rw && rw.TryWriteRows(m, w, width, pitch))
                     {
-                        aliases.Add(new(t, concat.Node.Outputs[0], offset * sizeof(float)));
+                        aliases.Add(new(w, concat.Node.Outputs[0], offset * sizeof(float)));
                         inPlace[j] = true;
                     }
                 }

@@ -32,11 +32,25 @@ internal sealed class ReshapeKernel : Kernel
 
 /// <summary>Transpose by a permutation; runs of the unchanged innermost dimension are copied whole, a swap of the last
 /// two axes is a batch of 2-D transposes.</summary>
-internal sealed class TransposeKernel : Kernel
+internal sealed class TransposeKernel : Kernel, IWritesRows
 {
     readonly int x, y;
     readonly int[] perm, index;
     readonly long[] srcStride;
+    int ldd;   // NCHW ↔ NHWC into a Concat's wider rows (TryWriteRows): floats from one output row to the next; 0: packed
+
+    /// <summary>A float NCHW ↔ NHWC change writes its output rows (NCHW: a channel's H·W; NHWC: a pixel's C) any
+    /// distance apart: YOLOv8's head, each level's NCHW [N, 144, H·W] into the Concat of [N, 144, 2100].</summary>
+    public bool TryWriteRows(Model m, int output, long width, long stride)
+    {
+        var s = m.Tensors[x].Shape;
+        if (output != y || bytes || s.Length != 4 || !IsLayoutChange(perm) || stride < width || stride > int.MaxValue) return false;
+        for (int d = 1; d < 4; d++) if (s[d] <= 0) return false;
+        long row = perm[1] == 2 ? s[1] : (long)s[1] * s[2];   // NCHW → NHWC: C; NHWC → NCHW: H·W
+        if (row != width) return false;
+        ldd = (int)stride;
+        return true;
+    }
 
     public TransposeKernel(Model m, Node node) : base(node)
     {
@@ -73,6 +87,7 @@ internal sealed class TransposeKernel : Kernel
             long image = (long)rows * cols;
             for (int i = 0; i < s[0]; i++)
                 if (bytes) Simd.Transpose2D.Run(f.I8(x) + i * image, rows, cols, f.I8(y) + i * image);
+                else if (ldd > 0) Simd.Transpose2D.Run(f.F(x) + i * image, rows, cols, f.F(y) + i * (long)cols * ldd, ldd);
                 else Simd.Transpose2D.Run(f.F(x) + i * image, rows, cols, f.F(y) + i * image);
             return;
         }

@@ -12,8 +12,18 @@ internal static unsafe class Transpose2D
 {
     static bool Vectors => AdvSimd.Arm64.IsSupported || Sse.IsSupported;
 
-    public static void Run(float* src, int rows, int cols, float* dst)
+    public static void Run(float* src, int rows, int cols, float* dst) => Run(src, rows, cols, dst, rows);
+
+    /// <summary>As <see cref="Run(float*, int, int, float*)"/> with dst's rows <paramref name="ldd"/> floats apart
+    /// (≥ rows: NHWC → NCHW into a Concat's wider rows, <see cref="Engine.ConcatInPlace"/>); the same stores, elsewhere.</summary>
+    public static void Run(float* src, int rows, int cols, float* dst, int ldd)
     {
+        if (ldd != rows && (rows == 2 || cols == 3 || rows < 4 || cols < 4 || !Vectors))
+        {
+            for (int c = 0; c < cols; c++)
+                for (int r = 0; r < rows; r++) dst[(long)c * ldd + r] = src[(long)r * cols + c];
+            return;
+        }
         if (rows == 2) { Interleave2(src, cols, dst); return; }
         if (cols == 3) { Deinterleave3(src, rows, dst); return; }
         if (rows < 4 || cols < 4) { Narrow(src, rows, cols, dst); return; }
@@ -27,11 +37,11 @@ internal static unsafe class Transpose2D
                 int c1 = Math.Min(cols, c0 + B);
                 int rv = r0 + (r1 - r0) / 4 * 4, cv = c0 + (c1 - c0) / 4 * 4;
                 for (int r = r0; r < rv; r += 4)
-                    for (int c = c0; c < cv; c += 4) Block4(src + (long)r * cols + c, cols, dst + (long)c * rows + r, rows);
+                    for (int c = c0; c < cv; c += 4) Block4(src + (long)r * cols + c, cols, dst + (long)c * ldd + r, ldd);
                 for (int r = r0; r < r1; r++)   // the block's edges: rows past rv, columns past cv
                 {
                     float* s = src + (long)r * cols;
-                    for (int c = r < rv ? cv : c0; c < c1; c++) dst[(long)c * rows + r] = s[c];
+                    for (int c = r < rv ? cv : c0; c < c1; c++) dst[(long)c * ldd + r] = s[c];
                 }
             }
         }
