@@ -113,4 +113,32 @@ public unsafe class GemmTwinTests
         }
         Assert.Equal(whole.AsSpan(0, m * n).ToArray(), part);
     }
+
+    /// <summary>AVX-512: the whole 8-row tiles one call computes for a panel (Gemm.Tiles512, from 16 tiles) give each row
+    /// the bits the single tile (Tile512, which takes the last 3-7 rows, and blocks of fewer tiles) gives it: rows r..r+m-1
+    /// of a 136-row product (17 tiles) against the same rows alone (m rows: one short tile). Widths 24 (16 + 8 stored
+    /// whole), 32, 40 (a whole panel and 8), 19 (a partial vector); row and column bias, a clamp.</summary>
+    [Theory]
+    [InlineData(3, 24, 24)]
+    [InlineData(5, 32, 37)]
+    [InlineData(6, 40, 1)]
+    [InlineData(7, 19, 64)]
+    public void Whole_tiles_give_a_short_tiles_bits(int m, int n, int k)
+    {
+        if (Gemm.Selected != Gemm.Isa.V512) return;
+        const int rows = 136;
+        var a = TestData.Uniform(rows * k, 51); var w = TestData.Uniform(k * n, 52); var rowBias = TestData.Uniform(rows, 53); var colBias = TestData.Uniform(n, 54);
+        using var packed = new NativeBuffer(Gemm.PackedSize(k, n) * 4);
+        fixed (float* pw = w) Gemm.Pack(pw, n, 1, k, n, packed.Floats);
+        var whole = new float[rows * n]; var part = new float[m * n];
+        fixed (float* pa = a) fixed (float* pc = whole) fixed (float* pp = part) fixed (float* pr = rowBias) fixed (float* pb = colBias)
+        {
+            Gemm.Run(pa, k, packed.Floats, pc, n, rows, n, k, pr, pb, -0.75f, 2.5f);
+            foreach (int r0 in new[] { 0, 64, 128 })
+            {
+                Gemm.Run(pa + r0 * k, k, packed.Floats, pp, n, m, n, k, pr + r0, pb, -0.75f, 2.5f);
+                Assert.Equal(whole.AsSpan(r0 * n, m * n).ToArray(), part);
+            }
+        }
+    }
 }
