@@ -332,7 +332,7 @@ public class ConcatInPlaceTests
     /// 2, 8 and k−10, the first scaled by a constant (broadcast: copied), the second squared (same shapes: rows in
     /// place), the third straight from the Split (its blocks are the Concat's rows). And a Split along a middle axis
     /// (the head's [N, 60, k] into 3 and 57 rows), its second part between a Relu's (a producer without rows: copied)
-    /// and an Add's, Concat along that axis: blocks of 57·k floats 63·k apart. Batch 2 and 1 in one plan: the rows do not move with the batch.</summary>
+    /// and a Sub's (not commutative: the operands' order), Concat along that axis: blocks of 57·k floats 63·k apart. Batch 2 and 1 in one plan: the rows do not move with the batch.</summary>
     static Model Head(int k, bool copy)
     {
         var g = new GraphBuilder();
@@ -344,9 +344,9 @@ public class ConcatInPlaceTests
         int y = g.Add(OpType.Concat, [xy, wh, p0 + 2], new Attributes().Set("axis", 4L));
         int r = g.Reshape(y, [-1, 3 * 5 * 4, k]);
         int q = g.Add(OpType.Split, [r], new Attributes().Set("axis", 1L).Set("split", new long[] { 3, 57 }), outputs: 2);
-        int sum = g.Add(OpType.Add, [g.Add(OpType.Abs, [q]), g.Add(OpType.Neg, [q])]);
-        int z = g.Add(OpType.Concat, [g.Add(OpType.Relu, [q]), q + 1, sum], new Attributes().Set("axis", 1L));
-        return copy ? g.Build(z, wh, p0 + 2, q + 1, sum) : g.Build(z);
+        int sub = g.Add(OpType.Sub, [g.Add(OpType.Abs, [q]), g.Add(OpType.Neg, [q])]);
+        int z = g.Add(OpType.Concat, [g.Add(OpType.Relu, [q]), q + 1, sub], new Attributes().Set("axis", 1L));
+        return copy ? g.Build(z, wh, p0 + 2, q + 1, sub) : g.Build(z);
     }
 
     [Theory]
