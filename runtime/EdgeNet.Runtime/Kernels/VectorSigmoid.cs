@@ -158,9 +158,6 @@ internal static class VectorSigmoid
         return i;
     }
 
-    /// <summary>y = x·σ(αx) over a span on <see cref="Wide"/> machines (x and y may be the same). The last partial
-    /// vector goes through a 16-float copy, so every element gets the vector form's bits wherever a pass splits the
-    /// span.</summary>
     /// <summary><see cref="Swish(float, ReadOnlySpan{float}, Span{float})"/> in place on <paramref name="rows"/> runs
     /// of <paramref name="width"/> floats <paramref name="stride"/> apart: whole vectors in one loop (the code the span
     /// form gives them), a run's partial last vector by the span form.</summary>
@@ -177,6 +174,9 @@ internal static class VectorSigmoid
         }
     }
 
+    /// <summary>y = x·σ(αx) over a span on <see cref="Wide"/> machines (x and y may be the same). The last partial
+    /// vector goes through a 16-float copy, so every element gets the vector form's bits wherever a pass splits the
+    /// span.</summary>
     public static void Swish(float alpha, ReadOnlySpan<float> x, Span<float> y)
     {
         int n = x.Length, i = 0;
