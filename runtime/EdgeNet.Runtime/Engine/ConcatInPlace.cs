@@ -13,8 +13,9 @@ namespace EdgeNet.Engine;
 ///   into the Concat's wider pixels.
 /// - Rows, along any axis with fixed dimensions from it on: a producer that can write its output as rows further apart
 ///   (<see cref="IWritesRows"/>: a Split's output, whose blocks are the Concat's rows, as YOLOv5's head Split → Concat
-///   and YOLOv8's C2f; a same-shape Add/Sub/Mul/Div, as a C3 block's residual Add) writes each row at its place. The
-///   rows' pitch does not move with the batch, so this holds at any batch.
+///   and YOLOv8's C2f; a same-shape Add/Sub/Mul/Div, as a C3 block's residual Add; a float NCHW ↔ NHWC Transpose, as
+///   YOLOv8's head) writes each row at its place, also through Reshapes (they keep the packed order). The rows' pitch
+///   does not move with the batch, so this holds at any batch.
 /// Either way the input must be read by the Concat alone (through its Reshapes), not be a graph input or output, and
 /// not be given twice; the memory planner then places it inside the Concat's output (<see cref="MemoryPlanner.Alias"/>),
 /// whose lifetime starts at the first such producer. Same bits: the producers compute the same values, only their
