@@ -490,7 +490,7 @@ public class Int8KernelTwinTests
             0 => 0.01f * (2 * r.Next(-300, 300) + 1), 1 => float.NaN, 2 => float.PositiveInfinity, 3 => float.NegativeInfinity,
             4 => 1e30f * (r.Next(2) * 2 - 1), _ => (float)(r.NextDouble() * 8 - 4),
         }).ToArray();
-        foreach (var (op, singleB) in new[] { (OpType.Quantize, false), (OpType.Add, false), (OpType.Add, true), (OpType.Sigmoid, false), (OpType.Tanh, false), (OpType.LeakyRelu, false), (OpType.Clip, false) })
+        foreach (var (op, b) in new[] { (OpType.Quantize, ""), (OpType.Add, "same"), (OpType.Add, "scalar"), (OpType.Add, "other"), (OpType.Sigmoid, ""), (OpType.Tanh, ""), (OpType.LeakyRelu, ""), (OpType.Clip, "") })
         {
             var g = new GraphBuilder();
             int xi = g.Input("x", -1, n);
@@ -500,10 +500,16 @@ public class Int8KernelTwinTests
             if (op != OpType.Quantize)
             {
                 y = I8(g, "y", [-1, n], 0.03f, -5);
-                if (singleB)
+                if (b == "scalar")
                 {
                     int one = g.Model.AddTensor(new TensorDesc("one", DataType.Int8, [1]) { Data = new byte[] { 0x11 }, Quant = new QuantParams([0.05f], [-2], 0) });
                     g.Model.Nodes.Add(new Node(OpType.Add, "op", [q, one], [y]));
+                }
+                else if (b == "other")   // two operands of their own scale and zero point: a mix-up of the two shows
+                {
+                    int q2 = g.Model.AddTensor(new TensorDesc("xq2", DataType.Int8, [-1, n]) { Quant = new QuantParams([0.05f], [-7], 0) });
+                    g.Model.Nodes.Add(new Node(OpType.Quantize, "q2", [xi], [q2]));
+                    g.Model.Nodes.Add(new Node(OpType.Add, "op", [q, q2], [y]));
                 }
                 else if (op == OpType.Add) g.Model.Nodes.Add(new Node(OpType.Add, "op", [q, q], [y]));
                 else g.Model.Nodes.Add(new Node(op, "op", [q], [y], new Attributes().Set("alpha", 0.1f).Set("min", -0.5f).Set("max", 1.5f)));
