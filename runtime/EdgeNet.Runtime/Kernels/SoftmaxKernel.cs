@@ -195,7 +195,8 @@ internal sealed class SoftmaxKernel : Kernel
     /// <summary><see cref="ShortRows"/> on arm64 for rows of 4-15 (MiniLM's attention: 1008 rows of 14): each row as
     /// vectors at 0, 4, … and one ending at the row's end, which may overlap the one before it. Max (FMAXV) and the
     /// subtraction, the exp over the whole tensor, then the sum (the last vector's lanes already counted masked out) and
-    /// the division, all in vectors: the scalar loops were ~250 instructions a row of 14, these ~50. The same max, x − m,
+    /// the division, all in vectors: the scalar loops were ~250 instructions a row of 14, these ~115 with the loop (armprof
+    /// A72, MiniLM: 374K -> 116K in all). The same max, x − m,
     /// exp and division as <see cref="ShortRows"/>; the sum in 4 lanes, then across them (not one chain).</summary>
     static unsafe void ShortRowsNeon(ReadOnlySpan<float> xs, Span<float> ys, int len)
     {

@@ -15,7 +15,8 @@ internal static unsafe class Transpose2D
     public static void Run(float* src, int rows, int cols, float* dst) => Run(src, rows, cols, dst, rows);
 
     /// <summary>As <see cref="Run(float*, int, int, float*)"/> with dst's rows <paramref name="ldd"/> floats apart
-    /// (≥ rows: NHWC → NCHW into a Concat's wider rows, <see cref="Engine.ConcatInPlace"/>); the same stores, elsewhere.</summary>
+    /// (≥ rows: either direction, NHWC → NCHW or NCHW → NHWC, into a Concat's wider rows, <see cref="Engine.ConcatInPlace"/>);
+    /// the same stores, elsewhere.</summary>
     public static void Run(float* src, int rows, int cols, float* dst, int ldd)
     {
         if (ldd != rows && (rows == 2 || cols == 3 || rows < 4 || cols < 4 || !Vectors))
