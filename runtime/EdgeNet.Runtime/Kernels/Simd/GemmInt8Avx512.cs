@@ -261,10 +261,12 @@ internal static unsafe partial class GemmInt8
     readonly struct Rows13 : ITileRows { public static int Count => 13; }
     readonly struct Rows12 : ITileRows { public static int Count => 12; }
     readonly struct Rows6 : ITileRows { public static int Count => 6; }
+    readonly struct Rows4 : ITileRows { public static int Count => 4; }
     readonly struct Rows1 : ITileRows { public static int Count => 1; }
 
-    /// <summary>Rows in 12-row tiles, but for a last 1-6 rows: 4-6 one 6-row tile, 1-3 one-row tiles (7×7 maps: 49
-    /// rows = 4·12 + 1, which 6-row tiles made 54 rows of work; a one-row Dense: 1 row of work, not 6 or 12).</summary>
+    /// <summary>Rows in 12-row tiles, but for a last 1-6 rows: 4-6 one 6-row tile (the panels run exactly 4 as a 4-row
+    /// tile: 14×14 maps, 196 = 16·12 + 4), 1-3 one-row tiles (7×7 maps: 49 rows = 4·12 + 1, which 6-row tiles made 54
+    /// rows of work; a one-row Dense: 1 row of work, not 6 or 12).</summary>
     static (int Twelve, int Six) RowSplit(int rows)
     {
         int t = rows % 12;
@@ -286,7 +288,8 @@ internal static unsafe partial class GemmInt8
         }
         var (twelve, six) = RowSplit(rows);
         if (twelve > 0) Panel32Avx512<Rows12, S>(a, lda, b, twelve, bias, mult, zp, lo, hi, o, ldo, clamp);
-        if (six > twelve) Panel32Avx512<Rows6, S>(a + (long)twelve * lda, lda, b, six - twelve, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, clamp);
+        if (six - twelve == 4) Panel32Avx512<Rows4, S>(a + (long)twelve * lda, lda, b, 4, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, clamp);
+        else if (six > twelve) Panel32Avx512<Rows6, S>(a + (long)twelve * lda, lda, b, six - twelve, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, clamp);
         if (rows > six) Panel32Avx512<Rows1, S>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, clamp);
     }
 
@@ -331,6 +334,9 @@ internal static unsafe partial class GemmInt8
                     x = Repeat2(r0 + l1); c10 = Dot(c10, p0, x); c11 = Dot(c11, p1, x);
                     x = Repeat2(r0 + l2); c20 = Dot(c20, p0, x); c21 = Dot(c21, p1, x);
                     x = Repeat2(r0 + l3); c30 = Dot(c30, p0, x); c31 = Dot(c31, p1, x);
+                }
+                if (R.Count > 4)
+                {
                     x = Repeat2(r4); c40 = Dot(c40, p0, x); c41 = Dot(c41, p1, x);
                     x = Repeat2(r4 + l1); c50 = Dot(c50, p0, x); c51 = Dot(c51, p1, x);
                 }
@@ -350,6 +356,9 @@ internal static unsafe partial class GemmInt8
                     x = Repeat2(r0 + l1 + 4); c10 = Dot(c10, q0, x); c11 = Dot(c11, q1, x);
                     x = Repeat2(r0 + l2 + 4); c20 = Dot(c20, q0, x); c21 = Dot(c21, q1, x);
                     x = Repeat2(r0 + l3 + 4); c30 = Dot(c30, q0, x); c31 = Dot(c31, q1, x);
+                }
+                if (R.Count > 4)
+                {
                     x = Repeat2(r4 + 4); c40 = Dot(c40, q0, x); c41 = Dot(c41, q1, x);
                     x = Repeat2(r4 + l1 + 4); c50 = Dot(c50, q0, x); c51 = Dot(c51, q1, x);
                 }
@@ -405,7 +414,8 @@ internal static unsafe partial class GemmInt8
     {
         var (twelve, six) = RowSplit(rows);
         if (twelve > 0) Panel16Avx512<Rows12, S>(a, lda, b, twelve, bias, mult, zp, lo, hi, o, ldo, w, clamp);
-        if (six > twelve) Panel16Avx512<Rows6, S>(a + (long)twelve * lda, lda, b, six - twelve, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, w, clamp);
+        if (six - twelve == 4) Panel16Avx512<Rows4, S>(a + (long)twelve * lda, lda, b, 4, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, w, clamp);
+        else if (six > twelve) Panel16Avx512<Rows6, S>(a + (long)twelve * lda, lda, b, six - twelve, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, w, clamp);
         if (rows > six) Panel16Avx512<Rows1, S>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, w, clamp);
     }
 
@@ -431,7 +441,11 @@ internal static unsafe partial class GemmInt8
                 if (R.Count > 1)
                 {
                     c1 = Dot(c1, p, Repeat2(r0 + l1)); c2 = Dot(c2, p, Repeat2(r0 + l2));
-                    c3 = Dot(c3, p, Repeat2(r0 + l3)); c4 = Dot(c4, p, Repeat2(r4)); c5 = Dot(c5, p, Repeat2(r4 + l1));
+                    c3 = Dot(c3, p, Repeat2(r0 + l3));
+                }
+                if (R.Count > 4)
+                {
+                    c4 = Dot(c4, p, Repeat2(r4)); c5 = Dot(c5, p, Repeat2(r4 + l1));
                 }
                 if (R.Count > 6)
                 {
@@ -442,7 +456,11 @@ internal static unsafe partial class GemmInt8
                 if (R.Count > 1)
                 {
                     c1 = Dot(c1, q, Repeat2(r0 + l1 + 4)); c2 = Dot(c2, q, Repeat2(r0 + l2 + 4));
-                    c3 = Dot(c3, q, Repeat2(r0 + l3 + 4)); c4 = Dot(c4, q, Repeat2(r4 + 4)); c5 = Dot(c5, q, Repeat2(r4 + l1 + 4));
+                    c3 = Dot(c3, q, Repeat2(r0 + l3 + 4));
+                }
+                if (R.Count > 4)
+                {
+                    c4 = Dot(c4, q, Repeat2(r4 + 4)); c5 = Dot(c5, q, Repeat2(r4 + l1 + 4));
                 }
                 if (R.Count > 6)
                 {
