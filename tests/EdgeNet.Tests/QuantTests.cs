@@ -690,6 +690,7 @@ public unsafe class RequantizeTwinTests
     [InlineData(100, 200, 40, 100)] // AVX-512BW: A widened to int16 in two blocks of rows (96 + 4)
     [InlineData(28, 36, 48, 127)]   // AVX-512BW: 12-row tiles, then a 4-row tile of both panel forms (14×14 maps: 196 = 16·12 + 4)
     [InlineData(30, 800, 40, 127)]  // AVX-512BW: blocks of 12 rows (K 800), the last 6 rows 6-row tiles
+    [InlineData(49, 960, 56, 127)]  // AVX-512BW: blocks of 12 rows (K 960), the 49th row with the last (12 + 12 + 12 + 13), 8 columns after the pair
     [InlineData(5, 4100, 24, 127)]  // AVX-512BW: K past the int16 copy (int32 tiles, then requantized)
     public void Fused_gemm_epilogue_equals_int32_then_QuantMath(int M, int K, int N, int hi)
     {

@@ -78,9 +78,13 @@ internal static unsafe partial class GemmInt8
         if (block < M) block -= block >= 48 ? block % 24 : block >= 12 ? block % 12 : 0;
         short* wide = stackalloc short[(block + TileSlack) * kp];
         int* padBias = stackalloc int[NR]; float* padMult = stackalloc float[NR];
-        for (int r0 = 0; r0 < M; r0 += block)
+        for (int r0 = 0, rows; r0 < M; r0 += rows)
         {
-            int rows = Math.Min(block, M - r0);
+            rows = Math.Min(block, M - r0);
+            // One row left after a block of whole 12-row tiles goes with it (13 rows fit the slack): the 12×32 panels end
+            // in a 13×32 tile, not a one-row pass that streams every panel's weights again (K 960, blocks of 12: a 7×7
+            // map's 49 rows as 12 + 12 + 12 + 13; K 576, blocks of 24: 24 + 25).
+            if (M - r0 - rows == 1 && rows % 12 == 0) rows++;
             WidenRows(A + (long)r0 * lda, lda, rows, kp, wide);
             sbyte* o = e.Out + (long)r0 * e.Ldo;
             for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
