@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Diagnostics;
 using EdgeNet.Kernels.Simd;
 
@@ -7,9 +8,15 @@ namespace EdgeNet.Bench;
 /// pointwise shapes: pixels × C_in → C_out. Prints GMAC/s, with and without the requantization.</summary>
 public static unsafe class GemmInt8Probe
 {
-    public static void Run(TextWriter log)
+    /// <summary>MobileNetV2's shapes, or <paramref name="shapes"/> ("M,K,N" each) where given. The operands live in
+    /// 64-byte-aligned native memory, as the session's (NativeBuffer, arena): the managed arrays of earlier versions put
+    /// the int16 weight copy at any 16-byte offset, so its 64-byte loads split cache lines in some runs and not in others.</summary>
+    public static void Run(TextWriter log, string[]? shapes = null)
     {
-        foreach (var (m, k, n) in new[] { (12544, 16, 96), (12544, 32, 16), (3136, 24, 144), (3136, 144, 24), (784, 32, 192), (196, 96, 576), (196, 576, 96), (49, 320, 1280), (49, 960, 160) })
+        var list = shapes is { Length: > 0 }
+            ? shapes.Select(s => s.Split(',').Select(int.Parse).ToArray()).Select(v => (v[0], v[1], v[2])).ToArray()
+            : new[] { (12544, 16, 96), (12544, 32, 16), (3136, 24, 144), (3136, 144, 24), (784, 32, 192), (196, 96, 576), (196, 576, 96), (49, 320, 1280), (49, 960, 160) };
+        foreach (var (m, k, n) in list)
         {
             int kp = GemmInt8.KPad(k);
             var a = new sbyte[(long)m * kp]; var w = new sbyte[(long)k * n];
@@ -21,8 +28,17 @@ public static unsafe class GemmInt8Probe
             var acc = new int[(long)m * n]; var o = new sbyte[(long)m * n];
             var bias = new int[n]; var mult = new float[n];
             for (int j = 0; j < n; j++) { bias[j] = rng.Next(-5000, 5000); mult[j] = 1f / (2000 + 64 * j); }
-            fixed (sbyte* pa = a, pw = w, pp = packed, po = o) fixed (int* pc = acc, pb = bias) fixed (float* pm = mult) fixed (short* ps = split)
+            var native = new List<nint>();
+            T* Aligned<T>(T[] from) where T : unmanaged
             {
+                var p = (T*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, from.Length) * sizeof(T)), 64);
+                from.AsSpan().CopyTo(new Span<T>(p, from.Length));
+                native.Add((nint)p);
+                return p;
+            }
+            fixed (sbyte* pw = w)
+            {
+                sbyte* pa = Aligned(a), pp = Aligned(packed), po = Aligned(o); int* pc = Aligned(acc), pb = Aligned(bias); float* pm = Aligned(mult); short* ps = Aligned(split);
                 GemmInt8.Pack(pw, n, 1, k, n, pp, shift: false);
                 GemmInt8.SplitPanels(pp, k, n, ps);
                 var e = new GemmInt8.Epilogue { Out = po, Ldo = n, ColBias = pb, ColMult = pm, Zp = -3, Lo = -128, Hi = 127, ShiftA = kp == k };   // as the channels-last pointwise conv runs it
@@ -51,6 +67,7 @@ public static unsafe class GemmInt8Probe
                 double fused = Time(() => GemmInt8.Run(A, kp, P, C, n, m, n, k, GemmInt8.Selected, true, ref e));
                 double plain = Time(() => GemmInt8.Run(A, kp, P, C, n, m, n, k, GemmInt8.Selected, true));
                 log.WriteLine($"int8 GEMM M={m,6} K={k,4} N={n,5}: requantized {fused,7:F1} µs = {macs / fused / 1e3,6:F1} GMAC/s | int32 out {plain,7:F1} µs = {macs / plain / 1e3,6:F1} GMAC/s  ({GemmInt8.Selected})");
+                foreach (var p in native) NativeMemory.AlignedFree((void*)p);
             }
         }
     }

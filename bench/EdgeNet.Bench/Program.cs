@@ -26,11 +26,11 @@ if (args.Length > 0 && args[0] == "finetune-step")
 }
 if (args.Length > 0 && args[0] == "peak") { Console.WriteLine(Peak.Describe()); GemmProbe.Run(Console.Out); GemmInt8Probe.Run(Console.Out); return 0; }
 if (args.Length > 3 && args[0] == "multi") return MultiCompare.Run(args[1], int.Parse(args[2]), args[3..], Console.Out);
-if (args.Length > 0 && args[0] == "int8-gemm") { GemmInt8Probe.Run(Console.Out); return 0; }
+if (args.Length > 0 && args[0] == "int8-gemm") { GemmInt8Probe.Run(Console.Out, args[1..]); return 0; }
 // Anything else but compare's options is a typo or a command short of its arguments: not a compare that rewrites bench/results.
 if (args.Length > 0 && args[0] != "compare" && !args[0].StartsWith("--", StringComparison.Ordinal))
 {
-    Console.Error.WriteLine($"unknown command or missing arguments: '{string.Join(' ', args)}' (compare [--only NAME] [--threads 1,2] [--iters N] [--out DIR] | micro | peak | int8-gemm | finetune-step | ort-profile MODEL.onnx [INPUT.npy | NAME=X.npy ...] | conv-probe MODEL.enet [RUNS] [NODE|all] [INPUT.npy] | conv-shape H W C OC K STRIDE [RUNS] | nodes MODEL.enet | multi MODEL.onnx L NAME=X.npy...)");
+    Console.Error.WriteLine($"unknown command or missing arguments: '{string.Join(' ', args)}' (compare [--only NAME] [--threads 1,2] [--iters N] [--out DIR] | micro | peak | int8-gemm [M,K,N ...] | finetune-step | ort-profile MODEL.onnx [INPUT.npy | NAME=X.npy ...] | conv-probe MODEL.enet [RUNS] [NODE|all] [INPUT.npy] | conv-shape H W C OC K STRIDE [RUNS] | nodes MODEL.enet | multi MODEL.onnx L NAME=X.npy...)");
     return 2;
 }
 
