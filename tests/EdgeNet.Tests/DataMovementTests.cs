@@ -1,5 +1,6 @@
 using EdgeNet.Engine;
 using EdgeNet.Format;
+using EdgeNet.Kernels;
 using Xunit;
 
 namespace EdgeNet.Tests;
@@ -45,6 +46,8 @@ public class DataMovementTests(ITestOutputHelper output)
     [InlineData(16, 48)]
     [InlineData(64, 1)]
     [InlineData(65, 7)]
+    [InlineData(128, 1)]
+    [InlineData(129, 7)]
     public void Concat_copies_blocks_of_any_width(int a, int b)
     {
         var g = new GraphBuilder();
@@ -57,6 +60,33 @@ public class DataMovementTests(ITestOutputHelper output)
         for (int r = 0; r < 2 * 3; r++)
             for (int j = 0; j < w; j++)
                 Assert.Equal(r * (a + b) + (j < b ? a + j : j < a + b ? j - b : a + (j - a - b)), y[r * w + j]);
+    }
+
+    /// <summary>DataMovement.CopySmall (Split's and Concat's blocks up to DataMovement.SmallBlock = 512 bytes) at every
+    /// length 0..SmallBlock + 70 and source/destination offsets 0..3 (unaligned): every byte copied, none written
+    /// before or after the block (the tail's vector or moves end at the block's end, over bytes already
+    /// copied).</summary>
+    [Fact]
+    public unsafe void CopySmall_copies_every_length_and_nothing_else()
+    {
+        const int pad = 80;
+        var src = new byte[DataMovement.SmallBlock + 70 + 2 * pad];
+        var dst = new byte[src.Length];
+        for (int i = 0; i < src.Length; i++) src[i] = (byte)(i * 7 + 1);
+        fixed (byte* ps = src, pd = dst)
+            for (int n = 0; n <= DataMovement.SmallBlock + 70; n++)
+                for (int so = 0; so < 4; so++)
+                    for (int dOff = 0; dOff < 4; dOff++)
+                    {
+                        Array.Fill(dst, (byte)0xEE);
+                        DataMovement.CopySmall(ps + pad + so, pd + pad + dOff, n);
+                        for (int i = 0; i < dst.Length; i++)
+                        {
+                            int j = i - pad - dOff;
+                            byte want = j >= 0 && j < n ? src[pad + so + j] : (byte)0xEE;
+                            if (dst[i] != want) Assert.Fail($"n {n}, offsets {so}/{dOff}: byte {j} of the block is {dst[i]}, not {want}");
+                        }
+                    }
     }
 
     [Fact]

@@ -202,25 +202,9 @@ internal sealed class ConcatKernel : Kernel
             for (int c = 0; c < k; c++)
             {
                 int b = block[c];
-                if (b <= SmallBlock) CopySmall(src[c] + (long)o * b, dst + at[c], b);
+                if (b <= DataMovement.SmallBlock / 4) DataMovement.CopySmall((byte*)(src[c] + (long)o * b), (byte*)(dst + at[c]), b * 4L);
                 else new ReadOnlySpan<float>(src[c] + (long)o * b, b).CopyTo(new Span<float>(dst + at[c], b));
             }
-    }
-
-    /// <summary>Blocks up to this many floats are copied by <see cref="CopySmall"/>.</summary>
-    const int SmallBlock = 64;
-
-    /// <summary>A short block (a channels-last pixel's channels: BlazeFace's Concat_7 pads 4096 pixels of 24 channels
-    /// with 4 zero channels, 8192 blocks) by vector loads and stores in the loop: Span.CopyTo is a call to Memmove
-    /// per block, whose fixed cost was most of the node's time, more under NativeAOT than under the JIT.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe void CopySmall(float* s, float* d, int n)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated) for (; i <= n - 16; i += 16) Vector512.Load(s + i).Store(d + i);
-        if (Vector256.IsHardwareAccelerated) for (; i <= n - 8; i += 8) Vector256.Load(s + i).Store(d + i);
-        if (Vector128.IsHardwareAccelerated) for (; i <= n - 4; i += 4) Vector128.Load(s + i).Store(d + i);
-        for (; i < n; i++) d[i] = s[i];
     }
 }
 
