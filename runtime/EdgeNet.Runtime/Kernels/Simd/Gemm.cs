@@ -91,22 +91,23 @@ internal static unsafe class Gemm
     static void Panels128(float* A, int lda, float* packedB, float* C, int ldc, int M, int N, int K, float* rowBias, float* colBias, float lo, float hi)
     {
         var tmp = stackalloc float[64];
-        int full = M & ~7, rest = M - full;
+        // NR and MR are the constants 8 on this path (the 128-bit tile: 8 rows × 2 vectors of 4), so M & -mr is M's whole tiles
+        int nr = NR, mr = MR, full = M & -mr, rest = M - full;
         float* a = A + (long)full * lda, rb = rowBias == null ? null : rowBias + full;
-        long cr = (long)full * ldc, step = (long)K * 8;
-        for (int j0 = 0; j0 < N; j0 += 8, packedB += step)
+        long cr = (long)full * ldc, step = (long)K * nr;
+        for (int j0 = 0; j0 < N; j0 += nr, packedB += step)
         {
-            int w = Math.Min(8, N - j0);
+            int w = Math.Min(nr, N - j0);
             float* c = C + j0, cb = colBias == null ? null : colBias + j0;
-            for (int i = 0; i < full; i += 8)
-                Tile128<Rows8>(A + (long)i * lda, lda, packedB, 8, c + (long)i * ldc, ldc, K, w, 8, rowBias == null ? null : rowBias + i, cb, lo, hi, tmp);
+            for (int i = 0; i < full; i += mr)
+                Tile128<Rows8>(A + (long)i * lda, lda, packedB, nr, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, cb, lo, hi, tmp);
             // the last rows as Panel takes them: one or two by the row kernel, 3-7 by the narrowest tile that holds them
             if (rest == 0) continue;
             if (rest <= 2)
-                for (int i = 0; i < rest; i++) Row(a + (long)i * lda, packedB, 8, c + cr + (long)i * ldc, K, w, rb == null ? 0f : rb[i], cb, lo, hi, tmp);
-            else if (rest <= 4) Tile128<Rows4>(a, lda, packedB, 8, c + cr, ldc, K, w, rest, rb, cb, lo, hi, tmp);
-            else if (rest <= 6) Tile128<Rows6>(a, lda, packedB, 8, c + cr, ldc, K, w, rest, rb, cb, lo, hi, tmp);
-            else Tile128<Rows8>(a, lda, packedB, 8, c + cr, ldc, K, w, rest, rb, cb, lo, hi, tmp);
+                for (int i = 0; i < rest; i++) Row(a + (long)i * lda, packedB, nr, c + cr + (long)i * ldc, K, w, rb == null ? 0f : rb[i], cb, lo, hi, tmp);
+            else if (rest <= 4) Tile128<Rows4>(a, lda, packedB, nr, c + cr, ldc, K, w, rest, rb, cb, lo, hi, tmp);
+            else if (rest <= 6) Tile128<Rows6>(a, lda, packedB, nr, c + cr, ldc, K, w, rest, rb, cb, lo, hi, tmp);
+            else Tile128<Rows8>(a, lda, packedB, nr, c + cr, ldc, K, w, rest, rb, cb, lo, hi, tmp);
         }
     }
 
