@@ -36,6 +36,43 @@ public class DataMovementTests(ITestOutputHelper output)
                 for (int j = 0; j < 5; j++) Assert.Equal(n * 10 + r * 5 + (j < 3 ? 2 + j : j - 3), y[n * 10 + r * 5 + j]);
     }
 
+    /// <summary>Transpose by permutations that keep the innermost axis (runs of it copied: a transformer's heads
+    /// [N, S, H, D] ↔ [N, H, S, D]; runs of 1-15 floats, 8/4-float vectors and over 64 floats), ranks 1-5, and ones
+    /// that move it: element by element against the index formula, at batch 2.</summary>
+    [Theory]
+    [InlineData(new[] { 3, 5, 32 }, new[] { 0, 2, 1, 3 })]
+    [InlineData(new[] { 4, 3, 7 }, new[] { 0, 2, 1, 3 })]
+    [InlineData(new[] { 2, 5, 13 }, new[] { 0, 2, 1, 3 })]
+    [InlineData(new[] { 3, 2, 70 }, new[] { 0, 2, 1, 3 })]
+    [InlineData(new[] { 5, 3, 4 }, new[] { 0, 2, 1, 3 })]
+    [InlineData(new[] { 5, 3, 1 }, new[] { 0, 2, 1, 3 })]
+    [InlineData(new[] { 6, 9 }, new[] { 0, 1, 2 })]
+    [InlineData(new int[0], new[] { 0 })]
+    [InlineData(new[] { 7 }, new[] { 0, 1 })]
+    [InlineData(new[] { 3, 4, 2, 9 }, new[] { 0, 2, 1, 3, 4 })]
+    [InlineData(new[] { 3, 4, 2, 9 }, new[] { 0, 3, 2, 1, 4 })]
+    [InlineData(new[] { 3, 4, 5 }, new[] { 0, 3, 2, 1 })]
+    public void Transpose_moves_every_element(int[] dims, int[] perm)
+    {
+        var g = new GraphBuilder();
+        int x = g.Input("x", [-1, .. dims]);
+        var y = RunOnIndex(g.Build(g.Add(OpType.Transpose, [x], new Attributes().Set("perm", perm.Select(p => (long)p).ToArray()))), 2);
+        int[] shape = [2, .. dims], outShape = perm.Select(p => shape[p]).ToArray();
+        int r = shape.Length;
+        var stride = new long[r];
+        long st = 1;
+        for (int d = r - 1; d >= 0; d--) { stride[d] = st; st *= shape[d]; }
+        var index = new int[r];
+        for (int o = 0; o < y.Length; o++)
+        {
+            long src = 0;
+            for (int d = 0; d < r; d++) src += index[d] * stride[perm[d]];
+            Assert.Equal(src, y[o]);
+            for (int d = r - 1; d >= 0 && ++index[d] == outShape[d]; d--) index[d] = 0;
+        }
+        Assert.Equal(shape.Aggregate(1, (p, d) => p * d), y.Length);
+    }
+
     /// <summary>Concat along the last axis: blocks of every width around the vector copies of short blocks (tails of
     /// 1-15 floats, 16/8/4-float vectors, over the 64-float limit to Span.CopyTo).</summary>
     [Theory]
