@@ -185,6 +185,26 @@ public class KernelTwinTests
             }
     }
 
+    /// <summary>Short rows whose maximum stands out (100 above values in ±1, at each position of the row in turn: in the
+    /// overlapping last vector of arm64's rows of 4-15 too): exp(x − max) overflows unless the max counts every lane.</summary>
+    [Fact]
+    public void Softmax_short_rows_subtract_the_whole_rows_max()
+    {
+        for (int len = 1; len <= 16; len++)
+        {
+            var g = new GraphBuilder();
+            int xi = g.Input("x", -1, len, len);
+            var m = g.Build(g.Add(OpType.Softmax, [xi], new Attributes().Set("axis", -1L)));
+            using var fast = new Session(m, 1);
+            using var slow = new Session(m, 1, KernelOptions.Default with { Reference = true });
+            var x = Random(len * len, len);
+            for (int r = 0; r < len; r++) x[r * len + r] = 100f + r;   // row r: its max at r
+            x.CopyTo(fast.Input(0, 1)); x.CopyTo(slow.Input(0, 1));
+            fast.Run(1); slow.Run(1);
+            Golden.Close(slow.Output().ToArray(), fast.Output().ToArray(), 1e-6f, 1e-5f, $"Softmax rows of {len}");
+        }
+    }
+
     /// <summary>MatMul of two inputs (attention's shapes, broadcast batches, 1-D operands): GEMM against the triple loop.</summary>
     [Theory]
     [InlineData(new[] { 2, 3, 5, 7 }, new[] { 2, 3, 7, 9 })]
