@@ -91,10 +91,39 @@ internal static unsafe class DepthwiseNhwc
         else Scalar(x, w, b, y, g, c0, lo, hi, oh0, oh1);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>A 3×3 block of <see cref="Vector{T}"/> channels, rows oh0..oh1 in order: the rows whose kernel reaches
+    /// past the top or bottom of the image in <see cref="Border"/>, the others in <see cref="Interior"/>, each its own
+    /// method with fewer live values. In one method, with the per-row border bounds (two divisions a row) and the row
+    /// flags live beside the interior's loops, a compiler without a profile (ILC, the JIT without PGO) spilled the border
+    /// pixels' loop values: 14-17 stack accesses a border pixel where PGO's layout had 5-6 (now 5 in Border, 11 for the
+    /// side pixels of an interior row). The rows stay in order, each read once: a border pass over the whole block first
+    /// read every row twice, and 384 channels (a pixel every 1536 bytes, 8 of the 64 L1 sets) went 9.6 -> 11.4 µs.
+    /// Every pixel adds its taps to the bias in tap order, so the bits are those of the one-method kernel.</summary>
     static void Block3x3(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
     {
-        int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
+        InteriorOf(g, oh0, oh1, out int ohA, out int ohB, out int owLo, out int owHi);
+        if (oh0 < ohA) Border(x, w, b, y, g, c0, lo, hi, oh0, ohA);
+        if (ohA < ohB) Interior(x, w, b, y, g, c0, lo, hi, ohA, ohB, owLo, owHi);
+        if (ohB < oh1) Border(x, w, b, y, g, c0, lo, hi, ohB, oh1);
+    }
+
+    /// <summary>The output rows ohA..ohB of oh0..oh1 whose three kernel rows are inside the image, and the output columns
+    /// owLo..owHi whose three taps are: the border-free pixels are those rows' columns owLo..owHi.</summary>
+    static void InteriorOf(in ConvGeometry g, int oh0, int oh1, out int ohA, out int ohB, out int owLo, out int owHi)
+    {
+        int sh = g.StrideH, sw = g.StrideW;
+        ohA = Math.Clamp((g.PadTop + sh - 1) / sh, oh0, oh1);
+        ohB = g.H - 3 + g.PadTop >= 0 ? Math.Clamp((g.H - 3 + g.PadTop) / sh + 1, ohA, oh1) : ohA;
+        owLo = Math.Min(g.OW, (g.PadLeft + sw - 1) / sw);
+        owHi = g.W - 3 + g.PadLeft >= 0 ? Math.Clamp((g.W - 3 + g.PadLeft) / sw + 1, owLo, g.OW) : owLo;
+    }
+
+    /// <summary>Rows oh0..oh1, whose kernel reaches past the top or bottom of the image: every pixel through
+    /// <see cref="Edge"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Border(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
+    {
+        int C = g.C, H = g.H, W = g.W, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
         var w0 = Vector.Load(w + 0 * C + c0); var w1 = Vector.Load(w + 1 * C + c0); var w2 = Vector.Load(w + 2 * C + c0);
         var w3 = Vector.Load(w + 3 * C + c0); var w4 = Vector.Load(w + 4 * C + c0); var w5 = Vector.Load(w + 5 * C + c0);
         var w6 = Vector.Load(w + 6 * C + c0); var w7 = Vector.Load(w + 7 * C + c0); var w8 = Vector.Load(w + 8 * C + c0);
@@ -104,28 +133,47 @@ internal static unsafe class DepthwiseNhwc
         for (int oh = oh0; oh < oh1; oh++)
         {
             int ih = oh * sh - pt;
-            bool rowsInside = ih >= 0 && ih + 2 < H;
-            float* yr = y + (long)oh * OW * C + c0;
-            // Output columns whose three taps are inside the image: owLo <= ow < owHi.
-            int owLo = rowsInside ? Math.Min(OW, (pl + sw - 1) / sw) : OW;
-            int owHi = rowsInside && W - 3 + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 3 + pl) / sw + 1)) : owLo;
             bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
             float* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
-            for (int ow = 0; ow < owLo; ow++)
+            float* yr = y + (long)oh * OW * C + c0;
+            for (int ow = 0; ow < OW; ow++)
                 Store(yr + (long)ow * C, Edge(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
-            float* row = x + (long)ih * rowStride + c0;
-            int ow2 = owLo;
+        }
+    }
+
+    /// <summary>Rows ohA..ohB, whose three kernel rows are inside the image: the side pixels (columns outside
+    /// owLo..owHi) through <see cref="Edge"/> with the row checks constant, the others four, two and one at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Interior(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int ohA, int ohB, int owLo, int owHi)
+    {
+        int C = g.C, sw = g.StrideW, n = owHi - owLo;
+        var w0 = Vector.Load(w + 0 * C + c0); var w1 = Vector.Load(w + 1 * C + c0); var w2 = Vector.Load(w + 2 * C + c0);
+        var w3 = Vector.Load(w + 3 * C + c0); var w4 = Vector.Load(w + 4 * C + c0); var w5 = Vector.Load(w + 5 * C + c0);
+        var w6 = Vector.Load(w + 6 * C + c0); var w7 = Vector.Load(w + 7 * C + c0); var w8 = Vector.Load(w + 8 * C + c0);
+        var bias = b == null ? Vector<float>.Zero : Vector.Load(b + c0);
+        var vlo = new Vector<float>(lo); var vhi = new Vector<float>(hi);
+        long rowStride = (long)g.W * C, inStep = g.StrideH * rowStride, outStep = (long)g.OW * C;
+        int W = g.W, OW = g.OW, pl = g.PadLeft;
+        float* top = x + (long)(ohA * g.StrideH - g.PadTop) * rowStride + c0, yt = y + ohA * outStep + c0;
+        for (int oh = ohA; oh < ohB; oh++, top += inStep, yt += outStep)
+        {
+            for (int ow = 0; ow < owLo; ow++)
+                Store(yt + (long)ow * C, Edge(top, rowStride, C, ow * sw - pl, W, true, true, true, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
+            for (int ow = owHi; ow < OW; ow++)
+                Store(yt + (long)ow * C, Edge(top, rowStride, C, ow * sw - pl, W, true, true, true, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
+            float* row = top + (long)(owLo * sw - pl) * C, yr = yt + (long)owLo * C;
+            int i = 0;
             if (AdvSimd.Arm64.IsSupported && Vector<float>.Count == 4)   // NEON's 32 registers: four pixels, each input vector loaded once per kernel row
             {
                 if (sw == 1)
-                    for (; ow2 + 4 <= owHi; ow2 += 4) Quad(row + (long)(ow2 - pl) * C, C, rowStride, 1, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8, vlo, vhi, yr + (long)ow2 * C);
+                    for (; i + 4 <= n; i += 4) Quad(row + (long)i * C, C, rowStride, 1, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8, vlo, vhi, yr + (long)i * C);
                 else if (sw == 2)
-                    for (; ow2 + 4 <= owHi; ow2 += 4) Quad(row + (long)(2 * ow2 - pl) * C, C, rowStride, 2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8, vlo, vhi, yr + (long)ow2 * C);
+                    for (; i + 4 <= n; i += 4) Quad(row + (long)(2 * i) * C, C, rowStride, 2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8, vlo, vhi, yr + (long)i * C);
             }
             // Two pixels at a time: two independent FMA chains.
-            for (; ow2 + 2 <= owHi; ow2 += 2)
+            for (; i + 2 <= n; i += 2)
             {
-                float* p = row + (long)(ow2 * sw - pl) * C, q = p + (long)sw * C;
+                float* p = row + (long)(i * sw) * C, q = p + (long)sw * C;
                 var a = Vector.FusedMultiplyAdd(Vector.Load(p), w0, bias);
                 var e = Vector.FusedMultiplyAdd(Vector.Load(q), w0, bias);
                 a = Vector.FusedMultiplyAdd(Vector.Load(p + C), w1, a); e = Vector.FusedMultiplyAdd(Vector.Load(q + C), w1, e);
@@ -138,12 +186,12 @@ internal static unsafe class DepthwiseNhwc
                 a = Vector.FusedMultiplyAdd(Vector.Load(p), w6, a); e = Vector.FusedMultiplyAdd(Vector.Load(q), w6, e);
                 a = Vector.FusedMultiplyAdd(Vector.Load(p + C), w7, a); e = Vector.FusedMultiplyAdd(Vector.Load(q + C), w7, e);
                 a = Vector.FusedMultiplyAdd(Vector.Load(p + 2 * C), w8, a); e = Vector.FusedMultiplyAdd(Vector.Load(q + 2 * C), w8, e);
-                Store(yr + (long)ow2 * C, a, vlo, vhi);
-                Store(yr + (long)(ow2 + 1) * C, e, vlo, vhi);
+                Store(yr + (long)i * C, a, vlo, vhi);
+                Store(yr + (long)(i + 1) * C, e, vlo, vhi);
             }
-            if (ow2 < owHi)
+            if (i < n)
             {
-                float* p = row + (long)(ow2 * sw - pl) * C;
+                float* p = row + (long)(i * sw) * C;
                 var a = Vector.FusedMultiplyAdd(Vector.Load(p), w0, bias);
                 a = Vector.FusedMultiplyAdd(Vector.Load(p + C), w1, a);
                 a = Vector.FusedMultiplyAdd(Vector.Load(p + 2 * C), w2, a);
@@ -155,11 +203,8 @@ internal static unsafe class DepthwiseNhwc
                 a = Vector.FusedMultiplyAdd(Vector.Load(p), w6, a);
                 a = Vector.FusedMultiplyAdd(Vector.Load(p + C), w7, a);
                 a = Vector.FusedMultiplyAdd(Vector.Load(p + 2 * C), w8, a);
-                Store(yr + (long)ow2 * C, a, vlo, vhi);
-                ow2++;
+                Store(yr + (long)i * C, a, vlo, vhi);
             }
-            for (int ow = ow2; ow < OW; ow++)
-                Store(yr + (long)ow * C, Edge(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
         }
     }
 
@@ -231,12 +276,22 @@ internal static unsafe class DepthwiseNhwc
     static void Store(float* y, Vector<float> acc, Vector<float> lo, Vector<float> hi) => Clamp.Of(acc, lo, hi).Store(y);
 
     // The same 3×3 kernel 16 channels wide, where 512-bit vectors run at full rate (AVX-512); T's store clamps (and
-    // with Lanes512Swish applies SiLU).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // with Lanes512Swish applies SiLU). Split as Block3x3 is: top and bottom border rows, then the interior rows.
     static void Block3x3V512<T>(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
         where T : struct, ILanes<Vector512<float>>
     {
-        int C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
+        InteriorOf(g, oh0, oh1, out int ohA, out int ohB, out int owLo, out int owHi);
+        if (oh0 < ohA) Border512<T>(x, w, b, y, g, c0, lo, hi, oh0, ohA);
+        if (ohA < ohB) Interior512<T>(x, w, b, y, g, c0, lo, hi, ohA, ohB, owLo, owHi);
+        if (ohB < oh1) Border512<T>(x, w, b, y, g, c0, lo, hi, ohB, oh1);
+    }
+
+    /// <summary><see cref="Border"/>, 16 channels per vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Border512<T>(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int oh0, int oh1)
+        where T : struct, ILanes<Vector512<float>>
+    {
+        int C = g.C, H = g.H, W = g.W, OW = g.OW, sh = g.StrideH, sw = g.StrideW, pt = g.PadTop, pl = g.PadLeft;
         var w0 = Vector512.Load(w + 0 * C + c0); var w1 = Vector512.Load(w + 1 * C + c0); var w2 = Vector512.Load(w + 2 * C + c0);
         var w3 = Vector512.Load(w + 3 * C + c0); var w4 = Vector512.Load(w + 4 * C + c0); var w5 = Vector512.Load(w + 5 * C + c0);
         var w6 = Vector512.Load(w + 6 * C + c0); var w7 = Vector512.Load(w + 7 * C + c0); var w8 = Vector512.Load(w + 8 * C + c0);
@@ -246,46 +301,65 @@ internal static unsafe class DepthwiseNhwc
         for (int oh = oh0; oh < oh1; oh++)
         {
             int ih = oh * sh - pt;
-            bool rowsInside = ih >= 0 && ih + 2 < H;
-            float* yr = y + (long)oh * OW * C + c0;
-            // Output columns whose three taps are inside the image: owLo <= ow < owHi.
-            int owLo = rowsInside ? Math.Min(OW, (pl + sw - 1) / sw) : OW;
-            int owHi = rowsInside && W - 3 + pl >= 0 ? Math.Max(owLo, Math.Min(OW, (W - 3 + pl) / sw + 1)) : owLo;
             bool r0 = (uint)ih < (uint)H, r1 = (uint)(ih + 1) < (uint)H, r2 = (uint)(ih + 2) < (uint)H;
             float* top = x + (long)ih * rowStride + c0;   // not read where a row is outside
-            for (int ow = 0; ow < owLo; ow++)
+            float* yr = y + (long)oh * OW * C + c0;
+            for (int ow = 0; ow < OW; ow++)
                 T.Store(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
-            float* row = x + (long)ih * rowStride + c0;
-            int ow2 = owLo;
+        }
+    }
+
+    /// <summary><see cref="Interior"/>, 16 channels per vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Interior512<T>(float* x, float* w, float* b, float* y, in ConvGeometry g, int c0, float lo, float hi, int ohA, int ohB, int owLo, int owHi)
+        where T : struct, ILanes<Vector512<float>>
+    {
+        int C = g.C, sw = g.StrideW, n = owHi - owLo;
+        var w0 = Vector512.Load(w + 0 * C + c0); var w1 = Vector512.Load(w + 1 * C + c0); var w2 = Vector512.Load(w + 2 * C + c0);
+        var w3 = Vector512.Load(w + 3 * C + c0); var w4 = Vector512.Load(w + 4 * C + c0); var w5 = Vector512.Load(w + 5 * C + c0);
+        var w6 = Vector512.Load(w + 6 * C + c0); var w7 = Vector512.Load(w + 7 * C + c0); var w8 = Vector512.Load(w + 8 * C + c0);
+        var bias = b == null ? Vector512<float>.Zero : Vector512.Load(b + c0);
+        var vlo = Vector512.Create(lo); var vhi = Vector512.Create(hi);
+        long rowStride = (long)g.W * C, inStep = g.StrideH * rowStride, outStep = (long)g.OW * C;
+        int W = g.W, OW = g.OW, pl = g.PadLeft;
+        float* top = x + (long)(ohA * g.StrideH - g.PadTop) * rowStride + c0, yt = y + ohA * outStep + c0;
+        for (int oh = ohA; oh < ohB; oh++, top += inStep, yt += outStep)
+        {
+            for (int ow = 0; ow < owLo; ow++)
+                T.Store(yt + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, true, true, true, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
+            for (int ow = owHi; ow < OW; ow++)
+                T.Store(yt + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, true, true, true, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
+            float* row = top + (long)(owLo * sw - pl) * C, yr = yt + (long)owLo * C;
+            int i = 0;
             // Four pixels at a time: each input column is loaded once per kernel row for the outputs that share it
             // (stride 1: 6 loads for 4 pixels' 12 taps, stride 2: 9), and four FMA chains. Every output still adds
             // its taps to the bias in tap order, so the sums are the two-pixel loop's, bit for bit.
             if (sw == 1)
-                for (; ow2 + 4 <= owHi; ow2 += 4)
+                for (; i + 4 <= n; i += 4)
                 {
-                    float* p = row + (long)(ow2 - pl) * C;
+                    float* p = row + (long)i * C;
                     Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias;
                     Row4Stride1(p, C, w0, w1, w2, ref a0, ref a1, ref a2, ref a3);
                     Row4Stride1(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
                     Row4Stride1(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
-                    float* o = yr + (long)ow2 * C;
+                    float* o = yr + (long)i * C;
                     T.Store(o, a0, vlo, vhi); T.Store(o + C, a1, vlo, vhi); T.Store(o + 2 * C, a2, vlo, vhi); T.Store(o + 3 * C, a3, vlo, vhi);
                 }
             else if (sw == 2)
-                for (; ow2 + 4 <= owHi; ow2 += 4)
+                for (; i + 4 <= n; i += 4)
                 {
-                    float* p = row + (long)(2 * ow2 - pl) * C;
+                    float* p = row + (long)(2 * i) * C;
                     Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias;
                     Row4Stride2(p, C, w0, w1, w2, ref a0, ref a1, ref a2, ref a3);
                     Row4Stride2(p + rowStride, C, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
                     Row4Stride2(p + 2 * rowStride, C, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
-                    float* o = yr + (long)ow2 * C;
+                    float* o = yr + (long)i * C;
                     T.Store(o, a0, vlo, vhi); T.Store(o + C, a1, vlo, vhi); T.Store(o + 2 * C, a2, vlo, vhi); T.Store(o + 3 * C, a3, vlo, vhi);
                 }
             // Two pixels at a time: two independent FMA chains.
-            for (; ow2 + 2 <= owHi; ow2 += 2)
+            for (; i + 2 <= n; i += 2)
             {
-                float* p = row + (long)(ow2 * sw - pl) * C, q = p + (long)sw * C;
+                float* p = row + (long)(i * sw) * C, q = p + (long)sw * C;
                 var a = Vector512.FusedMultiplyAdd(Vector512.Load(p), w0, bias);
                 var e = Vector512.FusedMultiplyAdd(Vector512.Load(q), w0, bias);
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w1, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q + C), w1, e);
@@ -298,12 +372,12 @@ internal static unsafe class DepthwiseNhwc
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p), w6, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q), w6, e);
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w7, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q + C), w7, e);
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w8, a); e = Vector512.FusedMultiplyAdd(Vector512.Load(q + 2 * C), w8, e);
-                T.Store(yr + (long)ow2 * C, a, vlo, vhi);
-                T.Store(yr + (long)(ow2 + 1) * C, e, vlo, vhi);
+                T.Store(yr + (long)i * C, a, vlo, vhi);
+                T.Store(yr + (long)(i + 1) * C, e, vlo, vhi);
             }
-            if (ow2 < owHi)
+            if (i < n)
             {
-                float* p = row + (long)(ow2 * sw - pl) * C;
+                float* p = row + (long)(i * sw) * C;
                 var a = Vector512.FusedMultiplyAdd(Vector512.Load(p), w0, bias);
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w1, a);
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w2, a);
@@ -315,11 +389,8 @@ internal static unsafe class DepthwiseNhwc
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p), w6, a);
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p + C), w7, a);
                 a = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * C), w8, a);
-                T.Store(yr + (long)ow2 * C, a, vlo, vhi);
-                ow2++;
+                T.Store(yr + (long)i * C, a, vlo, vhi);
             }
-            for (int ow = ow2; ow < OW; ow++)
-                T.Store(yr + (long)ow * C, Edge512(top, rowStride, C, ow * sw - pl, W, r0, r1, r2, bias, w0, w1, w2, w3, w4, w5, w6, w7, w8), vlo, vhi);
         }
     }
 
