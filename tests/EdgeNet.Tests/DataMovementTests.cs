@@ -74,7 +74,7 @@ public class DataMovementTests(ITestOutputHelper output)
     }
 
     /// <summary>Concat along the last axis: blocks of every width around the vector copies of short blocks (tails of
-    /// 1-15 floats, 16/8/4-float vectors, over the 64-float limit to Span.CopyTo).</summary>
+    /// 1-15 floats, 16/8/4-float vectors, over the 128-float limit (DataMovement.SmallBlock) to Span.CopyTo).</summary>
     [Theory]
     [InlineData(1, 3)]
     [InlineData(5, 17)]
