@@ -93,7 +93,7 @@ internal static unsafe partial class GemmInt8
                 sbyte* split = e.SplitB == null ? null : (sbyte*)(e.SplitB + (long)p * kp * NR);   // the panel's int16 pairs
                 int w = Math.Min(NR, N - j0);
                 int* bias = e.ColBias + j0; float* mult = e.ColMult + j0;
-                if (N - j0 >= 2 * NR)   // two whole panels: 12×32 tiles (RowSplit: a last 6-row tile or one-row tiles)
+                if (N - j0 >= 2 * NR)   // two whole panels: 12×32 tiles (Panel32Avx512: a last 13-, 6- or 4-row tile, or one-row tiles)
                 {
                     if (split != null) Panel32Avx512<SplitWeights>(wide, kp, split, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, !e.SaturationOnly);
                     else Panel32Avx512<PackedWeights>(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, !e.SaturationOnly);
