@@ -692,12 +692,14 @@ public unsafe class RequantizeTwinTests
     [InlineData(30, 800, 40, 127)]  // AVX-512BW: blocks of 12 rows (K 800), the last 6 rows 6-row tiles
     [InlineData(49, 960, 56, 127)]  // AVX-512BW: blocks of 12 rows (K 960), the 49th row with the last (12 + 12 + 12 + 13), 8 columns after the pair
     [InlineData(5, 4100, 24, 127)]  // AVX-512BW: K past the int16 copy (int32 tiles, then requantized)
-    public void Fused_gemm_epilogue_equals_int32_then_QuantMath(int M, int K, int N, int hi)
+    [InlineData(28, 36, 56, 127, 127)]  // the zero point's ends: AVX-512BW's pair rows add it in int16 with saturation (StoreRow32),
+    [InlineData(28, 36, 56, 100, -128)] // its 16- and 8-column panels in int32 (StoreColumns512, StoreRows8)
+    public void Fused_gemm_epilogue_equals_int32_then_QuantMath(int M, int K, int N, int hi, int zp = -7)
     {
-        foreach (var isa in EdgeNet.Kernels.Simd.GemmInt8.Runnable()) Fused_gemm_epilogue(M, K, N, hi, isa);
+        foreach (var isa in EdgeNet.Kernels.Simd.GemmInt8.Runnable()) Fused_gemm_epilogue(M, K, N, hi, zp, isa);
     }
 
-    static void Fused_gemm_epilogue(int M, int K, int N, int hi, EdgeNet.Kernels.Simd.GemmInt8.Isa isa)
+    static void Fused_gemm_epilogue(int M, int K, int N, int hi, int zp, EdgeNet.Kernels.Simd.GemmInt8.Isa isa)
     {
         var r = new Random(M * 100 + N);
         int kp = EdgeNet.Kernels.Simd.GemmInt8.KPad(K), lda = kp + N % 2 * 4;   // odd N: rows padded past kp
@@ -716,14 +718,14 @@ public unsafe class RequantizeTwinTests
             if (arm)   // arm64's fused epilogue (SDOT or SMULL/SMLAL tiles, NEON requantization)
             {
                 bool saturation = EdgeNet.Kernels.Simd.GemmInt8.SaturationClamps(-128, hi, 30000 + 255L * 128 * K, mult);
-                var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = hi, SaturationOnly = saturation, NoMinWeight = !w.Contains((sbyte)-128) };
+                var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = zp, Lo = -128, Hi = hi, SaturationOnly = saturation, NoMinWeight = !w.Contains((sbyte)-128) };
                 EdgeNet.Kernels.Simd.GemmInt8.Run(pa, lda, pp, null, 0, M, N, K, isa, activationsInA: true, ref e);
             }
             else if (isa is not EdgeNet.Kernels.Simd.GemmInt8.Isa.Scalar)   // the fused epilogue exists there; scalar requantizes the int32 rows
             {
                 bool saturation = EdgeNet.Kernels.Simd.GemmInt8.SaturationClamps(-128, hi, 30000 + 255L * 128 * K, mult);
                 Assert.Equal(hi == 127, saturation);
-                var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = -7, Lo = -128, Hi = hi, SaturationOnly = saturation };
+                var e = new EdgeNet.Kernels.Simd.GemmInt8.Epilogue { Out = pg, Ldo = N, ColBias = pb, ColMult = pm, Zp = zp, Lo = -128, Hi = hi, SaturationOnly = saturation };
                 var scratch = new int[4 * 16];
                 fixed (int* ps = scratch) EdgeNet.Kernels.Simd.GemmInt8.Run(pa, lda, pp, ps, 16, M, N, K, isa, activationsInA: true, ref e);
                 if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni)   // the others read signed activations as they are
@@ -750,7 +752,7 @@ public unsafe class RequantizeTwinTests
                 }
             }
             else
-                for (int i = 0; i < M; i++) EdgeNet.Kernels.Int8.Requantize.Columns(pc + i * N, pb, pm, -7, -128, hi, pg + i * N, N);
+                for (int i = 0; i < M; i++) EdgeNet.Kernels.Int8.Requantize.Columns(pc + i * N, pb, pm, zp, -128, hi, pg + i * N, N);
         }
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++)
@@ -758,7 +760,7 @@ public unsafe class RequantizeTwinTests
                 int exact = 0;
                 for (int k = 0; k < K; k++) exact += (EdgeNet.Kernels.Simd.GemmInt8.ShiftsActivations(isa) ? (byte)a[i * lda + k] : a[i * lda + k]) * w[k * N + j];   // VNNI reads A as u8
                 Assert.Equal(exact, acc[i * N + j]);
-                Assert.Equal(QuantMath.Requantize(exact + bias[j], mult[j], -7, -128, hi), got[i * N + j]);
+                Assert.Equal(QuantMath.Requantize(exact + bias[j], mult[j], zp, -128, hi), got[i * N + j]);
             }
     }
 }
