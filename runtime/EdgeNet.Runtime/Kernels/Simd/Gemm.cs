@@ -113,6 +113,7 @@ internal static unsafe class Gemm
         var tmp = stackalloc float[64];
         // NR and MR are the constants 8 on this path (the 128-bit tile: 8 rows × 2 vectors of 4), so M & -mr is M's whole tiles
         int nr = NR, mr = MR, full = M & -mr, rest = M - full;
+        System.Diagnostics.Debug.Assert(nr == 8 && mr == 8, "Panels128's tiles are Tile128<Rows8>");
         float* a = A + (long)full * lda, rb = rowBias == null ? null : rowBias + full;
         long cr = (long)full * ldc, step = (long)K * nr;
         for (int j0 = 0; j0 < N; j0 += nr, packedB += step)
