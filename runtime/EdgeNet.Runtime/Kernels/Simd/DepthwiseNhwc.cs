@@ -109,6 +109,7 @@ internal static unsafe class DepthwiseNhwc
 
     /// <summary>The output rows ohA..ohB of oh0..oh1 whose three kernel rows are inside the image, and the output columns
     /// owLo..owHi whose three taps are: the border-free pixels are those rows' columns owLo..owHi.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void InteriorOf(in ConvGeometry g, int oh0, int oh1, out int ohA, out int ohB, out int owLo, out int owHi)
     {
         int sh = g.StrideH, sw = g.StrideW;
