@@ -77,22 +77,18 @@ internal sealed class TransposeKernel : Kernel, IWritesRows
     static bool IsLayoutChange(int[] p) => p[0] == 0 && ((p[1] == 2 && p[2] == 3 && p[3] == 1) || (p[1] == 3 && p[2] == 1 && p[3] == 2));
 
     /// <summary>dst, front to back: n0 × n1 × n2 runs of <paramref name="inner"/> floats, the run at (i0, i1, i2) from
-    /// src + i0·s0 + i1·s1 + i2·s2. A short run (a head's 32-64 floats) by vectors, a long one by a copy call: in
-    /// functions of their own, so the short runs' loop counters stay in registers (no call in that loop).</summary>
+    /// src + i0·s0 + i1·s1 + i2·s2. A short run (a head's 32-64 floats) by <see cref="DataMovement.CopySmall"/>, a long
+    /// one by a copy call: in functions of their own, so the short runs' loop counters stay in registers (no call in
+    /// that loop).</summary>
     static unsafe void Runs(float* src, float* dst, int n0, int n1, int n2, long s0, long s1, long s2, int inner)
     {
-        if (inner > 64) { LongRuns(src, dst, n0, n1, n2, s0, s1, s2, inner); return; }
+        long n = (long)inner * sizeof(float);
+        if (n > DataMovement.SmallBlock) { LongRuns(src, dst, n0, n1, n2, s0, s1, s2, inner); return; }
         for (int i0 = 0; i0 < n0; i0++)
             for (int i1 = 0; i1 < n1; i1++)
             {
                 float* s = src + i0 * s0 + i1 * s1;
-                for (int i2 = 0; i2 < n2; i2++, s += s2, dst += inner)
-                {
-                    float* a = s, d = dst, end = s + (inner & ~7);
-                    for (; a < end; a += 8, d += 8) { Vector128.Load(a).Store(d); Vector128.Load(a + 4).Store(d + 4); }
-                    if ((inner & 4) != 0) { Vector128.Load(a).Store(d); a += 4; d += 4; }
-                    for (int j = 0; j < (inner & 3); j++) d[j] = a[j];
-                }
+                for (int i2 = 0; i2 < n2; i2++, s += s2, dst += inner) DataMovement.CopySmall((byte*)s, (byte*)dst, n);
             }
     }
 
