@@ -107,28 +107,47 @@ internal static unsafe class Gemm
 
     /// <summary><see cref="Panel"/>'s 128-bit tiles (NEON, SSE) over all of <see cref="Run"/>'s packed panels in one
     /// call: the same tiles, rows and order, so the same bits. A call of Panel per 8 columns was ~117 arm64
-    /// instructions besides its tiles (MiniLM's Dense layers: 2592 panels of 14 rows an inference).</summary>
+    /// instructions besides its tiles (MiniLM's Dense layers: 2592 panels of 14 rows an inference). The last 3-7 rows'
+    /// tile (RT: the narrowest that holds them) is a constant of the instantiation, so every tile is inlined here.</summary>
     static void Panels128(float* A, int lda, float* packedB, float* C, int ldc, int M, int N, int K, float* rowBias, float* colBias, float lo, float hi)
     {
-        var tmp = stackalloc float[64];
-        // NR and MR are the constants 8 on this path (the 128-bit tile: 8 rows × 2 vectors of 4), so M & -mr is M's whole tiles
-        int nr = NR, mr = MR, full = M & -mr, rest = M - full;
-        System.Diagnostics.Debug.Assert(nr == 8 && mr == 8, "Panels128's tiles are Tile128<Rows8>");
-        float* a = A + (long)full * lda, rb = rowBias == null ? null : rowBias + full;
-        long cr = (long)full * ldc, step = (long)K * nr;
-        for (int j0 = 0; j0 < N; j0 += nr, packedB += step)
+        // NR and MR are the constants 8 on this path (the 128-bit tile: 8 rows × 2 vectors of 4), so M & 7 is the rows
+        // after the whole tiles
+        System.Diagnostics.Debug.Assert(NR == 8 && MR == 8, "Panels128's tiles are 8 × 8");
+        switch (M & 7)
         {
-            int w = Math.Min(nr, N - j0);
-            float* c = C + j0, cb = colBias == null ? null : colBias + j0;
-            for (int i = 0; i < full; i += mr)
-                Tile128<Rows8>(A + (long)i * lda, lda, packedB, nr, c + (long)i * ldc, ldc, K, w, mr, rowBias == null ? null : rowBias + i, cb, lo, hi, tmp);
+            case 3: case 4: Panels128<Rows4>(A, lda, packedB, C, ldc, M, N, K, rowBias, colBias, lo, hi); break;
+            case 5: case 6: Panels128<Rows6>(A, lda, packedB, C, ldc, M, N, K, rowBias, colBias, lo, hi); break;
+            default: Panels128<Rows8>(A, lda, packedB, C, ldc, M, N, K, rowBias, colBias, lo, hi); break;
+        }
+    }
+
+    /// <summary><see cref="Panels128"/> with the last rows' tile RT. Each panel's tiles are <see cref="TileCore"/> inlined:
+    /// a call of Tile128 per tile (MiniLM: two per panel, 14 arguments each, prologue, epilogue, the clamp and column
+    /// bias per tile) was ~48 arm64 instructions a tile more (MiniLM A72: 250K of 49.9M an inference).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Panels128<RT>(float* A, int lda, float* packedB, float* C, int ldc, int M, int N, int K, float* rowBias, float* colBias, float lo, float hi)
+        where RT : struct, ITileRows
+    {
+        var tmp = stackalloc float[64];
+        int full = M & -8, rest = M - full;
+        long la = lda, lc = ldc, step = (long)K * 8;
+        float* a = A + full * la, rb = rowBias == null ? null : rowBias + full;
+        var vlo = Vector128.Create(lo); var vhi = Vector128.Create(hi);
+        bool clamp = !(float.IsNegativeInfinity(lo) && float.IsPositiveInfinity(hi));
+        for (int j0 = 0; j0 < N; j0 += 8, packedB += step, C += 8)
+        {
+            int w = Math.Min(8, N - j0);
+            float* cb = colBias == null ? null : colBias + j0;
+            var (cb0, cb1) = ColBias128(cb, w, tmp);
+            float* ai = A, ci = C;
+            for (int i = 0; i < full; i += 8, ai += 8 * la, ci += 8 * lc)
+                TileCore<Rows8>(ai, la, packedB, 8, ci, lc, K, w, 8, rowBias == null ? null : rowBias + i, cb0, cb1, vlo, vhi, clamp, tmp);
             // the last rows as Panel takes them: one or two by the row kernel, 3-7 by the narrowest tile that holds them
             if (rest == 0) continue;
             if (rest <= 2)
-                for (int i = 0; i < rest; i++) Row(a + (long)i * lda, packedB, nr, c + cr + (long)i * ldc, K, w, rb == null ? 0f : rb[i], cb, lo, hi, tmp);
-            else if (rest <= 4) Tile128<Rows4>(a, lda, packedB, nr, c + cr, ldc, K, w, rest, rb, cb, lo, hi, tmp);
-            else if (rest <= 6) Tile128<Rows6>(a, lda, packedB, nr, c + cr, ldc, K, w, rest, rb, cb, lo, hi, tmp);
-            else Tile128<Rows8>(a, lda, packedB, nr, c + cr, ldc, K, w, rest, rb, cb, lo, hi, tmp);
+                for (int i = 0; i < rest; i++) Row(a + i * la, packedB, 8, C + (full + i) * lc, K, w, rb == null ? 0f : rb[i], cb, lo, hi, tmp);
+            else TileCore<RT>(a, la, packedB, 8, ci, lc, K, w, rest, rb, cb0, cb1, vlo, vhi, clamp, tmp);
         }
     }
 
@@ -598,7 +617,30 @@ internal static unsafe class Gemm
     static void Tile128<R>(float* a, int lda, float* b, long ldb, float* c, int ldc, int K, int w, int m, float* rowBias, float* colBias, float lo, float hi, float* t)
         where R : struct, ITileRows
     {
-        long la = lda;   // rows past m read row 0 (their sums are not stored); one branch for the usual full tile
+        var (cb0, cb1) = ColBias128(colBias, w, t);
+        // Without a clamp (lo = -inf, hi = +inf) Max and Min return their input, NaN included: skipping them changes no bit.
+        bool clamp = !(float.IsNegativeInfinity(lo) && float.IsPositiveInfinity(hi));
+        TileCore<R>(a, lda, b, ldb, c, ldc, K, w, m, rowBias, cb0, cb1, Vector128.Create(lo), Vector128.Create(hi), clamp, t);
+    }
+
+    /// <summary>A panel's 8 column biases (0 past w, or all 0 without a bias) as two vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static (Vector128<float>, Vector128<float>) ColBias128(float* colBias, int w, float* t)
+    {
+        if (colBias == null) return (default, default);
+        if (w == 8) return (Vector128.Load(colBias), Vector128.Load(colBias + 4));
+        for (int j = 0; j < 8; j++) t[j] = j < w ? colBias[j] : 0f;
+        return (Vector128.Load(t), Vector128.Load(t + 4));
+    }
+
+    /// <summary>The 128-bit tile: rows a.. (stride la) of A times the panel at b into m ≤ R.Rows rows of C (stride lc),
+    /// column bias cb0, cb1 (<see cref="ColBias128"/>), clamped to vlo..vhi where <paramref name="clamp"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void TileCore<R>(float* a, long la, float* b, long ldb, float* c, long lc, int K, int w, int m, float* rowBias,
+                            Vector128<float> cb0, Vector128<float> cb1, Vector128<float> vlo, Vector128<float> vhi, bool clamp, float* t)
+        where R : struct, ITileRows
+    {
+        // rows past m read row 0 (their sums are not stored); one branch for the usual full tile
         float* a0 = a, a1 = a + la, a2 = a1 + la, a3 = a2 + la, a4 = a3 + la, a5 = a4 + la, a6 = a5 + la, a7 = a6 + la;
         if (m < 8)
         {
@@ -643,34 +685,25 @@ internal static unsafe class Gemm
                 x = Vector128.Create(a7[k]); c70 = Vector128.FusedMultiplyAdd(x, b0, c70); c71 = Vector128.FusedMultiplyAdd(x, b1, c71);
             }
         }
-        var vlo = Vector128.Create(lo); var vhi = Vector128.Create(hi);
-        Vector128<float> cb0 = default, cb1 = default;
-        if (colBias != null)
-        {
-            if (w == 8) { cb0 = Vector128.Load(colBias); cb1 = Vector128.Load(colBias + 4); }
-            else { for (int j = 0; j < 8; j++) t[j] = j < w ? colBias[j] : 0f; cb0 = Vector128.Load(t); cb1 = Vector128.Load(t + 4); }
-        }
         // The usual tile (pointwise convs, Winograd's GEMMs, a Dense's panels) with all of its rows: no per-row checks.
         // A call's last 6 or 4 rows as well (M = 14, a transformer's sentence: the 6-row tile of every panel), whose
         // per-row stores (row bias, clamp, width and m tests) were ~170 of its ~210 instructions besides the k loop.
         if (m == R.Rows && w == 8 && rowBias == null)
         {
-            long lc = ldc;
-            // Without a clamp (lo = -inf, hi = +inf) Max and Min return their input, NaN included: skipping them changes no bit.
-            if (float.IsNegativeInfinity(lo) && float.IsPositiveInfinity(hi))
+            if (!clamp)
                 StoreFull<R>(c, lc, cb0, cb1, vlo, vhi, false, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
             else
                 StoreFull<R>(c, lc, cb0, cb1, vlo, vhi, true, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
             return;
         }
         Store128(c, c00, c01, 0, rowBias, cb0, cb1, vlo, vhi, w, t);
-        if (m > 1) Store128(c + ldc, c10, c11, 1, rowBias, cb0, cb1, vlo, vhi, w, t);
-        if (m > 2) Store128(c + 2 * ldc, c20, c21, 2, rowBias, cb0, cb1, vlo, vhi, w, t);
-        if (m > 3) Store128(c + 3 * ldc, c30, c31, 3, rowBias, cb0, cb1, vlo, vhi, w, t);
-        if (m > 4) Store128(c + 4 * ldc, c40, c41, 4, rowBias, cb0, cb1, vlo, vhi, w, t);
-        if (m > 5) Store128(c + 5 * ldc, c50, c51, 5, rowBias, cb0, cb1, vlo, vhi, w, t);
-        if (m > 6) Store128(c + 6 * ldc, c60, c61, 6, rowBias, cb0, cb1, vlo, vhi, w, t);
-        if (m > 7) Store128(c + 7 * ldc, c70, c71, 7, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 1) Store128(c + lc, c10, c11, 1, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 2) Store128(c + 2 * lc, c20, c21, 2, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 3) Store128(c + 3 * lc, c30, c31, 3, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 4) Store128(c + 4 * lc, c40, c41, 4, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 5) Store128(c + 5 * lc, c50, c51, 5, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 6) Store128(c + 6 * lc, c60, c61, 6, rowBias, cb0, cb1, vlo, vhi, w, t);
+        if (m > 7) Store128(c + 7 * lc, c70, c71, 7, rowBias, cb0, cb1, vlo, vhi, w, t);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
