@@ -1,5 +1,6 @@
 using EdgeNet.Engine;
 using EdgeNet.Format;
+using EdgeNet.Kernels;
 using Xunit;
 
 namespace EdgeNet.Tests;
@@ -167,6 +168,38 @@ public class KernelTwinTests
                 Twins(m, 2);
                 Twins(m, 2, scale: 5f);
             }
+    }
+
+    /// <summary>LayerNormalization over rows of 1-19, 37 and 387 floats (the one-pass statistics' two-vector, one-vector and
+    /// scalar tails; the normalization's two-vector and one-vector steps and tail), with and without B, against the
+    /// reference's two passes; and the statistics against double-precision ones for rows whose mean is far from 0
+    /// against their spread (1000 ± 0.01, 30 ± 1; the first value an outlier too): the one-pass variance of the values
+    /// less the row's first must not cancel.</summary>
+    [Fact]
+    public unsafe void LayerNorm_rows()
+    {
+        foreach (int n in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 19, 37, 387 })
+            foreach (bool withBias in new[] { true, false })
+            {
+                var g = new GraphBuilder();
+                int x = g.Input("x", -1, 3, n);
+                int[] ins = withBias ? [x, g.Constant("s", Random(n, 5), n), g.Constant("b", Random(n, 6), n)] : [x, g.Constant("s", Random(n, 5), n)];
+                var m = g.Build(g.Add(OpType.LayerNormalization, ins, new Attributes().Set("axis", -1L).Set("epsilon", 1e-12f)));
+                Twins(m, 2, atol: 1e-4f, rtol: 1e-4f);
+            }
+        foreach (var (mean, spread, n) in new[] { (1000f, 0.01f, 384), (30f, 1f, 37), (-5f, 0.5f, 19), (0f, 1e-3f, 9) })
+        {
+            var row = Random(n, 8, spread).Select(v => v + mean).ToArray();
+            foreach (float first in new[] { row[0], mean + 4 * spread })
+            {
+                row[0] = first;
+                double mu = row.Average(v => (double)v), inv = 1 / Math.Sqrt(row.Average(v => (v - mu) * (v - mu)) + 1e-12);
+                (float Mean, float Inv) fast;
+                fixed (float* p = row) fast = LayerNormKernel.VectorStats(p, n, 1e-12f);
+                Assert.Equal(mu, fast.Mean, Math.Abs(mu) * 1e-6 + 1e-7);
+                Assert.Equal(inv, fast.Inv, inv * 1e-3);
+            }
+        }
     }
 
     /// <summary>Softmax over rows of 1-16 (the short-row paths: arm64 takes rows of 4-15 as vectors, the last one
