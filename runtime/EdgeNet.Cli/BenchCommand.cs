@@ -17,7 +17,8 @@ internal static class BenchCommand
         var threads = Options.Threads();
         var profile = new Option<bool>("--profile") { Description = "print the median time of every node, slowest first (each timed run is followed by a profiled one)" };
         var placement = new Option<bool>("--placement") { Description = "print where the arena, the constants, the first input and output and the kernels' packed weights landed (address mod 4096: 4K aliasing)" };
-        var cmd = new Command("bench", "time inference") { model, iters, batch, reference, threads, profile, placement };
+        var cpuOption = new Option<int?>("--cpu") { Description = "pin the thread that runs and times the inferences to this CPU (Linux; the runtime's other threads stay free): engines compared on one CPU where the CPUs differ in speed (a VM's vCPUs)" };
+        var cmd = new Command("bench", "time inference") { model, iters, batch, reference, threads, profile, placement, cpuOption };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {
             int n = r.GetValue(iters), b = r.GetValue(batch);
@@ -42,6 +43,14 @@ internal static class BenchCommand
             if (runs is not null) for (int i = 0; i < n; i++) runs[i] = new long[s.Kernels.Count];
             var warm = Stopwatch.StartNew();   // warm-up by time: the JIT's tier-1 code arrives after ~100 ms of calls
             while (warm.ElapsedMilliseconds < 400) { s.Run(b); if (runs is not null) s.RunProfiled(b, runs[0]); }
+            if (r.GetValue(cpuOption) is int pin)
+            {
+                // Pinned after the warm-up: a thread inherits its creator's CPUs, and the runtime's threads started during
+                // the warm-up (the JIT's tier-1 compiler) must stay free. Then 100 ms more on that CPU (its own caches).
+                Affinity.PinCurrentThread(pin);
+                warm.Restart();
+                while (warm.ElapsedMilliseconds < 100) { s.Run(b); if (runs is not null) s.RunProfiled(b, runs[0]); }
+            }
             if (runs is not null) Array.Clear(runs[0]);
             var times = new double[n];
             var cpu0 = Environment.CpuUsage.TotalTime;

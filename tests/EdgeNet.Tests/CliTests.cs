@@ -293,6 +293,24 @@ public class CliTests(ITestOutputHelper output)
         Assert.DoesNotContain("placement", Edgenet("bench", Model(dir, "cnn_digits.onnx"), "--iters", "5").stdout);
     }
 
+    // ---- issue 18: bench --cpu (the timing thread on one CPU: a VM's vCPUs differ in speed) ---------------------------
+
+    [Fact]
+    public void Bench_cpu_times_on_the_cpu_given_or_refuses_one_it_may_not_run_on()
+    {
+        var dir = Fixtures.TempDir();
+        string model = Model(dir, "cnn_digits.onnx");
+        if (!OperatingSystem.IsLinux()) { Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "0"), 2, "Linux only"); return; }
+        // The first CPU this process may run on (a container's cpuset need not hold CPU 0).
+        string allowed = File.ReadLines("/proc/self/status").First(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal));
+        string first = Regex.Match(allowed, @"\d+").Value;
+        var r = Edgenet("bench", model, "--iters", "5", "--cpu", first);
+        Assert.True(r.code == 0, r.stderr);
+        Assert.Contains("p50 ", r.stdout);
+        Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "1023"), 2, "--cpu 1023: not a CPU this process may run on");
+        Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "-1"), 2, "--cpu -1: not a CPU number");
+    }
+
     // ---- issue 12.16: help texts ---------------------------------------------------------------------------------
 
     [Theory]

@@ -1,0 +1,27 @@
+using System.Runtime.InteropServices;
+
+namespace EdgeNet.Cli;
+
+/// <summary>`edgenet bench --cpu N`: the calling thread (the one that runs and times the inferences) pinned to one CPU
+/// with sched_setaffinity. Only that thread, after the warm-up: the runtime's own threads (the JIT's tier-1 compiles,
+/// the finalizer) and the intra-op workers stay free, so a JIT and a NativeAOT binary compared on one CPU both get
+/// their warm-up as they would unpinned (`taskset` on the whole JIT process put its tier-1 compiler on the timed CPU).</summary>
+internal static partial class Affinity
+{
+    const int MaxCpus = 1024;
+
+    public static void PinCurrentThread(int cpu)
+    {
+        if (!OperatingSystem.IsLinux()) throw new UsageException("--cpu pins the thread with sched_setaffinity: Linux only");
+        if ((uint)cpu >= MaxCpus) throw new UsageException($"--cpu {cpu}: not a CPU number (0..{MaxCpus - 1})");
+        Span<ulong> mask = stackalloc ulong[MaxCpus / 64];
+        mask.Clear();
+        mask[cpu / 64] = 1UL << (cpu % 64);
+        // pid 0: the calling thread (a thread's affinity, not the process's).
+        if (sched_setaffinity(0, MaxCpus / 8, ref MemoryMarshal.GetReference(mask)) != 0)
+            throw new UsageException($"--cpu {cpu}: not a CPU this process may run on (sched_setaffinity errno {Marshal.GetLastPInvokeError()})");
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int sched_setaffinity(int pid, nint size, ref ulong mask);
+}
