@@ -9,9 +9,11 @@ namespace EdgeNet.Kernels.Simd;
 /// The int8 GEMM on AVX-512BW without VNNI: Zen 4, Ice Lake, Cascade Lake have AVX512-VNNI, which .NET 10 does not
 /// expose, and lack the VEX AVX-VNNI. The panels are <see cref="GemmInt8.Pack"/>'s (not shifted). VPMADDWD multiplies
 /// int16 pairs and sums each pair in int32, never saturating. The fused panels (activations in A) widen A's rows to
-/// int16 once per block of rows, each k quad stored (k0, k2, k1, k3), and split a panel's k quad into (k0, k2) and
-/// (k1, k3) of each column in its own int32 lane (<see cref="SplitPairs"/>): one column per lane, so the sums need
-/// no gathering and the epilogue (StoreColumns512) reads them as they are. The int32 tiles (TileAvx512, RowAvx512)
+/// int16 once per block of rows and read a panel's k quad as two int16 pairs of each column in its own int32 lane: one
+/// column per lane, so the sums need no gathering and the epilogue (StoreColumns512) reads them as they are. With
+/// <see cref="SplitPanels"/>' copy (a layer's weights) the pairs are (k0, k1) and (k2, k3) and the rows are widened as
+/// they are; from the packed bytes (<see cref="SplitPairs"/>: three shifts) they are (k0, k2) and (k1, k3), and each
+/// row's k quad is widened as (k0, k2, k1, k3). The int32 tiles (TileAvx512, RowAvx512)
 /// sign-extend 8 columns × 4 k (VPMOVSXBW), so lane 2j holds column j's terms of k0, k1 and lane 2j+1 those of k2, k3,
 /// and VPERMT2D gathers the even and the odd lanes at the end. Not VPMADDUBSW (u8 × s8, MLAS's kernels without VNNI):
 /// its int16 pair sums saturate (2·255·128 &gt; 2^15) and would change results; an exact int16 form costs as many
@@ -38,7 +40,7 @@ internal static unsafe partial class GemmInt8
     static Vector512<int> EvenLanes => Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     static Vector512<int> OddLanes => Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
 
-    /// <summary>A widened row's k quad (k0, k2, k1, k3), repeated across the vector: one VPBROADCASTQ from memory, no ALU.</summary>
+    /// <summary>A widened row's k quad, repeated across the vector: one VPBROADCASTQ from memory, no ALU.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<short> Repeat4(short* a) => Vector512.Create(*(long*)a).AsInt16();
 
@@ -85,7 +87,7 @@ internal static unsafe partial class GemmInt8
             // in a 13×32 tile, not a one-row pass that streams every panel's weights again (K 960, blocks of 12: a 7×7
             // map's 49 rows as 12 + 12 + 12 + 13; K 576, blocks of 24: 24 + 25).
             if (M - r0 - rows == 1 && rows % 12 == 0) rows++;
-            WidenRows(A + (long)r0 * lda, lda, rows, kp, wide);
+            WidenRows(A + (long)r0 * lda, lda, rows, kp, wide, quadOrder: e.SplitB == null);
             sbyte* o = e.Out + (long)r0 * e.Ldo;
             for (int p = 0, j0 = 0; j0 < N; p++, j0 += NR)
             {
@@ -132,12 +134,29 @@ internal static unsafe partial class GemmInt8
         }
     }
 
-    /// <summary>rows × kp int8 (row stride lda) → int16, row stride kp, each k quad stored as (k0, k2, k1, k3): the
-    /// order <see cref="SplitPairs"/> splits the packed weights into (one VPBROADCASTD of a row's k0, k2 or k1, k3).</summary>
-    static void WidenRows(sbyte* a, int lda, int rows, int kp, short* dst)
+    /// <summary>rows × kp int8 (row stride lda) → int16, row stride kp. <paramref name="quadOrder"/>: each k quad stored
+    /// as (k0, k2, k1, k3), the order <see cref="SplitPairs"/> splits the packed weights into (one VPBROADCASTD of a
+    /// row's k0, k2 or k1, k3); else in order, as <see cref="SplitPanels"/> stores its pairs (k0, k1) and (k2, k3): one
+    /// VPMOVSXBW per 32 bytes, no VPSHUFB.</summary>
+    static void WidenRows(sbyte* a, int lda, int rows, int kp, short* dst, bool quadOrder)
     {
-        if (lda == kp) { WidenSpan(a, (long)rows * kp, dst); return; }   // contiguous: one pass
-        for (int r = 0; r < rows; r++) WidenSpan(a + (long)r * lda, kp, dst + (long)r * kp);
+        if (lda == kp) { WidenAny(a, (long)rows * kp, dst, quadOrder); return; }   // contiguous: one pass
+        for (int r = 0; r < rows; r++) WidenAny(a + (long)r * lda, kp, dst + (long)r * kp, quadOrder);
+    }
+
+    static void WidenAny(sbyte* a, long n, short* dst, bool quadOrder)
+    {
+        if (quadOrder) WidenSpan(a, n, dst);
+        else WidenInOrder(a, n, dst);
+    }
+
+    /// <summary>n int8 (a multiple of 4) → int16 in order.</summary>
+    static void WidenInOrder(sbyte* a, long n, short* dst)
+    {
+        long i = 0;
+        for (; i + 32 <= n; i += 32) Avx512BW.ConvertToVector512Int16(Vector256.Load(a + i)).Store(dst + i);
+        for (; i + 8 <= n; i += 8) Sse41.ConvertToVector128Int16(Vector128.CreateScalar(*(long*)(a + i)).AsSByte()).Store(dst + i);
+        for (; i < n; i++) dst[i] = a[i];
     }
 
     /// <summary>Swaps the middle two bytes of every 4 (a row's k1 and k2 in each k quad).</summary>
@@ -158,20 +177,21 @@ internal static unsafe partial class GemmInt8
     /// k3), VPMADDWD then puts each column's sum in one lane (VPMOVSXBW gives 8 columns with two lanes each, whose
     /// halves must be gathered into columns after the k loop: two VPERMT2D and an add per 16 columns and row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static (Vector512<short> K02, Vector512<short> K13) SplitPairs(sbyte* b)
+    static (Vector512<short> P, Vector512<short> Q) SplitPairs(sbyte* b)
     {
         var s = Vector512.Load(b).AsInt16();   // word 2j = k0 | k1·256, word 2j+1 = k2 | k3·256 of column j
         return (Avx512BW.ShiftRightArithmetic(Avx512BW.ShiftLeftLogical(s, 8), 8), Avx512BW.ShiftRightArithmetic(s, 8));
     }
 
-    /// <summary>Where a panel's k quad comes from as (k0, k2) and (k1, k3) int16 pairs, one column per int32 lane: the
-    /// packed bytes split per tile (<see cref="SplitPairs"/>), or the pairs <see cref="SplitPanels"/> stored once.
+    /// <summary>Where a panel's k quad comes from as two int16 pairs, one column per int32 lane: the packed bytes split
+    /// per tile into (k0, k2) and (k1, k3) (<see cref="SplitPairs"/>), or the pairs (k0, k1) and (k2, k3) that
+    /// <see cref="SplitPanels"/> stored once (the rows widened in the same order: <see cref="WidenRows"/>).
     /// A type constant: the JIT compiles each panel form for each.</summary>
     interface IPanelWeights
     {
         /// <summary>Bytes of one k quad of one panel.</summary>
         static abstract int QuadBytes { get; }
-        static abstract (Vector512<short> K02, Vector512<short> K13) Pairs(sbyte* b);
+        static abstract (Vector512<short> P, Vector512<short> Q) Pairs(sbyte* b);
         /// <summary>A pair of whole panels holds its 32 columns interleaved by fours (<see cref="SplitPanels"/>): the
         /// 12×32 tiles' rows are requantized as one 32-byte vector (<see cref="StoreRow32"/>).</summary>
         static abstract bool Interleaved { get; }
@@ -180,14 +200,14 @@ internal static unsafe partial class GemmInt8
     readonly struct PackedWeights : IPanelWeights
     {
         public static int QuadBytes => 4 * NR;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static (Vector512<short> K02, Vector512<short> K13) Pairs(sbyte* b) => SplitPairs(b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static (Vector512<short> P, Vector512<short> Q) Pairs(sbyte* b) => SplitPairs(b);
         public static bool Interleaved => false;
     }
 
     readonly struct SplitWeights : IPanelWeights
     {
         public static int QuadBytes => 8 * NR;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static (Vector512<short> K02, Vector512<short> K13) Pairs(sbyte* b) => (Vector512.Load(b).AsInt16(), Vector512.Load(b + 4 * NR).AsInt16());
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static (Vector512<short> P, Vector512<short> Q) Pairs(sbyte* b) => (Vector512.Load(b).AsInt16(), Vector512.Load(b + 4 * NR).AsInt16());
         public static bool Interleaved => true;
     }
 
@@ -195,12 +215,13 @@ internal static unsafe partial class GemmInt8
     public static long SplitShorts(int K, int N) => PackedBytes(K, N);
 
     /// <summary>The packed panels (<see cref="Pack"/>, not shifted) as int16 pairs, panel by panel and k quad by k quad:
-    /// (k0, k2) of columns 0..15, then (k1, k3), 64 bytes each: what <see cref="SplitPairs"/> computes from the same
-    /// 64 packed bytes, done once (a layer's weights) instead of in every 12-row tile (6 shifts of the ~128 instructions of
-    /// a 12×32 tile's k quad: 24 broadcasts, 48 VPMADDWD, 48 VPADDD, 2 loads). The same integers: bit-identical sums.
+    /// (k0, k1) of columns 0..15, then (k2, k3), 64 bytes each, done once (a layer's weights) instead of split in every
+    /// 12-row tile (<see cref="SplitPairs"/>: 6 shifts of the ~128 instructions of a 12×32 tile's k quad: 24 broadcasts,
+    /// 48 VPMADDWD, 48 VPADDD, 2 loads). In k order, as the rows are widened for them (<see cref="WidenRows"/>: one
+    /// VPMOVSXBW per 32 bytes, no VPSHUFB). The same integers: bit-identical sums.
     /// A last panel of at most 8 columns (24, 40 channels: <see cref="Panel8Avx512{S}"/>) holds instead its 8 columns'
-    /// k quads widened to int16 in the rows' order (k0, k2, k1, k3), 64 bytes, then 64 unused: what Panel8 made with a
-    /// VPSHUFB and a VPMOVSXBW per k quad of every 8-row tile. Pairs of whole panels (the 12×32 tiles' 32 columns)
+    /// k quads widened to int16, 64 bytes, then 64 unused: what Panel8 made with a VPSHUFB and a VPMOVSXBW per k quad
+    /// of every 8-row tile. Pairs of whole panels (the 12×32 tiles' 32 columns)
     /// hold their columns interleaved by fours (<see cref="PairColumn"/>).</summary>
     public static void SplitPanels(sbyte* packed, int K, int N, short* dst)
     {
@@ -215,14 +236,14 @@ internal static unsafe partial class GemmInt8
                     if (narrow)
                     {
                         sbyte* w = packed + p * panel + q * 4 * NR + 4 * j;
-                        if (j < 8) { dst[4 * j] = w[0]; dst[4 * j + 1] = w[2]; dst[4 * j + 2] = w[1]; dst[4 * j + 3] = w[3]; }
+                        if (j < 8) { dst[4 * j] = w[0]; dst[4 * j + 1] = w[1]; dst[4 * j + 2] = w[2]; dst[4 * j + 3] = w[3]; }
                         else { dst[4 * j] = 0; dst[4 * j + 1] = 0; dst[4 * j + 2] = 0; dst[4 * j + 3] = 0; }
                         continue;
                     }
                     int c = paired ? PairColumn(p & 1, j) : j;   // the column of the pair (or of the panel) in lane j
                     sbyte* b = packed + ((paired ? p & ~1 : p) + c / NR) * panel + q * 4 * NR + 4 * (c % NR);
-                    dst[2 * j] = b[0]; dst[2 * j + 1] = b[2];
-                    dst[2 * NR + 2 * j] = b[1]; dst[2 * NR + 2 * j + 1] = b[3];
+                    dst[2 * j] = b[0]; dst[2 * j + 1] = b[1];
+                    dst[2 * NR + 2 * j] = b[2]; dst[2 * NR + 2 * j + 1] = b[3];
                 }
         }
     }
@@ -256,7 +277,7 @@ internal static unsafe partial class GemmInt8
         Avx512BW.ConvertToVector256SByteWithSaturation(w).Store(dst);
     }
 
-    /// <summary>Two int16 of a row (k0, k2 or k1, k3 of a quad) repeated: one VPBROADCASTD from memory.</summary>
+    /// <summary>Two int16 of a widened row (the first or the second pair of a k quad) repeated: one VPBROADCASTD from memory.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<short> Repeat2(byte* a) => Vector512.Create(*(int*)a).AsInt16();
 
@@ -488,8 +509,8 @@ internal static unsafe partial class GemmInt8
         }
     }
 
-    /// <summary>Where <see cref="Panel8Avx512{S}"/>'s 8 columns × k quad come from as int16 in the rows' order (k0, k2,
-    /// k1, k3): the packed bytes shuffled and widened per tile, or <see cref="SplitPanels"/>' copy, loaded.</summary>
+    /// <summary>Where <see cref="Panel8Avx512{S}"/>'s 8 columns × k quad come from as int16 in the rows' order: the
+    /// packed bytes shuffled to (k0, k2, k1, k3) and widened per tile, or <see cref="SplitPanels"/>' copy (k in order), loaded.</summary>
     interface IPanel8Weights
     {
         static abstract int QuadBytes { get; }
@@ -509,7 +530,7 @@ internal static unsafe partial class GemmInt8
     }
 
     /// <summary>A panel of at most 8 columns (the last of 24 or 40 output channels): only its first half is multiplied,
-    /// 8×8 tiles, one accumulator per row, two lanes a column (the weights' k1 and k2 swapped as in the widened rows).
+    /// 8×8 tiles, one accumulator per row, two lanes a column (the weights' k quads in the widened rows' order).
     /// Two rows' sums are gathered into one vector (row r in lanes 0-7, row r+1 in 8-15) and requantized together: one
     /// epilogue and one VPMOVSDB per two rows. With <see cref="WidenedWeights8"/> the k loop is a load, 8 broadcasts,
     /// 8 VPMADDWD and 8 VPADDD (the packed bytes' VPSHUFB and VPMOVSXBW done once, at construction).
