@@ -623,14 +623,16 @@ internal static unsafe class Gemm
         TileCore<R>(a, lda, b, ldb, c, ldc, K, w, m, rowBias, cb0, cb1, Vector128.Create(lo), Vector128.Create(hi), clamp, t);
     }
 
-    /// <summary>A panel's 8 column biases (0 past w, or all 0 without a bias) as two vectors.</summary>
+    /// <summary>A panel's 8 column biases (0 past w, or all 0 without a bias) as two vectors, + 0: a −0 bias is +0, which
+    /// changes no sum it is added to (s + −0 = s + +0 = s for every s but −0, which TileCore's first FMUL can leave
+    /// where FMLA onto 0 left +0: then both give +0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static (Vector128<float>, Vector128<float>) ColBias128(float* colBias, int w, float* t)
     {
         if (colBias == null) return (default, default);
-        if (w == 8) return (Vector128.Load(colBias), Vector128.Load(colBias + 4));
+        if (w == 8) return (Vector128.Load(colBias) + Vector128<float>.Zero, Vector128.Load(colBias + 4) + Vector128<float>.Zero);
         for (int j = 0; j < 8; j++) t[j] = j < w ? colBias[j] : 0f;
-        return (Vector128.Load(t), Vector128.Load(t + 4));
+        return (Vector128.Load(t) + Vector128<float>.Zero, Vector128.Load(t + 4) + Vector128<float>.Zero);
     }
 
     /// <summary>The 128-bit tile: rows a.. (stride la) of A times the panel at b into m ≤ R.Rows rows of C (stride lc),
@@ -647,15 +649,19 @@ internal static unsafe class Gemm
             if (m <= 1) a1 = a; if (m <= 2) a2 = a; if (m <= 3) a3 = a; if (m <= 4) a4 = a;
             if (m <= 5) a5 = a; if (m <= 6) a6 = a; a7 = a;
         }
-        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
-                         c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         int k = 0;
-        if (AdvSimd.Arm64.IsSupported && ldb == 8)   // four k per load of each row of A, FMLA by element: the same sums in the same order
+        if (AdvSimd.Arm64.IsSupported && ldb == 8 && K >= 4)   // four k per load of each row of A, FMLA by element: the same sums in the same order
         {
+            // The first k by FMUL, not 16 MOVI zeroing then FMLA: x·b rounded once either way, but a zero product is
+            // −0 where x·b + 0 is +0, and a sum of zeros can stay −0; the column bias added at the store is never −0
+            // (ColBias128), so the stored value is the same (±0 + c = +0 + c for every c but −0).
+            First4x8<R>(b, a0, a1, a2, a3, a4, a5, a6, a7, out c00, out c01, out c10, out c11, out c20, out c21, out c30, out c31, out c40, out c41, out c50, out c51, out c60, out c61, out c70, out c71);
+            b += 32;
             // A byte offset, not a k index: the loads take it as their register offset (no sign extension or shift per
             // step); eight k per iteration halve the loop's own instructions (its counter, B's pointer, compare, branch).
-            nint o = 0, end = (nint)(K & ~3) * sizeof(float), end8 = (nint)(K & ~7) * sizeof(float);
-            for (; o < end8; o += 8 * sizeof(float), b += 64)
+            nint o = 4 * sizeof(float), end = (nint)(K & ~3) * sizeof(float), end8 = end - 8 * sizeof(float);
+            for (; o <= end8; o += 8 * sizeof(float), b += 64)
             {
                 Step4x8<R>(b, 0, a0, a1, a2, a3, a4, a5, a6, a7, o, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
                 Step4x8<R>(b, 4, a0, a1, a2, a3, a4, a5, a6, a7, o + 4 * sizeof(float), ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
@@ -666,6 +672,11 @@ internal static unsafe class Gemm
                 b += 32;
             }
             k = K & ~3;
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = default;
+            c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = default;
         }
         for (; k < K; k++, b += ldb)
         {
@@ -760,6 +771,40 @@ internal static unsafe class Gemm
         Step8<R>(b, row, 1, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
         Step8<R>(b, row, 2, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
         Step8<R>(b, row, 3, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+    }
+
+    /// <summary>A tile's first four k (<see cref="Step4x8"/> at offset 0): the first by FMUL by element, the accumulators
+    /// assigned, not zeroed first; the rows R does not compute are 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void First4x8<R>(float* b, float* a0, float* a1, float* a2, float* a3, float* a4, float* a5, float* a6, float* a7,
+                        out Vector128<float> c00, out Vector128<float> c01, out Vector128<float> c10, out Vector128<float> c11, out Vector128<float> c20, out Vector128<float> c21,
+                        out Vector128<float> c30, out Vector128<float> c31, out Vector128<float> c40, out Vector128<float> c41, out Vector128<float> c50, out Vector128<float> c51,
+                        out Vector128<float> c60, out Vector128<float> c61, out Vector128<float> c70, out Vector128<float> c71)
+        where R : struct, ITileRows
+    {
+        var x0 = Vector128.Load(a0); var x1 = Vector128.Load(a1); var x2 = Vector128.Load(a2); var x3 = Vector128.Load(a3);
+        Vector128<float> x4 = default, x5 = default, x6 = default, x7 = default;
+        if (R.Rows > 4) { x4 = Vector128.Load(a4); x5 = Vector128.Load(a5); }
+        if (R.Rows > 6) { x6 = Vector128.Load(a6); x7 = Vector128.Load(a7); }
+        var b0 = Vector128.Load(b); var b1 = Vector128.Load(b + 4);
+        c00 = AdvSimd.MultiplyBySelectedScalar(b0, x0, 0); c01 = AdvSimd.MultiplyBySelectedScalar(b1, x0, 0);
+        c10 = AdvSimd.MultiplyBySelectedScalar(b0, x1, 0); c11 = AdvSimd.MultiplyBySelectedScalar(b1, x1, 0);
+        c20 = AdvSimd.MultiplyBySelectedScalar(b0, x2, 0); c21 = AdvSimd.MultiplyBySelectedScalar(b1, x2, 0);
+        c30 = AdvSimd.MultiplyBySelectedScalar(b0, x3, 0); c31 = AdvSimd.MultiplyBySelectedScalar(b1, x3, 0);
+        c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = default;
+        if (R.Rows > 4)
+        {
+            c40 = AdvSimd.MultiplyBySelectedScalar(b0, x4, 0); c41 = AdvSimd.MultiplyBySelectedScalar(b1, x4, 0);
+            c50 = AdvSimd.MultiplyBySelectedScalar(b0, x5, 0); c51 = AdvSimd.MultiplyBySelectedScalar(b1, x5, 0);
+        }
+        if (R.Rows > 6)
+        {
+            c60 = AdvSimd.MultiplyBySelectedScalar(b0, x6, 0); c61 = AdvSimd.MultiplyBySelectedScalar(b1, x6, 0);
+            c70 = AdvSimd.MultiplyBySelectedScalar(b0, x7, 0); c71 = AdvSimd.MultiplyBySelectedScalar(b1, x7, 0);
+        }
+        Step8<R>(b, 0, 1, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+        Step8<R>(b, 0, 2, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+        Step8<R>(b, 0, 3, x0, x1, x2, x3, x4, x5, x6, x7, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
     }
 
     /// <summary>One k of the 8×8 NEON tile: element <paramref name="i"/> of each row's four A values times B's 8 floats
