@@ -141,10 +141,12 @@ public unsafe class GemmTwinTests
             }
         }
     }
+
     /// <summary>Packed B (Gemm.Run: on NEON and SSE Panels128, every panel's tiles inlined in one call) and row-major B
     /// (RunStrided: Panel, a Tile128 call per tile) give the same bits: every count of rows after the whole tiles
     /// (0-7: none, the row kernel, the 4-, 6- and 8-row tiles with spare rows), partial panels, K with and without a
-    /// four-k or single-k tail; with row and column bias and a clamp, and with neither (the whole tiles' unclamped stores).</summary>
+    /// four-k or single-k tail; with row and column bias and a clamp, column bias and a clamp (the whole tiles' clamped
+    /// stores), and with neither (the whole tiles' unclamped stores).</summary>
     [Theory]
     [InlineData(8, 16, 8)]
     [InlineData(9, 13, 5)]
@@ -163,14 +165,16 @@ public unsafe class GemmTwinTests
         using var packed = new NativeBuffer(Gemm.PackedSize(k, n) * 4);
         using var tail = new NativeBuffer(Gemm.TailScratch(k) * 4);
         fixed (float* pw = w) Gemm.Pack(pw, n, 1, k, n, packed.Floats);
-        foreach (bool biased in new[] { true, false })
+        // row and column bias, clamp; column bias and clamp only (a conv's bias + ReLU6: the whole tiles' clamped stores); neither
+        foreach (var (withRowBias, withColBias, clamped) in new[] { (true, true, true), (false, true, true), (false, false, false) })
         {
             var c = new float[m * n]; var d = new float[m * n];
-            float lo = biased ? -0.75f : float.NegativeInfinity, hi = biased ? 2.5f : float.PositiveInfinity;
+            float lo = clamped ? -0.75f : float.NegativeInfinity, hi = clamped ? 2.5f : float.PositiveInfinity;
             fixed (float* pa = a) fixed (float* pw = w) fixed (float* pc = c) fixed (float* pd = d) fixed (float* pr = rowBias) fixed (float* pb = colBias)
             {
-                Gemm.Run(pa, k, packed.Floats, pc, n, m, n, k, biased ? pr : null, biased ? pb : null, lo, hi);
-                Gemm.RunStrided(pa, k, pw, n, pd, n, m, n, k, biased ? pr : null, biased ? pb : null, lo, hi, tail.Floats);
+                float* rb = withRowBias ? pr : null, cb = withColBias ? pb : null;
+                Gemm.Run(pa, k, packed.Floats, pc, n, m, n, k, rb, cb, lo, hi);
+                Gemm.RunStrided(pa, k, pw, n, pd, n, m, n, k, rb, cb, lo, hi, tail.Floats);
             }
             Assert.Equal(d, c);
         }
