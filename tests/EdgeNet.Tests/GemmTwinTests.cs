@@ -191,8 +191,8 @@ public unsafe class GemmTwinTests
     public void Zero_sums_store_positive_zero(int m, int n, int k)
     {
         var a = new float[m * k]; var w = new float[k * n]; var rowBias = new float[m]; var colBias = new float[n];
-        for (int i = 0; i < a.Length; i++) a[i] = i % 3 == 0 ? -0f : 0f;
-        for (int i = 0; i < w.Length; i++) w[i] = i % 2 == 0 ? -1.5f : 2f;
+        for (int i = 0; i < a.Length; i++) a[i] = i / k % 2 == 0 ? 0f : -0f;          // rows of +0, −0, +0, ...
+        for (int i = 0; i < w.Length; i++) w[i] = i % n % 2 == 0 ? -1.5f : 2f;       // columns < 0, > 0, < 0, ...: −0 sums at every other
         Array.Fill(rowBias, -0f); Array.Fill(colBias, -0f);
         using var packed = new NativeBuffer(Gemm.PackedSize(k, n) * 4);
         fixed (float* pw = w) Gemm.Pack(pw, n, 1, k, n, packed.Floats);
