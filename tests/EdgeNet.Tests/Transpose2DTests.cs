@@ -14,6 +14,9 @@ public unsafe class Transpose2DTests
     [InlineData(3, 29)]
     [InlineData(24, 37)]
     [InlineData(13, 6)]
+    [InlineData(14, 384)]    // attention's Kᵀ (14 tokens): rows 12-13 of each block by the two-row zips
+    [InlineData(15, 21)]     // a pair of rows past the 4-row blocks and one more, columns past the 4-column blocks
+    [InlineData(7, 13)]
     [InlineData(2, 37)]      // two rows: interleaved
     [InlineData(3, 1031)]    // an image's planes → pixels, and back
     [InlineData(1031, 3)]

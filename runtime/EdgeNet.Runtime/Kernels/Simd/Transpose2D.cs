@@ -39,10 +39,25 @@ internal static unsafe class Transpose2D
                 int rv = r0 + (r1 - r0) / 4 * 4, cv = c0 + (c1 - c0) / 4 * 4;
                 for (int r = r0; r < rv; r += 4)
                     for (int c = c0; c < cv; c += 4) Block4(src + (long)r * cols + c, cols, dst + (long)c * ldd + r, ldd);
-                for (int r = r0; r < r1; r++)   // the block's edges: rows past rv, columns past cv
+                // Two rows past rv (a block of 6, 14 rows: attention's Kᵀ of 14 tokens), their columns to cv by 4: ZIP1/ZIP2
+                // make the four columns' pairs, each stored as one 64-bit store (was a scalar load and store per float)
+                int re = rv;
+                if (AdvSimd.Arm64.IsSupported)
+                    for (; re + 2 <= r1; re += 2)
+                    {
+                        float* s0 = src + (long)re * cols, s1 = s0 + cols;
+                        for (int c = c0; c < cv; c += 4)
+                        {
+                            var u = Vector128.Load(s0 + c); var v = Vector128.Load(s1 + c);
+                            var lo = AdvSimd.Arm64.ZipLow(u, v); var hi = AdvSimd.Arm64.ZipHigh(u, v);   // u0 v0 u1 v1, u2 v2 u3 v3
+                            float* d = dst + (long)c * ldd + re;
+                            lo.GetLower().Store(d); lo.GetUpper().Store(d + ldd); hi.GetLower().Store(d + 2 * ldd); hi.GetUpper().Store(d + 3 * ldd);
+                        }
+                    }
+                for (int r = r0; r < r1; r++)   // the block's edges: rows past re, columns past cv
                 {
                     float* s = src + (long)r * cols;
-                    for (int c = r < rv ? cv : c0; c < c1; c++) dst[(long)c * ldd + r] = s[c];
+                    for (int c = r < re ? cv : c0; c < c1; c++) dst[(long)c * ldd + r] = s[c];
                 }
             }
         }
