@@ -179,10 +179,12 @@ public unsafe class GemmTwinTests
             Assert.Equal(d, c);
         }
     }
+
     /// <summary>A sum of zero products is +0, as FMA onto 0 gives it, whatever the signs of the zeros: on NEON a tile's first
     /// k is an FMUL (+0 · −1 = −0, and −0 + −0 stays −0), and the stored value is the same only because the column
     /// bias, here −0, is made +0 first (−0 + −0 would be −0). Rows of +0 and −0 against negative and positive B, the
-    /// whole-tile store (no row bias, no clamp) and the per-row one (a row bias of −0), K with and without a four-k step.</summary>
+    /// whole-tile store (no row bias, no clamp) and the per-row one (a row bias of −0), with and without the column bias,
+    /// K with and without a four-k step.</summary>
     [Theory]
     [InlineData(8, 8, 8)]
     [InlineData(14, 16, 4)]
@@ -196,12 +198,14 @@ public unsafe class GemmTwinTests
         Array.Fill(rowBias, -0f); Array.Fill(colBias, -0f);
         using var packed = new NativeBuffer(Gemm.PackedSize(k, n) * 4);
         fixed (float* pw = w) Gemm.Pack(pw, n, 1, k, n, packed.Floats);
-        foreach (bool withRowBias in new[] { false, true })
-        {
-            var c = new float[m * n];
-            fixed (float* pa = a) fixed (float* pc = c) fixed (float* pr = rowBias) fixed (float* pb = colBias)
-                Gemm.Run(pa, k, packed.Floats, pc, n, m, n, k, withRowBias ? pr : null, pb, float.NegativeInfinity, float.PositiveInfinity);
-            Assert.All(c, v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
-        }
+        // without a column bias as well: the stores add ColBias128's default, +0, which must not be folded away
+        foreach (bool withColBias in new[] { true, false })
+            foreach (bool withRowBias in new[] { false, true })
+            {
+                var c = new float[m * n];
+                fixed (float* pa = a) fixed (float* pc = c) fixed (float* pr = rowBias) fixed (float* pb = colBias)
+                    Gemm.Run(pa, k, packed.Floats, pc, n, m, n, k, withRowBias ? pr : null, withColBias ? pb : null, float.NegativeInfinity, float.PositiveInfinity);
+                Assert.All(c, v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
+            }
     }
 }
