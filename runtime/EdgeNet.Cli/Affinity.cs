@@ -10,10 +10,17 @@ internal static partial class Affinity
 {
     const int MaxCpus = 1024;
 
-    public static void PinCurrentThread(int cpu)
+    /// <summary>Refuses a --cpu that no Linux thread could take (not Linux, not 0..1023): checked before the model is
+    /// loaded, not after the warm-up.</summary>
+    public static void Check(int cpu)
     {
         if (!OperatingSystem.IsLinux()) throw new UsageException("--cpu pins the thread with sched_setaffinity: Linux only");
         if ((uint)cpu >= MaxCpus) throw new UsageException($"--cpu {cpu}: not a CPU number (0..{MaxCpus - 1})");
+    }
+
+    public static void PinCurrentThread(int cpu)
+    {
+        Check(cpu);
         Span<ulong> mask = stackalloc ulong[MaxCpus / 64];
         mask.Clear();
         mask[cpu / 64] = 1UL << (cpu % 64);

@@ -23,6 +23,7 @@ internal static class BenchCommand
         {
             int n = r.GetValue(iters), b = r.GetValue(batch);
             if (n < 1) throw new UsageException("--iters must be at least 1");
+            if (r.GetValue(cpuOption) is int pinTo) Affinity.Check(pinTo);
             var tracking = r.GetValue(placement) ? NativeBuffer.Track() : null;
             Session s;
             try { s = Options.Open(r.GetValue(model)!, b, r.GetValue(reference), r.GetValue(threads)); }
