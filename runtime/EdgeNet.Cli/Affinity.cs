@@ -15,8 +15,11 @@ internal static partial class Affinity
     public static void Check(int cpu)
     {
         if (!OperatingSystem.IsLinux()) throw new UsageException("--cpu pins the thread with sched_setaffinity: Linux only");
-        if ((uint)cpu >= MaxCpus) throw new UsageException($"--cpu {cpu}: not a CPU number (0..{MaxCpus - 1})");
+        if ((uint)cpu >= MaxCpus) throw new UsageException(NotACpu(cpu.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
+
+    /// <summary>The error for a --cpu that is not a CPU number: "abc" (the parser's) as "-1".</summary>
+    public static string NotACpu(string value) => $"--cpu {value}: not a CPU number (0..{MaxCpus - 1})";
 
     public static void PinCurrentThread(int cpu)
     {

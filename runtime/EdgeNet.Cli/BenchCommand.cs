@@ -18,6 +18,15 @@ internal static class BenchCommand
         var profile = new Option<bool>("--profile") { Description = "print the median time of every node, slowest first (each timed run is followed by a profiled one)" };
         var placement = new Option<bool>("--placement") { Description = "print where the arena, the constants, the first input and output and the kernels' packed weights landed (address mod 4096: 4K aliasing)" };
         var cpuOption = new Option<int?>("--cpu") { Description = "pin the thread that runs and times the inferences to this CPU (Linux; the runtime's other threads stay free): engines compared on one CPU where the CPUs differ in speed (a VM's vCPUs)" };
+        // Not a whole number: the same one line as an out-of-range CPU (System.CommandLine's own names the type, Nullable`1).
+        cpuOption.CustomParser = r =>
+        {
+            if (r.Tokens.Count != 1) return null;
+            string t = r.Tokens[0].Value;
+            if (int.TryParse(t, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int c)) return c;
+            r.AddError(Affinity.NotACpu(t));
+            return null;
+        };
         var cmd = new Command("bench", "time inference") { model, iters, batch, reference, threads, profile, placement, cpuOption };
         cmd.SetAction(r => CommandGuard.Guard(() =>
         {

@@ -24,6 +24,27 @@ internal static class Options
         foreach (var t in r.Tokens) if (check(t.Value) is { } error) r.AddError(error);
     }
 
+    /// <summary>The parser's errors, one message each. A value its option's type cannot take is said as the option, the
+    /// value and what it must be ("--iters abc: not a whole number"): System.CommandLine's own message names the CLR
+    /// type ("as expected type 'System.Nullable`1[System.Int32]'").</summary>
+    public static IEnumerable<string> ErrorMessages(ParseResult r) => r.Errors.Select(e => NotOfType(e) ?? e.Message);
+
+    static string? NotOfType(ParseError e)
+    {
+        var o = e.SymbolResult as OptionResult ?? e.SymbolResult?.Parent as OptionResult;
+        if (o is null || o.Tokens.Count != 1) return null;
+        var type = o.Option.ValueType;
+        if (!e.Message.Contains(type.ToString(), StringComparison.Ordinal)) return null;   // only the type-naming conversion error
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        string t = o.Tokens[0].Value;
+        bool whole = double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) && v == Math.Round(v);
+        string what = type == typeof(int) ? (whole ? $"outside {int.MinValue}..{int.MaxValue}" : "not a whole number")
+            : type == typeof(long) ? (whole ? $"outside {long.MinValue}..{long.MaxValue}" : "not a whole number")
+            : type == typeof(float) || type == typeof(double) ? "not a number"
+            : "not a value this option takes";
+        return $"{o.Option.Name} {t}: {what}";
+    }
+
     /// <summary>"edgenet run", for pointing at the right --help.</summary>
     public static string CommandPath(ParseResult r)
     {

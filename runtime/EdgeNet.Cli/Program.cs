@@ -15,5 +15,5 @@ root.Subcommands.Add(ServiceCommands.Serve());
 root.Subcommands.Add(ServiceCommands.Ctl());
 root.Subcommands.Add(ServiceCommands.ImuDataset());
 var parsed = root.Parse(args);
-if (parsed.Errors.Count > 0) return CommandGuard.UsageErrors(parsed.Errors.Select(e => e.Message), Options.CommandPath(parsed));
+if (parsed.Errors.Count > 0) return CommandGuard.UsageErrors(Options.ErrorMessages(parsed), Options.CommandPath(parsed));
 return parsed.Invoke();

@@ -77,6 +77,25 @@ public class CliTests(ITestOutputHelper output)
         Refused(Convert("inspect"), 2, "(see 'edgenet-convert inspect --help')");
     }
 
+    /// <summary>A value an option's type cannot take is said as the option, the value and what it must be, not as
+    /// System.CommandLine's "as expected type 'System.Nullable`1[System.Int32]'".</summary>
+    [Theory]
+    [InlineData("bench m.enet --cpu abc", "--cpu abc: not a CPU number (0..1023)")]
+    [InlineData("bench m.enet --cpu 1.5", "--cpu 1.5: not a CPU number (0..1023)")]
+    [InlineData("bench m.enet --iters abc", "--iters abc: not a whole number")]
+    [InlineData("bench m.enet --iters 99999999999", "--iters 99999999999: outside -2147483648..2147483647")]
+    [InlineData("bench m.enet --threads 2.5", "--threads 2.5: not a whole number")]
+    [InlineData("inspect m.enet --batch x", "--batch x: not a whole number")]
+    [InlineData("finetune m.enet --data x.npy --labels y.npy -o o.enet --lr fast", "--lr fast: not a number")]
+    [InlineData("imu-dataset -o d --windows many", "--windows many: not a whole number")]
+    public void A_value_of_the_wrong_type_is_one_line_without_a_type_name(string args, string message)
+    {
+        var r = Edgenet(args.Split(' '));
+        Refused(r, 2, message);
+        Assert.DoesNotContain("System.", r.stderr);
+        Assert.Single(r.stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     [Fact]
     public void A_folder_given_as_a_file_is_named_as_a_folder()
     {
@@ -308,7 +327,8 @@ public class CliTests(ITestOutputHelper output)
         Assert.True(r.code == 0, r.stderr);
         Assert.Contains("p50 ", r.stdout);
         Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "1023"), 2, "--cpu 1023: not a CPU this process may run on");
-        Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "-1"), 2, "--cpu -1: not a CPU number");
+        Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "-1"), 2, "--cpu -1: not a CPU number (0..1023)");
+        Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "abc"), 2, "--cpu abc: not a CPU number (0..1023)");
     }
 
     // ---- issue 12.16: help texts ---------------------------------------------------------------------------------
