@@ -202,6 +202,74 @@ public class KernelTwinTests
         }
     }
 
+    /// <summary>LayerNormalization's zeros bit for bit, vector path against the reference: rows whose x − μ is exactly 0
+    /// (a constant row; 1, 3 or 1, 2, 3, 2 repeated: mean 2 and variance 1 or 0.5 exactly by either statistics, so the
+    /// same μ and inv) against scales of both signs and ±0.
+    /// Without B, (x − μ)·inv·g is −0 where g &lt; 0 and the reference stores it (ONNX Runtime does, <see
+    /// cref="LayerNorm_signed_zeros_as_onnx_runtime"/>); it added a + 0 there, the vector loop did not (rows of a vector
+    /// or more: -0 against +0). With B of ±0, both add it.</summary>
+    [Fact]
+    public void LayerNorm_zeros_bit_for_bit()
+    {
+        float[] gs = [-1.5f, 0.5f, -0f, 0f, 2f, -1f], bs = [0f, -0f, 0.25f];
+        var differ = new List<string>();
+        var firstBits = new List<int>();   // the reference's y[0] without B
+        foreach (int n in new[] { 1, 2, 3, 4, 5, 8, 12, 16, 17, 20, 37, 64, 387 })
+            foreach (bool withBias in new[] { false, true })
+            {
+                var g = new GraphBuilder();
+                int x = g.Input("x", -1, 2, n);
+                int s = g.Constant("s", Enumerable.Range(0, n).Select(k => gs[k % gs.Length]).ToArray(), n);
+                int[] ins = withBias ? [x, s, g.Constant("b", Enumerable.Range(0, n).Select(k => bs[k % bs.Length]).ToArray(), n)] : [x, s];
+                var m = g.Build(g.Add(OpType.LayerNormalization, ins));
+                var rows = new float[2 * n];
+                for (int k = 0; k < n; k++)
+                {
+                    rows[k] = 5f;
+                    rows[n + k] = n % 4 == 0 ? new[] { 1f, 2f, 3f, 2f }[k % 4] : n % 2 == 0 ? new[] { 1f, 3f }[k % 2] : -3f;
+                }
+                using var fast = new Session(m, 1);
+                using var slow = new Session(m, 1, KernelOptions.Default with { Reference = true });
+                rows.CopyTo(fast.Input(0, 1)); rows.CopyTo(slow.Input(0, 1));
+                fast.Run(1); slow.Run(1);
+                var want = slow.Output().ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
+                var got = fast.Output().ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
+                if (!want.SequenceEqual(got))
+                    differ.Add($"n {n}, B {withBias}: reference {string.Join(" ", want.Take(12).Select(v => v.ToString("x8")))} vector {string.Join(" ", got.Take(12).Select(v => v.ToString("x8")))}");
+                if (!withBias) firstBits.Add(want[0]);
+            }
+        Assert.True(differ.Count == 0, string.Join("\n", differ));
+        Assert.All(firstBits, v => Assert.Equal(unchecked((int)0x80000000), v));   // (5 − 5)·inv·(−1.5): −0
+    }
+
+    /// <summary>The convention <see cref="LayerNorm_zeros_bit_for_bit"/> holds the kernels to: ONNX Runtime's
+    /// LayerNormalization without B stores (x − μ)·g's −0 (no + 0), with a B of +0 it stores +0.</summary>
+    [Fact, Trait("Needs", "OnnxRuntime")]
+    public void LayerNorm_signed_zeros_as_onnx_runtime()
+    {
+        foreach (bool withBias in new[] { false, true })
+        {
+            var b = new OnnxBuilder(17).Input("x", 2, 4);
+            string[] ins = withBias ? ["x", b.Floats("s", [-1f, -1f, 0f, 2f], 4), b.Floats("b", [0f, 0f, 0f, 0f], 4)] : ["x", b.Floats("s", [-1f, -1f, 0f, 2f], 4)];
+            b.Node("LayerNormalization", ins, ["y"], OnnxBuilder.Int("axis", -1));
+            b.Output("y");
+            string path = b.Save(Fixtures.TempDir());
+            float[] x = [1f, 2f, 3f, 2f, 5f, 5f, 5f, 5f];
+            var want = OnnxBuilder.RunOrt(path, x, [2, 4])[0];
+            var m = EdgeNet.Converter.OnnxImporter.Convert(path);
+            foreach (bool reference in new[] { true, false })
+            {
+                using var s = new Session(m, 1, KernelOptions.Default with { Reference = reference });
+                x.CopyTo(s.Input(0, 1));
+                s.Run(1);
+                var got = s.Output().ToArray();
+                for (int i = 0; i < x.Length; i++)
+                    if (want[i] == 0) Assert.True(BitConverter.SingleToInt32Bits(want[i]) == BitConverter.SingleToInt32Bits(got[i]), $"B {withBias}, reference {reference}, y[{i}]: ONNX Runtime {(float.IsNegative(want[i]) ? "-0" : "+0")}, EdgeNet {got[i]:R} ({BitConverter.SingleToInt32Bits(got[i]):x8})");
+            }
+            Assert.Equal(withBias ? 0 : 3, want.Count(v => v == 0 && float.IsNegative(v)));   // y[1], y[4], y[5]: 0·(−1)
+        }
+    }
+
     /// <summary>Softmax over rows of 1-16 (the short-row paths: arm64 takes rows of 4-15 as vectors, the last one
     /// overlapping the one before it), one row and 37 rows, against the reference.</summary>
     [Fact]

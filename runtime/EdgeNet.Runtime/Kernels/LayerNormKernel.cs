@@ -78,7 +78,8 @@ internal sealed class LayerNormKernel : Kernel
     /// <summary>y = (x − μ)·inv·g + b over one row of n, four vectors at a time, then one, the tail by the scalar formula.
     /// Pointers stepping through the row (paired loads and stores) and the bias test outside the loop: through span
     /// slices each vector was ~37 arm64 instructions (bounds checks, the test per vector), with an index 11-12, now ~8;
-    /// the same operations in the same order (no fused multiply-add), so the same bits.</summary>
+    /// the same operations in the same order (no fused multiply-add), so the same bits; without B no + 0 either (a
+    /// −0 product stays −0, as ONNX Runtime stores it).</summary>
     static unsafe void Normalize(float* row, float* y, float* g, float* b, int n, float mu, float inv)
     {
         int w = Vector<float>.Count;
@@ -108,7 +109,7 @@ internal sealed class LayerNormKernel : Kernel
                 Vector.Store(y0, y); Vector.Store(y1, y + w); Vector.Store(y2, y + 2 * w); Vector.Store(y3, y + 3 * w);
             }
             for (; row <= end - w; row += w, y += w, g += w) Vector.Store((Vector.Load(row) - m) * s * Vector.Load(g), y);
-            for (; row < end; row++, y++, g++) *y = (*row - mu) * inv * *g + 0;
+            for (; row < end; row++, y++, g++) *y = (*row - mu) * inv * *g;
         }
     }
 
@@ -124,7 +125,9 @@ internal sealed class LayerNormKernel : Kernel
             if (reference)
             {
                 (mu, inv) = Stats(row, epsilon);
-                for (int k = 0; k < inner; k++) ys[p + k] = (row[k] - mu) * inv * g[k] + (b.IsEmpty ? 0 : b[k]);
+                // Without B nothing is added, not even 0: (x − μ)·inv·g's −0 stays −0, as in ONNX Runtime and ONNX's
+                // reference (a + 0 turned it +0 here and not in the vector loop).
+                for (int k = 0; k < inner; k++) ys[p + k] = b.IsEmpty ? (row[k] - mu) * inv * g[k] : (row[k] - mu) * inv * g[k] + b[k];
             }
             else
             {
