@@ -25,22 +25,29 @@
 #   Session 18: BlazeFace-128's per-node AOT/JIT (conv2d_1 1.13, depthwise_conv2d_1 1.12, Concat_7 0.94) is jit-nopgo's
 #   (1.11, 1.10, 0.91); the sum of the node medians AOT 1.02, jit-nopgo 1.00.
 #   `edgenet bench --placement` prints where the arena, constants, input, output and packed weights landed (mod 4096).
-#   AOTJIT_PIN (default 1 where AOTJIT_THREADS is 1; 0: off): every run of a round times on the same CPU, the CPU turning
-#   every round (round r on CPU (r-1) mod nproc): `edgenet bench --cpu`, which pins the timing thread only, after the
-#   warm-up (the JIT's tier-1 compiler and the runtime's other threads stay free; `taskset` on the whole JIT process put
-#   them on the timed CPU). This VM's two vCPUs do not run at the same speed, and which is faster changes from minute
-#   to minute (the host's other tenants): session 21, MobileNetV2-1.0 fp32, quiet machine, one AOT binary 3391 µs on
-#   CPU 0 and 4590 on CPU 1 in one round, 3686 / 3402 twenty minutes later. Unpinned, each process ran at the speed of
-#   the vCPU it landed on, and a 5-round AOT/JIT measured that draw as much as the code (8fd7b5f's idle run:
-#   MobileNetV2-1.0 1.05; the same binaries on one CPU in the same rounds: AOT/JIT 0.91-0.97). Needs builds with
-#   `bench --cpu` (AOTJIT_JIT of an older build: AOTJIT_PIN=0).
+#   AOTJIT_PIN (default 1 where AOTJIT_THREADS is 1; 0: off): every run of a round times on the same CPU, the CPU
+#   turning every round through the CPUs this process may run on (round r on the ((r-1) mod count)-th of its
+#   Cpus_allowed_list; under `taskset -c 1` or in a cpuset CPU 0 need not be one: round r on (r-1) mod nproc put
+#   `taskset -c 1`'s runs on CPU 0): `edgenet bench --cpu`, which pins the timing thread only, after the warm-up (the
+#   JIT's tier-1 compiler and the runtime's other threads stay free; `taskset` on the whole JIT process put them on the
+#   timed CPU). This VM's two vCPUs do not run at the same speed, and which is faster changes from minute to minute (the
+#   host's other tenants): session 21, MobileNetV2-1.0 fp32, quiet machine, one AOT binary 3391 µs on CPU 0 and 4590 on
+#   CPU 1 in one round, 3686 / 3402 twenty minutes later. Unpinned, each process ran at the speed of the vCPU it landed
+#   on, and a 5-round AOT/JIT measured that draw as much as the code (8fd7b5f's idle run: MobileNetV2-1.0 1.05; the same
+#   binaries on one CPU in the same rounds: AOT/JIT 0.91-0.97). Needs builds with `bench --cpu` (AOTJIT_JIT of an older
+#   build: AOTJIT_PIN=0).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd); shared=$(cd "$root/../shared" && pwd)
 work=${AOTJIT_WORK:-/tmp/edgenet-aotjit}; mkdir -p "$work"
 out=${1:-$work/aot-vs-jit.md}
 profiles=${AOTJIT_PROFILES:-linux-x64-v4 linux-x64} rounds=${AOTJIT_ROUNDS:-5} threads=${AOTJIT_THREADS:-1}
 want=${AOTJIT_MODELS:-} lock=${AOTJIT_LOCK-/tmp/edgenet-measure.lock}
-pin=${AOTJIT_PIN:-1}; ncpu=$(nproc)
+pin=${AOTJIT_PIN:-1}
+# The CPUs this process may run on (e.g. "1" under taskset -c 1, "0-3,8-11" in a cpuset), one number each.
+read -r -a cpus <<<"$(awk '/^Cpus_allowed_list:/ { n = split($2, r, ","); for (i = 1; i <= n; i++) { m = split(r[i], b, "-");
+  for (c = b[1]; c <= (m > 1 ? b[2] : b[1]); c++) printf "%d ", c } }' /proc/self/status)"
+[ "${#cpus[@]}" -gt 0 ] || read -r -a cpus <<<"$(seq 0 $(($(nproc) - 1)))"   # no Cpus_allowed_list: 0..nproc-1
+ncpu=${#cpus[@]}
 [ "$threads" = 1 ] || pin=0
 jit=${AOTJIT_JIT:-$root/runtime/EdgeNet.Cli/bin/Release/net10.0/edgenet.dll}   # AOTJIT_JIT: another build of edgenet.dll
 conv=$root/tools/converter/EdgeNet.Converter/bin/Release/net10.0/edgenet-convert.dll
@@ -109,7 +116,7 @@ for c in "${cases[@]}"; do
     for r in $(seq 1 "$rounds"); do
       for i in $(seq 0 $((n - 1))); do
         k=$(( (i + r) % n + 1 )); e=${!k}   # the order turns every round
-        on=; [ "$pin" = 1 ] && on="--cpu $(( (r - 1) % ncpu ))"   # AOTJIT_PIN: the round's CPU
+        on=; [ "$pin" = 1 ] && on="--cpu ${cpus[(r - 1) % ncpu]}"   # AOTJIT_PIN: the round's CPU, of those allowed
         # shellcheck disable=SC2086
         if [ "$e" = jit ]; then o=$(dotnet "$jit" bench "$enet" --iters "$iters" --threads "$threads" $prof $on)
         elif [ "$e" = jit-nopgo ]; then o=$(DOTNET_TieredPGO=0 dotnet "$jit" bench "$enet" --iters "$iters" --threads "$threads" $prof $on)
@@ -136,7 +143,7 @@ done
   echo "fastest inference (µs); AOT/JIT per profile, with the lowest and highest per-round p50 ratio. On a loaded machine"
   echo "read AOT/JIT min (the fastest of a thousand runs moves least with load)."
   echo "Command: bench/aot-vs-jit.sh (AOTJIT_ROUNDS=$rounds)."
-  [ "$pin" = 1 ] && echo "Every run of a round timed on one CPU (bench --cpu: the timing thread pinned after the warm-up), round r on CPU (r-1) mod $ncpu (AOTJIT_PIN)." \
+  [ "$pin" = 1 ] && echo "Every run of a round timed on one CPU (bench --cpu: the timing thread pinned after the warm-up), the rounds turning through the CPUs this process may run on (${cpus[*]}): round r on the ((r-1) mod $ncpu)-th (AOTJIT_PIN)." \
     || echo "Runs not pinned (AOTJIT_PIN=0 or more than one thread): each ran on whichever CPU it landed on."
   echo
   printf '| model | JIT p50 | JIT CPU | JIT min |'; for p in $cols; do printf ' %s p50 | %s min | AOT/JIT p50 | per round | AOT/JIT CPU | AOT/JIT min |' "$p" "$p"; done; echo
