@@ -10,12 +10,33 @@ internal static partial class Affinity
 {
     const int MaxCpus = 1024;
 
-    /// <summary>Refuses a --cpu that no Linux thread could take (not Linux, not 0..1023): checked before the model is
-    /// loaded, not after the warm-up.</summary>
+    /// <summary>Refuses, before the model is loaded, a --cpu that no Linux thread could take (not Linux, not 0..1023) or
+    /// that this process may not run on: outside the calling thread's affinity mask, which is the process's as started
+    /// (`taskset -c 1`, a cpuset). sched_setaffinity alone would take any online CPU the cpuset allows: under
+    /// `taskset -c 1`, --cpu 0 timed on CPU 0.</summary>
     public static void Check(int cpu)
     {
         if (!OperatingSystem.IsLinux()) throw new UsageException("--cpu pins the thread with sched_setaffinity: Linux only");
         if ((uint)cpu >= MaxCpus) throw new UsageException(NotACpu(cpu.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Span<ulong> mask = stackalloc ulong[MaxCpus / 64];
+        mask.Clear();
+        if (sched_getaffinity(0, MaxCpus / 8, ref MemoryMarshal.GetReference(mask)) == 0 && (mask[cpu / 64] >> (cpu % 64) & 1) == 0)
+            throw new UsageException($"--cpu {cpu}: not a CPU this process may run on ({Allowed(mask)})");
+    }
+
+    /// <summary>The CPUs of a mask as "1" or "0-3,8".</summary>
+    static string Allowed(ReadOnlySpan<ulong> mask)
+    {
+        var parts = new List<string>();
+        for (int c = 0; c < MaxCpus; c++)
+        {
+            if ((mask[c / 64] >> (c % 64) & 1) == 0) continue;
+            int last = c;
+            while (last + 1 < MaxCpus && (mask[(last + 1) / 64] >> ((last + 1) % 64) & 1) != 0) last++;
+            parts.Add(last == c ? $"{c}" : $"{c}-{last}");
+            c = last;
+        }
+        return "it may run on " + string.Join(",", parts);
     }
 
     /// <summary>The error for a --cpu that is not a CPU number: "abc" (the parser's) as "-1".</summary>
@@ -34,4 +55,8 @@ internal static partial class Affinity
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int sched_setaffinity(int pid, nint size, ref ulong mask);
+
+    /// <summary>The raw syscall's glibc wrapper: 0 on success (the kernel's byte count is not passed on).</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int sched_getaffinity(int pid, nint size, ref ulong mask);
 }

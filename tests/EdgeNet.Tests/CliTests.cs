@@ -12,9 +12,12 @@ namespace EdgeNet.Tests;
 /// documented exit codes, outputs in their own type and shape, and help that explains every option.</summary>
 public class CliTests(ITestOutputHelper output)
 {
-    public static (int code, string stdout, string stderr) Run(string dll, params string[] args)
+    public static (int code, string stdout, string stderr) Run(string dll, params string[] args) =>
+        Launch("dotnet", [Path.Combine(AppContext.BaseDirectory, dll), .. args]);
+
+    static (int code, string stdout, string stderr) Launch(string file, string[] args)
     {
-        using var p = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, dll), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         var err = p.StandardError.ReadToEndAsync();
         string o = p.StandardOutput.ReadToEnd(), e = err.Result;
         p.WaitForExit();
@@ -75,6 +78,9 @@ public class CliTests(ITestOutputHelper output)
         Refused(Edgenet("no-such-command"), 2, "no-such-command");
         Refused(Convert(), 2, "(see 'edgenet-convert --help')");
         Refused(Convert("inspect"), 2, "(see 'edgenet-convert inspect --help')");
+        var drop = Convert("m.onnx", "--max-accuracy-drop", "abc");
+        Refused(drop, 2, "--max-accuracy-drop abc: not a number (accuracy points)");
+        Assert.DoesNotContain("System.", drop.stderr);
     }
 
     /// <summary>A value an option's type cannot take is said as the option, the value and what it must be, not as
@@ -329,6 +335,23 @@ public class CliTests(ITestOutputHelper output)
         Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "1023"), 2, "--cpu 1023: not a CPU this process may run on");
         Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "-1"), 2, "--cpu -1: not a CPU number (0..1023)");
         Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "abc"), 2, "--cpu abc: not a CPU number (0..1023)");
+    }
+
+    /// <summary>A CPU the process was started without (`taskset -c A ... --cpu B`) is refused before the model is loaded:
+    /// sched_setaffinity would let the timing thread leave the process's mask (it timed on B).</summary>
+    [Fact]
+    public void Bench_cpu_refuses_a_cpu_outside_the_process_affinity()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/usr/bin/taskset")) Assert.Skip("Linux with taskset");
+        var allowed = Regex.Matches(File.ReadLines("/proc/self/status").First(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)), @"\d+").Select(m => m.Value).ToArray();
+        // Cpus_allowed_list "0-1" or "0,1": its first two numbers are two CPUs this process may run on.
+        if (allowed.Length < 2) Assert.Skip("one CPU allowed");
+        string a = allowed[0], b = allowed[1];
+        var dir = Fixtures.TempDir();
+        string model = Model(dir, "cnn_digits.onnx");
+        var r = Launch("taskset", ["-c", a, "dotnet", Path.Combine(AppContext.BaseDirectory, "edgenet.dll"), "bench", model, "--iters", "5", "--cpu", b]);
+        Refused(r, 2, $"--cpu {b}: not a CPU this process may run on (it may run on {a})");
+        Assert.DoesNotContain("p50", r.stdout);
     }
 
     // ---- issue 12.16: help texts ---------------------------------------------------------------------------------

@@ -19,6 +19,14 @@ var keepFp32 = new Option<string[]>("--keep-fp32") { Description = "layers (node
 var evalData = Input(new Option<FileInfo?>("--eval-data") { Description = "float32 .npy rows for the accuracy report" });
 var evalLabels = Input(new Option<FileInfo?>("--eval-labels") { Description = "int64 .npy labels for the accuracy report, [N]" });
 var maxDrop = new Option<double?>("--max-accuracy-drop") { Description = "keep layers in fp32, least precise first, until int8 accuracy is within this many points of fp32" };
+// Not a number: one line naming the option, not System.CommandLine's "as expected type 'System.Nullable`1[System.Double]'".
+maxDrop.CustomParser = r =>
+{
+    if (r.Tokens.Count != 1) return null;
+    if (double.TryParse(r.Tokens[0].Value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.CurrentCulture, out double v)) return v;
+    r.AddError($"--max-accuracy-drop {r.Tokens[0].Value}: not a number (accuracy points)");
+    return null;
+};
 var inputShape = new Option<string[]>("--input-shape") { Description = "NAME=d0,d1,...: a graph input's concrete shape (symbolic dimensions made concrete; N or -1 first keeps the batch symbolic); once per input", AllowMultipleArgumentsPerToken = false };
 var inputValue = new Option<string[]>("--input-value") { Description = "NAME=v0,v1,...: a graph input whose value is fixed (a sample rate): folded at conversion, the input stays and other values are refused at run time" };
 var acceptFp32 = new Option<bool>("--accept-fp32-fallback") { Description = "with --max-accuracy-drop: write the fp32 model when only it meets the budget (else exit 4)" };
