@@ -21,11 +21,19 @@ internal static partial class Affinity
         Span<ulong> mask = stackalloc ulong[MaxCpus / 64];
         mask.Clear();
         if (sched_getaffinity(0, MaxCpus / 8, ref MemoryMarshal.GetReference(mask)) == 0 && (mask[cpu / 64] >> (cpu % 64) & 1) == 0)
-            throw new UsageException($"--cpu {cpu}: not a CPU this process may run on ({Allowed(mask)})");
+            throw new UsageException($"--cpu {cpu}: not a CPU this process may run on (it may run on {List(mask)})");
+    }
+
+    /// <summary>The CPUs the calling thread may run on, as "1" or "0-3,8" (after <see cref="PinCurrentThread"/>, its CPU).</summary>
+    public static string ThreadCpus()
+    {
+        Span<ulong> mask = stackalloc ulong[MaxCpus / 64];
+        mask.Clear();
+        return sched_getaffinity(0, MaxCpus / 8, ref MemoryMarshal.GetReference(mask)) == 0 ? List(mask) : "unknown";
     }
 
     /// <summary>The CPUs of a mask as "1" or "0-3,8".</summary>
-    static string Allowed(ReadOnlySpan<ulong> mask)
+    static string List(ReadOnlySpan<ulong> mask)
     {
         var parts = new List<string>();
         for (int c = 0; c < MaxCpus; c++)
@@ -36,7 +44,7 @@ internal static partial class Affinity
             parts.Add(last == c ? $"{c}" : $"{c}-{last}");
             c = last;
         }
-        return "it may run on " + string.Join(",", parts);
+        return string.Join(",", parts);
     }
 
     /// <summary>The error for a --cpu that is not a CPU number: "abc" (the parser's) as "-1".</summary>

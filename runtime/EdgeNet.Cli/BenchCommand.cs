@@ -82,6 +82,7 @@ internal static class BenchCommand
             if (runs is null) Console.WriteLine($"CPU per inference: {cpu:F1} µs");
             Console.WriteLine($"allocated per inference: {allocated / n} bytes");
             Console.WriteLine($"ISA paths: {EdgeNet.Kernels.Simd.IsaPaths.Describe()}");
+            if (r.GetValue(cpuOption) is int) Console.WriteLine($"timing thread's CPUs: {Affinity.ThreadCpus()}");   // read back: the pin held
             if (tracking is not null) Console.WriteLine(Placement(s, b, tracking.Buffers));
             if (runs is not null)
             {

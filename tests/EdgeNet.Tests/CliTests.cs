@@ -332,6 +332,8 @@ public class CliTests(ITestOutputHelper output)
         var r = Edgenet("bench", model, "--iters", "5", "--cpu", first);
         Assert.True(r.code == 0, r.stderr);
         Assert.Contains("p50 ", r.stdout);
+        Assert.Contains($"timing thread's CPUs: {first}\n", r.stdout);   // the thread's mask as read back: that one CPU
+        Assert.DoesNotContain("timing thread", Edgenet("bench", model, "--iters", "5").stdout);
         Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "1023"), 2, "--cpu 1023: not a CPU this process may run on");
         Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "-1"), 2, "--cpu -1: not a CPU number (0..1023)");
         Refused(Edgenet("bench", model, "--iters", "5", "--cpu", "abc"), 2, "--cpu abc: not a CPU number (0..1023)");
