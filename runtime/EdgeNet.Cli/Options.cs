@@ -37,7 +37,8 @@ internal static class Options
         if (!e.Message.Contains(type.ToString(), StringComparison.Ordinal)) return null;   // only the type-naming conversion error
         type = Nullable.GetUnderlyingType(type) ?? type;
         string t = o.Tokens[0].Value;
-        bool whole = double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) && v == Math.Round(v);
+        string digits = t.StartsWith('-') || t.StartsWith('+') ? t[1..] : t;
+        bool whole = digits.Length > 0 && digits.All(char.IsAsciiDigit);   // a whole number, too large for the type
         string what = type == typeof(int) ? (whole ? $"outside {int.MinValue}..{int.MaxValue}" : "not a whole number")
             : type == typeof(long) ? (whole ? $"outside {long.MinValue}..{long.MaxValue}" : "not a whole number")
             : type == typeof(float) || type == typeof(double) ? "not a number"

@@ -91,6 +91,8 @@ public class CliTests(ITestOutputHelper output)
     [InlineData("bench m.enet --iters abc", "--iters abc: not a whole number")]
     [InlineData("bench m.enet --iters 99999999999", "--iters 99999999999: outside -2147483648..2147483647")]
     [InlineData("bench m.enet --threads 2.5", "--threads 2.5: not a whole number")]
+    [InlineData("bench m.enet --iters 1e3", "--iters 1e3: not a whole number")]
+    [InlineData("bench m.enet --iters -3000000000", "--iters -3000000000: outside -2147483648..2147483647")]
     [InlineData("inspect m.enet --batch x", "--batch x: not a whole number")]
     [InlineData("finetune m.enet --data x.npy --labels y.npy -o o.enet --lr fast", "--lr fast: not a number")]
     [InlineData("imu-dataset -o d --windows many", "--windows many: not a whole number")]
