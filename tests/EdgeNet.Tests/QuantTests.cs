@@ -692,12 +692,17 @@ public unsafe class RequantizeTwinTests
     [InlineData(30, 800, 40, 127)]  // AVX-512BW: blocks of 12 rows (K 800), the last 6 rows 6-row tiles
     [InlineData(49, 960, 56, 127)]  // AVX-512BW: blocks of 12 rows (K 960), the 49th row with the last (12 + 12 + 12 + 13), 8 columns after the pair
     [InlineData(5, 4100, 24, 127)]  // AVX-512BW: K past the int16 copy (int32 tiles, then requantized)
+    [InlineData(5, 800, 64, 127)]   // AVX-512BW: weights of 96 KiB or more (the first tiles prefetch ahead), a 6-row tile first
+    [InlineData(2, 1600, 40, 100)]  // the same, one-row tiles first, then an 8-column panel
+    [InlineData(16, 800, 72, 100)]  // the same, a 12-row tile then a 4-row one, a whole panel and an 8-column one
     [InlineData(28, 36, 56, 127, 127)]  // the zero point's ends: AVX-512BW's pair rows add it in int16 with saturation (StoreRow32),
     [InlineData(28, 36, 56, 100, -128)] // its 16- and 8-column panels in int32 (StoreColumns512, StoreRows8)
     public void Fused_gemm_epilogue_equals_int32_then_QuantMath(int M, int K, int N, int hi, int zp = -7)
     {
         foreach (var isa in EdgeNet.Kernels.Simd.GemmInt8.Runnable()) Fused_gemm_epilogue(M, K, N, hi, zp, isa);
     }
+
+    const sbyte Canary = 0x5A;
 
     static void Fused_gemm_epilogue(int M, int K, int N, int hi, int zp, EdgeNet.Kernels.Simd.GemmInt8.Isa isa)
     {
@@ -709,7 +714,9 @@ public unsafe class RequantizeTwinTests
         var bias = Enumerable.Range(0, N).Select(_ => r.Next(-30000, 30000)).ToArray();
         var mult = Enumerable.Range(0, N).Select(j => j % 3 == 0 ? 0.5f : 1f / r.Next(20, 3000)).ToArray();
         var packed = new sbyte[EdgeNet.Kernels.Simd.GemmInt8.PackedBytes(K, N)];
-        var acc = new int[M * N]; var got = new sbyte[M * N];
+        // Outputs with 6 rows of canaries past M (a partial tile sums up to 5 rows past its last; it must not store them).
+        var acc = new int[M * N]; var got = new sbyte[(M + 6) * N];
+        Array.Fill(got, Canary, M * N, 6 * N);
         fixed (sbyte* pa = a, pw = w, pp = packed, pg = got) fixed (int* pc = acc, pb = bias) fixed (float* pm = mult)
         {
             EdgeNet.Kernels.Simd.GemmInt8.Pack(pw, N, 1, K, N, pp, shift: false);
@@ -731,7 +738,8 @@ public unsafe class RequantizeTwinTests
                 if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.AvxVnni)   // the others read signed activations as they are
                 {
                     // A as signed activations, shifted by the panels as they broadcast it: the same bytes.
-                    var raw = a.Select(v => (sbyte)(v ^ unchecked((sbyte)0x80))).ToArray(); var again = new sbyte[M * N];
+                    var raw = a.Select(v => (sbyte)(v ^ unchecked((sbyte)0x80))).ToArray(); var again = new sbyte[(M + 6) * N];
+                    Array.Fill(again, Canary, M * N, 6 * N);
                     fixed (sbyte* pr = raw, pg2 = again) fixed (int* ps = scratch)
                     {
                         var e2 = e with { Out = pg2, ShiftA = true };
@@ -741,7 +749,8 @@ public unsafe class RequantizeTwinTests
                 }
                 if (isa == EdgeNet.Kernels.Simd.GemmInt8.Isa.Avx512)   // the weights split to int16 pairs once (SplitPanels): the same bytes
                 {
-                    var split = new short[EdgeNet.Kernels.Simd.GemmInt8.SplitShorts(K, N)]; var again = new sbyte[M * N];
+                    var split = new short[EdgeNet.Kernels.Simd.GemmInt8.SplitShorts(K, N)]; var again = new sbyte[(M + 6) * N];
+                    Array.Fill(again, Canary, M * N, 6 * N);
                     fixed (short* psp = split) fixed (sbyte* pg2 = again) fixed (int* ps = scratch)
                     {
                         EdgeNet.Kernels.Simd.GemmInt8.SplitPanels(pp, K, N, psp);
@@ -754,6 +763,7 @@ public unsafe class RequantizeTwinTests
             else
                 for (int i = 0; i < M; i++) EdgeNet.Kernels.Int8.Requantize.Columns(pc + i * N, pb, pm, zp, -128, hi, pg + i * N, N);
         }
+        Assert.All(got[(M * N)..], v => Assert.Equal(Canary, v));
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++)
             {

@@ -21,6 +21,38 @@ namespace EdgeNet.Kernels.Simd;
 /// </summary>
 internal static unsafe partial class GemmInt8
 {
+    /// <summary>How far ahead (bytes) the first tile of a panel prefetches the weights it streams. In a whole model the
+    /// weights (MobileNetV2-1.0: ~7 MB of int16 pairs an inference) come from L3 or memory, not L1/L2 as when a node runs
+    /// alone again and again; the first tile that reads a panel then waited on each line (the out-of-order window covers
+    /// ~3 k quads of ~30 cycles, far less than the latency), the later tiles find them in L1. A prefetch per line 2 KiB
+    /// ahead (16 k quads of an int16 panel) hides it. DOTNET_EnableAVXVNNI=0, MobileNetV2-1.0 int8, each inference
+    /// after an ONNX Runtime one (as compare runs them), medians of 4 × 150 in one process: features.18 (1280×320, 7×7)
+    /// 159.9 -> 133.6 µs, 17.conv.2 101.9 -> 89.8, the 960×160 expands 56.8 -> 52.1; the large-M nodes unchanged
+    /// (139.6 -> 140.1); sum of node medians 2395 -> 2296. 512-1024 ahead hid less, 3-6 KiB the same. The one-row Dense
+    /// (RowAvx512) was slower with it: its single stream is the hardware prefetcher's.</summary>
+    const int PrefetchAhead = 2048;
+
+    /// <summary>The int16 weights of a GEMM from which its first tiles prefetch (<see cref="PrefetchAhead"/>): a
+    /// smaller layer's are likely in L2 still (a small model's all are), and there the prefetches only took issue
+    /// slots and brought lines 2 KiB past a short panel. MobileNetV2-0.35-96 int8 (96×96: no pointwise layer of 96 KiB
+    /// but its last, 287 KiB) was 3-5% slower with prefetching in every GEMM, MobileNetV2-1.0's layers of 110 KiB
+    /// (576×96) 2-3 µs faster with it.</summary>
+    const int PrefetchMinBytes = 96 * 1024;
+
+    /// <summary>Whether a tile prefetches its panels' weights ahead (<see cref="PrefetchAhead"/>): the first tile of
+    /// each panel (or pair) in a block of rows, a type constant (the JIT compiles each form).</summary>
+    interface IPrefetch { static abstract bool On { get; } }
+    readonly struct Prefetch : IPrefetch { public static bool On => true; }
+    readonly struct NoPrefetch : IPrefetch { public static bool On => false; }
+
+    /// <summary>The lines of a k quad <see cref="PrefetchAhead"/> bytes past <paramref name="b"/> (one or two of 64 bytes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Ahead<S>(sbyte* b) where S : struct, IPanelWeights
+    {
+        Sse.Prefetch0(b + PrefetchAhead);
+        if (S.QuadBytes > 64) Sse.Prefetch0(b + PrefetchAhead + 64);
+    }
+
     /// <summary>A row's k..k+3 as int16, repeated across the vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<short> Repeat4(sbyte* a) => Avx512BW.ConvertToVector512Int16(Vector256.Create(*(int*)a).AsSByte());
@@ -79,6 +111,7 @@ internal static unsafe partial class GemmInt8
         // map's 49 rows were cut to 48 + 1, and the one row streamed every panel's weights again.
         if (block < M) block -= block >= 48 ? block % 24 : block >= 12 ? block % 12 : 0;
         short* wide = stackalloc short[(block + TileSlack) * kp];
+        bool ahead = (long)kp * N * 2 >= PrefetchMinBytes;   // weights that a whole model streams from past L2
         int* padBias = stackalloc int[NR]; float* padMult = stackalloc float[NR];
         for (int r0 = 0, rows; r0 < M; r0 += rows)
         {
@@ -97,8 +130,8 @@ internal static unsafe partial class GemmInt8
                 int* bias = e.ColBias + j0; float* mult = e.ColMult + j0;
                 if (N - j0 >= 2 * NR)   // two whole panels: 12×32 tiles (Panel32Avx512: a last 13-, 6- or 4-row tile, or one-row tiles)
                 {
-                    if (split != null) Panel32Avx512<SplitWeights>(wide, kp, split, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, !e.SaturationOnly);
-                    else Panel32Avx512<PackedWeights>(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, !e.SaturationOnly);
+                    if (split != null) Panel32Avx512<SplitWeights>(wide, kp, split, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, !e.SaturationOnly, ahead);
+                    else Panel32Avx512<PackedWeights>(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, !e.SaturationOnly, ahead);
                     p++; j0 += NR;
                     continue;
                 }
@@ -109,11 +142,11 @@ internal static unsafe partial class GemmInt8
                 }
                 if (w <= 8)   // 24, 40 channels: no wasted half panel
                 {
-                    if (split != null) Panel8Avx512<WidenedWeights8>(wide, kp, split, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly);
-                    else Panel8Avx512<PackedWeights8>(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly);
+                    if (split != null) Panel8Avx512<WidenedWeights8>(wide, kp, split, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly, ahead);
+                    else Panel8Avx512<PackedWeights8>(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly, ahead);
                 }
-                else if (split != null) Panel16Avx512<SplitWeights>(wide, kp, split, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly);
-                else Panel16Avx512<PackedWeights>(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly);
+                else if (split != null) Panel16Avx512<SplitWeights>(wide, kp, split, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly, ahead);
+                else Panel16Avx512<PackedWeights>(wide, kp, b, rows, bias, mult, e.Zp, e.Lo, e.Hi, o + j0, e.Ldo, w, !e.SaturationOnly, ahead);
             }
         }
     }
@@ -303,19 +336,47 @@ internal static unsafe partial class GemmInt8
     /// but one row past whole tiles (a 7×7 map's 49 rows) ends in a 13×32 tile: 26 accumulators, the panels' pairs and
     /// a broadcast in 31 zmm. A one-row tile after the 12-row ones streams both panels' weights once more (61 KB at K 960:
     /// past L1) for one row's work. DOTNET_EnableAVXVNNI=0 conv-probe, MobileNetV2's 7×7 pointwise nodes: 416.1 -> 409.0 µs.</summary>
-    static void Panel32Avx512<S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp) where S : struct, IPanelWeights
+    static void Panel32Avx512<S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp, bool ahead) where S : struct, IPanelWeights
     {
         if (rows % 12 == 1 && rows > 12)   // the last 13 rows in one tile (7×7 maps: 49 = 3·12 + 13)
         {
-            Panel32Avx512<Rows12, S>(a, lda, b, rows - 13, bias, mult, zp, lo, hi, o, ldo, clamp);
-            Panel32Avx512<Rows13, S>(a + (long)(rows - 13) * lda, lda, b, 13, bias, mult, zp, lo, hi, o + (long)(rows - 13) * ldo, ldo, clamp);
+            if (rows == 13)
+            {
+                if (ahead) Panel32Avx512<Rows13, S, Prefetch>(a, lda, b, 13, bias, mult, zp, lo, hi, o, ldo, clamp);
+                else Panel32Avx512<Rows13, S, NoPrefetch>(a, lda, b, 13, bias, mult, zp, lo, hi, o, ldo, clamp);
+                return;
+            }
+            Panel32Twelve<S>(a, lda, b, rows - 13, bias, mult, zp, lo, hi, o, ldo, clamp, ahead);
+            Panel32Avx512<Rows13, S, NoPrefetch>(a + (long)(rows - 13) * lda, lda, b, 13, bias, mult, zp, lo, hi, o + (long)(rows - 13) * ldo, ldo, clamp);
             return;
         }
         var (twelve, six) = RowSplit(rows);
-        if (twelve > 0) Panel32Avx512<Rows12, S>(a, lda, b, twelve, bias, mult, zp, lo, hi, o, ldo, clamp);
-        if (six - twelve == 4) Panel32Avx512<Rows4, S>(a + (long)twelve * lda, lda, b, 4, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, clamp);
-        else if (six > twelve) Panel32Avx512<Rows6, S>(a + (long)twelve * lda, lda, b, six - twelve, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, clamp);
-        if (rows > six) Panel32Avx512<Rows1, S>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, clamp);
+        if (twelve > 0) Panel32Twelve<S>(a, lda, b, twelve, bias, mult, zp, lo, hi, o, ldo, clamp, ahead);
+        short* a6 = a + (long)twelve * lda; sbyte* o6 = o + (long)twelve * ldo;
+        if (six - twelve == 4)
+        {
+            if (twelve > 0 || !ahead) Panel32Avx512<Rows4, S, NoPrefetch>(a6, lda, b, 4, bias, mult, zp, lo, hi, o6, ldo, clamp);
+            else Panel32Avx512<Rows4, S, Prefetch>(a6, lda, b, 4, bias, mult, zp, lo, hi, o6, ldo, clamp);
+        }
+        else if (six > twelve)
+        {
+            if (twelve > 0 || !ahead) Panel32Avx512<Rows6, S, NoPrefetch>(a6, lda, b, six - twelve, bias, mult, zp, lo, hi, o6, ldo, clamp);
+            else Panel32Avx512<Rows6, S, Prefetch>(a6, lda, b, six - twelve, bias, mult, zp, lo, hi, o6, ldo, clamp);
+        }
+        if (rows > six)
+        {
+            if (six > 0 || !ahead) Panel32Avx512<Rows1, S, NoPrefetch>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, clamp);
+            else Panel32Avx512<Rows1, S, Prefetch>(a, lda, b, rows, bias, mult, zp, lo, hi, o, ldo, clamp);
+        }
+    }
+
+    /// <summary>12-row tiles (the last may be partial: 7-11 rows): the first prefetches the panels' weights ahead as it
+    /// streams them (<paramref name="ahead"/>), the others find them in L1.</summary>
+    static void Panel32Twelve<S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp, bool ahead) where S : struct, IPanelWeights
+    {
+        if (ahead) Panel32Avx512<Rows12, S, Prefetch>(a, lda, b, Math.Min(12, rows), bias, mult, zp, lo, hi, o, ldo, clamp);
+        else Panel32Avx512<Rows12, S, NoPrefetch>(a, lda, b, Math.Min(12, rows), bias, mult, zp, lo, hi, o, ldo, clamp);
+        if (rows > 12) Panel32Avx512<Rows12, S, NoPrefetch>(a + 12L * lda, lda, b, rows - 12, bias, mult, zp, lo, hi, o + 12L * ldo, ldo, clamp);
     }
 
     /// <summary>Two whole panels in R×32 tiles (R = 12: 24 accumulators, the split weights of both panels, the
@@ -326,7 +387,7 @@ internal static unsafe partial class GemmInt8
     /// two-lane columns: 4 VPMOVSXBW and 6 broadcasts for 24, then 3 gathering instructions per 16 outputs).
     /// Exact int32 sums: the same bits in any order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Panel32Avx512<R, S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp) where R : struct, ITileRows where S : struct, IPanelWeights
+    static void Panel32Avx512<R, S, P>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, bool clamp) where R : struct, ITileRows where S : struct, IPanelWeights where P : struct, IPrefetch
     {
         int kp = lda, mr = R.Count, step = S.QuadBytes;
         nint l1 = 2 * lda, l2 = 4 * lda, l3 = 6 * lda;   // bytes
@@ -352,6 +413,7 @@ internal static unsafe partial class GemmInt8
             sbyte* bk = b, bl = b2;
             for (int kq = 0; kq < kp; kq += 4, bk += step, bl += step, r0 += 8, r4 += 8, r8 += 8, r12 += 8)
             {
+                if (P.On) { Ahead<S>(bk); Ahead<S>(bl); }
                 var (p0, q0) = S.Pairs(bk); var (p1, q1) = S.Pairs(bl);
                 var x = Repeat2(r0); c00 = Dot(c00, p0, x); c01 = Dot(c01, p1, x);
                 if (R.Count > 1)
@@ -435,18 +497,36 @@ internal static unsafe partial class GemmInt8
     }
 
     /// <summary>One panel (w ≤ 16 columns) over all rows: 12×16 tiles, the last rows as <see cref="RowSplit"/> says.</summary>
-    static void Panel16Avx512<S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp) where S : struct, IPanelWeights
+    static void Panel16Avx512<S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp, bool ahead) where S : struct, IPanelWeights
     {
         var (twelve, six) = RowSplit(rows);
-        if (twelve > 0) Panel16Avx512<Rows12, S>(a, lda, b, twelve, bias, mult, zp, lo, hi, o, ldo, w, clamp);
-        if (six - twelve == 4) Panel16Avx512<Rows4, S>(a + (long)twelve * lda, lda, b, 4, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, w, clamp);
-        else if (six > twelve) Panel16Avx512<Rows6, S>(a + (long)twelve * lda, lda, b, six - twelve, bias, mult, zp, lo, hi, o + (long)twelve * ldo, ldo, w, clamp);
-        if (rows > six) Panel16Avx512<Rows1, S>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, w, clamp);
+        if (twelve > 0)
+        {
+            if (ahead) Panel16Avx512<Rows12, S, Prefetch>(a, lda, b, Math.Min(12, twelve), bias, mult, zp, lo, hi, o, ldo, w, clamp);   // 7-11 rows: one partial tile
+            else Panel16Avx512<Rows12, S, NoPrefetch>(a, lda, b, Math.Min(12, twelve), bias, mult, zp, lo, hi, o, ldo, w, clamp);
+            if (twelve > 12) Panel16Avx512<Rows12, S, NoPrefetch>(a + 12L * lda, lda, b, twelve - 12, bias, mult, zp, lo, hi, o + 12L * ldo, ldo, w, clamp);
+        }
+        short* a6 = a + (long)twelve * lda; sbyte* o6 = o + (long)twelve * ldo;
+        if (six - twelve == 4)
+        {
+            if (twelve > 0 || !ahead) Panel16Avx512<Rows4, S, NoPrefetch>(a6, lda, b, 4, bias, mult, zp, lo, hi, o6, ldo, w, clamp);
+            else Panel16Avx512<Rows4, S, Prefetch>(a6, lda, b, 4, bias, mult, zp, lo, hi, o6, ldo, w, clamp);
+        }
+        else if (six > twelve)
+        {
+            if (twelve > 0 || !ahead) Panel16Avx512<Rows6, S, NoPrefetch>(a6, lda, b, six - twelve, bias, mult, zp, lo, hi, o6, ldo, w, clamp);
+            else Panel16Avx512<Rows6, S, Prefetch>(a6, lda, b, six - twelve, bias, mult, zp, lo, hi, o6, ldo, w, clamp);
+        }
+        if (rows > six)
+        {
+            if (six > 0 || !ahead) Panel16Avx512<Rows1, S, NoPrefetch>(a + (long)six * lda, lda, b, rows - six, bias, mult, zp, lo, hi, o + (long)six * ldo, ldo, w, clamp);
+            else Panel16Avx512<Rows1, S, Prefetch>(a, lda, b, rows, bias, mult, zp, lo, hi, o, ldo, w, clamp);
+        }
     }
 
-    /// <summary>One panel in R×16 tiles, one column per lane as <see cref="Panel32Avx512{R, S}"/>.</summary>
+    /// <summary>One panel in R×16 tiles, one column per lane as <see cref="Panel32Avx512{R, S, P}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Panel16Avx512<R, S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp) where R : struct, ITileRows where S : struct, IPanelWeights
+    static void Panel16Avx512<R, S, P>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp) where R : struct, ITileRows where S : struct, IPanelWeights where P : struct, IPrefetch
     {
         int kp = lda, mr = R.Count, step = S.QuadBytes;
         nint l1 = 2 * lda, l2 = 4 * lda, l3 = 6 * lda;
@@ -461,6 +541,7 @@ internal static unsafe partial class GemmInt8
             sbyte* bk = b;
             for (int kq = 0; kq < kp; kq += 4, bk += step, r0 += 8, r4 += 8, r8 += 8)
             {
+                if (P.On) Ahead<S>(bk);
                 var (p, q) = S.Pairs(bk);
                 c0 = Dot(c0, p, Repeat2(r0));
                 if (R.Count > 1)
@@ -534,9 +615,17 @@ internal static unsafe partial class GemmInt8
     /// Two rows' sums are gathered into one vector (row r in lanes 0-7, row r+1 in 8-15) and requantized together: one
     /// epilogue and one VPMOVSDB per two rows. With <see cref="WidenedWeights8"/> the k loop is a load, 8 broadcasts,
     /// 8 VPMADDWD and 8 VPADDD (the packed bytes' VPSHUFB and VPMOVSXBW done once, at construction).
-    /// DOTNET_EnableAVXVNNI=0, M=3136 K=144 N=8 alone: 35.5-36.9 -> 28.7-31.7 µs.</summary>
+    /// DOTNET_EnableAVXVNNI=0, M=3136 K=144 N=8 alone: 35.5-36.9 -> 28.7-31.7 µs. The first 8-row tile prefetches
+    /// the weights ahead (<see cref="PrefetchAhead"/>), the others find them in L1.</summary>
+    static void Panel8Avx512<S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp, bool ahead) where S : struct, IPanel8Weights
+    {
+        if (!ahead) { Panel8Avx512<S, NoPrefetch>(a, lda, b, rows, bias, mult, zp, lo, hi, o, ldo, w, clamp); return; }
+        Panel8Avx512<S, Prefetch>(a, lda, b, Math.Min(8, rows), bias, mult, zp, lo, hi, o, ldo, w, clamp);
+        if (rows > 8) Panel8Avx512<S, NoPrefetch>(a + 8L * lda, lda, b, rows - 8, bias, mult, zp, lo, hi, o + 8L * ldo, ldo, w, clamp);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Panel8Avx512<S>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp) where S : struct, IPanel8Weights
+    static void Panel8Avx512<S, P>(short* a, int lda, sbyte* b, int rows, int* bias, float* mult, int zp, int lo, int hi, sbyte* o, int ldo, int w, bool clamp) where S : struct, IPanel8Weights where P : struct, IPrefetch
     {
         int kp = lda, step = S.QuadBytes;
         var vlo = Vector512.Create((float)(lo - zp)); var vhi = Vector512.Create((float)(hi - zp)); var vz = Vector512.Create(zp);
@@ -552,6 +641,7 @@ internal static unsafe partial class GemmInt8
             sbyte* bk = b;
             for (int kq = 0; kq < kp; kq += 4, bk += step)
             {
+                if (P.On) Sse.Prefetch0(bk + PrefetchAhead);   // the used half of a widened quad: one line
                 var w0 = S.Widened(bk);
                 c0 = Dot(c0, w0, Repeat4(a0 + kq)); c1 = Dot(c1, w0, Repeat4(a1 + kq));
                 c2 = Dot(c2, w0, Repeat4(a2 + kq)); c3 = Dot(c3, w0, Repeat4(a3 + kq));
