@@ -208,4 +208,49 @@ public unsafe class GemmTwinTests
                 Assert.All(c, v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
             }
     }
+
+    /// <summary>MatMul's GEMM on unpacked B (Gemm.RunUnpacked: B read with its strides, row-major or transposed; on NEON
+    /// and SSE all of B packed, then one Panels128 call) bit for bit against its scalar twin: each element one chain of
+    /// fused multiply-adds over k in order from +0, plus +0, in the rows of whole and 3-7-row tiles (one or two rows
+    /// after the whole tiles go to the row kernel, whose sums are ordered otherwise: within rounding there); K with every tail after the four-k steps (none, the two-k step of
+    /// 64-bit loads, it and a single k, a single k), N with partial panels of every width 1-7 (their stores by a
+    /// vector, a pair and a float).</summary>
+    [Theory]
+    [InlineData(14, 14, 32)]    // attention's Q·Kᵀ over 14 tokens: panels of 8 and 6
+    [InlineData(14, 32, 14)]    // P·V: K = 14, the two-k step
+    [InlineData(11, 9, 15)]
+    [InlineData(6, 15, 6)]
+    [InlineData(13, 23, 7)]
+    [InlineData(5, 12, 2)]
+    [InlineData(8, 21, 3)]
+    [InlineData(16, 17, 5)]
+    [InlineData(4, 19, 10)]
+    [InlineData(7, 13, 1)]
+    [InlineData(10, 1, 9)]      // one column: row-major B has ldk = ldj = 1
+    public void Unpacked_B_matches_its_scalar_twin_bit_for_bit(int m, int n, int k)
+    {
+        var a = TestData.Uniform(m * k, 71); var w = TestData.Uniform(k * n, 72);
+        var expected = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float s = 0f;
+                for (int q = 0; q < k; q++) s = MathF.FusedMultiplyAdd(a[i * k + q], w[q * n + j], s);
+                expected[i * n + j] = s + 0f;
+            }
+        var wt = new float[n * k];   // Bᵀ [n, k]: B read with ldk = 1, ldj = k
+        for (int q = 0; q < k; q++) for (int j = 0; j < n; j++) wt[j * k + q] = w[q * n + j];
+        using var scratch = new NativeBuffer(Math.Max(Gemm.UnpackedScratch(k, n), Gemm.PackedSize(k, n) + 64) * 4);
+        foreach (bool transposed in new[] { false, true })
+        {
+            var c = new float[m * n];
+            fixed (float* pa = a) fixed (float* pw = w) fixed (float* pt = wt) fixed (float* pc = c)
+                if (transposed) Gemm.RunUnpacked(pa, k, pt, 1, k, pc, n, m, n, k, scratch.Floats);
+                else Gemm.RunUnpacked(pa, k, pw, n, 1, pc, n, m, n, k, scratch.Floats);
+            // the rows after the whole tiles of MR (6 on AVX2) when they are one or two: the row kernel's order, near
+            int tiled = m % Gemm.MR is 1 or 2 ? m - m % Gemm.MR : m;
+            Assert.Equal(expected.AsSpan(0, tiled * n).ToArray(), c.AsSpan(0, tiled * n).ToArray());
+            for (int i = tiled * n; i < m * n; i++) Assert.Equal(expected[i], c[i], 1e-5 * (1 + Math.Sqrt(k)));
+        }
+    }
 }

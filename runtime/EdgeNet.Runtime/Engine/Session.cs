@@ -42,8 +42,9 @@ public sealed unsafe class Session : IDisposable
         MaxBatch = HasBatchDimension ? maxBatch : 1;
         options ??= KernelOptions.Default;
         // The graph the kernels run: the model's own, or a channels-last plan of it (same inputs and outputs) with residual
-        // Adds fused into the Convs before them and inverted residuals' expands into their depthwise Convs.
-        try { model = options.ChannelsLast && !options.Reference ? ExpandDepthwiseFusion.Run(ConvSumFusion.Run(ChannelsLast.Rewrite(model))) : model; }
+        // Adds fused into the Convs before them, inverted residuals' expands into their depthwise Convs and attention's
+        // Transposes into its MatMuls' strides.
+        try { model = options.ChannelsLast && !options.Reference ? TransposeMatMulFusion.Run(ExpandDepthwiseFusion.Run(ConvSumFusion.Run(ChannelsLast.Rewrite(model)))) : model; }
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or InvalidCastException)
         {
             throw new ModelFormatException($"inconsistent graph while planning it channels-last ({e.Message})");
