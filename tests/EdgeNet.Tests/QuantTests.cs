@@ -695,6 +695,9 @@ public unsafe class RequantizeTwinTests
     [InlineData(5, 800, 64, 127)]   // AVX-512BW: weights of 96 KiB or more (the first tiles prefetch ahead), a 6-row tile first
     [InlineData(2, 1600, 40, 100)]  // the same, one-row tiles first, then an 8-column panel
     [InlineData(16, 800, 72, 100)]  // the same, a 12-row tile then a 4-row one, a whole panel and an 8-column one
+    [InlineData(9, 800, 64, 127)]   // the same, the prefetching 12-row tile partial (9 rows): it must store 9 rows, not 12
+    [InlineData(11, 1100, 48, 100)] // the same in a pair and a 16-column panel (11 rows)
+    [InlineData(7, 1600, 40, 127)]  // the same, 7 rows: a pair and an 8-column panel
     [InlineData(28, 36, 56, 127, 127)]  // the zero point's ends: AVX-512BW's pair rows add it in int16 with saturation (StoreRow32),
     [InlineData(28, 36, 56, 100, -128)] // its 16- and 8-column panels in int32 (StoreColumns512, StoreRows8)
     public void Fused_gemm_epilogue_equals_int32_then_QuantMath(int M, int K, int N, int hi, int zp = -7)
