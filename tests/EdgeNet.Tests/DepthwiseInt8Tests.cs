@@ -144,11 +144,16 @@ public unsafe class DepthwiseInt8Tests
         bool saturation = lo == -128 && hi == 127 && !nonFinite;
         foreach (bool clamp in saturation ? new[] { true, false } : [true])
         {
-            var got = new sbyte[want.Length];
-            fixed (sbyte* px = x, pw = packed, py = got) fixed (int* pb = b) fixed (float* pm = m)
-                for (int c0 = 0; c0 < C; c0 += DepthwiseInt8NhwcNeon.Lanes)
-                    DepthwiseInt8NhwcNeon.Block3x3Folded(px, pw, pb, pm, py, g, c0, zx, zp, lo, hi, 0, OH, clamp);
-            for (int i = 0; i < want.Length; i++) Assert.True(want[i] == got[i], $"clamp {clamp} at {i}: {got[i]} != {want[i]}");
+            // a call per 8-channel block, and one call over all (the kernel's: one multiplier not finite sends every
+            // block through the float clamp)
+            foreach (bool perBlock in new[] { true, false })
+            {
+                var got = new sbyte[want.Length];
+                fixed (sbyte* px = x, pw = packed, py = got) fixed (int* pb = b) fixed (float* pm = m)
+                    for (int c0 = 0; c0 < C; c0 += perBlock ? DepthwiseInt8NhwcNeon.Lanes : C)
+                        DepthwiseInt8NhwcNeon.Block3x3Folded(px, pw, pb, pm, py, g, c0, perBlock ? c0 + DepthwiseInt8NhwcNeon.Lanes : C, zx, zp, lo, hi, 0, OH, clamp);
+                for (int i = 0; i < want.Length; i++) Assert.True(want[i] == got[i], $"clamp {clamp} per block {perBlock} at {i}: {got[i]} != {want[i]}");
+            }
         }
     }
 }

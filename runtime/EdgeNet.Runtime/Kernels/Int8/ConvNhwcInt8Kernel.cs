@@ -211,8 +211,7 @@ internal sealed unsafe class ConvNhwcInt8Kernel : Kernel, IDisposable, IParallel
             if (neonWeights8 is not null)
             {
                 fixed (sbyte* pw = neonWeights8) fixed (int* pb = biasEff) fixed (float* pm = multiplier)
-                    for (; c0 < g.C; c0 += DepthwiseInt8NhwcNeon.Lanes)
-                        DepthwiseInt8NhwcNeon.Block3x3Folded(xi, pw, pb, pm, yi, g, c0, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
+                    DepthwiseInt8NhwcNeon.Block3x3Folded(xi, pw, pb, pm, yi, g, 0, g.C, zx, zy, lo, hi, oh0, oh1, !saturationOnly);
                 return;
             }
             if (neonWeights is not null)
