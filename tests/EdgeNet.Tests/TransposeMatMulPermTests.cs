@@ -31,13 +31,14 @@ public class TransposeMatMulPermTests
         int ta = pa is null ? a : g.Add(OpType.Transpose, [a], Perm(pa));
         int tb = pb is null ? b : g.Add(OpType.Transpose, [b], Perm(pb));
         int o = g.Add(OpType.MatMul, [ta, tb]);
+        int relu = extra == "y-twice" ? g.Add(OpType.Relu, [o]) : -1;   // before the Transpose: not its last reader either
         int y = py is null ? o : g.Add(OpType.Transpose, [o], Perm(py));
         return extra switch
         {
             // A's Transpose read a second time (by a Relu that is an output): it stays
             "a-twice" => g.Build(y, g.Add(OpType.Relu, [ta])),
             // the product also read by a Relu: the output Transpose stays
-            "y-twice" => g.Build(y, g.Add(OpType.Relu, [o])),
+            "y-twice" => g.Build(y, relu),
             // B's Transpose a graph output
             "b-out" => g.Build(y, tb),
             // the transposed product is A of a second MatMul (B: a third input [.., N, 3]); then the product of that back by py
