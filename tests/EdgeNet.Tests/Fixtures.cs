@@ -35,7 +35,9 @@ public static class Fixtures
 
     static readonly Lazy<string> TempRoot = new(() =>
     {
-        var root = Path.Combine(Path.GetTempPath(), "edgenet-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        // short: a Unix socket's path (the service tests bind theirs in a TempDir) must stay under 108 bytes; a live
+        // process's id is its own
+        var root = Path.Combine(Path.GetTempPath(), "edgenet-tests", $"p{Environment.ProcessId}");
         Directory.CreateDirectory(root);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { } };
         return root;
