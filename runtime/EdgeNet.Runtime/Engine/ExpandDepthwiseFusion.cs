@@ -19,15 +19,7 @@ internal static class ExpandDepthwiseFusion
 
     public static Model Run(Model m)
     {
-        var readers = new int[m.Tensors.Count];
-        var producer = new int[m.Tensors.Count];
-        Array.Fill(producer, -1);
-        for (int i = 0; i < m.Nodes.Count; i++)
-        {
-            foreach (var t in m.Nodes[i].Inputs) if (t >= 0) readers[t]++;
-            foreach (var t in m.Nodes[i].Outputs) if (t >= 0) producer[t] = i;
-        }
-        var outputs = m.Outputs.ToHashSet();
+        var uses = new TensorUses(m);
         var replaced = new Node?[m.Nodes.Count];
         var removed = new bool[m.Nodes.Count];
         bool any = false;
@@ -35,8 +27,8 @@ internal static class ExpandDepthwiseFusion
         {
             var d = m.Nodes[di];
             if (!Depthwise(m, d)) continue;
-            int t = d.Inputs[0], ei = producer[t];
-            if (ei < 0 || readers[t] != 1 || outputs.Contains(t) || !Expand(m, m.Nodes[ei])) continue;
+            int t = d.Inputs[0], ei = uses.Producer(t);
+            if (ei < 0 || uses.SoleReader(t) < 0 || !Expand(m, m.Nodes[ei])) continue;
             var e = m.Nodes[ei];
             var s = m.Tensors[t].Shape;   // [N, H, W, Cexp]
             if ((long)s[1] * s[2] * s[3] * sizeof(float) <= MinExpandedBytes) continue;

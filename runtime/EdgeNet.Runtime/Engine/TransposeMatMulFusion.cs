@@ -23,16 +23,7 @@ internal static class TransposeMatMulFusion
     /// <summary>The plan with the folds made (a new model), or <paramref name="m"/> itself when there is none.</summary>
     public static Model Run(Model m)
     {
-        var readers = new int[m.Tensors.Count];
-        var producer = new int[m.Tensors.Count];
-        Array.Fill(producer, -1);
-        var readBy = new int[m.Tensors.Count];
-        for (int i = 0; i < m.Nodes.Count; i++)
-        {
-            foreach (var t in m.Nodes[i].Inputs) if (t >= 0) { readers[t]++; readBy[t] = i; }
-            foreach (var t in m.Nodes[i].Outputs) if (t >= 0) producer[t] = i;
-        }
-        var outputs = m.Outputs.ToHashSet();
+        var uses = new TensorUses(m);
         var replaced = new Node?[m.Nodes.Count];
         var removed = new bool[m.Nodes.Count];
         bool any = false;
@@ -45,13 +36,13 @@ internal static class TransposeMatMulFusion
             int r = m.Tensors[y].Shape.Length;
             if (r < 3 || m.Tensors[a].Shape.Length != r || m.Tensors[b].Shape.Length != r) continue;
             // A Transpose whose output t this MatMul alone reads: its index, else −1
-            int Folding(int t) => producer[t] is int p and >= 0 && m.Nodes[p] is { Op: OpType.Transpose, Inputs.Length: 1, Outputs.Length: 1 } tn
-                && readers[t] == 1 && !outputs.Contains(t) && !removed[p] && IsFloat(m, tn.Inputs[0]) && Perm(tn, r) is not null ? p : -1;
+            int Folding(int t) => uses.Producer(t) is int p and >= 0 && m.Nodes[p] is { Op: OpType.Transpose, Inputs.Length: 1, Outputs.Length: 1 } tn
+                && uses.SoleReader(t) >= 0 && !removed[p] && IsFloat(m, tn.Inputs[0]) && Perm(tn, r) is not null ? p : -1;
             int ta = Folding(a), tb = Folding(b), ty = -1;
             if (ta >= 0 && Perm(m.Nodes[ta], r)![r - 1] != r - 1) ta = -1;   // A's k must have unit stride
             if (tb >= 0 && Perm(m.Nodes[tb], r) is { } pb && pb[r - 1] != r - 1 && pb[r - 2] != r - 1) tb = -1;   // B: k or j
-            if (readers[y] == 1 && !outputs.Contains(y) && m.Nodes[readBy[y]] is { Op: OpType.Transpose, Inputs.Length: 1, Outputs.Length: 1 } tn
-                && IsFloat(m, tn.Outputs[0]) && Perm(tn, r) is { } py && py[r - 1] == r - 1) ty = readBy[y];   // C's rows: unit stride
+            if (uses.SoleReader(y) is int yr and >= 0 && m.Nodes[yr] is { Op: OpType.Transpose, Inputs.Length: 1, Outputs.Length: 1 } tn
+                && IsFloat(m, tn.Outputs[0]) && Perm(tn, r) is { } py && py[r - 1] == r - 1) ty = yr;   // C's rows: unit stride
             if (ta < 0 && tb < 0 && ty < 0) continue;
             var attrs = new Attributes();
             int na = a, nb = b, ny = y;
